@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs every build and test dependency of bulwark (Debian 12).
+# Idempotent: does nothing when all packages are present; runs
+# `apt-get update` first only when something must be installed.
+set -eu
+
+PKGS="build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
+libssl-dev libsodium-dev libcmocka-dev
+golang-go golang-golang-x-mod-dev
+openssl python3"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+		echo "deps.sh: need root (or sudo) to install:$missing" >&2; exit 1
+	fi
+fi
+echo "deps.sh: installing:$missing" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,61 @@
+/* cli: argument parsing helpers and the subcommand entry points. */
+#ifndef BW_CLI_H
+#define BW_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* Exit codes of every subcommand. */
+enum {
+	CLI_OK = 0,
+	CLI_FAIL = 1,	/* the operation failed or a check did not pass */
+	CLI_USAGE = 2,	/* bad command line */
+};
+
+/* Prints "bulwark: <msg>" to stderr. */
+void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the error in err with a context prefix and returns CLI_FAIL. */
+int cli_fail(const char *what, const struct bw_err *err);
+
+/*
+ * Minimal long-option parser: options are "--name VALUE" or "--flag".
+ * cli_opt_value returns the value of --name (last one wins unless multi),
+ * consuming it from argv; positional arguments stay.
+ */
+struct cli_args {
+	int argc;
+	char **argv;
+	char used[256];	/* argv[i] consumed */
+};
+
+void cli_args_init(struct cli_args *a, int argc, char **argv);
+/* Value of --name or NULL. Returns -1 (and prints) when --name has no value. */
+int cli_opt(struct cli_args *a, const char *name, const char **value);
+/* All values of a repeatable --name; *n of them into vals (capacity cap). */
+int cli_opt_all(struct cli_args *a, const char *name, const char **vals, size_t cap, size_t *n);
+/* True (and consumed) when --name is present. */
+int cli_flag(struct cli_args *a, const char *name);
+/*
+ * Collects the remaining positional arguments; fails (prints, returns -1)
+ * on any unknown "--option" left over.
+ */
+int cli_positional(struct cli_args *a, char **pos, size_t cap, size_t *n);
+/* Strict decimal for CLI values; prints and returns -1 on bad input. */
+int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
+
+/* Reads all of stdin (at most max bytes). Caller frees *out. */
+int cli_read_stdin(size_t max, uint8_t **out, size_t *len, struct bw_err *err);
+/* Reads a file or, when path is "-", stdin. Caller frees *out. */
+int cli_read_input(const char *path, size_t max, uint8_t **out, size_t *len, struct bw_err *err);
+/*
+ * A key given on the command line: either the key text itself or a path
+ * to a file holding it (trailing newline stripped). Caller frees *out.
+ */
+int cli_read_key(const char *arg, char **out, struct bw_err *err);
+
+int cmd_note(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+
+#endif /* BW_CLI_H */

@@ -1,0 +1,44 @@
+/* cli/main.c: the bulwark executable: dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "crypto/crypto.h"
+
+static const char usage[] =
+    "usage: bulwark <command> [arguments]\n"
+    "\n"
+    "commands:\n"
+    "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
+    "  note     C2SP signed notes: keygen, sign, verify\n"
+    "  version  print the version\n"
+    "\n"
+    "Run 'bulwark <command> --help' for a command's options.\n";
+
+int
+main(int argc, char **argv)
+{
+	struct bw_err err = { 0 };
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return CLI_USAGE;
+	}
+	if (bw_crypto_init(&err) != 0)
+		return cli_fail("init", &err);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		puts("bulwark 0.1.0");
+		return CLI_OK;
+	}
+	if (strcmp(argv[1], "note") == 0)
+		return cmd_note(argc - 2, argv + 2);
+	if (strcmp(argv[1], "log") == 0)
+		return cmd_log(argc - 2, argv + 2);
+	cli_errorf("unknown command '%s'", argv[1]);
+	fputs(usage, stderr);
+	return CLI_USAGE;
+}

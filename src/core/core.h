@@ -1,0 +1,143 @@
+/*
+ * core: errors, growable buffers, base64/hex, strict number parsing and
+ * crash-safe file I/O. Every other module builds on this contract.
+ *
+ * Conventions used across bulwark:
+ *  - Functions that can fail return 0 or a negative BW_E* code and, when
+ *    given a non-NULL struct bw_err, fill in a message naming what failed.
+ *  - A function that returns memory says who frees it.
+ *  - *_free(NULL) is always a no-op.
+ */
+#ifndef BW_CORE_H
+#define BW_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Error codes (negative). */
+enum {
+	BW_OK = 0,
+	BW_EINVAL = -1,   /* malformed input */
+	BW_ENOMEM = -2,   /* allocation failed */
+	BW_EIO = -3,      /* operating-system I/O failure */
+	BW_EVERIFY = -4,  /* a signature, hash or proof did not verify */
+	BW_ENOTFOUND = -5,/* a requested item does not exist */
+	BW_ERANGE = -6,   /* a value or size is out of range */
+	BW_ECRYPTO = -7,  /* the crypto library failed */
+	BW_EEXIST = -8,   /* the item already exists */
+	BW_ECORRUPT = -9, /* stored state is inconsistent */
+	BW_EBUSY = -10,   /* resource locked by someone else */
+};
+
+#define BW_ERR_MSG_MAX 512
+
+struct bw_err {
+	int code;
+	char msg[BW_ERR_MSG_MAX];
+};
+
+/*
+ * Records code and a printf-style message in err (if err is non-NULL).
+ * Returns code, so callers can write `return bw_err_set(err, BW_EINVAL, ...)`.
+ */
+int bw_err_set(struct bw_err *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prepends "<prefix>: " to the message already in err. Returns err->code. */
+int bw_err_prefix(struct bw_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+void bw_err_clear(struct bw_err *err);
+
+/* Short stable name of an error code ("invalid input", ...). Never NULL. */
+const char *bw_strerror(int code);
+
+/* ---- growable byte buffer -------------------------------------------- */
+
+/* A zero-initialised struct bw_buf is an empty, valid buffer. */
+struct bw_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+/* Ensures room for `extra` more bytes (plus a NUL). Returns 0 or BW_ENOMEM. */
+int bw_buf_reserve(struct bw_buf *b, size_t extra);
+/* Appends n bytes; data stays NUL-terminated. Returns 0 or BW_ENOMEM. */
+int bw_buf_append(struct bw_buf *b, const void *p, size_t n);
+int bw_buf_append_str(struct bw_buf *b, const char *s);
+int bw_buf_append_byte(struct bw_buf *b, uint8_t c);
+int bw_buf_printf(struct bw_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Frees the storage and resets b to empty. */
+void bw_buf_free(struct bw_buf *b);
+/*
+ * Hands the NUL-terminated contents to the caller (caller frees with free())
+ * and resets b. Returns NULL only on allocation failure.
+ */
+char *bw_buf_take(struct bw_buf *b, size_t *len);
+
+/* ---- encodings --------------------------------------------------------- */
+
+/* Length of the padded standard base64 text for n bytes, without NUL. */
+size_t bw_base64_len(size_t n);
+/* Writes padded standard base64 of in[0..n) and a NUL to out (bw_base64_len(n)+1 bytes). */
+void bw_base64_encode(char *out, const uint8_t *in, size_t n);
+/*
+ * Strict RFC 4648 §4 decoding: padding required, no whitespace, no
+ * non-canonical trailing bits. Writes at most outcap bytes.
+ * Returns 0, BW_EINVAL (not valid base64) or BW_ERANGE (does not fit).
+ */
+int bw_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap, size_t *outlen);
+
+/* Lower-case hex of in[0..n) plus NUL into out (2n+1 bytes). */
+void bw_hex_encode(char *out, const uint8_t *in, size_t n);
+/* Exactly 2*outlen hex digits (either case) into out. Returns 0 or BW_EINVAL. */
+int bw_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outlen);
+
+/*
+ * Strict unsigned decimal: digits only, no sign, no leading zeros unless the
+ * value is "0", no overflow. Returns 0, BW_EINVAL or BW_ERANGE.
+ */
+int bw_parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* ---- text ------------------------------------------------------------ */
+
+/*
+ * Decodes one UTF-8 sequence at s[0..len). Returns its length (1..4) and the
+ * code point in *cp, or 0 when the bytes are not valid UTF-8 (overlong
+ * forms, surrogates and values above U+10FFFF are invalid).
+ */
+size_t bw_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
+
+/* True when cp is a Unicode white-space character (Go's unicode.IsSpace). */
+bool bw_unicode_is_space(uint32_t cp);
+
+/* ---- files ------------------------------------------------------------- */
+
+/*
+ * Reads the whole file at path (at most max bytes; larger is BW_ERANGE) into
+ * a NUL-terminated malloc'd buffer. Caller frees *out with free().
+ */
+int bw_file_read(const char *path, size_t max, uint8_t **out, size_t *len, struct bw_err *err);
+
+/*
+ * Atomically replaces path with data: writes path.tmp (given mode), fsyncs
+ * it, renames it over path and fsyncs the directory. After a crash, path
+ * holds either the old or the new contents, never a mix.
+ */
+int bw_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+			 struct bw_err *err);
+
+/* fsyncs the directory that contains path (or the directory itself when is_dir). */
+int bw_fsync_dir(const char *path, bool is_dir, struct bw_err *err);
+
+/* Writes all n bytes to fd, retrying on EINTR and short writes. Returns 0 or BW_EIO (errno set). */
+int bw_write_all(int fd, const void *p, size_t n);
+
+/* Creates dir and any missing parents with mode. Returns 0 or BW_EIO. */
+int bw_mkdir_p(const char *dir, unsigned mode, struct bw_err *err);
+
+#endif /* BW_CORE_H */

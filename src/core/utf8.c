@@ -1,0 +1,49 @@
+/* core/utf8.c: strict UTF-8 decoding and the Unicode white-space set. */
+#include "core.h"
+
+size_t
+bw_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	uint32_t c, min;
+	size_t n, i;
+
+	if (len == 0)
+		return 0;
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		n = 2; c &= 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3; c &= 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4; c &= 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+bool
+bw_unicode_is_space(uint32_t cp)
+{
+	switch (cp) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
+	case 0x85: case 0xa0: case 0x1680:
+	case 0x2028: case 0x2029: case 0x202f: case 0x205f: case 0x3000:
+		return true;
+	default:
+		return cp >= 0x2000 && cp <= 0x200a;
+	}
+}

@@ -1,0 +1,152 @@
+/* core tests: RFC 4648 base64 vectors and strictness, hex, strict decimal, UTF-8, files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/core.h"
+
+static void
+test_base64_rfc4648_vectors(void **state)
+{
+	/* RFC 4648 §10 */
+	static const char *in[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
+	static const char *out[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	char enc[16];
+	uint8_t dec[16];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < 7; i++) {
+		bw_base64_encode(enc, (const uint8_t *)in[i], strlen(in[i]));
+		assert_string_equal(enc, out[i]);
+		assert_int_equal(bw_base64_len(strlen(in[i])), strlen(out[i]));
+		assert_int_equal(bw_base64_decode(out[i], strlen(out[i]), dec, sizeof dec, &n), 0);
+		assert_int_equal(n, strlen(in[i]));
+		assert_memory_equal(dec, in[i], n);
+	}
+}
+
+static void
+test_base64_strict(void **state)
+{
+	static const char *bad[] = {
+		"Zg", "Zg=", "Zg=a", "Z===", "Zh==", "Zm9=", "Zm 9v", "Zm9v\n", "Zm-v", "Zm_v",
+		"=Zm9", "Zm==Zm9v", "Zm9vYg==Zm9v",
+	};
+	uint8_t dec[16];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (bw_base64_decode(bad[i], strlen(bad[i]), dec, sizeof dec, &n) != BW_EINVAL)
+			fail_msg("accepted '%s'", bad[i]);
+	assert_int_equal(bw_base64_decode("Zm9vYmFy", 8, dec, 5, &n), BW_ERANGE);
+}
+
+static void
+test_hex(void **state)
+{
+	uint8_t b[3];
+	char s[7];
+
+	(void)state;
+	assert_int_equal(bw_hex_decode("00aBff", 6, b, 3), 0);
+	assert_int_equal(b[0], 0);
+	assert_int_equal(b[1], 0xab);
+	assert_int_equal(b[2], 0xff);
+	bw_hex_encode(s, b, 3);
+	assert_string_equal(s, "00abff");
+	assert_int_equal(bw_hex_decode("00aBf", 5, b, 3), BW_EINVAL);
+	assert_int_equal(bw_hex_decode("00aBfg", 6, b, 3), BW_EINVAL);
+}
+
+static void
+test_parse_u64_strict(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(bw_parse_u64("0", 1, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(bw_parse_u64("18446744073709551615", 20, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(bw_parse_u64("18446744073709551616", 20, &v), BW_ERANGE);
+	assert_int_equal(bw_parse_u64("99999999999999999999", 20, &v), BW_ERANGE);
+	assert_int_equal(bw_parse_u64("", 0, &v), BW_EINVAL);
+	assert_int_equal(bw_parse_u64("01", 2, &v), BW_EINVAL);
+	assert_int_equal(bw_parse_u64("00", 2, &v), BW_EINVAL);
+	assert_int_equal(bw_parse_u64("+1", 2, &v), BW_EINVAL);
+	assert_int_equal(bw_parse_u64("-1", 2, &v), BW_EINVAL);
+	assert_int_equal(bw_parse_u64(" 1", 2, &v), BW_EINVAL);
+	assert_int_equal(bw_parse_u64("1 ", 2, &v), BW_EINVAL);
+	assert_int_equal(bw_parse_u64("1e3", 3, &v), BW_EINVAL);
+}
+
+static void
+test_utf8(void **state)
+{
+	uint32_t cp;
+
+	(void)state;
+	assert_int_equal(bw_utf8_decode((const uint8_t *)"\xe2\x80\x94", 3, &cp), 3);
+	assert_int_equal(cp, 0x2014);
+	assert_int_equal(bw_utf8_decode((const uint8_t *)"\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+	assert_int_equal(bw_utf8_decode((const uint8_t *)"\xc0\x80", 2, &cp), 0);	/* overlong */
+	assert_int_equal(bw_utf8_decode((const uint8_t *)"\xed\xa0\x80", 3, &cp), 0);	/* surrogate */
+	assert_int_equal(bw_utf8_decode((const uint8_t *)"\xf4\x90\x80\x80", 4, &cp), 0);	/* >10FFFF */
+	assert_int_equal(bw_utf8_decode((const uint8_t *)"\xe2\x80", 2, &cp), 0);	/* truncated */
+	assert_int_equal(bw_utf8_decode((const uint8_t *)"\x80", 1, &cp), 0);
+	assert_true(bw_unicode_is_space(0x3000));
+	assert_true(bw_unicode_is_space(0x2009));
+	assert_false(bw_unicode_is_space(0x2014));
+}
+
+static void
+test_file_atomic_write(void **state)
+{
+	char dir[] = "/tmp/bw_core_XXXXXX", path[64];
+	struct bw_err err = { 0 };
+	struct stat st;
+	uint8_t *data;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/f", dir);
+	assert_int_equal(bw_file_write_atomic(path, "one", 3, 0600, &err), 0);
+	assert_int_equal(bw_file_write_atomic(path, "second", 6, 0600, &err), 0);
+	assert_int_equal(bw_file_read(path, 100, &data, &len, &err), 0);
+	assert_int_equal(len, 6);
+	assert_memory_equal(data, "second", 6);
+	free(data);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(bw_file_read(path, 5, &data, &len, &err), BW_ERANGE);
+	assert_null(data);
+	unlink(path);
+	assert_int_equal(bw_file_read(path, 5, &data, &len, &err), BW_ENOTFOUND);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_base64_rfc4648_vectors),
+		cmocka_unit_test(test_base64_strict),
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_parse_u64_strict),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_file_atomic_write),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

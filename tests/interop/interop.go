@@ -1,0 +1,272 @@
+// Interop peer for bulwark's signed notes and Merkle tree, built against
+// Debian's golang.org/x/mod/sumdb/{note,tlog} in GOPATH mode (no network).
+//
+//	interop keygen NAME             prints signer key, then verifier key
+//	interop sign SKEY < text        prints the signed note
+//	interop verify VKEY < note      exit 0 and prints text when VKEY signed it
+//	interop checkpoint VKEY ROOTHEX ORIGIN < note
+//	                                verifies a signed checkpoint and that its root
+//	                                equals ROOTHEX and its origin ORIGIN (tlog.ParseTree)
+//	interop gen SEED TREES          prints random trees with Go's roots and proofs
+//	interop check < vectors         verifies bulwark's roots and proofs with
+//	                                tlog.TreeHash, CheckRecord and CheckTree
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func die(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "interop: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// hashStore holds stored hashes in Go's StoredHashIndex order.
+type hashStore []tlog.Hash
+
+func (s hashStore) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		if x < 0 || x >= int64(len(s)) {
+			return nil, fmt.Errorf("no stored hash %d", x)
+		}
+		out[i] = s[x]
+	}
+	return out, nil
+}
+
+func buildTree(leaves [][]byte) hashStore {
+	var s hashStore
+	for i, d := range leaves {
+		hs, err := tlog.StoredHashes(int64(i), d, s)
+		if err != nil {
+			die("StoredHashes: %v", err)
+		}
+		s = append(s, hs...)
+	}
+	return s
+}
+
+func hexList(hs []tlog.Hash) string {
+	if len(hs) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(hs))
+	for i, h := range hs {
+		parts[i] = hex.EncodeToString(h[:])
+	}
+	return strings.Join(parts, ",")
+}
+
+func parseHexList(s string) []tlog.Hash {
+	if s == "-" {
+		return nil
+	}
+	var out []tlog.Hash
+	for _, p := range strings.Split(s, ",") {
+		b, err := hex.DecodeString(p)
+		if err != nil || len(b) != tlog.HashSize {
+			die("bad hash %q", p)
+		}
+		var h tlog.Hash
+		copy(h[:], b)
+		out = append(out, h)
+	}
+	return out
+}
+
+func treeHash(s hashStore, n int64) tlog.Hash {
+	h, err := tlog.TreeHash(n, s)
+	if err != nil {
+		die("TreeHash(%d): %v", n, err)
+	}
+	return h
+}
+
+// gen prints trees of random sizes with Go's roots, inclusion and consistency proofs.
+func gen(seed int64, trees int) {
+	rng := rand.New(rand.NewSource(seed))
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	for t := 0; t < trees; t++ {
+		n := 1 + rng.Intn(1100)
+		if t < 4 {
+			n = []int{1, 2, 256, 257}[t]
+		}
+		leaves := make([][]byte, n)
+		fmt.Fprintf(w, "tree %d\n", n)
+		for i := range leaves {
+			leaves[i] = make([]byte, rng.Intn(64))
+			rng.Read(leaves[i])
+			fmt.Fprintf(w, "leaf %s\n", hexOrDash(leaves[i]))
+		}
+		s := buildTree(leaves)
+		for k := 0; k < 40; k++ {
+			size := int64(1 + rng.Intn(n))
+			h := treeHash(s, size)
+			fmt.Fprintf(w, "root %d %s\n", size, hex.EncodeToString(h[:]))
+			idx := rng.Int63n(size)
+			p, err := tlog.ProveRecord(size, idx, s)
+			if err != nil {
+				die("ProveRecord: %v", err)
+			}
+			fmt.Fprintf(w, "incl %d %d %s\n", idx, size, hexList(p))
+			old := 1 + rng.Int63n(size)
+			tp, err := tlog.ProveTree(size, old, s)
+			if err != nil {
+				die("ProveTree: %v", err)
+			}
+			fmt.Fprintf(w, "cons %d %d %s\n", old, size, hexList(tp))
+		}
+		fmt.Fprintf(w, "end\n")
+	}
+}
+
+func hexOrDash(b []byte) string {
+	if len(b) == 0 {
+		return "-"
+	}
+	return hex.EncodeToString(b)
+}
+
+// check reads bulwark's trees, roots and proofs and verifies them with Go.
+func check(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var leaves [][]byte
+	var s hashStore
+	var nroot, nincl, ncons int
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "tree":
+			leaves = nil
+			s = nil
+		case "leaf":
+			b := []byte{}
+			if f[1] != "-" {
+				var err error
+				if b, err = hex.DecodeString(f[1]); err != nil {
+					die("bad leaf")
+				}
+			}
+			leaves = append(leaves, b)
+		case "end":
+		case "root", "incl", "cons":
+			if s == nil {
+				s = buildTree(leaves)
+			}
+			switch f[0] {
+			case "root":
+				size, _ := strconv.ParseInt(f[1], 10, 64)
+				h := treeHash(s, size)
+				if hex.EncodeToString(h[:]) != f[2] {
+					die("root of size %d differs: go %x bulwark %s", size, h, f[2])
+				}
+				nroot++
+			case "incl":
+				idx, _ := strconv.ParseInt(f[1], 10, 64)
+				size, _ := strconv.ParseInt(f[2], 10, 64)
+				p := tlog.RecordProof(parseHexList(f[3]))
+				if err := tlog.CheckRecord(p, size, treeHash(s, size), idx, tlog.RecordHash(leaves[idx])); err != nil {
+					die("CheckRecord(%d in %d) rejects bulwark's proof: %v", idx, size, err)
+				}
+				nincl++
+			case "cons":
+				old, _ := strconv.ParseInt(f[1], 10, 64)
+				size, _ := strconv.ParseInt(f[2], 10, 64)
+				p := tlog.TreeProof(parseHexList(f[3]))
+				if err := tlog.CheckTree(p, size, treeHash(s, size), old, treeHash(s, old)); err != nil {
+					die("CheckTree(%d -> %d) rejects bulwark's proof: %v", old, size, err)
+				}
+				ncons++
+			}
+		default:
+			die("unknown line %q", f[0])
+		}
+	}
+	if nroot == 0 || nincl == 0 || ncons == 0 {
+		die("no vectors checked")
+	}
+	fmt.Printf("go checked %d roots, %d inclusion proofs, %d consistency proofs from bulwark\n", nroot, nincl, ncons)
+}
+
+func readStdin() []byte {
+	b, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		die("read stdin: %v", err)
+	}
+	return b
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		die("usage: interop keygen|sign|verify|checkpoint|gen|check ...")
+	}
+	switch os.Args[1] {
+	case "keygen":
+		skey, vkey, err := note.GenerateKey(nil, os.Args[2])
+		if err != nil {
+			die("GenerateKey: %v", err)
+		}
+		fmt.Printf("%s\n%s\n", skey, vkey)
+	case "sign":
+		s, err := note.NewSigner(os.Args[2])
+		if err != nil {
+			die("NewSigner: %v", err)
+		}
+		msg, err := note.Sign(&note.Note{Text: string(readStdin())}, s)
+		if err != nil {
+			die("Sign: %v", err)
+		}
+		os.Stdout.Write(msg)
+	case "verify", "checkpoint":
+		v, err := note.NewVerifier(os.Args[2])
+		if err != nil {
+			die("NewVerifier: %v", err)
+		}
+		n, err := note.Open(readStdin(), note.VerifierList(v))
+		if err != nil {
+			die("Open: %v", err)
+		}
+		if os.Args[1] == "checkpoint" {
+			// tlog.ParseTree parses the C2SP checkpoint body but insists on
+			// the sumdb origin line; check ours, then hand it the rest.
+			parts := strings.SplitN(n.Text, "\n", 2)
+			if len(parts) != 2 || parts[0] != os.Args[4] {
+				die("checkpoint origin %q, want %q", parts[0], os.Args[4])
+			}
+			tree, err := tlog.ParseTree([]byte("go.sum database tree\n" + parts[1]))
+			if err != nil {
+				die("ParseTree: %v", err)
+			}
+			if hex.EncodeToString(tree.Hash[:]) != os.Args[3] {
+				die("checkpoint root %x, want %s", tree.Hash, os.Args[3])
+			}
+			fmt.Printf("go verified checkpoint: size %d root %s\n", tree.N, hex.EncodeToString(tree.Hash[:]))
+			return
+		}
+		fmt.Print(n.Text)
+	case "gen":
+		seed, _ := strconv.ParseInt(os.Args[2], 10, 64)
+		trees, _ := strconv.Atoi(os.Args[3])
+		gen(seed, trees)
+	case "check":
+		check(os.Stdin)
+	default:
+		die("unknown command %q", os.Args[1])
+	}
+}

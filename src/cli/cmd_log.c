@@ -1,13 +1,607 @@
-/* cli/cmd_log.c: `bulwark log ...` (filled in by the durable log). */
+/* cli/cmd_log.c: `bulwark log ...`: the durable, verifiable audit log. */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "tlog/tlog.h"
+
+static const char log_usage[] =
+    "usage: bulwark log <command> [options]\n"
+    "\n"
+    "  init --dir D --origin ORIGIN\n"
+    "      Create a log in D with a new Ed25519 key (D/log.key, mode 0600) and\n"
+    "      print its verifier key. ORIGIN names the log, e.g. example.com/audit.\n"
+    "  append --dir D [--batch N] [--max-delay-ms MS] [FILE...]\n"
+    "      Append each named file as one entry, or each line of stdin (without its\n"
+    "      newline). Prints each entry's index once a signed checkpoint covering it\n"
+    "      is on disk. Appends are committed in groups of up to N entries\n"
+    "      (default 65536) or after MS milliseconds (default 10). Entries are\n"
+    "      1..65535 bytes; an empty or longer line stops the run with an error\n"
+    "      after committing the lines before it.\n"
+    "  checkpoint --dir D\n"
+    "      Print the latest signed checkpoint.\n"
+    "  prove --dir D --index N [--extra BASE64]\n"
+    "      Print a c2sp.org/tlog-proof@v1 file for entry N.\n"
+    "  verify-proof --vkey VKEY --entry FILE PROOF\n"
+    "      Verify a tlog-proof offline: the checkpoint is signed by VKEY and the\n"
+    "      entry (the exact bytes of FILE) is included. Exit 0 when it holds.\n"
+    "  consistency --dir D --old SIZE\n"
+    "      Print a consistency proof from SIZE to the latest checkpoint, in the\n"
+    "      tlog-witness add-checkpoint form (old SIZE, hashes, blank, checkpoint).\n"
+    "  audit --dir D --vkey VKEY [--trusted CHECKPOINT]\n"
+    "      Recompute the whole tree from the entries, check every tile and the\n"
+    "      checkpoint signature, and, given an earlier trusted checkpoint, check\n"
+    "      that the log only grew from it. Exit 0 only when everything holds.\n"
+    "\n"
+    "VKEY is the verifier key text or a file holding it (e.g. D/log.vkey).\n";
+
+#define MAX_FILES 4096
+
+static int
+usage_error(const char *msg)
+{
+	if (msg != NULL)
+		cli_errorf("log: %s", msg);
+	fputs(log_usage, stderr);
+	return CLI_USAGE;
+}
+
+/* ---- init ---------------------------------------------------------------- */
+
+static int
+log_init(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *dir, *origin;
+	char *pos[1], *vkey = NULL;
+	size_t npos;
+	struct bw_err err = { 0 };
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--dir", &dir) || cli_opt(&a, "--origin", &origin) ||
+	    cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (dir == NULL || origin == NULL)
+		return usage_error("init needs --dir and --origin");
+	if (tlog_store_create(dir, origin, &vkey, &err) != 0)
+		return cli_fail("init", &err);
+	printf("%s\n", vkey);
+	free(vkey);
+	return CLI_OK;
+}
+
+/* ---- append -------------------------------------------------------------- */
+
+struct appender {
+	struct tlog_store *s;
+	uint64_t first;		/* index of the first pending entry */
+	uint64_t batch;
+	int delay_ms;
+	double first_pending_at;
+};
+
+static double
+now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Commits pending entries and prints their indexes. */
+static int
+appender_flush(struct appender *ap, struct bw_err *err)
+{
+	uint64_t i, end;
+	int r;
+
+	if (tlog_store_pending(ap->s) == 0)
+		return 0;
+	end = tlog_store_size(ap->s) + tlog_store_pending(ap->s);
+	if ((r = tlog_store_commit(ap->s, err)) != 0)
+		return r;
+	for (i = ap->first; i < end; i++)
+		if (printf("%llu\n", (unsigned long long)i) < 0)
+			return bw_err_set(err, BW_EIO, "cannot write to stdout");
+	if (fflush(stdout) != 0)
+		return bw_err_set(err, BW_EIO, "cannot write to stdout");
+	ap->first = end;
+	return 0;
+}
+
+static int
+appender_add(struct appender *ap, const void *p, size_t n, struct bw_err *err)
+{
+	uint64_t idx;
+	int r;
+
+	if (tlog_store_pending(ap->s) == 0)
+		ap->first_pending_at = now_ms();
+	if ((r = tlog_store_append(ap->s, p, n, &idx, err)) != 0)
+		return r;
+	if (tlog_store_pending(ap->s) >= ap->batch)
+		return appender_flush(ap, err);
+	return 0;
+}
+
+/* Reads stdin line by line; commits by count or when input pauses past the delay. */
+static int
+append_lines(struct appender *ap, struct bw_err *err)
+{
+	static uint8_t buf[1 << 20];
+	size_t have = 0, lineno = 0;
+	int eof = 0, r;
+
+	while (!eof) {
+		ssize_t got;
+		size_t start = 0, i;
+
+		if (tlog_store_pending(ap->s) > 0) {
+			int wait = ap->delay_ms - (int)(now_ms() - ap->first_pending_at);
+			struct pollfd pfd = { .fd = 0, .events = POLLIN };
+			if (wait < 0)
+				wait = 0;
+			if (poll(&pfd, 1, wait) == 0) {
+				if ((r = appender_flush(ap, err)) != 0)
+					return r;
+				continue;
+			}
+		}
+		got = read(0, buf + have, sizeof buf - have);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return bw_err_set(err, BW_EIO, "cannot read stdin: %s", strerror(errno));
+		}
+		if (got == 0)
+			eof = 1;
+		have += (size_t)got;
+		for (i = 0; i < have; i++) {
+			if (buf[i] != '\n')
+				continue;
+			lineno++;
+			if (i == start) {
+				r = bw_err_set(err, BW_EINVAL, "stdin line %zu: empty line (entries are 1..%d bytes)",
+					       lineno, TLOG_ENTRY_MAX);
+				goto bad_line;
+			}
+			if ((r = appender_add(ap, buf + start, i - start, err)) != 0) {
+				if (r == BW_ERANGE)
+					goto bad_line_prefix;
+				return r;
+			}
+			start = i + 1;
+		}
+		if (eof && start < have) {	/* last line without a newline */
+			lineno++;
+			if ((r = appender_add(ap, buf + start, have - start, err)) != 0) {
+				if (r == BW_ERANGE)
+					goto bad_line_prefix;
+				return r;
+			}
+			start = have;
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == sizeof buf) {
+			lineno++;
+			r = bw_err_set(err, BW_ERANGE, "stdin line %zu: longer than %d bytes", lineno,
+				       TLOG_ENTRY_MAX);
+			goto bad_line;
+		}
+	}
+	return appender_flush(ap, err);
+bad_line_prefix:
+	bw_err_prefix(err, "stdin line %zu", lineno);
+bad_line:
+	{
+		/* Commit what came before the bad line, then report it. */
+		struct bw_err ferr = { 0 };
+		if (appender_flush(ap, &ferr) != 0)
+			cli_fail("append", &ferr);
+	}
+	return r;
+}
+
+static int
+log_append(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *dir, *batch_s, *delay_s;
+	char *files[MAX_FILES];
+	size_t nfiles, i;
+	uint64_t batch = 65536, delay = 10;
+	struct appender ap = { 0 };
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--dir", &dir) || cli_opt(&a, "--batch", &batch_s) ||
+	    cli_opt(&a, "--max-delay-ms", &delay_s) || cli_positional(&a, files, MAX_FILES, &nfiles))
+		return CLI_USAGE;
+	if (dir == NULL)
+		return usage_error("append needs --dir");
+	if ((batch_s && cli_parse_u64("--batch", batch_s, &batch)) ||
+	    (delay_s && cli_parse_u64("--max-delay-ms", delay_s, &delay)))
+		return CLI_USAGE;
+	if (batch == 0 || batch > 1u << 24 || delay > 60000)
+		return usage_error("--batch must be 1..16777216 and --max-delay-ms 0..60000");
+	/* Read every named file first: a bad file appends nothing. */
+	uint8_t **data = calloc(nfiles + 1, sizeof *data);
+	size_t *lens = calloc(nfiles + 1, sizeof *lens);
+	if (data == NULL || lens == NULL) {
+		cli_errorf("out of memory");
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++) {
+		if (bw_file_read(files[i], TLOG_ENTRY_MAX, &data[i], &lens[i], &err) != 0) {
+			if (err.code == BW_ERANGE)
+				cli_errorf("append: %s: entries are 1..%d bytes", files[i], TLOG_ENTRY_MAX);
+			else
+				cli_fail("append", &err);
+			goto out;
+		}
+		if (lens[i] == 0) {
+			cli_errorf("append: %s is empty (entries are 1..%d bytes)", files[i], TLOG_ENTRY_MAX);
+			goto out;
+		}
+	}
+	if (tlog_store_open(dir, &ap.s, &err) != 0) {
+		cli_fail("append", &err);
+		goto out;
+	}
+	ap.first = tlog_store_size(ap.s);
+	ap.batch = batch;
+	ap.delay_ms = (int)delay;
+	if (nfiles > 0) {
+		for (i = 0; i < nfiles; i++)
+			if (tlog_store_append(ap.s, data[i], lens[i], &(uint64_t){ 0 }, &err) != 0) {
+				cli_fail("append", &err);
+				goto out;
+			}
+		if (appender_flush(&ap, &err) != 0) {
+			cli_fail("append", &err);
+			goto out;
+		}
+	} else if (append_lines(&ap, &err) != 0) {
+		cli_fail("append", &err);
+		goto out;
+	}
+	rc = CLI_OK;
+out:
+	for (i = 0; data != NULL && i < nfiles; i++)
+		free(data[i]);
+	free(data);
+	free(lens);
+	tlog_store_close(ap.s);
+	return rc;
+}
+
+/* ---- reading commands ------------------------------------------------------ */
+
+/* Reads dir's checkpoint and verifies it with dir/log.vkey. */
+static int
+read_verified_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
+			 struct bw_err *err)
+{
+	char path[4096], *vk = NULL;
+	struct note_verifier *v = NULL;
+	int r;
+
+	*note = NULL;
+	snprintf(path, sizeof path, "%s/%s", dir, TLOG_VKEY_FILE);
+	if ((r = cli_read_key(path, &vk, err)) != 0 ||
+	    (r = note_verifier_parse(vk, strlen(vk), &v, err)) != 0)
+		goto out;
+	snprintf(path, sizeof path, "%s/%s", dir, TLOG_CHECKPOINT_FILE);
+	if ((r = bw_file_read(path, NOTE_MAX_SIZE, note, len, err)) != 0)
+		goto out;
+	if ((r = tlog_checkpoint_open(*note, *len, &v, 1, cp, err)) != 0) {
+		bw_err_prefix(err, "%s", path);
+		free(*note);
+		*note = NULL;
+	}
+out:
+	free(vk);
+	note_verifier_free(v);
+	return r;
+}
+
+static int
+log_checkpoint(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *dir;
+	char *pos[1];
+	size_t npos, len;
+	uint8_t *note = NULL;
+	struct tlog_checkpoint cp;
+	struct bw_err err = { 0 };
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--dir", &dir) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (dir == NULL)
+		return usage_error("checkpoint needs --dir");
+	if (read_verified_checkpoint(dir, &note, &len, &cp, &err) != 0)
+		return cli_fail("checkpoint", &err);
+	fwrite(note, 1, len, stdout);
+	free(note);
+	tlog_checkpoint_clear(&cp);
+	return CLI_OK;
+}
+
+static int
+log_prove(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *dir, *index_s, *extra_s;
+	char *pos[1], *out = NULL;
+	size_t npos, len, outlen;
+	uint64_t index;
+	uint8_t *note = NULL;
+	struct tlog_checkpoint cp = { 0 };
+	struct tlog_proof_file pf = { 0 };
+	struct tlog_tiles *t = NULL;
+	struct tlog_reader rd;
+	struct bw_sha256 *h = NULL;
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--dir", &dir) || cli_opt(&a, "--index", &index_s) ||
+	    cli_opt(&a, "--extra", &extra_s) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (dir == NULL || index_s == NULL)
+		return usage_error("prove needs --dir and --index");
+	if (cli_parse_u64("--index", index_s, &index))
+		return CLI_USAGE;
+	if (extra_s != NULL) {
+		size_t cap = strlen(extra_s) / 4 * 3 + 1;
+		if (*extra_s == '\0' || (pf.extra = malloc(cap)) == NULL ||
+		    bw_base64_decode(extra_s, strlen(extra_s), pf.extra, cap, &pf.extra_len) != 0) {
+			cli_errorf("--extra must be non-empty padded base64");
+			free(pf.extra);
+			return CLI_USAGE;
+		}
+	}
+	if (read_verified_checkpoint(dir, &note, &len, &cp, &err) != 0 ||
+	    tlog_tiles_open(dir, &t, &err) != 0 || bw_sha256_new(&h, &err) != 0)
+		goto fail;
+	if (index >= cp.size) {
+		cli_errorf("prove: index %llu is not in the log (size %llu)", (unsigned long long)index,
+			   (unsigned long long)cp.size);
+		goto out;
+	}
+	rd = tlog_tiles_reader(t, cp.size);
+	pf.index = index;
+	pf.checkpoint = (char *)note;
+	pf.checkpoint_len = len;
+	note = NULL; /* transferred */
+	if (tlog_prove_inclusion(h, &rd, index, cp.size, &pf.proof, &err) != 0 ||
+	    tlog_proof_file_format(&pf, &out, &outlen, &err) != 0)
+		goto fail;
+	fwrite(out, 1, outlen, stdout);
+	rc = CLI_OK;
+	goto out;
+fail:
+	cli_fail("prove", &err);
+out:
+	free(out);
+	free(note);
+	tlog_proof_file_clear(&pf);
+	tlog_checkpoint_clear(&cp);
+	tlog_tiles_free(t);
+	bw_sha256_free(h);
+	return rc;
+}
+
+static int
+log_verify_proof(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *vkey_arg, *entry_path;
+	char *pos[2], *vk = NULL;
+	size_t npos, plen = 0, elen = 0;
+	uint8_t *proof = NULL, *entry = NULL;
+	struct note_verifier *v = NULL;
+	struct tlog_proof_file pf = { 0 };
+	struct tlog_checkpoint cp = { 0 };
+	struct bw_sha256 *h = NULL;
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--vkey", &vkey_arg) || cli_opt(&a, "--entry", &entry_path) ||
+	    cli_positional(&a, pos, 1, &npos))
+		return CLI_USAGE;
+	if (vkey_arg == NULL || entry_path == NULL || npos != 1)
+		return usage_error("verify-proof needs --vkey, --entry and a PROOF file");
+	if (cli_read_key(vkey_arg, &vk, &err) != 0 || note_verifier_parse(vk, strlen(vk), &v, &err) != 0) {
+		cli_fail("--vkey", &err);
+		goto out;
+	}
+	if (cli_read_input(entry_path, TLOG_ENTRY_MAX, &entry, &elen, &err) != 0) {
+		cli_fail("--entry", &err);
+		goto out;
+	}
+	if (cli_read_input(pos[0], TLOG_PROOF_FILE_MAX, &proof, &plen, &err) != 0 ||
+	    tlog_proof_file_parse(proof, plen, &pf, &err) != 0) {
+		cli_fail(pos[0], &err);
+		goto out;
+	}
+	if (bw_sha256_new(&h, &err) != 0 ||
+	    tlog_proof_file_verify(h, &pf, &v, 1, entry, elen, &cp, &err) != 0) {
+		cli_fail("verify-proof", &err);
+		goto out;
+	}
+	printf("OK: entry %llu is in log %s (checkpoint size %llu)\n", (unsigned long long)pf.index,
+	       cp.origin, (unsigned long long)cp.size);
+	rc = CLI_OK;
+out:
+	free(vk);
+	free(proof);
+	free(entry);
+	note_verifier_free(v);
+	tlog_proof_file_clear(&pf);
+	tlog_checkpoint_clear(&cp);
+	bw_sha256_free(h);
+	return rc;
+}
+
+static int
+log_consistency(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *dir, *old_s;
+	char *pos[1], h64[64];
+	size_t npos, len, i;
+	uint64_t old;
+	uint8_t *note = NULL;
+	struct tlog_checkpoint cp = { 0 };
+	struct tlog_tiles *t = NULL;
+	struct tlog_reader rd;
+	struct tlog_proof p = { 0 };
+	struct bw_sha256 *h = NULL;
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--dir", &dir) || cli_opt(&a, "--old", &old_s) ||
+	    cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (dir == NULL || old_s == NULL)
+		return usage_error("consistency needs --dir and --old");
+	if (cli_parse_u64("--old", old_s, &old))
+		return CLI_USAGE;
+	if (read_verified_checkpoint(dir, &note, &len, &cp, &err) != 0 ||
+	    tlog_tiles_open(dir, &t, &err) != 0 || bw_sha256_new(&h, &err) != 0) {
+		cli_fail("consistency", &err);
+		goto out;
+	}
+	if (old > cp.size) {
+		cli_errorf("consistency: --old %llu is larger than the log (size %llu)",
+			   (unsigned long long)old, (unsigned long long)cp.size);
+		goto out;
+	}
+	rd = tlog_tiles_reader(t, cp.size);
+	if (old > 0 && old < cp.size && tlog_prove_consistency(h, &rd, old, cp.size, &p, &err) != 0) {
+		cli_fail("consistency", &err);
+		goto out;
+	}
+	printf("old %llu\n", (unsigned long long)old);
+	for (i = 0; i < p.n; i++) {
+		bw_base64_encode(h64, p.h[i].b, TLOG_HASH_SIZE);
+		printf("%s\n", h64);
+	}
+	printf("\n");
+	fwrite(note, 1, len, stdout);
+	rc = CLI_OK;
+out:
+	free(note);
+	tlog_checkpoint_clear(&cp);
+	tlog_tiles_free(t);
+	bw_sha256_free(h);
+	return rc;
+}
+
+static void
+audit_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	fprintf(stderr, "\raudit: %llu / %llu entries (%.1f%%)", (unsigned long long)done,
+		(unsigned long long)total, total ? 100.0 * (double)done / (double)total : 100.0);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+static int
+log_audit(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *dir, *vkey_arg, *trusted_path;
+	char *pos[1], *vk = NULL;
+	size_t npos, tlen = 0, i;
+	uint8_t *trusted = NULL;
+	struct note_verifier *v = NULL;
+	struct tlog_audit_result res;
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL, r;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--dir", &dir) || cli_opt(&a, "--vkey", &vkey_arg) ||
+	    cli_opt(&a, "--trusted", &trusted_path) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (dir == NULL || vkey_arg == NULL)
+		return usage_error("audit needs --dir and --vkey");
+	if (cli_read_key(vkey_arg, &vk, &err) != 0 || note_verifier_parse(vk, strlen(vk), &v, &err) != 0) {
+		cli_fail("--vkey", &err);
+		goto out;
+	}
+	if (trusted_path != NULL &&
+	    cli_read_input(trusted_path, NOTE_MAX_SIZE, &trusted, &tlen, &err) != 0) {
+		cli_fail("--trusted", &err);
+		goto out;
+	}
+	r = tlog_audit(dir, v, trusted, tlen, isatty(2) ? audit_progress : NULL, NULL, &res, &err);
+	if (r != 0 && r != BW_EVERIFY) {
+		cli_fail("audit", &err);
+		goto out;
+	}
+	printf("log:        %s\n", dir);
+	printf("checkpoint: size %llu, signature %s\n", (unsigned long long)res.size,
+	       res.signature_ok ? "valid" : "INVALID");
+	if (res.checked > 0)
+		printf("entries:    0..%llu recomputed from the entry bundles\n",
+		       (unsigned long long)(res.checked - 1));
+	else
+		printf("entries:    none\n");
+	printf("tiles:      %s\n", res.tiles_ok ? "every stored hash matches the entries" : "MISMATCH");
+	printf("root:       %s\n", res.root_ok ? "matches the checkpoint" : "DOES NOT MATCH");
+	if (trusted != NULL)
+		printf("trusted:    size %llu, %s\n", (unsigned long long)res.trusted_size,
+		       res.trusted_ok ? "the log only grew from it" : "NOT CONSISTENT");
+	for (i = 0; i < res.nfindings; i++)
+		printf("FAIL: %s\n", res.findings[i]);
+	if (res.more_findings)
+		printf("FAIL: ... and %zu more\n", res.more_findings);
+	printf("%s\n", r == 0 ? "audit: OK" : "audit: FAILED");
+	rc = r == 0 ? CLI_OK : CLI_FAIL;
+out:
+	free(vk);
+	free(trusted);
+	note_verifier_free(v);
+	return rc;
+}
 
 int
 cmd_log(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_errorf("log: not available yet");
-	return CLI_USAGE;
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "init", log_init }, { "append", log_append }, { "checkpoint", log_checkpoint },
+		{ "prove", log_prove }, { "verify-proof", log_verify_proof },
+		{ "consistency", log_consistency }, { "audit", log_audit },
+	};
+	size_t i;
+
+	if (argc < 1)
+		return usage_error(NULL);
+	for (i = 0; i < (size_t)argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[0], "help") == 0) {
+			fputs(log_usage, stdout);
+			return CLI_OK;
+		}
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	cli_errorf("log: unknown command '%s'", argv[0]);
+	return usage_error(NULL);
 }

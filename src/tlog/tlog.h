@@ -21,6 +21,7 @@
 
 #include "core/core.h"
 #include "crypto/crypto.h"
+#include "note/note.h"
 
 #define TLOG_HASH_SIZE 32
 #define TLOG_MAX_LEVEL 63
@@ -176,5 +177,203 @@ int tlog_checkpoint_format(const struct tlog_checkpoint *cp, char **out, size_t 
 			   struct bw_err *err);
 
 void tlog_checkpoint_clear(struct tlog_checkpoint *cp);
+
+/* ---- tlog-tiles layout (c2sp.org/tlog-tiles) ---------------------------- */
+
+#define TLOG_TILE_WIDTH 256	/* hashes (or entries) in a full tile */
+#define TLOG_TILE_HEIGHT 8	/* tree levels per tile level */
+#define TLOG_ENTRY_MAX 65535	/* entries are 1..65,535 bytes (uint16 length prefix) */
+#define TLOG_TILE_ENTRIES (-1)	/* "level" of entry bundles */
+#define TLOG_PATH_MAX 96
+
+/*
+ * Relative path of a tile: "tile/<L>/<N>" for a full tile (width 256) or
+ * "tile/<L>/<N>.p/<W>" for a partial one; level TLOG_TILE_ENTRIES gives
+ * "tile/entries/...". N is split into 3-digit groups, all but the last
+ * prefixed with 'x' (1234067 -> x001/x234/067). out has TLOG_PATH_MAX bytes.
+ */
+void tlog_tile_path(char *out, int level, uint64_t n, unsigned width);
+
+/*
+ * Width of tile n at level (or of entry bundle n) in a tree of size:
+ * 256 for full tiles, 1..255 for the partial right-most one, 0 when the
+ * tile does not exist in that tree.
+ */
+unsigned tlog_tile_width(int level, uint64_t n, uint64_t size);
+
+/*
+ * Splits an entry bundle into entries. The bundle must hold exactly
+ * `count` entries (each a big-endian uint16 length, 1..65535, then the
+ * bytes); when allow_more is true it may hold more, which are ignored.
+ * offs/lens receive offsets and lengths into data. Errors name the entry.
+ */
+int tlog_bundle_split(const uint8_t *data, size_t len, unsigned count, bool allow_more,
+		      size_t *offs, size_t *lens, struct bw_err *err);
+
+/*
+ * Read access to a log directory in the tlog-tiles layout. Does not lock:
+ * any number of readers may run beside the writer. Tiles are cached.
+ */
+struct tlog_tiles;
+
+/* Caller frees *out with tlog_tiles_free(). */
+int tlog_tiles_open(const char *dir, struct tlog_tiles **out, struct bw_err *err);
+void tlog_tiles_free(struct tlog_tiles *t);
+
+/*
+ * Reads `width` hashes of tile n at level (or a wider version of it,
+ * truncated) into out (width * 32 bytes). Tries the exact partial, the
+ * full tile, then wider partials; a file of the wrong length is corrupt.
+ */
+int tlog_tiles_read_tile(struct tlog_tiles *t, int level, uint64_t n, unsigned width,
+			 uint8_t *out, struct bw_err *err);
+
+/*
+ * Reads the first `width` entries of bundle n. *data (caller frees) holds
+ * the bundle bytes; offs/lens (TLOG_TILE_WIDTH each) locate the entries.
+ */
+int tlog_tiles_read_bundle(struct tlog_tiles *t, uint64_t n, unsigned width, uint8_t **data,
+			   size_t *offs, size_t *lens, struct bw_err *err);
+
+/* Reads entry index of a tree of size. Caller frees *data. */
+int tlog_tiles_read_entry(struct tlog_tiles *t, uint64_t size, uint64_t index, uint8_t **data,
+			  size_t *len, struct bw_err *err);
+
+/*
+ * A stored-hash reader over the tiles of the tree of the given size: any
+ * node (level, index) of that tree is computed from one tile. Valid while t
+ * lives; the size is kept in t (one size per tlog_tiles at a time).
+ */
+struct tlog_reader tlog_tiles_reader(struct tlog_tiles *t, uint64_t size);
+
+/* ---- the durable log: one writer per directory ------------------------- */
+
+/*
+ * A log directory holds: checkpoint (signed note), tile/... (tlog-tiles),
+ * log.key (signer key, 0600), log.vkey (verifier key) and lock. Serve only
+ * "checkpoint" and "tile/" to the public.
+ *
+ * Appends are buffered; tlog_store_commit() makes every buffered entry
+ * durable as one group: all tile files written and fdatasync'ed, their
+ * directories fsync'ed, then a new signed checkpoint replaced atomically.
+ * An entry counts as acknowledged only once a commit that covers it
+ * returned 0. After a failed commit the store refuses further work; reopen
+ * it (recovery discards whatever the failed batch left behind).
+ */
+struct tlog_store;
+
+#define TLOG_KEY_FILE "log.key"
+#define TLOG_VKEY_FILE "log.vkey"
+#define TLOG_CHECKPOINT_FILE "checkpoint"
+#define TLOG_LOCK_FILE "lock"
+
+/*
+ * Creates a new, empty log in dir (created if missing; must not already
+ * hold a log) with a fresh Ed25519 key named origin, and writes the
+ * checkpoint of the empty tree. *vkey (optional, caller frees) receives
+ * the verifier key text.
+ */
+int tlog_store_create(const char *dir, const char *origin, char **vkey, struct bw_err *err);
+
+/*
+ * Opens dir for writing: takes the writer lock (BW_EBUSY if held), reads
+ * and verifies the checkpoint with the log's own key, deletes files left
+ * past it by an interrupted batch, rebuilds the tree edge from the tiles
+ * and checks it against the checkpoint root. Inconsistencies are reported
+ * (BW_ECORRUPT, naming the tile and index) and never rewritten.
+ * Caller frees *out with tlog_store_close().
+ */
+int tlog_store_open(const char *dir, struct tlog_store **out, struct bw_err *err);
+
+/* Releases the lock and frees s. Buffered, uncommitted entries are dropped. */
+void tlog_store_close(struct tlog_store *s);
+
+/*
+ * Buffers one entry (1..65535 bytes) and returns its index in *index.
+ * The entry is not durable until tlog_store_commit() succeeds.
+ */
+int tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t *index,
+		      struct bw_err *err);
+
+/* Makes all buffered entries durable under a new signed checkpoint. */
+int tlog_store_commit(struct tlog_store *s, struct bw_err *err);
+
+/* Size covered by the last durable checkpoint. */
+uint64_t tlog_store_size(const struct tlog_store *s);
+/* Number of buffered, not yet committed entries. */
+uint64_t tlog_store_pending(const struct tlog_store *s);
+/* The current signed checkpoint (NUL-terminated; valid until the next commit). */
+const char *tlog_store_checkpoint(const struct tlog_store *s);
+
+/* ---- tlog-proof files (c2sp.org/tlog-proof@v1) ---------------------------- */
+
+#define TLOG_PROOF_HEADER "c2sp.org/tlog-proof@v1"
+#define TLOG_PROOF_FILE_MAX (NOTE_MAX_SIZE + 16384)
+
+struct tlog_proof_file {
+	uint8_t *extra;		/* opaque, unauthenticated; NULL when absent */
+	size_t extra_len;
+	uint64_t index;
+	struct tlog_proof proof;
+	char *checkpoint;	/* the signed checkpoint note, verbatim */
+	size_t checkpoint_len;
+};
+
+/* Formats pf. Caller frees *out. */
+int tlog_proof_file_format(const struct tlog_proof_file *pf, char **out, size_t *outlen,
+			   struct bw_err *err);
+/* Strict parse; errors name the line. Free with tlog_proof_file_clear(). */
+int tlog_proof_file_parse(const uint8_t *data, size_t len, struct tlog_proof_file *out,
+			  struct bw_err *err);
+void tlog_proof_file_clear(struct tlog_proof_file *pf);
+
+/*
+ * Verifies a proof for entry offline: the checkpoint must be signed by one
+ * of log_keys whose name equals the checkpoint origin, and the inclusion
+ * proof must bind the entry's leaf hash to that checkpoint's root. On
+ * success *cp (optional; clear it) receives the checkpoint.
+ */
+int tlog_proof_file_verify(struct bw_sha256 *h, const struct tlog_proof_file *pf,
+			   struct note_verifier *const *log_keys, size_t nkeys, const void *entry,
+			   size_t len, struct tlog_checkpoint *cp, struct bw_err *err);
+
+/*
+ * Opens and verifies a signed checkpoint note against log_keys (origin must
+ * be a key's name). *cp receives the parsed body (clear it).
+ */
+int tlog_checkpoint_open(const uint8_t *note, size_t len, struct note_verifier *const *log_keys,
+			 size_t nkeys, struct tlog_checkpoint *cp, struct bw_err *err);
+
+/* ---- audit ----------------------------------------------------------------- */
+
+#define TLOG_AUDIT_MAX_FINDINGS 20
+
+struct tlog_audit_result {
+	uint64_t size;		/* size of the log's checkpoint */
+	uint64_t checked;	/* entries recomputed from the bundles */
+	uint64_t trusted_size;	/* size of the trusted checkpoint (if given) */
+	bool signature_ok;	/* checkpoint signed by the given key */
+	bool root_ok;		/* entries recompute to the checkpoint root */
+	bool tiles_ok;		/* every tile hash matches the entries */
+	bool trusted_ok;	/* the log extends the trusted checkpoint */
+	size_t nfindings;
+	char findings[TLOG_AUDIT_MAX_FINDINGS][256];
+	size_t more_findings;	/* findings not kept */
+};
+
+typedef void (*tlog_progress_cb)(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * Audits the log in dir against its verifier key: checks the checkpoint
+ * signature, recomputes the whole tree from the entry bundles, compares
+ * every stored tile hash and the checkpoint root, and, when trusted (a
+ * signed checkpoint note) is given, checks that the log only grew from it
+ * (same root at its size; not smaller). Returns 0 when everything holds,
+ * BW_EVERIFY when findings were recorded in *res, other codes when the
+ * audit could not run. progress (optional) is called periodically.
+ */
+int tlog_audit(const char *dir, struct note_verifier *vkey, const uint8_t *trusted,
+	       size_t trusted_len, tlog_progress_cb progress, void *progress_ctx,
+	       struct tlog_audit_result *res, struct bw_err *err);
 
 #endif /* BW_TLOG_H */

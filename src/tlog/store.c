@@ -1,0 +1,698 @@
+/*
+ * tlog/store.c: the durable log writer: tlog-tiles files, group commit,
+ * signed checkpoints and crash recovery.
+ *
+ * Invariants this file relies on:
+ *  - Every file a batch writes (full tiles, new partial tiles, bundles)
+ *    has a name no committed checkpoint refers to, so writing it can never
+ *    damage committed data; the checkpoint rename is the commit point.
+ *  - Before the checkpoint is replaced, every file of the batch is
+ *    fdatasync'ed and every directory that gained a name is fsync'ed.
+ *  - Superseded partial tiles are deleted only after the new checkpoint is
+ *    durable; readers holding an older checkpoint fall back to the full or
+ *    a wider partial tile, whose prefix is identical (the tree only grows).
+ *  - On open, files past the checkpoint (an interrupted batch) are deleted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "note/note.h"
+#include "tlog.h"
+
+#define NLEVELS 8	/* tile levels 0..7 cover trees up to 2^64 leaves */
+
+struct path_set {
+	char **p;
+	size_t n, cap;
+};
+
+struct tlog_store {
+	char *dir;
+	int lock_fd;
+	int failed;
+	struct note_signer *signer;
+	struct note_verifier *verifier;
+	struct bw_sha256 *h;
+	struct tlog_frontier f;		/* committed + pending */
+	uint64_t committed;
+	char *checkpoint;
+	uint8_t part[NLEVELS][TLOG_TILE_WIDTH * TLOG_HASH_SIZE];
+	unsigned part_w[NLEVELS];	/* width in memory */
+	unsigned part_w_disk[NLEVELS];	/* width of the committed partial file */
+	struct bw_buf bundle;		/* partial entry bundle in memory */
+	unsigned bundle_w, bundle_w_disk;
+	struct path_set written;	/* files to fdatasync at commit */
+	struct path_set dirs;		/* directories to fsync at commit */
+	struct path_set obsolete;	/* partial files to delete after commit */
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int
+path_set_add(struct path_set *ps, const char *p, bool dedupe)
+{
+	size_t i;
+
+	if (dedupe)
+		for (i = 0; i < ps->n; i++)
+			if (strcmp(ps->p[i], p) == 0)
+				return 0;
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 16;
+		char **q = realloc(ps->p, cap * sizeof *q);
+		if (q == NULL)
+			return BW_ENOMEM;
+		ps->p = q;
+		ps->cap = cap;
+	}
+	if ((ps->p[ps->n] = strdup(p)) == NULL)
+		return BW_ENOMEM;
+	ps->n++;
+	return 0;
+}
+
+static void
+path_set_clear(struct path_set *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		free(ps->p[i]);
+	ps->n = 0;
+}
+
+static void
+path_set_free(struct path_set *ps)
+{
+	path_set_clear(ps);
+	free(ps->p);
+	ps->p = NULL;
+	ps->cap = 0;
+}
+
+static int
+join(char *out, size_t cap, const char *dir, const char *rel, struct bw_err *err)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", dir, rel) >= cap)
+		return bw_err_set(err, BW_ERANGE, "path too long: %s/%s", dir, rel);
+	return 0;
+}
+
+/* mkdir -p of the parent of path; each directory that gains an entry is queued for fsync. */
+static int
+make_parents(struct tlog_store *s, const char *path, struct bw_err *err)
+{
+	char tmp[PATH_MAX];
+	size_t i, n = strlen(path), start = strlen(s->dir) + 1;
+
+	if (n >= sizeof tmp)
+		return bw_err_set(err, BW_ERANGE, "path too long");
+	memcpy(tmp, path, n + 1);
+	for (i = start; i < n; i++) {
+		if (tmp[i] != '/')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) == 0) {
+			char parent[PATH_MAX];
+			memcpy(parent, tmp, i + 1);
+			if (path_set_add(&s->dirs, dirname(parent), true) != 0)
+				return bw_err_set(err, BW_ENOMEM, "out of memory");
+		} else if (errno != EEXIST) {
+			return bw_err_set(err, BW_EIO, "cannot create directory %s: %s", tmp, strerror(errno));
+		}
+		tmp[i] = '/';
+	}
+	return 0;
+}
+
+/* Writes a tile file (not yet synced) and queues it and its directory for sync. */
+static int
+write_tile_file(struct tlog_store *s, int level, uint64_t n, unsigned width, const void *data,
+		size_t len, struct bw_err *err)
+{
+	char rel[TLOG_PATH_MAX], path[PATH_MAX], dir[PATH_MAX];
+	int fd, r;
+
+	tlog_tile_path(rel, level, n, width);
+	if ((r = join(path, sizeof path, s->dir, rel, err)) != 0 || (r = make_parents(s, path, err)) != 0)
+		return r;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return bw_err_set(err, BW_EIO, "cannot create %s: %s", path, strerror(errno));
+	if (bw_write_all(fd, data, len) != 0) {
+		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
+		close(fd);
+		return r;
+	}
+	if (close(fd) != 0)
+		return bw_err_set(err, BW_EIO, "cannot close %s: %s", path, strerror(errno));
+	strcpy(dir, path);
+	if (path_set_add(&s->written, path, false) != 0 ||
+	    path_set_add(&s->dirs, dirname(dir), true) != 0)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	return 0;
+}
+
+static int
+queue_obsolete(struct tlog_store *s, int level, uint64_t n, unsigned width, struct bw_err *err)
+{
+	char rel[TLOG_PATH_MAX], path[PATH_MAX];
+	int r;
+
+	tlog_tile_path(rel, level, n, width);
+	if ((r = join(path, sizeof path, s->dir, rel, err)) != 0)
+		return r;
+	if (path_set_add(&s->obsolete, path, true) != 0)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* Level-L count of stored hashes in a tree of size. */
+static uint64_t
+level_count(int level, uint64_t size)
+{
+	return level == TLOG_TILE_ENTRIES ? size : size >> (level * TLOG_TILE_HEIGHT);
+}
+
+/* ---- appending ------------------------------------------------------------ */
+
+/* tlog_node_cb: collects tile-level hashes into the partial tiles. */
+static int
+store_node(void *ctx, const struct tlog_node *node, const struct tlog_hash *hash, struct bw_err *err)
+{
+	struct tlog_store *s = ctx;
+	int level, r;
+	unsigned pos;
+
+	if (node->level % TLOG_TILE_HEIGHT != 0)
+		return 0;
+	level = node->level / TLOG_TILE_HEIGHT;
+	pos = (unsigned)(node->index % TLOG_TILE_WIDTH);
+	if (level >= NLEVELS || pos != s->part_w[level])
+		return bw_err_set(err, BW_ECORRUPT, "internal: tile hash out of order at level %d", level);
+	memcpy(s->part[level] + (size_t)pos * TLOG_HASH_SIZE, hash->b, TLOG_HASH_SIZE);
+	if (++s->part_w[level] < TLOG_TILE_WIDTH)
+		return 0;
+	/* The tile is complete: write it now, sync it at commit. */
+	if ((r = write_tile_file(s, level, node->index / TLOG_TILE_WIDTH, TLOG_TILE_WIDTH, s->part[level],
+				 sizeof s->part[level], err)) != 0)
+		return r;
+	if (s->part_w_disk[level] > 0 &&
+	    (r = queue_obsolete(s, level, node->index / TLOG_TILE_WIDTH, s->part_w_disk[level], err)) != 0)
+		return r;
+	s->part_w[level] = 0;
+	s->part_w_disk[level] = 0;
+	return 0;
+}
+
+int
+tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t *index,
+		  struct bw_err *err)
+{
+	struct tlog_hash leaf;
+	uint8_t prefix[2];
+	uint64_t idx = s->f.size;
+	int r;
+
+	if (s->failed)
+		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
+	if (len == 0 || len > TLOG_ENTRY_MAX)
+		return bw_err_set(err, BW_ERANGE, "entry of %zu bytes: entries must be 1..%d bytes", len,
+				  TLOG_ENTRY_MAX);
+	prefix[0] = (uint8_t)(len >> 8);
+	prefix[1] = (uint8_t)len;
+	if (bw_buf_append(&s->bundle, prefix, 2) != 0 || bw_buf_append(&s->bundle, entry, len) != 0) {
+		s->failed = 1;
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	tlog_hash_leaf(s->h, entry, len, &leaf);
+	if ((r = tlog_frontier_append(&s->f, s->h, &leaf, store_node, s, err)) != 0) {
+		s->failed = 1;
+		return r;
+	}
+	if (++s->bundle_w == TLOG_TILE_WIDTH) {
+		uint64_t n = idx / TLOG_TILE_WIDTH;
+		if ((r = write_tile_file(s, TLOG_TILE_ENTRIES, n, TLOG_TILE_WIDTH, s->bundle.data,
+					 s->bundle.len, err)) != 0 ||
+		    (s->bundle_w_disk > 0 &&
+		     (r = queue_obsolete(s, TLOG_TILE_ENTRIES, n, s->bundle_w_disk, err)) != 0)) {
+			s->failed = 1;
+			return r;
+		}
+		s->bundle.len = 0;
+		s->bundle_w = 0;
+		s->bundle_w_disk = 0;
+	}
+	*index = idx;
+	return 0;
+}
+
+/* ---- committing --------------------------------------------------------- */
+
+static int
+sign_checkpoint(struct tlog_store *s, char **out, size_t *outlen, struct bw_err *err)
+{
+	struct tlog_checkpoint cp = { 0 };
+	char *body = NULL;
+	size_t blen;
+	int r;
+
+	cp.origin = s->signer->name;
+	cp.size = s->f.size;
+	tlog_frontier_root(&s->f, s->h, &cp.root);
+	if (bw_sha256_failed(s->h))
+		return bw_err_set(err, BW_ECRYPTO, "SHA-256 failed");
+	if ((r = tlog_checkpoint_format(&cp, &body, &blen, err)) != 0)
+		return r;
+	r = note_sign(body, blen, &s->signer, 1, out, outlen, err);
+	free(body);
+	return r;
+}
+
+static int
+sync_batch(struct tlog_store *s, struct bw_err *err)
+{
+	size_t i;
+	int fd, r;
+
+	for (i = 0; i < s->written.n; i++) {
+		if ((fd = open(s->written.p[i], O_RDONLY | O_CLOEXEC)) < 0)
+			return bw_err_set(err, BW_EIO, "cannot reopen %s: %s", s->written.p[i], strerror(errno));
+		if (fdatasync(fd) != 0) {
+			r = bw_err_set(err, BW_EIO, "fdatasync %s: %s", s->written.p[i], strerror(errno));
+			close(fd);
+			return r;
+		}
+		close(fd);
+	}
+	for (i = 0; i < s->dirs.n; i++)
+		if ((r = bw_fsync_dir(s->dirs.p[i], true, err)) != 0)
+			return r;
+	return 0;
+}
+
+int
+tlog_store_commit(struct tlog_store *s, struct bw_err *err)
+{
+	char path[PATH_MAX], *cp = NULL;
+	size_t cplen, i;
+	int level, r;
+
+	if (s->failed)
+		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
+	if (s->f.size == s->committed)
+		return 0;
+	/* New partial tiles and bundle for the new right edge. */
+	for (level = 0; level < NLEVELS; level++) {
+		uint64_t n = level_count(level, s->f.size) / TLOG_TILE_WIDTH;
+		if (s->part_w[level] == 0 || s->part_w[level] == s->part_w_disk[level])
+			continue;
+		if ((r = write_tile_file(s, level, n, s->part_w[level], s->part[level],
+					 (size_t)s->part_w[level] * TLOG_HASH_SIZE, err)) != 0 ||
+		    (s->part_w_disk[level] > 0 &&
+		     (r = queue_obsolete(s, level, n, s->part_w_disk[level], err)) != 0))
+			goto fail;
+	}
+	if (s->bundle_w > 0 && s->bundle_w != s->bundle_w_disk) {
+		uint64_t n = s->f.size / TLOG_TILE_WIDTH;
+		if ((r = write_tile_file(s, TLOG_TILE_ENTRIES, n, s->bundle_w, s->bundle.data, s->bundle.len,
+					 err)) != 0 ||
+		    (s->bundle_w_disk > 0 &&
+		     (r = queue_obsolete(s, TLOG_TILE_ENTRIES, n, s->bundle_w_disk, err)) != 0))
+			goto fail;
+	}
+	if ((r = sync_batch(s, err)) != 0 || (r = sign_checkpoint(s, &cp, &cplen, err)) != 0 ||
+	    (r = join(path, sizeof path, s->dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
+	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) != 0)
+		goto fail;
+	/* Durable. */
+	free(s->checkpoint);
+	s->checkpoint = cp;
+	s->committed = s->f.size;
+	for (level = 0; level < NLEVELS; level++)
+		s->part_w_disk[level] = s->part_w[level];
+	s->bundle_w_disk = s->bundle_w;
+	for (i = 0; i < s->obsolete.n; i++)
+		unlink(s->obsolete.p[i]);	/* best effort: stale partials are harmless */
+	path_set_clear(&s->obsolete);
+	path_set_clear(&s->written);
+	path_set_clear(&s->dirs);
+	return 0;
+fail:
+	free(cp);
+	s->failed = 1;
+	return r;
+}
+
+uint64_t
+tlog_store_size(const struct tlog_store *s)
+{
+	return s->committed;
+}
+
+uint64_t
+tlog_store_pending(const struct tlog_store *s)
+{
+	return s->f.size - s->committed;
+}
+
+const char *
+tlog_store_checkpoint(const struct tlog_store *s)
+{
+	return s->checkpoint;
+}
+
+/* ---- create / open / recover --------------------------------------------- */
+
+static int
+read_signer(const char *dir, struct note_signer **out, struct bw_err *err)
+{
+	char path[PATH_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0 ||
+	    (r = bw_file_read(path, 4096, &data, &len, err)) != 0)
+		return r;
+	while (len > 0 && data[len - 1] == '\n')
+		len--;
+	r = note_signer_parse((const char *)data, len, out, err);
+	bw_memzero(data, len);
+	free(data);
+	if (r != 0)
+		bw_err_prefix(err, "%s", path);
+	return r;
+}
+
+int
+tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct bw_err *err)
+{
+	struct tlog_store s = { 0 };
+	char path[PATH_MAX], *skey = NULL, *vkey = NULL, *cp = NULL, *line = NULL;
+	size_t cplen;
+	int fd = -1, r;
+
+	if (vkey_out != NULL)
+		*vkey_out = NULL;
+	if ((r = bw_mkdir_p(dir, 0755, err)) != 0)
+		return r;
+	if ((r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0)
+		return r;
+	if (access(path, F_OK) == 0)
+		return bw_err_set(err, BW_EEXIST, "%s already holds a log", dir);
+	if ((r = note_key_generate(origin, &skey, &vkey, err)) != 0)
+		return bw_err_prefix(err, "origin");
+	if ((r = join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0)
+		goto out;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		r = bw_err_set(err, errno == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path,
+			       strerror(errno));
+		goto out;
+	}
+	if (bw_write_all(fd, skey, strlen(skey)) != 0 || bw_write_all(fd, "\n", 1) != 0 ||
+	    fsync(fd) != 0) {
+		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((line = malloc(strlen(vkey) + 2)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto out;
+	}
+	sprintf(line, "%s\n", vkey);
+	if ((r = join(path, sizeof path, dir, TLOG_VKEY_FILE, err)) != 0 ||
+	    (r = bw_file_write_atomic(path, line, strlen(line), 0644, err)) != 0)
+		goto out;
+	if ((r = join(path, sizeof path, dir, "tile", err)) != 0 || (r = bw_mkdir_p(path, 0755, err)) != 0)
+		goto out;
+	/* The checkpoint of the empty tree. */
+	if ((r = note_signer_parse(skey, strlen(skey), &s.signer, err)) != 0 ||
+	    (r = bw_sha256_new(&s.h, err)) != 0)
+		goto out;
+	tlog_frontier_init(&s.f);
+	if ((r = sign_checkpoint(&s, &cp, &cplen, err)) != 0 ||
+	    (r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
+	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) != 0 ||
+	    (r = bw_fsync_dir(dir, true, err)) != 0)
+		goto out;
+	if (vkey_out != NULL) {
+		*vkey_out = vkey;
+		vkey = NULL; /* transferred */
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (skey != NULL) {
+		bw_memzero(skey, strlen(skey));
+		free(skey);
+	}
+	note_signer_free(s.signer);
+	bw_sha256_free(s.h);
+	free(vkey);
+	free(line);
+	free(cp);
+	return r;
+}
+
+/* Deletes dir/rel when it exists; queues nothing (recovery is idempotent). */
+static int
+remove_rel(const char *dir, const char *rel, bool *removed, struct bw_err *err)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if ((r = join(path, sizeof path, dir, rel, err)) != 0)
+		return r;
+	if (unlink(path) == 0) {
+		*removed = true;
+		return 0;
+	}
+	if (errno == ENOENT)
+		return 0;
+	return bw_err_set(err, BW_EIO, "cannot remove %s: %s", path, strerror(errno));
+}
+
+/*
+ * Removes the partial files of tile (level, n) except width keep (0: all).
+ * *seen reports whether the .p directory exists.
+ */
+static int
+remove_partials(const char *dir, int level, uint64_t n, unsigned keep, bool *seen, struct bw_err *err)
+{
+	char rel[TLOG_PATH_MAX], pdir[PATH_MAX], path[PATH_MAX + 264];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	tlog_tile_path(rel, level, n, TLOG_TILE_WIDTH);
+	if ((size_t)snprintf(pdir, sizeof pdir, "%s/%s.p", dir, rel) >= sizeof pdir)
+		return bw_err_set(err, BW_ERANGE, "path too long");
+	if ((d = opendir(pdir)) == NULL)
+		return 0;
+	*seen = true;
+	while ((de = readdir(d)) != NULL) {
+		uint64_t w;
+		if (de->d_name[0] == '.')
+			continue;
+		if (bw_parse_u64(de->d_name, strlen(de->d_name), &w) == 0 && w == keep && keep > 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", pdir, de->d_name);
+		if (unlink(path) != 0 && errno != ENOENT) {
+			r = bw_err_set(err, BW_EIO, "cannot remove %s: %s", path, strerror(errno));
+			break;
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+/* Deletes every tile and bundle file past a tree of size (an interrupted batch). */
+static int
+remove_past(const char *dir, uint64_t size, struct bw_err *err)
+{
+	int level, r;
+
+	for (level = TLOG_TILE_ENTRIES; level < NLEVELS; level++) {
+		uint64_t count = level_count(level, size), n = count / TLOG_TILE_WIDTH;
+		unsigned w = (unsigned)(count % TLOG_TILE_WIDTH);
+		char rel[TLOG_PATH_MAX];
+
+		for (;; n++) {
+			bool removed = false, seen = false;
+			bool current = n == count / TLOG_TILE_WIDTH;
+			tlog_tile_path(rel, level, n, TLOG_TILE_WIDTH);
+			if ((r = remove_rel(dir, rel, &removed, err)) != 0 ||
+			    (r = remove_partials(dir, level, n, current ? w : 0, &seen, err)) != 0)
+				return r;
+			if (!removed && !seen && !current)
+				break;
+		}
+	}
+	return 0;
+}
+
+/* Loads the committed partial tiles and bundle and checks the bundle against tile 0. */
+static int
+load_edge(struct tlog_store *s, struct tlog_tiles *t, struct bw_err *err)
+{
+	size_t offs[TLOG_TILE_WIDTH], lens[TLOG_TILE_WIDTH];
+	uint8_t *bundle = NULL;
+	uint64_t size = s->committed, n = size / TLOG_TILE_WIDTH;
+	unsigned w, i;
+	int level, r;
+
+	for (level = 0; level < NLEVELS; level++) {
+		uint64_t count = level_count(level, size);
+		w = (unsigned)(count % TLOG_TILE_WIDTH);
+		s->part_w[level] = s->part_w_disk[level] = w;
+		if (w > 0 && (r = tlog_tiles_read_tile(t, level, count / TLOG_TILE_WIDTH, w, s->part[level],
+						       err)) != 0)
+			return r;
+	}
+	w = (unsigned)(size % TLOG_TILE_WIDTH);
+	s->bundle_w = s->bundle_w_disk = w;
+	if (w == 0)
+		return 0;
+	if ((r = tlog_tiles_read_bundle(t, n, w, &bundle, offs, lens, err)) != 0)
+		return r;
+	for (i = 0; i < w; i++) {
+		struct tlog_hash leaf;
+		uint8_t prefix[2] = { (uint8_t)(lens[i] >> 8), (uint8_t)lens[i] };
+		tlog_hash_leaf(s->h, bundle + offs[i], lens[i], &leaf);
+		if (memcmp(leaf.b, s->part[0] + (size_t)i * TLOG_HASH_SIZE, TLOG_HASH_SIZE) != 0) {
+			char rel[TLOG_PATH_MAX];
+			tlog_tile_path(rel, TLOG_TILE_ENTRIES, n, w);
+			free(bundle);
+			return bw_err_set(err, BW_ECORRUPT,
+					  "%s: entry %llu does not match its hash in tile/0 (hash %u)", rel,
+					  (unsigned long long)(n * TLOG_TILE_WIDTH + i), i);
+		}
+		if (bw_buf_append(&s->bundle, prefix, 2) != 0 ||
+		    bw_buf_append(&s->bundle, bundle + offs[i], lens[i]) != 0) {
+			free(bundle);
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
+		}
+	}
+	free(bundle);
+	return 0;
+}
+
+int
+tlog_store_open(const char *dir, struct tlog_store **out, struct bw_err *err)
+{
+	struct tlog_store *s = NULL;
+	struct tlog_tiles *t = NULL;
+	struct tlog_checkpoint cp = { 0 };
+	struct tlog_reader rd;
+	struct tlog_hash root;
+	struct note *n = NULL;
+	char path[PATH_MAX];
+	uint8_t *data = NULL;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof *s)) == NULL || (s->dir = strdup(dir)) == NULL) {
+		free(s);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	s->lock_fd = -1;
+	if ((r = join(path, sizeof path, dir, TLOG_LOCK_FILE, err)) != 0)
+		goto out;
+	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		r = bw_err_set(err, errno == ENOENT ? BW_ENOTFOUND : BW_EIO, "cannot open %s: %s", path,
+			       strerror(errno));
+		goto out;
+	}
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		r = bw_err_set(err, errno == EWOULDBLOCK ? BW_EBUSY : BW_EIO,
+			       "%s: another writer holds the log lock", dir);
+		goto out;
+	}
+	if ((r = read_signer(dir, &s->signer, err)) != 0 ||
+	    (r = note_signer_verifier(s->signer, &s->verifier, err)) != 0 ||
+	    (r = bw_sha256_new(&s->h, err)) != 0)
+		goto out;
+	/* The checkpoint must be ours and well formed. */
+	if ((r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
+	    (r = bw_file_read(path, NOTE_MAX_SIZE, &data, &len, err)) != 0)
+		goto out;
+	if ((r = note_open(data, len, &s->verifier, 1, &n, err)) != 0 ||
+	    (r = tlog_checkpoint_parse(n->text, n->text_len, &cp, err)) != 0) {
+		bw_err_prefix(err, "%s", path);
+		err->code = r = BW_ECORRUPT;
+		goto out;
+	}
+	if (strcmp(cp.origin, s->signer->name) != 0) {
+		r = bw_err_set(err, BW_ECORRUPT, "%s: origin '%s' is not this log's ('%s')", path, cp.origin,
+			       s->signer->name);
+		goto out;
+	}
+	if ((s->checkpoint = strndup((char *)data, len)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto out;
+	}
+	s->committed = cp.size;
+	/* Discard what an interrupted batch left past the checkpoint. */
+	snprintf(path, sizeof path, "%s/%s.tmp", dir, TLOG_CHECKPOINT_FILE);
+	unlink(path);
+	if ((r = remove_past(dir, cp.size, err)) != 0)
+		goto out;
+	/* Rebuild the right edge from the tiles; it must give the signed root. */
+	if ((r = tlog_tiles_open(dir, &t, err)) != 0)
+		goto out;
+	rd = tlog_tiles_reader(t, cp.size);
+	if ((r = tlog_frontier_load(&s->f, &rd, cp.size, err)) != 0) {
+		err->code = r = BW_ECORRUPT;
+		bw_err_prefix(err, "rebuilding the tree of size %llu", (unsigned long long)cp.size);
+		goto out;
+	}
+	tlog_frontier_root(&s->f, s->h, &root);
+	if (!tlog_hash_equal(&root, &cp.root)) {
+		r = bw_err_set(err, BW_ECORRUPT,
+			       "the tiles give another root than the checkpoint at size %llu "
+			       "(a tile on the right edge was altered; run 'bulwark log audit')",
+			       (unsigned long long)cp.size);
+		goto out;
+	}
+	if ((r = load_edge(s, t, err)) != 0) {
+		err->code = r = BW_ECORRUPT;
+		goto out;
+	}
+	*out = s;
+	s = NULL; /* transferred */
+out:
+	tlog_checkpoint_clear(&cp);
+	note_free(n);
+	free(data);
+	tlog_tiles_free(t);
+	tlog_store_close(s);
+	return r;
+}
+
+void
+tlog_store_close(struct tlog_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);	/* releases the flock */
+	note_signer_free(s->signer);
+	note_verifier_free(s->verifier);
+	bw_sha256_free(s->h);
+	bw_buf_free(&s->bundle);
+	path_set_free(&s->written);
+	path_set_free(&s->dirs);
+	path_set_free(&s->obsolete);
+	free(s->checkpoint);
+	free(s->dir);
+	free(s);
+}

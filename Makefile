@@ -4,7 +4,7 @@ RELEASE ?= build-release
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run check release bench fuzz clean
+.PHONY: all deps build run check release bench fuzz torture clean
 
 all: build
 
@@ -22,6 +22,10 @@ run: build
 
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure -j2
+
+# The crash test with many more SIGKILL trials (CRASH_TRIALS, default 1000).
+torture: build
+	CRASH_TRIALS=$${CRASH_TRIALS:-1000} BULWARK=$(BUILD)/bulwark python3 tests/integration/crash_test.py
 
 release: deps
 	cmake --preset release >/dev/null

@@ -36,7 +36,7 @@ for t in range(trials):
     if size0 != len(expected):
         fail(f"trial {t}: log size {size0} but {len(expected)} entries known")
         break
-    n = rng.randint(1, 6000)
+    n = rng.randint(1000, 20000)
     lines = [b"t%d-%d-%s" % (t, k, os.urandom(rng.randint(1, 40)).hex().encode()) for k in range(n)]
     batch = rng.choice([1, 3, 64, 500, 4096])
     delay = rng.choice([0, 1, 5])
@@ -59,7 +59,7 @@ for t in range(trials):
     tw, tr = threading.Thread(target=feed), threading.Thread(target=drain)
     tw.start()
     tr.start()
-    time.sleep(rng.uniform(0.0, 0.15))
+    time.sleep(rng.uniform(0.002, 0.08))
     p.kill()
     p.wait()
     tw.join()

@@ -10,10 +10,17 @@
 //	interop gen SEED TREES          prints random trees with Go's roots and proofs
 //	interop check < vectors         verifies bulwark's roots and proofs with
 //	                                tlog.TreeHash, CheckRecord and CheckTree
+//	interop tiles DIR VKEY ORIGIN   reads a bulwark log directory through
+//	                                tlog.TileHashReader: checkpoint, tree hash,
+//	                                record and tree proofs for its entries
+//	interop tlogproof VKEY ENTRY PROOF
+//	                                checks a bulwark .tlog-proof with CheckRecord
 package main
 
 import (
 	"bufio"
+	"encoding/base64"
+	"path/filepath"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -204,6 +211,159 @@ func check(r io.Reader) {
 	fmt.Printf("go checked %d roots, %d inclusion proofs, %d consistency proofs from bulwark\n", nroot, nincl, ncons)
 }
 
+// dirTiles reads C2SP tlog-tiles files: Go's tile path minus the "8/" height element.
+// A partial tile that was superseded is served from the full tile, truncated.
+type dirTiles struct{ dir string }
+
+func (d dirTiles) Height() int { return 8 }
+
+func (d dirTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		p := strings.Replace(t.Path(), "tile/8/", "tile/", 1)
+		b, err := os.ReadFile(filepath.Join(d.dir, p))
+		if os.IsNotExist(err) && t.W < 256 {
+			full := t
+			full.W = 256
+			b, err = os.ReadFile(filepath.Join(d.dir, strings.Replace(full.Path(), "tile/8/", "tile/", 1)))
+			if err == nil {
+				b = b[:t.W*tlog.HashSize]
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (d dirTiles) SaveTiles([]tlog.Tile, [][]byte) {}
+
+func openCheckpoint(note64 []byte, vkey, origin string) tlog.Tree {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		die("NewVerifier: %v", err)
+	}
+	n, err := note.Open(note64, note.VerifierList(v))
+	if err != nil {
+		die("checkpoint: %v", err)
+	}
+	parts := strings.SplitN(n.Text, "\n", 2)
+	if len(parts) != 2 || parts[0] != origin {
+		die("checkpoint origin %q, want %q", parts[0], origin)
+	}
+	tree, err := tlog.ParseTree([]byte("go.sum database tree\n" + parts[1]))
+	if err != nil {
+		die("ParseTree: %v", err)
+	}
+	return tree
+}
+
+func readEntry(dir string, size, i int64) []byte {
+	n := i / 256
+	w := size - n*256
+	if w > 256 {
+		w = 256
+	}
+	t := tlog.Tile{H: 8, L: 0, N: n, W: int(w)}
+	p := strings.Replace(t.Path(), "tile/8/0/", "tile/entries/", 1)
+	b, err := os.ReadFile(filepath.Join(dir, p))
+	if err != nil {
+		die("entry bundle: %v", err)
+	}
+	for k := int64(0); ; k++ {
+		l := int(b[0])<<8 | int(b[1])
+		if k == i%256 {
+			return b[2 : 2+l]
+		}
+		b = b[2+l:]
+	}
+}
+
+func tiles(dir, vkey, origin string) {
+	cp, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
+	if err != nil {
+		die("%v", err)
+	}
+	tree := openCheckpoint(cp, vkey, origin)
+	r := tlog.TileHashReader(tree, dirTiles{dir})
+	h, err := tlog.TreeHash(tree.N, r)
+	if err != nil || h != tree.Hash {
+		die("TreeHash over bulwark's tiles: %v (%x vs %x)", err, h, tree.Hash)
+	}
+	rng := rand.New(rand.NewSource(tree.N))
+	nrec, ntree := 0, 0
+	for k := 0; k < 200; k++ {
+		i := rng.Int63n(tree.N)
+		if k < 3 {
+			i = []int64{0, tree.N - 1, tree.N / 2}[k]
+		}
+		p, err := tlog.ProveRecord(tree.N, i, r)
+		if err != nil {
+			die("ProveRecord(%d): %v", i, err)
+		}
+		if err := tlog.CheckRecord(p, tree.N, tree.Hash, i, tlog.RecordHash(readEntry(dir, tree.N, i))); err != nil {
+			die("CheckRecord(%d) against bulwark's entry: %v", i, err)
+		}
+		nrec++
+		old := 1 + rng.Int63n(tree.N)
+		tp, err := tlog.ProveTree(tree.N, old, r)
+		if err != nil {
+			die("ProveTree(%d): %v", old, err)
+		}
+		oh, err := tlog.TreeHash(old, r)
+		if err != nil {
+			die("TreeHash(%d): %v", old, err)
+		}
+		if err := tlog.CheckTree(tp, tree.N, tree.Hash, old, oh); err != nil {
+			die("CheckTree(%d): %v", old, err)
+		}
+		ntree++
+	}
+	fmt.Printf("go read bulwark's tiles: size %d, %d record proofs and %d tree proofs checked\n", tree.N, nrec, ntree)
+}
+
+// tlogproof checks a c2sp.org/tlog-proof@v1 file written by bulwark.
+func tlogproof(vkey, entryPath, proofPath string) {
+	entry, err := os.ReadFile(entryPath)
+	if err != nil {
+		die("%v", err)
+	}
+	b, err := os.ReadFile(proofPath)
+	if err != nil {
+		die("%v", err)
+	}
+	head, cp, ok := strings.Cut(string(b), "\n\n")
+	if !ok {
+		die("tlog-proof: no blank line")
+	}
+	lines := strings.Split(head, "\n")
+	if lines[0] != "c2sp.org/tlog-proof@v1" || !strings.HasPrefix(lines[1], "index ") {
+		die("tlog-proof: bad header")
+	}
+	idx, err := strconv.ParseInt(strings.TrimPrefix(lines[1], "index "), 10, 64)
+	if err != nil {
+		die("tlog-proof: bad index")
+	}
+	var p tlog.RecordProof
+	for _, l := range lines[2:] {
+		raw, err := base64.StdEncoding.DecodeString(l)
+		if err != nil || len(raw) != tlog.HashSize {
+			die("tlog-proof: bad hash line")
+		}
+		var h tlog.Hash
+		copy(h[:], raw)
+		p = append(p, h)
+	}
+	v, _ := note.NewVerifier(vkey)
+	tree := openCheckpoint([]byte(cp), vkey, v.Name())
+	if err := tlog.CheckRecord(p, tree.N, tree.Hash, idx, tlog.RecordHash(entry)); err != nil {
+		die("CheckRecord: %v", err)
+	}
+	fmt.Printf("go verified bulwark's tlog-proof for entry %d at size %d\n", idx, tree.N)
+}
+
 func readStdin() []byte {
 	b, err := io.ReadAll(os.Stdin)
 	if err != nil {
@@ -266,6 +426,10 @@ func main() {
 		gen(seed, trees)
 	case "check":
 		check(os.Stdin)
+	case "tiles":
+		tiles(os.Args[2], os.Args[3], os.Args[4])
+	case "tlogproof":
+		tlogproof(os.Args[2], os.Args[3], os.Args[4])
 	default:
 		die("unknown command %q", os.Args[1])
 	}

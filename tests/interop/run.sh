@@ -3,7 +3,8 @@
 #   run.sh BULWARK TLOG_VECTORS WORKDIR
 # (a) Go verifies a checkpoint note that bulwark signed (and rejects it tampered),
 # (b) bulwark verifies notes Go signed, and signs with a Go-generated key,
-# (c) both agree on roots and proofs of random trees, each verifying the other's.
+# (c) both agree on roots and proofs of random trees, each verifying the other's,
+# (d) Go's tile reader reads a log bulwark wrote and checks its proofs and tlog-proof files.
 set -eu
 BW=$1 VEC=$2 WORK=$3
 SRC=$(cd "$(dirname "$0")" && pwd)
@@ -48,4 +49,16 @@ cmp -s go.note bw-go.note || fail "bulwark and Go signed the same text different
 "$BW" note sign --key go.key --key bw.key text > two.note
 ./interop verify "$gvkey" < two.note > /dev/null || fail "Go rejected a two-signature note"
 ./interop verify "$vkey" < two.note > /dev/null || fail "Go rejected a two-signature note (second key)"
+# (d) Go's TileHashReader reads a log bulwark wrote (tile paths, tiles, entries, checkpoint).
+"$BW" log init --dir log --origin bulwark.test/tiles > log.vkey
+awk 'BEGIN { for (i = 0; i < 70000; i++) printf "{\"seq\":%d,\"action\":\"interop\"}\n", i }' \
+	| "$BW" log append --dir log --batch 9000 > /dev/null
+./interop tiles log "$(cat log.vkey)" bulwark.test/tiles || fail "Go rejected bulwark's tiles"
+printf '{"seq":69999,"action":"interop"}' > entry69999
+"$BW" log append --dir log --batch 10 < text > /dev/null   # grow past it: partials superseded
+./interop tiles log "$(cat log.vkey)" bulwark.test/tiles || fail "Go rejected bulwark's tiles after growth"
+"$BW" log prove --dir log --index 69999 > 69999.tlog-proof
+./interop tlogproof "$(cat log.vkey)" entry69999 69999.tlog-proof || fail "Go rejected bulwark's tlog-proof"
+printf '{"seq":69999,"action":"interoq"}' > forged
+if ./interop tlogproof "$(cat log.vkey)" forged 69999.tlog-proof 2>/dev/null; then fail "Go accepted a forged entry"; fi
 echo "interop: all checks passed"

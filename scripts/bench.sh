@@ -1,11 +1,35 @@
 #!/bin/sh
 # Runs the benchmarks from a release build, each next to its baseline.
-#   bench.sh BUILD
+#   bench.sh BUILD [BENCH_DIR]
+# BENCH_DIR (default /tmp/bulwark-bench) must be on the disk being measured.
 set -eu
 BUILD=$1
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+DIR=${2:-${BENCH_DIR:-/tmp/bulwark-bench}}
+ENTRIES=${BENCH_ENTRIES:-1000000}
+RSS_ENTRIES=${BENCH_RSS_ENTRIES:-10000000}
+rm -rf "$DIR" && mkdir -p "$DIR"
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(df -h "$DIR" | awk 'NR==2 {print $1}')"
 echo "== baseline: openssl speed (same run)"
 openssl speed -seconds 2 -evp sha256 2>/dev/null | tail -1
 openssl speed -seconds 2 ed25519 2>/dev/null | tail -2
-echo "== tlog_bench"
+echo
+echo "== tlog_bench (in-memory tree, proofs, signatures)"
 "$BUILD/tlog_bench"
+echo
+echo "== log_bench: durable appends of 200-byte entries vs raw write+fdatasync ($ENTRIES entries)"
+"$BUILD/log_bench" "$DIR" "$ENTRIES"
+echo
+echo "== bulwark log append from a pipe ($ENTRIES lines of 200 bytes)"
+awk -v n="$ENTRIES" 'BEGIN { pad = sprintf("%190s", ""); gsub(/ /, "x", pad);
+	for (i = 0; i < n; i++) printf "%09d%s\n", i, pad }' > "$DIR/lines"
+"$BUILD/bulwark" log init --dir "$DIR/cli" --origin bulwark.bench/cli > /dev/null
+start=$(date +%s.%N)
+"$BUILD/bulwark" log append --dir "$DIR/cli" < "$DIR/lines" > "$DIR/acks"
+end=$(date +%s.%N)
+echo "$ENTRIES $start $end $(wc -l < "$DIR/acks")" | awk '{ printf "%d entries acknowledged in %.2f s: %.0f appends/s\n", $4, $3 - $2, $1 / ($3 - $2) }'
+rm -rf "$DIR/cli" "$DIR/lines" "$DIR/acks"
+echo
+echo "== memory: $RSS_ENTRIES durable appends through the library"
+"$BUILD/log_bench" "$DIR" --rss-run "$RSS_ENTRIES"
+rm -rf "$DIR"

@@ -35,6 +35,8 @@ struct path_set {
 	size_t n, cap;
 };
 
+#define MAX_OPEN_FILES 128	/* batch files kept open for their fdatasync */
+
 struct tlog_store {
 	char *dir;
 	int lock_fd;
@@ -50,10 +52,13 @@ struct tlog_store {
 	unsigned part_w_disk[NLEVELS];	/* width of the committed partial file */
 	struct bw_buf bundle;		/* partial entry bundle in memory */
 	unsigned bundle_w, bundle_w_disk;
-	struct path_set written;	/* files to fdatasync at commit */
+	int open_fds[MAX_OPEN_FILES];	/* batch files written, not yet synced */
+	size_t nopen;
 	struct path_set dirs;		/* directories to fsync at commit */
 	struct path_set obsolete;	/* partial files to delete after commit */
 };
+
+static int sync_open_files(struct tlog_store *s, struct bw_err *err);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -134,7 +139,10 @@ make_parents(struct tlog_store *s, const char *path, struct bw_err *err)
 	return 0;
 }
 
-/* Writes a tile file (not yet synced) and queues it and its directory for sync. */
+/*
+ * Writes a tile file and keeps it open for the commit's fdatasync (synced
+ * early when too many are open); queues its directory for fsync.
+ */
 static int
 write_tile_file(struct tlog_store *s, int level, uint64_t n, unsigned width, const void *data,
 		size_t len, struct bw_err *err)
@@ -143,20 +151,23 @@ write_tile_file(struct tlog_store *s, int level, uint64_t n, unsigned width, con
 	int fd, r;
 
 	tlog_tile_path(rel, level, n, width);
-	if ((r = join(path, sizeof path, s->dir, rel, err)) != 0 || (r = make_parents(s, path, err)) != 0)
+	if ((r = join(path, sizeof path, s->dir, rel, err)) != 0)
 		return r;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return bw_err_set(err, BW_EIO, "cannot create %s: %s", path, strerror(errno));
-	if (bw_write_all(fd, data, len) != 0) {
-		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
-		close(fd);
+	if (s->nopen == MAX_OPEN_FILES && (r = sync_open_files(s, err)) != 0)
 		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		if ((r = make_parents(s, path, err)) != 0)
+			return r;
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
-	if (close(fd) != 0)
-		return bw_err_set(err, BW_EIO, "cannot close %s: %s", path, strerror(errno));
+	if (fd < 0)
+		return bw_err_set(err, BW_EIO, "cannot create %s: %s", path, strerror(errno));
+	s->open_fds[s->nopen++] = fd;
+	if (bw_write_all(fd, data, len) != 0)
+		return bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
 	strcpy(dir, path);
-	if (path_set_add(&s->written, path, false) != 0 ||
-	    path_set_add(&s->dirs, dirname(dir), true) != 0)
+	if (path_set_add(&s->dirs, dirname(dir), true) != 0)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	return 0;
 }
@@ -277,22 +288,30 @@ sign_checkpoint(struct tlog_store *s, char **out, size_t *outlen, struct bw_err 
 	return r;
 }
 
+/* fdatasyncs and closes the batch files still open. */
+static int
+sync_open_files(struct tlog_store *s, struct bw_err *err)
+{
+	int r = 0;
+
+	while (s->nopen > 0) {
+		int fd = s->open_fds[--s->nopen];
+		if (r == 0 && fdatasync(fd) != 0)
+			r = bw_err_set(err, BW_EIO, "fdatasync of a tile file: %s", strerror(errno));
+		if (close(fd) != 0 && r == 0)
+			r = bw_err_set(err, BW_EIO, "close of a tile file: %s", strerror(errno));
+	}
+	return r;
+}
+
 static int
 sync_batch(struct tlog_store *s, struct bw_err *err)
 {
 	size_t i;
-	int fd, r;
+	int r;
 
-	for (i = 0; i < s->written.n; i++) {
-		if ((fd = open(s->written.p[i], O_RDONLY | O_CLOEXEC)) < 0)
-			return bw_err_set(err, BW_EIO, "cannot reopen %s: %s", s->written.p[i], strerror(errno));
-		if (fdatasync(fd) != 0) {
-			r = bw_err_set(err, BW_EIO, "fdatasync %s: %s", s->written.p[i], strerror(errno));
-			close(fd);
-			return r;
-		}
-		close(fd);
-	}
+	if ((r = sync_open_files(s, err)) != 0)
+		return r;
 	for (i = 0; i < s->dirs.n; i++)
 		if ((r = bw_fsync_dir(s->dirs.p[i], true, err)) != 0)
 			return r;
@@ -343,7 +362,6 @@ tlog_store_commit(struct tlog_store *s, struct bw_err *err)
 	for (i = 0; i < s->obsolete.n; i++)
 		unlink(s->obsolete.p[i]);	/* best effort: stale partials are harmless */
 	path_set_clear(&s->obsolete);
-	path_set_clear(&s->written);
 	path_set_clear(&s->dirs);
 	return 0;
 fail:
@@ -678,6 +696,13 @@ out:
 	return r;
 }
 
+static void
+close_open_files(struct tlog_store *s)
+{
+	while (s->nopen > 0)
+		close(s->open_fds[--s->nopen]);
+}
+
 void
 tlog_store_close(struct tlog_store *s)
 {
@@ -689,7 +714,7 @@ tlog_store_close(struct tlog_store *s)
 	note_verifier_free(s->verifier);
 	bw_sha256_free(s->h);
 	bw_buf_free(&s->bundle);
-	path_set_free(&s->written);
+	close_open_files(s);
 	path_set_free(&s->dirs);
 	path_set_free(&s->obsolete);
 	free(s->checkpoint);

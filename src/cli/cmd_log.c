@@ -129,11 +129,10 @@ appender_add(struct appender *ap, const void *p, size_t n, struct bw_err *err)
 	return 0;
 }
 
-/* Reads stdin line by line; commits by count or when input pauses past the delay. */
+/* Reads stdin line by line into buf; commits by count or when input pauses past the delay. */
 static int
-append_lines(struct appender *ap, struct bw_err *err)
+append_lines_buf(struct appender *ap, uint8_t *buf, size_t cap, struct bw_err *err)
 {
-	static uint8_t buf[1 << 20];
 	size_t have = 0, lineno = 0;
 	int eof = 0, r;
 
@@ -152,7 +151,7 @@ append_lines(struct appender *ap, struct bw_err *err)
 				continue;
 			}
 		}
-		got = read(0, buf + have, sizeof buf - have);
+		got = read(0, buf + have, cap - have);
 		if (got < 0) {
 			if (errno == EINTR)
 				continue;
@@ -188,7 +187,7 @@ append_lines(struct appender *ap, struct bw_err *err)
 		}
 		memmove(buf, buf + start, have - start);
 		have -= start;
-		if (have == sizeof buf) {
+		if (have == cap) {
 			lineno++;
 			r = bw_err_set(err, BW_ERANGE, "stdin line %zu: longer than %d bytes", lineno,
 				       TLOG_ENTRY_MAX);
@@ -205,6 +204,20 @@ bad_line:
 		if (appender_flush(ap, &ferr) != 0)
 			cli_fail("append", &ferr);
 	}
+	return r;
+}
+
+static int
+append_lines(struct appender *ap, struct bw_err *err)
+{
+	const size_t cap = 1 << 20;	/* longer than any valid line */
+	uint8_t *buf = malloc(cap);
+	int r;
+
+	if (buf == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	r = append_lines_buf(ap, buf, cap, err);
+	free(buf);
 	return r;
 }
 

@@ -141,31 +141,39 @@ make_parents(struct tlog_store *s, const char *path, struct bw_err *err)
 
 /*
  * Writes a tile file and keeps it open for the commit's fdatasync (synced
- * early when too many are open); queues its directory for fsync.
+ * early when too many are open); queues its directory for fsync. Partial
+ * files are written under a temporary name and renamed, so a reader that
+ * falls back to a wider partial never sees one half-written.
  */
 static int
 write_tile_file(struct tlog_store *s, int level, uint64_t n, unsigned width, const void *data,
 		size_t len, struct bw_err *err)
 {
-	char rel[TLOG_PATH_MAX], path[PATH_MAX], dir[PATH_MAX];
+	char rel[TLOG_PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
+	bool partial = width < TLOG_TILE_WIDTH;
+	const char *target;
 	int fd, r;
 
 	tlog_tile_path(rel, level, n, width);
 	if ((r = join(path, sizeof path, s->dir, rel, err)) != 0)
 		return r;
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	target = partial ? tmp : path;
 	if (s->nopen == MAX_OPEN_FILES && (r = sync_open_files(s, err)) != 0)
 		return r;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
 		if ((r = make_parents(s, path, err)) != 0)
 			return r;
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
 	if (fd < 0)
-		return bw_err_set(err, BW_EIO, "cannot create %s: %s", path, strerror(errno));
+		return bw_err_set(err, BW_EIO, "cannot create %s: %s", target, strerror(errno));
 	s->open_fds[s->nopen++] = fd;
 	if (bw_write_all(fd, data, len) != 0)
-		return bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
+		return bw_err_set(err, BW_EIO, "cannot write %s: %s", target, strerror(errno));
+	if (partial && rename(tmp, path) != 0)
+		return bw_err_set(err, BW_EIO, "cannot rename %s: %s", tmp, strerror(errno));
 	strcpy(dir, path);
 	if (path_set_add(&s->dirs, dirname(dir), true) != 0)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");

@@ -127,6 +127,44 @@ open(tr, "wb").write(old_cp)
 rc, out, _ = run("log", "audit", "--dir", log, "--vkey", log + "/log.vkey", "--trusted", tr, check=0)
 expect(b"audit: OK" in out and b"the log only grew from it" in out, "audit OK with trusted checkpoint")
 
+# readers run beside a writer: proofs and audits of a log that grows under them
+import random
+import threading
+conc = os.path.join(base, "conc")
+run("log", "init", "--dir", conc, "--origin", "bulwark.test/conc", check=0)
+run("log", "append", "--dir", conc, stdin=b"seed 0\nseed 1\n", check=0)
+writer = subprocess.Popen([BW, "log", "append", "--dir", conc, "--batch", "300", "--max-delay-ms", "1"],
+                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+feed = threading.Thread(target=lambda: (writer.stdin.write(
+    b"".join(b"concurrent %d\n" % i for i in range(150000))), writer.stdin.close()))
+feed.start()
+rng = random.Random(7)
+checked = 0
+for k in range(25):
+    size_now = log_size(conc)
+    idx = rng.randrange(size_now)
+    rc, proof, err = run("log", "prove", "--dir", conc, "--index", str(idx))
+    if rc != 0:
+        fail(f"prove beside a writer: {err}")
+        break
+    pf = os.path.join(base, "cp")
+    open(pf, "wb").write(proof)
+    open(entry, "wb").write(b"seed %d" % idx if idx < 2 else b"concurrent %d" % (idx - 2))
+    rc, out, err = run("log", "verify-proof", "--vkey", conc + "/log.vkey", "--entry", entry, pf)
+    if rc != 0:
+        fail(f"verify-proof beside a writer (index {idx}): {err}")
+        break
+    checked += 1
+    if k % 8 == 0:
+        rc, out, err = run("log", "audit", "--dir", conc, "--vkey", conc + "/log.vkey")
+        if rc != 0:
+            fail(f"audit beside a writer: {out.decode()} {err}")
+            break
+feed.join()
+writer.wait(timeout=120)
+expect(writer.returncode == 0 and log_size(conc) == 150002, "the writer finished all lines")
+expect(checked == 25, "25 proofs verified while the log grew")
+
 # help and unknown commands
 rc, out, _ = run("log", "--help", check=0)
 expect(b"verify-proof --vkey VKEY --entry FILE PROOF" in out, "log --help documents commands")

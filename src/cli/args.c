@@ -35,26 +35,6 @@ cli_args_init(struct cli_args *a, int argc, char **argv)
 }
 
 int
-cli_opt(struct cli_args *a, const char *name, const char **value)
-{
-	int i;
-
-	*value = NULL;
-	for (i = 0; i < a->argc; i++) {
-		if (a->used[i] || strcmp(a->argv[i], name) != 0)
-			continue;
-		if (i + 1 >= a->argc) {
-			cli_errorf("option %s needs a value", name);
-			return -1;
-		}
-		a->used[i] = a->used[i + 1] = 1;
-		*value = a->argv[i + 1];
-		i++;
-	}
-	return 0;
-}
-
-int
 cli_opt_all(struct cli_args *a, const char *name, const char **vals, size_t cap, size_t *n)
 {
 	int i;
@@ -68,7 +48,10 @@ cli_opt_all(struct cli_args *a, const char *name, const char **vals, size_t cap,
 			return -1;
 		}
 		if (*n == cap) {
-			cli_errorf("option %s given more than %zu times", name, cap);
+			if (cap == 1)
+				cli_errorf("option %s given more than once", name);
+			else
+				cli_errorf("option %s given more than %zu times", name, cap);
 			return -1;
 		}
 		a->used[i] = a->used[i + 1] = 1;
@@ -76,6 +59,15 @@ cli_opt_all(struct cli_args *a, const char *name, const char **vals, size_t cap,
 		i++;
 	}
 	return 0;
+}
+
+int
+cli_opt(struct cli_args *a, const char *name, const char **value)
+{
+	size_t n;
+
+	*value = NULL;
+	return cli_opt_all(a, name, value, 1, &n);
 }
 
 int
@@ -162,4 +154,33 @@ cli_read_key(const char *arg, char **out, struct bw_err *err)
 	}
 	*out = (char *)data;
 	return 0;
+}
+
+int
+cli_load_verifier(const char *arg, struct note_verifier **out, struct bw_err *err)
+{
+	char *k = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = cli_read_key(arg, &k, err)) == 0)
+		r = note_verifier_parse(k, strlen(k), out, err);
+	free(k);
+	return r;
+}
+
+int
+cli_load_signer(const char *arg, struct note_signer **out, struct bw_err *err)
+{
+	char *k = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = cli_read_key(arg, &k, err)) == 0)
+		r = note_signer_parse(k, strlen(k), out, err);
+	if (k != NULL) {
+		bw_memzero(k, strlen(k));
+		free(k);
+	}
+	return r;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "note/note.h"
 
 /* Exit codes of every subcommand. */
 enum {
@@ -31,7 +32,7 @@ struct cli_args {
 };
 
 void cli_args_init(struct cli_args *a, int argc, char **argv);
-/* Value of --name or NULL. Returns -1 (and prints) when --name has no value. */
+/* Value of --name or NULL. Returns -1 (and prints) when --name lacks a value or is repeated. */
 int cli_opt(struct cli_args *a, const char *name, const char **value);
 /* All values of a repeatable --name; *n of them into vals (capacity cap). */
 int cli_opt_all(struct cli_args *a, const char *name, const char **vals, size_t cap, size_t *n);
@@ -54,6 +55,11 @@ int cli_read_input(const char *path, size_t max, uint8_t **out, size_t *len, str
  * to a file holding it (trailing newline stripped). Caller frees *out.
  */
 int cli_read_key(const char *arg, char **out, struct bw_err *err);
+
+/* A verifier key given as text or file (see cli_read_key). Caller frees *out. */
+int cli_load_verifier(const char *arg, struct note_verifier **out, struct bw_err *err);
+/* A signer key given as text or file; the text is wiped after parsing. Caller frees *out. */
+int cli_load_signer(const char *arg, struct note_signer **out, struct bw_err *err);
 
 int cmd_note(int argc, char **argv);
 int cmd_log(int argc, char **argv);

@@ -302,14 +302,13 @@ static int
 read_verified_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
 			 struct bw_err *err)
 {
-	char path[4096], *vk = NULL;
+	char path[4096];
 	struct note_verifier *v = NULL;
 	int r;
 
 	*note = NULL;
 	snprintf(path, sizeof path, "%s/%s", dir, TLOG_VKEY_FILE);
-	if ((r = cli_read_key(path, &vk, err)) != 0 ||
-	    (r = note_verifier_parse(vk, strlen(vk), &v, err)) != 0)
+	if ((r = cli_load_verifier(path, &v, err)) != 0)
 		goto out;
 	snprintf(path, sizeof path, "%s/%s", dir, TLOG_CHECKPOINT_FILE);
 	if ((r = bw_file_read(path, NOTE_MAX_SIZE, note, len, err)) != 0)
@@ -320,7 +319,6 @@ read_verified_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tl
 		*note = NULL;
 	}
 out:
-	free(vk);
 	note_verifier_free(v);
 	return r;
 }
@@ -419,7 +417,7 @@ log_verify_proof(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *vkey_arg, *entry_path;
-	char *pos[2], *vk = NULL;
+	char *pos[2];
 	size_t npos, plen = 0, elen = 0;
 	uint8_t *proof = NULL, *entry = NULL;
 	struct note_verifier *v = NULL;
@@ -435,7 +433,7 @@ log_verify_proof(int argc, char **argv)
 		return CLI_USAGE;
 	if (vkey_arg == NULL || entry_path == NULL || npos != 1)
 		return usage_error("verify-proof needs --vkey, --entry and a PROOF file");
-	if (cli_read_key(vkey_arg, &vk, &err) != 0 || note_verifier_parse(vk, strlen(vk), &v, &err) != 0) {
+	if (cli_load_verifier(vkey_arg, &v, &err) != 0) {
 		cli_fail("--vkey", &err);
 		goto out;
 	}
@@ -457,7 +455,6 @@ log_verify_proof(int argc, char **argv)
 	       cp.origin, (unsigned long long)cp.size);
 	rc = CLI_OK;
 out:
-	free(vk);
 	free(proof);
 	free(entry);
 	note_verifier_free(v);
@@ -538,7 +535,7 @@ log_audit(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *dir, *vkey_arg, *trusted_path;
-	char *pos[1], *vk = NULL;
+	char *pos[1];
 	size_t npos, tlen = 0, i;
 	uint8_t *trusted = NULL;
 	struct note_verifier *v = NULL;
@@ -552,7 +549,7 @@ log_audit(int argc, char **argv)
 		return CLI_USAGE;
 	if (dir == NULL || vkey_arg == NULL)
 		return usage_error("audit needs --dir and --vkey");
-	if (cli_read_key(vkey_arg, &vk, &err) != 0 || note_verifier_parse(vk, strlen(vk), &v, &err) != 0) {
+	if (cli_load_verifier(vkey_arg, &v, &err) != 0) {
 		cli_fail("--vkey", &err);
 		goto out;
 	}
@@ -586,7 +583,6 @@ log_audit(int argc, char **argv)
 	printf("%s\n", r == 0 ? "audit: OK" : "audit: FAILED");
 	rc = r == 0 ? CLI_OK : CLI_FAIL;
 out:
-	free(vk);
 	free(trusted);
 	note_verifier_free(v);
 	return rc;

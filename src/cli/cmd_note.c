@@ -83,20 +83,11 @@ note_sign_cmd(int argc, char **argv)
 		fputs(note_usage, stderr);
 		return CLI_USAGE;
 	}
-	for (i = 0; i < nkeys; i++) {
-		char *k = NULL;
-		if (cli_read_key(keyargs[i], &k, &err) != 0 ||
-		    note_signer_parse(k, strlen(k), &signers[i], &err) != 0) {
-			if (k != NULL) {
-				bw_memzero(k, strlen(k));
-				free(k);
-			}
+	for (i = 0; i < nkeys; i++)
+		if (cli_load_signer(keyargs[i], &signers[i], &err) != 0) {
 			rc = cli_fail(keyargs[i], &err);
 			goto out;
 		}
-		bw_memzero(k, strlen(k));
-		free(k);
-	}
 	if (cli_read_input(npos ? pos[0] : NULL, NOTE_MAX_SIZE, &text, &len, &err) != 0 ||
 	    note_sign((char *)text, len, signers, nkeys, &out, &outlen, &err) != 0) {
 		rc = cli_fail("sign", &err);
@@ -132,16 +123,11 @@ note_verify_cmd(int argc, char **argv)
 		fputs(note_usage, stderr);
 		return CLI_USAGE;
 	}
-	for (i = 0; i < nkeys; i++) {
-		char *k = NULL;
-		if (cli_read_key(keyargs[i], &k, &err) != 0 ||
-		    note_verifier_parse(k, strlen(k), &known[i], &err) != 0) {
-			free(k);
+	for (i = 0; i < nkeys; i++)
+		if (cli_load_verifier(keyargs[i], &known[i], &err) != 0) {
 			rc = cli_fail(keyargs[i], &err);
 			goto out;
 		}
-		free(k);
-	}
 	if (cli_read_input(npos ? pos[0] : NULL, NOTE_MAX_SIZE + 1, &msg, &len, &err) != 0 ||
 	    note_open(msg, len, known, nkeys, &n, &err) != 0) {
 		rc = cli_fail("verify", &err);

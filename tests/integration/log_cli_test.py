@@ -21,6 +21,7 @@ expect_fail(["log", "init", "--dir", log, "--origin", "bulwark.test/cli"], "alre
 expect_fail(["log", "init", "--dir", base + "/x", "--origin", "bad origin"], "invalid key name")
 expect_fail(["log", "init", "--dir", base + "/y"], "needs --dir and --origin")
 expect_fail(["log", "init", "--dir", base + "/y", "--origin", "o", "--bogus"], "unknown option --bogus")
+expect_fail(["log", "init", "--dir", base + "/y", "--dir", base + "/z", "--origin", "o"], "option --dir given more than once")
 rc, out, _ = run("log", "checkpoint", "--dir", log, check=0)
 expect(out.decode().startswith("bulwark.test/cli\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n"),
        "new log: checkpoint of the empty tree")

@@ -420,11 +420,39 @@ read_signer(const char *dir, struct note_signer **out, struct bw_err *err)
 }
 
 int
-tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct bw_err *err)
+tlog_store_init(const char *dir, const struct note_signer *signer, struct bw_err *err)
 {
 	struct tlog_store s = { 0 };
-	char path[PATH_MAX], *skey = NULL, *vkey = NULL, *cp = NULL, *line = NULL;
+	char path[PATH_MAX], *cp = NULL;
 	size_t cplen;
+	int r;
+
+	if ((r = bw_mkdir_p(dir, 0755, err)) != 0 ||
+	    (r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0)
+		return r;
+	if (access(path, F_OK) == 0)
+		return bw_err_set(err, BW_EEXIST, "%s already holds a log", dir);
+	if ((r = join(path, sizeof path, dir, "tile", err)) != 0 || (r = bw_mkdir_p(path, 0755, err)) != 0)
+		return r;
+	/* The checkpoint of the empty tree. */
+	s.signer = (struct note_signer *)signer;	/* borrowed, not freed here */
+	if ((r = bw_sha256_new(&s.h, err)) != 0)
+		return r;
+	tlog_frontier_init(&s.f);
+	if ((r = sign_checkpoint(&s, &cp, &cplen, err)) == 0 &&
+	    (r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) == 0 &&
+	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) == 0)
+		r = bw_fsync_dir(dir, true, err);
+	bw_sha256_free(s.h);
+	free(cp);
+	return r;
+}
+
+int
+tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct bw_err *err)
+{
+	struct note_signer *signer = NULL;
+	char path[PATH_MAX], *skey = NULL, *vkey = NULL, *line = NULL;
 	int fd = -1, r;
 
 	if (vkey_out != NULL)
@@ -455,19 +483,9 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 	}
 	sprintf(line, "%s\n", vkey);
 	if ((r = join(path, sizeof path, dir, TLOG_VKEY_FILE, err)) != 0 ||
-	    (r = bw_file_write_atomic(path, line, strlen(line), 0644, err)) != 0)
-		goto out;
-	if ((r = join(path, sizeof path, dir, "tile", err)) != 0 || (r = bw_mkdir_p(path, 0755, err)) != 0)
-		goto out;
-	/* The checkpoint of the empty tree. */
-	if ((r = note_signer_parse(skey, strlen(skey), &s.signer, err)) != 0 ||
-	    (r = bw_sha256_new(&s.h, err)) != 0)
-		goto out;
-	tlog_frontier_init(&s.f);
-	if ((r = sign_checkpoint(&s, &cp, &cplen, err)) != 0 ||
-	    (r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
-	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) != 0 ||
-	    (r = bw_fsync_dir(dir, true, err)) != 0)
+	    (r = bw_file_write_atomic(path, line, strlen(line), 0644, err)) != 0 ||
+	    (r = note_signer_parse(skey, strlen(skey), &signer, err)) != 0 ||
+	    (r = tlog_store_init(dir, signer, err)) != 0)
 		goto out;
 	if (vkey_out != NULL) {
 		*vkey_out = vkey;
@@ -480,11 +498,9 @@ out:
 		bw_memzero(skey, strlen(skey));
 		free(skey);
 	}
-	note_signer_free(s.signer);
-	bw_sha256_free(s.h);
+	note_signer_free(signer);
 	free(vkey);
 	free(line);
-	free(cp);
 	return r;
 }
 
@@ -614,6 +630,19 @@ load_edge(struct tlog_store *s, struct tlog_tiles *t, struct bw_err *err)
 int
 tlog_store_open(const char *dir, struct tlog_store **out, struct bw_err *err)
 {
+	struct note_signer *signer = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = read_signer(dir, &signer, err)) != 0)
+		return r;
+	return tlog_store_open_signed(dir, signer, out, err);
+}
+
+int
+tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_store **out,
+		       struct bw_err *err)
+{
 	struct tlog_store *s = NULL;
 	struct tlog_tiles *t = NULL;
 	struct tlog_checkpoint cp = { 0 };
@@ -628,9 +657,12 @@ tlog_store_open(const char *dir, struct tlog_store **out, struct bw_err *err)
 	*out = NULL;
 	if ((s = calloc(1, sizeof *s)) == NULL || (s->dir = strdup(dir)) == NULL) {
 		free(s);
+		note_signer_free(signer);
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
 	s->lock_fd = -1;
+	s->signer = signer;
+	signer = NULL; /* transferred */
 	if ((r = join(path, sizeof path, dir, TLOG_LOCK_FILE, err)) != 0)
 		goto out;
 	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
@@ -643,8 +675,7 @@ tlog_store_open(const char *dir, struct tlog_store **out, struct bw_err *err)
 			       "%s: another writer holds the log lock", dir);
 		goto out;
 	}
-	if ((r = read_signer(dir, &s->signer, err)) != 0 ||
-	    (r = note_signer_verifier(s->signer, &s->verifier, err)) != 0 ||
+	if ((r = note_signer_verifier(s->signer, &s->verifier, err)) != 0 ||
 	    (r = bw_sha256_new(&s->h, err)) != 0)
 		goto out;
 	/* The checkpoint must be ours and well formed. */

@@ -285,6 +285,20 @@ int tlog_store_create(const char *dir, const char *origin, char **vkey, struct b
  */
 int tlog_store_open(const char *dir, struct tlog_store **out, struct bw_err *err);
 
+/*
+ * As tlog_store_open, with the signer given instead of read from
+ * dir/log.key (e.g. a key kept sealed elsewhere). Takes ownership of
+ * signer, also on failure.
+ */
+int tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_store **out,
+			   struct bw_err *err);
+
+/*
+ * Creates an empty log in dir signed by signer (borrowed), without writing
+ * any key file: for callers that keep the key elsewhere.
+ */
+int tlog_store_init(const char *dir, const struct note_signer *signer, struct bw_err *err);
+
 /* Releases the lock and frees s. Buffered, uncommitted entries are dropped. */
 void tlog_store_close(struct tlog_store *s);
 

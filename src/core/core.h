@@ -92,6 +92,9 @@ void bw_base64_encode(char *out, const uint8_t *in, size_t n);
  */
 int bw_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap, size_t *outlen);
 
+/* RFC 4648 base32 without padding (for otpauth URIs) of in[0..n) plus NUL; out has (8n+4)/5+1 bytes. */
+void bw_base32_encode(char *out, const uint8_t *in, size_t n);
+
 /* Lower-case hex of in[0..n) plus NUL into out (2n+1 bytes). */
 void bw_hex_encode(char *out, const uint8_t *in, size_t n);
 /* Exactly 2*outlen hex digits (either case) into out. Returns 0 or BW_EINVAL. */

@@ -105,6 +105,27 @@ bw_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap, size
 }
 
 void
+bw_base32_encode(char *out, const uint8_t *in, size_t n)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint32_t acc = 0;
+	size_t i, o = 0;
+	int bits = 0;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			out[o++] = alphabet[(acc >> (bits - 5)) & 31];
+			bits -= 5;
+		}
+	}
+	if (bits > 0)
+		out[o++] = alphabet[(acc << (5 - bits)) & 31];
+	out[o] = '\0';
+}
+
+void
 bw_hex_encode(char *out, const uint8_t *in, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";

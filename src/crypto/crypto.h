@@ -5,6 +5,7 @@
 #ifndef BW_CRYPTO_H
 #define BW_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,5 +75,51 @@ int bw_ed25519_verify(const uint8_t pk[BW_ED25519_PK_SIZE], const void *msg, siz
 int bw_memcmp_ct(const void *a, const void *b, size_t n);
 /* Wipes n bytes of p so the compiler cannot elide it. */
 void bw_memzero(void *p, size_t n);
+
+/* ---- passwords: Argon2id (crypto_pwhash_str_alg) ------------------------ */
+
+#define BW_PWHASH_STR_MAX 128
+
+/* Cost of a password hash. OWASP's floor is 19 MiB, t=2, p=1. */
+struct bw_pwhash_cost {
+	unsigned long long opslimit;	/* Argon2 t */
+	size_t memlimit;		/* bytes */
+};
+
+/* The default (64 MiB, t=3) and the floor that is always enforced (19 MiB, t=2). */
+extern const struct bw_pwhash_cost bw_pwhash_default, bw_pwhash_minimum;
+
+/* Hashes pw into out (a "$argon2id$v=19$m=...,t=...,p=1$..." string). */
+int bw_password_hash(const char *pw, size_t len, const struct bw_pwhash_cost *cost,
+		     char out[BW_PWHASH_STR_MAX], struct bw_err *err);
+/* Returns 0 when pw matches hash (constant time), else BW_EVERIFY. */
+int bw_password_verify(const char *hash, const char *pw, size_t len);
+/* True when hash was made with parameters other than cost (rehash on login). */
+bool bw_password_needs_rehash(const char *hash, const struct bw_pwhash_cost *cost);
+
+/* ---- sealing: XChaCha20-Poly1305 ---------------------------------------- */
+
+#define BW_AEAD_KEY_SIZE 32
+#define BW_AEAD_NONCE_SIZE 24
+#define BW_AEAD_TAG_SIZE 16
+#define BW_AEAD_OVERHEAD (BW_AEAD_NONCE_SIZE + BW_AEAD_TAG_SIZE)
+
+/*
+ * Encrypts pt with a random nonce; out receives nonce || ciphertext || tag
+ * (n + BW_AEAD_OVERHEAD bytes). ad is authenticated, not encrypted.
+ */
+int bw_aead_seal(const uint8_t key[BW_AEAD_KEY_SIZE], const void *ad, size_t adlen, const void *pt,
+		 size_t n, uint8_t *out, struct bw_err *err);
+/* Reverses bw_aead_seal; out receives inlen - BW_AEAD_OVERHEAD bytes. BW_EVERIFY on tampering. */
+int bw_aead_open(const uint8_t key[BW_AEAD_KEY_SIZE], const void *ad, size_t adlen, const uint8_t *in,
+		 size_t inlen, uint8_t *out, struct bw_err *err);
+
+/* Derives a 32-byte key from a passphrase with Argon2id (salt 16 bytes). */
+int bw_kdf_passphrase(const char *pass, size_t len, const uint8_t salt[16],
+		      const struct bw_pwhash_cost *cost, uint8_t key[32], struct bw_err *err);
+
+/* Secure memory (guarded, locked, wiped on free). */
+void *bw_secure_alloc(size_t n);
+void bw_secure_free(void *p);
 
 #endif /* BW_CRYPTO_H */

@@ -1,0 +1,195 @@
+/* audit/audit.c: audit events and the group-commit thread over the durable log. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "audit.h"
+#include "tlog/tlog.h"
+
+struct audit_log {
+	struct tlog_store *store;
+	pthread_mutex_t mu;
+	pthread_cond_t work;		/* appenders -> committer */
+	pthread_cond_t done;		/* committer -> appenders */
+	pthread_t thread;
+	uint64_t committed;		/* entries below this are durable */
+	int failed;			/* a commit failed: refuse further appends */
+	char fail_msg[BW_ERR_MSG_MAX];
+	int stop;
+};
+
+int64_t
+audit_now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void *
+committer(void *arg)
+{
+	struct audit_log *al = arg;
+	struct bw_err err = { 0 };
+
+	pthread_mutex_lock(&al->mu);
+	for (;;) {
+		while (tlog_store_pending(al->store) == 0 && !al->stop)
+			pthread_cond_wait(&al->work, &al->mu);
+		if (tlog_store_pending(al->store) == 0 && al->stop)
+			break;
+		/* Everything appended so far goes into this commit (group commit). */
+		if (tlog_store_commit(al->store, &err) != 0) {
+			al->failed = 1;
+			snprintf(al->fail_msg, sizeof al->fail_msg, "%s", err.msg);
+			fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit log commit failed\",\"error\":\"%s\"}\n",
+				err.msg);
+			pthread_cond_broadcast(&al->done);
+			break;
+		}
+		al->committed = tlog_store_size(al->store);
+		pthread_cond_broadcast(&al->done);
+	}
+	pthread_mutex_unlock(&al->mu);
+	return NULL;
+}
+
+int
+audit_log_open(const char *dir, struct note_signer *signer, struct audit_log **out, struct bw_err *err)
+{
+	struct audit_log *al;
+	int r;
+
+	*out = NULL;
+	if ((al = calloc(1, sizeof *al)) == NULL) {
+		note_signer_free(signer);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	if ((r = tlog_store_open_signed(dir, signer, &al->store, err)) != 0) {
+		free(al);
+		return r;
+	}
+	al->committed = tlog_store_size(al->store);
+	pthread_mutex_init(&al->mu, NULL);
+	pthread_cond_init(&al->work, NULL);
+	pthread_cond_init(&al->done, NULL);
+	if (pthread_create(&al->thread, NULL, committer, al) != 0) {
+		tlog_store_close(al->store);
+		free(al);
+		return bw_err_set(err, BW_EIO, "cannot start the audit commit thread");
+	}
+	*out = al;
+	return 0;
+}
+
+void
+audit_log_close(struct audit_log *al)
+{
+	if (al == NULL)
+		return;
+	pthread_mutex_lock(&al->mu);
+	al->stop = 1;
+	pthread_cond_broadcast(&al->work);
+	pthread_mutex_unlock(&al->mu);
+	pthread_join(al->thread, NULL);
+	tlog_store_close(al->store);
+	pthread_mutex_destroy(&al->mu);
+	pthread_cond_destroy(&al->work);
+	pthread_cond_destroy(&al->done);
+	free(al);
+}
+
+int
+audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *index, struct bw_err *err)
+{
+	uint64_t idx = 0;
+	int r = 0;
+
+	pthread_mutex_lock(&al->mu);
+	if (al->failed || al->stop) {
+		r = bw_err_set(err, BW_EIO, "audit log unavailable: %s", al->failed ? al->fail_msg : "stopping");
+		goto out;
+	}
+	if ((r = tlog_store_append(al->store, entry, len, &idx, err)) != 0)
+		goto out;
+	pthread_cond_signal(&al->work);
+	while (al->committed <= idx && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
+	if (al->committed <= idx)
+		r = bw_err_set(err, BW_EIO, "audit log commit failed: %s", al->fail_msg);
+	else if (index != NULL)
+		*index = idx;
+out:
+	pthread_mutex_unlock(&al->mu);
+	return r;
+}
+
+uint64_t
+audit_log_size(struct audit_log *al)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&al->mu);
+	n = al->committed;
+	pthread_mutex_unlock(&al->mu);
+	return n;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+int
+audit_event_json(const struct audit_event *ev, int64_t now_ms, char **out, size_t *len,
+		 struct bw_err *err)
+{
+	char when[96];
+	time_t secs = (time_t)(now_ms / 1000);
+	struct tm tm;
+	json_t *o, *details = NULL;
+	json_error_t jerr;
+
+	*out = NULL;
+	gmtime_r(&secs, &tm);
+	snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now_ms % 1000));
+	if (ev->details_json != NULL &&
+	    (details = json_loads(ev->details_json, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return bw_err_set(err, BW_EINVAL, "audit details: %s", jerr.text);
+	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time", when, "actor", str_or_null(ev->actor),
+		      "action", str_or_null(ev->action), "target", str_or_null(ev->target), "result",
+		      str_or_null(ev->result), "source", str_or_null(ev->source), "request_id",
+		      str_or_null(ev->request_id), "details", details ? details : json_object());
+	if (o == NULL)
+		return bw_err_set(err, BW_ENOMEM, "cannot build audit event (invalid UTF-8 in a field?)");
+	*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (*out == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	*len = strlen(*out);
+	return 0;
+}
+
+int
+audit_record(struct audit_log *al, const struct audit_event *ev, uint64_t *index, struct bw_err *err)
+{
+	char *json = NULL;
+	size_t len;
+	int r;
+
+	if ((r = audit_event_json(ev, audit_now_ms(), &json, &len, err)) != 0)
+		return r;
+	if (len > 65535) {
+		free(json);
+		return bw_err_set(err, BW_ERANGE, "audit event too large (%zu bytes)", len);
+	}
+	r = audit_append(al, json, len, index, err);
+	free(json);
+	return r;
+}

@@ -1,0 +1,151 @@
+/*
+ * auth: roles, passwords, TOTP (RFC 6238), recovery codes, sessions and API
+ * tokens, login with throttling and lockout. Policy lives here; storage is
+ * in store, and every decision is reported so that the caller can audit it.
+ */
+#ifndef BW_AUTH_H
+#define BW_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
+
+/* ---- roles ---- */
+enum {
+	ROLE_ADMIN = 1u << 0,
+	ROLE_APPROVER = 1u << 1,
+	ROLE_OPERATOR = 1u << 2,
+	ROLE_VENDOR = 1u << 3,
+	ROLE_AUDITOR = 1u << 4,
+	ROLE_STAFF = 1u << 5,
+	ROLE_ALL = (1u << 6) - 1,
+};
+
+/* Parses "admin,auditor" (no spaces, no duplicates, known names) into a mask. */
+int auth_roles_parse(const char *text, unsigned *mask, struct bw_err *err);
+/* Writes "admin,auditor" (in fixed order) into out (cap bytes, >= 64). */
+void auth_roles_format(unsigned mask, char *out, size_t cap);
+/* Name of a single role bit, or NULL. */
+const char *auth_role_name(unsigned bit);
+
+/* ---- policy constants ---- */
+#define AUTH_PASSWORD_MIN 12		/* characters (code points) */
+#define AUTH_PASSWORD_MAX 1024		/* bytes */
+#define AUTH_USERNAME_MAX 64
+#define AUTH_TOTP_SECRET_SIZE 20	/* 160-bit secret, as RFC 4226 recommends */
+#define AUTH_TOTP_STEP 30
+#define AUTH_TOTP_DIGITS 6
+#define AUTH_RECOVERY_CODES 10
+#define AUTH_RECOVERY_CODE_LEN 19	/* xxxx-xxxx-xxxx-xxxx: 80 bits, base32 */
+#define AUTH_TOKEN_TEXT_MAX 64
+#define AUTH_SESSION_IDLE 1800		/* 30 min */
+#define AUTH_SESSION_MAX 43200		/* 12 h absolute */
+#define AUTH_LOCK_AFTER 5		/* failures before the account locks */
+#define AUTH_LOCK_SECS 900		/* lock period */
+
+/* Valid user name: 1..64 of [a-z0-9._-], starting with a letter or digit. */
+bool auth_username_valid(const char *name);
+/* Password policy: 12..1024 bytes of valid UTF-8, at least 12 code points. */
+int auth_password_check(const char *pw, struct bw_err *err);
+
+/* ---- TOTP ---- */
+
+/* The 6-digit code for time step `step` (RFC 6238, HMAC-SHA1, 30 s). out has 7 bytes. */
+int auth_totp_code(const uint8_t *secret, size_t len, int64_t step, char out[7], struct bw_err *err);
+/*
+ * Checks code against steps now-1, now, now+1 (constant time) and returns
+ * the matching step in *step; BW_EVERIFY when none matches. Replay is
+ * checked by the caller against the last accepted step.
+ */
+int auth_totp_match(const uint8_t *secret, size_t len, const char *code, int64_t unix_now,
+		    int64_t *step);
+/* otpauth://totp/ URI for an authenticator app. Caller frees. */
+int auth_totp_uri(const char *issuer, const char *user, const uint8_t *secret, size_t len, char **out,
+		  struct bw_err *err);
+
+/* ---- tokens ---- */
+
+/* A new random token "<prefix>_<base64url of 32 bytes>" and its SHA-256. */
+void auth_token_new(const char *prefix, char out[AUTH_TOKEN_TEXT_MAX], uint8_t hash[32]);
+/* SHA-256 of a presented token text. */
+int auth_token_hash(const char *text, uint8_t hash[32]);
+
+/* ---- the auth context ---- */
+
+struct auth {
+	struct bw_db *db;			/* borrowed */
+	uint8_t kek[BW_AEAD_KEY_SIZE];		/* seals TOTP secrets at rest */
+	struct bw_pwhash_cost cost;
+	int64_t lock_after, lock_secs;		/* lock the account after N failures, for S seconds */
+	int64_t backoff_ms;			/* per-account back-off base: base * 2^(failures-1), <= 30 s */
+	char dummy_hash[BW_PWHASH_STR_MAX];	/* verified for unknown users (equal timing) */
+};
+
+/* Sets defaults and computes the dummy hash. Wipe with auth_clear(). */
+int auth_init(struct auth *a, struct bw_db *db, const uint8_t kek[BW_AEAD_KEY_SIZE],
+	      const struct bw_pwhash_cost *cost, struct bw_err *err);
+void auth_clear(struct auth *a);
+
+/* Enrolment data shown once to a new user (or after an MFA reset). */
+struct auth_enrolment {
+	char *otpauth_uri;
+	char recovery[AUTH_RECOVERY_CODES][AUTH_RECOVERY_CODE_LEN + 1];
+};
+
+void auth_enrolment_clear(struct auth_enrolment *e);
+
+/*
+ * Creates a user with password and roles and a new TOTP secret; fills *enrol
+ * (clear it). BW_EEXIST when the name is taken; BW_EINVAL for policy.
+ */
+int auth_user_create(struct auth *a, const char *username, const char *password, unsigned roles,
+		     int64_t now, int64_t *id, struct auth_enrolment *enrol, struct bw_err *err);
+
+/* Replaces a user's TOTP secret and recovery codes; revokes their sessions. */
+int auth_user_reset_mfa(struct auth *a, int64_t id, struct auth_enrolment *enrol, struct bw_err *err);
+
+/* Outcome of a login attempt. reason is for the audit log only, never the client. */
+struct auth_login_result {
+	int64_t user_id;		/* 0 when the user is unknown */
+	unsigned roles;
+	bool ok;
+	bool locked_now;		/* this failure locked the account (raise an alert) */
+	bool throttled;			/* refused without checking: locked or backing off */
+	int64_t retry_after;		/* seconds, when throttled */
+	const char *reason;		/* "bad password", "bad totp", "totp replay", ... */
+	char token[AUTH_TOKEN_TEXT_MAX];	/* session token when ok */
+	bool used_recovery_code;
+};
+
+/*
+ * Password + second factor (a TOTP code, or a recovery code) login. Does
+ * the same work whether or not the user exists. Returns 0 when the attempt
+ * was processed (see res->ok), an error code only for internal failures.
+ */
+int auth_login(struct auth *a, const char *username, const char *password, const char *otp,
+	       int64_t now, struct auth_login_result *res, struct bw_err *err);
+
+/* Identity behind a bearer token or session cookie. */
+struct auth_identity {
+	int64_t user_id;
+	char username[AUTH_USERNAME_MAX + 1];
+	unsigned roles;			/* effective: user roles & token scopes */
+	int kind;			/* DB_TOKEN_SESSION or DB_TOKEN_API */
+	int64_t token_id;
+	uint8_t token_hash[32];
+};
+
+/* BW_ENOTFOUND when the token is unknown, expired, idle, revoked or the user disabled. */
+int auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_identity *id,
+		      struct bw_err *err);
+
+/* Creates an API token for user limited to scopes (subset of their roles). */
+int auth_api_token_create(struct auth *a, int64_t user_id, const char *name, unsigned scopes,
+			  int64_t now, int64_t lifetime, char out[AUTH_TOKEN_TEXT_MAX], int64_t *id,
+			  struct bw_err *err);
+
+#endif /* BW_AUTH_H */

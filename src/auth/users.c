@@ -1,0 +1,320 @@
+/* auth/users.c: user creation, MFA enrolment, login, tokens. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+
+#define TOTP_AD_PREFIX "bulwark totp v1 user "
+
+int
+auth_init(struct auth *a, struct bw_db *db, const uint8_t kek[BW_AEAD_KEY_SIZE],
+	  const struct bw_pwhash_cost *cost, struct bw_err *err)
+{
+	uint8_t rnd[16];
+	char pw[33];
+
+	memset(a, 0, sizeof *a);
+	a->db = db;
+	memcpy(a->kek, kek, BW_AEAD_KEY_SIZE);
+	a->cost = *cost;
+	a->lock_after = AUTH_LOCK_AFTER;
+	a->lock_secs = AUTH_LOCK_SECS;
+	a->backoff_ms = 1000;
+	bw_random_bytes(rnd, sizeof rnd);
+	bw_hex_encode(pw, rnd, sizeof rnd);
+	return bw_password_hash(pw, strlen(pw), cost, a->dummy_hash, err);
+}
+
+void
+auth_clear(struct auth *a)
+{
+	bw_memzero(a, sizeof *a);
+}
+
+void
+auth_enrolment_clear(struct auth_enrolment *e)
+{
+	if (e == NULL)
+		return;
+	if (e->otpauth_uri != NULL) {
+		bw_memzero(e->otpauth_uri, strlen(e->otpauth_uri));
+		free(e->otpauth_uri);
+	}
+	bw_memzero(e, sizeof *e);
+}
+
+static void
+totp_ad(int64_t id, char *ad, size_t cap)
+{
+	snprintf(ad, cap, TOTP_AD_PREFIX "%lld", (long long)id);
+}
+
+/* Hash of a recovery code, bound to the user. */
+static int
+recovery_hash(int64_t user_id, const char *code, uint8_t out[32])
+{
+	char buf[96];
+	int n = snprintf(buf, sizeof buf, "bulwark recovery v1 %lld %s", (long long)user_id, code);
+	int r = bw_sha256_oneshot(buf, (size_t)n, out);
+	bw_memzero(buf, sizeof buf);
+	return r;
+}
+
+/* New TOTP secret (sealed into *sealed, 20 + overhead bytes), URI and recovery codes for user. */
+static int
+enrol(struct auth *a, int64_t id, const char *username, uint8_t *sealed, struct auth_enrolment *e,
+      struct bw_err *err)
+{
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	uint8_t secret[AUTH_TOTP_SECRET_SIZE], hashes[AUTH_RECOVERY_CODES][32];
+	char ad[64];
+	int r, i, k;
+
+	memset(e, 0, sizeof *e);
+	bw_random_bytes(secret, sizeof secret);
+	totp_ad(id, ad, sizeof ad);
+	if ((r = bw_aead_seal(a->kek, ad, strlen(ad), secret, sizeof secret, sealed, err)) != 0 ||
+	    (r = auth_totp_uri("bulwark", username, secret, sizeof secret, &e->otpauth_uri, err)) != 0)
+		goto out;
+	for (i = 0; i < AUTH_RECOVERY_CODES; i++) {
+		uint8_t rnd[16];
+		bw_random_bytes(rnd, sizeof rnd);
+		for (k = 0; k < 16; k++) {	/* 16 base32 characters = 80 bits */
+			e->recovery[i][k + k / 4] = b32[rnd[k] & 31];
+			if (k % 4 == 3 && k < 15)
+				e->recovery[i][k + k / 4 + 1] = '-';
+		}
+		e->recovery[i][AUTH_RECOVERY_CODE_LEN] = '\0';
+		if ((r = recovery_hash(id, e->recovery[i], hashes[i])) != 0) {
+			r = bw_err_set(err, BW_ECRYPTO, "hashing failed");
+			goto out;
+		}
+	}
+	r = db_recovery_replace(a->db, id, (const uint8_t (*)[32])hashes, AUTH_RECOVERY_CODES, err);
+out:
+	bw_memzero(secret, sizeof secret);
+	if (r != 0)
+		auth_enrolment_clear(e);
+	return r;
+}
+
+int
+auth_user_create(struct auth *a, const char *username, const char *password, unsigned roles,
+		 int64_t now, int64_t *id_out, struct auth_enrolment *e, struct bw_err *err)
+{
+	char hash[BW_PWHASH_STR_MAX];
+	uint8_t sealed[AUTH_TOTP_SECRET_SIZE + BW_AEAD_OVERHEAD];
+	int64_t id = 0;
+	int r;
+
+	memset(e, 0, sizeof *e);
+	if (!auth_username_valid(username))
+		return bw_err_set(err, BW_EINVAL,
+				  "invalid user name (1..64 of a-z 0-9 . _ -, starting with a letter or digit)");
+	if (roles == 0 || (roles & ~(unsigned)ROLE_ALL) != 0)
+		return bw_err_set(err, BW_EINVAL, "a user needs at least one known role");
+	if ((r = auth_password_check(password, err)) != 0 ||
+	    (r = bw_password_hash(password, strlen(password), &a->cost, hash, err)) != 0)
+		return r;
+	/* Insert first (for the id the secret is bound to), then enrol. */
+	if ((r = db_user_insert(a->db, username, hash, NULL, 0, roles, now, &id, err)) != 0)
+		return r;
+	if ((r = enrol(a, id, username, sealed, e, err)) != 0 ||
+	    (r = db_user_set_totp(a->db, id, sealed, sizeof sealed, err)) != 0) {
+		auth_enrolment_clear(e);
+		/* The user exists without MFA and cannot log in; report it. */
+		return bw_err_prefix(err, "user '%s' created but MFA enrolment failed", username);
+	}
+	if (id_out != NULL)
+		*id_out = id;
+	return 0;
+}
+
+int
+auth_user_reset_mfa(struct auth *a, int64_t id, struct auth_enrolment *e, struct bw_err *err)
+{
+	struct db_user u;
+	uint8_t sealed[AUTH_TOTP_SECRET_SIZE + BW_AEAD_OVERHEAD];
+	int r;
+
+	if ((r = db_user_by_id(a->db, id, &u, err)) != 0)
+		return r;
+	if ((r = enrol(a, id, u.username, sealed, e, err)) == 0 &&
+	    (r = db_user_set_totp(a->db, id, sealed, sizeof sealed, err)) == 0)
+		r = db_tokens_revoke_user(a->db, id, err);
+	if (r != 0)
+		auth_enrolment_clear(e);
+	db_user_clear(&u);
+	return r;
+}
+
+/* Seconds the account must still wait after `failed` consecutive failures, 0 if none. */
+static int64_t
+backoff_left(const struct auth *a, const struct db_user *u, int64_t now)
+{
+	int64_t wait_ms, since_ms;
+
+	if (u->locked_until > now)
+		return u->locked_until - now;
+	if (u->failed_count <= 0 || a->backoff_ms <= 0)
+		return 0;
+	wait_ms = a->backoff_ms << (u->failed_count - 1 > 10 ? 10 : u->failed_count - 1);
+	if (wait_ms > 30000)
+		wait_ms = 30000;
+	since_ms = (now - u->last_failed_at) * 1000;
+	return since_ms >= wait_ms ? 0 : (wait_ms - since_ms + 999) / 1000;
+}
+
+static int
+login_failed(struct auth *a, const struct db_user *u, int64_t now, const char *reason,
+	     struct auth_login_result *res, struct bw_err *err)
+{
+	int64_t count;
+	bool locked;
+	int r;
+
+	res->reason = reason;
+	if ((r = db_user_login_failed(a->db, u->id, now, a->lock_after, a->lock_secs, &count, &locked,
+				      err)) != 0)
+		return r;
+	res->locked_now = locked;
+	return 0;
+}
+
+int
+auth_login(struct auth *a, const char *username, const char *password, const char *otp, int64_t now,
+	   struct auth_login_result *res, struct bw_err *err)
+{
+	struct db_user u = { 0 };
+	uint8_t secret[AUTH_TOTP_SECRET_SIZE], hash[32];
+	char ad[64];
+	int64_t step;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	if (strlen(password) > AUTH_PASSWORD_MAX || strlen(otp) > 64) {
+		res->reason = "oversized credentials";
+		return 0;
+	}
+	if (!auth_username_valid(username) || (r = db_user_by_name(a->db, username, &u, err)) == BW_ENOTFOUND) {
+		/* Same work as for a real user: no timing difference. */
+		bw_password_verify(a->dummy_hash, password, strlen(password));
+		res->reason = "unknown user";
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	res->user_id = u.id;
+	res->roles = u.roles;
+	if (u.disabled) {
+		bw_password_verify(a->dummy_hash, password, strlen(password));
+		res->reason = "user disabled";
+		goto out;
+	}
+	if ((res->retry_after = backoff_left(a, &u, now)) > 0) {
+		res->throttled = true;
+		res->reason = u.locked_until > now ? "account locked" : "backing off after failures";
+		goto out;
+	}
+	if (bw_password_verify(u.password_hash, password, strlen(password)) != 0) {
+		r = login_failed(a, &u, now, "bad password", res, err);
+		goto out;
+	}
+	if (u.totp_sealed == NULL) {
+		r = login_failed(a, &u, now, "no MFA enrolled (reset pending)", res, err);
+		goto out;
+	}
+	if (strlen(otp) == AUTH_RECOVERY_CODE_LEN) {
+		if (recovery_hash(u.id, otp, hash) != 0 || db_recovery_use(a->db, u.id, hash, now, NULL) != 0) {
+			r = login_failed(a, &u, now, "bad recovery code", res, err);
+			goto out;
+		}
+		res->used_recovery_code = true;
+	} else {
+		totp_ad(u.id, ad, sizeof ad);
+		if (u.totp_sealed_len != sizeof secret + BW_AEAD_OVERHEAD ||
+		    bw_aead_open(a->kek, ad, strlen(ad), u.totp_sealed, u.totp_sealed_len, secret, NULL) != 0) {
+			r = login_failed(a, &u, now, "TOTP secret does not unseal", res, err);
+			goto out;
+		}
+		r = auth_totp_match(secret, sizeof secret, otp, now, &step);
+		bw_memzero(secret, sizeof secret);
+		if (r != 0) {
+			r = login_failed(a, &u, now, "bad TOTP code", res, err);
+			goto out;
+		}
+		if (db_user_totp_accept(a->db, u.id, step, NULL) != 0) {
+			r = login_failed(a, &u, now, "TOTP code replayed", res, err);
+			goto out;
+		}
+	}
+	/* Success. */
+	if ((r = db_user_login_ok(a->db, u.id, err)) != 0)
+		goto out;
+	if (bw_password_needs_rehash(u.password_hash, &a->cost)) {
+		char nh[BW_PWHASH_STR_MAX];
+		if (bw_password_hash(password, strlen(password), &a->cost, nh, NULL) == 0)
+			db_user_set_password(a->db, u.id, nh, NULL);
+	}
+	auth_token_new("bws", res->token, hash);
+	if ((r = db_token_insert(a->db, hash, u.id, DB_TOKEN_SESSION, NULL, 0, now, now + AUTH_SESSION_MAX,
+				 NULL, err)) != 0)
+		goto out;
+	res->ok = true;
+	res->reason = res->used_recovery_code ? "password + recovery code" : "password + TOTP";
+out:
+	db_user_clear(&u);
+	return r;
+}
+
+int
+auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_identity *id,
+		  struct bw_err *err)
+{
+	struct db_token t;
+	struct db_user u;
+	int r;
+
+	memset(id, 0, sizeof *id);
+	if (strlen(token) >= AUTH_TOKEN_TEXT_MAX || (strncmp(token, "bws_", 4) && strncmp(token, "bwt_", 4)))
+		return bw_err_set(err, BW_ENOTFOUND, "malformed token");
+	auth_token_hash(token, id->token_hash);
+	if ((r = db_token_lookup(a->db, id->token_hash, now, AUTH_SESSION_IDLE, &t, err)) != 0)
+		return r;
+	if ((r = db_user_by_id(a->db, t.user_id, &u, err)) != 0) {
+		db_token_clear(&t);
+		return r;
+	}
+	id->user_id = u.id;
+	snprintf(id->username, sizeof id->username, "%s", u.username);
+	id->roles = t.kind == DB_TOKEN_API ? (u.roles & t.scopes) : u.roles;
+	id->kind = t.kind;
+	id->token_id = t.id;
+	db_token_clear(&t);
+	db_user_clear(&u);
+	return 0;
+}
+
+int
+auth_api_token_create(struct auth *a, int64_t user_id, const char *name, unsigned scopes, int64_t now,
+		      int64_t lifetime, char out[AUTH_TOKEN_TEXT_MAX], int64_t *id, struct bw_err *err)
+{
+	uint8_t hash[32];
+	struct db_user u;
+	int r;
+
+	if (name == NULL || *name == '\0' || strlen(name) > 64)
+		return bw_err_set(err, BW_EINVAL, "token name must be 1..64 characters");
+	if (lifetime <= 0 || lifetime > 366 * 86400)
+		return bw_err_set(err, BW_EINVAL, "token lifetime must be 1 s .. 366 days");
+	if ((r = db_user_by_id(a->db, user_id, &u, err)) != 0)
+		return r;
+	if ((scopes & ~u.roles) != 0 || scopes == 0) {
+		db_user_clear(&u);
+		return bw_err_set(err, BW_EINVAL, "token scopes must be a non-empty subset of the user's roles");
+	}
+	db_user_clear(&u);
+	auth_token_new("bwt", out, hash);
+	return db_token_insert(a->db, hash, user_id, DB_TOKEN_API, name, scopes, now, now + lifetime, id, err);
+}

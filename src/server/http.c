@@ -1,0 +1,465 @@
+/*
+ * server/http.c: libmicrohttpd plumbing: TLS 1.3-only daemon, request
+ * bodies with limits, routing with the permission table, authentication,
+ * and the audit event of every state change and every refusal, made
+ * durable before the response is queued.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "http.h"
+
+static const char tls13_only[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+
+void
+reply_json(struct request *rq, unsigned status, json_t *body)
+{
+	json_decref(rq->reply);
+	rq->status = status;
+	rq->reply = body;
+}
+
+void
+reply_error(struct request *rq, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	reply_json(rq, status, json_pack("{s:s, s:s}", "error", msg, "request_id", rq->id));
+	if (rq->result == NULL || strcmp(rq->result, "ok") == 0)
+		rq->result = status == 401 || status == 403 ? "denied" : status >= 500 ? "error" : "refused";
+}
+
+void
+reply_text(struct request *rq, unsigned status, const char *type, char *text, size_t len)
+{
+	free(rq->raw_reply);
+	rq->status = status;
+	rq->raw_reply = text;
+	rq->raw_len = len;
+	rq->raw_type = type;
+}
+
+void
+audit_detail(struct request *rq, const char *key, json_t *value)
+{
+	if (rq->details == NULL)
+		rq->details = json_object();
+	json_object_set_new(rq->details, key, value);
+}
+
+/* Structured log line on stderr. */
+static void
+log_line(const struct request *rq)
+{
+	fprintf(stderr,
+		"{\"level\":\"info\",\"request_id\":\"%s\",\"source\":\"%s\",\"method\":\"%s\",\"path\":\"%.200s\","
+		"\"status\":%u,\"actor\":\"%s\"}\n",
+		rq->id, rq->addr, rq->method, rq->path, rq->status,
+		rq->authenticated ? rq->who.username : "-");
+}
+
+/* Matches path against pattern with {param} segments; fills rq->params. */
+static bool
+route_match(const char *pattern, const char *path, struct request *rq)
+{
+	int np = 0;
+
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			const char *pe = strchr(pattern, '}'), *se = strchr(path, '/');
+			size_t n = se ? (size_t)(se - path) : strlen(path);
+			if (pe == NULL || n == 0 || n >= sizeof rq->param_buf[0] || np == HTTP_MAX_PARAMS)
+				return false;
+			memcpy(rq->param_buf[np], path, n);
+			rq->param_buf[np][n] = '\0';
+			rq->params[np] = rq->param_buf[np];
+			np++;
+			pattern = pe + 1;
+			path += n;
+			continue;
+		}
+		if (pattern[0] == '*' && pattern[1] == '\0')
+			return true;
+		if (*pattern != *path)
+			return false;
+		pattern++;
+		path++;
+	}
+	return (*pattern == '\0' || strcmp(pattern, "*") == 0) && *path == '\0';
+}
+
+/* Extracts the session token: "Authorization: Bearer X", else the session cookie. */
+static const char *
+find_token(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
+		return h + 7;
+	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bulwark_session");
+}
+
+static bool
+content_type_json(struct MHD_Connection *c)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	size_t n = strlen("application/json");
+
+	return ct != NULL && strncasecmp(ct, "application/json", n) == 0 &&
+	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Runs routing, auth, the handler; sets the response and audit fields. */
+static void
+dispatch(struct request *rq)
+{
+	const struct route *rt = NULL;
+	bool path_known = false;
+	json_t *body = NULL;
+	size_t i;
+
+	for (i = 0; i < nroutes; i++) {
+		if (!route_match(routes[i].pattern, rq->path, rq))
+			continue;
+		path_known = true;
+		if (strcmp(routes[i].method, rq->method) == 0) {
+			rt = &routes[i];
+			break;
+		}
+	}
+	if (rt == NULL) {
+		rq->action = "http.refused";
+		snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+		if (path_known)
+			reply_error(rq, 405, "method %s not allowed here", rq->method);
+		else
+			reply_error(rq, 404, "no such route");
+		return;
+	}
+	rq->audit = rt->changes_state;
+	/* Who is asking, and may they? */
+	if (rt->roles != 0) {
+		const char *tok = find_token(rq->c);
+		struct bw_err err = { 0 };
+		if (tok == NULL || auth_authenticate(&rq->s->in->auth, tok, audit_now_ms() / 1000, &rq->who,
+						     &err) != 0) {
+			rq->action = "http.unauthenticated";
+			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+			reply_error(rq, 401, "authentication required");
+			return;
+		}
+		rq->authenticated = true;
+		if ((rq->who.roles & rt->roles) == 0) {
+			rq->action = "http.forbidden";
+			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+			reply_error(rq, 403, "your roles do not allow this");
+			return;
+		}
+	}
+	if (rt->json_body) {
+		json_error_t jerr;
+		if (rq->body_too_large) {
+			rq->action = "http.refused";
+			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+			reply_error(rq, 413, "request body larger than %d bytes", HTTP_BODY_MAX);
+			return;
+		}
+		if (!content_type_json(rq->c)) {
+			rq->action = "http.refused";
+			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+			reply_error(rq, 415, "Content-Type must be application/json");
+			return;
+		}
+		body = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (body == NULL || !json_is_object(body)) {
+			rq->action = "http.refused";
+			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+			if (body == NULL)
+				reply_error(rq, 400, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+					    jerr.text);
+			else
+				reply_error(rq, 400, "the body must be a JSON object");
+			json_decref(body);
+			return;
+		}
+	} else if (rq->body.len > 0 || rq->body_too_large) {
+		rq->action = "http.refused";
+		snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+		reply_error(rq, 400, "this route takes no request body");
+		return;
+	}
+	rq->result = "ok";
+	rt->fn(rq, body);
+	json_decref(body);
+}
+
+/* Records the audit event for rq; false when the log refused (fail closed). */
+static bool
+record_audit(struct request *rq)
+{
+	struct audit_event ev = { 0 };
+	struct bw_err err = { 0 };
+	char *details = NULL;
+	bool ok;
+
+	if (rq->details == NULL)
+		rq->details = json_object();
+	json_object_set_new(rq->details, "status", json_integer(rq->status));
+	json_object_set_new(rq->details, "method", json_string(rq->method));
+	details = json_dumps(rq->details, JSON_COMPACT | JSON_SORT_KEYS);
+	ev.actor = rq->authenticated ? rq->who.username : "-";
+	ev.action = rq->action ? rq->action : "http.request";
+	ev.target = rq->target[0] ? rq->target : rq->path;
+	ev.result = rq->result ? rq->result : "ok";
+	ev.source = rq->addr;
+	ev.request_id = rq->id;
+	ev.details_json = details;
+	ok = details != NULL && audit_record(rq->s->al, &ev, NULL, &err) == 0;
+	if (!ok)
+		fprintf(stderr, "{\"level\":\"error\",\"request_id\":\"%s\",\"msg\":\"audit event not recorded\","
+			"\"error\":\"%s\"}\n", rq->id, err.msg);
+	free(details);
+	return ok;
+}
+
+static enum MHD_Result
+send_reply(struct request *rq)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text = NULL;
+	size_t len;
+
+	if (rq->raw_reply != NULL) {
+		resp = MHD_create_response_from_buffer(rq->raw_len, rq->raw_reply, MHD_RESPMEM_MUST_COPY);
+		if (resp != NULL)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->raw_type);
+	} else {
+		if (rq->reply == NULL)
+			rq->reply = json_object();
+		text = json_dumps(rq->reply, JSON_COMPACT | JSON_SORT_KEYS);
+		len = text ? strlen(text) : 0;
+		resp = MHD_create_response_from_buffer(len, text ? text : (char *)"", MHD_RESPMEM_MUST_COPY);
+		if (resp != NULL)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	}
+	free(text);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+	MHD_add_response_header(resp, "X-Request-Id", rq->id);
+	if (rq->set_cookie[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie);
+	if (rq->retry_after > 0) {
+		char ra[24];
+		snprintf(ra, sizeof ra, "%lld", (long long)rq->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	ret = MHD_queue_response(rq->c, rq->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void
+client_address(struct MHD_Connection *c, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, cap, "unknown");
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+			  (socklen_t)cap);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+	   const char *upload_data, size_t *upload_size, void **req_cls)
+{
+	struct server *s = cls;
+	struct request *rq = *req_cls;
+	uint8_t rnd[8];
+	enum MHD_Result ret;
+
+	(void)version;
+	if (rq == NULL) {	/* first call: headers only (answering now would close keep-alive) */
+		if ((rq = calloc(1, sizeof *rq)) == NULL)
+			return MHD_NO;
+		rq->s = s;
+		rq->c = c;
+		rq->method = method;
+		rq->path = url;
+		bw_random_bytes(rnd, sizeof rnd);
+		bw_hex_encode(rq->id, rnd, sizeof rnd);
+		client_address(c, rq->addr, sizeof rq->addr);
+		*req_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {	/* body chunks: keep up to the limit, then only count */
+		if (!rq->body_too_large) {
+			if (rq->body.len + *upload_size > HTTP_BODY_MAX)
+				rq->body_too_large = true;
+			else if (bw_buf_append(&rq->body, upload_data, *upload_size) != 0)
+				return MHD_NO;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	dispatch(rq);
+	if (rq->audit || rq->status >= 400) {
+		if (!record_audit(rq)) {
+			/* Fail closed: no durable audit event, no success response. */
+			json_decref(rq->reply);
+			rq->reply = NULL;
+			free(rq->raw_reply);
+			rq->raw_reply = NULL;
+			rq->set_cookie[0] = '\0';
+			reply_error(rq, 503, "audit log unavailable; request not confirmed");
+		}
+	}
+	log_line(rq);
+	ret = send_reply(rq);
+	return ret;
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct request *rq = *req_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	json_decref(rq->reply);
+	json_decref(rq->details);
+	free(rq->raw_reply);
+	bw_buf_free(&rq->body);
+	free(rq);
+	*req_cls = NULL;
+}
+
+/* Parses "127.0.0.1:8443" or "[::1]:8443". */
+static int
+parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags, struct bw_err *err)
+{
+	char host[64];
+	const char *colon;
+	uint64_t port;
+
+	memset(ss, 0, sizeof *ss);
+	if (listen[0] == '[') {
+		const char *end = strchr(listen, ']');
+		if (end == NULL || end[1] != ':' || (size_t)(end - listen - 1) >= sizeof host)
+			return bw_err_set(err, BW_EINVAL, "--listen: expected [ADDRESS]:PORT");
+		memcpy(host, listen + 1, (size_t)(end - listen - 1));
+		host[end - listen - 1] = '\0';
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(listen, ':')) == NULL || (size_t)(colon - listen) >= sizeof host)
+			return bw_err_set(err, BW_EINVAL, "--listen: expected ADDRESS:PORT");
+		memcpy(host, listen, (size_t)(colon - listen));
+		host[colon - listen] = '\0';
+	}
+	if (bw_parse_u64(colon + 1, strlen(colon + 1), &port) != 0 || port == 0 || port > 65535)
+		return bw_err_set(err, BW_EINVAL, "--listen: bad port '%s'", colon + 1);
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*flags |= MHD_USE_IPv6;
+		return 0;
+	}
+	return bw_err_set(err, BW_EINVAL, "--listen: '%s' is not an IPv4 or IPv6 address", host);
+}
+
+int
+server_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct server **out,
+	     struct bw_err *err)
+{
+	struct server *s;
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS |
+			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	char path[4096];
+	size_t len;
+	int r;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	s->in = in;
+	s->al = al;
+	s->opts = *o;
+	in->auth.backoff_ms = o->backoff_ms;
+	in->auth.lock_after = o->lock_after;
+	in->auth.lock_secs = o->lock_secs;
+	if ((r = parse_listen(o->listen, &ss, &flags, err)) != 0)
+		goto fail;
+	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_TLS_CERT);
+	if ((r = bw_file_read(path, 1 << 20, (uint8_t **)&s->cert_pem, &len, err)) != 0)
+		goto fail;
+	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_TLS_KEY);
+	if ((r = bw_file_read(path, 1 << 20, (uint8_t **)&s->key_pem, &len, err)) != 0)
+		goto fail;
+	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto fail;
+	}
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
+				MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
+				MHD_OPTION_HTTPS_PRIORITIES, tls13_only,
+				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_secs,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_END);
+	if (s->d == NULL) {
+		r = bw_err_set(err, BW_EIO, "cannot start the HTTPS server on %s (address in use?)", o->listen);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	server_stop(s);
+	return r;
+}
+
+void
+server_stop(struct server *s)
+{
+	if (s == NULL)
+		return;
+	if (s->d != NULL)
+		MHD_stop_daemon(s->d);
+	throttle_free(s->throttle);
+	if (s->key_pem != NULL) {
+		bw_memzero(s->key_pem, strlen(s->key_pem));
+		free(s->key_pem);
+	}
+	free(s->cert_pem);
+	free(s);
+}

@@ -1,0 +1,84 @@
+/* server/http.h: internal contract between the HTTP plumbing and the route handlers. */
+#ifndef BW_SERVER_HTTP_H
+#define BW_SERVER_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "server.h"
+
+#define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_MAX_PARAMS 2
+
+/* Per-address login throttling (in memory). */
+struct throttle;
+int throttle_new(size_t slots, int64_t base_ms, struct throttle **out);
+void throttle_free(struct throttle *t);
+/* Seconds the address must still wait (0: may try). */
+int64_t throttle_check(struct throttle *t, const char *addr, int64_t now_ms);
+void throttle_failed(struct throttle *t, const char *addr, int64_t now_ms);
+void throttle_ok(struct throttle *t, const char *addr);
+
+struct server {
+	struct MHD_Daemon *d;
+	struct instance *in;
+	struct audit_log *al;
+	struct throttle *throttle;
+	struct server_opts opts;
+	char *cert_pem, *key_pem;
+};
+
+/* One request, from the first handler call to completion. */
+struct request {
+	struct server *s;
+	struct MHD_Connection *c;
+	const char *method;
+	const char *path;
+	char id[17];
+	char addr[64];
+	struct bw_buf body;
+	bool body_too_large;
+	const char *params[HTTP_MAX_PARAMS];	/* {name} segments of the matched route */
+	char param_buf[2][128];
+	struct auth_identity who;
+	bool authenticated;
+	/* response */
+	unsigned status;
+	json_t *reply;			/* JSON body (owned) */
+	char *raw_reply;		/* or raw text body (owned) */
+	size_t raw_len;
+	const char *raw_type;
+	char set_cookie[256];
+	int64_t retry_after;
+	/* audit */
+	const char *action;
+	char target[160];
+	const char *result;
+	json_t *details;		/* owned */
+	bool audit;			/* force an audit event */
+};
+
+/* Route handler: fills status/reply/action/target/details. */
+typedef void (*route_fn)(struct request *rq, json_t *body);
+
+struct route {
+	const char *method;
+	const char *pattern;		/* "/api/v1/users/{name}/disable"; "*" suffix: prefix match */
+	route_fn fn;
+	unsigned roles;			/* roles allowed; 0: public */
+	bool json_body;			/* expects an application/json object */
+	bool changes_state;		/* audited always */
+};
+
+extern const struct route routes[];
+extern const size_t nroutes;
+
+/* Reply helpers. */
+void reply_json(struct request *rq, unsigned status, json_t *body);	/* steals body */
+void reply_error(struct request *rq, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void reply_text(struct request *rq, unsigned status, const char *type, char *text, size_t len); /* steals */
+/* Adds a key to the audit details. Steals value. */
+void audit_detail(struct request *rq, const char *key, json_t *value);
+
+#endif /* BW_SERVER_HTTP_H */

@@ -1,0 +1,361 @@
+/* server/instance.c: the data directory: KEK, sealed keys, database, log, TLS, first admin. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "tlog/tlog.h"
+
+#define KEK_MAGIC "bulwark-kek-v1 "
+#define KEK_ARGON_MAGIC "bulwark-kek-argon2id-v1"
+#define SEALED_MAGIC "bulwark-sealed-v1 "
+#define LOG_KEY_AD "bulwark log signer"
+#define KEK_CHECK_AD "bulwark kek check"
+
+static int
+path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err *err)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", data, rel) >= cap)
+		return bw_err_set(err, BW_ERANGE, "path too long: %s/%s", data, rel);
+	return 0;
+}
+
+/* Writes a new file (must not exist) with mode, durably. */
+static int
+write_new(const char *path, const void *data, size_t len, unsigned mode, struct bw_err *err)
+{
+	int fd, r = 0;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode)) < 0)
+		return bw_err_set(err, errno == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path,
+				  strerror(errno));
+	if (bw_write_all(fd, data, len) != 0 || fsync(fd) != 0)
+		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
+	close(fd);
+	if (r == 0)
+		r = bw_fsync_dir(path, false, err);
+	return r;
+}
+
+/* "bulwark-sealed-v1 <base64(nonce||ct||tag)>\n" under kek with ad. */
+static int
+write_sealed(const char *path, const uint8_t *kek, const char *ad, const void *pt, size_t n,
+	     struct bw_err *err)
+{
+	uint8_t *sealed = malloc(n + BW_AEAD_OVERHEAD);
+	char *text = malloc(sizeof SEALED_MAGIC + bw_base64_len(n + BW_AEAD_OVERHEAD) + 2);
+	int r;
+
+	if (sealed == NULL || text == NULL) {
+		free(sealed);
+		free(text);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	if ((r = bw_aead_seal(kek, ad, strlen(ad), pt, n, sealed, err)) == 0) {
+		strcpy(text, SEALED_MAGIC);
+		bw_base64_encode(text + strlen(SEALED_MAGIC), sealed, n + BW_AEAD_OVERHEAD);
+		strcat(text, "\n");
+		r = write_new(path, text, strlen(text), 0600, err);
+	}
+	free(sealed);
+	free(text);
+	return r;
+}
+
+/* Reads a sealed file into secure memory *out (caller: bw_secure_free) of *n bytes. */
+static int
+read_sealed(const char *path, const uint8_t *kek, const char *ad, uint8_t **out, size_t *n,
+	    struct bw_err *err)
+{
+	uint8_t *text = NULL, *raw = NULL;
+	size_t len = 0, rawlen = 0, ml = strlen(SEALED_MAGIC);
+	int r;
+
+	*out = NULL;
+	if ((r = bw_file_read(path, 65536, &text, &len, err)) != 0)
+		return r;
+	while (len > 0 && text[len - 1] == '\n')
+		len--;
+	if (len < ml || memcmp(text, SEALED_MAGIC, ml) != 0 || (raw = malloc(len)) == NULL ||
+	    bw_base64_decode((char *)text + ml, len - ml, raw, len, &rawlen) != 0 ||
+	    rawlen < BW_AEAD_OVERHEAD) {
+		r = bw_err_set(err, BW_ECORRUPT, "%s: not a sealed key file", path);
+		goto out;
+	}
+	*n = rawlen - BW_AEAD_OVERHEAD;
+	if ((*out = bw_secure_alloc(*n + 1)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of secure memory");
+		goto out;
+	}
+	if ((r = bw_aead_open(kek, ad, strlen(ad), raw, rawlen, *out, err)) != 0) {
+		bw_err_prefix(err, "%s", path);
+		bw_secure_free(*out);
+		*out = NULL;
+		goto out;
+	}
+	(*out)[*n] = 0;
+out:
+	free(text);
+	free(raw);
+	return r;
+}
+
+/* Creates the KEK: random in a 0600 file, or derived from a passphrase (salt + check stored). */
+static int
+kek_create(const char *data, const char *passphrase, const struct bw_pwhash_cost *cost, uint8_t *kek,
+	   struct bw_err *err)
+{
+	char path[4096], line[512], b64[64], chk64[128];
+	uint8_t salt[16], check[16 + BW_AEAD_OVERHEAD];
+	int r;
+
+	if (passphrase == NULL) {
+		bw_random_bytes(kek, BW_AEAD_KEY_SIZE);
+		bw_base64_encode(b64, kek, BW_AEAD_KEY_SIZE);
+		snprintf(line, sizeof line, KEK_MAGIC "%s\n", b64);
+		bw_memzero(b64, sizeof b64);
+		r = path_in(path, sizeof path, data, INSTANCE_KEK, err);
+		if (r == 0)
+			r = write_new(path, line, strlen(line), 0600, err);
+		bw_memzero(line, sizeof line);
+		return r;
+	}
+	if (strlen(passphrase) < 12)
+		return bw_err_set(err, BW_EINVAL, "passphrase shorter than 12 characters");
+	bw_random_bytes(salt, sizeof salt);
+	if ((r = bw_kdf_passphrase(passphrase, strlen(passphrase), salt, cost, kek, err)) != 0 ||
+	    (r = bw_aead_seal(kek, KEK_CHECK_AD, strlen(KEK_CHECK_AD), "bulwark kek ok!!", 16, check, err)) != 0)
+		return r;
+	bw_base64_encode(b64, salt, sizeof salt);
+	bw_base64_encode(chk64, check, sizeof check);
+	snprintf(line, sizeof line, KEK_ARGON_MAGIC " %llu %zu %s %s\n", cost->opslimit, cost->memlimit, b64,
+		 chk64);
+	if ((r = path_in(path, sizeof path, data, INSTANCE_KEK_ARGON, err)) != 0)
+		return r;
+	return write_new(path, line, strlen(line), 0600, err);
+}
+
+bool
+instance_needs_passphrase(const char *data)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", data, INSTANCE_KEK_ARGON);
+	return access(path, F_OK) == 0;
+}
+
+static int
+kek_load(const char *data, const char *passphrase, uint8_t *kek, struct bw_err *err)
+{
+	char path[4096], salt64[64], chk64[128];
+	uint8_t *text = NULL, salt[16], check[64], plain[16];
+	size_t len, n1, n2;
+	struct bw_pwhash_cost cost;
+	int r;
+
+	if (!instance_needs_passphrase(data)) {
+		size_t ml = strlen(KEK_MAGIC);
+		if ((r = path_in(path, sizeof path, data, INSTANCE_KEK, err)) != 0 ||
+		    (r = bw_file_read(path, 4096, &text, &len, err)) != 0)
+			return r;
+		while (len > 0 && text[len - 1] == '\n')
+			len--;
+		if (len < ml || memcmp(text, KEK_MAGIC, ml) != 0 ||
+		    bw_base64_decode((char *)text + ml, len - ml, kek, BW_AEAD_KEY_SIZE, &n1) != 0 ||
+		    n1 != BW_AEAD_KEY_SIZE)
+			r = bw_err_set(err, BW_ECORRUPT, "%s: not a key-encryption key file", path);
+		bw_memzero(text, len);
+		free(text);
+		return r;
+	}
+	if (passphrase == NULL)
+		return bw_err_set(err, BW_EINVAL, "this data directory is sealed with a passphrase "
+				  "(set BULWARK_PASSPHRASE or enter it at the prompt)");
+	if ((r = path_in(path, sizeof path, data, INSTANCE_KEK_ARGON, err)) != 0 ||
+	    (r = bw_file_read(path, 4096, &text, &len, err)) != 0)
+		return r;
+	if (sscanf((char *)text, KEK_ARGON_MAGIC " %llu %zu %63s %127s", &cost.opslimit, &cost.memlimit, salt64,
+		   chk64) != 4 ||
+	    bw_base64_decode(salt64, strlen(salt64), salt, sizeof salt, &n1) != 0 || n1 != sizeof salt ||
+	    bw_base64_decode(chk64, strlen(chk64), check, sizeof check, &n2) != 0 ||
+	    n2 != 16 + BW_AEAD_OVERHEAD) {
+		free(text);
+		return bw_err_set(err, BW_ECORRUPT, "%s: malformed", path);
+	}
+	free(text);
+	if ((r = bw_kdf_passphrase(passphrase, strlen(passphrase), salt, &cost, kek, err)) != 0)
+		return r;
+	if (bw_aead_open(kek, KEK_CHECK_AD, strlen(KEK_CHECK_AD), check, n2, plain, NULL) != 0) {
+		bw_memzero(kek, BW_AEAD_KEY_SIZE);
+		return bw_err_set(err, BW_EVERIFY, "wrong passphrase");
+	}
+	return 0;
+}
+
+void
+instance_init_result_clear(struct instance_init_result *res)
+{
+	free(res->log_vkey);
+	auth_enrolment_clear(&res->admin);
+	memset(res, 0, sizeof *res);
+}
+
+static int
+copy_file(const char *from, const char *to, unsigned mode, struct bw_err *err)
+{
+	uint8_t *data = NULL;
+	size_t len;
+	int r;
+
+	if ((r = bw_file_read(from, 1 << 20, &data, &len, err)) != 0)
+		return r;
+	r = write_new(to, data, len, mode, err);
+	bw_memzero(data, len);
+	free(data);
+	return r;
+}
+
+int
+instance_init(const struct instance_init_opts *o, struct instance_init_result *res, struct bw_err *err)
+{
+	char path[4096], path2[4096], *skey = NULL;
+	uint8_t kek[BW_AEAD_KEY_SIZE];
+	struct note_signer *signer = NULL;
+	struct bw_db *db = NULL;
+	struct auth a = { 0 };
+	int r;
+
+	memset(res, 0, sizeof *res);
+	if (!auth_username_valid(o->admin))
+		return bw_err_set(err, BW_EINVAL, "invalid admin user name '%s'", o->admin);
+	if ((r = auth_password_check(o->admin_password, err)) != 0)
+		return bw_err_prefix(err, "admin password");
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
+		return bw_err_set(err, BW_EINVAL, "give both --tls-cert and --tls-key, or neither");
+	if ((r = bw_mkdir_p(o->data, 0700, err)) != 0)
+		return r;
+	if ((r = path_in(path, sizeof path, o->data, INSTANCE_DB, err)) != 0)
+		return r;
+	if (access(path, F_OK) == 0)
+		return bw_err_set(err, BW_EEXIST, "%s already holds a bulwark instance", o->data);
+	chmod(o->data, 0700);
+	if ((r = kek_create(o->data, o->passphrase, o->cost, kek, err)) != 0)
+		return r;
+	/* The log key, sealed. */
+	if ((r = note_key_generate(o->origin, &skey, &res->log_vkey, err)) != 0) {
+		bw_err_prefix(err, "--origin");
+		goto out;
+	}
+	if ((r = path_in(path, sizeof path, o->data, "keys", err)) != 0 || (r = bw_mkdir_p(path, 0700, err)) != 0 ||
+	    (r = path_in(path, sizeof path, o->data, INSTANCE_LOG_KEY, err)) != 0 ||
+	    (r = write_sealed(path, kek, LOG_KEY_AD, skey, strlen(skey), err)) != 0 ||
+	    (r = note_signer_parse(skey, strlen(skey), &signer, err)) != 0 ||
+	    (r = path_in(path, sizeof path, o->data, INSTANCE_LOG_DIR, err)) != 0 ||
+	    (r = tlog_store_init(path, signer, err)) != 0)
+		goto out;
+	if ((r = path_in(path2, sizeof path2, path, TLOG_VKEY_FILE, err)) != 0)
+		goto out;
+	{
+		char line[512];
+		snprintf(line, sizeof line, "%s\n", res->log_vkey);
+		if ((r = write_new(path2, line, strlen(line), 0644, err)) != 0)
+			goto out;
+	}
+	/* TLS */
+	if ((r = path_in(path, sizeof path, o->data, "tls", err)) != 0 || (r = bw_mkdir_p(path, 0700, err)) != 0 ||
+	    (r = path_in(path, sizeof path, o->data, INSTANCE_TLS_CERT, err)) != 0 ||
+	    (r = path_in(path2, sizeof path2, o->data, INSTANCE_TLS_KEY, err)) != 0)
+		goto out;
+	if (o->tls_cert != NULL) {
+		if ((r = copy_file(o->tls_cert, path, 0644, err)) != 0 ||
+		    (r = copy_file(o->tls_key, path2, 0600, err)) != 0)
+			goto out;
+	} else if ((r = tls_self_signed(path, path2, err)) != 0) {
+		goto out;
+	}
+	/* Database and first admin. */
+	if ((r = path_in(path, sizeof path, o->data, INSTANCE_DB, err)) != 0 ||
+	    (r = db_open(path, true, &db, err)) != 0 || (r = auth_init(&a, db, kek, o->cost, err)) != 0 ||
+	    (r = auth_user_create(&a, o->admin, o->admin_password, ROLE_ADMIN, audit_now_ms() / 1000, NULL,
+				  &res->admin, err)) != 0)
+		goto out;
+out:
+	if (skey != NULL) {
+		bw_memzero(skey, strlen(skey));
+		free(skey);
+	}
+	bw_memzero(kek, sizeof kek);
+	note_signer_free(signer);
+	auth_clear(&a);
+	db_close(db);
+	if (r != 0)
+		instance_init_result_clear(res);
+	return r;
+}
+
+int
+instance_open(const char *data, const char *passphrase, const struct bw_pwhash_cost *cost,
+	      struct instance *in, struct bw_err *err)
+{
+	char path[4096];
+	uint8_t *skey = NULL;
+	size_t n;
+	int r;
+
+	memset(in, 0, sizeof *in);
+	if ((in->data = strdup(data)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	if ((r = path_in(path, sizeof path, data, INSTANCE_DB, err)) != 0)
+		goto fail;
+	if (access(path, F_OK) != 0) {
+		r = bw_err_set(err, BW_ENOTFOUND, "%s holds no bulwark instance (run 'bulwark init --data %s')",
+			       data, data);
+		goto fail;
+	}
+	if ((r = kek_load(data, passphrase, in->kek, err)) != 0 ||
+	    (r = path_in(path, sizeof path, data, INSTANCE_LOG_KEY, err)) != 0 ||
+	    (r = read_sealed(path, in->kek, LOG_KEY_AD, &skey, &n, err)) != 0)
+		goto fail;
+	r = note_signer_parse((char *)skey, n, &in->log_signer, err);
+	bw_secure_free(skey);
+	if (r != 0)
+		goto fail;
+	if ((r = path_in(path, sizeof path, data, INSTANCE_DB, err)) != 0 ||
+	    (r = db_open(path, false, &in->db, err)) != 0 ||
+	    (r = auth_init(&in->auth, in->db, in->kek, cost, err)) != 0)
+		goto fail;
+	if ((r = path_in(path, sizeof path, data, INSTANCE_LOG_DIR, err)) != 0 ||
+	    (in->log_dir = strdup(path)) == NULL) {
+		r = r ? r : bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto fail;
+	}
+	{
+		struct note_verifier *v = NULL;
+		if ((r = note_signer_verifier(in->log_signer, &v, err)) != 0 ||
+		    (r = note_verifier_format(v, &in->log_vkey, err)) != 0) {
+			note_verifier_free(v);
+			goto fail;
+		}
+		note_verifier_free(v);
+	}
+	return 0;
+fail:
+	instance_close(in);
+	return r;
+}
+
+void
+instance_close(struct instance *in)
+{
+	auth_clear(&in->auth);
+	db_close(in->db);
+	note_signer_free(in->log_signer);
+	bw_memzero(in->kek, sizeof in->kek);
+	free(in->data);
+	free(in->log_dir);
+	free(in->log_vkey);
+	memset(in, 0, sizeof *in);
+}

@@ -1,0 +1,732 @@
+/* store/db.c: SQLite connection, schema migrations and the users/tokens tables. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct bw_db {
+	sqlite3 *h;
+	pthread_mutex_t mu;
+};
+
+/* Versioned migrations: index i brings the schema from version i to i+1. */
+static const char *const migrations[] = {
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  username TEXT NOT NULL UNIQUE,"
+	"  password_hash TEXT NOT NULL,"
+	"  totp_sealed BLOB,"
+	"  totp_last_step INTEGER NOT NULL DEFAULT -1,"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	"  failed_count INTEGER NOT NULL DEFAULT 0,"
+	"  last_failed_at INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  roles INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE recovery_codes ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  code_hash BLOB NOT NULL,"
+	"  used_at INTEGER,"
+	"  PRIMARY KEY (user_id, code_hash)"
+	") STRICT;"
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  token_hash BLOB NOT NULL UNIQUE,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"
+	"  name TEXT,"
+	"  scopes INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0"
+	") STRICT;"
+	"CREATE INDEX tokens_user ON tokens(user_id);",
+};
+
+static int
+sql_err(struct bw_db *db, struct bw_err *err, const char *what)
+{
+	int code = sqlite3_errcode(db->h);
+	int bw = code == SQLITE_CONSTRAINT ? BW_EEXIST : (code == SQLITE_BUSY ? BW_EBUSY : BW_EIO);
+	return bw_err_set(err, bw, "database: %s: %s", what, sqlite3_errmsg(db->h));
+}
+
+static int
+exec(struct bw_db *db, const char *sql, struct bw_err *err)
+{
+	char *msg = NULL;
+	int r;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	r = bw_err_set(err, BW_EIO, "database: %s", msg ? msg : "error");
+	sqlite3_free(msg);
+	return r;
+}
+
+static int
+prepare(struct bw_db *db, const char *sql, sqlite3_stmt **st, struct bw_err *err)
+{
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+		return sql_err(db, err, "prepare");
+	return 0;
+}
+
+/* Runs a statement that returns no rows; *changes (optional) = rows changed. */
+static int
+step_done(struct bw_db *db, sqlite3_stmt *st, int *changes, struct bw_err *err)
+{
+	int rc = sqlite3_step(st), r = 0;
+
+	if (rc != SQLITE_DONE)
+		r = sql_err(db, err, "write");
+	else if (changes != NULL)
+		*changes = sqlite3_changes(db->h);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+migrate(struct bw_db *db, struct bw_err *err)
+{
+	int64_t v = 0;
+	size_t i;
+	int r;
+
+	if ((r = exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			  " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;", err)) != 0 ||
+	    (r = db_schema_version(db, &v, err)) != 0)
+		return r;
+	if (v > (int64_t)(sizeof migrations / sizeof migrations[0]))
+		return bw_err_set(err, BW_EINVAL, "database schema version %lld is newer than this bulwark (%d)",
+				  (long long)v, DB_SCHEMA_VERSION);
+	for (i = (size_t)v; i < sizeof migrations / sizeof migrations[0]; i++) {
+		char sql[128];
+		if ((r = exec(db, "BEGIN IMMEDIATE", err)) != 0)
+			return r;
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO schema_migrations VALUES (%zu, CAST(strftime('%%s','now') AS INTEGER))",
+			 i + 1);
+		if ((r = exec(db, migrations[i], err)) != 0 || (r = exec(db, sql, err)) != 0) {
+			exec(db, "ROLLBACK", NULL);
+			return bw_err_prefix(err, "migration %zu", i + 1);
+		}
+		if ((r = exec(db, "COMMIT", err)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+int
+db_schema_version(struct bw_db *db, int64_t *version, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &st, err)) != 0)
+		return r;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*version = sqlite3_column_int64(st, 0);
+	else
+		r = sql_err(db, err, "read schema version");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err)
+{
+	struct bw_db *db;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int r;
+
+	*out = NULL;
+	if ((db = calloc(1, sizeof *db)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	pthread_mutex_init(&db->mu, NULL);
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		r = bw_err_set(err, BW_EIO, "cannot open database %s: %s", path,
+			       db->h ? sqlite3_errmsg(db->h) : "out of memory");
+		db_close(db);
+		return r;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	if ((r = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+		      err)) != 0 ||
+	    (r = migrate(db, err)) != 0) {
+		db_close(db);
+		return r;
+	}
+	*out = db;
+	return 0;
+}
+
+void
+db_close(struct bw_db *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close(db->h);
+	pthread_mutex_destroy(&db->mu);
+	free(db);
+}
+
+/* ---- users ---------------------------------------------------------------- */
+
+void
+db_user_clear(struct db_user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->username);
+	free(u->password_hash);
+	free(u->totp_sealed);
+	memset(u, 0, sizeof *u);
+}
+
+void
+db_users_free(struct db_user *u, size_t n)
+{
+	size_t i;
+
+	for (i = 0; u != NULL && i < n; i++)
+		db_user_clear(&u[i]);
+	free(u);
+}
+
+#define USER_COLS "id, username, password_hash, totp_sealed, totp_last_step, disabled, " \
+		  "failed_count, last_failed_at, locked_until, roles, created_at"
+
+static int
+user_from_row(sqlite3_stmt *st, struct db_user *u)
+{
+	const void *blob;
+	int n;
+
+	memset(u, 0, sizeof *u);
+	u->id = sqlite3_column_int64(st, 0);
+	u->username = strdup((const char *)sqlite3_column_text(st, 1));
+	u->password_hash = strdup((const char *)sqlite3_column_text(st, 2));
+	if ((blob = sqlite3_column_blob(st, 3)) != NULL && (n = sqlite3_column_bytes(st, 3)) > 0) {
+		if ((u->totp_sealed = malloc((size_t)n)) == NULL)
+			return BW_ENOMEM;
+		memcpy(u->totp_sealed, blob, (size_t)n);
+		u->totp_sealed_len = (size_t)n;
+	}
+	u->totp_last_step = sqlite3_column_int64(st, 4);
+	u->disabled = sqlite3_column_int64(st, 5) != 0;
+	u->failed_count = sqlite3_column_int64(st, 6);
+	u->last_failed_at = sqlite3_column_int64(st, 7);
+	u->locked_until = sqlite3_column_int64(st, 8);
+	u->roles = (unsigned)sqlite3_column_int64(st, 9);
+	u->created_at = sqlite3_column_int64(st, 10);
+	return u->username && u->password_hash ? 0 : BW_ENOMEM;
+}
+
+int
+db_user_insert(struct bw_db *db, const char *username, const char *password_hash,
+	       const uint8_t *totp_sealed, size_t totp_len, unsigned roles, int64_t now, int64_t *id,
+	       struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "INSERT INTO users (username, password_hash, totp_sealed, roles, created_at)"
+			     " VALUES (?, ?, ?, ?, ?)", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, password_hash, -1, SQLITE_TRANSIENT);
+		if (totp_sealed != NULL)
+			sqlite3_bind_blob(st, 3, totp_sealed, (int)totp_len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 4, roles);
+		sqlite3_bind_int64(st, 5, now);
+		if ((r = step_done(db, st, NULL, err)) == BW_EEXIST)
+			bw_err_set(err, BW_EEXIST, "user '%s' already exists", username);
+		else if (r == 0 && id != NULL)
+			*id = sqlite3_last_insert_rowid(db->h);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+static int
+user_get(struct bw_db *db, const char *sql, const char *name, int64_t id, struct db_user *out,
+	 struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, sql, &st, err)) == 0) {
+		if (name != NULL)
+			sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			if (user_from_row(st, out) != 0)
+				r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		} else if (rc == SQLITE_DONE) {
+			r = bw_err_set(err, BW_ENOTFOUND, "no such user");
+		} else {
+			r = sql_err(db, err, "read user");
+		}
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	if (r != 0)
+		db_user_clear(out);
+	return r;
+}
+
+int
+db_user_by_name(struct bw_db *db, const char *username, struct db_user *out, struct bw_err *err)
+{
+	return user_get(db, "SELECT " USER_COLS " FROM users WHERE username = ?", username, 0, out, err);
+}
+
+int
+db_user_by_id(struct bw_db *db, int64_t id, struct db_user *out, struct bw_err *err)
+{
+	return user_get(db, "SELECT " USER_COLS " FROM users WHERE id = ?", NULL, id, out, err);
+}
+
+int
+db_user_list(struct bw_db *db, struct db_user **out, size_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	struct db_user *v = NULL;
+	size_t cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "SELECT " USER_COLS " FROM users ORDER BY id", &st, err)) == 0) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (*n == cap) {
+				struct db_user *q = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+				if (q == NULL) {
+					r = bw_err_set(err, BW_ENOMEM, "out of memory");
+					break;
+				}
+				v = q;
+			}
+			if (user_from_row(st, &v[(*n)++]) != 0) {
+				r = bw_err_set(err, BW_ENOMEM, "out of memory");
+				break;
+			}
+		}
+		if (r == 0 && rc != SQLITE_DONE)
+			r = sql_err(db, err, "list users");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	if (r != 0) {
+		db_users_free(v, *n);
+		*n = 0;
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Runs one UPDATE with int64 binds (NULL-terminated list of up to 4), under the lock held. */
+static int
+update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+       struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int i, r;
+
+	if ((r = prepare(db, sql, &st, err)) != 0)
+		return r;
+	for (i = 0; i < nb; i++)
+		sqlite3_bind_int64(st, i + 1, binds[i]);
+	return step_done(db, st, changes, err);
+}
+
+/* Number of enabled users holding admin_mask other than id. Lock held. */
+static int
+other_admins(struct bw_db *db, int64_t id, unsigned admin_mask, int64_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = prepare(db, "SELECT COUNT(*) FROM users WHERE disabled = 0 AND (roles & ?) != 0 AND id != ?",
+			 &st, err)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, admin_mask);
+	sqlite3_bind_int64(st, 2, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		r = sql_err(db, err, "count admins");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Checks that id exists; lock held. */
+static int
+user_exists(struct bw_db *db, int64_t id, unsigned *roles, bool *disabled, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = prepare(db, "SELECT roles, disabled FROM users WHERE id = ?", &st, err)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*roles = (unsigned)sqlite3_column_int64(st, 0);
+		*disabled = sqlite3_column_int64(st, 1) != 0;
+	} else {
+		r = rc == SQLITE_DONE ? bw_err_set(err, BW_ENOTFOUND, "no such user") : sql_err(db, err, "read");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Would the change leave no enabled admin? Lock held. */
+static int
+guard_last_admin(struct bw_db *db, int64_t id, bool will_be_admin, unsigned admin_mask,
+		 struct bw_err *err)
+{
+	unsigned roles;
+	bool disabled;
+	int64_t others = 0;
+	int r;
+
+	if ((r = user_exists(db, id, &roles, &disabled, err)) != 0)
+		return r;
+	if (will_be_admin || disabled || !(roles & admin_mask))
+		return 0;
+	if ((r = other_admins(db, id, admin_mask, &others, err)) != 0)
+		return r;
+	if (others == 0)
+		return bw_err_set(err, BW_EINVAL, "refused: this is the last enabled admin");
+	return 0;
+}
+
+int
+db_user_set_disabled(struct bw_db *db, int64_t id, bool disabled, unsigned admin_mask,
+		     struct bw_err *err)
+{
+	int64_t b[2] = { disabled ? 1 : 0, id };
+	unsigned roles;
+	bool was;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+		if ((r = user_exists(db, id, &roles, &was, err)) == 0 &&
+		    (!disabled || (r = guard_last_admin(db, id, false, admin_mask, err)) == 0) &&
+		    (r = update(db, "UPDATE users SET disabled = ?, failed_count = 0, locked_until = 0"
+				    " WHERE id = ?", 2, b, NULL, err)) == 0 &&
+		    disabled)
+			r = update(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &id, NULL, err);
+		exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_user_set_roles(struct bw_db *db, int64_t id, unsigned roles, unsigned admin_mask,
+		  struct bw_err *err)
+{
+	int64_t b[2] = { roles, id };
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+		if ((r = guard_last_admin(db, id, (roles & admin_mask) != 0, admin_mask, err)) == 0)
+			r = update(db, "UPDATE users SET roles = ? WHERE id = ?", 2, b, NULL, err);
+		exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_user_set_password(struct bw_db *db, int64_t id, const char *hash, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, changes = 0;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "UPDATE users SET password_hash = ? WHERE id = ?", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, id);
+		if ((r = step_done(db, st, &changes, err)) == 0 && changes == 0)
+			r = bw_err_set(err, BW_ENOTFOUND, "no such user");
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_user_set_totp(struct bw_db *db, int64_t id, const uint8_t *sealed, size_t len, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, changes = 0;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "UPDATE users SET totp_sealed = ?, totp_last_step = -1 WHERE id = ?", &st,
+			 err)) == 0) {
+		if (sealed != NULL)
+			sqlite3_bind_blob(st, 1, sealed, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, id);
+		if ((r = step_done(db, st, &changes, err)) == 0 && changes == 0)
+			r = bw_err_set(err, BW_ENOTFOUND, "no such user");
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_user_totp_accept(struct bw_db *db, int64_t id, int64_t step, struct bw_err *err)
+{
+	int64_t b[3] = { step, id, step };
+	int r, changes = 0;
+
+	pthread_mutex_lock(&db->mu);
+	r = update(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", 3, b,
+		   &changes, err);
+	pthread_mutex_unlock(&db->mu);
+	if (r == 0 && changes != 1)
+		r = bw_err_set(err, BW_EVERIFY, "TOTP code already used (replay or older step)");
+	return r;
+}
+
+int
+db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_after,
+		     int64_t lock_secs, int64_t *count, bool *locked, struct bw_err *err)
+{
+	int64_t b[3] = { now, id };
+	sqlite3_stmt *st;
+	int r;
+
+	*locked = false;
+	pthread_mutex_lock(&db->mu);
+	if ((r = update(db, "UPDATE users SET failed_count = failed_count + 1, last_failed_at = ? WHERE id = ?",
+			2, b, NULL, err)) == 0 &&
+	    (r = prepare(db, "SELECT failed_count FROM users WHERE id = ?", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		*count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (*count >= lock_after && *count % lock_after == 0) {
+			int64_t lb[2] = { now + lock_secs, id };
+			r = update(db, "UPDATE users SET locked_until = ? WHERE id = ?", 2, lb, NULL, err);
+			*locked = r == 0;
+		}
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_user_login_ok(struct bw_db *db, int64_t id, struct bw_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	r = update(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id, NULL,
+		   err);
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+/* ---- recovery codes ------------------------------------------------------ */
+
+int
+db_recovery_replace(struct bw_db *db, int64_t user_id, const uint8_t (*hashes)[32], size_t n,
+		    struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+		r = update(db, "DELETE FROM recovery_codes WHERE user_id = ?", 1, &user_id, NULL, err);
+		for (i = 0; r == 0 && i < n; i++) {
+			if ((r = prepare(db, "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", &st,
+					 err)) != 0)
+				break;
+			sqlite3_bind_int64(st, 1, user_id);
+			sqlite3_bind_blob(st, 2, hashes[i], 32, SQLITE_TRANSIENT);
+			r = step_done(db, st, NULL, err);
+		}
+		exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_recovery_use(struct bw_db *db, int64_t user_id, const uint8_t hash[32], int64_t now,
+		struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, changes = 0;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?"
+			     " AND used_at IS NULL", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int64(st, 2, user_id);
+		sqlite3_bind_blob(st, 3, hash, 32, SQLITE_TRANSIENT);
+		if ((r = step_done(db, st, &changes, err)) == 0 && changes != 1)
+			r = bw_err_set(err, BW_EVERIFY, "recovery code unknown or already used");
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_recovery_remaining(struct bw_db *db, int64_t user_id, int64_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
+			 &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, user_id);
+		*n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+/* ---- tokens ------------------------------------------------------------------ */
+
+void
+db_token_clear(struct db_token *t)
+{
+	if (t == NULL)
+		return;
+	free(t->name);
+	memset(t, 0, sizeof *t);
+}
+
+int
+db_token_insert(struct bw_db *db, const uint8_t hash[32], int64_t user_id, int kind, const char *name,
+		unsigned scopes, int64_t now, int64_t expires_at, int64_t *id, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "INSERT INTO tokens (token_hash, user_id, kind, name, scopes, created_at,"
+			     " last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st, err)) == 0) {
+		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, user_id);
+		sqlite3_bind_int64(st, 3, kind);
+		if (name != NULL)
+			sqlite3_bind_text(st, 4, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, scopes);
+		sqlite3_bind_int64(st, 6, now);
+		sqlite3_bind_int64(st, 7, now);
+		sqlite3_bind_int64(st, 8, expires_at);
+		if ((r = step_done(db, st, NULL, err)) == 0 && id != NULL)
+			*id = sqlite3_last_insert_rowid(db->h);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_token_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now, int64_t idle_secs,
+		struct db_token *out, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "SELECT t.id, t.user_id, t.kind, t.name, t.scopes, t.created_at, t.last_seen,"
+			     " t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id"
+			     " WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0 AND t.expires_at > ?"
+			     " AND (t.kind = 1 OR t.last_seen + ? > ?)", &st, err)) == 0) {
+		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, idle_secs);
+		sqlite3_bind_int64(st, 4, now);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *name = sqlite3_column_text(st, 3);
+			out->id = sqlite3_column_int64(st, 0);
+			out->user_id = sqlite3_column_int64(st, 1);
+			out->kind = (int)sqlite3_column_int64(st, 2);
+			out->name = name ? strdup((const char *)name) : NULL;
+			out->scopes = (unsigned)sqlite3_column_int64(st, 4);
+			out->created_at = sqlite3_column_int64(st, 5);
+			out->last_seen = sqlite3_column_int64(st, 6);
+			out->expires_at = sqlite3_column_int64(st, 7);
+		} else {
+			r = rc == SQLITE_DONE ? bw_err_set(err, BW_ENOTFOUND, "no live token")
+					      : sql_err(db, err, "token lookup");
+		}
+		sqlite3_finalize(st);
+		/* Refresh last_seen at most once a minute: keeps writes off the hot path. */
+		if (r == 0 && now - out->last_seen >= 60) {
+			int64_t b[2] = { now, out->id };
+			r = update(db, "UPDATE tokens SET last_seen = ? WHERE id = ?", 2, b, NULL, err);
+		}
+	}
+	pthread_mutex_unlock(&db->mu);
+	if (r != 0)
+		db_token_clear(out);
+	return r;
+}
+
+int
+db_token_revoke_hash(struct bw_db *db, const uint8_t hash[32], struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = prepare(db, "UPDATE tokens SET revoked = 1 WHERE token_hash = ?", &st, err)) == 0) {
+		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+		r = step_done(db, st, NULL, err);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err *err)
+{
+	int64_t b[3] = { id, user_id, user_id };
+	int r, changes = 0;
+
+	pthread_mutex_lock(&db->mu);
+	r = update(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 1 AND (? < 0 OR user_id = ?)",
+		   3, b, &changes, err);
+	pthread_mutex_unlock(&db->mu);
+	if (r == 0 && changes == 0)
+		r = bw_err_set(err, BW_ENOTFOUND, "no such API token");
+	return r;
+}
+
+int
+db_tokens_revoke_user(struct bw_db *db, int64_t user_id, struct bw_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	r = update(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}

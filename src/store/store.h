@@ -1,0 +1,113 @@
+/*
+ * store: the SQLite database (WAL, STRICT tables, versioned migrations).
+ * The only module that speaks SQL. One connection, serialised by a mutex
+ * inside; safe to call from several threads.
+ */
+#ifndef BW_STORE_H
+#define BW_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#define DB_SCHEMA_VERSION 1
+
+struct bw_db;
+
+/* Opens (creating if asked) the database at path and applies migrations. Caller closes. */
+int db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err);
+void db_close(struct bw_db *db);
+/* Current schema version. */
+int db_schema_version(struct bw_db *db, int64_t *version, struct bw_err *err);
+
+/* ---- users ---- */
+
+struct db_user {
+	int64_t id;
+	char *username;
+	char *password_hash;
+	uint8_t *totp_sealed;	/* sealed TOTP secret; NULL when MFA was reset */
+	size_t totp_sealed_len;
+	int64_t totp_last_step;	/* last accepted time step (-1: none) */
+	bool disabled;
+	int64_t failed_count;
+	int64_t last_failed_at;
+	int64_t locked_until;
+	unsigned roles;		/* bit mask, see auth */
+	int64_t created_at;
+};
+
+void db_user_clear(struct db_user *u);
+/* BW_EEXIST when the name is taken. */
+int db_user_insert(struct bw_db *db, const char *username, const char *password_hash,
+		   const uint8_t *totp_sealed, size_t totp_len, unsigned roles, int64_t now,
+		   int64_t *id, struct bw_err *err);
+/* BW_ENOTFOUND when absent. */
+int db_user_by_name(struct bw_db *db, const char *username, struct db_user *out, struct bw_err *err);
+int db_user_by_id(struct bw_db *db, int64_t id, struct db_user *out, struct bw_err *err);
+/* All users ordered by id. Caller frees with db_users_free(). */
+int db_user_list(struct bw_db *db, struct db_user **out, size_t *n, struct bw_err *err);
+void db_users_free(struct db_user *u, size_t n);
+/*
+ * Enables or disables a user. Disabling the last enabled admin is refused
+ * (BW_EINVAL) atomically. Disabling revokes the user's sessions and tokens.
+ */
+int db_user_set_disabled(struct bw_db *db, int64_t id, bool disabled, unsigned admin_mask,
+			 struct bw_err *err);
+/* Sets roles; removing admin from the last enabled admin is refused. */
+int db_user_set_roles(struct bw_db *db, int64_t id, unsigned roles, unsigned admin_mask,
+		      struct bw_err *err);
+int db_user_set_password(struct bw_db *db, int64_t id, const char *hash, struct bw_err *err);
+/* Replaces the TOTP secret and resets the last accepted step. */
+int db_user_set_totp(struct bw_db *db, int64_t id, const uint8_t *sealed, size_t len,
+		     struct bw_err *err);
+/*
+ * Accepts TOTP time step for the user only if it is later than the last
+ * accepted one (atomic compare-and-set). BW_EVERIFY: replay or older code.
+ */
+int db_user_totp_accept(struct bw_db *db, int64_t id, int64_t step, struct bw_err *err);
+/* Counts a failed login; locks the account (until now+lock_secs) at lock_after failures. */
+int db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_after,
+			 int64_t lock_secs, int64_t *count, bool *locked, struct bw_err *err);
+int db_user_login_ok(struct bw_db *db, int64_t id, struct bw_err *err);
+
+/* ---- recovery codes (stored as SHA-256 hashes) ---- */
+
+int db_recovery_replace(struct bw_db *db, int64_t user_id, const uint8_t (*hashes)[32], size_t n,
+			struct bw_err *err);
+/* Marks the unused code with this hash used. BW_EVERIFY when none matches. */
+int db_recovery_use(struct bw_db *db, int64_t user_id, const uint8_t hash[32], int64_t now,
+		    struct bw_err *err);
+int db_recovery_remaining(struct bw_db *db, int64_t user_id, int64_t *n, struct bw_err *err);
+
+/* ---- sessions and API tokens (stored as SHA-256 hashes) ---- */
+
+enum { DB_TOKEN_SESSION = 0, DB_TOKEN_API = 1 };
+
+struct db_token {
+	int64_t id;
+	int64_t user_id;
+	int kind;
+	char *name;		/* API tokens */
+	unsigned scopes;	/* API tokens: role mask they may use */
+	int64_t created_at, last_seen, expires_at;
+};
+
+void db_token_clear(struct db_token *t);
+int db_token_insert(struct bw_db *db, const uint8_t hash[32], int64_t user_id, int kind,
+		    const char *name, unsigned scopes, int64_t now, int64_t expires_at, int64_t *id,
+		    struct bw_err *err);
+/*
+ * Finds a live token: not revoked, not past expires_at, and (sessions) not
+ * idle for more than idle_secs; refreshes last_seen. BW_ENOTFOUND otherwise.
+ */
+int db_token_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now, int64_t idle_secs,
+		    struct db_token *out, struct bw_err *err);
+int db_token_revoke_hash(struct bw_db *db, const uint8_t hash[32], struct bw_err *err);
+/* Revokes an API token by id owned by user (or any user when user_id < 0). */
+int db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err *err);
+int db_tokens_revoke_user(struct bw_db *db, int64_t user_id, struct bw_err *err);
+
+#endif /* BW_STORE_H */

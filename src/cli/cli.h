@@ -2,8 +2,10 @@
 #ifndef BW_CLI_H
 #define BW_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/core.h"
 #include "note/note.h"
@@ -61,7 +63,17 @@ int cli_load_verifier(const char *arg, struct note_verifier **out, struct bw_err
 /* A signer key given as text or file; the text is wiped after parsing. Caller frees *out. */
 int cli_load_signer(const char *arg, struct note_signer **out, struct bw_err *err);
 
+/* Reads a secret from the terminal without echo. Returns 0 or -1 (no terminal). */
+int cli_prompt_secret(const char *prompt, char *out, size_t cap);
+/* A secret from environment variable env, else prompted (twice when confirm). */
+int cli_secret(const char *env, const char *prompt, bool confirm, char *out, size_t cap);
+/* Draws text as a QR code with Unicode block characters. */
+void cli_print_qr(FILE *f, const char *text);
+
 int cmd_note(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 
 #endif /* BW_CLI_H */

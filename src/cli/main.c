@@ -5,10 +5,15 @@
 #include "cli.h"
 #include "crypto/crypto.h"
 
+#include <liboath/oath.h>
+
 static const char usage[] =
     "usage: bulwark <command> [arguments]\n"
     "\n"
     "commands:\n"
+    "  init     create a data directory (database, sealed keys, TLS, first admin)\n"
+    "  serve    run the HTTPS JSON API\n"
+    "  user     manage users: add, list, disable, enable, reset-mfa, roles\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
     "  note     C2SP signed notes: keygen, sign, verify\n"
     "  version  print the version\n"
@@ -26,6 +31,10 @@ main(int argc, char **argv)
 	}
 	if (bw_crypto_init(&err) != 0)
 		return cli_fail("init", &err);
+	if (oath_init() != OATH_OK) {
+		cli_errorf("liboath failed to initialise");
+		return CLI_FAIL;
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
 		fputs(usage, stdout);
 		return CLI_OK;
@@ -38,6 +47,12 @@ main(int argc, char **argv)
 		return cmd_note(argc - 2, argv + 2);
 	if (strcmp(argv[1], "log") == 0)
 		return cmd_log(argc - 2, argv + 2);
+	if (strcmp(argv[1], "init") == 0)
+		return cmd_init(argc - 2, argv + 2);
+	if (strcmp(argv[1], "serve") == 0)
+		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "user") == 0)
+		return cmd_user(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
 	return CLI_USAGE;

@@ -332,15 +332,9 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 		r = r ? r : bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto fail;
 	}
-	{
-		struct note_verifier *v = NULL;
-		if ((r = note_signer_verifier(in->log_signer, &v, err)) != 0 ||
-		    (r = note_verifier_format(v, &in->log_vkey, err)) != 0) {
-			note_verifier_free(v);
-			goto fail;
-		}
-		note_verifier_free(v);
-	}
+	if ((r = note_signer_verifier(in->log_signer, &in->log_verifier, err)) != 0 ||
+	    (r = note_verifier_format(in->log_verifier, &in->log_vkey, err)) != 0)
+		goto fail;
 	return 0;
 fail:
 	instance_close(in);
@@ -353,6 +347,7 @@ instance_close(struct instance *in)
 	auth_clear(&in->auth);
 	db_close(in->db);
 	note_signer_free(in->log_signer);
+	note_verifier_free(in->log_verifier);
 	bw_memzero(in->kek, sizeof in->kek);
 	free(in->data);
 	free(in->log_dir);

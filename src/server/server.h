@@ -52,6 +52,7 @@ struct instance {
 	struct auth auth;
 	uint8_t kek[BW_AEAD_KEY_SIZE];
 	struct note_signer *log_signer;	/* until handed to the audit log */
+	struct note_verifier *log_verifier;
 	char *log_dir;
 	char *log_vkey;
 };

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <sqlite3.h>
 
 #include "store.h"
@@ -156,6 +158,8 @@ db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err)
 		db_close(db);
 		return r;
 	}
+	if (create)
+		chmod(path, 0600);	/* password hashes and sealed secrets */
 	sqlite3_busy_timeout(db->h, 5000);
 	if ((r = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
 		      err)) != 0 ||

@@ -1,0 +1,213 @@
+/* cli/cmd_server.c: `bulwark init` and `bulwark serve`. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "server/server.h"
+
+static const char init_usage[] =
+    "usage: bulwark init --data DIR [--origin ORIGIN] [--admin NAME] [--passphrase]\n"
+    "                    [--tls-cert PEM --tls-key PEM]\n"
+    "\n"
+    "Creates a data directory: SQLite database, audit log, the log signing key sealed\n"
+    "with XChaCha20-Poly1305 under a key-encryption key (a random 0600 file, or with\n"
+    "--passphrase one derived by Argon2id from BULWARK_PASSPHRASE or a prompt), a\n"
+    "self-signed TLS certificate unless --tls-cert/--tls-key are given, and the first\n"
+    "admin (default 'admin'). The admin password comes from BULWARK_ADMIN_PASSWORD or a\n"
+    "prompt; without either a random one is generated and printed. Prints the admin's\n"
+    "one-time TOTP enrolment (otpauth URI and QR code) and 10 single-use recovery codes.\n";
+
+static const char serve_usage[] =
+    "usage: bulwark serve --data DIR [--listen 127.0.0.1:8443] [--threads N]\n"
+    "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
+    "\n"
+    "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
+    "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
+    "a prompt.\n";
+
+static void
+print_enrolment(const char *user, const struct auth_enrolment *e)
+{
+	int i;
+
+	printf("\nTOTP enrolment for '%s' (shown once): scan with an authenticator app\n", user);
+	cli_print_qr(stdout, e->otpauth_uri);
+	printf("%s\n\nRecovery codes for '%s' (single use, shown once; keep them offline):\n", e->otpauth_uri,
+	       user);
+	for (i = 0; i < AUTH_RECOVERY_CODES; i++)
+		printf("  %s\n", e->recovery[i]);
+}
+
+int
+cmd_init(int argc, char **argv)
+{
+	struct cli_args a;
+	struct instance_init_opts o = { 0 };
+	struct instance_init_result res;
+	struct bw_err err = { 0 };
+	char *pos[1], pw[1100] = "", pass[1100] = "";
+	size_t npos;
+	bool generated = false;
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_flag(&a, "--help")) {
+		fputs(init_usage, stdout);
+		return CLI_OK;
+	}
+	bool use_pass = cli_flag(&a, "--passphrase");
+	if (cli_opt(&a, "--data", &o.data) || cli_opt(&a, "--origin", &o.origin) || cli_opt(&a, "--admin", &o.admin) ||
+	    cli_opt(&a, "--tls-cert", &o.tls_cert) || cli_opt(&a, "--tls-key", &o.tls_key) ||
+	    cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (o.data == NULL) {
+		fputs(init_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (o.origin == NULL)
+		o.origin = "bulwark.local/audit";
+	if (o.admin == NULL)
+		o.admin = "admin";
+	o.cost = &bw_pwhash_default;
+	if (use_pass) {
+		if (cli_secret("BULWARK_PASSPHRASE", "passphrase for the key-encryption key: ", true, pass,
+			       sizeof pass) != 0) {
+			cli_errorf("init: --passphrase needs BULWARK_PASSPHRASE or a terminal");
+			return CLI_USAGE;
+		}
+		o.passphrase = pass;
+	}
+	if (cli_secret("BULWARK_ADMIN_PASSWORD", "password for the first admin: ", true, pw, sizeof pw) != 0) {
+		uint8_t rnd[15];
+		bw_random_bytes(rnd, sizeof rnd);
+		bw_base32_encode(pw, rnd, sizeof rnd);	/* 24 characters, 120 bits */
+		generated = true;
+	}
+	o.admin_password = pw;
+	if (instance_init(&o, &res, &err) != 0) {
+		cli_fail("init", &err);
+		goto out;
+	}
+	printf("bulwark data directory: %s\n", o.data);
+	printf("audit log origin:       %s\n", o.origin);
+	printf("log verifier key:       %s\n", res.log_vkey);
+	printf("key-encryption key:     %s\n", use_pass ? "derived from the passphrase (Argon2id)"
+							: "random, in DATA/kek (mode 0600)");
+	printf("TLS certificate:        %s/%s%s\n", o.data, INSTANCE_TLS_CERT,
+	       o.tls_cert ? "" : " (self-signed)");
+	printf("first admin:            %s\n", o.admin);
+	if (generated)
+		printf("admin password:         %s   (generated; shown once)\n", pw);
+	print_enrolment(o.admin, &res.admin);
+	instance_init_result_clear(&res);
+	rc = CLI_OK;
+out:
+	bw_memzero(pw, sizeof pw);
+	bw_memzero(pass, sizeof pass);
+	return rc;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s;
+	struct server_opts so = { .listen = "127.0.0.1:8443", .threads = 8, .backoff_ms = 1000,
+				  .lock_after = AUTH_LOCK_AFTER, .lock_secs = AUTH_LOCK_SECS, .timeout_secs = 15 };
+	struct instance in;
+	struct audit_log *al = NULL;
+	struct server *srv = NULL;
+	struct bw_err err = { 0 };
+	char *pos[1], pass[1100] = "";
+	uint64_t v;
+	size_t npos;
+	sigset_t sigs;
+	int sig = 0, rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_flag(&a, "--help")) {
+		fputs(serve_usage, stdout);
+		return CLI_OK;
+	}
+	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--listen", &listen) || cli_opt(&a, "--threads", &threads_s) ||
+	    cli_opt(&a, "--login-backoff-ms", &backoff_s) || cli_opt(&a, "--lock-after", &lock_after_s) ||
+	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (data == NULL) {
+		fputs(serve_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (listen != NULL)
+		so.listen = listen;
+	if (threads_s && (cli_parse_u64("--threads", threads_s, &v) || v < 1 || v > 256))
+		return CLI_USAGE;
+	if (backoff_s) {
+		if (cli_parse_u64("--login-backoff-ms", backoff_s, &v) || v > 60000)
+			return CLI_USAGE;
+		so.backoff_ms = (int64_t)v;
+	}
+	if (lock_after_s) {
+		if (cli_parse_u64("--lock-after", lock_after_s, &v) || v < 1 || v > 1000)
+			return CLI_USAGE;
+		so.lock_after = (int64_t)v;
+	}
+	if (lock_secs_s) {
+		if (cli_parse_u64("--lock-secs", lock_secs_s, &v) || v < 1 || v > 86400 * 30)
+			return CLI_USAGE;
+		so.lock_secs = (int64_t)v;
+	}
+	if (instance_needs_passphrase(data) &&
+	    cli_secret("BULWARK_PASSPHRASE", "passphrase: ", false, pass, sizeof pass) != 0) {
+		cli_errorf("serve: this data directory needs BULWARK_PASSPHRASE or a terminal");
+		return CLI_USAGE;
+	}
+	if (instance_open(data, pass[0] ? pass : NULL, &bw_pwhash_default, &in, &err) != 0) {
+		bw_memzero(pass, sizeof pass);
+		return cli_fail("serve", &err);
+	}
+	bw_memzero(pass, sizeof pass);
+	/* Signals are taken by sigwait below: block them before any thread starts. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (audit_log_open(in.log_dir, in.log_signer, &al, &err) != 0) {
+		in.log_signer = NULL; /* transferred */
+		cli_fail("serve: audit log", &err);
+		goto out;
+	}
+	in.log_signer = NULL; /* transferred */
+	/* The audit log's own key must match the sealed signer (opened above). */
+	{
+		struct audit_event ev = { "-", "server.start", so.listen, "ok", "-", NULL, NULL };
+		if (audit_record(al, &ev, NULL, &err) != 0) {
+			cli_fail("serve: audit log", &err);
+			goto out;
+		}
+	}
+	if (server_start(&in, al, &so, &srv, &err) != 0) {
+		cli_fail("serve", &err);
+		goto out;
+	}
+	fprintf(stderr, "{\"level\":\"info\",\"msg\":\"listening\",\"url\":\"https://%s/\",\"log_vkey\":\"%s\"}\n",
+		so.listen, in.log_vkey);
+	sigwait(&sigs, &sig);
+	fprintf(stderr, "{\"level\":\"info\",\"msg\":\"shutting down\",\"signal\":%d}\n", sig);
+	server_stop(srv);
+	srv = NULL;
+	{
+		struct audit_event ev = { "-", "server.stop", so.listen, "ok", "-", NULL, NULL };
+		audit_record(al, &ev, NULL, &err);
+	}
+	rc = CLI_OK;
+out:
+	server_stop(srv);
+	audit_log_close(al);
+	instance_close(&in);
+	return rc;
+}

@@ -1,0 +1,188 @@
+/* cli/cmd_user.c: `bulwark user ...` on the local data directory (server stopped). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "server/server.h"
+
+static const char user_usage[] =
+    "usage: bulwark user add NAME --data DIR --roles ROLE[,ROLE...]\n"
+    "       bulwark user list --data DIR\n"
+    "       bulwark user disable|enable NAME --data DIR\n"
+    "       bulwark user reset-mfa NAME --data DIR\n"
+    "       bulwark user roles NAME --data DIR --roles ROLE[,ROLE...]\n"
+    "\n"
+    "Roles: admin, approver, operator, vendor, auditor, staff. The new user's password\n"
+    "comes from BULWARK_USER_PASSWORD or a prompt. Users are disabled, never deleted;\n"
+    "the last enabled admin cannot be disabled. Every change is an audit event. These\n"
+    "commands work on a stopped server's data directory (the audit log has one writer);\n"
+    "with the server running, use the HTTPS API (/api/v1/users).\n";
+
+static void
+print_enrolment(const char *user, const struct auth_enrolment *e)
+{
+	int i;
+
+	printf("TOTP enrolment for '%s' (shown once):\n", user);
+	cli_print_qr(stdout, e->otpauth_uri);
+	printf("%s\n\nRecovery codes (single use, shown once):\n", e->otpauth_uri);
+	for (i = 0; i < AUTH_RECOVERY_CODES; i++)
+		printf("  %s\n", e->recovery[i]);
+}
+
+/* Audits one CLI action durably. */
+static int
+audit_cli(struct audit_log *al, const char *action, const char *target, const char *result,
+	  const char *details, struct bw_err *err)
+{
+	struct audit_event ev = { "cli", action, target, result, "local", NULL, details };
+	return audit_record(al, &ev, NULL, err);
+}
+
+int
+cmd_user(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *data = NULL, *roles_s = NULL, *verb;
+	char *pos[2], target[128], pw[1100] = "", rolebuf[128], details[256];
+	size_t npos, i;
+	unsigned roles = 0;
+	struct instance in;
+	struct audit_log *al = NULL;
+	struct bw_err err = { 0 };
+	struct db_user u = { 0 };
+	int r, rc = CLI_FAIL;
+
+	if (argc < 1 || strcmp(argv[0], "--help") == 0) {
+		fputs(user_usage, argc < 1 ? stderr : stdout);
+		return argc < 1 ? CLI_USAGE : CLI_OK;
+	}
+	verb = argv[0];
+	cli_args_init(&a, argc - 1, argv + 1);
+	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--roles", &roles_s) || cli_positional(&a, pos, 1, &npos))
+		return CLI_USAGE;
+	if (data == NULL) {
+		fputs(user_usage, stderr);
+		return CLI_USAGE;
+	}
+	bool needs_name = strcmp(verb, "list") != 0;
+	if (needs_name != (npos == 1)) {
+		cli_errorf("user %s: %s", verb, needs_name ? "needs a user NAME" : "takes no NAME");
+		return CLI_USAGE;
+	}
+	if ((strcmp(verb, "add") == 0 || strcmp(verb, "roles") == 0)) {
+		if (roles_s == NULL || auth_roles_parse(roles_s, &roles, &err) != 0) {
+			cli_errorf("user %s: --roles: %s", verb, roles_s ? err.msg : "required");
+			return CLI_USAGE;
+		}
+	}
+	snprintf(target, sizeof target, "user:%.64s", npos ? pos[0] : "*");
+	{
+		char pass[1100] = "";
+		if (instance_needs_passphrase(data) &&
+		    cli_secret("BULWARK_PASSPHRASE", "passphrase: ", false, pass, sizeof pass) != 0) {
+			cli_errorf("user: this data directory needs BULWARK_PASSPHRASE or a terminal");
+			return CLI_USAGE;
+		}
+		r = instance_open(data, pass[0] ? pass : NULL, &bw_pwhash_default, &in, &err);
+		bw_memzero(pass, sizeof pass);
+		if (r != 0)
+			return cli_fail("user", &err);
+	}
+	r = audit_log_open(in.log_dir, in.log_signer, &al, &err);
+	in.log_signer = NULL; /* transferred */
+	if (r != 0) {
+		if (err.code == BW_EBUSY)
+			cli_errorf("user: the server is running (it holds the audit log); use the HTTPS API");
+		else
+			cli_fail("user: audit log", &err);
+		goto out;
+	}
+	if (strcmp(verb, "list") == 0) {
+		struct db_user *us;
+		size_t n;
+		if (db_user_list(in.db, &us, &n, &err) != 0) {
+			cli_fail("user list", &err);
+			goto out;
+		}
+		printf("%-6s %-24s %-40s %s\n", "ID", "NAME", "ROLES", "STATE");
+		for (i = 0; i < n; i++) {
+			auth_roles_format(us[i].roles, rolebuf, sizeof rolebuf);
+			printf("%-6lld %-24s %-40s %s%s%s\n", (long long)us[i].id, us[i].username, rolebuf,
+			       us[i].disabled ? "disabled" : "enabled",
+			       us[i].locked_until > audit_now_ms() / 1000 ? ",locked" : "",
+			       us[i].totp_sealed ? "" : ",no-mfa");
+		}
+		db_users_free(us, n);
+		rc = audit_cli(al, "user.list", target, "ok", NULL, &err) == 0 ? CLI_OK : cli_fail("audit", &err);
+		goto out;
+	}
+	if (strcmp(verb, "add") == 0) {
+		struct auth_enrolment e;
+		if (cli_secret("BULWARK_USER_PASSWORD", "password for the new user: ", true, pw, sizeof pw) != 0) {
+			cli_errorf("user add: needs BULWARK_USER_PASSWORD or a terminal");
+			goto out;
+		}
+		auth_roles_format(roles, rolebuf, sizeof rolebuf);
+		snprintf(details, sizeof details, "{\"roles\":\"%s\"}", rolebuf);
+		r = auth_user_create(&in.auth, pos[0], pw, roles, audit_now_ms() / 1000, NULL, &e, &err);
+		audit_cli(al, "user.add", target, r == 0 ? "ok" : "failed", details, NULL);
+		if (r != 0) {
+			cli_fail("user add", &err);
+			goto out;
+		}
+		printf("user '%s' added with roles %s\n", pos[0], rolebuf);
+		print_enrolment(pos[0], &e);
+		auth_enrolment_clear(&e);
+		rc = CLI_OK;
+		goto out;
+	}
+	if (db_user_by_name(in.db, pos[0], &u, &err) != 0) {
+		audit_cli(al, "user.lookup", target, "failed", NULL, NULL);
+		cli_fail("user", &err);
+		goto out;
+	}
+	if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0) {
+		bool dis = verb[0] == 'd';
+		r = db_user_set_disabled(in.db, u.id, dis, ROLE_ADMIN, &err);
+		audit_cli(al, dis ? "user.disable" : "user.enable", target, r == 0 ? "ok" : "refused", NULL, NULL);
+		if (r != 0) {
+			cli_fail(verb, &err);
+			goto out;
+		}
+		printf("user '%s' %s\n", u.username, dis ? "disabled (sessions and tokens revoked)" : "enabled");
+	} else if (strcmp(verb, "reset-mfa") == 0) {
+		struct auth_enrolment e;
+		r = auth_user_reset_mfa(&in.auth, u.id, &e, &err);
+		audit_cli(al, "user.reset_mfa", target, r == 0 ? "ok" : "failed", NULL, NULL);
+		if (r != 0) {
+			cli_fail("reset-mfa", &err);
+			goto out;
+		}
+		print_enrolment(u.username, &e);
+		auth_enrolment_clear(&e);
+	} else if (strcmp(verb, "roles") == 0) {
+		auth_roles_format(roles, rolebuf, sizeof rolebuf);
+		snprintf(details, sizeof details, "{\"to\":\"%s\"}", rolebuf);
+		r = db_user_set_roles(in.db, u.id, roles, ROLE_ADMIN, &err);
+		audit_cli(al, "user.roles", target, r == 0 ? "ok" : "refused", details, NULL);
+		if (r != 0) {
+			cli_fail("roles", &err);
+			goto out;
+		}
+		printf("user '%s' roles: %s\n", u.username, rolebuf);
+	} else {
+		cli_errorf("user: unknown command '%s'", verb);
+		fputs(user_usage, stderr);
+		rc = CLI_USAGE;
+		goto out;
+	}
+	rc = CLI_OK;
+out:
+	bw_memzero(pw, sizeof pw);
+	db_user_clear(&u);
+	audit_log_close(al);
+	instance_close(&in);
+	return rc;
+}

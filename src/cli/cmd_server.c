@@ -24,6 +24,7 @@ static const char init_usage[] =
 static const char serve_usage[] =
     "usage: bulwark serve --data DIR [--listen 127.0.0.1:8443] [--threads N]\n"
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
+    "                     [--timeout-secs S]\n"
     "\n"
     "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
@@ -115,7 +116,7 @@ int
 cmd_serve(int argc, char **argv)
 {
 	struct cli_args a;
-	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s;
+	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s;
 	struct server_opts so = { .listen = "127.0.0.1:8443", .threads = 8, .backoff_ms = 1000,
 				  .lock_after = AUTH_LOCK_AFTER, .lock_secs = AUTH_LOCK_SECS, .timeout_secs = 15 };
 	struct instance in;
@@ -135,7 +136,8 @@ cmd_serve(int argc, char **argv)
 	}
 	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--listen", &listen) || cli_opt(&a, "--threads", &threads_s) ||
 	    cli_opt(&a, "--login-backoff-ms", &backoff_s) || cli_opt(&a, "--lock-after", &lock_after_s) ||
-	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_positional(&a, pos, 0, &npos))
+	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_opt(&a, "--timeout-secs", &timeout_s) ||
+	    cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
 	if (data == NULL) {
 		fputs(serve_usage, stderr);
@@ -159,6 +161,11 @@ cmd_serve(int argc, char **argv)
 		if (cli_parse_u64("--lock-secs", lock_secs_s, &v) || v < 1 || v > 86400 * 30)
 			return CLI_USAGE;
 		so.lock_secs = (int64_t)v;
+	}
+	if (timeout_s) {
+		if (cli_parse_u64("--timeout-secs", timeout_s, &v) || v < 1 || v > 3600)
+			return CLI_USAGE;
+		so.timeout_secs = (unsigned)v;
 	}
 	if (instance_needs_passphrase(data) &&
 	    cli_secret("BULWARK_PASSPHRASE", "passphrase: ", false, pass, sizeof pass) != 0) {

@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""
+The HTTPS server with real clients: curl for the flow, openssl s_client for the
+TLS versions, oathtool for TOTP (enrolment, login, replay, previous step, wrong
+code, brute force and lockout), a table-driven role x route matrix, bad input,
+8 concurrent clients x 1000 audited requests, and finally `bulwark log audit`
+over the log with every request's event found in it.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+from bwtest import BW, expect, fail, finish, read_entries, run, tmpdir
+
+base = tmpdir()
+PORT = 20000 + os.getpid() % 20000
+ADMIN_PW = "admin password 123"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def init(data, extra_env=None):
+    env = dict(os.environ, BULWARK_ADMIN_PASSWORD=ADMIN_PW, **(extra_env or {}))
+    p = subprocess.run([BW, "init", "--data", data, "--origin", "bulwark.test/server"], env=env,
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        raise SystemExit("init failed: " + p.stderr.decode())
+    out = p.stdout.decode()
+    secret = re.search(r"secret=([A-Z2-7]+)", out).group(1)
+    codes = re.findall(r"^  ([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$", out, re.M)
+    return out, secret, codes
+
+
+def serve(data, port, *extra):
+    # stderr to a file: a pipe nobody drains would fill up and stall the server's log writes
+    logf = open(data + ".stderr", "w+")
+    p = subprocess.Popen([BW, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, *extra],
+                         stderr=logf, stdout=subprocess.DEVNULL)
+    p.logf = logf
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start: " + open(data + ".stderr").read())
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("server did not stop on SIGTERM")
+    expect(p.returncode == 0, f"server exit code {p.returncode} after SIGTERM")
+    p.logf.seek(0)
+    return p.logf.read()
+
+
+def totp(secret, offset=0):
+    args = ["oathtool", "--totp", "-b", secret]
+    if offset:
+        args.insert(2, "-N")
+        args.insert(3, "now %+d seconds" % offset)
+    return subprocess.run(args, capture_output=True, check=True).stdout.decode().strip()
+
+
+def wait_fresh_step():
+    """Sleep into the first half of a 30 s step, so a test's codes do not straddle steps."""
+    t = time.time() % 30
+    if t > 20:
+        time.sleep(30 - t + 0.5)
+
+
+class Client:
+    def __init__(self, port, cafile):
+        self.ctx = ssl.create_default_context(cafile=cafile)  # verifies the self-signed cert + SAN
+        self.port = port
+        self.conn = None
+
+    def req(self, method, path, body=None, token=None, headers=None, raw=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
+            h = dict(headers or {})
+            data = raw
+            if body is not None:
+                data = json.dumps(body).encode()
+                h.setdefault("Content-Type", "application/json")
+            if token:
+                h["Authorization"] = "Bearer " + token
+            try:
+                self.conn.request(method, path, body=data, headers=h)
+                r = self.conn.getresponse()
+                payload = r.read()
+                try:
+                    j = json.loads(payload) if payload else None
+                except ValueError:
+                    j = None
+                return r.status, j, r, payload
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+
+
+data = os.path.join(base, "data")
+out, admin_secret, admin_codes = init(data)
+cert = os.path.join(data, "tls/cert.pem")
+expect(len(admin_codes) == 10, "init printed 10 recovery codes")
+expect("\u2588" in out, "init drew a QR code in the terminal")
+expect(oct(os.stat(os.path.join(data, "kek")).st_mode & 0o777) == "0o600", "kek is 0600")
+expect(oct(os.stat(os.path.join(data, "bulwark.db")).st_mode & 0o777) == "0o600", "database is 0600")
+expect(b"PRIVATE" not in open(os.path.join(data, "keys/log.sealed"), "rb").read(), "log key sealed")
+
+srv = serve(data, PORT, "--login-backoff-ms", "0", "--lock-after", "5", "--timeout-secs", "3")
+c = Client(PORT, cert)
+
+# ---- TLS: 1.3 only ----
+def s_client(flag):
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % PORT, flag, "-brief"],
+                       input=b"", capture_output=True, timeout=30)
+    return p.returncode, (p.stdout + p.stderr).decode()
+
+rc, o = s_client("-tls1_3")
+expect(rc == 0 and "TLSv1.3" in o, "openssl s_client -tls1_3 connects")
+for flag in ("-tls1_2", "-tls1_1"):
+    rc, o = s_client(flag)
+    expect(rc != 0, f"openssl s_client {flag} is refused")
+p = subprocess.run(["curl", "-s", "--cacert", cert, "--tls-max", "1.2", "https://127.0.0.1:%d/log/checkpoint" % PORT],
+                   capture_output=True)
+expect(p.returncode != 0, "curl limited to TLS 1.2 is refused")
+
+# ---- login flow with curl + oathtool ----
+wait_fresh_step()
+def curl_login(user, pw, otp, extra=()):
+    p = subprocess.run(["curl", "-s", "-i", "--cacert", cert, "-X", "POST", "https://127.0.0.1:%d/api/v1/login" % PORT,
+                        "-H", "Content-Type: application/json",
+                        "-d", json.dumps({"username": user, "password": pw, "otp": otp}), *extra],
+                       capture_output=True, timeout=60)
+    text = p.stdout.decode()
+    status = int(text.split()[1]) if text.startswith("HTTP/") else 0
+    body = json.loads(text.split("\r\n\r\n", 1)[1] or "null")
+    return status, body, text
+
+code_prev = totp(admin_secret, -30)
+st, body, text = curl_login("admin", ADMIN_PW, code_prev)
+expect(st == 200 and body["token"].startswith("bws_"), "login with the previous step's code is accepted")
+expect(re.search(r"Set-Cookie: bulwark_session=bws_[^;]+; Path=/; HttpOnly; Secure; SameSite=Strict", text),
+       "session cookie is HttpOnly; Secure; SameSite=Strict")
+admin = body["token"]
+st, body, _ = curl_login("admin", ADMIN_PW, code_prev)
+expect(st == 401 and body["error"] == "invalid credentials", "replayed code refused")
+st, body, _ = curl_login("admin", ADMIN_PW, totp(admin_secret))
+expect(st == 200, "current step accepted once")
+admin2 = body["token"]
+st, body, _ = curl_login("admin", ADMIN_PW, code_prev)
+expect(st == 401, "older step refused after a newer one")
+st, body, _ = curl_login("admin", "wrong password here", totp(admin_secret, 30))
+expect(st == 401 and body["error"] == "invalid credentials", "wrong password: same generic message")
+st, body, _ = curl_login("nosuchuser", ADMIN_PW, totp(admin_secret, 30))
+expect(st == 401 and body["error"] == "invalid credentials", "unknown user: same generic message")
+# cookie auth works like the bearer token
+p = subprocess.run(["curl", "-s", "--cacert", cert, "-b", "bulwark_session=" + admin2,
+                    "https://127.0.0.1:%d/api/v1/me" % PORT], capture_output=True)
+expect(json.loads(p.stdout)["username"] == "admin", "session cookie authenticates")
+# recovery code: single use
+st, body, _ = curl_login("admin", ADMIN_PW, admin_codes[0])
+expect(st == 200 and body["used_recovery_code"], "recovery code accepted")
+st, body, _ = curl_login("admin", ADMIN_PW, admin_codes[0])
+expect(st == 401, "recovery code is single use")
+# logout revokes
+st, j, _, _ = c.req("POST", "/api/v1/logout", token=admin2)
+expect(st == 200, "logout")
+st, j, _, _ = c.req("GET", "/api/v1/me", token=admin2)
+expect(st == 401, "a logged-out session is refused")
+
+# ---- users of every role (API), each logging in with oathtool ----
+ROLES = ["admin", "approver", "operator", "vendor", "auditor", "staff"]
+users = {}
+for r in ROLES:
+    st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "u-" + r, "password": "password of " + r, "roles": [r]},
+                        token=admin)
+    expect(st == 201 and j["otpauth_uri"].startswith("otpauth://totp/bulwark:u-" + r) and
+           len(j["recovery_codes"]) == 10, f"user u-{r} created with enrolment")
+    users[r] = {"secret": re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)}
+st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "u-admin", "password": "another password", "roles": ["staff"]},
+                    token=admin)
+expect(st == 409, "duplicate user name refused (409)")
+st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "shorty", "password": "short", "roles": ["staff"]}, token=admin)
+expect(st == 422 and "shorter than 12" in j["error"], "short password refused")
+st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "x", "password": "long enough pw", "roles": ["king"]}, token=admin)
+expect(st == 400 and "unknown role" in j["error"], "unknown role refused")
+wait_fresh_step()
+for r in ROLES:
+    st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "u-" + r, "password": "password of " + r,
+                                                  "otp": totp(users[r]["secret"])})
+    expect(st == 200, f"u-{r} logs in")
+    users[r]["token"] = j["token"] if st == 200 else ""
+
+# ---- role x route matrix ----
+ALL = set(ROLES)
+matrix = [
+    # method, path, body, roles allowed, expected status when allowed
+    ("GET", "/api/v1/me", None, ALL, 200),
+    ("GET", "/api/v1/users", None, {"admin", "auditor"}, 200),
+    ("POST", "/api/v1/users", {"username": "m-{r}", "password": "matrix password", "roles": ["staff"]}, {"admin"}, 201),
+    ("PUT", "/api/v1/users/u-staff/roles", {"roles": ["staff"]}, {"admin"}, 200),
+    ("POST", "/api/v1/users/u-staff/enable", None, {"admin"}, 200),
+    ("POST", "/api/v1/tokens", {"name": "t-{r}", "scopes": ["{r}"]}, ALL, 201),
+    ("DELETE", "/api/v1/tokens/999999", None, ALL, 404),
+    ("GET", "/api/v1/audit?from=0&to=3", None, {"admin", "auditor"}, 200),
+    ("GET", "/api/v1/log/tile/entries/000.p/1", None, {"admin", "auditor"}, None),
+    ("GET", "/log/checkpoint", None, None, 200),
+]
+for method, path, body, allowed, want in matrix:
+    for r in ROLES:
+        b = json.loads(json.dumps(body).replace("{r}", r)) if body else None
+        st, j, _, _ = c.req(method, path, b, token=users[r]["token"])
+        if allowed is None or r in allowed:
+            ok = st == want if want else st in (200, 404)
+        else:
+            ok = st == 403
+        expect(ok, f"role {r}: {method} {path} -> {st}")
+    if allowed is not None:
+        st, j, _, _ = c.req(method, path, None if body is None else {"x": 1})
+        expect(st == 401, f"no token: {method} {path} -> {st} (want 401)")
+
+# API tokens: scoped, usable as Bearer, revocable
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "agent", "scopes": ["auditor"]}, token=admin)
+expect(st == 422, "token scopes beyond the user's roles refused")
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "agent", "scopes": ["auditor"], "lifetime_days": 7},
+                    token=users["auditor"]["token"])
+api_tok, api_id = j["token"], j["id"]
+st, j, _, _ = c.req("GET", "/api/v1/users", token=api_tok)
+expect(st == 200, "API token works as Bearer")
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "x", "scopes": ["auditor"]}, token=api_tok)
+expect(st == 403, "an API token cannot mint tokens")
+st, j, _, _ = c.req("DELETE", "/api/v1/tokens/%d" % api_id, token=users["staff"]["token"])
+expect(st == 404, "others cannot revoke my token")
+st, j, _, _ = c.req("DELETE", "/api/v1/tokens/%d" % api_id, token=users["auditor"]["token"])
+expect(st == 200, "owner revokes the token")
+st, j, _, _ = c.req("GET", "/api/v1/users", token=api_tok)
+expect(st == 401, "revoked API token refused")
+
+# disable / last admin / reset-mfa
+st, j, _, _ = c.req("POST", "/api/v1/users/u-admin/disable", token=admin)
+expect(st == 200, "disable a second admin")
+st, j, _, _ = c.req("POST", "/api/v1/users/admin/disable", token=admin)
+expect(st == 422 and "last enabled admin" in j["error"], "the last enabled admin cannot be disabled")
+st, j, _, _ = c.req("PUT", "/api/v1/users/admin/roles", {"roles": ["staff"]}, token=admin)
+expect(st == 422, "the last admin cannot lose the admin role")
+st, j, _, _ = c.req("GET", "/api/v1/me", token=users["admin"]["token"])
+expect(st == 401, "a disabled user's session is revoked")
+st, j, _, _ = c.req("POST", "/api/v1/users/u-vendor/reset-mfa", token=admin)
+expect(st == 200 and j["otpauth_uri"] != "", "reset-mfa issues a new enrolment")
+st, j, _, _ = c.req("GET", "/api/v1/me", token=users["vendor"]["token"])
+expect(st == 401, "reset-mfa revokes the user's sessions")
+st, j, _, _ = c.req("GET", "/api/v1/users", token=admin)
+names = {u["username"]: u for u in j["users"]}
+expect(names["u-admin"]["disabled"] and not names["admin"]["disabled"], "user list shows disabled state")
+
+# ---- brute force: lock after 5 failures, alert written ----
+wait_fresh_step()
+victim = users["operator"]
+for i in range(5):
+    st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "u-operator", "password": "password of operator",
+                                                  "otp": "%06d" % ((int(totp(victim["secret"])) + 1 + i) % 1000000)})
+    expect(st == 401, f"wrong code {i + 1} refused")
+st, j, r, _ = c.req("POST", "/api/v1/login", {"username": "u-operator", "password": "password of operator",
+                                              "otp": totp(victim["secret"])})
+expect(st == 429 and r.getheader("Retry-After") is not None, "locked account: right code refused with 429")
+
+# ---- bad input ----
+def raw(method, path, data, ctype="application/json", token=None, extra=None):
+    h = {"Content-Type": ctype} if ctype else {}
+    h.update(extra or {})
+    return c.req(method, path, token=token, headers=h, raw=data)
+
+st, j, _, _ = raw("POST", "/api/v1/login", b'{"username": "a",')
+expect(st == 400 and "malformed JSON" in j["error"], "malformed JSON -> 400")
+st, j, _, _ = raw("POST", "/api/v1/login", b'{"username":"a","username":"b","password":"x","otp":"1"}')
+expect(st == 400 and "duplicate" in j["error"], "duplicate keys -> 400")
+st, j, _, _ = raw("POST", "/api/v1/login", b'{"username":"\xff\xfe","password":"x","otp":"1"}')
+expect(st == 400, "invalid UTF-8 -> 400")
+st, j, _, _ = raw("POST", "/api/v1/login", b'{"username":"a","password":"b","otp":"1"}', ctype="text/plain")
+expect(st == 415, "wrong content type -> 415")
+st, j, _, _ = raw("POST", "/api/v1/login", b'{"username":"a","password":"b","otp":"1","extra":1}')
+expect(st == 400, "unknown field -> 400")
+st, j, _, _ = raw("POST", "/api/v1/login", b"[1,2]")
+expect(st == 400, "a JSON array body -> 400")
+st, j, _, _ = raw("POST", "/api/v1/users", b'{"a":"' + b"x" * 70000 + b'"}', token=admin)
+expect(st == 413, "body over 64 KiB -> 413")
+st, j, _, _ = c.req("GET", "/api/v1/nothing-here")
+expect(st == 404 and j["error"] == "no such route", "unknown route -> 404 JSON")
+st, j, _, _ = c.req("DELETE", "/api/v1/me", token=admin)
+expect(st == 405, "wrong method -> 405")
+for path in ("/log/tile/../checkpoint", "/log/tile/0/../../kek", "/log/tile/0/%2e%2e/%2e%2e/kek",
+             "/log/tile/0/0001", "/log/tile/0/x000/000", "/log/tile/0/000.p/0", "/log/tile/0/000.p/256",
+             "/log/tile/entries/000.p/1", "/log/tile/9/000"):
+    st, j, _, payload = c.req("GET", path)
+    expect(st in (400, 404) and b"KEK" not in payload.upper()[:0] and b"bulwark-kek" not in payload,
+           f"tile path {path} -> {st}, nothing leaked")
+st, j, _, _ = c.req("GET", "/log/tile/0/000.p/1")
+expect(st in (200, 404), "a well-formed tile path is served or 404")
+# oversized headers: refused without crashing
+try:
+    s = socket.create_connection(("127.0.0.1", PORT))
+    t = c.ctx.wrap_socket(s, server_hostname="127.0.0.1")
+    t.sendall(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 60000 + b"\r\n\r\n")
+    resp = t.recv(200)
+    expect(resp.startswith(b"HTTP/1.1 4"), f"oversized headers -> 4xx ({resp[:20]!r})")
+    t.close()
+except (ConnectionResetError, ssl.SSLError, BrokenPipeError):
+    pass  # a closed connection is an acceptable refusal
+# slow client: the connection is dropped after the timeout
+s = socket.create_connection(("127.0.0.1", PORT))
+t = c.ctx.wrap_socket(s, server_hostname="127.0.0.1")
+t.sendall(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n")
+t.settimeout(15)
+start = time.time()
+try:
+    got = t.recv(100)
+except (ConnectionResetError, ssl.SSLError, socket.timeout):
+    got = b""
+expect(got == b"" and time.time() - start < 10, "a slow client is disconnected after the idle timeout")
+t.close()
+st, j, _, _ = c.req("GET", "/api/v1/me", token=admin)
+expect(st == 200, "the server still answers after all bad input")
+
+# ---- load: 8 clients x 1000 audited requests ----
+ids, errors = [], []
+lock = threading.Lock()
+
+def worker(n):
+    cl = Client(PORT, cert)
+    mine = []
+    try:
+        for i in range(500):
+            st, j, r, _ = cl.req("POST", "/api/v1/tokens", {"name": "load-%d-%d" % (n, i), "scopes": ["admin"]},
+                                 token=admin)
+            mine.append(r.getheader("X-Request-Id"))
+            if st != 201:
+                raise RuntimeError("create -> %d" % st)
+            st, _, r, _ = cl.req("DELETE", "/api/v1/tokens/%d" % j["id"], token=admin)
+            mine.append(r.getheader("X-Request-Id"))
+            if st != 200:
+                raise RuntimeError("revoke -> %d" % st)
+    except Exception as e:  # noqa: BLE001 (reported as a test failure)
+        errors.append(f"client {n}: {e}")
+    with lock:
+        ids.extend(mine)
+
+t0 = time.time()
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+elapsed = time.time() - t0
+expect(not errors, "8 x 1000 requests without error: " + "; ".join(errors[:3]))
+expect(len(ids) == 8000, f"8000 responses ({len(ids)})")
+print(f"server_test: 8 clients x 1000 audited requests in {elapsed:.1f} s ({8000 / elapsed:.0f} req/s, ASan build)")
+
+log = stop(srv)
+expect('"msg":"shutting down"' in log, "clean shutdown logged")
+
+# ---- the audit log: verifies, and holds every request's event ----
+logdir = os.path.join(data, "log")
+rc, out, _ = run("log", "audit", "--dir", logdir, "--vkey", os.path.join(logdir, "log.vkey"))
+expect(rc == 0 and b"audit: OK" in out, "bulwark log audit passes after the run")
+events = [json.loads(e) for e in read_entries(logdir)]
+logged_ids = {e["request_id"] for e in events}
+missing = [i for i in ids if i not in logged_ids]
+expect(not missing, f"every load request's event is in the log ({len(missing)} missing)")
+acts = [e["action"] for e in events]
+expect("alert.account_locked" in acts, "the lockout raised an alert event")
+logins = [e for e in events if e["action"] == "auth.login"]
+reasons = {e["details"].get("reason") for e in logins}
+for want in ("password + TOTP", "TOTP code replayed", "bad password", "unknown user", "bad TOTP code",
+             "password + recovery code", "bad recovery code", "account locked"):
+    expect(want in reasons, f"login reason '{want}' audited")
+expect(any(e["action"] == "http.forbidden" and e["result"] == "denied" for e in events), "403s audited")
+expect(any(e["action"] == "http.unauthenticated" for e in events), "401s audited")
+expect(any(e["action"] == "http.refused" and e["details"]["status"] == 404 for e in events), "404s audited")
+expect(acts[0] == "server.start" and acts[-1] == "server.stop", "server start and stop audited")
+expect(all(set(e) == {"time", "actor", "action", "target", "result", "source", "request_id", "details"}
+           for e in events), "every event has the documented fields")
+
+# ---- back-off per account/address (default 1 s base) on a second instance ----
+data2 = os.path.join(base, "data2")
+_, secret2, _ = init(data2)
+port2 = free_port()
+srv2 = serve(data2, port2)
+c2 = Client(port2, os.path.join(data2, "tls/cert.pem"))
+st, j, _, _ = c2.req("POST", "/api/v1/login", {"username": "admin", "password": "wrong password!", "otp": "000000"})
+expect(st == 401, "first failure -> 401")
+st, j, r, _ = c2.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(secret2)})
+expect(st == 429 and int(r.getheader("Retry-After")) >= 1, "immediate retry backs off with 429 + Retry-After")
+time.sleep(2.1)
+st, j, r, _ = c2.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(secret2)})
+expect(st == 200, "after the back-off the right credentials work")
+stop(srv2)
+
+shutil.rmtree(base)
+finish("server_test")

@@ -4,7 +4,7 @@ RELEASE ?= build-release
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run check release bench fuzz torture clean
+.PHONY: all deps build run demo check release bench fuzz torture clean
 
 all: build
 
@@ -15,9 +15,13 @@ build: deps
 	cmake --preset asan >/dev/null
 	cmake --build $(BUILD)
 
-# Demo of the main job: create a log, append events, print a checkpoint,
-# prove an entry and verify the proof offline.
+# The main job on the embedded default: init (first run) + serve on 127.0.0.1:8443.
 run: build
+	./scripts/run.sh $(BUILD)/bulwark
+
+# The audit-log demo: create a log, append events, print a checkpoint,
+# prove an entry, verify the proof offline, audit.
+demo: build
 	./scripts/demo.sh $(BUILD)/bulwark
 
 check: build

@@ -73,6 +73,10 @@ struct route {
 extern const struct route routes[];
 extern const size_t nroutes;
 
+/* Static web pages (web.c). */
+void h_index(struct request *rq, json_t *body);
+void h_app_js(struct request *rq, json_t *body);
+
 /* Reply helpers. */
 void reply_json(struct request *rq, unsigned status, json_t *body);	/* steals body */
 void reply_error(struct request *rq, unsigned status, const char *fmt, ...)

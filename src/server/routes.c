@@ -617,6 +617,8 @@ const struct route routes[] = {
 	{ "DELETE", "/api/v1/tokens/{id}", h_token_revoke, ANY_ROLE, false, true },
 	{ "GET", "/api/v1/audit", h_audit, ROLE_AUDITOR | ROLE_ADMIN, false, true },
 	{ "GET", "/api/v1/log/tile/entries/*", h_entries_tile, ROLE_AUDITOR | ROLE_ADMIN, false, true },
+	{ "GET", "/", h_index, PUBLIC, false, false },
+	{ "GET", "/app.js", h_app_js, PUBLIC, false, false },
 	{ "GET", "/log/checkpoint", h_checkpoint, PUBLIC, false, false },
 	{ "GET", "/log/tile/*", h_tile, PUBLIC, false, false },
 };

@@ -37,6 +37,7 @@ release: deps
 
 bench: release
 	./scripts/bench.sh $(RELEASE)
+	./scripts/bench_http.sh $(RELEASE)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

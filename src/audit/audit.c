@@ -128,6 +128,19 @@ out:
 	return r;
 }
 
+char *
+audit_log_checkpoint(struct audit_log *al, size_t *len)
+{
+	char *cp;
+
+	pthread_mutex_lock(&al->mu);
+	cp = strdup(tlog_store_checkpoint(al->store));
+	pthread_mutex_unlock(&al->mu);
+	if (cp != NULL && len != NULL)
+		*len = strlen(cp);
+	return cp;
+}
+
 uint64_t
 audit_log_size(struct audit_log *al)
 {

@@ -46,6 +46,9 @@ int audit_record(struct audit_log *al, const struct audit_event *ev, uint64_t *i
 int audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *index,
 		 struct bw_err *err);
 
+/* A copy of the latest durable signed checkpoint (caller frees). */
+char *audit_log_checkpoint(struct audit_log *al, size_t *len);
+
 /* Size of the last durable checkpoint. */
 uint64_t audit_log_size(struct audit_log *al);
 

@@ -273,7 +273,6 @@ auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_id
 		  struct bw_err *err)
 {
 	struct db_token t;
-	struct db_user u;
 	int r;
 
 	memset(id, 0, sizeof *id);
@@ -282,17 +281,12 @@ auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_id
 	auth_token_hash(token, id->token_hash);
 	if ((r = db_token_lookup(a->db, id->token_hash, now, AUTH_SESSION_IDLE, &t, err)) != 0)
 		return r;
-	if ((r = db_user_by_id(a->db, t.user_id, &u, err)) != 0) {
-		db_token_clear(&t);
-		return r;
-	}
-	id->user_id = u.id;
-	snprintf(id->username, sizeof id->username, "%s", u.username);
-	id->roles = t.kind == DB_TOKEN_API ? (u.roles & t.scopes) : u.roles;
+	id->user_id = t.user_id;
+	snprintf(id->username, sizeof id->username, "%s", t.username);
+	id->roles = t.kind == DB_TOKEN_API ? (t.user_roles & t.scopes) : t.user_roles;
 	id->kind = t.kind;
 	id->token_id = t.id;
 	db_token_clear(&t);
-	db_user_clear(&u);
 	return 0;
 }
 

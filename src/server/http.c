@@ -403,8 +403,12 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 {
 	struct server *s;
 	struct sockaddr_storage ss;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_TLS |
-			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	/*
+	 * A pool of epoll threads, each serving many connections. Handlers that
+	 * wait (Argon2id, the audit commit) hold one thread for that time, so the
+	 * pool is larger than the core count (--threads, default 8).
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS | MHD_USE_ERROR_LOG;
 	char path[4096];
 	size_t len;
 	int r;
@@ -440,6 +444,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
 				MHD_OPTION_END);
 	if (s->d == NULL) {
 		r = bw_err_set(err, BW_EIO, "cannot start the HTTPS server on %s (address in use?)", o->listen);

@@ -302,7 +302,7 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 {
 	char path[4096];
 	uint8_t *skey = NULL;
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	memset(in, 0, sizeof *in);

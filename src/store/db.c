@@ -13,6 +13,7 @@
 struct bw_db {
 	sqlite3 *h;
 	pthread_mutex_t mu;
+	sqlite3_stmt *token_lookup;	/* hot path: prepared once, reset after each use */
 };
 
 /* Versioned migrations: index i brings the schema from version i to i+1. */
@@ -176,6 +177,7 @@ db_close(struct bw_db *db)
 {
 	if (db == NULL)
 		return;
+	sqlite3_finalize(db->token_lookup);
 	sqlite3_close(db->h);
 	pthread_mutex_destroy(&db->mu);
 	free(db);
@@ -654,40 +656,46 @@ db_token_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now, int64_t i
 		struct db_token *out, struct bw_err *err)
 {
 	sqlite3_stmt *st;
-	int r, rc;
+	int r = 0, rc;
 
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "SELECT t.id, t.user_id, t.kind, t.name, t.scopes, t.created_at, t.last_seen,"
-			     " t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id"
+	if (db->token_lookup == NULL &&
+	    (r = prepare(db, "SELECT t.id, t.user_id, t.kind, t.name, t.scopes, t.created_at, t.last_seen,"
+			     " t.expires_at, u.username, u.roles FROM tokens t JOIN users u ON u.id = t.user_id"
 			     " WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0 AND t.expires_at > ?"
-			     " AND (t.kind = 1 OR t.last_seen + ? > ?)", &st, err)) == 0) {
-		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, now);
-		sqlite3_bind_int64(st, 3, idle_secs);
-		sqlite3_bind_int64(st, 4, now);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			const unsigned char *name = sqlite3_column_text(st, 3);
-			out->id = sqlite3_column_int64(st, 0);
-			out->user_id = sqlite3_column_int64(st, 1);
-			out->kind = (int)sqlite3_column_int64(st, 2);
-			out->name = name ? strdup((const char *)name) : NULL;
-			out->scopes = (unsigned)sqlite3_column_int64(st, 4);
-			out->created_at = sqlite3_column_int64(st, 5);
-			out->last_seen = sqlite3_column_int64(st, 6);
-			out->expires_at = sqlite3_column_int64(st, 7);
-		} else {
-			r = rc == SQLITE_DONE ? bw_err_set(err, BW_ENOTFOUND, "no live token")
-					      : sql_err(db, err, "token lookup");
-		}
-		sqlite3_finalize(st);
-		/* Refresh last_seen at most once a minute: keeps writes off the hot path. */
-		if (r == 0 && now - out->last_seen >= 60) {
-			int64_t b[2] = { now, out->id };
-			r = update(db, "UPDATE tokens SET last_seen = ? WHERE id = ?", 2, b, NULL, err);
-		}
+			     " AND (t.kind = 1 OR t.last_seen + ? > ?)", &db->token_lookup, err)) != 0)
+		goto out;
+	st = db->token_lookup;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, idle_secs);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(st, 3);
+		out->id = sqlite3_column_int64(st, 0);
+		out->user_id = sqlite3_column_int64(st, 1);
+		out->kind = (int)sqlite3_column_int64(st, 2);
+		out->name = name ? strdup((const char *)name) : NULL;
+		out->scopes = (unsigned)sqlite3_column_int64(st, 4);
+		out->created_at = sqlite3_column_int64(st, 5);
+		out->last_seen = sqlite3_column_int64(st, 6);
+		out->expires_at = sqlite3_column_int64(st, 7);
+		snprintf(out->username, sizeof out->username, "%s", (const char *)sqlite3_column_text(st, 8));
+		out->user_roles = (unsigned)sqlite3_column_int64(st, 9);
+	} else {
+		r = rc == SQLITE_DONE ? bw_err_set(err, BW_ENOTFOUND, "no live token")
+				      : sql_err(db, err, "token lookup");
 	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	/* Refresh last_seen at most once a minute: keeps writes off the hot path. */
+	if (r == 0 && now - out->last_seen >= 60) {
+		int64_t b[2] = { now, out->id };
+		r = update(db, "UPDATE tokens SET last_seen = ? WHERE id = ?", 2, b, NULL, err);
+	}
+out:
 	pthread_mutex_unlock(&db->mu);
 	if (r != 0)
 		db_token_clear(out);

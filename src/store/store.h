@@ -93,6 +93,8 @@ struct db_token {
 	char *name;		/* API tokens */
 	unsigned scopes;	/* API tokens: role mask they may use */
 	int64_t created_at, last_seen, expires_at;
+	char username[65];	/* the owner (lookup only) */
+	unsigned user_roles;	/* the owner's roles (lookup only) */
 };
 
 void db_token_clear(struct db_token *t);

@@ -68,8 +68,8 @@ log_line(const struct request *rq)
 }
 
 /* Matches path against pattern with {param} segments; fills rq->params. */
-static bool
-route_match(const char *pattern, const char *path, struct request *rq)
+bool
+server_route_match(const char *pattern, const char *path, struct request *rq)
 {
 	int np = 0;
 
@@ -128,7 +128,7 @@ dispatch(struct request *rq)
 	size_t i;
 
 	for (i = 0; i < nroutes; i++) {
-		if (!route_match(routes[i].pattern, rq->path, rq))
+		if (!server_route_match(routes[i].pattern, rq->path, rq))
 			continue;
 		path_known = true;
 		if (strcmp(routes[i].method, rq->method) == 0) {

@@ -73,6 +73,15 @@ struct route {
 extern const struct route routes[];
 extern const size_t nroutes;
 
+/*
+ * Parses a tlog-tiles path relative to the log ("tile/<L>/<N>[.p/<W>]" or
+ * "tile/entries/..."): true only when the path is exactly the canonical
+ * form of the parsed values (so "..", leading zeros and stray bytes fail).
+ */
+bool server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *w);
+/* Matches a route pattern with {param} segments and a trailing "*". */
+bool server_route_match(const char *pattern, const char *path, struct request *rq);
+
 /* Static web pages (web.c). */
 void h_index(struct request *rq, json_t *body);
 void h_app_js(struct request *rq, json_t *body);

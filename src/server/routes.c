@@ -414,8 +414,8 @@ h_checkpoint(struct request *rq, json_t *body)
  * Parses "/log/tile/<L>/<N>[.p/<W>]" or "/log/tile/entries/..." strictly: the
  * path must be exactly what tlog_tile_path() produces for the parsed values.
  */
-static bool
-parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *w)
+bool
+server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *w)
 {
 	char canon[TLOG_PATH_MAX];
 	const char *p = rel + strlen("tile/");
@@ -478,7 +478,7 @@ serve_tile(struct request *rq, bool entries_allowed)
 
 	rq->action = "log.tile";
 	snprintf(rq->target, sizeof rq->target, "%.150s", rq->path);
-	if (!parse_tile_path(rel, &level, &n, &w)) {
+	if (!server_parse_tile_path(rel, &level, &n, &w)) {
 		reply_error(rq, 400, "not a tlog-tiles path");
 		return;
 	}

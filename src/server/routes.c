@@ -418,9 +418,12 @@ bool
 server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *w)
 {
 	char canon[TLOG_PATH_MAX];
-	const char *p = rel + strlen("tile/");
+	const char *p;
 	uint64_t v = 0, lv = 0;
 
+	if (strncmp(rel, "tile/", 5) != 0 || strlen(rel) >= TLOG_PATH_MAX)
+		return false;
+	p = rel + 5;
 	*w = TLOG_TILE_WIDTH;
 	if (strncmp(p, "entries/", 8) == 0) {
 		*level = TLOG_TILE_ENTRIES;

@@ -418,5 +418,52 @@ st, j, r, _ = c2.req("POST", "/api/v1/login", {"username": "admin", "password": 
 expect(st == 200, "after the back-off the right credentials work")
 stop(srv2)
 
+# ---- the user CLI on the stopped server's data directory ----
+def cli(*args, env=None, want=0):
+    p = subprocess.run([BW, *args], capture_output=True, timeout=120, env=dict(os.environ, **(env or {})))
+    if p.returncode != want:
+        fail(f"bulwark {' '.join(args)}: exit {p.returncode}, want {want}: {p.stderr.decode()}")
+    return p.stdout.decode() + p.stderr.decode()
+
+o = cli("user", "add", "carol", "--data", data, "--roles", "vendor,staff", env={"BULWARK_USER_PASSWORD": "carol password 1"})
+expect("otpauth://totp/bulwark:carol" in o and len(re.findall(r"^  [a-z2-7-]{19}$", o, re.M)) == 10,
+       "CLI user add prints the enrolment")
+o = cli("user", "list", "--data", data)
+expect(re.search(r"carol\s+vendor,staff\s+enabled", o) and re.search(r"u-admin\s+admin\s+disabled", o),
+       "CLI user list shows roles and state")
+o = cli("user", "roles", "carol", "--data", data, "--roles", "auditor")
+expect("roles: auditor" in o, "CLI user roles")
+o = cli("user", "disable", "admin", "--data", data, want=1)
+expect("last enabled admin" in o, "CLI refuses to disable the last admin")
+o = cli("user", "disable", "carol", "--data", data)
+o = cli("user", "reset-mfa", "carol", "--data", data)
+expect("otpauth://totp/bulwark:carol" in o, "CLI reset-mfa prints a new enrolment")
+o = cli("user", "add", "dave", "--data", data, "--roles", "wizard", want=2)
+expect("unknown role 'wizard'" in o, "CLI refuses unknown roles")
+o = cli("user", "add", "dave", "--data", data, "--roles", "staff", env={"BULWARK_USER_PASSWORD": "short"}, want=1)
+expect("shorter than 12" in o, "CLI refuses a short password")
+srv3 = serve(data, PORT)
+o = cli("user", "list", "--data", data, want=1)
+expect("the server is running" in o, "CLI user commands refuse while the server holds the log")
+stop(srv3)
+rc, out, _ = run("log", "audit", "--dir", logdir, "--vkey", os.path.join(logdir, "log.vkey"))
+events = [json.loads(e) for e in read_entries(logdir)]
+cli_acts = [(e["action"], e["result"]) for e in events if e["actor"] == "cli"]
+for want in (("user.add", "ok"), ("user.list", "ok"), ("user.roles", "ok"), ("user.disable", "refused"),
+             ("user.disable", "ok"), ("user.reset_mfa", "ok"), ("user.add", "failed")):
+    expect(want in cli_acts, f"CLI action {want} audited")
+expect(rc == 0, "log audit passes after the CLI changes")
+
+# ---- passphrase-sealed data directory ----
+data3 = os.path.join(base, "data3")
+p = subprocess.run([BW, "init", "--data", data3, "--passphrase"], capture_output=True, timeout=120,
+                   env=dict(os.environ, BULWARK_ADMIN_PASSWORD=ADMIN_PW, BULWARK_PASSPHRASE="a long passphrase"))
+expect(p.returncode == 0 and os.path.exists(os.path.join(data3, "kek.argon2id")) and
+       not os.path.exists(os.path.join(data3, "kek")), "init --passphrase derives the KEK (no key file)")
+o = cli("user", "list", "--data", data3, env={"BULWARK_PASSPHRASE": "the wrong one!!"}, want=1)
+expect("wrong passphrase" in o, "a wrong passphrase is refused")
+o = cli("user", "list", "--data", data3, env={"BULWARK_PASSPHRASE": "a long passphrase"})
+expect("admin" in o, "the right passphrase opens the data directory")
+
 shutil.rmtree(base)
 finish("server_test")

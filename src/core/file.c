@@ -37,9 +37,11 @@ bw_file_read(const char *path, size_t max, uint8_t **out, size_t *len, struct bw
 	int fd, r = 0;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return bw_err_set(err, errno == ENOENT ? BW_ENOTFOUND : BW_EIO,
-				  "cannot open %s: %s", path, strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		int e = errno;	/* strerror() may change errno: decide on a copy */
+		return bw_err_set(err, e == ENOENT ? BW_ENOTFOUND : BW_EIO, "cannot open %s: %s", path,
+				  strerror(e));
+	}
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof chunk);
 		if (n < 0) {

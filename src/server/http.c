@@ -118,6 +118,24 @@ content_type_json(struct MHD_Connection *c)
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Identity behind tok: from the cache, else from the database (then cached). */
+static bool
+authenticate(struct request *rq, const char *tok, struct bw_err *err)
+{
+	uint8_t hash[32];
+	int64_t now_ms = audit_now_ms();
+	uint64_t gen;
+
+	if (strlen(tok) < AUTH_TOKEN_TEXT_MAX && auth_token_hash(tok, hash) == 0 &&
+	    tokcache_get(rq->s->tokens, hash, now_ms, &rq->who))
+		return true;
+	gen = tokcache_generation(rq->s->tokens);
+	if (auth_authenticate(&rq->s->in->auth, tok, now_ms / 1000, &rq->who, err) != 0)
+		return false;
+	tokcache_put(rq->s->tokens, &rq->who, now_ms, gen);
+	return true;
+}
+
 /* Runs routing, auth, the handler; sets the response and audit fields. */
 static void
 dispatch(struct request *rq)
@@ -150,8 +168,7 @@ dispatch(struct request *rq)
 	if (rt->roles != 0) {
 		const char *tok = find_token(rq->c);
 		struct bw_err err = { 0 };
-		if (tok == NULL || auth_authenticate(&rq->s->in->auth, tok, audit_now_ms() / 1000, &rq->who,
-						     &err) != 0) {
+		if (tok == NULL || !authenticate(rq, tok, &err)) {
 			rq->action = "http.unauthenticated";
 			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
 			reply_error(rq, 401, "authentication required");
@@ -325,6 +342,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		return MHD_YES;
 	}
 	dispatch(rq);
+	if (rq->audit)
+		tokcache_invalidate(s->tokens);	/* a state change may revoke or re-role someone */
 	if (rq->audit || rq->status >= 400) {
 		if (!record_audit(rq)) {
 			/* Fail closed: no durable audit event, no success response. */
@@ -430,7 +449,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_TLS_KEY);
 	if ((r = bw_file_read(path, 1 << 20, (uint8_t **)&s->key_pem, &len, err)) != 0)
 		goto fail;
-	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0) {
+	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0 || tokcache_new(&s->tokens) != 0) {
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -465,6 +484,7 @@ server_stop(struct server *s)
 	if (s->d != NULL)
 		MHD_stop_daemon(s->d);
 	throttle_free(s->throttle);
+	tokcache_free(s->tokens);
 	if (s->key_pem != NULL) {
 		bw_memzero(s->key_pem, strlen(s->key_pem));
 		free(s->key_pem);

@@ -19,11 +19,23 @@ int64_t throttle_check(struct throttle *t, const char *addr, int64_t now_ms);
 void throttle_failed(struct throttle *t, const char *addr, int64_t now_ms);
 void throttle_ok(struct throttle *t, const char *addr);
 
+/* Authenticated identities cached between state changes (tokcache.c). */
+struct tokcache;
+int tokcache_new(struct tokcache **out);
+void tokcache_free(struct tokcache *c);
+bool tokcache_get(struct tokcache *c, const uint8_t hash[32], int64_t now_ms, struct auth_identity *who);
+/* Stores who if no state change happened since generation was read. */
+void tokcache_put(struct tokcache *c, const struct auth_identity *who, int64_t now_ms, uint64_t generation);
+uint64_t tokcache_generation(struct tokcache *c);
+/* Drops every entry (call after any request that may change who is who). */
+void tokcache_invalidate(struct tokcache *c);
+
 struct server {
 	struct MHD_Daemon *d;
 	struct instance *in;
 	struct audit_log *al;
 	struct throttle *throttle;
+	struct tokcache *tokens;
 	struct server_opts opts;
 	char *cert_pem, *key_pem;
 };

@@ -31,8 +31,10 @@ write_new(const char *path, const void *data, size_t len, unsigned mode, struct 
 	int fd, r = 0;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode)) < 0)
-		return bw_err_set(err, errno == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path,
-				  strerror(errno));
+	{
+		int e = errno;
+		return bw_err_set(err, e == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path, strerror(e));
+	}
 	if (bw_write_all(fd, data, len) != 0 || fsync(fd) != 0)
 		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
 	close(fd);

@@ -344,7 +344,7 @@ db_user_list(struct bw_db *db, struct db_user **out, size_t *n, struct bw_err *e
 	return 0;
 }
 
-/* Runs one UPDATE with int64 binds (NULL-terminated list of up to 4), under the lock held. */
+/* Runs one UPDATE with nb int64 binds; the caller holds the lock. */
 static int
 update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
        struct bw_err *err)
@@ -357,6 +357,19 @@ update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *cha
 	for (i = 0; i < nb; i++)
 		sqlite3_bind_int64(st, i + 1, binds[i]);
 	return step_done(db, st, changes, err);
+}
+
+/* update() taking the connection lock itself. */
+static int
+update_locked(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+	      struct bw_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	r = update(db, sql, nb, binds, changes, err);
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }
 
 /* Number of enabled users holding admin_mask other than id. Lock held. */
@@ -503,10 +516,8 @@ db_user_totp_accept(struct bw_db *db, int64_t id, int64_t step, struct bw_err *e
 	int64_t b[3] = { step, id, step };
 	int r, changes = 0;
 
-	pthread_mutex_lock(&db->mu);
-	r = update(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", 3, b,
-		   &changes, err);
-	pthread_mutex_unlock(&db->mu);
+	r = update_locked(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", 3, b,
+			  &changes, err);
 	if (r == 0 && changes != 1)
 		r = bw_err_set(err, BW_EVERIFY, "TOTP code already used (replay or older step)");
 	return r;
@@ -541,13 +552,8 @@ db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_aft
 int
 db_user_login_ok(struct bw_db *db, int64_t id, struct bw_err *err)
 {
-	int r;
-
-	pthread_mutex_lock(&db->mu);
-	r = update(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id, NULL,
-		   err);
-	pthread_mutex_unlock(&db->mu);
-	return r;
+	return update_locked(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id,
+			     NULL, err);
 }
 
 /* ---- recovery codes ------------------------------------------------------ */
@@ -723,10 +729,8 @@ db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err 
 	int64_t b[3] = { id, user_id, user_id };
 	int r, changes = 0;
 
-	pthread_mutex_lock(&db->mu);
-	r = update(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 1 AND (? < 0 OR user_id = ?)",
-		   3, b, &changes, err);
-	pthread_mutex_unlock(&db->mu);
+	r = update_locked(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 1 AND (? < 0 OR user_id = ?)",
+			  3, b, &changes, err);
 	if (r == 0 && changes == 0)
 		r = bw_err_set(err, BW_ENOTFOUND, "no such API token");
 	return r;
@@ -735,10 +739,5 @@ db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err 
 int
 db_tokens_revoke_user(struct bw_db *db, int64_t user_id, struct bw_err *err)
 {
-	int r;
-
-	pthread_mutex_lock(&db->mu);
-	r = update(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
-	pthread_mutex_unlock(&db->mu);
-	return r;
+	return update_locked(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
 }

@@ -468,8 +468,8 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 	if ((r = join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0)
 		goto out;
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		r = bw_err_set(err, errno == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path,
-			       strerror(errno));
+		int e = errno;	/* strerror() may change errno */
+		r = bw_err_set(err, e == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path, strerror(e));
 		goto out;
 	}
 	if (bw_write_all(fd, skey, strlen(skey)) != 0 || bw_write_all(fd, "\n", 1) != 0 ||
@@ -666,8 +666,8 @@ tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_
 	if ((r = join(path, sizeof path, dir, TLOG_LOCK_FILE, err)) != 0)
 		goto out;
 	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-		r = bw_err_set(err, errno == ENOENT ? BW_ENOTFOUND : BW_EIO, "cannot open %s: %s", path,
-			       strerror(errno));
+		int e = errno;	/* strerror() may change errno */
+		r = bw_err_set(err, e == ENOENT ? BW_ENOTFOUND : BW_EIO, "cannot open %s: %s", path, strerror(e));
 		goto out;
 	}
 	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {

@@ -140,10 +140,10 @@ read_tile_file(const struct tlog_tiles *t, int level, uint64_t n, unsigned width
 	       uint8_t **data, size_t *len, unsigned *found_w, struct bw_err *err)
 {
 	char rel[TLOG_PATH_MAX], pdir[4096 + TLOG_PATH_MAX];
-	unsigned best = 0, w;
+	unsigned best, w;
 	DIR *d;
 	struct dirent *de;
-	int r;
+	int r, attempt;
 
 	if (width < TLOG_TILE_WIDTH) {
 		tlog_tile_path(rel, level, n, width);
@@ -152,33 +152,43 @@ read_tile_file(const struct tlog_tiles *t, int level, uint64_t n, unsigned width
 			return r;
 		}
 	}
-	tlog_tile_path(rel, level, n, TLOG_TILE_WIDTH);
-	if ((r = read_rel(t, rel, max, data, len, err)) != BW_ENOTFOUND || width == TLOG_TILE_WIDTH) {
-		*found_w = TLOG_TILE_WIDTH;
-		if (r == BW_ENOTFOUND)
-			return bw_err_set(err, BW_ENOTFOUND, "%s: missing", rel);
-		return r;
-	}
-	/* A wider partial (the exact one may have been superseded). */
-	snprintf(pdir, sizeof pdir, "%s/%s.p", t->dir, rel);
-	if ((d = opendir(pdir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			uint64_t v;
-			if (bw_parse_u64(de->d_name, strlen(de->d_name), &v) != 0)
-				continue;
-			w = (unsigned)v;
-			if (v > width && v < TLOG_TILE_WIDTH && (best == 0 || w < best))
-				best = w;
+	/*
+	 * The exact partial was superseded by a writer. The writer keeps
+	 * replacing partials (and deleting the older ones after each commit),
+	 * so a wider partial found by the scan can vanish before it is read:
+	 * then look again. Each pass sees a newer state; a few passes suffice.
+	 */
+	for (attempt = 0; attempt < 16; attempt++) {
+		tlog_tile_path(rel, level, n, TLOG_TILE_WIDTH);
+		if ((r = read_rel(t, rel, max, data, len, err)) != BW_ENOTFOUND || width == TLOG_TILE_WIDTH) {
+			*found_w = TLOG_TILE_WIDTH;
+			if (r == BW_ENOTFOUND)
+				return bw_err_set(err, BW_ENOTFOUND, "%s: missing", rel);
+			return r;
 		}
-		closedir(d);
+		best = 0;
+		snprintf(pdir, sizeof pdir, "%s/%s.p", t->dir, rel);
+		if ((d = opendir(pdir)) != NULL) {
+			while ((de = readdir(d)) != NULL) {
+				uint64_t v;
+				if (bw_parse_u64(de->d_name, strlen(de->d_name), &v) != 0)
+					continue;
+				w = (unsigned)v;
+				if (v > width && v < TLOG_TILE_WIDTH && (best == 0 || w < best))
+					best = w;
+			}
+			closedir(d);
+		}
+		if (best == 0) {
+			tlog_tile_path(rel, level, n, width);
+			return bw_err_set(err, BW_ENOTFOUND, "%s: missing (no full or wider tile either)", rel);
+		}
+		tlog_tile_path(rel, level, n, best);
+		*found_w = best;
+		if ((r = read_rel(t, rel, max, data, len, err)) != BW_ENOTFOUND)
+			return r;
 	}
-	if (best == 0) {
-		tlog_tile_path(rel, level, n, width);
-		return bw_err_set(err, BW_ENOTFOUND, "%s: missing (no full or wider tile either)", rel);
-	}
-	tlog_tile_path(rel, level, n, best);
-	*found_w = best;
-	return read_rel(t, rel, max, data, len, err);
+	return r;
 }
 
 int

@@ -116,6 +116,18 @@ cli_parse_u64(const char *opt, const char *s, uint64_t *out)
 }
 
 int
+cli_parse_range(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (cli_parse_u64(opt, s, out) != 0)
+		return -1;
+	if (*out < min || *out > max) {
+		cli_errorf("%s must be %llu..%llu", opt, (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	return 0;
+}
+
+int
 cli_read_stdin(size_t max, uint8_t **out, size_t *len, struct bw_err *err)
 {
 	return bw_file_read("/dev/stdin", max, out, len, err);

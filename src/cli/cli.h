@@ -48,6 +48,9 @@ int cli_positional(struct cli_args *a, char **pos, size_t cap, size_t *n);
 /* Strict decimal for CLI values; prints and returns -1 on bad input. */
 int cli_parse_u64(const char *opt, const char *s, uint64_t *out);
 
+/* cli_parse_u64 plus a range check; prints "OPT must be MIN..MAX" and returns -1 when outside. */
+int cli_parse_range(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
 /* Reads all of stdin (at most max bytes). Caller frees *out. */
 int cli_read_stdin(size_t max, uint8_t **out, size_t *len, struct bw_err *err);
 /* Reads a file or, when path is "-", stdin. Caller frees *out. */

@@ -239,11 +239,9 @@ log_append(int argc, char **argv)
 		return CLI_USAGE;
 	if (dir == NULL)
 		return usage_error("append needs --dir");
-	if ((batch_s && cli_parse_u64("--batch", batch_s, &batch)) ||
-	    (delay_s && cli_parse_u64("--max-delay-ms", delay_s, &delay)))
+	if ((batch_s && cli_parse_range("--batch", batch_s, 1, 1u << 24, &batch)) ||
+	    (delay_s && cli_parse_range("--max-delay-ms", delay_s, 0, 60000, &delay)))
 		return CLI_USAGE;
-	if (batch == 0 || batch > 1u << 24 || delay > 60000)
-		return usage_error("--batch must be 1..16777216 and --max-delay-ms 0..60000");
 	/* Read every named file first: a bad file appends nothing. */
 	uint8_t **data = calloc(nfiles + 1, sizeof *data);
 	size_t *lens = calloc(nfiles + 1, sizeof *lens);

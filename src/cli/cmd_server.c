@@ -146,38 +146,28 @@ cmd_serve(int argc, char **argv)
 	if (listen != NULL)
 		so.listen = listen;
 	if (threads_s) {
-		if (cli_parse_u64("--threads", threads_s, &v) || v < 1 || v > 256) {
-			cli_errorf("serve: --threads must be 1..256");
+		if (cli_parse_range("--threads", threads_s, 1, 256, &v))
 			return CLI_USAGE;
-		}
 		so.threads = (int)v;
 	}
 	if (backoff_s) {
-		if (cli_parse_u64("--login-backoff-ms", backoff_s, &v) || v > 60000) {
-			cli_errorf("serve: --login-backoff-ms must be 0..60000");
+		if (cli_parse_range("--login-backoff-ms", backoff_s, 0, 60000, &v))
 			return CLI_USAGE;
-		}
 		so.backoff_ms = (int64_t)v;
 	}
 	if (lock_after_s) {
-		if (cli_parse_u64("--lock-after", lock_after_s, &v) || v < 1 || v > 1000000) {
-			cli_errorf("serve: --lock-after must be 1..1000000");
+		if (cli_parse_range("--lock-after", lock_after_s, 1, 1000000, &v))
 			return CLI_USAGE;
-		}
 		so.lock_after = (int64_t)v;
 	}
 	if (lock_secs_s) {
-		if (cli_parse_u64("--lock-secs", lock_secs_s, &v) || v < 1 || v > 86400 * 30) {
-			cli_errorf("serve: --lock-secs must be 1..2592000");
+		if (cli_parse_range("--lock-secs", lock_secs_s, 1, 30 * 86400, &v))
 			return CLI_USAGE;
-		}
 		so.lock_secs = (int64_t)v;
 	}
 	if (timeout_s) {
-		if (cli_parse_u64("--timeout-secs", timeout_s, &v) || v < 1 || v > 3600) {
-			cli_errorf("serve: --timeout-secs must be 1..3600");
+		if (cli_parse_range("--timeout-secs", timeout_s, 1, 3600, &v))
 			return CLI_USAGE;
-		}
 		so.timeout_secs = (unsigned)v;
 	}
 	if (instance_needs_passphrase(data) &&

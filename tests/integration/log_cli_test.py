@@ -55,7 +55,7 @@ expect(out.decode().split() == ["604", "605"], "lines before the bad one are com
 expect(log_size(log) == 606, "nothing after the bad line")
 rc, out, err = expect_fail(["log", "append", "--dir", log], "stdin line 2", stdin=b"ok\n" + b"y" * 70000 + b"\n")
 expect(log_size(log) == 607, "an over-long line is refused")
-expect_fail(["log", "append", "--dir", log, "--batch", "0"], "--batch must be")
+expect_fail(["log", "append", "--dir", log, "--batch", "0"], "--batch must be 1..16777216")
 expect_fail(["log", "append", "--dir", log, "--batch", "01"], "not a decimal number")
 expect_fail(["log", "append", "--dir", base + "/nolog"], "cannot open")
 

@@ -8,13 +8,8 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "db_internal.h"
 
-struct bw_db {
-	sqlite3 *h;
-	pthread_mutex_t mu;
-	sqlite3_stmt *token_lookup;	/* hot path: prepared once, reset after each use */
-};
 
 /* Versioned migrations: index i brings the schema from version i to i+1. */
 static const char *const migrations[] = {
@@ -50,18 +45,58 @@ static const char *const migrations[] = {
 	"  revoked INTEGER NOT NULL DEFAULT 0"
 	") STRICT;"
 	"CREATE INDEX tokens_user ON tokens(user_id);",
+	/* 2: remote-maintenance access */
+	"CREATE TABLE hosts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  address TEXT NOT NULL,"
+	"  grp TEXT NOT NULL,"
+	"  accounts TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE TABLE access_requests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  requester_id INTEGER NOT NULL REFERENCES users(id),"
+	"  hosts TEXT NOT NULL,"
+	"  accounts TEXT NOT NULL,"
+	"  principals TEXT NOT NULL,"
+	"  valid_after INTEGER NOT NULL,"
+	"  valid_before INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  ticket TEXT,"
+	"  pubkey TEXT NOT NULL,"
+	"  key_fp TEXT NOT NULL,"
+	"  source_address TEXT,"
+	"  force_command TEXT,"
+	"  permits INTEGER NOT NULL,"
+	"  approvals_needed INTEGER NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('pending', 'issued', 'denied', 'revoked')),"
+	"  certificate TEXT,"
+	"  downloaded_at INTEGER,"
+	"  created_at INTEGER NOT NULL,"
+	"  decided_at INTEGER,"
+	"  revoked_at INTEGER"
+	") STRICT;"
+	"CREATE TABLE access_reviews ("
+	"  request_id INTEGER NOT NULL REFERENCES access_requests(id),"
+	"  reviewer_id INTEGER NOT NULL REFERENCES users(id),"
+	"  decision TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),"
+	"  reason TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (request_id, reviewer_id)"
+	") STRICT;",
 };
 
-static int
-sql_err(struct bw_db *db, struct bw_err *err, const char *what)
+int
+db_sql_err(struct bw_db *db, struct bw_err *err, const char *what)
 {
 	int code = sqlite3_errcode(db->h);
 	int bw = code == SQLITE_CONSTRAINT ? BW_EEXIST : (code == SQLITE_BUSY ? BW_EBUSY : BW_EIO);
 	return bw_err_set(err, bw, "database: %s: %s", what, sqlite3_errmsg(db->h));
 }
 
-static int
-exec(struct bw_db *db, const char *sql, struct bw_err *err)
+int
+db_exec(struct bw_db *db, const char *sql, struct bw_err *err)
 {
 	char *msg = NULL;
 	int r;
@@ -73,22 +108,22 @@ exec(struct bw_db *db, const char *sql, struct bw_err *err)
 	return r;
 }
 
-static int
-prepare(struct bw_db *db, const char *sql, sqlite3_stmt **st, struct bw_err *err)
+int
+db_prepare(struct bw_db *db, const char *sql, sqlite3_stmt **st, struct bw_err *err)
 {
 	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
-		return sql_err(db, err, "prepare");
+		return db_sql_err(db, err, "prepare");
 	return 0;
 }
 
 /* Runs a statement that returns no rows; *changes (optional) = rows changed. */
-static int
-step_done(struct bw_db *db, sqlite3_stmt *st, int *changes, struct bw_err *err)
+int
+db_step_done(struct bw_db *db, sqlite3_stmt *st, int *changes, struct bw_err *err)
 {
 	int rc = sqlite3_step(st), r = 0;
 
 	if (rc != SQLITE_DONE)
-		r = sql_err(db, err, "write");
+		r = db_sql_err(db, err, "write");
 	else if (changes != NULL)
 		*changes = sqlite3_changes(db->h);
 	sqlite3_finalize(st);
@@ -102,7 +137,7 @@ migrate(struct bw_db *db, struct bw_err *err)
 	size_t i;
 	int r;
 
-	if ((r = exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	if ((r = db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
 			  " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;", err)) != 0 ||
 	    (r = db_schema_version(db, &v, err)) != 0)
 		return r;
@@ -111,16 +146,16 @@ migrate(struct bw_db *db, struct bw_err *err)
 				  (long long)v, DB_SCHEMA_VERSION);
 	for (i = (size_t)v; i < sizeof migrations / sizeof migrations[0]; i++) {
 		char sql[128];
-		if ((r = exec(db, "BEGIN IMMEDIATE", err)) != 0)
+		if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) != 0)
 			return r;
 		snprintf(sql, sizeof sql,
 			 "INSERT INTO schema_migrations VALUES (%zu, CAST(strftime('%%s','now') AS INTEGER))",
 			 i + 1);
-		if ((r = exec(db, migrations[i], err)) != 0 || (r = exec(db, sql, err)) != 0) {
-			exec(db, "ROLLBACK", NULL);
+		if ((r = db_exec(db, migrations[i], err)) != 0 || (r = db_exec(db, sql, err)) != 0) {
+			db_exec(db, "ROLLBACK", NULL);
 			return bw_err_prefix(err, "migration %zu", i + 1);
 		}
-		if ((r = exec(db, "COMMIT", err)) != 0)
+		if ((r = db_exec(db, "COMMIT", err)) != 0)
 			return r;
 	}
 	return 0;
@@ -132,12 +167,12 @@ db_schema_version(struct bw_db *db, int64_t *version, struct bw_err *err)
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &st, err)) != 0)
+	if ((r = db_prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &st, err)) != 0)
 		return r;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*version = sqlite3_column_int64(st, 0);
 	else
-		r = sql_err(db, err, "read schema version");
+		r = db_sql_err(db, err, "read schema version");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -162,7 +197,7 @@ db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err)
 	if (create)
 		chmod(path, 0600);	/* password hashes and sealed secrets */
 	sqlite3_busy_timeout(db->h, 5000);
-	if ((r = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+	if ((r = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
 		      err)) != 0 ||
 	    (r = migrate(db, err)) != 0) {
 		db_close(db);
@@ -244,7 +279,7 @@ db_user_insert(struct bw_db *db, const char *username, const char *password_hash
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "INSERT INTO users (username, password_hash, totp_sealed, roles, created_at)"
+	if ((r = db_prepare(db, "INSERT INTO users (username, password_hash, totp_sealed, roles, created_at)"
 			     " VALUES (?, ?, ?, ?, ?)", &st, err)) == 0) {
 		sqlite3_bind_text(st, 1, username, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, password_hash, -1, SQLITE_TRANSIENT);
@@ -252,7 +287,7 @@ db_user_insert(struct bw_db *db, const char *username, const char *password_hash
 			sqlite3_bind_blob(st, 3, totp_sealed, (int)totp_len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 4, roles);
 		sqlite3_bind_int64(st, 5, now);
-		if ((r = step_done(db, st, NULL, err)) == BW_EEXIST)
+		if ((r = db_step_done(db, st, NULL, err)) == BW_EEXIST)
 			bw_err_set(err, BW_EEXIST, "user '%s' already exists", username);
 		else if (r == 0 && id != NULL)
 			*id = sqlite3_last_insert_rowid(db->h);
@@ -270,7 +305,7 @@ user_get(struct bw_db *db, const char *sql, const char *name, int64_t id, struct
 
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, sql, &st, err)) == 0) {
+	if ((r = db_prepare(db, sql, &st, err)) == 0) {
 		if (name != NULL)
 			sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
 		else
@@ -282,7 +317,7 @@ user_get(struct bw_db *db, const char *sql, const char *name, int64_t id, struct
 		} else if (rc == SQLITE_DONE) {
 			r = bw_err_set(err, BW_ENOTFOUND, "no such user");
 		} else {
-			r = sql_err(db, err, "read user");
+			r = db_sql_err(db, err, "read user");
 		}
 		sqlite3_finalize(st);
 	}
@@ -315,7 +350,7 @@ db_user_list(struct bw_db *db, struct db_user **out, size_t *n, struct bw_err *e
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "SELECT " USER_COLS " FROM users ORDER BY id", &st, err)) == 0) {
+	if ((r = db_prepare(db, "SELECT " USER_COLS " FROM users ORDER BY id", &st, err)) == 0) {
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			if (*n == cap) {
 				struct db_user *q = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
@@ -331,7 +366,7 @@ db_user_list(struct bw_db *db, struct db_user **out, size_t *n, struct bw_err *e
 			}
 		}
 		if (r == 0 && rc != SQLITE_DONE)
-			r = sql_err(db, err, "list users");
+			r = db_sql_err(db, err, "list users");
 		sqlite3_finalize(st);
 	}
 	pthread_mutex_unlock(&db->mu);
@@ -345,29 +380,29 @@ db_user_list(struct bw_db *db, struct db_user **out, size_t *n, struct bw_err *e
 }
 
 /* Runs one UPDATE with nb int64 binds; the caller holds the lock. */
-static int
-update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+int
+db_update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
        struct bw_err *err)
 {
 	sqlite3_stmt *st;
 	int i, r;
 
-	if ((r = prepare(db, sql, &st, err)) != 0)
+	if ((r = db_prepare(db, sql, &st, err)) != 0)
 		return r;
 	for (i = 0; i < nb; i++)
 		sqlite3_bind_int64(st, i + 1, binds[i]);
-	return step_done(db, st, changes, err);
+	return db_step_done(db, st, changes, err);
 }
 
-/* update() taking the connection lock itself. */
-static int
-update_locked(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+/* db_update() taking the connection lock itself. */
+int
+db_update_locked(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
 	      struct bw_err *err)
 {
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	r = update(db, sql, nb, binds, changes, err);
+	r = db_update(db, sql, nb, binds, changes, err);
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
@@ -379,7 +414,7 @@ other_admins(struct bw_db *db, int64_t id, unsigned admin_mask, int64_t *n, stru
 	sqlite3_stmt *st;
 	int r;
 
-	if ((r = prepare(db, "SELECT COUNT(*) FROM users WHERE disabled = 0 AND (roles & ?) != 0 AND id != ?",
+	if ((r = db_prepare(db, "SELECT COUNT(*) FROM users WHERE disabled = 0 AND (roles & ?) != 0 AND id != ?",
 			 &st, err)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, admin_mask);
@@ -387,7 +422,7 @@ other_admins(struct bw_db *db, int64_t id, unsigned admin_mask, int64_t *n, stru
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
 	else
-		r = sql_err(db, err, "count admins");
+		r = db_sql_err(db, err, "count admins");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -399,7 +434,7 @@ user_exists(struct bw_db *db, int64_t id, unsigned *roles, bool *disabled, struc
 	sqlite3_stmt *st;
 	int r, rc;
 
-	if ((r = prepare(db, "SELECT roles, disabled FROM users WHERE id = ?", &st, err)) != 0)
+	if ((r = db_prepare(db, "SELECT roles, disabled FROM users WHERE id = ?", &st, err)) != 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
@@ -407,7 +442,7 @@ user_exists(struct bw_db *db, int64_t id, unsigned *roles, bool *disabled, struc
 		*roles = (unsigned)sqlite3_column_int64(st, 0);
 		*disabled = sqlite3_column_int64(st, 1) != 0;
 	} else {
-		r = rc == SQLITE_DONE ? bw_err_set(err, BW_ENOTFOUND, "no such user") : sql_err(db, err, "read");
+		r = rc == SQLITE_DONE ? bw_err_set(err, BW_ENOTFOUND, "no such user") : db_sql_err(db, err, "read");
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -444,14 +479,14 @@ db_user_set_disabled(struct bw_db *db, int64_t id, bool disabled, unsigned admin
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) == 0) {
 		if ((r = user_exists(db, id, &roles, &was, err)) == 0 &&
 		    (!disabled || (r = guard_last_admin(db, id, false, admin_mask, err)) == 0) &&
-		    (r = update(db, "UPDATE users SET disabled = ?, failed_count = 0, locked_until = 0"
+		    (r = db_update(db, "UPDATE users SET disabled = ?, failed_count = 0, locked_until = 0"
 				    " WHERE id = ?", 2, b, NULL, err)) == 0 &&
 		    disabled)
-			r = update(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &id, NULL, err);
-		exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+			r = db_update(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &id, NULL, err);
+		db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -465,10 +500,10 @@ db_user_set_roles(struct bw_db *db, int64_t id, unsigned roles, unsigned admin_m
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) == 0) {
 		if ((r = guard_last_admin(db, id, (roles & admin_mask) != 0, admin_mask, err)) == 0)
-			r = update(db, "UPDATE users SET roles = ? WHERE id = ?", 2, b, NULL, err);
-		exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+			r = db_update(db, "UPDATE users SET roles = ? WHERE id = ?", 2, b, NULL, err);
+		db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -481,10 +516,10 @@ db_user_set_password(struct bw_db *db, int64_t id, const char *hash, struct bw_e
 	int r, changes = 0;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "UPDATE users SET password_hash = ? WHERE id = ?", &st, err)) == 0) {
+	if ((r = db_prepare(db, "UPDATE users SET password_hash = ? WHERE id = ?", &st, err)) == 0) {
 		sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, id);
-		if ((r = step_done(db, st, &changes, err)) == 0 && changes == 0)
+		if ((r = db_step_done(db, st, &changes, err)) == 0 && changes == 0)
 			r = bw_err_set(err, BW_ENOTFOUND, "no such user");
 	}
 	pthread_mutex_unlock(&db->mu);
@@ -498,12 +533,12 @@ db_user_set_totp(struct bw_db *db, int64_t id, const uint8_t *sealed, size_t len
 	int r, changes = 0;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "UPDATE users SET totp_sealed = ?, totp_last_step = -1 WHERE id = ?", &st,
+	if ((r = db_prepare(db, "UPDATE users SET totp_sealed = ?, totp_last_step = -1 WHERE id = ?", &st,
 			 err)) == 0) {
 		if (sealed != NULL)
 			sqlite3_bind_blob(st, 1, sealed, (int)len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, id);
-		if ((r = step_done(db, st, &changes, err)) == 0 && changes == 0)
+		if ((r = db_step_done(db, st, &changes, err)) == 0 && changes == 0)
 			r = bw_err_set(err, BW_ENOTFOUND, "no such user");
 	}
 	pthread_mutex_unlock(&db->mu);
@@ -516,7 +551,7 @@ db_user_totp_accept(struct bw_db *db, int64_t id, int64_t step, struct bw_err *e
 	int64_t b[3] = { step, id, step };
 	int r, changes = 0;
 
-	r = update_locked(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", 3, b,
+	r = db_update_locked(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", 3, b,
 			  &changes, err);
 	if (r == 0 && changes != 1)
 		r = bw_err_set(err, BW_EVERIFY, "TOTP code already used (replay or older step)");
@@ -533,15 +568,15 @@ db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_aft
 
 	*locked = false;
 	pthread_mutex_lock(&db->mu);
-	if ((r = update(db, "UPDATE users SET failed_count = failed_count + 1, last_failed_at = ? WHERE id = ?",
+	if ((r = db_update(db, "UPDATE users SET failed_count = failed_count + 1, last_failed_at = ? WHERE id = ?",
 			2, b, NULL, err)) == 0 &&
-	    (r = prepare(db, "SELECT failed_count FROM users WHERE id = ?", &st, err)) == 0) {
+	    (r = db_prepare(db, "SELECT failed_count FROM users WHERE id = ?", &st, err)) == 0) {
 		sqlite3_bind_int64(st, 1, id);
 		*count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 		sqlite3_finalize(st);
 		if (*count >= lock_after && *count % lock_after == 0) {
 			int64_t lb[2] = { now + lock_secs, id };
-			r = update(db, "UPDATE users SET locked_until = ? WHERE id = ?", 2, lb, NULL, err);
+			r = db_update(db, "UPDATE users SET locked_until = ? WHERE id = ?", 2, lb, NULL, err);
 			*locked = r == 0;
 		}
 	}
@@ -552,7 +587,7 @@ db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_aft
 int
 db_user_login_ok(struct bw_db *db, int64_t id, struct bw_err *err)
 {
-	return update_locked(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id,
+	return db_update_locked(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id,
 			     NULL, err);
 }
 
@@ -567,17 +602,17 @@ db_recovery_replace(struct bw_db *db, int64_t user_id, const uint8_t (*hashes)[3
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = exec(db, "BEGIN IMMEDIATE", err)) == 0) {
-		r = update(db, "DELETE FROM recovery_codes WHERE user_id = ?", 1, &user_id, NULL, err);
+	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+		r = db_update(db, "DELETE FROM recovery_codes WHERE user_id = ?", 1, &user_id, NULL, err);
 		for (i = 0; r == 0 && i < n; i++) {
-			if ((r = prepare(db, "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", &st,
+			if ((r = db_prepare(db, "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", &st,
 					 err)) != 0)
 				break;
 			sqlite3_bind_int64(st, 1, user_id);
 			sqlite3_bind_blob(st, 2, hashes[i], 32, SQLITE_TRANSIENT);
-			r = step_done(db, st, NULL, err);
+			r = db_step_done(db, st, NULL, err);
 		}
-		exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+		db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -591,12 +626,12 @@ db_recovery_use(struct bw_db *db, int64_t user_id, const uint8_t hash[32], int64
 	int r, changes = 0;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?"
+	if ((r = db_prepare(db, "UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ?"
 			     " AND used_at IS NULL", &st, err)) == 0) {
 		sqlite3_bind_int64(st, 1, now);
 		sqlite3_bind_int64(st, 2, user_id);
 		sqlite3_bind_blob(st, 3, hash, 32, SQLITE_TRANSIENT);
-		if ((r = step_done(db, st, &changes, err)) == 0 && changes != 1)
+		if ((r = db_step_done(db, st, &changes, err)) == 0 && changes != 1)
 			r = bw_err_set(err, BW_EVERIFY, "recovery code unknown or already used");
 	}
 	pthread_mutex_unlock(&db->mu);
@@ -610,7 +645,7 @@ db_recovery_remaining(struct bw_db *db, int64_t user_id, int64_t *n, struct bw_e
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
+	if ((r = db_prepare(db, "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
 			 &st, err)) == 0) {
 		sqlite3_bind_int64(st, 1, user_id);
 		*n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -639,7 +674,7 @@ db_token_insert(struct bw_db *db, const uint8_t hash[32], int64_t user_id, int k
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "INSERT INTO tokens (token_hash, user_id, kind, name, scopes, created_at,"
+	if ((r = db_prepare(db, "INSERT INTO tokens (token_hash, user_id, kind, name, scopes, created_at,"
 			     " last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st, err)) == 0) {
 		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, user_id);
@@ -650,7 +685,7 @@ db_token_insert(struct bw_db *db, const uint8_t hash[32], int64_t user_id, int k
 		sqlite3_bind_int64(st, 6, now);
 		sqlite3_bind_int64(st, 7, now);
 		sqlite3_bind_int64(st, 8, expires_at);
-		if ((r = step_done(db, st, NULL, err)) == 0 && id != NULL)
+		if ((r = db_step_done(db, st, NULL, err)) == 0 && id != NULL)
 			*id = sqlite3_last_insert_rowid(db->h);
 	}
 	pthread_mutex_unlock(&db->mu);
@@ -667,7 +702,7 @@ db_token_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now, int64_t i
 	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&db->mu);
 	if (db->token_lookup == NULL &&
-	    (r = prepare(db, "SELECT t.id, t.user_id, t.kind, t.name, t.scopes, t.created_at, t.last_seen,"
+	    (r = db_prepare(db, "SELECT t.id, t.user_id, t.kind, t.name, t.scopes, t.created_at, t.last_seen,"
 			     " t.expires_at, u.username, u.roles FROM tokens t JOIN users u ON u.id = t.user_id"
 			     " WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0 AND t.expires_at > ?"
 			     " AND (t.kind = 1 OR t.last_seen + ? > ?)", &db->token_lookup, err)) != 0)
@@ -692,14 +727,14 @@ db_token_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now, int64_t i
 		out->user_roles = (unsigned)sqlite3_column_int64(st, 9);
 	} else {
 		r = rc == SQLITE_DONE ? bw_err_set(err, BW_ENOTFOUND, "no live token")
-				      : sql_err(db, err, "token lookup");
+				      : db_sql_err(db, err, "token lookup");
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	/* Refresh last_seen at most once a minute: keeps writes off the hot path. */
 	if (r == 0 && now - out->last_seen >= 60) {
 		int64_t b[2] = { now, out->id };
-		r = update(db, "UPDATE tokens SET last_seen = ? WHERE id = ?", 2, b, NULL, err);
+		r = db_update(db, "UPDATE tokens SET last_seen = ? WHERE id = ?", 2, b, NULL, err);
 	}
 out:
 	pthread_mutex_unlock(&db->mu);
@@ -715,9 +750,9 @@ db_token_revoke_hash(struct bw_db *db, const uint8_t hash[32], struct bw_err *er
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = prepare(db, "UPDATE tokens SET revoked = 1 WHERE token_hash = ?", &st, err)) == 0) {
+	if ((r = db_prepare(db, "UPDATE tokens SET revoked = 1 WHERE token_hash = ?", &st, err)) == 0) {
 		sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
-		r = step_done(db, st, NULL, err);
+		r = db_step_done(db, st, NULL, err);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -729,7 +764,7 @@ db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err 
 	int64_t b[3] = { id, user_id, user_id };
 	int r, changes = 0;
 
-	r = update_locked(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 1 AND (? < 0 OR user_id = ?)",
+	r = db_update_locked(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 1 AND (? < 0 OR user_id = ?)",
 			  3, b, &changes, err);
 	if (r == 0 && changes == 0)
 		r = bw_err_set(err, BW_ENOTFOUND, "no such API token");
@@ -739,5 +774,5 @@ db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err 
 int
 db_tokens_revoke_user(struct bw_db *db, int64_t user_id, struct bw_err *err)
 {
-	return update_locked(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
+	return db_update_locked(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
 }

@@ -1,0 +1,30 @@
+/* store/db_internal.h: what the store's .c files share (not part of the module contract). */
+#ifndef BW_STORE_DB_INTERNAL_H
+#define BW_STORE_DB_INTERNAL_H
+
+#include <pthread.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct bw_db {
+	sqlite3 *h;
+	pthread_mutex_t mu;		/* serialises every use of h */
+	sqlite3_stmt *token_lookup;	/* hot path: prepared once, reset after each use */
+};
+
+/* Maps the connection's last error to a BW_E* code with a message. */
+int db_sql_err(struct bw_db *db, struct bw_err *err, const char *what);
+int db_exec(struct bw_db *db, const char *sql, struct bw_err *err);
+int db_prepare(struct bw_db *db, const char *sql, sqlite3_stmt **st, struct bw_err *err);
+/* Steps a statement that returns no rows and finalizes it; *changes optional. */
+int db_step_done(struct bw_db *db, sqlite3_stmt *st, int *changes, struct bw_err *err);
+/* One statement with nb int64 binds; the caller holds db->mu. */
+int db_update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+	      struct bw_err *err);
+/* db_update taking db->mu itself. */
+int db_update_locked(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+		     struct bw_err *err);
+
+#endif

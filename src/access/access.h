@@ -69,4 +69,87 @@ int ssh_ca_pubkey_line(const struct bw_ed25519 *ca, const char *comment, char **
 int ssh_krl_build(const struct bw_ed25519 *ca, const uint64_t *serials, size_t n, uint64_t version,
 		  uint64_t now, uint8_t **out, size_t *len, struct bw_err *err);
 
+/* ---- the remote-maintenance workflow ---- */
+
+#include "store/store.h"
+
+enum {
+	ACCESS_PERMIT_PTY = 1u << 0,
+	ACCESS_PERMIT_AGENT = 1u << 1,
+	ACCESS_PERMIT_PORT = 1u << 2,
+	ACCESS_PERMIT_X11 = 1u << 3,
+	ACCESS_PERMIT_USER_RC = 1u << 4,
+};
+
+#define ACCESS_MAX_WINDOW_DEFAULT (8 * 3600)
+#define ACCESS_CRITICAL_GROUP "critical"
+#define ACCESS_PAST_TOLERANCE 300	/* a window may start up to 5 min ago */
+
+/* "pty,agent" -> mask; names: pty, agent-forwarding, port-forwarding, x11-forwarding, user-rc. */
+int access_permits_parse(const char *const *names, size_t n, unsigned *mask, struct bw_err *err);
+/* Names of the bits in mask, comma-separated, into out. */
+void access_permits_format(unsigned mask, char *out, size_t cap);
+
+/* Host names, account names: 1..64 of [a-z0-9._-], starting with a letter or digit. */
+bool access_name_valid(const char *s);
+/* "10.0.0.0/8,2001:db8::/32": up to 16 addresses with optional prefix lengths. */
+int access_source_check(const char *s, struct bw_err *err);
+
+struct access_new {
+	int64_t requester_id;
+	const char *const *hosts;	/* host names, or NULL with group */
+	size_t nhosts;
+	const char *group;		/* all hosts of a group, or NULL */
+	const char *const *accounts;
+	size_t naccounts;
+	int64_t valid_after, valid_before;
+	const char *reason;		/* required */
+	const char *ticket;		/* optional */
+	const char *public_key;		/* authorized_keys line */
+	const char *source_address;	/* optional */
+	const char *force_command;	/* optional */
+	unsigned permits;
+};
+
+/*
+ * Validates a request against the hosts and policy (window within max_window,
+ * not in the past, accounts allowed on every host) and stores it pending.
+ * Principals are "account@host" for each host and account. Errors name the field.
+ */
+int access_request_create(struct bw_db *db, const struct access_new *q, int64_t max_window, int64_t now,
+			  int64_t *id, struct bw_err *err);
+
+/*
+ * A review by reviewer (who must not be the requester). A final approval
+ * signs the certificate with ca (serial = request id, key id
+ * "req-<id>:<requester>:approvers=<names>", force-command through the
+ * session wrapper unless wrapper is NULL) and stores it atomically.
+ */
+int access_review(struct bw_db *db, const struct bw_ed25519 *ca, const char *wrapper, int64_t id,
+		  int64_t reviewer_id, const char *reviewer, bool approve, const char *reason, int64_t now,
+		  bool *issued, struct bw_err *err);
+
+/* The session wrapper script hosts install (POSIX sh). */
+extern const char access_session_wrapper[];
+#define ACCESS_WRAPPER_DEFAULT "/usr/local/lib/bulwark/ssh-session"
+
+/*
+ * The certificate force-command: "WRAPPER DEADLINE [BASE64(command)]", or
+ * just command (or nothing) when wrapper is NULL. Caller frees *out (NULL if none).
+ */
+int access_force_command(const char *wrapper, int64_t deadline, const char *command, char **out,
+			 struct bw_err *err);
+
+/* The state as shown: pending, issued, denied, revoked, or expired (issued, window over). */
+const char *access_state(const struct db_access *a, int64_t now);
+
+/* The KRL of every revoked certificate. Caller frees *out. */
+int access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t **out, size_t *len,
+	       struct bw_err *err);
+
+/* The ssh client snippet for an issued request. Caller frees. */
+int access_ssh_config(struct bw_db *db, const struct db_access *a, char **out, struct bw_err *err);
+/* The sshd snippet and principals files for a host. Caller frees. */
+int access_sshd_config(const struct db_host *h, const char *server_url, char **out, struct bw_err *err);
+
 #endif /* BW_ACCESS_H */

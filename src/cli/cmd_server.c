@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "access/access.h"
 #include "server/server.h"
 
 static const char init_usage[] =
@@ -24,7 +25,7 @@ static const char init_usage[] =
 static const char serve_usage[] =
     "usage: bulwark serve --data DIR [--listen 127.0.0.1:8443] [--threads N]\n"
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
-    "                     [--timeout-secs S]\n"
+    "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "\n"
     "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
@@ -116,9 +117,11 @@ int
 cmd_serve(int argc, char **argv)
 {
 	struct cli_args a;
-	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s;
+	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
+		*wrapper;
 	struct server_opts so = { .listen = "127.0.0.1:8443", .threads = 8, .backoff_ms = 1000,
-				  .lock_after = AUTH_LOCK_AFTER, .lock_secs = AUTH_LOCK_SECS, .timeout_secs = 15 };
+				  .lock_after = AUTH_LOCK_AFTER, .lock_secs = AUTH_LOCK_SECS, .timeout_secs = 15,
+				  .max_window = 8 * 3600, .session_wrapper = ACCESS_WRAPPER_DEFAULT };
 	struct instance in;
 	struct audit_log *al = NULL;
 	struct server *srv = NULL;
@@ -137,6 +140,7 @@ cmd_serve(int argc, char **argv)
 	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--listen", &listen) || cli_opt(&a, "--threads", &threads_s) ||
 	    cli_opt(&a, "--login-backoff-ms", &backoff_s) || cli_opt(&a, "--lock-after", &lock_after_s) ||
 	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_opt(&a, "--timeout-secs", &timeout_s) ||
+	    cli_opt(&a, "--max-window-secs", &window_s) || cli_opt(&a, "--session-wrapper", &wrapper) ||
 	    cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
 	if (data == NULL) {
@@ -164,6 +168,20 @@ cmd_serve(int argc, char **argv)
 		if (cli_parse_range("--lock-secs", lock_secs_s, 1, 30 * 86400, &v))
 			return CLI_USAGE;
 		so.lock_secs = (int64_t)v;
+	}
+	if (window_s) {
+		if (cli_parse_range("--max-window-secs", window_s, 60, 14 * 86400, &v))
+			return CLI_USAGE;
+		so.max_window = (int64_t)v;
+	}
+	if (wrapper != NULL) {
+		if (strcmp(wrapper, "none") == 0)
+			so.session_wrapper = NULL;
+		else if (wrapper[0] != '/' || strpbrk(wrapper, " \t\r\n'\"\\$`;|&") != NULL) {
+			cli_errorf("serve: --session-wrapper must be an absolute path without shell characters, or none");
+			return CLI_USAGE;
+		} else
+			so.session_wrapper = wrapper;
 	}
 	if (timeout_s) {
 		if (cli_parse_range("--timeout-secs", timeout_s, 1, 3600, &v))

@@ -94,6 +94,22 @@ bool server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *
 /* Matches a route pattern with {param} segments and a trailing "*". */
 bool server_route_match(const char *pattern, const char *path, struct request *rq);
 
+/* Remote-maintenance access (routes_access.c). */
+void h_host_add(struct request *rq, json_t *body);
+void h_host_list(struct request *rq, json_t *body);
+void h_host_sshd_config(struct request *rq, json_t *body);
+void h_access_request(struct request *rq, json_t *body);
+void h_access_list(struct request *rq, json_t *body);
+void h_access_get(struct request *rq, json_t *body);
+void h_access_approve(struct request *rq, json_t *body);
+void h_access_deny(struct request *rq, json_t *body);
+void h_access_revoke(struct request *rq, json_t *body);
+void h_access_certificate(struct request *rq, json_t *body);
+void h_access_krl(struct request *rq, json_t *body);
+void h_access_ca(struct request *rq, json_t *body);
+void h_access_wrapper(struct request *rq, json_t *body);
+void h_access_review_report(struct request *rq, json_t *body);
+
 /* Static web pages (web.c). */
 void h_index(struct request *rq, json_t *body);
 void h_app_js(struct request *rq, json_t *body);

@@ -15,6 +15,7 @@
 #define SEALED_MAGIC "bulwark-sealed-v1 "
 #define LOG_KEY_AD "bulwark log signer"
 #define KEK_CHECK_AD "bulwark kek check"
+#define SSH_CA_AD "bulwark ssh user ca"
 
 static int
 path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err *err)
@@ -197,6 +198,38 @@ kek_load(const char *data, const char *passphrase, uint8_t *kek, struct bw_err *
 	return 0;
 }
 
+/* Loads the sealed SSH user CA, creating it when this data directory has none yet. */
+static int
+ssh_ca_load(const char *data, const uint8_t *kek, struct bw_ed25519 *ca, struct bw_err *err)
+{
+	char path[4096];
+	uint8_t *seed = NULL, fresh[BW_ED25519_SEED_SIZE];
+	size_t n = 0;
+	int r;
+
+	if ((r = path_in(path, sizeof path, data, INSTANCE_SSH_CA, err)) != 0)
+		return r;
+	if (access(path, F_OK) != 0) {
+		struct bw_ed25519 k = { 0 };
+		if ((r = bw_ed25519_generate(&k, err)) != 0)
+			return r;
+		bw_ed25519_seed(&k, fresh);
+		bw_ed25519_free(&k);
+		r = write_sealed(path, kek, SSH_CA_AD, fresh, sizeof fresh, err);
+		bw_memzero(fresh, sizeof fresh);
+		if (r != 0)
+			return r;
+	}
+	if ((r = read_sealed(path, kek, SSH_CA_AD, &seed, &n, err)) != 0)
+		return r;
+	if (n != BW_ED25519_SEED_SIZE)
+		r = bw_err_set(err, BW_ECORRUPT, "%s: not an Ed25519 seed", path);
+	else
+		r = bw_ed25519_from_seed(ca, seed, err);
+	bw_secure_free(seed);
+	return r;
+}
+
 void
 instance_init_result_clear(struct instance_init_result *res)
 {
@@ -266,6 +299,13 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 		if ((r = write_new(path2, line, strlen(line), 0644, err)) != 0)
 			goto out;
 	}
+	/* The SSH user CA, sealed like the log key. */
+	{
+		struct bw_ed25519 ca = { 0 };
+		if ((r = ssh_ca_load(o->data, kek, &ca, err)) != 0)
+			goto out;
+		bw_ed25519_free(&ca);
+	}
 	/* TLS */
 	if ((r = path_in(path, sizeof path, o->data, "tls", err)) != 0 || (r = bw_mkdir_p(path, 0700, err)) != 0 ||
 	    (r = path_in(path, sizeof path, o->data, INSTANCE_TLS_CERT, err)) != 0 ||
@@ -323,7 +363,7 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 		goto fail;
 	r = note_signer_parse((char *)skey, n, &in->log_signer, err);
 	bw_secure_free(skey);
-	if (r != 0)
+	if (r != 0 || (r = ssh_ca_load(data, in->kek, &in->ssh_ca, err)) != 0)
 		goto fail;
 	if ((r = path_in(path, sizeof path, data, INSTANCE_DB, err)) != 0 ||
 	    (r = db_open(path, false, &in->db, err)) != 0 ||
@@ -350,6 +390,7 @@ instance_close(struct instance *in)
 	db_close(in->db);
 	note_signer_free(in->log_signer);
 	note_verifier_free(in->log_verifier);
+	bw_ed25519_free(&in->ssh_ca);
 	bw_memzero(in->kek, sizeof in->kek);
 	free(in->data);
 	free(in->log_dir);

@@ -19,6 +19,7 @@
 #define INSTANCE_KEK "kek"
 #define INSTANCE_KEK_ARGON "kek.argon2id"
 #define INSTANCE_LOG_KEY "keys/log.sealed"
+#define INSTANCE_SSH_CA "keys/ssh_user_ca.sealed"
 #define INSTANCE_LOG_DIR "log"
 #define INSTANCE_TLS_CERT "tls/cert.pem"
 #define INSTANCE_TLS_KEY "tls/key.pem"
@@ -53,6 +54,7 @@ struct instance {
 	uint8_t kek[BW_AEAD_KEY_SIZE];
 	struct note_signer *log_signer;	/* until handed to the audit log */
 	struct note_verifier *log_verifier;
+	struct bw_ed25519 ssh_ca;	/* OpenSSH user CA (Ed25519) */
 	char *log_dir;
 	char *log_vkey;
 };
@@ -76,6 +78,8 @@ struct server_opts {
 	int64_t lock_after;
 	int64_t lock_secs;
 	unsigned timeout_secs;		/* idle connection timeout */
+	int64_t max_window;		/* longest maintenance window (seconds) */
+	const char *session_wrapper;	/* force-command wrapper path on hosts, NULL: none */
 };
 
 struct server;

@@ -112,4 +112,69 @@ int db_token_revoke_hash(struct bw_db *db, const uint8_t hash[32], struct bw_err
 int db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err *err);
 int db_tokens_revoke_user(struct bw_db *db, int64_t user_id, struct bw_err *err);
 
+/* ---- hosts (remote-maintenance targets) ---- */
+
+struct db_host {
+	int64_t id;
+	char *name, *address, *grp;
+	char *accounts;		/* comma-separated account names allowed on the host */
+	int64_t created_at;
+};
+
+void db_host_clear(struct db_host *h);
+void db_hosts_free(struct db_host *h, size_t n);
+/* BW_EEXIST when the name is taken. */
+int db_host_insert(struct bw_db *db, const char *name, const char *address, const char *grp,
+		   const char *accounts, int64_t now, int64_t *id, struct bw_err *err);
+int db_host_by_name(struct bw_db *db, const char *name, struct db_host *out, struct bw_err *err);
+/* All hosts (grp NULL) or those of one group, ordered by name. */
+int db_host_list(struct bw_db *db, const char *grp, struct db_host **out, size_t *n, struct bw_err *err);
+
+/* ---- access requests ---- */
+
+struct db_access {
+	int64_t id;
+	int64_t requester_id;
+	char requester[65];	/* user name (read only) */
+	char *hosts;		/* comma-separated host names */
+	char *accounts;		/* comma-separated accounts */
+	char *principals;	/* comma-separated "account@host" */
+	int64_t valid_after, valid_before;
+	char *reason, *ticket;	/* ticket may be NULL */
+	char *pubkey;		/* "TYPE BASE64" */
+	char *key_fp;
+	char *source_address, *force_command;	/* may be NULL */
+	unsigned permits;	/* bit mask, see access.h */
+	int64_t approvals_needed;
+	int64_t approvals;	/* approvals recorded (read only) */
+	char state[16];		/* pending, issued, denied, revoked */
+	char *certificate;	/* once issued */
+	char *approvers;	/* comma-separated approver names (read only) */
+	int64_t downloaded_at, created_at, decided_at, revoked_at;
+};
+
+void db_access_clear(struct db_access *a);
+void db_access_free(struct db_access *a, size_t n);
+int db_access_insert(struct bw_db *db, const struct db_access *a, int64_t *id, struct bw_err *err);
+int db_access_get(struct bw_db *db, int64_t id, struct db_access *out, struct bw_err *err);
+/* Requests of one requester (requester_id > 0) or all, newest first, at most limit. */
+int db_access_list(struct bw_db *db, int64_t requester_id, size_t limit, struct db_access **out,
+		   size_t *n, struct bw_err *err);
+/*
+ * Records one review in one transaction: the request must still be
+ * pending, the reviewer must not be the requester nor have reviewed it.
+ * A denial moves it to denied. An approval that reaches approvals_needed
+ * moves it to issued with certificate (pre-signed by the caller for exactly
+ * this outcome); if it does not complete the request, certificate is
+ * ignored. *issued tells which happened. BW_EINVAL names a refused review.
+ */
+int db_access_review(struct bw_db *db, int64_t id, int64_t reviewer_id, bool approve,
+		     const char *reason, const char *certificate, int64_t now, bool *issued,
+		     struct bw_err *err);
+int db_access_downloaded(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err);
+/* pending or issued -> revoked. BW_EINVAL when already denied or revoked. */
+int db_access_revoke(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err);
+/* Serials (= request ids) of revoked issued certificates. Caller frees *out. */
+int db_access_revoked(struct bw_db *db, uint64_t **out, size_t *n, struct bw_err *err);
+
 #endif /* BW_STORE_H */

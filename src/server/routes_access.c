@@ -1,0 +1,540 @@
+/*
+ * server/routes_access.c: remote-maintenance access over the API: hosts,
+ * requests, four-eyes reviews, certificate download, revocation, the KRL
+ * and CA key for hosts, and the permission review.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "http.h"
+
+static int64_t
+now_s(void)
+{
+	return audit_now_ms() / 1000;
+}
+
+static bool
+unpack(struct request *rq, json_t *body, const char *fmt, ...)
+{
+	json_error_t jerr;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = json_vunpack_ex(body, &jerr, JSON_STRICT, fmt, ap);
+	va_end(ap);
+	if (r != 0)
+		reply_error(rq, 400, "invalid request: %s", jerr.text);
+	return r == 0;
+}
+
+static void
+fail_with(struct request *rq, const struct bw_err *err)
+{
+	unsigned st = err->code == BW_ENOTFOUND ? 404 : err->code == BW_EEXIST ? 409
+		      : err->code == BW_EINVAL || err->code == BW_ERANGE ? 422 : 500;
+	reply_error(rq, st, "%s", st == 500 ? "internal error" : err->msg);
+	if (st == 500)
+		audit_detail(rq, "error", json_string(err->msg));
+}
+
+/* A JSON array of short strings into items (pointers into the JSON); 400 on error. */
+static bool
+string_array(struct request *rq, json_t *arr, const char *what, const char **items, size_t cap, size_t *n)
+{
+	size_t i;
+	json_t *v;
+
+	*n = 0;
+	if (arr == NULL)
+		return true;
+	if (!json_is_array(arr) || json_array_size(arr) > cap) {
+		reply_error(rq, 400, "%s must be an array of at most %zu strings", what, cap);
+		return false;
+	}
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 128) {
+			reply_error(rq, 400, "%s[%zu] must be a non-empty string", what, i);
+			return false;
+		}
+		items[(*n)++] = json_string_value(v);
+	}
+	return true;
+}
+
+static json_t *
+csv_array(const char *csv)
+{
+	json_t *a = json_array();
+	const char *p = csv;
+
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+		json_array_append_new(a, json_stringn(p, n));
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return a;
+}
+
+static bool
+path_id(struct request *rq, int64_t *id)
+{
+	uint64_t v;
+
+	snprintf(rq->target, sizeof rq->target, "access:%.32s", rq->params[0]);
+	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &v) != 0 || v == 0 || v > INT64_MAX) {
+		reply_error(rq, 400, "request id must be a positive decimal number");
+		return false;
+	}
+	*id = (int64_t)v;
+	return true;
+}
+
+/* ---- hosts ------------------------------------------------------------------ */
+
+void
+h_host_add(struct request *rq, json_t *body)
+{
+	const char *name, *address, *group = "default", *accts[64];
+	json_t *accounts = NULL;
+	size_t n, i;
+	struct bw_buf csv = { 0 };
+	struct bw_err err = { 0 };
+	int64_t id = 0;
+
+	rq->action = "host.add";
+	if (!unpack(rq, body, "{s:s, s:s, s?:s, s:o}", "name", &name, "address", &address, "group", &group, "accounts",
+		    &accounts))
+		return;
+	snprintf(rq->target, sizeof rq->target, "host:%.64s", name);
+	if (!string_array(rq, accounts, "accounts", accts, 64, &n))
+		return;
+	if (!access_name_valid(name) || !access_name_valid(group)) {
+		reply_error(rq, 422, "host and group names: 1..64 of a-z 0-9 . _ -");
+		return;
+	}
+	if (strlen(address) == 0 || strlen(address) > 255 || strpbrk(address, " \t\r\n,") != NULL) {
+		reply_error(rq, 422, "address must be a host name or IP address");
+		return;
+	}
+	if (n == 0) {
+		reply_error(rq, 422, "accounts: at least one account");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (!access_name_valid(accts[i])) {
+			bw_buf_free(&csv);
+			reply_error(rq, 422, "accounts[%zu]: invalid account name", i);
+			return;
+		}
+		if ((i && bw_buf_append_byte(&csv, ',')) || bw_buf_append_str(&csv, accts[i])) {
+			bw_buf_free(&csv);
+			reply_error(rq, 500, "out of memory");
+			return;
+		}
+	}
+	if (db_host_insert(rq->s->in->db, name, address, group, (char *)csv.data, now_s(), &id, &err) != 0)
+		fail_with(rq, &err);
+	else
+		reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)id, "name", name, "address",
+					      address, "group", group, "accounts", csv_array((char *)csv.data)));
+	bw_buf_free(&csv);
+}
+
+void
+h_host_list(struct request *rq, json_t *body)
+{
+	struct db_host *hs;
+	struct bw_err err = { 0 };
+	size_t n, i;
+	json_t *arr;
+
+	(void)body;
+	rq->action = "host.list";
+	if (db_host_list(rq->s->in->db, NULL, &hs, &n, &err) != 0) {
+		fail_with(rq, &err);
+		return;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "name", hs[i].name, "address", hs[i].address,
+						     "group", hs[i].grp, "accounts", csv_array(hs[i].accounts)));
+	db_hosts_free(hs, n);
+	reply_json(rq, 200, json_pack("{s:o}", "hosts", arr));
+}
+
+void
+h_host_sshd_config(struct request *rq, json_t *body)
+{
+	struct db_host h;
+	struct bw_err err = { 0 };
+	char *text = NULL, url[128];
+	const char *host = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Host");
+
+	(void)body;
+	rq->action = "host.sshd_config";
+	snprintf(rq->target, sizeof rq->target, "host:%.64s", rq->params[0]);
+	if (!access_name_valid(rq->params[0]) || db_host_by_name(rq->s->in->db, rq->params[0], &h, &err) != 0) {
+		reply_error(rq, 404, "unknown host");
+		return;
+	}
+	snprintf(url, sizeof url, "https://%.100s", host && strpbrk(host, " \t\r\n'\"") == NULL ? host : "BULWARK-SERVER");
+	if (access_sshd_config(&h, url, &text, &err) != 0)
+		fail_with(rq, &err);
+	else
+		reply_text(rq, 200, "text/plain; charset=utf-8", text, strlen(text));
+	db_host_clear(&h);
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+static json_t *
+request_json(const struct db_access *a, bool with_cert)
+{
+	char permits[128];
+	json_t *o;
+
+	access_permits_format(a->permits, permits, sizeof permits);
+	o = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:b}",
+		      "id", (json_int_t)a->id, "requester", a->requester, "state", access_state(a, now_s()),
+		      "hosts", csv_array(a->hosts), "accounts", csv_array(a->accounts), "principals",
+		      csv_array(a->principals), "valid_after", (json_int_t)a->valid_after, "valid_before",
+		      (json_int_t)a->valid_before, "reason", a->reason, "key_fingerprint", a->key_fp, "stored_state",
+		      a->state, "permits", csv_array(permits), "approvals", (json_int_t)a->approvals,
+		      "approvals_needed", (json_int_t)a->approvals_needed, "approvers", csv_array(a->approvers),
+		      "downloaded", a->downloaded_at != 0);
+	if (a->ticket)
+		json_object_set_new(o, "ticket", json_string(a->ticket));
+	if (a->source_address)
+		json_object_set_new(o, "source_address", json_string(a->source_address));
+	if (a->force_command)
+		json_object_set_new(o, "force_command", json_string(a->force_command));
+	if (with_cert && a->certificate)
+		json_object_set_new(o, "certificate", json_string(a->certificate));
+	return o;
+}
+
+void
+h_access_request(struct request *rq, json_t *body)
+{
+	const char *group = NULL, *reason = NULL, *ticket = NULL, *pubkey = NULL, *src = NULL, *force = NULL;
+	const char *hosts[64], *accounts[16], *permits[8];
+	json_t *jh = NULL, *ja = NULL, *jp = NULL;
+	json_int_t after = 0, before = 0;
+	struct access_new q = { 0 };
+	struct bw_err err = { 0 };
+	unsigned pmask = ACCESS_PERMIT_PTY;
+	int64_t id = 0;
+	size_t nperm = 0;
+
+	rq->action = "access.request";
+	if (!unpack(rq, body, "{s?:o, s?:s, s:o, s:I, s:I, s:s, s?:s, s:s, s?:s, s?:s, s?:o}", "hosts", &jh, "group", &group,
+		    "accounts", &ja, "valid_after", &after, "valid_before", &before, "reason", &reason, "ticket", &ticket,
+		    "public_key", &pubkey, "source_address", &src, "force_command", &force, "permits", &jp))
+		return;
+	if (!string_array(rq, jh, "hosts", hosts, 64, &q.nhosts) || !string_array(rq, ja, "accounts", accounts, 16,
+										 &q.naccounts) ||
+	    !string_array(rq, jp, "permits", permits, 8, &nperm))
+		return;
+	if (jp != NULL && access_permits_parse(permits, nperm, &pmask, &err) != 0) {
+		reply_error(rq, 422, "%s", err.msg);
+		return;
+	}
+	q.requester_id = rq->who.user_id;
+	q.hosts = hosts;
+	q.group = group;
+	q.accounts = accounts;
+	q.valid_after = after;
+	q.valid_before = before;
+	q.reason = reason;
+	q.ticket = ticket;
+	q.public_key = pubkey;
+	q.source_address = src;
+	q.force_command = force;
+	q.permits = pmask;
+	audit_detail(rq, "reason", json_string(reason));
+	audit_detail(rq, "window", json_pack("[I, I]", after, before));
+	if (access_request_create(rq->s->in->db, &q, rq->s->opts.max_window, now_s(), &id, &err) != 0) {
+		fail_with(rq, &err);
+		return;
+	}
+	snprintf(rq->target, sizeof rq->target, "access:%lld", (long long)id);
+	{
+		struct db_access a;
+		if (db_access_get(rq->s->in->db, id, &a, &err) != 0) {
+			fail_with(rq, &err);
+			return;
+		}
+		audit_detail(rq, "principals", csv_array(a.principals));
+		audit_detail(rq, "key_fingerprint", json_string(a.key_fp));
+		reply_json(rq, 201, request_json(&a, false));
+		db_access_clear(&a);
+	}
+}
+
+static bool
+may_see_all(const struct request *rq)
+{
+	return (rq->who.roles & (ROLE_ADMIN | ROLE_APPROVER | ROLE_AUDITOR)) != 0;
+}
+
+void
+h_access_list(struct request *rq, json_t *body)
+{
+	struct db_access *as;
+	struct bw_err err = { 0 };
+	size_t n, i;
+	json_t *arr;
+
+	(void)body;
+	rq->action = "access.list";
+	if (db_access_list(rq->s->in->db, may_see_all(rq) ? 0 : rq->who.user_id, 500, &as, &n, &err) != 0) {
+		fail_with(rq, &err);
+		return;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, request_json(&as[i], false));
+	db_access_free(as, n);
+	reply_json(rq, 200, json_pack("{s:o}", "requests", arr));
+}
+
+/* Loads the request in the path; only its requester or a reviewer role may see it. */
+static bool
+load_visible(struct request *rq, struct db_access *a)
+{
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	if (!path_id(rq, &id))
+		return false;
+	if (db_access_get(rq->s->in->db, id, a, &err) != 0) {	/* a is cleared on failure */
+		reply_error(rq, 404, "no such access request");
+		return false;
+	}
+	if (a->requester_id != rq->who.user_id && !may_see_all(rq)) {
+		db_access_clear(a);
+		reply_error(rq, 404, "no such access request");
+		return false;
+	}
+	return true;
+}
+
+void
+h_access_get(struct request *rq, json_t *body)
+{
+	struct db_access a;
+
+	(void)body;
+	rq->action = "access.get";
+	if (!load_visible(rq, &a))
+		return;
+	reply_json(rq, 200, request_json(&a, false));
+	db_access_clear(&a);
+}
+
+static void
+review(struct request *rq, json_t *body, bool approve)
+{
+	const char *reason = NULL;
+	struct bw_err err = { 0 };
+	struct db_access a;
+	bool issued = false;
+	int64_t id;
+
+	rq->action = approve ? "access.approve" : "access.deny";
+	if (!path_id(rq, &id) || !unpack(rq, body, "{s?:s}", "reason", &reason))
+		return;
+	if (access_review(rq->s->in->db, &rq->s->in->ssh_ca, rq->s->opts.session_wrapper, id, rq->who.user_id,
+			  rq->who.username, approve, reason, now_s(), &issued, &err) != 0) {
+		fail_with(rq, &err);
+		return;
+	}
+	if (db_access_get(rq->s->in->db, id, &a, &err) != 0) {
+		fail_with(rq, &err);
+		return;
+	}
+	if (issued) {
+		/* The issuance is its own event, with the certificate's identity. */
+		char details[512];
+		struct audit_event ev = { rq->who.username, "access.issued", rq->target, "ok", rq->addr, rq->id, details };
+		snprintf(details, sizeof details, "{\"serial\":%lld,\"key_fingerprint\":\"%s\",\"valid_after\":%lld,"
+			 "\"valid_before\":%lld}", (long long)a.id, a.key_fp, (long long)a.valid_after,
+			 (long long)a.valid_before);
+		if (audit_record(rq->s->al, &ev, NULL, &err) != 0) {
+			db_access_clear(&a);
+			reply_error(rq, 503, "audit log unavailable");
+			return;
+		}
+	}
+	audit_detail(rq, "state", json_string(a.state));
+	if (reason)
+		audit_detail(rq, "reason", json_string(reason));
+	reply_json(rq, 200, request_json(&a, false));
+	db_access_clear(&a);
+}
+
+void
+h_access_approve(struct request *rq, json_t *body)
+{
+	review(rq, body, true);
+}
+
+void
+h_access_deny(struct request *rq, json_t *body)
+{
+	review(rq, body, false);
+}
+
+void
+h_access_revoke(struct request *rq, json_t *body)
+{
+	struct bw_err err = { 0 };
+	const char *reason = NULL;
+	int64_t id;
+
+	rq->action = "access.revoke";
+	if (!path_id(rq, &id) || !unpack(rq, body, "{s?:s}", "reason", &reason))
+		return;
+	if (db_access_revoke(rq->s->in->db, id, now_s(), &err) != 0) {
+		fail_with(rq, &err);
+		return;
+	}
+	if (reason)
+		audit_detail(rq, "reason", json_string(reason));
+	reply_json(rq, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "revoked"));
+}
+
+void
+h_access_certificate(struct request *rq, json_t *body)
+{
+	struct db_access a;
+	struct bw_err err = { 0 };
+	char *cfg = NULL;
+
+	(void)body;
+	rq->action = "access.downloaded";
+	rq->audit = true;
+	if (!load_visible(rq, &a))
+		return;
+	if (a.requester_id != rq->who.user_id) {
+		reply_error(rq, 403, "only the requester downloads the certificate");
+	} else if (strcmp(access_state(&a, now_s()), "issued") != 0 || a.certificate == NULL) {
+		reply_error(rq, 409, "request %lld is %s; no certificate to download", (long long)a.id,
+			    access_state(&a, now_s()));
+	} else if (access_ssh_config(rq->s->in->db, &a, &cfg, &err) != 0) {
+		fail_with(rq, &err);
+	} else {
+		db_access_downloaded(rq->s->in->db, a.id, now_s(), NULL);
+		reply_json(rq, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)a.id, "certificate", a.certificate,
+					      "ssh_config", cfg));
+	}
+	free(cfg);
+	db_access_clear(&a);
+}
+
+void
+h_access_krl(struct request *rq, json_t *body)
+{
+	struct bw_err err = { 0 };
+	uint8_t *krl = NULL;
+	size_t len = 0;
+
+	(void)body;
+	rq->action = "access.krl";
+	if (access_krl(rq->s->in->db, &rq->s->in->ssh_ca, now_s(), &krl, &len, &err) != 0)
+		fail_with(rq, &err);
+	else
+		reply_text(rq, 200, "application/octet-stream", (char *)krl, len);
+}
+
+void
+h_access_ca(struct request *rq, json_t *body)
+{
+	struct bw_err err = { 0 };
+	char *line = NULL;
+
+	(void)body;
+	rq->action = "access.ca";
+	if (ssh_ca_pubkey_line(&rq->s->in->ssh_ca, "bulwark-user-ca", &line, &err) != 0) {
+		fail_with(rq, &err);
+		return;
+	}
+	{
+		size_t n = strlen(line);
+		char *t = realloc(line, n + 2);
+		if (t == NULL) {
+			free(line);
+			reply_error(rq, 500, "out of memory");
+			return;
+		}
+		t[n] = '\n';
+		t[n + 1] = '\0';
+		reply_text(rq, 200, "text/plain; charset=utf-8", t, n + 1);
+	}
+}
+
+/* The "verify permissions" report: standing access, active and future windows, unused grants, approvers. */
+void
+h_access_review_report(struct request *rq, json_t *body)
+{
+	struct db_access *as;
+	struct db_user *us;
+	struct bw_err err = { 0 };
+	size_t n, nu, i;
+	int64_t now = now_s();
+	json_t *active = json_array(), *future = json_array(), *unused = json_array(), *pending = json_array(),
+	       *approvers = json_array(), *standing = json_array();
+
+	(void)body;
+	rq->action = "access.review";
+	rq->audit = true;
+	if (db_access_list(rq->s->in->db, 0, 10000, &as, &n, &err) != 0 || db_user_list(rq->s->in->db, &us, &nu, &err) != 0) {
+		json_decref(active), json_decref(future), json_decref(unused), json_decref(pending);
+		json_decref(approvers), json_decref(standing);
+		fail_with(rq, &err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const char *st = access_state(&as[i], now);
+		if (strcmp(st, "issued") == 0) {
+			json_array_append_new(as[i].valid_after <= now ? active : future, request_json(&as[i], false));
+			if (as[i].downloaded_at == 0)
+				json_array_append_new(unused, request_json(&as[i], false));
+		} else if (strcmp(st, "pending") == 0) {
+			json_array_append_new(pending, request_json(&as[i], false));
+		}
+	}
+	for (i = 0; i < nu; i++) {
+		if (us[i].disabled)
+			continue;
+		if (us[i].roles & ROLE_APPROVER)
+			json_array_append_new(approvers, json_string(us[i].username));
+		if (us[i].roles & (ROLE_ADMIN | ROLE_OPERATOR))
+			json_array_append_new(standing, json_pack("{s:s, s:I}", "username", us[i].username, "roles",
+								  (json_int_t)us[i].roles));
+	}
+	db_access_free(as, n);
+	db_users_free(us, nu);
+	reply_json(rq, 200, json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "generated_at", (json_int_t)now,
+				      "active_windows", active, "future_windows", future, "approved_unused", unused,
+				      "pending", pending, "approvers", approvers, "standing_privileged_users", standing));
+}
+
+void
+h_access_wrapper(struct request *rq, json_t *body)
+{
+	char *t = strdup(access_session_wrapper);
+
+	(void)body;
+	rq->action = "access.session_wrapper";
+	if (t == NULL)
+		reply_error(rq, 500, "out of memory");
+	else
+		reply_text(rq, 200, "text/x-shellscript; charset=utf-8", t, strlen(t));
+}

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""
+Remote-maintenance access end to end over the HTTPS API with a real sshd:
+hosts, a vendor's request, four-eyes approval (never by the requester; two
+approvals for critical hosts), certificate download, login through a real
+sshd that trusts bulwark's CA and enforces host-scoped principals, the
+session ended at the window's end by the session wrapper, revocation via the
+served KRL, bad requests refused, the permission review, and every step in
+the audit log.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp, wait_fresh_step
+from bwtest import BW, expect, fail, finish, read_entries, run, tmpdir
+
+base = tmpdir()
+os.chmod(base, 0o755)
+data = os.path.join(base, "data")
+_, admin_secret, _ = init(data)
+cert_pem = os.path.join(data, "tls/cert.pem")
+wrapper = os.path.join(base, "ssh-session")
+PORT = free_port()
+srv = serve(data, PORT, "--login-backoff-ms", "0", "--session-wrapper", wrapper, "--max-window-secs", "28800")
+c = Client(PORT, cert_pem)
+
+wait_fresh_step()
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(admin_secret)})
+admin = j["token"]
+
+# ---- people and hosts ----
+people = {"vendor1": ["vendor"], "appr1": ["approver"], "appr2": ["approver"], "both": ["vendor", "approver"],
+          "staff1": ["staff"]}
+tok = {}
+for name, roles in people.items():
+    st, j, _, _ = c.req("POST", "/api/v1/users", {"username": name, "password": "password of " + name, "roles": roles},
+                        token=admin)
+    secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
+    st, j, _, _ = c.req("POST", "/api/v1/login", {"username": name, "password": "password of " + name, "otp": totp(secret)})
+    expect(st == 200, f"{name} logs in")
+    tok[name] = j["token"]
+for h in ({"name": "web1", "address": "127.0.0.1", "group": "default", "accounts": ["root", "maint"]},
+          {"name": "db1", "address": "127.0.0.1", "group": "critical", "accounts": ["root"]}):
+    st, j, _, _ = c.req("POST", "/api/v1/hosts", h, token=admin)
+    expect(st == 201, f"host {h['name']} added")
+st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "web1", "address": "x", "accounts": ["root"]}, token=admin)
+expect(st == 409, "duplicate host refused")
+st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "Bad Name", "address": "x", "accounts": ["root"]}, token=admin)
+expect(st == 422, "bad host name refused")
+st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "h2", "address": "x", "accounts": ["root"]}, token=tok["vendor1"])
+expect(st == 403, "a vendor cannot add hosts")
+
+# ---- the host side: CA, wrapper, principals, KRL, real sshd ----
+key = os.path.join(base, "vendor_key")
+subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
+pub = open(key + ".pub").read().strip()
+st, _, _, ca_line = c.req("GET", "/api/v1/access/ca")
+open(os.path.join(base, "ca.pub"), "wb").write(ca_line)
+st, _, _, script = c.req("GET", "/api/v1/access/session-wrapper")
+open(wrapper, "wb").write(script)
+os.chmod(wrapper, 0o755)
+st, _, _, cfg = c.req("GET", "/api/v1/hosts/web1/sshd-config", token=admin)
+expect(b"TrustedUserCAKeys" in cfg and b"echo 'root@web1' > /etc/ssh/bulwark_principals/root" in cfg,
+       "sshd-config snippet names the CA, KRL and principals files")
+pdir = os.path.join(base, "principals")
+os.makedirs(pdir)
+open(os.path.join(pdir, "root"), "w").write("root@web1\n")   # this sshd plays host web1
+krl = os.path.join(base, "revoked.krl")
+
+
+def fetch_krl():
+    st, _, _, body = c.req("GET", "/api/v1/access/krl")
+    expect(st == 200 and body[:8] == b"SSHKRL\n\0", "KRL served")
+    open(krl, "wb").write(body)
+
+
+fetch_krl()
+SSH_PORT = free_port()
+hostkey = os.path.join(base, "hostkey")
+subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostkey], check=True)
+os.makedirs("/run/sshd", exist_ok=True)
+conf = os.path.join(base, "sshd_config")
+open(conf, "w").write(f"""Port {SSH_PORT}
+ListenAddress 127.0.0.1
+HostKey {hostkey}
+PidFile {base}/sshd.pid
+TrustedUserCAKeys {base}/ca.pub
+AuthorizedPrincipalsFile {pdir}/%u
+AuthorizedKeysFile none
+RevokedKeys {krl}
+ExposeAuthInfo yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+LogLevel VERBOSE
+""")
+sshd_log = open(os.path.join(base, "sshd.log"), "w+")
+sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", conf], stderr=sshd_log)
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", SSH_PORT), timeout=0.2).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+
+
+def ssh(cert, cmd="echo logged-in", timeout=60):
+    p = subprocess.run(["ssh", "-F", "/dev/null", "-i", key, "-o", f"CertificateFile={cert}", "-o", "IdentitiesOnly=yes",
+                        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                        "-p", str(SSH_PORT), "root@127.0.0.1", cmd], capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def request(token, **kw):
+    now = int(time.time())
+    body = {"hosts": ["web1"], "accounts": ["root"], "valid_after": now - 10, "valid_before": now + 600,
+            "reason": "patch the web server", "ticket": "CHG-1234", "public_key": pub}
+    body.update(kw)
+    return c.req("POST", "/api/v1/access/requests", {k: v for k, v in body.items() if v is not None}, token=token)
+
+
+try:
+    # ---- request, self-approval refused, approval, download, login ----
+    st, r1, _, _ = request(tok["vendor1"])
+    expect(st == 201 and r1["state"] == "pending" and r1["principals"] == ["root@web1"], "request filed, pending")
+    rid = r1["id"]
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{rid}/certificate", token=tok["vendor1"])
+    expect(st == 409, "no certificate before approval")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/approve", {}, token=tok["vendor1"])
+    expect(st == 403, "the requester (no approver role) cannot approve")
+    st, rb, _, _ = request(tok["both"])
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rb['id']}/approve", {}, token=tok["both"])
+    expect(st == 422 and "cannot review their own request" in j["error"],
+           "a requester holding the approver role still cannot approve their own request")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/approve", {"reason": "ok, CHG-1234"}, token=tok["appr1"])
+    expect(st == 200 and j["state"] == "issued" and j["approvers"] == ["appr1"], "approved and issued")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/approve", {}, token=tok["appr2"])
+    expect(st == 422 and "not pending" in j["error"], "double approval refused")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{rid}/certificate", token=tok["staff1"])
+    expect(st == 403, "staff cannot download certificates")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{rid}/certificate", token=tok["vendor1"])
+    expect(st == 200 and j["certificate"].startswith("ssh-ed25519-cert-v01@openssh.com ") and "Host bulwark-web1" in j["ssh_config"],
+           "the requester downloads the certificate and an ssh_config snippet")
+    cert = os.path.join(base, f"cert-{rid}.pub")
+    open(cert, "w").write(j["certificate"])
+    L = subprocess.run(["ssh-keygen", "-L", "-f", cert], capture_output=True).stdout.decode()
+    expect(f'Key ID: "req-{rid}:vendor1:approvers=appr1"' in L and f"Serial: {rid}" in L, "key id and serial")
+    expect(re.search(r"force-command " + re.escape(wrapper) + r" \d+", L), "force-command goes through the session wrapper")
+    expect("permit-pty" in L and "permit-port-forwarding" not in L and "permit-agent-forwarding" not in L,
+           "only the approved extensions (pty)")
+    rc, out, err = ssh(cert)
+    expect(rc == 0 and "logged-in" in out, f"login to web1 as root with the certificate ({err.strip()[-200:]})")
+
+    # ---- host scoping: a certificate for db1 does not open web1 ----
+    st, r2, _, _ = request(tok["vendor1"], hosts=["db1"])
+    expect(r2["approvals_needed"] == 2, "critical host needs two approvals")
+    c.req("POST", f"/api/v1/access/requests/{r2['id']}/approve", {}, token=tok["appr1"])
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r2['id']}", token=tok["vendor1"])
+    expect(j["state"] == "pending" and j["approvals"] == 1, "one approval is not enough for a critical host")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{r2['id']}/approve", {}, token=tok["appr2"])
+    expect(st == 200 and j["state"] == "issued", "second approval issues")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r2['id']}/certificate", token=tok["vendor1"])
+    cert_db = os.path.join(base, "cert-db.pub")
+    open(cert_db, "w").write(j["certificate"])
+    rc, out, err = ssh(cert_db)
+    expect(rc != 0, "a certificate for db1 is refused by web1 (host-scoped principals)")
+
+    # ---- the window: a session does not outlive it ----
+    now = int(time.time())
+    st, r3, _, _ = request(tok["vendor1"], valid_after=now - 5, valid_before=now + 8)
+    c.req("POST", f"/api/v1/access/requests/{r3['id']}/approve", {}, token=tok["appr1"])
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r3['id']}/certificate", token=tok["vendor1"])
+    short = os.path.join(base, "cert-short.pub")
+    open(short, "w").write(j["certificate"])
+    t0 = time.time()
+    rc, out, err = ssh(short, "echo started; sleep 60; echo not-reached", timeout=90)
+    took = time.time() - t0
+    expect("started" in out and "not-reached" not in out and rc != 0 and took < 20,
+           f"the session ended at the window's end (rc {rc}, {took:.1f} s)")
+    time.sleep(max(0, r3["valid_before"] - time.time()) + 1)
+    rc, out, err = ssh(short)
+    expect(rc != 0, "after the window the certificate no longer logs in")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r3['id']}", token=tok["vendor1"])
+    expect(j["state"] == "expired", "the request shows as expired")
+
+    # ---- revocation ----
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {"reason": "vendor left"}, token=tok["vendor1"])
+    expect(st == 403, "a vendor cannot revoke")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {"reason": "vendor left"}, token=tok["appr2"])
+    expect(st == 200 and j["state"] == "revoked", "an approver revokes")
+    fetch_krl()
+    q = subprocess.run(["ssh-keygen", "-Q", "-f", krl, cert], capture_output=True)
+    expect(b"REVOKED" in q.stdout, "the served KRL revokes the certificate")
+    rc, out, err = ssh(cert)
+    expect(rc != 0, "a revoked certificate is refused by sshd")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/approve", {}, token=tok["appr1"])
+    expect(st == 422, "a revoked request cannot be approved")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {}, token=tok["appr1"])
+    expect(st == 422, "revoking twice is refused")
+    # denial
+    st, r4, _, _ = request(tok["vendor1"])
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{r4['id']}/deny", {"reason": "no ticket"}, token=tok["appr1"])
+    expect(st == 200 and j["state"] == "denied", "denied")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r4['id']}/certificate", token=tok["vendor1"])
+    expect(st == 409, "no certificate for a denied request")
+
+    # ---- bad requests: refused, nothing signed ----
+    now = int(time.time())
+    bad = [
+        ({"public_key": "ssh-ed25519 AAAA"}, "public_key"),
+        ({"public_key": open(key + ".pub").read().replace("AAAA", "BBBB", 1)}, "public_key"),
+        ({"valid_after": now - 4000, "valid_before": now - 3000}, "ends in the past"),
+        ({"valid_after": now + 600, "valid_before": now + 60}, "valid_before must be after"),
+        ({"valid_after": now, "valid_before": now + 9 * 3600}, "longer than the policy"),
+        ({"hosts": ["nosuch"]}, "unknown host"),
+        ({"accounts": ["maint"], "hosts": ["db1"]}, "not allowed on host 'db1'"),
+        ({"reason": "x" * 600}, "reason"),
+        ({"reason": ""}, "reason"),
+        ({"source_address": "10.0.0.300"}, "not an IP address"),
+        ({"permits": ["root-shell"]}, "unknown permit"),
+        ({"group": "critical"}, "either hosts or group"),
+    ]
+    for change, want in bad:
+        st, j, _, _ = request(tok["vendor1"], **change)
+        expect(400 <= st < 500 and want in j.get("error", ""), f"bad request {list(change)} -> {st} {j}")
+    st, j, _, _ = c.req("POST", "/api/v1/access/requests/999999/approve", {}, token=tok["appr1"])
+    expect(st == 404, "approving an unknown request -> 404")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r2['id']}", token=tok["staff1"])
+    expect(st == 404, "others' requests are invisible to staff")
+
+    # ---- the permission review ----
+    st, rv, _, _ = c.req("GET", "/api/v1/access/review", token=admin)
+    expect(st == 200 and any(x["id"] == r2["id"] for x in rv["active_windows"]), "review: active windows")
+    expect(set(rv["approvers"]) >= {"appr1", "appr2", "both"}, "review: approvers")
+    st, r5, _, _ = request(tok["vendor1"], valid_after=int(time.time()) + 3600, valid_before=int(time.time()) + 7200)
+    c.req("POST", f"/api/v1/access/requests/{r5['id']}/approve", {}, token=tok["appr1"])
+    st, rv, _, _ = c.req("GET", "/api/v1/access/review", token=tok["appr2"])
+    expect(any(x["id"] == r5["id"] for x in rv["future_windows"]) and any(x["id"] == r5["id"] for x in rv["approved_unused"]),
+           "review: future windows and approved-but-unused grants")
+    st, j, _, _ = c.req("GET", "/api/v1/access/review", token=tok["vendor1"])
+    expect(st == 403, "vendors do not see the review")
+finally:
+    sshd.terminate()
+    sshd.wait(timeout=10)
+    stop(srv)
+
+# ---- the audit log holds every step ----
+logdir = os.path.join(data, "log")
+rc, out, _ = run("log", "audit", "--dir", logdir, "--vkey", os.path.join(logdir, "log.vkey"))
+expect(rc == 0, "log audit passes")
+events = [json.loads(e) for e in read_entries(logdir)]
+acts = {(e["action"], e["result"]) for e in events}
+for want in (("host.add", "ok"), ("access.request", "ok"), ("access.approve", "ok"), ("access.issued", "ok"),
+             ("access.downloaded", "ok"), ("access.revoke", "ok"), ("access.deny", "ok"), ("access.request", "refused"),
+             ("access.approve", "refused"), ("access.review", "ok")):
+    expect(want in acts, f"audited: {want}")
+issued = [e for e in events if e["action"] == "access.issued"]
+expect(issued and all("serial" in e["details"] and "key_fingerprint" in e["details"] for e in issued),
+       "issuance events carry the serial and key fingerprint")
+
+shutil.rmtree(base)
+finish("access_test")

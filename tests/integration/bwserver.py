@@ -1,0 +1,111 @@
+"""Helpers for tests that run a bulwark server: init, serve, stop, TOTP codes, an HTTPS JSON client."""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+from bwtest import BW, expect, fail
+
+ADMIN_PW = "admin password 123"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def init(data, extra_env=None):
+    env = dict(os.environ, BULWARK_ADMIN_PASSWORD=ADMIN_PW, **(extra_env or {}))
+    p = subprocess.run([BW, "init", "--data", data, "--origin", "bulwark.test/server"], env=env,
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        raise SystemExit("init failed: " + p.stderr.decode())
+    out = p.stdout.decode()
+    secret = re.search(r"secret=([A-Z2-7]+)", out).group(1)
+    codes = re.findall(r"^  ([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})$", out, re.M)
+    return out, secret, codes
+
+
+def serve(data, port, *extra):
+    # stderr to a file: a pipe nobody drains would fill up and stall the server's log writes
+    logf = open(data + ".stderr", "w+")
+    p = subprocess.Popen([BW, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, *extra],
+                         stderr=logf, stdout=subprocess.DEVNULL)
+    p.logf = logf
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return p
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("server did not start: " + open(data + ".stderr").read())
+
+
+def stop(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("server did not stop on SIGTERM")
+    expect(p.returncode == 0, f"server exit code {p.returncode} after SIGTERM")
+    p.logf.seek(0)
+    return p.logf.read()
+
+
+def totp(secret, offset=0):
+    args = ["oathtool", "--totp", "-b", secret]
+    if offset:
+        args.insert(2, "-N")
+        args.insert(3, "now %+d seconds" % offset)
+    return subprocess.run(args, capture_output=True, check=True).stdout.decode().strip()
+
+
+def wait_fresh_step():
+    """Sleep into the first half of a 30 s step, so a test's codes do not straddle steps."""
+    t = time.time() % 30
+    if t > 20:
+        time.sleep(30 - t + 0.5)
+
+
+class Client:
+    def __init__(self, port, cafile):
+        self.ctx = ssl.create_default_context(cafile=cafile)  # verifies the self-signed cert + SAN
+        self.port = port
+        self.conn = None
+
+    def req(self, method, path, body=None, token=None, headers=None, raw=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
+            h = dict(headers or {})
+            data = raw
+            if body is not None:
+                data = json.dumps(body).encode()
+                h.setdefault("Content-Type", "application/json")
+            if token:
+                h["Authorization"] = "Bearer " + token
+            try:
+                self.conn.request(method, path, body=data, headers=h)
+                r = self.conn.getresponse()
+                payload = r.read()
+                try:
+                    j = json.loads(payload) if payload else None
+                except ValueError:
+                    j = None
+                return r.status, j, r, payload
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+
+

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "core/core.h"
 #include "note/note.h"
 
@@ -73,7 +75,30 @@ int cli_secret(const char *env, const char *prompt, bool confirm, char *out, siz
 /* Draws text as a QR code with Unicode block characters. */
 void cli_print_qr(FILE *f, const char *text);
 
+/* ---- the API client (api_client.c) ---- */
+struct cli_api {
+	const char *server;	/* https://host:port */
+	const char *token;	/* bearer token, may be NULL */
+	const char *cacert;	/* PEM file to verify the server, NULL: system store */
+};
+
+/* Takes --server/--token/--cacert from a (or BULWARK_SERVER/_TOKEN/_CACERT). -1 on bad input. */
+int cli_api_init(struct cli_api *api, struct cli_args *a);
+/*
+ * One request; *status receives the HTTP status. The JSON reply goes to
+ * *reply (caller json_decref, may be NULL), or the raw body to *raw when
+ * raw is non-NULL. Returns -1 (printed) when no response came.
+ */
+int cli_api_call(const struct cli_api *api, const char *method, const char *path, json_t *body, long *status,
+		 json_t **reply, struct bw_buf *raw);
+/* 0 when status == want; else prints the server's error and returns -1. */
+int cli_api_expect(const char *what, long status, long want, json_t *reply);
+void cli_print_json(json_t *j);
+
 int cmd_note(int argc, char **argv);
+int cmd_host(int argc, char **argv);
+int cmd_access(int argc, char **argv);
+int cmd_login(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "crypto/crypto.h"
 
+#include <curl/curl.h>
 #include <liboath/oath.h>
 
 static const char usage[] =
@@ -14,6 +15,9 @@ static const char usage[] =
     "  init     create a data directory (database, sealed keys, TLS, first admin)\n"
     "  serve    run the HTTPS JSON API\n"
     "  user     manage users: add, list, disable, enable, reset-mfa, roles\n"
+    "  login    get a session token from a server (for the API commands below)\n"
+    "  host     maintenance targets: add, list, sshd-config (API)\n"
+    "  access   remote-maintenance access: request, approve, deny, revoke, ssh-config, review (API)\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
     "  note     C2SP signed notes: keygen, sign, verify\n"
     "  version  print the version\n"
@@ -31,6 +35,10 @@ main(int argc, char **argv)
 	}
 	if (bw_crypto_init(&err) != 0)
 		return cli_fail("init", &err);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cli_errorf("libcurl failed to initialise");
+		return CLI_FAIL;
+	}
 	if (oath_init() != OATH_OK) {
 		cli_errorf("liboath failed to initialise");
 		return CLI_FAIL;
@@ -53,6 +61,12 @@ main(int argc, char **argv)
 		return cmd_serve(argc - 2, argv + 2);
 	if (strcmp(argv[1], "user") == 0)
 		return cmd_user(argc - 2, argv + 2);
+	if (strcmp(argv[1], "login") == 0)
+		return cmd_login(argc - 2, argv + 2);
+	if (strcmp(argv[1], "host") == 0)
+		return cmd_host(argc - 2, argv + 2);
+	if (strcmp(argv[1], "access") == 0)
+		return cmd_access(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
 	return CLI_USAGE;

@@ -246,6 +246,52 @@ try:
            "review: future windows and approved-but-unused grants")
     st, j, _, _ = c.req("GET", "/api/v1/access/review", token=tok["vendor1"])
     expect(st == 403, "vendors do not see the review")
+    # ---- the same workflow through the CLI (an API client) ----
+    def cli(token, *args, want=0, env=None):
+        e = dict(os.environ, BULWARK_SERVER=f"https://127.0.0.1:{PORT}", BULWARK_CACERT=cert_pem, **(env or {}))
+        if token:
+            e["BULWARK_TOKEN"] = token
+        else:
+            e.pop("BULWARK_TOKEN", None)
+        p = subprocess.run([BW, *args], capture_output=True, timeout=60, env=e)
+        if p.returncode != want:
+            fail(f"bulwark {' '.join(args)}: exit {p.returncode} (want {want}): {p.stderr.decode()}")
+        return p.stdout.decode() + p.stderr.decode()
+
+    st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "clivendor", "password": "password of cli", "roles": ["vendor"]},
+                        token=admin)
+    cli_secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
+    out = cli(None, "login", "--user", "clivendor", env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": totp(cli_secret)})
+    vtok = out.strip()
+    expect(vtok.startswith("bws_"), "bulwark login prints a session token")
+    out = cli(admin, "host", "add", "web2", "--address", "127.0.0.1", "--accounts", "root,deploy")
+    expect('"name": "web2"' in out, "CLI host add")
+    out = cli(vtok, "host", "list")
+    expect('"web2"' in out and '"web1"' in out, "CLI host list")
+    out = cli(admin, "host", "sshd-config", "web1")
+    expect("TrustedUserCAKeys" in out and "bulwark_principals/root" in out, "CLI host sshd-config")
+    out = cli(vtok, "access", "request", "--host", "web1", "--account", "root", "--reason", "cli maintenance",
+              "--key", key + ".pub", "--minutes", "30", "--ticket", "CHG-77")
+    cid = json.loads(out)["id"]
+    out = cli(vtok, "access", "approve", str(cid), want=1)
+    expect("HTTP 403" in out, "CLI: the vendor cannot approve (403 shown)")
+    out = cli(tok["appr1"], "access", "approve", str(cid), "--reason", "ok via cli")
+    expect('"state": "issued"' in out, "CLI approve issues the certificate")
+    ccert = os.path.join(base, "cli-cert.pub")
+    out = cli(vtok, "access", "ssh-config", str(cid), "--out", ccert)
+    expect("Host bulwark-web1" in out and open(ccert).read().startswith("ssh-ed25519-cert-v01@openssh.com"),
+           "CLI ssh-config writes the certificate and prints the snippet")
+    rc, o, e = ssh(ccert)
+    expect(rc == 0 and "logged-in" in o, "login with the certificate fetched by the CLI")
+    out = cli(tok["appr1"], "access", "revoke", str(cid), "--reason", "done")
+    expect('"state": "revoked"' in out, "CLI revoke")
+    out = cli(admin, "access", "review")
+    expect('"approvers"' in out, "CLI access review")
+    out = cli(vtok, "access", "show", "x", want=2)
+    expect("ID" in out, "CLI rejects a malformed request id")
+    out = cli(vtok, "access", "request", "--host", "web1", "--account", "root", "--reason", "r", "--key", key + ".pub",
+              "--minutes", "100000", want=2)
+    expect("--minutes must be" in out, "CLI rejects an absurd window before calling the server")
 finally:
     sshd.terminate()
     sshd.wait(timeout=10)

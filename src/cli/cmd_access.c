@@ -1,0 +1,330 @@
+/*
+ * cli/cmd_access.c: `bulwark login`, `bulwark host ...` and `bulwark access ...`,
+ * clients of the HTTPS API (the server enforces roles and audits each call).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char api_opts[] =
+    "Every command talks to the server: --server URL (BULWARK_SERVER, default https://127.0.0.1:8443),\n"
+    "--token TOKEN (BULWARK_TOKEN, from 'bulwark login'), --cacert PEM (BULWARK_CACERT).\n";
+
+static const char login_usage[] =
+    "usage: bulwark login --user NAME [--server URL] [--cacert PEM]\n"
+    "Prints a session token (for BULWARK_TOKEN). The password comes from BULWARK_PASSWORD or a\n"
+    "prompt, the authenticator code from BULWARK_OTP or a prompt.\n";
+
+static const char host_usage[] =
+    "usage: bulwark host add NAME --address ADDR [--group GROUP] --accounts ACCOUNT[,ACCOUNT]\n"
+    "       bulwark host list\n"
+    "       bulwark host sshd-config NAME\n"
+    "Hosts in the group 'critical' need two approvals per access request.\n";
+
+static const char access_usage[] =
+    "usage: bulwark access request (--host H[,H] | --group G) --account A[,A] --reason TEXT --key PUBFILE\n"
+    "                              [--start now|UNIXTIME] [--minutes N] [--ticket T]\n"
+    "                              [--source-address ADDRS] [--force-command CMD] [--permit P[,P]]\n"
+    "       bulwark access list | show ID | review\n"
+    "       bulwark access approve|deny ID [--reason TEXT]\n"
+    "       bulwark access revoke ID [--reason TEXT]\n"
+    "       bulwark access ssh-config ID [--out CERTFILE]\n"
+    "permits: pty (default), agent-forwarding, port-forwarding, x11-forwarding, user-rc.\n"
+    "ssh-config downloads the certificate (default ~/.ssh/bulwark-ID-cert.pub) and prints the\n"
+    "ssh client snippet.\n";
+
+/* "a,b,c" -> JSON array of strings. */
+static json_t *
+csv_json(const char *csv)
+{
+	json_t *a = json_array();
+	const char *p = csv;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if (n > 0)
+			json_array_append_new(a, json_stringn(p, n));
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return a;
+}
+
+static bool
+wants_help(int argc, char **argv)
+{
+	int i;
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return true;
+	return false;
+}
+
+/* Runs one API call and prints the JSON reply when it has the wanted status. */
+static int
+call_and_print(const struct cli_api *api, const char *what, const char *method, const char *path, json_t *body,
+	       long want)
+{
+	json_t *reply = NULL;
+	long status;
+	int rc = CLI_FAIL;
+
+	if (cli_api_call(api, method, path, body, &status, &reply, NULL) == 0 &&
+	    cli_api_expect(what, status, want, reply) == 0) {
+		cli_print_json(reply);
+		rc = CLI_OK;
+	}
+	json_decref(reply);
+	json_decref(body);
+	return rc;
+}
+
+int
+cmd_login(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	const char *user;
+	char *pos[1], pw[1100], otp[64];
+	size_t npos;
+	json_t *reply = NULL, *t;
+	long status;
+	int rc = CLI_FAIL;
+
+	if (wants_help(argc, argv)) {
+		fputs(login_usage, stdout);
+		return CLI_OK;
+	}
+	cli_args_init(&a, argc, argv);
+	if (cli_api_init(&api, &a) || cli_opt(&a, "--user", &user) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (user == NULL) {
+		fputs(login_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (cli_secret("BULWARK_PASSWORD", "password: ", false, pw, sizeof pw) != 0 ||
+	    cli_secret("BULWARK_OTP", "authenticator code: ", false, otp, sizeof otp) != 0) {
+		cli_errorf("login: needs BULWARK_PASSWORD/BULWARK_OTP or a terminal");
+		return CLI_USAGE;
+	}
+	json_t *body = json_pack("{s:s, s:s, s:s}", "username", user, "password", pw, "otp", otp);
+	bw_memzero(pw, sizeof pw);
+	if (body == NULL) {
+		cli_errorf("login: invalid text");
+		return CLI_USAGE;
+	}
+	if (cli_api_call(&api, "POST", "/api/v1/login", body, &status, &reply, NULL) == 0 &&
+	    cli_api_expect("login", status, 200, reply) == 0 && json_is_string(t = json_object_get(reply, "token"))) {
+		printf("%s\n", json_string_value(t));
+		rc = CLI_OK;
+	}
+	json_decref(body);
+	json_decref(reply);
+	return rc;
+}
+
+int
+cmd_host(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	const char *address, *group, *accounts, *verb;
+	char *pos[1], path[256];
+	size_t npos;
+
+	if (argc < 1 || wants_help(argc, argv)) {
+		fputs(host_usage, argc < 1 ? stderr : stdout);
+		fputs(api_opts, argc < 1 ? stderr : stdout);
+		return argc < 1 ? CLI_USAGE : CLI_OK;
+	}
+	verb = argv[0];
+	cli_args_init(&a, argc - 1, argv + 1);
+	if (cli_api_init(&api, &a) || cli_opt(&a, "--address", &address) || cli_opt(&a, "--group", &group) ||
+	    cli_opt(&a, "--accounts", &accounts) || cli_positional(&a, pos, 1, &npos))
+		return CLI_USAGE;
+	if (strcmp(verb, "list") == 0)
+		return call_and_print(&api, "host list", "GET", "/api/v1/hosts", NULL, 200);
+	if (npos != 1) {
+		cli_errorf("host %s: needs a host NAME", verb);
+		return CLI_USAGE;
+	}
+	if (strcmp(verb, "add") == 0) {
+		if (address == NULL || accounts == NULL) {
+			cli_errorf("host add: needs --address and --accounts");
+			return CLI_USAGE;
+		}
+		return call_and_print(&api, "host add", "POST", "/api/v1/hosts",
+				      json_pack("{s:s, s:s, s:s, s:o}", "name", pos[0], "address", address, "group",
+						group ? group : "default", "accounts", csv_json(accounts)), 201);
+	}
+	if (strcmp(verb, "sshd-config") == 0) {
+		struct bw_buf raw = { 0 };
+		long status;
+		int rc = CLI_FAIL;
+		snprintf(path, sizeof path, "/api/v1/hosts/%.64s/sshd-config", pos[0]);
+		if (cli_api_call(&api, "GET", path, NULL, &status, NULL, &raw) == 0) {
+			if (status == 200) {
+				fwrite(raw.data, 1, raw.len, stdout);
+				rc = CLI_OK;
+			} else {
+				cli_errorf("host sshd-config: HTTP %ld: %.*s", status, (int)raw.len, (char *)raw.data);
+			}
+		}
+		bw_buf_free(&raw);
+		return rc;
+	}
+	cli_errorf("host: unknown command '%s'", verb);
+	return CLI_USAGE;
+}
+
+static int
+parse_id(const char *s, uint64_t *id)
+{
+	return cli_parse_range("ID", s, 1, INT64_MAX, id);
+}
+
+static int
+access_request(struct cli_api *api, struct cli_args *a)
+{
+	const char *hosts, *group, *accounts, *reason, *keyfile, *start, *minutes, *ticket, *src, *force, *permit;
+	char *pos[1];
+	size_t npos, klen;
+	uint64_t after, mins = 60;
+	uint8_t *key = NULL;
+	struct bw_err err = { 0 };
+	json_t *body;
+
+	if (cli_opt(a, "--host", &hosts) || cli_opt(a, "--group", &group) || cli_opt(a, "--account", &accounts) ||
+	    cli_opt(a, "--reason", &reason) || cli_opt(a, "--key", &keyfile) || cli_opt(a, "--start", &start) ||
+	    cli_opt(a, "--minutes", &minutes) || cli_opt(a, "--ticket", &ticket) ||
+	    cli_opt(a, "--source-address", &src) || cli_opt(a, "--force-command", &force) ||
+	    cli_opt(a, "--permit", &permit) || cli_positional(a, pos, 0, &npos))
+		return CLI_USAGE;
+	if ((hosts == NULL) == (group == NULL) || accounts == NULL || reason == NULL || keyfile == NULL) {
+		cli_errorf("access request: needs --host or --group, --account, --reason and --key");
+		return CLI_USAGE;
+	}
+	if (start == NULL || strcmp(start, "now") == 0)
+		after = (uint64_t)time(NULL);
+	else if (cli_parse_u64("--start", start, &after))
+		return CLI_USAGE;
+	if (minutes && cli_parse_range("--minutes", minutes, 1, 14 * 24 * 60, &mins))
+		return CLI_USAGE;
+	if (bw_file_read(keyfile, 16384, &key, &klen, &err) != 0)
+		return cli_fail("--key", &err);
+	while (klen > 0 && (key[klen - 1] == '\n' || key[klen - 1] == '\r'))
+		key[--klen] = '\0';
+	body = json_pack("{s:o, s:I, s:I, s:s, s:s}", "accounts", csv_json(accounts), "valid_after", (json_int_t)after,
+			 "valid_before", (json_int_t)(after + mins * 60), "reason", reason, "public_key", (char *)key);
+	free(key);
+	if (body == NULL) {
+		cli_errorf("access request: invalid text in an argument");
+		return CLI_USAGE;
+	}
+	if (hosts)
+		json_object_set_new(body, "hosts", csv_json(hosts));
+	else
+		json_object_set_new(body, "group", json_string(group));
+	if (ticket)
+		json_object_set_new(body, "ticket", json_string(ticket));
+	if (src)
+		json_object_set_new(body, "source_address", json_string(src));
+	if (force)
+		json_object_set_new(body, "force_command", json_string(force));
+	if (permit)
+		json_object_set_new(body, "permits", csv_json(permit));
+	return call_and_print(api, "access request", "POST", "/api/v1/access/requests", body, 201);
+}
+
+static int
+access_ssh_config(struct cli_api *api, uint64_t id, const char *outpath)
+{
+	char path[128], def[4096];
+	json_t *reply = NULL, *cert, *cfg;
+	struct bw_err err = { 0 };
+	long status;
+	int rc = CLI_FAIL;
+
+	snprintf(path, sizeof path, "/api/v1/access/requests/%llu/certificate", (unsigned long long)id);
+	if (cli_api_call(api, "GET", path, NULL, &status, &reply, NULL) != 0 ||
+	    cli_api_expect("access ssh-config", status, 200, reply) != 0)
+		goto out;
+	cert = json_object_get(reply, "certificate");
+	cfg = json_object_get(reply, "ssh_config");
+	if (!json_is_string(cert) || !json_is_string(cfg)) {
+		cli_errorf("access ssh-config: malformed reply");
+		goto out;
+	}
+	if (outpath == NULL) {
+		const char *home = getenv("HOME");
+		snprintf(def, sizeof def, "%s/.ssh/bulwark-%llu-cert.pub", home ? home : ".", (unsigned long long)id);
+		outpath = def;
+	}
+	if (bw_file_write_atomic(outpath, json_string_value(cert), json_string_length(cert), 0644, &err) != 0) {
+		cli_fail("access ssh-config", &err);
+		goto out;
+	}
+	fprintf(stderr, "certificate written to %s\n", outpath);
+	fputs(json_string_value(cfg), stdout);
+	rc = CLI_OK;
+out:
+	json_decref(reply);
+	return rc;
+}
+
+int
+cmd_access(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	const char *verb, *reason, *outpath;
+	char *pos[1], path[160];
+	size_t npos;
+	uint64_t id;
+
+	if (argc < 1 || wants_help(argc, argv)) {
+		fputs(access_usage, argc < 1 ? stderr : stdout);
+		fputs(api_opts, argc < 1 ? stderr : stdout);
+		return argc < 1 ? CLI_USAGE : CLI_OK;
+	}
+	verb = argv[0];
+	cli_args_init(&a, argc - 1, argv + 1);
+	if (cli_api_init(&api, &a))
+		return CLI_USAGE;
+	if (strcmp(verb, "request") == 0)
+		return access_request(&api, &a);
+	if (cli_opt(&a, "--reason", &reason) || cli_opt(&a, "--out", &outpath) || cli_positional(&a, pos, 1, &npos))
+		return CLI_USAGE;
+	if (strcmp(verb, "list") == 0)
+		return call_and_print(&api, "access list", "GET", "/api/v1/access/requests", NULL, 200);
+	if (strcmp(verb, "review") == 0)
+		return call_and_print(&api, "access review", "GET", "/api/v1/access/review", NULL, 200);
+	if (npos != 1 || parse_id(pos[0], &id)) {
+		cli_errorf("access %s: needs a request ID", verb);
+		return CLI_USAGE;
+	}
+	if (strcmp(verb, "show") == 0) {
+		snprintf(path, sizeof path, "/api/v1/access/requests/%llu", (unsigned long long)id);
+		return call_and_print(&api, "access show", "GET", path, NULL, 200);
+	}
+	if (strcmp(verb, "approve") == 0 || strcmp(verb, "deny") == 0 || strcmp(verb, "revoke") == 0) {
+		json_t *body = reason ? json_pack("{s:s}", "reason", reason) : json_object();
+		if (body == NULL) {
+			cli_errorf("--reason: invalid text");
+			return CLI_USAGE;
+		}
+		snprintf(path, sizeof path, "/api/v1/access/requests/%llu/%s", (unsigned long long)id, verb);
+		return call_and_print(&api, verb, "POST", path, body, 200);
+	}
+	if (strcmp(verb, "ssh-config") == 0)
+		return access_ssh_config(&api, id, outpath);
+	cli_errorf("access: unknown command '%s'", verb);
+	fputs(access_usage, stderr);
+	return CLI_USAGE;
+}

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "http.h"
 
@@ -416,6 +417,27 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags, s
 	return bw_err_set(err, BW_EINVAL, "--listen: '%s' is not an IPv4 or IPv6 address", host);
 }
 
+static void *
+sweeper_main(void *arg)
+{
+	struct server *s = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&s->stop_mu);
+	while (!s->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 30;
+		pthread_cond_timedwait(&s->stop_cv, &s->stop_mu, &until);
+		if (s->stopping)
+			break;
+		pthread_mutex_unlock(&s->stop_mu);
+		access_sweep(s);
+		pthread_mutex_lock(&s->stop_mu);
+	}
+	pthread_mutex_unlock(&s->stop_mu);
+	return NULL;
+}
+
 int
 server_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct server **out,
 	     struct bw_err *err)
@@ -438,6 +460,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	s->in = in;
 	s->al = al;
 	s->opts = *o;
+	pthread_mutex_init(&s->stop_mu, NULL);
+	pthread_cond_init(&s->stop_cv, NULL);
 	in->auth.backoff_ms = o->backoff_ms;
 	in->auth.lock_after = o->lock_after;
 	in->auth.lock_secs = o->lock_secs;
@@ -469,6 +493,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		r = bw_err_set(err, BW_EIO, "cannot start the HTTPS server on %s (address in use?)", o->listen);
 		goto fail;
 	}
+	if (pthread_create(&s->sweeper, NULL, sweeper_main, s) == 0)
+		s->sweeper_started = true;
 	*out = s;
 	return 0;
 fail:
@@ -481,8 +507,17 @@ server_stop(struct server *s)
 {
 	if (s == NULL)
 		return;
+	if (s->sweeper_started) {
+		pthread_mutex_lock(&s->stop_mu);
+		s->stopping = true;
+		pthread_cond_signal(&s->stop_cv);
+		pthread_mutex_unlock(&s->stop_mu);
+		pthread_join(s->sweeper, NULL);
+	}
 	if (s->d != NULL)
 		MHD_stop_daemon(s->d);
+	pthread_mutex_destroy(&s->stop_mu);
+	pthread_cond_destroy(&s->stop_cv);
 	throttle_free(s->throttle);
 	tokcache_free(s->tokens);
 	if (s->key_pem != NULL) {

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <pthread.h>
 
 #include "server.h"
 
@@ -38,6 +39,10 @@ struct server {
 	struct tokcache *tokens;
 	struct server_opts opts;
 	char *cert_pem, *key_pem;
+	pthread_t sweeper;		/* records expired access windows every 30 s */
+	pthread_mutex_t stop_mu;
+	pthread_cond_t stop_cv;
+	bool stopping, sweeper_started;
 };
 
 /* One request, from the first handler call to completion. */
@@ -95,6 +100,7 @@ bool server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *
 bool server_route_match(const char *pattern, const char *path, struct request *rq);
 
 /* Remote-maintenance access (routes_access.c). */
+void access_sweep(struct server *s);
 void h_host_add(struct request *rq, json_t *body);
 void h_host_list(struct request *rq, json_t *body);
 void h_host_sshd_config(struct request *rq, json_t *body);

@@ -95,6 +95,29 @@ path_id(struct request *rq, int64_t *id)
 	return true;
 }
 
+/*
+ * Records the end of every issued window that ended since the last sweep
+ * ("access.expired"). Runs before each access route and from a timer, so an
+ * expiry is in the log within a minute of happening.
+ */
+void
+access_sweep(struct server *s)
+{
+	struct bw_err err = { 0 };
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+
+	if (db_access_expire(s->in->db, now_s(), &ids, &n, &err) != 0)
+		return;
+	for (i = 0; i < n; i++) {
+		char target[48];
+		struct audit_event ev = { "-", "access.expired", target, "ok", "-", NULL, NULL };
+		snprintf(target, sizeof target, "access:%lld", (long long)ids[i]);
+		audit_record(s->al, &ev, NULL, &err);
+	}
+	free(ids);
+}
+
 /* ---- hosts ------------------------------------------------------------------ */
 
 void
@@ -293,6 +316,7 @@ h_access_list(struct request *rq, json_t *body)
 
 	(void)body;
 	rq->action = "access.list";
+	access_sweep(rq->s);
 	if (db_access_list(rq->s->in->db, may_see_all(rq) ? 0 : rq->who.user_id, 500, &as, &n, &err) != 0) {
 		fail_with(rq, &err);
 		return;
@@ -332,6 +356,7 @@ h_access_get(struct request *rq, json_t *body)
 
 	(void)body;
 	rq->action = "access.get";
+	access_sweep(rq->s);
 	if (!load_visible(rq, &a))
 		return;
 	reply_json(rq, 200, request_json(&a, false));
@@ -493,6 +518,7 @@ h_access_review_report(struct request *rq, json_t *body)
 
 	(void)body;
 	rq->action = "access.review";
+	access_sweep(rq->s);
 	rq->audit = true;
 	if (db_access_list(rq->s->in->db, 0, 10000, &as, &n, &err) != 0 || db_user_list(rq->s->in->db, &us, &nu, &err) != 0) {
 		json_decref(active), json_decref(future), json_decref(unused), json_decref(pending);

@@ -452,3 +452,52 @@ db_access_revoked(struct bw_db *db, uint64_t **out, size_t *n, struct bw_err *er
 	*out = v;
 	return 0;
 }
+
+int
+db_access_expire(struct bw_db *db, int64_t now, int64_t **ids, size_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t *v = NULL;
+	size_t cap = 0;
+	int r, rc = SQLITE_DONE;
+
+	*ids = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) != 0)
+		goto unlock;
+	if ((r = db_prepare(db, "SELECT id FROM access_requests WHERE state = 'issued' AND valid_before <= ?"
+			    " AND expired_at IS NULL ORDER BY id", &st, err)) != 0)
+		goto done;
+	sqlite3_bind_int64(st, 1, now);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			int64_t *q = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+			if (q == NULL) {
+				r = bw_err_set(err, BW_ENOMEM, "out of memory");
+				break;
+			}
+			v = q;
+		}
+		v[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = db_sql_err(db, err, "find expired");
+	sqlite3_finalize(st);
+	if (r == 0 && *n > 0) {
+		int64_t b[2] = { now, now };
+		r = db_update(db, "UPDATE access_requests SET expired_at = ? WHERE state = 'issued' AND valid_before <= ?"
+				  " AND expired_at IS NULL", 2, b, NULL, err);
+	}
+done:
+	db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+unlock:
+	pthread_mutex_unlock(&db->mu);
+	if (r != 0) {
+		free(v);
+		*n = 0;
+		return r;
+	}
+	*ids = v;
+	return 0;
+}

@@ -85,6 +85,8 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL,"
 	"  PRIMARY KEY (request_id, reviewer_id)"
 	") STRICT;",
+	/* 3: when an issued window's end was recorded in the audit log */
+	"ALTER TABLE access_requests ADD COLUMN expired_at INTEGER;",
 };
 
 int

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 struct bw_db;
 
@@ -174,6 +174,12 @@ int db_access_review(struct bw_db *db, int64_t id, int64_t reviewer_id, bool app
 int db_access_downloaded(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err);
 /* pending or issued -> revoked. BW_EINVAL when already denied or revoked. */
 int db_access_revoke(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err);
+/*
+ * Marks issued requests whose window ended by now as expired (once) and
+ * returns their ids (caller frees *ids) so that the caller can audit them.
+ */
+int db_access_expire(struct bw_db *db, int64_t now, int64_t **ids, size_t *n, struct bw_err *err);
+
 /* Serials (= request ids) of revoked issued certificates. Caller frees *out. */
 int db_access_revoked(struct bw_db *db, uint64_t **out, size_t *n, struct bw_err *err);
 

@@ -305,7 +305,7 @@ events = [json.loads(e) for e in read_entries(logdir)]
 acts = {(e["action"], e["result"]) for e in events}
 for want in (("host.add", "ok"), ("access.request", "ok"), ("access.approve", "ok"), ("access.issued", "ok"),
              ("access.downloaded", "ok"), ("access.revoke", "ok"), ("access.deny", "ok"), ("access.request", "refused"),
-             ("access.approve", "refused"), ("access.review", "ok")):
+             ("access.approve", "refused"), ("access.review", "ok"), ("access.expired", "ok")):
     expect(want in acts, f"audited: {want}")
 issued = [e for e in events if e["action"] == "access.issued"]
 expect(issued and all("serial" in e["details"] and "key_fingerprint" in e["details"] for e in issued),

@@ -62,17 +62,7 @@ auth_roles_format(unsigned mask, char *out, size_t cap)
 bool
 auth_username_valid(const char *name)
 {
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n > AUTH_USERNAME_MAX)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
-			return false;
-	}
-	return true;
+	return bw_simple_name_valid(name, AUTH_USERNAME_MAX);
 }
 
 int

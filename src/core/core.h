@@ -115,6 +115,12 @@ int bw_parse_u64(const char *s, size_t len, uint64_t *out);
  */
 size_t bw_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
 
+/*
+ * True when s is a simple name: 1..max characters of a-z 0-9 . _ -, the
+ * first a letter or digit (user, host, group and account names).
+ */
+bool bw_simple_name_valid(const char *s, size_t max);
+
 /* True when cp is a Unicode white-space character (Go's unicode.IsSpace). */
 bool bw_unicode_is_space(uint32_t cp);
 

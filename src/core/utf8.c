@@ -1,4 +1,6 @@
 /* core/utf8.c: strict UTF-8 decoding and the Unicode white-space set. */
+#include <string.h>
+
 #include "core.h"
 
 size_t
@@ -46,4 +48,20 @@ bw_unicode_is_space(uint32_t cp)
 	default:
 		return cp >= 0x2000 && cp <= 0x200a;
 	}
+}
+
+bool
+bw_simple_name_valid(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+			return false;
+	}
+	return true;
 }

@@ -49,6 +49,37 @@ reply_text(struct request *rq, unsigned status, const char *type, char *text, si
 	rq->raw_type = type;
 }
 
+int64_t
+server_now(void)
+{
+	return audit_now_ms() / 1000;
+}
+
+bool
+request_unpack(struct request *rq, json_t *body, const char *fmt, ...)
+{
+	json_error_t jerr;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = json_vunpack_ex(body, &jerr, JSON_STRICT, fmt, ap);
+	va_end(ap);
+	if (r != 0)
+		reply_error(rq, 400, "invalid request: %s", jerr.text);
+	return r == 0;
+}
+
+void
+reply_from_err(struct request *rq, const struct bw_err *err)
+{
+	unsigned st = err->code == BW_ENOTFOUND ? 404 : err->code == BW_EEXIST ? 409
+		      : err->code == BW_EINVAL || err->code == BW_ERANGE ? 422 : 500;
+	reply_error(rq, st, "%s", st == 500 ? "internal error" : err->msg);
+	if (st == 500)
+		audit_detail(rq, "error", json_string(err->msg));
+}
+
 void
 audit_detail(struct request *rq, const char *key, json_t *value)
 {

@@ -120,6 +120,13 @@ void h_access_review_report(struct request *rq, json_t *body);
 void h_index(struct request *rq, json_t *body);
 void h_app_js(struct request *rq, json_t *body);
 
+/* Seconds since the epoch. */
+int64_t server_now(void);
+/* json_unpack_ex(JSON_STRICT) of body; replies 400 naming the problem and returns false on error. */
+bool request_unpack(struct request *rq, json_t *body, const char *fmt, ...);
+/* Replies with the status an error code maps to (404, 409, 422, else 500 without internals). */
+void reply_from_err(struct request *rq, const struct bw_err *err);
+
 /* Reply helpers. */
 void reply_json(struct request *rq, unsigned status, json_t *body);	/* steals body */
 void reply_error(struct request *rq, unsigned status, const char *fmt, ...)

@@ -15,11 +15,6 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static int64_t
-now_s(void)
-{
-	return audit_now_ms() / 1000;
-}
 
 /* Roles array from a mask. */
 static json_t *
@@ -62,32 +57,7 @@ roles_from_json(struct request *rq, json_t *arr, unsigned *mask)
 }
 
 /* Unpacks body per fmt (jansson, strict); replies 400 naming the problem. */
-static bool
-unpack(struct request *rq, json_t *body, const char *fmt, ...)
-{
-	json_error_t jerr;
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = json_vunpack_ex(body, &jerr, JSON_STRICT, fmt, ap);
-	va_end(ap);
-	if (r != 0) {
-		reply_error(rq, 400, "invalid request: %s", jerr.text);
-		return false;
-	}
-	return true;
-}
-
-static void
-map_error(struct request *rq, const struct bw_err *err)
-{
-	unsigned st = err->code == BW_ENOTFOUND ? 404 : err->code == BW_EEXIST ? 409
-		      : err->code == BW_EINVAL ? 422 : 500;
-	reply_error(rq, st, "%s", st == 500 ? "internal error" : err->msg);
-	if (st == 500)
-		audit_detail(rq, "error", json_string(err->msg));
-}
 
 static json_t *
 enrolment_json(const struct auth_enrolment *e)
@@ -127,7 +97,7 @@ h_login(struct request *rq, json_t *body)
 
 	rq->action = "auth.login";
 	rq->audit = true;
-	if (!unpack(rq, body, "{s:s, s:s, s:s}", "username", &user, "password", &pw, "otp", &otp))
+	if (!request_unpack(rq, body, "{s:s, s:s, s:s}", "username", &user, "password", &pw, "otp", &otp))
 		return;
 	snprintf(rq->target, sizeof rq->target, "user:%.64s", user);
 	if ((wait = throttle_check(rq->s->throttle, rq->addr, now_ms)) > 0) {
@@ -137,7 +107,7 @@ h_login(struct request *rq, json_t *body)
 		return;
 	}
 	if (auth_login(&rq->s->in->auth, user, pw, otp, now_ms / 1000, &res, &err) != 0) {
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	audit_detail(rq, "reason", json_string(res.reason));
@@ -179,7 +149,7 @@ h_logout(struct request *rq, json_t *body)
 	rq->action = "auth.logout";
 	snprintf(rq->target, sizeof rq->target, "token:%lld", (long long)rq->who.token_id);
 	if (db_token_revoke_hash(rq->s->in->db, rq->who.token_hash, &err) != 0) {
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	snprintf(rq->set_cookie, sizeof rq->set_cookie,
@@ -218,12 +188,12 @@ h_users_list(struct request *rq, json_t *body)
 	(void)body;
 	rq->action = "user.list";
 	if (db_user_list(rq->s->in->db, &us, &n, &err) != 0) {
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	arr = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, user_json(&us[i], now_s()));
+		json_array_append_new(arr, user_json(&us[i], server_now()));
 	db_users_free(us, n);
 	reply_json(rq, 200, json_pack("{s:o}", "users", arr));
 }
@@ -240,14 +210,14 @@ h_user_add(struct request *rq, json_t *body)
 	json_t *out;
 
 	rq->action = "user.add";
-	if (!unpack(rq, body, "{s:s, s:s, s:o}", "username", &name, "password", &pw, "roles", &roles))
+	if (!request_unpack(rq, body, "{s:s, s:s, s:o}", "username", &name, "password", &pw, "roles", &roles))
 		return;
 	snprintf(rq->target, sizeof rq->target, "user:%.64s", name);
 	if (!roles_from_json(rq, roles, &mask))
 		return;
 	audit_detail(rq, "roles", roles_json(mask));
-	if (auth_user_create(&rq->s->in->auth, name, pw, mask, now_s(), &id, &e, &err) != 0) {
-		map_error(rq, &err);
+	if (auth_user_create(&rq->s->in->auth, name, pw, mask, server_now(), &id, &e, &err) != 0) {
+		reply_from_err(rq, &err);
 		return;
 	}
 	out = enrolment_json(&e);
@@ -267,7 +237,7 @@ user_set_disabled(struct request *rq, bool disabled)
 	if (!path_user(rq, &u))
 		return;
 	if (db_user_set_disabled(rq->s->in->db, u.id, disabled, ROLE_ADMIN, &err) != 0)
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 	else
 		reply_json(rq, 200, json_pack("{s:s, s:b}", "username", u.username, "disabled", disabled));
 	db_user_clear(&u);
@@ -299,7 +269,7 @@ h_user_reset_mfa(struct request *rq, json_t *body)
 	if (!path_user(rq, &u))
 		return;
 	if (auth_user_reset_mfa(&rq->s->in->auth, u.id, &e, &err) != 0) {
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 	} else {
 		json_t *out = enrolment_json(&e);
 		json_object_set_new(out, "username", json_string(u.username));
@@ -318,13 +288,13 @@ h_user_roles(struct request *rq, json_t *body)
 	unsigned mask;
 
 	rq->action = "user.roles";
-	if (!unpack(rq, body, "{s:o}", "roles", &roles) || !path_user(rq, &u))
+	if (!request_unpack(rq, body, "{s:o}", "roles", &roles) || !path_user(rq, &u))
 		return;
 	if (roles_from_json(rq, roles, &mask)) {
 		audit_detail(rq, "from", roles_json(u.roles));
 		audit_detail(rq, "to", roles_json(mask));
 		if (db_user_set_roles(rq->s->in->db, u.id, mask, ROLE_ADMIN, &err) != 0)
-			map_error(rq, &err);
+			reply_from_err(rq, &err);
 		else
 			reply_json(rq, 200, json_pack("{s:s, s:o}", "username", u.username, "roles", roles_json(mask)));
 	}
@@ -345,7 +315,7 @@ h_token_create(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 
 	rq->action = "token.create";
-	if (!unpack(rq, body, "{s:s, s:o, s?:I}", "name", &name, "scopes", &scopes, "lifetime_days", &days))
+	if (!request_unpack(rq, body, "{s:s, s:o, s?:I}", "name", &name, "scopes", &scopes, "lifetime_days", &days))
 		return;
 	snprintf(rq->target, sizeof rq->target, "token:%.64s", name);
 	if (!roles_from_json(rq, scopes, &mask))
@@ -358,9 +328,9 @@ h_token_create(struct request *rq, json_t *body)
 		reply_error(rq, 403, "API tokens cannot create API tokens");
 		return;
 	}
-	if (auth_api_token_create(&rq->s->in->auth, rq->who.user_id, name, mask, now_s(), days * 86400, tok, &id,
+	if (auth_api_token_create(&rq->s->in->auth, rq->who.user_id, name, mask, server_now(), days * 86400, tok, &id,
 				  &err) != 0) {
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	audit_detail(rq, "scopes", roles_json(mask));
@@ -386,7 +356,7 @@ h_token_revoke(struct request *rq, json_t *body)
 	/* Admins may revoke anyone's token; others only their own. */
 	if (db_token_revoke_id(rq->s->in->db, (int64_t)id, (rq->who.roles & ROLE_ADMIN) ? -1 : rq->who.user_id,
 			       &err) != 0) {
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	reply_json(rq, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "revoked", 1));
@@ -546,7 +516,7 @@ h_audit(struct request *rq, json_t *body)
 	if (bw_file_read(path, NOTE_MAX_SIZE, &note, &len, &err) != 0 ||
 	    tlog_checkpoint_open(note, len, &v, 1, &cp, &err) != 0 || tlog_tiles_open(rq->s->in->log_dir, &t, &err) != 0 ||
 	    bw_sha256_new(&h, &err) != 0) {
-		map_error(rq, &err);
+		reply_from_err(rq, &err);
 		goto out;
 	}
 	if (ts == NULL || to > cp.size)
@@ -565,7 +535,7 @@ h_audit(struct request *rq, json_t *body)
 		json_error_t jerr;
 		if (tlog_tiles_read_entry(t, cp.size, i, &e, &elen, &err) != 0) {
 			json_decref(events);
-			map_error(rq, &err);
+			reply_from_err(rq, &err);
 			goto out;
 		}
 		ev = json_loadb((char *)e, elen, 0, &jerr);
@@ -580,7 +550,7 @@ h_audit(struct request *rq, json_t *body)
 				json_decref(item);
 				json_decref(pa);
 				json_decref(events);
-				map_error(rq, &err);
+				reply_from_err(rq, &err);
 				goto out;
 			}
 			for (k = 0; k < p.n; k++) {

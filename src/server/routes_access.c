@@ -10,36 +10,8 @@
 #include "access/access.h"
 #include "http.h"
 
-static int64_t
-now_s(void)
-{
-	return audit_now_ms() / 1000;
-}
 
-static bool
-unpack(struct request *rq, json_t *body, const char *fmt, ...)
-{
-	json_error_t jerr;
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = json_vunpack_ex(body, &jerr, JSON_STRICT, fmt, ap);
-	va_end(ap);
-	if (r != 0)
-		reply_error(rq, 400, "invalid request: %s", jerr.text);
-	return r == 0;
-}
-
-static void
-fail_with(struct request *rq, const struct bw_err *err)
-{
-	unsigned st = err->code == BW_ENOTFOUND ? 404 : err->code == BW_EEXIST ? 409
-		      : err->code == BW_EINVAL || err->code == BW_ERANGE ? 422 : 500;
-	reply_error(rq, st, "%s", st == 500 ? "internal error" : err->msg);
-	if (st == 500)
-		audit_detail(rq, "error", json_string(err->msg));
-}
 
 /* A JSON array of short strings into items (pointers into the JSON); 400 on error. */
 static bool
@@ -107,7 +79,7 @@ access_sweep(struct server *s)
 	int64_t *ids = NULL;
 	size_t n = 0, i;
 
-	if (db_access_expire(s->in->db, now_s(), &ids, &n, &err) != 0)
+	if (db_access_expire(s->in->db, server_now(), &ids, &n, &err) != 0)
 		return;
 	for (i = 0; i < n; i++) {
 		char target[48];
@@ -131,7 +103,7 @@ h_host_add(struct request *rq, json_t *body)
 	int64_t id = 0;
 
 	rq->action = "host.add";
-	if (!unpack(rq, body, "{s:s, s:s, s?:s, s:o}", "name", &name, "address", &address, "group", &group, "accounts",
+	if (!request_unpack(rq, body, "{s:s, s:s, s?:s, s:o}", "name", &name, "address", &address, "group", &group, "accounts",
 		    &accounts))
 		return;
 	snprintf(rq->target, sizeof rq->target, "host:%.64s", name);
@@ -161,8 +133,8 @@ h_host_add(struct request *rq, json_t *body)
 			return;
 		}
 	}
-	if (db_host_insert(rq->s->in->db, name, address, group, (char *)csv.data, now_s(), &id, &err) != 0)
-		fail_with(rq, &err);
+	if (db_host_insert(rq->s->in->db, name, address, group, (char *)csv.data, server_now(), &id, &err) != 0)
+		reply_from_err(rq, &err);
 	else
 		reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)id, "name", name, "address",
 					      address, "group", group, "accounts", csv_array((char *)csv.data)));
@@ -180,7 +152,7 @@ h_host_list(struct request *rq, json_t *body)
 	(void)body;
 	rq->action = "host.list";
 	if (db_host_list(rq->s->in->db, NULL, &hs, &n, &err) != 0) {
-		fail_with(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	arr = json_array();
@@ -208,7 +180,7 @@ h_host_sshd_config(struct request *rq, json_t *body)
 	}
 	snprintf(url, sizeof url, "https://%.100s", host && strpbrk(host, " \t\r\n'\"") == NULL ? host : "BULWARK-SERVER");
 	if (access_sshd_config(&h, url, &text, &err) != 0)
-		fail_with(rq, &err);
+		reply_from_err(rq, &err);
 	else
 		reply_text(rq, 200, "text/plain; charset=utf-8", text, strlen(text));
 	db_host_clear(&h);
@@ -224,7 +196,7 @@ request_json(const struct db_access *a, bool with_cert)
 
 	access_permits_format(a->permits, permits, sizeof permits);
 	o = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:b}",
-		      "id", (json_int_t)a->id, "requester", a->requester, "state", access_state(a, now_s()),
+		      "id", (json_int_t)a->id, "requester", a->requester, "state", access_state(a, server_now()),
 		      "hosts", csv_array(a->hosts), "accounts", csv_array(a->accounts), "principals",
 		      csv_array(a->principals), "valid_after", (json_int_t)a->valid_after, "valid_before",
 		      (json_int_t)a->valid_before, "reason", a->reason, "key_fingerprint", a->key_fp, "stored_state",
@@ -256,7 +228,7 @@ h_access_request(struct request *rq, json_t *body)
 	size_t nperm = 0;
 
 	rq->action = "access.request";
-	if (!unpack(rq, body, "{s?:o, s?:s, s:o, s:I, s:I, s:s, s?:s, s:s, s?:s, s?:s, s?:o}", "hosts", &jh, "group", &group,
+	if (!request_unpack(rq, body, "{s?:o, s?:s, s:o, s:I, s:I, s:s, s?:s, s:s, s?:s, s?:s, s?:o}", "hosts", &jh, "group", &group,
 		    "accounts", &ja, "valid_after", &after, "valid_before", &before, "reason", &reason, "ticket", &ticket,
 		    "public_key", &pubkey, "source_address", &src, "force_command", &force, "permits", &jp))
 		return;
@@ -282,15 +254,15 @@ h_access_request(struct request *rq, json_t *body)
 	q.permits = pmask;
 	audit_detail(rq, "reason", json_string(reason));
 	audit_detail(rq, "window", json_pack("[I, I]", after, before));
-	if (access_request_create(rq->s->in->db, &q, rq->s->opts.max_window, now_s(), &id, &err) != 0) {
-		fail_with(rq, &err);
+	if (access_request_create(rq->s->in->db, &q, rq->s->opts.max_window, server_now(), &id, &err) != 0) {
+		reply_from_err(rq, &err);
 		return;
 	}
 	snprintf(rq->target, sizeof rq->target, "access:%lld", (long long)id);
 	{
 		struct db_access a;
 		if (db_access_get(rq->s->in->db, id, &a, &err) != 0) {
-			fail_with(rq, &err);
+			reply_from_err(rq, &err);
 			return;
 		}
 		audit_detail(rq, "principals", csv_array(a.principals));
@@ -318,7 +290,7 @@ h_access_list(struct request *rq, json_t *body)
 	rq->action = "access.list";
 	access_sweep(rq->s);
 	if (db_access_list(rq->s->in->db, may_see_all(rq) ? 0 : rq->who.user_id, 500, &as, &n, &err) != 0) {
-		fail_with(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	arr = json_array();
@@ -373,15 +345,15 @@ review(struct request *rq, json_t *body, bool approve)
 	int64_t id;
 
 	rq->action = approve ? "access.approve" : "access.deny";
-	if (!path_id(rq, &id) || !unpack(rq, body, "{s?:s}", "reason", &reason))
+	if (!path_id(rq, &id) || !request_unpack(rq, body, "{s?:s}", "reason", &reason))
 		return;
 	if (access_review(rq->s->in->db, &rq->s->in->ssh_ca, rq->s->opts.session_wrapper, id, rq->who.user_id,
-			  rq->who.username, approve, reason, now_s(), &issued, &err) != 0) {
-		fail_with(rq, &err);
+			  rq->who.username, approve, reason, server_now(), &issued, &err) != 0) {
+		reply_from_err(rq, &err);
 		return;
 	}
 	if (db_access_get(rq->s->in->db, id, &a, &err) != 0) {
-		fail_with(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	if (issued) {
@@ -424,10 +396,10 @@ h_access_revoke(struct request *rq, json_t *body)
 	int64_t id;
 
 	rq->action = "access.revoke";
-	if (!path_id(rq, &id) || !unpack(rq, body, "{s?:s}", "reason", &reason))
+	if (!path_id(rq, &id) || !request_unpack(rq, body, "{s?:s}", "reason", &reason))
 		return;
-	if (db_access_revoke(rq->s->in->db, id, now_s(), &err) != 0) {
-		fail_with(rq, &err);
+	if (db_access_revoke(rq->s->in->db, id, server_now(), &err) != 0) {
+		reply_from_err(rq, &err);
 		return;
 	}
 	if (reason)
@@ -449,13 +421,13 @@ h_access_certificate(struct request *rq, json_t *body)
 		return;
 	if (a.requester_id != rq->who.user_id) {
 		reply_error(rq, 403, "only the requester downloads the certificate");
-	} else if (strcmp(access_state(&a, now_s()), "issued") != 0 || a.certificate == NULL) {
+	} else if (strcmp(access_state(&a, server_now()), "issued") != 0 || a.certificate == NULL) {
 		reply_error(rq, 409, "request %lld is %s; no certificate to download", (long long)a.id,
-			    access_state(&a, now_s()));
+			    access_state(&a, server_now()));
 	} else if (access_ssh_config(rq->s->in->db, &a, &cfg, &err) != 0) {
-		fail_with(rq, &err);
+		reply_from_err(rq, &err);
 	} else {
-		db_access_downloaded(rq->s->in->db, a.id, now_s(), NULL);
+		db_access_downloaded(rq->s->in->db, a.id, server_now(), NULL);
 		reply_json(rq, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)a.id, "certificate", a.certificate,
 					      "ssh_config", cfg));
 	}
@@ -472,8 +444,8 @@ h_access_krl(struct request *rq, json_t *body)
 
 	(void)body;
 	rq->action = "access.krl";
-	if (access_krl(rq->s->in->db, &rq->s->in->ssh_ca, now_s(), &krl, &len, &err) != 0)
-		fail_with(rq, &err);
+	if (access_krl(rq->s->in->db, &rq->s->in->ssh_ca, server_now(), &krl, &len, &err) != 0)
+		reply_from_err(rq, &err);
 	else
 		reply_text(rq, 200, "application/octet-stream", (char *)krl, len);
 }
@@ -487,7 +459,7 @@ h_access_ca(struct request *rq, json_t *body)
 	(void)body;
 	rq->action = "access.ca";
 	if (ssh_ca_pubkey_line(&rq->s->in->ssh_ca, "bulwark-user-ca", &line, &err) != 0) {
-		fail_with(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	{
@@ -512,7 +484,7 @@ h_access_review_report(struct request *rq, json_t *body)
 	struct db_user *us;
 	struct bw_err err = { 0 };
 	size_t n, nu, i;
-	int64_t now = now_s();
+	int64_t now = server_now();
 	json_t *active = json_array(), *future = json_array(), *unused = json_array(), *pending = json_array(),
 	       *approvers = json_array(), *standing = json_array();
 
@@ -523,7 +495,7 @@ h_access_review_report(struct request *rq, json_t *body)
 	if (db_access_list(rq->s->in->db, 0, 10000, &as, &n, &err) != 0 || db_user_list(rq->s->in->db, &us, &nu, &err) != 0) {
 		json_decref(active), json_decref(future), json_decref(unused), json_decref(pending);
 		json_decref(approvers), json_decref(standing);
-		fail_with(rq, &err);
+		reply_from_err(rq, &err);
 		return;
 	}
 	for (i = 0; i < n; i++) {

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 
+from bwssh import Sshd
 from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp, wait_fresh_step
 from bwtest import BW, expect, fail, finish, read_entries, run, tmpdir
 
@@ -67,9 +68,6 @@ os.chmod(wrapper, 0o755)
 st, _, _, cfg = c.req("GET", "/api/v1/hosts/web1/sshd-config", token=admin)
 expect(b"TrustedUserCAKeys" in cfg and b"echo 'root@web1' > /etc/ssh/bulwark_principals/root" in cfg,
        "sshd-config snippet names the CA, KRL and principals files")
-pdir = os.path.join(base, "principals")
-os.makedirs(pdir)
-open(os.path.join(pdir, "root"), "w").write("root@web1\n")   # this sshd plays host web1
 krl = os.path.join(base, "revoked.krl")
 
 
@@ -80,42 +78,12 @@ def fetch_krl():
 
 
 fetch_krl()
-SSH_PORT = free_port()
-hostkey = os.path.join(base, "hostkey")
-subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostkey], check=True)
-os.makedirs("/run/sshd", exist_ok=True)
-conf = os.path.join(base, "sshd_config")
-open(conf, "w").write(f"""Port {SSH_PORT}
-ListenAddress 127.0.0.1
-HostKey {hostkey}
-PidFile {base}/sshd.pid
-TrustedUserCAKeys {base}/ca.pub
-AuthorizedPrincipalsFile {pdir}/%u
-AuthorizedKeysFile none
-RevokedKeys {krl}
-ExposeAuthInfo yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-LogLevel VERBOSE
-""")
-sshd_log = open(os.path.join(base, "sshd.log"), "w+")
-sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", conf], stderr=sshd_log)
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", SSH_PORT), timeout=0.2).close()
-        break
-    except OSError:
-        time.sleep(0.05)
+# This sshd plays host web1: root may log in with principal root@web1.
+sshd = Sshd(base, os.path.join(base, "ca.pub"), {"root": ["root@web1"]}, krl)
 
 
 def ssh(cert, cmd="echo logged-in", timeout=60):
-    p = subprocess.run(["ssh", "-F", "/dev/null", "-i", key, "-o", f"CertificateFile={cert}", "-o", "IdentitiesOnly=yes",
-                        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                        "-p", str(SSH_PORT), "root@127.0.0.1", cmd], capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
+    return sshd.ssh(key, cert, cmd, timeout)
 
 
 def request(token, **kw):
@@ -293,8 +261,7 @@ try:
               "--minutes", "100000", want=2)
     expect("--minutes must be" in out, "CLI rejects an absurd window before calling the server")
 finally:
-    sshd.terminate()
-    sshd.wait(timeout=10)
+    sshd.stop()
     stop(srv)
 
 # ---- the audit log holds every step ----

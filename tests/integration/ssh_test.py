@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 
+from bwssh import Sshd
 from bwtest import expect, fail, finish, tmpdir
 
 TOOL = os.environ.get("SSHCERT_TOOL", "build/tests/sshcert_tool")
@@ -108,57 +109,11 @@ expect(q7.returncode != 0 and b"REVOKED" in q7.stdout, f"KRL revokes serial 7 ({
 expect(q9.returncode == 0 and b"ok" in q9.stdout, f"KRL leaves serial 9 ({q9.stdout!r})")
 
 # ---- a real sshd ----
-port = socket.socket()
-port.bind(("127.0.0.1", 0))
-PORT = port.getsockname()[1]
-port.close()
-os.makedirs("/run/sshd", exist_ok=True)
-hostkey = keygen("hostkey", "-t", "ed25519")
-pdir = os.path.join(base, "principals")
-os.makedirs(pdir)
-open(os.path.join(pdir, "root"), "w").write("maint-root\n")
-os.chmod(pdir, 0o755)
 live_krl = os.path.join(base, "live.krl")
 open(live_krl, "wb").write(sh(TOOL, "krl", ca, "1").stdout)  # empty list to start
-conf = os.path.join(base, "sshd_config")
-open(conf, "w").write(f"""Port {PORT}
-ListenAddress 127.0.0.1
-HostKey {hostkey}
-PidFile {base}/sshd.pid
-TrustedUserCAKeys {ca_pub}
-AuthorizedPrincipalsFile {pdir}/%u
-AuthorizedKeysFile none
-RevokedKeys {live_krl}
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-LogLevel VERBOSE
-""")
-sshd_log = open(os.path.join(base, "sshd.log"), "w+")
-sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", conf], stderr=sshd_log)
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", PORT), timeout=0.2).close()
-        break
-    except OSError:
-        time.sleep(0.05)
-
-
-def login(key, cert, cmd="echo logged-in"):
-    p = subprocess.run(["ssh", "-F", "/dev/null", "-i", key, "-o", f"CertificateFile={cert}", "-o", "IdentitiesOnly=yes",
-                        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                        "-o", "ConnectTimeout=10", "-p", str(PORT), "root@127.0.0.1", cmd],
-                       capture_output=True, timeout=60)
-    return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def sshd_says(text):
-    sshd_log.flush()
-    sshd_log.seek(0)
-    return text in sshd_log.read()
+sshd = Sshd(base, ca_pub, {"root": ["maint-root"]}, live_krl)
+login = sshd.ssh
+sshd_says = sshd.says
 
 
 k = keys["ed25519"]
@@ -200,8 +155,7 @@ try:
     expect(sshd_says('ID req-20:vendor1:alice'.replace("20", str(20 + len("ed25519")))),
            "sshd logs the certificate key id (request id and requester)")
 finally:
-    sshd.terminate()
-    sshd.wait(timeout=10)
+    sshd.stop()
 
 shutil.rmtree(base)
 finish("ssh_test")

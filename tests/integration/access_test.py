@@ -198,6 +198,13 @@ try:
     for change, want in bad:
         st, j, _, _ = request(tok["vendor1"], **change)
         expect(400 <= st < 500 and want in j.get("error", ""), f"bad request {list(change)} -> {st} {j}")
+    now = int(time.time())
+    st, r6, _, _ = request(tok["vendor1"], valid_after=now - 5, valid_before=now + 2)
+    time.sleep(3)
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{r6['id']}/approve", {}, token=tok["appr1"])
+    expect(st == 422 and "expired" in j["error"], "a request whose window ended cannot be approved")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r6['id']}/certificate", token=tok["vendor1"])
+    expect(st == 409, "nothing was signed for it")
     st, j, _, _ = c.req("POST", "/api/v1/access/requests/999999/approve", {}, token=tok["appr1"])
     expect(st == 404, "approving an unknown request -> 404")
     st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r2['id']}", token=tok["staff1"])

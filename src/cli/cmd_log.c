@@ -266,6 +266,13 @@ log_append(int argc, char **argv)
 		cli_fail("append", &err);
 		goto out;
 	}
+	{
+		const char *where;
+		size_t n = tlog_store_discarded(ap.s, &where);
+		if (n > 0)
+			cli_errorf("append: recovered: %zu file(s) past the checkpoint (an interrupted batch, "
+				   "or a rolled-back checkpoint) moved to %s", n, where);
+	}
 	ap.first = tlog_store_size(ap.s);
 	ap.batch = batch;
 	ap.delay_ms = (int)delay;

@@ -23,6 +23,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "note/note.h"
@@ -55,6 +56,8 @@ struct tlog_store {
 	int open_fds[MAX_OPEN_FILES];	/* batch files written, not yet synced */
 	size_t nopen;
 	struct path_set dirs;		/* directories to fsync at commit */
+	size_t discarded;		/* files moved aside at open */
+	char *discarded_dir;
 	struct path_set obsolete;	/* partial files to delete after commit */
 };
 
@@ -504,30 +507,63 @@ out:
 	return r;
 }
 
-/* Deletes dir/rel when it exists; queues nothing (recovery is idempotent). */
+/*
+ * Files past the checkpoint are moved, not deleted, to
+ * LOG/discarded/<time>-<pid>/ (names flattened): after a crash they are the
+ * remains of an unacknowledged batch, but if someone rolled the checkpoint
+ * back they are evidence, and recovery must never destroy evidence.
+ */
+struct discard {
+	const char *dir;
+	char qdir[PATH_MAX];
+	size_t count;
+};
+
 static int
-remove_rel(const char *dir, const char *rel, bool *removed, struct bw_err *err)
+discard_file(struct discard *d, const char *path, struct bw_err *err)
+{
+	char target[PATH_MAX + 256], flat[256];
+	const char *rel = path + strlen(d->dir) + 1;
+	size_t i;
+
+	if (access(path, F_OK) != 0)
+		return 0;
+	if (d->count == 0) {
+		snprintf(d->qdir, sizeof d->qdir, "%s/discarded/%lld-%d", d->dir, (long long)time(NULL), (int)getpid());
+		if (bw_mkdir_p(d->qdir, 0755, err) != 0)
+			return err->code;
+	}
+	snprintf(flat, sizeof flat, "%s", rel);
+	for (i = 0; flat[i]; i++)
+		if (flat[i] == '/')
+			flat[i] = '_';
+	snprintf(target, sizeof target, "%s/%s", d->qdir, flat);
+	if (rename(path, target) != 0 && errno != ENOENT)
+		return bw_err_set(err, BW_EIO, "cannot move %s aside: %s", path, strerror(errno));
+	d->count++;
+	return 0;
+}
+
+/* Moves dir/rel aside when it exists. */
+static int
+discard_rel(struct discard *d, const char *rel, bool *found, struct bw_err *err)
 {
 	char path[PATH_MAX];
+	size_t before = d->count;
 	int r;
 
-	if ((r = join(path, sizeof path, dir, rel, err)) != 0)
+	if ((r = join(path, sizeof path, d->dir, rel, err)) != 0 || (r = discard_file(d, path, err)) != 0)
 		return r;
-	if (unlink(path) == 0) {
-		*removed = true;
-		return 0;
-	}
-	if (errno == ENOENT)
-		return 0;
-	return bw_err_set(err, BW_EIO, "cannot remove %s: %s", path, strerror(errno));
+	*found = d->count > before;
+	return 0;
 }
 
 /*
- * Removes the partial files of tile (level, n) except width keep (0: all).
+ * Moves aside the partial files of tile (level, n) except width keep (0: all).
  * *seen reports whether the .p directory exists.
  */
 static int
-remove_partials(const char *dir, int level, uint64_t n, unsigned keep, bool *seen, struct bw_err *err)
+discard_partials(struct discard *dc, int level, uint64_t n, unsigned keep, bool *seen, struct bw_err *err)
 {
 	char rel[TLOG_PATH_MAX], pdir[PATH_MAX], path[PATH_MAX + 264];
 	struct dirent *de;
@@ -535,7 +571,7 @@ remove_partials(const char *dir, int level, uint64_t n, unsigned keep, bool *see
 	int r = 0;
 
 	tlog_tile_path(rel, level, n, TLOG_TILE_WIDTH);
-	if ((size_t)snprintf(pdir, sizeof pdir, "%s/%s.p", dir, rel) >= sizeof pdir)
+	if ((size_t)snprintf(pdir, sizeof pdir, "%s/%s.p", dc->dir, rel) >= sizeof pdir)
 		return bw_err_set(err, BW_ERANGE, "path too long");
 	if ((d = opendir(pdir)) == NULL)
 		return 0;
@@ -547,18 +583,46 @@ remove_partials(const char *dir, int level, uint64_t n, unsigned keep, bool *see
 		if (bw_parse_u64(de->d_name, strlen(de->d_name), &w) == 0 && w == keep && keep > 0)
 			continue;
 		snprintf(path, sizeof path, "%s/%s", pdir, de->d_name);
-		if (unlink(path) != 0 && errno != ENOENT) {
-			r = bw_err_set(err, BW_EIO, "cannot remove %s: %s", path, strerror(errno));
+		if ((r = discard_file(dc, path, err)) != 0)
 			break;
-		}
 	}
 	closedir(d);
 	return r;
 }
 
-/* Deletes every tile and bundle file past a tree of size (an interrupted batch). */
+/*
+ * After a crash, the checkpoint's own partial tiles always exist (old
+ * partials are deleted only once a newer checkpoint is durable). When one is
+ * missing, the checkpoint is older than the tiles: rolled back or replaced.
+ * Refuse before touching anything.
+ */
 static int
-remove_past(const char *dir, uint64_t size, struct bw_err *err)
+check_edge_files(const char *dir, uint64_t size, struct bw_err *err)
+{
+	char rel[TLOG_PATH_MAX], path[PATH_MAX];
+	int level, r;
+
+	for (level = TLOG_TILE_ENTRIES; level < NLEVELS; level++) {
+		uint64_t count = level_count(level, size);
+		unsigned w = (unsigned)(count % TLOG_TILE_WIDTH);
+		if (w == 0)
+			continue;
+		tlog_tile_path(rel, level, count / TLOG_TILE_WIDTH, w);
+		if ((r = join(path, sizeof path, dir, rel, err)) != 0)
+			return r;
+		if (access(path, F_OK) != 0)
+			return bw_err_set(err, BW_ECORRUPT,
+					  "%s, which the checkpoint (size %llu) needs, is missing: the checkpoint is "
+					  "older than the tiles (rolled back or replaced?); not recovering automatically "
+					  "- run 'bulwark log audit' with a trusted checkpoint", rel,
+					  (unsigned long long)size);
+	}
+	return 0;
+}
+
+/* Moves aside every tile and bundle file past a tree of size (an interrupted batch). */
+static int
+discard_past(struct discard *dc, uint64_t size, struct bw_err *err)
 {
 	int level, r;
 
@@ -568,13 +632,13 @@ remove_past(const char *dir, uint64_t size, struct bw_err *err)
 		char rel[TLOG_PATH_MAX];
 
 		for (;; n++) {
-			bool removed = false, seen = false;
+			bool found = false, seen = false;
 			bool current = n == count / TLOG_TILE_WIDTH;
 			tlog_tile_path(rel, level, n, TLOG_TILE_WIDTH);
-			if ((r = remove_rel(dir, rel, &removed, err)) != 0 ||
-			    (r = remove_partials(dir, level, n, current ? w : 0, &seen, err)) != 0)
+			if ((r = discard_rel(dc, rel, &found, err)) != 0 ||
+			    (r = discard_partials(dc, level, n, current ? w : 0, &seen, err)) != 0)
 				return r;
-			if (!removed && !seen && !current)
+			if (!found && !seen && !current)
 				break;
 		}
 	}
@@ -698,11 +762,20 @@ tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_
 		goto out;
 	}
 	s->committed = cp.size;
-	/* Discard what an interrupted batch left past the checkpoint. */
-	snprintf(path, sizeof path, "%s/%s.tmp", dir, TLOG_CHECKPOINT_FILE);
-	unlink(path);
-	if ((r = remove_past(dir, cp.size, err)) != 0)
+	/* Move aside what an interrupted batch left past the checkpoint. */
+	if ((r = check_edge_files(dir, cp.size, err)) != 0)
 		goto out;
+	{
+		struct discard dc = { .dir = dir };
+		snprintf(path, sizeof path, "%s/%s.tmp", dir, TLOG_CHECKPOINT_FILE);
+		if ((r = discard_file(&dc, path, err)) != 0 || (r = discard_past(&dc, cp.size, err)) != 0)
+			goto out;
+		s->discarded = dc.count;
+		if (dc.count > 0 && (s->discarded_dir = strdup(dc.qdir)) == NULL) {
+			r = bw_err_set(err, BW_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
 	/* Rebuild the right edge from the tiles; it must give the signed root. */
 	if ((r = tlog_tiles_open(dir, &t, err)) != 0)
 		goto out;
@@ -757,6 +830,15 @@ tlog_store_close(struct tlog_store *s)
 	path_set_free(&s->dirs);
 	path_set_free(&s->obsolete);
 	free(s->checkpoint);
+	free(s->discarded_dir);
 	free(s->dir);
 	free(s);
+}
+
+size_t
+tlog_store_discarded(const struct tlog_store *s, const char **where)
+{
+	if (where != NULL)
+		*where = s->discarded_dir;
+	return s->discarded;
 }

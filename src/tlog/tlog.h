@@ -278,7 +278,8 @@ int tlog_store_create(const char *dir, const char *origin, char **vkey, struct b
 /*
  * Opens dir for writing: takes the writer lock (BW_EBUSY if held), reads
  * and verifies the checkpoint with the log's own key, deletes files left
- * past it by an interrupted batch, rebuilds the tree edge from the tiles
+ * past it by an interrupted batch (moved to LOG/discarded/, kept as
+ * evidence in case the checkpoint was rolled back), rebuilds the tree edge from the tiles
  * and checks it against the checkpoint root. Inconsistencies are reported
  * (BW_ECORRUPT, naming the tile and index) and never rewritten.
  * Caller frees *out with tlog_store_close().
@@ -298,6 +299,12 @@ int tlog_store_open_signed(const char *dir, struct note_signer *signer, struct t
  * any key file: for callers that keep the key elsewhere.
  */
 int tlog_store_init(const char *dir, const struct note_signer *signer, struct bw_err *err);
+
+/*
+ * How many files past the checkpoint open moved aside (into *where, a
+ * LOG/discarded/... directory) instead of deleting them.
+ */
+size_t tlog_store_discarded(const struct tlog_store *s, const char **where);
 
 /* Releases the lock and frees s. Buffered, uncommitted entries are dropped. */
 void tlog_store_close(struct tlog_store *s);

@@ -168,6 +168,22 @@ rewrite_with_stolen_key(d)
 rc, out, _ = run("log", "audit", "--dir", d, "--vkey", vkey)
 expect(rc == 0, "a consistent rewrite with the real key passes without a trusted checkpoint")
 
+# A rolled-back checkpoint (an older one, validly signed): the next writer must refuse to
+# "recover" (which would set the newer entries aside), and say why; the trusted checkpoint
+# exposes the rollback.
+d = os.path.join(base, "rolled")
+shutil.copytree(pristine, d)
+before = sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs)
+open(os.path.join(d, "checkpoint"), "wb").write(open(trusted, "rb").read())  # size 700 < 702
+rc, out, err = run("log", "append", "--dir", d, stdin=b"after rollback\n")
+expect(rc != 0 and "older than the tiles" in err, f"the writer refuses a rolled-back checkpoint ({err.strip()})")
+after = sorted(os.path.relpath(os.path.join(r, f), d) for r, _, fs in os.walk(d) for f in fs)
+expect(before == after, "nothing was moved or deleted")
+later = os.path.join(base, "trusted-702b")
+open(later, "wb").write(open(pristine + "/checkpoint", "rb").read())
+rc, out, _ = run("log", "audit", "--dir", d, "--vkey", vkey, "--trusted", later)
+expect(rc != 0 and b"smaller than the trusted checkpoint" in out, "the audit exposes the rollback")
+
 # The pristine log is untouched by all of this.
 run("log", "audit", "--dir", pristine, "--vkey", vkey, "--trusted", trusted, check=0)
 shutil.rmtree(base)

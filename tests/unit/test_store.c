@@ -259,6 +259,18 @@ test_recovery_discards_uncommitted(void **state)
 	assert_false(exists("tile/0/002"));
 	assert_false(exists("tile/0/003.p/9"));
 	assert_false(exists("checkpoint.tmp"));
+	/* Moved aside, not destroyed: evidence if the checkpoint had been rolled back. */
+	{
+		const char *where = NULL;
+		char p[512];
+		struct stat st;
+		assert_true(tlog_store_discarded(s, &where) >= 4);
+		assert_non_null(strstr(where, "/discarded/"));
+		snprintf(p, sizeof p, "%s/tile_entries_001", where);
+		assert_int_equal(stat(p, &st), 0);
+		snprintf(p, sizeof p, "%s/tile_0_003.p_9", where);
+		assert_int_equal(stat(p, &st), 0);
+	}
 	assert_true(exists("tile/entries/000"));
 	assert_true(exists("tile/entries/001.p/44"));
 	/* The log continues where the checkpoint left it. */

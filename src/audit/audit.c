@@ -141,6 +141,12 @@ audit_log_checkpoint(struct audit_log *al, size_t *len)
 	return cp;
 }
 
+size_t
+audit_log_recovered(struct audit_log *al, const char **where)
+{
+	return tlog_store_discarded(al->store, where);
+}
+
 uint64_t
 audit_log_size(struct audit_log *al)
 {

@@ -49,6 +49,9 @@ int audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *
 /* A copy of the latest durable signed checkpoint (caller frees). */
 char *audit_log_checkpoint(struct audit_log *al, size_t *len);
 
+/* Files past the checkpoint that opening the log set aside (see tlog_store_discarded). */
+size_t audit_log_recovered(struct audit_log *al, const char **where);
+
 /* Size of the last durable checkpoint. */
 uint64_t audit_log_size(struct audit_log *al);
 

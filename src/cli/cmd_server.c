@@ -210,7 +210,21 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	in.log_signer = NULL; /* transferred */
-	/* The audit log's own key must match the sealed signer (opened above). */
+	{
+		const char *where = NULL;
+		size_t n = audit_log_recovered(al, &where);
+		char details[600];
+		struct audit_event ev = { "-", "log.recovered", where, "ok", "-", NULL, details };
+		if (n > 0) {
+			snprintf(details, sizeof details, "{\"files_set_aside\":%zu}", n);
+			fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"audit log recovered: files past the checkpoint "
+				"set aside\",\"count\":%zu,\"dir\":\"%s\"}\n", n, where);
+			if (audit_record(al, &ev, NULL, &err) != 0) {
+				cli_fail("serve: audit log", &err);
+				goto out;
+			}
+		}
+	}
 	{
 		struct audit_event ev = { "-", "server.start", so.listen, "ok", "-", NULL, NULL };
 		if (audit_record(al, &ev, NULL, &err) != 0) {

@@ -99,6 +99,7 @@ int cmd_note(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_access(int argc, char **argv);
 int cmd_login(int argc, char **argv);
+int cmd_patch(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);

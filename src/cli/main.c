@@ -18,6 +18,7 @@ static const char usage[] =
     "  login    get a session token from a server (for the API commands below)\n"
     "  host     maintenance targets: add, list, sshd-config (API)\n"
     "  access   remote-maintenance access: request, approve, deny, revoke, ssh-config, review (API)\n"
+    "  patch    offline TUF keys and metadata: keygen, root init, sign, verify\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
     "  note     C2SP signed notes: keygen, sign, verify\n"
     "  version  print the version\n"
@@ -67,6 +68,8 @@ main(int argc, char **argv)
 		return cmd_host(argc - 2, argv + 2);
 	if (strcmp(argv[1], "access") == 0)
 		return cmd_access(argc - 2, argv + 2);
+	if (strcmp(argv[1], "patch") == 0)
+		return cmd_patch(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
 	return CLI_USAGE;

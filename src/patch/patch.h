@@ -1,0 +1,54 @@
+/*
+ * patch: secure patch management with The Update Framework (TUF 1.0.x).
+ * This part: OLPC canonical JSON (what TUF signs), Ed25519 keys as TUF key
+ * objects (keyid = hex SHA-256 of the canonical key), signing metadata,
+ * and checking a role's signature threshold.
+ */
+#ifndef BW_PATCH_H
+#define BW_PATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "crypto/crypto.h"
+
+/*
+ * OLPC canonical JSON of v: keys sorted by their UTF-8 bytes, no white
+ * space, strings with only '"' and '\\' escaped, integers only (reals are
+ * refused, as canonical JSON has none). Caller frees *out.
+ */
+int patch_cjson(const json_t *v, char **out, size_t *len, struct bw_err *err);
+
+/* {"keytype":"ed25519","keyval":{"public":"<hex>"},"scheme":"ed25519"} (new reference). */
+json_t *patch_key_object(const uint8_t pk[BW_ED25519_PK_SIZE]);
+
+/* keyid: lower-case hex SHA-256 of the canonical key object (65 bytes with NUL). */
+int patch_key_id(const json_t *key, char id[65], struct bw_err *err);
+
+/*
+ * Parses a TUF ed25519 key object strictly (keytype and scheme "ed25519",
+ * keyval.public 64 hex digits, nothing else). Fills pk.
+ */
+int patch_key_parse(const json_t *key, uint8_t pk[BW_ED25519_PK_SIZE], struct bw_err *err);
+
+/*
+ * Signs metadata ({"signed": ..., "signatures": [...]}) with key: the
+ * signature over the canonical form of "signed" replaces any earlier one
+ * by the same keyid.
+ */
+int patch_sign(json_t *metadata, const struct bw_ed25519 *key, struct bw_err *err);
+
+/*
+ * Counts valid signatures on metadata by the keys that root_signed (the
+ * "signed" part of a root) delegates `role` to, each keyid at most once,
+ * and checks the role's threshold. Returns 0 when met, BW_EVERIFY with a
+ * reason ("2 of 3 needed, 1 valid") otherwise. Unknown keyids are ignored;
+ * a listed key whose signature fails does not count.
+ */
+int patch_verify_role(const json_t *metadata, const json_t *root_signed, const char *role, size_t *valid,
+		      struct bw_err *err);
+
+#endif /* BW_PATCH_H */

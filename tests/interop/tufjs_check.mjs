@@ -1,0 +1,17 @@
+// Interop peer: @tufjs/models (the TUF metadata library of tuf-js, the client npm uses)
+// checks TUF metadata that bulwark produced.
+//   node tufjs_check.mjs ROOT.json           verifies root's own threshold signatures
+//   node tufjs_check.mjs --canonical FILE     prints @tufjs/canonical-json of FILE's JSON
+import fs from 'node:fs';
+import { Metadata } from '@tufjs/models';
+import { canonicalize } from '@tufjs/canonical-json';
+
+const args = process.argv.slice(2);
+if (args[0] === '--canonical') {
+  process.stdout.write(canonicalize(JSON.parse(fs.readFileSync(args[1], 'utf8'))));
+} else {
+  const root = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[0], 'utf8')));
+  root.verifyDelegate('root', root); // throws unless the root threshold of signatures verifies
+  console.log(`tuf-js verified root version ${root.signed.version} ` +
+              `(threshold ${root.signed.roles.root.threshold} of ${root.signed.roles.root.keyIDs.length})`);
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# TUF interop: @tufjs/models (from the npm registry) verifies root metadata that
+# `bulwark patch` created and signed, rejects it below threshold and when tampered,
+# and agrees with bulwark's canonical JSON.
+#   tufjs_test.sh BULWARK WORKDIR
+set -eu
+BW=$1 WORK=$2
+SRC=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
+fail() { echo "tufjs interop FAIL: $*" >&2; exit 1; }
+cp "$SRC/tufjs_check.mjs" .
+printf '{"private":true,"type":"module"}\n' > package.json
+npm install --no-audit --no-fund --silent @tufjs/models@5.0.2 @tufjs/canonical-json@2.0.0 >/dev/null 2>&1 \
+	|| npm install --no-audit --no-fund @tufjs/models@5.0.2 @tufjs/canonical-json@2.0.0
+
+for k in r1 r2 r3 snap ts; do "$BW" patch keygen --out $k.key > $k.pub; done
+"$BW" patch root init --out root.json --root-key r1.key --root-key r2.key --root-key r3.pub --threshold 2 \
+	--snapshot-key snap.pub --timestamp-key ts.pub 2>/dev/null
+"$BW" patch sign --key r1.key root.json
+if node tufjs_check.mjs root.json 2>/dev/null; then fail "tuf-js accepted 1 of 2 signatures"; fi
+"$BW" patch sign --key r2.key root.json
+node tufjs_check.mjs root.json || fail "tuf-js rejected bulwark's root signed by 2 of 3"
+sed 's/"version": 1/"version": 2/' root.json > tampered.json
+if node tufjs_check.mjs tampered.json 2>/dev/null; then fail "tuf-js accepted tampered metadata"; fi
+# Canonical JSON: bulwark's signatures verify in tuf-js only if both canonicalize alike; check
+# the bytes directly too, on a document with nested objects, escapes and non-ASCII text.
+printf '{"b":[1,{"z":"x\\"y\\\\z","a":null}],"a":"\\u00e9t\\u00e9","c":true}' > doc.json
+node tufjs_check.mjs --canonical doc.json > tufjs.canon
+"$BW" patch canonical doc.json > bulwark.canon
+cmp -s tufjs.canon bulwark.canon || fail "bulwark and tuf-js canonicalize differently"
+node tufjs_check.mjs --canonical root.json > tufjs-root.canon
+"$BW" patch canonical root.json > bulwark-root.canon
+cmp -s tufjs-root.canon bulwark-root.canon || fail "bulwark and tuf-js canonicalize root.json differently"
+echo "tufjs interop: all checks passed"

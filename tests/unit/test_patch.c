@@ -1,0 +1,178 @@
+/*
+ * patch tests: OLPC canonical JSON, TUF key objects and key IDs (known answer
+ * computed independently from the canonical form), metadata signatures and
+ * role thresholds (too few, duplicates, unlisted keys, aliased key IDs,
+ * tampered metadata).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "patch/patch.h"
+
+static char *
+canon(const char *json_text)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(json_text, JSON_DECODE_ANY, &jerr);
+	char *out = NULL;
+	size_t len;
+	struct bw_err err = { 0 };
+
+	assert_non_null(v);
+	if (patch_cjson(v, &out, &len, &err) != 0)
+		out = NULL;
+	json_decref(v);
+	return out;
+}
+
+static void
+test_canonical_json(void **state)
+{
+	char *c;
+
+	(void)state;
+	c = canon("{ \"b\": 1, \"a\": [true, false, null, \"x\\\"y\\\\z\"], \"c\": {\"z\": -5, \"y\": {}} }");
+	assert_string_equal(c, "{\"a\":[true,false,null,\"x\\\"y\\\\z\"],\"b\":1,\"c\":{\"y\":{},\"z\":-5}}");
+	free(c);
+	c = canon("{\"\\u00e9\": \"\\n\\u2014\", \"A\": 0}");	/* raw bytes, only \" and \\ escaped */
+	assert_string_equal(c, "{\"A\":0,\"\xc3\xa9\":\"\n\xe2\x80\x94\"}");
+	free(c);
+	assert_null(canon("{\"x\": 1.5}"));	/* canonical JSON has no reals */
+	c = canon("[]");
+	assert_string_equal(c, "[]");
+	free(c);
+}
+
+static void
+test_key_id_known_answer(void **state)
+{
+	uint8_t pk[32], back[32];
+	char id[65];
+	json_t *k;
+	struct bw_err err = { 0 };
+	int i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		pk[i] = (uint8_t)(i + 1);
+	k = patch_key_object(pk);
+	/* sha256 of {"keytype":"ed25519","keyval":{"public":"0102...20"},"scheme":"ed25519"} */
+	assert_int_equal(patch_key_id(k, id, &err), 0);
+	assert_string_equal(id, "8dbd9a4245ccbacb6d40efc9a842516c0fd8286138f49e6281c8637cfb9ef333");
+	assert_int_equal(patch_key_parse(k, back, &err), 0);
+	assert_memory_equal(back, pk, 32);
+	json_object_set_new(k, "scheme", json_string("rsassa-pss-sha256"));
+	assert_int_equal(patch_key_parse(k, back, &err), BW_EINVAL);
+	json_object_set_new(k, "scheme", json_string("ed25519"));
+	json_object_set_new(k, "extra", json_true());
+	assert_int_equal(patch_key_parse(k, back, &err), BW_EINVAL);
+	json_decref(k);
+}
+
+struct keys {
+	struct bw_ed25519 k[4];
+	char id[4][65];
+};
+
+static json_t *
+make_root(struct keys *ks, int threshold)
+{
+	json_t *keys = json_object(), *ids = json_array();
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		json_t *ko;
+		assert_int_equal(bw_ed25519_generate(&ks->k[i], NULL), 0);
+		ko = patch_key_object(ks->k[i].pk);
+		assert_int_equal(patch_key_id(ko, ks->id[i], NULL), 0);
+		if (i < 3) {	/* key 3 exists but is not a root key */
+			json_object_set_new(keys, ks->id[i], ko);
+			json_array_append_new(ids, json_string(ks->id[i]));
+		} else {
+			json_decref(ko);
+		}
+	}
+	return json_pack("{s:{s:s, s:s, s:I, s:b, s:s, s:o, s:{s:{s:o, s:i}}}, s:[]}", "signed", "_type", "root",
+			 "spec_version", "1.0.31", "version", (json_int_t)1, "consistent_snapshot", 1, "expires",
+			 "2030-01-01T00:00:00Z", "keys", keys, "roles", "root", "keyids", ids, "threshold", threshold,
+			 "signatures");
+}
+
+static void
+test_threshold(void **state)
+{
+	struct keys ks = { 0 };
+	json_t *root = make_root(&ks, 2), *sigs;
+	struct bw_err err = { 0 };
+	size_t valid;
+	int i;
+
+	(void)state;
+	assert_int_equal(patch_verify_role(root, json_object_get(root, "signed"), "root", &valid, &err), BW_EVERIFY);
+	assert_int_equal(patch_sign(root, &ks.k[0], &err), 0);
+	assert_int_equal(patch_verify_role(root, json_object_get(root, "signed"), "root", &valid, &err), BW_EVERIFY);
+	assert_non_null(strstr(err.msg, "2 of 3 keys must sign, 1 valid"));
+	/* The same key twice (re-signing replaces; a copied entry counts once). */
+	assert_int_equal(patch_sign(root, &ks.k[0], &err), 0);
+	sigs = json_object_get(root, "signatures");
+	assert_int_equal(json_array_size(sigs), 1);
+	json_array_append(sigs, json_array_get(sigs, 0));
+	assert_int_equal(patch_verify_role(root, json_object_get(root, "signed"), "root", &valid, &err), BW_EVERIFY);
+	assert_int_equal(valid, 1);
+	/* A key the root does not list does not count. */
+	assert_int_equal(patch_sign(root, &ks.k[3], &err), 0);
+	assert_int_equal(patch_verify_role(root, json_object_get(root, "signed"), "root", &valid, &err), BW_EVERIFY);
+	/* A second listed key meets the threshold. */
+	assert_int_equal(patch_sign(root, &ks.k[1], &err), 0);
+	assert_int_equal(patch_verify_role(root, json_object_get(root, "signed"), "root", &valid, &err), 0);
+	assert_int_equal(valid, 2);
+	/* Tampering with "signed" voids the signatures. */
+	json_object_set_new(json_object_get(root, "signed"), "version", json_integer(2));
+	assert_int_equal(patch_verify_role(root, json_object_get(root, "signed"), "root", &valid, &err), BW_EVERIFY);
+	assert_int_equal(valid, 0);
+	json_object_set_new(json_object_get(root, "signed"), "version", json_integer(1));
+	/* One key listed under a second key ID (threshold 3): the alias is not its hash and never counts. */
+	{
+		json_t *s = json_object_get(root, "signed"), *keys = json_object_get(s, "keys");
+		json_t *rdef = json_object_get(json_object_get(s, "roles"), "root");
+		json_object_set(keys, "alias-of-key-0", json_object_get(keys, ks.id[0]));
+		json_array_append_new(json_object_get(rdef, "keyids"), json_string("alias-of-key-0"));
+		json_object_set_new(rdef, "threshold", json_integer(3));
+		json_array_clear(json_object_get(root, "signatures"));
+		assert_int_equal(patch_sign(root, &ks.k[0], &err), 0);
+		assert_int_equal(patch_sign(root, &ks.k[1], &err), 0);
+		json_array_append_new(json_object_get(root, "signatures"),
+				      json_pack("{s:s, s:O}", "keyid", "alias-of-key-0", "sig",
+						json_object_get(json_array_get(json_object_get(root, "signatures"), 0), "sig")));
+	}
+	assert_int_equal(patch_verify_role(root, json_object_get(root, "signed"), "root", &valid, &err), BW_EVERIFY);
+	assert_int_equal(valid, 2);
+	for (i = 0; i < 4; i++)
+		bw_ed25519_free(&ks.k[i]);
+	json_decref(root);
+}
+
+static int
+init(void **state)
+{
+	(void)state;
+	return bw_crypto_init(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical_json),
+		cmocka_unit_test(test_key_id_known_answer),
+		cmocka_unit_test(test_threshold),
+	};
+	return cmocka_run_group_tests(tests, init, NULL);
+}

@@ -17,8 +17,10 @@ static const char patch_usage[] =
     "       bulwark patch root init --out ROOT.json --root-key KEY [--root-key KEY...] --threshold K\n"
     "                               [--targets-key KEY...] [--targets-threshold K]\n"
     "                               --snapshot-key KEY --timestamp-key KEY [--expires-days N]\n"
+    "                               [--version N]   (a rotation: N = previous version + 1)\n"
     "       bulwark patch sign --key KEYFILE METADATA.json\n"
     "       bulwark patch verify --root ROOT.json --role ROLE METADATA.json\n"
+    "       bulwark patch verify-rotation OLD-ROOT.json NEW-ROOT.json\n"
     "       bulwark patch canonical FILE.json      (prints the canonical JSON that TUF signs)\n"
     "\n"
     "Keys are Ed25519. KEYFILE holds the private key (mode 0600; keep it offline); KEY may be a\n"
@@ -158,9 +160,9 @@ role_keys(json_t *keys, const char **files, size_t n, struct bw_err *err)
 static int
 patch_root_init(struct cli_args *a)
 {
-	const char *out, *thr_s, *tthr_s, *days_s, *rk[MAX_KEYS], *tk[MAX_KEYS], *sk[MAX_KEYS], *tsk[MAX_KEYS];
+	const char *out, *thr_s, *tthr_s, *days_s, *ver_s, *rk[MAX_KEYS], *tk[MAX_KEYS], *sk[MAX_KEYS], *tsk[MAX_KEYS];
 	size_t nr, nt, ns, nts, npos;
-	uint64_t thr = 0, tthr = 1, days = 365;
+	uint64_t thr = 0, tthr = 1, days = 365, version = 1;
 	char *pos[1], expires[32], *text = NULL;
 	struct bw_err err = { 0 };
 	json_t *keys = json_object(), *rids, *tids, *sids, *tsids, *root;
@@ -168,14 +170,16 @@ patch_root_init(struct cli_args *a)
 	struct tm tm;
 
 	if (cli_opt(a, "--out", &out) || cli_opt(a, "--threshold", &thr_s) || cli_opt(a, "--targets-threshold", &tthr_s) ||
-	    cli_opt(a, "--expires-days", &days_s) || cli_opt_all(a, "--root-key", rk, MAX_KEYS, &nr) ||
+	    cli_opt(a, "--expires-days", &days_s) || cli_opt(a, "--version", &ver_s) ||
+	    cli_opt_all(a, "--root-key", rk, MAX_KEYS, &nr) ||
 	    cli_opt_all(a, "--targets-key", tk, MAX_KEYS, &nt) || cli_opt_all(a, "--snapshot-key", sk, MAX_KEYS, &ns) ||
 	    cli_opt_all(a, "--timestamp-key", tsk, MAX_KEYS, &nts) || cli_positional(a, pos, 0, &npos))
 		goto usage;
 	if (out == NULL || thr_s == NULL || nr == 0 || ns == 0 || nts == 0)
 		goto usage;
 	if (cli_parse_range("--threshold", thr_s, 1, nr, &thr) ||
-	    (days_s && cli_parse_range("--expires-days", days_s, 1, 3650, &days)))
+	    (days_s && cli_parse_range("--expires-days", days_s, 1, 3650, &days)) ||
+	    (ver_s && cli_parse_range("--version", ver_s, 1, INT32_MAX, &version)))
 		goto usage_quiet;
 	if (nt == 0) {	/* targets signed by the root keys unless given its own */
 		memcpy(tk, rk, nr * sizeof *rk);
@@ -194,7 +198,7 @@ patch_root_init(struct cli_args *a)
 	strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	root = json_pack("{s:{s:s, s:s, s:i, s:s, s:b, s:o, s:{s:{s:o, s:I}, s:{s:o, s:I}, s:{s:o, s:i}, s:{s:o, s:i}}},"
 			 " s:[]}",
-			 "signed", "_type", "root", "spec_version", "1.0.31", "version", 1, "expires", expires,
+			 "signed", "_type", "root", "spec_version", "1.0.31", "version", (int)version, "expires", expires,
 			 "consistent_snapshot", 1, "keys", keys, "roles", "root", "keyids", rids, "threshold",
 			 (json_int_t)thr, "targets", "keyids", tids, "threshold", (json_int_t)tthr, "snapshot", "keyids", sids,
 			 "threshold", 1, "timestamp", "keyids", tsids, "threshold", 1, "signatures");
@@ -204,8 +208,9 @@ patch_root_init(struct cli_args *a)
 		free(text);
 		return err.msg[0] ? cli_fail("root init", &err) : CLI_FAIL;
 	}
-	fprintf(stderr, "unsigned root (version 1) written to %s; sign it with %llu of the root keys\n", out,
-		(unsigned long long)thr);
+	fprintf(stderr, "unsigned root (version %llu) written to %s; sign it with %llu of its root keys%s\n",
+		(unsigned long long)version, out, (unsigned long long)thr,
+		version > 1 ? " and a threshold of the previous root's" : "");
 	json_decref(root);
 	free(text);
 	return CLI_OK;
@@ -290,6 +295,37 @@ out:
 }
 
 static int
+patch_rotation_cmd(struct cli_args *a)
+{
+	char *pos[2];
+	size_t npos;
+	json_error_t jerr;
+	json_t *o = NULL, *n = NULL;
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL;
+
+	if (cli_positional(a, pos, 2, &npos) || npos != 2) {
+		fputs(patch_usage, stderr);
+		return CLI_USAGE;
+	}
+	if ((o = json_load_file(pos[0], JSON_REJECT_DUPLICATES, &jerr)) == NULL ||
+	    (n = json_load_file(pos[1], JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		cli_errorf("verify-rotation: %s (line %d)", jerr.text, jerr.line);
+		goto out;
+	}
+	if (patch_verify_root_rotation(o, n, &err) != 0) {
+		cli_fail("verify-rotation", &err);
+		goto out;
+	}
+	printf("OK: %s is a valid successor of %s (signed by both roots' thresholds)\n", pos[1], pos[0]);
+	rc = CLI_OK;
+out:
+	json_decref(o);
+	json_decref(n);
+	return rc;
+}
+
+static int
 patch_canonical_cmd(struct cli_args *a)
 {
 	char *pos[1], *out = NULL;
@@ -338,6 +374,10 @@ cmd_patch(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "sign") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return patch_sign_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "verify-rotation") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return patch_rotation_cmd(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "canonical") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

@@ -51,4 +51,11 @@ int patch_sign(json_t *metadata, const struct bw_ed25519 *key, struct bw_err *er
 int patch_verify_role(const json_t *metadata, const json_t *root_signed, const char *role, size_t *valid,
 		      struct bw_err *err);
 
+/*
+ * Root rotation (TUF spec §5.3): new_root must be _type "root", version
+ * old.version + 1, and signed by a threshold of the OLD root's root keys and
+ * by a threshold of its OWN root keys. Errors say which check failed.
+ */
+int patch_verify_root_rotation(const json_t *old_root, const json_t *new_root, struct bw_err *err);
+
 #endif /* BW_PATCH_H */

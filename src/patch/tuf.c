@@ -149,3 +149,31 @@ patch_verify_role(const json_t *metadata, const json_t *root_signed, const char 
 				  (long long)json_integer_value(thr), json_array_size(keyids), count);
 	return 0;
 }
+
+int
+patch_verify_root_rotation(const json_t *old_root, const json_t *new_root, struct bw_err *err)
+{
+	const json_t *os = json_object_get(old_root, "signed"), *ns = json_object_get(new_root, "signed");
+	json_t *ot, *nt, *ov, *nv;
+	int r;
+
+	if (!json_is_object(os) || !json_is_object(ns))
+		return bw_err_set(err, BW_EINVAL, "root metadata needs a \"signed\" object");
+	ot = json_object_get(os, "_type");
+	nt = json_object_get(ns, "_type");
+	if (!json_is_string(ot) || !json_is_string(nt) || strcmp(json_string_value(ot), "root") != 0 ||
+	    strcmp(json_string_value(nt), "root") != 0)
+		return bw_err_set(err, BW_EINVAL, "both files must be root metadata (_type \"root\")");
+	ov = json_object_get(os, "version");
+	nv = json_object_get(ns, "version");
+	if (!json_is_integer(ov) || !json_is_integer(nv) || json_integer_value(ov) < 1)
+		return bw_err_set(err, BW_EINVAL, "root versions must be integers >= 1");
+	if (json_integer_value(nv) != json_integer_value(ov) + 1)
+		return bw_err_set(err, BW_EVERIFY, "new root version %lld does not follow %lld (rollback or skip)",
+				  (long long)json_integer_value(nv), (long long)json_integer_value(ov));
+	if ((r = patch_verify_role(new_root, os, "root", NULL, err)) != 0)
+		return bw_err_prefix(err, "signed by the old root's keys");
+	if ((r = patch_verify_role(new_root, ns, "root", NULL, err)) != 0)
+		return bw_err_prefix(err, "signed by the new root's keys");
+	return 0;
+}

@@ -2,12 +2,20 @@
 // checks TUF metadata that bulwark produced.
 //   node tufjs_check.mjs ROOT.json           verifies root's own threshold signatures
 //   node tufjs_check.mjs --canonical FILE     prints @tufjs/canonical-json of FILE's JSON
+//   node tufjs_check.mjs --rotation OLD NEW   checks a root rotation (both thresholds)
 import fs from 'node:fs';
 import { Metadata } from '@tufjs/models';
 import { canonicalize } from '@tufjs/canonical-json';
 
 const args = process.argv.slice(2);
-if (args[0] === '--canonical') {
+if (args[0] === '--rotation') {
+  const oldRoot = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[1], 'utf8')));
+  const newRoot = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[2], 'utf8')));
+  oldRoot.verifyDelegate('root', newRoot); // the old root's threshold signed the new one
+  newRoot.verifyDelegate('root', newRoot); // and the new root's own threshold
+  if (newRoot.signed.version !== oldRoot.signed.version + 1) throw new Error('not the next version');
+  console.log(`tuf-js accepted the rotation to root version ${newRoot.signed.version}`);
+} else if (args[0] === '--canonical') {
   process.stdout.write(canonicalize(JSON.parse(fs.readFileSync(args[1], 'utf8'))));
 } else {
   const root = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[0], 'utf8')));

@@ -31,4 +31,16 @@ cmp -s tufjs.canon bulwark.canon || fail "bulwark and tuf-js canonicalize differ
 node tufjs_check.mjs --canonical root.json > tufjs-root.canon
 "$BW" patch canonical root.json > bulwark-root.canon
 cmp -s tufjs-root.canon bulwark-root.canon || fail "bulwark and tuf-js canonicalize root.json differently"
+# Root rotation 1 -> 2 to keys r2, r3, r4: signed by 2 of the old and 2 of the new root keys.
+"$BW" patch keygen --out r4.key > r4.pub
+"$BW" patch root init --out root2.json --version 2 --root-key r2.pub --root-key r3.key --root-key r4.key \
+	--threshold 2 --snapshot-key snap.pub --timestamp-key ts.pub 2>/dev/null
+"$BW" patch sign --key r3.key root2.json
+"$BW" patch sign --key r4.key root2.json
+if "$BW" patch verify-rotation root.json root2.json 2>/dev/null; then fail "bulwark accepted a rotation the old root did not sign"; fi
+if node tufjs_check.mjs --rotation root.json root2.json 2>/dev/null; then fail "tuf-js accepted a rotation the old root did not sign"; fi
+"$BW" patch sign --key r1.key root2.json
+"$BW" patch sign --key r2.key root2.json
+"$BW" patch verify-rotation root.json root2.json >/dev/null || fail "bulwark rejected a valid rotation"
+node tufjs_check.mjs --rotation root.json root2.json || fail "tuf-js rejected bulwark's rotation"
 echo "tufjs interop: all checks passed"

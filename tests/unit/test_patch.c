@@ -159,6 +159,44 @@ test_threshold(void **state)
 	json_decref(root);
 }
 
+/* Root rotation: v2 must be signed by v1's threshold and its own. */
+static void
+test_root_rotation(void **state)
+{
+	struct keys a = { 0 }, b = { 0 };
+	json_t *v1 = make_root(&a, 2), *v2 = make_root(&b, 2);
+	struct bw_err err = { 0 };
+	int i;
+
+	(void)state;
+	json_object_set_new(json_object_get(v2, "signed"), "version", json_integer(2));
+	assert_int_equal(patch_sign(v1, &a.k[0], &err), 0);
+	assert_int_equal(patch_sign(v1, &a.k[1], &err), 0);
+	/* v2 signed only by its new keys: the old root did not approve it. */
+	assert_int_equal(patch_sign(v2, &b.k[0], &err), 0);
+	assert_int_equal(patch_sign(v2, &b.k[1], &err), 0);
+	assert_int_equal(patch_verify_root_rotation(v1, v2, &err), BW_EVERIFY);
+	assert_non_null(strstr(err.msg, "signed by the old root's keys"));
+	/* plus one old key: still below the old threshold */
+	assert_int_equal(patch_sign(v2, &a.k[2], &err), 0);
+	assert_int_equal(patch_verify_root_rotation(v1, v2, &err), BW_EVERIFY);
+	/* two old keys: accepted */
+	assert_int_equal(patch_sign(v2, &a.k[0], &err), 0);
+	assert_int_equal(patch_verify_root_rotation(v1, v2, &err), 0);
+	/* version skip or rollback refused before any signature check */
+	json_object_set_new(json_object_get(v2, "signed"), "version", json_integer(3));
+	assert_int_equal(patch_verify_root_rotation(v1, v2, &err), BW_EVERIFY);
+	assert_non_null(strstr(err.msg, "does not follow 1"));
+	json_object_set_new(json_object_get(v2, "signed"), "version", json_integer(1));
+	assert_int_equal(patch_verify_root_rotation(v1, v2, &err), BW_EVERIFY);
+	for (i = 0; i < 4; i++) {
+		bw_ed25519_free(&a.k[i]);
+		bw_ed25519_free(&b.k[i]);
+	}
+	json_decref(v1);
+	json_decref(v2);
+}
+
 static int
 init(void **state)
 {
@@ -173,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_canonical_json),
 		cmocka_unit_test(test_key_id_known_answer),
 		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_root_rotation),
 	};
 	return cmocka_run_group_tests(tests, init, NULL);
 }

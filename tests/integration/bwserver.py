@@ -102,7 +102,8 @@ class Client:
                 except ValueError:
                     j = None
                 return r.status, j, r, payload
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ssl.SSLError):
+                # The server closed an idle keep-alive connection (--timeout-secs): reconnect once.
                 self.conn.close()
                 self.conn = None
                 if attempt:

@@ -18,6 +18,8 @@ static const char patch_usage[] =
     "                               [--targets-key KEY...] [--targets-threshold K]\n"
     "                               --snapshot-key KEY --timestamp-key KEY [--expires-days N]\n"
     "                               [--version N]   (a rotation: N = previous version + 1)\n"
+    "       bulwark patch add FILE --targets TARGETS.json --version V [--name NAME]\n"
+    "                         [--hosts H[,H] | --group G] [--expires-days N]\n"
     "       bulwark patch sign --key KEYFILE METADATA.json\n"
     "       bulwark patch verify --root ROOT.json --role ROLE METADATA.json\n"
     "       bulwark patch verify-rotation OLD-ROOT.json NEW-ROOT.json\n"
@@ -295,6 +297,57 @@ out:
 }
 
 static int
+patch_add_cmd(struct cli_args *a)
+{
+	const char *tfile, *days_s, *name;
+	struct patch_target_info info = { 0 };
+	char *pos[1], *text = NULL;
+	size_t npos, len;
+	uint64_t days = 90;
+	uint8_t *data = NULL;
+	json_t *md = NULL;
+	json_error_t jerr;
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL;
+
+	if (cli_opt(a, "--targets", &tfile) || cli_opt(a, "--version", &info.version) || cli_opt(a, "--name", &name) ||
+	    cli_opt(a, "--hosts", &info.hosts) || cli_opt(a, "--group", &info.group) ||
+	    cli_opt(a, "--expires-days", &days_s) || cli_positional(a, pos, 1, &npos) || npos != 1 || tfile == NULL) {
+		fputs(patch_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (days_s && cli_parse_range("--expires-days", days_s, 1, 3650, &days))
+		return CLI_USAGE;
+	if (name == NULL) {
+		const char *slash = strrchr(pos[0], '/');
+		name = slash ? slash + 1 : pos[0];
+	}
+	info.name = name;
+	if (bw_file_read(pos[0], (size_t)1 << 31, &data, &len, &err) != 0) {
+		cli_fail("add", &err);
+		goto out;
+	}
+	if (access(tfile, F_OK) == 0 && (md = json_load_file(tfile, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		cli_errorf("add: %s: %s (line %d)", tfile, jerr.text, jerr.line);
+		goto out;
+	}
+	if (patch_targets_add(&md, &info, data, len, (int64_t)time(NULL), (int)days, &err) != 0 ||
+	    (text = json_dumps(md, JSON_INDENT(1) | JSON_SORT_KEYS)) == NULL ||
+	    bw_file_write_atomic(tfile, text, strlen(text), 0644, &err) != 0) {
+		cli_fail("add", &err);
+		goto out;
+	}
+	fprintf(stderr, "target %s (%zu bytes) added to %s, version %lld; sign it with the targets keys\n", name, len,
+		tfile, (long long)json_integer_value(json_object_get(json_object_get(md, "signed"), "version")));
+	rc = CLI_OK;
+out:
+	free(data);
+	free(text);
+	json_decref(md);
+	return rc;
+}
+
+static int
 patch_rotation_cmd(struct cli_args *a)
 {
 	char *pos[2];
@@ -374,6 +427,10 @@ cmd_patch(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "sign") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return patch_sign_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "add") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return patch_add_cmd(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "verify-rotation") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

@@ -58,4 +58,21 @@ int patch_verify_role(const json_t *metadata, const json_t *root_signed, const c
  */
 int patch_verify_root_rotation(const json_t *old_root, const json_t *new_root, struct bw_err *err);
 
+/* What a target entry says besides its bytes. */
+struct patch_target_info {
+	const char *name;	/* target path: 1..200 of [A-Za-z0-9._+-/], no "..", no leading '/' */
+	const char *version;	/* the patch's version string (custom.version) */
+	const char *hosts;	/* comma-separated host names, or NULL */
+	const char *group;	/* a host group, or NULL */
+};
+
+/*
+ * Adds (or replaces) a target in targets metadata (created when *targets is
+ * NULL): length, sha256 of data, custom {version, hosts/group}; bumps the
+ * version and sets expires to now + days. Existing signatures are dropped
+ * (the content changed). Errors name the bad field.
+ */
+int patch_targets_add(json_t **targets, const struct patch_target_info *t, const uint8_t *data, size_t len,
+		      int64_t now, int days, struct bw_err *err);
+
 #endif /* BW_PATCH_H */

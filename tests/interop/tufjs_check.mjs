@@ -3,12 +3,21 @@
 //   node tufjs_check.mjs ROOT.json           verifies root's own threshold signatures
 //   node tufjs_check.mjs --canonical FILE     prints @tufjs/canonical-json of FILE's JSON
 //   node tufjs_check.mjs --rotation OLD NEW   checks a root rotation (both thresholds)
+//   node tufjs_check.mjs --targets ROOT TARGETS FILE NAME   checks targets signatures and the file
 import fs from 'node:fs';
 import { Metadata } from '@tufjs/models';
 import { canonicalize } from '@tufjs/canonical-json';
 
 const args = process.argv.slice(2);
-if (args[0] === '--rotation') {
+if (args[0] === '--targets') {
+  const root = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[1], 'utf8')));
+  const targets = Metadata.fromJSON('targets', JSON.parse(fs.readFileSync(args[2], 'utf8')));
+  root.verifyDelegate('targets', targets); // the targets threshold of the root's targets keys
+  const tf = targets.signed.targets[args[4]];
+  if (!tf) throw new Error('target not listed: ' + args[4]);
+  await tf.verify(fs.createReadStream(args[3])); // length and sha256 of the file
+  console.log(`tuf-js verified targets version ${targets.signed.version} and ${args[4]} (${tf.length} bytes)`);
+} else if (args[0] === '--rotation') {
   const oldRoot = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[1], 'utf8')));
   const newRoot = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[2], 'utf8')));
   oldRoot.verifyDelegate('root', newRoot); // the old root's threshold signed the new one

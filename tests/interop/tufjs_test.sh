@@ -43,4 +43,16 @@ if node tufjs_check.mjs --rotation root.json root2.json 2>/dev/null; then fail "
 "$BW" patch sign --key r2.key root2.json
 "$BW" patch verify-rotation root.json root2.json >/dev/null || fail "bulwark rejected a valid rotation"
 node tufjs_check.mjs --rotation root.json root2.json || fail "tuf-js rejected bulwark's rotation"
+# Targets (offline): a patch file signed by the targets keys (here the root keys, threshold 2).
+head -c 100000 /dev/urandom > hotfix-4.2.tar
+"$BW" patch add hotfix-4.2.tar --targets targets.json --version 4.2 --group default 2>/dev/null
+"$BW" patch sign --key r1.key targets.json
+if node tufjs_check.mjs --targets root.json targets.json hotfix-4.2.tar hotfix-4.2.tar 2>/dev/null; then
+	fail "tuf-js accepted targets below threshold"; fi
+"$BW" patch sign --key r2.key targets.json
+"$BW" patch verify --root root.json --role targets targets.json >/dev/null || fail "bulwark rejected its targets"
+node tufjs_check.mjs --targets root.json targets.json hotfix-4.2.tar hotfix-4.2.tar || fail "tuf-js rejected the targets"
+printf 'x' >> hotfix-4.2.tar
+if node tufjs_check.mjs --targets root.json targets.json hotfix-4.2.tar hotfix-4.2.tar 2>/dev/null; then
+	fail "tuf-js accepted a file that differs from its target entry"; fi
 echo "tufjs interop: all checks passed"

@@ -197,6 +197,48 @@ test_root_rotation(void **state)
 	json_decref(v2);
 }
 
+static void
+test_targets_add(void **state)
+{
+	struct patch_target_info t = { "app/hotfix-1.tar", "1.0", NULL, "default" };
+	json_t *md = NULL, *tg;
+	struct bw_err err = { 0 };
+	struct bw_ed25519 k = { 0 };
+	const char *bad[] = { "", "/abs", "a/../b", "a//b", "sp ace", "semi;colon" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"abc", 3, 1700000000, 30, &err), 0);
+	tg = json_object_get(json_object_get(json_object_get(md, "signed"), "targets"), "app/hotfix-1.tar");
+	assert_int_equal(json_integer_value(json_object_get(tg, "length")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(tg, "hashes"), "sha256")),
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");	/* SHA-256("abc") */
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(md, "signed"), "version")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(md, "signed"), "expires")),
+			    "2023-12-14T22:13:20Z");
+	/* Signing, then changing: the old signature is dropped and the version bumped. */
+	assert_int_equal(bw_ed25519_generate(&k, &err), 0);
+	assert_int_equal(patch_sign(md, &k, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(md, "signatures")), 1);
+	t.version = "1.1";
+	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"abcd", 4, 1700000000, 30, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(md, "signatures")), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(md, "signed"), "version")), 2);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		t.name = bad[i];
+		assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), BW_EINVAL);
+	}
+	t.name = "ok";
+	t.version = "has \"quote";
+	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), BW_EINVAL);
+	t.version = "1";
+	t.hosts = "web1";
+	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), BW_EINVAL);
+	assert_non_null(strstr(err.msg, "not both"));
+	bw_ed25519_free(&k);
+	json_decref(md);
+}
+
 static int
 init(void **state)
 {
@@ -212,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_key_id_known_answer),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_root_rotation),
+		cmocka_unit_test(test_targets_add),
 	};
 	return cmocka_run_group_tests(tests, init, NULL);
 }

@@ -20,6 +20,8 @@ static const char patch_usage[] =
     "                               [--version N]   (a rotation: N = previous version + 1)\n"
     "       bulwark patch add FILE --targets TARGETS.json --version V [--name NAME]\n"
     "                         [--hosts H[,H] | --group G] [--expires-days N]\n"
+    "       bulwark patch snapshot --targets TARGETS.json --out SNAPSHOT.json --version N [--expires-days N]\n"
+    "       bulwark patch timestamp --snapshot SNAPSHOT.json --out TIMESTAMP.json --version N [--expires-days N]\n"
     "       bulwark patch sign --key KEYFILE METADATA.json\n"
     "       bulwark patch verify --root ROOT.json --role ROLE METADATA.json\n"
     "       bulwark patch verify-rotation OLD-ROOT.json NEW-ROOT.json\n"
@@ -347,6 +349,60 @@ out:
 	return rc;
 }
 
+/* snapshot and timestamp: the online roles' metadata (the server makes these when publishing). */
+static int
+patch_online_cmd(struct cli_args *a, bool snapshot)
+{
+	const char *in, *outp, *ver_s, *days_s;
+	char *pos[1], *text = NULL;
+	size_t npos, len;
+	uint64_t version = 0, days = snapshot ? 30 : 1;
+	uint8_t *data = NULL;
+	json_t *md = NULL, *src = NULL;
+	json_error_t jerr;
+	struct bw_err err = { 0 };
+	int rc = CLI_FAIL;
+
+	if (cli_opt(a, snapshot ? "--targets" : "--snapshot", &in) || cli_opt(a, "--out", &outp) ||
+	    cli_opt(a, "--version", &ver_s) || cli_opt(a, "--expires-days", &days_s) ||
+	    cli_positional(a, pos, 0, &npos) || in == NULL || outp == NULL || ver_s == NULL) {
+		fputs(patch_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (cli_parse_range("--version", ver_s, 1, INT32_MAX, &version) ||
+	    (days_s && cli_parse_range("--expires-days", days_s, 1, snapshot ? 366 : 31, &days)))
+		return CLI_USAGE;
+	if (bw_file_read(in, 16u << 20, &data, &len, &err) != 0) {
+		cli_fail(snapshot ? "snapshot" : "timestamp", &err);
+		goto out;
+	}
+	if (snapshot) {
+		if ((src = json_loadb((char *)data, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+			cli_errorf("snapshot: %s: %s (line %d)", in, jerr.text, jerr.line);
+			goto out;
+		}
+		if (patch_snapshot_make(src, (int64_t)version, (int64_t)time(NULL), (int)days, &md, &err) != 0) {
+			cli_fail("snapshot", &err);
+			goto out;
+		}
+	} else if (patch_timestamp_make(data, len, (int64_t)version, (int64_t)time(NULL), (int)days, &md, &err) != 0) {
+		cli_fail("timestamp", &err);
+		goto out;
+	}
+	if ((text = json_dumps(md, JSON_INDENT(1) | JSON_SORT_KEYS)) == NULL ||
+	    bw_file_write_atomic(outp, text, strlen(text), 0644, &err) != 0) {
+		cli_fail(snapshot ? "snapshot" : "timestamp", &err);
+		goto out;
+	}
+	rc = CLI_OK;
+out:
+	free(data);
+	free(text);
+	json_decref(md);
+	json_decref(src);
+	return rc;
+}
+
 static int
 patch_rotation_cmd(struct cli_args *a)
 {
@@ -427,6 +483,10 @@ cmd_patch(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "sign") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return patch_sign_cmd(&a);
+	}
+	if (argc >= 1 && (strcmp(argv[0], "snapshot") == 0 || strcmp(argv[0], "timestamp") == 0)) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return patch_online_cmd(&a, argv[0][0] == 's');
 	}
 	if (argc >= 1 && strcmp(argv[0], "add") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

@@ -75,4 +75,18 @@ struct patch_target_info {
 int patch_targets_add(json_t **targets, const struct patch_target_info *t, const uint8_t *data, size_t len,
 		      int64_t now, int days, struct bw_err *err);
 
+/*
+ * Snapshot metadata (online role) listing targets.json at the version of
+ * targets_md. Caller json_decref()s *out (unsigned: sign with the snapshot key).
+ */
+int patch_snapshot_make(const json_t *targets_md, int64_t version, int64_t now, int days, json_t **out,
+			struct bw_err *err);
+
+/*
+ * Timestamp metadata (online role) naming snapshot.json by version, length
+ * and sha256 of its exact bytes as served. Caller json_decref()s *out.
+ */
+int patch_timestamp_make(const uint8_t *snapshot_bytes, size_t len, int64_t version, int64_t now, int days,
+			 json_t **out, struct bw_err *err);
+
 #endif /* BW_PATCH_H */

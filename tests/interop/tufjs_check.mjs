@@ -9,7 +9,20 @@ import { Metadata } from '@tufjs/models';
 import { canonicalize } from '@tufjs/canonical-json';
 
 const args = process.argv.slice(2);
-if (args[0] === '--targets') {
+if (args[0] === '--online') {
+  // root, snapshot, timestamp, targets: the online roles' signatures and the chain of meta entries
+  const root = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[1], 'utf8')));
+  const snapBytes = fs.readFileSync(args[2]);
+  const snap = Metadata.fromJSON('snapshot', JSON.parse(snapBytes.toString('utf8')));
+  const ts = Metadata.fromJSON('timestamp', JSON.parse(fs.readFileSync(args[3], 'utf8')));
+  const targets = Metadata.fromJSON('targets', JSON.parse(fs.readFileSync(args[4], 'utf8')));
+  root.verifyDelegate('timestamp', ts);
+  root.verifyDelegate('snapshot', snap);
+  ts.signed.snapshotMeta.verify(snapBytes); // length and sha256 of snapshot.json
+  if (ts.signed.snapshotMeta.version !== snap.signed.version) throw new Error('snapshot version mismatch');
+  if (snap.signed.meta['targets.json'].version !== targets.signed.version) throw new Error('targets version mismatch');
+  console.log(`tuf-js verified timestamp v${ts.signed.version} -> snapshot v${snap.signed.version} -> targets v${targets.signed.version}`);
+} else if (args[0] === '--targets') {
   const root = Metadata.fromJSON('root', JSON.parse(fs.readFileSync(args[1], 'utf8')));
   const targets = Metadata.fromJSON('targets', JSON.parse(fs.readFileSync(args[2], 'utf8')));
   root.verifyDelegate('targets', targets); // the targets threshold of the root's targets keys

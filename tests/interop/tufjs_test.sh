@@ -55,4 +55,16 @@ node tufjs_check.mjs --targets root.json targets.json hotfix-4.2.tar hotfix-4.2.
 printf 'x' >> hotfix-4.2.tar
 if node tufjs_check.mjs --targets root.json targets.json hotfix-4.2.tar hotfix-4.2.tar 2>/dev/null; then
 	fail "tuf-js accepted a file that differs from its target entry"; fi
+# The online roles: snapshot (names targets v1) and timestamp (names snapshot by length and hash).
+"$BW" patch snapshot --targets targets.json --out snapshot.json --version 1
+"$BW" patch sign --key snap.key snapshot.json
+"$BW" patch timestamp --snapshot snapshot.json --out timestamp.json --version 1
+"$BW" patch sign --key ts.key timestamp.json
+node tufjs_check.mjs --online root.json snapshot.json timestamp.json targets.json || fail "tuf-js rejected the online roles"
+# The same JSON with one more byte: the timestamp's length and hash no longer match it.
+cp snapshot.json snapshot-changed.json && printf ' ' >> snapshot-changed.json
+if node tufjs_check.mjs --online root.json snapshot-changed.json timestamp.json targets.json 2>/dev/null; then
+	fail "tuf-js accepted a snapshot whose bytes differ from the timestamp's hash"; fi
+"$BW" patch sign --key r1.key timestamp.json   # a root key is not a timestamp key
+"$BW" patch verify --root root.json --role timestamp timestamp.json >/dev/null || fail "timestamp lost its valid signature"
 echo "tufjs interop: all checks passed"

@@ -239,6 +239,35 @@ test_targets_add(void **state)
 	json_decref(md);
 }
 
+static void
+test_snapshot_timestamp(void **state)
+{
+	struct patch_target_info t = { "f", "1", NULL, NULL };
+	json_t *targets = NULL, *snap = NULL, *ts = NULL, *meta;
+	struct bw_err err = { 0 };
+	char *bytes;
+
+	(void)state;
+	assert_int_equal(patch_targets_add(&targets, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), 0);
+	assert_int_equal(patch_snapshot_make(targets, 7, 1700000000, 30, &snap, &err), 0);
+	meta = json_object_get(json_object_get(json_object_get(snap, "signed"), "meta"), "targets.json");
+	assert_int_equal(json_integer_value(json_object_get(meta, "version")), 1);
+	bytes = json_dumps(snap, JSON_COMPACT);
+	assert_int_equal(patch_timestamp_make((uint8_t *)bytes, strlen(bytes), 9, 1700000000, 1, &ts, &err), 0);
+	meta = json_object_get(json_object_get(json_object_get(ts, "signed"), "meta"), "snapshot.json");
+	assert_int_equal(json_integer_value(json_object_get(meta, "version")), 7);
+	assert_int_equal(json_integer_value(json_object_get(meta, "length")), (json_int_t)strlen(bytes));
+	assert_int_equal(strlen(json_string_value(json_object_get(json_object_get(meta, "hashes"), "sha256"))), 64);
+	/* wrong inputs */
+	json_decref(ts);
+	assert_int_equal(patch_snapshot_make(snap, 8, 1700000000, 30, &ts, &err), BW_EINVAL);	/* not targets */
+	assert_int_equal(patch_timestamp_make((const uint8_t *)"{}", 2, 1, 1700000000, 1, &ts, &err), BW_EINVAL);
+	assert_int_equal(patch_timestamp_make((uint8_t *)bytes, strlen(bytes), 1, 1700000000, 40, &ts, &err), BW_EINVAL);
+	free(bytes);
+	json_decref(targets);
+	json_decref(snap);
+}
+
 static int
 init(void **state)
 {
@@ -255,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_root_rotation),
 		cmocka_unit_test(test_targets_add),
+		cmocka_unit_test(test_snapshot_timestamp),
 	};
 	return cmocka_run_group_tests(tests, init, NULL);
 }

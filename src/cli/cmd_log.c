@@ -315,14 +315,7 @@ read_verified_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tl
 	snprintf(path, sizeof path, "%s/%s", dir, TLOG_VKEY_FILE);
 	if ((r = cli_load_verifier(path, &v, err)) != 0)
 		goto out;
-	snprintf(path, sizeof path, "%s/%s", dir, TLOG_CHECKPOINT_FILE);
-	if ((r = bw_file_read(path, NOTE_MAX_SIZE, note, len, err)) != 0)
-		goto out;
-	if ((r = tlog_checkpoint_open(*note, *len, &v, 1, cp, err)) != 0) {
-		bw_err_prefix(err, "%s", path);
-		free(*note);
-		*note = NULL;
-	}
+	r = tlog_checkpoint_load(dir, &v, 1, note, len, cp, err);
 out:
 	note_verifier_free(v);
 	return r;

@@ -498,7 +498,6 @@ h_audit(struct request *rq, json_t *body)
 	struct bw_sha256 *h = NULL;
 	struct bw_err err = { 0 };
 	uint8_t *note = NULL;
-	char path[4096];
 	uint64_t from = 0, to = 0, i;
 	size_t len;
 	bool proofs = ps != NULL && strcmp(ps, "1") == 0;
@@ -512,9 +511,7 @@ h_audit(struct request *rq, json_t *body)
 		reply_error(rq, 400, "from and to must be decimal indexes, proofs 0 or 1");
 		return;
 	}
-	snprintf(path, sizeof path, "%s/%s", rq->s->in->log_dir, TLOG_CHECKPOINT_FILE);
-	if (bw_file_read(path, NOTE_MAX_SIZE, &note, &len, &err) != 0 ||
-	    tlog_checkpoint_open(note, len, &v, 1, &cp, &err) != 0 || tlog_tiles_open(rq->s->in->log_dir, &t, &err) != 0 ||
+	if (tlog_checkpoint_load(rq->s->in->log_dir, &v, 1, &note, &len, &cp, &err) != 0 || tlog_tiles_open(rq->s->in->log_dir, &t, &err) != 0 ||
 	    bw_sha256_new(&h, &err) != 0) {
 		reply_from_err(rq, &err);
 		goto out;

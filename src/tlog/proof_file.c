@@ -206,3 +206,24 @@ tlog_proof_file_verify(struct bw_sha256 *h, const struct tlog_proof_file *pf,
 		tlog_checkpoint_clear(&cp);
 	return 0;
 }
+
+int
+tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note,
+		     size_t *len, struct tlog_checkpoint *cp, struct bw_err *err)
+{
+	char path[4096];
+	int r;
+
+	*note = NULL;
+	memset(cp, 0, sizeof *cp);
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, TLOG_CHECKPOINT_FILE) >= sizeof path)
+		return bw_err_set(err, BW_ERANGE, "path too long");
+	if ((r = bw_file_read(path, NOTE_MAX_SIZE, note, len, err)) != 0)
+		return r;
+	if ((r = tlog_checkpoint_open(*note, *len, log_keys, nkeys, cp, err)) != 0) {
+		bw_err_prefix(err, "%s", path);
+		free(*note);
+		*note = NULL;
+	}
+	return r;
+}

@@ -365,6 +365,13 @@ int tlog_proof_file_verify(struct bw_sha256 *h, const struct tlog_proof_file *pf
 int tlog_checkpoint_open(const uint8_t *note, size_t len, struct note_verifier *const *log_keys,
 			 size_t nkeys, struct tlog_checkpoint *cp, struct bw_err *err);
 
+/*
+ * Reads dir's checkpoint file and opens it with tlog_checkpoint_open.
+ * *note (caller frees) holds the signed note verbatim; *cp its body.
+ */
+int tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note,
+			 size_t *len, struct tlog_checkpoint *cp, struct bw_err *err);
+
 /* ---- audit ----------------------------------------------------------------- */
 
 #define TLOG_AUDIT_MAX_FINDINGS 20

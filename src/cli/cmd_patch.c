@@ -304,9 +304,9 @@ patch_add_cmd(struct cli_args *a)
 	const char *tfile, *days_s, *name;
 	struct patch_target_info info = { 0 };
 	char *pos[1], *text = NULL;
-	size_t npos, len;
-	uint64_t days = 90;
-	uint8_t *data = NULL;
+	size_t npos;
+	uint64_t days = 90, len;
+	uint8_t sha[32];
 	json_t *md = NULL;
 	json_error_t jerr;
 	struct bw_err err = { 0 };
@@ -325,7 +325,7 @@ patch_add_cmd(struct cli_args *a)
 		name = slash ? slash + 1 : pos[0];
 	}
 	info.name = name;
-	if (bw_file_read(pos[0], (size_t)1 << 31, &data, &len, &err) != 0) {
+	if (patch_file_sha256(pos[0], sha, &len, &err) != 0) {
 		cli_fail("add", &err);
 		goto out;
 	}
@@ -333,17 +333,16 @@ patch_add_cmd(struct cli_args *a)
 		cli_errorf("add: %s: %s (line %d)", tfile, jerr.text, jerr.line);
 		goto out;
 	}
-	if (patch_targets_add(&md, &info, data, len, (int64_t)time(NULL), (int)days, &err) != 0 ||
+	if (patch_targets_add(&md, &info, sha, len, (int64_t)time(NULL), (int)days, &err) != 0 ||
 	    (text = json_dumps(md, JSON_INDENT(1) | JSON_SORT_KEYS)) == NULL ||
 	    bw_file_write_atomic(tfile, text, strlen(text), 0644, &err) != 0) {
 		cli_fail("add", &err);
 		goto out;
 	}
-	fprintf(stderr, "target %s (%zu bytes) added to %s, version %lld; sign it with the targets keys\n", name, len,
-		tfile, (long long)json_integer_value(json_object_get(json_object_get(md, "signed"), "version")));
+	fprintf(stderr, "target %s (%llu bytes) added to %s, version %lld; sign it with the targets keys\n", name,
+		(unsigned long long)len, tfile, (long long)json_integer_value(json_object_get(json_object_get(md, "signed"), "version")));
 	rc = CLI_OK;
 out:
-	free(data);
 	free(text);
 	json_decref(md);
 	return rc;
@@ -381,11 +380,11 @@ patch_online_cmd(struct cli_args *a, bool snapshot)
 			cli_errorf("snapshot: %s: %s (line %d)", in, jerr.text, jerr.line);
 			goto out;
 		}
-		if (patch_snapshot_make(src, (int64_t)version, (int64_t)time(NULL), (int)days, &md, &err) != 0) {
+		if (patch_snapshot_make(src, (int64_t)version, (int64_t)time(NULL), (int64_t)days * 86400, &md, &err) != 0) {
 			cli_fail("snapshot", &err);
 			goto out;
 		}
-	} else if (patch_timestamp_make(data, len, (int64_t)version, (int64_t)time(NULL), (int)days, &md, &err) != 0) {
+	} else if (patch_timestamp_make(data, len, (int64_t)version, (int64_t)time(NULL), (int64_t)days * 86400, &md, &err) != 0) {
 		cli_fail("timestamp", &err);
 		goto out;
 	}

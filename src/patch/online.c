@@ -5,9 +5,9 @@
 #include "patch.h"
 
 static void
-expiry(int64_t now, int days, char out[32])
+expiry(int64_t now, int64_t lifetime, char out[32])
 {
-	time_t when = (time_t)(now + (int64_t)days * 86400);
+	time_t when = (time_t)(now + lifetime);
 	struct tm tm;
 
 	gmtime_r(&when, &tm);
@@ -15,7 +15,7 @@ expiry(int64_t now, int days, char out[32])
 }
 
 int
-patch_snapshot_make(const json_t *targets_md, int64_t version, int64_t now, int days, json_t **out,
+patch_snapshot_make(const json_t *targets_md, int64_t version, int64_t now, int64_t lifetime, json_t **out,
 		    struct bw_err *err)
 {
 	const json_t *sig = json_object_get(targets_md, "signed");
@@ -27,9 +27,9 @@ patch_snapshot_make(const json_t *targets_md, int64_t version, int64_t now, int 
 	    strcmp(json_string_value(json_object_get(sig, "_type")), "targets") != 0 ||
 	    !json_is_integer(tv = json_object_get(sig, "version")) || json_integer_value(tv) < 1)
 		return bw_err_set(err, BW_EINVAL, "not targets metadata with a version >= 1");
-	if (version < 1 || days < 1 || days > 366)
-		return bw_err_set(err, BW_EINVAL, "snapshot version must be >= 1 and expiry 1..366 days");
-	expiry(now, days, exp);
+	if (version < 1 || lifetime < 10 || lifetime > 366 * 86400)
+		return bw_err_set(err, BW_EINVAL, "snapshot version must be >= 1 and its lifetime 10 s..366 days");
+	expiry(now, lifetime, exp);
 	*out = json_pack("{s:{s:s, s:s, s:I, s:s, s:{s:{s:I}}}, s:[]}", "signed", "_type", "snapshot", "spec_version",
 			 "1.0.31", "version", (json_int_t)version, "expires", exp, "meta", "targets.json", "version",
 			 json_integer_value(tv), "signatures");
@@ -37,7 +37,7 @@ patch_snapshot_make(const json_t *targets_md, int64_t version, int64_t now, int 
 }
 
 int
-patch_timestamp_make(const uint8_t *snapshot_bytes, size_t len, int64_t version, int64_t now, int days,
+patch_timestamp_make(const uint8_t *snapshot_bytes, size_t len, int64_t version, int64_t now, int64_t lifetime,
 		     json_t **out, struct bw_err *err)
 {
 	json_error_t jerr;
@@ -58,12 +58,12 @@ patch_timestamp_make(const uint8_t *snapshot_bytes, size_t len, int64_t version,
 	}
 	snapver = json_integer_value(sv);
 	json_decref(snap);
-	if (version < 1 || days < 1 || days > 31)
-		return bw_err_set(err, BW_EINVAL, "timestamp version must be >= 1 and expiry 1..31 days");
+	if (version < 1 || lifetime < 10 || lifetime > 31 * 86400)
+		return bw_err_set(err, BW_EINVAL, "timestamp version must be >= 1 and its lifetime 10 s..31 days");
 	if (bw_sha256_oneshot(snapshot_bytes, len, h) != 0)
 		return bw_err_set(err, BW_ECRYPTO, "SHA-256 failed");
 	bw_hex_encode(hex, h, 32);
-	expiry(now, days, exp);
+	expiry(now, lifetime, exp);
 	*out = json_pack("{s:{s:s, s:s, s:I, s:s, s:{s:{s:I, s:I, s:{s:s}}}}, s:[]}", "signed", "_type", "timestamp",
 			 "spec_version", "1.0.31", "version", (json_int_t)version, "expires", exp, "meta",
 			 "snapshot.json", "version", snapver, "length", (json_int_t)len, "hashes", "sha256", hex,

@@ -68,25 +68,113 @@ struct patch_target_info {
 
 /*
  * Adds (or replaces) a target in targets metadata (created when *targets is
- * NULL): length, sha256 of data, custom {version, hosts/group}; bumps the
+ * NULL): length and sha256 of the file, custom {version, hosts/group}; bumps the
  * version and sets expires to now + days. Existing signatures are dropped
  * (the content changed). Errors name the bad field.
  */
-int patch_targets_add(json_t **targets, const struct patch_target_info *t, const uint8_t *data, size_t len,
+int patch_targets_add(json_t **targets, const struct patch_target_info *t, const uint8_t sha256[32], uint64_t len,
 		      int64_t now, int days, struct bw_err *err);
 
 /*
  * Snapshot metadata (online role) listing targets.json at the version of
- * targets_md. Caller json_decref()s *out (unsigned: sign with the snapshot key).
+ * targets_md, expiring lifetime seconds after now. Caller json_decref()s
+ * *out (unsigned: sign with the snapshot key).
  */
-int patch_snapshot_make(const json_t *targets_md, int64_t version, int64_t now, int days, json_t **out,
+int patch_snapshot_make(const json_t *targets_md, int64_t version, int64_t now, int64_t lifetime, json_t **out,
 			struct bw_err *err);
 
 /*
  * Timestamp metadata (online role) naming snapshot.json by version, length
  * and sha256 of its exact bytes as served. Caller json_decref()s *out.
  */
-int patch_timestamp_make(const uint8_t *snapshot_bytes, size_t len, int64_t version, int64_t now, int days,
+int patch_timestamp_make(const uint8_t *snapshot_bytes, size_t len, int64_t version, int64_t now, int64_t lifetime,
 			 json_t **out, struct bw_err *err);
+
+/* ---- the client workflow (TUF specification §5; client.c) ---- */
+
+/* What a client trusts: full metadata objects ({"signed", "signatures"}), owned. */
+struct patch_trust {
+	json_t *root, *timestamp, *snapshot, *targets;
+};
+
+void patch_trust_clear(struct patch_trust *t);
+
+/* Parses "YYYY-MM-DDTHH:MM:SSZ" strictly into seconds since the epoch. */
+int patch_time_parse(const char *s, int64_t *out, struct bw_err *err);
+/* BW_EVERIFY "<role> metadata expired at ..." when md's expires is not after now. */
+int patch_check_expiry(const json_t *md, const char *role, int64_t now, struct bw_err *err);
+/* signed.version of md (0 when absent). */
+json_int_t patch_meta_version(const json_t *md);
+
+/*
+ * §5.3: bytes are root version N+1. Must be signed by thresholds of the
+ * trusted and its own root keys; becomes the trusted root. When it rotates
+ * the timestamp or snapshot keys, the trusted timestamp and snapshot are
+ * dropped (recovery from a fast-forward attack). The caller checks the
+ * final root's expiry after the last rotation.
+ */
+int patch_client_root(struct patch_trust *t, const uint8_t *bytes, size_t len, struct bw_err *err);
+/* §5.4: threshold of timestamp keys, no rollback of it or its snapshot version, not expired. */
+int patch_client_timestamp(struct patch_trust *t, const uint8_t *bytes, size_t len, int64_t now,
+			   struct bw_err *err);
+/* §5.5: length/hash from the timestamp, snapshot keys, version the timestamp names, no rollback, not expired. */
+int patch_client_snapshot(struct patch_trust *t, const uint8_t *bytes, size_t len, int64_t now,
+			  struct bw_err *err);
+/* §5.6: length/hash from the snapshot, targets keys, version the snapshot names, not expired. */
+int patch_client_targets(struct patch_trust *t, const uint8_t *bytes, size_t len, int64_t now,
+			 struct bw_err *err);
+
+/* A target as the trusted targets metadata lists it (strings point into that metadata). */
+struct patch_target {
+	const char *name;
+	uint64_t length;
+	uint8_t sha256[32];
+	char sha256_hex[65];
+	const char *version, *hosts, *group;	/* custom fields, NULL when absent */
+};
+
+/* Looks name up in targets metadata (BW_ENOTFOUND when absent). */
+int patch_target_get(const json_t *targets_md, const char *name, struct patch_target *out, struct bw_err *err);
+/* True when t applies to host (custom.hosts lists it, custom.group is its group, or neither is set). */
+bool patch_target_for_host(const struct patch_target *t, const char *host, const char *group);
+/* Consistent-snapshot path of t: "[dir/]<sha256>.<basename>". -1 when cap is too small. */
+int patch_target_url_path(const struct patch_target *t, char *out, size_t cap);
+
+/* ---- the server's repository (repo.c) ---- */
+
+/* Lifetimes (seconds) of the online roles' metadata; re-signed at half-life. */
+struct patch_lifetimes {
+	int64_t snapshot, timestamp;
+};
+
+/*
+ * Loads the published state of the repository in dir: the newest root of
+ * the chain metadata/1.root.json, 2.root.json, ..., then timestamp.json and
+ * the snapshot and targets it names. Missing files leave members NULL (a
+ * fresh repository). Clear *st with patch_trust_clear().
+ */
+int patch_repo_load(const char *dir, struct patch_trust *st, struct bw_err *err);
+/*
+ * Writes md to dir/metadata/file atomically (compact, sorted keys). When
+ * bytes is non-NULL it receives the exact bytes written (caller frees).
+ */
+int patch_repo_write(const char *dir, const char *file, const json_t *md, char **bytes, size_t *len,
+		     struct bw_err *err);
+/*
+ * Issues online metadata for st->targets: a new snapshot (version + 1)
+ * when new_snapshot (or none exists), then a new timestamp naming it,
+ * signed with the online keys; timestamp.json is written last. Updates st.
+ */
+int patch_repo_issue(const char *dir, struct patch_trust *st, const struct bw_ed25519 *snapshot_key,
+		     const struct bw_ed25519 *timestamp_key, const struct patch_lifetimes *life, bool new_snapshot,
+		     int64_t now, struct bw_err *err);
+/* Which online metadata is past half its lifetime (or expired) and should be re-signed now. */
+void patch_repo_due(const struct patch_trust *st, const struct patch_lifetimes *life, int64_t now, bool *snapshot,
+		    bool *timestamp);
+/* dir/blobs/<sha256_hex>; -1 unless sha256_hex is 64 lower-case hex digits. */
+int patch_repo_blob_path(const char *dir, const char *sha256_hex, char *out, size_t cap);
+
+/* SHA-256 and length of a file, read in 1 MiB blocks (no size limit). */
+int patch_file_sha256(const char *path, uint8_t out[32], uint64_t *len, struct bw_err *err);
 
 #endif /* BW_PATCH_H */

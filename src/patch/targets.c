@@ -35,10 +35,9 @@ label_valid(const char *s, size_t max)
 }
 
 int
-patch_targets_add(json_t **targets, const struct patch_target_info *t, const uint8_t *data, size_t len,
+patch_targets_add(json_t **targets, const struct patch_target_info *t, const uint8_t sha256[32], uint64_t len,
 		  int64_t now, int days, struct bw_err *err)
 {
-	uint8_t h[32];
 	char hex[65], expires[32];
 	json_t *md = *targets, *sig, *tg, *custom, *ver;
 	time_t when = (time_t)(now + (int64_t)days * 86400);
@@ -56,9 +55,9 @@ patch_targets_add(json_t **targets, const struct patch_target_info *t, const uin
 		return bw_err_set(err, BW_EINVAL, "the target file is empty");
 	if (days < 1 || days > 3650)
 		return bw_err_set(err, BW_EINVAL, "expiry must be 1..3650 days");
-	if (bw_sha256_oneshot(data, len, h) != 0)
-		return bw_err_set(err, BW_ECRYPTO, "SHA-256 failed");
-	bw_hex_encode(hex, h, 32);
+	if (len > (uint64_t)INT64_MAX)
+		return bw_err_set(err, BW_ERANGE, "the target file is too large");
+	bw_hex_encode(hex, sha256, 32);
 	gmtime_r(&when, &tm);
 	strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (md == NULL) {

@@ -16,6 +16,8 @@
 #define LOG_KEY_AD "bulwark log signer"
 #define KEK_CHECK_AD "bulwark kek check"
 #define SSH_CA_AD "bulwark ssh user ca"
+#define TUF_SNAPSHOT_AD "bulwark tuf snapshot key"
+#define TUF_TIMESTAMP_AD "bulwark tuf timestamp key"
 
 static int
 path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err *err)
@@ -198,16 +200,17 @@ kek_load(const char *data, const char *passphrase, uint8_t *kek, struct bw_err *
 	return 0;
 }
 
-/* Loads the sealed SSH user CA, creating it when this data directory has none yet. */
+/* Loads a sealed Ed25519 key (rel, bound to ad), creating it when this data directory has none yet. */
 static int
-ssh_ca_load(const char *data, const uint8_t *kek, struct bw_ed25519 *ca, struct bw_err *err)
+sealed_ed25519_load(const char *data, const uint8_t *kek, const char *rel, const char *ad, struct bw_ed25519 *key,
+		    struct bw_err *err)
 {
 	char path[4096];
 	uint8_t *seed = NULL, fresh[BW_ED25519_SEED_SIZE];
 	size_t n = 0;
 	int r;
 
-	if ((r = path_in(path, sizeof path, data, INSTANCE_SSH_CA, err)) != 0)
+	if ((r = path_in(path, sizeof path, data, rel, err)) != 0)
 		return r;
 	if (access(path, F_OK) != 0) {
 		struct bw_ed25519 k = { 0 };
@@ -215,19 +218,32 @@ ssh_ca_load(const char *data, const uint8_t *kek, struct bw_ed25519 *ca, struct 
 			return r;
 		bw_ed25519_seed(&k, fresh);
 		bw_ed25519_free(&k);
-		r = write_sealed(path, kek, SSH_CA_AD, fresh, sizeof fresh, err);
+		r = write_sealed(path, kek, ad, fresh, sizeof fresh, err);
 		bw_memzero(fresh, sizeof fresh);
 		if (r != 0)
 			return r;
 	}
-	if ((r = read_sealed(path, kek, SSH_CA_AD, &seed, &n, err)) != 0)
+	if ((r = read_sealed(path, kek, ad, &seed, &n, err)) != 0)
 		return r;
 	if (n != BW_ED25519_SEED_SIZE)
 		r = bw_err_set(err, BW_ECORRUPT, "%s: not an Ed25519 seed", path);
 	else
-		r = bw_ed25519_from_seed(ca, seed, err);
+		r = bw_ed25519_from_seed(key, seed, err);
 	bw_secure_free(seed);
 	return r;
+}
+
+/* The SSH user CA and the TUF online keys (snapshot, timestamp), created on first use. */
+static int
+online_keys_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err)
+{
+	int r;
+
+	if ((r = sealed_ed25519_load(data, kek, INSTANCE_SSH_CA, SSH_CA_AD, &in->ssh_ca, err)) != 0 ||
+	    (r = sealed_ed25519_load(data, kek, INSTANCE_TUF_SNAPSHOT, TUF_SNAPSHOT_AD, &in->tuf_snapshot, err)) != 0 ||
+	    (r = sealed_ed25519_load(data, kek, INSTANCE_TUF_TIMESTAMP, TUF_TIMESTAMP_AD, &in->tuf_timestamp, err)) != 0)
+		return r;
+	return 0;
 }
 
 void
@@ -299,12 +315,15 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 		if ((r = write_new(path2, line, strlen(line), 0644, err)) != 0)
 			goto out;
 	}
-	/* The SSH user CA, sealed like the log key. */
+	/* The SSH user CA and the TUF online keys, sealed like the log key. */
 	{
-		struct bw_ed25519 ca = { 0 };
-		if ((r = ssh_ca_load(o->data, kek, &ca, err)) != 0)
+		struct instance keys = { 0 };
+		r = online_keys_load(o->data, kek, &keys, err);
+		bw_ed25519_free(&keys.ssh_ca);
+		bw_ed25519_free(&keys.tuf_snapshot);
+		bw_ed25519_free(&keys.tuf_timestamp);
+		if (r != 0)
 			goto out;
-		bw_ed25519_free(&ca);
 	}
 	/* TLS */
 	if ((r = path_in(path, sizeof path, o->data, "tls", err)) != 0 || (r = bw_mkdir_p(path, 0700, err)) != 0 ||
@@ -363,7 +382,7 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 		goto fail;
 	r = note_signer_parse((char *)skey, n, &in->log_signer, err);
 	bw_secure_free(skey);
-	if (r != 0 || (r = ssh_ca_load(data, in->kek, &in->ssh_ca, err)) != 0)
+	if (r != 0 || (r = online_keys_load(data, in->kek, in, err)) != 0)
 		goto fail;
 	if ((r = path_in(path, sizeof path, data, INSTANCE_DB, err)) != 0 ||
 	    (r = db_open(path, false, &in->db, err)) != 0 ||
@@ -391,6 +410,8 @@ instance_close(struct instance *in)
 	note_signer_free(in->log_signer);
 	note_verifier_free(in->log_verifier);
 	bw_ed25519_free(&in->ssh_ca);
+	bw_ed25519_free(&in->tuf_snapshot);
+	bw_ed25519_free(&in->tuf_timestamp);
 	bw_memzero(in->kek, sizeof in->kek);
 	free(in->data);
 	free(in->log_dir);

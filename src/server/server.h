@@ -20,7 +20,10 @@
 #define INSTANCE_KEK_ARGON "kek.argon2id"
 #define INSTANCE_LOG_KEY "keys/log.sealed"
 #define INSTANCE_SSH_CA "keys/ssh_user_ca.sealed"
+#define INSTANCE_TUF_SNAPSHOT "keys/tuf_snapshot.sealed"
+#define INSTANCE_TUF_TIMESTAMP "keys/tuf_timestamp.sealed"
 #define INSTANCE_LOG_DIR "log"
+#define INSTANCE_PATCH_DIR "patch"
 #define INSTANCE_TLS_CERT "tls/cert.pem"
 #define INSTANCE_TLS_KEY "tls/key.pem"
 
@@ -55,6 +58,8 @@ struct instance {
 	struct note_signer *log_signer;	/* until handed to the audit log */
 	struct note_verifier *log_verifier;
 	struct bw_ed25519 ssh_ca;	/* OpenSSH user CA (Ed25519) */
+	struct bw_ed25519 tuf_snapshot;	/* TUF online keys: snapshot and timestamp roles */
+	struct bw_ed25519 tuf_timestamp;
 	char *log_dir;
 	char *log_vkey;
 };

@@ -87,6 +87,17 @@ static const char *const migrations[] = {
 	") STRICT;",
 	/* 3: when an issued window's end was recorded in the audit log */
 	"ALTER TABLE access_requests ADD COLUMN expired_at INTEGER;",
+	/* 4: published patch targets and the audit-log entry that records each */
+	"CREATE TABLE patch_targets ("
+	"  name TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  length INTEGER NOT NULL,"
+	"  version TEXT NOT NULL,"
+	"  targets_version INTEGER NOT NULL,"
+	"  log_index INTEGER NOT NULL,"
+	"  published_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (name, sha256)"
+	") STRICT;",
 };
 
 int

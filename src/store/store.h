@@ -183,4 +183,22 @@ int db_access_expire(struct bw_db *db, int64_t now, int64_t **ids, size_t *n, st
 /* Serials (= request ids) of revoked issued certificates. Caller frees *out. */
 int db_access_revoked(struct bw_db *db, uint64_t **out, size_t *n, struct bw_err *err);
 
+/* ---- published patch targets (patch_db.c) ---- */
+
+struct db_patch_target {
+	char name[256];
+	char sha256[65];
+	int64_t length;
+	char version[72];
+	int64_t targets_version;
+	int64_t log_index;		/* the audit-log entry that recorded the publication */
+	int64_t published_at;
+};
+
+/* Records a published target; BW_EEXIST when (name, sha256) is already recorded. */
+int db_patch_target_insert(struct bw_db *db, const struct db_patch_target *t, struct bw_err *err);
+/* Looks up (name, sha256); BW_ENOTFOUND when that file was never published under that name. */
+int db_patch_target_get(struct bw_db *db, const char *name, const char *sha256, struct db_patch_target *out,
+			struct bw_err *err);
+
 #endif /* BW_STORE_H */

@@ -197,10 +197,19 @@ test_root_rotation(void **state)
 	json_decref(v2);
 }
 
+/* SHA-256 of a string into h; returns h. */
+static const uint8_t *
+sha_of(const char *s, uint8_t h[32])
+{
+	assert_int_equal(bw_sha256_oneshot(s, strlen(s), h), 0);
+	return h;
+}
+
 static void
 test_targets_add(void **state)
 {
 	struct patch_target_info t = { "app/hotfix-1.tar", "1.0", NULL, "default" };
+	uint8_t h[32];
 	json_t *md = NULL, *tg;
 	struct bw_err err = { 0 };
 	struct bw_ed25519 k = { 0 };
@@ -208,7 +217,7 @@ test_targets_add(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"abc", 3, 1700000000, 30, &err), 0);
+	assert_int_equal(patch_targets_add(&md, &t, sha_of("abc", h), 3, 1700000000, 30, &err), 0);
 	tg = json_object_get(json_object_get(json_object_get(md, "signed"), "targets"), "app/hotfix-1.tar");
 	assert_int_equal(json_integer_value(json_object_get(tg, "length")), 3);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(tg, "hashes"), "sha256")),
@@ -221,19 +230,19 @@ test_targets_add(void **state)
 	assert_int_equal(patch_sign(md, &k, &err), 0);
 	assert_int_equal(json_array_size(json_object_get(md, "signatures")), 1);
 	t.version = "1.1";
-	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"abcd", 4, 1700000000, 30, &err), 0);
+	assert_int_equal(patch_targets_add(&md, &t, sha_of("abcd", h), 4, 1700000000, 30, &err), 0);
 	assert_int_equal(json_array_size(json_object_get(md, "signatures")), 0);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(md, "signed"), "version")), 2);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		t.name = bad[i];
-		assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), BW_EINVAL);
+		assert_int_equal(patch_targets_add(&md, &t, sha_of("x", h), 1, 1700000000, 30, &err), BW_EINVAL);
 	}
 	t.name = "ok";
 	t.version = "has \"quote";
-	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), BW_EINVAL);
+	assert_int_equal(patch_targets_add(&md, &t, sha_of("x", h), 1, 1700000000, 30, &err), BW_EINVAL);
 	t.version = "1";
 	t.hosts = "web1";
-	assert_int_equal(patch_targets_add(&md, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), BW_EINVAL);
+	assert_int_equal(patch_targets_add(&md, &t, sha_of("x", h), 1, 1700000000, 30, &err), BW_EINVAL);
 	assert_non_null(strstr(err.msg, "not both"));
 	bw_ed25519_free(&k);
 	json_decref(md);
@@ -243,26 +252,27 @@ static void
 test_snapshot_timestamp(void **state)
 {
 	struct patch_target_info t = { "f", "1", NULL, NULL };
+	uint8_t h[32];
 	json_t *targets = NULL, *snap = NULL, *ts = NULL, *meta;
 	struct bw_err err = { 0 };
 	char *bytes;
 
 	(void)state;
-	assert_int_equal(patch_targets_add(&targets, &t, (const uint8_t *)"x", 1, 1700000000, 30, &err), 0);
-	assert_int_equal(patch_snapshot_make(targets, 7, 1700000000, 30, &snap, &err), 0);
+	assert_int_equal(patch_targets_add(&targets, &t, sha_of("x", h), 1, 1700000000, 30, &err), 0);
+	assert_int_equal(patch_snapshot_make(targets, 7, 1700000000, 30 * 86400, &snap, &err), 0);
 	meta = json_object_get(json_object_get(json_object_get(snap, "signed"), "meta"), "targets.json");
 	assert_int_equal(json_integer_value(json_object_get(meta, "version")), 1);
 	bytes = json_dumps(snap, JSON_COMPACT);
-	assert_int_equal(patch_timestamp_make((uint8_t *)bytes, strlen(bytes), 9, 1700000000, 1, &ts, &err), 0);
+	assert_int_equal(patch_timestamp_make((uint8_t *)bytes, strlen(bytes), 9, 1700000000, 86400, &ts, &err), 0);
 	meta = json_object_get(json_object_get(json_object_get(ts, "signed"), "meta"), "snapshot.json");
 	assert_int_equal(json_integer_value(json_object_get(meta, "version")), 7);
 	assert_int_equal(json_integer_value(json_object_get(meta, "length")), (json_int_t)strlen(bytes));
 	assert_int_equal(strlen(json_string_value(json_object_get(json_object_get(meta, "hashes"), "sha256"))), 64);
 	/* wrong inputs */
 	json_decref(ts);
-	assert_int_equal(patch_snapshot_make(snap, 8, 1700000000, 30, &ts, &err), BW_EINVAL);	/* not targets */
-	assert_int_equal(patch_timestamp_make((const uint8_t *)"{}", 2, 1, 1700000000, 1, &ts, &err), BW_EINVAL);
-	assert_int_equal(patch_timestamp_make((uint8_t *)bytes, strlen(bytes), 1, 1700000000, 40, &ts, &err), BW_EINVAL);
+	assert_int_equal(patch_snapshot_make(snap, 8, 1700000000, 30 * 86400, &ts, &err), BW_EINVAL);	/* not targets */
+	assert_int_equal(patch_timestamp_make((const uint8_t *)"{}", 2, 1, 1700000000, 86400, &ts, &err), BW_EINVAL);
+	assert_int_equal(patch_timestamp_make((uint8_t *)bytes, strlen(bytes), 1, 1700000000, 40 * 86400, &ts, &err), BW_EINVAL);
 	free(bytes);
 	json_decref(targets);
 	json_decref(snap);

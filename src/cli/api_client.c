@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 
@@ -41,9 +42,10 @@ cli_api_init(struct cli_api *api, struct cli_args *a)
 	return 0;
 }
 
-int
-cli_api_call(const struct cli_api *api, const char *method, const char *path, json_t *body, long *status,
-	     json_t **reply, struct bw_buf *raw)
+/* One request with a JSON body, a streamed file body (upload), or none. */
+static int
+api_request(const struct cli_api *api, const char *method, const char *path, json_t *body, FILE *upload,
+	    curl_off_t upload_len, long *status, json_t **reply, struct bw_buf *raw)
 {
 	struct bw_buf out = { 0 }, url = { 0 };
 	struct curl_slist *hdr = NULL;
@@ -63,7 +65,12 @@ cli_api_call(const struct cli_api *api, const char *method, const char *path, js
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (upload == NULL)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	else {	/* large files: no total limit, but a stalled transfer ends */
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	}
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
@@ -77,6 +84,12 @@ cli_api_call(const struct cli_api *api, const char *method, const char *path, js
 		text = json_dumps(body, JSON_COMPACT);
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	} else if (upload != NULL) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
+		hdr = curl_slist_append(hdr, "Expect:");
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READDATA, upload);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, upload_len);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
@@ -99,6 +112,33 @@ out:
 	curl_easy_cleanup(c);
 	bw_buf_free(&out);
 	bw_buf_free(&url);
+	return r;
+}
+
+int
+cli_api_call(const struct cli_api *api, const char *method, const char *path, json_t *body, long *status,
+	     json_t **reply, struct bw_buf *raw)
+{
+	return api_request(api, method, path, body, NULL, 0, status, reply, raw);
+}
+
+int
+cli_api_upload(const struct cli_api *api, const char *urlpath, const char *path, long *status, json_t **reply)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat sb;
+	int r;
+
+	*status = 0;
+	*reply = NULL;
+	if (f == NULL || fstat(fileno(f), &sb) != 0) {
+		cli_errorf("%s: cannot read", path);
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	r = api_request(api, "PUT", urlpath, NULL, f, (curl_off_t)sb.st_size, status, reply, NULL);
+	fclose(f);
 	return r;
 }
 

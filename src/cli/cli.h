@@ -91,6 +91,8 @@ int cli_api_init(struct cli_api *api, struct cli_args *a);
  */
 int cli_api_call(const struct cli_api *api, const char *method, const char *path, json_t *body, long *status,
 		 json_t **reply, struct bw_buf *raw);
+/* PUTs the file at path as application/octet-stream (streamed). Like cli_api_call. */
+int cli_api_upload(const struct cli_api *api, const char *urlpath, const char *path, long *status, json_t **reply);
 /* 0 when status == want; else prints the server's error and returns -1. */
 int cli_api_expect(const char *what, long status, long want, json_t *reply);
 void cli_print_json(json_t *j);
@@ -100,6 +102,9 @@ int cmd_host(int argc, char **argv);
 int cmd_access(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_patch(int argc, char **argv);
+int cli_patch_keys(struct cli_args *a);
+int cli_patch_publish(struct cli_args *a);
+int cmd_agent(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);

@@ -26,6 +26,9 @@ static const char patch_usage[] =
     "       bulwark patch verify --root ROOT.json --role ROLE METADATA.json\n"
     "       bulwark patch verify-rotation OLD-ROOT.json NEW-ROOT.json\n"
     "       bulwark patch canonical FILE.json      (prints the canonical JSON that TUF signs)\n"
+    "  on the server (HTTPS API):\n"
+    "       bulwark patch keys --out DIR            (the server's online keys and log key)\n"
+    "       bulwark patch publish --targets TARGETS.json [--root ROOT.json] [FILE...]\n"
     "\n"
     "Keys are Ed25519. KEYFILE holds the private key (mode 0600; keep it offline); KEY may be a\n"
     "KEYFILE or a public key file printed by keygen. Metadata is TUF 1.0 JSON signed over\n"
@@ -498,6 +501,14 @@ cmd_patch(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "canonical") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return patch_canonical_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "keys") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return cli_patch_keys(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "publish") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return cli_patch_publish(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "verify") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

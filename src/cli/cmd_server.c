@@ -26,6 +26,7 @@ static const char serve_usage[] =
     "usage: bulwark serve --data DIR [--listen 127.0.0.1:8443] [--threads N]\n"
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
+    "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
     "\n"
     "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
@@ -118,7 +119,7 @@ cmd_serve(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
-		*wrapper;
+		*wrapper, *snap_s, *ts_s;
 	struct server_opts so = { .listen = "127.0.0.1:8443", .threads = 8, .backoff_ms = 1000,
 				  .lock_after = AUTH_LOCK_AFTER, .lock_secs = AUTH_LOCK_SECS, .timeout_secs = 15,
 				  .max_window = 8 * 3600, .session_wrapper = ACCESS_WRAPPER_DEFAULT };
@@ -141,6 +142,7 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--login-backoff-ms", &backoff_s) || cli_opt(&a, "--lock-after", &lock_after_s) ||
 	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_opt(&a, "--timeout-secs", &timeout_s) ||
 	    cli_opt(&a, "--max-window-secs", &window_s) || cli_opt(&a, "--session-wrapper", &wrapper) ||
+	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
 	    cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
 	if (data == NULL) {
@@ -182,6 +184,16 @@ cmd_serve(int argc, char **argv)
 			return CLI_USAGE;
 		} else
 			so.session_wrapper = wrapper;
+	}
+	if (snap_s) {
+		if (cli_parse_range("--snapshot-lifetime-secs", snap_s, 20, 366 * 86400, &v))
+			return CLI_USAGE;
+		so.snapshot_lifetime = (int64_t)v;
+	}
+	if (ts_s) {
+		if (cli_parse_range("--timestamp-lifetime-secs", ts_s, 20, 31 * 86400, &v))
+			return CLI_USAGE;
+		so.timestamp_lifetime = (int64_t)v;
 	}
 	if (timeout_s) {
 		if (cli_parse_range("--timeout-secs", timeout_s, 1, 3600, &v))

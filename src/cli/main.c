@@ -18,7 +18,8 @@ static const char usage[] =
     "  login    get a session token from a server (for the API commands below)\n"
     "  host     maintenance targets: add, list, sshd-config (API)\n"
     "  access   remote-maintenance access: request, approve, deny, revoke, ssh-config, review (API)\n"
-    "  patch    offline TUF keys and metadata: keygen, root init, sign, verify\n"
+    "  patch    TUF patch metadata: keygen, root init, add, sign, verify (offline); keys, publish\n"
+    "  agent    host side of patching: init, update (verify, log check, install, report)\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
     "  note     C2SP signed notes: keygen, sign, verify\n"
     "  version  print the version\n"
@@ -68,6 +69,8 @@ main(int argc, char **argv)
 		return cmd_host(argc - 2, argv + 2);
 	if (strcmp(argv[1], "access") == 0)
 		return cmd_access(argc - 2, argv + 2);
+	if (strcmp(argv[1], "agent") == 0)
+		return cmd_agent(argc - 2, argv + 2);
 	if (strcmp(argv[1], "patch") == 0)
 		return cmd_patch(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);

@@ -58,6 +58,9 @@ int patch_verify_role(const json_t *metadata, const json_t *root_signed, const c
  */
 int patch_verify_root_rotation(const json_t *old_root, const json_t *new_root, struct bw_err *err);
 
+/* Target names: 1..200 of [A-Za-z0-9._+-/], relative, no "..", no "//". */
+bool patch_target_name_valid(const char *name);
+
 /* What a target entry says besides its bytes. */
 struct patch_target_info {
 	const char *name;	/* target path: 1..200 of [A-Za-z0-9._+-/], no "..", no leading '/' */

@@ -5,12 +5,12 @@
 
 #include "patch.h"
 
-static bool
-target_name_valid(const char *s)
+bool
+patch_target_name_valid(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n > 200 || s[0] == '/' || strstr(s, "..") != NULL || strstr(s, "//") != NULL)
+	if (n == 0 || n > 200 || s[0] == '/' || s[n - 1] == '/' || strstr(s, "..") != NULL || strstr(s, "//") != NULL)
 		return false;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
@@ -43,7 +43,7 @@ patch_targets_add(json_t **targets, const struct patch_target_info *t, const uin
 	time_t when = (time_t)(now + (int64_t)days * 86400);
 	struct tm tm;
 
-	if (t->name == NULL || !target_name_valid(t->name))
+	if (t->name == NULL || !patch_target_name_valid(t->name))
 		return bw_err_set(err, BW_EINVAL, "target name must be 1..200 of A-Z a-z 0-9 . _ - + /, relative, no '..'");
 	if (t->version == NULL || !label_valid(t->version, 64))
 		return bw_err_set(err, BW_EINVAL, "version must be 1..64 printable characters without quotes");

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "http.h"
 
@@ -168,24 +170,32 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 	return true;
 }
 
+/* The route for rq's method and path (NULL if none); *path_known when another method has it. */
+static const struct route *
+route_find(struct request *rq, bool *path_known)
+{
+	size_t i;
+
+	*path_known = false;
+	for (i = 0; i < nroutes; i++) {
+		if (!server_route_match(routes[i].pattern, rq->path, rq))
+			continue;
+		*path_known = true;
+		if (strcmp(routes[i].method, rq->method) == 0)
+			return &routes[i];
+	}
+	return NULL;
+}
+
 /* Runs routing, auth, the handler; sets the response and audit fields. */
 static void
 dispatch(struct request *rq)
 {
-	const struct route *rt = NULL;
-	bool path_known = false;
+	const struct route *rt;
+	bool path_known;
 	json_t *body = NULL;
-	size_t i;
 
-	for (i = 0; i < nroutes; i++) {
-		if (!server_route_match(routes[i].pattern, rq->path, rq))
-			continue;
-		path_known = true;
-		if (strcmp(routes[i].method, rq->method) == 0) {
-			rt = &routes[i];
-			break;
-		}
-	}
+	rt = route_find(rq, &path_known);
 	if (rt == NULL) {
 		rq->action = "http.refused";
 		snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
@@ -219,7 +229,7 @@ dispatch(struct request *rq)
 		if (rq->body_too_large) {
 			rq->action = "http.refused";
 			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			reply_error(rq, 413, "request body larger than %d bytes", HTTP_BODY_MAX);
+			reply_error(rq, 413, "request body larger than %zu bytes", rt->body_max ? rt->body_max : HTTP_BODY_MAX);
 			return;
 		}
 		if (!content_type_json(rq->c)) {
@@ -238,6 +248,13 @@ dispatch(struct request *rq)
 			else
 				reply_error(rq, 400, "the body must be a JSON object");
 			json_decref(body);
+			return;
+		}
+	} else if (rt->upload) {
+		if (rq->upload_fd < 0 && !rq->upload_failed) {
+			rq->action = "http.refused";
+			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+			reply_error(rq, 400, "upload not accepted");
 			return;
 		}
 	} else if (rq->body.len > 0 || rq->body_too_large) {
@@ -288,7 +305,13 @@ send_reply(struct request *rq)
 	char *text = NULL;
 	size_t len;
 
-	if (rq->raw_reply != NULL) {
+	if (rq->reply_fd >= 0) {
+		resp = MHD_create_response_from_fd64(rq->reply_fd_len, rq->reply_fd);
+		if (resp != NULL) {
+			rq->reply_fd = -1;	/* the response owns it now */
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+		}
+	} else if (rq->raw_reply != NULL) {
 		resp = MHD_create_response_from_buffer(rq->raw_len, rq->raw_reply, MHD_RESPMEM_MUST_COPY);
 		if (resp != NULL)
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rq->raw_type);
@@ -340,6 +363,47 @@ client_address(struct MHD_Connection *c, char *out, size_t cap)
 			  (socklen_t)cap);
 }
 
+/*
+ * An upload route's body goes to a temporary file beside the blobs, hashed
+ * as it arrives, but only for a caller the route admits (others' bytes are
+ * dropped and dispatch answers 401/403).
+ */
+static void
+upload_begin(struct request *rq)
+{
+	const char *tok = find_token(rq->c);
+	struct bw_err err = { 0 };
+	char dir[4096];
+
+	if (tok == NULL || !authenticate(rq, tok, &err) || (rq->who.roles & rq->rt->roles) == 0) {
+		rq->authenticated = false;
+		return;
+	}
+	rq->authenticated = false;	/* dispatch authenticates again and sets it */
+	snprintf(dir, sizeof dir, "%s/blobs", rq->s->patch_dir);
+	if (bw_mkdir_p(dir, 0755, &err) != 0 || bw_sha256_new(&rq->upload_hash, &err) != 0 ||
+	    (size_t)snprintf(rq->upload_path, sizeof rq->upload_path, "%s/.upload-%s", dir, rq->id) >=
+		sizeof rq->upload_path ||
+	    (rq->upload_fd = open(rq->upload_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		rq->upload_failed = true;
+		return;
+	}
+	bw_sha256_init(rq->upload_hash);
+}
+
+static void
+upload_chunk(struct request *rq, const char *data, size_t n)
+{
+	if (rq->upload_fd < 0 || rq->upload_failed)
+		return;
+	rq->upload_len += n;
+	if (rq->upload_len > HTTP_UPLOAD_MAX || bw_write_all(rq->upload_fd, data, n) != 0) {
+		rq->upload_failed = true;
+		return;
+	}
+	bw_sha256_update(rq->upload_hash, data, n);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
 	   const char *upload_data, size_t *upload_size, void **req_cls)
@@ -360,12 +424,25 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		bw_random_bytes(rnd, sizeof rnd);
 		bw_hex_encode(rq->id, rnd, sizeof rnd);
 		client_address(c, rq->addr, sizeof rq->addr);
+		rq->upload_fd = rq->reply_fd = -1;
 		*req_cls = rq;
+		{
+			bool known;
+			rq->rt = route_find(rq, &known);
+		}
+		if (rq->rt != NULL && rq->rt->upload)
+			upload_begin(rq);
+		return MHD_YES;
+	}
+	if (*upload_size > 0 && rq->rt != NULL && rq->rt->upload) {
+		upload_chunk(rq, upload_data, *upload_size);
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {	/* body chunks: keep up to the limit, then only count */
+		size_t max = rq->rt != NULL && rq->rt->body_max ? rq->rt->body_max : HTTP_BODY_MAX;
 		if (!rq->body_too_large) {
-			if (rq->body.len + *upload_size > HTTP_BODY_MAX)
+			if (rq->body.len + *upload_size > max)
 				rq->body_too_large = true;
 			else if (bw_buf_append(&rq->body, upload_data, *upload_size) != 0)
 				return MHD_NO;
@@ -406,6 +483,13 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_Reque
 	json_decref(rq->details);
 	free(rq->raw_reply);
 	bw_buf_free(&rq->body);
+	if (rq->upload_fd >= 0) {
+		close(rq->upload_fd);
+		unlink(rq->upload_path);	/* not taken by the handler: discard */
+	}
+	if (rq->reply_fd >= 0)
+		close(rq->reply_fd);
+	bw_sha256_free(rq->upload_hash);
 	free(rq);
 	*req_cls = NULL;
 }
@@ -448,6 +532,15 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags, s
 	return bw_err_set(err, BW_EINVAL, "--listen: '%s' is not an IPv4 or IPv6 address", host);
 }
 
+/* Seconds between sweeps: 30, or less so that short-lived patch metadata is re-signed in time. */
+static int
+sweep_interval(const struct server *s)
+{
+	int64_t q = s->opts.timestamp_lifetime / 8;
+
+	return q < 1 ? 1 : q > 30 ? 30 : (int)q;
+}
+
 static void *
 sweeper_main(void *arg)
 {
@@ -457,12 +550,13 @@ sweeper_main(void *arg)
 	pthread_mutex_lock(&s->stop_mu);
 	while (!s->stopping) {
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 30;
+		until.tv_sec += sweep_interval(s);
 		pthread_cond_timedwait(&s->stop_cv, &s->stop_mu, &until);
 		if (s->stopping)
 			break;
 		pthread_mutex_unlock(&s->stop_mu);
 		access_sweep(s);
+		patch_sweep(s);
 		pthread_mutex_lock(&s->stop_mu);
 	}
 	pthread_mutex_unlock(&s->stop_mu);
@@ -493,6 +587,16 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	s->opts = *o;
 	pthread_mutex_init(&s->stop_mu, NULL);
 	pthread_cond_init(&s->stop_cv, NULL);
+	pthread_mutex_init(&s->patch_mu, NULL);
+	if (s->opts.snapshot_lifetime == 0)
+		s->opts.snapshot_lifetime = 7 * 86400;
+	if (s->opts.timestamp_lifetime == 0)
+		s->opts.timestamp_lifetime = 86400;
+	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_PATCH_DIR);
+	if ((s->patch_dir = strdup(path)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto fail;
+	}
 	in->auth.backoff_ms = o->backoff_ms;
 	in->auth.lock_after = o->lock_after;
 	in->auth.lock_secs = o->lock_secs;
@@ -549,6 +653,8 @@ server_stop(struct server *s)
 		MHD_stop_daemon(s->d);
 	pthread_mutex_destroy(&s->stop_mu);
 	pthread_cond_destroy(&s->stop_cv);
+	pthread_mutex_destroy(&s->patch_mu);
+	free(s->patch_dir);
 	throttle_free(s->throttle);
 	tokcache_free(s->tokens);
 	if (s->key_pem != NULL) {

@@ -9,6 +9,7 @@
 #include "server.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
+#define HTTP_UPLOAD_MAX ((uint64_t)8 << 30)	/* largest target file accepted */
 #define HTTP_MAX_PARAMS 2
 
 /* Per-address login throttling (in memory). */
@@ -39,7 +40,9 @@ struct server {
 	struct tokcache *tokens;
 	struct server_opts opts;
 	char *cert_pem, *key_pem;
-	pthread_t sweeper;		/* records expired access windows every 30 s */
+	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
+	pthread_mutex_t patch_mu;	/* serialises changes to the patch repository */
+	char *patch_dir;
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	bool stopping, sweeper_started;
@@ -55,6 +58,13 @@ struct request {
 	char addr[64];
 	struct bw_buf body;
 	bool body_too_large;
+	const struct route *rt;		/* the route matched when the headers arrived, or NULL */
+	/* upload routes: the body goes to upload_path (temporary) with its SHA-256 */
+	int upload_fd;
+	char upload_path[4096];
+	struct bw_sha256 *upload_hash;
+	uint64_t upload_len;
+	bool upload_failed;
 	const char *params[HTTP_MAX_PARAMS];	/* {name} segments of the matched route */
 	char param_buf[2][128];
 	struct auth_identity who;
@@ -65,6 +75,8 @@ struct request {
 	char *raw_reply;		/* or raw text body (owned) */
 	size_t raw_len;
 	const char *raw_type;
+	int reply_fd;			/* or a file (owned; -1 when none) of reply_fd_len bytes */
+	uint64_t reply_fd_len;
 	char set_cookie[256];
 	int64_t retry_after;
 	/* audit */
@@ -85,6 +97,8 @@ struct route {
 	unsigned roles;			/* roles allowed; 0: public */
 	bool json_body;			/* expects an application/json object */
 	bool changes_state;		/* audited always */
+	size_t body_max;		/* JSON body limit; 0: HTTP_BODY_MAX */
+	bool upload;			/* raw body streamed to a file (see request.upload_*) */
 };
 
 extern const struct route routes[];
@@ -115,6 +129,16 @@ void h_access_krl(struct request *rq, json_t *body);
 void h_access_ca(struct request *rq, json_t *body);
 void h_access_wrapper(struct request *rq, json_t *body);
 void h_access_review_report(struct request *rq, json_t *body);
+
+/* Patch repository (routes_patch.c). */
+void patch_sweep(struct server *s);
+void h_patch_keys(struct request *rq, json_t *body);
+void h_patch_blob_put(struct request *rq, json_t *body);
+void h_patch_publish(struct request *rq, json_t *body);
+void h_patch_report(struct request *rq, json_t *body);
+void h_patch_metadata(struct request *rq, json_t *body);
+void h_patch_target(struct request *rq, json_t *body);
+void h_log_consistency(struct request *rq, json_t *body);
 
 /* Static web pages (web.c). */
 void h_index(struct request *rq, json_t *body);

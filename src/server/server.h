@@ -85,6 +85,8 @@ struct server_opts {
 	unsigned timeout_secs;		/* idle connection timeout */
 	int64_t max_window;		/* longest maintenance window (seconds) */
 	const char *session_wrapper;	/* force-command wrapper path on hosts, NULL: none */
+	int64_t snapshot_lifetime;	/* seconds the online TUF metadata is valid; re-signed at half-life */
+	int64_t timestamp_lifetime;
 };
 
 struct server;

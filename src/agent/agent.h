@@ -1,0 +1,79 @@
+/*
+ * agent: the host side of patch management. `bulwark agent update` runs the
+ * TUF client workflow (specification §5) against the server's repository,
+ * requires each target's publication to be in the transparency log (a
+ * tlog-proof under a checkpoint signed by the pinned log key, consistent
+ * with the last checkpoint this host saw), then installs and reports.
+ *
+ * The state directory holds config.json, the trusted metadata (root.json,
+ * timestamp.json, snapshot.json, targets.json), the last checkpoint seen,
+ * installed.json and reports not yet delivered.
+ */
+#ifndef BW_AGENT_H
+#define BW_AGENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+/* ---- HTTPS fetching with hard size limits (fetch.c) ---- */
+
+struct agent_http {
+	const char *base;	/* https://host:port (http:// refused) */
+	const char *cacert;	/* PEM file, NULL: system store */
+	const char *token;	/* bearer token for reports, may be NULL */
+};
+
+/*
+ * GETs base + path into *out (caller frees with bw_buf_free), refusing more
+ * than max bytes (BW_ERANGE, "endless data"). 404 gives BW_ENOTFOUND; other
+ * non-200 statuses BW_EIO naming it.
+ */
+int agent_http_get(const struct agent_http *h, const char *path, uint64_t max, struct bw_buf *out,
+		   struct bw_err *err);
+/*
+ * GETs base + path into fd while hashing; more than max bytes is refused
+ * (BW_ERANGE) as soon as it arrives. *len and sha256 describe what was written.
+ */
+int agent_http_get_file(const struct agent_http *h, const char *path, uint64_t max, int fd, uint8_t sha256[32],
+			uint64_t *len, struct bw_err *err);
+/* POSTs body (JSON) to base + path; *status receives the HTTP status. */
+int agent_http_post_json(const struct agent_http *h, const char *path, const json_t *body, long *status,
+			 struct bw_err *err);
+
+/* ---- state directory (state.c) ---- */
+
+struct agent_init_opts {
+	const char *state;		/* state directory (created; must not hold an agent yet) */
+	const char *server;		/* repository and log: https://host:port */
+	const char *report_server;	/* where reports go; NULL: server */
+	const char *cacert;		/* NULL: system store */
+	const char *root_path;		/* the trusted root metadata, obtained out of band */
+	const char *log_vkey;		/* the log's verifier key (note format) */
+	const char *host, *group;	/* this host's name and (optional) group */
+	const char *install;		/* install command run by /bin/sh -c, NULL: none */
+	const char *install_dir;	/* where verified targets are placed; NULL: <state>/installed */
+	const char *token_file;		/* API token (operator scope) for reports; NULL: no reports */
+};
+
+/* Creates the state directory after checking the root is self-signed and the log key parses. */
+int agent_init(const struct agent_init_opts *o, struct bw_err *err);
+
+/* ---- update (update.c) ---- */
+
+struct agent_update_result {
+	unsigned installed, failed, refused, current;	/* targets per outcome */
+};
+
+/*
+ * One update run at time now: metadata refresh, then every target meant for
+ * this host that is not installed yet. Progress and refusals (with reasons)
+ * go to log. Returns 0 when nothing was refused or failed.
+ */
+int agent_update(const char *state, int64_t now, FILE *log, struct agent_update_result *res,
+		 struct bw_err *err);
+
+#endif /* BW_AGENT_H */

@@ -1,0 +1,87 @@
+/* agent/state.c: creating the agent's state directory (config and the pinned root). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "note/note.h"
+#include "patch/patch.h"
+
+int
+agent_init(const struct agent_init_opts *o, struct bw_err *err)
+{
+	char path[4096], *text = NULL;
+	uint8_t *root_bytes = NULL;
+	size_t len;
+	json_t *root = NULL, *cfg = NULL;
+	json_error_t jerr;
+	struct note_verifier *v = NULL;
+	int r;
+
+	if (o->state == NULL || o->server == NULL || o->root_path == NULL || o->log_vkey == NULL || o->host == NULL)
+		return bw_err_set(err, BW_EINVAL, "state, server, root, log key and host are required");
+	if (strncmp(o->server, "https://", 8) != 0 || (o->report_server && strncmp(o->report_server, "https://", 8) != 0))
+		return bw_err_set(err, BW_EINVAL, "server URLs must start with https://");
+	if (!bw_simple_name_valid(o->host, 64) || (o->group != NULL && !bw_simple_name_valid(o->group, 64)))
+		return bw_err_set(err, BW_EINVAL, "host and group must be simple names");
+	if ((r = note_verifier_parse(o->log_vkey, strlen(o->log_vkey), &v, err)) != 0)
+		return bw_err_prefix(err, "log key");
+	note_verifier_free(v);
+	snprintf(path, sizeof path, "%s/config.json", o->state);
+	if (access(path, F_OK) == 0)
+		return bw_err_set(err, BW_EEXIST, "%s already holds an agent", o->state);
+	if ((r = bw_file_read(o->root_path, (size_t)1 << 20, &root_bytes, &len, err)) != 0)
+		return r;
+	if ((root = json_loadb((char *)root_bytes, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
+		r = bw_err_set(err, BW_EINVAL, "%s: %s", o->root_path, jerr.text);
+		goto out;
+	}
+	if (!json_is_string(json_object_get(json_object_get(root, "signed"), "_type")) ||
+	    strcmp(json_string_value(json_object_get(json_object_get(root, "signed"), "_type")), "root") != 0) {
+		r = bw_err_set(err, BW_EINVAL, "%s is not root metadata", o->root_path);
+		goto out;
+	}
+	if ((r = patch_verify_role(root, json_object_get(root, "signed"), "root", NULL, err)) != 0) {
+		bw_err_prefix(err, "%s", o->root_path);
+		goto out;
+	}
+	cfg = json_pack("{s:s, s:s, s:s, s:s}", "server", o->server, "report_server",
+			o->report_server ? o->report_server : o->server, "host", o->host, "log_vkey", o->log_vkey);
+	if (o->group)
+		json_object_set_new(cfg, "group", json_string(o->group));
+	if (o->cacert) {
+		char *abs = realpath(o->cacert, NULL);
+		if (abs == NULL) {
+			r = bw_err_set(err, BW_EIO, "%s: %s", o->cacert, strerror(errno));
+			goto out;
+		}
+		json_object_set_new(cfg, "cacert", json_string(abs));
+		free(abs);
+	}
+	if (o->install)
+		json_object_set_new(cfg, "install", json_string(o->install));
+	if (o->install_dir)
+		json_object_set_new(cfg, "install_dir", json_string(o->install_dir));
+	if (o->token_file)
+		json_object_set_new(cfg, "token_file", json_string(o->token_file));
+	if ((r = bw_mkdir_p(o->state, 0700, err)) != 0)
+		goto out;
+	snprintf(path, sizeof path, "%s/root.json", o->state);
+	if ((r = bw_file_write_atomic(path, root_bytes, len, 0600, err)) != 0)
+		goto out;
+	snprintf(path, sizeof path, "%s/config.json", o->state);
+	if ((text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto out;
+	}
+	r = bw_file_write_atomic(path, text, strlen(text), 0600, err);
+out:
+	free(root_bytes);
+	free(text);
+	json_decref(root);
+	json_decref(cfg);
+	return r;
+}

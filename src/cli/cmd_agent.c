@@ -1,0 +1,92 @@
+/* cli/cmd_agent.c: the host agent: `agent init` (pin root and log key) and `agent update`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent.h"
+#include "cli.h"
+
+static const char agent_usage[] =
+    "usage: bulwark agent init --state DIR --server URL --root ROOT.json --log-key VKEY --host NAME\n"
+    "                          [--group G] [--cacert PEM] [--install CMD] [--install-dir DIR]\n"
+    "                          [--token-file F] [--report-server URL]\n"
+    "       bulwark agent update --state DIR\n"
+    "\n"
+    "init pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
+    "signing machine) and the audit log's key. update runs the TUF client workflow against\n"
+    "SERVER/patch/metadata, then downloads each target meant for this host, checks its length and\n"
+    "sha256, requires its publication to be in the audit log (tlog-proof under a checkpoint signed by\n"
+    "the pinned key, consistent with the last one seen), places it under the install directory and\n"
+    "runs CMD (sh -c) with BULWARK_PATCH_FILE, _NAME, _VERSION, _SHA256 set. Results and refusals are\n"
+    "reported to the server (token with the operator scope). Exit 0 when nothing was refused or failed.\n";
+
+static int
+agent_init_cmd(struct cli_args *a)
+{
+	struct agent_init_opts o = { 0 };
+	const char *vkey_arg = NULL;
+	char *pos[1], *vkey = NULL;
+	size_t npos;
+	struct bw_err err = { 0 };
+	int r;
+
+	if (cli_opt(a, "--state", &o.state) || cli_opt(a, "--server", &o.server) || cli_opt(a, "--root", &o.root_path) ||
+	    cli_opt(a, "--log-key", &vkey_arg) || cli_opt(a, "--host", &o.host) || cli_opt(a, "--group", &o.group) ||
+	    cli_opt(a, "--cacert", &o.cacert) || cli_opt(a, "--install", &o.install) ||
+	    cli_opt(a, "--install-dir", &o.install_dir) || cli_opt(a, "--token-file", &o.token_file) ||
+	    cli_opt(a, "--report-server", &o.report_server) || cli_positional(a, pos, 0, &npos) || o.state == NULL ||
+	    o.server == NULL || o.root_path == NULL || vkey_arg == NULL || o.host == NULL) {
+		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (cli_read_key(vkey_arg, &vkey, &err) != 0)
+		return cli_fail("agent init", &err);
+	o.log_vkey = vkey;
+	r = agent_init(&o, &err);
+	free(vkey);
+	if (r != 0)
+		return cli_fail("agent init", &err);
+	printf("agent state in %s: root pinned, host %s\n", o.state, o.host);
+	return CLI_OK;
+}
+
+static int
+agent_update_cmd(struct cli_args *a)
+{
+	const char *state = NULL;
+	char *pos[1];
+	size_t npos;
+	struct agent_update_result res;
+	struct bw_err err = { 0 };
+	int r;
+
+	if (cli_opt(a, "--state", &state) || cli_positional(a, pos, 0, &npos) || state == NULL) {
+		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	r = agent_update(state, (int64_t)time(NULL), stdout, &res, &err);
+	fflush(stdout);
+	if (r != 0 && res.installed + res.failed + res.refused + res.current == 0 && err.code != BW_EVERIFY)
+		return cli_fail("agent update", &err);
+	printf("update: %u installed, %u current, %u refused, %u failed\n", res.installed, res.current, res.refused,
+	       res.failed);
+	return r == 0 ? CLI_OK : CLI_FAIL;
+}
+
+int
+cmd_agent(int argc, char **argv)
+{
+	struct cli_args a;
+
+	if (argc >= 1 && strcmp(argv[0], "init") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return agent_init_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "update") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return agent_update_cmd(&a);
+	}
+	fputs(agent_usage, argc >= 1 && strcmp(argv[0], "--help") == 0 ? stdout : stderr);
+	return argc >= 1 && strcmp(argv[0], "--help") == 0 ? CLI_OK : CLI_USAGE;
+}

@@ -182,7 +182,9 @@ report(struct agent *a, const char *target, const char *sha, const char *version
 		   status != 201) {
 		char path[4096], *line = json_dumps(body, JSON_COMPACT);
 		FILE *f;
-		fprintf(a->log, "report: not delivered (%s); queued\n", err.msg[0] ? err.msg : "server refused");
+		if (err.msg[0] == '\0')
+			bw_err_set(&err, BW_EIO, "server answered HTTP %ld", status);
+		fprintf(a->log, "report: not delivered (%s); queued\n", err.msg);
 		if (line != NULL && state_path(a, path, sizeof path, "reports.pending") == 0 &&
 		    (f = fopen(path, "a")) != NULL) {
 			fprintf(f, "%s\n", line);

@@ -1,0 +1,437 @@
+#!/usr/bin/env python3
+"""
+Secure patch management end to end, through the CLI and HTTPS: offline keys,
+root and targets signed on the "air-gapped" side, `patch publish` to a real
+server (per-target audit entries, online snapshot/timestamp, re-signing
+before expiry), `agent update` on hosts (TUF workflow, tlog-proof, install,
+report), then the attack matrix: each attack served by a malicious mirror,
+a hijacked (forked) server, or a repository whose online keys were stolen,
+must be refused with its reason and reported into the audit log.
+"""
+import hashlib
+import http.client
+import http.server
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import threading
+import time
+
+from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp, wait_fresh_step
+from bwtest import BW, expect, fail, finish, tmpdir
+
+base = tmpdir()
+data = os.path.join(base, "data")
+_, admin_secret, _ = init(data)
+CERT = os.path.join(data, "tls/cert.pem")
+TLS_KEY = os.path.join(data, "tls/key.pem")
+PORT = free_port()
+TS_LIFE = 24
+SERVE_ARGS = ("--login-backoff-ms", "0", "--timestamp-lifetime-secs", str(TS_LIFE))
+srv = serve(data, PORT, *SERVE_ARGS)
+URL = "https://127.0.0.1:%d" % PORT
+c = Client(PORT, CERT)
+
+
+def cli(*args, token=None, server=URL, check=None):
+    env = dict(os.environ, BULWARK_SERVER=server, BULWARK_CACERT=CERT)
+    if token:
+        env["BULWARK_TOKEN"] = token
+    p = subprocess.run([BW, *args], capture_output=True, env=env, timeout=300, cwd=base)
+    out = p.stdout.decode() + p.stderr.decode()
+    if check is not None and p.returncode != check:
+        fail(f"bulwark {' '.join(args)}: exit {p.returncode}, want {check}\n{out}")
+    return p.returncode, out
+
+
+def path(*p):
+    return os.path.join(base, *p)
+
+
+def write(name, data_bytes):
+    with open(path(name), "wb") as f:
+        f.write(data_bytes)
+    return path(name)
+
+
+def load(name):
+    return json.load(open(path(name)))
+
+
+def save(name, obj):
+    json.dump(obj, open(path(name), "w"), indent=1, sort_keys=True)
+
+
+# ---- people: the admin publishes; each host reports with an operator-scoped API token ----
+wait_fresh_step()
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(admin_secret)})
+admin = j["token"]
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "publisher", "scopes": ["admin"]}, token=admin)
+expect(st == 201, "admin API token created")
+admin_api = j["token"]
+st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "hosts", "password": "password of hosts",
+                                               "roles": ["operator"]}, token=admin)
+op_secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "hosts", "password": "password of hosts",
+                                               "otp": totp(op_secret)})
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "agents", "scopes": ["operator"]}, token=j["token"])
+expect(st == 201, "operator API token for agents")
+write("agent.token", (j["token"] + "\n").encode())
+
+# ---- offline side: keys, root (2-of-2), targets key; the server's online keys ----
+for k in ("r1", "r2", "t1"):
+    cli("patch", "keygen", "--out", k + ".key", check=0)
+cli("patch", "keys", "--out", "keys", check=0)
+for f in ("snapshot.pub", "timestamp.pub", "log.vkey"):
+    expect(os.path.exists(path("keys", f)), f"patch keys wrote {f}")
+cli("patch", "root", "init", "--out", "root.json", "--root-key", "r1.key", "--root-key", "r2.key", "--threshold", "2",
+    "--targets-key", "t1.key", "--snapshot-key", "keys/snapshot.pub", "--timestamp-key", "keys/timestamp.pub", check=0)
+cli("patch", "sign", "--key", "r1.key", "root.json", check=0)
+cli("patch", "sign", "--key", "r2.key", "root.json", check=0)
+shutil.copy(path("root.json"), path("root-v1.json"))
+
+hotfix1 = os.urandom(100_000)
+write("hotfix.bin", hotfix1)
+cli("patch", "add", "hotfix.bin", "--targets", "targets.json", "--version", "1.0", "--hosts", "web1,web2", check=0)
+
+# publishing unsigned targets is refused
+rc, out = cli("patch", "publish", "--targets", "targets.json", "--root", "root.json", "hotfix.bin", token=admin_api)
+expect(rc != 0 and "targets signatures" in out, f"unsigned targets refused: {out}")
+cli("patch", "sign", "--key", "t1.key", "targets.json", check=0)
+rc, out = cli("patch", "publish", "--targets", "targets.json", "hotfix.bin", token=admin_api)
+expect(rc != 0 and "first publication must include the root" in out, f"first publish needs root: {out}")
+rc, out = cli("patch", "publish", "--targets", "targets.json", "--root", "root.json", "hotfix.bin", token=admin_api)
+expect(rc == 0, f"publish: {out}")
+pub = json.loads(out[out.index("{"):out.rindex("}") + 1])
+expect(pub["targets_version"] == 1 and len(pub["logged"]) == 1 and pub["logged"][0]["name"] == "hotfix.bin",
+       f"publish logged the target: {pub}")
+hotfix1_sha = hashlib.sha256(hotfix1).hexdigest()
+expect(pub["logged"][0]["sha256"] == hotfix1_sha, "logged sha256 is the file's")
+
+# public repository files
+st, _, _, ts_v1_bytes = c.req("GET", "/patch/metadata/timestamp.json")
+ts_v1_fetched = time.time()
+expect(st == 200, "timestamp.json is public")
+st, _, _, snap_v1_bytes = c.req("GET", "/patch/metadata/1.snapshot.json")
+expect(st == 200, "1.snapshot.json served")
+st, _, r, body = c.req("GET", "/patch/targets/%s.hotfix.bin" % hotfix1_sha)
+expect(st == 200 and body == hotfix1, "target served under its consistent-snapshot name")
+st, _, _, _ = c.req("GET", "/patch/targets/%s.other.bin" % hotfix1_sha)
+expect(st == 404, "the blob is not served under another name")
+for bad in ("/patch/metadata/../bulwark.db", "/patch/metadata/0.root.json", "/patch/metadata/x.root.json",
+            "/patch/metadata/1.keys.json", "/patch/targets/../../kek", "/patch/targets/%s..x" % hotfix1_sha):
+    st, _, _, _ = c.req("GET", bad)
+    expect(st in (400, 404), f"{bad}: {st}")
+st, _, _, proof = c.req("GET", "/patch/targets/%s.hotfix.bin.tlog-proof" % hotfix1_sha)
+expect(st == 200 and proof.startswith(b"c2sp.org/tlog-proof@v1\nextra "), "tlog-proof served next to the target")
+
+# ---- server-side refusals (each audited) ----
+st, j, _, _ = c.req("PUT", "/api/v1/patch/blobs/" + "0" * 64, raw=b"data", headers={"Content-Type": "application/octet-stream"})
+expect(st == 401, f"anonymous upload refused: {st}")
+st, j, _, _ = c.req("PUT", "/api/v1/patch/blobs/" + "0" * 64, raw=b"data", token=admin_api,
+                    headers={"Content-Type": "application/octet-stream"})
+expect(st == 422 and "hash to" in j["error"], f"upload under the wrong sha256 refused: {j}")
+st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.json")}, token=admin_api)
+expect(st == 409 and "not newer" in j["error"], f"republishing the same targets version refused: {j}")
+write("notup.bin", b"never uploaded")
+cli("patch", "add", "notup.bin", "--targets", "targets.json", "--version", "9", check=0)
+cli("patch", "sign", "--key", "t1.key", "targets.json", check=0)
+st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.json")}, token=admin_api)
+expect(st == 422 and "upload its file first" in j["error"], f"target without its file refused: {j}")
+rot = load("root-v1.json")
+rot["signed"]["version"] = 2
+save("root-v2-one.json", rot)
+cli("patch", "sign", "--key", "r1.key", "root-v2-one.json", check=0)
+st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.json"), "root": load("root-v2-one.json")},
+                    token=admin_api)
+expect(st == 422 and "root rotation refused" in j["error"], f"root v2 below the old threshold refused: {j}")
+st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.json")})
+expect(st == 401, "anonymous publish refused")
+
+# ---- hosts ----
+def agent_init(name, host, server=URL, root="root-v1.json", group=None):
+    args = ["agent", "init", "--state", name, "--server", server, "--cacert", CERT, "--root", root,
+            "--log-key", "keys/log.vkey", "--host", host, "--token-file", "agent.token", "--report-server", URL,
+            "--install", 'printf "%s %s %s" "$BULWARK_PATCH_NAME" "$BULWARK_PATCH_VERSION" "$BULWARK_HOST" > '
+            '"$BULWARK_PATCH_FILE.ran"']
+    if group:
+        args += ["--group", group]
+    cli(*args, check=0)
+
+
+def agent_update(name, want_rc):
+    rc, out = cli("agent", "update", "--state", name)
+    if rc != want_rc:
+        fail(f"agent update {name}: exit {rc}, want {want_rc}\n{out}")
+    return out
+
+
+agent_init("web1", "web1")
+out = agent_update("web1", 0)
+expect("installed hotfix.bin version 1.0" in out, f"web1 installs the patch: {out}")
+inst = path("web1", "installed", "hotfix.bin")
+expect(open(inst, "rb").read() == hotfix1, "installed bytes are the published file")
+expect(open(inst + ".ran").read() == "hotfix.bin 1.0 web1", "install command ran with the target's environment")
+out = agent_update("web1", 0)
+expect("0 installed, 1 current" in out, f"second run has nothing to do: {out}")
+agent_init("db1", "db1")
+out = agent_update("db1", 0)
+expect("0 installed, 0 current" in out, f"a patch for web1,web2 is not installed on db1: {out}")
+
+# a second version, published without the root
+hotfix2 = os.urandom(120_000)
+write("hotfix.bin", hotfix2)
+targets_v1 = load("targets.json")
+cli("patch", "add", "hotfix.bin", "--targets", "targets.json", "--version", "1.1", "--hosts", "web1,web2", check=0)
+t = load("targets.json")
+del t["signed"]["targets"]["notup.bin"]
+save("targets.json", t)
+cli("patch", "sign", "--key", "t1.key", "targets.json", check=0)
+rc, out = cli("patch", "publish", "--targets", "targets.json", "hotfix.bin", token=admin_api)
+expect(rc == 0, f"publish v1.1: {out}")
+hotfix2_sha = hashlib.sha256(hotfix2).hexdigest()
+tv = load("targets.json")["signed"]["version"]
+out = agent_update("web1", 0)
+expect("installed hotfix.bin version 1.1" in out, f"web1 updates to 1.1: {out}")
+
+# ---- the server re-signs the timestamp on its own before it expires ----
+st, ts_now, _, _ = c.req("GET", "/patch/metadata/timestamp.json")
+v0 = ts_now["signed"]["version"]
+deadline = time.time() + TS_LIFE + 10
+while time.time() < deadline:
+    time.sleep(2)
+    st, ts_now, _, _ = c.req("GET", "/patch/metadata/timestamp.json")
+    if ts_now["signed"]["version"] > v0:
+        break
+expect(ts_now["signed"]["version"] > v0, "timestamp re-signed before expiry without a publication")
+out = agent_update("web1", 0)
+expect("refused" not in out.split("update:")[0], f"a quiet repository stays fresh for hosts: {out}")
+
+
+# ---- a malicious mirror / hijacked server: proxies to the real server except for what it replaces ----
+class Mirror:
+    def __init__(self, upstream_port, static_dir=None):
+        self.overrides = {}
+        self.static_dir = static_dir
+        up = upstream_port
+        ctx = ssl.create_default_context(cafile=CERT)
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                if self.path in outer.overrides:
+                    body, status = outer.overrides[self.path], 200
+                    if body is None:
+                        body, status = b"not here", 404
+                elif outer.static_dir is not None:
+                    fp = os.path.join(outer.static_dir, self.path.lstrip("/"))
+                    if ".." not in self.path and os.path.isfile(fp):
+                        body, status = open(fp, "rb").read(), 200
+                    else:
+                        body, status = b"not here", 404
+                else:
+                    conn = http.client.HTTPSConnection("127.0.0.1", up, context=ctx, timeout=30)
+                    conn.request("GET", self.path)
+                    r = conn.getresponse()
+                    body, status = r.read(), r.status
+                    conn.close()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.port = free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        sctx.load_cert_chain(CERT, TLS_KEY)
+        self.httpd.socket = sctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = "https://127.0.0.1:%d" % self.port
+
+
+mirror = Mirror(PORT)
+attacks = []  # (name, phrase the refusal must contain)
+
+
+def attack(name, host, phrase, overrides, state_from=None, server=None, root="root-v1.json"):
+    mirror.overrides = overrides
+    if state_from:
+        shutil.copytree(path(state_from), path(name))
+        cfg = json.load(open(path(name, "config.json")))
+        cfg["server"] = server or mirror.url
+        json.dump(cfg, open(path(name, "config.json"), "w"))
+    else:
+        agent_init(name, host, server=server or mirror.url, root=root)
+    out = agent_update(name, 1)
+    expect(phrase in out, f"{name}: refusal lacks '{phrase}':\n{out}")
+    expect("installed" not in out.split("update:")[0], f"{name}: nothing installed:\n{out}")
+    attacks.append((name, phrase))
+    mirror.overrides = {}
+    return out
+
+
+st, cur_ts, _, _ = c.req("GET", "/patch/metadata/timestamp.json")
+snap_path = "/patch/metadata/%d.snapshot.json" % cur_ts["signed"]["meta"]["snapshot.json"]["version"]
+targets_path = "/patch/metadata/%d.targets.json" % tv
+target_path = "/patch/targets/%s.hotfix.bin" % hotfix2_sha
+st, _, _, targets_bytes = c.req("GET", targets_path)
+
+# arbitrary installation: a changed target entry (bad signature), no signatures at all
+bad = json.loads(targets_bytes)
+bad["signed"]["targets"]["hotfix.bin"]["hashes"]["sha256"] = hashlib.sha256(b"evil").hexdigest()
+attack("atk-badsig", "web2", "targets: 1 of 1 keys must sign, 0 valid", {targets_path: json.dumps(bad).encode()})
+bad = json.loads(targets_bytes)
+bad["signatures"] = []
+attack("atk-nosig", "web2", "targets: 1 of 1 keys must sign, 0 valid", {targets_path: json.dumps(bad).encode()})
+# below threshold: a root v2 signed by one of the two root keys
+attack("atk-threshold", "web2", "2 of 2 keys must sign, 1 valid",
+       {"/patch/metadata/2.root.json": open(path("root-v2-one.json"), "rb").read()})
+# rollback: a host that trusts the current timestamp is served the first one
+attack("atk-rollback", None, "(rollback)", {"/patch/metadata/timestamp.json": ts_v1_bytes}, state_from="web1")
+# freeze: the first timestamp, signed but long expired, to a new host
+time.sleep(max(0.0, ts_v1_fetched + TS_LIFE + 1 - time.time()))
+attack("atk-freeze", "web2", "timestamp metadata expired", {"/patch/metadata/timestamp.json": ts_v1_bytes})
+# mix-and-match: an old snapshot under the name the timestamp gives the new one
+attack("atk-mixmatch", "web2", "mix-and-match", {snap_path: snap_v1_bytes})
+# endless data: the target longer than listed
+attack("atk-endless", "web2", "endless data", {target_path: hotfix2 + b"\0" * 4096})
+# malicious mirror: another file of the same length under the same name
+attack("atk-mirror", "web2", "does not match the signed sha256", {target_path: os.urandom(len(hotfix2))})
+# a proof that is not there, or that belongs to another target
+attack("atk-noproof", "web2", "not in the audit log", {target_path + ".tlog-proof": None})
+st, _, _, proof1 = c.req("GET", "/patch/targets/%s.hotfix.bin.tlog-proof" % hotfix1_sha)
+attack("atk-wrongproof", "web2", "does not record this target", {target_path + ".tlog-proof": proof1})
+
+# ---- a forked log: a copy of the server publishes a target the real log never sees ----
+stop(srv)
+fork_data = os.path.join(base, "fork")
+shutil.copytree(data, fork_data)
+srv = serve(data, PORT, *SERVE_ARGS)
+FORK_PORT = free_port()
+fork = serve(fork_data, FORK_PORT, *SERVE_ARGS)
+FORK_URL = "https://127.0.0.1:%d" % FORK_PORT
+backdoor = os.urandom(5000)
+write("backdoor.bin", backdoor)
+cli("patch", "add", "backdoor.bin", "--targets", "targets.json", "--version", "6.6.6", "--hosts", "web2", check=0)
+cli("patch", "sign", "--key", "t1.key", "targets.json", check=0)
+rc, out = cli("patch", "publish", "--targets", "targets.json", "backdoor.bin", token=admin_api, server=FORK_URL)
+expect(rc == 0, f"publish on the fork: {out}")
+c = Client(PORT, CERT)
+for _ in range(3):  # the real log moves on past the fork point
+    c.req("GET", "/api/v1/audit?from=0&to=1", token=admin_api)
+st, _, _, main_cp = c.req("GET", "/log/checkpoint")
+agent_init("atk-fork", "web2", server=FORK_URL)
+write(os.path.join("atk-fork", "checkpoint"), main_cp)  # this host has seen the real log
+out = agent_update("atk-fork", 1)
+expect("forked log" in out or "the log was forked" in out, f"fork refused: {out}")
+expect("installed backdoor.bin" not in out, "backdoor not installed")
+attacks.append(("atk-fork", "fork"))
+stop(fork)
+
+# ---- stolen online keys, a fast-forward attack and recovery by root rotation (a static repository) ----
+static = path("static")
+os.makedirs(os.path.join(static, "patch/metadata"))
+os.makedirs(os.path.join(static, "patch/targets"))
+for k in ("sk", "tk", "tk2"):
+    cli("patch", "keygen", "--out", k + ".key", check=0)
+cli("patch", "root", "init", "--out", "sroot.json", "--root-key", "r1.key", "--root-key", "r2.key", "--threshold", "2",
+    "--targets-key", "t1.key", "--snapshot-key", "sk.key", "--timestamp-key", "tk.key", check=0)
+for k in ("r1", "r2"):
+    cli("patch", "sign", "--key", k + ".key", "sroot.json", check=0)
+shutil.copy(path("sroot.json"), os.path.join(static, "patch/metadata/1.root.json"))
+good = b"offline-signed, never logged"
+write("good.bin", good)
+cli("patch", "add", "good.bin", "--targets", "stargets.json", "--version", "1", "--hosts", "web3", check=0)
+cli("patch", "sign", "--key", "t1.key", "stargets.json", check=0)
+shutil.copy(path("stargets.json"), os.path.join(static, "patch/metadata/1.targets.json"))
+write(os.path.join("static/patch/targets", hashlib.sha256(good).hexdigest() + ".good.bin"), good)
+
+
+def static_online(snap_version, ts_version, ts_key="tk"):
+    cli("patch", "snapshot", "--targets", "stargets.json", "--out", "ssnap.json", "--version", str(snap_version),
+        check=0)
+    cli("patch", "sign", "--key", "sk.key", "ssnap.json", check=0)
+    shutil.copy(path("ssnap.json"), os.path.join(static, "patch/metadata/%d.snapshot.json" % snap_version))
+    cli("patch", "timestamp", "--snapshot", "ssnap.json", "--out", "sts.json", "--version", str(ts_version), check=0)
+    cli("patch", "sign", "--key", ts_key + ".key", "sts.json", check=0)
+    shutil.copy(path("sts.json"), os.path.join(static, "patch/metadata/timestamp.json"))
+
+
+static_online(1, 1)
+smirror = Mirror(PORT, static_dir=static)
+# signed by the offline keys, but its publication was never logged
+attack("atk-unlogged", "web3", "not in the audit log", {}, server=smirror.url, root="sroot.json")
+# the thief of the snapshot+timestamp keys ships a new target: the targets role is offline
+evil = b"evil payload"
+st_t = load("stargets.json")
+st_t["signed"]["version"] = 2
+st_t["signed"]["targets"]["good.bin"] = {"length": len(evil), "hashes": {"sha256": hashlib.sha256(evil).hexdigest()},
+                                         "custom": {"version": "2", "hosts": "web3"}}
+save("stargets.json", st_t)
+cli("patch", "sign", "--key", "sk.key", "stargets.json", check=0)  # the only keys the thief has
+shutil.copy(path("stargets.json"), os.path.join(static, "patch/metadata/2.targets.json"))
+static_online(2, 2)
+attack("atk-stolen-online", "web3", "targets: 1 of 1 keys must sign, 0 valid", {}, server=smirror.url, root="sroot.json")
+# fast-forward: the thief pushes timestamp version 1000 to a host, which then trusts it ...
+legit = json.load(open(os.path.join(static, "patch/metadata/1.targets.json")))
+legit["signed"]["version"] = 2
+legit["signatures"] = []
+save("stargets.json", legit)
+cli("patch", "sign", "--key", "t1.key", "stargets.json", check=0)
+shutil.copy(path("stargets.json"), os.path.join(static, "patch/metadata/2.targets.json"))
+static_online(3, 1000)
+agent_init("ff", "web9", server=smirror.url, root="sroot.json")
+out = agent_update("ff", 0)
+expect("timestamp 1000" in out, f"the host took the fast-forwarded timestamp (validly signed by the stolen key): {out}")
+static_online(4, 2)
+out = agent_update("ff", 1)
+expect("(rollback)" in out, f"after a fast-forward the real timestamp looks like a rollback: {out}")
+attacks.append(("ff", "(rollback)"))
+# ... until the offline root keys rotate the timestamp key: root v2 (old and new thresholds)
+cli("patch", "root", "init", "--out", "sroot2.json", "--version", "2", "--root-key", "r1.key", "--root-key", "r2.key",
+    "--threshold", "2", "--targets-key", "t1.key", "--snapshot-key", "sk.key", "--timestamp-key", "tk2.key", check=0)
+for k in ("r1", "r2"):
+    cli("patch", "sign", "--key", k + ".key", "sroot2.json", check=0)
+shutil.copy(path("sroot2.json"), os.path.join(static, "patch/metadata/2.root.json"))
+static_online(5, 1001, ts_key="tk")  # the thief, still with the old key
+out = agent_update("ff", 1)
+expect("timestamp: 1 of 1 keys must sign, 0 valid" in out, f"the old timestamp key is refused after rotation: {out}")
+expect("root: now version 2" in out and "keys rotated" in out, f"rotation taken, old timestamp discarded: {out}")
+attacks.append(("ff", "timestamp: 1 of 1 keys must sign"))
+static_online(6, 2, ts_key="tk2")
+out = agent_update("ff", 0)
+expect("timestamp 2," in out and "refused" not in out.split("update:")[0], f"recovered: the new key's timestamp 2 is accepted: {out}")
+
+# ---- every refusal is in the audit log ----
+events = []
+frm = 0
+while True:
+    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d" % frm, token=admin_api)
+    expect(st == 200, "audit readable")
+    events += [e["event"] for e in j["events"]]
+    if len(j["events"]) < 1000 or frm + 1000 >= j["size"]:
+        break
+    frm += 1000
+refused = [e for e in events if e.get("action") == "patch.install" and e.get("result") == "refused"]
+for name, phrase in attacks:
+    host_reasons = [e["details"].get("reason", "") for e in refused]
+    expect(any(phrase in r for r in host_reasons), f"{name}: no audited refusal containing '{phrase}'")
+installed = [e for e in events if e.get("action") == "patch.install" and e.get("result") == "ok"]
+expect(len([e for e in installed if e["details"]["host"] == "web1"]) == 2, "web1's two installations audited")
+logged = [e for e in events if e.get("action") == "patch.target"]
+expect(sorted(e["target"] for e in logged) == ["hotfix.bin", "hotfix.bin"], f"one log entry per published file: {logged}")
+expect(any(e.get("action") == "patch.resign" for e in events), "re-signing audited")
+expect(not any(e.get("target") == "backdoor.bin" for e in events), "the fork's publication is not in the real log")
+for want in ("patch.publish",):
+    expect(any(e.get("action") == want and e.get("result") == "refused" for e in events), f"refused {want} audited")
+
+stop(srv)
+rc, out = cli("log", "audit", "--dir", os.path.join(data, "log"), "--vkey", os.path.join(data, "log", "log.vkey"))
+expect(rc == 0, f"log audit passes: {out}")
+finish("patch_test")

@@ -1,5 +1,6 @@
 """Helpers for tests that run a bulwark server: init, serve, stop, TOTP codes, an HTTPS JSON client."""
 import http.client
+import http.server
 import json
 import os
 import re
@@ -7,6 +8,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 from bwtest import BW, expect, fail
@@ -110,3 +112,51 @@ class Client:
                     raise
 
 
+
+
+class Mirror:
+    """
+    An HTTPS server in a thread standing in for a mirror or a hijacked server: GET paths in
+    .overrides are answered with those bytes (None: 404); other paths come from static_dir
+    when given, else are proxied to the bulwark server on upstream_port.
+    """
+
+    def __init__(self, upstream_port, cafile, keyfile, static_dir=None):
+        self.overrides = {}
+        self.static_dir = static_dir
+        ctx = ssl.create_default_context(cafile=cafile)
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                if self.path in outer.overrides:
+                    body, status = outer.overrides[self.path], 200
+                    if body is None:
+                        body, status = b"not here", 404
+                elif outer.static_dir is not None:
+                    fp = os.path.join(outer.static_dir, self.path.lstrip("/"))
+                    if ".." not in self.path and os.path.isfile(fp):
+                        body, status = open(fp, "rb").read(), 200
+                    else:
+                        body, status = b"not here", 404
+                else:
+                    conn = http.client.HTTPSConnection("127.0.0.1", upstream_port, context=ctx, timeout=30)
+                    conn.request("GET", self.path)
+                    r = conn.getresponse()
+                    body, status = r.read(), r.status
+                    conn.close()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.port = free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        sctx.load_cert_chain(cafile, keyfile)
+        self.httpd.socket = sctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = "https://127.0.0.1:%d" % self.port

@@ -9,18 +9,14 @@ a hijacked (forked) server, or a repository whose online keys were stolen,
 must be refused with its reason and reported into the audit log.
 """
 import hashlib
-import http.client
-import http.server
 import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
-import threading
 import time
 
-from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp, wait_fresh_step
+from bwserver import ADMIN_PW, Client, Mirror, free_port, init, serve, stop, totp, wait_fresh_step
 from bwtest import BW, expect, fail, finish, tmpdir
 
 base = tmpdir()
@@ -212,50 +208,7 @@ expect("refused" not in out.split("update:")[0], f"a quiet repository stays fres
 
 
 # ---- a malicious mirror / hijacked server: proxies to the real server except for what it replaces ----
-class Mirror:
-    def __init__(self, upstream_port, static_dir=None):
-        self.overrides = {}
-        self.static_dir = static_dir
-        up = upstream_port
-        ctx = ssl.create_default_context(cafile=CERT)
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                if self.path in outer.overrides:
-                    body, status = outer.overrides[self.path], 200
-                    if body is None:
-                        body, status = b"not here", 404
-                elif outer.static_dir is not None:
-                    fp = os.path.join(outer.static_dir, self.path.lstrip("/"))
-                    if ".." not in self.path and os.path.isfile(fp):
-                        body, status = open(fp, "rb").read(), 200
-                    else:
-                        body, status = b"not here", 404
-                else:
-                    conn = http.client.HTTPSConnection("127.0.0.1", up, context=ctx, timeout=30)
-                    conn.request("GET", self.path)
-                    r = conn.getresponse()
-                    body, status = r.read(), r.status
-                    conn.close()
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.port = free_port()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
-        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        sctx.load_cert_chain(CERT, TLS_KEY)
-        self.httpd.socket = sctx.wrap_socket(self.httpd.socket, server_side=True)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = "https://127.0.0.1:%d" % self.port
-
-
-mirror = Mirror(PORT)
+mirror = Mirror(PORT, CERT, TLS_KEY)
 attacks = []  # (name, phrase the refusal must contain)
 
 
@@ -364,7 +317,7 @@ def static_online(snap_version, ts_version, ts_key="tk"):
 
 
 static_online(1, 1)
-smirror = Mirror(PORT, static_dir=static)
+smirror = Mirror(PORT, CERT, TLS_KEY, static_dir=static)
 # signed by the offline keys, but its publication was never logged
 attack("atk-unlogged", "web3", "not in the audit log", {}, server=smirror.url, root="sroot.json")
 # the thief of the snapshot+timestamp keys ships a new target: the targets role is offline

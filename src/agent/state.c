@@ -28,7 +28,7 @@ agent_init(const struct agent_init_opts *o, struct bw_err *err)
 	if (!bw_simple_name_valid(o->host, 64) || (o->group != NULL && !bw_simple_name_valid(o->group, 64)))
 		return bw_err_set(err, BW_EINVAL, "host and group must be simple names");
 	if ((r = note_verifier_parse(o->log_vkey, strlen(o->log_vkey), &v, err)) != 0)
-		return bw_err_prefix(err, "log key");
+		return bw_err_prefix(err, "log key"), r;
 	note_verifier_free(v);
 	snprintf(path, sizeof path, "%s/config.json", o->state);
 	if (access(path, F_OK) == 0)

@@ -137,12 +137,12 @@ agent_load(struct agent *a, struct bw_err *err)
 	if (a->repo.base == NULL || a->report.base == NULL || a->host == NULL || vkey == NULL)
 		return bw_err_set(err, BW_ECORRUPT, "%s/config.json lacks server, report_server, host or log_vkey", a->state);
 	if ((r = note_verifier_parse(vkey, strlen(vkey), &a->log_key, err)) != 0)
-		return bw_err_prefix(err, "config log_vkey");
+		return bw_err_prefix(err, "config log_vkey"), r;
 	if ((tf = cfg_str(a, "token_file")) != NULL) {
 		uint8_t *t = NULL;
 		size_t n;
 		if ((r = bw_file_read(tf, 4096, &t, &n, err)) != 0)
-			return bw_err_prefix(err, "token file");
+			return bw_err_prefix(err, "token file"), r;
 		while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
 			t[--n] = '\0';
 		a->token = (char *)t;
@@ -280,7 +280,7 @@ update_metadata(struct agent *a, struct bw_err *err)
 	int r;
 
 	if ((r = agent_http_get(&a->repo, "/patch/metadata/timestamp.json", TIMESTAMP_MAX, &b, err)) != 0)
-		return bw_err_prefix(err, "timestamp");
+		return bw_err_prefix(err, "timestamp"), r;
 	r = patch_client_timestamp(&a->trust, b.data, b.len, a->now, err);
 	bw_buf_free(&b);
 	if (r != 0 || (r = state_save(a, "timestamp.json", a->trust.timestamp, err)) != 0)
@@ -289,7 +289,7 @@ update_metadata(struct agent *a, struct bw_err *err)
 		 (long long)meta_version(a->trust.timestamp, "snapshot.json"));
 	if ((r = agent_http_get(&a->repo, path, meta_bound(a->trust.timestamp, "snapshot.json", SNAPSHOT_MAX), &b,
 				err)) != 0)
-		return bw_err_prefix(err, "snapshot");
+		return bw_err_prefix(err, "snapshot"), r;
 	r = patch_client_snapshot(&a->trust, b.data, b.len, a->now, err);
 	bw_buf_free(&b);
 	if (r != 0 || (r = state_save(a, "snapshot.json", a->trust.snapshot, err)) != 0)
@@ -297,7 +297,7 @@ update_metadata(struct agent *a, struct bw_err *err)
 	snprintf(path, sizeof path, "/patch/metadata/%lld.targets.json",
 		 (long long)meta_version(a->trust.snapshot, "targets.json"));
 	if ((r = agent_http_get(&a->repo, path, meta_bound(a->trust.snapshot, "targets.json", TARGETS_MAX), &b, err)) != 0)
-		return bw_err_prefix(err, "targets");
+		return bw_err_prefix(err, "targets"), r;
 	r = patch_client_targets(&a->trust, b.data, b.len, a->now, err);
 	bw_buf_free(&b);
 	if (r != 0 || (r = state_save(a, "targets.json", a->trust.targets, err)) != 0)

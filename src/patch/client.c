@@ -156,7 +156,7 @@ patch_client_root(struct patch_trust *t, const uint8_t *bytes, size_t len, struc
 		return r;
 	if ((r = patch_verify_root_rotation(t->root, nr, err)) != 0) {
 		json_decref(nr);
-		return bw_err_prefix(err, "root version %lld", (long long)patch_meta_version(nr));
+		return bw_err_prefix(err, "root version %lld", (long long)patch_meta_version(nr)), r;
 	}
 	/* §5.3.11: rotated timestamp or snapshot keys void what they signed (fast-forward recovery). */
 	if (!role_same(t->root, nr, "timestamp") || !role_same(t->root, nr, "snapshot")) {

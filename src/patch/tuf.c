@@ -172,8 +172,8 @@ patch_verify_root_rotation(const json_t *old_root, const json_t *new_root, struc
 		return bw_err_set(err, BW_EVERIFY, "new root version %lld does not follow %lld (rollback or skip)",
 				  (long long)json_integer_value(nv), (long long)json_integer_value(ov));
 	if ((r = patch_verify_role(new_root, os, "root", NULL, err)) != 0)
-		return bw_err_prefix(err, "signed by the old root's keys");
+		return bw_err_prefix(err, "signed by the old root's keys"), r;
 	if ((r = patch_verify_role(new_root, ns, "root", NULL, err)) != 0)
-		return bw_err_prefix(err, "signed by the new root's keys");
+		return bw_err_prefix(err, "signed by the new root's keys"), r;
 	return 0;
 }

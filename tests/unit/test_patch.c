@@ -285,6 +285,197 @@ init(void **state)
 	return bw_crypto_init(NULL);
 }
 
+
+static void
+test_time_parse(void **state)
+{
+	int64_t t;
+	const char *bad[] = { "2026-02-30T00:00:00Z", "2026-11-23T04:33:24.000Z", "2026-11-23 04:33:24Z",
+			      "2026-11-23T04:33:24", "2026-13-01T00:00:00Z", "+026-11-23T04:33:24Z", "" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(patch_time_parse("2026-11-23T04:33:24Z", &t, NULL), 0);
+	assert_int_equal(t, 1795408404);	/* calendar.timegm((2026, 11, 23, 4, 33, 24)) */
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(patch_time_parse(bad[i], &t, NULL), BW_EINVAL);
+}
+
+/* A repository in memory: keys for the four roles, root v1, and helpers to make the online files. */
+struct repo {
+	struct bw_ed25519 root, targets, snap, ts;
+	json_t *root_md, *targets_md;
+};
+
+static json_t *
+role_def(const struct bw_ed25519 *k, json_t *keys)
+{
+	json_t *o = patch_key_object(k->pk);
+	char id[65];
+
+	assert_int_equal(patch_key_id(o, id, NULL), 0);
+	json_object_set_new(keys, id, o);
+	return json_pack("{s:[s], s:i}", "keyids", id, "threshold", 1);
+}
+
+static void
+repo_init(struct repo *r, int64_t now)
+{
+	struct patch_target_info t = { "a/b.bin", "1.0", "web1,web2", NULL };
+	json_t *keys = json_object(), *roles = json_object();
+	uint8_t h[32];
+
+	assert_int_equal(bw_ed25519_generate(&r->root, NULL), 0);
+	assert_int_equal(bw_ed25519_generate(&r->targets, NULL), 0);
+	assert_int_equal(bw_ed25519_generate(&r->snap, NULL), 0);
+	assert_int_equal(bw_ed25519_generate(&r->ts, NULL), 0);
+	json_object_set_new(roles, "root", role_def(&r->root, keys));
+	json_object_set_new(roles, "targets", role_def(&r->targets, keys));
+	json_object_set_new(roles, "snapshot", role_def(&r->snap, keys));
+	json_object_set_new(roles, "timestamp", role_def(&r->ts, keys));
+	r->root_md = json_pack("{s:{s:s, s:s, s:i, s:s, s:b, s:o, s:o}, s:[]}", "signed", "_type", "root", "spec_version",
+			       "1.0.31", "version", 1, "expires", "2100-01-01T00:00:00Z", "consistent_snapshot", 1, "keys", keys,
+			       "roles", roles, "signatures");
+	assert_int_equal(patch_sign(r->root_md, &r->root, NULL), 0);
+	r->targets_md = NULL;
+	assert_int_equal(patch_targets_add(&r->targets_md, &t, sha_of("payload", h), 7, now, 30, NULL), 0);
+	assert_int_equal(patch_sign(r->targets_md, &r->targets, NULL), 0);
+}
+
+static void
+repo_clear(struct repo *r)
+{
+	bw_ed25519_free(&r->root);
+	bw_ed25519_free(&r->targets);
+	bw_ed25519_free(&r->snap);
+	bw_ed25519_free(&r->ts);
+	json_decref(r->root_md);
+	json_decref(r->targets_md);
+}
+
+/* Signed snapshot (version sv) and timestamp (version tv, lifetime life) as bytes. */
+static void
+repo_online(struct repo *r, int64_t sv, int64_t tv, int64_t now, int64_t life, char **snap, char **ts)
+{
+	json_t *s = NULL, *t = NULL;
+
+	assert_int_equal(patch_snapshot_make(r->targets_md, sv, now, 7 * 86400, &s, NULL), 0);
+	assert_int_equal(patch_sign(s, &r->snap, NULL), 0);
+	*snap = json_dumps(s, JSON_COMPACT);
+	assert_int_equal(patch_timestamp_make((uint8_t *)*snap, strlen(*snap), tv, now, life, &t, NULL), 0);
+	assert_int_equal(patch_sign(t, &r->ts, NULL), 0);
+	*ts = json_dumps(t, JSON_COMPACT);
+	json_decref(s);
+	json_decref(t);
+}
+
+static void
+test_client_workflow(void **state)
+{
+	const int64_t now = 1795408404;
+	struct repo r = { 0 };
+	struct patch_trust tr = { 0 };
+	struct patch_target t;
+	struct bw_err err = { 0 };
+	char *snap1, *ts1, *snap2, *ts2, *tg, path[128];
+
+	(void)state;
+	repo_init(&r, now);
+	tr.root = json_incref(r.root_md);
+	repo_online(&r, 1, 1, now, 86400, &snap1, &ts1);
+	repo_online(&r, 2, 2, now, 86400, &snap2, &ts2);
+	tg = json_dumps(r.targets_md, JSON_COMPACT);
+	/* the happy path */
+	assert_int_equal(patch_client_timestamp(&tr, (uint8_t *)ts2, strlen(ts2), now, &err), 0);
+	assert_int_equal(patch_client_snapshot(&tr, (uint8_t *)snap2, strlen(snap2), now, &err), 0);
+	assert_int_equal(patch_client_targets(&tr, (uint8_t *)tg, strlen(tg), now, &err), 0);
+	assert_int_equal(patch_target_get(tr.targets, "a/b.bin", &t, &err), 0);
+	assert_int_equal(t.length, 7);
+	assert_true(patch_target_for_host(&t, "web2", NULL));
+	assert_false(patch_target_for_host(&t, "web", NULL));
+	assert_false(patch_target_for_host(&t, "web12", NULL));
+	assert_int_equal(patch_target_url_path(&t, path, sizeof path), 0);
+	assert_int_equal(strncmp(path, "a/", 2), 0);
+	assert_string_equal(path + 2 + 64, ".b.bin");
+	assert_int_equal(patch_target_get(tr.targets, "nope", &t, &err), BW_ENOTFOUND);
+	/* rollback: an older timestamp */
+	assert_int_equal(patch_client_timestamp(&tr, (uint8_t *)ts1, strlen(ts1), now, &err), BW_EVERIFY);
+	assert_non_null(strstr(err.msg, "rollback"));
+	/* the same timestamp again: nothing new, the trusted one stays */
+	assert_int_equal(patch_client_timestamp(&tr, (uint8_t *)ts2, strlen(ts2), now, &err), 0);
+	/* freeze: a day later the trusted timestamp has expired */
+	assert_int_equal(patch_client_timestamp(&tr, (uint8_t *)ts2, strlen(ts2), now + 86400, &err), BW_EVERIFY);
+	assert_non_null(strstr(err.msg, "expired"));
+	/* mix-and-match: snapshot 1 under the timestamp that names snapshot 2 */
+	assert_int_equal(patch_client_snapshot(&tr, (uint8_t *)snap1, strlen(snap1), now, &err), BW_EVERIFY);
+	assert_non_null(strstr(err.msg, "mix-and-match"));
+	/* a timestamp signed by the snapshot key does not count */
+	{
+		json_t *t2 = json_loads(ts2, 0, NULL);
+		char *bytes;
+		json_object_set_new(json_object_get(t2, "signed"), "version", json_integer(3));
+		json_object_set_new(t2, "signatures", json_array());
+		assert_int_equal(patch_sign(t2, &r.snap, NULL), 0);
+		bytes = json_dumps(t2, JSON_COMPACT);
+		assert_int_equal(patch_client_timestamp(&tr, (uint8_t *)bytes, strlen(bytes), now, &err), BW_EVERIFY);
+		assert_non_null(strstr(err.msg, "0 valid"));
+		free(bytes);
+		json_decref(t2);
+	}
+	/* malformed bytes */
+	assert_int_equal(patch_client_timestamp(&tr, (const uint8_t *)"{\"signed\":", 10, now, &err), BW_EINVAL);
+	assert_int_equal(patch_client_targets(&tr, (const uint8_t *)"[]", 2, now, &err), BW_EINVAL);
+	free(snap1);
+	free(ts1);
+	free(snap2);
+	free(ts2);
+	free(tg);
+	patch_trust_clear(&tr);
+	repo_clear(&r);
+}
+
+static void
+test_client_root_rotation_drops_online(void **state)
+{
+	const int64_t now = 1795408404;
+	struct repo r = { 0 };
+	struct patch_trust tr = { 0 };
+	struct bw_ed25519 ts2 = { 0 };
+	json_t *root2;
+	char *snap, *ts, *bytes, id[65];
+	json_t *o;
+
+	(void)state;
+	repo_init(&r, now);
+	tr.root = json_incref(r.root_md);
+	repo_online(&r, 1, 1000, now, 86400, &snap, &ts);	/* a fast-forwarded timestamp */
+	assert_int_equal(patch_client_timestamp(&tr, (uint8_t *)ts, strlen(ts), now, NULL), 0);
+	/* root v2 rotates the timestamp key */
+	assert_int_equal(bw_ed25519_generate(&ts2, NULL), 0);
+	root2 = json_deep_copy(r.root_md);
+	o = patch_key_object(ts2.pk);
+	assert_int_equal(patch_key_id(o, id, NULL), 0);
+	json_object_set_new(json_object_get(json_object_get(root2, "signed"), "keys"), id, o);
+	json_object_set_new(json_object_get(json_object_get(json_object_get(root2, "signed"), "roles"), "timestamp"),
+			    "keyids", json_pack("[s]", id));
+	json_object_set_new(json_object_get(root2, "signed"), "version", json_integer(2));
+	json_object_set_new(root2, "signatures", json_array());
+	assert_int_equal(patch_sign(root2, &r.root, NULL), 0);
+	bytes = json_dumps(root2, JSON_COMPACT);
+	assert_int_equal(patch_client_root(&tr, (uint8_t *)bytes, strlen(bytes), NULL), 0);
+	assert_null(tr.timestamp);	/* the fast-forwarded timestamp is void */
+	assert_int_equal(patch_meta_version(tr.root), 2);
+	/* the same root again is not version + 1 */
+	assert_int_equal(patch_client_root(&tr, (uint8_t *)bytes, strlen(bytes), NULL), BW_EVERIFY);
+	free(bytes);
+	free(snap);
+	free(ts);
+	json_decref(root2);
+	bw_ed25519_free(&ts2);
+	patch_trust_clear(&tr);
+	repo_clear(&r);
+}
+
 int
 main(void)
 {
@@ -295,6 +486,9 @@ main(void)
 		cmocka_unit_test(test_root_rotation),
 		cmocka_unit_test(test_targets_add),
 		cmocka_unit_test(test_snapshot_timestamp),
+		cmocka_unit_test(test_time_parse),
+		cmocka_unit_test(test_client_workflow),
+		cmocka_unit_test(test_client_root_rotation_drops_online),
 	};
 	return cmocka_run_group_tests(tests, init, NULL);
 }

@@ -30,6 +30,21 @@ end=$(date +%s.%N)
 echo "$ENTRIES $start $end $(wc -l < "$DIR/acks")" | awk '{ printf "%d entries acknowledged in %.2f s: %.0f appends/s\n", $4, $3 - $2, $1 / ($3 - $2) }'
 rm -rf "$DIR/cli" "$DIR/lines" "$DIR/acks"
 echo
+echo "== patch: agent SHA-256 of a 1 GiB target vs openssl dgst -sha256 on the same file (page cache warm)"
+head -c 1073741824 /dev/urandom > "$DIR/target.bin"
+openssl dgst -sha256 "$DIR/target.bin" > /dev/null
+for i in 1 2; do
+	start=$(date +%s.%N)
+	openssl dgst -sha256 "$DIR/target.bin" > /dev/null
+	end=$(date +%s.%N)
+	echo "$start $end" | awk '{ printf "openssl dgst -sha256: %.2f s, %.0f MB/s\n", $2 - $1, 1073741824 / ($2 - $1) / 1e6 }'
+	"$BUILD/patch_bench" hash "$DIR/target.bin"
+done
+rm -f "$DIR/target.bin"
+echo
+echo "== patch: targets metadata verification"
+"$BUILD/patch_bench" metadata 10000
+echo
 echo "== memory: $RSS_ENTRIES durable appends through the library"
 "$BUILD/log_bench" "$DIR" --rss-run "$RSS_ENTRIES"
 rm -rf "$DIR"

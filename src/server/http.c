@@ -229,7 +229,7 @@ dispatch(struct request *rq)
 		if (rq->body_too_large) {
 			rq->action = "http.refused";
 			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			reply_error(rq, 413, "request body larger than %zu bytes", rt->body_max ? rt->body_max : HTTP_BODY_MAX);
+			reply_error(rq, 413, "request body larger than %zu bytes", rq->body_limit);
 			return;
 		}
 		if (!content_type_json(rq->c)) {
@@ -368,18 +368,26 @@ client_address(struct MHD_Connection *c, char *out, size_t cap)
  * as it arrives, but only for a caller the route admits (others' bytes are
  * dropped and dispatch answers 401/403).
  */
-static void
-upload_begin(struct request *rq)
+/* True when the request's token belongs to someone rq->rt admits (dispatch checks again). */
+static bool
+caller_admitted(struct request *rq)
 {
 	const char *tok = find_token(rq->c);
 	struct bw_err err = { 0 };
+	bool ok = tok != NULL && authenticate(rq, tok, &err) && (rq->who.roles & rq->rt->roles) != 0;
+
+	rq->authenticated = false;	/* dispatch authenticates again and sets it */
+	return ok;
+}
+
+static void
+upload_begin(struct request *rq)
+{
+	struct bw_err err = { 0 };
 	char dir[4096];
 
-	if (tok == NULL || !authenticate(rq, tok, &err) || (rq->who.roles & rq->rt->roles) == 0) {
-		rq->authenticated = false;
+	if (!caller_admitted(rq))
 		return;
-	}
-	rq->authenticated = false;	/* dispatch authenticates again and sets it */
 	snprintf(dir, sizeof dir, "%s/blobs", rq->s->patch_dir);
 	if (bw_mkdir_p(dir, 0755, &err) != 0 || bw_sha256_new(&rq->upload_hash, &err) != 0 ||
 	    (size_t)snprintf(rq->upload_path, sizeof rq->upload_path, "%s/.upload-%s", dir, rq->id) >=
@@ -430,8 +438,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			bool known;
 			rq->rt = route_find(rq, &known);
 		}
+		rq->body_limit = HTTP_BODY_MAX;
 		if (rq->rt != NULL && rq->rt->upload)
 			upload_begin(rq);
+		else if (rq->rt != NULL && rq->rt->body_max > HTTP_BODY_MAX && caller_admitted(rq))
+			rq->body_limit = rq->rt->body_max;	/* large bodies only from callers the route admits */
 		return MHD_YES;
 	}
 	if (*upload_size > 0 && rq->rt != NULL && rq->rt->upload) {
@@ -440,9 +451,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {	/* body chunks: keep up to the limit, then only count */
-		size_t max = rq->rt != NULL && rq->rt->body_max ? rq->rt->body_max : HTTP_BODY_MAX;
 		if (!rq->body_too_large) {
-			if (rq->body.len + *upload_size > max)
+			if (rq->body.len + *upload_size > rq->body_limit)
 				rq->body_too_large = true;
 			else if (bw_buf_append(&rq->body, upload_data, *upload_size) != 0)
 				return MHD_NO;

@@ -127,6 +127,8 @@ bench_metadata(long n)
 int
 main(int argc, char **argv)
 {
+	if (bw_crypto_init(NULL) != 0)
+		return 1;
 	if (argc == 3 && strcmp(argv[1], "hash") == 0)
 		return bench_hash(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "metadata") == 0)

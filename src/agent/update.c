@@ -389,11 +389,12 @@ check_logged(struct agent *a, const struct patch_target *t, const char *urlpath,
 	struct tlog_checkpoint cp = { 0 };
 	struct bw_sha256 *h = NULL;
 	json_t *entry = NULL, *d;
-	char url[512];
+	char url[600];
 	const char *action, *target;
 	int r;
 
-	snprintf(url, sizeof url, "/patch/targets/%s.tlog-proof", urlpath);
+	if ((size_t)snprintf(url, sizeof url, "/patch/targets/%s.tlog-proof", urlpath) >= sizeof url)
+		return bw_err_set(err, BW_ERANGE, "target path too long");
 	if ((r = agent_http_get(&a->repo, url, PROOF_MAX, &b, err)) != 0) {
 		if (r == BW_ENOTFOUND)
 			bw_err_set(err, BW_EVERIFY, "no transparency-log proof for this target: its publication is not in "
@@ -515,7 +516,11 @@ apply_target(struct agent *a, const struct patch_target *t, struct bw_err *err)
 		return bw_err_set(err, BW_ERANGE, "install path too long");
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
 		return bw_err_set(err, BW_EIO, "%s: %s", tmp, strerror(errno));
-	snprintf(url, sizeof url, "/patch/targets/%s", urlpath);
+	if ((size_t)snprintf(url, sizeof url, "/patch/targets/%s", urlpath) >= sizeof url) {
+		close(fd);
+		unlink(tmp);
+		return bw_err_set(err, BW_ERANGE, "target path too long");
+	}
 	r = agent_http_get_file(&a->repo, url, t->length, fd, got, &len, err);
 	if (r == 0 && len != t->length)
 		r = bw_err_set(err, BW_EVERIFY, "download is %llu bytes, the signed targets list %llu",

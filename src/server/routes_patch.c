@@ -422,10 +422,14 @@ target_from_path(const char *rel, char name[256], char sha[65])
 		return false;
 	memcpy(sha, base, 64);
 	sha[64] = '\0';
-	if (slash)
-		snprintf(name, 256, "%.*s/%s", (int)dirlen, rel, base + 65);
-	else
-		snprintf(name, 256, "%s", base + 65);
+	/* the length was checked above: dir + '/' + basename fits in 256 */
+	if (slash) {
+		memcpy(name, rel, dirlen);
+		name[dirlen] = '/';
+		memcpy(name + dirlen + 1, base + 65, strlen(base + 65) + 1);
+	} else {
+		memcpy(name, base + 65, strlen(base + 65) + 1);
+	}
 	return hex64_valid(sha) && patch_target_name_valid(name);
 }
 

@@ -232,11 +232,15 @@ publish_log_targets(struct request *rq, const json_t *targets, json_t *logged)
 			details = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 			json_decref(d);
 		}
-		ev.actor = rq->who.username;
+		/*
+		 * This entry is public (it rides in the target's tlog-proof): no user name or
+		 * address here; the request id links it to the patch.publish event that has them.
+		 */
+		ev.actor = "-";
 		ev.action = "patch.target";
 		ev.target = name;
 		ev.result = "ok";
-		ev.source = rq->addr;
+		ev.source = "-";
 		ev.request_id = rq->id;
 		ev.details_json = details;
 		r = details ? audit_record(rq->s->al, &ev, &index, &err) : BW_ENOMEM;

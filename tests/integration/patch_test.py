@@ -379,6 +379,11 @@ installed = [e for e in events if e.get("action") == "patch.install" and e.get("
 expect(len([e for e in installed if e["details"]["host"] == "web1"]) == 2, "web1's two installations audited")
 logged = [e for e in events if e.get("action") == "patch.target"]
 expect(sorted(e["target"] for e in logged) == ["hotfix.bin", "hotfix.bin"], f"one log entry per published file: {logged}")
+publishes = {e["request_id"]: e for e in events if e.get("action") == "patch.publish" and e.get("result") == "ok"}
+for e in logged:
+    expect(e["actor"] == "-" and e["source"] == "-", f"public patch.target entry names no user or address: {e}")
+    p = publishes.get(e["request_id"])
+    expect(p is not None and p["actor"] == "admin", f"patch.target links to the admin's patch.publish: {e}")
 expect(any(e.get("action") == "patch.resign" for e in events), "re-signing audited")
 expect(not any(e.get("target") == "backdoor.bin" for e in events), "the fork's publication is not in the real log")
 for want in ("patch.publish",):

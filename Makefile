@@ -38,6 +38,7 @@ release: deps
 bench: release
 	./scripts/bench.sh $(RELEASE)
 	./scripts/bench_http.sh $(RELEASE)
+	./scripts/bench_patch_e2e.sh $(RELEASE)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

@@ -1,6 +1,7 @@
 /*
  * Fuzzes the server's own request parsers: tile paths (must round-trip to
- * the canonical path and never contain ".."), route patterns with {param}
+ * the canonical path and never contain ".."), patch target paths (must
+ * round-trip through the agent's path builder), route patterns with {param}
  * segments (parameters bounded, no '/'), role lists, and JSON bodies as the
  * handlers read them (duplicate keys rejected, strict unpack).
  */
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "patch/patch.h"
 #include "server/http.h"
 #include "tlog/tlog.h"
 
@@ -33,6 +35,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tlog_tile_path(canon, level, n, w);
 		if (strcmp(canon, s) != 0 || strstr(s, "..") != NULL)
 			abort();
+	}
+	{	/* target paths: a well-formed parse must round-trip through the client's path builder */
+		char name[256], sha[65], back[512];
+		struct patch_target t = { 0 };
+		if (server_parse_target_path(s, name, sha)) {
+			t.name = name;
+			memcpy(t.sha256_hex, sha, 65);
+			if (!patch_target_name_valid(name) || strstr(name, "..") != NULL ||
+			    patch_target_url_path(&t, back, sizeof back) != 0 || strcmp(back, s) != 0)
+				abort();
+		}
 	}
 	for (i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
 		memset(&rq, 0, sizeof rq);

@@ -22,7 +22,7 @@ static const char patch_usage[] =
     "                         [--hosts H[,H] | --group G] [--expires-days N]\n"
     "       bulwark patch snapshot --targets TARGETS.json --out SNAPSHOT.json --version N [--expires-days N]\n"
     "       bulwark patch timestamp --snapshot SNAPSHOT.json --out TIMESTAMP.json --version N [--expires-days N]\n"
-    "       bulwark patch sign --key KEYFILE METADATA.json\n"
+    "       bulwark patch sign --key KEYFILE [--role root|targets|snapshot|timestamp] METADATA.json\n"
     "       bulwark patch verify --root ROOT.json --role ROLE METADATA.json\n"
     "       bulwark patch verify-rotation OLD-ROOT.json NEW-ROOT.json\n"
     "       bulwark patch canonical FILE.json      (prints the canonical JSON that TUF signs)\n"
@@ -231,7 +231,7 @@ usage_quiet:
 static int
 patch_sign_cmd(struct cli_args *a)
 {
-	const char *keyfile;
+	const char *keyfile, *role = NULL;
 	char *pos[1], *text = NULL;
 	size_t npos;
 	struct bw_ed25519 k = { 0 };
@@ -241,7 +241,8 @@ patch_sign_cmd(struct cli_args *a)
 	json_t *md = NULL;
 	int rc = CLI_FAIL;
 
-	if (cli_opt(a, "--key", &keyfile) || cli_positional(a, pos, 1, &npos) || keyfile == NULL || npos != 1) {
+	if (cli_opt(a, "--key", &keyfile) || cli_opt(a, "--role", &role) || cli_positional(a, pos, 1, &npos) ||
+	    keyfile == NULL || npos != 1) {
 		fputs(patch_usage, stderr);
 		return CLI_USAGE;
 	}
@@ -254,6 +255,13 @@ patch_sign_cmd(struct cli_args *a)
 	if ((md = json_load_file(pos[0], JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		cli_errorf("sign: %s: %s (line %d)", pos[0], jerr.text, jerr.line);
 		goto out;
+	}
+	if (role != NULL) {	/* guards against signing the wrong file with a key meant for another role */
+		const char *type = json_string_value(json_object_get(json_object_get(md, "signed"), "_type"));
+		if (type == NULL || strcmp(type, role) != 0) {
+			cli_errorf("sign: %s is %s metadata, not %s", pos[0], type ? type : "not TUF", role);
+			goto out;
+		}
 	}
 	if (patch_sign(md, &k, &err) != 0 || (text = json_dumps(md, JSON_INDENT(1) | JSON_SORT_KEYS)) == NULL ||
 	    bw_file_write_atomic(pos[0], text, strlen(text), 0644, &err) != 0) {

@@ -111,6 +111,12 @@ extern const size_t nroutes;
  * form of the parsed values (so "..", leading zeros and stray bytes fail).
  */
 bool server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *w);
+/*
+ * Splits a consistent-snapshot target path "[dir/]<sha256>.<basename>" into
+ * the target name "[dir/]<basename>" and the lower-case hex SHA-256; false
+ * unless both are well formed (the name passes patch_target_name_valid).
+ */
+bool server_parse_target_path(const char *rel, char name[256], char sha[65]);
 /* Matches a route pattern with {param} segments and a trailing "*". */
 bool server_route_match(const char *pattern, const char *path, struct request *rq);
 

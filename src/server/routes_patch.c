@@ -415,9 +415,8 @@ h_patch_metadata(struct request *rq, json_t *body)
 	reply_text(rq, 200, "application/json", (char *)data, len);
 }
 
-/* The target file behind "[dir/]<sha256>.<basename>": its name and hash, when published. */
-static bool
-target_from_path(const char *rel, char name[256], char sha[65])
+bool
+server_parse_target_path(const char *rel, char name[256], char sha[65])
 {
 	const char *slash = strrchr(rel, '/'), *base = slash ? slash + 1 : rel;
 	size_t dirlen = slash ? (size_t)(slash - rel) : 0;
@@ -507,7 +506,7 @@ h_patch_target(struct request *rq, json_t *body)
 	proof = n > 11 && strcmp(rel + n - 11, ".tlog-proof") == 0;
 	if (proof)
 		rel[n - 11] = '\0';
-	if (!target_from_path(rel, name, sha) || db_patch_target_get(rq->s->in->db, name, sha, &row, &err) != 0) {
+	if (!server_parse_target_path(rel, name, sha) || db_patch_target_get(rq->s->in->db, name, sha, &row, &err) != 0) {
 		reply_error(rq, 404, "no such target");
 		return;
 	}

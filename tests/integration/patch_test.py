@@ -85,7 +85,9 @@ for f in ("snapshot.pub", "timestamp.pub", "log.vkey"):
     expect(os.path.exists(path("keys", f)), f"patch keys wrote {f}")
 cli("patch", "root", "init", "--out", "root.json", "--root-key", "r1.key", "--root-key", "r2.key", "--threshold", "2",
     "--targets-key", "t1.key", "--snapshot-key", "keys/snapshot.pub", "--timestamp-key", "keys/timestamp.pub", check=0)
-cli("patch", "sign", "--key", "r1.key", "root.json", check=0)
+rc, out = cli("patch", "sign", "--key", "r1.key", "--role", "targets", "root.json")
+expect(rc != 0 and "is root metadata, not targets" in out, f"sign --role guards the file: {out}")
+cli("patch", "sign", "--key", "r1.key", "--role", "root", "root.json", check=0)
 cli("patch", "sign", "--key", "r2.key", "root.json", check=0)
 shutil.copy(path("root.json"), path("root-v1.json"))
 

@@ -148,6 +148,20 @@ st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.j
 expect(st == 422 and "root rotation refused" in j["error"], f"root v2 below the old threshold refused: {j}")
 st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.json")})
 expect(st == 401, "anonymous publish refused")
+evil_name = load("targets.json")
+evil_name["signed"]["targets"]["../../etc/cron.d/x"] = evil_name["signed"]["targets"].pop("notup.bin")
+evil_name["signed"]["version"] += 5
+save("evil-name.json", evil_name)
+cli("patch", "sign", "--key", "t1.key", "evil-name.json", check=0)
+st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("evil-name.json")}, token=admin_api)
+expect(st == 422 and "is not allowed" in j["error"], f"a signed target with a traversal name refused: {j}")
+st, j, _, _ = c.req("POST", "/api/v1/patch/publish", raw=b'{"targets": {"signed": ', token=admin_api,
+                    headers={"Content-Type": "application/json"})
+expect(st == 400 and "malformed JSON" in j["error"], f"malformed publish body refused: {j}")
+st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.json"), "extra": 1}, token=admin_api)
+expect(st == 400 and "extra" in j["error"], f"unknown publish field refused: {j}")
+st, j, _, _ = c.req("POST", "/api/v1/patch/reports", {"host": "web1", "target": "x", "result": "maybe"}, token=admin_api)
+expect(st == 400 and "result must be" in j["error"], f"bad report refused: {j}")
 
 # ---- hosts ----
 def agent_init(name, host, server=URL, root="root-v1.json", group=None):

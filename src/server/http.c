@@ -187,22 +187,33 @@ route_find(struct request *rq, bool *path_known)
 	return NULL;
 }
 
-/* Runs routing, auth, the handler; sets the response and audit fields. */
+/* Refuses rq before its handler runs: the audit event names the method and path. */
+static void __attribute__((format(printf, 4, 5)))
+refuse(struct request *rq, const char *action, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	rq->action = action;
+	snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+	reply_error(rq, status, "%s", msg);
+}
+
+/* Runs auth and the handler of the route matched when the headers came; sets the response and audit fields. */
 static void
 dispatch(struct request *rq)
 {
-	const struct route *rt;
-	bool path_known;
+	const struct route *rt = rq->rt;
 	json_t *body = NULL;
 
-	rt = route_find(rq, &path_known);
 	if (rt == NULL) {
-		rq->action = "http.refused";
-		snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-		if (path_known)
-			reply_error(rq, 405, "method %s not allowed here", rq->method);
+		if (rq->path_known)
+			refuse(rq, "http.refused", 405, "method %s not allowed here", rq->method);
 		else
-			reply_error(rq, 404, "no such route");
+			refuse(rq, "http.refused", 404, "no such route");
 		return;
 	}
 	rq->audit = rt->changes_state;
@@ -211,56 +222,43 @@ dispatch(struct request *rq)
 		const char *tok = find_token(rq->c);
 		struct bw_err err = { 0 };
 		if (tok == NULL || !authenticate(rq, tok, &err)) {
-			rq->action = "http.unauthenticated";
-			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			reply_error(rq, 401, "authentication required");
+			refuse(rq, "http.unauthenticated", 401, "authentication required");
 			return;
 		}
 		rq->authenticated = true;
 		if ((rq->who.roles & rt->roles) == 0) {
-			rq->action = "http.forbidden";
-			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			reply_error(rq, 403, "your roles do not allow this");
+			refuse(rq, "http.forbidden", 403, "your roles do not allow this");
 			return;
 		}
 	}
 	if (rt->json_body) {
 		json_error_t jerr;
 		if (rq->body_too_large) {
-			rq->action = "http.refused";
-			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			reply_error(rq, 413, "request body larger than %zu bytes", rq->body_limit);
+			refuse(rq, "http.refused", 413, "request body larger than %zu bytes", rq->body_limit);
 			return;
 		}
 		if (!content_type_json(rq->c)) {
-			rq->action = "http.refused";
-			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			reply_error(rq, 415, "Content-Type must be application/json");
+			refuse(rq, "http.refused", 415, "Content-Type must be application/json");
 			return;
 		}
 		body = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-		if (body == NULL || !json_is_object(body)) {
-			rq->action = "http.refused";
-			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			if (body == NULL)
-				reply_error(rq, 400, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
-					    jerr.text);
-			else
-				reply_error(rq, 400, "the body must be a JSON object");
+		if (body == NULL) {
+			refuse(rq, "http.refused", 400, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+			       jerr.text);
+			return;
+		}
+		if (!json_is_object(body)) {
 			json_decref(body);
+			refuse(rq, "http.refused", 400, "the body must be a JSON object");
 			return;
 		}
 	} else if (rt->upload) {
 		if (rq->upload_fd < 0 && !rq->upload_failed) {
-			rq->action = "http.refused";
-			snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-			reply_error(rq, 400, "upload not accepted");
+			refuse(rq, "http.refused", 400, "upload not accepted");
 			return;
 		}
 	} else if (rq->body.len > 0 || rq->body_too_large) {
-		rq->action = "http.refused";
-		snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
-		reply_error(rq, 400, "this route takes no request body");
+		refuse(rq, "http.refused", 400, "this route takes no request body");
 		return;
 	}
 	rq->result = "ok";
@@ -363,11 +361,6 @@ client_address(struct MHD_Connection *c, char *out, size_t cap)
 			  (socklen_t)cap);
 }
 
-/*
- * An upload route's body goes to a temporary file beside the blobs, hashed
- * as it arrives, but only for a caller the route admits (others' bytes are
- * dropped and dispatch answers 401/403).
- */
 /* True when the request's token belongs to someone rq->rt admits (dispatch checks again). */
 static bool
 caller_admitted(struct request *rq)
@@ -380,6 +373,11 @@ caller_admitted(struct request *rq)
 	return ok;
 }
 
+/*
+ * An upload route's body goes to a temporary file beside the blobs, hashed
+ * as it arrives, but only for a caller the route admits (others' bytes are
+ * dropped and dispatch answers 401/403).
+ */
 static void
 upload_begin(struct request *rq)
 {
@@ -434,10 +432,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		client_address(c, rq->addr, sizeof rq->addr);
 		rq->upload_fd = rq->reply_fd = -1;
 		*req_cls = rq;
-		{
-			bool known;
-			rq->rt = route_find(rq, &known);
-		}
+		rq->rt = route_find(rq, &rq->path_known);	/* also fills rq->params */
 		rq->body_limit = HTTP_BODY_MAX;
 		if (rq->rt != NULL && rq->rt->upload)
 			upload_begin(rq);

@@ -59,6 +59,7 @@ struct request {
 	struct bw_buf body;
 	bool body_too_large;
 	const struct route *rt;		/* the route matched when the headers arrived, or NULL */
+	bool path_known;		/* when rt is NULL: another method has this path */
 	size_t body_limit;		/* bytes of body kept in memory for this request */
 	/* upload routes: the body goes to upload_path (temporary) with its SHA-256 */
 	int upload_fd;

@@ -259,7 +259,7 @@ update_root(struct agent *a, struct bw_err *err)
 static uint64_t
 meta_bound(const json_t *md, const char *file, uint64_t def)
 {
-	json_t *l = json_object_get(json_object_get(json_object_get(json_object_get(md, "signed"), "meta"), file), "length");
+	const json_t *l = json_object_get(patch_meta_entry(md, file), "length");
 
 	return json_is_integer(l) && json_integer_value(l) > 0 ? (uint64_t)json_integer_value(l) : def;
 }
@@ -267,8 +267,7 @@ meta_bound(const json_t *md, const char *file, uint64_t def)
 static json_int_t
 meta_version(const json_t *md, const char *file)
 {
-	return json_integer_value(
-	    json_object_get(json_object_get(json_object_get(json_object_get(md, "signed"), "meta"), file), "version"));
+	return json_integer_value(json_object_get(patch_meta_entry(md, file), "version"));
 }
 
 /* §5.4-§5.6: timestamp, snapshot, targets. */
@@ -347,20 +346,9 @@ check_consistent(struct agent *a, const uint8_t *note, size_t note_len, const st
 			bw_err_prefix(err, "consistency proof");
 			goto out;
 		}
-		{
-			const char *s = (const char *)b.data, *end = s + b.len;
-			while (s < end) {
-				const char *nl = memchr(s, '\n', (size_t)(end - s));
-				size_t outlen;
-				if (nl == NULL || p.n == TLOG_MAX_PROOF ||
-				    bw_base64_decode(s, (size_t)(nl - s), p.h[p.n].b, TLOG_HASH_SIZE, &outlen) != 0 ||
-				    outlen != TLOG_HASH_SIZE) {
-					r = bw_err_set(err, BW_EINVAL, "consistency proof: malformed line");
-					goto out;
-				}
-				p.n++;
-				s = nl + 1;
-			}
+		if ((r = tlog_proof_lines_parse(b.data, b.len, &p, err)) != 0) {
+			bw_err_prefix(err, "consistency proof");
+			goto out;
 		}
 		if ((r = bw_sha256_new(&h, err)) != 0)
 			goto out;

@@ -467,8 +467,8 @@ log_consistency(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *dir, *old_s;
-	char *pos[1], h64[64];
-	size_t npos, len, i;
+	char *pos[1];
+	size_t npos, len;
 	uint64_t old;
 	uint8_t *note = NULL;
 	struct tlog_checkpoint cp = { 0 };
@@ -503,9 +503,15 @@ log_consistency(int argc, char **argv)
 		goto out;
 	}
 	printf("old %llu\n", (unsigned long long)old);
-	for (i = 0; i < p.n; i++) {
-		bw_base64_encode(h64, p.h[i].b, TLOG_HASH_SIZE);
-		printf("%s\n", h64);
+	{
+		struct bw_buf b = { 0 };
+		if (tlog_proof_lines_format(&p, &b) != 0) {
+			cli_errorf("out of memory");
+			goto out;
+		}
+		if (b.len > 0)
+			fwrite(b.data, 1, b.len, stdout);
+		bw_buf_free(&b);
 	}
 	printf("\n");
 	fwrite(note, 1, len, stdout);

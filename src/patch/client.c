@@ -106,9 +106,8 @@ patch_check_expiry(const json_t *md, const char *role, int64_t now, struct bw_er
 	return 0;
 }
 
-/* The {"version", "length", "hashes"} entry naming file in meta of md. */
-static const json_t *
-meta_entry(const json_t *md, const char *file)
+const json_t *
+patch_meta_entry(const json_t *md, const char *file)
 {
 	return json_object_get(json_object_get(json_object_get(md, "signed"), "meta"), file);
 }
@@ -180,7 +179,7 @@ patch_client_timestamp(struct patch_trust *t, const uint8_t *bytes, size_t len, 
 		return r;
 	if ((r = patch_verify_role(ts, json_object_get(t->root, "signed"), "timestamp", NULL, err)) != 0)
 		goto fail;
-	sm = meta_entry(ts, "snapshot.json");
+	sm = patch_meta_entry(ts, "snapshot.json");
 	if (!json_is_integer(json_object_get(sm, "version")) || json_integer_value(json_object_get(sm, "version")) < 1) {
 		r = bw_err_set(err, BW_EINVAL, "timestamp: meta must name snapshot.json with a version");
 		goto fail;
@@ -192,7 +191,7 @@ patch_client_timestamp(struct patch_trust *t, const uint8_t *bytes, size_t len, 
 				       (long long)got, (long long)have);
 			goto fail;
 		}
-		old = meta_entry(t->timestamp, "snapshot.json");
+		old = patch_meta_entry(t->timestamp, "snapshot.json");
 		if (json_integer_value(json_object_get(sm, "version")) < json_integer_value(json_object_get(old, "version"))) {
 			r = bw_err_set(err, BW_EVERIFY, "timestamp names snapshot version %lld, older than the trusted %lld "
 				       "(rollback)", (long long)json_integer_value(json_object_get(sm, "version")),
@@ -217,7 +216,7 @@ fail:
 int
 patch_client_snapshot(struct patch_trust *t, const uint8_t *bytes, size_t len, int64_t now, struct bw_err *err)
 {
-	const json_t *want = meta_entry(t->timestamp, "snapshot.json"), *meta, *e;
+	const json_t *want = patch_meta_entry(t->timestamp, "snapshot.json"), *meta, *e;
 	json_t *sn = NULL;
 	const char *file;
 	int r;
@@ -235,14 +234,14 @@ patch_client_snapshot(struct patch_trust *t, const uint8_t *bytes, size_t len, i
 			       (long long)patch_meta_version(sn), (long long)json_integer_value(json_object_get(want, "version")));
 		goto fail;
 	}
-	if (!json_is_integer(json_object_get(meta_entry(sn, "targets.json"), "version"))) {
+	if (!json_is_integer(json_object_get(patch_meta_entry(sn, "targets.json"), "version"))) {
 		r = bw_err_set(err, BW_EINVAL, "snapshot: meta must name targets.json with a version");
 		goto fail;
 	}
 	/* §5.5.5: no listed metadata file may go back or disappear. */
 	if (t->snapshot != NULL && (meta = json_object_get(json_object_get(t->snapshot, "signed"), "meta")) != NULL) {
 		json_object_foreach((json_t *)meta, file, e) {
-			const json_t *ne = meta_entry(sn, file);
+			const json_t *ne = patch_meta_entry(sn, file);
 			if (ne == NULL) {
 				r = bw_err_set(err, BW_EVERIFY, "snapshot drops %.100s that the trusted snapshot lists (rollback)",
 					       file);
@@ -270,7 +269,7 @@ fail:
 int
 patch_client_targets(struct patch_trust *t, const uint8_t *bytes, size_t len, int64_t now, struct bw_err *err)
 {
-	const json_t *want = meta_entry(t->snapshot, "targets.json");
+	const json_t *want = patch_meta_entry(t->snapshot, "targets.json");
 	json_t *tg = NULL, *list;
 	int r;
 

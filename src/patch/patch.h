@@ -106,6 +106,8 @@ void patch_trust_clear(struct patch_trust *t);
 int patch_time_parse(const char *s, int64_t *out, struct bw_err *err);
 /* BW_EVERIFY "<role> metadata expired at ..." when md's expires is not after now. */
 int patch_check_expiry(const json_t *md, const char *role, int64_t now, struct bw_err *err);
+/* The signed.meta entry naming file ("snapshot.json", "targets.json") in md, or NULL. */
+const json_t *patch_meta_entry(const json_t *md, const char *file);
 /* signed.version of md (0 when absent). */
 json_int_t patch_meta_version(const json_t *md);
 
@@ -174,6 +176,8 @@ int patch_repo_issue(const char *dir, struct patch_trust *st, const struct bw_ed
 /* Which online metadata is past half its lifetime (or expired) and should be re-signed now. */
 void patch_repo_due(const struct patch_trust *st, const struct patch_lifetimes *life, int64_t now, bool *snapshot,
 		    bool *timestamp);
+/* True when s is a SHA-256 as TUF writes it: 64 lower-case hex digits. */
+bool patch_sha256_hex_valid(const char *s);
 /* dir/blobs/<sha256_hex>; -1 unless sha256_hex is 64 lower-case hex digits. */
 int patch_repo_blob_path(const char *dir, const char *sha256_hex, char *out, size_t cap);
 

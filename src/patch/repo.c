@@ -60,13 +60,11 @@ patch_repo_load(const char *dir, struct patch_trust *st, struct bw_err *err)
 	}
 	if ((r = meta_load(dir, "timestamp.json", &st->timestamp, err)) != 0 || st->timestamp == NULL)
 		return r;
-	v = json_integer_value(json_object_get(json_object_get(json_object_get(json_object_get(st->timestamp, "signed"),
-										 "meta"), "snapshot.json"), "version"));
+	v = json_integer_value(json_object_get(patch_meta_entry(st->timestamp, "snapshot.json"), "version"));
 	snprintf(file, sizeof file, "%lld.snapshot.json", (long long)v);
 	if ((r = meta_load(dir, file, &st->snapshot, err)) != 0)
 		goto fail;
-	v = json_integer_value(json_object_get(json_object_get(json_object_get(json_object_get(st->snapshot, "signed"),
-										 "meta"), "targets.json"), "version"));
+	v = json_integer_value(json_object_get(patch_meta_entry(st->snapshot, "targets.json"), "version"));
 	snprintf(file, sizeof file, "%lld.targets.json", (long long)v);
 	if ((r = meta_load(dir, file, &st->targets, err)) != 0)
 		goto fail;
@@ -171,15 +169,23 @@ patch_repo_due(const struct patch_trust *st, const struct patch_lifetimes *life,
 	*timestamp = *snapshot || time_left(st->timestamp, now) < life->timestamp / 2;
 }
 
-int
-patch_repo_blob_path(const char *dir, const char *sha256_hex, char *out, size_t cap)
+bool
+patch_sha256_hex_valid(const char *s)
 {
 	size_t i;
 
-	if (strlen(sha256_hex) != 64)
-		return -1;
+	if (strlen(s) != 64)
+		return false;
 	for (i = 0; i < 64; i++)
-		if (!((sha256_hex[i] >= '0' && sha256_hex[i] <= '9') || (sha256_hex[i] >= 'a' && sha256_hex[i] <= 'f')))
-			return -1;
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+int
+patch_repo_blob_path(const char *dir, const char *sha256_hex, char *out, size_t cap)
+{
+	if (!patch_sha256_hex_valid(sha256_hex))
+		return -1;
 	return (size_t)snprintf(out, cap, "%s/blobs/%s", dir, sha256_hex) >= cap ? -1 : 0;
 }

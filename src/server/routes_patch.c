@@ -58,19 +58,6 @@ h_patch_keys(struct request *rq, json_t *body)
 				      "keyid", tid, "key", tk, "log_vkey", rq->s->in->log_vkey));
 }
 
-static bool
-hex64_valid(const char *s)
-{
-	size_t i;
-
-	if (strlen(s) != 64)
-		return false;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 /* PUT /api/v1/patch/blobs/{sha256}: the target file, checked against the name it is uploaded under. */
 void
 h_patch_blob_put(struct request *rq, json_t *body)
@@ -83,7 +70,7 @@ h_patch_blob_put(struct request *rq, json_t *body)
 	(void)body;
 	rq->action = "patch.upload";
 	snprintf(rq->target, sizeof rq->target, "blob:%.64s", want);
-	if (!hex64_valid(want)) {
+	if (!patch_sha256_hex_valid(want)) {
 		reply_error(rq, 400, "the upload path must be /api/v1/patch/blobs/<sha256 as 64 lower-case hex digits>");
 		return;
 	}
@@ -365,7 +352,7 @@ h_patch_report(struct request *rq, json_t *body)
 		return;
 	snprintf(rq->target, sizeof rq->target, "%.64s:%.90s", host, name);
 	if (!bw_simple_name_valid(host, 64) || strlen(name) == 0 || strlen(name) > 200 ||
-	    (sha != NULL && !hex64_valid(sha)) || (version != NULL && strlen(version) > 64) ||
+	    (sha != NULL && !patch_sha256_hex_valid(sha)) || (version != NULL && strlen(version) > 64) ||
 	    (reason != NULL && strlen(reason) > 1024)) {
 		reply_error(rq, 400, "report: host must be a host name, target 1..200 characters, sha256 64 hex digits, "
 			    "reason at most 1024 characters");
@@ -433,7 +420,7 @@ server_parse_target_path(const char *rel, char name[256], char sha[65])
 	} else {
 		memcpy(name, base + 65, strlen(base + 65) + 1);
 	}
-	return hex64_valid(sha) && patch_target_name_valid(name);
+	return patch_sha256_hex_valid(sha) && patch_target_name_valid(name);
 }
 
 /* The tlog-proof of a target's publication entry, under the current checkpoint; the entry rides in "extra". */
@@ -539,7 +526,7 @@ h_log_consistency(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 	struct bw_buf b = { 0 };
 	uint64_t old, size;
-	size_t i, len;
+	size_t len;
 	char *out;
 
 	(void)body;
@@ -562,19 +549,11 @@ h_log_consistency(struct request *rq, json_t *body)
 			goto out;
 		}
 	}
-	for (i = 0; i < p.n; i++) {
-		char b64[48];
-		bw_base64_encode(b64, p.h[i].b, 32);
-		if (bw_buf_printf(&b, "%s\n", b64) != 0) {
-			reply_error(rq, 500, "out of memory");
-			goto out;
-		}
-	}
-	if ((out = bw_buf_take(&b, &len)) == NULL && p.n > 0) {
+	if (tlog_proof_lines_format(&p, &b) != 0 || (out = bw_buf_take(&b, &len)) == NULL) {
 		reply_error(rq, 500, "out of memory");
 		goto out;
 	}
-	reply_text(rq, 200, "text/plain; charset=utf-8", out ? out : strdup(""), out ? len : 0);
+	reply_text(rq, 200, "text/plain; charset=utf-8", out, len);
 out:
 	bw_buf_free(&b);
 	tlog_tiles_free(t);

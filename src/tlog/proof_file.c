@@ -20,8 +20,6 @@ tlog_proof_file_format(const struct tlog_proof_file *pf, char **out, size_t *out
 		       struct bw_err *err)
 {
 	struct bw_buf b = { 0 };
-	char h64[64];
-	size_t i;
 	int r = 0;
 
 	*out = NULL;
@@ -37,13 +35,9 @@ tlog_proof_file_format(const struct tlog_proof_file *pf, char **out, size_t *out
 		if (r != 0)
 			goto nomem;
 	}
-	if (bw_buf_printf(&b, "index %llu\n", (unsigned long long)pf->index) != 0)
+	if (bw_buf_printf(&b, "index %llu\n", (unsigned long long)pf->index) != 0 ||
+	    tlog_proof_lines_format(&pf->proof, &b) != 0)
 		goto nomem;
-	for (i = 0; i < pf->proof.n; i++) {
-		bw_base64_encode(h64, pf->proof.h[i].b, TLOG_HASH_SIZE);
-		if (bw_buf_printf(&b, "%s\n", h64) != 0)
-			goto nomem;
-	}
 	if (bw_buf_append_byte(&b, '\n') != 0 ||
 	    bw_buf_append(&b, pf->checkpoint, pf->checkpoint_len) != 0 ||
 	    (*out = bw_buf_take(&b, outlen)) == NULL)
@@ -226,4 +220,37 @@ tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys, siz
 		*note = NULL;
 	}
 	return r;
+}
+
+int
+tlog_proof_lines_format(const struct tlog_proof *p, struct bw_buf *b)
+{
+	char h64[64];
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		bw_base64_encode(h64, p->h[i].b, TLOG_HASH_SIZE);
+		if (bw_buf_printf(b, "%s\n", h64) != 0)
+			return BW_ENOMEM;
+	}
+	return 0;
+}
+
+int
+tlog_proof_lines_parse(const uint8_t *text, size_t len, struct tlog_proof *p, struct bw_err *err)
+{
+	const char *s = (const char *)text, *end = s + len, *line;
+	size_t n, hl;
+
+	p->n = 0;
+	while (s < end) {
+		if (!next_line(&s, end, &line, &n))
+			return bw_err_set(err, BW_EINVAL, "proof line %zu: no newline at the end", p->n + 1);
+		if (p->n == TLOG_MAX_PROOF)
+			return bw_err_set(err, BW_EINVAL, "proof: more than %d hashes", TLOG_MAX_PROOF);
+		if (bw_base64_decode(line, n, p->h[p->n].b, TLOG_HASH_SIZE, &hl) != 0 || hl != TLOG_HASH_SIZE)
+			return bw_err_set(err, BW_EINVAL, "proof line %zu: not a base64 SHA-256 hash", p->n + 1);
+		p->n++;
+	}
+	return 0;
 }

@@ -326,6 +326,17 @@ uint64_t tlog_store_pending(const struct tlog_store *s);
 /* The current signed checkpoint (NUL-terminated; valid until the next commit). */
 const char *tlog_store_checkpoint(const struct tlog_store *s);
 
+/* ---- proof hashes as text: one base64 hash per line ------------------------- */
+
+/* Appends each hash of p as a base64 line ("...=\n") to b. Returns 0 or BW_ENOMEM. */
+int tlog_proof_lines_format(const struct tlog_proof *p, struct bw_buf *b);
+/*
+ * Parses text made only of such lines (every line ends in '\n'; empty text
+ * is an empty proof). Errors name the line; more than TLOG_MAX_PROOF
+ * hashes is refused.
+ */
+int tlog_proof_lines_parse(const uint8_t *text, size_t len, struct tlog_proof *p, struct bw_err *err);
+
 /* ---- tlog-proof files (c2sp.org/tlog-proof@v1) ---------------------------- */
 
 #define TLOG_PROOF_HEADER "c2sp.org/tlog-proof@v1"

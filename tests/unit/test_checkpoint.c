@@ -149,6 +149,41 @@ init(void **state)
 	return bw_crypto_init(NULL);
 }
 
+static void
+test_proof_lines(void **state)
+{
+	struct tlog_proof p = { 0 }, q;
+	struct bw_buf b = { 0 };
+	struct bw_err err = { 0 };
+	size_t i;
+	const char *bad[] = { "AAAA\n", "not base64 at all!!\n",
+			      "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", /* no final newline */
+			      "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n" };
+
+	(void)state;
+	p.n = 3;
+	for (i = 0; i < p.n; i++)
+		memset(p.h[i].b, (int)(0x11 * (i + 1)), TLOG_HASH_SIZE);
+	assert_int_equal(tlog_proof_lines_format(&p, &b), 0);
+	assert_int_equal(b.len, 3 * 45);
+	assert_int_equal(tlog_proof_lines_parse(b.data, b.len, &q, &err), 0);
+	assert_int_equal(q.n, 3);
+	assert_memory_equal(q.h, p.h, 3 * sizeof p.h[0]);
+	assert_int_equal(tlog_proof_lines_parse((const uint8_t *)"", 0, &q, &err), 0);
+	assert_int_equal(q.n, 0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		bw_err_clear(&err);
+		assert_int_equal(tlog_proof_lines_parse((const uint8_t *)bad[i], strlen(bad[i]), &q, &err), BW_EINVAL);
+		assert_non_null(strstr(err.msg, "proof line"));
+	}
+	bw_buf_free(&b);
+	for (i = 0; i <= TLOG_MAX_PROOF; i++)	/* one hash too many */
+		assert_int_equal(bw_buf_append_str(&b, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n"), 0);
+	assert_int_equal(tlog_proof_lines_parse(b.data, b.len, &q, &err), BW_EINVAL);
+	assert_non_null(strstr(err.msg, "more than"));
+	bw_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -158,6 +193,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_format_refuses_bad_origin),
 		cmocka_unit_test(test_signed_checkpoint),
+		cmocka_unit_test(test_proof_lines),
 	};
 	return cmocka_run_group_tests(tests, init, NULL);
 }

@@ -53,7 +53,7 @@ easy_new(const struct agent_http *h, const char *path, struct bw_buf *url, char 
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);	/* a stalled server is dropped */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);	/* a stalled or trickling server is dropped */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
@@ -101,6 +101,7 @@ agent_http_get(const struct agent_http *h, const char *path, uint64_t max, struc
 		bw_buf_free(&url);
 		return bw_err_set(err, BW_EINVAL, "the server URL must start with https://");
 	}
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);	/* metadata and proofs are small: bounded in time too */
 	r = perform(c, path, &s, err, errbuf);
 	curl_easy_cleanup(c);
 	bw_buf_free(&url);
@@ -162,6 +163,7 @@ agent_http_post_json(const struct agent_http *h, const char *path, const json_t 
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	if ((rc = curl_easy_perform(c)) != CURLE_OK)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -540,10 +541,20 @@ agent_update(const char *state, int64_t now, FILE *log, struct agent_update_resu
 {
 	struct agent a = { .state = state, .now = now, .log = log };
 	const char *name;
+	char lockpath[4096];
 	json_t *e;
-	int r;
+	int r, lockfd = -1;
 
 	memset(res, 0, sizeof *res);
+	/* One run at a time per state directory (cron and a manual run must not interleave). */
+	if (state_path(&a, lockpath, sizeof lockpath, "lock") != 0 ||
+	    (lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return errno == ENOENT ? bw_err_set(err, BW_ENOTFOUND, "%s holds no agent (run 'bulwark agent init')", state)
+				       : bw_err_set(err, BW_EIO, "%s: cannot open the lock file (%s)", state, strerror(errno));
+	if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+		close(lockfd);
+		return bw_err_set(err, BW_EBUSY, "another agent update is running on %s", state);
+	}
 	if ((r = agent_load(&a, err)) != 0)
 		goto out;
 	report_pending(&a);
@@ -593,5 +604,6 @@ agent_update(const char *state, int64_t now, FILE *log, struct agent_update_resu
 					: 0;
 out:
 	agent_clear(&a);
+	close(lockfd);	/* releases the lock */
 	return r;
 }

@@ -8,6 +8,7 @@ report), then the attack matrix: each attack served by a malicious mirror,
 a hijacked (forked) server, or a repository whose online keys were stolen,
 must be refused with its reason and reported into the audit log.
 """
+import fcntl
 import hashlib
 import json
 import os
@@ -189,6 +190,10 @@ expect(open(inst, "rb").read() == hotfix1, "installed bytes are the published fi
 expect(open(inst + ".ran").read() == "hotfix.bin 1.0 web1", "install command ran with the target's environment")
 out = agent_update("web1", 0)
 expect("0 installed, 1 current" in out, f"second run has nothing to do: {out}")
+with open(path("web1", "lock"), "a") as lk:  # another run holds the state directory
+    fcntl.flock(lk, fcntl.LOCK_EX)
+    rc, out = cli("agent", "update", "--state", "web1")
+    expect(rc != 0 and "another agent update is running" in out, f"concurrent runs refused: {out}")
 agent_init("db1", "db1")
 out = agent_update("db1", 0)
 expect("0 installed, 0 current" in out, f"a patch for web1,web2 is not installed on db1: {out}")

@@ -1,7 +1,8 @@
 /*
- * Fuzzes the tlog-proof file parser and the entry-bundle splitter.
- * Properties: no crash; rejections carry a message; an accepted proof file
- * formats back to exactly the input (one encoding per proof).
+ * Fuzzes the tlog-proof file parser, the proof-hash lines parser and the
+ * entry-bundle splitter. Properties: no crash; rejections carry a message;
+ * an accepted proof file or block of hash lines formats back to exactly the
+ * input (one encoding per proof).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tlog_proof_file_clear(&pf);
 	} else if (err.msg[0] == '\0' || pf.checkpoint != NULL) {
 		abort();
+	}
+	/* The same bytes as proof-hash lines (what /log/consistency serves). */
+	{
+		struct tlog_proof p;
+		struct bw_buf b = { 0 };
+		bw_err_clear(&err);
+		if (tlog_proof_lines_parse(data, size, &p, &err) == 0) {
+			if (tlog_proof_lines_format(&p, &b) != 0 || b.len != size || (size && memcmp(b.data, data, size) != 0))
+				abort();
+		} else if (err.msg[0] == '\0') {
+			abort();
+		}
+		bw_buf_free(&b);
 	}
 	/* The same bytes as an entry bundle of up to 256 entries. */
 	for (i = 1; i <= TLOG_TILE_WIDTH; i *= 4) {

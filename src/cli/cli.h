@@ -104,6 +104,7 @@ int cmd_login(int argc, char **argv);
 int cmd_patch(int argc, char **argv);
 int cli_patch_keys(struct cli_args *a);
 int cli_patch_publish(struct cli_args *a);
+int cli_patch_status(struct cli_args *a);
 int cmd_agent(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

@@ -29,6 +29,7 @@ static const char patch_usage[] =
     "  on the server (HTTPS API):\n"
     "       bulwark patch keys --out DIR            (the server's online keys and log key)\n"
     "       bulwark patch publish --targets TARGETS.json [--root ROOT.json] [FILE...]\n"
+    "       bulwark patch status [--json]           (published targets, hosts' latest reports)\n"
     "\n"
     "Keys are Ed25519. KEYFILE holds the private key (mode 0600; keep it offline); KEY may be a\n"
     "KEYFILE or a public key file printed by keygen. Metadata is TUF 1.0 JSON signed over\n"
@@ -513,6 +514,10 @@ cmd_patch(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "keys") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return cli_patch_keys(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "status") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return cli_patch_status(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "publish") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

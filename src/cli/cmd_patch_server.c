@@ -23,6 +23,51 @@ static const char publish_usage[] =
     "  the signatures, records every new target in the audit log, then signs snapshot and\n"
     "  timestamp with its online keys.\n";
 
+static const char status_usage[] =
+    "usage: bulwark patch status [--json] [--server URL] [--token T] [--cacert PEM]\n"
+    "  published targets (with their audit-log index) and each host's latest report.\n";
+
+int
+cli_patch_status(struct cli_args *a)
+{
+	struct cli_api api;
+	char *pos[1];
+	size_t npos, i;
+	long status;
+	int as_json;
+	json_t *reply = NULL, *e;
+
+	if (cli_api_init(&api, a) || (as_json = cli_flag(a, "--json")) < 0 || cli_positional(a, pos, 0, &npos)) {
+		fputs(status_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (cli_api_call(&api, "GET", "/api/v1/patch/status", NULL, &status, &reply, NULL) != 0 ||
+	    cli_api_expect("patch status", status, 200, reply) != 0) {
+		json_decref(reply);
+		return CLI_FAIL;
+	}
+	if (as_json) {
+		cli_print_json(reply);
+		json_decref(reply);
+		return CLI_OK;
+	}
+	printf("%-40s %-12s %-10s %s\n", "TARGET", "VERSION", "LOG INDEX", "SHA-256");
+	json_array_foreach(json_object_get(reply, "targets"), i, e)
+		printf("%-40s %-12s %-10lld %s\n", json_string_value(json_object_get(e, "name")),
+		       json_string_value(json_object_get(e, "version")),
+		       (long long)json_integer_value(json_object_get(e, "log_index")),
+		       json_string_value(json_object_get(e, "sha256")));
+	printf("\n%-20s %-40s %-12s %-10s %s\n", "HOST", "TARGET", "VERSION", "RESULT", "REASON");
+	json_array_foreach(json_object_get(reply, "hosts"), i, e) {
+		const char *v = json_string_value(json_object_get(e, "version")), *why = json_string_value(json_object_get(e, "reason"));
+		printf("%-20s %-40s %-12s %-10s %.120s\n", json_string_value(json_object_get(e, "host")),
+		       json_string_value(json_object_get(e, "target")), v ? v : "-",
+		       json_string_value(json_object_get(e, "result")), why ? why : "");
+	}
+	json_decref(reply);
+	return CLI_OK;
+}
+
 int
 cli_patch_keys(struct cli_args *a)
 {

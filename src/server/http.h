@@ -144,6 +144,7 @@ void h_patch_keys(struct request *rq, json_t *body);
 void h_patch_blob_put(struct request *rq, json_t *body);
 void h_patch_publish(struct request *rq, json_t *body);
 void h_patch_report(struct request *rq, json_t *body);
+void h_patch_status(struct request *rq, json_t *body);
 void h_patch_metadata(struct request *rq, json_t *body);
 void h_patch_target(struct request *rq, json_t *body);
 void h_log_consistency(struct request *rq, json_t *body);

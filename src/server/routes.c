@@ -605,6 +605,7 @@ const struct route routes[] = {
 	{ "PUT", "/api/v1/patch/blobs/{sha256}", h_patch_blob_put, ROLE_ADMIN, false, true, 0, true },
 	{ "POST", "/api/v1/patch/publish", h_patch_publish, ROLE_ADMIN, true, true, (size_t)32 << 20, false },
 	{ "POST", "/api/v1/patch/reports", h_patch_report, ROLE_OPERATOR | ROLE_ADMIN, true, true, 0, false },
+	{ "GET", "/api/v1/patch/status", h_patch_status, ROLE_ADMIN | ROLE_AUDITOR | ROLE_OPERATOR, false, false, 0, false },
 	{ "GET", "/patch/metadata/*", h_patch_metadata, PUBLIC, false, false, 0, false },
 	{ "GET", "/patch/targets/*", h_patch_target, PUBLIC, false, false, 0, false },
 	{ "GET", "/log/consistency/{old}/{new}", h_log_consistency, PUBLIC, false, false, 0, false },

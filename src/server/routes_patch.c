@@ -371,7 +371,65 @@ h_patch_report(struct request *rq, json_t *body)
 	if (reason != NULL)
 		audit_detail(rq, "reason", json_string(reason));
 	rq->result = strcmp(result, "installed") == 0 ? "ok" : strcmp(result, "failed") == 0 ? "failed" : "refused";
+	{	/* the latest state per host and target (the audit log keeps every report) */
+		struct db_patch_report rep = { 0 };
+		struct bw_err err = { 0 };
+		snprintf(rep.host, sizeof rep.host, "%s", host);
+		snprintf(rep.target, sizeof rep.target, "%s", name);
+		snprintf(rep.sha256, sizeof rep.sha256, "%s", sha ? sha : "");
+		snprintf(rep.version, sizeof rep.version, "%s", version ? version : "");
+		snprintf(rep.result, sizeof rep.result, "%s", result);
+		snprintf(rep.reason, sizeof rep.reason, "%s", reason ? reason : "");
+		snprintf(rep.reported_by, sizeof rep.reported_by, "%s", rq->who.username);
+		rep.at = server_now();
+		if (db_patch_report_put(rq->s->in->db, &rep, &err) != 0) {
+			reply_from_err(rq, &err);
+			return;
+		}
+	}
 	reply_json(rq, 201, json_pack("{s:s, s:s}", "recorded", result, "request_id", rq->id));
+}
+
+/* GET /api/v1/patch/status: published targets (with their log entries) and every host's latest report. */
+void
+h_patch_status(struct request *rq, json_t *body)
+{
+	struct db_patch_target *t = NULL;
+	struct db_patch_report *rep = NULL;
+	struct bw_err err = { 0 };
+	size_t nt = 0, nr = 0, i;
+	json_t *targets, *hosts;
+
+	(void)body;
+	rq->action = "patch.status";
+	if (db_patch_target_list(rq->s->in->db, &t, &nt, &err) != 0 ||
+	    db_patch_report_list(rq->s->in->db, &rep, &nr, &err) != 0) {
+		free(t);
+		reply_from_err(rq, &err);
+		return;
+	}
+	targets = json_array();
+	for (i = 0; i < nt; i++)
+		json_array_append_new(targets, json_pack("{s:s, s:s, s:I, s:s, s:I, s:I, s:I}", "name", t[i].name, "sha256",
+							 t[i].sha256, "length", (json_int_t)t[i].length, "version",
+							 t[i].version, "targets_version", (json_int_t)t[i].targets_version,
+							 "log_index", (json_int_t)t[i].log_index, "published_at",
+							 (json_int_t)t[i].published_at));
+	hosts = json_array();
+	for (i = 0; i < nr; i++) {
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "host", rep[i].host, "target", rep[i].target, "result",
+				      rep[i].result, "reported_by", rep[i].reported_by, "at", (json_int_t)rep[i].at);
+		if (rep[i].sha256[0])
+			json_object_set_new(o, "sha256", json_string(rep[i].sha256));
+		if (rep[i].version[0])
+			json_object_set_new(o, "version", json_string(rep[i].version));
+		if (rep[i].reason[0])
+			json_object_set_new(o, "reason", json_string(rep[i].reason));
+		json_array_append_new(hosts, o);
+	}
+	free(t);
+	free(rep);
+	reply_json(rq, 200, json_pack("{s:o, s:o}", "targets", targets, "hosts", hosts));
 }
 
 /* GET /patch/metadata/<N>.root.json | <N>.targets.json | <N>.snapshot.json | timestamp.json */

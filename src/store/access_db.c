@@ -12,14 +12,6 @@ col_dup(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
-static void
-bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
 
 /* ---- hosts ------------------------------------------------------------------ */
 
@@ -198,11 +190,11 @@ db_access_insert(struct bw_db *db, const struct db_access *a, int64_t *id, struc
 		sqlite3_bind_int64(st, 5, a->valid_after);
 		sqlite3_bind_int64(st, 6, a->valid_before);
 		sqlite3_bind_text(st, 7, a->reason, -1, SQLITE_TRANSIENT);
-		bind_text_or_null(st, 8, a->ticket);
+		db_bind_text_or_null(st, 8, a->ticket);
 		sqlite3_bind_text(st, 9, a->pubkey, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 10, a->key_fp, -1, SQLITE_TRANSIENT);
-		bind_text_or_null(st, 11, a->source_address);
-		bind_text_or_null(st, 12, a->force_command);
+		db_bind_text_or_null(st, 11, a->source_address);
+		db_bind_text_or_null(st, 12, a->force_command);
 		sqlite3_bind_int64(st, 13, a->permits);
 		sqlite3_bind_int64(st, 14, a->approvals_needed);
 		sqlite3_bind_int64(st, 15, a->created_at);
@@ -360,7 +352,7 @@ db_access_review(struct bw_db *db, int64_t id, int64_t reviewer_id, bool approve
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, reviewer_id);
 	sqlite3_bind_text(st, 3, approve ? "approve" : "deny", -1, SQLITE_STATIC);
-	bind_text_or_null(st, 4, reason);
+	db_bind_text_or_null(st, 4, reason);
 	sqlite3_bind_int64(st, 5, now);
 	if ((r = db_step_done(db, st, NULL, err)) != 0) {
 		if (r == BW_EEXIST)

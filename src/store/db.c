@@ -98,7 +98,28 @@ static const char *const migrations[] = {
 	"  published_at INTEGER NOT NULL,"
 	"  PRIMARY KEY (name, sha256)"
 	") STRICT;",
+	/* 5: the latest report of each host for each target (the audit log keeps them all) */
+	"CREATE TABLE patch_reports ("
+	"  host TEXT NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  sha256 TEXT,"
+	"  version TEXT,"
+	"  result TEXT NOT NULL CHECK (result IN ('installed', 'failed', 'refused')),"
+	"  reason TEXT,"
+	"  reported_by TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (host, target)"
+	") STRICT;",
 };
+
+void
+db_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
 
 int
 db_sql_err(struct bw_db *db, struct bw_err *err, const char *what)

@@ -27,4 +27,7 @@ int db_update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, i
 int db_update_locked(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
 		     struct bw_err *err);
 
+/* Binds s as text, or SQL NULL when s is NULL. */
+void db_bind_text_or_null(sqlite3_stmt *st, int i, const char *s);
+
 #endif

@@ -201,4 +201,24 @@ int db_patch_target_insert(struct bw_db *db, const struct db_patch_target *t, st
 int db_patch_target_get(struct bw_db *db, const char *name, const char *sha256, struct db_patch_target *out,
 			struct bw_err *err);
 
+/* All published targets, newest first. Caller frees *out with free(). */
+int db_patch_target_list(struct bw_db *db, struct db_patch_target **out, size_t *n, struct bw_err *err);
+
+/* A host's latest report on one target. */
+struct db_patch_report {
+	char host[72];
+	char target[256];
+	char sha256[65];		/* "" when not reported */
+	char version[72];		/* "" when not reported */
+	char result[16];		/* installed, failed, refused */
+	char reason[1032];		/* "" when none */
+	char reported_by[72];		/* the account whose token sent it */
+	int64_t at;
+};
+
+/* Records r as the latest report of (host, target). */
+int db_patch_report_put(struct bw_db *db, const struct db_patch_report *r, struct bw_err *err);
+/* Every host's latest reports, by host then target. Caller frees *out with free(). */
+int db_patch_report_list(struct bw_db *db, struct db_patch_report **out, size_t *n, struct bw_err *err);
+
 #endif /* BW_STORE_H */

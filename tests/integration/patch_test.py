@@ -382,6 +382,27 @@ static_online(6, 2, ts_key="tk2")
 out = agent_update("ff", 0)
 expect("timestamp 2," in out and "refused" not in out.split("update:")[0], f"recovered: the new key's timestamp 2 is accepted: {out}")
 
+# ---- the operators' view: published targets and each host's latest report ----
+st, j, _, _ = c.req("GET", "/api/v1/patch/status", token=admin_api)
+expect(st == 200, f"patch status: {st}")
+pubd = {(t["name"], t["version"]) for t in j["targets"]}
+expect(("hotfix.bin", "1.0") in pubd and ("hotfix.bin", "1.1") in pubd and len(j["targets"]) == 2,
+       f"status lists the two published files: {j['targets']}")
+latest = {(h["host"], h["target"]): h for h in j["hosts"]}
+w1 = latest.get(("web1", "hotfix.bin"))
+expect(w1 is not None and w1["result"] == "installed" and w1["version"] == "1.1" and w1["reported_by"] == "hosts",
+       f"web1's latest report: {w1}")
+w3 = latest.get(("web3", "good.bin"))
+expect(w3 is not None and w3["result"] == "refused" and "not in the audit log" in w3.get("reason", ""),
+       f"web3's report on good.bin is the refusal: {w3}")
+w3m = latest.get(("web3", "(metadata)"))
+expect(w3m is not None and w3m["result"] == "refused" and "targets: 1 of 1 keys must sign" in w3m.get("reason", ""),
+       f"web3's metadata refusal: {w3m}")
+st, _, _, _ = c.req("GET", "/api/v1/patch/status")
+expect(st == 401, "status needs a token")
+rc, out = cli("patch", "status", token=admin_api)
+expect(rc == 0 and "hotfix.bin" in out and "installed" in out and "refused" in out, f"patch status CLI: {out}")
+
 # ---- every refusal is in the audit log ----
 events = []
 frm = 0

@@ -43,6 +43,7 @@ struct server {
 	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
 	pthread_mutex_t patch_mu;	/* serialises changes to the patch repository */
 	char *patch_dir;
+	int64_t patch_warned[2];	/* root and targets versions already alerted as expiring (sweeper only) */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	bool stopping, sweeper_started;

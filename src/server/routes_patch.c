@@ -618,6 +618,37 @@ out:
 	bw_sha256_free(h);
 }
 
+#define OFFLINE_WARN_SECS (14 * 86400)
+
+/*
+ * The offline roles cannot be re-signed here: once per version, raise an
+ * alert when root or targets metadata expires within 14 days (hosts refuse
+ * expired metadata as a freeze attack).
+ */
+static void
+patch_warn_offline_expiry(struct server *s, const struct patch_trust *st, int64_t now)
+{
+	const json_t *md[2] = { st->root, st->targets };
+	const char *role[2] = { "root", "targets" };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		int64_t when;
+		char details[200];
+		const char *exp;
+		struct audit_event ev = { "-", "alert.patch_metadata_expiring", role[i], "alert", "-", NULL, details };
+		if (md[i] == NULL || s->patch_warned[i] == patch_meta_version(md[i]))
+			continue;
+		exp = json_string_value(json_object_get(json_object_get(md[i], "signed"), "expires"));
+		if (patch_time_parse(exp, &when, NULL) != 0 || when - now > OFFLINE_WARN_SECS)
+			continue;
+		snprintf(details, sizeof details, "{\"version\":%lld,\"expires\":\"%s\",\"action\":\"sign and publish a new %s "
+			 "version offline\"}", (long long)patch_meta_version(md[i]), exp, role[i]);
+		if (audit_record(s->al, &ev, NULL, NULL) == 0)
+			s->patch_warned[i] = patch_meta_version(md[i]);
+	}
+}
+
 /* Re-signs snapshot and timestamp metadata past half their lifetime, so a quiet repository never goes stale. */
 void
 patch_sweep(struct server *s)
@@ -630,6 +661,7 @@ patch_sweep(struct server *s)
 
 	pthread_mutex_lock(&s->patch_mu);
 	if (patch_repo_load(s->patch_dir, &st, &err) == 0) {
+		patch_warn_offline_expiry(s, &st, now);
 		patch_repo_due(&st, &life, now, &snap, &ts);
 		if (ts) {
 			struct audit_event ev = { "-", "patch.resign", "timestamp", "ok", "-", NULL, NULL };

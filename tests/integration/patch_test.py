@@ -202,7 +202,8 @@ expect("0 installed, 0 current" in out, f"a patch for web1,web2 is not installed
 hotfix2 = os.urandom(120_000)
 write("hotfix.bin", hotfix2)
 targets_v1 = load("targets.json")
-cli("patch", "add", "hotfix.bin", "--targets", "targets.json", "--version", "1.1", "--hosts", "web1,web2", check=0)
+cli("patch", "add", "hotfix.bin", "--targets", "targets.json", "--version", "1.1", "--hosts", "web1,web2",
+    "--expires-days", "10", check=0)  # expires within 14 days: the server alerts
 t = load("targets.json")
 del t["signed"]["targets"]["notup.bin"]
 save("targets.json", t)
@@ -224,6 +225,10 @@ while time.time() < deadline:
     if ts_now["signed"]["version"] > v0:
         break
 expect(ts_now["signed"]["version"] > v0, "timestamp re-signed before expiry without a publication")
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=1000", token=admin_api)
+alerts = [e["event"] for e in j["events"] if e["event"]["action"] == "alert.patch_metadata_expiring"]
+expect(len(alerts) == 1 and alerts[0]["target"] == "targets" and alerts[0]["details"]["version"] == tv,
+       f"after several sweeps, one alert for targets expiring within 14 days: {alerts}")
 out = agent_update("web1", 0)
 expect("refused" not in out.split("update:")[0], f"a quiet repository stays fresh for hosts: {out}")
 
@@ -407,7 +412,7 @@ expect(rc == 0 and "hotfix.bin" in out and "installed" in out and "refused" in o
 events = []
 frm = 0
 while True:
-    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d" % frm, token=admin_api)
+    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d&to=%d" % (frm, frm + 1000), token=admin_api)
     expect(st == 200, "audit readable")
     events += [e["event"] for e in j["events"]]
     if len(j["events"]) < 1000 or frm + 1000 >= j["size"]:
@@ -427,6 +432,9 @@ for e in logged:
     p = publishes.get(e["request_id"])
     expect(p is not None and p["actor"] == "admin", f"patch.target links to the admin's patch.publish: {e}")
 expect(any(e.get("action") == "patch.resign" for e in events), "re-signing audited")
+expiring = [e for e in events if e.get("action") == "alert.patch_metadata_expiring"]
+expect(1 <= len(expiring) <= 2 and all(e["target"] == "targets" and e["details"]["version"] == tv for e in expiring),
+       f"alerts only for the targets version that expires within 14 days, once per server start: {expiring}")
 expect(not any(e.get("target") == "backdoor.bin" for e in events), "the fork's publication is not in the real log")
 for want in ("patch.publish",):
     expect(any(e.get("action") == want and e.get("result") == "refused" for e in events), f"refused {want} audited")

@@ -266,9 +266,8 @@ dispatch(struct request *rq)
 	json_decref(body);
 }
 
-/* Records the audit event for rq; false when the log refused (fail closed). */
-static bool
-record_audit(struct request *rq)
+bool
+request_record_audit(struct request *rq)
 {
 	struct audit_event ev = { 0 };
 	struct bw_err err = { 0 };
@@ -288,6 +287,7 @@ record_audit(struct request *rq)
 	ev.request_id = rq->id;
 	ev.details_json = details;
 	ok = details != NULL && audit_record(rq->s->al, &ev, NULL, &err) == 0;
+	rq->audited = ok;
 	if (!ok)
 		fprintf(stderr, "{\"level\":\"error\",\"request_id\":\"%s\",\"msg\":\"audit event not recorded\","
 			"\"error\":\"%s\"}\n", rq->id, err.msg);
@@ -458,8 +458,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	dispatch(rq);
 	if (rq->audit)
 		tokcache_invalidate(s->tokens);	/* a state change may revoke or re-role someone */
-	if (rq->audit || rq->status >= 400) {
-		if (!record_audit(rq)) {
+	if ((rq->audit || rq->status >= 400) && !rq->audited) {
+		if (!request_record_audit(rq)) {
 			/* Fail closed: no durable audit event, no success response. */
 			json_decref(rq->reply);
 			rq->reply = NULL;

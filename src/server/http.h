@@ -88,6 +88,7 @@ struct request {
 	const char *result;
 	json_t *details;		/* owned */
 	bool audit;			/* force an audit event */
+	bool audited;			/* the event is durable already (request_record_audit) */
 };
 
 /* Route handler: fills status/reply/action/target/details. */
@@ -166,6 +167,12 @@ void reply_json(struct request *rq, unsigned status, json_t *body);	/* steals bo
 void reply_error(struct request *rq, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void reply_text(struct request *rq, unsigned status, const char *type, char *text, size_t len); /* steals */
+/*
+ * Makes rq's audit event (with the reply status set so far) durable now, for
+ * handlers that must not act before it is; the event is not written again
+ * after the handler. False when the log refused it.
+ */
+bool request_record_audit(struct request *rq);
 /* Adds a key to the audit details. Steals value. */
 void audit_detail(struct request *rq, const char *key, json_t *value);
 

@@ -371,7 +371,13 @@ h_patch_report(struct request *rq, json_t *body)
 	if (reason != NULL)
 		audit_detail(rq, "reason", json_string(reason));
 	rq->result = strcmp(result, "installed") == 0 ? "ok" : strcmp(result, "failed") == 0 ? "failed" : "refused";
-	{	/* the latest state per host and target (the audit log keeps every report) */
+	reply_json(rq, 201, json_pack("{s:s, s:s}", "recorded", result, "request_id", rq->id));
+	/* The audit event first (it is the record); then the latest-state table behind patch status. */
+	if (!request_record_audit(rq)) {
+		reply_error(rq, 503, "audit log unavailable; report not recorded");
+		return;
+	}
+	{
 		struct db_patch_report rep = { 0 };
 		struct bw_err err = { 0 };
 		snprintf(rep.host, sizeof rep.host, "%s", host);
@@ -382,12 +388,9 @@ h_patch_report(struct request *rq, json_t *body)
 		snprintf(rep.reason, sizeof rep.reason, "%s", reason ? reason : "");
 		snprintf(rep.reported_by, sizeof rep.reported_by, "%s", rq->who.username);
 		rep.at = server_now();
-		if (db_patch_report_put(rq->s->in->db, &rep, &err) != 0) {
-			reply_from_err(rq, &err);
-			return;
-		}
+		if (db_patch_report_put(rq->s->in->db, &rep, &err) != 0)
+			reply_from_err(rq, &err);	/* recorded in the log; only the status view missed it */
 	}
-	reply_json(rq, 201, json_pack("{s:s, s:s}", "recorded", result, "request_id", rq->id));
 }
 
 /* GET /api/v1/patch/status: published targets (with their log entries) and every host's latest report. */

@@ -307,7 +307,8 @@ send_reply(struct request *rq)
 		resp = MHD_create_response_from_fd64(rq->reply_fd_len, rq->reply_fd);
 		if (resp != NULL) {
 			rq->reply_fd = -1;	/* the response owns it now */
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+						rq->raw_type ? rq->raw_type : "application/octet-stream");
 		}
 	} else if (rq->raw_reply != NULL) {
 		resp = MHD_create_response_from_buffer(rq->raw_len, rq->raw_reply, MHD_RESPMEM_MUST_COPY);

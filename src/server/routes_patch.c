@@ -435,16 +435,32 @@ h_patch_status(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:o, s:o}", "targets", targets, "hosts", hosts));
 }
 
+/* Replies with the file at path (streamed from disk, not read into memory); 404 when absent. */
+static void
+reply_file(struct request *rq, const char *path, const char *type, const char *missing)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		reply_error(rq, 404, "%s", missing);
+		return;
+	}
+	rq->status = 200;
+	rq->reply_fd = fd;
+	rq->reply_fd_len = (uint64_t)sb.st_size;
+	rq->raw_type = type;
+}
+
 /* GET /patch/metadata/<N>.root.json | <N>.targets.json | <N>.snapshot.json | timestamp.json */
 void
 h_patch_metadata(struct request *rq, json_t *body)
 {
 	const char *file = rq->path + strlen("/patch/metadata/"), *dot;
 	char path[4096];
-	uint8_t *data = NULL;
-	size_t len;
 	uint64_t v;
-	struct bw_err err = { 0 };
 
 	(void)body;
 	rq->action = "patch.metadata";
@@ -456,11 +472,7 @@ h_patch_metadata(struct request *rq, json_t *body)
 		return;
 	}
 	snprintf(path, sizeof path, "%s/metadata/%s", rq->s->patch_dir, file);
-	if (bw_file_read(path, (size_t)64 << 20, &data, &len, &err) != 0) {
-		reply_error(rq, 404, "no such metadata file");
-		return;
-	}
-	reply_text(rq, 200, "application/json", (char *)data, len);
+	reply_file(rq, path, "application/json", "no such metadata file");
 }
 
 bool
@@ -540,8 +552,6 @@ h_patch_target(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 	size_t n;
 	bool proof;
-	int fd;
-	struct stat sb;
 
 	(void)body;
 	rq->action = "patch.target.get";
@@ -562,19 +572,11 @@ h_patch_target(struct request *rq, json_t *body)
 		serve_target_proof(rq, &row);
 		return;
 	}
-	if (patch_repo_blob_path(rq->s->patch_dir, sha, path, sizeof path) != 0 ||
-	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if (patch_repo_blob_path(rq->s->patch_dir, sha, path, sizeof path) != 0) {
 		reply_error(rq, 404, "no such target");
 		return;
 	}
-	if (fstat(fd, &sb) != 0) {
-		close(fd);
-		reply_error(rq, 500, "internal error");
-		return;
-	}
-	rq->status = 200;
-	rq->reply_fd = fd;
-	rq->reply_fd_len = (uint64_t)sb.st_size;
+	reply_file(rq, path, "application/octet-stream", "no such target");
 }
 
 /* GET /log/consistency/<old>/<new>: a consistency proof between two tree sizes, one base64 hash per line. */

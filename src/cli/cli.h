@@ -101,6 +101,7 @@ int cmd_note(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_access(int argc, char **argv);
 int cmd_login(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 int cmd_patch(int argc, char **argv);
 int cli_patch_keys(struct cli_args *a);
 int cli_patch_publish(struct cli_args *a);

@@ -1,5 +1,5 @@
 /*
- * cli/cmd_access.c: `bulwark login`, `bulwark host ...` and `bulwark access ...`,
+ * cli/cmd_access.c: `bulwark login`, `bulwark token ...`, `bulwark host ...` and `bulwark access ...`,
  * clients of the HTTPS API (the server enforces roles and audits each call).
  */
 #include <fcntl.h>
@@ -19,6 +19,14 @@ static const char login_usage[] =
     "usage: bulwark login --user NAME [--server URL] [--cacert PEM]\n"
     "Prints a session token (for BULWARK_TOKEN). The password comes from BULWARK_PASSWORD or a\n"
     "prompt, the authenticator code from BULWARK_OTP or a prompt.\n";
+
+static const char token_usage[] =
+    "usage: bulwark token create --name NAME --scopes ROLE[,ROLE] [--days N] [--out FILE]\n"
+    "       bulwark token revoke ID\n"
+    "An API token acts for you, limited to the given roles (a subset of yours), for N days\n"
+    "(default 30, at most 366), e.g. '--scopes operator' for a host agent's reports. With --out the\n"
+    "token goes to FILE (mode 0600, must not exist) instead of standard output. Needs a session\n"
+    "token from 'bulwark login' (API tokens cannot create tokens).\n";
 
 static const char host_usage[] =
     "usage: bulwark host add NAME --address ADDR [--group GROUP] --accounts ACCOUNT[,ACCOUNT]\n"
@@ -124,6 +132,74 @@ cmd_login(int argc, char **argv)
 		printf("%s\n", json_string_value(t));
 		rc = CLI_OK;
 	}
+	json_decref(body);
+	json_decref(reply);
+	return rc;
+}
+
+int
+cmd_token(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	const char *name = NULL, *scopes = NULL, *days_s = NULL, *out = NULL;
+	char *pos[2], path[64];
+	size_t npos;
+	uint64_t days = 30;
+	long status;
+	json_t *body, *reply = NULL, *t;
+	int rc = CLI_FAIL, fd;
+
+	if (argc < 1 || wants_help(argc, argv)) {
+		fputs(token_usage, argc < 1 ? stderr : stdout);
+		fputs(api_opts, argc < 1 ? stderr : stdout);
+		return argc < 1 ? CLI_USAGE : CLI_OK;
+	}
+	cli_args_init(&a, argc - 1, argv + 1);
+	if (strcmp(argv[0], "revoke") == 0) {
+		if (cli_api_init(&api, &a) || cli_positional(&a, pos, 1, &npos) || npos != 1) {
+			fputs(token_usage, stderr);
+			return CLI_USAGE;
+		}
+		if (cli_parse_range("ID", pos[0], 1, INT64_MAX, &days))
+			return CLI_USAGE;
+		snprintf(path, sizeof path, "/api/v1/tokens/%llu", (unsigned long long)days);
+		return call_and_print(&api, "token revoke", "DELETE", path, NULL, 200);
+	}
+	if (strcmp(argv[0], "create") != 0 || cli_api_init(&api, &a) || cli_opt(&a, "--name", &name) ||
+	    cli_opt(&a, "--scopes", &scopes) || cli_opt(&a, "--days", &days_s) || cli_opt(&a, "--out", &out) ||
+	    cli_positional(&a, pos, 0, &npos) || name == NULL || scopes == NULL) {
+		fputs(token_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (days_s && cli_parse_range("--days", days_s, 1, 366, &days))
+		return CLI_USAGE;
+	body = json_pack("{s:s, s:o, s:I}", "name", name, "scopes", csv_json(scopes), "lifetime_days", (json_int_t)days);
+	if (cli_api_call(&api, "POST", "/api/v1/tokens", body, &status, &reply, NULL) != 0 ||
+	    cli_api_expect("token create", status, 201, reply) != 0 || !json_is_string(t = json_object_get(reply, "token")))
+		goto out;
+	if (out == NULL) {
+		printf("%s\n", json_string_value(t));
+		fprintf(stderr, "token id %lld (%s)\n", (long long)json_integer_value(json_object_get(reply, "id")), scopes);
+	} else if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		cli_errorf("token create: cannot create %s (it must not exist); the token (id %lld) was created: revoke it",
+			   out, (long long)json_integer_value(json_object_get(reply, "id")));
+		goto out;
+	} else {
+		int w = bw_write_all(fd, json_string_value(t), json_string_length(t)) || bw_write_all(fd, "\n", 1) ||
+			fsync(fd);
+		close(fd);
+		if (w != 0) {
+			unlink(out);
+			cli_errorf("token create: cannot write %s; revoke token id %lld", out,
+				   (long long)json_integer_value(json_object_get(reply, "id")));
+			goto out;
+		}
+		fprintf(stderr, "token id %lld (%s) written to %s\n", (long long)json_integer_value(json_object_get(reply, "id")),
+			scopes, out);
+	}
+	rc = CLI_OK;
+out:
 	json_decref(body);
 	json_decref(reply);
 	return rc;

@@ -16,6 +16,7 @@ static const char usage[] =
     "  serve    run the HTTPS JSON API\n"
     "  user     manage users: add, list, disable, enable, reset-mfa, roles\n"
     "  login    get a session token from a server (for the API commands below)\n"
+    "  token    API tokens limited to some of your roles: create, revoke (API)\n"
     "  host     maintenance targets: add, list, sshd-config (API)\n"
     "  access   remote-maintenance access: request, approve, deny, revoke, ssh-config, review (API)\n"
     "  patch    TUF patch metadata: keygen, root init, add, sign, verify (offline); keys, publish\n"
@@ -69,6 +70,8 @@ main(int argc, char **argv)
 		return cmd_host(argc - 2, argv + 2);
 	if (strcmp(argv[1], "access") == 0)
 		return cmd_access(argc - 2, argv + 2);
+	if (strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 2, argv + 2);
 	if (strcmp(argv[1], "agent") == 0)
 		return cmd_agent(argc - 2, argv + 2);
 	if (strcmp(argv[1], "patch") == 0)

@@ -74,9 +74,20 @@ st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "hosts", "password": "
 op_secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
 st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "hosts", "password": "password of hosts",
                                                "otp": totp(op_secret)})
-st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "agents", "scopes": ["operator"]}, token=j["token"])
-expect(st == 201, "operator API token for agents")
-write("agent.token", (j["token"] + "\n").encode())
+hosts_session = j["token"]
+rc, out = cli("token", "create", "--name", "agents", "--scopes", "operator", "--out", "agent.token", token=hosts_session)
+expect(rc == 0 and "written to agent.token" in out, f"bulwark token create: {out}")
+expect(os.stat(path("agent.token")).st_mode & 0o777 == 0o600, "token file is 0600")
+rc, out = cli("token", "create", "--name", "x", "--scopes", "admin", token=hosts_session)
+expect(rc != 0 and "HTTP 4" in out, f"a token cannot exceed the user's roles: {out}")
+rc, out = cli("token", "create", "--name", "spare", "--scopes", "operator", token=hosts_session)
+spare = out.strip().splitlines()[0]
+spare_id = re.search(r"token id (\d+)", out).group(1)
+st, j, _, _ = c.req("GET", "/api/v1/patch/status", token=spare)
+expect(st == 200, "the spare operator token works")
+rc, out = cli("token", "revoke", spare_id, token=hosts_session)
+st2, _, _, _ = c.req("GET", "/api/v1/patch/status", token=spare)
+expect(rc == 0 and st2 == 401, f"bulwark token revoke: the token is refused afterwards ({rc}, {st2}: {out})")
 
 # ---- offline side: keys, root (2-of-2), targets key; the server's online keys ----
 for k in ("r1", "r2", "t1"):

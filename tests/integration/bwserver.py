@@ -78,6 +78,18 @@ def wait_fresh_step():
         time.sleep(30 - t + 0.5)
 
 
+def api_cli(*args, server, cacert, token=None, cwd=None, check=None):
+    """Runs bulwark against a server (BULWARK_SERVER/_CACERT/_TOKEN); returns (rc, stdout + stderr text)."""
+    env = dict(os.environ, BULWARK_SERVER=server, BULWARK_CACERT=cacert)
+    if token:
+        env["BULWARK_TOKEN"] = token
+    p = subprocess.run([BW, *args], capture_output=True, env=env, timeout=300, cwd=cwd)
+    out = p.stdout.decode() + p.stderr.decode()
+    if check is not None and p.returncode != check:
+        fail(f"bulwark {' '.join(args)}: exit {p.returncode}, want {check}\n{out}")
+    return p.returncode, out
+
+
 class Client:
     def __init__(self, port, cafile):
         self.ctx = ssl.create_default_context(cafile=cafile)  # verifies the self-signed cert + SAN

@@ -14,11 +14,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 
-from bwserver import ADMIN_PW, Client, Mirror, free_port, init, serve, stop, totp, wait_fresh_step
-from bwtest import BW, expect, fail, finish, tmpdir
+from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
+from bwtest import expect, fail, finish, tmpdir
 
 base = tmpdir()
 data = os.path.join(base, "data")
@@ -34,14 +33,7 @@ c = Client(PORT, CERT)
 
 
 def cli(*args, token=None, server=URL, check=None):
-    env = dict(os.environ, BULWARK_SERVER=server, BULWARK_CACERT=CERT)
-    if token:
-        env["BULWARK_TOKEN"] = token
-    p = subprocess.run([BW, *args], capture_output=True, env=env, timeout=300, cwd=base)
-    out = p.stdout.decode() + p.stderr.decode()
-    if check is not None and p.returncode != check:
-        fail(f"bulwark {' '.join(args)}: exit {p.returncode}, want {check}\n{out}")
-    return p.returncode, out
+    return api_cli(*args, server=server, cacert=CERT, token=token, cwd=base, check=check)
 
 
 def path(*p):

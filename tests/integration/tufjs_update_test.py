@@ -13,8 +13,8 @@ import shutil
 import subprocess
 import sys
 
-from bwserver import ADMIN_PW, Client, Mirror, free_port, init, serve, stop, totp, wait_fresh_step
-from bwtest import BW, expect, fail, finish, tmpdir
+from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
+from bwtest import expect, finish, tmpdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 base = tmpdir()
@@ -44,12 +44,7 @@ open(os.path.join(base, "token"), "w").write(token + "\n")
 
 
 def cli(*args, check=0):
-    env = dict(os.environ, BULWARK_SERVER=URL, BULWARK_CACERT=CERT, BULWARK_TOKEN=token)
-    p = subprocess.run([BW, *args], capture_output=True, env=env, timeout=300, cwd=base)
-    out = p.stdout.decode() + p.stderr.decode()
-    if check is not None and p.returncode != check:
-        fail(f"bulwark {' '.join(args)}: exit {p.returncode}, want {check}\n{out}")
-    return p.returncode, out
+    return api_cli(*args, server=URL, cacert=CERT, token=token, cwd=base, check=check)
 
 
 def tufjs(*args):
@@ -71,12 +66,21 @@ cli("patch", "root", "init", "--out", "root.json", "--root-key", "r1.key", "--th
 cli("patch", "sign", "--key", "r1.key", "root.json")
 shutil.copy(b("root.json"), b("root-v1.json"))
 os.makedirs(b("pkg"))
-fw = os.urandom(300_000)
-open(b("pkg", "firmware-2.1.bin"), "wb").write(fw)
-cli("patch", "add", "pkg/firmware-2.1.bin", "--name", "fw/firmware-2.1.bin", "--targets", "targets.json",
-    "--version", "2.1")
-cli("patch", "sign", "--key", "t1.key", "targets.json")
-cli("patch", "publish", "--targets", "targets.json", "--root", "root.json", "pkg/firmware-2.1.bin")
+
+
+def publish_firmware(version, size):
+    """fw/firmware-VERSION.bin of random bytes: added to the targets, signed, published with root.json."""
+    data = os.urandom(size)
+    src = "pkg/firmware-%s.bin" % version
+    open(b(src), "wb").write(data)
+    cli("patch", "add", src, "--name", "fw/firmware-%s.bin" % version, "--targets", "targets.json",
+        "--version", version)
+    cli("patch", "sign", "--key", "t1.key", "targets.json")
+    cli("patch", "publish", "--targets", "targets.json", "--root", "root.json", src)
+    return data
+
+
+fw = publish_firmware("2.1", 300_000)
 
 META, TGT = URL + "/patch/metadata", URL + "/patch/targets"
 rc, out = tufjs("update", META, TGT, b("root-v1.json"), b("tufjs-client"), "fw/firmware-2.1.bin")
@@ -88,12 +92,7 @@ cli("patch", "root", "init", "--out", "root.json", "--version", "2", "--root-key
     "--targets-key", "t1.key", "--snapshot-key", "keys/snapshot.pub", "--timestamp-key", "keys/timestamp.pub")
 cli("patch", "sign", "--key", "r1.key", "root.json")
 cli("patch", "sign", "--key", "r2.key", "root.json")
-fw2 = os.urandom(200_000)
-open(b("pkg", "firmware-2.2.bin"), "wb").write(fw2)
-cli("patch", "add", "pkg/firmware-2.2.bin", "--name", "fw/firmware-2.2.bin", "--targets", "targets.json",
-    "--version", "2.2")
-cli("patch", "sign", "--key", "t1.key", "targets.json")
-cli("patch", "publish", "--targets", "targets.json", "--root", "root.json", "pkg/firmware-2.2.bin")
+fw2 = publish_firmware("2.2", 200_000)
 rc, out = tufjs("update", META, TGT, b("root-v1.json"), b("tufjs-client"), "fw/firmware-2.2.bin")
 expect(rc == 0 and out.startswith(hashlib.sha256(fw2).hexdigest()), f"tuf-js followed the rotation: {out}")
 trusted = json.load(open(b("tufjs-client", "metadata", "root.json")))

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "events/events.h"
 #include "note/note.h"
 #include "patch/patch.h"
 #include "tlog/tlog.h"
@@ -377,9 +378,8 @@ check_logged(struct agent *a, const struct patch_target *t, const char *urlpath,
 	struct tlog_proof_file pf = { 0 };
 	struct tlog_checkpoint cp = { 0 };
 	struct bw_sha256 *h = NULL;
-	json_t *entry = NULL, *d;
+	struct ev_patch_target logged;
 	char url[600];
-	const char *action, *target;
 	int r;
 
 	if ((size_t)snprintf(url, sizeof url, "/patch/targets/%s.tlog-proof", urlpath) >= sizeof url)
@@ -402,23 +402,18 @@ check_logged(struct agent *a, const struct patch_target *t, const char *urlpath,
 		bw_err_prefix(err, "tlog-proof");
 		goto out;
 	}
-	entry = json_loadb((const char *)pf.extra, pf.extra_len, JSON_REJECT_DUPLICATES, NULL);
-	d = json_object_get(entry, "details");
-	action = json_string_value(json_object_get(entry, "action"));
-	target = json_string_value(json_object_get(entry, "target"));
-	if (action == NULL || strcmp(action, "patch.target") != 0 || target == NULL || strcmp(target, t->name) != 0 ||
-	    !json_is_string(json_object_get(d, "sha256")) ||
-	    strcmp(json_string_value(json_object_get(d, "sha256")), t->sha256_hex) != 0 ||
-	    json_integer_value(json_object_get(d, "length")) != (json_int_t)t->length ||
-	    !json_is_string(json_object_get(d, "version")) ||
-	    strcmp(json_string_value(json_object_get(d, "version")), t->version ? t->version : "") != 0) {
+	if ((r = ev_patch_target_parse(pf.extra, pf.extra_len, &logged, err)) != 0) {
+		bw_err_prefix(err, "entry %llu", (unsigned long long)pf.index);
+		goto out;
+	}
+	if (strcmp(logged.name, t->name) != 0 || strcmp(logged.sha256, t->sha256_hex) != 0 ||
+	    logged.length != t->length || strcmp(logged.version, t->version ? t->version : "") != 0) {
 		r = bw_err_set(err, BW_EVERIFY, "the logged entry %llu does not record this target (name, sha256, length, "
 			       "version)", (unsigned long long)pf.index);
 		goto out;
 	}
 	r = check_consistent(a, (const uint8_t *)pf.checkpoint, pf.checkpoint_len, &cp, err);
 out:
-	json_decref(entry);
 	tlog_proof_file_clear(&pf);
 	tlog_checkpoint_clear(&cp);
 	bw_sha256_free(h);

@@ -46,8 +46,7 @@ committer(void *arg)
 		if (tlog_store_commit(al->store, &err) != 0) {
 			al->failed = 1;
 			snprintf(al->fail_msg, sizeof al->fail_msg, "%s", err.msg);
-			fprintf(stderr, "{\"level\":\"error\",\"msg\":\"audit log commit failed\",\"error\":\"%s\"}\n",
-				err.msg);
+			EV_LOG(EVLOG_ERROR, "audit log commit failed", EV_KS("error", err.msg));
 			pthread_cond_broadcast(&al->done);
 			break;
 		}
@@ -158,51 +157,14 @@ audit_log_size(struct audit_log *al)
 	return n;
 }
 
-static json_t *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
 int
-audit_event_json(const struct audit_event *ev, int64_t now_ms, char **out, size_t *len,
-		 struct bw_err *err)
-{
-	char when[96];
-	time_t secs = (time_t)(now_ms / 1000);
-	struct tm tm;
-	json_t *o, *details = NULL;
-	json_error_t jerr;
-
-	*out = NULL;
-	gmtime_r(&secs, &tm);
-	snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now_ms % 1000));
-	if (ev->details_json != NULL &&
-	    (details = json_loads(ev->details_json, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		return bw_err_set(err, BW_EINVAL, "audit details: %s", jerr.text);
-	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "time", when, "actor", str_or_null(ev->actor),
-		      "action", str_or_null(ev->action), "target", str_or_null(ev->target), "result",
-		      str_or_null(ev->result), "source", str_or_null(ev->source), "request_id",
-		      str_or_null(ev->request_id), "details", details ? details : json_object());
-	if (o == NULL)
-		return bw_err_set(err, BW_ENOMEM, "cannot build audit event (invalid UTF-8 in a field?)");
-	*out = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	json_decref(o);
-	if (*out == NULL)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	*len = strlen(*out);
-	return 0;
-}
-
-int
-audit_record(struct audit_log *al, const struct audit_event *ev, uint64_t *index, struct bw_err *err)
+audit_record(struct audit_log *al, const struct event *ev, uint64_t *index, struct bw_err *err)
 {
 	char *json = NULL;
 	size_t len;
 	int r;
 
-	if ((r = audit_event_json(ev, audit_now_ms(), &json, &len, err)) != 0)
+	if ((r = ev_serialise(ev, audit_now_ms(), &json, &len, err)) != 0)
 		return r;
 	if (len > 65535) {
 		free(json);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "events/events.h"
 #include "note/note.h"
 
 struct audit_log;
@@ -20,27 +21,12 @@ int audit_log_open(const char *dir, struct note_signer *signer, struct audit_log
 /* Stops the commit thread after committing what is pending, then closes. */
 void audit_log_close(struct audit_log *al);
 
-/* One audit event. Strings may be NULL (written as null). */
-struct audit_event {
-	const char *actor;	/* user name, "-" when unauthenticated */
-	const char *action;	/* e.g. "auth.login", "user.add", "http.refused" */
-	const char *target;
-	const char *result;	/* "ok", "denied", "failed", "error" */
-	const char *source;	/* client address */
-	const char *request_id;
-	const char *details_json;	/* a JSON object as text, or NULL */
-};
-
 /*
- * Serialises ev (with the time now_ms, RFC 3339 UTC) to compact JSON with
- * sorted keys. Caller frees *out.
+ * Serialises ev (events module: the one owner of event shapes), appends it
+ * and waits until it is durable; *index (optional) receives its log index.
+ * BW_EINVAL when ev carries a detail its vocabulary entry does not list.
  */
-int audit_event_json(const struct audit_event *ev, int64_t now_ms, char **out, size_t *len,
-		     struct bw_err *err);
-
-/* Appends ev and waits until it is durable; *index receives its log index. */
-int audit_record(struct audit_log *al, const struct audit_event *ev, uint64_t *index,
-		 struct bw_err *err);
+int audit_record(struct audit_log *al, const struct event *ev, uint64_t *index, struct bw_err *err);
 
 /* Appends raw entry bytes and waits until durable. */
 int audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *index,

@@ -114,6 +114,20 @@ out:
 	return rc;
 }
 
+/* Records a server.start/stop event (the system's, target the listen address). */
+static int
+record_server_event(struct audit_log *al, enum ev_action action, const char *listen, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	ev_init(&ev, action, NULL);
+	ev_target(&ev, "%s", listen);
+	r = audit_record(al, &ev, NULL, err);
+	ev_clear(&ev);
+	return r;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -225,39 +239,41 @@ cmd_serve(int argc, char **argv)
 	{
 		const char *where = NULL;
 		size_t n = audit_log_recovered(al, &where);
-		char details[600];
-		struct audit_event ev = { "-", "log.recovered", where, "ok", "-", NULL, details };
 		if (n > 0) {
-			snprintf(details, sizeof details, "{\"files_set_aside\":%zu}", n);
-			fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"audit log recovered: files past the checkpoint "
-				"set aside\",\"count\":%zu,\"dir\":\"%s\"}\n", n, where);
-			if (audit_record(al, &ev, NULL, &err) != 0) {
+			struct event ev;
+			int r;
+			EV_LOG(EVLOG_WARN, "audit log recovered: files past the checkpoint set aside", EV_KI("count", n),
+			       EV_KS("dir", where));
+			ev_init(&ev, EV_LOG_RECOVERED, NULL);
+			ev_target(&ev, "%s", where);
+			ev_int(&ev, EVF_FILES_SET_ASIDE, (int64_t)n);
+			r = audit_record(al, &ev, NULL, &err);
+			ev_clear(&ev);
+			if (r != 0) {
 				cli_fail("serve: audit log", &err);
 				goto out;
 			}
 		}
 	}
-	{
-		struct audit_event ev = { "-", "server.start", so.listen, "ok", "-", NULL, NULL };
-		if (audit_record(al, &ev, NULL, &err) != 0) {
-			cli_fail("serve: audit log", &err);
-			goto out;
-		}
+	if (record_server_event(al, EV_SERVER_START, so.listen, &err) != 0) {
+		cli_fail("serve: audit log", &err);
+		goto out;
 	}
 	if (server_start(&in, al, &so, &srv, &err) != 0) {
 		cli_fail("serve", &err);
 		goto out;
 	}
-	fprintf(stderr, "{\"level\":\"info\",\"msg\":\"listening\",\"url\":\"https://%s/\",\"log_vkey\":\"%s\"}\n",
-		so.listen, in.log_vkey);
+	{
+		char url[300];
+		snprintf(url, sizeof url, "https://%s/", so.listen);
+		EV_LOG(EVLOG_INFO, "listening", EV_KS("url", url), EV_KS("log_vkey", in.log_vkey));
+	}
 	sigwait(&sigs, &sig);
-	fprintf(stderr, "{\"level\":\"info\",\"msg\":\"shutting down\",\"signal\":%d}\n", sig);
+	EV_LOG(EVLOG_INFO, "shutting down", EV_KI("signal", sig));
 	server_stop(srv);
 	srv = NULL;
-	{
-		struct audit_event ev = { "-", "server.stop", so.listen, "ok", "-", NULL, NULL };
-		audit_record(al, &ev, NULL, &err);
-	}
+	if (record_server_event(al, EV_SERVER_STOP, so.listen, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "server.stop not recorded", EV_KS("error", err.msg));
 	rc = CLI_OK;
 out:
 	server_stop(srv);

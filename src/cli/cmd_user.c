@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "server/server.h"
+#include "instance/instance.h"
+#include "ops/ops.h"
 
 static const char user_usage[] =
     "usage: bulwark user add NAME --data DIR --roles ROLE[,ROLE...]\n"
@@ -31,27 +32,19 @@ print_enrolment(const char *user, const struct auth_enrolment *e)
 		printf("  %s\n", e->recovery[i]);
 }
 
-/* Audits one CLI action durably. */
-static int
-audit_cli(struct audit_log *al, const char *action, const char *target, const char *result,
-	  const char *details, struct bw_err *err)
-{
-	struct audit_event ev = { "cli", action, target, result, "local", NULL, details };
-	return audit_record(al, &ev, NULL, err);
-}
-
 int
 cmd_user(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *data = NULL, *roles_s = NULL, *verb;
-	char *pos[2], target[128], pw[1100] = "", rolebuf[128], details[256];
+	char *pos[2], pw[1100] = "", rolebuf[128];
 	size_t npos, i;
 	unsigned roles = 0;
 	struct instance in;
 	struct audit_log *al = NULL;
 	struct bw_err err = { 0 };
-	struct db_user u = { 0 };
+	struct ops_caller caller;
+	struct ops_ctx x = { 0 };
 	int r, rc = CLI_FAIL;
 
 	if (argc < 1 || strcmp(argv[0], "--help") == 0) {
@@ -77,7 +70,6 @@ cmd_user(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	snprintf(target, sizeof target, "user:%.64s", npos ? pos[0] : "*");
 	{
 		char pass[1100] = "";
 		if (instance_needs_passphrase(data) &&
@@ -99,11 +91,15 @@ cmd_user(int argc, char **argv)
 			cli_fail("user: audit log", &err);
 		goto out;
 	}
+	ops_caller_local(&caller);
+	x.in = &in;
+	x.al = al;
+	x.caller = &caller;
 	if (strcmp(verb, "list") == 0) {
 		struct db_user *us;
 		size_t n;
-		if (db_user_list(in.db, &us, &n, &err) != 0) {
-			cli_fail("user list", &err);
+		if (ops_user_list(&x, &us, &n, &err) != 0) {
+			rc = cli_fail("user list", &err);
 			goto out;
 		}
 		printf("%-6s %-24s %-40s %s\n", "ID", "NAME", "ROLES", "STATE");
@@ -115,63 +111,43 @@ cmd_user(int argc, char **argv)
 			       us[i].totp_sealed ? "" : ",no-mfa");
 		}
 		db_users_free(us, n);
-		rc = audit_cli(al, "user.list", target, "ok", NULL, &err) == 0 ? CLI_OK : cli_fail("audit", &err);
-		goto out;
-	}
-	if (strcmp(verb, "add") == 0) {
+	} else if (strcmp(verb, "add") == 0) {
 		struct auth_enrolment e;
+		struct ops_user_add q = { .username = pos[0], .password = pw, .roles = roles };
 		if (cli_secret("BULWARK_USER_PASSWORD", "password for the new user: ", true, pw, sizeof pw) != 0) {
 			cli_errorf("user add: needs BULWARK_USER_PASSWORD or a terminal");
 			goto out;
 		}
-		auth_roles_format(roles, rolebuf, sizeof rolebuf);
-		snprintf(details, sizeof details, "{\"roles\":\"%s\"}", rolebuf);
-		r = auth_user_create(&in.auth, pos[0], pw, roles, audit_now_ms() / 1000, NULL, &e, &err);
-		audit_cli(al, "user.add", target, r == 0 ? "ok" : "failed", details, NULL);
-		if (r != 0) {
+		if (ops_user_add(&x, &q, NULL, &e, &err) != 0) {
 			cli_fail("user add", &err);
 			goto out;
 		}
+		auth_roles_format(roles, rolebuf, sizeof rolebuf);
 		printf("user '%s' added with roles %s\n", pos[0], rolebuf);
 		print_enrolment(pos[0], &e);
 		auth_enrolment_clear(&e);
-		rc = CLI_OK;
-		goto out;
-	}
-	if (db_user_by_name(in.db, pos[0], &u, &err) != 0) {
-		audit_cli(al, "user.lookup", target, "failed", NULL, NULL);
-		cli_fail("user", &err);
-		goto out;
-	}
-	if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0) {
+	} else if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0) {
 		bool dis = verb[0] == 'd';
-		r = db_user_set_disabled(in.db, u.id, dis, ROLE_ADMIN, &err);
-		audit_cli(al, dis ? "user.disable" : "user.enable", target, r == 0 ? "ok" : "refused", NULL, NULL);
-		if (r != 0) {
+		if (ops_user_set_disabled(&x, pos[0], dis, &err) != 0) {
 			cli_fail(verb, &err);
 			goto out;
 		}
-		printf("user '%s' %s\n", u.username, dis ? "disabled (sessions and tokens revoked)" : "enabled");
+		printf("user '%s' %s\n", pos[0], dis ? "disabled (sessions and tokens revoked)" : "enabled");
 	} else if (strcmp(verb, "reset-mfa") == 0) {
 		struct auth_enrolment e;
-		r = auth_user_reset_mfa(&in.auth, u.id, &e, &err);
-		audit_cli(al, "user.reset_mfa", target, r == 0 ? "ok" : "failed", NULL, NULL);
-		if (r != 0) {
+		if (ops_user_reset_mfa(&x, pos[0], &e, &err) != 0) {
 			cli_fail("reset-mfa", &err);
 			goto out;
 		}
-		print_enrolment(u.username, &e);
+		print_enrolment(pos[0], &e);
 		auth_enrolment_clear(&e);
 	} else if (strcmp(verb, "roles") == 0) {
-		auth_roles_format(roles, rolebuf, sizeof rolebuf);
-		snprintf(details, sizeof details, "{\"to\":\"%s\"}", rolebuf);
-		r = db_user_set_roles(in.db, u.id, roles, ROLE_ADMIN, &err);
-		audit_cli(al, "user.roles", target, r == 0 ? "ok" : "refused", details, NULL);
-		if (r != 0) {
+		if (ops_user_set_roles(&x, pos[0], roles, NULL, &err) != 0) {
 			cli_fail("roles", &err);
 			goto out;
 		}
-		printf("user '%s' roles: %s\n", u.username, rolebuf);
+		auth_roles_format(roles, rolebuf, sizeof rolebuf);
+		printf("user '%s' roles: %s\n", pos[0], rolebuf);
 	} else {
 		cli_errorf("user: unknown command '%s'", verb);
 		fputs(user_usage, stderr);
@@ -181,7 +157,6 @@ cmd_user(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	bw_memzero(pw, sizeof pw);
-	db_user_clear(&u);
 	audit_log_close(al);
 	instance_close(&in);
 	return rc;

@@ -29,6 +29,7 @@ enum {
 	BW_EEXIST = -8,   /* the item already exists */
 	BW_ECORRUPT = -9, /* stored state is inconsistent */
 	BW_EBUSY = -10,   /* resource locked by someone else */
+	BW_EDENIED = -11, /* the caller may not do this */
 };
 
 #define BW_ERR_MSG_MAX 512

@@ -69,6 +69,7 @@ bw_strerror(int code)
 	case BW_EEXIST: return "already exists";
 	case BW_ECORRUPT: return "corrupt state";
 	case BW_EBUSY: return "busy";
+	case BW_EDENIED: return "not permitted";
 	default: return "unknown error";
 	}
 }

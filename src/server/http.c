@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <stdarg.h>
 #include <time.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -36,9 +37,9 @@ reply_error(struct request *rq, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	reply_json(rq, status, json_pack("{s:s, s:s}", "error", msg, "request_id", rq->id));
-	if (rq->result == NULL || strcmp(rq->result, "ok") == 0)
-		rq->result = status == 401 || status == 403 ? "denied" : status >= 500 ? "error" : "refused";
+	reply_json(rq, status, json_pack("{s:o, s:s}", "error", ev_text(msg, sizeof msg), "request_id", rq->id));
+	if (!rq->result_set)
+		rq->ev.result = status == 401 || status == 403 ? EV_DENIED : status >= 500 ? EV_ERROR : EV_REFUSED;
 }
 
 void
@@ -72,33 +73,57 @@ request_unpack(struct request *rq, json_t *body, const char *fmt, ...)
 	return r == 0;
 }
 
+unsigned
+status_for_err(int code)
+{
+	switch (code) {
+	case BW_EDENIED: return 403;
+	case BW_ENOTFOUND: return 404;
+	case BW_EEXIST: return 409;
+	case BW_EINVAL: case BW_ERANGE: return 422;
+	case BW_EBUSY: return 503;
+	default: return 500;
+	}
+}
+
 void
 reply_from_err(struct request *rq, const struct bw_err *err)
 {
-	unsigned st = err->code == BW_ENOTFOUND ? 404 : err->code == BW_EEXIST ? 409
-		      : err->code == BW_EINVAL || err->code == BW_ERANGE ? 422 : 500;
-	reply_error(rq, st, "%s", st == 500 ? "internal error" : err->msg);
-	if (st == 500)
-		audit_detail(rq, "error", json_string(err->msg));
+	unsigned st = status_for_err(err->code);
+
+	reply_error(rq, st, "%s", st == 500 ? "internal error" : st == 503 ? "audit log unavailable; request not confirmed"
+									      : err->msg);
+	if (st >= 500)
+		ev_str(&rq->ev, EVF_ERROR, err->msg);
 }
 
-void
-audit_detail(struct request *rq, const char *key, json_t *value)
+/* Adds the transport's facts to an operation's event before it is recorded. */
+static void
+decorate(void *arg, struct event *ev, int rc)
 {
-	if (rq->details == NULL)
-		rq->details = json_object();
-	json_object_set_new(rq->details, key, value);
+	struct request *rq = arg;
+
+	ev->transport = true;
+	ev_int(ev, EVF_STATUS, rc == 0 ? 200 : status_for_err(rc));
+	ev_str(ev, EVF_METHOD, rq->method);
+	rq->audited = true;	/* the operation recorded the request's event */
 }
 
-/* Structured log line on stderr. */
+struct ops_ctx
+request_ops(struct request *rq)
+{
+	struct ops_ctx x = { .in = rq->s->in, .al = rq->s->al, .caller = &rq->caller, .decorate = decorate,
+			     .decorate_arg = rq };
+	return x;
+}
+
+/* The access log: one escaped JSON line on stderr per request. */
 static void
 log_line(const struct request *rq)
 {
-	fprintf(stderr,
-		"{\"level\":\"info\",\"request_id\":\"%s\",\"source\":\"%s\",\"method\":\"%s\",\"path\":\"%.200s\","
-		"\"status\":%u,\"actor\":\"%s\"}\n",
-		rq->id, rq->addr, rq->method, rq->path, rq->status,
-		rq->authenticated ? rq->who.username : "-");
+	EV_LOG(EVLOG_INFO, "request", EV_KS("request_id", rq->id), EV_KS("source", rq->addr),
+	       EV_KS("method", rq->method), EV_KS("path", rq->path), EV_KI("status", rq->status),
+	       EV_KS("actor", rq->caller.name));
 }
 
 /* Matches path against pattern with {param} segments; fills rq->params. */
@@ -170,26 +195,30 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 	return true;
 }
 
-/* The route for rq's method and path (NULL if none); *path_known when another method has it. */
-static const struct route *
-route_find(struct request *rq, bool *path_known)
+const struct route *
+server_route_find(struct request *rq, const char *method, const char *path, bool *path_known)
 {
-	size_t i;
+	const struct route_table *const tables[] = { &auth_route_table, &access_route_table, &patch_route_table,
+						     &web_route_table };
+	size_t t, i;
 
 	*path_known = false;
-	for (i = 0; i < nroutes; i++) {
-		if (!server_route_match(routes[i].pattern, rq->path, rq))
-			continue;
-		*path_known = true;
-		if (strcmp(routes[i].method, rq->method) == 0)
-			return &routes[i];
+	for (t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+		for (i = 0; i < tables[t]->n; i++) {
+			const struct route *r = &tables[t]->routes[i];
+			if (!server_route_match(r->pattern, path, rq))
+				continue;
+			*path_known = true;
+			if (strcmp(r->method, method) == 0)
+				return r;
+		}
 	}
 	return NULL;
 }
 
 /* Refuses rq before its handler runs: the audit event names the method and path. */
 static void __attribute__((format(printf, 4, 5)))
-refuse(struct request *rq, const char *action, unsigned status, const char *fmt, ...)
+refuse(struct request *rq, enum ev_action action, unsigned status, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -197,8 +226,8 @@ refuse(struct request *rq, const char *action, unsigned status, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	rq->action = action;
-	snprintf(rq->target, sizeof rq->target, "%s %.150s", rq->method, rq->path);
+	rq->ev.action = action;
+	ev_target(&rq->ev, "%.32s %.150s", rq->method, rq->path);
 	reply_error(rq, status, "%s", msg);
 }
 
@@ -211,57 +240,63 @@ dispatch(struct request *rq)
 
 	if (rt == NULL) {
 		if (rq->path_known)
-			refuse(rq, "http.refused", 405, "method %s not allowed here", rq->method);
+			refuse(rq, EV_HTTP_REFUSED, 405, "method %s not allowed here", rq->method);
 		else
-			refuse(rq, "http.refused", 404, "no such route");
+			refuse(rq, EV_HTTP_REFUSED, 404, "no such route");
 		return;
 	}
-	rq->audit = rt->changes_state;
-	/* Who is asking, and may they? */
-	if (rt->roles != 0) {
+	rq->audit = ops_always_audited(rt->op);
+	/* Who is asking, and may they? The operation's entry in the permission table says. */
+	if (ops_def(rt->op)->roles != OPS_PUBLIC) {
 		const char *tok = find_token(rq->c);
 		struct bw_err err = { 0 };
 		if (tok == NULL || !authenticate(rq, tok, &err)) {
-			refuse(rq, "http.unauthenticated", 401, "authentication required");
+			refuse(rq, EV_HTTP_UNAUTHENTICATED, 401, "authentication required");
 			return;
 		}
 		rq->authenticated = true;
-		if ((rq->who.roles & rt->roles) == 0) {
-			refuse(rq, "http.forbidden", 403, "your roles do not allow this");
-			return;
-		}
+		ops_caller_signed_in(&rq->caller, &rq->who, rq->addr, rq->id);
+		snprintf(rq->ev.actor, sizeof rq->ev.actor, "%s", rq->caller.name);
+	}
+	if (ops_authorize(rt->op, &rq->caller) != OPS_ALLOW) {
+		bool token = rq->caller.via == OPS_VIA_API_TOKEN && (ops_def(rt->op)->flags & OPF_SESSION_ONLY);
+		refuse(rq, EV_HTTP_FORBIDDEN, 403, "%s",
+		       token ? "API tokens cannot do this; sign in" : "your roles do not allow this");
+		ev_str(&rq->ev, EVF_OPERATION, ops_def(rt->op)->name);
+		return;
 	}
 	if (rt->json_body) {
 		json_error_t jerr;
 		if (rq->body_too_large) {
-			refuse(rq, "http.refused", 413, "request body larger than %zu bytes", rq->body_limit);
+			refuse(rq, EV_HTTP_REFUSED, 413, "request body larger than %zu bytes", rq->body_limit);
 			return;
 		}
 		if (!content_type_json(rq->c)) {
-			refuse(rq, "http.refused", 415, "Content-Type must be application/json");
+			refuse(rq, EV_HTTP_REFUSED, 415, "Content-Type must be application/json");
 			return;
 		}
 		body = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
 		if (body == NULL) {
-			refuse(rq, "http.refused", 400, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
+			refuse(rq, EV_HTTP_REFUSED, 400, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
 			       jerr.text);
 			return;
 		}
 		if (!json_is_object(body)) {
 			json_decref(body);
-			refuse(rq, "http.refused", 400, "the body must be a JSON object");
+			refuse(rq, EV_HTTP_REFUSED, 400, "the body must be a JSON object");
 			return;
 		}
 	} else if (rt->upload) {
 		if (rq->upload_fd < 0 && !rq->upload_failed) {
-			refuse(rq, "http.refused", 400, "upload not accepted");
+			refuse(rq, EV_HTTP_REFUSED, 400, "upload not accepted");
 			return;
 		}
 	} else if (rq->body.len > 0 || rq->body_too_large) {
-		refuse(rq, "http.refused", 400, "this route takes no request body");
+		refuse(rq, EV_HTTP_REFUSED, 400, "this route takes no request body");
 		return;
 	}
-	rq->result = "ok";
+	rq->ev.action = ops_def(rt->op)->event;
+	rq->ev.result = EV_OK;
 	rt->fn(rq, body);
 	json_decref(body);
 }
@@ -269,29 +304,16 @@ dispatch(struct request *rq)
 bool
 request_record_audit(struct request *rq)
 {
-	struct audit_event ev = { 0 };
 	struct bw_err err = { 0 };
-	char *details = NULL;
 	bool ok;
 
-	if (rq->details == NULL)
-		rq->details = json_object();
-	json_object_set_new(rq->details, "status", json_integer(rq->status));
-	json_object_set_new(rq->details, "method", json_string(rq->method));
-	details = json_dumps(rq->details, JSON_COMPACT | JSON_SORT_KEYS);
-	ev.actor = rq->authenticated ? rq->who.username : "-";
-	ev.action = rq->action ? rq->action : "http.request";
-	ev.target = rq->target[0] ? rq->target : rq->path;
-	ev.result = rq->result ? rq->result : "ok";
-	ev.source = rq->addr;
-	ev.request_id = rq->id;
-	ev.details_json = details;
-	ok = details != NULL && audit_record(rq->s->al, &ev, NULL, &err) == 0;
+	rq->ev.transport = true;
+	ev_int(&rq->ev, EVF_STATUS, rq->status);
+	ev_str(&rq->ev, EVF_METHOD, rq->method);
+	ok = audit_record(rq->s->al, &rq->ev, NULL, &err) == 0;
 	rq->audited = ok;
 	if (!ok)
-		fprintf(stderr, "{\"level\":\"error\",\"request_id\":\"%s\",\"msg\":\"audit event not recorded\","
-			"\"error\":\"%s\"}\n", rq->id, err.msg);
-	free(details);
+		EV_LOG(EVLOG_ERROR, "audit event not recorded", EV_KS("request_id", rq->id), EV_KS("error", err.msg));
 	return ok;
 }
 
@@ -368,8 +390,13 @@ caller_admitted(struct request *rq)
 {
 	const char *tok = find_token(rq->c);
 	struct bw_err err = { 0 };
-	bool ok = tok != NULL && authenticate(rq, tok, &err) && (rq->who.roles & rq->rt->roles) != 0;
+	struct ops_caller c;
+	bool ok = tok != NULL && authenticate(rq, tok, &err);
 
+	if (ok) {
+		ops_caller_signed_in(&c, &rq->who, rq->addr, rq->id);
+		ok = ops_authorize(rq->rt->op, &c) == OPS_ALLOW;
+	}
 	rq->authenticated = false;	/* dispatch authenticates again and sets it */
 	return ok;
 }
@@ -433,7 +460,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		client_address(c, rq->addr, sizeof rq->addr);
 		rq->upload_fd = rq->reply_fd = -1;
 		*req_cls = rq;
-		rq->rt = route_find(rq, &rq->path_known);	/* also fills rq->params */
+		ops_caller_anonymous(&rq->caller, rq->addr, rq->id);
+		{
+			struct ev_origin o = ops_origin(&rq->caller);
+			ev_init(&rq->ev, EV_HTTP_REFUSED, &o);
+		}
+		rq->rt = server_route_find(rq, method, url, &rq->path_known);	/* also fills rq->params */
 		rq->body_limit = HTTP_BODY_MAX;
 		if (rq->rt != NULL && rq->rt->upload)
 			upload_begin(rq);
@@ -486,7 +518,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_Reque
 	if (rq == NULL)
 		return;
 	json_decref(rq->reply);
-	json_decref(rq->details);
+	ev_clear(&rq->ev);
 	free(rq->raw_reply);
 	bw_buf_free(&rq->body);
 	if (rq->upload_fd >= 0) {
@@ -536,6 +568,21 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags, s
 		return 0;
 	}
 	return bw_err_set(err, BW_EINVAL, "--listen: '%s' is not an IPv4 or IPv6 address", host);
+}
+
+/* libmicrohttpd's own messages go through the structured logger like every other line. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	EV_LOG(EVLOG_WARN, "http library", EV_KS("detail", msg));
 }
 
 /* Seconds between sweeps: 30, or less so that short-lived patch metadata is re-signed in time. */
@@ -628,14 +675,19 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
 				MHD_OPTION_END);
 	if (s->d == NULL) {
 		r = bw_err_set(err, BW_EIO, "cannot start the HTTPS server on %s (address in use?)", o->listen);
 		goto fail;
 	}
-	if (pthread_create(&s->sweeper, NULL, sweeper_main, s) == 0)
-		s->sweeper_started = true;
+	/* Without the sweeper, windows never expire in the log and hosts refuse stale metadata: fail start. */
+	if (pthread_create(&s->sweeper, NULL, sweeper_main, s) != 0) {
+		r = bw_err_set(err, BW_EIO, "cannot start the sweeper thread");
+		goto fail;
+	}
+	s->sweeper_started = true;
 	*out = s;
 	return 0;
 fail:

@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 
+#include "ops/ops.h"
 #include "server.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
@@ -72,6 +73,7 @@ struct request {
 	char param_buf[2][128];
 	struct auth_identity who;
 	bool authenticated;
+	struct ops_caller caller;	/* who is asking, for the operations layer */
 	/* response */
 	unsigned status;
 	json_t *reply;			/* JSON body (owned) */
@@ -82,31 +84,42 @@ struct request {
 	uint64_t reply_fd_len;
 	char set_cookie[256];
 	int64_t retry_after;
-	/* audit */
-	const char *action;
-	char target[160];
-	const char *result;
-	json_t *details;		/* owned */
-	bool audit;			/* force an audit event */
-	bool audited;			/* the event is durable already (request_record_audit) */
+	/* audit: the request's event (its action is the route's operation's event) */
+	struct event ev;
+	bool result_set;		/* a handler set ev.result itself: reply_error leaves it */
+	bool audit;			/* record ev even when the request succeeds */
+	bool audited;			/* ev (or the operation's own event) is durable already */
 };
 
 /* Route handler: fills status/reply/action/target/details. */
 typedef void (*route_fn)(struct request *rq, json_t *body);
 
+/*
+ * One route: transport facts only. Who may call it is the permission table
+ * of its operation (ops_table.def); a route never names a role.
+ */
 struct route {
 	const char *method;
 	const char *pattern;		/* "/api/v1/users/{name}/disable"; "*" suffix: prefix match */
 	route_fn fn;
-	unsigned roles;			/* roles allowed; 0: public */
+	enum op_id op;			/* the operation it calls: permission, audit event */
 	bool json_body;			/* expects an application/json object */
-	bool changes_state;		/* audited always */
 	size_t body_max;		/* JSON body limit; 0: HTTP_BODY_MAX */
 	bool upload;			/* raw body streamed to a file (see request.upload_*) */
 };
 
-extern const struct route routes[];
-extern const size_t nroutes;
+/* The route tables, one per area file; routes.c joins them. */
+struct route_table {
+	const struct route *routes;
+	size_t n;
+};
+extern const struct route_table auth_route_table;	/* routes.c: sign-in, users, tokens, the log */
+extern const struct route_table access_route_table;	/* routes_access.c */
+extern const struct route_table patch_route_table;	/* routes_patch.c */
+extern const struct route_table web_route_table;	/* web.c */
+/* The route for method and path (NULL if none); fills rq->params; *path_known when another method has the path. */
+const struct route *server_route_find(struct request *rq, const char *method, const char *path, bool *path_known);
+
 
 /*
  * Parses a tlog-tiles path relative to the log ("tile/<L>/<N>[.p/<W>]" or
@@ -123,37 +136,10 @@ bool server_parse_target_path(const char *rel, char name[256], char sha[65]);
 /* Matches a route pattern with {param} segments and a trailing "*". */
 bool server_route_match(const char *pattern, const char *path, struct request *rq);
 
-/* Remote-maintenance access (routes_access.c). */
+/* Timers (the sweeper): operations with the system as caller. */
 void access_sweep(struct server *s);
-void h_host_add(struct request *rq, json_t *body);
-void h_host_list(struct request *rq, json_t *body);
-void h_host_sshd_config(struct request *rq, json_t *body);
-void h_access_request(struct request *rq, json_t *body);
-void h_access_list(struct request *rq, json_t *body);
-void h_access_get(struct request *rq, json_t *body);
-void h_access_approve(struct request *rq, json_t *body);
-void h_access_deny(struct request *rq, json_t *body);
-void h_access_revoke(struct request *rq, json_t *body);
-void h_access_certificate(struct request *rq, json_t *body);
-void h_access_krl(struct request *rq, json_t *body);
-void h_access_ca(struct request *rq, json_t *body);
-void h_access_wrapper(struct request *rq, json_t *body);
-void h_access_review_report(struct request *rq, json_t *body);
 
-/* Patch repository (routes_patch.c). */
 void patch_sweep(struct server *s);
-void h_patch_keys(struct request *rq, json_t *body);
-void h_patch_blob_put(struct request *rq, json_t *body);
-void h_patch_publish(struct request *rq, json_t *body);
-void h_patch_report(struct request *rq, json_t *body);
-void h_patch_status(struct request *rq, json_t *body);
-void h_patch_metadata(struct request *rq, json_t *body);
-void h_patch_target(struct request *rq, json_t *body);
-void h_log_consistency(struct request *rq, json_t *body);
-
-/* Static web pages (web.c). */
-void h_index(struct request *rq, json_t *body);
-void h_app_js(struct request *rq, json_t *body);
 
 /* Seconds since the epoch. */
 int64_t server_now(void);
@@ -173,7 +159,13 @@ void reply_text(struct request *rq, unsigned status, const char *type, char *tex
  * after the handler. False when the log refused it.
  */
 bool request_record_audit(struct request *rq);
-/* Adds a key to the audit details. Steals value. */
-void audit_detail(struct request *rq, const char *key, json_t *value);
+/*
+ * An operation context for rq: its caller, and a decorator that adds the
+ * HTTP method and the status the outcome maps to. After the operation has
+ * run, the request's own event is not recorded again.
+ */
+struct ops_ctx request_ops(struct request *rq);
+/* The HTTP status for an operation's error code (403, 404, 409, 422, else 500). */
+unsigned status_for_err(int code);
 
 #endif /* BW_SERVER_HTTP_H */

@@ -10,8 +10,6 @@
 #include "http.h"
 #include "tlog/tlog.h"
 
-#define ANY_ROLE ROLE_ALL
-#define PUBLIC 0u
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -70,21 +68,6 @@ enrolment_json(const struct auth_enrolment *e)
 	return json_pack("{s:s, s:o}", "otpauth_uri", e->otpauth_uri, "recovery_codes", codes);
 }
 
-/* Looks up the user named in the path; replies 404 itself. */
-static bool
-path_user(struct request *rq, struct db_user *u)
-{
-	struct bw_err err = { 0 };
-
-	snprintf(rq->target, sizeof rq->target, "user:%.64s", rq->params[0]);
-	if (!auth_username_valid(rq->params[0]) ||
-	    db_user_by_name(rq->s->in->db, rq->params[0], u, &err) != 0) {
-		reply_error(rq, 404, "no such user");
-		return false;
-	}
-	return true;
-}
-
 /* ---- authentication ------------------------------------------------------------ */
 
 static void
@@ -95,14 +78,12 @@ h_login(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 	int64_t wait, now_ms = audit_now_ms();
 
-	rq->action = "auth.login";
-	rq->audit = true;
 	if (!request_unpack(rq, body, "{s:s, s:s, s:s}", "username", &user, "password", &pw, "otp", &otp))
 		return;
-	snprintf(rq->target, sizeof rq->target, "user:%.64s", user);
+	ev_target(&rq->ev, "user:%.64s", user);
 	if ((wait = throttle_check(rq->s->throttle, rq->addr, now_ms)) > 0) {
 		rq->retry_after = wait;
-		audit_detail(rq, "reason", json_string("address backing off after failures"));
+		ev_str(&rq->ev, EVF_REASON, "address backing off after failures");
 		reply_error(rq, 429, "too many attempts; retry later");
 		return;
 	}
@@ -110,7 +91,7 @@ h_login(struct request *rq, json_t *body)
 		reply_from_err(rq, &err);
 		return;
 	}
-	audit_detail(rq, "reason", json_string(res.reason));
+	ev_str(&rq->ev, EVF_REASON, res.reason);
 	if (res.throttled) {
 		rq->retry_after = res.retry_after;
 		reply_error(rq, 429, "too many attempts; retry later");
@@ -120,10 +101,15 @@ h_login(struct request *rq, json_t *body)
 		throttle_failed(rq->s->throttle, rq->addr, now_ms);
 		if (res.locked_now) {
 			/* The alert: its own event, before the reply. */
-			struct audit_event ev = { "-", "alert.account_locked", rq->target, "alert", rq->addr, rq->id,
-						  "{\"reason\":\"repeated login failures\"}" };
-			audit_record(rq->s->al, &ev, NULL, &err);
-			audit_detail(rq, "locked", json_true());
+			struct ev_origin o = { .actor = "-", .source = rq->addr, .request_id = rq->id };
+			struct event alert;
+			ev_init(&alert, EV_ALERT_ACCOUNT_LOCKED, &o);
+			alert.result = EV_ALERT;
+			ev_target(&alert, "%s", rq->ev.target);
+			ev_str(&alert, EVF_REASON, "repeated login failures");
+			audit_record(rq->s->al, &alert, NULL, &err);
+			ev_clear(&alert);
+			ev_bool(&rq->ev, EVF_LOCKED, true);
 		}
 		reply_error(rq, 401, "invalid credentials");
 		return;
@@ -131,6 +117,8 @@ h_login(struct request *rq, json_t *body)
 	throttle_ok(rq->s->throttle, rq->addr);
 	rq->authenticated = true;
 	snprintf(rq->who.username, sizeof rq->who.username, "%s", user);
+	snprintf(rq->caller.name, sizeof rq->caller.name, "%s", user);
+	snprintf(rq->ev.actor, sizeof rq->ev.actor, "%s", user);
 	snprintf(rq->set_cookie, sizeof rq->set_cookie,
 		 "bulwark_session=%s; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=%d", res.token,
 		 AUTH_SESSION_MAX);
@@ -146,8 +134,7 @@ h_logout(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 
 	(void)body;
-	rq->action = "auth.logout";
-	snprintf(rq->target, sizeof rq->target, "token:%lld", (long long)rq->who.token_id);
+	ev_target(&rq->ev, "token:%lld", (long long)rq->who.token_id);
 	if (db_token_revoke_hash(rq->s->in->db, rq->who.token_hash, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
@@ -161,7 +148,6 @@ static void
 h_me(struct request *rq, json_t *body)
 {
 	(void)body;
-	rq->action = "auth.me";
 	reply_json(rq, 200, json_pack("{s:s, s:o, s:s}", "username", rq->who.username, "roles",
 				      roles_json(rq->who.roles), "via",
 				      rq->who.kind == DB_TOKEN_API ? "api_token" : "session"));
@@ -180,14 +166,14 @@ user_json(const struct db_user *u, int64_t now)
 static void
 h_users_list(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct db_user *us = NULL;
 	struct bw_err err = { 0 };
 	json_t *arr;
 	size_t n, i;
 
 	(void)body;
-	rq->action = "user.list";
-	if (db_user_list(rq->s->in->db, &us, &n, &err) != 0) {
+	if (ops_user_list(&x, &us, &n, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -201,28 +187,27 @@ h_users_list(struct request *rq, json_t *body)
 static void
 h_user_add(struct request *rq, json_t *body)
 {
-	const char *name = NULL, *pw = NULL;
+	struct ops_ctx x = request_ops(rq);
+	struct ops_user_add q = { 0 };
 	json_t *roles = NULL;
-	unsigned mask;
 	int64_t id = 0;
 	struct auth_enrolment e;
 	struct bw_err err = { 0 };
 	json_t *out;
 
-	rq->action = "user.add";
-	if (!request_unpack(rq, body, "{s:s, s:s, s:o}", "username", &name, "password", &pw, "roles", &roles))
+	if (!request_unpack(rq, body, "{s:s, s:s, s:o}", "username", &q.username, "password", &q.password, "roles",
+			    &roles))
 		return;
-	snprintf(rq->target, sizeof rq->target, "user:%.64s", name);
-	if (!roles_from_json(rq, roles, &mask))
+	ev_target(&rq->ev, "user:%.64s", q.username);
+	if (!roles_from_json(rq, roles, &q.roles))
 		return;
-	audit_detail(rq, "roles", roles_json(mask));
-	if (auth_user_create(&rq->s->in->auth, name, pw, mask, server_now(), &id, &e, &err) != 0) {
+	if (ops_user_add(&x, &q, &id, &e, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
 	out = enrolment_json(&e);
 	json_object_set_new(out, "id", json_integer(id));
-	json_object_set_new(out, "username", json_string(name));
+	json_object_set_new(out, "username", json_string(q.username));
 	reply_json(rq, 201, out);
 	auth_enrolment_clear(&e);
 }
@@ -230,17 +215,14 @@ h_user_add(struct request *rq, json_t *body)
 static void
 user_set_disabled(struct request *rq, bool disabled)
 {
-	struct db_user u;
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
 
-	rq->action = disabled ? "user.disable" : "user.enable";
-	if (!path_user(rq, &u))
-		return;
-	if (db_user_set_disabled(rq->s->in->db, u.id, disabled, ROLE_ADMIN, &err) != 0)
+	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
+	if (ops_user_set_disabled(&x, rq->params[0], disabled, &err) != 0)
 		reply_from_err(rq, &err);
 	else
-		reply_json(rq, 200, json_pack("{s:s, s:b}", "username", u.username, "disabled", disabled));
-	db_user_clear(&u);
+		reply_json(rq, 200, json_pack("{s:s, s:b}", "username", rq->params[0], "disabled", disabled));
 }
 
 static void
@@ -260,45 +242,38 @@ h_user_enable(struct request *rq, json_t *body)
 static void
 h_user_reset_mfa(struct request *rq, json_t *body)
 {
-	struct db_user u;
+	struct ops_ctx x = request_ops(rq);
 	struct auth_enrolment e;
 	struct bw_err err = { 0 };
+	json_t *out;
 
 	(void)body;
-	rq->action = "user.reset_mfa";
-	if (!path_user(rq, &u))
-		return;
-	if (auth_user_reset_mfa(&rq->s->in->auth, u.id, &e, &err) != 0) {
+	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
+	if (ops_user_reset_mfa(&x, rq->params[0], &e, &err) != 0) {
 		reply_from_err(rq, &err);
-	} else {
-		json_t *out = enrolment_json(&e);
-		json_object_set_new(out, "username", json_string(u.username));
-		reply_json(rq, 200, out);
-		auth_enrolment_clear(&e);
+		return;
 	}
-	db_user_clear(&u);
+	out = enrolment_json(&e);
+	json_object_set_new(out, "username", json_string(rq->params[0]));
+	reply_json(rq, 200, out);
+	auth_enrolment_clear(&e);
 }
 
 static void
 h_user_roles(struct request *rq, json_t *body)
 {
-	struct db_user u;
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
 	json_t *roles = NULL;
 	unsigned mask;
 
-	rq->action = "user.roles";
-	if (!request_unpack(rq, body, "{s:o}", "roles", &roles) || !path_user(rq, &u))
+	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
+	if (!request_unpack(rq, body, "{s:o}", "roles", &roles) || !roles_from_json(rq, roles, &mask))
 		return;
-	if (roles_from_json(rq, roles, &mask)) {
-		audit_detail(rq, "from", roles_json(u.roles));
-		audit_detail(rq, "to", roles_json(mask));
-		if (db_user_set_roles(rq->s->in->db, u.id, mask, ROLE_ADMIN, &err) != 0)
-			reply_from_err(rq, &err);
-		else
-			reply_json(rq, 200, json_pack("{s:s, s:o}", "username", u.username, "roles", roles_json(mask)));
-	}
-	db_user_clear(&u);
+	if (ops_user_set_roles(&x, rq->params[0], mask, NULL, &err) != 0)
+		reply_from_err(rq, &err);
+	else
+		reply_json(rq, 200, json_pack("{s:s, s:o}", "username", rq->params[0], "roles", roles_json(mask)));
 }
 
 /* ---- API tokens ------------------------------------------------------------------ */
@@ -314,18 +289,13 @@ h_token_create(struct request *rq, json_t *body)
 	int64_t id = 0;
 	struct bw_err err = { 0 };
 
-	rq->action = "token.create";
 	if (!request_unpack(rq, body, "{s:s, s:o, s?:I}", "name", &name, "scopes", &scopes, "lifetime_days", &days))
 		return;
-	snprintf(rq->target, sizeof rq->target, "token:%.64s", name);
+	ev_target(&rq->ev, "token:%.64s", name);
 	if (!roles_from_json(rq, scopes, &mask))
 		return;
 	if (days < 1 || days > 366) {
 		reply_error(rq, 400, "lifetime_days must be 1..366");
-		return;
-	}
-	if (rq->who.kind == DB_TOKEN_API) {
-		reply_error(rq, 403, "API tokens cannot create API tokens");
 		return;
 	}
 	if (auth_api_token_create(&rq->s->in->auth, rq->who.user_id, name, mask, server_now(), days * 86400, tok, &id,
@@ -333,8 +303,8 @@ h_token_create(struct request *rq, json_t *body)
 		reply_from_err(rq, &err);
 		return;
 	}
-	audit_detail(rq, "scopes", roles_json(mask));
-	audit_detail(rq, "token_id", json_integer(id));
+	ops_ev_roles(&rq->ev, EVF_SCOPES, mask);
+	ev_int(&rq->ev, EVF_TOKEN_ID, id);
 	reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)id, "name", name, "token", tok,
 				      "scopes", roles_json(mask)));
 	bw_memzero(tok, sizeof tok);
@@ -347,15 +317,13 @@ h_token_revoke(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 
 	(void)body;
-	rq->action = "token.revoke";
-	snprintf(rq->target, sizeof rq->target, "token:%.32s", rq->params[0]);
+	ev_target(&rq->ev, "token:%.32s", rq->params[0]);
 	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &id) != 0 || id > INT64_MAX) {
 		reply_error(rq, 400, "token id must be a decimal number");
 		return;
 	}
-	/* Admins may revoke anyone's token; others only their own. */
-	if (db_token_revoke_id(rq->s->in->db, (int64_t)id, (rq->who.roles & ROLE_ADMIN) ? -1 : rq->who.user_id,
-			       &err) != 0) {
+	/* The object rule beside the permission table: admins revoke anyone's token, others their own. */
+	if (db_token_revoke_id(rq->s->in->db, (int64_t)id, ops_token_revoke_owner(&rq->caller), &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -371,7 +339,6 @@ h_checkpoint(struct request *rq, json_t *body)
 	char *cp;
 
 	(void)body;
-	rq->action = "log.checkpoint";
 	/* From memory: the store's latest durable checkpoint (no file I/O per request). */
 	if ((cp = audit_log_checkpoint(rq->s->al, &len)) == NULL) {
 		reply_error(rq, 500, "out of memory");
@@ -449,8 +416,7 @@ serve_tile(struct request *rq, bool entries_allowed)
 	unsigned w;
 	struct bw_err err = { 0 };
 
-	rq->action = "log.tile";
-	snprintf(rq->target, sizeof rq->target, "%.150s", rq->path);
+	ev_target(&rq->ev, "%.150s", rq->path);
 	if (!server_parse_tile_path(rel, &level, &n, &w)) {
 		reply_error(rq, 400, "not a tlog-tiles path");
 		return;
@@ -482,7 +448,6 @@ h_entries_tile(struct request *rq, json_t *body)
 	rq->path += strlen("/api/v1");
 	serve_tile(rq, true);
 	rq->path -= strlen("/api/v1");
-	rq->audit = true;
 }
 
 /* GET /api/v1/audit?from=N&to=M[&proofs=1]: events [from, to) with optional proofs. */
@@ -504,8 +469,6 @@ h_audit(struct request *rq, json_t *body)
 	json_t *events;
 
 	(void)body;
-	rq->action = "audit.read";
-	rq->audit = true;	/* reading the audit trail is itself audited */
 	if ((fs && bw_parse_u64(fs, strlen(fs), &from) != 0) || (ts && bw_parse_u64(ts, strlen(ts), &to) != 0) ||
 	    (ps && strcmp(ps, "0") != 0 && strcmp(ps, "1") != 0)) {
 		reply_error(rq, 400, "from and to must be decimal indexes, proofs 0 or 1");
@@ -523,7 +486,7 @@ h_audit(struct request *rq, json_t *body)
 			    (unsigned long long)cp.size);
 		goto out;
 	}
-	snprintf(rq->target, sizeof rq->target, "audit:%llu-%llu", (unsigned long long)from, (unsigned long long)to);
+	ev_target(&rq->ev, "audit:%llu-%llu", (unsigned long long)from, (unsigned long long)to);
 	events = json_array();
 	for (i = from; i < to; i++) {
 		uint8_t *e = NULL;
@@ -568,50 +531,24 @@ out:
 	bw_sha256_free(h);
 }
 
-/* ---- the permission table ------------------------------------------------------ */
+/* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
 
-const struct route routes[] = {
-	/* method  pattern                              handler            roles allowed                json   audited */
-	{ "POST", "/api/v1/login", h_login, PUBLIC, true, true, 0, false },
-	{ "POST", "/api/v1/logout", h_logout, ANY_ROLE, false, true, 0, false },
-	{ "GET", "/api/v1/me", h_me, ANY_ROLE, false, false, 0, false },
-	{ "GET", "/api/v1/users", h_users_list, ROLE_ADMIN | ROLE_AUDITOR, false, false, 0, false },
-	{ "POST", "/api/v1/users", h_user_add, ROLE_ADMIN, true, true, 0, false },
-	{ "POST", "/api/v1/users/{name}/disable", h_user_disable, ROLE_ADMIN, false, true, 0, false },
-	{ "POST", "/api/v1/users/{name}/enable", h_user_enable, ROLE_ADMIN, false, true, 0, false },
-	{ "POST", "/api/v1/users/{name}/reset-mfa", h_user_reset_mfa, ROLE_ADMIN, false, true, 0, false },
-	{ "PUT", "/api/v1/users/{name}/roles", h_user_roles, ROLE_ADMIN, true, true, 0, false },
-	{ "POST", "/api/v1/tokens", h_token_create, ANY_ROLE, true, true, 0, false },
-	{ "DELETE", "/api/v1/tokens/{id}", h_token_revoke, ANY_ROLE, false, true, 0, false },
-	{ "GET", "/api/v1/audit", h_audit, ROLE_AUDITOR | ROLE_ADMIN, false, true, 0, false },
-	{ "GET", "/api/v1/log/tile/entries/*", h_entries_tile, ROLE_AUDITOR | ROLE_ADMIN, false, true, 0, false },
-	/* remote-maintenance access */
-	{ "GET", "/api/v1/hosts", h_host_list, ANY_ROLE, false, false, 0, false },
-	{ "POST", "/api/v1/hosts", h_host_add, ROLE_ADMIN, true, true, 0, false },
-	{ "GET", "/api/v1/hosts/{name}/sshd-config", h_host_sshd_config, ROLE_ADMIN | ROLE_OPERATOR, false, false, 0, false },
-	{ "POST", "/api/v1/access/requests", h_access_request, ROLE_VENDOR | ROLE_OPERATOR, true, true, 0, false },
-	{ "GET", "/api/v1/access/requests", h_access_list, ANY_ROLE, false, false, 0, false },
-	{ "GET", "/api/v1/access/requests/{id}", h_access_get, ANY_ROLE, false, false, 0, false },
-	{ "POST", "/api/v1/access/requests/{id}/approve", h_access_approve, ROLE_APPROVER, true, true, 0, false },
-	{ "POST", "/api/v1/access/requests/{id}/deny", h_access_deny, ROLE_APPROVER, true, true, 0, false },
-	{ "POST", "/api/v1/access/requests/{id}/revoke", h_access_revoke, ROLE_APPROVER | ROLE_ADMIN, true, true, 0, false },
-	{ "GET", "/api/v1/access/requests/{id}/certificate", h_access_certificate, ROLE_VENDOR | ROLE_OPERATOR, false, true, 0, false },
-	{ "GET", "/api/v1/access/review", h_access_review_report, ROLE_ADMIN | ROLE_AUDITOR | ROLE_APPROVER, false, true, 0, false },
-	{ "GET", "/api/v1/access/krl", h_access_krl, PUBLIC, false, false, 0, false },
-	{ "GET", "/api/v1/access/ca", h_access_ca, PUBLIC, false, false, 0, false },
-	{ "GET", "/api/v1/access/session-wrapper", h_access_wrapper, PUBLIC, false, false, 0, false },
-	/* patch management (TUF repository) */
-	{ "GET", "/api/v1/patch/keys", h_patch_keys, PUBLIC, false, false, 0, false },
-	{ "PUT", "/api/v1/patch/blobs/{sha256}", h_patch_blob_put, ROLE_ADMIN, false, true, 0, true },
-	{ "POST", "/api/v1/patch/publish", h_patch_publish, ROLE_ADMIN, true, true, (size_t)32 << 20, false },
-	{ "POST", "/api/v1/patch/reports", h_patch_report, ROLE_OPERATOR | ROLE_ADMIN, true, true, 0, false },
-	{ "GET", "/api/v1/patch/status", h_patch_status, ROLE_ADMIN | ROLE_AUDITOR | ROLE_OPERATOR, false, false, 0, false },
-	{ "GET", "/patch/metadata/*", h_patch_metadata, PUBLIC, false, false, 0, false },
-	{ "GET", "/patch/targets/*", h_patch_target, PUBLIC, false, false, 0, false },
-	{ "GET", "/log/consistency/{old}/{new}", h_log_consistency, PUBLIC, false, false, 0, false },
-	{ "GET", "/", h_index, PUBLIC, false, false, 0, false },
-	{ "GET", "/app.js", h_app_js, PUBLIC, false, false, 0, false },
-	{ "GET", "/log/checkpoint", h_checkpoint, PUBLIC, false, false, 0, false },
-	{ "GET", "/log/tile/*", h_tile, PUBLIC, false, false, 0, false },
+static const struct route auth_routes[] = {
+	{ .method = "POST", .pattern = "/api/v1/login", .fn = h_login, .op = OP_AUTH_LOGIN, .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/logout", .fn = h_logout, .op = OP_AUTH_LOGOUT },
+	{ .method = "GET", .pattern = "/api/v1/me", .fn = h_me, .op = OP_AUTH_ME },
+	{ .method = "GET", .pattern = "/api/v1/users", .fn = h_users_list, .op = OP_USER_LIST },
+	{ .method = "POST", .pattern = "/api/v1/users", .fn = h_user_add, .op = OP_USER_ADD, .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/users/{name}/disable", .fn = h_user_disable, .op = OP_USER_DISABLE },
+	{ .method = "POST", .pattern = "/api/v1/users/{name}/enable", .fn = h_user_enable, .op = OP_USER_ENABLE },
+	{ .method = "POST", .pattern = "/api/v1/users/{name}/reset-mfa", .fn = h_user_reset_mfa, .op = OP_USER_RESET_MFA },
+	{ .method = "PUT", .pattern = "/api/v1/users/{name}/roles", .fn = h_user_roles, .op = OP_USER_ROLES, .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/tokens", .fn = h_token_create, .op = OP_TOKEN_CREATE, .json_body = true },
+	{ .method = "DELETE", .pattern = "/api/v1/tokens/{id}", .fn = h_token_revoke, .op = OP_TOKEN_REVOKE },
+	{ .method = "GET", .pattern = "/api/v1/audit", .fn = h_audit, .op = OP_AUDIT_READ },
+	{ .method = "GET", .pattern = "/api/v1/log/tile/entries/*", .fn = h_entries_tile, .op = OP_LOG_ENTRIES },
+	{ .method = "GET", .pattern = "/log/checkpoint", .fn = h_checkpoint, .op = OP_LOG_CHECKPOINT },
+	{ .method = "GET", .pattern = "/log/tile/*", .fn = h_tile, .op = OP_LOG_TILE },
 };
-const size_t nroutes = sizeof routes / sizeof routes[0];
+const struct route_table auth_route_table = { auth_routes, sizeof auth_routes / sizeof auth_routes[0] };
+

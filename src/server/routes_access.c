@@ -58,7 +58,7 @@ path_id(struct request *rq, int64_t *id)
 {
 	uint64_t v;
 
-	snprintf(rq->target, sizeof rq->target, "access:%.32s", rq->params[0]);
+	ev_target(&rq->ev, "access:%.32s", rq->params[0]);
 	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &v) != 0 || v == 0 || v > INT64_MAX) {
 		reply_error(rq, 400, "request id must be a positive decimal number");
 		return false;
@@ -82,17 +82,19 @@ access_sweep(struct server *s)
 	if (db_access_expire(s->in->db, server_now(), &ids, &n, &err) != 0)
 		return;
 	for (i = 0; i < n; i++) {
-		char target[48];
-		struct audit_event ev = { "-", "access.expired", target, "ok", "-", NULL, NULL };
-		snprintf(target, sizeof target, "access:%lld", (long long)ids[i]);
-		audit_record(s->al, &ev, NULL, &err);
+		struct event ev;
+		ev_init(&ev, EV_ACCESS_EXPIRED, NULL);
+		ev_target(&ev, "access:%lld", (long long)ids[i]);
+		if (audit_record(s->al, &ev, NULL, &err) != 0)
+			EV_LOG(EVLOG_ERROR, "access.expired not recorded", EV_KI("request", ids[i]), EV_KS("error", err.msg));
+		ev_clear(&ev);
 	}
 	free(ids);
 }
 
 /* ---- hosts ------------------------------------------------------------------ */
 
-void
+static void
 h_host_add(struct request *rq, json_t *body)
 {
 	const char *name, *address, *group = "default", *accts[64];
@@ -102,11 +104,10 @@ h_host_add(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 	int64_t id = 0;
 
-	rq->action = "host.add";
 	if (!request_unpack(rq, body, "{s:s, s:s, s?:s, s:o}", "name", &name, "address", &address, "group", &group, "accounts",
 		    &accounts))
 		return;
-	snprintf(rq->target, sizeof rq->target, "host:%.64s", name);
+	ev_target(&rq->ev, "host:%.64s", name);
 	if (!string_array(rq, accounts, "accounts", accts, 64, &n))
 		return;
 	if (!access_name_valid(name) || !access_name_valid(group)) {
@@ -141,7 +142,7 @@ h_host_add(struct request *rq, json_t *body)
 	bw_buf_free(&csv);
 }
 
-void
+static void
 h_host_list(struct request *rq, json_t *body)
 {
 	struct db_host *hs;
@@ -150,7 +151,6 @@ h_host_list(struct request *rq, json_t *body)
 	json_t *arr;
 
 	(void)body;
-	rq->action = "host.list";
 	if (db_host_list(rq->s->in->db, NULL, &hs, &n, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
@@ -163,7 +163,7 @@ h_host_list(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:o}", "hosts", arr));
 }
 
-void
+static void
 h_host_sshd_config(struct request *rq, json_t *body)
 {
 	struct db_host h;
@@ -172,8 +172,7 @@ h_host_sshd_config(struct request *rq, json_t *body)
 	const char *host = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Host");
 
 	(void)body;
-	rq->action = "host.sshd_config";
-	snprintf(rq->target, sizeof rq->target, "host:%.64s", rq->params[0]);
+	ev_target(&rq->ev, "host:%.64s", rq->params[0]);
 	if (!access_name_valid(rq->params[0]) || db_host_by_name(rq->s->in->db, rq->params[0], &h, &err) != 0) {
 		reply_error(rq, 404, "unknown host");
 		return;
@@ -214,7 +213,7 @@ request_json(const struct db_access *a, bool with_cert)
 	return o;
 }
 
-void
+static void
 h_access_request(struct request *rq, json_t *body)
 {
 	const char *group = NULL, *reason = NULL, *ticket = NULL, *pubkey = NULL, *src = NULL, *force = NULL;
@@ -227,7 +226,6 @@ h_access_request(struct request *rq, json_t *body)
 	int64_t id = 0;
 	size_t nperm = 0;
 
-	rq->action = "access.request";
 	if (!request_unpack(rq, body, "{s?:o, s?:s, s:o, s:I, s:I, s:s, s?:s, s:s, s?:s, s?:s, s?:o}", "hosts", &jh, "group", &group,
 		    "accounts", &ja, "valid_after", &after, "valid_before", &before, "reason", &reason, "ticket", &ticket,
 		    "public_key", &pubkey, "source_address", &src, "force_command", &force, "permits", &jp))
@@ -252,33 +250,27 @@ h_access_request(struct request *rq, json_t *body)
 	q.source_address = src;
 	q.force_command = force;
 	q.permits = pmask;
-	audit_detail(rq, "reason", json_string(reason));
-	audit_detail(rq, "window", json_pack("[I, I]", after, before));
+	ev_str(&rq->ev, EVF_REASON, reason);
+	ev_json(&rq->ev, EVF_WINDOW, json_pack("[I, I]", after, before));
 	if (access_request_create(rq->s->in->db, &q, rq->s->opts.max_window, server_now(), &id, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	snprintf(rq->target, sizeof rq->target, "access:%lld", (long long)id);
+	ev_target(&rq->ev, "access:%lld", (long long)id);
 	{
 		struct db_access a;
 		if (db_access_get(rq->s->in->db, id, &a, &err) != 0) {
 			reply_from_err(rq, &err);
 			return;
 		}
-		audit_detail(rq, "principals", csv_array(a.principals));
-		audit_detail(rq, "key_fingerprint", json_string(a.key_fp));
+		ev_list_csv(&rq->ev, EVF_PRINCIPALS, a.principals);
+		ev_str(&rq->ev, EVF_KEY_FINGERPRINT, a.key_fp);
 		reply_json(rq, 201, request_json(&a, false));
 		db_access_clear(&a);
 	}
 }
 
-static bool
-may_see_all(const struct request *rq)
-{
-	return (rq->who.roles & (ROLE_ADMIN | ROLE_APPROVER | ROLE_AUDITOR)) != 0;
-}
-
-void
+static void
 h_access_list(struct request *rq, json_t *body)
 {
 	struct db_access *as;
@@ -287,9 +279,8 @@ h_access_list(struct request *rq, json_t *body)
 	json_t *arr;
 
 	(void)body;
-	rq->action = "access.list";
 	access_sweep(rq->s);
-	if (db_access_list(rq->s->in->db, may_see_all(rq) ? 0 : rq->who.user_id, 500, &as, &n, &err) != 0) {
+	if (db_access_list(rq->s->in->db, ops_sees_all_access(&rq->caller) ? 0 : rq->who.user_id, 500, &as, &n, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -313,7 +304,7 @@ load_visible(struct request *rq, struct db_access *a)
 		reply_error(rq, 404, "no such access request");
 		return false;
 	}
-	if (a->requester_id != rq->who.user_id && !may_see_all(rq)) {
+	if (a->requester_id != rq->who.user_id && !ops_sees_all_access(&rq->caller)) {
 		db_access_clear(a);
 		reply_error(rq, 404, "no such access request");
 		return false;
@@ -321,13 +312,12 @@ load_visible(struct request *rq, struct db_access *a)
 	return true;
 }
 
-void
+static void
 h_access_get(struct request *rq, json_t *body)
 {
 	struct db_access a;
 
 	(void)body;
-	rq->action = "access.get";
 	access_sweep(rq->s);
 	if (!load_visible(rq, &a))
 		return;
@@ -344,7 +334,6 @@ review(struct request *rq, json_t *body, bool approve)
 	bool issued = false;
 	int64_t id;
 
-	rq->action = approve ? "access.approve" : "access.deny";
 	if (!path_id(rq, &id) || !request_unpack(rq, body, "{s?:s}", "reason", &reason))
 		return;
 	if (access_review(rq->s->in->db, &rq->s->in->ssh_ca, rq->s->opts.session_wrapper, id, rq->who.user_id,
@@ -358,44 +347,49 @@ review(struct request *rq, json_t *body, bool approve)
 	}
 	if (issued) {
 		/* The issuance is its own event, with the certificate's identity. */
-		char details[512];
-		struct audit_event ev = { rq->who.username, "access.issued", rq->target, "ok", rq->addr, rq->id, details };
-		snprintf(details, sizeof details, "{\"serial\":%lld,\"key_fingerprint\":\"%s\",\"valid_after\":%lld,"
-			 "\"valid_before\":%lld}", (long long)a.id, a.key_fp, (long long)a.valid_after,
-			 (long long)a.valid_before);
-		if (audit_record(rq->s->al, &ev, NULL, &err) != 0) {
+		struct ev_origin o = ops_origin(&rq->caller);
+		struct event ev;
+		int r;
+		ev_init(&ev, EV_ACCESS_ISSUED, &o);
+		ev_target(&ev, "%s", rq->ev.target);
+		ev_int(&ev, EVF_SERIAL, a.id);
+		ev_str(&ev, EVF_KEY_FINGERPRINT, a.key_fp);
+		ev_int(&ev, EVF_VALID_AFTER, a.valid_after);
+		ev_int(&ev, EVF_VALID_BEFORE, a.valid_before);
+		r = audit_record(rq->s->al, &ev, NULL, &err);
+		ev_clear(&ev);
+		if (r != 0) {
 			db_access_clear(&a);
 			reply_error(rq, 503, "audit log unavailable");
 			return;
 		}
 	}
-	audit_detail(rq, "state", json_string(a.state));
+	ev_str(&rq->ev, EVF_STATE, a.state);
 	if (reason)
-		audit_detail(rq, "reason", json_string(reason));
+		ev_str(&rq->ev, EVF_REASON, reason);
 	reply_json(rq, 200, request_json(&a, false));
 	db_access_clear(&a);
 }
 
-void
+static void
 h_access_approve(struct request *rq, json_t *body)
 {
 	review(rq, body, true);
 }
 
-void
+static void
 h_access_deny(struct request *rq, json_t *body)
 {
 	review(rq, body, false);
 }
 
-void
+static void
 h_access_revoke(struct request *rq, json_t *body)
 {
 	struct bw_err err = { 0 };
 	const char *reason = NULL;
 	int64_t id;
 
-	rq->action = "access.revoke";
 	if (!path_id(rq, &id) || !request_unpack(rq, body, "{s?:s}", "reason", &reason))
 		return;
 	if (db_access_revoke(rq->s->in->db, id, server_now(), &err) != 0) {
@@ -403,11 +397,11 @@ h_access_revoke(struct request *rq, json_t *body)
 		return;
 	}
 	if (reason)
-		audit_detail(rq, "reason", json_string(reason));
+		ev_str(&rq->ev, EVF_REASON, reason);
 	reply_json(rq, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "revoked"));
 }
 
-void
+static void
 h_access_certificate(struct request *rq, json_t *body)
 {
 	struct db_access a;
@@ -415,8 +409,6 @@ h_access_certificate(struct request *rq, json_t *body)
 	char *cfg = NULL;
 
 	(void)body;
-	rq->action = "access.downloaded";
-	rq->audit = true;
 	if (!load_visible(rq, &a))
 		return;
 	if (a.requester_id != rq->who.user_id) {
@@ -435,7 +427,7 @@ h_access_certificate(struct request *rq, json_t *body)
 	db_access_clear(&a);
 }
 
-void
+static void
 h_access_krl(struct request *rq, json_t *body)
 {
 	struct bw_err err = { 0 };
@@ -443,21 +435,19 @@ h_access_krl(struct request *rq, json_t *body)
 	size_t len = 0;
 
 	(void)body;
-	rq->action = "access.krl";
 	if (access_krl(rq->s->in->db, &rq->s->in->ssh_ca, server_now(), &krl, &len, &err) != 0)
 		reply_from_err(rq, &err);
 	else
 		reply_text(rq, 200, "application/octet-stream", (char *)krl, len);
 }
 
-void
+static void
 h_access_ca(struct request *rq, json_t *body)
 {
 	struct bw_err err = { 0 };
 	char *line = NULL;
 
 	(void)body;
-	rq->action = "access.ca";
 	if (ssh_ca_pubkey_line(&rq->s->in->ssh_ca, "bulwark-user-ca", &line, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
@@ -477,7 +467,7 @@ h_access_ca(struct request *rq, json_t *body)
 }
 
 /* The "verify permissions" report: standing access, active and future windows, unused grants, approvers. */
-void
+static void
 h_access_review_report(struct request *rq, json_t *body)
 {
 	struct db_access *as;
@@ -489,9 +479,7 @@ h_access_review_report(struct request *rq, json_t *body)
 	       *approvers = json_array(), *standing = json_array();
 
 	(void)body;
-	rq->action = "access.review";
 	access_sweep(rq->s);
-	rq->audit = true;
 	if (db_access_list(rq->s->in->db, 0, 10000, &as, &n, &err) != 0 || db_user_list(rq->s->in->db, &us, &nu, &err) != 0) {
 		json_decref(active), json_decref(future), json_decref(unused), json_decref(pending);
 		json_decref(approvers), json_decref(standing);
@@ -524,15 +512,32 @@ h_access_review_report(struct request *rq, json_t *body)
 				      "pending", pending, "approvers", approvers, "standing_privileged_users", standing));
 }
 
-void
+static void
 h_access_wrapper(struct request *rq, json_t *body)
 {
 	char *t = strdup(access_session_wrapper);
 
 	(void)body;
-	rq->action = "access.session_wrapper";
 	if (t == NULL)
 		reply_error(rq, 500, "out of memory");
 	else
 		reply_text(rq, 200, "text/x-shellscript; charset=utf-8", t, strlen(t));
 }
+
+static const struct route access_routes[] = {
+	{ .method = "GET", .pattern = "/api/v1/hosts", .fn = h_host_list, .op = OP_HOST_LIST },
+	{ .method = "POST", .pattern = "/api/v1/hosts", .fn = h_host_add, .op = OP_HOST_ADD, .json_body = true },
+	{ .method = "GET", .pattern = "/api/v1/hosts/{name}/sshd-config", .fn = h_host_sshd_config, .op = OP_HOST_SSHD_CONFIG },
+	{ .method = "POST", .pattern = "/api/v1/access/requests", .fn = h_access_request, .op = OP_ACCESS_REQUEST, .json_body = true },
+	{ .method = "GET", .pattern = "/api/v1/access/requests", .fn = h_access_list, .op = OP_ACCESS_LIST },
+	{ .method = "GET", .pattern = "/api/v1/access/requests/{id}", .fn = h_access_get, .op = OP_ACCESS_GET },
+	{ .method = "POST", .pattern = "/api/v1/access/requests/{id}/approve", .fn = h_access_approve, .op = OP_ACCESS_APPROVE, .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/access/requests/{id}/deny", .fn = h_access_deny, .op = OP_ACCESS_DENY, .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/access/requests/{id}/revoke", .fn = h_access_revoke, .op = OP_ACCESS_REVOKE, .json_body = true },
+	{ .method = "GET", .pattern = "/api/v1/access/requests/{id}/certificate", .fn = h_access_certificate, .op = OP_ACCESS_CERTIFICATE },
+	{ .method = "GET", .pattern = "/api/v1/access/review", .fn = h_access_review_report, .op = OP_ACCESS_REVIEW },
+	{ .method = "GET", .pattern = "/api/v1/access/krl", .fn = h_access_krl, .op = OP_ACCESS_KRL },
+	{ .method = "GET", .pattern = "/api/v1/access/ca", .fn = h_access_ca, .op = OP_ACCESS_CA },
+	{ .method = "GET", .pattern = "/api/v1/access/session-wrapper", .fn = h_access_wrapper, .op = OP_ACCESS_SESSION_WRAPPER },
+};
+const struct route_table access_route_table = { access_routes, sizeof access_routes / sizeof access_routes[0] };

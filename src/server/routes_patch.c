@@ -40,14 +40,13 @@ online_key_json(const struct bw_ed25519 *k, char id[65])
 	return o;
 }
 
-void
+static void
 h_patch_keys(struct request *rq, json_t *body)
 {
 	char sid[65], tid[65];
 	json_t *sk = online_key_json(&rq->s->in->tuf_snapshot, sid), *tk = online_key_json(&rq->s->in->tuf_timestamp, tid);
 
 	(void)body;
-	rq->action = "patch.keys";
 	if (sk == NULL || tk == NULL) {
 		json_decref(sk);
 		json_decref(tk);
@@ -59,7 +58,7 @@ h_patch_keys(struct request *rq, json_t *body)
 }
 
 /* PUT /api/v1/patch/blobs/{sha256}: the target file, checked against the name it is uploaded under. */
-void
+static void
 h_patch_blob_put(struct request *rq, json_t *body)
 {
 	const char *want = rq->params[0];
@@ -68,8 +67,7 @@ h_patch_blob_put(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 
 	(void)body;
-	rq->action = "patch.upload";
-	snprintf(rq->target, sizeof rq->target, "blob:%.64s", want);
+	ev_target(&rq->ev, "blob:%.64s", want);
 	if (!patch_sha256_hex_valid(want)) {
 		reply_error(rq, 400, "the upload path must be /api/v1/patch/blobs/<sha256 as 64 lower-case hex digits>");
 		return;
@@ -87,14 +85,14 @@ h_patch_blob_put(struct request *rq, json_t *body)
 	}
 	bw_sha256_final(rq->upload_hash, got);
 	bw_hex_encode(hex, got, 32);
-	audit_detail(rq, "length", json_integer((json_int_t)rq->upload_len));
+	ev_int(&rq->ev, EVF_LENGTH, rq->upload_len);
 	if (strcmp(hex, want) != 0) {
 		reply_error(rq, 422, "the uploaded bytes hash to %s, not %s", hex, want);
 		return;
 	}
 	if (patch_repo_blob_path(rq->s->patch_dir, want, dest, sizeof dest) != 0 || fsync(rq->upload_fd) != 0 ||
 	    rename(rq->upload_path, dest) != 0 || bw_fsync_dir(dest, false, &err) != 0) {
-		audit_detail(rq, "error", json_string(strerror(errno)));
+		ev_str(&rq->ev, EVF_ERROR, strerror(errno));
 		reply_error(rq, 500, "could not store the upload");
 		return;
 	}
@@ -204,34 +202,23 @@ publish_log_targets(struct request *rq, const json_t *targets, json_t *logged)
 	json_object_foreach((json_t *)list, name, e) {
 		struct patch_target t;
 		struct db_patch_target row = { 0 };
-		struct audit_event ev = { 0 };
+		struct event ev;
+		struct ev_patch_target pt = { 0 };
 		struct bw_err err = { 0 };
 		uint64_t index;
-		char *details;
 		int r;
 		(void)e;
 		patch_target_get(targets, name, &t, NULL);
 		if (db_patch_target_get(rq->s->in->db, name, t.sha256_hex, &row, &err) == 0)
 			continue;	/* this very file was published under this name before: its entry stands */
-		{
-			json_t *d = json_pack("{s:s, s:I, s:s, s:I}", "sha256", t.sha256_hex, "length", (json_int_t)t.length,
-					      "version", t.version, "targets_version", (json_int_t)patch_meta_version(targets));
-			details = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-			json_decref(d);
-		}
-		/*
-		 * This entry is public (it rides in the target's tlog-proof): no user name or
-		 * address here; the request id links it to the patch.publish event that has them.
-		 */
-		ev.actor = "-";
-		ev.action = "patch.target";
-		ev.target = name;
-		ev.result = "ok";
-		ev.source = "-";
-		ev.request_id = rq->id;
-		ev.details_json = details;
-		r = details ? audit_record(rq->s->al, &ev, &index, &err) : BW_ENOMEM;
-		free(details);
+		snprintf(pt.name, sizeof pt.name, "%s", name);
+		memcpy(pt.sha256, t.sha256_hex, 65);
+		pt.length = t.length;
+		snprintf(pt.version, sizeof pt.version, "%s", t.version ? t.version : "");
+		pt.targets_version = patch_meta_version(targets);
+		ev_patch_target_build(&ev, &pt, rq->id);
+		r = audit_record(rq->s->al, &ev, &index, &err);
+		ev_clear(&ev);
 		if (r != 0) {
 			reply_error(rq, 503, "audit log unavailable; nothing published");
 			return false;
@@ -254,7 +241,7 @@ publish_log_targets(struct request *rq, const json_t *targets, json_t *logged)
 }
 
 /* POST /api/v1/patch/publish {"targets": <signed targets>, "root": <signed root, optional>} */
-void
+static void
 h_patch_publish(struct request *rq, json_t *body)
 {
 	json_t *root = NULL, *targets = NULL, *logged = json_array();
@@ -265,7 +252,6 @@ h_patch_publish(struct request *rq, json_t *body)
 	int64_t now = server_now();
 	char file[64];
 
-	rq->action = "patch.publish";
 	if (!request_unpack(rq, body, "{s:o, s?:o}", "targets", &targets, "root", &root)) {
 		json_decref(logged);
 		return;
@@ -288,7 +274,7 @@ h_patch_publish(struct request *rq, json_t *body)
 		reply_error(rq, 422, "targets: not targets metadata (_type \"targets\")");
 		goto out;
 	}
-	snprintf(rq->target, sizeof rq->target, "targets:v%lld", (long long)patch_meta_version(targets));
+	ev_target(&rq->ev, "targets:v%lld", (long long)patch_meta_version(targets));
 	if (patch_verify_role(targets, json_object_get(trusted_root, "signed"), "targets", NULL, &err) != 0) {
 		reply_error(rq, 422, "targets signatures: %s", err.msg);
 		goto out;
@@ -326,10 +312,10 @@ h_patch_publish(struct request *rq, json_t *body)
 		reply_from_err(rq, &err);
 		goto out;
 	}
-	audit_detail(rq, "root_version", json_integer(patch_meta_version(st.root)));
-	audit_detail(rq, "snapshot_version", json_integer(patch_meta_version(st.snapshot)));
-	audit_detail(rq, "timestamp_version", json_integer(patch_meta_version(st.timestamp)));
-	audit_detail(rq, "logged", json_incref(logged));
+	ev_int(&rq->ev, EVF_ROOT_VERSION, patch_meta_version(st.root));
+	ev_int(&rq->ev, EVF_SNAPSHOT_VERSION, patch_meta_version(st.snapshot));
+	ev_int(&rq->ev, EVF_TIMESTAMP_VERSION, patch_meta_version(st.timestamp));
+	ev_json(&rq->ev, EVF_LOGGED, json_incref(logged));
 	reply_json(rq, 200, json_pack("{s:I, s:I, s:I, s:I, s:O}", "root_version", patch_meta_version(st.root),
 				      "targets_version", patch_meta_version(st.targets), "snapshot_version",
 				      patch_meta_version(st.snapshot), "timestamp_version", patch_meta_version(st.timestamp),
@@ -341,16 +327,15 @@ out:
 }
 
 /* POST /api/v1/patch/reports: a host's installation result (or refusal), one audit event each. */
-void
+static void
 h_patch_report(struct request *rq, json_t *body)
 {
 	const char *host, *name, *result, *sha = NULL, *version = NULL, *reason = NULL;
 
-	rq->action = "patch.install";
 	if (!request_unpack(rq, body, "{s:s, s:s, s:s, s?:s, s?:s, s?:s}", "host", &host, "target", &name, "result",
 			    &result, "sha256", &sha, "version", &version, "reason", &reason))
 		return;
-	snprintf(rq->target, sizeof rq->target, "%.64s:%.90s", host, name);
+	ev_target(&rq->ev, "%.64s:%.90s", host, name);
 	if (!bw_simple_name_valid(host, 64) || strlen(name) == 0 || strlen(name) > 200 ||
 	    (sha != NULL && !patch_sha256_hex_valid(sha)) || (version != NULL && strlen(version) > 64) ||
 	    (reason != NULL && strlen(reason) > 1024)) {
@@ -362,15 +347,16 @@ h_patch_report(struct request *rq, json_t *body)
 		reply_error(rq, 400, "result must be installed, failed or refused");
 		return;
 	}
-	audit_detail(rq, "host", json_string(host));
-	audit_detail(rq, "reported", json_string(result));
+	ev_str(&rq->ev, EVF_HOST, host);
+	ev_str(&rq->ev, EVF_REPORTED, result);
 	if (sha != NULL)
-		audit_detail(rq, "sha256", json_string(sha));
+		ev_str(&rq->ev, EVF_SHA256, sha);
 	if (version != NULL)
-		audit_detail(rq, "version", json_string(version));
+		ev_str(&rq->ev, EVF_VERSION, version);
 	if (reason != NULL)
-		audit_detail(rq, "reason", json_string(reason));
-	rq->result = strcmp(result, "installed") == 0 ? "ok" : strcmp(result, "failed") == 0 ? "failed" : "refused";
+		ev_str(&rq->ev, EVF_REASON, reason);
+	rq->ev.result = strcmp(result, "installed") == 0 ? EV_OK : strcmp(result, "failed") == 0 ? EV_FAILED : EV_REFUSED;
+	rq->result_set = true;
 	reply_json(rq, 201, json_pack("{s:s, s:s}", "recorded", result, "request_id", rq->id));
 	/* The audit event first (it is the record); then the latest-state table behind patch status. */
 	if (!request_record_audit(rq)) {
@@ -394,7 +380,7 @@ h_patch_report(struct request *rq, json_t *body)
 }
 
 /* GET /api/v1/patch/status: published targets (with their log entries) and every host's latest report. */
-void
+static void
 h_patch_status(struct request *rq, json_t *body)
 {
 	struct db_patch_target *t = NULL;
@@ -404,7 +390,6 @@ h_patch_status(struct request *rq, json_t *body)
 	json_t *targets, *hosts;
 
 	(void)body;
-	rq->action = "patch.status";
 	if (db_patch_target_list(rq->s->in->db, &t, &nt, &err) != 0 ||
 	    db_patch_report_list(rq->s->in->db, &rep, &nr, &err) != 0) {
 		free(t);
@@ -455,7 +440,7 @@ reply_file(struct request *rq, const char *path, const char *type, const char *m
 }
 
 /* GET /patch/metadata/<N>.root.json | <N>.targets.json | <N>.snapshot.json | timestamp.json */
-void
+static void
 h_patch_metadata(struct request *rq, json_t *body)
 {
 	const char *file = rq->path + strlen("/patch/metadata/"), *dot;
@@ -463,7 +448,6 @@ h_patch_metadata(struct request *rq, json_t *body)
 	uint64_t v;
 
 	(void)body;
-	rq->action = "patch.metadata";
 	dot = strchr(file, '.');
 	if (strcmp(file, "timestamp.json") != 0 &&
 	    (dot == NULL || bw_parse_u64(file, (size_t)(dot - file), &v) != 0 || v == 0 ||
@@ -544,7 +528,7 @@ out:
 }
 
 /* GET /patch/targets/[dir/]<sha256>.<basename>[.tlog-proof]: published target files and their log proofs. */
-void
+static void
 h_patch_target(struct request *rq, json_t *body)
 {
 	char rel[512], name[256], sha[65], path[4096];
@@ -554,7 +538,6 @@ h_patch_target(struct request *rq, json_t *body)
 	bool proof;
 
 	(void)body;
-	rq->action = "patch.target.get";
 	n = strlen(rq->path + strlen("/patch/targets/"));
 	if (n >= sizeof rel) {
 		reply_error(rq, 404, "no such target");
@@ -580,7 +563,7 @@ h_patch_target(struct request *rq, json_t *body)
 }
 
 /* GET /log/consistency/<old>/<new>: a consistency proof between two tree sizes, one base64 hash per line. */
-void
+static void
 h_log_consistency(struct request *rq, json_t *body)
 {
 	struct tlog_tiles *t = NULL;
@@ -593,7 +576,6 @@ h_log_consistency(struct request *rq, json_t *body)
 	char *out;
 
 	(void)body;
-	rq->action = "log.consistency";
 	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &old) != 0 ||
 	    bw_parse_u64(rq->params[1], strlen(rq->params[1]), &size) != 0 || old == 0 || old > size ||
 	    size > audit_log_size(rq->s->al)) {
@@ -639,18 +621,24 @@ patch_warn_offline_expiry(struct server *s, const struct patch_trust *st, int64_
 
 	for (i = 0; i < 2; i++) {
 		int64_t when;
-		char details[200];
+		char remedy[80];
 		const char *exp;
-		struct audit_event ev = { "-", "alert.patch_metadata_expiring", role[i], "alert", "-", NULL, details };
+		struct event ev;
 		if (md[i] == NULL || s->patch_warned[i] == patch_meta_version(md[i]))
 			continue;
 		exp = json_string_value(json_object_get(json_object_get(md[i], "signed"), "expires"));
 		if (patch_time_parse(exp, &when, NULL) != 0 || when - now > OFFLINE_WARN_SECS)
 			continue;
-		snprintf(details, sizeof details, "{\"version\":%lld,\"expires\":\"%s\",\"action\":\"sign and publish a new %s "
-			 "version offline\"}", (long long)patch_meta_version(md[i]), exp, role[i]);
+		ev_init(&ev, EV_ALERT_PATCH_METADATA_EXPIRING, NULL);
+		ev.result = EV_ALERT;
+		ev_target(&ev, "%s", role[i]);
+		ev_int(&ev, EVF_METADATA_VERSION, patch_meta_version(md[i]));
+		ev_str(&ev, EVF_EXPIRES, exp);
+		snprintf(remedy, sizeof remedy, "sign and publish a new %s version offline", role[i]);
+		ev_str(&ev, EVF_REMEDY, remedy);
 		if (audit_record(s->al, &ev, NULL, NULL) == 0)
 			s->patch_warned[i] = patch_meta_version(md[i]);
+		ev_clear(&ev);
 	}
 }
 
@@ -669,21 +657,33 @@ patch_sweep(struct server *s)
 		patch_warn_offline_expiry(s, &st, now);
 		patch_repo_due(&st, &life, now, &snap, &ts);
 		if (ts) {
-			struct audit_event ev = { "-", "patch.resign", "timestamp", "ok", "-", NULL, NULL };
-			char details[160];
+			struct event ev;
 			int r = patch_repo_issue(s->patch_dir, &st, &s->in->tuf_snapshot, &s->in->tuf_timestamp, &life, snap,
 						 now, &err);
-			snprintf(details, sizeof details, "{\"snapshot_version\":%lld,\"timestamp_version\":%lld}",
-				 (long long)patch_meta_version(st.snapshot), (long long)patch_meta_version(st.timestamp));
-			ev.target = snap ? "snapshot+timestamp" : "timestamp";
-			ev.result = r == 0 ? "ok" : "error";
-			ev.details_json = details;
+			ev_init(&ev, EV_PATCH_RESIGN, NULL);
+			ev_target(&ev, "%s", snap ? "snapshot+timestamp" : "timestamp");
+			ev.result = r == 0 ? EV_OK : EV_ERROR;
+			ev_int(&ev, EVF_SNAPSHOT_VERSION, patch_meta_version(st.snapshot));
+			ev_int(&ev, EVF_TIMESTAMP_VERSION, patch_meta_version(st.timestamp));
 			if (r != 0)
-				fprintf(stderr, "{\"level\":\"error\",\"msg\":\"patch metadata not re-signed\",\"error\":\"%s\"}\n",
-					err.msg);
-			audit_record(s->al, &ev, NULL, &err);
+				EV_LOG(EVLOG_ERROR, "patch metadata not re-signed", EV_KS("error", err.msg));
+			if (audit_record(s->al, &ev, NULL, &err) != 0)
+				EV_LOG(EVLOG_ERROR, "patch.resign not recorded", EV_KS("error", err.msg));
+			ev_clear(&ev);
 		}
 	}
 	pthread_mutex_unlock(&s->patch_mu);
 	patch_trust_clear(&st);
 }
+
+static const struct route patch_routes[] = {
+	{ .method = "GET", .pattern = "/api/v1/patch/keys", .fn = h_patch_keys, .op = OP_PATCH_KEYS },
+	{ .method = "PUT", .pattern = "/api/v1/patch/blobs/{sha256}", .fn = h_patch_blob_put, .op = OP_PATCH_UPLOAD, .upload = true },
+	{ .method = "POST", .pattern = "/api/v1/patch/publish", .fn = h_patch_publish, .op = OP_PATCH_PUBLISH, .json_body = true, .body_max = (size_t)32 << 20 },
+	{ .method = "POST", .pattern = "/api/v1/patch/reports", .fn = h_patch_report, .op = OP_PATCH_REPORT, .json_body = true },
+	{ .method = "GET", .pattern = "/api/v1/patch/status", .fn = h_patch_status, .op = OP_PATCH_STATUS },
+	{ .method = "GET", .pattern = "/patch/metadata/*", .fn = h_patch_metadata, .op = OP_PATCH_METADATA },
+	{ .method = "GET", .pattern = "/patch/targets/*", .fn = h_patch_target, .op = OP_PATCH_TARGET_GET },
+	{ .method = "GET", .pattern = "/log/consistency/{old}/{new}", .fn = h_log_consistency, .op = OP_LOG_CONSISTENCY },
+};
+const struct route_table patch_route_table = { patch_routes, sizeof patch_routes / sizeof patch_routes[0] };

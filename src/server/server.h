@@ -1,6 +1,6 @@
 /*
- * server: the data directory (database, sealed keys, TLS material, audit
- * log) and the HTTPS JSON API on libmicrohttpd + GnuTLS (TLS 1.3 only).
+ * server: the HTTPS JSON API on libmicrohttpd + GnuTLS (TLS 1.3 only): a
+ * transport that turns requests into operations (ops) and replies.
  */
 #ifndef BW_SERVER_H
 #define BW_SERVER_H
@@ -9,70 +9,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
-#include "auth/auth.h"
-#include "note/note.h"
-#include "store/store.h"
-
-/* ---- data directory ---- */
-
-#define INSTANCE_DB "bulwark.db"
-#define INSTANCE_KEK "kek"
-#define INSTANCE_KEK_ARGON "kek.argon2id"
-#define INSTANCE_LOG_KEY "keys/log.sealed"
-#define INSTANCE_SSH_CA "keys/ssh_user_ca.sealed"
-#define INSTANCE_TUF_SNAPSHOT "keys/tuf_snapshot.sealed"
-#define INSTANCE_TUF_TIMESTAMP "keys/tuf_timestamp.sealed"
-#define INSTANCE_LOG_DIR "log"
-#define INSTANCE_PATCH_DIR "patch"
-#define INSTANCE_TLS_CERT "tls/cert.pem"
-#define INSTANCE_TLS_KEY "tls/key.pem"
-
-struct instance_init_opts {
-	const char *data;		/* the data directory (must not hold an instance) */
-	const char *origin;		/* log origin, e.g. "bulwark.example/audit" */
-	const char *admin;		/* first admin's user name */
-	const char *admin_password;
-	const char *passphrase;		/* NULL: random key-encryption key in a 0600 file */
-	const char *tls_cert, *tls_key;	/* NULL: generate a self-signed certificate */
-	const struct bw_pwhash_cost *cost;
-};
-
-/* What init reports (shown once). Clear with instance_init_result_clear(). */
-struct instance_init_result {
-	char *log_vkey;
-	struct auth_enrolment admin;
-};
-
-void instance_init_result_clear(struct instance_init_result *r);
-
-/* Creates a data directory: database, KEK, sealed log key, log, TLS, first admin. */
-int instance_init(const struct instance_init_opts *o, struct instance_init_result *res,
-		  struct bw_err *err);
-
-/* An opened data directory. */
-struct instance {
-	char *data;
-	struct bw_db *db;
-	struct auth auth;
-	uint8_t kek[BW_AEAD_KEY_SIZE];
-	struct note_signer *log_signer;	/* until handed to the audit log */
-	struct note_verifier *log_verifier;
-	struct bw_ed25519 ssh_ca;	/* OpenSSH user CA (Ed25519) */
-	struct bw_ed25519 tuf_snapshot;	/* TUF online keys: snapshot and timestamp roles */
-	struct bw_ed25519 tuf_timestamp;
-	char *log_dir;
-	char *log_vkey;
-};
-
-/* Opens data (passphrase NULL for file mode). Caller closes. */
-int instance_open(const char *data, const char *passphrase, const struct bw_pwhash_cost *cost,
-		  struct instance *in, struct bw_err *err);
-void instance_close(struct instance *in);
-/* True when data uses a passphrase-derived KEK. */
-bool instance_needs_passphrase(const char *data);
-
-/* Generates a self-signed ECDSA P-256 certificate (PEM) for localhost, 127.0.0.1 and ::1. */
-int tls_self_signed(const char *cert_path, const char *key_path, struct bw_err *err);
+#include "instance/instance.h"
 
 /* ---- the HTTPS server ---- */
 

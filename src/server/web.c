@@ -57,18 +57,22 @@ serve_static(struct request *rq, const char *type, const char *text)
 	reply_text(rq, 200, type, copy, strlen(copy));
 }
 
-void
+static void
 h_index(struct request *rq, json_t *body)
 {
 	(void)body;
-	rq->action = "web.index";
 	serve_static(rq, "text/html; charset=utf-8", index_html);
 }
 
-void
+static void
 h_app_js(struct request *rq, json_t *body)
 {
 	(void)body;
-	rq->action = "web.app";
 	serve_static(rq, "text/javascript; charset=utf-8", app_js);
 }
+
+static const struct route web_routes[] = {
+	{ .method = "GET", .pattern = "/", .fn = h_index, .op = OP_WEB_INDEX },
+	{ .method = "GET", .pattern = "/app.js", .fn = h_app_js, .op = OP_WEB_APP },
+};
+const struct route_table web_route_table = { web_routes, sizeof web_routes / sizeof web_routes[0] };

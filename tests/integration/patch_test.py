@@ -230,7 +230,7 @@ while time.time() < deadline:
 expect(ts_now["signed"]["version"] > v0, "timestamp re-signed before expiry without a publication")
 st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=1000", token=admin_api)
 alerts = [e["event"] for e in j["events"] if e["event"]["action"] == "alert.patch_metadata_expiring"]
-expect(len(alerts) == 1 and alerts[0]["target"] == "targets" and alerts[0]["details"]["version"] == tv,
+expect(len(alerts) == 1 and alerts[0]["target"] == "targets" and alerts[0]["details"]["metadata_version"] == tv,
        f"after several sweeps, one alert for targets expiring within 14 days: {alerts}")
 out = agent_update("web1", 0)
 expect("refused" not in out.split("update:")[0], f"a quiet repository stays fresh for hosts: {out}")
@@ -436,7 +436,7 @@ for e in logged:
     expect(p is not None and p["actor"] == "admin", f"patch.target links to the admin's patch.publish: {e}")
 expect(any(e.get("action") == "patch.resign" for e in events), "re-signing audited")
 expiring = [e for e in events if e.get("action") == "alert.patch_metadata_expiring"]
-expect(1 <= len(expiring) <= 2 and all(e["target"] == "targets" and e["details"]["version"] == tv for e in expiring),
+expect(1 <= len(expiring) <= 2 and all(e["target"] == "targets" and e["details"]["metadata_version"] == tv for e in expiring),
        f"alerts only for the targets version that expires within 14 days, once per server start: {expiring}")
 expect(not any(e.get("target") == "backdoor.bin" for e in events), "the fork's publication is not in the real log")
 for want in ("patch.publish",):

@@ -249,6 +249,20 @@ t.close()
 st, j, _, _ = c.req("GET", "/api/v1/me", token=admin)
 expect(st == 200, "the server still answers after all bad input")
 
+# ---- log injection: request text that tries to add fields or lines to the server's logs ----
+FORGERIES = [b"/x%22,%22forged%22:%22yes", b"/y%0a%7b%22forged%22:1%7d%0a", b"/z%5c%22,%22forged%22:2,%22a%22:%22",
+             b"/api/v1/users/%22,%22forged%22:3/disable"]
+for path in FORGERIES:
+    s = socket.create_connection(("127.0.0.1", PORT))
+    t = c.ctx.wrap_socket(s, server_hostname="127.0.0.1")
+    t.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    resp = t.recv(4096)
+    t.close()
+    expect(resp.startswith(b"HTTP/1.1 4"), f"forged path {path!r} refused ({resp[:16]!r})")
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": 'a","forged":"4\n{"forged":5}', "password": "x" * 12,
+                                              "otp": "1"})
+expect(st in (400, 401), f"forged user name refused ({st})")
+
 # ---- load: 8 clients x 1000 audited requests ----
 ids, errors = [], []
 lock = threading.Lock()
@@ -285,6 +299,16 @@ print(f"server_test: 8 clients x 1000 audited requests in {elapsed:.1f} s ({8000
 
 log = stop(srv)
 expect('"msg":"shutting down"' in log, "clean shutdown logged")
+log_lines = [l for l in log.split("\n") if l.strip()]
+parsed = []
+for l in log_lines:
+    try:
+        parsed.append(json.loads(l))
+    except ValueError:
+        fail(f"a server log line is not one JSON object: {l[:200]!r}")
+expect(not any("forged" in o for o in parsed), "no server log line has a forged field")
+expect(sum(1 for o in parsed if "%22" not in o.get("path", "x") and "forged" in o.get("path", "")) >= 3,
+       "the forged paths are in the log, as escaped values of the path field")
 
 # ---- the audit log: verifies, and holds every request's event ----
 logdir = os.path.join(data, "log")
@@ -296,6 +320,9 @@ missing = [i for i in ids if i not in logged_ids]
 expect(not missing, f"every load request's event is in the log ({len(missing)} missing)")
 acts = [e["action"] for e in events]
 expect("alert.account_locked" in acts, "the lockout raised an alert event")
+forged_events = [e for e in events if "forged" in json.dumps(e)]
+expect(len(forged_events) >= 4 and not any("forged" in e or "forged" in e["details"] for e in forged_events),
+       f"forged request text is in {len(forged_events)} audit events, only inside values")
 logins = [e for e in events if e["action"] == "auth.login"]
 reasons = {e["details"].get("reason") for e in logins}
 for want in ("password + TOTP", "TOTP code replayed", "bad password", "unknown user", "bad TOTP code",
@@ -353,10 +380,22 @@ expect("the server is running" in o, "CLI user commands refuse while the server 
 stop(srv3)
 rc, out, _ = run("log", "audit", "--dir", logdir, "--vkey", os.path.join(logdir, "log.vkey"))
 events = [json.loads(e) for e in read_entries(logdir)]
-cli_acts = [(e["action"], e["result"]) for e in events if e["actor"] == "cli"]
+# The local CLI's actor is the operating-system user that ran it, from source "local".
+cli_events = [e for e in events if e["source"] == "local"]
+expect(cli_events and all(e["actor"].startswith(f"uid {os.getuid()}") for e in cli_events),
+       f"CLI events name the OS user: {[e['actor'] for e in cli_events][:3]}")
+expect(not any(e["actor"] == "cli" for e in events), "no event has the literal actor 'cli'")
+cli_acts = [(e["action"], e["result"]) for e in cli_events]
 for want in (("user.add", "ok"), ("user.list", "ok"), ("user.roles", "ok"), ("user.disable", "refused"),
-             ("user.disable", "ok"), ("user.reset_mfa", "ok"), ("user.add", "failed")):
+             ("user.disable", "ok"), ("user.reset_mfa", "ok"), ("user.add", "refused")):
     expect(want in cli_acts, f"CLI action {want} audited")
+# One shape for an event whichever transport caused it: roles are a list of names from the CLI as from the API.
+for e in events:
+    if e["action"] == "user.add" and e["result"] == "ok":
+        expect(isinstance(e["details"].get("roles"), list), f"user.add roles are a list: {e}")
+    if e["action"] == "user.roles" and e["result"] == "ok":
+        expect(isinstance(e["details"].get("to"), list) and isinstance(e["details"].get("from"), list),
+               f"user.roles from/to are lists: {e}")
 expect(rc == 0, "log audit passes after the CLI changes")
 
 # ---- passphrase-sealed data directory ----

@@ -10,7 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "server.h"
+#include "instance.h"
 
 static int
 add_ext(X509 *cert, int nid, const char *value)

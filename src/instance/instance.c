@@ -7,7 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "instance.h"
+#include "audit/audit.h"
 #include "tlog/tlog.h"
 
 #define KEK_MAGIC "bulwark-kek-v1 "

@@ -1,0 +1,146 @@
+/*
+ * ops: the operations layer. Every action a transport (server, cli) or the
+ * sweeper can take is an operation with one entry in one permission table
+ * (ops_table.def): who may call it, the audit event it records, whether it
+ * changes state. The object-level rules that go with the table (who may
+ * see which access request, whose token one may revoke) are functions
+ * beside it. Operations that are implemented here take a typed request,
+ * check the caller, do the work through the policy modules and the store,
+ * and record their audit event; transports only translate.
+ */
+#ifndef BW_OPS_H
+#define BW_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit/audit.h"
+#include "auth/auth.h"
+#include "events/events.h"
+#include "instance/instance.h"
+
+/* ---- the permission table ---- */
+
+enum op_id {
+#define OP(id, name, roles, event, flags) id,
+#include "ops_table.def"
+#undef OP
+	OP_COUNT
+};
+
+enum {
+	OPF_STATE = 1u << 0,		/* changes state: always audited */
+	OPF_AUDITED_READ = 1u << 1,	/* a read that is always audited */
+	OPF_SESSION_ONLY = 1u << 2,	/* API tokens may not call it */
+	OPF_SYSTEM_ONLY = 1u << 3,	/* only the server itself (the sweeper) */
+};
+
+#define OPS_PUBLIC 0u			/* roles: no sign-in needed */
+#define OPS_ANY_ROLE ROLE_ALL		/* roles: any signed-in caller */
+
+struct op_def {
+	const char *name;
+	unsigned roles;			/* roles any of which admits the caller; OPS_PUBLIC */
+	enum ev_action event;		/* the audit event it records */
+	unsigned flags;
+};
+
+const struct op_def *ops_def(enum op_id op);
+/* True when op is always audited (changes state or an audited read). */
+bool ops_always_audited(enum op_id op);
+
+/* ---- the caller ---- */
+
+enum ops_via { OPS_VIA_NONE, OPS_VIA_SESSION, OPS_VIA_API_TOKEN, OPS_VIA_LOCAL, OPS_VIA_SYSTEM };
+
+struct ops_caller {
+	enum ops_via via;		/* OPS_VIA_NONE: not signed in */
+	int64_t user_id;		/* 0 for local and anonymous callers */
+	char name[EV_ACTOR_MAX];	/* account name; the OS user ("uid:name") for local callers */
+	unsigned roles;			/* effective roles (a token's scopes) */
+	const char *source;		/* client address, "local" */
+	const char *request_id;		/* NULL: none */
+};
+
+/* An anonymous caller from source. */
+void ops_caller_anonymous(struct ops_caller *c, const char *source, const char *request_id);
+/* A caller signed in as id (session or API token). */
+void ops_caller_signed_in(struct ops_caller *c, const struct auth_identity *id, const char *source,
+			  const char *request_id);
+/*
+ * The local CLI on a data directory: the operating-system user running it
+ * ("uid 1000 (alice)"), with the admin role (they can read the data
+ * directory's keys anyway).
+ */
+void ops_caller_local(struct ops_caller *c);
+/* The server itself (timers): actor "-", source "-". */
+void ops_caller_system(struct ops_caller *c);
+/* The event origin of c. */
+struct ev_origin ops_origin(const struct ops_caller *c);
+
+enum ops_decision { OPS_ALLOW, OPS_UNAUTHENTICATED, OPS_FORBIDDEN };
+
+/* May c call op? The table only; object rules below. */
+enum ops_decision ops_authorize(enum op_id op, const struct ops_caller *c);
+
+/* ---- object-level rules (beside the table) ---- */
+
+/* May c see every access request (reviewers), or only their own? */
+bool ops_sees_all_access(const struct ops_caller *c);
+/* Whose API tokens may c revoke: -1 for anyone's (admins), else their own user id. */
+int64_t ops_token_revoke_owner(const struct ops_caller *c);
+
+/* ---- the context an operation runs in ---- */
+
+struct ops_ctx {
+	struct instance *in;
+	struct audit_log *al;
+	const struct ops_caller *caller;
+	/* Optional: the transport adds its facts (HTTP method, status for rc) to the event before it is recorded. */
+	void (*decorate)(void *arg, struct event *ev, int rc);
+	void *decorate_arg;
+};
+
+/*
+ * Every operation returns 0 or a BW_E* code with a message in err:
+ * BW_EDENIED when the caller may not (the refusal is audited), BW_EINVAL,
+ * BW_ENOTFOUND, BW_EEXIST for requests refused on their merits, others for
+ * failures. Its audit event is durable before it returns 0; when the event
+ * cannot be recorded, it returns the log's error and the transport must not
+ * report success.
+ */
+
+/*
+ * Records ev as c's, durably. On a failure to record, the caller must not
+ * report success.
+ */
+int ops_record(struct ops_ctx *x, struct event *ev, uint64_t *index, struct bw_err *err);
+
+/* ---- user operations (ops/users.c) ---- */
+
+struct ops_user_add {
+	const char *username;
+	const char *password;
+	unsigned roles;
+};
+
+/*
+ * Creates a user; fills *enrol (caller clears with auth_enrolment_clear)
+ * and *id. The event (user.add, roles as a list) is durable before this
+ * returns 0.
+ */
+int ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct auth_enrolment *enrol,
+		 struct bw_err *err);
+int ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, struct bw_err *err);
+int ops_user_reset_mfa(struct ops_ctx *x, const char *username, struct auth_enrolment *enrol, struct bw_err *err);
+/* Sets roles; *before receives the previous mask (optional). */
+int ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsigned *before,
+		       struct bw_err *err);
+/* All users (caller frees with db_users_free). */
+int ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_err *err);
+
+/* A list of role names for an event detail. */
+void ops_ev_roles(struct event *ev, enum ev_field f, unsigned mask);
+
+#endif /* BW_OPS_H */

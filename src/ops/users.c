@@ -1,0 +1,117 @@
+/* ops/users.c: account operations (add, disable/enable, reset MFA, roles, list) for the API and the CLI. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ops_internal.h"
+
+/* Looks up a user by name; BW_ENOTFOUND for invalid or unknown names. */
+static int
+find_user(struct ops_ctx *x, const char *name, struct db_user *u, struct bw_err *err)
+{
+	if (!auth_username_valid(name))
+		return bw_err_set(err, BW_ENOTFOUND, "no such user");
+	if (db_user_by_name(x->in->db, name, u, err) != 0)
+		return bw_err_set(err, BW_ENOTFOUND, "no such user");
+	return 0;
+}
+
+int
+ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct auth_enrolment *enrol,
+	     struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	memset(enrol, 0, sizeof *enrol);
+	r = ops_begin(x, OP_USER_ADD, &ev, err);
+	ev_target(&ev, "user:%.64s", q->username);
+	ops_ev_roles(&ev, EVF_ROLES, q->roles);
+	if (r == 0)
+		r = auth_user_create(&x->in->auth, q->username, q->password, q->roles, audit_now_ms() / 1000, id, enrol,
+				     err);
+	r = ops_finish(x, OP_USER_ADD, &ev, r, err);
+	if (r != 0)
+		auth_enrolment_clear(enrol);
+	return r;
+}
+
+int
+ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, struct bw_err *err)
+{
+	enum op_id op = disabled ? OP_USER_DISABLE : OP_USER_ENABLE;
+	struct db_user u = { 0 };
+	struct event ev;
+	int r;
+
+	r = ops_begin(x, op, &ev, err);
+	ev_target(&ev, "user:%.64s", username);
+	if (r == 0 && (r = find_user(x, username, &u, err)) == 0)
+		r = db_user_set_disabled(x->in->db, u.id, disabled, ROLE_ADMIN, err);
+	db_user_clear(&u);
+	return ops_finish(x, op, &ev, r, err);
+}
+
+int
+ops_user_reset_mfa(struct ops_ctx *x, const char *username, struct auth_enrolment *enrol, struct bw_err *err)
+{
+	struct db_user u = { 0 };
+	struct event ev;
+	int r;
+
+	memset(enrol, 0, sizeof *enrol);
+	r = ops_begin(x, OP_USER_RESET_MFA, &ev, err);
+	ev_target(&ev, "user:%.64s", username);
+	if (r == 0 && (r = find_user(x, username, &u, err)) == 0)
+		r = auth_user_reset_mfa(&x->in->auth, u.id, enrol, err);
+	db_user_clear(&u);
+	r = ops_finish(x, OP_USER_RESET_MFA, &ev, r, err);
+	if (r != 0)
+		auth_enrolment_clear(enrol);
+	return r;
+}
+
+int
+ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsigned *before, struct bw_err *err)
+{
+	struct db_user u = { 0 };
+	struct event ev;
+	int r;
+
+	r = ops_begin(x, OP_USER_ROLES, &ev, err);
+	ev_target(&ev, "user:%.64s", username);
+	if (r == 0 && (r = find_user(x, username, &u, err)) == 0) {
+		ops_ev_roles(&ev, EVF_FROM, u.roles);
+		ops_ev_roles(&ev, EVF_TO, roles);
+		if (before != NULL)
+			*before = u.roles;
+		r = db_user_set_roles(x->in->db, u.id, roles, ROLE_ADMIN, err);
+	}
+	db_user_clear(&u);
+	return ops_finish(x, OP_USER_ROLES, &ev, r, err);
+}
+
+int
+ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_USER_LIST, &ev, err);
+	ev_target(&ev, "user:*");
+	if (r == 0)
+		r = db_user_list(x->in->db, out, n, err);
+	if (r != 0 || x->caller->via == OPS_VIA_LOCAL || ops_always_audited(OP_USER_LIST)) {
+		/* Reads are audited when refused, and always from the local CLI (no other trace of it). */
+		r = ops_finish(x, OP_USER_LIST, &ev, r, err);
+	} else {
+		ev_clear(&ev);
+	}
+	if (r != 0) {
+		db_users_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}

@@ -25,9 +25,7 @@ struct audit_log {
 int64_t
 audit_now_ms(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return bw_now_ms();
 }
 
 static void *

@@ -107,6 +107,8 @@ int cli_patch_keys(struct cli_args *a);
 int cli_patch_publish(struct cli_args *a);
 int cli_patch_status(struct cli_args *a);
 int cmd_agent(int argc, char **argv);
+/* bulwark events: the audit event vocabulary (cmd_events.c). */
+int cmd_events(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);

@@ -125,6 +125,11 @@ bool bw_simple_name_valid(const char *s, size_t max);
 /* True when cp is a Unicode white-space character (Go's unicode.IsSpace). */
 bool bw_unicode_is_space(uint32_t cp);
 
+/* ---- time ------------------------------------------------------------- */
+
+/* Milliseconds since the epoch (CLOCK_REALTIME). */
+int64_t bw_now_ms(void);
+
 /* ---- files ------------------------------------------------------------- */
 
 /*

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "instance.h"
-#include "audit/audit.h"
 #include "tlog/tlog.h"
 
 #define KEK_MAGIC "bulwark-kek-v1 "
@@ -341,7 +340,7 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 	/* Database and first admin. */
 	if ((r = path_in(path, sizeof path, o->data, INSTANCE_DB, err)) != 0 ||
 	    (r = db_open(path, true, &db, err)) != 0 || (r = auth_init(&a, db, kek, o->cost, err)) != 0 ||
-	    (r = auth_user_create(&a, o->admin, o->admin_password, ROLE_ADMIN, audit_now_ms() / 1000, NULL,
+	    (r = auth_user_create(&a, o->admin, o->admin_password, ROLE_ADMIN, bw_now_ms() / 1000, NULL,
 				  &res->admin, err)) != 0)
 		goto out;
 out:

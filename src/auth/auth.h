@@ -105,6 +105,16 @@ void auth_enrolment_clear(struct auth_enrolment *e);
 int auth_user_create(struct auth *a, const char *username, const char *password, unsigned roles,
 		     int64_t now, int64_t *id, struct auth_enrolment *enrol, struct bw_err *err);
 
+/* The password policy check and its Argon2id hash (the slow part of creating a user, done before any transaction). */
+int auth_password_prepare(struct auth *a, const char *password, char hash[BW_PWHASH_STR_MAX], struct bw_err *err);
+/*
+ * auth_user_create with the password already hashed by auth_password_prepare:
+ * store work and cheap crypto only, so it can run inside the caller's
+ * store transaction.
+ */
+int auth_user_create_hashed(struct auth *a, const char *username, const char *hash, unsigned roles, int64_t now,
+			    int64_t *id, struct auth_enrolment *enrol, struct bw_err *err);
+
 /* Replaces a user's TOTP secret and recovery codes; revokes their sessions. */
 int auth_user_reset_mfa(struct auth *a, int64_t id, struct auth_enrolment *enrol, struct bw_err *err);
 

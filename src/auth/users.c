@@ -100,10 +100,34 @@ out:
 }
 
 int
+auth_password_prepare(struct auth *a, const char *password, char hash[BW_PWHASH_STR_MAX], struct bw_err *err)
+{
+	int r;
+
+	if ((r = auth_password_check(password, err)) != 0)
+		return r;
+	return bw_password_hash(password, strlen(password), &a->cost, hash, err);
+}
+
+int
 auth_user_create(struct auth *a, const char *username, const char *password, unsigned roles,
 		 int64_t now, int64_t *id_out, struct auth_enrolment *e, struct bw_err *err)
 {
 	char hash[BW_PWHASH_STR_MAX];
+	int r;
+
+	memset(e, 0, sizeof *e);
+	if ((r = auth_password_prepare(a, password, hash, err)) != 0)
+		return r;
+	r = auth_user_create_hashed(a, username, hash, roles, now, id_out, e, err);
+	bw_memzero(hash, sizeof hash);
+	return r;
+}
+
+int
+auth_user_create_hashed(struct auth *a, const char *username, const char *hash, unsigned roles, int64_t now,
+			int64_t *id_out, struct auth_enrolment *e, struct bw_err *err)
+{
 	uint8_t sealed[AUTH_TOTP_SECRET_SIZE + BW_AEAD_OVERHEAD];
 	int64_t id = 0;
 	int r;
@@ -114,9 +138,6 @@ auth_user_create(struct auth *a, const char *username, const char *password, uns
 				  "invalid user name (1..64 of a-z 0-9 . _ -, starting with a letter or digit)");
 	if (roles == 0 || (roles & ~(unsigned)ROLE_ALL) != 0)
 		return bw_err_set(err, BW_EINVAL, "a user needs at least one known role");
-	if ((r = auth_password_check(password, err)) != 0 ||
-	    (r = bw_password_hash(password, strlen(password), &a->cost, hash, err)) != 0)
-		return r;
 	/* Insert first (for the id the secret is bound to), then enrol. */
 	if ((r = db_user_insert(a->db, username, hash, NULL, 0, roles, now, &id, err)) != 0)
 		return r;

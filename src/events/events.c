@@ -140,7 +140,7 @@ ev_text(const char *s, size_t max)
 static void
 set_field(struct event *ev, enum ev_field f, enum ev_type type, json_t *v)
 {
-	uint64_t allowed = actions[ev->action].fields | (ev->transport ? EVF_TRANSPORT : 0);
+	uint64_t allowed = actions[ev->action].fields | EVF(ERROR) | (ev->transport ? EVF_TRANSPORT : 0);
 
 	if ((unsigned)f >= EV_FIELD_COUNT || !(allowed & (UINT64_C(1) << f)) || fields[f].type != type ||
 	    v == NULL) {
@@ -276,7 +276,9 @@ ev_vocabulary_markdown(void)
 	PUT("\n| field | type | meaning |\n|---|---|---|\n");
 	for (f = 0; f < EV_FIELD_COUNT; f++)
 		PUT("| `%s` | %s | %s%s |\n", fields[f].name, type_name(fields[f].type), fields[f].meaning,
-		    (EVF_TRANSPORT & (UINT64_C(1) << f)) ? " (transport: any event the HTTP server records)" : "");
+		    f == EVF_ERROR		       ? " (any event whose result is error or failed)"
+		    : (EVF_TRANSPORT & (UINT64_C(1) << f)) ? " (events the HTTP server records itself: refusals before an operation, reads)"
+							   : "");
 #undef PUT
 	if (!ok) {
 		bw_buf_free(&b);

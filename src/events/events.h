@@ -30,8 +30,8 @@ enum ev_field {
 };
 
 #define EVF(id) (UINT64_C(1) << EVF_##id)
-/* Fields the HTTP transport adds to any event it records. */
-#define EVF_TRANSPORT (EVF(STATUS) | EVF(METHOD) | EVF(ERROR))
+/* Fields the HTTP transport adds to the events it records itself (not to operations' events). */
+#define EVF_TRANSPORT (EVF(STATUS) | EVF(METHOD))
 
 enum ev_action {
 #define EV_ACTION(id, name, summary, fields) id,

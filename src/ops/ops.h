@@ -97,18 +97,22 @@ struct ops_ctx {
 	struct instance *in;
 	struct audit_log *al;
 	const struct ops_caller *caller;
-	/* Optional: the transport adds its facts (HTTP method, status for rc) to the event before it is recorded. */
-	void (*decorate)(void *arg, struct event *ev, int rc);
-	void *decorate_arg;
+	/* Optional: told when the operation records its event (the transport then records none of its own). */
+	void (*on_record)(void *arg);
+	void *on_record_arg;
+	bool tx;			/* internal: the operation's store transaction is open */
 };
 
 /*
  * Every operation returns 0 or a BW_E* code with a message in err:
  * BW_EDENIED when the caller may not (the refusal is audited), BW_EINVAL,
  * BW_ENOTFOUND, BW_EEXIST for requests refused on their merits, others for
- * failures. Its audit event is durable before it returns 0; when the event
- * cannot be recorded, it returns the log's error and the transport must not
- * report success.
+ * failures. An operation that changes state does its store work in one
+ * transaction and makes its event durable in the log before the COMMIT: if
+ * the event cannot be recorded, the transaction rolls back and the log's
+ * error is returned; if the COMMIT fails after the event is durable, a
+ * "failed" event follows. Refusals are recorded too. An operation's event is
+ * the same whichever transport called it (no HTTP facts in it).
  */
 
 /*
@@ -139,6 +143,35 @@ int ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, 
 		       struct bw_err *err);
 /* All users (caller frees with db_users_free). */
 int ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_err *err);
+
+/* ---- signing in, API tokens (ops/session.c) ---- */
+
+struct ops_login {
+	const char *username, *password, *otp;
+	int64_t address_wait;		/* seconds the client's address must still wait (transport throttle), 0: none */
+};
+
+/*
+ * One sign-in attempt. Returns 0 when it was processed (see res->ok,
+ * res->throttled); its event (and an alert.account_locked when this failure
+ * locked the account) is durable before it returns. The caller wipes
+ * res->token after use.
+ */
+int ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result *res, struct bw_err *err);
+/* Ends the caller's session (the token with this hash). */
+int ops_logout(struct ops_ctx *x, const uint8_t token_hash[32], int64_t token_id, struct bw_err *err);
+
+struct ops_token_create {
+	const char *name;
+	unsigned scopes;		/* a subset of the caller's roles */
+	int64_t lifetime_days;		/* 1..366 */
+};
+
+/* Creates an API token for the caller; token receives its text (wipe after use). */
+int ops_token_create(struct ops_ctx *x, const struct ops_token_create *q, char token[AUTH_TOKEN_TEXT_MAX],
+		     int64_t *id, struct bw_err *err);
+/* Revokes an API token: admins any, others only their own (BW_ENOTFOUND otherwise). */
+int ops_token_revoke(struct ops_ctx *x, int64_t id, struct bw_err *err);
 
 /* A list of role names for an event detail. */
 void ops_ev_roles(struct event *ev, enum ev_field f, unsigned mask);

@@ -10,11 +10,21 @@
  * which audits the refusal).
  */
 int ops_begin(struct ops_ctx *x, enum op_id op, struct event *ev, struct bw_err *err);
+/* ops_begin, then (when admitted) opens the operation's store transaction; ops_finish ends it. */
+int ops_begin_tx(struct ops_ctx *x, enum op_id op, struct event *ev, struct bw_err *err);
 /*
- * Ends an operation with outcome rc: sets the event's result, lets the
- * transport decorate it, records it durably and clears it. Returns rc, or
- * the log's error when the event of a success could not be recorded.
+ * Ends an operation with outcome rc: sets the event's result and records
+ * it durably; with a transaction open, a success's event is durable before
+ * the COMMIT (the transaction rolls back when it cannot be recorded; a
+ * failed COMMIT is followed by a "failed" event) and a refusal's after the
+ * ROLLBACK. Clears ev. Returns rc, or the log's or COMMIT's error.
  */
 int ops_finish(struct ops_ctx *x, enum op_id op, struct event *ev, int rc, struct bw_err *err);
+
+/* ops_finish for an operation that completed (rc 0) with another outcome than ok (a denied sign-in). */
+int ops_finish_as(struct ops_ctx *x, struct event *ev, enum ev_result result, struct bw_err *err);
+
+/* Records an extra event inside the operation (e.g. access.issued); fails like ops_finish would. */
+int ops_record_extra(struct ops_ctx *x, struct event *ev, struct bw_err *err);
 
 #endif

@@ -22,13 +22,19 @@ ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struc
 	struct event ev;
 	int r;
 
+	char hash[BW_PWHASH_STR_MAX];
+
 	memset(enrol, 0, sizeof *enrol);
 	r = ops_begin(x, OP_USER_ADD, &ev, err);
 	ev_target(&ev, "user:%.64s", q->username);
 	ops_ev_roles(&ev, EVF_ROLES, q->roles);
-	if (r == 0)
-		r = auth_user_create(&x->in->auth, q->username, q->password, q->roles, audit_now_ms() / 1000, id, enrol,
-				     err);
+	/* Argon2id before the transaction: the store is not held for the slow part. */
+	if (r == 0 && (r = auth_password_prepare(&x->in->auth, q->password, hash, err)) == 0 &&
+	    (r = db_tx_begin(x->in->db, err)) == 0) {
+		x->tx = true;
+		r = auth_user_create_hashed(&x->in->auth, q->username, hash, q->roles, bw_now_ms() / 1000, id, enrol, err);
+	}
+	bw_memzero(hash, sizeof hash);
 	r = ops_finish(x, OP_USER_ADD, &ev, r, err);
 	if (r != 0)
 		auth_enrolment_clear(enrol);
@@ -43,7 +49,7 @@ ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, st
 	struct event ev;
 	int r;
 
-	r = ops_begin(x, op, &ev, err);
+	r = ops_begin_tx(x, op, &ev, err);
 	ev_target(&ev, "user:%.64s", username);
 	if (r == 0 && (r = find_user(x, username, &u, err)) == 0)
 		r = db_user_set_disabled(x->in->db, u.id, disabled, ROLE_ADMIN, err);
@@ -59,7 +65,7 @@ ops_user_reset_mfa(struct ops_ctx *x, const char *username, struct auth_enrolmen
 	int r;
 
 	memset(enrol, 0, sizeof *enrol);
-	r = ops_begin(x, OP_USER_RESET_MFA, &ev, err);
+	r = ops_begin_tx(x, OP_USER_RESET_MFA, &ev, err);
 	ev_target(&ev, "user:%.64s", username);
 	if (r == 0 && (r = find_user(x, username, &u, err)) == 0)
 		r = auth_user_reset_mfa(&x->in->auth, u.id, enrol, err);
@@ -77,7 +83,7 @@ ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsi
 	struct event ev;
 	int r;
 
-	r = ops_begin(x, OP_USER_ROLES, &ev, err);
+	r = ops_begin_tx(x, OP_USER_ROLES, &ev, err);
 	ev_target(&ev, "user:%.64s", username);
 	if (r == 0 && (r = find_user(x, username, &u, err)) == 0) {
 		ops_ev_roles(&ev, EVF_FROM, u.roles);

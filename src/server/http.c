@@ -97,23 +97,20 @@ reply_from_err(struct request *rq, const struct bw_err *err)
 		ev_str(&rq->ev, EVF_ERROR, err->msg);
 }
 
-/* Adds the transport's facts to an operation's event before it is recorded. */
+/* An operation records the request's event itself: the transport records none after it. */
 static void
-decorate(void *arg, struct event *ev, int rc)
+op_recorded(void *arg)
 {
 	struct request *rq = arg;
 
-	ev->transport = true;
-	ev_int(ev, EVF_STATUS, rc == 0 ? 200 : status_for_err(rc));
-	ev_str(ev, EVF_METHOD, rq->method);
-	rq->audited = true;	/* the operation recorded the request's event */
+	rq->audited = true;
 }
 
 struct ops_ctx
 request_ops(struct request *rq)
 {
-	struct ops_ctx x = { .in = rq->s->in, .al = rq->s->al, .caller = &rq->caller, .decorate = decorate,
-			     .decorate_arg = rq };
+	struct ops_ctx x = { .in = rq->s->in, .al = rq->s->al, .caller = &rq->caller, .on_record = op_recorded,
+			     .on_record_arg = rq };
 	return x;
 }
 

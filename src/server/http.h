@@ -160,9 +160,8 @@ void reply_text(struct request *rq, unsigned status, const char *type, char *tex
  */
 bool request_record_audit(struct request *rq);
 /*
- * An operation context for rq: its caller, and a decorator that adds the
- * HTTP method and the status the outcome maps to. After the operation has
- * run, the request's own event is not recorded again.
+ * An operation context for rq (its caller). Once the operation has recorded
+ * its event, the transport records none for the request.
  */
 struct ops_ctx request_ops(struct request *rq);
 /* The HTTP status for an operation's error code (403, 404, 409, 422, else 500). */

@@ -73,25 +73,21 @@ enrolment_json(const struct auth_enrolment *e)
 static void
 h_login(struct request *rq, json_t *body)
 {
-	const char *user = NULL, *pw = NULL, *otp = NULL;
+	struct ops_ctx x = request_ops(rq);
+	struct ops_login q = { 0 };
 	struct auth_login_result res;
 	struct bw_err err = { 0 };
-	int64_t wait, now_ms = audit_now_ms();
+	int64_t now_ms = bw_now_ms();
 
-	if (!request_unpack(rq, body, "{s:s, s:s, s:s}", "username", &user, "password", &pw, "otp", &otp))
+	if (!request_unpack(rq, body, "{s:s, s:s, s:s}", "username", &q.username, "password", &q.password, "otp",
+			    &q.otp))
 		return;
-	ev_target(&rq->ev, "user:%.64s", user);
-	if ((wait = throttle_check(rq->s->throttle, rq->addr, now_ms)) > 0) {
-		rq->retry_after = wait;
-		ev_str(&rq->ev, EVF_REASON, "address backing off after failures");
-		reply_error(rq, 429, "too many attempts; retry later");
-		return;
-	}
-	if (auth_login(&rq->s->in->auth, user, pw, otp, now_ms / 1000, &res, &err) != 0) {
+	ev_target(&rq->ev, "user:%.64s", q.username);
+	q.address_wait = throttle_check(rq->s->throttle, rq->addr, now_ms);
+	if (ops_login(&x, &q, &res, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	ev_str(&rq->ev, EVF_REASON, res.reason);
 	if (res.throttled) {
 		rq->retry_after = res.retry_after;
 		reply_error(rq, 429, "too many attempts; retry later");
@@ -99,30 +95,17 @@ h_login(struct request *rq, json_t *body)
 	}
 	if (!res.ok) {
 		throttle_failed(rq->s->throttle, rq->addr, now_ms);
-		if (res.locked_now) {
-			/* The alert: its own event, before the reply. */
-			struct ev_origin o = { .actor = "-", .source = rq->addr, .request_id = rq->id };
-			struct event alert;
-			ev_init(&alert, EV_ALERT_ACCOUNT_LOCKED, &o);
-			alert.result = EV_ALERT;
-			ev_target(&alert, "%s", rq->ev.target);
-			ev_str(&alert, EVF_REASON, "repeated login failures");
-			audit_record(rq->s->al, &alert, NULL, &err);
-			ev_clear(&alert);
-			ev_bool(&rq->ev, EVF_LOCKED, true);
-		}
 		reply_error(rq, 401, "invalid credentials");
 		return;
 	}
 	throttle_ok(rq->s->throttle, rq->addr);
 	rq->authenticated = true;
-	snprintf(rq->who.username, sizeof rq->who.username, "%s", user);
-	snprintf(rq->caller.name, sizeof rq->caller.name, "%s", user);
-	snprintf(rq->ev.actor, sizeof rq->ev.actor, "%s", user);
+	snprintf(rq->who.username, sizeof rq->who.username, "%s", q.username);
+	snprintf(rq->caller.name, sizeof rq->caller.name, "%s", q.username);
 	snprintf(rq->set_cookie, sizeof rq->set_cookie,
 		 "bulwark_session=%s; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=%d", res.token,
 		 AUTH_SESSION_MAX);
-	reply_json(rq, 200, json_pack("{s:s, s:s, s:o, s:i, s:b}", "token", res.token, "username", user,
+	reply_json(rq, 200, json_pack("{s:s, s:s, s:o, s:i, s:b}", "token", res.token, "username", q.username,
 				      "roles", roles_json(res.roles), "expires_in", AUTH_SESSION_MAX,
 				      "used_recovery_code", res.used_recovery_code));
 	bw_memzero(res.token, sizeof res.token);
@@ -131,11 +114,11 @@ h_login(struct request *rq, json_t *body)
 static void
 h_logout(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
 
 	(void)body;
-	ev_target(&rq->ev, "token:%lld", (long long)rq->who.token_id);
-	if (db_token_revoke_hash(rq->s->in->db, rq->who.token_hash, &err) != 0) {
+	if (ops_logout(&x, rq->who.token_hash, rq->who.token_id, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -281,38 +264,37 @@ h_user_roles(struct request *rq, json_t *body)
 static void
 h_token_create(struct request *rq, json_t *body)
 {
-	const char *name = NULL;
+	struct ops_ctx x = request_ops(rq);
+	struct ops_token_create q = { .lifetime_days = 30 };
 	json_t *scopes = NULL;
 	json_int_t days = 30;
-	unsigned mask;
 	char tok[AUTH_TOKEN_TEXT_MAX];
 	int64_t id = 0;
 	struct bw_err err = { 0 };
 
-	if (!request_unpack(rq, body, "{s:s, s:o, s?:I}", "name", &name, "scopes", &scopes, "lifetime_days", &days))
+	if (!request_unpack(rq, body, "{s:s, s:o, s?:I}", "name", &q.name, "scopes", &scopes, "lifetime_days", &days))
 		return;
-	ev_target(&rq->ev, "token:%.64s", name);
-	if (!roles_from_json(rq, scopes, &mask))
+	ev_target(&rq->ev, "token:%.64s", q.name);
+	if (!roles_from_json(rq, scopes, &q.scopes))
 		return;
 	if (days < 1 || days > 366) {
 		reply_error(rq, 400, "lifetime_days must be 1..366");
 		return;
 	}
-	if (auth_api_token_create(&rq->s->in->auth, rq->who.user_id, name, mask, server_now(), days * 86400, tok, &id,
-				  &err) != 0) {
+	q.lifetime_days = days;
+	if (ops_token_create(&x, &q, tok, &id, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	ops_ev_roles(&rq->ev, EVF_SCOPES, mask);
-	ev_int(&rq->ev, EVF_TOKEN_ID, id);
-	reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)id, "name", name, "token", tok,
-				      "scopes", roles_json(mask)));
+	reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)id, "name", q.name, "token", tok,
+				      "scopes", roles_json(q.scopes)));
 	bw_memzero(tok, sizeof tok);
 }
 
 static void
 h_token_revoke(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	uint64_t id;
 	struct bw_err err = { 0 };
 
@@ -322,8 +304,7 @@ h_token_revoke(struct request *rq, json_t *body)
 		reply_error(rq, 400, "token id must be a decimal number");
 		return;
 	}
-	/* The object rule beside the permission table: admins revoke anyone's token, others their own. */
-	if (db_token_revoke_id(rq->s->in->db, (int64_t)id, ops_token_revoke_owner(&rq->caller), &err) != 0) {
+	if (ops_token_revoke(&x, (int64_t)id, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}

@@ -330,7 +330,7 @@ db_access_review(struct bw_db *db, int64_t id, int64_t reviewer_id, bool approve
 
 	*issued = false;
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) != 0)
+	if ((r = db_tx_open(db, err)) != 0)
 		goto unlock;
 	if ((r = access_get_locked(db, id, &a, err)) != 0)
 		goto done;
@@ -378,7 +378,7 @@ db_access_review(struct bw_db *db, int64_t id, int64_t reviewer_id, bool approve
 			*issued = true;
 	}
 done:
-	db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+	r = db_tx_close(db, r, err);
 unlock:
 	pthread_mutex_unlock(&db->mu);
 	db_access_clear(&a);
@@ -389,7 +389,7 @@ int
 db_access_downloaded(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err)
 {
 	int64_t b[2] = { now, id };
-	return db_update_locked(db, "UPDATE access_requests SET downloaded_at = ? WHERE id = ? AND downloaded_at IS NULL",
+	return db_update_locking(db, "UPDATE access_requests SET downloaded_at = ? WHERE id = ? AND downloaded_at IS NULL",
 				2, b, NULL, err);
 }
 
@@ -399,7 +399,7 @@ db_access_revoke(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err)
 	int64_t b[2] = { now, id };
 	int r, changes = 0;
 
-	r = db_update_locked(db, "UPDATE access_requests SET state = 'revoked', revoked_at = ?"
+	r = db_update_locking(db, "UPDATE access_requests SET state = 'revoked', revoked_at = ?"
 				 " WHERE id = ? AND state IN ('pending', 'issued')", 2, b, &changes, err);
 	if (r == 0 && changes == 0)
 		r = bw_err_set(err, BW_EINVAL, "request %lld does not exist or is already denied or revoked",
@@ -456,7 +456,7 @@ db_access_expire(struct bw_db *db, int64_t now, int64_t **ids, size_t *n, struct
 	*ids = NULL;
 	*n = 0;
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) != 0)
+	if ((r = db_tx_open(db, err)) != 0)
 		goto unlock;
 	if ((r = db_prepare(db, "SELECT id FROM access_requests WHERE state = 'issued' AND valid_before <= ?"
 			    " AND expired_at IS NULL ORDER BY id", &st, err)) != 0)
@@ -482,7 +482,7 @@ db_access_expire(struct bw_db *db, int64_t now, int64_t **ids, size_t *n, struct
 				  " AND expired_at IS NULL", 2, b, NULL, err);
 	}
 done:
-	db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+	r = db_tx_close(db, r, err);
 unlock:
 	pthread_mutex_unlock(&db->mu);
 	if (r != 0) {

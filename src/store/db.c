@@ -164,6 +164,82 @@ db_step_done(struct bw_db *db, sqlite3_stmt *st, int *changes, struct bw_err *er
 	return r;
 }
 
+int
+db_step_int(struct bw_db *db, sqlite3_stmt *st, int64_t *out, const char *what, struct bw_err *err)
+{
+	int r = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		r = db_sql_err(db, err, what);	/* a failed step is an error, never a count of 0 */
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_tx_open(struct bw_db *db, struct bw_err *err)
+{
+	char sql[48];
+	int r;
+
+	if (db->tx_depth == 0)
+		r = db_exec(db, "BEGIN IMMEDIATE", err);
+	else
+		r = (snprintf(sql, sizeof sql, "SAVEPOINT tx%d", db->tx_depth), db_exec(db, sql, err));
+	if (r == 0)
+		db->tx_depth++;
+	return r;
+}
+
+int
+db_tx_close(struct bw_db *db, int rc, struct bw_err *err)
+{
+	char sql[64];
+	int r;
+
+	db->tx_depth--;
+	if (db->tx_depth == 0) {
+		if (rc != 0) {
+			db_exec(db, "ROLLBACK", NULL);
+			return rc;
+		}
+		if ((r = db_exec(db, "COMMIT", err)) != 0)
+			db_exec(db, "ROLLBACK", NULL);
+		return r;
+	}
+	if (rc != 0) {
+		snprintf(sql, sizeof sql, "ROLLBACK TO tx%d; RELEASE tx%d", db->tx_depth, db->tx_depth);
+		db_exec(db, sql, NULL);
+		return rc;
+	}
+	snprintf(sql, sizeof sql, "RELEASE tx%d", db->tx_depth);
+	return db_exec(db, sql, err);
+}
+
+int
+db_tx_begin(struct bw_db *db, struct bw_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_tx_open(db, err)) != 0)
+		pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_tx_end(struct bw_db *db, int rc, struct bw_err *err)
+{
+	int r = db_tx_close(db, rc, err);
+
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == DB_SCHEMA_VERSION,
+	       "DB_SCHEMA_VERSION is the number of migrations");
+
 static int
 migrate(struct bw_db *db, struct bw_err *err)
 {
@@ -221,7 +297,13 @@ db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err)
 	*out = NULL;
 	if ((db = calloc(1, sizeof *db)) == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	pthread_mutex_init(&db->mu, NULL);
+	{
+		pthread_mutexattr_t attr;
+		pthread_mutexattr_init(&attr);
+		pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+		pthread_mutex_init(&db->mu, &attr);
+		pthread_mutexattr_destroy(&attr);
+	}
 	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
 		r = bw_err_set(err, BW_EIO, "cannot open database %s: %s", path,
 			       db->h ? sqlite3_errmsg(db->h) : "out of memory");
@@ -430,7 +512,7 @@ db_update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *
 
 /* db_update() taking the connection lock itself. */
 int
-db_update_locked(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+db_update_locking(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
 	      struct bw_err *err)
 {
 	int r;
@@ -487,8 +569,8 @@ static int
 guard_last_admin(struct bw_db *db, int64_t id, bool will_be_admin, unsigned admin_mask,
 		 struct bw_err *err)
 {
-	unsigned roles;
-	bool disabled;
+	unsigned roles = 0;
+	bool disabled = false;
 	int64_t others = 0;
 	int r;
 
@@ -513,14 +595,14 @@ db_user_set_disabled(struct bw_db *db, int64_t id, bool disabled, unsigned admin
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+	if ((r = db_tx_open(db, err)) == 0) {
 		if ((r = user_exists(db, id, &roles, &was, err)) == 0 &&
 		    (!disabled || (r = guard_last_admin(db, id, false, admin_mask, err)) == 0) &&
 		    (r = db_update(db, "UPDATE users SET disabled = ?, failed_count = 0, locked_until = 0"
 				    " WHERE id = ?", 2, b, NULL, err)) == 0 &&
 		    disabled)
 			r = db_update(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &id, NULL, err);
-		db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+		r = db_tx_close(db, r, err);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -534,10 +616,10 @@ db_user_set_roles(struct bw_db *db, int64_t id, unsigned roles, unsigned admin_m
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+	if ((r = db_tx_open(db, err)) == 0) {
 		if ((r = guard_last_admin(db, id, (roles & admin_mask) != 0, admin_mask, err)) == 0)
 			r = db_update(db, "UPDATE users SET roles = ? WHERE id = ?", 2, b, NULL, err);
-		db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+		r = db_tx_close(db, r, err);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -585,7 +667,7 @@ db_user_totp_accept(struct bw_db *db, int64_t id, int64_t step, struct bw_err *e
 	int64_t b[3] = { step, id, step };
 	int r, changes = 0;
 
-	r = db_update_locked(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", 3, b,
+	r = db_update_locking(db, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", 3, b,
 			  &changes, err);
 	if (r == 0 && changes != 1)
 		r = bw_err_set(err, BW_EVERIFY, "TOTP code already used (replay or older step)");
@@ -606,9 +688,8 @@ db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_aft
 			2, b, NULL, err)) == 0 &&
 	    (r = db_prepare(db, "SELECT failed_count FROM users WHERE id = ?", &st, err)) == 0) {
 		sqlite3_bind_int64(st, 1, id);
-		*count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_finalize(st);
-		if (*count >= lock_after && *count % lock_after == 0) {
+		r = db_step_int(db, st, count, "count failed logins", err);
+		if (r == 0 && *count >= lock_after && *count % lock_after == 0) {
 			int64_t lb[2] = { now + lock_secs, id };
 			r = db_update(db, "UPDATE users SET locked_until = ? WHERE id = ?", 2, lb, NULL, err);
 			*locked = r == 0;
@@ -621,7 +702,7 @@ db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_aft
 int
 db_user_login_ok(struct bw_db *db, int64_t id, struct bw_err *err)
 {
-	return db_update_locked(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id,
+	return db_update_locking(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id,
 			     NULL, err);
 }
 
@@ -636,7 +717,7 @@ db_recovery_replace(struct bw_db *db, int64_t user_id, const uint8_t (*hashes)[3
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) == 0) {
+	if ((r = db_tx_open(db, err)) == 0) {
 		r = db_update(db, "DELETE FROM recovery_codes WHERE user_id = ?", 1, &user_id, NULL, err);
 		for (i = 0; r == 0 && i < n; i++) {
 			if ((r = db_prepare(db, "INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)", &st,
@@ -646,7 +727,7 @@ db_recovery_replace(struct bw_db *db, int64_t user_id, const uint8_t (*hashes)[3
 			sqlite3_bind_blob(st, 2, hashes[i], 32, SQLITE_TRANSIENT);
 			r = db_step_done(db, st, NULL, err);
 		}
-		db_exec(db, r == 0 ? "COMMIT" : "ROLLBACK", r == 0 ? err : NULL);
+		r = db_tx_close(db, r, err);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -682,8 +763,7 @@ db_recovery_remaining(struct bw_db *db, int64_t user_id, int64_t *n, struct bw_e
 	if ((r = db_prepare(db, "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL",
 			 &st, err)) == 0) {
 		sqlite3_bind_int64(st, 1, user_id);
-		*n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		sqlite3_finalize(st);
+		r = db_step_int(db, st, n, "count recovery codes", err);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
@@ -798,7 +878,7 @@ db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err 
 	int64_t b[3] = { id, user_id, user_id };
 	int r, changes = 0;
 
-	r = db_update_locked(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 1 AND (? < 0 OR user_id = ?)",
+	r = db_update_locking(db, "UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 1 AND (? < 0 OR user_id = ?)",
 			  3, b, &changes, err);
 	if (r == 0 && changes == 0)
 		r = bw_err_set(err, BW_ENOTFOUND, "no such API token");
@@ -808,5 +888,5 @@ db_token_revoke_id(struct bw_db *db, int64_t id, int64_t user_id, struct bw_err 
 int
 db_tokens_revoke_user(struct bw_db *db, int64_t user_id, struct bw_err *err)
 {
-	return db_update_locked(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
+	return db_update_locking(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
 }

@@ -10,7 +10,8 @@
 
 struct bw_db {
 	sqlite3 *h;
-	pthread_mutex_t mu;		/* serialises every use of h */
+	pthread_mutex_t mu;		/* serialises every use of h (recursive: a caller's transaction spans store calls) */
+	int tx_depth;			/* open transactions (0: none; above 1: savepoints); under mu */
 	sqlite3_stmt *token_lookup;	/* hot path: prepared once, reset after each use */
 };
 
@@ -24,8 +25,19 @@ int db_step_done(struct bw_db *db, sqlite3_stmt *st, int *changes, struct bw_err
 int db_update(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
 	      struct bw_err *err);
 /* db_update taking db->mu itself. */
-int db_update_locked(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
+int db_update_locking(struct bw_db *db, const char *sql, int nb, const int64_t *binds, int *changes,
 		     struct bw_err *err);
+
+/*
+ * Opens a transaction, or a savepoint inside the caller's (the caller
+ * holds db->mu). db_tx_close commits (rc == 0) or rolls back that level and
+ * returns rc, or the commit's error.
+ */
+int db_tx_open(struct bw_db *db, struct bw_err *err);
+int db_tx_close(struct bw_db *db, int rc, struct bw_err *err);
+
+/* Steps a one-row, one-integer query into *out and finalizes it; a failed step or no row is an error. */
+int db_step_int(struct bw_db *db, sqlite3_stmt *st, int64_t *out, const char *what, struct bw_err *err);
 
 /* Binds s as text, or SQL NULL when s is NULL. */
 void db_bind_text_or_null(sqlite3_stmt *st, int i, const char *s);

@@ -12,13 +12,23 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 5	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
 /* Opens (creating if asked) the database at path and applies migrations. Caller closes. */
 int db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err);
 void db_close(struct bw_db *db);
+/*
+ * A transaction spanning several store calls, for an operation that must
+ * make its audit event durable before the COMMIT: db_tx_begin, the calls
+ * (each becomes a savepoint inside it), then db_tx_end(db, rc, err), which
+ * commits when rc is 0 and rolls back otherwise, and returns rc or the
+ * commit's error. Other threads' store calls wait until db_tx_end.
+ */
+int db_tx_begin(struct bw_db *db, struct bw_err *err);
+int db_tx_end(struct bw_db *db, int rc, struct bw_err *err);
+
 /* Current schema version. */
 int db_schema_version(struct bw_db *db, int64_t *version, struct bw_err *err);
 

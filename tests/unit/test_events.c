@@ -57,9 +57,9 @@ test_table(void **state)
 	}
 	assert_false(ev_action_by_name("user.addx", &a));
 	assert_null(ev_action_def(EV_ACTION_COUNT));
-	/* Every field is used by some action, or is a transport field. */
+	/* Every field is used by some action, or is a transport field or error. */
 	for (i = 0; i < EV_FIELD_COUNT; i++)
-		assert_true(((used | EVF_TRANSPORT) >> i) & 1);
+		assert_true(((used | EVF_TRANSPORT | EVF(ERROR)) >> i) & 1);
 }
 
 static void

@@ -30,6 +30,7 @@ enum {
 	BW_ECORRUPT = -9, /* stored state is inconsistent */
 	BW_EBUSY = -10,   /* resource locked by someone else */
 	BW_EDENIED = -11, /* the caller may not do this */
+	BW_ECONFLICT = -12, /* the item's state does not allow this now */
 };
 
 #define BW_ERR_MSG_MAX 512

@@ -70,6 +70,7 @@ bw_strerror(int code)
 	case BW_ECORRUPT: return "corrupt state";
 	case BW_EBUSY: return "busy";
 	case BW_EDENIED: return "not permitted";
+	case BW_ECONFLICT: return "conflict";
 	default: return "unknown error";
 	}
 }

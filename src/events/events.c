@@ -276,7 +276,7 @@ ev_vocabulary_markdown(void)
 	PUT("\n| field | type | meaning |\n|---|---|---|\n");
 	for (f = 0; f < EV_FIELD_COUNT; f++)
 		PUT("| `%s` | %s | %s%s |\n", fields[f].name, type_name(fields[f].type), fields[f].meaning,
-		    f == EVF_ERROR		       ? " (any event whose result is error or failed)"
+		    f == EVF_ERROR		       ? " (any event that was refused or failed)"
 		    : (EVF_TRANSPORT & (UINT64_C(1) << f)) ? " (events the HTTP server records itself: refusals before an operation, reads)"
 							   : "");
 #undef PUT

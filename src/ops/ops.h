@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -81,6 +82,14 @@ struct ev_origin ops_origin(const struct ops_caller *c);
 
 enum ops_decision { OPS_ALLOW, OPS_UNAUTHENTICATED, OPS_FORBIDDEN };
 
+/*
+ * Who is behind a session or API token (refreshing the session's idle
+ * timer): BW_ENOTFOUND when it is unknown, expired, idle, revoked or the
+ * user is disabled.
+ */
+int ops_authenticate(struct instance *in, const char *token, int64_t now, struct auth_identity *id,
+		     struct bw_err *err);
+
 /* May c call op? The table only; object rules below. */
 enum ops_decision ops_authorize(enum op_id op, const struct ops_caller *c);
 
@@ -93,9 +102,21 @@ int64_t ops_token_revoke_owner(const struct ops_caller *c);
 
 /* ---- the context an operation runs in ---- */
 
+/* Settings and shared state of a running server's operations (the CLI on a data directory has none). */
+struct ops_env {
+	int64_t max_window;		/* longest maintenance window (seconds) */
+	const char *session_wrapper;	/* force-command wrapper path on hosts, NULL: none */
+	int64_t snapshot_lifetime;	/* seconds the online TUF metadata is valid; re-signed at half-life */
+	int64_t timestamp_lifetime;
+	char patch_dir[4096];		/* the TUF repository in the data directory */
+	pthread_mutex_t patch_mu;	/* serialises changes to the patch repository */
+	int64_t patch_warned[2];	/* root and targets versions already alerted as expiring */
+};
+
 struct ops_ctx {
 	struct instance *in;
 	struct audit_log *al;
+	struct ops_env *env;		/* NULL outside the server */
 	const struct ops_caller *caller;
 	/* Optional: told when the operation records its event (the transport then records none of its own). */
 	void (*on_record)(void *arg);
@@ -172,6 +193,94 @@ int ops_token_create(struct ops_ctx *x, const struct ops_token_create *q, char t
 		     int64_t *id, struct bw_err *err);
 /* Revokes an API token: admins any, others only their own (BW_ENOTFOUND otherwise). */
 int ops_token_revoke(struct ops_ctx *x, int64_t id, struct bw_err *err);
+
+/* ---- remote-maintenance access (ops/access.c) ---- */
+
+struct access_new;
+
+struct ops_host_add {
+	const char *name, *address, *group;
+	const char *const *accounts;
+	size_t naccounts;
+};
+
+int ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct bw_err *err);
+/* All hosts (caller frees with db_hosts_free). */
+int ops_host_list(struct ops_ctx *x, struct db_host **out, size_t *n, struct bw_err *err);
+/* The sshd snippet for host name (caller frees *text). */
+int ops_host_sshd_config(struct ops_ctx *x, const char *name, const char *server_url, char **text,
+			 struct bw_err *err);
+/* A request for a window, always the caller's own (q->requester_id is ignored). */
+int ops_access_request(struct ops_ctx *x, const struct access_new *q, int64_t *id, struct bw_err *err);
+/* The object rule: a request is visible to its requester and to reviewers (admin, approver, auditor). */
+bool ops_access_visible(const struct ops_caller *c, const struct db_access *a);
+/* Requests visible to the caller, newest first (caller frees with db_access_free). */
+int ops_access_list(struct ops_ctx *x, size_t limit, struct db_access **out, size_t *n, struct bw_err *err);
+/* One visible request (BW_ENOTFOUND otherwise); clear *a with db_access_clear. */
+int ops_access_get(struct ops_ctx *x, int64_t id, struct db_access *a, struct bw_err *err);
+/*
+ * Approves or denies request id. The requester can never review their own
+ * request (four eyes). A final approval signs the certificate and records
+ * access.issued in the same transaction. *a receives the request after it.
+ */
+int ops_access_review(struct ops_ctx *x, int64_t id, bool approve, const char *reason, struct db_access *a,
+		      struct bw_err *err);
+int ops_access_revoke(struct ops_ctx *x, int64_t id, const char *reason, struct bw_err *err);
+/* The certificate and ssh client snippet, for the requester only (BW_ECONFLICT unless issued). */
+int ops_access_certificate(struct ops_ctx *x, int64_t id, struct db_access *a, char **ssh_config,
+			   struct bw_err *err);
+/* The permission review's data: every request and user (caller frees both). */
+int ops_access_review_report(struct ops_ctx *x, struct db_access **as, size_t *n, struct db_user **us, size_t *nu,
+			     struct bw_err *err);
+/* The KRL of every revoked certificate (public). Caller frees *krl. */
+int ops_access_krl(struct ops_ctx *x, uint8_t **krl, size_t *len, struct bw_err *err);
+/* The server's own sweep: issued windows that ended are marked and recorded (access.expired). */
+void ops_access_expire(struct ops_ctx *x);
+
+/* ---- patch management (ops/patch.c) ---- */
+
+/* An uploaded body the transport streamed to a temporary file, hashing it as it arrived. */
+struct ops_upload {
+	const char *tmp_path;
+	int fd;				/* the open temporary file; -1 once the operation took it */
+	uint64_t len;
+	uint8_t sha256[32];
+	bool failed;			/* the transport could not store it */
+	bool too_large;			/* more than max bytes were sent */
+	uint64_t max;
+};
+
+/* Stores an upload as the blob named want_sha256 (BW_EINVAL unless the bytes hash to it). */
+int ops_patch_upload(struct ops_ctx *x, const char *want_sha256, struct ops_upload *u, struct bw_err *err);
+
+struct ops_published {
+	int64_t root_version, targets_version, snapshot_version, timestamp_version;
+	json_t *logged;			/* [{name, sha256, log_index}] of the newly logged targets (caller decrefs) */
+};
+
+/*
+ * Publishes offline-signed targets (and a new root, or NULL): the workflow
+ * is patch_publish_run; each new target's public patch.target event is
+ * durable before any metadata that lists it is written.
+ */
+int ops_patch_publish(struct ops_ctx *x, const json_t *root, const json_t *targets, struct ops_published *out,
+		      struct bw_err *err);
+
+struct ops_patch_report {
+	const char *host, *target, *result;	/* result: installed, failed, refused */
+	const char *sha256, *version, *reason;	/* optional */
+};
+
+/* A host's report: the event (its result is the host's outcome), then the status row. */
+int ops_patch_report(struct ops_ctx *x, const struct ops_patch_report *q, struct bw_err *err);
+/* Published targets and every host's latest reports (caller frees both with free()). */
+int ops_patch_status(struct ops_ctx *x, struct db_patch_target **t, size_t *nt, struct db_patch_report **rep,
+		     size_t *nr, struct bw_err *err);
+/* The published row of (name, sha256): only published files are served (public; BW_ENOTFOUND otherwise). */
+int ops_patch_target_published(struct ops_ctx *x, const char *name, const char *sha256, struct db_patch_target *row,
+			       struct bw_err *err);
+/* The server's own sweep: alerts for expiring offline metadata, re-signing of the online metadata. */
+void ops_patch_sweep(struct ops_ctx *x);
 
 /* A list of role names for an event detail. */
 void ops_ev_roles(struct event *ev, enum ev_field f, unsigned mask);

@@ -22,7 +22,7 @@ int ops_begin_tx(struct ops_ctx *x, enum op_id op, struct event *ev, struct bw_e
 int ops_finish(struct ops_ctx *x, enum op_id op, struct event *ev, int rc, struct bw_err *err);
 
 /* ops_finish for an operation that completed (rc 0) with another outcome than ok (a denied sign-in). */
-int ops_finish_as(struct ops_ctx *x, struct event *ev, enum ev_result result, struct bw_err *err);
+int ops_finish_as(struct ops_ctx *x, enum op_id op, struct event *ev, enum ev_result result, struct bw_err *err);
 
 /* Records an extra event inside the operation (e.g. access.issued); fails like ops_finish would. */
 int ops_record_extra(struct ops_ctx *x, struct event *ev, struct bw_err *err);

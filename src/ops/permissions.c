@@ -81,6 +81,12 @@ ops_origin(const struct ops_caller *c)
 	return o;
 }
 
+int
+ops_authenticate(struct instance *in, const char *token, int64_t now, struct auth_identity *id, struct bw_err *err)
+{
+	return auth_authenticate(&in->auth, token, now, id, err);
+}
+
 enum ops_decision
 ops_authorize(enum op_id op, const struct ops_caller *c)
 {

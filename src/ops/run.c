@@ -23,7 +23,7 @@ result_of(int rc)
 	switch (rc) {
 	case 0: return EV_OK;
 	case BW_EDENIED: return EV_DENIED;
-	case BW_EINVAL: case BW_ERANGE: case BW_ENOTFOUND: case BW_EEXIST: return EV_REFUSED;
+	case BW_EINVAL: case BW_ERANGE: case BW_ENOTFOUND: case BW_EEXIST: case BW_ECONFLICT: return EV_REFUSED;
 	default: return EV_ERROR;
 	}
 }
@@ -57,15 +57,20 @@ ops_record_extra(struct ops_ctx *x, struct event *ev, struct bw_err *err)
 	return r;
 }
 
-int
-ops_finish(struct ops_ctx *x, enum op_id op, struct event *ev, int rc, struct bw_err *err)
+/* Ends an operation: outcome rc, event result (rc 0 only: the completed operation's own outcome). */
+static int
+finish(struct ops_ctx *x, enum op_id op, struct event *ev, int rc, enum ev_result result, struct bw_err *err)
 {
 	struct bw_err lerr = { 0 };
 	int r;
 
-	if (rc == BW_EDENIED)
+	if (rc == BW_EDENIED && err != NULL && err->code != BW_EDENIED)
 		bw_err_set(err, BW_EDENIED, "%s: your roles do not allow this", ops_def(op)->name);
-	ev->result = result_of(rc);
+	if (rc != 0 && err != NULL)
+		err->code = rc;		/* the transport maps the returned code */
+	ev->result = rc == 0 ? result : result_of(rc);
+	if (rc != 0 && err != NULL)
+		ev_str(ev, EVF_ERROR, err->msg);	/* why it was refused or failed */
 	if (x->tx && rc != 0) {
 		x->tx = false;
 		db_tx_end(x->in->db, rc, NULL);	/* roll back, then record the refusal */
@@ -95,15 +100,13 @@ ops_finish(struct ops_ctx *x, enum op_id op, struct event *ev, int rc, struct bw
 }
 
 int
-ops_finish_as(struct ops_ctx *x, struct event *ev, enum ev_result result, struct bw_err *err)
+ops_finish(struct ops_ctx *x, enum op_id op, struct event *ev, int rc, struct bw_err *err)
 {
-	struct bw_err lerr = { 0 };
-	int r;
+	return finish(x, op, ev, rc, EV_OK, err);
+}
 
-	ev->result = result;
-	r = record(x, ev, &lerr);
-	ev_clear(ev);
-	if (r != 0)
-		return bw_err_set(err, r, "audit log: %s", lerr.msg);
-	return 0;
+int
+ops_finish_as(struct ops_ctx *x, enum op_id op, struct event *ev, enum ev_result result, struct bw_err *err)
+{
+	return finish(x, op, ev, 0, result, err);
 }

@@ -18,8 +18,7 @@ ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result
 		ev_str(&ev, EVF_REASON, "address backing off after failures");
 		res->throttled = true;
 		res->retry_after = q->address_wait;
-		ev.result = EV_REFUSED;
-		return ops_finish_as(x, &ev, EV_REFUSED, err);
+		return ops_finish_as(x, OP_AUTH_LOGIN, &ev, EV_REFUSED, err);
 	}
 	/*
 	 * auth_login's counters and session are written as it decides (Argon2id
@@ -43,7 +42,7 @@ ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result
 		ev_clear(&alert);
 		ev_bool(&ev, EVF_LOCKED, true);
 	}
-	r = ops_finish_as(x, &ev, res->ok ? EV_OK : res->throttled ? EV_REFUSED : EV_DENIED, err);
+	r = ops_finish_as(x, OP_AUTH_LOGIN, &ev, res->ok ? EV_OK : res->throttled ? EV_REFUSED : EV_DENIED, err);
 	if (r != 0)
 		bw_memzero(res->token, sizeof res->token);
 	return r;

@@ -181,6 +181,30 @@ bool patch_sha256_hex_valid(const char *s);
 /* dir/blobs/<sha256_hex>; -1 unless sha256_hex is 64 lower-case hex digits. */
 int patch_repo_blob_path(const char *dir, const char *sha256_hex, char *out, size_t cap);
 
+/* ---- publishing (publish.c) ---- */
+
+#define PATCH_PUBLISH_MAX_TARGETS 100000
+
+/* One publication: offline-signed targets (and optionally a new root) for the repository in dir. */
+struct patch_publish {
+	const char *dir;
+	const json_t *root;		/* NULL: keep the published root */
+	const json_t *targets;
+	const struct bw_ed25519 *snapshot_key, *timestamp_key;	/* the server's online keys */
+	const struct patch_lifetimes *life;
+	int64_t now;
+	/* Called for every listed target after all checks pass and before anything is written; non-zero stops. */
+	int (*log_target)(void *arg, const struct patch_target *t, struct bw_err *err);
+	void *log_arg;
+};
+
+/*
+ * Checks and publishes q into st (the loaded repository state; updated):
+ * BW_EINVAL names what is wrong with the metadata or files, BW_ECONFLICT a
+ * targets version that is not newer. The caller serialises publications.
+ */
+int patch_publish_run(const struct patch_publish *q, struct patch_trust *st, struct bw_err *err);
+
 /* SHA-256 and length of a file, read in 1 MiB blocks (no size limit). */
 int patch_file_sha256(const char *path, uint8_t out[32], uint64_t *len, struct bw_err *err);
 

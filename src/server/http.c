@@ -79,7 +79,7 @@ status_for_err(int code)
 	switch (code) {
 	case BW_EDENIED: return 403;
 	case BW_ENOTFOUND: return 404;
-	case BW_EEXIST: return 409;
+	case BW_EEXIST: case BW_ECONFLICT: return 409;
 	case BW_EINVAL: case BW_ERANGE: return 422;
 	case BW_EBUSY: return 503;
 	default: return 500;
@@ -109,8 +109,8 @@ op_recorded(void *arg)
 struct ops_ctx
 request_ops(struct request *rq)
 {
-	struct ops_ctx x = { .in = rq->s->in, .al = rq->s->al, .caller = &rq->caller, .on_record = op_recorded,
-			     .on_record_arg = rq };
+	struct ops_ctx x = { .in = rq->s->in, .al = rq->s->al, .env = &rq->s->env, .caller = &rq->caller,
+			     .on_record = op_recorded, .on_record_arg = rq };
 	return x;
 }
 
@@ -186,7 +186,7 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 	    tokcache_get(rq->s->tokens, hash, now_ms, &rq->who))
 		return true;
 	gen = tokcache_generation(rq->s->tokens);
-	if (auth_authenticate(&rq->s->in->auth, tok, now_ms / 1000, &rq->who, err) != 0)
+	if (ops_authenticate(rq->s->in, tok, now_ms / 1000, &rq->who, err) != 0)
 		return false;
 	tokcache_put(rq->s->tokens, &rq->who, now_ms, gen);
 	return true;
@@ -411,8 +411,8 @@ upload_begin(struct request *rq)
 
 	if (!caller_admitted(rq))
 		return;
-	snprintf(dir, sizeof dir, "%s/blobs", rq->s->patch_dir);
-	if (bw_mkdir_p(dir, 0755, &err) != 0 || bw_sha256_new(&rq->upload_hash, &err) != 0 ||
+	if ((size_t)snprintf(dir, sizeof dir, "%s/blobs", rq->s->env.patch_dir) >= sizeof dir ||
+	    bw_mkdir_p(dir, 0755, &err) != 0 || bw_sha256_new(&rq->upload_hash, &err) != 0 ||
 	    (size_t)snprintf(rq->upload_path, sizeof rq->upload_path, "%s/.upload-%s", dir, rq->id) >=
 		sizeof rq->upload_path ||
 	    (rq->upload_fd = open(rq->upload_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
@@ -605,8 +605,14 @@ sweeper_main(void *arg)
 		if (s->stopping)
 			break;
 		pthread_mutex_unlock(&s->stop_mu);
-		access_sweep(s);
-		patch_sweep(s);
+		{
+			/* The sweeps are operations with the server itself as caller. */
+			struct ops_caller sys;
+			struct ops_ctx x = { .in = s->in, .al = s->al, .env = &s->env, .caller = &sys };
+			ops_caller_system(&sys);
+			ops_access_expire(&x);
+			ops_patch_sweep(&x);
+		}
 		pthread_mutex_lock(&s->stop_mu);
 	}
 	pthread_mutex_unlock(&s->stop_mu);
@@ -637,14 +643,18 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	s->opts = *o;
 	pthread_mutex_init(&s->stop_mu, NULL);
 	pthread_cond_init(&s->stop_cv, NULL);
-	pthread_mutex_init(&s->patch_mu, NULL);
+	pthread_mutex_init(&s->env.patch_mu, NULL);
 	if (s->opts.snapshot_lifetime == 0)
 		s->opts.snapshot_lifetime = 7 * 86400;
 	if (s->opts.timestamp_lifetime == 0)
 		s->opts.timestamp_lifetime = 86400;
-	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_PATCH_DIR);
-	if ((s->patch_dir = strdup(path)) == NULL) {
-		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	s->env.max_window = s->opts.max_window;
+	s->env.session_wrapper = s->opts.session_wrapper;
+	s->env.snapshot_lifetime = s->opts.snapshot_lifetime;
+	s->env.timestamp_lifetime = s->opts.timestamp_lifetime;
+	if ((size_t)snprintf(s->env.patch_dir, sizeof s->env.patch_dir, "%s/%s", in->data, INSTANCE_PATCH_DIR) >=
+	    sizeof s->env.patch_dir) {
+		r = bw_err_set(err, BW_ERANGE, "data directory path too long");
 		goto fail;
 	}
 	in->auth.backoff_ms = o->backoff_ms;
@@ -708,8 +718,7 @@ server_stop(struct server *s)
 		MHD_stop_daemon(s->d);
 	pthread_mutex_destroy(&s->stop_mu);
 	pthread_cond_destroy(&s->stop_cv);
-	pthread_mutex_destroy(&s->patch_mu);
-	free(s->patch_dir);
+	pthread_mutex_destroy(&s->env.patch_mu);
 	throttle_free(s->throttle);
 	tokcache_free(s->tokens);
 	if (s->key_pem != NULL) {

@@ -42,9 +42,7 @@ struct server {
 	struct server_opts opts;
 	char *cert_pem, *key_pem;
 	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
-	pthread_mutex_t patch_mu;	/* serialises changes to the patch repository */
-	char *patch_dir;
-	int64_t patch_warned[2];	/* root and targets versions already alerted as expiring (sweeper only) */
+	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
 	bool stopping, sweeper_started;
@@ -135,11 +133,6 @@ bool server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *
 bool server_parse_target_path(const char *rel, char name[256], char sha[65]);
 /* Matches a route pattern with {param} segments and a trailing "*". */
 bool server_route_match(const char *pattern, const char *path, struct request *rq);
-
-/* Timers (the sweeper): operations with the system as caller. */
-void access_sweep(struct server *s);
-
-void patch_sweep(struct server *s);
 
 /* Seconds since the epoch. */
 int64_t server_now(void);

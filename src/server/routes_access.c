@@ -1,7 +1,8 @@
 /*
- * server/routes_access.c: remote-maintenance access over the API: hosts,
- * requests, four-eyes reviews, certificate download, revocation, the KRL
- * and CA key for hosts, and the permission review.
+ * server/routes_access.c: remote-maintenance access over the API: JSON <->
+ * the access operations (hosts, requests, four-eyes reviews, certificate
+ * download, revocation, the permission review), plus the public KRL, CA key
+ * and session wrapper for hosts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,6 @@
 
 #include "access/access.h"
 #include "http.h"
-
-
-
 
 /* A JSON array of short strings into items (pointers into the JSON); 400 on error. */
 static bool
@@ -67,91 +65,44 @@ path_id(struct request *rq, int64_t *id)
 	return true;
 }
 
-/*
- * Records the end of every issued window that ended since the last sweep
- * ("access.expired"). Runs before each access route and from a timer, so an
- * expiry is in the log within a minute of happening.
- */
-void
-access_sweep(struct server *s)
-{
-	struct bw_err err = { 0 };
-	int64_t *ids = NULL;
-	size_t n = 0, i;
-
-	if (db_access_expire(s->in->db, server_now(), &ids, &n, &err) != 0)
-		return;
-	for (i = 0; i < n; i++) {
-		struct event ev;
-		ev_init(&ev, EV_ACCESS_EXPIRED, NULL);
-		ev_target(&ev, "access:%lld", (long long)ids[i]);
-		if (audit_record(s->al, &ev, NULL, &err) != 0)
-			EV_LOG(EVLOG_ERROR, "access.expired not recorded", EV_KI("request", ids[i]), EV_KS("error", err.msg));
-		ev_clear(&ev);
-	}
-	free(ids);
-}
-
 /* ---- hosts ------------------------------------------------------------------ */
 
 static void
 h_host_add(struct request *rq, json_t *body)
 {
-	const char *name, *address, *group = "default", *accts[64];
+	struct ops_ctx x = request_ops(rq);
+	struct ops_host_add q = { .group = "default" };
+	const char *accts[64];
 	json_t *accounts = NULL;
-	size_t n, i;
-	struct bw_buf csv = { 0 };
 	struct bw_err err = { 0 };
 	int64_t id = 0;
 
-	if (!request_unpack(rq, body, "{s:s, s:s, s?:s, s:o}", "name", &name, "address", &address, "group", &group, "accounts",
-		    &accounts))
+	if (!request_unpack(rq, body, "{s:s, s:s, s?:s, s:o}", "name", &q.name, "address", &q.address, "group", &q.group,
+			    "accounts", &accounts))
 		return;
-	ev_target(&rq->ev, "host:%.64s", name);
-	if (!string_array(rq, accounts, "accounts", accts, 64, &n))
+	ev_target(&rq->ev, "host:%.64s", q.name);
+	if (!string_array(rq, accounts, "accounts", accts, 64, &q.naccounts))
 		return;
-	if (!access_name_valid(name) || !access_name_valid(group)) {
-		reply_error(rq, 422, "host and group names: 1..64 of a-z 0-9 . _ -");
-		return;
-	}
-	if (strlen(address) == 0 || strlen(address) > 255 || strpbrk(address, " \t\r\n,") != NULL) {
-		reply_error(rq, 422, "address must be a host name or IP address");
-		return;
-	}
-	if (n == 0) {
-		reply_error(rq, 422, "accounts: at least one account");
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (!access_name_valid(accts[i])) {
-			bw_buf_free(&csv);
-			reply_error(rq, 422, "accounts[%zu]: invalid account name", i);
-			return;
-		}
-		if ((i && bw_buf_append_byte(&csv, ',')) || bw_buf_append_str(&csv, accts[i])) {
-			bw_buf_free(&csv);
-			reply_error(rq, 500, "out of memory");
-			return;
-		}
-	}
-	if (db_host_insert(rq->s->in->db, name, address, group, (char *)csv.data, server_now(), &id, &err) != 0)
+	q.accounts = accts;
+	if (ops_host_add(&x, &q, &id, &err) != 0) {
 		reply_from_err(rq, &err);
-	else
-		reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)id, "name", name, "address",
-					      address, "group", group, "accounts", csv_array((char *)csv.data)));
-	bw_buf_free(&csv);
+		return;
+	}
+	reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:s, s:O}", "id", (json_int_t)id, "name", q.name, "address",
+				      q.address, "group", q.group, "accounts", accounts));
 }
 
 static void
 h_host_list(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct db_host *hs;
 	struct bw_err err = { 0 };
 	size_t n, i;
 	json_t *arr;
 
 	(void)body;
-	if (db_host_list(rq->s->in->db, NULL, &hs, &n, &err) != 0) {
+	if (ops_host_list(&x, &hs, &n, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -166,23 +117,18 @@ h_host_list(struct request *rq, json_t *body)
 static void
 h_host_sshd_config(struct request *rq, json_t *body)
 {
-	struct db_host h;
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
 	char *text = NULL, url[128];
 	const char *host = MHD_lookup_connection_value(rq->c, MHD_HEADER_KIND, "Host");
 
 	(void)body;
 	ev_target(&rq->ev, "host:%.64s", rq->params[0]);
-	if (!access_name_valid(rq->params[0]) || db_host_by_name(rq->s->in->db, rq->params[0], &h, &err) != 0) {
-		reply_error(rq, 404, "unknown host");
-		return;
-	}
 	snprintf(url, sizeof url, "https://%.100s", host && strpbrk(host, " \t\r\n'\"") == NULL ? host : "BULWARK-SERVER");
-	if (access_sshd_config(&h, url, &text, &err) != 0)
+	if (ops_host_sshd_config(&x, rq->params[0], url, &text, &err) != 0)
 		reply_from_err(rq, &err);
 	else
 		reply_text(rq, 200, "text/plain; charset=utf-8", text, strlen(text));
-	db_host_clear(&h);
 }
 
 /* ---- requests ------------------------------------------------------------------ */
@@ -216,71 +162,53 @@ request_json(const struct db_access *a, bool with_cert)
 static void
 h_access_request(struct request *rq, json_t *body)
 {
-	const char *group = NULL, *reason = NULL, *ticket = NULL, *pubkey = NULL, *src = NULL, *force = NULL;
+	struct ops_ctx x = request_ops(rq);
 	const char *hosts[64], *accounts[16], *permits[8];
 	json_t *jh = NULL, *ja = NULL, *jp = NULL;
 	json_int_t after = 0, before = 0;
 	struct access_new q = { 0 };
+	struct db_access a;
 	struct bw_err err = { 0 };
-	unsigned pmask = ACCESS_PERMIT_PTY;
 	int64_t id = 0;
 	size_t nperm = 0;
 
-	if (!request_unpack(rq, body, "{s?:o, s?:s, s:o, s:I, s:I, s:s, s?:s, s:s, s?:s, s?:s, s?:o}", "hosts", &jh, "group", &group,
-		    "accounts", &ja, "valid_after", &after, "valid_before", &before, "reason", &reason, "ticket", &ticket,
-		    "public_key", &pubkey, "source_address", &src, "force_command", &force, "permits", &jp))
+	if (!request_unpack(rq, body, "{s?:o, s?:s, s:o, s:I, s:I, s:s, s?:s, s:s, s?:s, s?:s, s?:o}", "hosts", &jh,
+			    "group", &q.group, "accounts", &ja, "valid_after", &after, "valid_before", &before, "reason",
+			    &q.reason, "ticket", &q.ticket, "public_key", &q.public_key, "source_address",
+			    &q.source_address, "force_command", &q.force_command, "permits", &jp))
 		return;
-	if (!string_array(rq, jh, "hosts", hosts, 64, &q.nhosts) || !string_array(rq, ja, "accounts", accounts, 16,
-										 &q.naccounts) ||
+	if (!string_array(rq, jh, "hosts", hosts, 64, &q.nhosts) ||
+	    !string_array(rq, ja, "accounts", accounts, 16, &q.naccounts) ||
 	    !string_array(rq, jp, "permits", permits, 8, &nperm))
 		return;
-	if (jp != NULL && access_permits_parse(permits, nperm, &pmask, &err) != 0) {
+	q.permits = ACCESS_PERMIT_PTY;
+	if (jp != NULL && access_permits_parse(permits, nperm, &q.permits, &err) != 0) {
 		reply_error(rq, 422, "%s", err.msg);
 		return;
 	}
-	q.requester_id = rq->who.user_id;
 	q.hosts = hosts;
-	q.group = group;
 	q.accounts = accounts;
 	q.valid_after = after;
 	q.valid_before = before;
-	q.reason = reason;
-	q.ticket = ticket;
-	q.public_key = pubkey;
-	q.source_address = src;
-	q.force_command = force;
-	q.permits = pmask;
-	ev_str(&rq->ev, EVF_REASON, reason);
-	ev_json(&rq->ev, EVF_WINDOW, json_pack("[I, I]", after, before));
-	if (access_request_create(rq->s->in->db, &q, rq->s->opts.max_window, server_now(), &id, &err) != 0) {
+	if (ops_access_request(&x, &q, &id, &err) != 0 || ops_access_get(&x, id, &a, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	ev_target(&rq->ev, "access:%lld", (long long)id);
-	{
-		struct db_access a;
-		if (db_access_get(rq->s->in->db, id, &a, &err) != 0) {
-			reply_from_err(rq, &err);
-			return;
-		}
-		ev_list_csv(&rq->ev, EVF_PRINCIPALS, a.principals);
-		ev_str(&rq->ev, EVF_KEY_FINGERPRINT, a.key_fp);
-		reply_json(rq, 201, request_json(&a, false));
-		db_access_clear(&a);
-	}
+	reply_json(rq, 201, request_json(&a, false));
+	db_access_clear(&a);
 }
 
 static void
 h_access_list(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct db_access *as;
 	struct bw_err err = { 0 };
 	size_t n, i;
 	json_t *arr;
 
 	(void)body;
-	access_sweep(rq->s);
-	if (db_access_list(rq->s->in->db, ops_sees_all_access(&rq->caller) ? 0 : rq->who.user_id, 500, &as, &n, &err) != 0) {
+	if (ops_access_list(&x, 500, &as, &n, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -291,36 +219,21 @@ h_access_list(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:o}", "requests", arr));
 }
 
-/* Loads the request in the path; only its requester or a reviewer role may see it. */
-static bool
-load_visible(struct request *rq, struct db_access *a)
-{
-	struct bw_err err = { 0 };
-	int64_t id;
-
-	if (!path_id(rq, &id))
-		return false;
-	if (db_access_get(rq->s->in->db, id, a, &err) != 0) {	/* a is cleared on failure */
-		reply_error(rq, 404, "no such access request");
-		return false;
-	}
-	if (a->requester_id != rq->who.user_id && !ops_sees_all_access(&rq->caller)) {
-		db_access_clear(a);
-		reply_error(rq, 404, "no such access request");
-		return false;
-	}
-	return true;
-}
-
 static void
 h_access_get(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct db_access a;
+	struct bw_err err = { 0 };
+	int64_t id;
 
 	(void)body;
-	access_sweep(rq->s);
-	if (!load_visible(rq, &a))
+	if (!path_id(rq, &id))
 		return;
+	if (ops_access_get(&x, id, &a, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
 	reply_json(rq, 200, request_json(&a, false));
 	db_access_clear(&a);
 }
@@ -328,45 +241,18 @@ h_access_get(struct request *rq, json_t *body)
 static void
 review(struct request *rq, json_t *body, bool approve)
 {
+	struct ops_ctx x = request_ops(rq);
 	const char *reason = NULL;
 	struct bw_err err = { 0 };
 	struct db_access a;
-	bool issued = false;
 	int64_t id;
 
 	if (!path_id(rq, &id) || !request_unpack(rq, body, "{s?:s}", "reason", &reason))
 		return;
-	if (access_review(rq->s->in->db, &rq->s->in->ssh_ca, rq->s->opts.session_wrapper, id, rq->who.user_id,
-			  rq->who.username, approve, reason, server_now(), &issued, &err) != 0) {
+	if (ops_access_review(&x, id, approve, reason, &a, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	if (db_access_get(rq->s->in->db, id, &a, &err) != 0) {
-		reply_from_err(rq, &err);
-		return;
-	}
-	if (issued) {
-		/* The issuance is its own event, with the certificate's identity. */
-		struct ev_origin o = ops_origin(&rq->caller);
-		struct event ev;
-		int r;
-		ev_init(&ev, EV_ACCESS_ISSUED, &o);
-		ev_target(&ev, "%s", rq->ev.target);
-		ev_int(&ev, EVF_SERIAL, a.id);
-		ev_str(&ev, EVF_KEY_FINGERPRINT, a.key_fp);
-		ev_int(&ev, EVF_VALID_AFTER, a.valid_after);
-		ev_int(&ev, EVF_VALID_BEFORE, a.valid_before);
-		r = audit_record(rq->s->al, &ev, NULL, &err);
-		ev_clear(&ev);
-		if (r != 0) {
-			db_access_clear(&a);
-			reply_error(rq, 503, "audit log unavailable");
-			return;
-		}
-	}
-	ev_str(&rq->ev, EVF_STATE, a.state);
-	if (reason)
-		ev_str(&rq->ev, EVF_REASON, reason);
 	reply_json(rq, 200, request_json(&a, false));
 	db_access_clear(&a);
 }
@@ -386,43 +272,38 @@ h_access_deny(struct request *rq, json_t *body)
 static void
 h_access_revoke(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
 	const char *reason = NULL;
 	int64_t id;
 
 	if (!path_id(rq, &id) || !request_unpack(rq, body, "{s?:s}", "reason", &reason))
 		return;
-	if (db_access_revoke(rq->s->in->db, id, server_now(), &err) != 0) {
+	if (ops_access_revoke(&x, id, reason, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	if (reason)
-		ev_str(&rq->ev, EVF_REASON, reason);
 	reply_json(rq, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "revoked"));
 }
 
 static void
 h_access_certificate(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct db_access a;
 	struct bw_err err = { 0 };
 	char *cfg = NULL;
+	int64_t id;
 
 	(void)body;
-	if (!load_visible(rq, &a))
+	if (!path_id(rq, &id))
 		return;
-	if (a.requester_id != rq->who.user_id) {
-		reply_error(rq, 403, "only the requester downloads the certificate");
-	} else if (strcmp(access_state(&a, server_now()), "issued") != 0 || a.certificate == NULL) {
-		reply_error(rq, 409, "request %lld is %s; no certificate to download", (long long)a.id,
-			    access_state(&a, server_now()));
-	} else if (access_ssh_config(rq->s->in->db, &a, &cfg, &err) != 0) {
+	if (ops_access_certificate(&x, id, &a, &cfg, &err) != 0) {
 		reply_from_err(rq, &err);
-	} else {
-		db_access_downloaded(rq->s->in->db, a.id, server_now(), NULL);
-		reply_json(rq, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)a.id, "certificate", a.certificate,
-					      "ssh_config", cfg));
+		return;
 	}
+	reply_json(rq, 200, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)a.id, "certificate", a.certificate,
+				      "ssh_config", cfg));
 	free(cfg);
 	db_access_clear(&a);
 }
@@ -430,12 +311,13 @@ h_access_certificate(struct request *rq, json_t *body)
 static void
 h_access_krl(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
 	uint8_t *krl = NULL;
 	size_t len = 0;
 
 	(void)body;
-	if (access_krl(rq->s->in->db, &rq->s->in->ssh_ca, server_now(), &krl, &len, &err) != 0)
+	if (ops_access_krl(&x, &krl, &len, &err) != 0)
 		reply_from_err(rq, &err);
 	else
 		reply_text(rq, 200, "application/octet-stream", (char *)krl, len);
@@ -445,47 +327,44 @@ static void
 h_access_ca(struct request *rq, json_t *body)
 {
 	struct bw_err err = { 0 };
-	char *line = NULL;
+	char *line = NULL, *t;
+	size_t n;
 
 	(void)body;
 	if (ssh_ca_pubkey_line(&rq->s->in->ssh_ca, "bulwark-user-ca", &line, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	{
-		size_t n = strlen(line);
-		char *t = realloc(line, n + 2);
-		if (t == NULL) {
-			free(line);
-			reply_error(rq, 500, "out of memory");
-			return;
-		}
-		t[n] = '\n';
-		t[n + 1] = '\0';
-		reply_text(rq, 200, "text/plain; charset=utf-8", t, n + 1);
+	n = strlen(line);
+	if ((t = realloc(line, n + 2)) == NULL) {
+		free(line);
+		reply_error(rq, 500, "out of memory");
+		return;
 	}
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	reply_text(rq, 200, "text/plain; charset=utf-8", t, n + 1);
 }
 
 /* The "verify permissions" report: standing access, active and future windows, unused grants, approvers. */
 static void
 h_access_review_report(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct db_access *as;
 	struct db_user *us;
 	struct bw_err err = { 0 };
 	size_t n, nu, i;
 	int64_t now = server_now();
-	json_t *active = json_array(), *future = json_array(), *unused = json_array(), *pending = json_array(),
-	       *approvers = json_array(), *standing = json_array();
+	json_t *active, *future, *unused, *pending, *approvers, *standing;
 
 	(void)body;
-	access_sweep(rq->s);
-	if (db_access_list(rq->s->in->db, 0, 10000, &as, &n, &err) != 0 || db_user_list(rq->s->in->db, &us, &nu, &err) != 0) {
-		json_decref(active), json_decref(future), json_decref(unused), json_decref(pending);
-		json_decref(approvers), json_decref(standing);
+	if (ops_access_review_report(&x, &as, &n, &us, &nu, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
+	active = json_array(), future = json_array(), unused = json_array(), pending = json_array();
+	approvers = json_array(), standing = json_array();
 	for (i = 0; i < n; i++) {
 		const char *st = access_state(&as[i], now);
 		if (strcmp(st, "issued") == 0) {

@@ -1,10 +1,8 @@
 /*
- * server/routes_patch.c: the TUF patch repository. Admins upload target
- * files and publish offline-signed targets metadata; the server checks the
- * signatures, records every new target in the audit log, then issues
- * snapshot and timestamp metadata with its online keys (and re-signs them
- * before they expire). Metadata, targets and each target's tlog-proof are
- * public; hosts report installations.
+ * server/routes_patch.c: the TUF patch repository over HTTPS: JSON <-> the
+ * patch operations (upload, publish, host reports, status), and the public
+ * reads: the online keys, metadata, targets and each target's tlog-proof
+ * (served from disk), and consistency proofs of the log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,14 +16,6 @@
 #include "patch/patch.h"
 #include "tlog/tlog.h"
 
-#define PUBLISH_MAX_TARGETS 100000
-
-static struct patch_lifetimes
-lifetimes(const struct server *s)
-{
-	struct patch_lifetimes l = { s->opts.snapshot_lifetime, s->opts.timestamp_lifetime };
-	return l;
-}
 
 /* TUF key object of an online key plus its keyid. */
 static json_t *
@@ -61,328 +51,71 @@ h_patch_keys(struct request *rq, json_t *body)
 static void
 h_patch_blob_put(struct request *rq, json_t *body)
 {
-	const char *want = rq->params[0];
-	uint8_t got[32];
-	char hex[65], dest[4096];
+	struct ops_ctx x = request_ops(rq);
+	struct ops_upload u = { .tmp_path = rq->upload_path, .fd = rq->upload_fd, .len = rq->upload_len,
+				.failed = rq->upload_failed, .too_large = rq->upload_len > HTTP_UPLOAD_MAX,
+				.max = HTTP_UPLOAD_MAX };
 	struct bw_err err = { 0 };
 
 	(void)body;
-	ev_target(&rq->ev, "blob:%.64s", want);
-	if (!patch_sha256_hex_valid(want)) {
-		reply_error(rq, 400, "the upload path must be /api/v1/patch/blobs/<sha256 as 64 lower-case hex digits>");
+	ev_target(&rq->ev, "blob:%.64s", rq->params[0]);
+	if (rq->upload_hash != NULL && rq->upload_fd >= 0 && !rq->upload_failed)
+		bw_sha256_final(rq->upload_hash, u.sha256);
+	if (ops_patch_upload(&x, rq->params[0], &u, &err) != 0) {
+		rq->upload_fd = u.fd;
+		reply_from_err(rq, &err);
 		return;
 	}
-	if (rq->upload_failed || rq->upload_fd < 0) {
-		if (rq->upload_len > HTTP_UPLOAD_MAX)
-			reply_error(rq, 413, "target files are limited to %llu bytes", (unsigned long long)HTTP_UPLOAD_MAX);
-		else
-			reply_error(rq, 500, "could not store the upload");
-		return;
-	}
-	if (rq->upload_len == 0) {
-		reply_error(rq, 400, "empty upload");
-		return;
-	}
-	bw_sha256_final(rq->upload_hash, got);
-	bw_hex_encode(hex, got, 32);
-	ev_int(&rq->ev, EVF_LENGTH, rq->upload_len);
-	if (strcmp(hex, want) != 0) {
-		reply_error(rq, 422, "the uploaded bytes hash to %s, not %s", hex, want);
-		return;
-	}
-	if (patch_repo_blob_path(rq->s->patch_dir, want, dest, sizeof dest) != 0 || fsync(rq->upload_fd) != 0 ||
-	    rename(rq->upload_path, dest) != 0 || bw_fsync_dir(dest, false, &err) != 0) {
-		ev_str(&rq->ev, EVF_ERROR, strerror(errno));
-		reply_error(rq, 500, "could not store the upload");
-		return;
-	}
-	close(rq->upload_fd);
-	rq->upload_fd = -1;
-	reply_json(rq, 201, json_pack("{s:s, s:I}", "sha256", hex, "length", (json_int_t)rq->upload_len));
-}
-
-/* The new root (if any) must follow the published one and delegate the online roles to this server's keys. */
-static bool
-publish_check_root(struct request *rq, const struct patch_trust *st, const json_t *root, int64_t now)
-{
-	struct bw_err err = { 0 };
-	const char *roles[] = { "snapshot", "timestamp" };
-	const struct bw_ed25519 *keys[] = { &rq->s->in->tuf_snapshot, &rq->s->in->tuf_timestamp };
-	size_t i, j;
-
-	if (st->root == NULL) {
-		if (patch_meta_version(root) != 1 || !json_is_string(json_object_get(json_object_get(root, "signed"), "_type")) ||
-		    strcmp(json_string_value(json_object_get(json_object_get(root, "signed"), "_type")), "root") != 0) {
-			reply_error(rq, 422, "the first root must be root metadata with version 1");
-			return false;
-		}
-		if (patch_verify_role(root, json_object_get(root, "signed"), "root", NULL, &err) != 0) {
-			reply_error(rq, 422, "root: %s", err.msg);
-			return false;
-		}
-	} else if (patch_verify_root_rotation(st->root, root, &err) != 0) {
-		reply_error(rq, 422, "root rotation refused: %s", err.msg);
-		return false;
-	}
-	if (patch_check_expiry(root, "root", now, &err) != 0) {
-		reply_error(rq, 422, "%s", err.msg);
-		return false;
-	}
-	if (json_object_get(json_object_get(root, "signed"), "consistent_snapshot") != json_true()) {
-		reply_error(rq, 422, "root must set consistent_snapshot to true");
-		return false;
-	}
-	for (i = 0; i < 2; i++) {
-		char id[65];
-		json_t *o = online_key_json(keys[i], id), *rd, *ids, *k;
-		bool listed = false;
-		json_decref(o);
-		rd = json_object_get(json_object_get(json_object_get(root, "signed"), "roles"), roles[i]);
-		ids = json_object_get(rd, "keyids");
-		json_array_foreach(ids, j, k)
-			listed |= json_is_string(k) && strcmp(json_string_value(k), id) == 0;
-		if (!listed || json_integer_value(json_object_get(rd, "threshold")) != 1) {
-			reply_error(rq, 422, "root must delegate the %s role to this server's online key %s with threshold 1 "
-				    "(see GET /api/v1/patch/keys)", roles[i], id);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Every listed target has a valid name and its uploaded file, of the listed length. */
-static bool
-publish_check_targets(struct request *rq, const json_t *targets)
-{
-	const json_t *list = json_object_get(json_object_get(targets, "signed"), "targets");
-	const char *name;
-	json_t *e;
-
-	if (!json_is_object(list) || json_object_size(list) > PUBLISH_MAX_TARGETS) {
-		reply_error(rq, 422, "targets: signed.targets must be an object of at most %d entries", PUBLISH_MAX_TARGETS);
-		return false;
-	}
-	json_object_foreach((json_t *)list, name, e) {
-		struct patch_target t;
-		struct bw_err err = { 0 };
-		struct stat sb;
-		char path[4096];
-		(void)e;
-		if (!patch_target_name_valid(name)) {
-			reply_error(rq, 422, "target name '%.100s' is not allowed", name);
-			return false;
-		}
-		if (patch_target_get(targets, name, &t, &err) != 0 || t.version == NULL) {
-			reply_error(rq, 422, "%s", t.version == NULL && err.msg[0] == '\0' ?
-				    "every target needs custom.version" : err.msg);
-			return false;
-		}
-		if (patch_repo_blob_path(rq->s->patch_dir, t.sha256_hex, path, sizeof path) != 0 || stat(path, &sb) != 0) {
-			reply_error(rq, 422, "target %.100s: upload its file first (PUT /api/v1/patch/blobs/%s)", name,
-				    t.sha256_hex);
-			return false;
-		}
-		if ((uint64_t)sb.st_size != t.length) {
-			reply_error(rq, 422, "target %.100s: the file with that sha256 is %lld bytes, not %llu", name,
-				    (long long)sb.st_size, (unsigned long long)t.length);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Appends one patch.target event per target not published before; false (reply set) on failure. */
-static bool
-publish_log_targets(struct request *rq, const json_t *targets, json_t *logged)
-{
-	const json_t *list = json_object_get(json_object_get(targets, "signed"), "targets");
-	const char *name;
-	json_t *e;
-
-	json_object_foreach((json_t *)list, name, e) {
-		struct patch_target t;
-		struct db_patch_target row = { 0 };
-		struct event ev;
-		struct ev_patch_target pt = { 0 };
-		struct bw_err err = { 0 };
-		uint64_t index;
-		int r;
-		(void)e;
-		patch_target_get(targets, name, &t, NULL);
-		if (db_patch_target_get(rq->s->in->db, name, t.sha256_hex, &row, &err) == 0)
-			continue;	/* this very file was published under this name before: its entry stands */
-		snprintf(pt.name, sizeof pt.name, "%s", name);
-		memcpy(pt.sha256, t.sha256_hex, 65);
-		pt.length = t.length;
-		snprintf(pt.version, sizeof pt.version, "%s", t.version ? t.version : "");
-		pt.targets_version = patch_meta_version(targets);
-		ev_patch_target_build(&ev, &pt, rq->id);
-		r = audit_record(rq->s->al, &ev, &index, &err);
-		ev_clear(&ev);
-		if (r != 0) {
-			reply_error(rq, 503, "audit log unavailable; nothing published");
-			return false;
-		}
-		snprintf(row.name, sizeof row.name, "%s", name);
-		memcpy(row.sha256, t.sha256_hex, 65);
-		row.length = (int64_t)t.length;
-		snprintf(row.version, sizeof row.version, "%s", t.version);
-		row.targets_version = patch_meta_version(targets);
-		row.log_index = (int64_t)index;
-		row.published_at = server_now();
-		if (db_patch_target_insert(rq->s->in->db, &row, &err) != 0) {
-			reply_from_err(rq, &err);
-			return false;
-		}
-		json_array_append_new(logged, json_pack("{s:s, s:s, s:I}", "name", name, "sha256", t.sha256_hex, "log_index",
-							(json_int_t)index));
-	}
-	return true;
+	rq->upload_fd = u.fd;	/* -1: the operation took the file */
+	reply_json(rq, 201, json_pack("{s:s, s:I}", "sha256", rq->params[0], "length", (json_int_t)rq->upload_len));
 }
 
 /* POST /api/v1/patch/publish {"targets": <signed targets>, "root": <signed root, optional>} */
 static void
 h_patch_publish(struct request *rq, json_t *body)
 {
-	json_t *root = NULL, *targets = NULL, *logged = json_array();
-	struct patch_trust st = { 0 };
-	struct patch_lifetimes life = lifetimes(rq->s);
+	struct ops_ctx x = request_ops(rq);
+	json_t *root = NULL, *targets = NULL;
+	struct ops_published out;
 	struct bw_err err = { 0 };
-	const json_t *trusted_root;
-	int64_t now = server_now();
-	char file[64];
 
-	if (!request_unpack(rq, body, "{s:o, s?:o}", "targets", &targets, "root", &root)) {
-		json_decref(logged);
+	if (!request_unpack(rq, body, "{s:o, s?:o}", "targets", &targets, "root", &root))
+		return;
+	if (ops_patch_publish(&x, root, targets, &out, &err) != 0) {
+		reply_from_err(rq, &err);
 		return;
 	}
-	pthread_mutex_lock(&rq->s->patch_mu);
-	if (patch_repo_load(rq->s->patch_dir, &st, &err) != 0) {
-		reply_from_err(rq, &err);
-		goto out;
-	}
-	if (root == NULL && st.root == NULL) {
-		reply_error(rq, 422, "the first publication must include the root metadata");
-		goto out;
-	}
-	if (root != NULL && !publish_check_root(rq, &st, root, now))
-		goto out;
-	trusted_root = root ? root : st.root;
-	if (!json_is_object(json_object_get(targets, "signed")) ||
-	    !json_is_string(json_object_get(json_object_get(targets, "signed"), "_type")) ||
-	    strcmp(json_string_value(json_object_get(json_object_get(targets, "signed"), "_type")), "targets") != 0) {
-		reply_error(rq, 422, "targets: not targets metadata (_type \"targets\")");
-		goto out;
-	}
-	ev_target(&rq->ev, "targets:v%lld", (long long)patch_meta_version(targets));
-	if (patch_verify_role(targets, json_object_get(trusted_root, "signed"), "targets", NULL, &err) != 0) {
-		reply_error(rq, 422, "targets signatures: %s", err.msg);
-		goto out;
-	}
-	if (patch_check_expiry(targets, "targets", now, &err) != 0) {
-		reply_error(rq, 422, "%s", err.msg);
-		goto out;
-	}
-	if (st.targets != NULL && patch_meta_version(targets) <= patch_meta_version(st.targets)) {
-		reply_error(rq, 409, "targets version %lld is not newer than the published %lld",
-			    (long long)patch_meta_version(targets), (long long)patch_meta_version(st.targets));
-		goto out;
-	}
-	if (!publish_check_targets(rq, targets) || !publish_log_targets(rq, targets, logged))
-		goto out;
-	/* Visible to hosts only once the new timestamp is written (last). */
-	if (root != NULL) {
-		snprintf(file, sizeof file, "%lld.root.json", (long long)patch_meta_version(root));
-		if (patch_repo_write(rq->s->patch_dir, file, root, NULL, NULL, &err) != 0) {
-			reply_from_err(rq, &err);
-			goto out;
-		}
-		json_decref(st.root);
-		st.root = json_incref(root);
-	}
-	snprintf(file, sizeof file, "%lld.targets.json", (long long)patch_meta_version(targets));
-	if (patch_repo_write(rq->s->patch_dir, file, targets, NULL, NULL, &err) != 0) {
-		reply_from_err(rq, &err);
-		goto out;
-	}
-	json_decref(st.targets);
-	st.targets = json_incref(targets);
-	if (patch_repo_issue(rq->s->patch_dir, &st, &rq->s->in->tuf_snapshot, &rq->s->in->tuf_timestamp, &life, true, now,
-			     &err) != 0) {
-		reply_from_err(rq, &err);
-		goto out;
-	}
-	ev_int(&rq->ev, EVF_ROOT_VERSION, patch_meta_version(st.root));
-	ev_int(&rq->ev, EVF_SNAPSHOT_VERSION, patch_meta_version(st.snapshot));
-	ev_int(&rq->ev, EVF_TIMESTAMP_VERSION, patch_meta_version(st.timestamp));
-	ev_json(&rq->ev, EVF_LOGGED, json_incref(logged));
-	reply_json(rq, 200, json_pack("{s:I, s:I, s:I, s:I, s:O}", "root_version", patch_meta_version(st.root),
-				      "targets_version", patch_meta_version(st.targets), "snapshot_version",
-				      patch_meta_version(st.snapshot), "timestamp_version", patch_meta_version(st.timestamp),
-				      "logged", logged));
-out:
-	pthread_mutex_unlock(&rq->s->patch_mu);
-	patch_trust_clear(&st);
-	json_decref(logged);
+	reply_json(rq, 200, json_pack("{s:I, s:I, s:I, s:I, s:o}", "root_version", (json_int_t)out.root_version,
+				      "targets_version", (json_int_t)out.targets_version, "snapshot_version",
+				      (json_int_t)out.snapshot_version, "timestamp_version", (json_int_t)out.timestamp_version,
+				      "logged", out.logged));
 }
 
 /* POST /api/v1/patch/reports: a host's installation result (or refusal), one audit event each. */
 static void
 h_patch_report(struct request *rq, json_t *body)
 {
-	const char *host, *name, *result, *sha = NULL, *version = NULL, *reason = NULL;
+	struct ops_ctx x = request_ops(rq);
+	struct ops_patch_report q = { 0 };
+	struct bw_err err = { 0 };
 
-	if (!request_unpack(rq, body, "{s:s, s:s, s:s, s?:s, s?:s, s?:s}", "host", &host, "target", &name, "result",
-			    &result, "sha256", &sha, "version", &version, "reason", &reason))
+	if (!request_unpack(rq, body, "{s:s, s:s, s:s, s?:s, s?:s, s?:s}", "host", &q.host, "target", &q.target, "result",
+			    &q.result, "sha256", &q.sha256, "version", &q.version, "reason", &q.reason))
 		return;
-	ev_target(&rq->ev, "%.64s:%.90s", host, name);
-	if (!bw_simple_name_valid(host, 64) || strlen(name) == 0 || strlen(name) > 200 ||
-	    (sha != NULL && !patch_sha256_hex_valid(sha)) || (version != NULL && strlen(version) > 64) ||
-	    (reason != NULL && strlen(reason) > 1024)) {
-		reply_error(rq, 400, "report: host must be a host name, target 1..200 characters, sha256 64 hex digits, "
-			    "reason at most 1024 characters");
+	ev_target(&rq->ev, "%.64s:%.90s", q.host, q.target);
+	if (ops_patch_report(&x, &q, &err) != 0) {
+		reply_error(rq, err.code == BW_EINVAL ? 400 : status_for_err(err.code), "%s",
+			    status_for_err(err.code) >= 500 ? "audit log unavailable; report not recorded" : err.msg);
 		return;
 	}
-	if (strcmp(result, "installed") != 0 && strcmp(result, "failed") != 0 && strcmp(result, "refused") != 0) {
-		reply_error(rq, 400, "result must be installed, failed or refused");
-		return;
-	}
-	ev_str(&rq->ev, EVF_HOST, host);
-	ev_str(&rq->ev, EVF_REPORTED, result);
-	if (sha != NULL)
-		ev_str(&rq->ev, EVF_SHA256, sha);
-	if (version != NULL)
-		ev_str(&rq->ev, EVF_VERSION, version);
-	if (reason != NULL)
-		ev_str(&rq->ev, EVF_REASON, reason);
-	rq->ev.result = strcmp(result, "installed") == 0 ? EV_OK : strcmp(result, "failed") == 0 ? EV_FAILED : EV_REFUSED;
-	rq->result_set = true;
-	reply_json(rq, 201, json_pack("{s:s, s:s}", "recorded", result, "request_id", rq->id));
-	/* The audit event first (it is the record); then the latest-state table behind patch status. */
-	if (!request_record_audit(rq)) {
-		reply_error(rq, 503, "audit log unavailable; report not recorded");
-		return;
-	}
-	{
-		struct db_patch_report rep = { 0 };
-		struct bw_err err = { 0 };
-		snprintf(rep.host, sizeof rep.host, "%s", host);
-		snprintf(rep.target, sizeof rep.target, "%s", name);
-		snprintf(rep.sha256, sizeof rep.sha256, "%s", sha ? sha : "");
-		snprintf(rep.version, sizeof rep.version, "%s", version ? version : "");
-		snprintf(rep.result, sizeof rep.result, "%s", result);
-		snprintf(rep.reason, sizeof rep.reason, "%s", reason ? reason : "");
-		snprintf(rep.reported_by, sizeof rep.reported_by, "%s", rq->who.username);
-		rep.at = server_now();
-		if (db_patch_report_put(rq->s->in->db, &rep, &err) != 0)
-			reply_from_err(rq, &err);	/* recorded in the log; only the status view missed it */
-	}
+	reply_json(rq, 201, json_pack("{s:s, s:s}", "recorded", q.result, "request_id", rq->id));
 }
 
 /* GET /api/v1/patch/status: published targets (with their log entries) and every host's latest report. */
 static void
 h_patch_status(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct db_patch_target *t = NULL;
 	struct db_patch_report *rep = NULL;
 	struct bw_err err = { 0 };
@@ -390,9 +123,7 @@ h_patch_status(struct request *rq, json_t *body)
 	json_t *targets, *hosts;
 
 	(void)body;
-	if (db_patch_target_list(rq->s->in->db, &t, &nt, &err) != 0 ||
-	    db_patch_report_list(rq->s->in->db, &rep, &nr, &err) != 0) {
-		free(t);
+	if (ops_patch_status(&x, &t, &nt, &rep, &nr, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -455,7 +186,10 @@ h_patch_metadata(struct request *rq, json_t *body)
 		reply_error(rq, 404, "no such metadata file");
 		return;
 	}
-	snprintf(path, sizeof path, "%s/metadata/%s", rq->s->patch_dir, file);
+	if ((size_t)snprintf(path, sizeof path, "%s/metadata/%s", rq->s->env.patch_dir, file) >= sizeof path) {
+		reply_error(rq, 404, "no such metadata file");
+		return;
+	}
 	reply_file(rq, path, "application/json", "no such metadata file");
 }
 
@@ -533,6 +267,7 @@ h_patch_target(struct request *rq, json_t *body)
 {
 	char rel[512], name[256], sha[65], path[4096];
 	struct db_patch_target row;
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
 	size_t n;
 	bool proof;
@@ -547,7 +282,7 @@ h_patch_target(struct request *rq, json_t *body)
 	proof = n > 11 && strcmp(rel + n - 11, ".tlog-proof") == 0;
 	if (proof)
 		rel[n - 11] = '\0';
-	if (!server_parse_target_path(rel, name, sha) || db_patch_target_get(rq->s->in->db, name, sha, &row, &err) != 0) {
+	if (!server_parse_target_path(rel, name, sha) || ops_patch_target_published(&x, name, sha, &row, &err) != 0) {
 		reply_error(rq, 404, "no such target");
 		return;
 	}
@@ -555,7 +290,7 @@ h_patch_target(struct request *rq, json_t *body)
 		serve_target_proof(rq, &row);
 		return;
 	}
-	if (patch_repo_blob_path(rq->s->patch_dir, sha, path, sizeof path) != 0) {
+	if (patch_repo_blob_path(rq->s->env.patch_dir, sha, path, sizeof path) != 0) {
 		reply_error(rq, 404, "no such target");
 		return;
 	}
@@ -603,77 +338,6 @@ out:
 	bw_buf_free(&b);
 	tlog_tiles_free(t);
 	bw_sha256_free(h);
-}
-
-#define OFFLINE_WARN_SECS (14 * 86400)
-
-/*
- * The offline roles cannot be re-signed here: once per version, raise an
- * alert when root or targets metadata expires within 14 days (hosts refuse
- * expired metadata as a freeze attack).
- */
-static void
-patch_warn_offline_expiry(struct server *s, const struct patch_trust *st, int64_t now)
-{
-	const json_t *md[2] = { st->root, st->targets };
-	const char *role[2] = { "root", "targets" };
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		int64_t when;
-		char remedy[80];
-		const char *exp;
-		struct event ev;
-		if (md[i] == NULL || s->patch_warned[i] == patch_meta_version(md[i]))
-			continue;
-		exp = json_string_value(json_object_get(json_object_get(md[i], "signed"), "expires"));
-		if (patch_time_parse(exp, &when, NULL) != 0 || when - now > OFFLINE_WARN_SECS)
-			continue;
-		ev_init(&ev, EV_ALERT_PATCH_METADATA_EXPIRING, NULL);
-		ev.result = EV_ALERT;
-		ev_target(&ev, "%s", role[i]);
-		ev_int(&ev, EVF_METADATA_VERSION, patch_meta_version(md[i]));
-		ev_str(&ev, EVF_EXPIRES, exp);
-		snprintf(remedy, sizeof remedy, "sign and publish a new %s version offline", role[i]);
-		ev_str(&ev, EVF_REMEDY, remedy);
-		if (audit_record(s->al, &ev, NULL, NULL) == 0)
-			s->patch_warned[i] = patch_meta_version(md[i]);
-		ev_clear(&ev);
-	}
-}
-
-/* Re-signs snapshot and timestamp metadata past half their lifetime, so a quiet repository never goes stale. */
-void
-patch_sweep(struct server *s)
-{
-	struct patch_trust st = { 0 };
-	struct patch_lifetimes life = lifetimes(s);
-	struct bw_err err = { 0 };
-	int64_t now = server_now();
-	bool snap, ts;
-
-	pthread_mutex_lock(&s->patch_mu);
-	if (patch_repo_load(s->patch_dir, &st, &err) == 0) {
-		patch_warn_offline_expiry(s, &st, now);
-		patch_repo_due(&st, &life, now, &snap, &ts);
-		if (ts) {
-			struct event ev;
-			int r = patch_repo_issue(s->patch_dir, &st, &s->in->tuf_snapshot, &s->in->tuf_timestamp, &life, snap,
-						 now, &err);
-			ev_init(&ev, EV_PATCH_RESIGN, NULL);
-			ev_target(&ev, "%s", snap ? "snapshot+timestamp" : "timestamp");
-			ev.result = r == 0 ? EV_OK : EV_ERROR;
-			ev_int(&ev, EVF_SNAPSHOT_VERSION, patch_meta_version(st.snapshot));
-			ev_int(&ev, EVF_TIMESTAMP_VERSION, patch_meta_version(st.timestamp));
-			if (r != 0)
-				EV_LOG(EVLOG_ERROR, "patch metadata not re-signed", EV_KS("error", err.msg));
-			if (audit_record(s->al, &ev, NULL, &err) != 0)
-				EV_LOG(EVLOG_ERROR, "patch.resign not recorded", EV_KS("error", err.msg));
-			ev_clear(&ev);
-		}
-	}
-	pthread_mutex_unlock(&s->patch_mu);
-	patch_trust_clear(&st);
 }
 
 static const struct route patch_routes[] = {

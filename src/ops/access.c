@@ -1,0 +1,328 @@
+/*
+ * ops/access.c: remote-maintenance operations: hosts, requests, four-eyes
+ * reviews with certificate issuance, revocation, certificate download, the
+ * permission review, the KRL, and the expiry sweep.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access/access.h"
+#include "ops_internal.h"
+
+static int64_t
+now_s(void)
+{
+	return bw_now_ms() / 1000;
+}
+
+int
+ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct bw_err *err)
+{
+	struct bw_buf csv = { 0 };
+	struct event ev;
+	size_t i;
+	int r;
+
+	r = ops_begin_tx(x, OP_HOST_ADD, &ev, err);
+	ev_target(&ev, "host:%.64s", q->name);
+	if (r == 0 && (!access_name_valid(q->name) || !access_name_valid(q->group)))
+		r = bw_err_set(err, BW_EINVAL, "host and group names: 1..64 of a-z 0-9 . _ -");
+	if (r == 0 && (strlen(q->address) == 0 || strlen(q->address) > 255 || strpbrk(q->address, " \t\r\n,") != NULL))
+		r = bw_err_set(err, BW_EINVAL, "address must be a host name or IP address");
+	if (r == 0 && q->naccounts == 0)
+		r = bw_err_set(err, BW_EINVAL, "accounts: at least one account");
+	for (i = 0; r == 0 && i < q->naccounts; i++) {
+		if (!access_name_valid(q->accounts[i]))
+			r = bw_err_set(err, BW_EINVAL, "accounts[%zu]: invalid account name", i);
+		else if ((i && bw_buf_append_byte(&csv, ',')) || bw_buf_append_str(&csv, q->accounts[i]))
+			r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	if (r == 0)
+		r = db_host_insert(x->in->db, q->name, q->address, q->group, (const char *)csv.data, now_s(), id, err);
+	bw_buf_free(&csv);
+	return ops_finish(x, OP_HOST_ADD, &ev, r, err);
+}
+
+int
+ops_host_list(struct ops_ctx *x, struct db_host **out, size_t *n, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_HOST_LIST, &ev, err);
+	ev_target(&ev, "host:*");
+	if (r == 0 && (r = db_host_list(x->in->db, NULL, out, n, err)) == 0) {
+		ev_clear(&ev);	/* a permitted read: not audited */
+		return 0;
+	}
+	return ops_finish(x, OP_HOST_LIST, &ev, r, err);
+}
+
+int
+ops_host_sshd_config(struct ops_ctx *x, const char *name, const char *server_url, char **text, struct bw_err *err)
+{
+	struct db_host h = { 0 };
+	struct event ev;
+	int r;
+
+	*text = NULL;
+	r = ops_begin(x, OP_HOST_SSHD_CONFIG, &ev, err);
+	ev_target(&ev, "host:%.64s", name);
+	if (r == 0 && (!access_name_valid(name) || db_host_by_name(x->in->db, name, &h, err) != 0))
+		r = bw_err_set(err, BW_ENOTFOUND, "unknown host");
+	if (r == 0)
+		r = access_sshd_config(&h, server_url, text, err);
+	db_host_clear(&h);
+	if (r == 0) {
+		ev_clear(&ev);
+		return 0;
+	}
+	return ops_finish(x, OP_HOST_SSHD_CONFIG, &ev, r, err);
+}
+
+int
+ops_access_request(struct ops_ctx *x, const struct access_new *q, int64_t *id, struct bw_err *err)
+{
+	struct access_new mine = *q;
+	struct db_access a = { 0 };
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_ACCESS_REQUEST, &ev, err);
+	ev_str(&ev, EVF_REASON, q->reason);
+	ev_json(&ev, EVF_WINDOW, json_pack("[I, I]", (json_int_t)q->valid_after, (json_int_t)q->valid_before));
+	mine.requester_id = x->caller->user_id;	/* a request is always the caller's own */
+	if (r == 0)
+		r = access_request_create(x->in->db, &mine, x->env->max_window, now_s(), id, err);
+	if (r == 0) {
+		ev_target(&ev, "access:%lld", (long long)*id);
+		if ((r = db_access_get(x->in->db, *id, &a, err)) == 0) {
+			ev_list_csv(&ev, EVF_PRINCIPALS, a.principals);
+			ev_str(&ev, EVF_KEY_FINGERPRINT, a.key_fp);
+		}
+		db_access_clear(&a);
+	}
+	return ops_finish(x, OP_ACCESS_REQUEST, &ev, r, err);
+}
+
+bool
+ops_access_visible(const struct ops_caller *c, const struct db_access *a)
+{
+	return a->requester_id == c->user_id || ops_sees_all_access(c);
+}
+
+int
+ops_access_list(struct ops_ctx *x, size_t limit, struct db_access **out, size_t *n, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_ACCESS_LIST, &ev, err);
+	ev_target(&ev, "access:*");
+	if (r == 0) {
+		ops_access_expire(x);
+		/* The object rule: reviewers see every request, others their own. */
+		r = db_access_list(x->in->db, ops_sees_all_access(x->caller) ? 0 : x->caller->user_id, limit, out, n, err);
+	}
+	if (r == 0) {
+		ev_clear(&ev);
+		return 0;
+	}
+	return ops_finish(x, OP_ACCESS_LIST, &ev, r, err);
+}
+
+/* Loads request id for the caller; others' requests are "not found" unless the caller reviews. */
+static int
+load_visible(struct ops_ctx *x, int64_t id, struct db_access *a, struct bw_err *err)
+{
+	if (db_access_get(x->in->db, id, a, err) != 0 || !ops_access_visible(x->caller, a)) {
+		db_access_clear(a);
+		return bw_err_set(err, BW_ENOTFOUND, "no such access request");
+	}
+	return 0;
+}
+
+int
+ops_access_get(struct ops_ctx *x, int64_t id, struct db_access *a, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	memset(a, 0, sizeof *a);
+	r = ops_begin(x, OP_ACCESS_GET, &ev, err);
+	ev_target(&ev, "access:%lld", (long long)id);
+	if (r == 0) {
+		ops_access_expire(x);
+		r = load_visible(x, id, a, err);
+	}
+	if (r == 0) {
+		ev_clear(&ev);
+		return 0;
+	}
+	return ops_finish(x, OP_ACCESS_GET, &ev, r, err);
+}
+
+int
+ops_access_review(struct ops_ctx *x, int64_t id, bool approve, const char *reason, struct db_access *a,
+		  struct bw_err *err)
+{
+	enum op_id op = approve ? OP_ACCESS_APPROVE : OP_ACCESS_DENY;
+	struct db_access cur = { 0 };
+	struct event ev;
+	bool issued = false;
+	int r;
+
+	memset(a, 0, sizeof *a);
+	r = ops_begin_tx(x, op, &ev, err);
+	ev_target(&ev, "access:%lld", (long long)id);
+	if (reason != NULL)
+		ev_str(&ev, EVF_REASON, reason);
+	if (r == 0 && db_access_get(x->in->db, id, &cur, err) != 0)
+		r = bw_err_set(err, BW_ENOTFOUND, "no such access request");
+	/* Four eyes, beside the permission table: whoever asked cannot review, whatever roles they hold. */
+	if (r == 0 && cur.requester_id == x->caller->user_id)
+		r = bw_err_set(err, BW_EINVAL, "the requester cannot review their own request");
+	db_access_clear(&cur);
+	if (r == 0)
+		r = access_review(x->in->db, &x->in->ssh_ca, x->env->session_wrapper, id, x->caller->user_id,
+				  x->caller->name, approve, reason, now_s(), &issued, err);
+	if (r == 0)
+		r = db_access_get(x->in->db, id, a, err);
+	if (r == 0 && issued) {
+		/* The issuance is its own event, with the certificate's identity, in the same transaction. */
+		struct ev_origin o = ops_origin(x->caller);
+		struct event iss;
+		ev_init(&iss, EV_ACCESS_ISSUED, &o);
+		ev_target(&iss, "access:%lld", (long long)id);
+		ev_int(&iss, EVF_SERIAL, a->id);
+		ev_str(&iss, EVF_KEY_FINGERPRINT, a->key_fp);
+		ev_int(&iss, EVF_VALID_AFTER, a->valid_after);
+		ev_int(&iss, EVF_VALID_BEFORE, a->valid_before);
+		r = ops_record_extra(x, &iss, err);
+		ev_clear(&iss);
+	}
+	if (r == 0)
+		ev_str(&ev, EVF_STATE, a->state);
+	r = ops_finish(x, op, &ev, r, err);
+	if (r != 0)
+		db_access_clear(a);
+	return r;
+}
+
+int
+ops_access_revoke(struct ops_ctx *x, int64_t id, const char *reason, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_ACCESS_REVOKE, &ev, err);
+	ev_target(&ev, "access:%lld", (long long)id);
+	if (reason != NULL)
+		ev_str(&ev, EVF_REASON, reason);
+	if (r == 0)
+		r = db_access_revoke(x->in->db, id, now_s(), err);
+	return ops_finish(x, OP_ACCESS_REVOKE, &ev, r, err);
+}
+
+int
+ops_access_certificate(struct ops_ctx *x, int64_t id, struct db_access *a, char **ssh_config, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	memset(a, 0, sizeof *a);
+	*ssh_config = NULL;
+	r = ops_begin_tx(x, OP_ACCESS_CERTIFICATE, &ev, err);
+	ev_target(&ev, "access:%lld", (long long)id);
+	if (r == 0)
+		r = load_visible(x, id, a, err);
+	if (r == 0 && a->requester_id != x->caller->user_id)
+		r = bw_err_set(err, BW_EDENIED, "only the requester downloads the certificate");
+	if (r == 0 && (strcmp(access_state(a, now_s()), "issued") != 0 || a->certificate == NULL))
+		r = bw_err_set(err, BW_ECONFLICT, "request %lld is %s; no certificate to download", (long long)a->id,
+			       access_state(a, now_s()));
+	if (r == 0 && (r = access_ssh_config(x->in->db, a, ssh_config, err)) == 0)
+		r = db_access_downloaded(x->in->db, a->id, now_s(), err);
+	r = ops_finish(x, OP_ACCESS_CERTIFICATE, &ev, r, err);
+	if (r != 0) {
+		db_access_clear(a);
+		free(*ssh_config);
+		*ssh_config = NULL;
+	}
+	return r;
+}
+
+int
+ops_access_review_report(struct ops_ctx *x, struct db_access **as, size_t *n, struct db_user **us, size_t *nu,
+			 struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*as = NULL;
+	*us = NULL;
+	*n = *nu = 0;
+	r = ops_begin(x, OP_ACCESS_REVIEW, &ev, err);
+	ev_target(&ev, "access:review");
+	if (r == 0) {
+		ops_access_expire(x);
+		if ((r = db_access_list(x->in->db, 0, 10000, as, n, err)) == 0 &&
+		    (r = db_user_list(x->in->db, us, nu, err)) != 0) {
+			db_access_free(*as, *n);
+			*as = NULL;
+			*n = 0;
+		}
+	}
+	return ops_finish(x, OP_ACCESS_REVIEW, &ev, r, err);
+}
+
+int
+ops_access_krl(struct ops_ctx *x, uint8_t **krl, size_t *len, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin(x, OP_ACCESS_KRL, &ev, err);
+	ev_target(&ev, "access:krl");
+	if (r == 0 && (r = access_krl(x->in->db, &x->in->ssh_ca, now_s(), krl, len, err)) == 0) {
+		ev_clear(&ev);
+		return 0;
+	}
+	return ops_finish(x, OP_ACCESS_KRL, &ev, r, err);
+}
+
+void
+ops_access_expire(struct ops_ctx *x)
+{
+	struct ops_caller sys;
+	struct ops_ctx sx = *x;
+	struct bw_err err = { 0 };
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	int r;
+
+	/* The sweep is the server's own operation, whoever's request ran it. */
+	ops_caller_system(&sys);
+	sx.caller = &sys;
+	sx.on_record = NULL;
+	sx.tx = false;
+	if (ops_authorize(OP_ACCESS_EXPIRE, &sys) != OPS_ALLOW || db_tx_begin(x->in->db, &err) != 0)
+		return;
+	/* Mark and record in one transaction: an expiry is in the log exactly when it is in the database. */
+	r = db_access_expire(x->in->db, now_s(), &ids, &n, &err);
+	for (i = 0; r == 0 && i < n; i++) {
+		struct event ev;
+		ev_init(&ev, EV_ACCESS_EXPIRED, NULL);
+		ev_target(&ev, "access:%lld", (long long)ids[i]);
+		r = ops_record_extra(&sx, &ev, &err);
+		ev_clear(&ev);
+	}
+	if ((r = db_tx_end(x->in->db, r, &err)) != 0)
+		EV_LOG(EVLOG_ERROR, "access expiry sweep failed", EV_KS("error", err.msg));
+	free(ids);
+}

@@ -30,8 +30,19 @@ void
 cli_args_init(struct cli_args *a, int argc, char **argv)
 {
 	memset(a, 0, sizeof *a);
+	a->given = argc;
 	a->argc = argc < (int)sizeof a->used ? argc : (int)sizeof a->used;
 	a->argv = argv;
+}
+
+/* Refuses (prints, -1) an argument list longer than the parser holds: nothing is silently dropped. */
+static int
+too_many(const struct cli_args *a)
+{
+	if (a->given <= a->argc)
+		return 0;
+	cli_errorf("too many arguments (%d; at most %d)", a->given, CLI_ARGS_MAX);
+	return -1;
 }
 
 int
@@ -40,6 +51,8 @@ cli_opt_all(struct cli_args *a, const char *name, const char **vals, size_t cap,
 	int i;
 
 	*n = 0;
+	if (too_many(a))
+		return -1;
 	for (i = 0; i < a->argc; i++) {
 		if (a->used[i] || strcmp(a->argv[i], name) != 0)
 			continue;
@@ -89,6 +102,8 @@ cli_positional(struct cli_args *a, char **pos, size_t cap, size_t *n)
 	int i;
 
 	*n = 0;
+	if (too_many(a))
+		return -1;
 	for (i = 0; i < a->argc; i++) {
 		if (a->used[i])
 			continue;

@@ -29,10 +29,13 @@ int cli_fail(const char *what, const struct bw_err *err);
  * cli_opt_value returns the value of --name (last one wins unless multi),
  * consuming it from argv; positional arguments stay.
  */
+#define CLI_ARGS_MAX 8192	/* more arguments than this are refused, never dropped */
+
 struct cli_args {
 	int argc;
+	int given;		/* the argc passed in (above CLI_ARGS_MAX: every parse call refuses) */
 	char **argv;
-	char used[256];	/* argv[i] consumed */
+	char used[CLI_ARGS_MAX];	/* argv[i] consumed */
 };
 
 void cli_args_init(struct cli_args *a, int argc, char **argv);

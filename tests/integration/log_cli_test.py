@@ -55,6 +55,17 @@ expect(out.decode().split() == ["604", "605"], "lines before the bad one are com
 expect(log_size(log) == 606, "nothing after the bad line")
 rc, out, err = expect_fail(["log", "append", "--dir", log], "stdin line 2", stdin=b"ok\n" + b"y" * 70000 + b"\n")
 expect(log_size(log) == 607, "an over-long line is refused")
+# long argument lists: 300 files are 300 entries (none dropped); past the parser's limit, a refusal
+many = []
+for i in range(300):
+    many.append(os.path.join(base, "many-%d" % i))
+    open(many[-1], "wb").write(b"file %d" % i)
+start = log_size(log)
+rc, out, _ = run("log", "append", "--dir", log, *many, check=0)
+expect(out.decode().split() == [str(start + i) for i in range(300)], "300 files appended as 300 entries")
+expect(read_entries(log)[start:start + 300] == [b"file %d" % i for i in range(300)], "every one of the 300 files, in order")
+expect_fail(["log", "append", "--dir", log] + [many[0]] * 9000, "too many arguments (9002; at most 8192)")
+expect(log_size(log) == start + 300, "a refused argument list appends nothing")
 expect_fail(["log", "append", "--dir", log, "--batch", "0"], "--batch must be 1..16777216")
 expect_fail(["log", "append", "--dir", log, "--batch", "01"], "not a decimal number")
 expect_fail(["log", "append", "--dir", base + "/nolog"], "cannot open")

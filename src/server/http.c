@@ -568,7 +568,7 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags, s
 }
 
 /* libmicrohttpd's own messages go through the structured logger like every other line. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[1024];

@@ -11,7 +11,9 @@
  *  - Superseded partial tiles are deleted only after the new checkpoint is
  *    durable; readers holding an older checkpoint fall back to the full or
  *    a wider partial tile, whose prefix is identical (the tree only grows).
- *  - On open, files past the checkpoint (an interrupted batch) are deleted.
+ *  - On open, files past the checkpoint (an interrupted batch) are moved
+ *    aside to LOG/discarded/ (see discard_file), never deleted: they may be
+ *    evidence of a rolled-back checkpoint.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -530,8 +532,9 @@ discard_file(struct discard *d, const char *path, struct bw_err *err)
 		return 0;
 	if (d->count == 0) {
 		snprintf(d->qdir, sizeof d->qdir, "%s/discarded/%lld-%d", d->dir, (long long)time(NULL), (int)getpid());
-		if (bw_mkdir_p(d->qdir, 0755, err) != 0)
-			return err->code;
+		int r = bw_mkdir_p(d->qdir, 0755, err);	/* err may be NULL: use the returned code */
+		if (r != 0)
+			return r;
 	}
 	snprintf(flat, sizeof flat, "%s", rel);
 	for (i = 0; flat[i]; i++)

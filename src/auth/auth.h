@@ -78,14 +78,14 @@ int auth_token_hash(const char *text, uint8_t hash[32]);
 
 struct auth {
 	struct bw_db *db;			/* borrowed */
-	uint8_t kek[BW_AEAD_KEY_SIZE];		/* seals TOTP secrets at rest */
+	const uint8_t *kek;			/* seals TOTP secrets at rest (borrowed: the instance's secure copy) */
 	struct bw_pwhash_cost cost;
 	int64_t lock_after, lock_secs;		/* lock the account after N failures, for S seconds */
 	int64_t backoff_ms;			/* per-account back-off base: base * 2^(failures-1), <= 30 s */
 	char dummy_hash[BW_PWHASH_STR_MAX];	/* verified for unknown users (equal timing) */
 };
 
-/* Sets defaults and computes the dummy hash. Wipe with auth_clear(). */
+/* Sets defaults and computes the dummy hash; kek is borrowed and must outlive a. Clear with auth_clear(). */
 int auth_init(struct auth *a, struct bw_db *db, const uint8_t kek[BW_AEAD_KEY_SIZE],
 	      const struct bw_pwhash_cost *cost, struct bw_err *err);
 void auth_clear(struct auth *a);

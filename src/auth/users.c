@@ -16,7 +16,7 @@ auth_init(struct auth *a, struct bw_db *db, const uint8_t kek[BW_AEAD_KEY_SIZE],
 
 	memset(a, 0, sizeof *a);
 	a->db = db;
-	memcpy(a->kek, kek, BW_AEAD_KEY_SIZE);
+	a->kek = kek;
 	a->cost = *cost;
 	a->lock_after = AUTH_LOCK_AFTER;
 	a->lock_secs = AUTH_LOCK_SECS;

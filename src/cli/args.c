@@ -166,17 +166,18 @@ cli_read_key(const char *arg, char **out, struct bw_err *err)
 	*out = NULL;
 	/* Key texts contain '+'; paths we create do not need to. */
 	if (access(arg, R_OK) != 0 && strchr(arg, '+') != NULL) {
-		if ((*out = strdup(arg)) == NULL)
-			return bw_err_set(err, BW_ENOMEM, "out of memory");
+		size_t n = strlen(arg);
+		if ((*out = bw_secure_alloc(n + 1)) == NULL)
+			return bw_err_set(err, BW_ENOMEM, "out of secure memory");
+		memcpy(*out, arg, n + 1);
 		return 0;
 	}
-	if ((r = bw_file_read(arg, 64 * 1024, &data, &len, err)) != 0)
+	if ((r = bw_file_read_secret(arg, 64 * 1024, &data, &len, err)) != 0)
 		return r;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		data[--len] = '\0';
 	if (memchr(data, '\n', len) != NULL) {
-		bw_memzero(data, len);
-		free(data);
+		bw_secure_free(data);
 		return bw_err_set(err, BW_EINVAL, "key file %s must hold exactly one line", arg);
 	}
 	*out = (char *)data;
@@ -192,7 +193,7 @@ cli_load_verifier(const char *arg, struct note_verifier **out, struct bw_err *er
 	*out = NULL;
 	if ((r = cli_read_key(arg, &k, err)) == 0)
 		r = note_verifier_parse(k, strlen(k), out, err);
-	free(k);
+	bw_secure_free(k);
 	return r;
 }
 
@@ -205,9 +206,6 @@ cli_load_signer(const char *arg, struct note_signer **out, struct bw_err *err)
 	*out = NULL;
 	if ((r = cli_read_key(arg, &k, err)) == 0)
 		r = note_signer_parse(k, strlen(k), out, err);
-	if (k != NULL) {
-		bw_memzero(k, strlen(k));
-		free(k);
-	}
+	bw_secure_free(k);	/* wiped */
 	return r;
 }

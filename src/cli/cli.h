@@ -62,7 +62,8 @@ int cli_read_stdin(size_t max, uint8_t **out, size_t *len, struct bw_err *err);
 int cli_read_input(const char *path, size_t max, uint8_t **out, size_t *len, struct bw_err *err);
 /*
  * A key given on the command line: either the key text itself or a path
- * to a file holding it (trailing newline stripped). Caller frees *out.
+ * to a file holding it (trailing newline stripped), in secure memory.
+ * Caller frees *out with bw_secure_free().
  */
 int cli_read_key(const char *arg, char **out, struct bw_err *err);
 

@@ -148,7 +148,8 @@ cmd_token(int argc, char **argv)
 	uint64_t days = 30;
 	long status;
 	json_t *body, *reply = NULL, *t;
-	int rc = CLI_FAIL, fd;
+	int rc = CLI_FAIL;
+	struct bw_err err = { 0 };
 
 	if (argc < 1 || wants_help(argc, argv)) {
 		fputs(token_usage, argc < 1 ? stderr : stdout);
@@ -181,18 +182,16 @@ cmd_token(int argc, char **argv)
 	if (out == NULL) {
 		printf("%s\n", json_string_value(t));
 		fprintf(stderr, "token id %lld (%s)\n", (long long)json_integer_value(json_object_get(reply, "id")), scopes);
-	} else if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		cli_errorf("token create: cannot create %s (it must not exist); the token (id %lld) was created: revoke it",
-			   out, (long long)json_integer_value(json_object_get(reply, "id")));
-		goto out;
 	} else {
-		int w = bw_write_all(fd, json_string_value(t), json_string_length(t)) || bw_write_all(fd, "\n", 1) ||
-			fsync(fd);
-		close(fd);
+		struct bw_buf line = { 0 };
+		int w = bw_buf_append(&line, json_string_value(t), json_string_length(t)) || bw_buf_append_byte(&line, '\n') ||
+			bw_file_create_secret(out, line.data, line.len, &err);
+		if (line.data != NULL)
+			bw_memzero(line.data, line.len);
+		bw_buf_free(&line);
 		if (w != 0) {
-			unlink(out);
-			cli_errorf("token create: cannot write %s; revoke token id %lld", out,
-				   (long long)json_integer_value(json_object_get(reply, "id")));
+			cli_errorf("token create: cannot create %s (%s; it must not exist); the token (id %lld) was created: "
+				   "revoke it", out, err.msg, (long long)json_integer_value(json_object_get(reply, "id")));
 			goto out;
 		}
 		fprintf(stderr, "token id %lld (%s) written to %s\n", (long long)json_integer_value(json_object_get(reply, "id")),

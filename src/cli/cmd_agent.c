@@ -44,7 +44,7 @@ agent_init_cmd(struct cli_args *a)
 		return cli_fail("agent init", &err);
 	o.log_vkey = vkey;
 	r = agent_init(&o, &err);
-	free(vkey);
+	bw_secure_free(vkey);
 	if (r != 0)
 		return cli_fail("agent init", &err);
 	printf("agent state in %s: root pinned, host %s\n", o.state, o.host);

@@ -30,7 +30,7 @@ note_keygen(int argc, char **argv)
 	char *pos[1];
 	size_t npos;
 	struct bw_err err = { 0 };
-	int fd, rc = CLI_FAIL;
+	int rc = CLI_FAIL;
 
 	cli_args_init(&a, argc, argv);
 	if (cli_opt(&a, "--name", &name) || cli_opt(&a, "--out", &outpath) ||
@@ -42,19 +42,22 @@ note_keygen(int argc, char **argv)
 	}
 	if (note_key_generate(name, &skey, &vkey, &err) != 0)
 		return cli_fail("keygen", &err);
-	fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		cli_errorf("keygen: cannot create %s (it must not exist yet)", outpath);
-		goto out;
+	{
+		size_t kl = strlen(skey);
+		char *text = bw_secure_alloc(kl + 2);
+		int w = text == NULL;
+		if (text != NULL) {
+			memcpy(text, skey, kl);
+			text[kl] = '\n';
+			w = bw_file_create_secret(outpath, text, kl + 1, &err);
+			bw_secure_free(text);
+		}
+		if (w != 0) {
+			cli_errorf("keygen: cannot create %s (%s; it must not exist yet)", outpath,
+				   text == NULL ? "out of secure memory" : err.msg);
+			goto out;
+		}
 	}
-	if (bw_write_all(fd, skey, strlen(skey)) != 0 || bw_write_all(fd, "\n", 1) != 0 ||
-	    fsync(fd) != 0) {
-		cli_errorf("keygen: cannot write %s", outpath);
-		close(fd);
-		unlink(outpath);
-		goto out;
-	}
-	close(fd);
 	printf("%s\n", vkey);
 	rc = CLI_OK;
 out:

@@ -92,7 +92,7 @@ patch_keygen(struct cli_args *a)
 	uint8_t seed[32];
 	struct bw_err err = { 0 };
 	json_t *pub;
-	int fd, rc = CLI_FAIL;
+	int rc = CLI_FAIL;
 
 	if (cli_opt(a, "--out", &out) || cli_positional(a, pos, 0, &npos) || out == NULL) {
 		fputs(patch_usage, stderr);
@@ -108,24 +108,17 @@ patch_keygen(struct cli_args *a)
 		cli_fail("keygen", &err);
 		goto out;
 	}
-	if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		cli_errorf("keygen: cannot create %s (it must not exist)", out);
-		goto out;
-	}
 	{
 		char buf[512];
 		int n = snprintf(buf, sizeof buf,
 				 "{\"keytype\":\"ed25519\",\"scheme\":\"ed25519\",\"keyval\":{\"public\":\"%s\",\"private\":\"%s\"}}\n",
 				 pkhex, seedhex);
-		if (bw_write_all(fd, buf, (size_t)n) != 0 || fsync(fd) != 0) {
-			cli_errorf("keygen: cannot write %s", out);
-			close(fd);
-			unlink(out);
-			bw_memzero(buf, sizeof buf);
+		int w = bw_file_create_secret(out, buf, (size_t)n, &err);
+		bw_memzero(buf, sizeof buf);
+		if (w != 0) {
+			cli_errorf("keygen: cannot create %s (%s; it must not exist)", out, err.msg);
 			goto out;
 		}
-		bw_memzero(buf, sizeof buf);
-		close(fd);
 	}
 	json_object_set_new(pub, "keyid", json_string(id));
 	text = json_dumps(pub, JSON_COMPACT | JSON_SORT_KEYS);

@@ -140,6 +140,16 @@ int64_t bw_now_ms(void);
 int bw_file_read(const char *path, size_t max, uint8_t **out, size_t *len, struct bw_err *err);
 
 /*
+ * Creates path, which must not exist (BW_EEXIST) and is never followed if
+ * it is a symbolic link, with exactly mode (umask does not apply), writes
+ * data, fsyncs the file and its directory. On any failure the file is
+ * removed: it exists afterwards only complete and durable.
+ */
+int bw_file_create_new(const char *path, const void *data, size_t len, unsigned mode, struct bw_err *err);
+/* bw_file_create_new with mode 0600: key files, tokens, anything secret. */
+int bw_file_create_secret(const char *path, const void *data, size_t len, struct bw_err *err);
+
+/*
  * Atomically replaces path with data: writes path.tmp (given mode), fsyncs
  * it, renames it over path and fsyncs the directory. After a crash, path
  * holds either the old or the new contents, never a mix.

@@ -92,6 +92,37 @@ bw_fsync_dir(const char *path, bool is_dir, struct bw_err *err)
 }
 
 int
+bw_file_create_new(const char *path, const void *data, size_t len, unsigned mode, struct bw_err *err)
+{
+	int fd, r = 0, e;
+
+	/* O_EXCL: never overwrite; O_NOFOLLOW: never write through a planted symlink. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode)) < 0) {
+		e = errno;	/* strerror() may change errno */
+		return bw_err_set(err, e == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path, strerror(e));
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || bw_write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		e = errno;
+		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(e));
+	}
+	if (close(fd) != 0 && r == 0) {
+		e = errno;
+		r = bw_err_set(err, BW_EIO, "cannot close %s: %s", path, strerror(e));
+	}
+	if (r == 0)
+		r = bw_fsync_dir(path, false, err);
+	if (r != 0)
+		unlink(path);	/* no partial or unsynced file is left behind */
+	return r;
+}
+
+int
+bw_file_create_secret(const char *path, const void *data, size_t len, struct bw_err *err)
+{
+	return bw_file_create_new(path, data, len, 0600, err);
+}
+
+int
 bw_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
 		     struct bw_err *err)
 {

@@ -122,4 +122,11 @@ int bw_kdf_passphrase(const char *pass, size_t len, const uint8_t salt[16],
 void *bw_secure_alloc(size_t n);
 void bw_secure_free(void *p);
 
+/*
+ * Reads a secret file (a regular file of at most max bytes, sized by fstat)
+ * straight into secure memory, NUL-terminated: no stack buffer or growing
+ * heap copy ever holds it. Caller frees *out with bw_secure_free().
+ */
+int bw_file_read_secret(const char *path, size_t max, uint8_t **out, size_t *len, struct bw_err *err);
+
 #endif /* BW_CRYPTO_H */

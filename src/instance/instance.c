@@ -27,25 +27,6 @@ path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err 
 	return 0;
 }
 
-/* Writes a new file (must not exist) with mode, durably. */
-static int
-write_new(const char *path, const void *data, size_t len, unsigned mode, struct bw_err *err)
-{
-	int fd, r = 0;
-
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode)) < 0)
-	{
-		int e = errno;
-		return bw_err_set(err, e == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path, strerror(e));
-	}
-	if (bw_write_all(fd, data, len) != 0 || fsync(fd) != 0)
-		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
-	close(fd);
-	if (r == 0)
-		r = bw_fsync_dir(path, false, err);
-	return r;
-}
-
 /* "bulwark-sealed-v1 <base64(nonce||ct||tag)>\n" under kek with ad. */
 static int
 write_sealed(const char *path, const uint8_t *kek, const char *ad, const void *pt, size_t n,
@@ -64,7 +45,7 @@ write_sealed(const char *path, const uint8_t *kek, const char *ad, const void *p
 		strcpy(text, SEALED_MAGIC);
 		bw_base64_encode(text + strlen(SEALED_MAGIC), sealed, n + BW_AEAD_OVERHEAD);
 		strcat(text, "\n");
-		r = write_new(path, text, strlen(text), 0600, err);
+		r = bw_file_create_secret(path, text, strlen(text), err);
 	}
 	free(sealed);
 	free(text);
@@ -125,7 +106,7 @@ kek_create(const char *data, const char *passphrase, const struct bw_pwhash_cost
 		bw_memzero(b64, sizeof b64);
 		r = path_in(path, sizeof path, data, INSTANCE_KEK, err);
 		if (r == 0)
-			r = write_new(path, line, strlen(line), 0600, err);
+			r = bw_file_create_secret(path, line, strlen(line), err);
 		bw_memzero(line, sizeof line);
 		return r;
 	}
@@ -141,7 +122,7 @@ kek_create(const char *data, const char *passphrase, const struct bw_pwhash_cost
 		 chk64);
 	if ((r = path_in(path, sizeof path, data, INSTANCE_KEK_ARGON, err)) != 0)
 		return r;
-	return write_new(path, line, strlen(line), 0600, err);
+	return bw_file_create_secret(path, line, strlen(line), err);
 }
 
 bool
@@ -164,7 +145,7 @@ kek_load(const char *data, const char *passphrase, uint8_t *kek, struct bw_err *
 	if (!instance_needs_passphrase(data)) {
 		size_t ml = strlen(KEK_MAGIC);
 		if ((r = path_in(path, sizeof path, data, INSTANCE_KEK, err)) != 0 ||
-		    (r = bw_file_read(path, 4096, &text, &len, err)) != 0)
+		    (r = bw_file_read_secret(path, 4096, &text, &len, err)) != 0)
 			return r;
 		while (len > 0 && text[len - 1] == '\n')
 			len--;
@@ -172,8 +153,7 @@ kek_load(const char *data, const char *passphrase, uint8_t *kek, struct bw_err *
 		    bw_base64_decode((char *)text + ml, len - ml, kek, BW_AEAD_KEY_SIZE, &n1) != 0 ||
 		    n1 != BW_AEAD_KEY_SIZE)
 			r = bw_err_set(err, BW_ECORRUPT, "%s: not a key-encryption key file", path);
-		bw_memzero(text, len);
-		free(text);
+		bw_secure_free(text);	/* wiped */
 		return r;
 	}
 	if (passphrase == NULL)
@@ -263,7 +243,7 @@ copy_file(const char *from, const char *to, unsigned mode, struct bw_err *err)
 
 	if ((r = bw_file_read(from, 1 << 20, &data, &len, err)) != 0)
 		return r;
-	r = write_new(to, data, len, mode, err);
+	r = bw_file_create_new(to, data, len, mode, err);
 	bw_memzero(data, len);
 	free(data);
 	return r;
@@ -273,7 +253,7 @@ int
 instance_init(const struct instance_init_opts *o, struct instance_init_result *res, struct bw_err *err)
 {
 	char path[4096], path2[4096], *skey = NULL;
-	uint8_t kek[BW_AEAD_KEY_SIZE];
+	uint8_t *kek = NULL;
 	struct note_signer *signer = NULL;
 	struct bw_db *db = NULL;
 	struct auth a = { 0 };
@@ -293,8 +273,10 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 	if (access(path, F_OK) == 0)
 		return bw_err_set(err, BW_EEXIST, "%s already holds a bulwark instance", o->data);
 	chmod(o->data, 0700);
+	if ((kek = bw_secure_alloc(BW_AEAD_KEY_SIZE)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of secure memory");
 	if ((r = kek_create(o->data, o->passphrase, o->cost, kek, err)) != 0)
-		return r;
+		goto out;
 	/* The log key, sealed. */
 	if ((r = note_key_generate(o->origin, &skey, &res->log_vkey, err)) != 0) {
 		bw_err_prefix(err, "--origin");
@@ -312,7 +294,7 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 	{
 		char line[512];
 		snprintf(line, sizeof line, "%s\n", res->log_vkey);
-		if ((r = write_new(path2, line, strlen(line), 0644, err)) != 0)
+		if ((r = bw_file_create_new(path2, line, strlen(line), 0644, err)) != 0)
 			goto out;
 	}
 	/* The SSH user CA and the TUF online keys, sealed like the log key. */
@@ -348,9 +330,9 @@ out:
 		bw_memzero(skey, strlen(skey));
 		free(skey);
 	}
-	bw_memzero(kek, sizeof kek);
-	note_signer_free(signer);
 	auth_clear(&a);
+	bw_secure_free(kek);	/* wiped */
+	note_signer_free(signer);
 	db_close(db);
 	if (r != 0)
 		instance_init_result_clear(res);
@@ -374,6 +356,11 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 	if (access(path, F_OK) != 0) {
 		r = bw_err_set(err, BW_ENOTFOUND, "%s holds no bulwark instance (run 'bulwark init --data %s')",
 			       data, data);
+		goto fail;
+	}
+	/* The one copy of the KEK: secure memory owned by the instance (auth borrows it). */
+	if ((in->kek = bw_secure_alloc(BW_AEAD_KEY_SIZE)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of secure memory");
 		goto fail;
 	}
 	if ((r = kek_load(data, passphrase, in->kek, err)) != 0 ||
@@ -412,7 +399,7 @@ instance_close(struct instance *in)
 	bw_ed25519_free(&in->ssh_ca);
 	bw_ed25519_free(&in->tuf_snapshot);
 	bw_ed25519_free(&in->tuf_timestamp);
-	bw_memzero(in->kek, sizeof in->kek);
+	bw_secure_free(in->kek);	/* wiped */
 	free(in->data);
 	free(in->log_dir);
 	free(in->log_vkey);

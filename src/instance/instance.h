@@ -52,7 +52,7 @@ struct instance {
 	char *data;
 	struct bw_db *db;
 	struct auth auth;
-	uint8_t kek[BW_AEAD_KEY_SIZE];
+	uint8_t *kek;			/* BW_AEAD_KEY_SIZE bytes of secure memory: the one copy of the KEK */
 	struct note_signer *log_signer;	/* until handed to the audit log */
 	struct note_verifier *log_verifier;
 	struct bw_ed25519 ssh_ca;	/* OpenSSH user CA (Ed25519) */

@@ -28,16 +28,35 @@ add_ext(X509 *cert, int nid, const char *value)
 	return ok;
 }
 
+/* Writes the private key (0600) or the certificate (0644) as PEM to a new file. */
+static int
+write_pem(const char *path, EVP_PKEY *key, X509 *cert, struct bw_err *err)
+{
+	BIO *mem = BIO_new(BIO_s_secmem());
+	char *data = NULL;
+	long len;
+	int r;
+
+	if (mem == NULL || (key != NULL && !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL)) ||
+	    (cert != NULL && !PEM_write_bio_X509(mem, cert)) || (len = BIO_get_mem_data(mem, &data)) <= 0) {
+		BIO_free(mem);
+		return bw_err_set(err, BW_ECRYPTO, "cannot encode %s (OpenSSL)", path);
+	}
+	r = key != NULL ? bw_file_create_secret(path, data, (size_t)len, err)
+			: bw_file_create_new(path, data, (size_t)len, 0644, err);
+	BIO_free(mem);	/* a secure-heap BIO: cleared when freed */
+	return r;
+}
+
 int
 tls_self_signed(const char *cert_path, const char *key_path, struct bw_err *err)
 {
 	EVP_PKEY *pkey = NULL;
 	X509 *cert = NULL;
 	X509_NAME *name;
-	FILE *f = NULL;
 	uint8_t serial[16];
 	BIGNUM *bn = NULL;
-	int fd, r = BW_ECRYPTO;
+	int r = BW_ECRYPTO;
 
 	if ((pkey = EVP_EC_gen("P-256")) == NULL || (cert = X509_new()) == NULL)
 		goto out;
@@ -56,32 +75,13 @@ tls_self_signed(const char *cert_path, const char *key_path, struct bw_err *err)
 	    !add_ext(cert, NID_key_usage, "critical,digitalSignature") ||
 	    !add_ext(cert, NID_ext_key_usage, "serverAuth") || !X509_sign(cert, pkey, EVP_sha256()))
 		goto out;
-	if ((fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		r = bw_err_set(err, BW_EIO, "cannot create %s", key_path);
+	/* PEM in memory, then each file created whole and durable (the key 0600). */
+	if ((r = write_pem(key_path, pkey, NULL, err)) != 0 || (r = write_pem(cert_path, NULL, cert, err)) != 0)
 		goto out;
-	}
-	if (!PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) || fflush(f) != 0 || fsync(fd) != 0) {
-		r = bw_err_set(err, BW_EIO, "cannot write %s", key_path);
-		goto out;
-	}
-	fclose(f);
-	if ((fd = open(cert_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		f = NULL;
-		r = bw_err_set(err, BW_EIO, "cannot create %s", cert_path);
-		goto out;
-	}
-	if (!PEM_write_X509(f, cert) || fflush(f) != 0 || fsync(fd) != 0) {
-		r = bw_err_set(err, BW_EIO, "cannot write %s", cert_path);
-		goto out;
-	}
 	r = 0;
 out:
 	if (r == BW_ECRYPTO)
 		bw_err_set(err, r, "cannot generate the self-signed TLS certificate (OpenSSL)");
-	if (f != NULL)
-		fclose(f);
 	BN_free(bn);
 	X509_free(cert);
 	EVP_PKEY_free(pkey);

@@ -412,13 +412,12 @@ read_signer(const char *dir, struct note_signer **out, struct bw_err *err)
 	int r;
 
 	if ((r = join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0 ||
-	    (r = bw_file_read(path, 4096, &data, &len, err)) != 0)
+	    (r = bw_file_read_secret(path, 4096, &data, &len, err)) != 0)
 		return r;
 	while (len > 0 && data[len - 1] == '\n')
 		len--;
 	r = note_signer_parse((const char *)data, len, out, err);
-	bw_memzero(data, len);
-	free(data);
+	bw_secure_free(data);	/* wiped */
 	if (r != 0)
 		bw_err_prefix(err, "%s", path);
 	return r;
@@ -458,7 +457,7 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 {
 	struct note_signer *signer = NULL;
 	char path[PATH_MAX], *skey = NULL, *vkey = NULL, *line = NULL;
-	int fd = -1, r;
+	int r;
 
 	if (vkey_out != NULL)
 		*vkey_out = NULL;
@@ -472,15 +471,20 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 		return bw_err_prefix(err, "origin");
 	if ((r = join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0)
 		goto out;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		int e = errno;	/* strerror() may change errno */
-		r = bw_err_set(err, e == EEXIST ? BW_EEXIST : BW_EIO, "cannot create %s: %s", path, strerror(e));
-		goto out;
-	}
-	if (bw_write_all(fd, skey, strlen(skey)) != 0 || bw_write_all(fd, "\n", 1) != 0 ||
-	    fsync(fd) != 0) {
-		r = bw_err_set(err, BW_EIO, "cannot write %s: %s", path, strerror(errno));
-		goto out;
+	{
+		/* The signer key file: "<key>\n", created 0600, durable, never half-written. */
+		size_t kl = strlen(skey);
+		char *text = bw_secure_alloc(kl + 2);
+		if (text == NULL) {
+			r = bw_err_set(err, BW_ENOMEM, "out of secure memory");
+			goto out;
+		}
+		memcpy(text, skey, kl);
+		text[kl] = '\n';
+		r = bw_file_create_secret(path, text, kl + 1, err);
+		bw_secure_free(text);
+		if (r != 0)
+			goto out;
 	}
 	if ((line = malloc(strlen(vkey) + 2)) == NULL) {
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
@@ -497,8 +501,6 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 		vkey = NULL; /* transferred */
 	}
 out:
-	if (fd >= 0)
-		close(fd);
 	if (skey != NULL) {
 		bw_memzero(skey, strlen(skey));
 		free(skey);

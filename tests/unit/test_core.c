@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/core.h"
+#include "crypto/crypto.h"
 
 static void
 test_base64_rfc4648_vectors(void **state)
@@ -120,6 +121,7 @@ test_file_atomic_write(void **state)
 	size_t len;
 
 	(void)state;
+	assert_int_equal(bw_crypto_init(&err), 0);
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/f", dir);
 	assert_int_equal(bw_file_write_atomic(path, "one", 3, 0600, &err), 0);
@@ -137,6 +139,46 @@ test_file_atomic_write(void **state)
 	rmdir(dir);
 }
 
+/* Secret files: created whole, 0600 whatever the umask, never over an existing file or through a symlink; read into secure memory. */
+static void
+test_secret_files(void **state)
+{
+	char dir[] = "/tmp/bwtest-secret-XXXXXX", path[256], link[256], other[256];
+	struct bw_err err = { 0 };
+	struct stat sb;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	mode_t old;
+
+	(void)state;
+	assert_int_equal(bw_crypto_init(&err), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/key", dir);
+	snprintf(link, sizeof link, "%s/link", dir);
+	snprintf(other, sizeof other, "%s/other", dir);
+	old = umask(0);	/* a permissive umask must not widen the mode */
+	assert_int_equal(bw_file_create_secret(path, "secret\n", 7, &err), 0);
+	umask(old);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(bw_file_create_secret(path, "again", 5, &err), BW_EEXIST);
+	assert_int_equal(bw_file_read_secret(path, 64, &data, &len, &err), 0);
+	assert_int_equal(len, 7);
+	assert_memory_equal(data, "secret\n", 8);	/* NUL-terminated */
+	bw_secure_free(data);
+	assert_int_equal(bw_file_read_secret(path, 6, &data, &len, &err), BW_ERANGE);
+	assert_null(data);
+	/* A planted symlink is neither written through nor read through. */
+	assert_int_equal(symlink(other, link), 0);
+	assert_int_not_equal(bw_file_create_secret(link, "x", 1, &err), 0);
+	assert_int_not_equal(access(other, F_OK), 0);
+	assert_int_not_equal(bw_file_read_secret(link, 64, &data, &len, &err), 0);
+	assert_int_equal(bw_file_read_secret(dir, 64, &data, &len, &err), BW_EIO);	/* not a regular file */
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -147,6 +189,7 @@ main(void)
 		cmocka_unit_test(test_parse_u64_strict),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_file_atomic_write),
+		cmocka_unit_test(test_secret_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,8 +113,7 @@ agent_clear(struct agent *a)
 	json_decref(a->cfg);
 	json_decref(a->installed);
 	if (a->token != NULL) {
-		bw_memzero(a->token, strlen(a->token));
-		free(a->token);
+		bw_secure_free(a->token);	/* wiped */
 	}
 	note_verifier_free(a->log_key);
 	patch_trust_clear(&a->trust);
@@ -143,7 +142,7 @@ agent_load(struct agent *a, struct bw_err *err)
 	if ((tf = cfg_str(a, "token_file")) != NULL) {
 		uint8_t *t = NULL;
 		size_t n;
-		if ((r = bw_file_read(tf, 4096, &t, &n, err)) != 0)
+		if ((r = bw_file_read_secret(tf, 4096, &t, &n, err)) != 0)
 			return bw_err_prefix(err, "token file"), r;
 		while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
 			t[--n] = '\0';

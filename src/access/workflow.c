@@ -100,23 +100,6 @@ text_ok(const char *s, size_t max)
 	return true;
 }
 
-/* Is account in the comma-separated list? */
-static bool
-in_list(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = list;
-
-	while (*p) {
-		size_t k = strcspn(p, ",");
-		if (k == n && strncmp(p, name, n) == 0)
-			return true;
-		p += k;
-		if (*p == ',')
-			p++;
-	}
-	return false;
-}
 
 static int
 append_list(struct bw_buf *b, const char *item)
@@ -203,7 +186,7 @@ access_request_create(struct bw_db *db, const struct access_new *q, int64_t max_
 			goto nomem;
 		for (k = 0; k < q->naccounts; k++) {
 			char pr[160];
-			if (!in_list(hosts[i].accounts, q->accounts[k])) {
+			if (!bw_list_contains(hosts[i].accounts, q->accounts[k])) {
 				r = bw_err_set(err, BW_EINVAL, "account '%s' is not allowed on host '%s'", q->accounts[k],
 					       hosts[i].name);
 				goto out;
@@ -256,17 +239,6 @@ out:
 	return r;
 }
 
-/* Splits a comma list into at most cap pointers inside buf (modified). */
-static size_t
-split_list(char *buf, const char **items, size_t cap)
-{
-	size_t n = 0;
-	char *save = NULL, *tok;
-
-	for (tok = strtok_r(buf, ",", &save); tok != NULL && n < cap; tok = strtok_r(NULL, ",", &save))
-		items[n++] = tok;
-	return n;
-}
 
 int
 access_review(struct bw_db *db, const struct bw_ed25519 *ca, const char *wrapper, int64_t id, int64_t reviewer_id,
@@ -298,7 +270,11 @@ access_review(struct bw_db *db, const struct bw_ed25519 *ca, const char *wrapper
 		q.serial = (uint64_t)a.id;
 		q.key_id = keyid;
 		q.principals = plist;
-		q.nprincipals = split_list(principals, plist, SSH_MAX_PRINCIPALS);
+		if ((q.nprincipals = bw_list_split(principals, plist, SSH_MAX_PRINCIPALS)) > SSH_MAX_PRINCIPALS) {
+			r = bw_err_set(err, BW_ECORRUPT, "request %lld: more than %d principals", (long long)a.id,
+				       SSH_MAX_PRINCIPALS);
+			goto out;
+		}
 		q.valid_after = (uint64_t)a.valid_after;
 		q.valid_before = (uint64_t)a.valid_before;
 		q.source_address = a.source_address;
@@ -365,8 +341,10 @@ access_ssh_config(struct bw_db *db, const struct db_access *a, char **out, struc
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto out;
 	}
-	nh = split_list(hosts, hl, 64);
-	na = split_list(accts, al, 16);
+	if ((nh = bw_list_split(hosts, hl, 64)) > 64 || (na = bw_list_split(accts, al, 16)) > 16) {
+		r = bw_err_set(err, BW_ECORRUPT, "request %lld: stored host or account list too long", (long long)a->id);
+		goto out;
+	}
 	bw_buf_printf(&b, "# bulwark access request %lld: save the certificate as ~/.ssh/bulwark-%lld-cert.pub\n",
 		      (long long)a->id, (long long)a->id);
 	for (i = 0; i < nh; i++) {
@@ -399,7 +377,10 @@ access_sshd_config(const struct db_host *h, const char *server_url, char **out, 
 	*out = NULL;
 	if (accts == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	na = split_list(accts, al, 64);
+	if ((na = bw_list_split(accts, al, 64)) > 64) {
+		free(accts);
+		return bw_err_set(err, BW_ECORRUPT, "host %s: more than 64 accounts stored", h->name);
+	}
 	bw_buf_printf(&b,
 		      "# sshd_config for host '%s' (bulwark remote-maintenance access)\n"
 		      "TrustedUserCAKeys /etc/ssh/bulwark_user_ca.pub\n"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "events/events.h"
 
 static const char api_opts[] =
     "Every command talks to the server: --server URL (BULWARK_SERVER, default https://127.0.0.1:8443),\n"
@@ -47,22 +48,6 @@ static const char access_usage[] =
     "ssh client snippet.\n";
 
 /* "a,b,c" -> JSON array of strings. */
-static json_t *
-csv_json(const char *csv)
-{
-	json_t *a = json_array();
-	const char *p = csv;
-
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		if (n > 0)
-			json_array_append_new(a, json_stringn(p, n));
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return a;
-}
 
 static bool
 wants_help(int argc, char **argv)
@@ -175,7 +160,7 @@ cmd_token(int argc, char **argv)
 	}
 	if (days_s && cli_parse_range("--days", days_s, 1, 366, &days))
 		return CLI_USAGE;
-	body = json_pack("{s:s, s:o, s:I}", "name", name, "scopes", csv_json(scopes), "lifetime_days", (json_int_t)days);
+	body = json_pack("{s:s, s:o, s:I}", "name", name, "scopes", ev_json_list(scopes), "lifetime_days", (json_int_t)days);
 	if (cli_api_call(&api, "POST", "/api/v1/tokens", body, &status, &reply, NULL) != 0 ||
 	    cli_api_expect("token create", status, 201, reply) != 0 || !json_is_string(t = json_object_get(reply, "token")))
 		goto out;
@@ -236,7 +221,7 @@ cmd_host(int argc, char **argv)
 		}
 		return call_and_print(&api, "host add", "POST", "/api/v1/hosts",
 				      json_pack("{s:s, s:s, s:s, s:o}", "name", pos[0], "address", address, "group",
-						group ? group : "default", "accounts", csv_json(accounts)), 201);
+						group ? group : "default", "accounts", ev_json_list(accounts)), 201);
 	}
 	if (strcmp(verb, "sshd-config") == 0) {
 		struct bw_buf raw = { 0 };
@@ -295,7 +280,7 @@ access_request(struct cli_api *api, struct cli_args *a)
 		return cli_fail("--key", &err);
 	while (klen > 0 && (key[klen - 1] == '\n' || key[klen - 1] == '\r'))
 		key[--klen] = '\0';
-	body = json_pack("{s:o, s:I, s:I, s:s, s:s}", "accounts", csv_json(accounts), "valid_after", (json_int_t)after,
+	body = json_pack("{s:o, s:I, s:I, s:s, s:s}", "accounts", ev_json_list(accounts), "valid_after", (json_int_t)after,
 			 "valid_before", (json_int_t)(after + mins * 60), "reason", reason, "public_key", (char *)key);
 	free(key);
 	if (body == NULL) {
@@ -303,7 +288,7 @@ access_request(struct cli_api *api, struct cli_args *a)
 		return CLI_USAGE;
 	}
 	if (hosts)
-		json_object_set_new(body, "hosts", csv_json(hosts));
+		json_object_set_new(body, "hosts", ev_json_list(hosts));
 	else
 		json_object_set_new(body, "group", json_string(group));
 	if (ticket)
@@ -313,7 +298,7 @@ access_request(struct cli_api *api, struct cli_args *a)
 	if (force)
 		json_object_set_new(body, "force_command", json_string(force));
 	if (permit)
-		json_object_set_new(body, "permits", csv_json(permit));
+		json_object_set_new(body, "permits", ev_json_list(permit));
 	return call_and_print(api, "access request", "POST", "/api/v1/access/requests", body, 201);
 }
 

@@ -126,6 +126,24 @@ bool bw_simple_name_valid(const char *s, size_t max);
 /* True when cp is a Unicode white-space character (Go's unicode.IsSpace). */
 bool bw_unicode_is_space(uint32_t cp);
 
+/* ---- comma-separated lists (list.c) ----------------------------------- */
+
+/* "a,b,c"; "" or NULL is the empty list; every comma separates two items (empty ones included). */
+struct bw_list_iter {
+	const char *p;
+};
+
+void bw_list_begin(struct bw_list_iter *it, const char *list);
+/* The next item as [*item, *item + *len) (not NUL-terminated); false at the end. */
+bool bw_list_next(struct bw_list_iter *it, const char **item, size_t *len);
+/* True when name is one of list's items. */
+bool bw_list_contains(const char *list, const char *name);
+/*
+ * Splits buf in place (commas become NULs) into at most cap items; returns
+ * their number, or cap + 1 when there are more (nothing is dropped silently).
+ */
+size_t bw_list_split(char *buf, const char **items, size_t cap);
+
 /* ---- time ------------------------------------------------------------- */
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */

@@ -186,19 +186,7 @@ ev_list(struct event *ev, enum ev_field f, const char *const *items, size_t n)
 void
 ev_list_csv(struct event *ev, enum ev_field f, const char *csv)
 {
-	json_t *a = json_array();
-	const char *p = csv;
-
-	while (a != NULL && p != NULL && *p) {
-		size_t n = strcspn(p, ",");
-		char item[257];
-		snprintf(item, sizeof item, "%.*s", (int)(n < 256 ? n : 256), p);
-		json_array_append_new(a, ev_text(item, 256));
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	set_field(ev, f, EV_T_LIST, a);
+	set_field(ev, f, EV_T_LIST, ev_json_list(csv));
 }
 
 void
@@ -238,6 +226,23 @@ ev_serialise(const struct event *ev, int64_t now_ms, char **out, size_t *len, st
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	*len = strlen(*out);
 	return 0;
+}
+
+json_t *
+ev_json_list(const char *csv)
+{
+	json_t *a = json_array();
+	struct bw_list_iter it;
+	const char *item;
+	size_t len;
+
+	bw_list_begin(&it, csv);
+	while (a != NULL && bw_list_next(&it, &item, &len)) {
+		char buf[257];
+		snprintf(buf, sizeof buf, "%.*s", (int)(len < 256 ? len : 256), item);
+		json_array_append_new(a, ev_text(buf, 256));
+	}
+	return a;
 }
 
 static const char *

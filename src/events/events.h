@@ -119,6 +119,9 @@ int ev_serialise(const struct event *ev, int64_t now_ms, char **out, size_t *len
 /* A JSON string of s cut at max bytes on a character boundary, invalid UTF-8 replaced by U+FFFD. */
 json_t *ev_text(const char *s, size_t max);
 
+/* A stored comma-separated list as a JSON array of strings (each item escaped, cut at 256 bytes). */
+json_t *ev_json_list(const char *csv);
+
 /* docs/EVENTS.md's generated part (markdown). Caller frees. */
 char *ev_vocabulary_markdown(void);
 

@@ -333,21 +333,11 @@ patch_target_get(const json_t *targets_md, const char *name, struct patch_target
 bool
 patch_target_for_host(const struct patch_target *t, const char *host, const char *group)
 {
-	const char *p;
-	size_t n = strlen(host);
-
 	if (t->group != NULL)
 		return group != NULL && strcmp(t->group, group) == 0;
 	if (t->hosts == NULL)
 		return true;
-	for (p = t->hosts; *p;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (len == n && memcmp(p, host, n) == 0)
-			return true;
-		p += len + (comma != NULL);
-	}
-	return false;
+	return bw_list_contains(t->hosts, host);
 }
 
 int

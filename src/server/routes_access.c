@@ -35,21 +35,6 @@ string_array(struct request *rq, json_t *arr, const char *what, const char **ite
 	return true;
 }
 
-static json_t *
-csv_array(const char *csv)
-{
-	json_t *a = json_array();
-	const char *p = csv;
-
-	while (p && *p) {
-		size_t n = strcspn(p, ",");
-		json_array_append_new(a, json_stringn(p, n));
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return a;
-}
 
 static bool
 path_id(struct request *rq, int64_t *id)
@@ -109,7 +94,7 @@ h_host_list(struct request *rq, json_t *body)
 	arr = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "name", hs[i].name, "address", hs[i].address,
-						     "group", hs[i].grp, "accounts", csv_array(hs[i].accounts)));
+						     "group", hs[i].grp, "accounts", ev_json_list(hs[i].accounts)));
 	db_hosts_free(hs, n);
 	reply_json(rq, 200, json_pack("{s:o}", "hosts", arr));
 }
@@ -142,11 +127,11 @@ request_json(const struct db_access *a, bool with_cert)
 	access_permits_format(a->permits, permits, sizeof permits);
 	o = json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:b}",
 		      "id", (json_int_t)a->id, "requester", a->requester, "state", access_state(a, server_now()),
-		      "hosts", csv_array(a->hosts), "accounts", csv_array(a->accounts), "principals",
-		      csv_array(a->principals), "valid_after", (json_int_t)a->valid_after, "valid_before",
+		      "hosts", ev_json_list(a->hosts), "accounts", ev_json_list(a->accounts), "principals",
+		      ev_json_list(a->principals), "valid_after", (json_int_t)a->valid_after, "valid_before",
 		      (json_int_t)a->valid_before, "reason", a->reason, "key_fingerprint", a->key_fp, "stored_state",
-		      a->state, "permits", csv_array(permits), "approvals", (json_int_t)a->approvals,
-		      "approvals_needed", (json_int_t)a->approvals_needed, "approvers", csv_array(a->approvers),
+		      a->state, "permits", ev_json_list(permits), "approvals", (json_int_t)a->approvals,
+		      "approvals_needed", (json_int_t)a->approvals_needed, "approvers", ev_json_list(a->approvers),
 		      "downloaded", a->downloaded_at != 0);
 	if (a->ticket)
 		json_object_set_new(o, "ticket", json_string(a->ticket));

@@ -139,6 +139,39 @@ test_file_atomic_write(void **state)
 	rmdir(dir);
 }
 
+/* Comma-separated lists: one semantics everywhere; empty items are kept (and refused by validation), never skipped. */
+static void
+test_lists(void **state)
+{
+	char buf[64];
+	const char *items[4];
+	struct bw_list_iter it;
+	const char *item;
+	size_t len, n = 0;
+
+	(void)state;
+	bw_list_begin(&it, "");
+	assert_false(bw_list_next(&it, &item, &len));
+	bw_list_begin(&it, NULL);
+	assert_false(bw_list_next(&it, &item, &len));
+	bw_list_begin(&it, "a,,bc,");
+	while (bw_list_next(&it, &item, &len))
+		n++;
+	assert_int_equal(n, 4);	/* "a", "", "bc", "" */
+	snprintf(buf, sizeof buf, "web1,db1,,x");
+	assert_int_equal(bw_list_split(buf, items, 4), 4);
+	assert_string_equal(items[0], "web1");
+	assert_string_equal(items[1], "db1");
+	assert_string_equal(items[2], "");
+	assert_string_equal(items[3], "x");
+	snprintf(buf, sizeof buf, "a,b,c,d,e");
+	assert_int_equal(bw_list_split(buf, items, 4), 5);	/* more than cap: reported, not dropped */
+	assert_true(bw_list_contains("root,deploy", "deploy"));
+	assert_false(bw_list_contains("root,deploy", "deplo"));
+	assert_false(bw_list_contains("root,deploy", "root,deploy"));
+	assert_false(bw_list_contains("", ""));
+}
+
 /* Secret files: created whole, 0600 whatever the umask, never over an existing file or through a symlink; read into secure memory. */
 static void
 test_secret_files(void **state)
@@ -190,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_file_atomic_write),
 		cmocka_unit_test(test_secret_files),
+		cmocka_unit_test(test_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,7 +120,8 @@ int access_request_create(struct bw_db *db, const struct access_new *q, int64_t 
 			  int64_t *id, struct bw_err *err);
 
 /*
- * A review by reviewer (who must not be the requester). A final approval
+ * A review by reviewer (the caller, ops_access_review, has checked that
+ * they may review: never the requester). A final approval
  * signs the certificate with ca (serial = request id, key id
  * "req-<id>:<requester>:approvers=<names>", force-command through the
  * session wrapper unless wrapper is NULL) and stores it atomically.

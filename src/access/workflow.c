@@ -256,8 +256,7 @@ access_review(struct bw_db *db, const struct bw_ed25519 *ca, const char *wrapper
 	if ((r = db_access_get(db, id, &a, err)) != 0)
 		return r;
 	/* Pre-sign when this approval completes the request; the transaction decides. */
-	if (approve && strcmp(a.state, "pending") == 0 && a.approvals + 1 >= a.approvals_needed &&
-	    a.requester_id != reviewer_id) {
+	if (approve && strcmp(a.state, "pending") == 0 && a.approvals + 1 >= a.approvals_needed) {
 		struct ssh_cert_req q = { 0 };
 		if ((r = ssh_pubkey_parse(a.pubkey, strlen(a.pubkey), &key, err)) != 0 ||
 		    (principals = strdup(a.principals)) == NULL) {

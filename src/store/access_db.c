@@ -338,10 +338,6 @@ db_access_review(struct bw_db *db, int64_t id, int64_t reviewer_id, bool approve
 		r = bw_err_set(err, BW_EINVAL, "request %lld is %s, not pending", (long long)id, a.state);
 		goto done;
 	}
-	if (a.requester_id == reviewer_id) {
-		r = bw_err_set(err, BW_EINVAL, "the requester cannot review their own request");
-		goto done;
-	}
 	if (now >= a.valid_before) {
 		r = bw_err_set(err, BW_EINVAL, "request %lld has expired (its window ended)", (long long)id);
 		goto done;

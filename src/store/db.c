@@ -241,7 +241,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == DB_SCHEMA_VERSION,
 	       "DB_SCHEMA_VERSION is the number of migrations");
 
 static int
-migrate(struct bw_db *db, struct bw_err *err)
+migrate(struct bw_db *db, int64_t upto, struct bw_err *err)
 {
 	int64_t v = 0;
 	size_t i;
@@ -254,7 +254,7 @@ migrate(struct bw_db *db, struct bw_err *err)
 	if (v > (int64_t)(sizeof migrations / sizeof migrations[0]))
 		return bw_err_set(err, BW_EINVAL, "database schema version %lld is newer than this bulwark (%d)",
 				  (long long)v, DB_SCHEMA_VERSION);
-	for (i = (size_t)v; i < sizeof migrations / sizeof migrations[0]; i++) {
+	for (i = (size_t)v; i < (size_t)upto && i < sizeof migrations / sizeof migrations[0]; i++) {
 		char sql[128];
 		if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) != 0)
 			return r;
@@ -290,6 +290,12 @@ db_schema_version(struct bw_db *db, int64_t *version, struct bw_err *err)
 int
 db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err)
 {
+	return db_open_at(path, create, DB_SCHEMA_VERSION, out, err);
+}
+
+int
+db_open_at(const char *path, bool create, int64_t upto, struct bw_db **out, struct bw_err *err)
+{
 	struct bw_db *db;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int r;
@@ -315,7 +321,7 @@ db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err)
 	sqlite3_busy_timeout(db->h, 5000);
 	if ((r = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
 		      err)) != 0 ||
-	    (r = migrate(db, err)) != 0) {
+	    (r = migrate(db, upto, err)) != 0) {
 		db_close(db);
 		return r;
 	}

@@ -15,6 +15,9 @@ struct bw_db {
 	sqlite3_stmt *token_lookup;	/* hot path: prepared once, reset after each use */
 };
 
+/* db_open migrating only up to schema version upto (tests build older databases with it). */
+int db_open_at(const char *path, bool create, int64_t upto, struct bw_db **out, struct bw_err *err);
+
 /* Maps the connection's last error to a BW_E* code with a message. */
 int db_sql_err(struct bw_db *db, struct bw_err *err, const char *what);
 int db_exec(struct bw_db *db, const char *sql, struct bw_err *err);

@@ -172,7 +172,8 @@ int db_access_list(struct bw_db *db, int64_t requester_id, size_t limit, struct 
 		   size_t *n, struct bw_err *err);
 /*
  * Records one review in one transaction: the request must still be
- * pending, the reviewer must not be the requester nor have reviewed it.
+ * pending and the reviewer must not have reviewed it (who may review at
+ * all, the four-eyes rule, is the operations layer's: ops_access_review).
  * A denial moves it to denied. An approval that reaches approvals_needed
  * moves it to issued with certificate (pre-signed by the caller for exactly
  * this outcome); if it does not complete the request, certificate is

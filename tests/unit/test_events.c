@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "events/events.h"
+#include "source_file.h"
 
 static json_t *
 serialise(const struct event *ev)
@@ -250,20 +251,10 @@ test_patch_target_round_trip(void **state)
 static void
 test_docs_in_step(void **state)
 {
-	char path[4096], *doc, *md;
-	FILE *f;
-	long n;
+	char *doc = read_source_file("docs/EVENTS.md"), *md;
 
 	(void)state;
-	snprintf(path, sizeof path, "%s/docs/EVENTS.md", BW_SOURCE_DIR);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	doc = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(doc, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	assert_non_null(doc);
 	md = ev_vocabulary_markdown();
 	assert_non_null(md);
 	if (strstr(doc, md) == NULL)

@@ -17,6 +17,7 @@
 
 #include "ops/ops.h"
 #include "server/http.h"
+#include "source_file.h"
 
 static const struct route_table *const tables[] = { &auth_route_table, &access_route_table, &patch_route_table,
 						     &web_route_table };
@@ -43,34 +44,17 @@ roles_text(enum op_id op, char *out, size_t cap)
 			o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "", auth_role_name(bit));
 }
 
-static char *
-read_text(const char *rel)
-{
-	char path[4096], *doc;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s", BW_SOURCE_DIR, rel);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	doc = calloc(1, (size_t)n + 1);
-	assert_int_equal(fread(doc, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	return doc;
-}
 
 static void
 test_readme_route_table(void **state)
 {
-	char *doc = read_text("README.md"), *line, *save = NULL, want[512], roles[128];
+	char *doc = read_source_file("README.md"), *line, *save = NULL, want[512], roles[128];
 	char *rows[128];
 	size_t nrows = 0, t, i, k = 0;
 	bool ok = true;
 
 	(void)state;
+	assert_non_null(doc);
 	for (line = strtok_r(doc, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		if (strncmp(line, "| GET | `", 9) == 0 || strncmp(line, "| POST | `", 10) == 0 ||
 		    strncmp(line, "| PUT | `", 9) == 0 || strncmp(line, "| DELETE | `", 12) == 0) {

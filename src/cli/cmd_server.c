@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "access/access.h"
+#include "ops/ops.h"
 #include "server/server.h"
 
 static const char init_usage[] =
@@ -45,12 +46,45 @@ print_enrolment(const char *user, const struct auth_enrolment *e)
 		printf("  %s\n", e->recovery[i]);
 }
 
+/*
+ * The first admin of a new data directory, added by the user.add operation
+ * with the local caller: the log's first event records who created whom.
+ */
+static int
+add_first_admin(const struct instance_init_opts *o, const char *passphrase, const char *admin, const char *pw,
+		struct auth_enrolment *enrol, struct bw_err *err)
+{
+	struct instance in;
+	struct audit_log *al = NULL;
+	struct ops_caller caller;
+	struct ops_ctx x = { 0 };
+	struct ops_user_add q = { .username = admin, .password = pw, .roles = ROLE_ADMIN };
+	int r;
+
+	if ((r = instance_open(o->data, passphrase, o->cost, &in, err)) != 0)
+		return r;
+	r = audit_log_open(in.log_dir, in.log_signer, &al, err);
+	in.log_signer = NULL;	/* transferred */
+	if (r == 0) {
+		ops_caller_local(&caller);
+		x.in = &in;
+		x.al = al;
+		x.caller = &caller;
+		r = ops_user_add(&x, &q, NULL, enrol, err);
+	}
+	audit_log_close(al);
+	instance_close(&in);
+	return r;
+}
+
 int
 cmd_init(int argc, char **argv)
 {
 	struct cli_args a;
 	struct instance_init_opts o = { 0 };
-	struct instance_init_result res;
+	struct instance_init_result res = { 0 };
+	struct auth_enrolment enrol = { 0 };
+	const char *admin = NULL;
 	struct bw_err err = { 0 };
 	char *pos[1], pw[1100] = "", pass[1100] = "";
 	size_t npos;
@@ -63,7 +97,7 @@ cmd_init(int argc, char **argv)
 		return CLI_OK;
 	}
 	bool use_pass = cli_flag(&a, "--passphrase");
-	if (cli_opt(&a, "--data", &o.data) || cli_opt(&a, "--origin", &o.origin) || cli_opt(&a, "--admin", &o.admin) ||
+	if (cli_opt(&a, "--data", &o.data) || cli_opt(&a, "--origin", &o.origin) || cli_opt(&a, "--admin", &admin) ||
 	    cli_opt(&a, "--tls-cert", &o.tls_cert) || cli_opt(&a, "--tls-key", &o.tls_key) ||
 	    cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
@@ -73,8 +107,12 @@ cmd_init(int argc, char **argv)
 	}
 	if (o.origin == NULL)
 		o.origin = "bulwark.local/audit";
-	if (o.admin == NULL)
-		o.admin = "admin";
+	if (admin == NULL)
+		admin = "admin";
+	if (!auth_username_valid(admin)) {
+		cli_errorf("init: invalid admin user name '%s'", admin);
+		return CLI_USAGE;
+	}
 	o.cost = &bw_pwhash_default;
 	if (use_pass) {
 		if (cli_secret("BULWARK_PASSPHRASE", "passphrase for the key-encryption key: ", true, pass,
@@ -90,9 +128,17 @@ cmd_init(int argc, char **argv)
 		bw_base32_encode(pw, rnd, sizeof rnd);	/* 24 characters, 120 bits */
 		generated = true;
 	}
-	o.admin_password = pw;
+	if (auth_password_check(pw, &err) != 0) {
+		bw_err_prefix(&err, "admin password");
+		cli_fail("init", &err);
+		goto out;
+	}
 	if (instance_init(&o, &res, &err) != 0) {
 		cli_fail("init", &err);
+		goto out;
+	}
+	if (add_first_admin(&o, use_pass ? pass : NULL, admin, pw, &enrol, &err) != 0) {
+		cli_fail("init: first admin", &err);
 		goto out;
 	}
 	printf("bulwark data directory: %s\n", o.data);
@@ -102,13 +148,14 @@ cmd_init(int argc, char **argv)
 							: "random, in DATA/kek (mode 0600)");
 	printf("TLS certificate:        %s/%s%s\n", o.data, INSTANCE_TLS_CERT,
 	       o.tls_cert ? "" : " (self-signed)");
-	printf("first admin:            %s\n", o.admin);
+	printf("first admin:            %s\n", admin);
 	if (generated)
 		printf("admin password:         %s   (generated; shown once)\n", pw);
-	print_enrolment(o.admin, &res.admin);
-	instance_init_result_clear(&res);
+	print_enrolment(admin, &enrol);
 	rc = CLI_OK;
 out:
+	auth_enrolment_clear(&enrol);
+	instance_init_result_clear(&res);
 	bw_memzero(pw, sizeof pw);
 	bw_memzero(pass, sizeof pass);
 	return rc;

@@ -230,7 +230,6 @@ void
 instance_init_result_clear(struct instance_init_result *res)
 {
 	free(res->log_vkey);
-	auth_enrolment_clear(&res->admin);
 	memset(res, 0, sizeof *res);
 }
 
@@ -256,14 +255,9 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 	uint8_t *kek = NULL;
 	struct note_signer *signer = NULL;
 	struct bw_db *db = NULL;
-	struct auth a = { 0 };
 	int r;
 
 	memset(res, 0, sizeof *res);
-	if (!auth_username_valid(o->admin))
-		return bw_err_set(err, BW_EINVAL, "invalid admin user name '%s'", o->admin);
-	if ((r = auth_password_check(o->admin_password, err)) != 0)
-		return bw_err_prefix(err, "admin password");
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL))
 		return bw_err_set(err, BW_EINVAL, "give both --tls-cert and --tls-key, or neither");
 	if ((r = bw_mkdir_p(o->data, 0700, err)) != 0)
@@ -319,18 +313,14 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 	} else if ((r = tls_self_signed(path, path2, err)) != 0) {
 		goto out;
 	}
-	/* Database and first admin. */
-	if ((r = path_in(path, sizeof path, o->data, INSTANCE_DB, err)) != 0 ||
-	    (r = db_open(path, true, &db, err)) != 0 || (r = auth_init(&a, db, kek, o->cost, err)) != 0 ||
-	    (r = auth_user_create(&a, o->admin, o->admin_password, ROLE_ADMIN, bw_now_ms() / 1000, NULL,
-				  &res->admin, err)) != 0)
+	/* The database, last: its presence marks a complete data directory. */
+	if ((r = path_in(path, sizeof path, o->data, INSTANCE_DB, err)) != 0 || (r = db_open(path, true, &db, err)) != 0)
 		goto out;
 out:
 	if (skey != NULL) {
 		bw_memzero(skey, strlen(skey));
 		free(skey);
 	}
-	auth_clear(&a);
 	bw_secure_free(kek);	/* wiped */
 	note_signer_free(signer);
 	db_close(db);

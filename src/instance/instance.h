@@ -28,8 +28,6 @@
 struct instance_init_opts {
 	const char *data;		/* the data directory (must not hold an instance) */
 	const char *origin;		/* log origin, e.g. "bulwark.example/audit" */
-	const char *admin;		/* first admin's user name */
-	const char *admin_password;
 	const char *passphrase;		/* NULL: random key-encryption key in a 0600 file */
 	const char *tls_cert, *tls_key;	/* NULL: generate a self-signed certificate */
 	const struct bw_pwhash_cost *cost;
@@ -38,12 +36,15 @@ struct instance_init_opts {
 /* What init reports (shown once). Clear with instance_init_result_clear(). */
 struct instance_init_result {
 	char *log_vkey;
-	struct auth_enrolment admin;
 };
 
 void instance_init_result_clear(struct instance_init_result *r);
 
-/* Creates a data directory: database, KEK, sealed log key, log, TLS, first admin. */
+/*
+ * Creates a data directory: database, KEK, sealed keys, log, TLS. It holds
+ * no user yet: the first admin is added by an operation (ops_user_add) so
+ * that the log's first event records it.
+ */
 int instance_init(const struct instance_init_opts *o, struct instance_init_result *res,
 		  struct bw_err *err);
 

@@ -331,7 +331,12 @@ for want in ("password + TOTP", "TOTP code replayed", "bad password", "unknown u
 expect(any(e["action"] == "http.forbidden" and e["result"] == "denied" for e in events), "403s audited")
 expect(any(e["action"] == "http.unauthenticated" for e in events), "401s audited")
 expect(any(e["action"] == "http.refused" and e["details"]["status"] == 404 for e in events), "404s audited")
-expect(acts[0] == "server.start" and acts[-1] == "server.stop", "server start and stop audited")
+expect(acts[1] == "server.start" and acts[-1] == "server.stop", "server start and stop audited")
+# The log's first event is init's: the first admin, added by the local OS user.
+first = events[0]
+expect(first["action"] == "user.add" and first["target"] == "user:admin" and first["details"]["roles"] == ["admin"]
+       and first["source"] == "local" and first["actor"].startswith(f"uid {os.getuid()}"),
+       f"the first event records the first admin and who ran init: {first}")
 expect(all(set(e) == {"time", "actor", "action", "target", "result", "source", "request_id", "details"}
            for e in events), "every event has the documented fields")
 

@@ -149,6 +149,10 @@ size_t bw_list_split(char *buf, const char **items, size_t cap);
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t bw_now_ms(void);
 
+#define BW_TIME_TEXT_MAX 32
+/* "2026-11-27T22:25:05.123Z": RFC 3339 UTC with milliseconds, without locks (years 0..9999). */
+void bw_time_format_ms(int64_t ms, char out[BW_TIME_TEXT_MAX]);
+
 /* ---- files ------------------------------------------------------------- */
 
 /*

@@ -198,9 +198,7 @@ ev_json(struct event *ev, enum ev_field f, json_t *v)
 int
 ev_serialise(const struct event *ev, int64_t now_ms, char **out, size_t *len, struct bw_err *err)
 {
-	char when[96];
-	time_t secs = (time_t)(now_ms / 1000);
-	struct tm tm;
+	char when[BW_TIME_TEXT_MAX];
 	json_t *o;
 
 	*out = NULL;
@@ -210,9 +208,7 @@ ev_serialise(const struct event *ev, int64_t now_ms, char **out, size_t *len, st
 		return bw_err_set(err, BW_EINVAL, "event %s: detail '%s' is not in its vocabulary entry (or has another type)",
 				  actions[ev->action].name,
 				  ev->bad_field < EV_FIELD_COUNT ? fields[ev->bad_field].name : "?");
-	gmtime_r(&secs, &tm);
-	snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now_ms % 1000));
+	bw_time_format_ms(now_ms, when);
 	o = json_pack("{s:s, s:o, s:s, s:o, s:s, s:o, s:o, s:o}", "time", when, "actor", ev_text(ev->actor, EV_ACTOR_MAX),
 		      "action", actions[ev->action].name, "target", ev_text(ev->target, EV_TARGET_MAX), "result",
 		      ev_result_name(ev->result), "source", ev_text(ev->source, EV_SOURCE_MAX), "request_id",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -139,6 +140,33 @@ test_file_atomic_write(void **state)
 	rmdir(dir);
 }
 
+/* RFC 3339 UTC without the time-zone lock: equal to gmtime_r for every day of 1970..2400 and the edges. */
+static void
+test_time_format(void **state)
+{
+	char got[BW_TIME_TEXT_MAX], want[64];
+	int64_t day;
+
+	(void)state;
+	for (day = 0; day < 157000; day += 1) {
+		int64_t ms = day * 86400000 + (day * 7919 % 86400) * 1000 + day % 1000;
+		time_t secs = (time_t)(ms / 1000);
+		struct tm tm;
+		gmtime_r(&secs, &tm);
+		snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+		bw_time_format_ms(ms, got);
+		if (strcmp(got, want) != 0)
+			fail_msg("day %lld: %s, gmtime_r says %s", (long long)day, got, want);
+	}
+	bw_time_format_ms(0, got);
+	assert_string_equal(got, "1970-01-01T00:00:00.000Z");
+	bw_time_format_ms(951782400000 + 123, got);	/* 2000-02-29 */
+	assert_string_equal(got, "2000-02-29T00:00:00.123Z");
+	bw_time_format_ms(253402300799999, got);
+	assert_string_equal(got, "9999-12-31T23:59:59.999Z");
+}
+
 /* Comma-separated lists: one semantics everywhere; empty items are kept (and refused by validation), never skipped. */
 static void
 test_lists(void **state)
@@ -224,6 +252,7 @@ main(void)
 		cmocka_unit_test(test_file_atomic_write),
 		cmocka_unit_test(test_secret_files),
 		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_time_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

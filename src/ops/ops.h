@@ -194,6 +194,19 @@ int ops_token_create(struct ops_ctx *x, const struct ops_token_create *q, char t
 /* Revokes an API token: admins any, others only their own (BW_ENOTFOUND otherwise). */
 int ops_token_revoke(struct ops_ctx *x, int64_t id, struct bw_err *err);
 
+/* ---- the audit trail (ops/log.c) ---- */
+
+#define OPS_AUDIT_READ_MAX 1000
+
+/*
+ * Events [from, to) (to NULL or past the end: up to the log size; at most
+ * OPS_AUDIT_READ_MAX) as {"size","checkpoint","log_vkey","events":[{"index",
+ * "event"[,"proof"]}]}, checked against the signed checkpoint. Always audited.
+ * Caller decrefs *out.
+ */
+int ops_audit_read(struct ops_ctx *x, uint64_t from, const uint64_t *to, bool proofs, json_t **out,
+		   struct bw_err *err);
+
 /* ---- remote-maintenance access (ops/access.c) ---- */
 
 struct access_new;

@@ -435,19 +435,13 @@ h_entries_tile(struct request *rq, json_t *body)
 static void
 h_audit(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	const char *fs = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "from");
 	const char *ts = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "to");
 	const char *ps = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "proofs");
-	struct tlog_tiles *t = NULL;
-	struct tlog_checkpoint cp = { 0 };
-	struct note_verifier *v = rq->s->in->log_verifier;
-	struct bw_sha256 *h = NULL;
 	struct bw_err err = { 0 };
-	uint8_t *note = NULL;
-	uint64_t from = 0, to = 0, i;
-	size_t len;
-	bool proofs = ps != NULL && strcmp(ps, "1") == 0;
-	json_t *events;
+	uint64_t from = 0, to = 0;
+	json_t *out = NULL;
 
 	(void)body;
 	if ((fs && bw_parse_u64(fs, strlen(fs), &from) != 0) || (ts && bw_parse_u64(ts, strlen(ts), &to) != 0) ||
@@ -455,61 +449,12 @@ h_audit(struct request *rq, json_t *body)
 		reply_error(rq, 400, "from and to must be decimal indexes, proofs 0 or 1");
 		return;
 	}
-	if (tlog_checkpoint_load(rq->s->in->log_dir, &v, 1, &note, &len, &cp, &err) != 0 || tlog_tiles_open(rq->s->in->log_dir, &t, &err) != 0 ||
-	    bw_sha256_new(&h, &err) != 0) {
-		reply_from_err(rq, &err);
-		goto out;
+	if (ops_audit_read(&x, from, ts ? &to : NULL, ps != NULL && strcmp(ps, "1") == 0, &out, &err) != 0) {
+		reply_error(rq, err.code == BW_EINVAL ? 400 : status_for_err(err.code), "%s",
+			    status_for_err(err.code) >= 500 ? "internal error" : err.msg);
+		return;
 	}
-	if (ts == NULL || to > cp.size)
-		to = cp.size;
-	if (from > to || to - from > 1000) {
-		reply_error(rq, 400, "need from <= to and at most 1000 events per request (log size %llu)",
-			    (unsigned long long)cp.size);
-		goto out;
-	}
-	ev_target(&rq->ev, "audit:%llu-%llu", (unsigned long long)from, (unsigned long long)to);
-	events = json_array();
-	for (i = from; i < to; i++) {
-		uint8_t *e = NULL;
-		size_t elen;
-		json_t *ev, *item;
-		json_error_t jerr;
-		if (tlog_tiles_read_entry(t, cp.size, i, &e, &elen, &err) != 0) {
-			json_decref(events);
-			reply_from_err(rq, &err);
-			goto out;
-		}
-		ev = json_loadb((char *)e, elen, 0, &jerr);
-		item = json_pack("{s:I, s:o}", "index", (json_int_t)i, "event", ev ? ev : json_stringn((char *)e, elen));
-		free(e);
-		if (proofs) {
-			struct tlog_reader rd = tlog_tiles_reader(t, cp.size);
-			struct tlog_proof p;
-			json_t *pa = json_array();
-			size_t k;
-			if (tlog_prove_inclusion(h, &rd, i, cp.size, &p, &err) != 0) {
-				json_decref(item);
-				json_decref(pa);
-				json_decref(events);
-				reply_from_err(rq, &err);
-				goto out;
-			}
-			for (k = 0; k < p.n; k++) {
-				char b64[48];
-				bw_base64_encode(b64, p.h[k].b, 32);
-				json_array_append_new(pa, json_string(b64));
-			}
-			json_object_set_new(item, "proof", pa);
-		}
-		json_array_append_new(events, item);
-	}
-	reply_json(rq, 200, json_pack("{s:I, s:s%, s:s, s:o}", "size", (json_int_t)cp.size, "checkpoint", (char *)note,
-				      len, "log_vkey", rq->s->in->log_vkey, "events", events));
-out:
-	free(note);
-	tlog_checkpoint_clear(&cp);
-	tlog_tiles_free(t);
-	bw_sha256_free(h);
+	reply_json(rq, 200, out);
 }
 
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */

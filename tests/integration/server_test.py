@@ -192,6 +192,15 @@ st, j, r, _ = c.req("POST", "/api/v1/login", {"username": "u-operator", "passwor
                                               "otp": totp(victim["secret"])})
 expect(st == 429 and r.getheader("Retry-After") is not None, "locked account: right code refused with 429")
 
+# ---- the audit trail through the API: bounded, checked against the checkpoint, and itself audited ----
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=2&proofs=1", token=admin)
+expect(st == 200 and len(j["events"]) == 2 and all("proof" in e for e in j["events"]) and j["size"] >= 2
+       and j["checkpoint"].startswith("bulwark"), f"audit read with proofs: {str(j)[:200]}")
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=50&to=10", token=admin)
+expect(st == 400 and "need from <= to" in j["error"], f"a reversed range refused: {j}")
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=x", token=admin)
+expect(st == 400, "a malformed index refused")
+
 # ---- bad input ----
 def raw(method, path, data, ctype="application/json", token=None, extra=None):
     h = {"Content-Type": ctype} if ctype else {}
@@ -297,6 +306,8 @@ expect(not errors, "8 x 1000 requests without error: " + "; ".join(errors[:3]))
 expect(len(ids) == 8000, f"8000 responses ({len(ids)})")
 print(f"server_test: 8 clients x 1000 audited requests in {elapsed:.1f} s ({8000 / elapsed:.0f} req/s, ASan build)")
 
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=5000", token=admin)
+expect(st == 400 and "at most 1000 events" in j["error"], f"more than 1000 events per read refused: {j}")
 log = stop(srv)
 expect('"msg":"shutting down"' in log, "clean shutdown logged")
 log_lines = [l for l in log.split("\n") if l.strip()]
@@ -320,6 +331,10 @@ missing = [i for i in ids if i not in logged_ids]
 expect(not missing, f"every load request's event is in the log ({len(missing)} missing)")
 acts = [e["action"] for e in events]
 expect("alert.account_locked" in acts, "the lockout raised an alert event")
+reads = [e for e in events if e["action"] == "audit.read"]
+expect(any(e["result"] == "ok" and e["actor"] == "admin" and e["target"] == "audit:0-2" for e in reads)
+       and any(e["result"] == "refused" and "need from <= to" in e["details"].get("error", "") for e in reads),
+       f"reads of the audit trail are audited, refusals with their reason: {reads[:3]}")
 forged_events = [e for e in events if "forged" in json.dumps(e)]
 expect(len(forged_events) >= 4 and not any("forged" in e or "forged" in e["details"] for e in forged_events),
        f"forged request text is in {len(forged_events)} audit events, only inside values")

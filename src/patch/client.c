@@ -154,8 +154,10 @@ patch_client_root(struct patch_trust *t, const uint8_t *bytes, size_t len, struc
 	if ((r = meta_parse(bytes, len, "root", &nr, err)) != 0)
 		return r;
 	if ((r = patch_verify_root_rotation(t->root, nr, err)) != 0) {
+		long long version = (long long)patch_meta_version(nr);	/* read before nr is released */
 		json_decref(nr);
-		return bw_err_prefix(err, "root version %lld", (long long)patch_meta_version(nr)), r;
+		bw_err_prefix(err, "root version %lld", version);
+		return r;
 	}
 	/* §5.3.11: rotated timestamp or snapshot keys void what they signed (fast-forward recovery). */
 	if (!role_same(t->root, nr, "timestamp") || !role_same(t->root, nr, "snapshot")) {

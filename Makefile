@@ -16,8 +16,8 @@ build: deps
 	cmake --build $(BUILD)
 
 # The main job on the embedded default: init (first run) + serve on 127.0.0.1:8443.
-run: build
-	./scripts/run.sh $(BUILD)/bulwark
+run: release
+	./scripts/run.sh $(RELEASE)/bulwark
 
 # The audit-log demo: create a log, append events, print a checkpoint,
 # prove an entry, verify the proof offline, audit.

@@ -271,6 +271,11 @@ for path in FORGERIES:
 st, j, _, _ = c.req("POST", "/api/v1/login", {"username": 'a","forged":"4\n{"forged":5}', "password": "x" * 12,
                                               "otp": "1"})
 expect(st in (400, 401), f"forged user name refused ({st})")
+# Bytes that are not UTF-8, and cuts inside a character, are audited like any refusal (never a 503).
+st, j, _, _ = c.req("GET", "/api/v1/%FF%FEnot-utf8")
+expect(st == 404, f"a path with invalid UTF-8 -> 404, audited ({st})")
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "é" * 40, "password": "x" * 12, "otp": "123456"})
+expect(st == 401, f"a user name cut inside a character at the audit bound -> 401, audited ({st})")
 
 # ---- load: 8 clients x 1000 audited requests ----
 ids, errors = [], []
@@ -335,6 +340,10 @@ reads = [e for e in events if e["action"] == "audit.read"]
 expect(any(e["result"] == "ok" and e["actor"] == "admin" and e["target"] == "audit:0-2" for e in reads)
        and any(e["result"] == "refused" and "need from <= to" in e["details"].get("error", "") for e in reads),
        f"reads of the audit trail are audited, refusals with their reason: {reads[:3]}")
+expect(any(e["action"] == "http.refused" and "\ufffd" in e["target"] and "not-utf8" in e["target"] for e in events),
+       "the invalid-UTF-8 path's refusal is in the log, the bad bytes replaced")
+expect(any(e["action"] == "auth.login" and e["target"].startswith("user:éé") for e in events),
+       "the long user name's login is in the log, cut on a character boundary")
 forged_events = [e for e in events if "forged" in json.dumps(e)]
 expect(len(forged_events) >= 4 and not any("forged" in e or "forged" in e["details"] for e in forged_events),
        f"forged request text is in {len(forged_events)} audit events, only inside values")

@@ -90,6 +90,10 @@ int access_permits_parse(const char *const *names, size_t n, unsigned *mask, str
 /* Names of the bits in mask, comma-separated, into out. */
 void access_permits_format(unsigned mask, char *out, size_t cap);
 
+/* Free text (reasons, tickets): 1..max bytes, no control characters. */
+bool access_text_valid(const char *s, size_t max);
+#define ACCESS_REASON_MAX 500
+
 /* Host names, account names: 1..64 of [a-z0-9._-], starting with a letter or digit. */
 bool access_name_valid(const char *s);
 /* "10.0.0.0/8,2001:db8::/32": up to 16 addresses with optional prefix lengths. */

@@ -87,8 +87,8 @@ access_source_check(const char *s, struct bw_err *err)
 	return 0;
 }
 
-static bool
-text_ok(const char *s, size_t max)
+bool
+access_text_valid(const char *s, size_t max)
 {
 	size_t i, n = strlen(s);
 
@@ -120,9 +120,9 @@ access_request_create(struct bw_db *db, const struct access_new *q, int64_t max_
 	int r;
 
 	/* The fields, one by one. */
-	if (q->reason == NULL || !text_ok(q->reason, 500))
+	if (q->reason == NULL || !access_text_valid(q->reason, ACCESS_REASON_MAX))
 		return bw_err_set(err, BW_EINVAL, "reason is required (1..500 characters, no control characters)");
-	if (q->ticket != NULL && !access_name_valid(q->ticket) && !text_ok(q->ticket, 64))
+	if (q->ticket != NULL && !access_name_valid(q->ticket) && !access_text_valid(q->ticket, 64))
 		return bw_err_set(err, BW_EINVAL, "ticket must be 1..64 characters");
 	if (q->naccounts == 0 || q->naccounts > 16)
 		return bw_err_set(err, BW_EINVAL, "accounts: 1..16 account names required");
@@ -141,7 +141,7 @@ access_request_create(struct bw_db *db, const struct access_new *q, int64_t max_
 				  (long long)max_window);
 	if (q->source_address != NULL && (r = access_source_check(q->source_address, err)) != 0)
 		return r;
-	if (q->force_command != NULL && !text_ok(q->force_command, 512))
+	if (q->force_command != NULL && !access_text_valid(q->force_command, 512))
 		return bw_err_set(err, BW_EINVAL, "force_command must be 1..512 printable characters");
 	if (q->public_key == NULL ||
 	    (r = ssh_pubkey_parse(q->public_key, strlen(q->public_key), &key, err)) != 0)
@@ -251,7 +251,7 @@ access_review(struct bw_db *db, const struct bw_ed25519 *ca, const char *wrapper
 	int r;
 
 	*issued = false;
-	if (reason != NULL && !text_ok(reason, 500))
+	if (reason != NULL && !access_text_valid(reason, ACCESS_REASON_MAX))
 		return bw_err_set(err, BW_EINVAL, "reason must be 1..500 characters");
 	if ((r = db_access_get(db, id, &a, err)) != 0)
 		return r;

@@ -224,6 +224,9 @@ ops_access_revoke(struct ops_ctx *x, int64_t id, const char *reason, struct bw_e
 	ev_target(&ev, "access:%lld", (long long)id);
 	if (reason != NULL)
 		ev_str(&ev, EVF_REASON, reason);
+	if (r == 0 && reason != NULL && !access_text_valid(reason, ACCESS_REASON_MAX))
+		r = bw_err_set(err, BW_EINVAL, "reason must be 1..%d characters without control characters",
+			       ACCESS_REASON_MAX);
 	if (r == 0)
 		r = db_access_revoke(x->in->db, id, now_s(), err);
 	return ops_finish(x, OP_ACCESS_REVOKE, &ev, r, err);

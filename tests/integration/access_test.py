@@ -161,6 +161,15 @@ try:
     # ---- revocation ----
     st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {"reason": "vendor left"}, token=tok["vendor1"])
     expect(st == 403, "a vendor cannot revoke")
+    # An over-long reason is refused before anything changes, and the refusal is in the log with its reason.
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {"reason": "x" * 60000}, token=tok["appr2"])
+    expect(st in (413, 422), f"a 60 KB revoke reason is refused ({st})")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{rid}", token=tok["appr2"])
+    expect(j["state"] != "revoked", f"the refused revoke changed nothing: {j['state']}")
+    st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {"reason": "y" * 600}, token=tok["appr2"])
+    expect(st == 422 and "reason must be 1..500" in j["error"], f"a 600-character revoke reason is refused: {j}")
+    st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{rid}", token=tok["appr2"])
+    expect(j["state"] != "revoked", "still not revoked")
     st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {"reason": "vendor left"}, token=tok["appr2"])
     expect(st == 200 and j["state"] == "revoked", "an approver revokes")
     fetch_krl()
@@ -276,6 +285,9 @@ logdir = os.path.join(data, "log")
 rc, out, _ = run("log", "audit", "--dir", logdir, "--vkey", os.path.join(logdir, "log.vkey"))
 expect(rc == 0, "log audit passes")
 events = [json.loads(e) for e in read_entries(logdir)]
+revokes = [e for e in events if e["action"] == "access.revoke"]
+expect(any(e["result"] == "refused" and "reason must be 1..500" in e["details"].get("error", "") for e in revokes)
+       and any(e["result"] == "ok" for e in revokes), f"revokes audited, the refused one with its reason: {revokes}")
 acts = {(e["action"], e["result"]) for e in events}
 for want in (("host.add", "ok"), ("access.request", "ok"), ("access.approve", "ok"), ("access.issued", "ok"),
              ("access.downloaded", "ok"), ("access.revoke", "ok"), ("access.deny", "ok"), ("access.request", "refused"),

@@ -58,18 +58,43 @@ server_now(void)
 	return audit_now_ms() / 1000;
 }
 
+/*
+ * jansson's unpack errors in the API's words: "1 object item(s) left
+ * unpacked: extra" is an unknown field, "Object item not found: otp" a
+ * missing one; type errors name the expected type.
+ */
+static void
+unpack_message(const char *text, char *out, size_t cap)
+{
+	const char *p = text;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (p != text && strncmp(p, " object item(s) left unpacked: ", 31) == 0)
+		snprintf(out, cap, "unknown field: %s", p + 31);
+	else if (strncmp(text, "Object item not found: ", 23) == 0)
+		snprintf(out, cap, "missing field: %s", text + 23);
+	else if (strncmp(text, "Expected ", 9) == 0)
+		snprintf(out, cap, "wrong type: expected %s", text + 9);
+	else
+		snprintf(out, cap, "%s", text);
+}
+
 bool
 request_unpack(struct request *rq, json_t *body, const char *fmt, ...)
 {
 	json_error_t jerr;
+	char msg[256];
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
 	r = json_vunpack_ex(body, &jerr, JSON_STRICT, fmt, ap);
 	va_end(ap);
-	if (r != 0)
-		reply_error(rq, 400, "invalid request: %s", jerr.text);
+	if (r != 0) {
+		unpack_message(jerr.text, msg, sizeof msg);
+		reply_error(rq, 400, "invalid request: %s", msg);
+	}
 	return r == 0;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "access/access.h"
 #include "events/events.h"
 
 static const char api_opts[] =
@@ -276,13 +277,29 @@ access_request(struct cli_api *api, struct cli_args *a)
 		return CLI_USAGE;
 	if (minutes && cli_parse_range("--minutes", minutes, 1, 14 * 24 * 60, &mins))
 		return CLI_USAGE;
-	if (bw_file_read(keyfile, 16384, &key, &klen, &err) != 0)
+	/* Read as a secret (it may be a private key given by mistake) and checked here: a private key never leaves. */
+	if (bw_file_read_secret(keyfile, 16384, &key, &klen, &err) != 0)
 		return cli_fail("--key", &err);
 	while (klen > 0 && (key[klen - 1] == '\n' || key[klen - 1] == '\r'))
 		key[--klen] = '\0';
+	if (strstr((char *)key, "PRIVATE KEY") != NULL) {
+		bw_secure_free(key);
+		cli_errorf("access request: %s is a private key; give its public key (%s.pub), which is all bulwark needs "
+			   "(nothing was sent)", keyfile, keyfile);
+		return CLI_USAGE;
+	}
+	{
+		struct ssh_pubkey pk = { 0 };
+		if (ssh_pubkey_parse((char *)key, klen, &pk, &err) != 0) {
+			bw_secure_free(key);
+			cli_errorf("access request: --key %s: %s (nothing was sent)", keyfile, err.msg);
+			return CLI_USAGE;
+		}
+		ssh_pubkey_clear(&pk);
+	}
 	body = json_pack("{s:o, s:I, s:I, s:s, s:s}", "accounts", ev_json_list(accounts), "valid_after", (json_int_t)after,
 			 "valid_before", (json_int_t)(after + mins * 60), "reason", reason, "public_key", (char *)key);
-	free(key);
+	bw_secure_free(key);
 	if (body == NULL) {
 		cli_errorf("access request: invalid text in an argument");
 		return CLI_USAGE;
@@ -303,7 +320,7 @@ access_request(struct cli_api *api, struct cli_args *a)
 }
 
 static int
-access_ssh_config(struct cli_api *api, uint64_t id, const char *outpath)
+ssh_config_cmd(struct cli_api *api, uint64_t id, const char *outpath)
 {
 	char path[128], def[4096];
 	json_t *reply = NULL, *cert, *cfg;
@@ -383,7 +400,7 @@ cmd_access(int argc, char **argv)
 		return call_and_print(&api, verb, "POST", path, body, 200);
 	}
 	if (strcmp(verb, "ssh-config") == 0)
-		return access_ssh_config(&api, id, outpath);
+		return ssh_config_cmd(&api, id, outpath);
 	cli_errorf("access: unknown command '%s'", verb);
 	fputs(access_usage, stderr);
 	return CLI_USAGE;

@@ -254,6 +254,16 @@ try:
     expect('"web2"' in out and '"web1"' in out, "CLI host list")
     out = cli(admin, "host", "sshd-config", "web1")
     expect("TrustedUserCAKeys" in out and "bulwark_principals/root" in out, "CLI host sshd-config")
+    # A private key given by mistake is refused before anything is sent.
+    n_before = len(c.req("GET", "/api/v1/access/requests", token=vtok)[1]["requests"])
+    out = cli(vtok, "access", "request", "--host", "web1", "--account", "root", "--reason", "cli maintenance",
+              "--key", key, "--minutes", "30", want=2)
+    expect("is a private key" in out and "nothing was sent" in out, f"a private key is refused locally: {out}")
+    out = cli(vtok, "access", "request", "--host", "web1", "--account", "root", "--reason", "cli maintenance",
+              "--key", cert_pem, "--minutes", "30", want=2)
+    expect("nothing was sent" in out, f"a file that is no public key is refused locally: {out}")
+    expect(len(c.req("GET", "/api/v1/access/requests", token=vtok)[1]["requests"]) == n_before,
+           "no request was created from the refused keys")
     out = cli(vtok, "access", "request", "--host", "web1", "--account", "root", "--reason", "cli maintenance",
               "--key", key + ".pub", "--minutes", "30", "--ticket", "CHG-77")
     cid = json.loads(out)["id"]

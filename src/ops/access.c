@@ -44,6 +44,39 @@ ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struc
 	return ops_finish(x, OP_HOST_ADD, &ev, r, err);
 }
 
+/* Keeps in hs only the hosts that one of the caller's own requests names. */
+static int
+hosts_of_own_requests(struct ops_ctx *x, struct db_host *hs, size_t *n, struct bw_err *err)
+{
+	struct db_access *as = NULL;
+	size_t na = 0, i, j, kept = 0;
+	int r;
+
+	if ((r = db_access_list(x->in->db, x->caller->user_id, 100000, &as, &na, err)) != 0)
+		return r;
+	for (i = 0; i < *n; i++) {
+		bool named = false;
+		for (j = 0; j < na && !named; j++)
+			named = bw_list_contains(as[j].hosts, hs[i].name);
+		if (named) {
+			struct db_host keep = hs[i];
+			hs[i] = hs[kept];
+			hs[kept++] = keep;
+		}
+	}
+	for (i = kept; i < *n; i++)
+		db_host_clear(&hs[i]);
+	*n = kept;
+	db_access_free(as, na);
+	return 0;
+}
+
+bool
+ops_sees_all_hosts(const struct ops_caller *c)
+{
+	return (c->roles & (ROLE_ADMIN | ROLE_OPERATOR | ROLE_APPROVER | ROLE_AUDITOR)) != 0;
+}
+
 int
 ops_host_list(struct ops_ctx *x, struct db_host **out, size_t *n, struct bw_err *err)
 {
@@ -54,7 +87,15 @@ ops_host_list(struct ops_ctx *x, struct db_host **out, size_t *n, struct bw_err 
 	*n = 0;
 	r = ops_begin(x, OP_HOST_LIST, &ev, err);
 	ev_target(&ev, "host:*");
-	if (r == 0 && (r = db_host_list(x->in->db, NULL, out, n, err)) == 0) {
+	if (r == 0)
+		r = db_host_list(x->in->db, NULL, out, n, err);
+	/* The object rule: vendors (and staff) see only the hosts their own requests name. */
+	if (r == 0 && !ops_sees_all_hosts(x->caller) && (r = hosts_of_own_requests(x, *out, n, err)) != 0) {
+		db_hosts_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	if (r == 0) {
 		ev_clear(&ev);	/* a permitted read: not audited */
 		return 0;
 	}

@@ -218,7 +218,9 @@ struct ops_host_add {
 };
 
 int ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct bw_err *err);
-/* All hosts (caller frees with db_hosts_free). */
+/* The object rule for hosts: admins, operators, approvers and auditors see every host. */
+bool ops_sees_all_hosts(const struct ops_caller *c);
+/* Hosts the caller may see: all, or (vendors, staff) those their own requests name. Caller frees with db_hosts_free. */
 int ops_host_list(struct ops_ctx *x, struct db_host **out, size_t *n, struct bw_err *err);
 /* The sshd snippet for host name (caller frees *text). */
 int ops_host_sshd_config(struct ops_ctx *x, const char *name, const char *server_url, char **text,

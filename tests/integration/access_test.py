@@ -250,8 +250,10 @@ try:
     expect(vtok.startswith("bws_"), "bulwark login prints a session token")
     out = cli(admin, "host", "add", "web2", "--address", "127.0.0.1", "--accounts", "root,deploy")
     expect('"name": "web2"' in out, "CLI host add")
+    out = cli(admin, "host", "list")
+    expect('"web2"' in out and '"web1"' in out, "CLI host list (admin: every host)")
     out = cli(vtok, "host", "list")
-    expect('"web2"' in out and '"web1"' in out, "CLI host list")
+    expect('"web2"' not in out and '"web1"' not in out, f"a vendor with no request sees no host: {out}")
     out = cli(admin, "host", "sshd-config", "web1")
     expect("TrustedUserCAKeys" in out and "bulwark_principals/root" in out, "CLI host sshd-config")
     # A private key given by mistake is refused before anything is sent.
@@ -267,6 +269,8 @@ try:
     out = cli(vtok, "access", "request", "--host", "web1", "--account", "root", "--reason", "cli maintenance",
               "--key", key + ".pub", "--minutes", "30", "--ticket", "CHG-77")
     cid = json.loads(out)["id"]
+    out = cli(vtok, "host", "list")
+    expect('"web1"' in out and '"web2"' not in out, f"a vendor sees only the hosts their own requests name: {out}")
     out = cli(vtok, "access", "approve", str(cid), want=1)
     expect("HTTP 403" in out, "CLI: the vendor cannot approve (403 shown)")
     out = cli(tok["appr1"], "access", "approve", str(cid), "--reason", "ok via cli")

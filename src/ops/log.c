@@ -45,14 +45,15 @@ entry_json(struct tlog_tiles *t, struct bw_sha256 *h, uint64_t size, uint64_t i,
 }
 
 int
-ops_audit_read(struct ops_ctx *x, uint64_t from, const uint64_t *to, bool proofs, json_t **out, struct bw_err *err)
+ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bool proofs, json_t **out,
+	       struct bw_err *err)
 {
 	struct tlog_tiles *t = NULL;
 	struct tlog_checkpoint cp = { 0 };
 	struct note_verifier *v = x->in->log_verifier;
 	struct bw_sha256 *h = NULL;
 	uint8_t *note = NULL;
-	uint64_t end = 0, i;
+	uint64_t from = 0, end = 0, i;
 	size_t len = 0;
 	json_t *events = NULL;
 	struct event ev;
@@ -65,6 +66,8 @@ ops_audit_read(struct ops_ctx *x, uint64_t from, const uint64_t *to, bool proofs
 		goto done;
 	if (r == 0) {
 		end = to == NULL || *to > cp.size ? cp.size : *to;
+		/* Without from: the latest page ending at to. */
+		from = from_p != NULL ? *from_p : end > OPS_AUDIT_READ_MAX ? end - OPS_AUDIT_READ_MAX : 0;
 		ev_target(&ev, "audit:%llu-%llu", (unsigned long long)from, (unsigned long long)end);
 		if (from > end || end - from > OPS_AUDIT_READ_MAX)
 			r = bw_err_set(err, BW_EINVAL, "need from <= to and at most %d events per request (log size %llu)",
@@ -77,9 +80,19 @@ ops_audit_read(struct ops_ctx *x, uint64_t from, const uint64_t *to, bool proofs
 		if ((r = entry_json(t, h, cp.size, i, proofs, &item, err)) == 0)
 			json_array_append_new(events, item);
 	}
-	if (r == 0 && (*out = json_pack("{s:I, s:s%, s:s, s:O}", "size", (json_int_t)cp.size, "checkpoint", (char *)note,
-					len, "log_vkey", x->in->log_vkey, "events", events)) == NULL)
+	if (r == 0 && (*out = json_pack("{s:I, s:I, s:I, s:s%, s:s, s:O}", "size", (json_int_t)cp.size, "from",
+					(json_int_t)from, "to", (json_int_t)end, "checkpoint", (char *)note, len,
+					"log_vkey", x->in->log_vkey, "events", events)) == NULL)
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	/* Cursors: the page before (from) and after (to) this one, when there is one. */
+	if (r == 0 && from > 0)
+		json_object_set_new(*out, "prev", json_pack("{s:I, s:I}", "from",
+							  (json_int_t)(from > OPS_AUDIT_READ_MAX ? from - OPS_AUDIT_READ_MAX : 0),
+							  "to", (json_int_t)from));
+	if (r == 0 && end < cp.size)
+		json_object_set_new(*out, "next", json_pack("{s:I, s:I}", "from", (json_int_t)end, "to",
+							  (json_int_t)(cp.size - end > OPS_AUDIT_READ_MAX ? end + OPS_AUDIT_READ_MAX
+													 : cp.size)));
 done:
 	json_decref(events);
 	free(note);

@@ -199,12 +199,13 @@ int ops_token_revoke(struct ops_ctx *x, int64_t id, struct bw_err *err);
 #define OPS_AUDIT_READ_MAX 1000
 
 /*
- * Events [from, to) (to NULL or past the end: up to the log size; at most
- * OPS_AUDIT_READ_MAX) as {"size","checkpoint","log_vkey","events":[{"index",
- * "event"[,"proof"]}]}, checked against the signed checkpoint. Always audited.
- * Caller decrefs *out.
+ * Events [from, to): to NULL or past the end means the log size; from NULL
+ * means the latest page ending at to; at most OPS_AUDIT_READ_MAX. Result:
+ * {"size","from","to","checkpoint","log_vkey","events":[{"index","event"
+ * [,"proof"]}], "prev"/"next": {"from","to"} when there are such pages},
+ * checked against the signed checkpoint. Always audited. Caller decrefs *out.
  */
-int ops_audit_read(struct ops_ctx *x, uint64_t from, const uint64_t *to, bool proofs, json_t **out,
+int ops_audit_read(struct ops_ctx *x, const uint64_t *from, const uint64_t *to, bool proofs, json_t **out,
 		   struct bw_err *err);
 
 /* ---- remote-maintenance access (ops/access.c) ---- */

@@ -449,7 +449,7 @@ h_audit(struct request *rq, json_t *body)
 		reply_error(rq, 400, "from and to must be decimal indexes, proofs 0 or 1");
 		return;
 	}
-	if (ops_audit_read(&x, from, ts ? &to : NULL, ps != NULL && strcmp(ps, "1") == 0, &out, &err) != 0) {
+	if (ops_audit_read(&x, fs ? &from : NULL, ts ? &to : NULL, ps != NULL && strcmp(ps, "1") == 0, &out, &err) != 0) {
 		reply_error(rq, err.code == BW_EINVAL ? 400 : status_for_err(err.code), "%s",
 			    status_for_err(err.code) >= 500 ? "internal error" : err.msg);
 		return;

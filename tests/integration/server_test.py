@@ -19,7 +19,7 @@ import threading
 import time
 
 from bwtest import BW, expect, fail, finish, read_entries, run, tmpdir
-from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp, wait_fresh_step
+from bwserver import ADMIN_PW, Client, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
 
 base = tmpdir()
 PORT = 20000 + os.getpid() % 20000
@@ -317,6 +317,24 @@ print(f"server_test: 8 clients x 1000 audited requests in {elapsed:.1f} s ({8000
 
 st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=5000", token=admin)
 expect(st == 400 and "at most 1000 events" in j["error"], f"more than 1000 events per read refused: {j}")
+# Without parameters: the latest page (to is exclusive), with a cursor to the one before.
+st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+expect(st == 200 and len(j["events"]) == 1000 and j["to"] == j["size"] and j["from"] == j["size"] - 1000
+       and j["events"][-1]["index"] == j["size"] - 1 and j["prev"] == {"from": j["size"] - 2000, "to": j["size"] - 1000}
+       and "next" not in j, f"the latest page of a log past 1,000 events: { {k: v for k, v in j.items() if k != 'events'} }")
+# The same from the CLI: a table of the latest page, one event with its proof; request text shown inert.
+srv_url = f"https://127.0.0.1:{PORT}"
+rc, out = api_cli("audit", "list", server=srv_url, cacert=cert, token=admin, check=0)
+rows = [l for l in out.splitlines() if re.match(r"^\d+ ", l)]
+expect(len(rows) == 1000 and "earlier: bulwark audit list --to" in out, f"bulwark audit list: {len(rows)} rows")
+expect("\x1b" not in out and not any("forged" in l and l.count('"') > 0 for l in rows), "no control character reaches the terminal")
+rc, out = api_cli("audit", "show", "0", server=srv_url, cacert=cert, token=admin, check=0)
+expect('"action": "user.add"' in out and '"proof"' in out and '"checkpoint"' in out, f"bulwark audit show 0: {out[:200]}")
+rc, out = api_cli("audit", "show", "99999999", server=srv_url, cacert=cert, token=admin, check=1)
+expect("log size" in out, f"audit show past the end names the log size: {out}")
+st, j2, _, _ = c.req("GET", f"/api/v1/audit?from={j['prev']['from']}&to={j['prev']['to']}", token=admin)
+expect(st == 200 and j2["events"][-1]["index"] == j["from"] - 1 and j2["next"]["from"] == j["from"],
+       "the prev cursor reads the page before, whose next cursor points back")
 log = stop(srv)
 expect('"msg":"shutting down"' in log, "clean shutdown logged")
 log_lines = [l for l in log.split("\n") if l.strip()]

@@ -178,15 +178,40 @@ server_route_match(const char *pattern, const char *path, struct request *rq)
 	return (*pattern == '\0' || strcmp(pattern, "*") == 0) && *path == '\0';
 }
 
-/* Extracts the session token: "Authorization: Bearer X", else the session cookie. */
+/* Extracts the session token: "Authorization: Bearer X", else the session cookie (*cookie set). */
 static const char *
-find_token(struct MHD_Connection *c)
+find_token(struct MHD_Connection *c, bool *cookie)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
+	*cookie = false;
 	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
 		return h + 7;
-	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "bulwark_session");
+	h = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
+	*cookie = h != NULL;
+	return h;
+}
+
+/*
+ * Cross-site request forgery: a browser sends the session cookie with any
+ * request to this origin, even one a foreign page makes. A state change
+ * authenticated by the cookie is refused when the browser says it comes
+ * from another site (Fetch Metadata: Sec-Fetch-Site other than
+ * same-origin/none) or from another origin (Origin not this Host). A client
+ * that sends neither header is not a browser and cannot be forged that way.
+ */
+static bool
+cross_site(struct MHD_Connection *c)
+{
+	const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+	if (site != NULL && strcmp(site, "same-origin") != 0 && strcmp(site, "none") != 0)
+		return true;
+	if (origin != NULL)
+		return host == NULL || strncmp(origin, "https://", 8) != 0 || strcmp(origin + 8, host) != 0;
+	return false;
 }
 
 static bool
@@ -270,10 +295,16 @@ dispatch(struct request *rq)
 	rq->audit = ops_always_audited(rt->op);
 	/* Who is asking, and may they? The operation's entry in the permission table says. */
 	if (ops_def(rt->op)->roles != OPS_PUBLIC) {
-		const char *tok = find_token(rq->c);
+		bool cookie;
+		const char *tok = find_token(rq->c, &cookie);
 		struct bw_err err = { 0 };
 		if (tok == NULL || !authenticate(rq, tok, &err)) {
 			refuse(rq, EV_HTTP_UNAUTHENTICATED, 401, "authentication required");
+			return;
+		}
+		if (cookie && (ops_def(rt->op)->flags & OPF_STATE) && cross_site(rq->c)) {
+			refuse(rq, EV_HTTP_FORBIDDEN, 403, "cross-site request refused (session cookie from another origin)");
+			ev_str(&rq->ev, EVF_OPERATION, ops_def(rt->op)->name);
 			return;
 		}
 		rq->authenticated = true;
@@ -410,7 +441,8 @@ client_address(struct MHD_Connection *c, char *out, size_t cap)
 static bool
 caller_admitted(struct request *rq)
 {
-	const char *tok = find_token(rq->c);
+	bool cookie;
+	const char *tok = find_token(rq->c, &cookie);
 	struct bw_err err = { 0 };
 	struct ops_caller c;
 	bool ok = tok != NULL && authenticate(rq, tok, &err);

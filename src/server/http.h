@@ -12,6 +12,8 @@
 #define HTTP_BODY_MAX (64 * 1024)
 #define HTTP_UPLOAD_MAX ((uint64_t)8 << 30)	/* largest target file accepted */
 #define HTTP_MAX_PARAMS 2
+/* The session cookie: the __Host- prefix makes browsers keep it to this exact origin (Secure, Path=/, no Domain). */
+#define SESSION_COOKIE "__Host-bulwark_session"
 
 /* Per-address login throttling (in memory). */
 struct throttle;

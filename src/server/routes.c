@@ -103,7 +103,7 @@ h_login(struct request *rq, json_t *body)
 	snprintf(rq->who.username, sizeof rq->who.username, "%s", q.username);
 	snprintf(rq->caller.name, sizeof rq->caller.name, "%s", q.username);
 	snprintf(rq->set_cookie, sizeof rq->set_cookie,
-		 "bulwark_session=%s; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=%d", res.token,
+		 SESSION_COOKIE "=%s; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=%d", res.token,
 		 AUTH_SESSION_MAX);
 	reply_json(rq, 200, json_pack("{s:s, s:s, s:o, s:i, s:b}", "token", res.token, "username", q.username,
 				      "roles", roles_json(res.roles), "expires_in", AUTH_SESSION_MAX,
@@ -123,7 +123,7 @@ h_logout(struct request *rq, json_t *body)
 		return;
 	}
 	snprintf(rq->set_cookie, sizeof rq->set_cookie,
-		 "bulwark_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+		 SESSION_COOKIE "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
 	reply_json(rq, 200, json_pack("{s:b}", "logged_out", 1));
 }
 

@@ -67,8 +67,8 @@ def curl_login(user, pw, otp, extra=()):
 code_prev = totp(admin_secret, -30)
 st, body, text = curl_login("admin", ADMIN_PW, code_prev)
 expect(st == 200 and body["token"].startswith("bws_"), "login with the previous step's code is accepted")
-expect(re.search(r"Set-Cookie: bulwark_session=bws_[^;]+; Path=/; HttpOnly; Secure; SameSite=Strict", text),
-       "session cookie is HttpOnly; Secure; SameSite=Strict")
+expect(re.search(r"Set-Cookie: __Host-bulwark_session=bws_[^;]+; Path=/; HttpOnly; Secure; SameSite=Strict", text),
+       "session cookie is __Host- prefixed, HttpOnly; Secure; SameSite=Strict")
 admin = body["token"]
 st, body, _ = curl_login("admin", ADMIN_PW, code_prev)
 expect(st == 401 and body["error"] == "invalid credentials", "replayed code refused")
@@ -82,9 +82,32 @@ expect(st == 401 and body["error"] == "invalid credentials", "wrong password: sa
 st, body, _ = curl_login("nosuchuser", ADMIN_PW, totp(admin_secret, 30))
 expect(st == 401 and body["error"] == "invalid credentials", "unknown user: same generic message")
 # cookie auth works like the bearer token
-p = subprocess.run(["curl", "-s", "--cacert", cert, "-b", "bulwark_session=" + admin2,
+p = subprocess.run(["curl", "-s", "--cacert", cert, "-b", "__Host-bulwark_session=" + admin2,
                     "https://127.0.0.1:%d/api/v1/me" % PORT], capture_output=True)
 expect(json.loads(p.stdout)["username"] == "admin", "session cookie authenticates")
+
+def cookie_post(path, *headers):
+    p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", cert, "-X", "POST",
+                        "-b", "__Host-bulwark_session=" + admin2, "-H", "Content-Type: application/x-www-form-urlencoded",
+                        *sum((["-H", h] for h in headers), []), "https://127.0.0.1:%d%s" % (PORT, path)],
+                       capture_output=True)
+    return int(p.stdout)
+
+# Cross-site request forgery: a foreign page's form post carrying the cookie is refused, before any work.
+st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "csrf-victim", "password": "password of csrf victim",
+                                              "roles": ["staff"]}, token=admin2)
+expect(st == 201, "a user to aim at")
+expect(cookie_post("/api/v1/users/csrf-victim/disable", "Origin: https://evil.example") == 403,
+       "cookie + foreign Origin: refused")
+expect(cookie_post("/api/v1/users/csrf-victim/disable", "Sec-Fetch-Site: cross-site") == 403,
+       "cookie + Sec-Fetch-Site: cross-site: refused")
+expect(cookie_post("/api/v1/users/csrf-victim/reset-mfa", "Sec-Fetch-Site: same-site") == 403,
+       "cookie + Sec-Fetch-Site: same-site (a sibling host) refused")
+st, j, _, _ = c.req("GET", "/api/v1/users", token=admin2)
+expect(not any(u["username"] == "csrf-victim" and u["disabled"] for u in j["users"]), "the forged requests changed nothing")
+expect(cookie_post("/api/v1/users/csrf-victim/disable", "Origin: https://127.0.0.1:%d" % PORT,
+                   "Sec-Fetch-Site: same-origin") == 200, "cookie + same origin: allowed")
+expect(cookie_post("/api/v1/users/csrf-victim/enable") == 200, "cookie without browser headers (not a browser): allowed")
 # recovery code: single use
 st, body, _ = curl_login("admin", ADMIN_PW, admin_codes[0])
 expect(st == 200 and body["used_recovery_code"], "recovery code accepted")

@@ -80,8 +80,8 @@ struct auth {
 	struct bw_db *db;			/* borrowed */
 	const uint8_t *kek;			/* seals TOTP secrets at rest (borrowed: the instance's secure copy) */
 	struct bw_pwhash_cost cost;
-	int64_t lock_after, lock_secs;		/* lock the account after N failures, for S seconds */
-	int64_t backoff_ms;			/* per-account back-off base: base * 2^(failures-1), <= 30 s */
+	int64_t lock_after, lock_secs;		/* lock (name, client) after N failures, for S seconds */
+	int64_t backoff_ms;			/* per (name, client) back-off base: base * 2^(failures-1), <= 30 s */
 	char dummy_hash[BW_PWHASH_STR_MAX];	/* verified for unknown users (equal timing) */
 };
 
@@ -123,8 +123,8 @@ struct auth_login_result {
 	int64_t user_id;		/* 0 when the user is unknown */
 	unsigned roles;
 	bool ok;
-	bool locked_now;		/* this failure locked the account (raise an alert) */
-	bool throttled;			/* refused without checking: locked or backing off */
+	bool locked_now;		/* this failure locked (name, client) (record auth.lockout) */
+	bool throttled;			/* refused without checking: (name, client) locked or backing off */
 	int64_t retry_after;		/* seconds, when throttled */
 	const char *reason;		/* "bad password", "bad totp", "totp replay", ... */
 	char token[AUTH_TOKEN_TEXT_MAX];	/* session token when ok */
@@ -132,11 +132,15 @@ struct auth_login_result {
 };
 
 /*
- * Password + second factor (a TOTP code, or a recovery code) login. Does
- * the same work whether or not the user exists. Returns 0 when the attempt
- * was processed (see res->ok), an error code only for internal failures.
+ * Password + second factor (a TOTP code, or a recovery code) login from
+ * client (an address group, see bw_addr_group). Failures, back-off and locks
+ * are kept per (submitted name, client), so a guesser holds back only
+ * itself: the owner signs in from a client that has not failed. Does the
+ * same work, and gives the same answers, whether or not the user exists.
+ * Returns 0 when the attempt was processed (see res->ok), an error code only
+ * for internal failures.
  */
-int auth_login(struct auth *a, const char *username, const char *password, const char *otp,
+int auth_login(struct auth *a, const char *username, const char *password, const char *otp, const char *client,
 	       int64_t now, struct auth_login_result *res, struct bw_err *err);
 
 /* Identity behind a bearer token or session cookie. */

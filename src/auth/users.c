@@ -170,58 +170,46 @@ auth_user_reset_mfa(struct auth *a, int64_t id, struct auth_enrolment *e, struct
 	return r;
 }
 
-/* Seconds the account must still wait after `failed` consecutive failures, 0 if none. */
-static int64_t
-backoff_left(const struct auth *a, const struct db_user *u, int64_t now)
+/* A failed attempt: its reason, and whether it is the one that locks (name, client). */
+static void
+login_failed(const struct db_login_attempt *at, const char *reason, struct auth_login_result *res)
 {
-	int64_t wait_ms, since_ms;
-
-	if (u->locked_until > now)
-		return u->locked_until - now;
-	if (u->failed_count <= 0 || a->backoff_ms <= 0)
-		return 0;
-	wait_ms = a->backoff_ms << (u->failed_count - 1 > 10 ? 10 : u->failed_count - 1);
-	if (wait_ms > 30000)
-		wait_ms = 30000;
-	since_ms = (now - u->last_failed_at) * 1000;
-	return since_ms >= wait_ms ? 0 : (wait_ms - since_ms + 999) / 1000;
-}
-
-static int
-login_failed(struct auth *a, const struct db_user *u, int64_t now, const char *reason,
-	     struct auth_login_result *res, struct bw_err *err)
-{
-	int64_t count;
-	bool locked;
-	int r;
-
 	res->reason = reason;
-	if ((r = db_user_login_failed(a->db, u->id, now, a->lock_after, a->lock_secs, &count, &locked,
-				      err)) != 0)
-		return r;
-	res->locked_now = locked;
-	return 0;
+	res->locked_now = at->locks;
 }
 
 int
-auth_login(struct auth *a, const char *username, const char *password, const char *otp, int64_t now,
-	   struct auth_login_result *res, struct bw_err *err)
+auth_login(struct auth *a, const char *username, const char *password, const char *otp, const char *client,
+	   int64_t now, struct auth_login_result *res, struct bw_err *err)
 {
+	struct db_login_policy pol = { a->lock_after, a->lock_secs, a->backoff_ms };
+	struct db_login_attempt at;
 	struct db_user u = { 0 };
 	uint8_t secret[AUTH_TOTP_SECRET_SIZE], hash[32];
+	/* Attempts are counted per (submitted name, client): known and unknown names alike; invalid names share one. */
+	const char *key = auth_username_valid(username) ? username : "?invalid";
 	char ad[64];
 	int64_t step;
 	int r;
 
 	memset(res, 0, sizeof *res);
-	if (strlen(password) > AUTH_PASSWORD_MAX || strlen(otp) > 64) {
-		res->reason = "oversized credentials";
+	if ((r = db_login_attempt(a->db, &pol, key, client, now, &at, err)) != 0)
+		return r;
+	if (!at.admitted) {
+		/* Refused before any password work: only this client is held back, never the account's owner. */
+		res->throttled = true;
+		res->retry_after = at.retry_after;
+		res->reason = at.locked ? "locked for this client after failures" : "backing off after failures";
 		return 0;
 	}
-	if (!auth_username_valid(username) || (r = db_user_by_name(a->db, username, &u, err)) == BW_ENOTFOUND) {
+	if (strlen(password) > AUTH_PASSWORD_MAX || strlen(otp) > 64) {
+		login_failed(&at, "oversized credentials", res);
+		return 0;
+	}
+	if (key[0] == '?' || (r = db_user_by_name(a->db, username, &u, err)) == BW_ENOTFOUND) {
 		/* Same work as for a real user: no timing difference. */
 		bw_password_verify(a->dummy_hash, password, strlen(password));
-		res->reason = "unknown user";
+		login_failed(&at, "unknown user", res);
 		return 0;
 	}
 	if (r != 0)
@@ -230,25 +218,20 @@ auth_login(struct auth *a, const char *username, const char *password, const cha
 	res->roles = u.roles;
 	if (u.disabled) {
 		bw_password_verify(a->dummy_hash, password, strlen(password));
-		res->reason = "user disabled";
-		goto out;
-	}
-	if ((res->retry_after = backoff_left(a, &u, now)) > 0) {
-		res->throttled = true;
-		res->reason = u.locked_until > now ? "account locked" : "backing off after failures";
+		login_failed(&at, "user disabled", res);
 		goto out;
 	}
 	if (bw_password_verify(u.password_hash, password, strlen(password)) != 0) {
-		r = login_failed(a, &u, now, "bad password", res, err);
+		login_failed(&at, "bad password", res);
 		goto out;
 	}
 	if (u.totp_sealed == NULL) {
-		r = login_failed(a, &u, now, "no MFA enrolled (reset pending)", res, err);
+		login_failed(&at, "no MFA enrolled (reset pending)", res);
 		goto out;
 	}
 	if (strlen(otp) == AUTH_RECOVERY_CODE_LEN) {
 		if (recovery_hash(u.id, otp, hash) != 0 || db_recovery_use(a->db, u.id, hash, now, NULL) != 0) {
-			r = login_failed(a, &u, now, "bad recovery code", res, err);
+			login_failed(&at, "bad recovery code", res);
 			goto out;
 		}
 		res->used_recovery_code = true;
@@ -256,22 +239,23 @@ auth_login(struct auth *a, const char *username, const char *password, const cha
 		totp_ad(u.id, ad, sizeof ad);
 		if (u.totp_sealed_len != sizeof secret + BW_AEAD_OVERHEAD ||
 		    bw_aead_open(a->kek, ad, strlen(ad), u.totp_sealed, u.totp_sealed_len, secret, NULL) != 0) {
-			r = login_failed(a, &u, now, "TOTP secret does not unseal", res, err);
+			login_failed(&at, "TOTP secret does not unseal", res);
 			goto out;
 		}
 		r = auth_totp_match(secret, sizeof secret, otp, now, &step);
 		bw_memzero(secret, sizeof secret);
 		if (r != 0) {
-			r = login_failed(a, &u, now, "bad TOTP code", res, err);
+			r = 0;
+			login_failed(&at, "bad TOTP code", res);
 			goto out;
 		}
 		if (db_user_totp_accept(a->db, u.id, step, NULL) != 0) {
-			r = login_failed(a, &u, now, "TOTP code replayed", res, err);
+			login_failed(&at, "TOTP code replayed", res);
 			goto out;
 		}
 	}
-	/* Success. */
-	if ((r = db_user_login_ok(a->db, u.id, err)) != 0)
+	/* Success: this client's failures for the name are forgotten. */
+	if ((r = db_login_ok(a->db, key, client, err)) != 0)
 		goto out;
 	if (bw_password_needs_rehash(u.password_hash, &a->cost)) {
 		char nh[BW_PWHASH_STR_MAX];

@@ -107,7 +107,7 @@ cmd_user(int argc, char **argv)
 			auth_roles_format(us[i].roles, rolebuf, sizeof rolebuf);
 			printf("%-6lld %-24s %-40s %s%s%s\n", (long long)us[i].id, us[i].username, rolebuf,
 			       us[i].disabled ? "disabled" : "enabled",
-			       us[i].locked_until > audit_now_ms() / 1000 ? ",locked" : "",
+			       us[i].locked_clients > 0 ? ",locked-for-some-clients" : "",
 			       us[i].totp_sealed ? "" : ",no-mfa");
 		}
 		db_users_free(us, n);

@@ -144,6 +144,16 @@ bool bw_list_contains(const char *list, const char *name);
  */
 size_t bw_list_split(char *buf, const char **items, size_t cap);
 
+/* ---- client addresses (addr.c) ----------------------------------------- */
+
+#define BW_ADDR_GROUP_MAX 48
+/*
+ * The group a client address counts in for per-client limits: an IPv4
+ * address itself (also when IPv4-mapped), an IPv6 address's /64
+ * ("2001:db8:1:2::/64"), "?" for anything else.
+ */
+void bw_addr_group(const char *addr, char *out, size_t cap);
+
 /* ---- time ------------------------------------------------------------- */
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */

@@ -8,6 +8,8 @@ int
 ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result *res, struct bw_err *err)
 {
 	struct event ev;
+	char client[BW_ADDR_GROUP_MAX];
+	int64_t now = bw_now_ms() / 1000;
 	int r;
 
 	memset(res, 0, sizeof *res);
@@ -25,21 +27,24 @@ ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result
 	 * cannot run inside a transaction without serialising every sign-in);
 	 * the event is durable before the caller hands out the token.
 	 */
+	bw_addr_group(x->caller->source != NULL ? x->caller->source : "?", client, sizeof client);
 	if (r == 0)
-		r = auth_login(&x->in->auth, q->username, q->password, q->otp, bw_now_ms() / 1000, res, err);
+		r = auth_login(&x->in->auth, q->username, q->password, q->otp, client, now, res, err);
 	if (r != 0)
 		return ops_finish(x, OP_AUTH_LOGIN, &ev, r, err);
 	ev_str(&ev, EVF_REASON, res->reason);
 	if (!res->ok && !res->throttled && res->locked_now) {
-		/* The alert: its own event, before the login's. */
-		struct event alert;
-		ev_init(&alert, EV_ALERT_ACCOUNT_LOCKED, &(struct ev_origin){ .actor = "-", .source = x->caller->source,
-									   .request_id = x->caller->request_id });
-		alert.result = EV_ALERT;
-		ev_target(&alert, "user:%.64s", q->username);
-		ev_str(&alert, EVF_REASON, "repeated login failures");
-		ops_record_extra(x, &alert, NULL);
-		ev_clear(&alert);
+		/* The lockout: its own event, before the login's (the rules turn it into an alert). */
+		struct event lock;
+		ev_init(&lock, EV_AUTH_LOCKOUT, &(struct ev_origin){ .actor = "-", .source = x->caller->source,
+								      .request_id = x->caller->request_id });
+		lock.result = EV_ALERT;
+		ev_target(&lock, "user:%.64s", q->username);
+		ev_str(&lock, EVF_CLIENT, client);
+		ev_int(&lock, EVF_FAILURES, x->in->auth.lock_after);
+		ev_int(&lock, EVF_UNTIL, now + x->in->auth.lock_secs);
+		ops_record_extra(x, &lock, NULL);
+		ev_clear(&lock);
 		ev_bool(&ev, EVF_LOCKED, true);
 	}
 	r = ops_finish_as(x, OP_AUTH_LOGIN, &ev, res->ok ? EV_OK : res->throttled ? EV_REFUSED : EV_DENIED, err);

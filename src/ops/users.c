@@ -106,8 +106,12 @@ ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_err 
 	*n = 0;
 	r = ops_begin(x, OP_USER_LIST, &ev, err);
 	ev_target(&ev, "user:*");
-	if (r == 0)
-		r = db_user_list(x->in->db, out, n, err);
+	if (r == 0 && (r = db_user_list(x->in->db, out, n, err)) == 0) {
+		size_t i;
+		for (i = 0; r == 0 && i < *n; i++)
+			r = db_login_locked_clients(x->in->db, (*out)[i].username, bw_now_ms() / 1000,
+						    &(*out)[i].locked_clients, err);
+	}
 	if (r != 0 || x->caller->via == OPS_VIA_LOCAL || ops_always_audited(OP_USER_LIST)) {
 		/* Reads are audited when refused, and always from the local CLI (no other trace of it). */
 		r = ops_finish(x, OP_USER_LIST, &ev, r, err);

@@ -110,6 +110,15 @@ static const char *const migrations[] = {
 	"  at INTEGER NOT NULL,"
 	"  PRIMARY KEY (host, target)"
 	") STRICT;",
+	/* 6: sign-in failures per (submitted name, client), so a guesser locks out only itself */
+	"CREATE TABLE login_failures ("
+	"  name TEXT NOT NULL,"
+	"  client TEXT NOT NULL,"
+	"  failures INTEGER NOT NULL,"
+	"  last_at INTEGER NOT NULL,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (name, client)"
+	") STRICT;",
 };
 
 void
@@ -680,36 +689,119 @@ db_user_totp_accept(struct bw_db *db, int64_t id, int64_t step, struct bw_err *e
 	return r;
 }
 
-int
-db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_after,
-		     int64_t lock_secs, int64_t *count, bool *locked, struct bw_err *err)
+/* The (name, client) row, or zeros when there is none. */
+static int
+attempts_get(struct bw_db *db, const char *name, const char *client, int64_t *failures, int64_t *last_at,
+	     int64_t *locked_until, struct bw_err *err)
 {
-	int64_t b[3] = { now, id };
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*failures = *last_at = *locked_until = 0;
+	if ((r = db_prepare(db, "SELECT failures, last_at, locked_until FROM login_failures WHERE name = ? AND client = ?",
+			    &st, err)) != 0)
+		return r;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*failures = sqlite3_column_int64(st, 0);
+		*last_at = sqlite3_column_int64(st, 1);
+		*locked_until = sqlite3_column_int64(st, 2);
+	} else if (rc != SQLITE_DONE) {
+		r = db_sql_err(db, err, "read sign-in failures");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_login_attempt(struct bw_db *db, const struct db_login_policy *p, const char *name, const char *client, int64_t now,
+		 struct db_login_attempt *out, struct bw_err *err)
+{
+	int64_t failures, last_at, locked_until;
 	sqlite3_stmt *st;
 	int r;
 
-	*locked = false;
+	memset(out, 0, sizeof *out);
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_update(db, "UPDATE users SET failed_count = failed_count + 1, last_failed_at = ? WHERE id = ?",
-			2, b, NULL, err)) == 0 &&
-	    (r = db_prepare(db, "SELECT failed_count FROM users WHERE id = ?", &st, err)) == 0) {
-		sqlite3_bind_int64(st, 1, id);
-		r = db_step_int(db, st, count, "count failed logins", err);
-		if (r == 0 && *count >= lock_after && *count % lock_after == 0) {
-			int64_t lb[2] = { now + lock_secs, id };
-			r = db_update(db, "UPDATE users SET locked_until = ? WHERE id = ?", 2, lb, NULL, err);
-			*locked = r == 0;
+	if ((r = db_tx_open(db, err)) != 0)
+		goto unlock;
+	if ((r = attempts_get(db, name, client, &failures, &last_at, &locked_until, err)) != 0)
+		goto done;
+	/* Failures age out: a quiet period as long as the lock starts the count again. */
+	if (failures > 0 && locked_until <= now && now - last_at >= p->lock_secs)
+		failures = 0, locked_until = 0;
+	if (locked_until > now) {
+		out->retry_after = locked_until - now;
+		out->locked = true;
+		goto done;
+	}
+	if (failures > 0 && p->backoff_ms > 0) {
+		int64_t wait_ms = p->backoff_ms << (failures - 1 > 10 ? 10 : failures - 1), since_ms = (now - last_at) * 1000;
+		if (wait_ms > 30000)
+			wait_ms = 30000;
+		if (since_ms < wait_ms) {
+			out->retry_after = (wait_ms - since_ms + 999) / 1000;
+			goto done;
 		}
+	}
+	/*
+	 * Admitted: the attempt is counted now, before the password is checked,
+	 * so parallel attempts from one client see it (db_login_ok forgets it).
+	 */
+	out->admitted = true;
+	out->failures = failures + 1;
+	out->locks = out->failures >= p->lock_after;
+	if ((r = db_prepare(db, "INSERT INTO login_failures (name, client, failures, last_at, locked_until)"
+			    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, client) DO UPDATE SET failures = excluded.failures,"
+			    " last_at = excluded.last_at, locked_until = excluded.locked_until", &st, err)) != 0)
+		goto done;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, out->failures);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_int64(st, 5, out->locks ? now + p->lock_secs : 0);
+	r = db_step_done(db, st, NULL, err);
+done:
+	r = db_tx_close(db, r, err);
+unlock:
+	pthread_mutex_unlock(&db->mu);
+	if (r != 0)
+		memset(out, 0, sizeof *out);
+	return r;
+}
+
+int
+db_login_ok(struct bw_db *db, const char *name, const char *client, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "DELETE FROM login_failures WHERE name = ? AND client = ?", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
+		r = db_step_done(db, st, NULL, err);
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
 
 int
-db_user_login_ok(struct bw_db *db, int64_t id, struct bw_err *err)
+db_login_locked_clients(struct bw_db *db, const char *name, int64_t now, int64_t *n, struct bw_err *err)
 {
-	return db_update_locking(db, "UPDATE users SET failed_count = 0, locked_until = 0 WHERE id = ?", 1, &id,
-			     NULL, err);
+	sqlite3_stmt *st;
+	int r;
+
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT COUNT(*) FROM login_failures WHERE name = ? AND locked_until > ?", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now);
+		r = db_step_int(db, st, n, "count locked clients", err);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }
 
 /* ---- recovery codes ------------------------------------------------------ */

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 5	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 6	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -47,6 +47,7 @@ struct db_user {
 	int64_t locked_until;
 	unsigned roles;		/* bit mask, see auth */
 	int64_t created_at;
+	int64_t locked_clients;	/* clients locked out of this name now (set by db_login_locked_clients' callers) */
 };
 
 void db_user_clear(struct db_user *u);
@@ -78,10 +79,33 @@ int db_user_set_totp(struct bw_db *db, int64_t id, const uint8_t *sealed, size_t
  * accepted one (atomic compare-and-set). BW_EVERIFY: replay or older code.
  */
 int db_user_totp_accept(struct bw_db *db, int64_t id, int64_t step, struct bw_err *err);
-/* Counts a failed login; locks the account (until now+lock_secs) at lock_after failures. */
-int db_user_login_failed(struct bw_db *db, int64_t id, int64_t now, int64_t lock_after,
-			 int64_t lock_secs, int64_t *count, bool *locked, struct bw_err *err);
-int db_user_login_ok(struct bw_db *db, int64_t id, struct bw_err *err);
+/* ---- sign-in attempts per (submitted name, client) ---- */
+
+struct db_login_policy {
+	int64_t lock_after;		/* failures that lock this (name, client) */
+	int64_t lock_secs;		/* how long; failures older than this are forgotten */
+	int64_t backoff_ms;		/* back-off base: base * 2^(failures-1), at most 30 s */
+};
+
+struct db_login_attempt {
+	bool admitted;			/* may check the password now (the attempt is already counted) */
+	bool locked;			/* refused: this (name, client) is locked */
+	int64_t retry_after;		/* seconds, when refused */
+	int64_t failures;		/* counted so far, this attempt included (when admitted) */
+	bool locks;			/* this attempt, if it fails, is the one that locks */
+};
+
+/*
+ * Decides atomically whether a sign-in for name from client may be checked
+ * now, and if so counts it before the (slow) password check, so that
+ * parallel attempts see each other. The same for known and unknown names.
+ */
+int db_login_attempt(struct bw_db *db, const struct db_login_policy *p, const char *name, const char *client,
+		     int64_t now, struct db_login_attempt *out, struct bw_err *err);
+/* A successful sign-in: forgets (name, client)'s failures. */
+int db_login_ok(struct bw_db *db, const char *name, const char *client, struct bw_err *err);
+/* How many clients are locked out of name now. */
+int db_login_locked_clients(struct bw_db *db, const char *name, int64_t now, int64_t *n, struct bw_err *err);
 
 /* ---- recovery codes (stored as SHA-256 hashes) ---- */
 

@@ -91,15 +91,17 @@ def api_cli(*args, server, cacert, token=None, cwd=None, check=None):
 
 
 class Client:
-    def __init__(self, port, cafile):
+    def __init__(self, port, cafile, source=None):
         self.ctx = ssl.create_default_context(cafile=cafile)  # verifies the self-signed cert + SAN
         self.port = port
+        self.source = source  # a local address to connect from (another client: 127.0.0.2 ...)
         self.conn = None
 
     def req(self, method, path, body=None, token=None, headers=None, raw=None):
         for attempt in (0, 1):
             if self.conn is None:
-                self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30)
+                self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=30,
+                                                        source_address=(self.source, 0) if self.source else None)
             h = dict(headers or {})
             data = raw
             if body is not None:

@@ -1,9 +1,9 @@
 /*
  * store tests (SQLite): schema version and migrations from every older
  * schema with data kept, a newer schema refused, users and the last-admin
- * guard, tokens, transactions spanning store calls (savepoints inside,
- * rollback undoing them), a failed query reported as an error rather than
- * a count of 0, comma lists stored as given.
+ * guard, tokens, sign-in attempts per (name, client), transactions
+ * spanning store calls (savepoints inside, rollback undoing them), comma
+ * lists stored as given.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -171,21 +171,55 @@ test_users_and_last_admin(void **state)
 	db_close(db);
 }
 
-/* A failed count is an error, not a count of 0 (here: the user does not exist). */
+/* Sign-in attempts per (name, client): counted before the check, locks only that pair, age out, back off. */
 static void
-test_failed_query_is_an_error(void **state)
+test_login_attempts(void **state)
 {
 	char path[128];
 	struct bw_db *db = NULL;
 	struct bw_err err = { 0 };
-	int64_t count = 12345;
-	bool locked = false;
+	struct db_login_policy pol = { .lock_after = 3, .lock_secs = 900, .backoff_ms = 0 };
+	struct db_login_attempt at;
+	int64_t n = 0;
+	int i;
 
 	(void)state;
-	db_path(path, sizeof path, "count.db");
+	db_path(path, sizeof path, "login.db");
 	assert_int_equal(db_open(path, true, &db, &err), 0);
-	assert_int_not_equal(db_user_login_failed(db, 4242, 1000, 5, 900, &count, &locked, &err), 0);
-	assert_false(locked);
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(db_login_attempt(db, &pol, "admin", "192.0.2.66", 1000, &at, &err), 0);
+		assert_true(at.admitted);
+		assert_int_equal(at.failures, i);
+		assert_int_equal(at.locks, i == 3);
+	}
+	/* The guesser is locked out; the owner from another client is not; an unknown name behaves the same. */
+	assert_int_equal(db_login_attempt(db, &pol, "admin", "192.0.2.66", 1001, &at, &err), 0);
+	assert_false(at.admitted);
+	assert_true(at.locked);
+	assert_int_equal(at.retry_after, 899);
+	assert_int_equal(db_login_attempt(db, &pol, "admin", "198.51.100.7", 1001, &at, &err), 0);
+	assert_true(at.admitted);
+	assert_int_equal(db_login_locked_clients(db, "admin", 1001, &n, &err), 0);
+	assert_int_equal(n, 1);
+	/* A success forgets the pair's failures. */
+	assert_int_equal(db_login_ok(db, "admin", "198.51.100.7", &err), 0);
+	assert_int_equal(db_login_attempt(db, &pol, "admin", "198.51.100.7", 1002, &at, &err), 0);
+	assert_int_equal(at.failures, 1);
+	/* The lock ends and the count starts again: failures age out. */
+	assert_int_equal(db_login_attempt(db, &pol, "admin", "192.0.2.66", 1000 + 900, &at, &err), 0);
+	assert_true(at.admitted);
+	assert_int_equal(at.failures, 1);
+	/* Back-off: the second attempt within base * 2^0 is refused, counted attempts are not lost. */
+	pol.backoff_ms = 2000;
+	assert_int_equal(db_login_attempt(db, &pol, "bob", "192.0.2.1", 5000, &at, &err), 0);
+	assert_true(at.admitted);
+	assert_int_equal(db_login_attempt(db, &pol, "bob", "192.0.2.1", 5001, &at, &err), 0);
+	assert_false(at.admitted);
+	assert_false(at.locked);
+	assert_int_equal(at.retry_after, 1);
+	assert_int_equal(db_login_attempt(db, &pol, "bob", "192.0.2.1", 5002, &at, &err), 0);
+	assert_true(at.admitted);
+	assert_int_equal(at.failures, 2);
 	db_close(db);
 }
 
@@ -235,7 +269,7 @@ main(void)
 		cmocka_unit_test(test_migrations_from_older_schemas),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_users_and_last_admin),
-		cmocka_unit_test(test_failed_query_is_an_error),
+		cmocka_unit_test(test_login_attempts),
 		cmocka_unit_test(test_transactions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

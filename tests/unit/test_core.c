@@ -167,6 +167,27 @@ test_time_format(void **state)
 	assert_string_equal(got, "9999-12-31T23:59:59.999Z");
 }
 
+/* Client groups for per-client limits: IPv4 itself (also mapped), IPv6 by /64, anything else one group. */
+static void
+test_addr_group(void **state)
+{
+	char g[BW_ADDR_GROUP_MAX];
+
+	(void)state;
+	bw_addr_group("192.0.2.7", g, sizeof g);
+	assert_string_equal(g, "192.0.2.7");
+	bw_addr_group("::ffff:192.0.2.7", g, sizeof g);
+	assert_string_equal(g, "192.0.2.7");
+	bw_addr_group("2001:db8:1:2:aaaa:bbbb:cccc:dddd", g, sizeof g);
+	assert_string_equal(g, "2001:db8:1:2::/64");
+	bw_addr_group("2001:db8:1:2::1", g, sizeof g);
+	assert_string_equal(g, "2001:db8:1:2::/64");
+	bw_addr_group("2001:db8:1:3::1", g, sizeof g);
+	assert_string_equal(g, "2001:db8:1:3::/64");
+	bw_addr_group("unknown", g, sizeof g);
+	assert_string_equal(g, "?");
+}
+
 /* Comma-separated lists: one semantics everywhere; empty items are kept (and refused by validation), never skipped. */
 static void
 test_lists(void **state)
@@ -252,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_file_atomic_write),
 		cmocka_unit_test(test_secret_files),
 		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_addr_group),
 		cmocka_unit_test(test_time_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,7 @@ struct ops_env {
 	char patch_dir[4096];		/* the TUF repository in the data directory */
 	pthread_mutex_t patch_mu;	/* serialises changes to the patch repository */
 	int64_t patch_warned[2];	/* root and targets versions already alerted as expiring */
+	char patch_refused[256];	/* the last refusal to re-sign, already alerted */
 };
 
 struct ops_ctx {

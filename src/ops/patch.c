@@ -99,6 +99,54 @@ log_target(void *arg, const struct patch_target *t, struct bw_err *err)
 	return 0;
 }
 
+/* Records what was just published (in the publication's transaction): the sweeper re-signs only that. */
+static int
+pin_published(struct ops_ctx *x, const struct patch_trust *st, struct bw_err *err)
+{
+	char d[65];
+	int r;
+
+	if ((r = patch_meta_digest(st->root, d, err)) != 0 ||
+	    (r = db_patch_state_set(x->in->db, "root", patch_meta_version(st->root), d, err)) != 0 ||
+	    (r = patch_meta_digest(st->targets, d, err)) != 0)
+		return r;
+	return db_patch_state_set(x->in->db, "targets", patch_meta_version(st->targets), d, err);
+}
+
+/* The published pins (zeros before the first publication, or for a data directory older than the pins). */
+static int
+load_pins(struct ops_ctx *x, struct patch_pins *p, struct bw_err *err)
+{
+	int r;
+
+	memset(p, 0, sizeof *p);
+	if ((r = db_patch_state_get(x->in->db, "root", &p->root_version, p->root_digest, err)) != 0 && r != BW_ENOTFOUND)
+		return r;
+	if ((r = db_patch_state_get(x->in->db, "targets", &p->targets_version, p->targets_digest, err)) != 0 &&
+	    r != BW_ENOTFOUND)
+		return r;
+	return 0;
+}
+
+/* One alert per distinct reason (per server start) when the sweeper refuses to re-sign. */
+static void
+alert_refused(struct ops_ctx *x, const char *why)
+{
+	struct event ev;
+
+	if (strcmp(x->env->patch_refused, why) == 0)
+		return;
+	EV_LOG(EVLOG_ERROR, "patch metadata not re-signed: the repository on disk is not what was published",
+	       EV_KS("error", why));
+	ev_init(&ev, EV_ALERT_PATCH_REPOSITORY_CHANGED, NULL);
+	ev.result = EV_ALERT;
+	ev_target(&ev, "patch:metadata");
+	ev_str(&ev, EVF_ERROR, why);
+	if (audit_record(x->al, &ev, NULL, NULL) == 0)
+		snprintf(x->env->patch_refused, sizeof x->env->patch_refused, "%s", why);
+	ev_clear(&ev);
+}
+
 int
 ops_patch_publish(struct ops_ctx *x, const json_t *root, const json_t *targets, struct ops_published *out,
 		  struct bw_err *err)
@@ -120,6 +168,8 @@ ops_patch_publish(struct ops_ctx *x, const json_t *root, const json_t *targets, 
 		r = patch_repo_load(x->env->patch_dir, &st, err);
 	if (r == 0)
 		r = patch_publish_run(&q, &st, err);
+	if (r == 0)
+		r = pin_published(x, &st, err);
 	if (r == 0) {
 		out->root_version = patch_meta_version(st.root);
 		out->targets_version = patch_meta_version(st.targets);
@@ -276,9 +326,18 @@ ops_patch_sweep(struct ops_ctx *x)
 	if (ops_authorize(OP_PATCH_RESIGN, x->caller) != OPS_ALLOW)
 		return;
 	pthread_mutex_lock(&x->env->patch_mu);
-	if (patch_repo_load(x->env->patch_dir, &st, &err) == 0) {
+	if (patch_repo_load(x->env->patch_dir, &st, &err) == 0 && st.targets != NULL) {
+		struct patch_pins pins;
 		warn_offline_expiry(x, &st, now);
 		patch_repo_due(&st, &life, now, &snap, &ts);
+		if (ts && (load_pins(x, &pins, &err) != 0 || patch_repo_check(&st, &pins, &err) != 0)) {
+			alert_refused(x, err.msg);
+			ts = false;
+		} else if (ts) {
+			x->env->patch_refused[0] = '\0';	/* a later change is alerted again */
+			if (pins.root_version == 0)	/* a data directory from before the pins: adopt what verifies now */
+				pin_published(x, &st, &err);
+		}
 		if (ts) {
 			struct event ev;
 			int r = patch_repo_issue(x->env->patch_dir, &st, &x->in->tuf_snapshot, &x->in->tuf_timestamp, &life,

@@ -176,6 +176,23 @@ int patch_repo_issue(const char *dir, struct patch_trust *st, const struct bw_ed
 /* Which online metadata is past half its lifetime (or expired) and should be re-signed now. */
 void patch_repo_due(const struct patch_trust *st, const struct patch_lifetimes *life, int64_t now, bool *snapshot,
 		    bool *timestamp);
+/* SHA-256 (lower-case hex) of md's canonical JSON: the identity of a metadata document. */
+int patch_meta_digest(const json_t *md, char hex[65], struct bw_err *err);
+
+/* What the server last published: versions and digests (0 and "": not known yet). */
+struct patch_pins {
+	int64_t root_version, targets_version;
+	char root_digest[65], targets_digest[65];
+};
+
+/*
+ * Before the online keys sign anything over st: the targets must verify
+ * under the root's targets threshold, and root and targets must be exactly
+ * the published ones (pins). BW_EVERIFY names what differs: the sweeper
+ * never re-signs over a file someone changed or rolled back on disk.
+ */
+int patch_repo_check(const struct patch_trust *st, const struct patch_pins *pins, struct bw_err *err);
+
 /* True when s is a SHA-256 as TUF writes it: 64 lower-case hex digits. */
 bool patch_sha256_hex_valid(const char *s);
 /* dir/blobs/<sha256_hex>; -1 unless sha256_hex is 64 lower-case hex digits. */

@@ -189,3 +189,45 @@ patch_repo_blob_path(const char *dir, const char *sha256_hex, char *out, size_t 
 		return -1;
 	return (size_t)snprintf(out, cap, "%s/blobs/%s", dir, sha256_hex) >= cap ? -1 : 0;
 }
+
+int
+patch_meta_digest(const json_t *md, char hex[65], struct bw_err *err)
+{
+	uint8_t d[32];
+	char *c = NULL;
+	size_t len;
+	int r;
+
+	if ((r = patch_cjson(md, &c, &len, err)) != 0)
+		return r;
+	r = bw_sha256_oneshot(c, len, d);
+	free(c);
+	if (r != 0)
+		return bw_err_set(err, BW_ECRYPTO, "SHA-256 failed");
+	bw_hex_encode(hex, d, 32);
+	return 0;
+}
+
+int
+patch_repo_check(const struct patch_trust *st, const struct patch_pins *pins, struct bw_err *err)
+{
+	char root_d[65], targets_d[65];
+	int r;
+
+	if (st->root == NULL || st->targets == NULL)
+		return bw_err_set(err, BW_EVERIFY, "the repository on disk lacks its root or targets metadata");
+	if ((r = patch_meta_digest(st->root, root_d, err)) != 0 || (r = patch_meta_digest(st->targets, targets_d, err)) != 0)
+		return r;
+	/* Whatever the pins say, the online keys only ever sign over targets the root's offline keys signed. */
+	if (patch_verify_role(st->targets, json_object_get(st->root, "signed"), "targets", NULL, err) != 0)
+		return bw_err_prefix(err, "targets %lld on disk", (long long)patch_meta_version(st->targets)), BW_EVERIFY;
+	if (pins->root_version > 0 &&
+	    (patch_meta_version(st->root) != pins->root_version || strcmp(root_d, pins->root_digest) != 0))
+		return bw_err_set(err, BW_EVERIFY, "root metadata on disk (version %lld) is not the published root %lld",
+				  (long long)patch_meta_version(st->root), (long long)pins->root_version);
+	if (pins->targets_version > 0 &&
+	    (patch_meta_version(st->targets) != pins->targets_version || strcmp(targets_d, pins->targets_digest) != 0))
+		return bw_err_set(err, BW_EVERIFY, "targets metadata on disk (version %lld) is not the published targets %lld",
+				  (long long)patch_meta_version(st->targets), (long long)pins->targets_version);
+	return 0;
+}

@@ -119,6 +119,12 @@ static const char *const migrations[] = {
 	"  locked_until INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (name, client)"
 	") STRICT;",
+	/* 7: what this server last published (the sweeper never signs anything older or different) */
+	"CREATE TABLE patch_state ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL,"
+	"  text TEXT"
+	") STRICT;",
 };
 
 void

@@ -182,3 +182,48 @@ db_patch_target_get(struct bw_db *db, const char *name, const char *sha256, stru
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
+
+int
+db_patch_state_get(struct bw_db *db, const char *name, int64_t *value, char text[65], struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	*value = 0;
+	if (text != NULL)
+		text[0] = '\0';
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT value, text FROM patch_state WHERE name = ?", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			*value = sqlite3_column_int64(st, 0);
+			if (text != NULL && sqlite3_column_text(st, 1) != NULL)
+				snprintf(text, 65, "%s", (const char *)sqlite3_column_text(st, 1));
+		} else if (rc == SQLITE_DONE) {
+			r = bw_err_set(err, BW_ENOTFOUND, "nothing published yet");
+		} else {
+			r = db_sql_err(db, err, "read patch state");
+		}
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_patch_state_set(struct bw_db *db, const char *name, int64_t value, const char *text, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "INSERT INTO patch_state (name, value, text) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
+			    " SET value = excluded.value, text = excluded.text", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, value);
+		db_bind_text_or_null(st, 3, text);
+		r = db_step_done(db, st, NULL, err);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}

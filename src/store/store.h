@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 6	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 7	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -238,6 +238,14 @@ int db_patch_target_get(struct bw_db *db, const char *name, const char *sha256, 
 
 /* All published targets, newest first. Caller frees *out with free(). */
 int db_patch_target_list(struct bw_db *db, struct db_patch_target **out, size_t *n, struct bw_err *err);
+
+/*
+ * What the server last published (names "root", "targets"): the version
+ * and, for root, the SHA-256 of its file. BW_ENOTFOUND before the first
+ * publication. text (65 bytes) may be NULL.
+ */
+int db_patch_state_get(struct bw_db *db, const char *name, int64_t *value, char text[65], struct bw_err *err);
+int db_patch_state_set(struct bw_db *db, const char *name, int64_t value, const char *text, struct bw_err *err);
 
 /* A host's latest report on one target. */
 struct db_patch_report {

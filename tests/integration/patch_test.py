@@ -411,6 +411,52 @@ expect(st == 401, "status needs a token")
 rc, out = cli("patch", "status", token=admin_api)
 expect(rc == 0 and "hotfix.bin" in out and "installed" in out and "refused" in out, f"patch status CLI: {out}")
 
+# ---- the server re-signs only what was published: a changed or rolled-back file on its disk is refused ----
+def audit_since(n, action):
+    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d" % n, token=admin_api)
+    return [e["event"] for e in j["events"] if e["event"]["action"] == action]
+
+def wait_for(n, action, want, secs=TS_LIFE):
+    deadline = time.time() + secs
+    while time.time() < deadline:
+        hits = [e for e in audit_since(n, action) if want(e)]
+        if hits:
+            return hits
+        time.sleep(1)
+    return []
+
+meta = os.path.join(data, "patch", "metadata")
+def log_size():
+    return c.req("GET", "/api/v1/audit?from=0&to=0", token=admin_api)[1]["size"]
+
+ts_path = os.path.join(meta, "timestamp.json")
+cur_ts = open(ts_path, "rb").read()
+snap_v = json.loads(cur_ts)["signed"]["meta"]["snapshot.json"]["version"]
+targets_v = json.loads(open(os.path.join(meta, "%d.snapshot.json" % snap_v), "rb").read())["signed"]["meta"]["targets.json"]["version"]
+tpath = os.path.join(meta, "%d.targets.json" % targets_v)
+cur_targets = open(tpath, "rb").read()
+# 1. a targets file changed on disk (a length edited): its offline signature no longer verifies
+doctored = json.loads(cur_targets)
+for t in doctored["signed"]["targets"].values():
+    t["length"] += 1
+n0 = log_size()
+open(tpath, "w").write(json.dumps(doctored))
+alerts = wait_for(n0, "alert.patch_repository_changed", lambda e: "targets" in e["details"].get("error", ""))
+expect(alerts and alerts[0]["result"] == "alert", f"a doctored targets file is alerted, not re-signed: {alerts}")
+expect(open(ts_path, "rb").read() == cur_ts and not audit_since(n0, "patch.resign"),
+       "nothing was signed over the doctored file")
+# 2. a rolled-back repository: the first publication's timestamp put back (it names older, validly signed metadata)
+open(tpath, "wb").write(cur_targets)
+n1 = log_size()
+open(ts_path, "wb").write(ts_v1_bytes)
+alerts = wait_for(n1, "alert.patch_repository_changed", lambda e: "is not the published targets" in e["details"].get("error", ""))
+expect(alerts, f"a rolled-back repository is alerted, not re-signed: {audit_since(n1, 'alert.patch_repository_changed')}")
+expect(not audit_since(n1, "patch.resign"), "nothing was signed over the rolled-back metadata")
+# 3. put back as published: re-signing resumes
+n2 = log_size()
+open(ts_path, "wb").write(cur_ts)
+expect(wait_for(n2, "patch.resign", lambda e: e["result"] == "ok"), "re-signing resumes once the files are as published")
+
 # ---- every refusal is in the audit log ----
 events = []
 frm = 0

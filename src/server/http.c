@@ -274,6 +274,7 @@ refuse(struct request *rq, enum ev_action action, unsigned status, const char *f
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	rq->ev.action = action;
+	rq->refused_early = true;
 	ev_target(&rq->ev, "%.32s %.150s", rq->method, rq->path);
 	reply_error(rq, status, "%s", msg);
 }
@@ -285,6 +286,10 @@ dispatch(struct request *rq)
 	const struct route *rt = rq->rt;
 	json_t *body = NULL;
 
+	if (rq->bad_method) {
+		refuse(rq, EV_HTTP_REFUSED, 501, "method not supported (GET, POST, PUT, DELETE)");
+		return;
+	}
 	if (rt == NULL) {
 		if (rq->path_known)
 			refuse(rq, EV_HTTP_REFUSED, 405, "method %s not allowed here", rq->method);
@@ -362,7 +367,11 @@ request_record_audit(struct request *rq)
 
 	rq->ev.transport = true;
 	ev_int(&rq->ev, EVF_STATUS, rq->status);
-	ev_str(&rq->ev, EVF_METHOD, rq->method);
+	{
+		char m[17];
+		snprintf(m, sizeof m, "%.16s", rq->method);	/* methods are short; anything longer is cut */
+		ev_str(&rq->ev, EVF_METHOD, m);
+	}
 	ok = audit_record(rq->s->al, &rq->ev, NULL, &err) == 0;
 	rq->audited = ok;
 	if (!ok)
@@ -519,6 +528,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			struct ev_origin o = ops_origin(&rq->caller);
 			ev_init(&rq->ev, EV_HTTP_REFUSED, &o);
 		}
+		/* An unknown method is refused before any work: no route lookup, no body kept. */
+		rq->bad_method = strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0 &&
+				 strcmp(method, "DELETE") != 0;
+		if (rq->bad_method)
+			return MHD_YES;
 		rq->rt = server_route_find(rq, method, url, &rq->path_known);	/* also fills rq->params */
 		rq->body_limit = HTTP_BODY_MAX;
 		if (rq->rt != NULL && rq->rt->upload)
@@ -530,6 +544,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	if (*upload_size > 0 && rq->rt != NULL && rq->rt->upload) {
 		upload_chunk(rq, upload_data, *upload_size);
 		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size > 0 && rq->bad_method) {
+		*upload_size = 0;	/* dropped unread */
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {	/* body chunks: keep up to the limit, then only count */
@@ -545,7 +563,10 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	dispatch(rq);
 	if (rq->audit)
 		tokcache_invalidate(s->tokens);	/* a state change may revoke or re-role someone */
-	if ((rq->audit || rq->status >= 400) && !rq->audited) {
+	if (!rq->audited && !rq->authenticated && rq->status >= 400 && (rq->refused_early || !rq->audit)) {
+		/* An anonymous refusal before any operation: counted, and summarised per client (not one fsync each). */
+		refusals_add(s->refusals, rq->addr, rq->status, rq->method, rq->path, bw_now_ms());
+	} else if ((rq->audit || rq->status >= 400) && !rq->audited) {
 		if (!request_record_audit(rq)) {
 			/* Fail closed: no durable audit event, no success response. */
 			json_decref(rq->reply);
@@ -639,13 +660,13 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	EV_LOG(EVLOG_WARN, "http library", EV_KS("detail", msg));
 }
 
-/* Seconds between sweeps: 30, or less so that short-lived patch metadata is re-signed in time. */
+/* Seconds between sweeps: REFUSALS_FLUSH_SECS, or less so that short-lived patch metadata is re-signed in time. */
 static int
 sweep_interval(const struct server *s)
 {
 	int64_t q = s->opts.timestamp_lifetime / 8;
 
-	return q < 1 ? 1 : q > 30 ? 30 : (int)q;
+	return q < 1 ? 1 : q > REFUSALS_FLUSH_SECS ? REFUSALS_FLUSH_SECS : (int)q;
 }
 
 static void *
@@ -667,6 +688,7 @@ sweeper_main(void *arg)
 			struct ops_caller sys;
 			struct ops_ctx x = { .in = s->in, .al = s->al, .env = &s->env, .caller = &sys };
 			ops_caller_system(&sys);
+			refusals_flush(s->refusals, s->al);
 			ops_access_expire(&x);
 			ops_patch_sweep(&x);
 		}
@@ -725,7 +747,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_TLS_KEY);
 	if ((r = bw_file_read(path, 1 << 20, (uint8_t **)&s->key_pem, &len, err)) != 0)
 		goto fail;
-	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0 || tokcache_new(&s->tokens) != 0) {
+	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0 || tokcache_new(&s->tokens) != 0 ||
+	    refusals_new(&s->refusals) != 0) {
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -773,6 +796,9 @@ server_stop(struct server *s)
 	}
 	if (s->d != NULL)
 		MHD_stop_daemon(s->d);
+	if (s->refusals != NULL && s->al != NULL)
+		refusals_flush(s->refusals, s->al);	/* the last summaries, after the last request */
+	refusals_free(s->refusals);
 	pthread_mutex_destroy(&s->stop_mu);
 	pthread_cond_destroy(&s->stop_cv);
 	pthread_mutex_destroy(&s->env.patch_mu);

@@ -12,6 +12,7 @@
 #define HTTP_BODY_MAX (64 * 1024)
 #define HTTP_UPLOAD_MAX ((uint64_t)8 << 30)	/* largest target file accepted */
 #define HTTP_MAX_PARAMS 2
+#define REFUSALS_FLUSH_SECS 10	/* anonymous refusals reach the log as summaries within this */
 /* The session cookie: the __Host- prefix makes browsers keep it to this exact origin (Secure, Path=/, no Domain). */
 #define SESSION_COOKIE "__Host-bulwark_session"
 
@@ -23,6 +24,16 @@ void throttle_free(struct throttle *t);
 int64_t throttle_check(struct throttle *t, const char *addr, int64_t now_ms);
 void throttle_failed(struct throttle *t, const char *addr, int64_t now_ms);
 void throttle_ok(struct throttle *t, const char *addr);
+
+/* Anonymous refusals, counted per client and recorded as summaries (refusals.c). */
+struct refusals;
+int refusals_new(struct refusals **out);
+void refusals_free(struct refusals *r);
+/* Counts one refused request from addr (grouped: IPv4, IPv6 /64). */
+void refusals_add(struct refusals *r, const char *addr, unsigned status, const char *method, const char *path,
+		  int64_t now_ms);
+/* Records one http.refused_summary event per client counted since the last flush. */
+void refusals_flush(struct refusals *r, struct audit_log *al);
 
 /* Authenticated identities cached between state changes (tokcache.c). */
 struct tokcache;
@@ -41,6 +52,7 @@ struct server {
 	struct audit_log *al;
 	struct throttle *throttle;
 	struct tokcache *tokens;
+	struct refusals *refusals;	/* anonymous refusals awaiting their summary event */
 	struct server_opts opts;
 	char *cert_pem, *key_pem;
 	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
@@ -87,6 +99,8 @@ struct request {
 	/* audit: the request's event (its action is the route's operation's event) */
 	struct event ev;
 	bool result_set;		/* a handler set ev.result itself: reply_error leaves it */
+	bool refused_early;		/* refused by the transport before any operation ran */
+	bool bad_method;		/* not GET, POST, PUT or DELETE: refused before any work */
 	bool audit;			/* record ev even when the request succeeds */
 	bool audited;			/* ev (or the operation's own event) is durable already */
 };

@@ -388,12 +388,15 @@ access_sshd_config(const struct db_host *h, const char *server_url, char **out, 
 		      "ExposeAuthInfo yes\n"
 		      "LogLevel VERBOSE\n"
 		      "\n"
-		      "# files:\n"
-		      "#   curl -fsS %s/api/v1/access/session-wrapper > " ACCESS_WRAPPER_DEFAULT " &&"
-		      " chmod 755 " ACCESS_WRAPPER_DEFAULT "\n"
-		      "#   curl -fsS %s/api/v1/access/ca > /etc/ssh/bulwark_user_ca.pub\n"
-		      "#   curl -fsS %s/api/v1/access/krl > /etc/ssh/bulwark_revoked.krl.new &&"
-		      " mv /etc/ssh/bulwark_revoked.krl.new /etc/ssh/bulwark_revoked.krl\n"
+		      "# files (copy the server's certificate, DATA/tls/cert.pem, to /etc/ssh/bulwark_server.pem first;\n"
+		      "# each file is fetched to a temporary name and moved into place only when complete):\n"
+		      "#   curl -fsS --cacert /etc/ssh/bulwark_server.pem -o " ACCESS_WRAPPER_DEFAULT ".new"
+		      " %s/api/v1/access/session-wrapper && chmod 755 " ACCESS_WRAPPER_DEFAULT ".new && mv "
+		      ACCESS_WRAPPER_DEFAULT ".new " ACCESS_WRAPPER_DEFAULT "\n"
+		      "#   curl -fsS --cacert /etc/ssh/bulwark_server.pem -o /etc/ssh/bulwark_user_ca.pub.new"
+		      " %s/api/v1/access/ca && mv /etc/ssh/bulwark_user_ca.pub.new /etc/ssh/bulwark_user_ca.pub\n"
+		      "#   curl -fsS --cacert /etc/ssh/bulwark_server.pem -o /etc/ssh/bulwark_revoked.krl.new"
+		      " %s/api/v1/access/krl && mv /etc/ssh/bulwark_revoked.krl.new /etc/ssh/bulwark_revoked.krl\n"
 		      "#   (cron, every minute: */1 * * * * root <the krl line above>)\n",
 		      h->name, server_url, server_url, server_url);
 	for (i = 0; i < na; i++)

@@ -68,6 +68,27 @@ os.chmod(wrapper, 0o755)
 st, _, _, cfg = c.req("GET", "/api/v1/hosts/web1/sshd-config", token=admin)
 expect(b"TrustedUserCAKeys" in cfg and b"echo 'root@web1' > /etc/ssh/bulwark_principals/root" in cfg,
        "sshd-config snippet names the CA, KRL and principals files")
+# The snippet's fetch lines run as written (paths moved into a scratch directory): they verify the
+# server with its certificate and leave a file only when it arrived whole.
+hostdir = os.path.join(base, "hostroot")
+os.makedirs(hostdir + "/etc/ssh", exist_ok=True)
+os.makedirs(hostdir + "/usr/local/lib/bulwark", exist_ok=True)
+shutil.copy(cert_pem, hostdir + "/etc/ssh/bulwark_server.pem")
+lines = [l[4:] for l in cfg.decode().splitlines() if l.startswith("#   curl ")]
+expect(len(lines) == 3 and all("--cacert /etc/ssh/bulwark_server.pem" in l for l in lines),
+       f"each fetch line verifies the server: {lines}")
+script_text = "\n".join(l.replace("/etc/ssh/", hostdir + "/etc/ssh/").replace("/usr/local/lib/bulwark/", hostdir + "/usr/local/lib/bulwark/")
+                        for l in lines)
+p = subprocess.run(["sh", "-ec", script_text], capture_output=True, timeout=60)
+expect(p.returncode == 0, f"the fetch lines run: {p.stderr.decode()}")
+expect(open(hostdir + "/etc/ssh/bulwark_user_ca.pub", "rb").read() == ca_line, "the CA key fetched as served")
+expect(os.path.getsize(hostdir + "/etc/ssh/bulwark_revoked.krl") > 0 and
+       os.access(hostdir + "/usr/local/lib/bulwark/ssh-session", os.X_OK), "the KRL and the executable wrapper fetched")
+bad = [l.replace("127.0.0.1:%d" % PORT, "127.0.0.1:1") for l in lines]
+os.remove(hostdir + "/etc/ssh/bulwark_user_ca.pub")
+p = subprocess.run(["sh", "-c", bad[1].replace("/etc/ssh/", hostdir + "/etc/ssh/")], capture_output=True, timeout=60)
+expect(p.returncode != 0 and not os.path.exists(hostdir + "/etc/ssh/bulwark_user_ca.pub"),
+       "a failed fetch leaves no file in place")
 krl = os.path.join(base, "revoked.krl")
 
 

@@ -152,6 +152,8 @@ bool server_route_match(const char *pattern, const char *path, struct request *r
 
 /* Seconds since the epoch. */
 int64_t server_now(void);
+/* The role names of mask as a JSON array (routes.c). */
+json_t *roles_json(unsigned mask);
 /* json_unpack_ex(JSON_STRICT) of body; replies 400 naming the problem and returns false on error. */
 bool request_unpack(struct request *rq, json_t *body, const char *fmt, ...);
 /* Replies with the status an error code maps to (404, 409, 422, else 500 without internals). */

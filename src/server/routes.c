@@ -14,8 +14,7 @@
 /* ---- helpers ---------------------------------------------------------------- */
 
 
-/* Roles array from a mask. */
-static json_t *
+json_t *
 roles_json(unsigned mask)
 {
 	json_t *a = json_array();

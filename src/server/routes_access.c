@@ -366,8 +366,8 @@ h_access_review_report(struct request *rq, json_t *body)
 		if (us[i].roles & ROLE_APPROVER)
 			json_array_append_new(approvers, json_string(us[i].username));
 		if (us[i].roles & (ROLE_ADMIN | ROLE_OPERATOR))
-			json_array_append_new(standing, json_pack("{s:s, s:I}", "username", us[i].username, "roles",
-								  (json_int_t)us[i].roles));
+			json_array_append_new(standing, json_pack("{s:s, s:o}", "username", us[i].username, "roles",
+								  roles_json(us[i].roles)));
 	}
 	db_access_free(as, n);
 	db_users_free(us, nu);

@@ -244,6 +244,8 @@ try:
     st, rv, _, _ = c.req("GET", "/api/v1/access/review", token=admin)
     expect(st == 200 and any(x["id"] == r2["id"] for x in rv["active_windows"]), "review: active windows")
     expect(set(rv["approvers"]) >= {"appr1", "appr2", "both"}, "review: approvers")
+    expect(any(u["username"] == "admin" and u["roles"] == ["admin"] for u in rv["standing_privileged_users"]),
+           f"review: standing privileged users with role names: {rv['standing_privileged_users']}")
     st, r5, _, _ = request(tok["vendor1"], valid_after=int(time.time()) + 3600, valid_before=int(time.time()) + 7200)
     c.req("POST", f"/api/v1/access/requests/{r5['id']}/approve", {}, token=tok["appr1"])
     st, rv, _, _ = c.req("GET", "/api/v1/access/review", token=tok["appr2"])

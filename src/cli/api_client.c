@@ -93,7 +93,10 @@ api_request(const struct cli_api *api, const char *method, const char *path, jso
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	if ((rc = curl_easy_perform(c)) != CURLE_OK) {
-		cli_errorf("%s %s: %s", method, (char *)url.data, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		cli_errorf("%s %s: %s%s", method, (char *)url.data, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+			   rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE
+				   ? " (give the server's certificate with --cacert or BULWARK_CACERT, e.g. bulwark-data/tls/cert.pem)"
+				   : "");
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -150,7 +153,11 @@ cli_api_expect(const char *what, long status, long want, json_t *reply)
 	if (status == want)
 		return 0;
 	e = reply ? json_object_get(reply, "error") : NULL;
-	cli_errorf("%s: HTTP %ld: %s", what, status, json_is_string(e) ? json_string_value(e) : "(no message)");
+	cli_errorf("%s: HTTP %ld: %s%s", what, status, json_is_string(e) ? json_string_value(e) : "(no message)",
+		   status == 401 && strcmp(what, "login") == 0
+			   ? " (each TOTP code works once: if this code was just used, wait for the next one)"
+		   : status == 401 ? " (sign in with 'bulwark login' and set BULWARK_TOKEN, or pass --token)"
+				   : "");
 	return -1;
 }
 

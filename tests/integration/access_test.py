@@ -271,6 +271,17 @@ try:
     out = cli(None, "login", "--user", "clivendor", env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": totp(cli_secret)})
     vtok = out.strip()
     expect(vtok.startswith("bws_"), "bulwark login prints a session token")
+    out = cli(None, "login", "--user", "clivendor", want=1,
+              env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": totp(cli_secret)})
+    expect("each TOTP code works once" in out, f"a reused code: the CLI says a fresh code is needed: {out}")
+    out = cli(None, "host", "list", want=1)
+    expect("bulwark login" in out, f"a 401 suggests bulwark login: {out}")
+    other_ca = os.path.join(base, "other-ca.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", os.path.join(base, "other-ca.key"), "-out", other_ca, "-subj", "/CN=other", "-days", "1"],
+                   check=True, capture_output=True)
+    out = cli(vtok, "host", "list", "--cacert", other_ca, want=1)
+    expect("--cacert" in out, f"a certificate error suggests --cacert: {out}")
     out = cli(admin, "host", "add", "web2", "--address", "127.0.0.1", "--accounts", "root,deploy")
     expect('"name": "web2"' in out, "CLI host add")
     out = cli(admin, "host", "list")

@@ -279,7 +279,10 @@ cmd_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (audit_log_open(in.log_dir, in.log_signer, &al, &err) != 0) {
 		in.log_signer = NULL; /* transferred */
-		cli_fail("serve: audit log", &err);
+		if (err.code == BW_EBUSY)
+			cli_errorf("serve: a server is already running on %s (it holds the audit log)", data);
+		else
+			cli_fail("serve: audit log", &err);
 		goto out;
 	}
 	in.log_signer = NULL; /* transferred */

@@ -5,6 +5,7 @@
  * durable before the response is queued.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -645,6 +646,28 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags, s
 	return bw_err_set(err, BW_EINVAL, "--listen: '%s' is not an IPv4 or IPv6 address", host);
 }
 
+/*
+ * Binds the address once before the daemon does, so that a port in use is
+ * reported as such (the library would log "Failed to bind to port 0").
+ */
+static int
+listen_probe(const struct sockaddr_storage *ss, const char *listen, struct bw_err *err)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, r = 0;
+
+	if (fd < 0)
+		return 0;	/* the daemon reports it */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)ss, len) != 0) {
+		int e = errno;
+		r = bw_err_set(err, BW_EIO, "cannot listen on %s: %s%s", listen, strerror(e),
+			       e == EADDRINUSE ? " (another server, or another program, uses the port)" : "");
+	}
+	close(fd);
+	return r;
+}
+
 /* libmicrohttpd's own messages go through the structured logger like every other line. */
 static void __attribute__((format(printf, 2, 0)))
 mhd_log(void *cls, const char *fmt, va_list ap)
@@ -752,6 +775,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if ((r = listen_probe(&ss, o->listen, err)) != 0)
+		goto fail;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,

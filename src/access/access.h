@@ -152,6 +152,16 @@ const char *access_state(const struct db_access *a, int64_t now);
 int access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t **out, size_t *len,
 	       struct bw_err *err);
 
+/* "host", "host:port" or "[v6]:port" into host and port (0: none given). */
+void access_address_split(const char *address, char *host, size_t cap, unsigned *port);
+
+/*
+ * The snippet's placeholder for the private key, "# IdentityFile: the
+ * private key of SHA256:...": the server never sees the key's path; the CLI
+ * (bulwark access ssh-config) replaces it with the matching key in ~/.ssh.
+ */
+#define ACCESS_IDENTITY_LINE "# IdentityFile: the private key of"
+
 /* The ssh client snippet for an issued request. Caller frees. */
 int access_ssh_config(struct bw_db *db, const struct db_access *a, char **out, struct bw_err *err);
 /* The sshd snippet and principals files for a host. Caller frees. */

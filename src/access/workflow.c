@@ -326,6 +326,25 @@ access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t *
 	return r;
 }
 
+void
+access_address_split(const char *address, char *host, size_t cap, unsigned *port)
+{
+	const char *colon = strrchr(address, ':');
+	uint64_t v;
+
+	*port = 0;
+	snprintf(host, cap, "%s", address);
+	if (colon == NULL || bw_parse_u64(colon + 1, strlen(colon + 1), &v) != 0 || v == 0 || v > 65535)
+		return;
+	if (address[0] == '[' && colon > address && colon[-1] == ']') {	/* [2001:db8::1]:2222 */
+		snprintf(host, cap, "%.*s", (int)(colon - address - 2), address + 1);
+		*port = (unsigned)v;
+	} else if (strchr(address, ':') == colon) {	/* host:2222 (one colon: not a bare IPv6 address) */
+		snprintf(host, cap, "%.*s", (int)(colon - address), address);
+		*port = (unsigned)v;
+	}
+}
+
 int
 access_ssh_config(struct bw_db *db, const struct db_access *a, char **out, struct bw_err *err)
 {
@@ -344,16 +363,22 @@ access_ssh_config(struct bw_db *db, const struct db_access *a, char **out, struc
 		r = bw_err_set(err, BW_ECORRUPT, "request %lld: stored host or account list too long", (long long)a->id);
 		goto out;
 	}
-	bw_buf_printf(&b, "# bulwark access request %lld: save the certificate as ~/.ssh/bulwark-%lld-cert.pub\n",
-		      (long long)a->id, (long long)a->id);
+	bw_buf_printf(&b, "# bulwark access request %lld: the certificate is ~/.ssh/bulwark-%lld-cert.pub (bulwark access "
+			  "ssh-config saves it there); the key is the one the request was made with (%s)\n",
+		      (long long)a->id, (long long)a->id, a->key_fp);
 	for (i = 0; i < nh; i++) {
 		struct db_host h;
+		char host[256];
+		unsigned port = 0;
 		if (db_host_by_name(db, hl[i], &h, NULL) != 0)
 			continue;
-		bw_buf_printf(&b, "Host bulwark-%s\n    HostName %s\n    User %s\n"
-				  "    CertificateFile ~/.ssh/bulwark-%lld-cert.pub\n"
-				  "    IdentityFile ~/.ssh/id_for_bulwark\n    IdentitiesOnly yes\n",
-			      h.name, h.address, na > 0 ? al[0] : "root", (long long)a->id);
+		access_address_split(h.address, host, sizeof host, &port);
+		bw_buf_printf(&b, "Host bulwark-%s\n    HostName %s\n", h.name, host);
+		if (port != 0)
+			bw_buf_printf(&b, "    Port %u\n", port);
+		bw_buf_printf(&b, "    User %s\n    CertificateFile ~/.ssh/bulwark-%lld-cert.pub\n"
+				  "    " ACCESS_IDENTITY_LINE " %s\n    IdentitiesOnly yes\n",
+			      na > 0 ? al[0] : "root", (long long)a->id, a->key_fp);
 		db_host_clear(&h);
 	}
 	if ((*out = bw_buf_take(&b, NULL)) == NULL)

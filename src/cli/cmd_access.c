@@ -2,6 +2,7 @@
  * cli/cmd_access.c: `bulwark login`, `bulwark token ...`, `bulwark host ...` and `bulwark access ...`,
  * clients of the HTTPS API (the server enforces roles and audits each call).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,11 @@ static const char access_usage[] =
     "       bulwark access list | show ID | review\n"
     "       bulwark access approve|deny ID [--reason TEXT]\n"
     "       bulwark access revoke ID [--reason TEXT]\n"
-    "       bulwark access ssh-config ID [--out CERTFILE]\n"
+    "       bulwark access ssh-config ID [--out CERTFILE] [--identity PRIVATE-KEY]\n"
     "permits: pty (default), agent-forwarding, port-forwarding, x11-forwarding, user-rc.\n"
     "ssh-config downloads the certificate (default ~/.ssh/bulwark-ID-cert.pub) and prints the\n"
-    "ssh client snippet.\n";
+    "ssh client snippet, with IdentityFile set to the private key whose public key (KEY.pub in\n"
+    "~/.ssh, or --identity) the request was made with.\n";
 
 /* "a,b,c" -> JSON array of strings. */
 
@@ -319,8 +321,109 @@ access_request(struct cli_api *api, struct cli_args *a)
 	return call_and_print(api, "access request", "POST", "/api/v1/access/requests", body, 201);
 }
 
+/* The fingerprint of KEY.pub, or "" when it cannot be read or parsed. */
+static void
+pub_fingerprint(const char *pubpath, char fp[64])
+{
+	uint8_t *text = NULL;
+	size_t len = 0;
+	struct ssh_pubkey k = { 0 };
+
+	fp[0] = '\0';
+	if (bw_file_read(pubpath, 16384, &text, &len, NULL) != 0)
+		return;
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		text[--len] = '\0';
+	if (ssh_pubkey_parse((char *)text, len, &k, NULL) == 0)
+		snprintf(fp, 64, "%s", k.fingerprint);
+	ssh_pubkey_clear(&k);
+	free(text);
+}
+
+/*
+ * The private key for fingerprint want: --identity (checked against its
+ * .pub), else the first ~/.ssh/NAME whose NAME.pub has that fingerprint.
+ */
+static bool
+find_identity(const char *identity, const char *want, char *out, size_t cap)
+{
+	char pub[4400], fp[64], dir[4096];
+	const char *home = getenv("HOME");
+	DIR *d;
+	struct dirent *e;
+	bool found = false;
+
+	if (identity != NULL) {
+		snprintf(pub, sizeof pub, "%s.pub", identity);
+		pub_fingerprint(pub, fp);
+		if (strcmp(fp, want) != 0)
+			return false;
+		snprintf(out, cap, "%s", identity);
+		return true;
+	}
+	snprintf(dir, sizeof dir, "%s/.ssh", home ? home : ".");
+	if ((d = opendir(dir)) == NULL)
+		return false;
+	while (!found && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".pub") != 0 || strstr(e->d_name, "-cert.pub") != NULL)
+			continue;
+		if ((size_t)snprintf(pub, sizeof pub, "%s/%s", dir, e->d_name) >= sizeof pub)
+			continue;
+		pub_fingerprint(pub, fp);
+		if (strcmp(fp, want) == 0) {
+			snprintf(out, cap, "%s/%.*s", dir, (int)(n - 4), e->d_name);
+			found = access(out, R_OK) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Prints the snippet with each IdentityFile placeholder replaced by the
+ * matching private key, and CertificateFile naming where the certificate
+ * was saved (an absolute path: ssh expands ~ from the password database).
+ */
+static void
+print_ssh_config(const char *cfg, const char *identity, const char *certpath)
+{
+	const char *line = cfg, *nl;
+	size_t pl = strlen(ACCESS_IDENTITY_LINE);
+	bool warned = false;
+
+	for (; *line != '\0'; line = nl ? nl + 1 : line + strlen(line)) {
+		const char *t = line;
+		nl = strchr(line, '\n');
+		while (*t == ' ')
+			t++;
+		if (strncmp(t, "CertificateFile ", 16) == 0) {
+			char abs[4096];
+			printf("    CertificateFile %s\n", realpath(certpath, abs) ? abs : certpath);
+			if (nl == NULL)
+				break;
+			continue;
+		}
+		if (strncmp(t, ACCESS_IDENTITY_LINE " ", pl + 1) == 0) {
+			char want[64], path[4096];
+			snprintf(want, sizeof want, "%.*s", (int)((nl ? (size_t)(nl - t) : strlen(t)) - pl - 1), t + pl + 1);
+			if (find_identity(identity, want, path, sizeof path)) {
+				printf("    IdentityFile %s\n", path);
+				continue;
+			}
+			if (!warned)
+				fprintf(stderr, "access ssh-config: no private key found for %s (%s); add IdentityFile yourself\n",
+					want, identity ? "--identity does not match" : "looked for KEY.pub in ~/.ssh");
+			warned = true;
+		}
+		printf("%.*s\n", (int)(nl ? (size_t)(nl - line) : strlen(line)), line);
+		if (nl == NULL)
+			break;
+	}
+}
+
 static int
-ssh_config_cmd(struct cli_api *api, uint64_t id, const char *outpath)
+ssh_config_cmd(struct cli_api *api, uint64_t id, const char *outpath, const char *identity)
 {
 	char path[128], def[4096];
 	json_t *reply = NULL, *cert, *cfg;
@@ -348,7 +451,7 @@ ssh_config_cmd(struct cli_api *api, uint64_t id, const char *outpath)
 		goto out;
 	}
 	fprintf(stderr, "certificate written to %s\n", outpath);
-	fputs(json_string_value(cfg), stdout);
+	print_ssh_config(json_string_value(cfg), identity, outpath);
 	rc = CLI_OK;
 out:
 	json_decref(reply);
@@ -360,7 +463,7 @@ cmd_access(int argc, char **argv)
 {
 	struct cli_args a;
 	struct cli_api api;
-	const char *verb, *reason, *outpath;
+	const char *verb, *reason, *outpath, *identity;
 	char *pos[1], path[160];
 	size_t npos;
 	uint64_t id;
@@ -376,7 +479,8 @@ cmd_access(int argc, char **argv)
 		return CLI_USAGE;
 	if (strcmp(verb, "request") == 0)
 		return access_request(&api, &a);
-	if (cli_opt(&a, "--reason", &reason) || cli_opt(&a, "--out", &outpath) || cli_positional(&a, pos, 1, &npos))
+	if (cli_opt(&a, "--reason", &reason) || cli_opt(&a, "--out", &outpath) || cli_opt(&a, "--identity", &identity) ||
+	    cli_positional(&a, pos, 1, &npos))
 		return CLI_USAGE;
 	if (strcmp(verb, "list") == 0)
 		return call_and_print(&api, "access list", "GET", "/api/v1/access/requests", NULL, 200);
@@ -400,7 +504,7 @@ cmd_access(int argc, char **argv)
 		return call_and_print(&api, verb, "POST", path, body, 200);
 	}
 	if (strcmp(verb, "ssh-config") == 0)
-		return ssh_config_cmd(&api, id, outpath);
+		return ssh_config_cmd(&api, id, outpath, identity);
 	cli_errorf("access: unknown command '%s'", verb);
 	fputs(access_usage, stderr);
 	return CLI_USAGE;

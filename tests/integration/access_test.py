@@ -282,7 +282,11 @@ try:
                    check=True, capture_output=True)
     out = cli(vtok, "host", "list", "--cacert", other_ca, want=1)
     expect("--cacert" in out, f"a certificate error suggests --cacert: {out}")
-    out = cli(admin, "host", "add", "web2", "--address", "127.0.0.1", "--accounts", "root,deploy")
+    # web2 is a second real sshd, registered with its port in the address (host:port)
+    base2 = os.path.join(base, "web2")
+    os.makedirs(base2)
+    sshd2 = Sshd(base2, os.path.join(base, "ca.pub"), {"root": ["root@web2"]}, krl)
+    out = cli(admin, "host", "add", "web2", "--address", "127.0.0.1:%d" % sshd2.port, "--accounts", "root,deploy")
     expect('"name": "web2"' in out, "CLI host add")
     out = cli(admin, "host", "list")
     expect('"web2"' in out and '"web1"' in out, "CLI host list (admin: every host)")
@@ -315,6 +319,30 @@ try:
            "CLI ssh-config writes the certificate and prints the snippet")
     rc, o, e = ssh(ccert)
     expect(rc == 0 and "logged-in" in o, "login with the certificate fetched by the CLI")
+    # The README's first-use path as written: request, approval, ssh-config into ~/.ssh/config, ssh bulwark-web2.
+    home = os.path.join(base, "vendor-home")
+    os.makedirs(home + "/.ssh", mode=0o700)
+    shutil.copy(key, home + "/.ssh/id_ed25519")
+    shutil.copy(key + ".pub", home + "/.ssh/id_ed25519.pub")
+    os.chmod(home + "/.ssh/id_ed25519", 0o600)
+    out = cli(vtok, "access", "request", "--host", "web2", "--account", "root", "--reason", "first use",
+              "--key", home + "/.ssh/id_ed25519.pub", "--minutes", "30")
+    rid2 = json.loads(out)["id"]
+    cli(tok["appr1"], "access", "approve", str(rid2))
+    out = cli(vtok, "access", "ssh-config", str(rid2), env={"HOME": home})
+    snippet = "\n".join(l for l in out.splitlines() if not l.startswith("certificate written"))
+    expect("    HostName 127.0.0.1\n    Port %d\n" % sshd2.port in snippet
+           and "    IdentityFile %s/.ssh/id_ed25519\n" % home in snippet
+           and os.path.exists(home + "/.ssh/bulwark-%d-cert.pub" % rid2), f"ssh-config names host, port and key: {snippet}")
+    open(home + "/.ssh/config", "w").write(snippet + "\n")
+    # (-F: this test's stand-in for the vendor's ~/.ssh/config; ssh finds ~ in the password database, not $HOME)
+    p = subprocess.run(["ssh", "-F", home + "/.ssh/config", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                        "-o", "UserKnownHostsFile=/dev/null", "bulwark-web2", "echo logged-in-web2"],
+                       capture_output=True, timeout=60, env=dict(os.environ, HOME=home))
+    expect(p.returncode == 0 and b"logged-in-web2" in p.stdout, f"ssh bulwark-web2 works as written: {p.stderr.decode()[-300:]}")
+    out = cli(vtok, "access", "ssh-config", str(rid2), "--identity", key + "-missing", env={"HOME": home}, want=0)
+    expect("no private key found" in out, f"a wrong --identity is reported: {out[-200:]}")
+    sshd2.stop()
     out = cli(tok["appr1"], "access", "revoke", str(cid), "--reason", "done")
     expect('"state": "revoked"' in out, "CLI revoke")
     out = cli(admin, "access", "review")

@@ -24,8 +24,10 @@ run: release
 demo: build
 	./scripts/demo.sh $(BUILD)/bulwark
 
-check: build
-	ctest --test-dir $(BUILD) --output-on-failure -j2
+# The agent's attack matrix also runs an unsanitised build under valgrind memcheck
+# (reads inside uninstrumented libraries such as libjansson are invisible to ASan).
+check: build release
+	BULWARK_AGENT_VALGRIND=$(CURDIR)/$(RELEASE)/bulwark ctest --test-dir $(BUILD) --output-on-failure -j2
 
 # The crash test with many more SIGKILL trials (CRASH_TRIALS, default 1000).
 torture: build

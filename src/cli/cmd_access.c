@@ -372,8 +372,8 @@ find_identity(const char *identity, const char *want, char *out, size_t cap)
 			continue;
 		pub_fingerprint(pub, fp);
 		if (strcmp(fp, want) == 0) {
-			snprintf(out, cap, "%s/%.*s", dir, (int)(n - 4), e->d_name);
-			found = access(out, R_OK) == 0;
+			int w = snprintf(out, cap, "%s/%.*s", dir, (int)(n - 4), e->d_name);
+			found = w > 0 && (size_t)w < cap && access(out, R_OK) == 0;
 		}
 	}
 	closedir(d);

@@ -143,7 +143,7 @@ alert_refused(struct ops_ctx *x, const char *why)
 	ev_target(&ev, "patch:metadata");
 	ev_str(&ev, EVF_ERROR, why);
 	if (audit_record(x->al, &ev, NULL, NULL) == 0)
-		snprintf(x->env->patch_refused, sizeof x->env->patch_refused, "%s", why);
+		snprintf(x->env->patch_refused, sizeof x->env->patch_refused, "%.255s", why);
 	ev_clear(&ev);
 }
 

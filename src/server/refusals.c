@@ -122,7 +122,7 @@ record_slot(struct audit_log *al, const struct refusal_slot *s, struct bw_err *e
 	ev_int(&ev, EVF_FIRST_AT, s->first_ms);
 	ev_int(&ev, EVF_LAST_AT, s->last_ms);
 	for (i = 0; statuses != NULL && i < REFUSALS_STATUSES && s->status[i] != 0; i++) {
-		char key[8];
+		char key[12];
 		snprintf(key, sizeof key, "%u", s->status[i]);
 		json_object_set_new(statuses, key, json_integer(s->status_count[i]));
 	}

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 
 from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
@@ -178,8 +179,26 @@ def agent_init(name, host, server=URL, root="root-v1.json", group=None):
     cli(*args, check=0)
 
 
+# With BULWARK_AGENT_VALGRIND (an unsanitised bulwark; `make check` sets it), every agent update of
+# the attack matrix runs under valgrind memcheck: a read of freed or uninitialised memory, also
+# inside libjansson, fails the run (exit 99).
+VALGRIND_BW = os.environ.get("BULWARK_AGENT_VALGRIND")
+valgrind_runs = 0
+
+
 def agent_update(name, want_rc):
-    rc, out = cli("agent", "update", "--state", name)
+    global valgrind_runs
+    if VALGRIND_BW:
+        env = dict(os.environ, BULWARK_SERVER=URL, BULWARK_CACERT=CERT)
+        p = subprocess.run(["valgrind", "-q", "--error-exitcode=99", "--leak-check=no", "--track-origins=no",
+                            VALGRIND_BW, "agent", "update", "--state", name],
+                           capture_output=True, timeout=600, env=env, cwd=base)
+        rc, out = p.returncode, p.stdout.decode() + p.stderr.decode()
+        if rc == 99 or "Invalid read" in out or "uninitialised" in out:
+            fail(f"agent update {name}: valgrind memcheck found an error:\n{out[-3000:]}")
+        valgrind_runs += 1
+    else:
+        rc, out = cli("agent", "update", "--state", name)
     if rc != want_rc:
         fail(f"agent update {name}: exit {rc}, want {want_rc}\n{out}")
     return out
@@ -291,6 +310,10 @@ st, _, _, proof1 = c.req("GET", "/patch/targets/%s.hotfix.bin.tlog-proof" % hotf
 attack("atk-wrongproof", "web2", "does not record this target", {target_path + ".tlog-proof": proof1})
 
 # ---- a forked log: a copy of the server publishes a target the real log never sees ----
+if VALGRIND_BW:
+    expect(valgrind_runs >= 10, f"the attack matrix ran under valgrind ({valgrind_runs} agent updates)")
+print(f"patch_test: {valgrind_runs} agent updates under valgrind memcheck" if VALGRIND_BW else
+      "patch_test: agent updates without valgrind (BULWARK_AGENT_VALGRIND unset; make check sets it)")
 stop(srv)
 fork_data = os.path.join(base, "fork")
 shutil.copytree(data, fork_data)

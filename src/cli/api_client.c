@@ -109,8 +109,10 @@ api_request(const struct cli_api *api, const char *method, const char *path, jso
 	}
 	r = 0;
 out:
-	if (text != NULL)
+	if (text != NULL) {
+		bw_memzero(text, strlen(text));	/* request bodies may hold passwords */
 		free(text);
+	}
 	curl_slist_free_all(hdr);
 	curl_easy_cleanup(c);
 	bw_buf_free(&out);

@@ -393,6 +393,17 @@ rc, out = api_cli("audit", "list", server=srv_url, cacert=cert, token=admin, che
 rows = [l for l in out.splitlines() if re.match(r"^\d+ ", l)]
 expect(len(rows) == 1000 and "earlier: bulwark audit list --to" in out, f"bulwark audit list: {len(rows)} rows")
 expect("\x1b" not in out and not any("forged" in l and l.count('"') > 0 for l in rows), "no control character reaches the terminal")
+# User administration from the CLI while the server runs (through the API).
+os.environ["BULWARK_USER_PASSWORD"] = "password of frank the cli user"
+rc, out = api_cli("user", "add", "frank", "--roles", "staff", server=srv_url, cacert=cert, token=admin, check=0)
+del os.environ["BULWARK_USER_PASSWORD"]
+expect("otpauth://totp/" in out and len(re.findall(r"^  [a-z2-7]{4}-", out, re.M)) == 10, f"CLI user add via the API: {out[:200]}")
+api_cli("user", "roles", "frank", "--roles", "auditor,staff", server=srv_url, cacert=cert, token=admin, check=0)
+api_cli("user", "disable", "frank", server=srv_url, cacert=cert, token=admin, check=0)
+rc, out = api_cli("user", "list", server=srv_url, cacert=cert, token=admin, check=0)
+expect(re.search(r"frank\s+auditor,staff\s+disabled", out), f"CLI user list via the API: {out}")
+rc, out = api_cli("user", "disable", "admin", server=srv_url, cacert=cert, token=admin, check=1)
+expect("last enabled admin" in out, f"the API's refusal is shown: {out}")
 rc, out = api_cli("audit", "show", "0", server=srv_url, cacert=cert, token=admin, check=0)
 expect('"action": "user.add"' in out and '"proof"' in out and '"checkpoint"' in out, f"bulwark audit show 0: {out[:200]}")
 rc, out = api_cli("audit", "show", "99999999", server=srv_url, cacert=cert, token=admin, check=1)

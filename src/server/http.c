@@ -524,6 +524,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		client_address(c, rq->addr, sizeof rq->addr);
 		rq->upload_fd = rq->reply_fd = -1;
 		*req_cls = rq;
+		{
+			const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+			rq->conn_ctx = ci != NULL ? ci->socket_context : NULL;
+			conns_headers_done(s->conns, rq->conn_ctx);	/* the header deadline is met */
+		}
 		ops_caller_anonymous(&rq->caller, rq->addr, rq->id);
 		{
 			struct ev_origin o = ops_origin(&rq->caller);
@@ -593,6 +598,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_Reque
 	(void)toe;
 	if (rq == NULL)
 		return;
+	conns_request_done(rq->s->conns, rq->conn_ctx);	/* the next request's headers get a new deadline */
 	json_decref(rq->reply);
 	ev_clear(&rq->ev);
 	free(rq->raw_reply);
@@ -644,6 +650,31 @@ parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags, s
 		return 0;
 	}
 	return bw_err_set(err, BW_EINVAL, "--listen: '%s' is not an IPv4 or IPv6 address", host);
+}
+
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct server *s = cls;
+
+	(void)len;
+	return conns_admit(s->conns, addr) ? MHD_YES : MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context, enum MHD_ConnectionNotificationCode toe)
+{
+	struct server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		char addr[64];
+		client_address(c, addr, sizeof addr);
+		*socket_context = fd != NULL ? conns_started(s->conns, fd->connect_fd, addr) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		conns_closed(s->conns, *socket_context);
+		*socket_context = NULL;
+	}
 }
 
 /*
@@ -771,13 +802,13 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	if ((r = bw_file_read(path, 1 << 20, (uint8_t **)&s->key_pem, &len, err)) != 0)
 		goto fail;
 	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0 || tokcache_new(&s->tokens) != 0 ||
-	    refusals_new(&s->refusals) != 0) {
+	    refusals_new(&s->refusals) != 0 || conns_new(HTTP_CONNS_PER_GROUP, HTTP_HEADER_DEADLINE_SECS, &s->conns) != 0) {
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if ((r = listen_probe(&ss, o->listen, err)) != 0)
 		goto fail;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+	s->d = MHD_start_daemon(flags, 0, accept_policy, s, on_request, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
 				MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
@@ -788,6 +819,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
 				MHD_OPTION_END);
 	if (s->d == NULL) {
@@ -824,6 +856,7 @@ server_stop(struct server *s)
 	if (s->refusals != NULL && s->al != NULL)
 		refusals_flush(s->refusals, s->al);	/* the last summaries, after the last request */
 	refusals_free(s->refusals);
+	conns_free(s->conns);	/* after the daemon: no connection callback runs any more */
 	pthread_mutex_destroy(&s->stop_mu);
 	pthread_cond_destroy(&s->stop_cv);
 	pthread_mutex_destroy(&s->env.patch_mu);

@@ -35,6 +35,20 @@ void refusals_add(struct refusals *r, const char *addr, unsigned status, const c
 /* Records one http.refused_summary event per client counted since the last flush. */
 void refusals_flush(struct refusals *r, struct audit_log *al);
 
+/* Per-group connection caps and the request-header deadline (conns.c). */
+#define HTTP_HEADER_DEADLINE_SECS 10	/* the whole request header, from the connection or the last response */
+#define HTTP_CONNS_PER_GROUP 64		/* connections per IPv4 address or IPv6 /64 */
+struct conns;
+int conns_new(int per_group, int64_t header_secs, struct conns **out);
+void conns_free(struct conns *cs);
+/* The accept policy: false when addr's group holds its maximum of connections. */
+bool conns_admit(struct conns *cs, const struct sockaddr *addr);
+/* A connection started (returns its context, NULL when out of memory), its headers arrived, a request ended, it closed. */
+void *conns_started(struct conns *cs, int fd, const char *addr);
+void conns_headers_done(struct conns *cs, void *ctx);
+void conns_request_done(struct conns *cs, void *ctx);
+void conns_closed(struct conns *cs, void *ctx);
+
 /* Authenticated identities cached between state changes (tokcache.c). */
 struct tokcache;
 int tokcache_new(struct tokcache **out);
@@ -53,6 +67,7 @@ struct server {
 	struct throttle *throttle;
 	struct tokcache *tokens;
 	struct refusals *refusals;	/* anonymous refusals awaiting their summary event */
+	struct conns *conns;		/* per-group connection caps, header deadlines */
 	struct server_opts opts;
 	char *cert_pem, *key_pem;
 	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
@@ -66,6 +81,7 @@ struct server {
 struct request {
 	struct server *s;
 	struct MHD_Connection *c;
+	void *conn_ctx;			/* the connection's entry in server.conns */
 	const char *method;
 	const char *path;
 	char id[17];

@@ -302,6 +302,43 @@ t.close()
 st, j, _, _ = c.req("GET", "/api/v1/me", token=admin)
 expect(st == 200, "the server still answers after all bad input")
 
+# ---- slowloris: at most 64 connections per address, and the whole header within 10 s ----
+slow, refused_conns = [], 0
+for i in range(80):
+    try:
+        sk = socket.create_connection(("127.0.0.1", PORT), source_address=("127.0.0.9", 0), timeout=5)
+        tk = c.ctx.wrap_socket(sk, server_hostname="127.0.0.1")
+        tk.sendall(b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\n")
+        slow.append(tk)
+    except (ssl.SSLError, OSError):
+        refused_conns += 1
+expect(len(slow) <= 64 and refused_conns >= 16, f"one address holds at most 64 connections ({len(slow)} held, {refused_conns} refused)")
+t0 = time.time()
+alive = list(slow)
+served_during = False
+while alive and time.time() - t0 < 18:
+    time.sleep(2)
+    st, j, _, _ = c.req("GET", "/api/v1/me", token=admin)
+    served_during = served_during or st == 200
+    still = []
+    for tk in alive:
+        try:
+            tk.sendall(b"X-Slow: 1\r\n")  # one header line every 2 s: never idle, never done
+            tk.settimeout(0.05)
+            if tk.recv(1) == b"":
+                continue
+            still.append(tk)
+        except socket.timeout:
+            still.append(tk)
+        except (OSError, ssl.SSLError):
+            pass
+    alive = still
+slow_secs = time.time() - t0
+expect(served_during, "a legitimate client is served during the attack")
+expect(not alive and slow_secs < 16, f"every slow header connection is closed at the deadline ({len(alive)} open after {slow_secs:.0f} s)")
+for tk in slow:
+    tk.close()
+
 # ---- log injection: request text that tries to add fields or lines to the server's logs ----
 FORGERIES = [b"/x%22,%22forged%22:%22yes", b"/y%0a%7b%22forged%22:1%7d%0a", b"/z%5c%22,%22forged%22:2,%22a%22:%22",
              b"/api/v1/users/%22,%22forged%22:3/disable"]

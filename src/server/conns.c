@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 struct conn {
 	struct conn *prev, *next;
 	int fd;
-	int64_t deadline_ms;		/* 0: headers arrived, a request is being served */
+	_Atomic int64_t deadline_ms;	/* 0: headers arrived (set lock-free by the connection's own thread) */
 	bool shut;
 	char group[BW_ADDR_GROUP_MAX];
 };
@@ -70,7 +71,8 @@ timer_main(void *arg)
 		struct conn *c;
 		int64_t now = bw_now_ms();
 		for (c = cs->head; c != NULL; c = c->next) {
-			if (c->deadline_ms != 0 && now >= c->deadline_ms && !c->shut) {
+			int64_t d = atomic_load(&c->deadline_ms);
+			if (d != 0 && now >= d && !c->shut) {
 				shutdown(c->fd, SHUT_RDWR);	/* the library sees the end and closes it */
 				c->shut = true;
 			}
@@ -156,8 +158,8 @@ conns_started(struct conns *cs, int fd, const char *addr)
 		return NULL;
 	c->fd = fd;
 	bw_addr_group(addr, c->group, sizeof c->group);
+	atomic_store(&c->deadline_ms, bw_now_ms() + cs->header_ms);
 	pthread_mutex_lock(&cs->mu);
-	c->deadline_ms = bw_now_ms() + cs->header_ms;
 	k = group_slot(cs, c->group);
 	snprintf(cs->groups[k].group, sizeof cs->groups[k].group, "%s", c->group);
 	cs->groups[k].n++;
@@ -174,11 +176,9 @@ conns_headers_done(struct conns *cs, void *ctx)
 {
 	struct conn *c = ctx;
 
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&cs->mu);
-	c->deadline_ms = 0;
-	pthread_mutex_unlock(&cs->mu);
+	(void)cs;
+	if (c != NULL)
+		atomic_store(&c->deadline_ms, 0);	/* no lock: only this connection's thread writes it while it lives */
 }
 
 void
@@ -186,11 +186,8 @@ conns_request_done(struct conns *cs, void *ctx)
 {
 	struct conn *c = ctx;
 
-	if (c == NULL)
-		return;
-	pthread_mutex_lock(&cs->mu);
-	c->deadline_ms = bw_now_ms() + cs->header_ms;	/* the next request's headers have the same deadline */
-	pthread_mutex_unlock(&cs->mu);
+	if (c != NULL)
+		atomic_store(&c->deadline_ms, bw_now_ms() + cs->header_ms);	/* the next request's headers: a new deadline */
 }
 
 void

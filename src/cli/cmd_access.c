@@ -82,6 +82,52 @@ call_and_print(const struct cli_api *api, const char *what, const char *method, 
 }
 
 int
+cmd_passwd(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	char *pos[1], cur[1100] = "", npw[1100] = "", otp[64] = "";
+	size_t npos;
+	json_t *reply = NULL, *body = NULL;
+	long status;
+	int rc = CLI_FAIL;
+
+	if (wants_help(argc, argv)) {
+		fputs("usage: bulwark passwd [--server URL --token TOKEN --cacert PEM]\n"
+		      "Changes your own password: the current one (BULWARK_PASSWORD or a prompt), a code\n"
+		      "(BULWARK_OTP or a prompt) and the new one (BULWARK_NEW_PASSWORD or a prompt, asked twice).\n"
+		      "Every session and token of yours is revoked: sign in again with bulwark login.\n", stdout);
+		return CLI_OK;
+	}
+	cli_args_init(&a, argc, argv);
+	if (cli_api_init(&api, &a) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (cli_secret("BULWARK_PASSWORD", "current password: ", false, cur, sizeof cur) != 0 ||
+	    cli_secret("BULWARK_OTP", "authenticator code: ", false, otp, sizeof otp) != 0 ||
+	    cli_secret("BULWARK_NEW_PASSWORD", "new password: ", true, npw, sizeof npw) != 0) {
+		cli_errorf("passwd: needs BULWARK_PASSWORD, BULWARK_OTP and BULWARK_NEW_PASSWORD, or a terminal");
+		rc = CLI_USAGE;
+		goto out;
+	}
+	body = json_pack("{s:s, s:s, s:s}", "current_password", cur, "otp", otp, "new_password", npw);
+	if (body == NULL) {
+		cli_errorf("passwd: invalid text");
+		goto out;
+	}
+	if (cli_api_call(&api, "POST", "/api/v1/me/password", body, &status, &reply, NULL) == 0 &&
+	    cli_api_expect("passwd", status, 200, reply) == 0) {
+		fprintf(stderr, "password changed; every session and token of yours was revoked: sign in again\n");
+		rc = CLI_OK;
+	}
+out:
+	bw_memzero(cur, sizeof cur);
+	bw_memzero(npw, sizeof npw);
+	json_decref(body);
+	json_decref(reply);
+	return rc;
+}
+
+int
 cmd_login(int argc, char **argv)
 {
 	struct cli_args a;

@@ -16,6 +16,7 @@ static const char usage[] =
     "  serve    run the HTTPS JSON API\n"
     "  user     manage users: add, list, disable, enable, reset-mfa, roles\n"
     "  login    get a session token from a server (for the API commands below)\n"
+    "  passwd   change your own password (API)\n"
     "  token    API tokens limited to some of your roles: create, revoke (API)\n"
     "  host     maintenance targets: add, list, sshd-config (API)\n"
     "  access   remote-maintenance access: request, approve, deny, revoke, ssh-config, review (API)\n"
@@ -78,6 +79,8 @@ main(int argc, char **argv)
 		return cmd_agent(argc - 2, argv + 2);
 	if (strcmp(argv[1], "patch") == 0)
 		return cmd_patch(argc - 2, argv + 2);
+	if (strcmp(argv[1], "passwd") == 0)
+		return cmd_passwd(argc - 2, argv + 2);
 	if (strcmp(argv[1], "audit") == 0)
 		return cmd_audit(argc - 2, argv + 2);
 	if (strcmp(argv[1], "events") == 0)

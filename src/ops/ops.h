@@ -163,6 +163,14 @@ int ops_user_reset_mfa(struct ops_ctx *x, const char *username, struct auth_enro
 /* Sets roles; *before receives the previous mask (optional). */
 int ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsigned *before,
 		       struct bw_err *err);
+/*
+ * The caller changes their own password: the current password and a TOTP
+ * (or recovery) code are checked like a sign-in (and count towards its
+ * lock), the new one must meet the policy; then every session and token of
+ * the user is revoked. BW_EDENIED when the current credentials are wrong.
+ */
+int ops_user_passwd(struct ops_ctx *x, const char *current, const char *otp, const char *new_password,
+		    struct bw_err *err);
 /* All users (caller frees with db_users_free). */
 int ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_err *err);
 

@@ -125,3 +125,33 @@ ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_err 
 	}
 	return r;
 }
+
+int
+ops_user_passwd(struct ops_ctx *x, const char *current, const char *otp, const char *new_password, struct bw_err *err)
+{
+	struct auth_login_result res = { 0 };
+	char hash[BW_PWHASH_STR_MAX], client[BW_ADDR_GROUP_MAX];
+	struct event ev;
+	int r;
+
+	r = ops_begin(x, OP_USER_PASSWD, &ev, err);
+	ev_target(&ev, "user:%.64s", x->caller->name);
+	if (r == 0 && (r = auth_password_prepare(&x->in->auth, new_password, hash, err)) != 0)
+		bw_err_prefix(err, "new password");
+	if (r == 0) {
+		/* The current credentials, checked exactly like a sign-in (throttled and counted per client). */
+		bw_addr_group(x->caller->source != NULL ? x->caller->source : "?", client, sizeof client);
+		if ((r = auth_login(&x->in->auth, x->caller->name, current, otp, client, bw_now_ms() / 1000, &res, err)) == 0 &&
+		    !res.ok)
+			r = bw_err_set(err, BW_EDENIED, "%s", res.throttled ? "too many attempts; retry later"
+								     : "the current password or code is wrong");
+		bw_memzero(res.token, sizeof res.token);
+	}
+	if (r == 0 && (r = db_tx_begin(x->in->db, err)) == 0) {
+		x->tx = true;
+		if ((r = db_user_set_password(x->in->db, x->caller->user_id, hash, err)) == 0)
+			r = db_tokens_revoke_user(x->in->db, x->caller->user_id, err);
+	}
+	bw_memzero(hash, sizeof hash);
+	return ops_finish(x, OP_USER_PASSWD, &ev, r, err);
+}

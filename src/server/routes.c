@@ -126,6 +126,26 @@ h_logout(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:b}", "logged_out", 1));
 }
 
+/* POST /api/v1/me/password {"current_password","otp","new_password"} */
+static void
+h_passwd(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *cur = NULL, *otp = NULL, *npw = NULL;
+	struct bw_err err = { 0 };
+
+	if (!request_unpack(rq, body, "{s:s, s:s, s:s}", "current_password", &cur, "otp", &otp, "new_password", &npw))
+		return;
+	ev_target(&rq->ev, "user:%.64s", rq->caller.name);
+	if (ops_user_passwd(&x, cur, otp, npw, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	snprintf(rq->set_cookie, sizeof rq->set_cookie,
+		 SESSION_COOKIE "=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+	reply_json(rq, 200, json_pack("{s:b, s:s}", "changed", 1, "note", "every session and token was revoked: sign in again"));
+}
+
 static void
 h_me(struct request *rq, json_t *body)
 {
@@ -463,6 +483,7 @@ static const struct route auth_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/login", .fn = h_login, .op = OP_AUTH_LOGIN, .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/logout", .fn = h_logout, .op = OP_AUTH_LOGOUT },
 	{ .method = "GET", .pattern = "/api/v1/me", .fn = h_me, .op = OP_AUTH_ME },
+	{ .method = "POST", .pattern = "/api/v1/me/password", .fn = h_passwd, .op = OP_USER_PASSWD, .json_body = true },
 	{ .method = "GET", .pattern = "/api/v1/users", .fn = h_users_list, .op = OP_USER_LIST },
 	{ .method = "POST", .pattern = "/api/v1/users", .fn = h_user_add, .op = OP_USER_ADD, .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/users/{name}/disable", .fn = h_user_disable, .op = OP_USER_DISABLE },

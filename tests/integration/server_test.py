@@ -441,6 +441,30 @@ rc, out = api_cli("user", "list", server=srv_url, cacert=cert, token=admin, chec
 expect(re.search(r"frank\s+auditor,staff\s+disabled", out), f"CLI user list via the API: {out}")
 rc, out = api_cli("user", "disable", "admin", server=srv_url, cacert=cert, token=admin, check=1)
 expect("last enabled admin" in out, f"the API's refusal is shown: {out}")
+# Changing one's own password: the current one and a code, checked like a sign-in; then every session goes.
+st, gj, _, _ = c.req("POST", "/api/v1/users", {"username": "gina", "password": "gina's first password",
+                                              "roles": ["staff"]}, token=admin)
+gsec = re.search(r"secret=([A-Z2-7]+)", gj["otpauth_uri"]).group(1)
+wait_fresh_step()
+st, gj, _, _ = c.req("POST", "/api/v1/login", {"username": "gina", "password": "gina's first password", "otp": totp(gsec, -30)})
+gtok = gj["token"]
+st, gj, _, _ = c.req("POST", "/api/v1/me/password", {"current_password": "wrong one, wrong", "otp": totp(gsec),
+                                                    "new_password": "gina's second password"}, token=gtok)
+expect(st == 403 and "current password or code is wrong" in gj["error"], f"passwd with a wrong current password: {st} {gj}")
+st, gj, _, _ = c.req("POST", "/api/v1/me/password", {"current_password": "gina's first password", "otp": totp(gsec),
+                                                    "new_password": "short"}, token=gtok)
+expect(st == 422 and "new password" in gj["error"], f"passwd with a short new password: {st} {gj}")
+st, gj, _, _ = c.req("POST", "/api/v1/me/password", {"current_password": "gina's first password", "otp": totp(gsec),
+                                                    "new_password": "gina's second password"}, token=gtok)
+expect(st == 200 and gj["changed"], f"passwd: {st} {gj}")
+st, gj, _, _ = c.req("GET", "/api/v1/me", token=gtok)
+expect(st == 401, "the session that changed the password is revoked with the others")
+st, gj, _, _ = c.req("POST", "/api/v1/login", {"username": "gina", "password": "gina's first password", "otp": totp(gsec, 30)})
+expect(st == 401, "the old password no longer works")
+st, gj, _, _ = c.req("POST", "/api/v1/login", {"username": "gina", "password": "gina's second password", "otp": totp(gsec, 30)})
+expect(st == 200, f"the new password works: {st} {gj}")
+rc, out = api_cli("passwd", server=srv_url, cacert=cert, token=gj["token"], check=2)
+expect("needs BULWARK_PASSWORD" in out, f"bulwark passwd without its secrets (no terminal) says what it needs: {out}")
 rc, out = api_cli("audit", "show", "0", server=srv_url, cacert=cert, token=admin, check=0)
 expect('"action": "user.add"' in out and '"proof"' in out and '"checkpoint"' in out, f"bulwark audit show 0: {out[:200]}")
 rc, out = api_cli("audit", "show", "99999999", server=srv_url, cacert=cert, token=admin, check=1)
@@ -496,6 +520,10 @@ expect(any(e["action"] == "http.forbidden" and e["result"] == "denied" for e in 
 expect(any("401" in e["details"]["statuses"] for e in summaries), "anonymous 401s are in the refusal summaries")
 expect(any("404" in e["details"]["statuses"] for e in summaries), "anonymous 404s are in the refusal summaries")
 expect(all(e["source"] == e["details"]["client"] and e["actor"] == "-" for e in summaries), "summaries name their client")
+pw = [e for e in events if e["action"] == "user.passwd"]
+expect(any(e["result"] == "ok" and e["actor"] == "gina" for e in pw) and
+       any(e["result"] == "denied" and "current password" in e["details"].get("error", "") for e in pw),
+       f"password changes are audited, refusals with their reason: {pw}")
 own = [e for e in events if e["action"] in ("http.refused", "http.unauthenticated") and e["actor"] == "-"]
 expect(not own, f"no anonymous refusal has an event of its own: {own[:3]}")
 expect(acts[1] == "server.start" and acts[-1] == "server.stop", "server start and stop audited")

@@ -108,11 +108,6 @@ user_via_api(struct cli_api *api, const char *verb, const char *name, const char
 		    cli_api_expect("user roles", status, 200, reply) != 0)
 			goto out;
 		printf("user '%s' roles: %s\n", name, roles_s);
-	} else {
-		cli_errorf("user: unknown command '%s'", verb);
-		fputs(user_usage, stderr);
-		rc = CLI_USAGE;
-		goto out;
 	}
 	rc = CLI_OK;
 out:
@@ -155,6 +150,12 @@ cmd_user(int argc, char **argv)
 		return argc < 1 ? CLI_USAGE : CLI_OK;
 	}
 	verb = argv[0];
+	if (strcmp(verb, "add") != 0 && strcmp(verb, "list") != 0 && strcmp(verb, "disable") != 0 &&
+	    strcmp(verb, "enable") != 0 && strcmp(verb, "reset-mfa") != 0 && strcmp(verb, "roles") != 0) {
+		cli_errorf("user: unknown command '%s'", verb);
+		fputs(user_usage, stderr);
+		return CLI_USAGE;
+	}
 	cli_args_init(&a, argc - 1, argv + 1);
 	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--roles", &roles_s))
 		return CLI_USAGE;
@@ -253,11 +254,6 @@ cmd_user(int argc, char **argv)
 		}
 		auth_roles_format(roles, rolebuf, sizeof rolebuf);
 		printf("user '%s' roles: %s\n", pos[0], rolebuf);
-	} else {
-		cli_errorf("user: unknown command '%s'", verb);
-		fputs(user_usage, stderr);
-		rc = CLI_USAGE;
-		goto out;
 	}
 	rc = CLI_OK;
 out:

@@ -77,6 +77,8 @@ void ops_caller_signed_in(struct ops_caller *c, const struct auth_identity *id, 
 void ops_caller_local(struct ops_caller *c);
 /* The server itself (timers): actor "-", source "-". */
 void ops_caller_system(struct ops_caller *c);
+/* The address group c's limits count in (an IPv4 address, an IPv6 /64; see bw_addr_group). */
+void ops_caller_group(const struct ops_caller *c, char out[BW_ADDR_GROUP_MAX]);
 /* The event origin of c. */
 struct ev_origin ops_origin(const struct ops_caller *c);
 

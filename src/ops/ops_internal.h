@@ -10,6 +10,11 @@
  * which audits the refusal).
  */
 int ops_begin(struct ops_ctx *x, enum op_id op, struct event *ev, struct bw_err *err);
+/*
+ * Opens the operation's store transaction (after slow work such as Argon2id
+ * that must not hold the store); ops_finish ends it.
+ */
+int ops_tx_open(struct ops_ctx *x, struct bw_err *err);
 /* ops_begin, then (when admitted) opens the operation's store transaction; ops_finish ends it. */
 int ops_begin_tx(struct ops_ctx *x, enum op_id op, struct event *ev, struct bw_err *err);
 /*

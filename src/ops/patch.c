@@ -226,10 +226,7 @@ ops_patch_report(struct ops_ctx *x, const struct ops_patch_report *q, struct bw_
 	snprintf(rep.reason, sizeof rep.reason, "%s", q->reason ? q->reason : "");
 	snprintf(rep.reported_by, sizeof rep.reported_by, "%.71s", x->caller->name);
 	rep.at = bw_now_ms() / 1000;
-	if ((r = db_tx_begin(x->in->db, err)) != 0)
-		return ops_finish(x, OP_PATCH_REPORT, &ev, r, err);
-	x->tx = true;
-	if ((r = db_patch_report_put(x->in->db, &rep, err)) != 0)
+	if ((r = ops_tx_open(x, err)) != 0 || (r = db_patch_report_put(x->in->db, &rep, err)) != 0)
 		return ops_finish(x, OP_PATCH_REPORT, &ev, r, err);
 	/* The host's outcome is the event's result: installed ok, failed, refused. */
 	return ops_finish_as(x, OP_PATCH_REPORT, &ev,

@@ -74,6 +74,12 @@ ops_caller_system(struct ops_caller *c)
 	c->source = "-";
 }
 
+void
+ops_caller_group(const struct ops_caller *c, char out[BW_ADDR_GROUP_MAX])
+{
+	bw_addr_group(c->source != NULL ? c->source : "?", out, BW_ADDR_GROUP_MAX);
+}
+
 struct ev_origin
 ops_origin(const struct ops_caller *c)
 {

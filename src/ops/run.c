@@ -29,13 +29,21 @@ result_of(int rc)
 }
 
 int
+ops_tx_open(struct ops_ctx *x, struct bw_err *err)
+{
+	int r = db_tx_begin(x->in->db, err);
+
+	if (r == 0)
+		x->tx = true;
+	return r;
+}
+
+int
 ops_begin_tx(struct ops_ctx *x, enum op_id op, struct event *ev, struct bw_err *err)
 {
 	int r = ops_begin(x, op, ev, err);
 
-	if (r == 0 && (r = db_tx_begin(x->in->db, err)) == 0)
-		x->tx = true;
-	return r;
+	return r != 0 ? r : ops_tx_open(x, err);
 }
 
 static int

@@ -27,7 +27,7 @@ ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result
 	 * cannot run inside a transaction without serialising every sign-in);
 	 * the event is durable before the caller hands out the token.
 	 */
-	bw_addr_group(x->caller->source != NULL ? x->caller->source : "?", client, sizeof client);
+	ops_caller_group(x->caller, client);
 	if (r == 0)
 		r = auth_login(&x->in->auth, q->username, q->password, q->otp, client, now, res, err);
 	if (r != 0)

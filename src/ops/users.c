@@ -30,10 +30,8 @@ ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struc
 	ops_ev_roles(&ev, EVF_ROLES, q->roles);
 	/* Argon2id before the transaction: the store is not held for the slow part. */
 	if (r == 0 && (r = auth_password_prepare(&x->in->auth, q->password, hash, err)) == 0 &&
-	    (r = db_tx_begin(x->in->db, err)) == 0) {
-		x->tx = true;
+	    (r = ops_tx_open(x, err)) == 0)
 		r = auth_user_create_hashed(&x->in->auth, q->username, hash, q->roles, bw_now_ms() / 1000, id, enrol, err);
-	}
 	bw_memzero(hash, sizeof hash);
 	r = ops_finish(x, OP_USER_ADD, &ev, r, err);
 	if (r != 0)
@@ -130,25 +128,26 @@ int
 ops_user_passwd(struct ops_ctx *x, const char *current, const char *otp, const char *new_password, struct bw_err *err)
 {
 	struct auth_login_result res = { 0 };
-	char hash[BW_PWHASH_STR_MAX], client[BW_ADDR_GROUP_MAX];
+	char hash[BW_PWHASH_STR_MAX] = "", client[BW_ADDR_GROUP_MAX];
 	struct event ev;
 	int r;
 
 	r = ops_begin(x, OP_USER_PASSWD, &ev, err);
 	ev_target(&ev, "user:%.64s", x->caller->name);
-	if (r == 0 && (r = auth_password_prepare(&x->in->auth, new_password, hash, err)) != 0)
+	if (r == 0 && (r = auth_password_check(new_password, err)) != 0)
 		bw_err_prefix(err, "new password");
 	if (r == 0) {
 		/* The current credentials, checked exactly like a sign-in (throttled and counted per client). */
-		bw_addr_group(x->caller->source != NULL ? x->caller->source : "?", client, sizeof client);
+		ops_caller_group(x->caller, client);
 		if ((r = auth_login(&x->in->auth, x->caller->name, current, otp, client, bw_now_ms() / 1000, &res, err)) == 0 &&
 		    !res.ok)
 			r = bw_err_set(err, BW_EDENIED, "%s", res.throttled ? "too many attempts; retry later"
 								     : "the current password or code is wrong");
 		bw_memzero(res.token, sizeof res.token);
 	}
-	if (r == 0 && (r = db_tx_begin(x->in->db, err)) == 0) {
-		x->tx = true;
+	/* The new password's Argon2id only once the current credentials are right. */
+	if (r == 0 && (r = auth_password_prepare(&x->in->auth, new_password, hash, err)) == 0 &&
+	    (r = ops_tx_open(x, err)) == 0) {
 		if ((r = db_user_set_password(x->in->db, x->caller->user_id, hash, err)) == 0)
 			r = db_tokens_revoke_user(x->in->db, x->caller->user_id, err);
 	}

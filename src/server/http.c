@@ -308,14 +308,15 @@ dispatch(struct request *rq)
 			refuse(rq, EV_HTTP_UNAUTHENTICATED, 401, "authentication required");
 			return;
 		}
+		rq->authenticated = true;
+		ops_caller_signed_in(&rq->caller, &rq->who, rq->addr, rq->id);
+		snprintf(rq->ev.actor, sizeof rq->ev.actor, "%s", rq->caller.name);
+		/* A forged request names the signed-in user it was aimed at (its own event, not a summary). */
 		if (cookie && (ops_def(rt->op)->flags & OPF_STATE) && cross_site(rq->c)) {
 			refuse(rq, EV_HTTP_FORBIDDEN, 403, "cross-site request refused (session cookie from another origin)");
 			ev_str(&rq->ev, EVF_OPERATION, ops_def(rt->op)->name);
 			return;
 		}
-		rq->authenticated = true;
-		ops_caller_signed_in(&rq->caller, &rq->who, rq->addr, rq->id);
-		snprintf(rq->ev.actor, sizeof rq->ev.actor, "%s", rq->caller.name);
 	}
 	if (ops_authorize(rt->op, &rq->caller) != OPS_ALLOW) {
 		bool token = rq->caller.via == OPS_VIA_API_TOKEN && (ops_def(rt->op)->flags & OPF_SESSION_ONLY);

@@ -524,6 +524,9 @@ pw = [e for e in events if e["action"] == "user.passwd"]
 expect(any(e["result"] == "ok" and e["actor"] == "gina" for e in pw) and
        any(e["result"] == "denied" and "current password" in e["details"].get("error", "") for e in pw),
        f"password changes are audited, refusals with their reason: {pw}")
+csrf = [e for e in events if e["action"] == "http.forbidden" and "csrf-victim" in e["target"]]
+expect(len(csrf) >= 3 and all(e["actor"] == "admin" and e["details"]["operation"] in ("user.disable", "user.reset_mfa")
+                              for e in csrf), f"forged requests are audited naming the user they aimed at: {csrf[:2]}")
 own = [e for e in events if e["action"] in ("http.refused", "http.unauthenticated") and e["actor"] == "-"]
 expect(not own, f"no anonymous refusal has an event of its own: {own[:3]}")
 expect(acts[1] == "server.start" and acts[-1] == "server.stop", "server start and stop audited")

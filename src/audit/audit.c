@@ -22,12 +22,6 @@ struct audit_log {
 	int stop;
 };
 
-int64_t
-audit_now_ms(void)
-{
-	return bw_now_ms();
-}
-
 static void *
 committer(void *arg)
 {
@@ -162,7 +156,7 @@ audit_record(struct audit_log *al, const struct event *ev, uint64_t *index, stru
 	size_t len;
 	int r;
 
-	if ((r = ev_serialise(ev, audit_now_ms(), &json, &len, err)) != 0)
+	if ((r = ev_serialise(ev, bw_now_ms(), &json, &len, err)) != 0)
 		return r;
 	if (len > 65535) {
 		free(json);

@@ -41,7 +41,4 @@ size_t audit_log_recovered(struct audit_log *al, const char **where);
 /* Size of the last durable checkpoint. */
 uint64_t audit_log_size(struct audit_log *al);
 
-/* Milliseconds since the epoch. */
-int64_t audit_now_ms(void);
-
 #endif /* BW_AUDIT_H */

@@ -98,19 +98,13 @@ struct auth_enrolment {
 
 void auth_enrolment_clear(struct auth_enrolment *e);
 
-/*
- * Creates a user with password and roles and a new TOTP secret; fills *enrol
- * (clear it). BW_EEXIST when the name is taken; BW_EINVAL for policy.
- */
-int auth_user_create(struct auth *a, const char *username, const char *password, unsigned roles,
-		     int64_t now, int64_t *id, struct auth_enrolment *enrol, struct bw_err *err);
-
 /* The password policy check and its Argon2id hash (the slow part of creating a user, done before any transaction). */
 int auth_password_prepare(struct auth *a, const char *password, char hash[BW_PWHASH_STR_MAX], struct bw_err *err);
 /*
- * auth_user_create with the password already hashed by auth_password_prepare:
- * store work and cheap crypto only, so it can run inside the caller's
- * store transaction.
+ * Creates a user with roles and a new TOTP secret, the password already
+ * hashed by auth_password_prepare (store work and cheap crypto only, so it
+ * can run inside the caller's store transaction); fills *enrol (clear it).
+ * BW_EEXIST when the name is taken; BW_EINVAL for policy.
  */
 int auth_user_create_hashed(struct auth *a, const char *username, const char *hash, unsigned roles, int64_t now,
 			    int64_t *id, struct auth_enrolment *enrol, struct bw_err *err);

@@ -110,21 +110,6 @@ auth_password_prepare(struct auth *a, const char *password, char hash[BW_PWHASH_
 }
 
 int
-auth_user_create(struct auth *a, const char *username, const char *password, unsigned roles,
-		 int64_t now, int64_t *id_out, struct auth_enrolment *e, struct bw_err *err)
-{
-	char hash[BW_PWHASH_STR_MAX];
-	int r;
-
-	memset(e, 0, sizeof *e);
-	if ((r = auth_password_prepare(a, password, hash, err)) != 0)
-		return r;
-	r = auth_user_create_hashed(a, username, hash, roles, now, id_out, e, err);
-	bw_memzero(hash, sizeof hash);
-	return r;
-}
-
-int
 auth_user_create_hashed(struct auth *a, const char *username, const char *hash, unsigned roles, int64_t now,
 			int64_t *id_out, struct auth_enrolment *e, struct bw_err *err)
 {

@@ -7,8 +7,6 @@
  * counts only idle time, so one byte every few seconds kept a slot forever):
  * a timer shuts down the sockets of connections past their deadline.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -132,16 +130,12 @@ conns_free(struct conns *cs)
 }
 
 bool
-conns_admit(struct conns *cs, const struct sockaddr *addr)
+conns_admit(struct conns *cs, const char *addr)
 {
-	char host[64] = "", group[BW_ADDR_GROUP_MAX];
+	char group[BW_ADDR_GROUP_MAX];
 	bool ok;
 
-	if (addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)addr)->sin_addr, host, sizeof host);
-	else if (addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)addr)->sin6_addr, host, sizeof host);
-	bw_addr_group(host, group, sizeof group);
+	bw_addr_group(addr, group, sizeof group);
 	pthread_mutex_lock(&cs->mu);
 	ok = cs->groups[group_slot(cs, group)].n < cs->per_group;
 	pthread_mutex_unlock(&cs->mu);

@@ -56,7 +56,7 @@ reply_text(struct request *rq, unsigned status, const char *type, char *text, si
 int64_t
 server_now(void)
 {
-	return audit_now_ms() / 1000;
+	return bw_now_ms() / 1000;
 }
 
 /*
@@ -230,7 +230,7 @@ static bool
 authenticate(struct request *rq, const char *tok, struct bw_err *err)
 {
 	uint8_t hash[32];
-	int64_t now_ms = audit_now_ms();
+	int64_t now_ms = bw_now_ms();
 	uint64_t gen;
 
 	if (strlen(tok) < AUTH_TOKEN_TEXT_MAX && auth_token_hash(tok, hash) == 0 &&
@@ -432,12 +432,9 @@ send_reply(struct request *rq)
 	return ret;
 }
 
-static void
-client_address(struct MHD_Connection *c, char *out, size_t cap)
+void
+sockaddr_text(const struct sockaddr *sa, char *out, size_t cap)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-
 	snprintf(out, cap, "unknown");
 	if (sa == NULL)
 		return;
@@ -446,6 +443,14 @@ client_address(struct MHD_Connection *c, char *out, size_t cap)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
 			  (socklen_t)cap);
+}
+
+static void
+client_address(struct MHD_Connection *c, char *out, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	sockaddr_text(ci ? ci->client_addr : NULL, out, cap);
 }
 
 /* True when the request's token belongs to someone rq->rt admits (dispatch checks again). */
@@ -657,9 +662,11 @@ static enum MHD_Result
 accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
 {
 	struct server *s = cls;
+	char text[64];
 
 	(void)len;
-	return conns_admit(s->conns, addr) ? MHD_YES : MHD_NO;
+	sockaddr_text(addr, text, sizeof text);
+	return conns_admit(s->conns, text) ? MHD_YES : MHD_NO;
 }
 
 static void

@@ -41,8 +41,8 @@ void refusals_flush(struct refusals *r, struct audit_log *al);
 struct conns;
 int conns_new(int per_group, int64_t header_secs, struct conns **out);
 void conns_free(struct conns *cs);
-/* The accept policy: false when addr's group holds its maximum of connections. */
-bool conns_admit(struct conns *cs, const struct sockaddr *addr);
+/* The accept policy: false when the group of addr (text) holds its maximum of connections. */
+bool conns_admit(struct conns *cs, const char *addr);
 /* A connection started (returns its context, NULL when out of memory), its headers arrived, a request ended, it closed. */
 void *conns_started(struct conns *cs, int fd, const char *addr);
 void conns_headers_done(struct conns *cs, void *ctx);
@@ -168,6 +168,8 @@ bool server_route_match(const char *pattern, const char *path, struct request *r
 
 /* Seconds since the epoch. */
 int64_t server_now(void);
+/* An IPv4/IPv6 socket address as text ("unknown" for others or NULL). */
+void sockaddr_text(const struct sockaddr *sa, char *out, size_t cap);
 /* The role names of mask as a JSON array (routes.c). */
 json_t *roles_json(unsigned mask);
 /* json_unpack_ex(JSON_STRICT) of body; replies 400 naming the problem and returns false on error. */

@@ -158,9 +158,8 @@ h_me(struct request *rq, json_t *body)
 /* ---- users ------------------------------------------------------------------------ */
 
 static json_t *
-user_json(const struct db_user *u, int64_t now)
+user_json(const struct db_user *u)
 {
-	(void)now;
 	return json_pack("{s:I, s:s, s:o, s:b, s:I, s:b, s:I}", "id", (json_int_t)u->id, "username", u->username,
 			 "roles", roles_json(u->roles), "disabled", u->disabled, "locked_clients", (json_int_t)u->locked_clients,
 			 "mfa_enrolled", u->totp_sealed != NULL, "created_at", (json_int_t)u->created_at);
@@ -182,7 +181,7 @@ h_users_list(struct request *rq, json_t *body)
 	}
 	arr = json_array();
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, user_json(&us[i], server_now()));
+		json_array_append_new(arr, user_json(&us[i]));
 	db_users_free(us, n);
 	reply_json(rq, 200, json_pack("{s:o}", "users", arr));
 }

@@ -378,8 +378,8 @@ db_users_free(struct db_user *u, size_t n)
 	free(u);
 }
 
-#define USER_COLS "id, username, password_hash, totp_sealed, totp_last_step, disabled, " \
-		  "failed_count, last_failed_at, locked_until, roles, created_at"
+/* (users.failed_count, last_failed_at and locked_until are unused since sign-in limits moved to login_failures.) */
+#define USER_COLS "id, username, password_hash, totp_sealed, totp_last_step, disabled, roles, created_at"
 
 static int
 user_from_row(sqlite3_stmt *st, struct db_user *u)
@@ -399,11 +399,8 @@ user_from_row(sqlite3_stmt *st, struct db_user *u)
 	}
 	u->totp_last_step = sqlite3_column_int64(st, 4);
 	u->disabled = sqlite3_column_int64(st, 5) != 0;
-	u->failed_count = sqlite3_column_int64(st, 6);
-	u->last_failed_at = sqlite3_column_int64(st, 7);
-	u->locked_until = sqlite3_column_int64(st, 8);
-	u->roles = (unsigned)sqlite3_column_int64(st, 9);
-	u->created_at = sqlite3_column_int64(st, 10);
+	u->roles = (unsigned)sqlite3_column_int64(st, 6);
+	u->created_at = sqlite3_column_int64(st, 7);
 	return u->username && u->password_hash ? 0 : BW_ENOMEM;
 }
 
@@ -619,8 +616,7 @@ db_user_set_disabled(struct bw_db *db, int64_t id, bool disabled, unsigned admin
 	if ((r = db_tx_open(db, err)) == 0) {
 		if ((r = user_exists(db, id, &roles, &was, err)) == 0 &&
 		    (!disabled || (r = guard_last_admin(db, id, false, admin_mask, err)) == 0) &&
-		    (r = db_update(db, "UPDATE users SET disabled = ?, failed_count = 0, locked_until = 0"
-				    " WHERE id = ?", 2, b, NULL, err)) == 0 &&
+		    (r = db_update(db, "UPDATE users SET disabled = ? WHERE id = ?", 2, b, NULL, err)) == 0 &&
 		    disabled)
 			r = db_update(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &id, NULL, err);
 		r = db_tx_close(db, r, err);

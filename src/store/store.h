@@ -42,9 +42,6 @@ struct db_user {
 	size_t totp_sealed_len;
 	int64_t totp_last_step;	/* last accepted time step (-1: none) */
 	bool disabled;
-	int64_t failed_count;
-	int64_t last_failed_at;
-	int64_t locked_until;
 	unsigned roles;		/* bit mask, see auth */
 	int64_t created_at;
 	int64_t locked_clients;	/* clients locked out of this name now (set by db_login_locked_clients' callers) */

@@ -722,13 +722,13 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	EV_LOG(EVLOG_WARN, "http library", EV_KS("detail", msg));
 }
 
-/* Seconds between sweeps: REFUSALS_FLUSH_SECS, or less so that short-lived patch metadata is re-signed in time. */
+/* Seconds between expiry and re-signing sweeps: 30, or less so that short-lived patch metadata is re-signed in time. */
 static int
 sweep_interval(const struct server *s)
 {
 	int64_t q = s->opts.timestamp_lifetime / 8;
 
-	return q < 1 ? 1 : q > REFUSALS_FLUSH_SECS ? REFUSALS_FLUSH_SECS : (int)q;
+	return q < 1 ? 1 : q > 30 ? 30 : (int)q;
 }
 
 static void *
@@ -736,11 +736,13 @@ sweeper_main(void *arg)
 {
 	struct server *s = arg;
 	struct timespec until;
+	int tick = sweep_interval(s) < REFUSALS_FLUSH_SECS ? sweep_interval(s) : REFUSALS_FLUSH_SECS;
+	int64_t last_sweep_ms = bw_now_ms();
 
 	pthread_mutex_lock(&s->stop_mu);
 	while (!s->stopping) {
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += sweep_interval(s);
+		until.tv_sec += tick;	/* refusal summaries every tick, the sweeps at their own interval */
 		pthread_cond_timedwait(&s->stop_cv, &s->stop_mu, &until);
 		if (s->stopping)
 			break;
@@ -751,8 +753,11 @@ sweeper_main(void *arg)
 			struct ops_ctx x = { .in = s->in, .al = s->al, .env = &s->env, .caller = &sys };
 			ops_caller_system(&sys);
 			refusals_flush(s->refusals, s->al);
-			ops_access_expire(&x);
-			ops_patch_sweep(&x);
+			if (bw_now_ms() - last_sweep_ms >= (int64_t)sweep_interval(s) * 1000 - 500) {
+				last_sweep_ms = bw_now_ms();
+				ops_access_expire(&x);
+				ops_patch_sweep(&x);
+			}
 		}
 		pthread_mutex_lock(&s->stop_mu);
 	}

@@ -140,8 +140,16 @@ refusals_flush(struct refusals *r, struct audit_log *al)
 {
 	struct refusal_slot *taken;
 	struct bw_err err = { 0 };
+	int64_t overflow;
 	size_t n, i;
 
+	/* Nothing counted (the usual case): no table to swap. */
+	pthread_mutex_lock(&r->mu);
+	overflow = r->slots[REFUSALS_SLOTS].count;
+	n = r->used;
+	pthread_mutex_unlock(&r->mu);
+	if (n == 0 && overflow == 0)
+		return;
 	/* Take the table and start a new one, so recording (fsync) never holds up the requests being counted. */
 	if ((taken = calloc(REFUSALS_SLOTS + 1, sizeof *taken)) == NULL)
 		return;

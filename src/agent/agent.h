@@ -5,9 +5,9 @@
  * tlog-proof under a checkpoint signed by the pinned log key, consistent
  * with the last checkpoint this host saw), then installs and reports.
  *
- * The state directory holds config.json, the trusted metadata (root.json,
- * timestamp.json, snapshot.json, targets.json), the last checkpoint seen,
- * installed.json and reports not yet delivered.
+ * The state directory holds config.json, the host's credential, the
+ * trusted metadata (root.json, timestamp.json, snapshot.json, targets.json),
+ * the last checkpoint seen, installed.json and reports not yet delivered.
  */
 #ifndef BW_AGENT_H
 #define BW_AGENT_H
@@ -40,9 +40,9 @@ int agent_http_get(const struct agent_http *h, const char *path, uint64_t max, s
  */
 int agent_http_get_file(const struct agent_http *h, const char *path, uint64_t max, int fd, uint8_t sha256[32],
 			uint64_t *len, struct bw_err *err);
-/* POSTs body (JSON) to base + path; *status receives the HTTP status. */
+/* POSTs body (JSON) to base + path; *status receives the HTTP status, *reply (optional; bw_buf_free) the body. */
 int agent_http_post_json(const struct agent_http *h, const char *path, const json_t *body, long *status,
-			 struct bw_err *err);
+			 struct bw_buf *reply, struct bw_err *err);
 
 /* ---- state directory (state.c) ---- */
 
@@ -56,11 +56,18 @@ struct agent_init_opts {
 	const char *host, *group;	/* this host's name and (optional) group */
 	const char *install;		/* install command run by /bin/sh -c, NULL: none */
 	const char *install_dir;	/* where verified targets are placed; NULL: <state>/installed */
-	const char *token_file;		/* API token (operator scope) for reports; NULL: no reports */
 };
 
 /* Creates the state directory after checking the root is self-signed and the log key parses. */
 int agent_init(const struct agent_init_opts *o, struct bw_err *err);
+/*
+ * Exchanges a one-time enrolment code (from `bulwark host add` or `host
+ * enrol-code`) for this host's credential at the report server, and keeps
+ * it in <state>/credential (0600): reports are sent with it, and the server
+ * accepts them for this host only. Refused when the code belongs to another
+ * host than the one in config.json.
+ */
+int agent_enrol(const char *state, const char *code, struct bw_err *err);
 
 /* ---- update (update.c) ---- */
 

@@ -141,7 +141,7 @@ agent_http_get_file(const struct agent_http *h, const char *path, uint64_t max, 
 
 int
 agent_http_post_json(const struct agent_http *h, const char *path, const json_t *body, long *status,
-		     struct bw_err *err)
+		     struct bw_buf *reply, struct bw_err *err)
 {
 	struct bw_buf url = { 0 }, out = { 0 };
 	struct sink s = { .max = 1 << 20, .buf = &out };
@@ -170,6 +170,10 @@ agent_http_post_json(const struct agent_http *h, const char *path, const json_t 
 		r = bw_err_set(err, BW_EIO, "%s: %s", path, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	else
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	if (r == 0 && reply != NULL) {
+		*reply = out;	/* handed over */
+		memset(&out, 0, sizeof out);
+	}
 out:
 	if (c != NULL)
 		curl_easy_cleanup(c);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "crypto/crypto.h"
 #include "note/note.h"
 #include "patch/patch.h"
 
@@ -65,8 +66,6 @@ agent_init(const struct agent_init_opts *o, struct bw_err *err)
 		json_object_set_new(cfg, "install", json_string(o->install));
 	if (o->install_dir)
 		json_object_set_new(cfg, "install_dir", json_string(o->install_dir));
-	if (o->token_file)
-		json_object_set_new(cfg, "token_file", json_string(o->token_file));
 	if ((r = bw_mkdir_p(o->state, 0700, err)) != 0)
 		goto out;
 	snprintf(path, sizeof path, "%s/root.json", o->state);
@@ -83,5 +82,70 @@ out:
 	free(text);
 	json_decref(root);
 	json_decref(cfg);
+	return r;
+}
+
+int
+agent_enrol(const char *state, const char *code, struct bw_err *err)
+{
+	char path[4096];
+	uint8_t *cfg_bytes = NULL;
+	size_t len;
+	json_t *cfg = NULL, *body = NULL, *reply = NULL;
+	struct bw_buf out = { 0 };
+	struct agent_http h = { 0 };
+	const char *host, *cred, *got;
+	json_error_t jerr;
+	long status = 0;
+	int r;
+
+	if (strlen(code) > 128)
+		return bw_err_set(err, BW_EINVAL, "that is not an enrolment code");
+	snprintf(path, sizeof path, "%s/config.json", state);
+	if ((r = bw_file_read(path, (size_t)1 << 20, &cfg_bytes, &len, err)) != 0)
+		return bw_err_prefix(err, "%s holds no agent (run 'bulwark agent init')", state);
+	if ((cfg = json_loadb((char *)cfg_bytes, len, 0, &jerr)) == NULL) {
+		r = bw_err_set(err, BW_ECORRUPT, "%s: %s", path, jerr.text);
+		goto out;
+	}
+	h.base = json_string_value(json_object_get(cfg, "report_server"));
+	h.cacert = json_string_value(json_object_get(cfg, "cacert"));
+	host = json_string_value(json_object_get(cfg, "host"));
+	if (h.base == NULL || host == NULL) {
+		r = bw_err_set(err, BW_ECORRUPT, "%s lacks report_server or host", path);
+		goto out;
+	}
+	body = json_pack("{s:s}", "code", code);
+	if ((r = agent_http_post_json(&h, "/api/v1/hosts/enrol", body, &status, &out, err)) != 0)
+		goto out;
+	reply = json_loadb((const char *)out.data, out.len, 0, &jerr);
+	if (status != 200) {
+		const char *msg = json_string_value(json_object_get(reply, "error"));
+		r = bw_err_set(err, status == 403 ? BW_EDENIED : BW_EIO, "the server refused the code (HTTP %ld: %.200s)",
+			       status, msg ? msg : "no reason given");
+		goto out;
+	}
+	got = json_string_value(json_object_get(reply, "host"));
+	cred = json_string_value(json_object_get(reply, "credential"));
+	if (got == NULL || cred == NULL || strncmp(cred, "bwh_", 4) != 0 || strlen(cred) > 100) {
+		r = bw_err_set(err, BW_EIO, "the server's answer holds no host credential");
+		goto out;
+	}
+	if (strcmp(got, host) != 0) {
+		/* The code is used up now; say so, so the admin issues a new one for the right host. */
+		r = bw_err_set(err, BW_EINVAL, "that code was for host '%.64s', this agent is host '%.64s' (the code is "
+			       "used up: have a new one issued for '%.64s')", got, host, host);
+		goto out;
+	}
+	snprintf(path, sizeof path, "%s/credential", state);
+	r = bw_file_write_atomic(path, cred, strlen(cred), 0600, err);
+out:
+	if (out.data != NULL)
+		bw_memzero(out.data, out.len);
+	bw_buf_free(&out);
+	json_decref(reply);	/* the credential's copy inside it is freed with it */
+	json_decref(body);
+	json_decref(cfg);
+	free(cfg_bytes);
 	return r;
 }

@@ -122,7 +122,8 @@ agent_clear(struct agent *a)
 static int
 agent_load(struct agent *a, struct bw_err *err)
 {
-	const char *vkey, *tf;
+	const char *vkey;
+	char cred[4096];
 	int r;
 
 	if ((r = state_load(a, "config.json", &a->cfg, err)) != 0)
@@ -139,11 +140,12 @@ agent_load(struct agent *a, struct bw_err *err)
 		return bw_err_set(err, BW_ECORRUPT, "%s/config.json lacks server, report_server, host or log_vkey", a->state);
 	if ((r = note_verifier_parse(vkey, strlen(vkey), &a->log_key, err)) != 0)
 		return bw_err_prefix(err, "config log_vkey"), r;
-	if ((tf = cfg_str(a, "token_file")) != NULL) {
+	/* The host's credential (agent enrol): reports are accepted for this host only. */
+	if (state_path(a, cred, sizeof cred, "credential") == 0 && access(cred, F_OK) == 0) {
 		uint8_t *t = NULL;
 		size_t n;
-		if ((r = bw_file_read_secret(tf, 4096, &t, &n, err)) != 0)
-			return bw_err_prefix(err, "token file"), r;
+		if ((r = bw_file_read_secret(cred, 4096, &t, &n, err)) != 0)
+			return bw_err_prefix(err, "host credential"), r;
 		while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
 			t[--n] = '\0';
 		a->token = (char *)t;
@@ -178,8 +180,9 @@ report(struct agent *a, const char *target, const char *sha, const char *version
 	if (reason)
 		json_object_set_new(body, "reason", json_stringn(reason, strnlen(reason, 1000)));
 	if (a->token == NULL) {
-		fprintf(a->log, "report: no token configured; %s %s not reported\n", result, target);
-	} else if (agent_http_post_json(&a->report, "/api/v1/patch/reports", body, &status, &err) != 0 ||
+		fprintf(a->log, "report: this host has no credential (bulwark agent enrol); %s %s not reported\n", result,
+			target);
+	} else if (agent_http_post_json(&a->report, "/api/v1/patch/reports", body, &status, NULL, &err) != 0 ||
 		   status != 201) {
 		char path[4096], *line = json_dumps(body, JSON_COMPACT);
 		FILE *f;
@@ -212,7 +215,7 @@ report_pending(struct agent *a)
 		long status = 0;
 		if (j == NULL)
 			continue;
-		if (agent_http_post_json(&a->report, "/api/v1/patch/reports", j, &status, &err) != 0 || status != 201)
+		if (agent_http_post_json(&a->report, "/api/v1/patch/reports", j, &status, NULL, &err) != 0 || status != 201)
 			bw_buf_append_str(&keep, line);
 		json_decref(j);
 	}

@@ -23,6 +23,8 @@ enum {
 	ROLE_AUDITOR = 1u << 4,
 	ROLE_STAFF = 1u << 5,
 	ROLE_ALL = (1u << 6) - 1,
+	/* A host's agent credential: never a user's role (outside ROLE_ALL, not parsed from text). */
+	ROLE_HOST = 1u << 8,
 };
 
 /* Parses "admin,auditor" (no spaces, no duplicates, known names) into a mask. */
@@ -37,6 +39,7 @@ const char *auth_role_name(unsigned bit);
 #define AUTH_PASSWORD_MAX 1024		/* bytes */
 #define AUTH_USERNAME_MAX 64
 #define AUTH_TOTP_SECRET_SIZE 20	/* 160-bit secret, as RFC 4226 recommends */
+#define AUTH_TOTP_SEALED_SIZE (AUTH_TOTP_SECRET_SIZE + BW_AEAD_OVERHEAD)
 #define AUTH_TOTP_STEP 30
 #define AUTH_TOTP_DIGITS 6
 #define AUTH_RECOVERY_CODES 10
@@ -109,8 +112,67 @@ int auth_password_prepare(struct auth *a, const char *password, char hash[BW_PWH
 int auth_user_create_hashed(struct auth *a, const char *username, const char *hash, unsigned roles, int64_t now,
 			    int64_t *id, struct auth_enrolment *enrol, struct bw_err *err);
 
-/* Replaces a user's TOTP secret and recovery codes; revokes their sessions. */
-int auth_user_reset_mfa(struct auth *a, int64_t id, struct auth_enrolment *enrol, struct bw_err *err);
+/*
+ * Clears a user's TOTP secret and recovery codes and revokes their sessions
+ * and tokens: they cannot sign in until they enrol again with a new code.
+ */
+int auth_user_reset_mfa(struct auth *a, int64_t id, struct bw_err *err);
+
+/* ---- enrolment with one-time codes (auth/enrol.c) ---- */
+
+#define AUTH_ENROL_HOURS_DEFAULT 72	/* a code's default lifetime */
+#define AUTH_ENROL_HOURS_MAX 336	/* two weeks */
+
+/* A one-time enrolment code, to hand over out of band. */
+struct auth_code {
+	char text[AUTH_TOKEN_TEXT_MAX];
+	int64_t expires_at;
+};
+
+/*
+ * Creates a user who has roles but no password and no MFA: nobody can sign
+ * in as them until they enrol with a code (auth_enrol_issue). BW_EEXIST
+ * when the name is taken; BW_EINVAL for policy.
+ */
+int auth_user_create_pending(struct auth *a, const char *username, unsigned roles, int64_t now, int64_t *id,
+			     struct bw_err *err);
+/*
+ * Issues a one-time code ("bwe_" + 256 random bits; only its SHA-256 is
+ * stored) for a user or host (DB_ENROL_USER, DB_ENROL_HOST), valid for
+ * hours (1..AUTH_ENROL_HOURS_MAX); the subject's earlier codes stop working.
+ * The caller wipes out->text after handing it over.
+ */
+int auth_enrol_issue(struct auth *a, int kind, int64_t subject_id, const char *issued_by, int64_t now, int64_t hours,
+		     struct auth_code *out, struct bw_err *err);
+/*
+ * The usable code of kind behind text: BW_EDENIED with the reason (unknown,
+ * already used, replaced by a newer code, expired) otherwise. Fills *e
+ * (clear with db_enrolment_clear).
+ */
+int auth_enrol_find(struct auth *a, int kind, const char *text, int64_t now, struct db_enrolment *e,
+		    struct bw_err *err);
+/*
+ * A user's first step: a new TOTP secret kept (sealed) with the code until
+ * the second step; *uri (caller frees) is the otpauth:// URI for the
+ * authenticator. Asking again replaces the secret.
+ */
+int auth_enrol_offer_totp(struct auth *a, const struct db_enrolment *e, char **uri, struct bw_err *err);
+/*
+ * A user's second step: otp must be a current code of the offered secret
+ * (BW_EDENIED otherwise); then the password (hashed by
+ * auth_password_prepare), the secret and new recovery codes (into *out,
+ * clear it) become the user's, their sessions and tokens are revoked and
+ * the code is used up (from: the client's address).
+ */
+int auth_enrol_user_finish(struct auth *a, const struct db_enrolment *e, const char *hash, const char *otp,
+			   int64_t now, const char *from, struct auth_enrolment *out, struct bw_err *err);
+/*
+ * A host's agent: uses the code up and binds a new credential ("bwh_...",
+ * into credential; the caller wipes it) to the host, replacing any earlier
+ * one.
+ */
+int auth_enrol_host_finish(struct auth *a, const struct db_enrolment *e, int64_t now, const char *from,
+			   char credential[AUTH_TOKEN_TEXT_MAX], struct bw_err *err);
 
 /* Outcome of a login attempt. reason is for the audit log only, never the client. */
 struct auth_login_result {
@@ -142,12 +204,19 @@ struct auth_identity {
 	int64_t user_id;
 	char username[AUTH_USERNAME_MAX + 1];
 	unsigned roles;			/* effective: user roles & token scopes */
-	int kind;			/* DB_TOKEN_SESSION or DB_TOKEN_API */
+	int kind;			/* DB_TOKEN_SESSION, DB_TOKEN_API or AUTH_KIND_HOST */
+	int64_t host_id;		/* AUTH_KIND_HOST: the host (username holds its name) */
 	int64_t token_id;
 	uint8_t token_hash[32];
 };
 
-/* BW_ENOTFOUND when the token is unknown, expired, idle, revoked or the user disabled. */
+#define AUTH_KIND_HOST 2		/* a host's agent credential (roles: ROLE_HOST) */
+
+/*
+ * Who is behind a token: a session ("bws_"), an API token ("bwt_") or a
+ * host credential ("bwh_"). BW_ENOTFOUND when the token is unknown,
+ * expired, idle, revoked or the user disabled.
+ */
 int auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_identity *id,
 		      struct bw_err *err);
 

@@ -11,6 +11,8 @@ auth_role_name(unsigned bit)
 {
 	size_t i;
 
+	if (bit == ROLE_HOST)
+		return "host";
 	for (i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
 		if (bit == 1u << i)
 			return role_names[i];

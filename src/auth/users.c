@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "auth_internal.h"
 
 #define TOTP_AD_PREFIX "bulwark totp v1 user "
 
@@ -44,8 +44,8 @@ auth_enrolment_clear(struct auth_enrolment *e)
 	bw_memzero(e, sizeof *e);
 }
 
-static void
-totp_ad(int64_t id, char *ad, size_t cap)
+void
+auth_totp_ad(int64_t id, char *ad, size_t cap)
 {
 	snprintf(ad, cap, TOTP_AD_PREFIX "%lld", (long long)id);
 }
@@ -61,22 +61,41 @@ recovery_hash(int64_t user_id, const char *code, uint8_t out[32])
 	return r;
 }
 
-/* New TOTP secret (sealed into *sealed, 20 + overhead bytes), URI and recovery codes for user. */
-static int
-enrol(struct auth *a, int64_t id, const char *username, uint8_t *sealed, struct auth_enrolment *e,
-      struct bw_err *err)
+int
+auth_totp_secret_new(struct auth *a, int64_t id, const char *username, uint8_t sealed[AUTH_TOTP_SEALED_SIZE],
+		     char **uri, struct bw_err *err)
+{
+	uint8_t secret[AUTH_TOTP_SECRET_SIZE];
+	char ad[64];
+	int r;
+
+	*uri = NULL;
+	bw_random_bytes(secret, sizeof secret);
+	auth_totp_ad(id, ad, sizeof ad);
+	if ((r = bw_aead_seal(a->kek, ad, strlen(ad), secret, sizeof secret, sealed, err)) == 0)
+		r = auth_totp_uri("bulwark", username, secret, sizeof secret, uri, err);
+	bw_memzero(secret, sizeof secret);
+	return r;
+}
+
+int
+auth_totp_unseal(struct auth *a, int64_t id, const uint8_t *sealed, size_t len, uint8_t secret[AUTH_TOTP_SECRET_SIZE])
+{
+	char ad[64];
+
+	auth_totp_ad(id, ad, sizeof ad);
+	if (len != AUTH_TOTP_SEALED_SIZE || bw_aead_open(a->kek, ad, strlen(ad), sealed, len, secret, NULL) != 0)
+		return BW_ECRYPTO;
+	return 0;
+}
+
+int
+auth_recovery_new(struct auth *a, int64_t id, struct auth_enrolment *e, struct bw_err *err)
 {
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-	uint8_t secret[AUTH_TOTP_SECRET_SIZE], hashes[AUTH_RECOVERY_CODES][32];
-	char ad[64];
-	int r, i, k;
+	uint8_t hashes[AUTH_RECOVERY_CODES][32];
+	int i, k;
 
-	memset(e, 0, sizeof *e);
-	bw_random_bytes(secret, sizeof secret);
-	totp_ad(id, ad, sizeof ad);
-	if ((r = bw_aead_seal(a->kek, ad, strlen(ad), secret, sizeof secret, sealed, err)) != 0 ||
-	    (r = auth_totp_uri("bulwark", username, secret, sizeof secret, &e->otpauth_uri, err)) != 0)
-		goto out;
 	for (i = 0; i < AUTH_RECOVERY_CODES; i++) {
 		uint8_t rnd[16];
 		bw_random_bytes(rnd, sizeof rnd);
@@ -86,14 +105,22 @@ enrol(struct auth *a, int64_t id, const char *username, uint8_t *sealed, struct 
 				e->recovery[i][k + k / 4 + 1] = '-';
 		}
 		e->recovery[i][AUTH_RECOVERY_CODE_LEN] = '\0';
-		if ((r = recovery_hash(id, e->recovery[i], hashes[i])) != 0) {
-			r = bw_err_set(err, BW_ECRYPTO, "hashing failed");
-			goto out;
-		}
+		if (recovery_hash(id, e->recovery[i], hashes[i]) != 0)
+			return bw_err_set(err, BW_ECRYPTO, "hashing failed");
 	}
-	r = db_recovery_replace(a->db, id, (const uint8_t (*)[32])hashes, AUTH_RECOVERY_CODES, err);
-out:
-	bw_memzero(secret, sizeof secret);
+	return db_recovery_replace(a->db, id, (const uint8_t (*)[32])hashes, AUTH_RECOVERY_CODES, err);
+}
+
+/* New TOTP secret (sealed into *sealed), URI and recovery codes for user. */
+static int
+enrol(struct auth *a, int64_t id, const char *username, uint8_t *sealed, struct auth_enrolment *e,
+      struct bw_err *err)
+{
+	int r;
+
+	memset(e, 0, sizeof *e);
+	if ((r = auth_totp_secret_new(a, id, username, sealed, &e->otpauth_uri, err)) == 0)
+		r = auth_recovery_new(a, id, e, err);
 	if (r != 0)
 		auth_enrolment_clear(e);
 	return r;
@@ -113,7 +140,7 @@ int
 auth_user_create_hashed(struct auth *a, const char *username, const char *hash, unsigned roles, int64_t now,
 			int64_t *id_out, struct auth_enrolment *e, struct bw_err *err)
 {
-	uint8_t sealed[AUTH_TOTP_SECRET_SIZE + BW_AEAD_OVERHEAD];
+	uint8_t sealed[AUTH_TOTP_SEALED_SIZE];
 	int64_t id = 0;
 	int r;
 
@@ -138,20 +165,13 @@ auth_user_create_hashed(struct auth *a, const char *username, const char *hash, 
 }
 
 int
-auth_user_reset_mfa(struct auth *a, int64_t id, struct auth_enrolment *e, struct bw_err *err)
+auth_user_reset_mfa(struct auth *a, int64_t id, struct bw_err *err)
 {
-	struct db_user u;
-	uint8_t sealed[AUTH_TOTP_SECRET_SIZE + BW_AEAD_OVERHEAD];
 	int r;
 
-	if ((r = db_user_by_id(a->db, id, &u, err)) != 0)
-		return r;
-	if ((r = enrol(a, id, u.username, sealed, e, err)) == 0 &&
-	    (r = db_user_set_totp(a->db, id, sealed, sizeof sealed, err)) == 0)
+	if ((r = db_user_set_totp(a->db, id, NULL, 0, err)) == 0 &&
+	    (r = db_recovery_replace(a->db, id, NULL, 0, err)) == 0)
 		r = db_tokens_revoke_user(a->db, id, err);
-	if (r != 0)
-		auth_enrolment_clear(e);
-	db_user_clear(&u);
 	return r;
 }
 
@@ -173,7 +193,6 @@ auth_login(struct auth *a, const char *username, const char *password, const cha
 	uint8_t secret[AUTH_TOTP_SECRET_SIZE], hash[32];
 	/* Attempts are counted per (submitted name, client): known and unknown names alike; invalid names share one. */
 	const char *key = auth_username_valid(username) ? username : "?invalid";
-	char ad[64];
 	int64_t step;
 	int r;
 
@@ -201,9 +220,10 @@ auth_login(struct auth *a, const char *username, const char *password, const cha
 		return r;
 	res->user_id = u.id;
 	res->roles = u.roles;
-	if (u.disabled) {
+	if (u.disabled || strncmp(u.password_hash, "$argon2", 7) != 0) {
+		/* Disabled, or invited but not enrolled yet: the same work as a real check. */
 		bw_password_verify(a->dummy_hash, password, strlen(password));
-		login_failed(&at, "user disabled", res);
+		login_failed(&at, u.disabled ? "user disabled" : "not enrolled yet", res);
 		goto out;
 	}
 	if (bw_password_verify(u.password_hash, password, strlen(password)) != 0) {
@@ -221,9 +241,7 @@ auth_login(struct auth *a, const char *username, const char *password, const cha
 		}
 		res->used_recovery_code = true;
 	} else {
-		totp_ad(u.id, ad, sizeof ad);
-		if (u.totp_sealed_len != sizeof secret + BW_AEAD_OVERHEAD ||
-		    bw_aead_open(a->kek, ad, strlen(ad), u.totp_sealed, u.totp_sealed_len, secret, NULL) != 0) {
+		if (auth_totp_unseal(a, u.id, u.totp_sealed, u.totp_sealed_len, secret) != 0) {
 			login_failed(&at, "TOTP secret does not unseal", res);
 			goto out;
 		}
@@ -266,9 +284,20 @@ auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_id
 	int r;
 
 	memset(id, 0, sizeof *id);
-	if (strlen(token) >= AUTH_TOKEN_TEXT_MAX || (strncmp(token, "bws_", 4) && strncmp(token, "bwt_", 4)))
+	if (strlen(token) >= AUTH_TOKEN_TEXT_MAX ||
+	    (strncmp(token, "bws_", 4) && strncmp(token, "bwt_", 4) && strncmp(token, "bwh_", 4)))
 		return bw_err_set(err, BW_ENOTFOUND, "malformed token");
 	auth_token_hash(token, id->token_hash);
+	if (token[2] == 'h') {
+		struct db_host_credential c;
+		if ((r = db_host_credential_lookup(a->db, id->token_hash, now, &c, err)) != 0)
+			return r;
+		id->kind = AUTH_KIND_HOST;
+		id->host_id = c.host_id;
+		id->roles = ROLE_HOST;
+		snprintf(id->username, sizeof id->username, "%.64s", c.host);
+		return 0;
+	}
 	if ((r = db_token_lookup(a->db, id->token_hash, now, AUTH_SESSION_IDLE, &t, err)) != 0)
 		return r;
 	id->user_id = t.user_id;

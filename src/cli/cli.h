@@ -113,6 +113,7 @@ int cli_patch_status(struct cli_args *a);
 int cmd_agent(int argc, char **argv);
 /* bulwark passwd: change your own password through the API (cmd_access.c). */
 int cmd_passwd(int argc, char **argv);
+int cmd_enrol(int argc, char **argv);
 /* bulwark audit list|show: audit events through the API (cmd_audit.c). */
 int cmd_audit(int argc, char **argv);
 /* bulwark events: the audit event vocabulary (cmd_events.c). */

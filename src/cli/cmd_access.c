@@ -34,8 +34,12 @@ static const char token_usage[] =
 static const char host_usage[] =
     "usage: bulwark host add NAME --address ADDR [--group GROUP] --accounts ACCOUNT[,ACCOUNT]\n"
     "       bulwark host list\n"
+    "       bulwark host enrol-code NAME\n"
+    "       bulwark host revoke NAME\n"
     "       bulwark host sshd-config NAME\n"
-    "Hosts in the group 'critical' need two approvals per access request.\n";
+    "Hosts in the group 'critical' need two approvals per access request. `add` and `enrol-code`\n"
+    "print a one-time code for the host's agent (`bulwark agent enrol`); `revoke` ends the agent's\n"
+    "credential.\n";
 
 static const char access_usage[] =
     "usage: bulwark access request (--host H[,H] | --group G) --account A[,A] --reason TEXT --key PUBFILE\n"
@@ -271,6 +275,15 @@ cmd_host(int argc, char **argv)
 		return call_and_print(&api, "host add", "POST", "/api/v1/hosts",
 				      json_pack("{s:s, s:s, s:s, s:o}", "name", pos[0], "address", address, "group",
 						group ? group : "default", "accounts", ev_json_list(accounts)), 201);
+	}
+	if (strcmp(verb, "enrol-code") == 0 || strcmp(verb, "revoke") == 0) {
+		bool code = verb[0] == 'e';
+		if (!access_name_valid(pos[0])) {
+			cli_errorf("host %s: invalid host name '%.64s'", verb, pos[0]);
+			return CLI_USAGE;
+		}
+		snprintf(path, sizeof path, "/api/v1/hosts/%s/%s", pos[0], code ? "enrolment" : "revoke");
+		return call_and_print(&api, code ? "host enrol-code" : "host revoke", "POST", path, NULL, 200);
 	}
 	if (strcmp(verb, "sshd-config") == 0) {
 		struct bw_buf raw = { 0 };

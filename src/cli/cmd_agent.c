@@ -1,4 +1,4 @@
-/* cli/cmd_agent.c: the host agent: `agent init` (pin root and log key) and `agent update`. */
+/* cli/cmd_agent.c: the host agent: `agent init` (pin root and log key), `agent enrol`, `agent update`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,8 @@
 static const char agent_usage[] =
     "usage: bulwark agent init --state DIR --server URL --root ROOT.json --log-key VKEY --host NAME\n"
     "                          [--group G] [--cacert PEM] [--install CMD] [--install-dir DIR]\n"
-    "                          [--token-file F] [--report-server URL]\n"
+    "                          [--report-server URL] [--enrol-code CODE]\n"
+    "       bulwark agent enrol --state DIR --code CODE\n"
     "       bulwark agent update --state DIR\n"
     "\n"
     "init pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
@@ -19,13 +20,15 @@ static const char agent_usage[] =
     "sha256, requires its publication to be in the audit log (tlog-proof under a checkpoint signed by\n"
     "the pinned key, consistent with the last one seen), places it under the install directory and\n"
     "runs CMD (sh -c) with BULWARK_PATCH_FILE, _NAME, _VERSION, _SHA256 set. Results and refusals are\n"
-    "reported to the server (token with the operator scope). Exit 0 when nothing was refused or failed.\n";
+    "reported to the server with this host's credential, which `enrol` (or init's --enrol-code) obtains\n"
+    "once for the one-time code an admin got from `bulwark host add` or `bulwark host enrol-code`; the\n"
+    "server accepts reports with it for this host only. Exit 0 when nothing was refused or failed.\n";
 
 static int
 agent_init_cmd(struct cli_args *a)
 {
 	struct agent_init_opts o = { 0 };
-	const char *vkey_arg = NULL;
+	const char *vkey_arg = NULL, *code = NULL;
 	char *pos[1], *vkey = NULL;
 	size_t npos;
 	struct bw_err err = { 0 };
@@ -34,7 +37,7 @@ agent_init_cmd(struct cli_args *a)
 	if (cli_opt(a, "--state", &o.state) || cli_opt(a, "--server", &o.server) || cli_opt(a, "--root", &o.root_path) ||
 	    cli_opt(a, "--log-key", &vkey_arg) || cli_opt(a, "--host", &o.host) || cli_opt(a, "--group", &o.group) ||
 	    cli_opt(a, "--cacert", &o.cacert) || cli_opt(a, "--install", &o.install) ||
-	    cli_opt(a, "--install-dir", &o.install_dir) || cli_opt(a, "--token-file", &o.token_file) ||
+	    cli_opt(a, "--install-dir", &o.install_dir) || cli_opt(a, "--enrol-code", &code) ||
 	    cli_opt(a, "--report-server", &o.report_server) || cli_positional(a, pos, 0, &npos) || o.state == NULL ||
 	    o.server == NULL || o.root_path == NULL || vkey_arg == NULL || o.host == NULL) {
 		fputs(agent_usage, stderr);
@@ -48,6 +51,30 @@ agent_init_cmd(struct cli_args *a)
 	if (r != 0)
 		return cli_fail("agent init", &err);
 	printf("agent state in %s: root pinned, host %s\n", o.state, o.host);
+	if (code != NULL) {
+		if (agent_enrol(o.state, code, &err) != 0)
+			return cli_fail("agent init: enrol", &err);
+		printf("host %s enrolled: reports go out with its credential (%s/credential)\n", o.host, o.state);
+	}
+	return CLI_OK;
+}
+
+static int
+agent_enrol_cmd(struct cli_args *a)
+{
+	const char *state = NULL, *code = NULL;
+	char *pos[1];
+	size_t npos;
+	struct bw_err err = { 0 };
+
+	if (cli_opt(a, "--state", &state) || cli_opt(a, "--code", &code) || cli_positional(a, pos, 0, &npos) ||
+	    state == NULL || code == NULL) {
+		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (agent_enrol(state, code, &err) != 0)
+		return cli_fail("agent enrol", &err);
+	printf("enrolled: reports go out with this host's credential (%s/credential)\n", state);
 	return CLI_OK;
 }
 
@@ -82,6 +109,10 @@ cmd_agent(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "init") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return agent_init_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "enrol") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return agent_enrol_cmd(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "update") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

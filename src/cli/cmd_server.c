@@ -58,7 +58,6 @@ add_first_admin(const struct instance_init_opts *o, const char *passphrase, cons
 	struct audit_log *al = NULL;
 	struct ops_caller caller;
 	struct ops_ctx x = { 0 };
-	struct ops_user_add q = { .username = admin, .password = pw, .roles = ROLE_ADMIN };
 	int r;
 
 	if ((r = instance_open(o->data, passphrase, o->cost, &in, err)) != 0)
@@ -70,7 +69,7 @@ add_first_admin(const struct instance_init_opts *o, const char *passphrase, cons
 		x.in = &in;
 		x.al = al;
 		x.caller = &caller;
-		r = ops_user_add(&x, &q, NULL, enrol, err);
+		r = ops_user_bootstrap(&x, admin, pw, enrol, err);
 	}
 	audit_log_close(al);
 	instance_close(&in);

@@ -14,14 +14,15 @@ static const char usage[] =
     "commands:\n"
     "  init     create a data directory (database, sealed keys, TLS, first admin)\n"
     "  serve    run the HTTPS JSON API\n"
-    "  user     manage users: add, list, disable, enable, reset-mfa, roles\n"
+    "  user     manage users: add (invite), list, disable, enable, reset-mfa, roles, grants\n"
+    "  enrol    set your own password and TOTP with the one-time code an admin gave you (API)\n"
     "  login    get a session token from a server (for the API commands below)\n"
     "  passwd   change your own password (API)\n"
     "  token    API tokens limited to some of your roles: create, revoke (API)\n"
-    "  host     maintenance targets: add, list, sshd-config (API)\n"
+    "  host     maintenance targets: add, list, enrol-code, revoke, sshd-config (API)\n"
     "  access   remote-maintenance access: request, approve, deny, revoke, ssh-config, review (API)\n"
     "  patch    TUF patch metadata: keygen, root init, add, sign, verify (offline); keys, publish\n"
-    "  agent    host side of patching: init, update (verify, log check, install, report)\n"
+    "  agent    host side of patching: init, enrol, update (verify, log check, install, report)\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
     "  note     C2SP signed notes: keygen, sign, verify\n"
     "  audit    read audit events from a server: list, show (API)\n"
@@ -79,6 +80,8 @@ main(int argc, char **argv)
 		return cmd_agent(argc - 2, argv + 2);
 	if (strcmp(argv[1], "patch") == 0)
 		return cmd_patch(argc - 2, argv + 2);
+	if (strcmp(argv[1], "enrol") == 0)
+		return cmd_enrol(argc - 2, argv + 2);
 	if (strcmp(argv[1], "passwd") == 0)
 		return cmd_passwd(argc - 2, argv + 2);
 	if (strcmp(argv[1], "audit") == 0)

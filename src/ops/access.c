@@ -17,7 +17,7 @@ now_s(void)
 }
 
 int
-ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct bw_err *err)
+ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct auth_code *code, struct bw_err *err)
 {
 	struct bw_buf csv = { 0 };
 	struct event ev;
@@ -38,10 +38,16 @@ ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struc
 		else if ((i && bw_buf_append_byte(&csv, ',')) || bw_buf_append_str(&csv, q->accounts[i]))
 			r = bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
-	if (r == 0)
-		r = db_host_insert(x->in->db, q->name, q->address, q->group, (const char *)csv.data, now_s(), id, err);
+	memset(code, 0, sizeof *code);
+	if (r == 0 &&
+	    (r = db_host_insert(x->in->db, q->name, q->address, q->group, (const char *)csv.data, now_s(), id, err)) == 0 &&
+	    (r = auth_enrol_issue(&x->in->auth, DB_ENROL_HOST, *id, x->caller->name, now_s(), AUTH_ENROL_HOURS_DEFAULT,
+				  code, err)) == 0)
+		ev_int(&ev, EVF_CODE_EXPIRES, code->expires_at);
 	bw_buf_free(&csv);
-	return ops_finish(x, OP_HOST_ADD, &ev, r, err);
+	if ((r = ops_finish(x, OP_HOST_ADD, &ev, r, err)) != 0)
+		bw_memzero(code, sizeof *code);
+	return r;
 }
 
 /* Keeps in hs only the hosts that one of the caller's own requests names. */
@@ -96,6 +102,9 @@ ops_host_list(struct ops_ctx *x, struct db_host **out, size_t *n, struct bw_err 
 		*n = 0;
 	}
 	if (r == 0) {
+		size_t i;
+		for (i = 0; !ops_sees_all_hosts(x->caller) && i < *n; i++)
+			(*out)[i].agent_enrolled_at = (*out)[i].agent_last_seen = 0;	/* agents: admins' business */
 		ev_clear(&ev);	/* a permitted read: not audited */
 		return 0;
 	}

@@ -35,6 +35,7 @@ enum {
 	OPF_AUDITED_READ = 1u << 1,	/* a read that is always audited */
 	OPF_SESSION_ONLY = 1u << 2,	/* API tokens may not call it */
 	OPF_SYSTEM_ONLY = 1u << 3,	/* only the server itself (the sweeper) */
+	OPF_LOCAL_ONLY = 1u << 4,	/* only the CLI on a data directory (`bulwark init`) */
 };
 
 #define OPS_PUBLIC 0u			/* roles: no sign-in needed */
@@ -53,12 +54,14 @@ bool ops_always_audited(enum op_id op);
 
 /* ---- the caller ---- */
 
-enum ops_via { OPS_VIA_NONE, OPS_VIA_SESSION, OPS_VIA_API_TOKEN, OPS_VIA_LOCAL, OPS_VIA_SYSTEM };
+enum ops_via { OPS_VIA_NONE, OPS_VIA_SESSION, OPS_VIA_API_TOKEN, OPS_VIA_HOST, OPS_VIA_LOCAL, OPS_VIA_SYSTEM };
 
 struct ops_caller {
 	enum ops_via via;		/* OPS_VIA_NONE: not signed in */
-	int64_t user_id;		/* 0 for local and anonymous callers */
-	char name[EV_ACTOR_MAX];	/* account name; the OS user ("uid:name") for local callers */
+	int64_t user_id;		/* 0 for hosts, local and anonymous callers */
+	int64_t host_id;		/* OPS_VIA_HOST: the host whose credential was presented */
+	char name[EV_ACTOR_MAX];	/* account name; "host NAME" for a host's agent; the OS user for local callers */
+	char host[72];			/* OPS_VIA_HOST: the host's name */
 	unsigned roles;			/* effective roles (a token's scopes) */
 	const char *source;		/* client address, "local" */
 	const char *request_id;		/* NULL: none */
@@ -66,7 +69,7 @@ struct ops_caller {
 
 /* An anonymous caller from source. */
 void ops_caller_anonymous(struct ops_caller *c, const char *source, const char *request_id);
-/* A caller signed in as id (session or API token). */
+/* A caller signed in as id (session, API token, or a host's credential). */
 void ops_caller_signed_in(struct ops_caller *c, const struct auth_identity *id, const char *source,
 			  const char *request_id);
 /*
@@ -97,6 +100,8 @@ enum ops_decision ops_authorize(enum op_id op, const struct ops_caller *c);
 
 /* ---- object-level rules (beside the table) ---- */
 
+/* Is c the agent of host (its credential)? Hosts report for themselves only. */
+bool ops_caller_is_host(const struct ops_caller *c, const char *host);
 /* May c see every access request (reviewers), or only their own? */
 bool ops_sees_all_access(const struct ops_caller *c);
 /* Whose API tokens may c revoke: -1 for anyone's (admins), else their own user id. */
@@ -147,24 +152,86 @@ int ops_record(struct ops_ctx *x, struct event *ev, uint64_t *index, struct bw_e
 
 /* ---- user operations (ops/users.c) ---- */
 
+/*
+ * Admin and approver roles are granted by two admins: when an admin adds
+ * them (a new user, a role change, or an MFA reset of a user who holds
+ * them) and another enabled, enrolled admin exists (not the caller, not the
+ * user), they wait in a role grant until that admin approves
+ * (ops_grant_decide). With no such admin, and from the local CLI, they
+ * apply at once.
+ */
+#define OPS_PRIVILEGED_ROLES (ROLE_ADMIN | ROLE_APPROVER)
+
 struct ops_user_add {
 	const char *username;
-	const char *password;
 	unsigned roles;
+	int64_t enrol_hours;		/* the code's lifetime, 0: AUTH_ENROL_HOURS_DEFAULT */
+};
+
+/* What an invitation or MFA reset hands back: the code to pass on, and any roles left waiting. */
+struct ops_enrol_issued {
+	struct auth_code code;		/* wipe after use */
+	unsigned roles;			/* roles the user holds now */
+	unsigned pending_roles;		/* roles waiting for a second admin (grant_id) */
+	int64_t grant_id;		/* 0: none */
 };
 
 /*
- * Creates a user; fills *enrol (caller clears with auth_enrolment_clear)
- * and *id. The event (user.add, roles as a list) is durable before this
- * returns 0.
+ * Invites a user: the account is created with no password and no MFA, and
+ * a one-time enrolment code (out->code) lets its owner set both
+ * (ops_enrol_start, ops_enrol_finish). The admin never sees the user's
+ * secrets. Fills *id.
  */
-int ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct auth_enrolment *enrol,
+int ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct ops_enrol_issued *out,
 		 struct bw_err *err);
-int ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, struct bw_err *err);
-int ops_user_reset_mfa(struct ops_ctx *x, const char *username, struct auth_enrolment *enrol, struct bw_err *err);
-/* Sets roles; *before receives the previous mask (optional). */
-int ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsigned *before,
+/*
+ * The first admin of an empty data directory (`bulwark init`, the local
+ * caller only): created with password and TOTP at once, since whoever runs
+ * init is that admin. Fills *enrol (clear it). BW_EEXIST once any user exists.
+ */
+int ops_user_bootstrap(struct ops_ctx *x, const char *username, const char *password, struct auth_enrolment *enrol,
 		       struct bw_err *err);
+/* Disabling revokes sessions, tokens and pending role grants; the last enabled admin cannot be disabled. */
+int ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, struct bw_err *err);
+/*
+ * Removes a user's TOTP secret and recovery codes, revokes their sessions
+ * and issues a new enrolment code (also for a user who never enrolled:
+ * a new invitation). Admin and approver roles the user holds wait for a
+ * second admin again (see above).
+ */
+int ops_user_reset_mfa(struct ops_ctx *x, const char *username, int64_t enrol_hours, struct ops_enrol_issued *out,
+		       struct bw_err *err);
+/*
+ * Sets roles: removals at once, admin or approver added only through a role
+ * grant when a second admin exists (out->pending_roles, out->grant_id);
+ * out->roles is the mask now. *before receives the previous mask (optional).
+ */
+int ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsigned *before,
+		       struct ops_enrol_issued *out, struct bw_err *err);
+
+/* ---- enrolment and role grants (ops/enrol.c) ---- */
+
+/*
+ * First step of a user's enrolment (public; the code is the credential):
+ * offers a new TOTP secret. username (72 bytes) and *uri (caller frees) are
+ * filled. A wrong, used or expired code is BW_EDENIED (audited).
+ */
+int ops_enrol_start(struct ops_ctx *x, const char *code, char username[72], char **uri, struct bw_err *err);
+/*
+ * Second step: the user's new password and a current code of the offered
+ * secret; fills username and *out (recovery codes; clear it). The code is
+ * used up, and where and when it was used is in the event.
+ */
+int ops_enrol_finish(struct ops_ctx *x, const char *code, const char *password, const char *otp, char username[72],
+		     struct auth_enrolment *out, struct bw_err *err);
+/* Role grants, newest first (caller frees *out with free()). */
+int ops_grant_list(struct ops_ctx *x, bool pending_only, struct db_role_grant **out, size_t *n, struct bw_err *err);
+/*
+ * A second admin approves (adds the roles; the user must be enabled and
+ * enrolled) or denies a pending grant. Nobody approves a grant they asked
+ * for or one for themselves; the requester may deny (withdraw) their own.
+ */
+int ops_grant_decide(struct ops_ctx *x, int64_t id, bool approve, struct db_role_grant *out, struct bw_err *err);
 /*
  * The caller changes their own password: the current password and a TOTP
  * (or recovery) code are checked like a sign-in (and count towards its
@@ -180,7 +247,6 @@ int ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_
 
 struct ops_login {
 	const char *username, *password, *otp;
-	int64_t address_wait;		/* seconds the client's address must still wait (transport throttle), 0: none */
 };
 
 /*
@@ -229,7 +295,24 @@ struct ops_host_add {
 	size_t naccounts;
 };
 
-int ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct bw_err *err);
+/* Registers a host and issues its agent's first enrolment code (*code, valid AUTH_ENROL_HOURS_DEFAULT; wipe it). */
+int ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct auth_code *code,
+		 struct bw_err *err);
+/* A new enrolment code for host name's agent (hours 0: the default); earlier codes stop working. */
+int ops_host_enrol_code(struct ops_ctx *x, const char *name, int64_t hours, struct auth_code *code,
+			struct bw_err *err);
+/*
+ * The agent's side (public; the code is the credential): exchanges the code
+ * for the host's credential (credential: wipe it); host (72 bytes) receives
+ * the host's name. A wrong, used or expired code is BW_EDENIED (audited).
+ */
+int ops_host_enrol(struct ops_ctx *x, const char *code, char host[72], char credential[AUTH_TOKEN_TEXT_MAX],
+		   struct bw_err *err);
+/* Revokes host name's agent credential (BW_ENOTFOUND when it has none). */
+int ops_host_revoke(struct ops_ctx *x, const char *name, struct bw_err *err);
+/* The host's credential (for the host list): BW_ENOTFOUND when none; *code_expires: an unused code's expiry or 0. */
+int ops_host_credential(struct ops_ctx *x, int64_t host_id, struct db_host_credential *cred, int64_t *code_expires,
+			struct bw_err *err);
 /* The object rule for hosts: admins, operators, approvers and auditors see every host. */
 bool ops_sees_all_hosts(const struct ops_caller *c);
 /* Hosts the caller may see: all, or (vendors, staff) those their own requests name. Caller frees with db_hosts_free. */

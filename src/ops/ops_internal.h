@@ -32,4 +32,12 @@ int ops_finish_as(struct ops_ctx *x, enum op_id op, struct event *ev, enum ev_re
 /* Records an extra event inside the operation (e.g. access.issued); fails like ops_finish would. */
 int ops_record_extra(struct ops_ctx *x, struct event *ev, struct bw_err *err);
 
+/*
+ * The part of adding that must wait for a second admin (see
+ * OPS_PRIVILEGED_ROLES): recorded as a pending role grant for user_id inside
+ * x's transaction (*pending, *grant_id); 0 when it can apply at once.
+ */
+int ops_grant_split(struct ops_ctx *x, int64_t user_id, unsigned adding, unsigned *pending, int64_t *grant_id,
+		    struct bw_err *err);
+
 #endif

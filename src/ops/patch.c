@@ -199,6 +199,10 @@ ops_patch_report(struct ops_ctx *x, const struct ops_patch_report *q, struct bw_
 
 	r = ops_begin(x, OP_PATCH_REPORT, &ev, err);
 	ev_target(&ev, "%.64s:%.90s", q->host, q->target);
+	/* The object rule: a host's credential reports for that host only. */
+	if (r == 0 && !ops_caller_is_host(x->caller, q->host))
+		r = bw_err_set(err, BW_EDENIED, "this credential belongs to host %.64s: it cannot report for %.64s",
+			       x->caller->host, q->host);
 	if (r == 0 && (!bw_simple_name_valid(q->host, 64) || strlen(q->target) == 0 || strlen(q->target) > 200 ||
 		       (q->sha256 != NULL && !patch_sha256_hex_valid(q->sha256)) ||
 		       (q->version != NULL && strlen(q->version) > 64) || (q->reason != NULL && strlen(q->reason) > 1024)))

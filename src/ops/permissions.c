@@ -39,10 +39,19 @@ ops_caller_signed_in(struct ops_caller *c, const struct auth_identity *id, const
 		     const char *request_id)
 {
 	memset(c, 0, sizeof *c);
+	c->roles = id->roles;
+	c->source = source;
+	c->request_id = request_id;
+	if (id->kind == AUTH_KIND_HOST) {
+		c->via = OPS_VIA_HOST;
+		c->host_id = id->host_id;
+		snprintf(c->host, sizeof c->host, "%s", id->username);
+		snprintf(c->name, sizeof c->name, "host %s", id->username);
+		return;
+	}
 	c->via = id->kind == DB_TOKEN_API ? OPS_VIA_API_TOKEN : OPS_VIA_SESSION;
 	c->user_id = id->user_id;
 	snprintf(c->name, sizeof c->name, "%s", id->username);
-	c->roles = id->roles;
 	c->source = source;
 	c->request_id = request_id;
 }
@@ -102,6 +111,8 @@ ops_authorize(enum op_id op, const struct ops_caller *c)
 		return OPS_FORBIDDEN;	/* fail closed */
 	if (d->flags & OPF_SYSTEM_ONLY)
 		return c->via == OPS_VIA_SYSTEM ? OPS_ALLOW : OPS_FORBIDDEN;
+	if ((d->flags & OPF_LOCAL_ONLY) && c->via != OPS_VIA_LOCAL)
+		return OPS_FORBIDDEN;
 	if (d->roles == OPS_PUBLIC)
 		return OPS_ALLOW;
 	if (c->via == OPS_VIA_NONE || c->via == OPS_VIA_SYSTEM)
@@ -111,6 +122,12 @@ ops_authorize(enum op_id op, const struct ops_caller *c)
 	if ((d->flags & OPF_SESSION_ONLY) && c->via == OPS_VIA_API_TOKEN)
 		return OPS_FORBIDDEN;
 	return OPS_ALLOW;
+}
+
+bool
+ops_caller_is_host(const struct ops_caller *c, const char *host)
+{
+	return c->via == OPS_VIA_HOST && host != NULL && strcmp(c->host, host) == 0;
 }
 
 bool

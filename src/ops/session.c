@@ -15,13 +15,6 @@ ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result
 	memset(res, 0, sizeof *res);
 	r = ops_begin(x, OP_AUTH_LOGIN, &ev, err);
 	ev_target(&ev, "user:%.64s", q->username);
-	if (r == 0 && q->address_wait > 0) {
-		/* The transport's per-address back-off: refused before any password work. */
-		ev_str(&ev, EVF_REASON, "address backing off after failures");
-		res->throttled = true;
-		res->retry_after = q->address_wait;
-		return ops_finish_as(x, OP_AUTH_LOGIN, &ev, EV_REFUSED, err);
-	}
 	/*
 	 * auth_login's counters and session are written as it decides (Argon2id
 	 * cannot run inside a transaction without serialising every sign-in);

@@ -15,27 +15,87 @@ find_user(struct ops_ctx *x, const char *name, struct db_user *u, struct bw_err 
 	return 0;
 }
 
-int
-ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct auth_enrolment *enrol,
-	     struct bw_err *err)
+/* The code's lifetime in hours: the default for 0. */
+static int64_t
+enrol_hours(int64_t hours)
 {
+	return hours == 0 ? AUTH_ENROL_HOURS_DEFAULT : hours;
+}
+
+/* Adds the issued code's expiry and any waiting roles to ev. */
+static void
+ev_issued(struct event *ev, const struct ops_enrol_issued *out)
+{
+	if (out->code.expires_at != 0)
+		ev_int(ev, EVF_CODE_EXPIRES, out->code.expires_at);
+	if (out->pending_roles != 0) {
+		ops_ev_roles(ev, EVF_PENDING_ROLES, out->pending_roles);
+		ev_int(ev, EVF_GRANT_ID, out->grant_id);
+	}
+}
+
+int
+ops_user_bootstrap(struct ops_ctx *x, const char *username, const char *password, struct auth_enrolment *enrol,
+		   struct bw_err *err)
+{
+	char hash[BW_PWHASH_STR_MAX];
+	int64_t users = 0;
 	struct event ev;
 	int r;
 
-	char hash[BW_PWHASH_STR_MAX];
-
 	memset(enrol, 0, sizeof *enrol);
-	r = ops_begin(x, OP_USER_ADD, &ev, err);
-	ev_target(&ev, "user:%.64s", q->username);
-	ops_ev_roles(&ev, EVF_ROLES, q->roles);
+	r = ops_begin(x, OP_USER_BOOTSTRAP, &ev, err);
+	ev_target(&ev, "user:%.64s", username);
+	ops_ev_roles(&ev, EVF_ROLES, ROLE_ADMIN);
 	/* Argon2id before the transaction: the store is not held for the slow part. */
-	if (r == 0 && (r = auth_password_prepare(&x->in->auth, q->password, hash, err)) == 0 &&
-	    (r = ops_tx_open(x, err)) == 0)
-		r = auth_user_create_hashed(&x->in->auth, q->username, hash, q->roles, bw_now_ms() / 1000, id, enrol, err);
+	if (r == 0 && (r = auth_password_prepare(&x->in->auth, password, hash, err)) == 0 &&
+	    (r = ops_tx_open(x, err)) == 0 &&
+	    (r = db_users_with_role_count(x->in->db, ROLE_ALL, 0, 0, &users, err)) == 0) {
+		if (users != 0)
+			r = bw_err_set(err, BW_EEXIST, "this data directory already has users: invite them instead");
+		else
+			r = auth_user_create_hashed(&x->in->auth, username, hash, ROLE_ADMIN, bw_now_ms() / 1000, NULL,
+						    enrol, err);
+	}
 	bw_memzero(hash, sizeof hash);
-	r = ops_finish(x, OP_USER_ADD, &ev, r, err);
+	r = ops_finish(x, OP_USER_BOOTSTRAP, &ev, r, err);
 	if (r != 0)
 		auth_enrolment_clear(enrol);
+	return r;
+}
+
+int
+ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct ops_enrol_issued *out,
+	     struct bw_err *err)
+{
+	int64_t now = bw_now_ms() / 1000;
+	struct event ev;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	r = ops_begin_tx(x, OP_USER_ADD, &ev, err);
+	ev_target(&ev, "user:%.64s", q->username);
+	ops_ev_roles(&ev, EVF_ROLES, q->roles & ROLE_ALL);
+	if (r == 0 && (q->roles == 0 || (q->roles & ~(unsigned)ROLE_ALL) != 0))
+		r = bw_err_set(err, BW_EINVAL, "a user needs at least one known role");
+	/* Created without the roles that need a second admin; those are asked for below. */
+	if (r == 0 &&
+	    (r = auth_user_create_pending(&x->in->auth, q->username, q->roles & ~OPS_PRIVILEGED_ROLES, now, id, err)) == 0 &&
+	    (r = ops_grant_split(x, *id, q->roles & OPS_PRIVILEGED_ROLES, &out->pending_roles, &out->grant_id, err)) == 0) {
+		out->roles = q->roles & ~out->pending_roles;
+		if (out->roles != (q->roles & ~OPS_PRIVILEGED_ROLES))
+			r = db_user_set_roles(x->in->db, *id, out->roles, ROLE_ADMIN, err);
+	}
+	if (r == 0)
+		r = auth_enrol_issue(&x->in->auth, DB_ENROL_USER, *id, x->caller->name, now, enrol_hours(q->enrol_hours),
+				     &out->code, err);
+	if (r == 0) {
+		ops_ev_roles(&ev, EVF_ROLES, out->roles);
+		ev_issued(&ev, out);
+	}
+	r = ops_finish(x, OP_USER_ADD, &ev, r, err);
+	if (r != 0)
+		bw_memzero(out, sizeof *out);
 	return r;
 }
 
@@ -49,46 +109,69 @@ ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, st
 
 	r = ops_begin_tx(x, op, &ev, err);
 	ev_target(&ev, "user:%.64s", username);
-	if (r == 0 && (r = find_user(x, username, &u, err)) == 0)
-		r = db_user_set_disabled(x->in->db, u.id, disabled, ROLE_ADMIN, err);
+	if (r == 0 && (r = find_user(x, username, &u, err)) == 0 &&
+	    (r = db_user_set_disabled(x->in->db, u.id, disabled, ROLE_ADMIN, err)) == 0 && disabled)
+		r = db_role_grants_cancel_user(x->in->db, u.id, x->caller->name, bw_now_ms() / 1000, err);
 	db_user_clear(&u);
 	return ops_finish(x, op, &ev, r, err);
 }
 
 int
-ops_user_reset_mfa(struct ops_ctx *x, const char *username, struct auth_enrolment *enrol, struct bw_err *err)
+ops_user_reset_mfa(struct ops_ctx *x, const char *username, int64_t hours, struct ops_enrol_issued *out,
+		   struct bw_err *err)
 {
+	int64_t now = bw_now_ms() / 1000;
 	struct db_user u = { 0 };
 	struct event ev;
 	int r;
 
-	memset(enrol, 0, sizeof *enrol);
+	memset(out, 0, sizeof *out);
 	r = ops_begin_tx(x, OP_USER_RESET_MFA, &ev, err);
 	ev_target(&ev, "user:%.64s", username);
-	if (r == 0 && (r = find_user(x, username, &u, err)) == 0)
-		r = auth_user_reset_mfa(&x->in->auth, u.id, enrol, err);
+	if (r == 0 && (r = find_user(x, username, &u, err)) == 0 &&
+	    (r = auth_user_reset_mfa(&x->in->auth, u.id, err)) == 0 &&
+	    /* Whoever holds the new code can become this user: their admin and approver roles wait for a second admin. */
+	    (r = ops_grant_split(x, u.id, u.roles & OPS_PRIVILEGED_ROLES, &out->pending_roles, &out->grant_id, err)) == 0) {
+		out->roles = u.roles & ~out->pending_roles;
+		if (out->roles != u.roles)
+			r = db_user_set_roles(x->in->db, u.id, out->roles, ROLE_ADMIN, err);
+	}
+	if (r == 0)
+		r = auth_enrol_issue(&x->in->auth, DB_ENROL_USER, u.id, x->caller->name, now, enrol_hours(hours), &out->code,
+				     err);
+	if (r == 0)
+		ev_issued(&ev, out);
 	db_user_clear(&u);
 	r = ops_finish(x, OP_USER_RESET_MFA, &ev, r, err);
 	if (r != 0)
-		auth_enrolment_clear(enrol);
+		bw_memzero(out, sizeof *out);
 	return r;
 }
 
 int
-ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsigned *before, struct bw_err *err)
+ops_user_set_roles(struct ops_ctx *x, const char *username, unsigned roles, unsigned *before,
+		   struct ops_enrol_issued *out, struct bw_err *err)
 {
 	struct db_user u = { 0 };
 	struct event ev;
 	int r;
 
+	memset(out, 0, sizeof *out);
 	r = ops_begin_tx(x, OP_USER_ROLES, &ev, err);
 	ev_target(&ev, "user:%.64s", username);
+	if (r == 0 && (roles == 0 || (roles & ~(unsigned)ROLE_ALL) != 0))
+		r = bw_err_set(err, BW_EINVAL, "a user needs at least one known role");
 	if (r == 0 && (r = find_user(x, username, &u, err)) == 0) {
 		ops_ev_roles(&ev, EVF_FROM, u.roles);
-		ops_ev_roles(&ev, EVF_TO, roles);
 		if (before != NULL)
 			*before = u.roles;
-		r = db_user_set_roles(x->in->db, u.id, roles, ROLE_ADMIN, err);
+		if ((r = ops_grant_split(x, u.id, roles & ~u.roles & OPS_PRIVILEGED_ROLES, &out->pending_roles,
+					 &out->grant_id, err)) == 0) {
+			out->roles = roles & ~out->pending_roles;
+			ops_ev_roles(&ev, EVF_TO, out->roles);
+			ev_issued(&ev, out);
+			r = db_user_set_roles(x->in->db, u.id, out->roles, ROLE_ADMIN, err);
+		}
 	}
 	db_user_clear(&u);
 	return ops_finish(x, OP_USER_ROLES, &ev, r, err);

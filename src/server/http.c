@@ -95,6 +95,8 @@ request_unpack(struct request *rq, json_t *body, const char *fmt, ...)
 	if (r != 0) {
 		unpack_message(jerr.text, msg, sizeof msg);
 		reply_error(rq, 400, "invalid request: %s", msg);
+		/* Before any operation ran: an anonymous client's goes to its refusal summary. */
+		rq->refused_early = true;
 	}
 	return r == 0;
 }
@@ -243,17 +245,18 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 	return true;
 }
 
+const struct route_table *const server_route_tables[] = { &auth_route_table, &enrol_route_table, &access_route_table,
+							 &patch_route_table, &web_route_table, NULL };
+
 const struct route *
 server_route_find(struct request *rq, const char *method, const char *path, bool *path_known)
 {
-	const struct route_table *const tables[] = { &auth_route_table, &access_route_table, &patch_route_table,
-						     &web_route_table };
 	size_t t, i;
 
 	*path_known = false;
-	for (t = 0; t < sizeof tables / sizeof tables[0]; t++) {
-		for (i = 0; i < tables[t]->n; i++) {
-			const struct route *r = &tables[t]->routes[i];
+	for (t = 0; server_route_tables[t] != NULL; t++) {
+		for (i = 0; i < server_route_tables[t]->n; i++) {
+			const struct route *r = &server_route_tables[t]->routes[i];
 			if (!server_route_match(r->pattern, path, rq))
 				continue;
 			*path_known = true;
@@ -325,7 +328,9 @@ dispatch(struct request *rq)
 		ev_str(&rq->ev, EVF_OPERATION, ops_def(rt->op)->name);
 		return;
 	}
-	if (rt->json_body) {
+	if (rt->json_body && rt->json_optional && rq->body.len == 0 && !rq->body_too_large) {
+		body = NULL;	/* an optional body left out */
+	} else if (rt->json_body) {
 		json_error_t jerr;
 		if (rq->body_too_large) {
 			refuse(rq, EV_HTTP_REFUSED, 413, "request body larger than %zu bytes", rq->body_limit);

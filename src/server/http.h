@@ -134,6 +134,7 @@ struct route {
 	route_fn fn;
 	enum op_id op;			/* the operation it calls: permission, audit event */
 	bool json_body;			/* expects an application/json object */
+	bool json_optional;		/* with json_body: an empty body is allowed (the handler gets NULL) */
 	size_t body_max;		/* JSON body limit; 0: HTTP_BODY_MAX */
 	bool upload;			/* raw body streamed to a file (see request.upload_*) */
 };
@@ -144,9 +145,12 @@ struct route_table {
 	size_t n;
 };
 extern const struct route_table auth_route_table;	/* routes.c: sign-in, users, tokens, the log */
+extern const struct route_table enrol_route_table;	/* routes_enrol.c: enrolment codes, role grants */
 extern const struct route_table access_route_table;	/* routes_access.c */
 extern const struct route_table patch_route_table;	/* routes_patch.c */
 extern const struct route_table web_route_table;	/* web.c */
+/* Every route table in matching order (NULL-terminated): the one list the router and the README test use. */
+extern const struct route_table *const server_route_tables[];
 /* The route for method and path (NULL if none); fills rq->params; *path_known when another method has the path. */
 const struct route *server_route_find(struct request *rq, const char *method, const char *path, bool *path_known);
 
@@ -176,6 +180,15 @@ json_t *roles_json(unsigned mask);
 bool request_unpack(struct request *rq, json_t *body, const char *fmt, ...);
 /* Replies with the status an error code maps to (404, 409, 422, else 500 without internals). */
 void reply_from_err(struct request *rq, const struct bw_err *err);
+
+/*
+ * Public routes that take a secret (sign-in, enrolment codes): a client
+ * address backing off after failures is refused with 429 + Retry-After
+ * before any work (true), counted in the anonymous refusal summary rather
+ * than one audit event each. request_throttle_result records the outcome.
+ */
+bool request_throttled(struct request *rq);
+void request_throttle_result(struct request *rq, bool failed);
 
 /* Reply helpers. */
 void reply_json(struct request *rq, unsigned status, json_t *body);	/* steals body */

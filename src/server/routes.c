@@ -53,20 +53,6 @@ roles_from_json(struct request *rq, json_t *arr, unsigned *mask)
 	return true;
 }
 
-/* Unpacks body per fmt (jansson, strict); replies 400 naming the problem. */
-
-
-static json_t *
-enrolment_json(const struct auth_enrolment *e)
-{
-	json_t *codes = json_array();
-	int i;
-
-	for (i = 0; i < AUTH_RECOVERY_CODES; i++)
-		json_array_append_new(codes, json_string(e->recovery[i]));
-	return json_pack("{s:s, s:o}", "otpauth_uri", e->otpauth_uri, "recovery_codes", codes);
-}
-
 /* ---- authentication ------------------------------------------------------------ */
 
 static void
@@ -76,13 +62,13 @@ h_login(struct request *rq, json_t *body)
 	struct ops_login q = { 0 };
 	struct auth_login_result res;
 	struct bw_err err = { 0 };
-	int64_t now_ms = bw_now_ms();
 
 	if (!request_unpack(rq, body, "{s:s, s:s, s:s}", "username", &q.username, "password", &q.password, "otp",
 			    &q.otp))
 		return;
 	ev_target(&rq->ev, "user:%.64s", q.username);
-	q.address_wait = throttle_check(rq->s->throttle, rq->addr, now_ms);
+	if (request_throttled(rq))
+		return;
 	if (ops_login(&x, &q, &res, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
@@ -92,12 +78,11 @@ h_login(struct request *rq, json_t *body)
 		reply_error(rq, 429, "too many attempts; retry later");
 		return;
 	}
+	request_throttle_result(rq, !res.ok);
 	if (!res.ok) {
-		throttle_failed(rq->s->throttle, rq->addr, now_ms);
 		reply_error(rq, 401, "invalid credentials");
 		return;
 	}
-	throttle_ok(rq->s->throttle, rq->addr);
 	rq->authenticated = true;
 	snprintf(rq->who.username, sizeof rq->who.username, "%s", q.username);
 	snprintf(rq->caller.name, sizeof rq->caller.name, "%s", q.username);
@@ -186,32 +171,56 @@ h_users_list(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:o}", "users", arr));
 }
 
+/* An invitation or MFA reset's answer: the code to hand over, and the roles now and waiting. */
+static json_t *
+issued_json(const char *username, const struct ops_enrol_issued *o)
+{
+	json_t *out = json_pack("{s:s, s:o, s:o, s:s, s:I}", "username", username, "roles", roles_json(o->roles),
+				"pending_roles", roles_json(o->pending_roles), "enrolment_code", o->code.text,
+				"code_expires", (json_int_t)o->code.expires_at);
+
+	if (o->grant_id != 0)
+		json_object_set_new(out, "grant_id", json_integer(o->grant_id));
+	return out;
+}
+
+/* "enrol_hours" of a body (optional): 1..AUTH_ENROL_HOURS_MAX; replies 400 and returns false otherwise. */
+static bool
+enrol_hours_ok(struct request *rq, json_int_t hours)
+{
+	if (hours == 0 || (hours >= 1 && hours <= AUTH_ENROL_HOURS_MAX))
+		return true;
+	reply_error(rq, 400, "enrol_hours must be 1..%d", AUTH_ENROL_HOURS_MAX);
+	return false;
+}
+
+/* POST /api/v1/users {"username","roles",["enrol_hours"]}: an invitation. */
 static void
 h_user_add(struct request *rq, json_t *body)
 {
 	struct ops_ctx x = request_ops(rq);
 	struct ops_user_add q = { 0 };
-	json_t *roles = NULL;
+	struct ops_enrol_issued o;
+	json_t *roles = NULL, *out;
+	json_int_t hours = 0;
 	int64_t id = 0;
-	struct auth_enrolment e;
 	struct bw_err err = { 0 };
-	json_t *out;
 
-	if (!request_unpack(rq, body, "{s:s, s:s, s:o}", "username", &q.username, "password", &q.password, "roles",
-			    &roles))
+	if (!request_unpack(rq, body, "{s:s, s:o, s?:I}", "username", &q.username, "roles", &roles, "enrol_hours",
+			    &hours))
 		return;
 	ev_target(&rq->ev, "user:%.64s", q.username);
-	if (!roles_from_json(rq, roles, &q.roles))
+	if (!roles_from_json(rq, roles, &q.roles) || !enrol_hours_ok(rq, hours))
 		return;
-	if (ops_user_add(&x, &q, &id, &e, &err) != 0) {
+	q.enrol_hours = hours;
+	if (ops_user_add(&x, &q, &id, &o, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	out = enrolment_json(&e);
+	out = issued_json(q.username, &o);
 	json_object_set_new(out, "id", json_integer(id));
-	json_object_set_new(out, "username", json_string(q.username));
 	reply_json(rq, 201, out);
-	auth_enrolment_clear(&e);
+	bw_memzero(&o, sizeof o);
 }
 
 static void
@@ -241,41 +250,49 @@ h_user_enable(struct request *rq, json_t *body)
 	user_set_disabled(rq, false);
 }
 
+/* POST /api/v1/users/{name}/reset-mfa [{"enrol_hours"}]: a new enrolment code. */
 static void
 h_user_reset_mfa(struct request *rq, json_t *body)
 {
 	struct ops_ctx x = request_ops(rq);
-	struct auth_enrolment e;
+	struct ops_enrol_issued o;
 	struct bw_err err = { 0 };
-	json_t *out;
+	json_int_t hours = 0;
 
-	(void)body;
 	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
-	if (ops_user_reset_mfa(&x, rq->params[0], &e, &err) != 0) {
+	if (body != NULL && !request_unpack(rq, body, "{s?:I}", "enrol_hours", &hours))
+		return;
+	if (!enrol_hours_ok(rq, hours))
+		return;
+	if (ops_user_reset_mfa(&x, rq->params[0], hours, &o, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	out = enrolment_json(&e);
-	json_object_set_new(out, "username", json_string(rq->params[0]));
-	reply_json(rq, 200, out);
-	auth_enrolment_clear(&e);
+	reply_json(rq, 200, issued_json(rq->params[0], &o));
+	bw_memzero(&o, sizeof o);
 }
 
 static void
 h_user_roles(struct request *rq, json_t *body)
 {
 	struct ops_ctx x = request_ops(rq);
+	struct ops_enrol_issued o;
 	struct bw_err err = { 0 };
-	json_t *roles = NULL;
+	json_t *roles = NULL, *out;
 	unsigned mask;
 
 	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
 	if (!request_unpack(rq, body, "{s:o}", "roles", &roles) || !roles_from_json(rq, roles, &mask))
 		return;
-	if (ops_user_set_roles(&x, rq->params[0], mask, NULL, &err) != 0)
+	if (ops_user_set_roles(&x, rq->params[0], mask, NULL, &o, &err) != 0) {
 		reply_from_err(rq, &err);
-	else
-		reply_json(rq, 200, json_pack("{s:s, s:o}", "username", rq->params[0], "roles", roles_json(mask)));
+		return;
+	}
+	out = json_pack("{s:s, s:o, s:o}", "username", rq->params[0], "roles", roles_json(o.roles), "pending_roles",
+			roles_json(o.pending_roles));
+	if (o.grant_id != 0)
+		json_object_set_new(out, "grant_id", json_integer(o.grant_id));
+	reply_json(rq, 200, out);
 }
 
 /* ---- API tokens ------------------------------------------------------------------ */
@@ -487,7 +504,8 @@ static const struct route auth_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/users", .fn = h_user_add, .op = OP_USER_ADD, .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/users/{name}/disable", .fn = h_user_disable, .op = OP_USER_DISABLE },
 	{ .method = "POST", .pattern = "/api/v1/users/{name}/enable", .fn = h_user_enable, .op = OP_USER_ENABLE },
-	{ .method = "POST", .pattern = "/api/v1/users/{name}/reset-mfa", .fn = h_user_reset_mfa, .op = OP_USER_RESET_MFA },
+	{ .method = "POST", .pattern = "/api/v1/users/{name}/reset-mfa", .fn = h_user_reset_mfa, .op = OP_USER_RESET_MFA,
+	  .json_body = true, .json_optional = true },
 	{ .method = "PUT", .pattern = "/api/v1/users/{name}/roles", .fn = h_user_roles, .op = OP_USER_ROLES, .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/tokens", .fn = h_token_create, .op = OP_TOKEN_CREATE, .json_body = true },
 	{ .method = "DELETE", .pattern = "/api/v1/tokens/{id}", .fn = h_token_revoke, .op = OP_TOKEN_REVOKE },

@@ -60,6 +60,7 @@ h_host_add(struct request *rq, json_t *body)
 	const char *accts[64];
 	json_t *accounts = NULL;
 	struct bw_err err = { 0 };
+	struct auth_code code;
 	int64_t id = 0;
 
 	if (!request_unpack(rq, body, "{s:s, s:s, s?:s, s:o}", "name", &q.name, "address", &q.address, "group", &q.group,
@@ -69,12 +70,75 @@ h_host_add(struct request *rq, json_t *body)
 	if (!string_array(rq, accounts, "accounts", accts, 64, &q.naccounts))
 		return;
 	q.accounts = accts;
-	if (ops_host_add(&x, &q, &id, &err) != 0) {
+	if (ops_host_add(&x, &q, &id, &code, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:s, s:O}", "id", (json_int_t)id, "name", q.name, "address",
-				      q.address, "group", q.group, "accounts", accounts));
+	reply_json(rq, 201, json_pack("{s:I, s:s, s:s, s:s, s:O, s:s, s:I}", "id", (json_int_t)id, "name", q.name,
+				      "address", q.address, "group", q.group, "accounts", accounts, "enrolment_code",
+				      code.text, "code_expires", (json_int_t)code.expires_at));
+	bw_memzero(&code, sizeof code);
+}
+
+/* POST /api/v1/hosts/{name}/enrolment [{"enrol_hours"}]: a new one-time code for the host's agent. */
+static void
+h_host_enrol_code(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct auth_code code;
+	json_int_t hours = 0;
+	struct bw_err err = { 0 };
+
+	ev_target(&rq->ev, "host:%.64s", rq->params[0]);
+	if (body != NULL && !request_unpack(rq, body, "{s?:I}", "enrol_hours", &hours))
+		return;
+	if (hours < 0 || hours > AUTH_ENROL_HOURS_MAX) {
+		reply_error(rq, 400, "enrol_hours must be 1..%d", AUTH_ENROL_HOURS_MAX);
+		return;
+	}
+	if (ops_host_enrol_code(&x, rq->params[0], hours, &code, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:s, s:s, s:I}", "name", rq->params[0], "enrolment_code", code.text,
+				      "code_expires", (json_int_t)code.expires_at));
+	bw_memzero(&code, sizeof code);
+}
+
+/* POST /api/v1/hosts/enrol {"code"}: the agent exchanges its code for the host's credential. */
+static void
+h_host_enrol(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *code = NULL;
+	char host[72], cred[AUTH_TOKEN_TEXT_MAX];
+	struct bw_err err = { 0 };
+
+	if (!request_unpack(rq, body, "{s:s}", "code", &code) || request_throttled(rq))
+		return;
+	if (ops_host_enrol(&x, code, host, cred, &err) != 0) {
+		request_throttle_result(rq, err.code == BW_EDENIED);
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:s, s:s}", "host", host, "credential", cred));
+	bw_memzero(cred, sizeof cred);
+}
+
+/* POST /api/v1/hosts/{name}/revoke: the host's agent credential stops working. */
+static void
+h_host_revoke(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+
+	(void)body;
+	ev_target(&rq->ev, "host:%.64s", rq->params[0]);
+	if (ops_host_revoke(&x, rq->params[0], &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:s, s:b}", "name", rq->params[0], "revoked", 1));
 }
 
 static void
@@ -92,9 +156,16 @@ h_host_list(struct request *rq, json_t *body)
 		return;
 	}
 	arr = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "name", hs[i].name, "address", hs[i].address,
-						     "group", hs[i].grp, "accounts", ev_json_list(hs[i].accounts)));
+	for (i = 0; i < n; i++) {
+		json_t *h = json_pack("{s:s, s:s, s:s, s:o}", "name", hs[i].name, "address", hs[i].address, "group",
+				      hs[i].grp, "accounts", ev_json_list(hs[i].accounts));
+		/* The agent's credential, for those who see every host (ops_host_list leaves it 0 for others). */
+		if (ops_sees_all_hosts(&rq->caller))
+			json_object_set_new(h, "agent", hs[i].agent_enrolled_at == 0 ? json_null()
+						: json_pack("{s:I, s:I}", "enrolled_at", (json_int_t)hs[i].agent_enrolled_at,
+							    "last_seen", (json_int_t)hs[i].agent_last_seen));
+		json_array_append_new(arr, h);
+	}
 	db_hosts_free(hs, n);
 	reply_json(rq, 200, json_pack("{s:o}", "hosts", arr));
 }
@@ -391,6 +462,10 @@ h_access_wrapper(struct request *rq, json_t *body)
 static const struct route access_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/hosts", .fn = h_host_list, .op = OP_HOST_LIST },
 	{ .method = "POST", .pattern = "/api/v1/hosts", .fn = h_host_add, .op = OP_HOST_ADD, .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/hosts/enrol", .fn = h_host_enrol, .op = OP_HOST_ENROL, .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/hosts/{name}/enrolment", .fn = h_host_enrol_code, .op = OP_HOST_ENROL_CODE,
+	  .json_body = true, .json_optional = true },
+	{ .method = "POST", .pattern = "/api/v1/hosts/{name}/revoke", .fn = h_host_revoke, .op = OP_HOST_REVOKE },
 	{ .method = "GET", .pattern = "/api/v1/hosts/{name}/sshd-config", .fn = h_host_sshd_config, .op = OP_HOST_SSHD_CONFIG },
 	{ .method = "POST", .pattern = "/api/v1/access/requests", .fn = h_access_request, .op = OP_ACCESS_REQUEST, .json_body = true },
 	{ .method = "GET", .pattern = "/api/v1/access/requests", .fn = h_access_list, .op = OP_ACCESS_LIST },

@@ -99,9 +99,11 @@ h_patch_report(struct request *rq, json_t *body)
 	struct ops_patch_report q = { 0 };
 	struct bw_err err = { 0 };
 
-	if (!request_unpack(rq, body, "{s:s, s:s, s:s, s?:s, s?:s, s?:s}", "host", &q.host, "target", &q.target, "result",
-			    &q.result, "sha256", &q.sha256, "version", &q.version, "reason", &q.reason))
+	if (!request_unpack(rq, body, "{s?:s, s:s, s:s, s?:s, s?:s, s?:s}", "host", &q.host, "target", &q.target,
+			    "result", &q.result, "sha256", &q.sha256, "version", &q.version, "reason", &q.reason))
 		return;
+	if (q.host == NULL)
+		q.host = rq->caller.host;	/* the credential's host */
 	ev_target(&rq->ev, "%.64s:%.90s", q.host, q.target);
 	if (ops_patch_report(&x, &q, &err) != 0) {
 		reply_error(rq, err.code == BW_EINVAL ? 400 : status_for_err(err.code), "%s",

@@ -111,3 +111,26 @@ throttle_ok(struct throttle *t, const char *addr)
 		s->failures = 0;
 	pthread_mutex_unlock(&t->mu);
 }
+
+bool
+request_throttled(struct request *rq)
+{
+	int64_t wait = throttle_check(rq->s->throttle, rq->addr, bw_now_ms());
+
+	if (wait <= 0)
+		return false;
+	/* Refused before any work: counted in the client's refusal summary, not one audit event each. */
+	rq->retry_after = wait;
+	rq->refused_early = true;
+	reply_error(rq, 429, "too many attempts; retry later");
+	return true;
+}
+
+void
+request_throttle_result(struct request *rq, bool failed)
+{
+	if (failed)
+		throttle_failed(rq->s->throttle, rq->addr, bw_now_ms());
+	else
+		throttle_ok(rq->s->throttle, rq->addr);
+}

@@ -70,10 +70,14 @@ host_from_row(sqlite3_stmt *st, struct db_host *h)
 	h->grp = col_dup(st, 3);
 	h->accounts = col_dup(st, 4);
 	h->created_at = sqlite3_column_int64(st, 5);
+	h->agent_enrolled_at = sqlite3_column_int64(st, 6);
+	h->agent_last_seen = sqlite3_column_int64(st, 7);
 	return h->name && h->address && h->grp && h->accounts ? 0 : BW_ENOMEM;
 }
 
-#define HOST_COLS "id, name, address, grp, accounts, created_at"
+#define HOST_COLS "id, name, address, grp, accounts, created_at," \
+		  " COALESCE((SELECT issued_at FROM host_credentials c WHERE c.host_id = hosts.id), 0)," \
+		  " COALESCE((SELECT last_seen FROM host_credentials c WHERE c.host_id = hosts.id), 0)"
 
 int
 db_host_by_name(struct bw_db *db, const char *name, struct db_host *out, struct bw_err *err)

@@ -45,4 +45,13 @@ int db_step_int(struct bw_db *db, sqlite3_stmt *st, int64_t *out, const char *wh
 /* Binds s as text, or SQL NULL when s is NULL. */
 void db_bind_text_or_null(sqlite3_stmt *st, int i, const char *s);
 
+/* Copies column i as text into out (cap bytes; "" for NULL). */
+void db_col_copy(sqlite3_stmt *st, int i, char *out, size_t cap);
+/* Steps st, growing *rows (elem bytes each, the caller frees) and filling each with fill(); the caller holds db->mu. */
+int db_collect_rows(struct bw_db *db, sqlite3_stmt *st, size_t elem, void (*fill)(sqlite3_stmt *, void *), void **rows,
+		    size_t *n, const char *what, struct bw_err *err);
+/* Runs sql (no binds) under db->mu and returns every row through fill, in an array the caller frees. */
+int db_list_rows(struct bw_db *db, const char *sql, size_t elem, void (*fill)(sqlite3_stmt *, void *), void **rows,
+		 size_t *n, const char *what, struct bw_err *err);
+
 #endif

@@ -28,75 +28,15 @@ db_patch_target_insert(struct bw_db *db, const struct db_patch_target *t, struct
 	return r;
 }
 
-/* Copies column i as text into out (cap bytes; "" for NULL). */
-static void
-col_copy(sqlite3_stmt *st, int i, char *out, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	snprintf(out, cap, "%s", t ? (const char *)t : "");
-}
-
-/* Steps st, growing *rows (elem bytes each) and filling each with fill(); the caller holds db->mu. */
-static int
-collect_rows(struct bw_db *db, sqlite3_stmt *st, size_t elem, void (*fill)(sqlite3_stmt *, void *), void **rows,
-	     size_t *n, const char *what, struct bw_err *err)
-{
-	size_t cap = 0;
-	int rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			void *grown = realloc(*rows, (cap = cap ? cap * 2 : 16) * elem);
-			if (grown == NULL) {
-				free(*rows);
-				*rows = NULL;
-				*n = 0;
-				return bw_err_set(err, BW_ENOMEM, "out of memory");
-			}
-			*rows = grown;
-		}
-		memset((char *)*rows + *n * elem, 0, elem);
-		fill(st, (char *)*rows + *n * elem);
-		(*n)++;
-	}
-	if (rc != SQLITE_DONE) {
-		free(*rows);
-		*rows = NULL;
-		*n = 0;
-		return db_sql_err(db, err, what);
-	}
-	return 0;
-}
-
-/* Runs sql (no binds) and returns every row through fill, in an array the caller frees. */
-static int
-list_rows(struct bw_db *db, const char *sql, size_t elem, void (*fill)(sqlite3_stmt *, void *), void **rows, size_t *n,
-	  const char *what, struct bw_err *err)
-{
-	sqlite3_stmt *st;
-	int r;
-
-	*rows = NULL;
-	*n = 0;
-	pthread_mutex_lock(&db->mu);
-	if ((r = db_prepare(db, sql, &st, err)) == 0) {
-		r = collect_rows(db, st, elem, fill, rows, n, what, err);
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&db->mu);
-	return r;
-}
-
 static void
 target_fill(sqlite3_stmt *st, void *p)
 {
 	struct db_patch_target *t = p;
 
-	col_copy(st, 0, t->name, sizeof t->name);
-	col_copy(st, 1, t->sha256, sizeof t->sha256);
+	db_col_copy(st, 0, t->name, sizeof t->name);
+	db_col_copy(st, 1, t->sha256, sizeof t->sha256);
 	t->length = sqlite3_column_int64(st, 2);
-	col_copy(st, 3, t->version, sizeof t->version);
+	db_col_copy(st, 3, t->version, sizeof t->version);
 	t->targets_version = sqlite3_column_int64(st, 4);
 	t->log_index = sqlite3_column_int64(st, 5);
 	t->published_at = sqlite3_column_int64(st, 6);
@@ -105,7 +45,7 @@ target_fill(sqlite3_stmt *st, void *p)
 int
 db_patch_target_list(struct bw_db *db, struct db_patch_target **out, size_t *n, struct bw_err *err)
 {
-	return list_rows(db, "SELECT name, sha256, length, version, targets_version, log_index, published_at"
+	return db_list_rows(db, "SELECT name, sha256, length, version, targets_version, log_index, published_at"
 			     " FROM patch_targets ORDER BY log_index DESC",
 			 sizeof **out, target_fill, (void **)out, n, "list patch targets", err);
 }
@@ -138,20 +78,20 @@ report_fill(sqlite3_stmt *st, void *p)
 {
 	struct db_patch_report *rep = p;
 
-	col_copy(st, 0, rep->host, sizeof rep->host);
-	col_copy(st, 1, rep->target, sizeof rep->target);
-	col_copy(st, 2, rep->sha256, sizeof rep->sha256);
-	col_copy(st, 3, rep->version, sizeof rep->version);
-	col_copy(st, 4, rep->result, sizeof rep->result);
-	col_copy(st, 5, rep->reason, sizeof rep->reason);
-	col_copy(st, 6, rep->reported_by, sizeof rep->reported_by);
+	db_col_copy(st, 0, rep->host, sizeof rep->host);
+	db_col_copy(st, 1, rep->target, sizeof rep->target);
+	db_col_copy(st, 2, rep->sha256, sizeof rep->sha256);
+	db_col_copy(st, 3, rep->version, sizeof rep->version);
+	db_col_copy(st, 4, rep->result, sizeof rep->result);
+	db_col_copy(st, 5, rep->reason, sizeof rep->reason);
+	db_col_copy(st, 6, rep->reported_by, sizeof rep->reported_by);
 	rep->at = sqlite3_column_int64(st, 7);
 }
 
 int
 db_patch_report_list(struct bw_db *db, struct db_patch_report **out, size_t *n, struct bw_err *err)
 {
-	return list_rows(db, "SELECT host, target, sha256, version, result, reason, reported_by, at FROM patch_reports"
+	return db_list_rows(db, "SELECT host, target, sha256, version, result, reason, reported_by, at FROM patch_reports"
 			     " ORDER BY host, target",
 			 sizeof **out, report_fill, (void **)out, n, "list patch reports", err);
 }

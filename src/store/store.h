@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 7	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 8	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -150,6 +150,8 @@ struct db_host {
 	char *name, *address, *grp;
 	char *accounts;		/* comma-separated account names allowed on the host */
 	int64_t created_at;
+	int64_t agent_enrolled_at;	/* when its agent's credential was issued (0: none) */
+	int64_t agent_last_seen;	/* the credential's last use, to the minute (0: none) */
 };
 
 void db_host_clear(struct db_host *h);
@@ -160,6 +162,84 @@ int db_host_insert(struct bw_db *db, const char *name, const char *address, cons
 int db_host_by_name(struct bw_db *db, const char *name, struct db_host *out, struct bw_err *err);
 /* All hosts (grp NULL) or those of one group, ordered by name. */
 int db_host_list(struct bw_db *db, const char *grp, struct db_host **out, size_t *n, struct bw_err *err);
+
+/* ---- one-time enrolment codes, host credentials, role grants (enrol_db.c) ---- */
+
+enum db_enrol_kind { DB_ENROL_USER, DB_ENROL_HOST };
+
+struct db_enrolment {
+	int64_t id;
+	int kind;			/* DB_ENROL_USER or DB_ENROL_HOST */
+	int64_t subject_id;		/* the user's or the host's id */
+	char subject[72];		/* its name (read only) */
+	char issued_by[96];
+	int64_t issued_at, expires_at;
+	int64_t used_at;		/* 0: unused */
+	bool cancelled;			/* a newer code replaced it */
+	uint8_t *totp_sealed;		/* users: the TOTP secret offered by the first step (NULL: none yet) */
+	size_t totp_sealed_len;
+};
+
+void db_enrolment_clear(struct db_enrolment *e);
+/* Stores a new code (by its hash) for a subject; the subject's earlier unused codes are cancelled. */
+int db_enrolment_issue(struct bw_db *db, int kind, int64_t subject_id, const uint8_t hash[32], const char *issued_by,
+		       int64_t now, int64_t expires_at, struct bw_err *err);
+/* The code with this hash, whatever its state (the caller decides); BW_ENOTFOUND when none. */
+int db_enrolment_by_hash(struct bw_db *db, const uint8_t hash[32], struct db_enrolment *out, struct bw_err *err);
+int db_enrolment_set_totp(struct bw_db *db, int64_t id, const uint8_t *sealed, size_t len, struct bw_err *err);
+/* Marks the code used, once: BW_ECONFLICT when it was used or cancelled meanwhile. */
+int db_enrolment_use(struct bw_db *db, int64_t id, int64_t now, const char *from, struct bw_err *err);
+/* Expiry of the subject's usable code (0: none). */
+int db_enrolment_outstanding(struct bw_db *db, int kind, int64_t subject_id, int64_t now, int64_t *expires_at,
+			     struct bw_err *err);
+
+struct db_host_credential {
+	int64_t host_id;
+	char host[72];
+	int64_t issued_at, last_seen;
+	char issued_from[72];
+};
+
+/* Binds a new credential (by its hash) to a host, replacing any earlier one. */
+int db_host_credential_set(struct bw_db *db, int64_t host_id, const uint8_t hash[32], int64_t now, const char *from,
+			   struct bw_err *err);
+/* The host a credential belongs to (refreshing last_seen); BW_ENOTFOUND when none. */
+int db_host_credential_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now, struct db_host_credential *out,
+			      struct bw_err *err);
+/* The host's credential; BW_ENOTFOUND when it has none. */
+int db_host_credential_get(struct bw_db *db, int64_t host_id, struct db_host_credential *out, struct bw_err *err);
+/* Removes the host's credential; BW_ENOTFOUND when it had none. */
+int db_host_credential_revoke(struct bw_db *db, int64_t host_id, struct bw_err *err);
+
+struct db_role_grant {
+	int64_t id;
+	int64_t user_id;
+	char username[72];		/* read only */
+	unsigned roles;			/* the roles to add */
+	int64_t requested_by_id;	/* 0: a local caller */
+	char requested_by[96];
+	int64_t requested_at;
+	char state[16];			/* pending, approved, denied, cancelled */
+	char decided_by[96];		/* "" while pending */
+	int64_t decided_at;
+};
+
+int db_role_grant_insert(struct bw_db *db, const struct db_role_grant *g, int64_t *id, struct bw_err *err);
+int db_role_grant_get(struct bw_db *db, int64_t id, struct db_role_grant *out, struct bw_err *err);
+/* Grants, newest first, at most limit; pending_only for the open ones. Caller frees *out with free(). */
+int db_role_grant_list(struct bw_db *db, bool pending_only, size_t limit, struct db_role_grant **out, size_t *n,
+		       struct bw_err *err);
+/* pending -> state (approved, denied, cancelled), once: BW_ECONFLICT when no longer pending. */
+int db_role_grant_decide(struct bw_db *db, int64_t id, const char *state, const char *by, int64_t now,
+			 struct bw_err *err);
+/* Cancels the user's pending grants (e.g. when the user is disabled). */
+int db_role_grants_cancel_user(struct bw_db *db, int64_t user_id, const char *by, int64_t now, struct bw_err *err);
+/*
+ * Enabled, enrolled users holding any of mask, other than the ids given
+ * (0 ignored): the admins who could approve a grant.
+ */
+int db_users_with_role_count(struct bw_db *db, unsigned mask, int64_t not1, int64_t not2, int64_t *n,
+			     struct bw_err *err);
 
 /* ---- access requests ---- */
 

@@ -19,8 +19,7 @@
 #include "server/http.h"
 #include "source_file.h"
 
-static const struct route_table *const tables[] = { &auth_route_table, &access_route_table, &patch_route_table,
-						     &web_route_table };
+#define tables server_route_tables
 
 /* The roles column for op: "public", "any", "any (sessions only)" or role names in table order. */
 static void
@@ -39,8 +38,8 @@ roles_text(enum op_id op, char *out, size_t cap)
 		return;
 	}
 	out[0] = '\0';
-	for (bit = 1; bit & ROLE_ALL; bit <<= 1)
-		if (d->roles & bit)
+	for (bit = 1; bit <= ROLE_HOST; bit <<= 1)
+		if (d->roles & bit & (ROLE_ALL | ROLE_HOST))
 			o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "", auth_role_name(bit));
 }
 
@@ -62,7 +61,7 @@ test_readme_route_table(void **state)
 			rows[nrows++] = line;
 		}
 	}
-	for (t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+	for (t = 0; tables[t] != NULL; t++) {
 		for (i = 0; i < tables[t]->n; i++, k++) {
 			const struct route *r = &tables[t]->routes[i];
 			roles_text(r->op, roles, sizeof roles);
@@ -90,7 +89,7 @@ test_every_route_names_an_operation(void **state)
 	int op;
 
 	(void)state;
-	for (t = 0; t < sizeof tables / sizeof tables[0]; t++) {
+	for (t = 0; tables[t] != NULL; t++) {
 		for (i = 0; i < tables[t]->n; i++) {
 			const struct route *r = &tables[t]->routes[i];
 			assert_true((unsigned)r->op < OP_COUNT);
@@ -103,7 +102,7 @@ test_every_route_names_an_operation(void **state)
 	}
 	/* Every operation is reachable from a route, or is the server's own (sweeps). */
 	for (op = 0; op < OP_COUNT; op++)
-		if (!(ops_def((enum op_id)op)->flags & OPF_SYSTEM_ONLY))
+		if (!(ops_def((enum op_id)op)->flags & (OPF_SYSTEM_ONLY | OPF_LOCAL_ONLY)))
 			assert_true(reached[op]);
 }
 
@@ -123,6 +122,27 @@ test_permission_table(void **state)
 	id.kind = DB_TOKEN_API;
 	ops_caller_signed_in(&admin_token, &id, "192.0.2.1", NULL);
 
+	/* A host's credential: its own reports, nothing a user may do; users cannot report for hosts. */
+	{
+		struct ops_caller host;
+		struct auth_identity hid = { .host_id = 3, .username = "web1", .roles = ROLE_HOST, .kind = AUTH_KIND_HOST };
+		ops_caller_signed_in(&host, &hid, "192.0.2.9", NULL);
+		assert_int_equal(host.via, OPS_VIA_HOST);
+		assert_string_equal(host.name, "host web1");
+		assert_int_equal(ops_authorize(OP_PATCH_REPORT, &host), OPS_ALLOW);
+		assert_true(ops_caller_is_host(&host, "web1"));
+		assert_false(ops_caller_is_host(&host, "web2"));
+		assert_false(ops_caller_is_host(&admin, "web1"));
+		assert_int_equal(ops_authorize(OP_AUTH_ME, &host), OPS_FORBIDDEN);
+		assert_int_equal(ops_authorize(OP_HOST_LIST, &host), OPS_FORBIDDEN);
+		assert_int_equal(ops_authorize(OP_PATCH_REPORT, &admin), OPS_FORBIDDEN);
+	}
+	/* The first admin: only `bulwark init` (local). */
+	assert_int_equal(ops_authorize(OP_USER_BOOTSTRAP, &local), OPS_ALLOW);
+	assert_int_equal(ops_authorize(OP_USER_BOOTSTRAP, &admin), OPS_FORBIDDEN);
+	/* Approving a role grant needs a signed-in session, not a token. */
+	assert_int_equal(ops_authorize(OP_GRANT_APPROVE, &admin), OPS_ALLOW);
+	assert_int_equal(ops_authorize(OP_GRANT_APPROVE, &admin_token), OPS_FORBIDDEN);
 	assert_int_equal(ops_authorize(OP_AUTH_LOGIN, &anon), OPS_ALLOW);
 	assert_int_equal(ops_authorize(OP_USER_ADD, &anon), OPS_UNAUTHENTICATED);
 	assert_int_equal(ops_authorize(OP_USER_ADD, &staff), OPS_FORBIDDEN);

@@ -130,9 +130,10 @@ struct auth_code {
 };
 
 /*
- * Creates a user who has roles but no password and no MFA: nobody can sign
- * in as them until they enrol with a code (auth_enrol_issue). BW_EEXIST
- * when the name is taken; BW_EINVAL for policy.
+ * Creates a user who has roles (possibly none yet: the caller may be asking
+ * a second admin for them) but no password and no MFA: nobody can sign in
+ * as them until they enrol with a code (auth_enrol_issue). BW_EEXIST when
+ * the name is taken; BW_EINVAL for policy.
  */
 int auth_user_create_pending(struct auth *a, const char *username, unsigned roles, int64_t now, int64_t *id,
 			     struct bw_err *err);

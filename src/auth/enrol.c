@@ -12,8 +12,8 @@ auth_user_create_pending(struct auth *a, const char *username, unsigned roles, i
 	if (!auth_username_valid(username))
 		return bw_err_set(err, BW_EINVAL,
 				  "invalid user name (1..64 of a-z 0-9 . _ -, starting with a letter or digit)");
-	if (roles == 0 || (roles & ~(unsigned)ROLE_ALL) != 0)
-		return bw_err_set(err, BW_EINVAL, "a user needs at least one known role");
+	if ((roles & ~(unsigned)ROLE_ALL) != 0)
+		return bw_err_set(err, BW_EINVAL, "unknown role");
 	/* "!" is no Argon2id string: no password verifies against it (sign-in checks the dummy hash instead). */
 	return db_user_insert(a->db, username, "!", NULL, 0, roles, now, id, err);
 }

@@ -180,7 +180,7 @@ struct ops_enrol_issued {
  * Invites a user: the account is created with no password and no MFA, and
  * a one-time enrolment code (out->code) lets its owner set both
  * (ops_enrol_start, ops_enrol_finish). The admin never sees the user's
- * secrets. Fills *id.
+ * secrets. Fills *id (optional).
  */
 int ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct ops_enrol_issued *out,
 		 struct bw_err *err);

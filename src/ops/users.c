@@ -68,11 +68,13 @@ int
 ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct ops_enrol_issued *out,
 	     struct bw_err *err)
 {
-	int64_t now = bw_now_ms() / 1000;
+	int64_t now = bw_now_ms() / 1000, uid = 0;
 	struct event ev;
 	int r;
 
 	memset(out, 0, sizeof *out);
+	if (id == NULL)
+		id = &uid;
 	r = ops_begin_tx(x, OP_USER_ADD, &ev, err);
 	ev_target(&ev, "user:%.64s", q->username);
 	ops_ev_roles(&ev, EVF_ROLES, q->roles & ROLE_ALL);

@@ -17,7 +17,7 @@ import subprocess
 import time
 
 from bwssh import Sshd
-from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp, wait_fresh_step
+from bwserver import ADMIN_PW, Client, free_port, init, invite, serve, stop, totp, wait_fresh_step
 from bwtest import BW, expect, fail, finish, read_entries, run, tmpdir
 
 base = tmpdir()
@@ -39,12 +39,7 @@ people = {"vendor1": ["vendor"], "appr1": ["approver"], "appr2": ["approver"], "
           "staff1": ["staff"]}
 tok = {}
 for name, roles in people.items():
-    st, j, _, _ = c.req("POST", "/api/v1/users", {"username": name, "password": "password of " + name, "roles": roles},
-                        token=admin)
-    secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
-    st, j, _, _ = c.req("POST", "/api/v1/login", {"username": name, "password": "password of " + name, "otp": totp(secret)})
-    expect(st == 200, f"{name} logs in")
-    tok[name] = j["token"]
+    tok[name], _, _ = invite(c, admin, name, roles)
 for h in ({"name": "web1", "address": "127.0.0.1", "group": "default", "accounts": ["root", "maint"]},
           {"name": "db1", "address": "127.0.0.1", "group": "critical", "accounts": ["root"]}):
     st, j, _, _ = c.req("POST", "/api/v1/hosts", h, token=admin)
@@ -265,14 +260,37 @@ try:
             fail(f"bulwark {' '.join(args)}: exit {p.returncode} (want {want}): {p.stderr.decode()}")
         return p.stdout.decode() + p.stderr.decode()
 
-    st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "clivendor", "password": "password of cli", "roles": ["vendor"]},
-                        token=admin)
-    cli_secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
-    out = cli(None, "login", "--user", "clivendor", env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": totp(cli_secret)})
+    # An invitation through the CLI: the admin gets a code, never a password or secret ...
+    out = cli(admin, "user", "add", "clivendor", "--roles", "vendor")
+    code = re.search(r"(bwe_[A-Za-z0-9_-]{43})", out).group(1)
+    expect("password" not in out.lower() and "otpauth" not in out, f"the admin sees no secret of the new user: {out}")
+    # ... and the vendor enrols with `bulwark enrol`, answering the prompts on standard input.
+    e = dict(os.environ, BULWARK_SERVER=f"https://127.0.0.1:{PORT}", BULWARK_CACERT=cert_pem,
+             BULWARK_NEW_PASSWORD="password of cli")
+    e.pop("BULWARK_TOKEN", None)
+    p = subprocess.Popen([BW, "enrol", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=e, start_new_session=True)  # no terminal: the code is read from standard input
+    shown = b""
+    while b"secret=" not in shown:
+        line = p.stdout.readline()
+        if not line:
+            break
+        shown += line
+    m = re.search(rb"secret=([A-Z2-7]+)", shown)
+    expect(m is not None, f"bulwark enrol shows the authenticator secret: {shown[-300:]}")
+    cli_secret = m.group(1).decode()
+    rest, err = p.communicate((totp(cli_secret) + "\n").encode(), timeout=60)
+    expect(p.returncode == 0 and b"is enrolled" in rest and len(re.findall(rb"^  [a-z2-7-]{19}$", rest, re.M)) == 10,
+           f"bulwark enrol: {p.returncode} {rest.decode()} {err.decode()}")
+    p = subprocess.run([BW, "enrol", code], capture_output=True, env=e, timeout=60, stdin=subprocess.DEVNULL)
+    expect(p.returncode != 0 and b"already used" in p.stderr, f"an enrolment code works once: {p.stderr.decode()}")
+    # The enrolment used this step's code: sign in with the next one, then see a reused one refused.
+    out = cli(None, "login", "--user", "clivendor", env={"BULWARK_PASSWORD": "password of cli",
+                                                         "BULWARK_OTP": totp(cli_secret, 30)})
     vtok = out.strip()
     expect(vtok.startswith("bws_"), "bulwark login prints a session token")
     out = cli(None, "login", "--user", "clivendor", want=1,
-              env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": totp(cli_secret)})
+              env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": totp(cli_secret, 30)})
     expect("each TOTP code works once" in out, f"a reused code: the CLI says a fresh code is needed: {out}")
     out = cli(None, "host", "list", want=1)
     expect("bulwark login" in out, f"a 401 suggests bulwark login: {out}")

@@ -90,6 +90,41 @@ def api_cli(*args, server, cacert, token=None, cwd=None, check=None):
     return p.returncode, out
 
 
+def enrol(c, code, password, otp_offset=0):
+    """
+    Enrols with an invitation's code as its owner would: returns (TOTP secret, recovery codes). The code
+    confirming the secret (this step's, or otp_offset seconds away) counts as used, like a sign-in's.
+    """
+    st, j, _, _ = c.req("POST", "/api/v1/enrol", {"code": code})
+    if st != 200:
+        fail(f"enrol start: {st} {j}")
+    secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
+    st, j, _, _ = c.req("POST", "/api/v1/enrol/complete", {"code": code, "password": password,
+                                                           "otp": totp(secret, otp_offset)})
+    if st != 200:
+        fail(f"enrol complete: {st} {j}")
+    return secret, j["recovery_codes"]
+
+
+def invite(c, admin_token, name, roles, password=None, login=True):
+    """
+    An admin invites name, who enrols and (login) signs in with the next step's code (the enrolment used the
+    current one). Returns (session token or None, TOTP secret, the invitation's reply).
+    """
+    st, inv, _, _ = c.req("POST", "/api/v1/users", {"username": name, "roles": roles}, token=admin_token)
+    if st != 201:
+        fail(f"invite {name}: {st} {inv}")
+    password = password or "password of " + name
+    secret, _ = enrol(c, inv["enrolment_code"], password)
+    tok = None
+    if login:
+        st, j, _, _ = c.req("POST", "/api/v1/login", {"username": name, "password": password, "otp": totp(secret, 30)})
+        if st != 200:
+            fail(f"{name} signs in after enrolling: {st} {j}")
+        tok = j["token"]
+    return tok, secret, inv
+
+
 class Client:
     def __init__(self, port, cafile, source=None):
         self.ctx = ssl.create_default_context(cafile=cafile)  # verifies the self-signed cert + SAN

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import time
 
-from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
+from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, invite, serve, stop, totp, wait_fresh_step
 from bwtest import expect, fail, finish, tmpdir
 
 base = tmpdir()
@@ -55,20 +55,15 @@ def save(name, obj):
     json.dump(obj, open(path(name), "w"), indent=1, sort_keys=True)
 
 
-# ---- people: the admin publishes; each host reports with an operator-scoped API token ----
+# ---- people: the admin publishes; each host reports with its own credential (agent enrol) ----
 wait_fresh_step()
 st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(admin_secret)})
 admin = j["token"]
 st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "publisher", "scopes": ["admin"]}, token=admin)
 expect(st == 201, "admin API token created")
 admin_api = j["token"]
-st, j, _, _ = c.req("POST", "/api/v1/users", {"username": "hosts", "password": "password of hosts",
-                                               "roles": ["operator"]}, token=admin)
-op_secret = re.search(r"secret=([A-Z2-7]+)", j["otpauth_uri"]).group(1)
-st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "hosts", "password": "password of hosts",
-                                               "otp": totp(op_secret)})
-hosts_session = j["token"]
-rc, out = cli("token", "create", "--name", "agents", "--scopes", "operator", "--out", "agent.token", token=hosts_session)
+hosts_session, _, _ = invite(c, admin, "hosts", ["operator"])
+rc, out = cli("token", "create", "--name", "ops", "--scopes", "operator", "--out", "agent.token", token=hosts_session)
 expect(rc == 0 and "written to agent.token" in out, f"bulwark token create: {out}")
 expect(os.stat(path("agent.token")).st_mode & 0o777 == 0o600, "token file is 0600")
 rc, out = cli("token", "create", "--name", "x", "--scopes", "admin", token=hosts_session)
@@ -165,18 +160,43 @@ st, j, _, _ = c.req("POST", "/api/v1/patch/publish", raw=b'{"targets": {"signed"
 expect(st == 400 and "malformed JSON" in j["error"], f"malformed publish body refused: {j}")
 st, j, _, _ = c.req("POST", "/api/v1/patch/publish", {"targets": load("targets.json"), "extra": 1}, token=admin_api)
 expect(st == 400 and "extra" in j["error"], f"unknown publish field refused: {j}")
-st, j, _, _ = c.req("POST", "/api/v1/patch/reports", {"host": "web1", "target": "x", "result": "maybe"}, token=admin_api)
-expect(st == 400 and "result must be" in j["error"], f"bad report refused: {j}")
+st, j, _, _ = c.req("POST", "/api/v1/patch/reports", {"host": "web1", "target": "x", "result": "installed"},
+                    token=admin_api)
+expect(st == 403, f"a user's token (even an admin's) cannot report for a host: {st} {j}")
 
 # ---- hosts ----
+def audit_since(n, action):
+    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d" % n, token=admin_api)
+    return [e["event"] for e in j["events"] if e["event"]["action"] == action]
+
+
+def log_size():
+    return c.req("GET", "/api/v1/audit?from=0&to=0", token=admin_api)[1]["size"]
+
+
+host_credential = {}  # host -> the state directory whose credential the host's later agents share
+
+
 def agent_init(name, host, server=URL, root="root-v1.json", group=None):
     args = ["agent", "init", "--state", name, "--server", server, "--cacert", CERT, "--root", root,
-            "--log-key", "keys/log.vkey", "--host", host, "--token-file", "agent.token", "--report-server", URL,
+            "--log-key", "keys/log.vkey", "--host", host, "--report-server", URL,
             "--install", 'printf "%s %s %s" "$BULWARK_PATCH_NAME" "$BULWARK_PATCH_VERSION" "$BULWARK_HOST" > '
             '"$BULWARK_PATCH_FILE.ran"']
     if group:
         args += ["--group", group]
-    cli(*args, check=0)
+    if host not in host_credential:
+        # The admin registers the host and hands its agent the one-time code.
+        st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": host, "address": "127.0.0.1", "accounts": ["root"]},
+                            token=admin_api)
+        expect(st == 201 and j["enrolment_code"].startswith("bwe_"), f"host {host} registered with a code: {st}")
+        args += ["--enrol-code", j["enrolment_code"]]
+    rc, out = cli(*args, check=0)
+    if host not in host_credential:
+        expect("enrolled" in out and os.stat(path(name, "credential")).st_mode & 0o777 == 0o600,
+               f"agent init --enrol-code stores the host's credential (0600): {out}")
+        host_credential[host] = name
+    else:
+        shutil.copy(path(host_credential[host], "credential"), path(name, "credential"))
 
 
 # With BULWARK_AGENT_VALGRIND (an unsanitised bulwark; `make check` sets it), every agent update of
@@ -216,6 +236,43 @@ with open(path("web1", "lock"), "a") as lk:  # another run holds the state direc
     fcntl.flock(lk, fcntl.LOCK_EX)
     rc, out = cli("agent", "update", "--state", "web1")
     expect(rc != 0 and "another agent update is running" in out, f"concurrent runs refused: {out}")
+# ---- host credentials: each host reports for itself only; codes work once; revocation ----
+web1_cred = open(path("web1", "credential")).read().strip()
+st, j, _, _ = c.req("POST", "/api/v1/patch/reports", {"host": "web1", "target": "x", "result": "maybe"}, token=web1_cred)
+expect(st == 400 and "result must be" in j["error"], f"bad report refused: {j}")
+n0 = log_size()
+st, j, _, _ = c.req("POST", "/api/v1/patch/reports", {"host": "db1", "target": "hotfix.bin", "result": "installed"},
+                    token=web1_cred)
+expect(st == 403 and "cannot report for db1" in j["error"], f"web1's credential cannot report for db1: {st} {j}")
+ev = audit_since(n0, "patch.install")
+expect(any(e["result"] == "denied" and e["actor"] == "host web1" for e in ev), f"the refused report is audited: {ev}")
+st, j, _, _ = c.req("GET", "/api/v1/hosts", token=web1_cred)
+expect(st == 403, f"a host credential reads nothing but its own reports' answers: {st}")
+st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "spare1", "address": "127.0.0.1", "accounts": ["root"]},
+                    token=admin_api)
+code1 = j["enrolment_code"]
+rc, out = cli("agent", "init", "--state", "spare1", "--server", URL, "--cacert", CERT, "--root", "root-v1.json",
+              "--log-key", "keys/log.vkey", "--host", "spare1")
+rc, out = cli("agent", "enrol", "--state", "web1", "--code", code1)
+expect(rc != 0 and "was for host 'spare1', this agent is host 'web1'" in out,
+       f"a code for another host is refused by the agent: {out}")
+rc, out = cli("agent", "enrol", "--state", "spare1", "--code", code1)
+expect(rc != 0 and "already used" in out, f"a code works once: {out}")
+rc, out = api_cli("host", "enrol-code", "spare1", server=URL, cacert=CERT, token=admin_api, check=0)
+code2 = json.loads(out)["enrolment_code"]
+rc, out = cli("agent", "enrol", "--state", "spare1", "--code", code2, check=0)
+spare_cred = open(path("spare1", "credential")).read().strip()
+st, _, _, _ = c.req("POST", "/api/v1/patch/reports", {"target": "x.bin", "result": "failed"}, token=spare_cred)
+expect(st == 201, f"spare1 reports with its credential (host implied): {st}")
+st, j, _, _ = c.req("GET", "/api/v1/hosts", token=admin_api)
+sp = [h for h in j["hosts"] if h["name"] == "spare1"][0]
+expect(sp["agent"] is not None and sp["agent"]["enrolled_at"] > 0, f"the host list shows the enrolled agent: {sp}")
+rc, out = api_cli("host", "revoke", "spare1", server=URL, cacert=CERT, token=admin_api, check=0)
+st, _, _, _ = c.req("POST", "/api/v1/patch/reports", {"target": "x.bin", "result": "failed"}, token=spare_cred)
+expect(st == 401, f"a revoked credential is refused: {st}")
+st, j, _, _ = c.req("POST", "/api/v1/hosts/enrol", {"code": "bwe_" + "A" * 43})
+expect(st == 403 and "unknown enrolment code" in j["error"], f"a made-up code is refused: {st} {j}")
+
 agent_init("db1", "db1")
 out = agent_update("db1", 0)
 expect("0 installed, 0 current" in out, f"a patch for web1,web2 is not installed on db1: {out}")
@@ -421,7 +478,7 @@ expect(("hotfix.bin", "1.0") in pubd and ("hotfix.bin", "1.1") in pubd and len(j
        f"status lists the two published files: {j['targets']}")
 latest = {(h["host"], h["target"]): h for h in j["hosts"]}
 w1 = latest.get(("web1", "hotfix.bin"))
-expect(w1 is not None and w1["result"] == "installed" and w1["version"] == "1.1" and w1["reported_by"] == "hosts",
+expect(w1 is not None and w1["result"] == "installed" and w1["version"] == "1.1" and w1["reported_by"] == "host web1",
        f"web1's latest report: {w1}")
 w3 = latest.get(("web3", "good.bin"))
 expect(w3 is not None and w3["result"] == "refused" and "not in the audit log" in w3.get("reason", ""),
@@ -435,10 +492,6 @@ rc, out = cli("patch", "status", token=admin_api)
 expect(rc == 0 and "hotfix.bin" in out and "installed" in out and "refused" in out, f"patch status CLI: {out}")
 
 # ---- the server re-signs only what was published: a changed or rolled-back file on its disk is refused ----
-def audit_since(n, action):
-    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d" % n, token=admin_api)
-    return [e["event"] for e in j["events"] if e["event"]["action"] == action]
-
 def wait_for(n, action, want, secs=TS_LIFE):
     deadline = time.time() + secs
     while time.time() < deadline:
@@ -449,9 +502,6 @@ def wait_for(n, action, want, secs=TS_LIFE):
     return []
 
 meta = os.path.join(data, "patch", "metadata")
-def log_size():
-    return c.req("GET", "/api/v1/audit?from=0&to=0", token=admin_api)[1]["size"]
-
 ts_path = os.path.join(meta, "timestamp.json")
 cur_ts = open(ts_path, "rb").read()
 snap_v = json.loads(cur_ts)["signed"]["meta"]["snapshot.json"]["version"]

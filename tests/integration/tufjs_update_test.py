@@ -132,8 +132,9 @@ cli("patch", "verify", "--root", b("js", "root.json"), "--role", "targets", b("j
 rc, out = cli("patch", "publish", "--targets", b("js", "targets.json"), "--root", b("js", "root.json"),
               b("js", "tool.bin"))
 expect(rc == 0, f"bulwark published tuf-js-signed metadata: {out}")
+st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "web1", "address": "127.0.0.1", "accounts": ["root"]}, token=token)
 cli("agent", "init", "--state", "agent", "--server", URL, "--cacert", CERT, "--root", b("js", "root.json"),
-    "--log-key", b("keys2", "log.vkey"), "--host", "web1", "--token-file", b("token"))
+    "--log-key", b("keys2", "log.vkey"), "--host", "web1", "--enrol-code", j["enrolment_code"])
 rc, out = cli("agent", "update", "--state", "agent", check=None)
 expect(rc == 0 and "installed tool.bin version 3.0" in out, f"bulwark's agent installed the tuf-js-signed target: {out}")
 expect(open(b("agent", "installed", "tool.bin"), "rb").read() == payload, "installed bytes")

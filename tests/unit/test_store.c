@@ -261,6 +261,98 @@ test_transactions(void **state)
 	db_close(db);
 }
 
+/* One-time codes: a newer one cancels the older, each is used once; host credentials; role grants decided once. */
+static void
+test_enrolments_credentials_grants(void **state)
+{
+	char path[128];
+	struct bw_db *db = NULL;
+	struct bw_err err = { 0 };
+	struct db_enrolment e = { 0 };
+	struct db_host_credential c = { 0 };
+	struct db_role_grant g = { 0 }, *gs = NULL;
+	uint8_t h1[32] = { 1 }, h2[32] = { 2 }, ch[32] = { 3 }, ch2[32] = { 4 };
+	uint8_t sealed[4] = { 9, 8, 7, 6 };
+	int64_t u, host, exp, n, gid;
+	size_t ng;
+
+	(void)state;
+	db_path(path, sizeof path, "enrol.db");
+	assert_int_equal(db_open(path, true, &db, &err), 0);
+	u = add_user(db, "newbie", 4);
+	assert_int_equal(db_enrolment_issue(db, DB_ENROL_USER, u, h1, "admin", 1000, 2000, &err), 0);
+	assert_int_equal(db_enrolment_outstanding(db, DB_ENROL_USER, u, 1500, &exp, &err), 0);
+	assert_int_equal(exp, 2000);
+	assert_int_equal(db_enrolment_outstanding(db, DB_ENROL_USER, u, 2000, &exp, &err), 0);
+	assert_int_equal(exp, 0);	/* expired */
+	assert_int_equal(db_enrolment_issue(db, DB_ENROL_USER, u, h2, "admin", 1100, 3000, &err), 0);
+	assert_int_equal(db_enrolment_by_hash(db, h1, &e, &err), 0);
+	assert_true(e.cancelled);
+	assert_string_equal(e.subject, "newbie");
+	assert_int_equal(db_enrolment_use(db, e.id, 1200, "192.0.2.1", &err), BW_ECONFLICT);	/* replaced */
+	db_enrolment_clear(&e);
+	assert_int_equal(db_enrolment_by_hash(db, h2, &e, &err), 0);
+	assert_false(e.cancelled);
+	assert_null(e.totp_sealed);
+	assert_int_equal(db_enrolment_set_totp(db, e.id, sealed, sizeof sealed, &err), 0);
+	db_enrolment_clear(&e);
+	assert_int_equal(db_enrolment_by_hash(db, h2, &e, &err), 0);
+	assert_int_equal(e.totp_sealed_len, sizeof sealed);
+	assert_memory_equal(e.totp_sealed, sealed, sizeof sealed);
+	assert_int_equal(db_enrolment_use(db, e.id, 1200, "192.0.2.1", &err), 0);
+	assert_int_equal(db_enrolment_use(db, e.id, 1201, "192.0.2.2", &err), BW_ECONFLICT);	/* once */
+	db_enrolment_clear(&e);
+	assert_int_equal(db_enrolment_by_hash(db, h2, &e, &err), 0);
+	assert_int_equal(e.used_at, 1200);
+	assert_null(e.totp_sealed);	/* the offered secret is not kept once used */
+	db_enrolment_clear(&e);
+	assert_int_equal(db_enrolment_by_hash(db, ch, &e, &err), BW_ENOTFOUND);
+
+	/* A host's credential: found by its hash, replaced by a newer one, revoked. */
+	assert_int_equal(db_host_insert(db, "web1", "127.0.0.1", "default", "root", 1000, &host, &err), 0);
+	assert_int_equal(db_host_credential_lookup(db, ch, 1000, &c, &err), BW_ENOTFOUND);
+	assert_int_equal(db_host_credential_set(db, host, ch, 1000, "192.0.2.7", &err), 0);
+	assert_int_equal(db_host_credential_lookup(db, ch, 1100, &c, &err), 0);
+	assert_string_equal(c.host, "web1");
+	assert_int_equal(c.last_seen, 1100);
+	assert_int_equal(db_host_credential_set(db, host, ch2, 1200, "192.0.2.8", &err), 0);
+	assert_int_equal(db_host_credential_lookup(db, ch, 1300, &c, &err), BW_ENOTFOUND);
+	assert_int_equal(db_host_credential_lookup(db, ch2, 1300, &c, &err), 0);
+	assert_int_equal(db_host_credential_revoke(db, host, &err), 0);
+	assert_int_equal(db_host_credential_lookup(db, ch2, 1400, &c, &err), BW_ENOTFOUND);
+	assert_int_equal(db_host_credential_revoke(db, host, &err), BW_ENOTFOUND);
+
+	/* Role grants: decided once; cancelled with the user; admins counted only when enabled and enrolled. */
+	g.user_id = u;
+	g.roles = 2;
+	g.requested_by_id = 1;
+	snprintf(g.requested_by, sizeof g.requested_by, "admin");
+	g.requested_at = 1000;
+	assert_int_equal(db_role_grant_insert(db, &g, &gid, &err), 0);
+	assert_int_equal(db_role_grant_decide(db, gid, "approved", "admin2", 1100, &err), 0);
+	assert_int_equal(db_role_grant_decide(db, gid, "denied", "admin2", 1100, &err), BW_ECONFLICT);
+	assert_int_equal(db_role_grant_get(db, gid, &g, &err), 0);
+	assert_string_equal(g.state, "approved");
+	assert_string_equal(g.username, "newbie");
+	assert_int_equal(db_role_grant_insert(db, &g, &gid, &err), 0);
+	assert_int_equal(db_role_grants_cancel_user(db, u, "admin", 1200, &err), 0);
+	assert_int_equal(db_role_grant_list(db, true, 10, &gs, &ng, &err), 0);
+	assert_int_equal(ng, 0);
+	free(gs);
+	assert_int_equal(db_role_grant_list(db, false, 10, &gs, &ng, &err), 0);
+	assert_int_equal(ng, 2);
+	assert_string_equal(gs[0].state, "cancelled");
+	free(gs);
+	assert_int_equal(db_users_with_role_count(db, 4, 0, 0, &n, &err), 0);
+	assert_int_equal(n, 0);	/* newbie has no TOTP secret: not enrolled */
+	assert_int_equal(db_user_set_totp(db, u, sealed, sizeof sealed, &err), 0);
+	assert_int_equal(db_users_with_role_count(db, 4, 0, 0, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_users_with_role_count(db, 4, u, 0, &n, &err), 0);
+	assert_int_equal(n, 0);
+	db_close(db);
+}
+
 int
 main(void)
 {
@@ -271,6 +363,7 @@ main(void)
 		cmocka_unit_test(test_users_and_last_admin),
 		cmocka_unit_test(test_login_attempts),
 		cmocka_unit_test(test_transactions),
+		cmocka_unit_test(test_enrolments_credentials_grants),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,7 +1,9 @@
 /*
  * access/wrapper.c: the session wrapper hosts install (sshd checks a
- * certificate's validity only at login; the wrapper ends the session at the
- * window's end). bulwark sets every certificate's force-command to
+ * certificate's validity only at login). It registers the session with the
+ * host's session guard (bulwark agent guard, root), which ends every process
+ * of the session at the window's end, and ends its own command or shell at
+ * the deadline. bulwark sets every certificate's force-command to
  * "WRAPPER DEADLINE [BASE64-COMMAND]".
  */
 #include <stdio.h>
@@ -16,6 +18,9 @@ const char access_session_wrapper[] =
     "# Installed by the host administrator; called by sshd as the certificate's force-command:\n"
     "#   ssh-session DEADLINE [BASE64-COMMAND]\n"
     "set -u\n"
+    "# Where this host's bulwark binary and its session guard (bulwark agent guard, run as root) are:\n"
+    "BULWARK=/usr/local/bin/bulwark\n"
+    "GUARD_SOCKET=/run/bulwark-agent/guard.sock\n"
     "deadline=${1:-}\n"
     "case \"$deadline\" in ''|*[!0-9]*) echo 'bulwark: bad deadline' >&2; exit 1 ;; esac\n"
     "left=$((deadline - $(date +%s)))\n"
@@ -27,6 +32,12 @@ const char access_session_wrapper[] =
     "else\n"
     "    cmd=\"\"\n"
     "fi\n"
+    "# Before anything of the vendor's runs: the guard takes this audit session and, at the deadline,\n"
+    "# ends every process of it, also ones that detach (setsid) or ignore SIGTERM. No guard, no session.\n"
+    "\"$BULWARK\" agent session-begin --socket \"$GUARD_SOCKET\" \"$deadline\" || {\n"
+    "    echo 'bulwark: the host session guard did not take this session; ask the host administrator' >&2\n"
+    "    exit 1\n"
+    "}\n"
     "logger -t bulwark-ssh-session \"session until $deadline for ${USER:-?}\" 2>/dev/null || true\n"
     "if [ -z \"$cmd\" ]; then\n"
     "    # Interactive: the shell keeps the terminal; at the deadline it gets SIGHUP (and passes it\n"

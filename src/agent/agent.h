@@ -83,4 +83,28 @@ struct agent_update_result {
 int agent_update(const char *state, int64_t now, FILE *log, struct agent_update_result *res,
 		 struct bw_err *err);
 
+/* ---- the session guard (guard.c) ---- */
+
+struct agent_guard_opts {
+	const char *socket_path;	/* where session wrappers register (0666; default /run/bulwark-agent/guard.sock) */
+	const char *state_file;		/* the registrations, so a restarted guard keeps guarding them */
+};
+
+/*
+ * Runs the session guard (as root) until stop_fd becomes readable (-1:
+ * forever): takes each session's registration from its wrapper (the
+ * session is identified by the registering process's audit session id,
+ * which every descendant inherits and only CAP_AUDIT_CONTROL can change;
+ * one registration per session, the first), and at the registered deadline
+ * sends SIGTERM to every process of the session, then stops and kills what
+ * is left after a few seconds. Progress goes to log.
+ */
+int agent_guard_run(const struct agent_guard_opts *o, int stop_fd, FILE *log, struct bw_err *err);
+/*
+ * Registers the caller's session with the guard at socket_path until
+ * deadline; the guard's answer goes to reply. BW_EIO when no guard runs,
+ * BW_EDENIED when it refuses (reply says why).
+ */
+int agent_session_begin(const char *socket_path, int64_t deadline, char *reply, size_t cap, struct bw_err *err);
+
 #endif /* BW_AGENT_H */

@@ -1,8 +1,12 @@
 /* cli/cmd_agent.c: the host agent: `agent init` (pin root and log key), `agent enrol`, `agent update`. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "cli.h"
@@ -13,6 +17,8 @@ static const char agent_usage[] =
     "                          [--report-server URL] [--enrol-code CODE]\n"
     "       bulwark agent enrol --state DIR --code CODE\n"
     "       bulwark agent update --state DIR\n"
+    "       bulwark agent guard [--socket PATH] [--state-file PATH]\n"
+    "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "\n"
     "init pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
     "signing machine) and the audit log's key. update runs the TUF client workflow against\n"
@@ -22,7 +28,16 @@ static const char agent_usage[] =
     "runs CMD (sh -c) with BULWARK_PATCH_FILE, _NAME, _VERSION, _SHA256 set. Results and refusals are\n"
     "reported to the server with this host's credential, which `enrol` (or init's --enrol-code) obtains\n"
     "once for the one-time code an admin got from `bulwark host add` or `bulwark host enrol-code`; the\n"
-    "server accepts reports with it for this host only. Exit 0 when nothing was refused or failed.\n";
+    "server accepts reports with it for this host only. Exit 0 when nothing was refused or failed.\n"
+    "\n"
+    "guard (as root, e.g. a service) ends maintenance sessions at their window's end: the session\n"
+    "wrapper registers each session with session-begin before the vendor's command or shell starts,\n"
+    "and at the deadline every process of that audit session (/proc/PID/sessionid, set by\n"
+    "pam_loginuid: sshd needs UsePAM yes), including ones that setsid, double-fork or ignore SIGTERM,\n"
+    "gets SIGTERM and 3 s later is stopped and killed. Defaults: --socket\n"
+    "/run/bulwark-agent/guard.sock, --state-file /run/bulwark-agent/sessions.json.\n";
+
+#define GUARD_DIR "/run/bulwark-agent"
 
 static int
 agent_init_cmd(struct cli_args *a)
@@ -101,6 +116,59 @@ agent_update_cmd(struct cli_args *a)
 	return r == 0 ? CLI_OK : CLI_FAIL;
 }
 
+static int
+agent_guard_cmd(struct cli_args *a)
+{
+	struct agent_guard_opts o = { GUARD_DIR "/guard.sock", GUARD_DIR "/sessions.json" };
+	char *pos[1];
+	size_t npos;
+	sigset_t sigs;
+	struct bw_err err = { 0 };
+	int sfd, r;
+
+	if (cli_opt(a, "--socket", &o.socket_path) || cli_opt(a, "--state-file", &o.state_file) ||
+	    cli_positional(a, pos, 0, &npos)) {
+		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (strncmp(o.socket_path, GUARD_DIR "/", strlen(GUARD_DIR) + 1) == 0 && mkdir(GUARD_DIR, 0755) != 0 &&
+	    access(GUARD_DIR, X_OK) != 0) {
+		cli_errorf("agent guard: cannot create %s", GUARD_DIR);
+		return CLI_FAIL;
+	}
+	/* SIGTERM and SIGINT end the loop through a signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if ((sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
+		cli_errorf("agent guard: signalfd failed");
+		return CLI_FAIL;
+	}
+	r = agent_guard_run(&o, sfd, stderr, &err);
+	close(sfd);
+	return r == 0 ? CLI_OK : cli_fail("agent guard", &err);
+}
+
+static int
+agent_session_begin_cmd(struct cli_args *a)
+{
+	const char *sock = GUARD_DIR "/guard.sock";
+	char *pos[1], reply[200];
+	size_t npos;
+	uint64_t deadline;
+	struct bw_err err = { 0 };
+
+	if (cli_opt(a, "--socket", &sock) || cli_positional(a, pos, 1, &npos) || npos != 1 ||
+	    cli_parse_u64("DEADLINE", pos[0], &deadline) != 0 || deadline > INT64_MAX) {
+		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (agent_session_begin(sock, (int64_t)deadline, reply, sizeof reply, &err) != 0)
+		return cli_fail("agent session-begin", &err);
+	return CLI_OK;
+}
+
 int
 cmd_agent(int argc, char **argv)
 {
@@ -113,6 +181,14 @@ cmd_agent(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "enrol") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return agent_enrol_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "guard") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return agent_guard_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "session-begin") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return agent_session_begin_cmd(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "update") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

@@ -58,8 +58,12 @@ pub = open(key + ".pub").read().strip()
 st, _, _, ca_line = c.req("GET", "/api/v1/access/ca")
 open(os.path.join(base, "ca.pub"), "wb").write(ca_line)
 st, _, _, script = c.req("GET", "/api/v1/access/session-wrapper")
-open(wrapper, "wb").write(script)
+guard_sock = os.path.join(base, "guard.sock")
+# Installed as a host administrator would, with this machine's bulwark and guard socket.
+open(wrapper, "wb").write(script.replace(b"BULWARK=/usr/local/bin/bulwark", b"BULWARK=" + BW.encode())
+                          .replace(b"GUARD_SOCKET=/run/bulwark-agent/guard.sock", b"GUARD_SOCKET=" + guard_sock.encode()))
 os.chmod(wrapper, 0o755)
+expect(b"agent session-begin" in script, "the wrapper registers each session with the session guard")
 st, _, _, cfg = c.req("GET", "/api/v1/hosts/web1/sshd-config", token=admin)
 expect(b"TrustedUserCAKeys" in cfg and b"echo 'root@web1' > /etc/ssh/bulwark_principals/root" in cfg,
        "sshd-config snippet names the CA, KRL and principals files")
@@ -102,6 +106,29 @@ def ssh(cert, cmd="echo logged-in", timeout=60):
     return sshd.ssh(key, cert, cmd, timeout)
 
 
+guard_log = open(os.path.join(base, "guard.log"), "w+")
+guard = None
+
+
+def start_guard():
+    global guard
+    guard = subprocess.Popen([BW, "agent", "guard", "--socket", guard_sock, "--state-file",
+                              os.path.join(base, "guard-sessions.json")], stderr=guard_log)
+    for _ in range(100):
+        if os.path.exists(guard_sock):
+            return
+        time.sleep(0.05)
+    fail("the session guard did not start")
+
+
+def guard_says(text):
+    """True when the guard's log holds text ("" gives the log itself)."""
+    guard_log.flush()
+    guard_log.seek(0)
+    log = guard_log.read()
+    return (text in log) if text else log
+
+
 def request(token, **kw):
     now = int(time.time())
     body = {"hosts": ["web1"], "accounts": ["root"], "valid_after": now - 10, "valid_before": now + 600,
@@ -140,7 +167,19 @@ try:
     expect("permit-pty" in L and "permit-port-forwarding" not in L and "permit-agent-forwarding" not in L,
            "only the approved extensions (pty)")
     rc, out, err = ssh(cert)
+    expect(rc != 0 and "session guard did not take this session" in err and "logged-in" not in out,
+           f"with no session guard running on the host, the wrapper refuses the session ({rc}: {err.strip()[-200:]})")
+    start_guard()
+    rc, out, err = ssh(cert)
     expect(rc == 0 and "logged-in" in out, f"login to web1 as root with the certificate ({err.strip()[-200:]})")
+    expect(guard_says("guard: session "), "the guard took the session")
+    # Inside a session, the vendor cannot register it again with a later deadline (the wrapper's came first) ...
+    rc, out, err = ssh(cert, f"{BW} agent session-begin --socket {guard_sock} $(( $(date +%s) + 3000 ))")
+    expect(rc != 0 and "registered already" in err, f"a session is registered once, by its wrapper: {err[-300:]}")
+    # ... and a process outside any login session (no audit session id) cannot register at all.
+    p = subprocess.run([BW, "agent", "session-begin", "--socket", guard_sock, str(int(time.time()) + 60)],
+                       capture_output=True, timeout=30)
+    expect(p.returncode != 0 and b"no audit session" in p.stderr, f"no audit session, no registration: {p.stderr}")
 
     # ---- host scoping: a certificate for db1 does not open web1 ----
     st, r2, _, _ = request(tok["vendor1"], hosts=["db1"])
@@ -156,18 +195,37 @@ try:
     rc, out, err = ssh(cert_db)
     expect(rc != 0, "a certificate for db1 is refused by web1 (host-scoped principals)")
 
-    # ---- the window: a session does not outlive it ----
+    # ---- the window: a session does not outlive it, nor does anything it started ----
     now = int(time.time())
-    st, r3, _, _ = request(tok["vendor1"], valid_after=now - 5, valid_before=now + 8)
+    st, r3, _, _ = request(tok["vendor1"], valid_after=now - 5, valid_before=now + 10)
     c.req("POST", f"/api/v1/access/requests/{r3['id']}/approve", {}, token=tok["appr1"])
     st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r3['id']}/certificate", token=tok["vendor1"])
     short = os.path.join(base, "cert-short.pub")
     open(short, "w").write(j["certificate"])
+    # A pty session whose children ignore SIGTERM, leave the process group (setsid) and double-fork.
     t0 = time.time()
-    rc, out, err = ssh(short, "echo started; sleep 60; echo not-reached", timeout=90)
+    p = subprocess.run(["ssh", "-tt", "-F", "/dev/null", "-i", key, "-o", f"CertificateFile={short}",
+                        "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                        "-o", "UserKnownHostsFile=/dev/null", "-p", str(sshd.port), "root@127.0.0.1",
+                        "(trap '' TERM HUP; exec sleep 301) & setsid sh -c \"trap '' TERM HUP; exec sleep 302\" & "
+                        "(setsid sh -c 'sleep 303 &' &) ; "
+                        "echo started; sleep 300; echo not-reached"], capture_output=True, timeout=90,
+                       stdin=subprocess.DEVNULL)
     took = time.time() - t0
-    expect("started" in out and "not-reached" not in out and rc != 0 and took < 20,
-           f"the session ended at the window's end (rc {rc}, {took:.1f} s)")
+    out = p.stdout.decode()
+    end = r3["valid_before"] - t0
+    expect("started" in out and "not-reached" not in out and p.returncode != 0 and took < end + 6,
+           f"the pty session ended within seconds of the window's end (rc {p.returncode}, {took:.1f} s, end "
+           f"{end:.0f} s): {out[-200:]} {p.stderr.decode()[-300:]}")
+    left = subprocess.run(["pgrep", "-f", "sleep 30[123]"], capture_output=True).stdout.decode().split()
+    deadline = time.time() + 8
+    while left and time.time() < deadline:  # the guard's SIGKILL follows its SIGTERM by 3 s
+        time.sleep(0.5)
+        left = subprocess.run(["pgrep", "-f", "sleep 30[123]"], capture_output=True).stdout.decode().split()
+    expect(not left and time.time() < r3["valid_before"] + 10,
+           f"no process of the session outlives the window (TERM ignored, setsid, double fork): {left}")
+    expect(guard_says("window over: SIGTERM") and guard_says("SIGKILL to"),
+           f"the guard sent SIGTERM at the deadline, then SIGKILL to what ignored it: {guard_says('')}")
     time.sleep(max(0, r3["valid_before"] - time.time()) + 1)
     rc, out, err = ssh(short)
     expect(rc != 0, "after the window the certificate no longer logs in")
@@ -372,6 +430,9 @@ try:
     expect("--minutes must be" in out, "CLI rejects an absurd window before calling the server")
 finally:
     sshd.stop()
+    if guard is not None:
+        guard.terminate()
+        guard.wait(timeout=10)
     stop(srv)
 
 # ---- the audit log holds every step ----

@@ -8,8 +8,11 @@ import time
 class Sshd:
     """sshd with TrustedUserCAKeys, AuthorizedPrincipalsFile DIR/%u and RevokedKeys (certificates only)."""
 
-    def __init__(self, base, ca_pub, principals, krl):
-        """principals: {local user: [principal, ...]}; krl: path of the KRL file (must exist)."""
+    def __init__(self, base, ca_pub, principals, krl, pam=True):
+        """
+        principals: {local user: [principal, ...]}; krl: path of the KRL file (must exist). pam: UsePAM yes, so
+        pam_loginuid gives each session its audit session id (the session guard needs it).
+        """
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
@@ -38,7 +41,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 StrictModes no
-UsePAM no
+UsePAM {"yes" if pam else "no"}
 LogLevel VERBOSE
 """)
         self.log = open(os.path.join(base, "sshd.log"), "w+")

@@ -4,8 +4,10 @@
  * connections (the library's own per-IP limit cannot group IPv6), and a
  * request's headers must arrive within HTTP_HEADER_DEADLINE_SECS of the
  * connection's start or of the previous response (the library's timeout
- * counts only idle time, so one byte every few seconds kept a slot forever):
- * a timer shuts down the sockets of connections past their deadline.
+ * counts only idle time, so one byte every few seconds kept a slot forever),
+ * and a body must keep arriving at HTTP_BODY_MIN_RATE on average (each
+ * chunk earns time, at most HTTP_BODY_SLACK_SECS ahead): a timer shuts down
+ * the sockets of connections past their deadline.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -171,8 +173,33 @@ conns_headers_done(struct conns *cs, void *ctx)
 	struct conn *c = ctx;
 
 	(void)cs;
+	/* The body (if any) comes next: it must start within the slack. No lock: only this connection's thread writes it. */
 	if (c != NULL)
-		atomic_store(&c->deadline_ms, 0);	/* no lock: only this connection's thread writes it while it lives */
+		atomic_store(&c->deadline_ms, bw_now_ms() + HTTP_BODY_SLACK_SECS * 1000);
+}
+
+void
+conns_body_progress(struct conns *cs, void *ctx, size_t n)
+{
+	struct conn *c = ctx;
+	int64_t now = bw_now_ms(), d, cap = now + HTTP_BODY_SLACK_SECS * 1000;
+
+	(void)cs;
+	if (c == NULL)
+		return;
+	/* n bytes earn n / HTTP_BODY_MIN_RATE seconds; a client below the rate runs out of time. */
+	d = atomic_load(&c->deadline_ms) + (int64_t)(n > (size_t)1 << 40 ? (size_t)1 << 40 : n) * 1000 / HTTP_BODY_MIN_RATE;
+	atomic_store(&c->deadline_ms, d < cap ? d : cap);
+}
+
+void
+conns_body_done(struct conns *cs, void *ctx)
+{
+	struct conn *c = ctx;
+
+	(void)cs;
+	if (c != NULL)
+		atomic_store(&c->deadline_ms, 0);	/* the request is the server's to answer now */
 }
 
 void

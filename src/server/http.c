@@ -538,7 +538,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		{
 			const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 			rq->conn_ctx = ci != NULL ? ci->socket_context : NULL;
-			conns_headers_done(s->conns, rq->conn_ctx);	/* the header deadline is met */
+			conns_headers_done(s->conns, rq->conn_ctx);	/* the header deadline is met; the body's starts */
 		}
 		ops_caller_anonymous(&rq->caller, rq->addr, rq->id);
 		{
@@ -558,6 +558,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			rq->body_limit = rq->rt->body_max;	/* large bodies only from callers the route admits */
 		return MHD_YES;
 	}
+	if (*upload_size > 0)
+		conns_body_progress(s->conns, rq->conn_ctx, *upload_size);
 	if (*upload_size > 0 && rq->rt != NULL && rq->rt->upload) {
 		upload_chunk(rq, upload_data, *upload_size);
 		*upload_size = 0;
@@ -577,6 +579,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	conns_body_done(s->conns, rq->conn_ctx);
 	dispatch(rq);
 	if (rq->audit)
 		tokcache_invalidate(s->tokens);	/* a state change may revoke or re-role someone */

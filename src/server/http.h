@@ -38,6 +38,8 @@ void refusals_flush(struct refusals *r, struct audit_log *al);
 /* Per-group connection caps and the request-header deadline (conns.c). */
 #define HTTP_HEADER_DEADLINE_SECS 10	/* the whole request header, from the connection or the last response */
 #define HTTP_CONNS_PER_GROUP 64		/* connections per IPv4 address or IPv6 /64 */
+#define HTTP_BODY_MIN_RATE 1024		/* bytes/s a request body must average ... */
+#define HTTP_BODY_SLACK_SECS 10		/* ... with this much time in hand at most (and to start) */
 struct conns;
 int conns_new(int per_group, int64_t header_secs, struct conns **out);
 void conns_free(struct conns *cs);
@@ -46,6 +48,9 @@ bool conns_admit(struct conns *cs, const char *addr);
 /* A connection started (returns its context, NULL when out of memory), its headers arrived, a request ended, it closed. */
 void *conns_started(struct conns *cs, int fd, const char *addr);
 void conns_headers_done(struct conns *cs, void *ctx);
+/* n more body bytes arrived (earns time at HTTP_BODY_MIN_RATE); the body is complete. */
+void conns_body_progress(struct conns *cs, void *ctx, size_t n);
+void conns_body_done(struct conns *cs, void *ctx);
 void conns_request_done(struct conns *cs, void *ctx);
 void conns_closed(struct conns *cs, void *ctx);
 

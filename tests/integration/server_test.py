@@ -391,6 +391,40 @@ expect(not alive and slow_secs < 16, f"every slow header connection is closed at
 for tk in slow:
     tk.close()
 
+# ---- slow bodies: a body must average 1 KiB/s (10 s in hand); a slow but steady one is served ----
+def body_client(src, chunk, every, total, result):
+    sk = socket.create_connection(("127.0.0.1", PORT), source_address=(src, 0), timeout=5)
+    tk = c.ctx.wrap_socket(sk, server_hostname="127.0.0.1")
+    body = (b'{"username":"' + b"a" * total)[:total - 2] + b'"}'
+    tk.sendall(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body))
+    t0, sent = time.time(), 0
+    try:
+        while sent < len(body) and time.time() - t0 < 40:
+            tk.sendall(body[sent:sent + chunk])
+            sent += chunk
+            time.sleep(every)
+        tk.settimeout(10)
+        result["reply"] = tk.recv(200)
+    except (OSError, ssl.SSLError):
+        result["reply"] = b""
+    result["secs"] = time.time() - t0
+    result["sent"] = sent
+    tk.close()
+
+
+trickle, steady = {}, {}
+th = [threading.Thread(target=body_client, args=("127.0.0.10", 100, 2, 60000, trickle)),  # 50 B/s
+      threading.Thread(target=body_client, args=("127.0.0.11", 1500, 0.5, 45000, steady))]  # 3 KiB/s for 15 s
+for x in th:
+    x.start()
+for x in th:
+    x.join(timeout=60)
+expect(not trickle["reply"].startswith(b"HTTP/1.1") and trickle["secs"] < 20,
+       f"a body trickling at 50 B/s is cut off ({trickle['sent']} bytes in {trickle['secs']:.0f} s): {trickle['reply'][:60]}")
+expect(steady["reply"].startswith(b"HTTP/1.1 4") and steady["secs"] >= 14,
+       f"a slow but steady body (3 KiB/s for 15 s) is answered: {steady['reply'][:60]} after {steady['secs']:.0f} s")
+
 # ---- log injection: request text that tries to add fields or lines to the server's logs ----
 FORGERIES = [b"/x%22,%22forged%22:%22yes", b"/y%0a%7b%22forged%22:1%7d%0a", b"/z%5c%22,%22forged%22:2,%22a%22:%22",
              b"/api/v1/users/%22,%22forged%22:3/disable"]

@@ -101,6 +101,21 @@ int cli_api_upload(const struct cli_api *api, const char *urlpath, const char *p
 int cli_api_expect(const char *what, long status, long want, json_t *reply);
 void cli_print_json(json_t *j);
 
+/* ---- for people (present.c); every text from the server made safe for a terminal ---- */
+
+/* o[key] with control characters replaced by '?' into buf ("-" when absent). */
+const char *cli_text(const json_t *o, const char *key, char *buf, size_t cap);
+/* o[key], an array of strings, as "a,b" (made safe; "-" when empty). */
+const char *cli_list_text(const json_t *o, const char *key, char *buf, size_t cap);
+/* o[key], seconds since the epoch, as 2026-11-28T01:02:03Z ("-" when absent or 0). */
+const char *cli_time_text(const json_t *o, const char *key, char buf[BW_TIME_TEXT_MAX]);
+void cli_print_requests(const json_t *arr);
+void cli_print_request(const json_t *r);
+void cli_print_review(const json_t *rv);
+void cli_print_hosts(const json_t *arr);
+/* "WHAT; one-time enrolment code ... CODE" from a reply with enrolment_code and code_expires. */
+void cli_print_enrol_code(const char *what, const json_t *reply);
+
 int cmd_note(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_access(int argc, char **argv);

@@ -39,7 +39,7 @@ static const char host_usage[] =
     "       bulwark host sshd-config NAME\n"
     "Hosts in the group 'critical' need two approvals per access request. `add` and `enrol-code`\n"
     "print a one-time code for the host's agent (`bulwark agent enrol`); `revoke` ends the agent's\n"
-    "credential.\n";
+    "credential. --json prints the server's JSON instead of a table.\n";
 
 static const char access_usage[] =
     "usage: bulwark access request (--host H[,H] | --group G) --account A[,A] --reason TEXT --key PUBFILE\n"
@@ -52,7 +52,8 @@ static const char access_usage[] =
     "permits: pty (default), agent-forwarding, port-forwarding, x11-forwarding, user-rc.\n"
     "ssh-config downloads the certificate (default ~/.ssh/bulwark-ID-cert.pub) and prints the\n"
     "ssh client snippet, with IdentityFile set to the private key whose public key (KEY.pub in\n"
-    "~/.ssh, or --identity) the request was made with.\n";
+    "~/.ssh, or --identity) the request was made with. The other commands print a table (times in\n"
+    "UTC); --json prints the server's JSON instead, for scripts.\n";
 
 /* "a,b,c" -> JSON array of strings. */
 
@@ -67,23 +68,41 @@ wants_help(int argc, char **argv)
 }
 
 /* Runs one API call and prints the JSON reply when it has the wanted status. */
+/* How a reply is shown to people (--json: the JSON itself). */
+enum shape { AS_JSON, AS_REQUEST, AS_REQUESTS, AS_REVIEW, AS_HOSTS, AS_HOST_CODE, AS_DONE };
+
 static int
-call_and_print(const struct cli_api *api, const char *what, const char *method, const char *path, json_t *body,
-	       long want)
+call_and_show(const struct cli_api *api, const char *what, const char *method, const char *path, json_t *body,
+	      long want, enum shape shape)
 {
 	json_t *reply = NULL;
 	long status;
 	int rc = CLI_FAIL;
+	char name[128];
 
 	if (cli_api_call(api, method, path, body, &status, &reply, NULL) == 0 &&
 	    cli_api_expect(what, status, want, reply) == 0) {
-		cli_print_json(reply);
+		switch (shape) {
+		case AS_JSON: cli_print_json(reply); break;
+		case AS_REQUEST: cli_print_request(reply); break;
+		case AS_REQUESTS: cli_print_requests(json_object_get(reply, "requests")); break;
+		case AS_REVIEW: cli_print_review(reply); break;
+		case AS_HOSTS: cli_print_hosts(json_object_get(reply, "hosts")); break;
+		case AS_HOST_CODE: {
+			char line[200];
+			snprintf(line, sizeof line, "%s: host %s", what, cli_text(reply, "name", name, sizeof name));
+			cli_print_enrol_code(line, reply);
+			break;
+		}
+		case AS_DONE: printf("%s: done\n", what); break;
+		}
 		rc = CLI_OK;
 	}
 	json_decref(reply);
 	json_decref(body);
 	return rc;
 }
+
 
 int
 cmd_passwd(int argc, char **argv)
@@ -203,7 +222,7 @@ cmd_token(int argc, char **argv)
 		if (cli_parse_range("ID", pos[0], 1, INT64_MAX, &days))
 			return CLI_USAGE;
 		snprintf(path, sizeof path, "/api/v1/tokens/%llu", (unsigned long long)days);
-		return call_and_print(&api, "token revoke", "DELETE", path, NULL, 200);
+		return call_and_show(&api, "token revoke", "DELETE", path, NULL, 200, AS_DONE);
 	}
 	if (strcmp(argv[0], "create") != 0 || cli_api_init(&api, &a) || cli_opt(&a, "--name", &name) ||
 	    cli_opt(&a, "--scopes", &scopes) || cli_opt(&a, "--days", &days_s) || cli_opt(&a, "--out", &out) ||
@@ -250,6 +269,7 @@ cmd_host(int argc, char **argv)
 	const char *address, *group, *accounts, *verb;
 	char *pos[1], path[256];
 	size_t npos;
+	bool json;
 
 	if (argc < 1 || wants_help(argc, argv)) {
 		fputs(host_usage, argc < 1 ? stderr : stdout);
@@ -258,11 +278,12 @@ cmd_host(int argc, char **argv)
 	}
 	verb = argv[0];
 	cli_args_init(&a, argc - 1, argv + 1);
+	json = cli_flag(&a, "--json");
 	if (cli_api_init(&api, &a) || cli_opt(&a, "--address", &address) || cli_opt(&a, "--group", &group) ||
 	    cli_opt(&a, "--accounts", &accounts) || cli_positional(&a, pos, 1, &npos))
 		return CLI_USAGE;
 	if (strcmp(verb, "list") == 0)
-		return call_and_print(&api, "host list", "GET", "/api/v1/hosts", NULL, 200);
+		return call_and_show(&api, "host list", "GET", "/api/v1/hosts", NULL, 200, json ? AS_JSON : AS_HOSTS);
 	if (npos != 1) {
 		cli_errorf("host %s: needs a host NAME", verb);
 		return CLI_USAGE;
@@ -272,9 +293,10 @@ cmd_host(int argc, char **argv)
 			cli_errorf("host add: needs --address and --accounts");
 			return CLI_USAGE;
 		}
-		return call_and_print(&api, "host add", "POST", "/api/v1/hosts",
-				      json_pack("{s:s, s:s, s:s, s:o}", "name", pos[0], "address", address, "group",
-						group ? group : "default", "accounts", ev_json_list(accounts)), 201);
+		return call_and_show(&api, "host add", "POST", "/api/v1/hosts",
+				     json_pack("{s:s, s:s, s:s, s:o}", "name", pos[0], "address", address, "group",
+					       group ? group : "default", "accounts", ev_json_list(accounts)), 201,
+				     json ? AS_JSON : AS_HOST_CODE);
 	}
 	if (strcmp(verb, "enrol-code") == 0 || strcmp(verb, "revoke") == 0) {
 		bool code = verb[0] == 'e';
@@ -283,7 +305,8 @@ cmd_host(int argc, char **argv)
 			return CLI_USAGE;
 		}
 		snprintf(path, sizeof path, "/api/v1/hosts/%s/%s", pos[0], code ? "enrolment" : "revoke");
-		return call_and_print(&api, code ? "host enrol-code" : "host revoke", "POST", path, NULL, 200);
+		return call_and_show(&api, code ? "host enrol-code" : "host revoke", "POST", path, NULL, 200,
+				     json ? AS_JSON : code ? AS_HOST_CODE : AS_DONE);
 	}
 	if (strcmp(verb, "sshd-config") == 0) {
 		struct bw_buf raw = { 0 };
@@ -312,7 +335,7 @@ parse_id(const char *s, uint64_t *id)
 }
 
 static int
-access_request(struct cli_api *api, struct cli_args *a)
+access_request(struct cli_api *api, struct cli_args *a, bool json)
 {
 	const char *hosts, *group, *accounts, *reason, *keyfile, *start, *minutes, *ticket, *src, *force, *permit;
 	char *pos[1];
@@ -377,7 +400,8 @@ access_request(struct cli_api *api, struct cli_args *a)
 		json_object_set_new(body, "force_command", json_string(force));
 	if (permit)
 		json_object_set_new(body, "permits", ev_json_list(permit));
-	return call_and_print(api, "access request", "POST", "/api/v1/access/requests", body, 201);
+	return call_and_show(api, "access request", "POST", "/api/v1/access/requests", body, 201,
+			     json ? AS_JSON : AS_REQUEST);
 }
 
 /* The fingerprint of KEY.pub, or "" when it cannot be read or parsed. */
@@ -526,6 +550,7 @@ cmd_access(int argc, char **argv)
 	char *pos[1], path[160];
 	size_t npos;
 	uint64_t id;
+	bool json;
 
 	if (argc < 1 || wants_help(argc, argv)) {
 		fputs(access_usage, argc < 1 ? stderr : stdout);
@@ -536,22 +561,25 @@ cmd_access(int argc, char **argv)
 	cli_args_init(&a, argc - 1, argv + 1);
 	if (cli_api_init(&api, &a))
 		return CLI_USAGE;
+	json = cli_flag(&a, "--json");
 	if (strcmp(verb, "request") == 0)
-		return access_request(&api, &a);
+		return access_request(&api, &a, json);
 	if (cli_opt(&a, "--reason", &reason) || cli_opt(&a, "--out", &outpath) || cli_opt(&a, "--identity", &identity) ||
 	    cli_positional(&a, pos, 1, &npos))
 		return CLI_USAGE;
 	if (strcmp(verb, "list") == 0)
-		return call_and_print(&api, "access list", "GET", "/api/v1/access/requests", NULL, 200);
+		return call_and_show(&api, "access list", "GET", "/api/v1/access/requests", NULL, 200,
+				     json ? AS_JSON : AS_REQUESTS);
 	if (strcmp(verb, "review") == 0)
-		return call_and_print(&api, "access review", "GET", "/api/v1/access/review", NULL, 200);
+		return call_and_show(&api, "access review", "GET", "/api/v1/access/review", NULL, 200,
+				     json ? AS_JSON : AS_REVIEW);
 	if (npos != 1 || parse_id(pos[0], &id)) {
 		cli_errorf("access %s: needs a request ID", verb);
 		return CLI_USAGE;
 	}
 	if (strcmp(verb, "show") == 0) {
 		snprintf(path, sizeof path, "/api/v1/access/requests/%llu", (unsigned long long)id);
-		return call_and_print(&api, "access show", "GET", path, NULL, 200);
+		return call_and_show(&api, "access show", "GET", path, NULL, 200, json ? AS_JSON : AS_REQUEST);
 	}
 	if (strcmp(verb, "approve") == 0 || strcmp(verb, "deny") == 0 || strcmp(verb, "revoke") == 0) {
 		json_t *body = reason ? json_pack("{s:s}", "reason", reason) : json_object();
@@ -560,7 +588,7 @@ cmd_access(int argc, char **argv)
 			return CLI_USAGE;
 		}
 		snprintf(path, sizeof path, "/api/v1/access/requests/%llu/%s", (unsigned long long)id, verb);
-		return call_and_print(&api, verb, "POST", path, body, 200);
+		return call_and_show(&api, verb, "POST", path, body, 200, json ? AS_JSON : AS_REQUEST);
 	}
 	if (strcmp(verb, "ssh-config") == 0)
 		return ssh_config_cmd(&api, id, outpath, identity);

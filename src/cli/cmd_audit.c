@@ -14,32 +14,6 @@ static const char audit_usage[] =
     "action, result, target. `show` prints one event as JSON with its inclusion proof. Every\n"
     "read of the audit trail is itself an audit event. docs/EVENTS.md lists every action.\n";
 
-/*
- * o[key] made safe for a terminal into buf: the log holds whatever clients
- * sent, so control characters (C0, DEL, C1) become '?' and cannot move the
- * cursor, clear the screen or fake lines.
- */
-static const char *
-str_of(const json_t *o, const char *key, char *buf, size_t cap)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	size_t i, o_len = 0;
-
-	if (s == NULL)
-		return "-";
-	for (i = 0; s[i] != '\0' && o_len + 1 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == 0xc2 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
-			buf[o_len++] = '?';
-			i++;
-		} else {
-			buf[o_len++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-		}
-	}
-	buf[o_len] = '\0';
-	return buf;
-}
-
 static int
 audit_list(struct cli_args *a)
 {
@@ -79,9 +53,9 @@ audit_list(struct cli_args *a)
 			const json_t *ev = json_object_get(e, "event");
 			char b[5][256];
 			printf("%-8lld %-24s %-24.24s %-24s %-8s %s\n", (long long)json_integer_value(json_object_get(e, "index")),
-			       str_of(ev, "time", b[0], sizeof b[0]), str_of(ev, "actor", b[1], sizeof b[1]),
-			       str_of(ev, "action", b[2], sizeof b[2]), str_of(ev, "result", b[3], sizeof b[3]),
-			       str_of(ev, "target", b[4], sizeof b[4]));
+			       cli_text(ev, "time", b[0], sizeof b[0]), cli_text(ev, "actor", b[1], sizeof b[1]),
+			       cli_text(ev, "action", b[2], sizeof b[2]), cli_text(ev, "result", b[3], sizeof b[3]),
+			       cli_text(ev, "target", b[4], sizeof b[4]));
 		}
 		const json_t *prev = json_object_get(reply, "prev");
 		fprintf(stderr, "events [%lld, %lld) of %lld", (long long)json_integer_value(json_object_get(reply, "from")),

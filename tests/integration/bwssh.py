@@ -69,5 +69,6 @@ LogLevel VERBOSE
         return text in self.log.read()
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

@@ -258,7 +258,7 @@ expect(rc != 0 and "was for host 'spare1', this agent is host 'web1'" in out,
        f"a code for another host is refused by the agent: {out}")
 rc, out = cli("agent", "enrol", "--state", "spare1", "--code", code1)
 expect(rc != 0 and "already used" in out, f"a code works once: {out}")
-rc, out = api_cli("host", "enrol-code", "spare1", server=URL, cacert=CERT, token=admin_api, check=0)
+rc, out = api_cli("host", "enrol-code", "spare1", "--json", server=URL, cacert=CERT, token=admin_api, check=0)
 code2 = json.loads(out)["enrolment_code"]
 rc, out = cli("agent", "enrol", "--state", "spare1", "--code", code2, check=0)
 spare_cred = open(path("spare1", "credential")).read().strip()

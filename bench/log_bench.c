@@ -4,9 +4,13 @@
  * the same bytes (2-byte prefix + 200 bytes per entry) and one fdatasync
  * per batch, for the same batch sizes.
  *
- *   log_bench DIR [ENTRIES] [--rss-run N]
+ *   log_bench DIR [ENTRIES] [--rss-run N] [--small-commits N]
  *
  * --rss-run N appends N entries in batches of 65536 and reports peak RSS.
+ * --small-commits N measures small commits (1, 4, 16 entries each, as a
+ * server that records one event at a time makes them): the bytes the
+ * process hands to write() per entry (/proc/self/io wchar) next to the raw
+ * baseline's 202, i.e. the write amplification.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -60,6 +64,22 @@ raw_baseline(const char *dir, uint64_t total, uint64_t batch)
 	return (double)done / t;
 }
 
+/* Bytes this process has passed to write() so far (/proc/self/io "wchar"). */
+static uint64_t
+wchar(void)
+{
+	char line[128];
+	unsigned long long v = 0;
+	FILE *f = fopen("/proc/self/io", "r");
+
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "wchar: %llu", &v) == 1)
+			break;
+	if (f != NULL)
+		fclose(f);
+	return v;
+}
+
 static double
 store_run(const char *dir, uint64_t total, uint64_t batch)
 {
@@ -99,17 +119,19 @@ int
 main(int argc, char **argv)
 {
 	static const uint64_t batches[] = { 256, 1024, 4096, 16384, 65536 };
-	uint64_t total = 1000000, rss_n = 0;
+	uint64_t total = 1000000, rss_n = 0, small_n = 0;
 	size_t k;
 	int i;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: log_bench DIR [ENTRIES] [--rss-run N]\n");
+		fprintf(stderr, "usage: log_bench DIR [ENTRIES] [--rss-run N] [--small-commits N]\n");
 		return 2;
 	}
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--rss-run") == 0 && i + 1 < argc)
 			rss_n = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--small-commits") == 0 && i + 1 < argc)
+			small_n = strtoull(argv[++i], NULL, 10);
 		else
 			total = strtoull(argv[i], NULL, 10);
 	}
@@ -121,6 +143,18 @@ main(int argc, char **argv)
 		getrusage(RUSAGE_SELF, &ru);
 		printf("%llu durable appends (batch 65536): %.0f appends/s, peak RSS %.1f MiB\n",
 		       (unsigned long long)rss_n, rate, (double)ru.ru_maxrss / 1024.0);
+		return 0;
+	}
+	if (small_n > 0) {
+		static const uint64_t small[] = { 1, 4, 16 };
+		printf("%-8s %14s %16s %16s %14s\n", "commit", "raw e/s", "log e/s", "log bytes/entry", "amplification");
+		for (k = 0; k < sizeof small / sizeof small[0]; k++) {
+			double raw = raw_baseline(argv[1], small_n, small[k]), log;
+			uint64_t w0 = wchar();
+			log = store_run(argv[1], small_n, small[k]);
+			double per = (double)(wchar() - w0) / (double)small_n;
+			printf("%-8llu %14.0f %16.0f %16.0f %13.0fx\n", (unsigned long long)small[k], raw, log, per, per / 202.0);
+		}
 		return 0;
 	}
 	printf("%-8s %18s %22s %8s\n", "batch", "raw write+fdatasync", "durable log appends", "ratio");

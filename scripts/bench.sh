@@ -47,4 +47,7 @@ echo "== patch: targets metadata verification"
 echo
 echo "== memory: $RSS_ENTRIES durable appends through the library"
 "$BUILD/log_bench" "$DIR" --rss-run "$RSS_ENTRIES"
+
+echo "== log_bench: small commits (one audit event at a time): bytes written per entry vs the raw 202"
+"$BUILD/log_bench" "$DIR" --small-commits 4096
 rm -rf "$DIR"

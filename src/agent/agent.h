@@ -100,6 +100,8 @@ struct agent_guard_opts {
  * is left after a few seconds. Progress goes to log.
  */
 int agent_guard_run(const struct agent_guard_opts *o, int stop_fd, FILE *log, struct bw_err *err);
+/* Parses a registration, exactly "begin DEADLINE\n" (decimal seconds): 0 or BW_EINVAL. */
+int agent_guard_parse_request(const char *buf, size_t len, uint64_t *deadline);
 /*
  * Registers the caller's session with the guard at socket_path until
  * deadline; the guard's answer goes to reply. BW_EIO when no guard runs,

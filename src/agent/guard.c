@@ -215,6 +215,23 @@ guard_load(struct guard *g, struct bw_err *err)
 	return 0;
 }
 
+int
+agent_guard_parse_request(const char *buf, size_t len, uint64_t *deadline)
+{
+	size_t n;
+
+	*deadline = 0;
+	/* "begin " DIGITS "\n", nothing else: the deadline in seconds since the epoch. */
+	if (len < 8 || len > 40 || memcmp(buf, "begin ", 6) != 0 || buf[len - 1] != '\n')
+		return BW_EINVAL;
+	n = len - 7;
+	if (memchr(buf + 6, '\n', n) != NULL || bw_parse_u64(buf + 6, n, deadline) != 0 || *deadline > INT64_MAX) {
+		*deadline = 0;
+		return BW_EINVAL;
+	}
+	return 0;
+}
+
 /* Handles one registration: "begin DEADLINE\n" from a process of the session it registers. */
 static void
 guard_accept(struct guard *g, int lfd, int64_t now)
@@ -225,7 +242,7 @@ guard_accept(struct guard *g, int lfd, int64_t now)
 	uint32_t sid = NO_SESSION, uid = NO_SESSION;
 	uint64_t deadline = 0;
 	ssize_t k;
-	size_t i, nl;
+	size_t i;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
@@ -235,11 +252,9 @@ guard_accept(struct guard *g, int lfd, int64_t now)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	}
 	k = read(fd, buf, sizeof buf - 1);
-	buf[k > 0 ? k : 0] = '\0';
-	nl = strcspn(buf, "\n");
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || k <= 0 || strncmp(buf, "begin ", 6) != 0 ||
-	    bw_parse_u64(buf + 6, nl > 6 ? nl - 6 : 0, &deadline) != 0) {
-		snprintf(reply, sizeof reply, "refused: malformed request\n");
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || k <= 0 ||
+	    agent_guard_parse_request(buf, (size_t)k, &deadline) != 0) {
+		snprintf(reply, sizeof reply, "refused: malformed request (want \"begin DEADLINE\\n\")\n");
 		goto out;
 	}
 	snprintf(pid, sizeof pid, "%d", (int)cred.pid);

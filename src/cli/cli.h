@@ -107,6 +107,8 @@ void cli_print_json(json_t *j);
 const char *cli_text(const json_t *o, const char *key, char *buf, size_t cap);
 /* o[key], an array of strings, as "a,b" (made safe; "-" when empty). */
 const char *cli_list_text(const json_t *o, const char *key, char *buf, size_t cap);
+/* t, seconds since the epoch, as 2026-11-28T01:02:03Z ("-" for 0). */
+const char *cli_time_secs(int64_t t, char buf[BW_TIME_TEXT_MAX]);
 /* o[key], seconds since the epoch, as 2026-11-28T01:02:03Z ("-" when absent or 0). */
 const char *cli_time_text(const json_t *o, const char *key, char buf[BW_TIME_TEXT_MAX]);
 void cli_print_requests(const json_t *arr);

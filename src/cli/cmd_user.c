@@ -40,7 +40,7 @@ print_issued(const char *verb, const char *user, const char *roles, const char *
 {
 	char when[BW_TIME_TEXT_MAX];
 
-	bw_time_format_ms(expires * 1000, when);
+	cli_time_secs(expires, when);
 	printf("user '%s' %s; roles now: %s\n", user, verb, roles[0] ? roles : "(none)");
 	if (pending[0])
 		printf("waiting for a second admin: %s (role grant %lld: `bulwark user approve-grant %lld`, by another "

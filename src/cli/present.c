@@ -58,16 +58,22 @@ cli_list_text(const json_t *o, const char *key, char *buf, size_t cap)
 }
 
 const char *
-cli_time_text(const json_t *o, const char *key, char buf[BW_TIME_TEXT_MAX])
+cli_time_secs(int64_t t, char buf[BW_TIME_TEXT_MAX])
 {
-	json_int_t t = json_integer_value(json_object_get(o, key));
-
-	if (!json_is_integer(json_object_get(o, key)) || t <= 0)
+	if (t <= 0)
 		return "-";
-	bw_time_format_ms((int64_t)t * 1000, buf);
+	bw_time_format_ms(t * 1000, buf);
 	buf[19] = buf[10] == 'T' ? 'Z' : buf[19];	/* to the second: 2026-11-28T01:02:03Z */
 	buf[20] = '\0';
 	return buf;
+}
+
+const char *
+cli_time_text(const json_t *o, const char *key, char buf[BW_TIME_TEXT_MAX])
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? cli_time_secs((int64_t)json_integer_value(v), buf) : "-";
 }
 
 /* ---- access requests ---- */

@@ -39,8 +39,9 @@ curl -s --cacert "$BULWARK_CACERT" -o curl.bin "$BULWARK_SERVER/patch/targets/$S
 end=$(date +%s.%N)
 echo "$start $end" | awk '{ printf "baseline: curl download of the same target (no checks, no fsync): %.2f s, %.0f MB/s\n", $2 - $1, 1073741824 / ($2 - $1) / 1e6 }'
 rm -f curl.bin
+CODE=$("$BW" host add web1 --address 127.0.0.1 --accounts root --json | sed -n 's/.*"enrolment_code": "\([^"]*\)".*/\1/p')
 "$BW" agent init --state agent --server "$BULWARK_SERVER" --cacert "$BULWARK_CACERT" --root root.json \
-	--log-key keys/log.vkey --host web1 --token-file token > /dev/null
+	--log-key keys/log.vkey --host web1 --enrol-code "$CODE" > /dev/null
 start=$(date +%s.%N)
 /usr/bin/time -f "%M" -o agent.rss "$BW" agent update --state agent > agent.out
 end=$(date +%s.%N)

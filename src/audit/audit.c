@@ -1,4 +1,11 @@
-/* audit/audit.c: audit events and the group-commit thread over the durable log. */
+/*
+ * audit/audit.c: audit events and the commit thread over the durable log.
+ * The thread sequences each group of appended events into the log's journal
+ * (one fdatasync; the events are acknowledged then) and integrates them into
+ * tiles and a signed checkpoint behind that: every AUDIT_INTEGRATE_MS, when
+ * AUDIT_INTEGRATE_MAX events wait, or at once when a reader asks for it
+ * (audit_log_sync).
+ */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,17 +17,42 @@
 #include "audit.h"
 #include "tlog/tlog.h"
 
+#define AUDIT_INTEGRATE_MS 250
+#define AUDIT_INTEGRATE_MAX 65536
+
 struct audit_log {
 	struct tlog_store *store;
 	pthread_mutex_t mu;
-	pthread_cond_t work;		/* appenders -> committer */
-	pthread_cond_t done;		/* committer -> appenders */
+	pthread_cond_t work;		/* appenders, readers -> committer */
+	pthread_cond_t done;		/* committer -> appenders, readers */
 	pthread_t thread;
-	uint64_t committed;		/* entries below this are durable */
+	uint64_t committed;		/* entries below this are durable (acknowledged) */
+	uint64_t integrated;		/* entries below this are in tiles under the durable checkpoint */
+	uint64_t want_integrated;	/* a reader waits for integration up to here */
+	int64_t integrated_at_ms;
 	int failed;			/* a commit failed: refuse further appends */
 	char fail_msg[BW_ERR_MSG_MAX];
 	int stop;
 };
+
+/* Should the committer integrate now? (lock held) */
+static bool
+integration_due(struct audit_log *al, int64_t now)
+{
+	uint64_t durable = tlog_store_durable(al->store), done = tlog_store_size(al->store);
+
+	return durable > done && (al->want_integrated > done || al->stop || durable - done >= AUDIT_INTEGRATE_MAX ||
+				  now - al->integrated_at_ms >= AUDIT_INTEGRATE_MS);
+}
+
+static void
+commit_failed(struct audit_log *al, const char *what, const struct bw_err *err)
+{
+	al->failed = 1;
+	snprintf(al->fail_msg, sizeof al->fail_msg, "%s", err->msg);
+	EV_LOG(EVLOG_ERROR, what, EV_KS("error", err->msg));
+	pthread_cond_broadcast(&al->done);
+}
 
 static void *
 committer(void *arg)
@@ -30,20 +62,41 @@ committer(void *arg)
 
 	pthread_mutex_lock(&al->mu);
 	for (;;) {
-		while (tlog_store_pending(al->store) == 0 && !al->stop)
-			pthread_cond_wait(&al->work, &al->mu);
-		if (tlog_store_pending(al->store) == 0 && al->stop)
-			break;
-		/* Everything appended so far goes into this commit (group commit). */
-		if (tlog_store_commit(al->store, &err) != 0) {
-			al->failed = 1;
-			snprintf(al->fail_msg, sizeof al->fail_msg, "%s", err.msg);
-			EV_LOG(EVLOG_ERROR, "audit log commit failed", EV_KS("error", err.msg));
-			pthread_cond_broadcast(&al->done);
-			break;
+		int64_t now = bw_now_ms();
+		while (tlog_store_pending(al->store) == 0 && !integration_due(al, now) && !al->stop) {
+			if (tlog_store_durable(al->store) > tlog_store_size(al->store)) {
+				/* Something waits for integration: wake when it is due. */
+				struct timespec until;
+				int64_t at = al->integrated_at_ms + AUDIT_INTEGRATE_MS;
+				until.tv_sec = (time_t)(at / 1000);
+				until.tv_nsec = (long)(at % 1000) * 1000000L;
+				pthread_cond_timedwait(&al->work, &al->mu, &until);
+			} else {
+				pthread_cond_wait(&al->work, &al->mu);
+			}
+			now = bw_now_ms();
 		}
-		al->committed = tlog_store_size(al->store);
-		pthread_cond_broadcast(&al->done);
+		/* Everything appended so far goes into one journal write (group commit). */
+		if (tlog_store_pending(al->store) > 0) {
+			if (tlog_store_sequence(al->store, &err) != 0) {
+				commit_failed(al, "audit log: sequencing failed", &err);
+				break;
+			}
+			al->committed = tlog_store_durable(al->store);
+			pthread_cond_broadcast(&al->done);
+		}
+		if (integration_due(al, bw_now_ms())) {
+			if (tlog_store_commit(al->store, &err) != 0) {
+				commit_failed(al, "audit log: integration failed", &err);
+				break;
+			}
+			al->integrated = tlog_store_size(al->store);
+			al->integrated_at_ms = bw_now_ms();
+			pthread_cond_broadcast(&al->done);
+		}
+		if (al->stop && tlog_store_pending(al->store) == 0 &&
+		    tlog_store_durable(al->store) == tlog_store_size(al->store))
+			break;
 	}
 	pthread_mutex_unlock(&al->mu);
 	return NULL;
@@ -64,7 +117,8 @@ audit_log_open(const char *dir, struct note_signer *signer, struct audit_log **o
 		free(al);
 		return r;
 	}
-	al->committed = tlog_store_size(al->store);
+	al->committed = al->integrated = tlog_store_size(al->store);
+	al->integrated_at_ms = bw_now_ms();
 	pthread_mutex_init(&al->mu, NULL);
 	pthread_cond_init(&al->work, NULL);
 	pthread_cond_init(&al->done, NULL);
@@ -144,9 +198,28 @@ audit_log_size(struct audit_log *al)
 	uint64_t n;
 
 	pthread_mutex_lock(&al->mu);
-	n = al->committed;
+	n = al->integrated;
 	pthread_mutex_unlock(&al->mu);
 	return n;
+}
+
+int
+audit_log_sync(struct audit_log *al, struct bw_err *err)
+{
+	uint64_t target;
+	int r = 0;
+
+	pthread_mutex_lock(&al->mu);
+	target = al->committed;
+	if (al->want_integrated < target)
+		al->want_integrated = target;
+	pthread_cond_signal(&al->work);
+	while (al->integrated < target && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
+	if (al->integrated < target)
+		r = bw_err_set(err, BW_EIO, "audit log integration failed: %s", al->fail_msg);
+	pthread_mutex_unlock(&al->mu);
+	return r;
 }
 
 int

@@ -1,7 +1,10 @@
 /*
  * audit: audit events (JSON objects) appended to the tamper-evident log by a
- * group-commit thread. audit_record() returns only once the event is covered
- * by a durable signed checkpoint, so a caller can answer a request after it.
+ * commit thread. audit_record() returns once the event is durable in the
+ * log's journal (acknowledged: its index is final and survives any crash),
+ * so a caller can answer a request after it; tiles, proofs and the signed
+ * checkpoint cover it within AUDIT_INTEGRATE_MS (250 ms), or at once after
+ * audit_log_sync().
  */
 #ifndef BW_AUDIT_H
 #define BW_AUDIT_H
@@ -38,7 +41,13 @@ char *audit_log_checkpoint(struct audit_log *al, size_t *len);
 /* Files past the checkpoint that opening the log set aside (see tlog_store_discarded). */
 size_t audit_log_recovered(struct audit_log *al, const char **where);
 
-/* Size of the last durable checkpoint. */
+/* Size of the last durable checkpoint (integrated entries: readable through tiles and proofs). */
 uint64_t audit_log_size(struct audit_log *al);
+/*
+ * Waits until every event acknowledged so far is integrated (in tiles under a
+ * durable checkpoint), asking the commit thread to integrate now: for readers
+ * that must see their own writes, and for proofs handed out.
+ */
+int audit_log_sync(struct audit_log *al, struct bw_err *err);
 
 #endif /* BW_AUDIT_H */

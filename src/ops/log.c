@@ -61,6 +61,9 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 
 	*out = NULL;
 	r = ops_begin(x, OP_AUDIT_READ, &ev, err);
+	/* Every acknowledged event readable first: a reader sees everything recorded before the read. */
+	if (r == 0 && x->al != NULL)
+		r = audit_log_sync(x->al, err);
 	if (r == 0 && ((r = tlog_checkpoint_load(x->in->log_dir, &v, 1, &note, &len, &cp, err)) != 0 ||
 		       (r = tlog_tiles_open(x->in->log_dir, &t, err)) != 0 || (r = bw_sha256_new(&h, err)) != 0))
 		goto done;

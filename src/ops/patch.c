@@ -80,7 +80,9 @@ log_target(void *arg, const struct patch_target *t, struct bw_err *err)
 	snprintf(pt.version, sizeof pt.version, "%s", t->version ? t->version : "");
 	pt.targets_version = patch_meta_version(pl->targets);
 	ev_patch_target_build(&ev, &pt, pl->x->caller->request_id);
-	r = audit_record(pl->x->al, &ev, &index, err);
+	/* Hosts fetch the target's proof once the metadata is out: integrated before it is written. */
+	if ((r = audit_record(pl->x->al, &ev, &index, err)) == 0)
+		r = audit_log_sync(pl->x->al, err);
 	ev_clear(&ev);
 	if (r != 0)
 		return bw_err_prefix(err, "audit log unavailable; nothing published"), r;

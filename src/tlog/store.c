@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "note/note.h"
 #include "tlog.h"
 
@@ -47,8 +48,10 @@ struct tlog_store {
 	struct note_signer *signer;
 	struct note_verifier *verifier;
 	struct bw_sha256 *h;
-	struct tlog_frontier f;		/* committed + pending */
-	uint64_t committed;
+	struct tlog_frontier f;		/* integrated + sequenced + pending */
+	uint64_t committed;		/* integrated: covered by the durable checkpoint */
+	uint64_t sequenced;		/* durable (journal or checkpoint): acknowledged */
+	struct tlog_journal *j;
 	char *checkpoint;
 	uint8_t part[NLEVELS][TLOG_TILE_WIDTH * TLOG_HASH_SIZE];
 	unsigned part_w[NLEVELS];	/* width in memory */
@@ -64,6 +67,7 @@ struct tlog_store {
 };
 
 static int sync_open_files(struct tlog_store *s, struct bw_err *err);
+static int replay_journal(struct tlog_store *s, struct bw_err *err);
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -257,6 +261,10 @@ tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t 
 		s->failed = 1;
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
+	if (tlog_journal_add(s->j, idx, entry, len) != 0) {
+		s->failed = 1;
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
 	tlog_hash_leaf(s->h, entry, len, &leaf);
 	if ((r = tlog_frontier_append(&s->f, s->h, &leaf, store_node, s, err)) != 0) {
 		s->failed = 1;
@@ -342,6 +350,11 @@ tlog_store_commit(struct tlog_store *s, struct bw_err *err)
 		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
 	if (s->f.size == s->committed)
 		return 0;
+	/*
+	 * Entries not in the journal yet are integrated directly: the checkpoint
+	 * makes them durable, so they need no journal record.
+	 */
+	tlog_journal_drop_pending(s->j);
 	/* New partial tiles and bundle for the new right edge. */
 	for (level = 0; level < NLEVELS; level++) {
 		uint64_t n = level_count(level, s->f.size) / TLOG_TILE_WIDTH;
@@ -368,7 +381,11 @@ tlog_store_commit(struct tlog_store *s, struct bw_err *err)
 	/* Durable. */
 	free(s->checkpoint);
 	s->checkpoint = cp;
-	s->committed = s->f.size;
+	s->committed = s->sequenced = s->f.size;
+	if ((r = tlog_journal_reset(s->j, err)) != 0) {
+		s->failed = 1;
+		return r;
+	}
 	for (level = 0; level < NLEVELS; level++)
 		s->part_w_disk[level] = s->part_w[level];
 	s->bundle_w_disk = s->bundle_w;
@@ -392,7 +409,30 @@ tlog_store_size(const struct tlog_store *s)
 uint64_t
 tlog_store_pending(const struct tlog_store *s)
 {
-	return s->f.size - s->committed;
+	return s->f.size - s->sequenced;
+}
+
+uint64_t
+tlog_store_durable(const struct tlog_store *s)
+{
+	return s->sequenced;
+}
+
+int
+tlog_store_sequence(struct tlog_store *s, struct bw_err *err)
+{
+	int r;
+
+	if (s->failed)
+		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
+	if (s->f.size == s->sequenced)
+		return 0;
+	if ((r = tlog_journal_sync(s->j, err)) != 0) {
+		s->failed = 1;
+		return r;
+	}
+	s->sequenced = s->f.size;
+	return 0;
 }
 
 const char *
@@ -802,6 +842,10 @@ tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_
 		err->code = r = BW_ECORRUPT;
 		goto out;
 	}
+	s->sequenced = s->committed;
+	/* Entries acknowledged from the journal but not integrated yet: integrate them now. */
+	if ((r = tlog_journal_open(dir, &s->j, err)) != 0 || (r = replay_journal(s, err)) != 0)
+		goto out;
 	*out = s;
 	s = NULL; /* transferred */
 out:
@@ -811,6 +855,53 @@ out:
 	tlog_tiles_free(t);
 	tlog_store_close(s);
 	return r;
+}
+
+static int
+replay_one(void *ctx, uint64_t index, const void *entry, size_t len, struct bw_err *err)
+{
+	struct tlog_store *s = ctx;
+	uint64_t idx;
+	int r;
+
+	if ((r = tlog_store_append(s, entry, len, &idx, err)) != 0)
+		return r;
+	if (idx != index)
+		return bw_err_set(err, BW_ECORRUPT, "journal replay: entry %llu landed at %llu", (unsigned long long)index,
+				  (unsigned long long)idx);
+	return 0;
+}
+
+/* Replays the journal past the checkpoint into tiles and a new checkpoint; a torn tail is set aside. */
+static int
+replay_journal(struct tlog_store *s, struct bw_err *err)
+{
+	char tail[PATH_MAX], qdir[PATH_MAX];
+	bool aside = false;
+	int r;
+
+	/* Beside whatever else this open set aside (one evidence directory per recovery). */
+	if (s->discarded_dir != NULL)
+		snprintf(qdir, sizeof qdir, "%s", s->discarded_dir);
+	else
+		snprintf(qdir, sizeof qdir, "%s/discarded/%lld-%d", s->dir, (long long)time(NULL), (int)getpid());
+	if ((size_t)snprintf(tail, sizeof tail, "%s/journal-tail", qdir) >= sizeof tail)
+		return bw_err_set(err, BW_ERANGE, "path too long");
+	if ((r = bw_mkdir_p(qdir, 0755, err)) != 0)
+		return r;
+	r = tlog_journal_replay(s->j, s->committed, replay_one, s, tail, &aside, err);
+	if (r == 0 && aside) {
+		s->discarded++;
+		if (s->discarded_dir == NULL && (s->discarded_dir = strdup(qdir)) == NULL)
+			r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	if (!aside && s->discarded_dir == NULL)
+		rmdir(qdir);	/* nothing set aside: no empty evidence directory */
+	if (r != 0)
+		return r;
+	/* The replayed entries were durable already: integrate them (this also empties the journal). */
+	s->sequenced = s->f.size;
+	return tlog_store_commit(s, err);
 }
 
 static void
@@ -831,6 +922,7 @@ tlog_store_close(struct tlog_store *s)
 	note_verifier_free(s->verifier);
 	bw_sha256_free(s->h);
 	bw_buf_free(&s->bundle);
+	tlog_journal_close(s->j);
 	close_open_files(s);
 	path_set_free(&s->dirs);
 	path_set_free(&s->obsolete);

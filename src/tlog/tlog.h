@@ -250,15 +250,21 @@ struct tlog_reader tlog_tiles_reader(struct tlog_tiles *t, uint64_t size);
 
 /*
  * A log directory holds: checkpoint (signed note), tile/... (tlog-tiles),
- * log.key (signer key, 0600), log.vkey (verifier key) and lock. Serve only
- * "checkpoint" and "tile/" to the public.
+ * journal (sequenced entries not integrated yet), log.key (signer key,
+ * 0600), log.vkey (verifier key) and lock. Serve only "checkpoint" and
+ * "tile/" to the public.
  *
- * Appends are buffered; tlog_store_commit() makes every buffered entry
- * durable as one group: all tile files written and fdatasync'ed, their
- * directories fsync'ed, then a new signed checkpoint replaced atomically.
- * An entry counts as acknowledged only once a commit that covers it
- * returned 0. After a failed commit the store refuses further work; reopen
- * it (recovery discards whatever the failed batch left behind).
+ * Appends are buffered. Two steps make them durable (docs/LOG.md):
+ *  - tlog_store_sequence() writes every buffered entry to the sequencing
+ *    journal (LOG/journal) with one fdatasync: from then on the entry is
+ *    acknowledged, its index final, and it survives any crash;
+ *  - tlog_store_commit() integrates: tile and bundle files written and
+ *    fdatasync'ed, their directories fsync'ed, a new signed checkpoint
+ *    replaced atomically, then the journal emptied. Readers (tiles, proofs,
+ *    the checkpoint) see entries only once integrated.
+ * Opening a log replays the journal past the checkpoint and integrates it;
+ * a torn journal tail (never acknowledged) is set aside as evidence. After a
+ * failed sequence or commit the store refuses further work; reopen it.
  */
 struct tlog_store;
 
@@ -316,12 +322,16 @@ void tlog_store_close(struct tlog_store *s);
 int tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t *index,
 		      struct bw_err *err);
 
-/* Makes all buffered entries durable under a new signed checkpoint. */
+/* Makes all buffered entries durable in the journal (one fdatasync): acknowledged, not yet integrated. */
+int tlog_store_sequence(struct tlog_store *s, struct bw_err *err);
+/* Integrates everything appended under a new signed checkpoint (and empties the journal). */
 int tlog_store_commit(struct tlog_store *s, struct bw_err *err);
 
-/* Size covered by the last durable checkpoint. */
+/* Size covered by the last durable checkpoint (integrated: readable through tiles and proofs). */
 uint64_t tlog_store_size(const struct tlog_store *s);
-/* Number of buffered, not yet committed entries. */
+/* Entries durable so far (sequenced or integrated): every index below it is acknowledged. */
+uint64_t tlog_store_durable(const struct tlog_store *s);
+/* Number of buffered entries not yet durable. */
 uint64_t tlog_store_pending(const struct tlog_store *s);
 /* The current signed checkpoint (NUL-terminated; valid until the next commit). */
 const char *tlog_store_checkpoint(const struct tlog_store *s);

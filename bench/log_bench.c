@@ -9,6 +9,8 @@
  *   log_bench DIR [ENTRIES] [--rss-run N] [--small-commits N]
  *
  * --rss-run N appends N entries in batches of 65536 and reports peak RSS.
+ * --recovery N sequences N entries without integrating them (a crash before
+ * integration), then times the open that replays the journal and integrates.
  * --small-commits N measures small commits (1, 4, 16 entries each, as a
  * server that records one event at a time makes them): the bytes the
  * process hands to write() per entry (/proc/self/io wchar) next to the raw
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -140,16 +143,57 @@ store_run(const char *dir, uint64_t total, uint64_t batch)
 	return store_run_mode(dir, total, batch, true);
 }
 
+static void
+recovery_run(const char *dir, uint64_t total)
+{
+	char path[4096];
+	struct tlog_store *s = NULL;
+	struct bw_err err = { 0 };
+	uint8_t e[200];
+	uint64_t i, idx;
+	struct stat st;
+	double t;
+
+	snprintf(path, sizeof path, "rm -rf '%s/log'", dir);
+	if (system(path) != 0)
+		exit(1);
+	snprintf(path, sizeof path, "%s/log", dir);
+	if (tlog_store_create(path, "bulwark.bench/log", NULL, &err) != 0 || tlog_store_open(path, &s, &err) != 0)
+		exit(1);
+	for (i = 0; i < total; i++) {
+		entry_for(i, e);
+		if (tlog_store_append(s, e, sizeof e, &idx, &err) != 0 ||
+		    ((i + 1) % 65536 == 0 && tlog_store_sequence(s, &err) != 0))
+			exit(1);
+	}
+	if (tlog_store_sequence(s, &err) != 0)
+		exit(1);
+	tlog_store_close(s);	/* no integration: what a crash leaves */
+	snprintf(path, sizeof path, "%s/log/journal", dir);
+	if (stat(path, &st) != 0)
+		exit(1);
+	snprintf(path, sizeof path, "%s/log", dir);
+	t = now();
+	if (tlog_store_open(path, &s, &err) != 0 || tlog_store_size(s) != total) {
+		fprintf(stderr, "log_bench: recovery: %s\n", err.msg);
+		exit(1);
+	}
+	t = now() - t;
+	tlog_store_close(s);
+	printf("recovery of a %.0f MiB journal (%llu entries): %.2f s (%.0f entries/s), every entry integrated\n",
+	       (double)st.st_size / 1048576.0, (unsigned long long)total, t, (double)total / t);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const uint64_t batches[] = { 256, 1024, 4096, 16384, 65536 };
-	uint64_t total = 1000000, rss_n = 0, small_n = 0;
+	uint64_t total = 1000000, rss_n = 0, small_n = 0, recovery_n = 0;
 	size_t k;
 	int i;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: log_bench DIR [ENTRIES] [--rss-run N] [--small-commits N]\n");
+		fprintf(stderr, "usage: log_bench DIR [ENTRIES] [--rss-run N] [--small-commits N] [--recovery N]\n");
 		return 2;
 	}
 	for (i = 2; i < argc; i++) {
@@ -157,6 +201,8 @@ main(int argc, char **argv)
 			rss_n = strtoull(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--small-commits") == 0 && i + 1 < argc)
 			small_n = strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--recovery") == 0 && i + 1 < argc)
+			recovery_n = strtoull(argv[++i], NULL, 10);
 		else
 			total = strtoull(argv[i], NULL, 10);
 	}
@@ -168,6 +214,10 @@ main(int argc, char **argv)
 		getrusage(RUSAGE_SELF, &ru);
 		printf("%llu durable appends (batch 65536): %.0f appends/s, peak RSS %.1f MiB\n",
 		       (unsigned long long)rss_n, rate, (double)ru.ru_maxrss / 1024.0);
+		return 0;
+	}
+	if (recovery_n > 0) {
+		recovery_run(argv[1], recovery_n);
 		return 0;
 	}
 	if (small_n > 0) {

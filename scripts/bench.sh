@@ -50,4 +50,6 @@ echo "== memory: $RSS_ENTRIES durable appends through the library"
 
 echo "== log_bench: small commits (one audit event at a time): bytes written per entry vs the raw 202"
 "$BUILD/log_bench" "$DIR" --small-commits 4096
+echo "== log_bench: recovery of a journal of 2^20 sequenced, unintegrated entries"
+"$BUILD/log_bench" "$DIR" --recovery 1048576
 rm -rf "$DIR"

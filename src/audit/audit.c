@@ -19,6 +19,7 @@
 
 #define AUDIT_INTEGRATE_MS 250
 #define AUDIT_INTEGRATE_MAX 65536
+#define AUDIT_JOURNAL_MAX ((uint64_t)64 << 20)	/* journal bytes: bounds memory-free backlog and recovery time */
 
 struct audit_log {
 	struct tlog_store *store;
@@ -42,6 +43,7 @@ integration_due(struct audit_log *al, int64_t now)
 	uint64_t durable = tlog_store_durable(al->store), done = tlog_store_size(al->store);
 
 	return durable > done && (al->want_integrated > done || al->stop || durable - done >= AUDIT_INTEGRATE_MAX ||
+				  tlog_store_journal_bytes(al->store) >= AUDIT_JOURNAL_MAX ||
 				  now - al->integrated_at_ms >= AUDIT_INTEGRATE_MS);
 }
 

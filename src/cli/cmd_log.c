@@ -87,7 +87,8 @@ struct appender {
 };
 
 #define APPEND_INTEGRATE_MS 250		/* tiles and checkpoint follow the journal at least this often ... */
-#define APPEND_INTEGRATE_MAX (1u << 20)	/* ... or when this many entries wait (bounds the journal) */
+#define APPEND_INTEGRATE_MAX (1u << 20)	/* ... or when this many entries wait ... */
+#define APPEND_JOURNAL_MAX ((uint64_t)128 << 20)	/* ... or this many journal bytes (bounds recovery time) */
 
 static double
 now_ms(void)
@@ -124,6 +125,7 @@ appender_flush(struct appender *ap, struct bw_err *err)
 		return bw_err_set(err, BW_EIO, "cannot write to stdout");
 	ap->first = end;
 	if (tlog_store_durable(ap->s) - tlog_store_size(ap->s) >= APPEND_INTEGRATE_MAX ||
+	    tlog_store_journal_bytes(ap->s) >= APPEND_JOURNAL_MAX ||
 	    now_ms() - ap->integrated_at >= APPEND_INTEGRATE_MS)
 		return appender_integrate(ap, err);
 	return 0;

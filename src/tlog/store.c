@@ -51,6 +51,7 @@ struct tlog_store {
 	struct tlog_frontier f;		/* integrated + sequenced + pending */
 	uint64_t committed;		/* integrated: covered by the durable checkpoint */
 	uint64_t sequenced;		/* durable (journal or checkpoint): acknowledged */
+	uint64_t journal_bytes;		/* written to the journal since it was last emptied */
 	struct tlog_journal *j;
 	char *checkpoint;
 	uint8_t part[NLEVELS][TLOG_TILE_WIDTH * TLOG_HASH_SIZE];
@@ -382,6 +383,7 @@ tlog_store_commit(struct tlog_store *s, struct bw_err *err)
 	free(s->checkpoint);
 	s->checkpoint = cp;
 	s->committed = s->sequenced = s->f.size;
+	s->journal_bytes = 0;
 	if ((r = tlog_journal_reset(s->j, err)) != 0) {
 		s->failed = 1;
 		return r;
@@ -427,12 +429,19 @@ tlog_store_sequence(struct tlog_store *s, struct bw_err *err)
 		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
 	if (s->f.size == s->sequenced)
 		return 0;
+	s->journal_bytes += tlog_journal_pending_bytes(s->j);
 	if ((r = tlog_journal_sync(s->j, err)) != 0) {
 		s->failed = 1;
 		return r;
 	}
 	s->sequenced = s->f.size;
 	return 0;
+}
+
+uint64_t
+tlog_store_journal_bytes(const struct tlog_store *s)
+{
+	return s->journal_bytes;
 }
 
 const char *

@@ -333,6 +333,8 @@ uint64_t tlog_store_size(const struct tlog_store *s);
 uint64_t tlog_store_durable(const struct tlog_store *s);
 /* Number of buffered entries not yet durable. */
 uint64_t tlog_store_pending(const struct tlog_store *s);
+/* Bytes in the journal waiting for integration (callers integrate before it grows past their bound). */
+uint64_t tlog_store_journal_bytes(const struct tlog_store *s);
 /* The current signed checkpoint (NUL-terminated; valid until the next commit). */
 const char *tlog_store_checkpoint(const struct tlog_store *s);
 

@@ -91,6 +91,32 @@ wchar(void)
  * 250 ms, as the server and `bulwark log append` do; without, a full commit
  * (tiles + checkpoint) per batch, as before the journal.
  */
+/* Acknowledgement -> checkpoint latencies (seconds) of the last sequenced run, one per group. */
+struct latencies {
+	double *v;
+	size_t n, cap;
+};
+
+static void
+lat_add(struct latencies *l, double x)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		if ((l->v = realloc(l->v, l->cap * sizeof *l->v)) == NULL)
+			exit(1);
+	}
+	l->v[l->n++] = x;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static struct latencies lat;	/* bench program state (main's) */
+
 static double
 store_run_mode(const char *dir, uint64_t total, uint64_t batch, bool sequence)
 {
@@ -111,7 +137,9 @@ store_run_mode(const char *dir, uint64_t total, uint64_t batch, bool sequence)
 		exit(1);
 	}
 	t = now();
-	double integrated = t;
+	double integrated = t, acked[4096];
+	size_t nacked = 0, k;
+	lat.n = 0;
 	for (i = 0; i < total; i++) {
 		entry_for(i, e);
 		if (tlog_store_append(s, e, sizeof e, &idx, &err) != 0) {
@@ -124,10 +152,15 @@ store_run_mode(const char *dir, uint64_t total, uint64_t batch, bool sequence)
 			fprintf(stderr, "log_bench: %s\n", err.msg);
 			exit(1);
 		}
+		if (sequence && nacked < 4096)
+			acked[nacked++] = now();
 		if (sequence && now() - integrated >= 0.25) {
 			if (tlog_store_commit(s, &err) != 0)
 				exit(1);
 			integrated = now();
+			for (k = 0; k < nacked; k++)
+				lat_add(&lat, integrated - acked[k]);
+			nacked = 0;
 		}
 	}
 	if (tlog_store_commit(s, &err) != 0)
@@ -238,9 +271,12 @@ main(int argc, char **argv)
 		uint64_t n = total < batches[k] * 8 ? batches[k] * 8 : total;
 		double raw = raw_baseline(argv[1], n, batches[k]);
 		double log = store_run(argv[1], n, batches[k]);
+		size_t nl = lat.n;
+		qsort(lat.v, nl, sizeof *lat.v, cmp_double);
+		double med = nl ? lat.v[nl / 2] : 0, p99 = nl ? lat.v[nl * 99 / 100] : 0;
 		double old = store_run_mode(argv[1], n, batches[k], false);
-		printf("%-8llu %14.0f e/s %18.0f e/s %7.0f%% %20.0f e/s\n", (unsigned long long)batches[k], raw, log,
-		       100.0 * log / raw, old);
+		printf("%-8llu %14.0f e/s %18.0f e/s %7.0f%% %20.0f e/s   ack->checkpoint median %.0f ms, p99 %.0f ms\n",
+		       (unsigned long long)batches[k], raw, log, 100.0 * log / raw, old, med * 1e3, p99 * 1e3);
 	}
 	return 0;
 }

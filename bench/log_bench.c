@@ -116,6 +116,7 @@ cmp_double(const void *a, const void *b)
 }
 
 static struct latencies lat;	/* bench program state (main's) */
+static unsigned run_no;		/* numbers each run's log directory */
 
 static double
 store_run_mode(const char *dir, uint64_t total, uint64_t batch, bool sequence)
@@ -127,10 +128,9 @@ store_run_mode(const char *dir, uint64_t total, uint64_t batch, bool sequence)
 	uint64_t i, idx;
 	double t;
 
-	snprintf(path, sizeof path, "rm -rf '%s/log'", dir);
-	if (system(path) != 0)
-		exit(1);
-	snprintf(path, sizeof path, "%s/log", dir);
+	/* A new directory per run, the old ones deleted only at the end: ext4 slows down inode allocation
+	 * right after mass deletions (recently_deleted), which a real log never sees. */
+	snprintf(path, sizeof path, "%s/log-%u", dir, run_no++);
 	if (tlog_store_create(path, "bulwark.bench/log", NULL, &err) != 0 ||
 	    tlog_store_open(path, &s, &err) != 0) {
 		fprintf(stderr, "log_bench: %s\n", err.msg);
@@ -217,6 +217,17 @@ recovery_run(const char *dir, uint64_t total)
 	       (double)st.st_size / 1048576.0, (unsigned long long)total, t, (double)total / t);
 }
 
+/* Removes the run directories (after the measurements: see store_run_mode). */
+static void
+cleanup(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'/log-*", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "log_bench: could not remove %s/log-*\n", dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -247,6 +258,7 @@ main(int argc, char **argv)
 		getrusage(RUSAGE_SELF, &ru);
 		printf("%llu durable appends (batch 65536): %.0f appends/s, peak RSS %.1f MiB\n",
 		       (unsigned long long)rss_n, rate, (double)ru.ru_maxrss / 1024.0);
+		cleanup(argv[1]);
 		return 0;
 	}
 	if (recovery_n > 0) {
@@ -263,6 +275,7 @@ main(int argc, char **argv)
 			double per = (double)(wchar() - w0) / (double)small_n;
 			printf("%-8llu %14.0f %16.0f %16.0f %13.0fx\n", (unsigned long long)small[k], raw, log, per, per / 202.0);
 		}
+		cleanup(argv[1]);
 		return 0;
 	}
 	printf("%-8s %18s %22s %8s %24s\n", "batch", "raw write+fdatasync", "durable log appends", "ratio",
@@ -278,5 +291,7 @@ main(int argc, char **argv)
 		printf("%-8llu %14.0f e/s %18.0f e/s %7.0f%% %20.0f e/s   ack->checkpoint median %.0f ms, p99 %.0f ms\n",
 		       (unsigned long long)batches[k], raw, log, 100.0 * log / raw, old, med * 1e3, p99 * 1e3);
 	}
+	cleanup(argv[1]);
+	free(lat.v);
 	return 0;
 }

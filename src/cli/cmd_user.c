@@ -17,6 +17,7 @@ static const char user_usage[] =
     "       bulwark user list\n"
     "       bulwark user disable|enable NAME\n"
     "       bulwark user reset-mfa NAME [--enrol-hours H]\n"
+    "       bulwark user unlock NAME\n"
     "       bulwark user roles NAME --roles ROLE[,ROLE...]\n"
     "       bulwark user grants [--pending]\n"
     "       bulwark user approve-grant|deny-grant ID\n"
@@ -29,9 +30,9 @@ static const char user_usage[] =
     "`reset-mfa` issues a new code the same way. Admin and approver roles added through\n"
     "the server wait for a second admin's approval (`user grants`, `user approve-grant`)\n"
     "once another admin exists. Users are disabled, never deleted; the last enabled admin\n"
-    "cannot be disabled. Every change is an audit event (with --data, the actor is the\n"
-    "operating-system user; the audit log has one writer, so --data works only while the\n"
-    "server is stopped).\n";
+    "cannot be disabled. `unlock` clears the sign-in locks of a name for every client.\n"
+    "Every change is an audit event (with --data, the actor is the operating-system user;\n"
+    "the audit log has one writer, so --data works only while the server is stopped).\n";
 
 /* What an invitation or MFA reset gave: the code to hand over, and roles now and waiting. */
 static void
@@ -161,6 +162,13 @@ user_via_api(struct cli_api *api, const char *verb, const char *name, const char
 		    cli_api_expect("user add", status, 201, reply) != 0)
 			goto out;
 		print_issued_json("invited", name, reply);
+	} else if (strcmp(verb, "unlock") == 0) {
+		strncat(path, "/unlock", sizeof path - strlen(path) - 1);
+		if (cli_api_call(api, "POST", path, NULL, &status, &reply, NULL) != 0 ||
+		    cli_api_expect(verb, status, 200, reply) != 0)
+			goto out;
+		printf("user '%s': sign-in locks cleared for %lld client(s)\n", name,
+		       (long long)json_integer_value(json_object_get(reply, "clients_cleared")));
 	} else if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0 || strcmp(verb, "reset-mfa") == 0) {
 		strncat(path, verb[0] == 'd' ? "/disable" : verb[0] == 'e' ? "/enable" : "/reset-mfa",
 			sizeof path - strlen(path) - 1);
@@ -198,7 +206,7 @@ out:
 static bool
 verb_known(const char *v)
 {
-	static const char *const verbs[] = { "add", "list", "disable", "enable", "reset-mfa", "roles", "grants",
+	static const char *const verbs[] = { "add", "list", "disable", "enable", "reset-mfa", "unlock", "roles", "grants",
 					     "approve-grant", "deny-grant" };
 	size_t i;
 
@@ -262,6 +270,11 @@ user_local(struct ops_ctx *x, const char *verb, const char *name, unsigned roles
 		print_issued(verb[0] == 'a' ? "invited" : "must enrol again (TOTP, recovery codes and sessions removed)",
 			     name, rolebuf, pendbuf, o.grant_id, o.code.text, o.code.expires_at);
 		bw_memzero(&o, sizeof o);
+	} else if (strcmp(verb, "unlock") == 0) {
+		int n = 0;
+		if (ops_user_unlock(x, name, &n, &err) != 0)
+			return cli_fail(verb, &err);
+		printf("user '%s': sign-in locks cleared for %d client(s)\n", name, n);
 	} else if (strcmp(verb, "disable") == 0 || strcmp(verb, "enable") == 0) {
 		bool dis = verb[0] == 'd';
 		if (ops_user_set_disabled(x, name, dis, &err) != 0)

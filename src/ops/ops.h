@@ -191,6 +191,12 @@ int ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, s
  */
 int ops_user_bootstrap(struct ops_ctx *x, const char *username, const char *password, struct auth_enrolment *enrol,
 		       struct bw_err *err);
+/*
+ * Clears the sign-in failures and locks of username for every client (the
+ * name need not be a user's: guessers lock made-up names too); *cleared
+ * (optional) receives how many clients had failures recorded.
+ */
+int ops_user_unlock(struct ops_ctx *x, const char *username, int *cleared, struct bw_err *err);
 /* Disabling revokes sessions, tokens and pending role grants; the last enabled admin cannot be disabled. */
 int ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, struct bw_err *err);
 /*

@@ -102,6 +102,23 @@ ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struc
 }
 
 int
+ops_user_unlock(struct ops_ctx *x, const char *username, int *cleared, struct bw_err *err)
+{
+	struct event ev;
+	int r, n = 0;
+
+	r = ops_begin_tx(x, OP_USER_UNLOCK, &ev, err);
+	ev_target(&ev, "user:%.64s", username);
+	if (r == 0 && !auth_username_valid(username))
+		r = bw_err_set(err, BW_EINVAL, "invalid user name");
+	if (r == 0 && (r = db_login_forget(x->in->db, username, NULL, &n, err)) == 0)
+		ev_int(&ev, EVF_COUNT, n);
+	if (cleared != NULL)
+		*cleared = n;
+	return ops_finish(x, OP_USER_UNLOCK, &ev, r, err);
+}
+
+int
 ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, struct bw_err *err)
 {
 	enum op_id op = disabled ? OP_USER_DISABLE : OP_USER_ENABLE;

@@ -272,6 +272,23 @@ h_user_reset_mfa(struct request *rq, json_t *body)
 	bw_memzero(&o, sizeof o);
 }
 
+/* POST /api/v1/users/{name}/unlock: clears sign-in locks for the name from every client. */
+static void
+h_user_unlock(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+	int n = 0;
+
+	(void)body;
+	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
+	if (ops_user_unlock(&x, rq->params[0], &n, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:s, s:i}", "username", rq->params[0], "clients_cleared", n));
+}
+
 static void
 h_user_roles(struct request *rq, json_t *body)
 {
@@ -506,6 +523,7 @@ static const struct route auth_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/users/{name}/enable", .fn = h_user_enable, .op = OP_USER_ENABLE },
 	{ .method = "POST", .pattern = "/api/v1/users/{name}/reset-mfa", .fn = h_user_reset_mfa, .op = OP_USER_RESET_MFA,
 	  .json_body = true, .json_optional = true },
+	{ .method = "POST", .pattern = "/api/v1/users/{name}/unlock", .fn = h_user_unlock, .op = OP_USER_UNLOCK },
 	{ .method = "PUT", .pattern = "/api/v1/users/{name}/roles", .fn = h_user_roles, .op = OP_USER_ROLES, .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/tokens", .fn = h_token_create, .op = OP_TOKEN_CREATE, .json_body = true },
 	{ .method = "DELETE", .pattern = "/api/v1/tokens/{id}", .fn = h_token_revoke, .op = OP_TOKEN_REVOKE },

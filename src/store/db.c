@@ -807,19 +807,29 @@ unlock:
 }
 
 int
-db_login_ok(struct bw_db *db, const char *name, const char *client, struct bw_err *err)
+db_login_forget(struct bw_db *db, const char *name, const char *client, int *cleared, struct bw_err *err)
 {
 	sqlite3_stmt *st;
-	int r;
+	int r, n = 0;
 
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_prepare(db, "DELETE FROM login_failures WHERE name = ? AND client = ?", &st, err)) == 0) {
+	if ((r = db_prepare(db, client != NULL ? "DELETE FROM login_failures WHERE name = ? AND client = ?"
+					       : "DELETE FROM login_failures WHERE name = ?", &st, err)) == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
-		r = db_step_done(db, st, NULL, err);
+		if (client != NULL)
+			sqlite3_bind_text(st, 2, client, -1, SQLITE_STATIC);
+		r = db_step_done(db, st, &n, err);
 	}
 	pthread_mutex_unlock(&db->mu);
+	if (cleared != NULL)
+		*cleared = n;
 	return r;
+}
+
+int
+db_login_ok(struct bw_db *db, const char *name, const char *client, struct bw_err *err)
+{
+	return db_login_forget(db, name, client, NULL, err);
 }
 
 int

@@ -101,6 +101,8 @@ int db_login_attempt(struct bw_db *db, const struct db_login_policy *p, const ch
 		     int64_t now, struct db_login_attempt *out, struct bw_err *err);
 /* A successful sign-in: forgets (name, client)'s failures. */
 int db_login_ok(struct bw_db *db, const char *name, const char *client, struct bw_err *err);
+/* Forgets the failures of name from client, or from every client (client NULL); *cleared (optional): rows. */
+int db_login_forget(struct bw_db *db, const char *name, const char *client, int *cleared, struct bw_err *err);
 /* How many clients are locked out of name now. */
 int db_login_locked_clients(struct bw_db *db, const char *name, int64_t now, int64_t *n, struct bw_err *err);
 

@@ -273,6 +273,15 @@ st, j, _, _ = owner.req("POST", "/api/v1/login", {"username": "u-victim", "passw
 expect(st == 200, f"the owner signs in from a client that has not failed ({st} {j})")
 st, j, _, _ = c.req("GET", "/api/v1/users", token=admin)
 expect({u["username"]: u for u in j["users"]}["u-victim"]["locked_clients"] == 1, "the user list counts the locked client")
+# An admin clears the locks (e.g. the owner's own client got locked): audited, and the client may try again.
+rc, out = api_cli("user", "unlock", "u-victim", server="https://127.0.0.1:%d" % PORT, cacert=cert, token=admin, check=0)
+expect("cleared for 1 client(s)" in out, f"bulwark user unlock: {out}")
+st, j, _, _ = c.req("GET", "/api/v1/users", token=admin)
+expect({u["username"]: u for u in j["users"]}["u-victim"]["locked_clients"] == 0, "no locked client after unlock")
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "u-victim", "password": "wrong password here", "otp": "000000"})
+expect(st == 401, f"the unlocked client is checked again (401, not 429): {st}")
+st, j, _, _ = c.req("POST", "/api/v1/users/u-victim/unlock", token=users["auditor"]["token"])
+expect(st == 403, "only admins unlock")
 # An unknown name gets exactly the same answers (nothing tells a real user from a made-up one).
 for i in range(5):
     st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "no-such-operator", "password": "password of operator",

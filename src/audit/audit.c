@@ -78,9 +78,21 @@ committer(void *arg)
 			}
 			now = bw_now_ms();
 		}
-		/* Everything appended so far goes into one journal write (group commit). */
-		if (tlog_store_pending(al->store) > 0) {
-			if (tlog_store_sequence(al->store, &err) != 0) {
+		/*
+		 * Everything appended so far goes into one journal write (group
+		 * commit), written without the lock: appenders form the next
+		 * group meanwhile instead of waiting for this fdatasync.
+		 */
+		if (tlog_store_pending(al->store) > 0 && !al->failed) {
+			struct tlog_group g;
+			int r = tlog_store_sequence_take(al->store, &g, &err);
+			if (r == 0) {
+				pthread_mutex_unlock(&al->mu);
+				r = tlog_store_sequence_write(al->store, &g, &err);
+				pthread_mutex_lock(&al->mu);
+				tlog_store_sequence_done(al->store, &g, r);
+			}
+			if (r != 0) {
 				commit_failed(al, "audit log: sequencing failed", &err);
 				break;
 			}

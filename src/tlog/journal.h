@@ -14,6 +14,9 @@ int tlog_journal_add(struct tlog_journal *j, uint64_t index, const void *entry, 
 size_t tlog_journal_pending_bytes(const struct tlog_journal *j);
 /* Writes the framed records and fdatasyncs: from here they are acknowledged. */
 int tlog_journal_sync(struct tlog_journal *j, struct bw_err *err);
+/* The same in two steps: take the framed records (a group), then write them (no other journal call meanwhile). */
+void tlog_journal_take(struct tlog_journal *j, struct bw_buf *out);
+int tlog_journal_write(struct tlog_journal *j, const struct bw_buf *group, struct bw_err *err);
 /* Forgets framed, unwritten records (a commit that integrates them directly). */
 void tlog_journal_drop_pending(struct tlog_journal *j);
 /* Empties the journal: call only once a durable checkpoint covers every record in it. */

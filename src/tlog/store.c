@@ -421,21 +421,50 @@ tlog_store_durable(const struct tlog_store *s)
 }
 
 int
+tlog_store_sequence_take(struct tlog_store *s, struct tlog_group *g, struct bw_err *err)
+{
+	memset(g, 0, sizeof *g);
+	if (s->failed)
+		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
+	tlog_journal_take(s->j, &g->records);
+	g->upto = s->f.size;
+	return 0;
+}
+
+int
+tlog_store_sequence_write(struct tlog_store *s, const struct tlog_group *g, struct bw_err *err)
+{
+	/* Touches only the journal's file: appends may run meanwhile (the caller's failed check came at take). */
+	return tlog_journal_write(s->j, &g->records, err);
+}
+
+void
+tlog_store_sequence_done(struct tlog_store *s, struct tlog_group *g, int rc)
+{
+	if (rc != 0) {
+		s->failed = 1;
+	} else if (g->upto > s->sequenced) {
+		s->journal_bytes += g->records.len;
+		s->sequenced = g->upto;
+	}
+	bw_buf_free(&g->records);
+}
+
+int
 tlog_store_sequence(struct tlog_store *s, struct bw_err *err)
 {
+	struct tlog_group g;
 	int r;
 
 	if (s->failed)
 		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
 	if (s->f.size == s->sequenced)
 		return 0;
-	s->journal_bytes += tlog_journal_pending_bytes(s->j);
-	if ((r = tlog_journal_sync(s->j, err)) != 0) {
-		s->failed = 1;
+	if ((r = tlog_store_sequence_take(s, &g, err)) != 0)
 		return r;
-	}
-	s->sequenced = s->f.size;
-	return 0;
+	r = tlog_store_sequence_write(s, &g, err);
+	tlog_store_sequence_done(s, &g, r);
+	return r;
 }
 
 uint64_t

@@ -324,6 +324,21 @@ int tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint6
 
 /* Makes all buffered entries durable in the journal (one fdatasync): acknowledged, not yet integrated. */
 int tlog_store_sequence(struct tlog_store *s, struct bw_err *err);
+
+/*
+ * tlog_store_sequence in three steps, so that a multi-threaded caller can
+ * keep appending while a group is written: take the group (with the
+ * caller's lock), write it (without: only appends may run meanwhile, no
+ * other sequencing and no commit), then mark it done (with the lock; rc is
+ * the write's result, a failure fails the store).
+ */
+struct tlog_group {
+	struct bw_buf records;		/* the group's framed journal records */
+	uint64_t upto;			/* entries below this are in the group or earlier */
+};
+int tlog_store_sequence_take(struct tlog_store *s, struct tlog_group *g, struct bw_err *err);
+int tlog_store_sequence_write(struct tlog_store *s, const struct tlog_group *g, struct bw_err *err);
+void tlog_store_sequence_done(struct tlog_store *s, struct tlog_group *g, int rc);
 /* Integrates everything appended under a new signed checkpoint (and empties the journal). */
 int tlog_store_commit(struct tlog_store *s, struct bw_err *err);
 

@@ -32,6 +32,8 @@
 #define GUARD_MAX_SESSIONS 4096
 #define GUARD_MAX_WINDOW (7 * 86400)	/* a deadline further away than this is refused */
 #define GUARD_GRACE_SECS 3		/* SIGTERM, then this long before SIGKILL */
+#define GUARD_READ_MS 100		/* a registering client says everything at once: it gets this long */
+#define GUARD_ACCEPTS_PER_TICK 8	/* then the sweep runs: idle clients cannot hold it off */
 
 struct guarded {
 	uint32_t session;
@@ -232,8 +234,11 @@ agent_guard_parse_request(const char *buf, size_t len, uint64_t *deadline)
 	return 0;
 }
 
-/* Handles one registration: "begin DEADLINE\n" from a process of the session it registers. */
-static void
+/*
+ * Handles one registration: "begin DEADLINE\n" from a process of the session
+ * it registers. False when no connection was waiting.
+ */
+static bool
 guard_accept(struct guard *g, int lfd, int64_t now)
 {
 	char buf[64], reply[200], pid[24];
@@ -246,9 +251,10 @@ guard_accept(struct guard *g, int lfd, int64_t now)
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
-		return;
+		return false;
 	{
-		struct timeval tv = { 2, 0 };	/* a client that says nothing holds the guard for at most this long */
+		/* A client that says nothing holds the guard for at most this long. */
+		struct timeval tv = { 0, GUARD_READ_MS * 1000 };
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	}
 	k = read(fd, buf, sizeof buf - 1);
@@ -289,10 +295,12 @@ guard_accept(struct guard *g, int lfd, int64_t now)
 	fflush(g->log);
 	snprintf(reply, sizeof reply, "ok %u\n", sid);
 out:
-	if (write(fd, reply, strlen(reply)) < 0) {
+	/* MSG_NOSIGNAL: a client that hung up must not kill the guard with SIGPIPE. */
+	if (send(fd, reply, strlen(reply), MSG_NOSIGNAL) < 0) {
 		/* the client is gone: nothing to tell */
 	}
 	close(fd);
+	return true;
 }
 
 /* Ends the sessions whose window is over; forgets the ones with no process left. */
@@ -363,9 +371,12 @@ agent_guard_run(const struct agent_guard_opts *o, int stop_fd, FILE *log, struct
 			break;
 		}
 		now = bw_now_ms() / 1000;
-		if (p[0].revents & POLLIN)
-			guard_accept(g, lfd, now);
-		guard_sweep(g, now);
+		if (p[0].revents & POLLIN) {
+			/* A bounded number per round, so that clients flooding the socket cannot delay the sweep. */
+			for (int k = 0; k < GUARD_ACCEPTS_PER_TICK && guard_accept(g, lfd, now); k++)
+				;
+		}
+		guard_sweep(g, bw_now_ms() / 1000);
 		if (stop_fd >= 0 && (p[1].revents & POLLIN))
 			break;
 	}

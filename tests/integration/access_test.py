@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 from bwssh import Sshd
@@ -106,7 +107,7 @@ def ssh(cert, cmd="echo logged-in", timeout=60):
     return sshd.ssh(key, cert, cmd, timeout)
 
 
-guard_log = open(os.path.join(base, "guard.log"), "w+")
+guard_log = open(os.path.join(base, "guard.log"), "a+")  # O_APPEND: the guard's writes never land where we seek
 guard = sshd2 = None
 
 
@@ -202,7 +203,27 @@ try:
     st, j, _, _ = c.req("GET", f"/api/v1/access/requests/{r3['id']}/certificate", token=tok["vendor1"])
     short = os.path.join(base, "cert-short.pub")
     open(short, "w").write(j["certificate"])
-    # A pty session whose children ignore SIGTERM, leave the process group (setsid) and double-fork.
+    # A pty session whose children ignore SIGTERM, leave the process group (setsid) and double-fork,
+    # while idle clients flood the guard's socket (they must not hold off the end of the window).
+    flood_stop = threading.Event()
+
+    def flood():
+        held = []
+        while not flood_stop.is_set():
+            try:
+                sk = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sk.connect(guard_sock)
+                held.append((time.time(), sk))
+            except OSError:
+                pass
+            while held and time.time() - held[0][0] > 3:
+                held.pop(0)[1].close()
+            time.sleep(0.02)
+        for _, sk in held:
+            sk.close()
+
+    flooder = threading.Thread(target=flood)
+    flooder.start()
     t0 = time.time()
     p = subprocess.run(["ssh", "-tt", "-F", "/dev/null", "-i", key, "-o", f"CertificateFile={short}",
                         "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
@@ -222,8 +243,11 @@ try:
     while left and time.time() < deadline:  # the guard's SIGKILL follows its SIGTERM by 3 s
         time.sleep(0.5)
         left = subprocess.run(["pgrep", "-f", "sleep 30[123]"], capture_output=True).stdout.decode().split()
+    flood_stop.set()
+    flooder.join()
     expect(not left and time.time() < r3["valid_before"] + 10,
-           f"no process of the session outlives the window (TERM ignored, setsid, double fork): {left}")
+           f"no process of the session outlives the window (TERM ignored, setsid, double fork), "
+           f"idle clients flooding the guard notwithstanding: {left}")
     expect(guard_says("window over: SIGTERM") and guard_says("SIGKILL to"),
            f"the guard sent SIGTERM at the deadline, then SIGKILL to what ignored it: {guard_says('')}")
     time.sleep(max(0, r3["valid_before"] - time.time()) + 1)

@@ -78,12 +78,3 @@ ops_host_revoke(struct ops_ctx *x, const char *name, struct bw_err *err)
 	db_host_clear(&h);
 	return ops_finish(x, OP_HOST_REVOKE, &ev, r, err);
 }
-
-int
-ops_host_credential(struct ops_ctx *x, int64_t host_id, struct db_host_credential *cred, int64_t *code_expires,
-		    struct bw_err *err)
-{
-	int r = db_enrolment_outstanding(x->in->db, DB_ENROL_HOST, host_id, now_s(), code_expires, err);
-
-	return r != 0 ? r : db_host_credential_get(x->in->db, host_id, cred, err);
-}

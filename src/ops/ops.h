@@ -316,9 +316,6 @@ int ops_host_enrol(struct ops_ctx *x, const char *code, char host[72], char cred
 		   struct bw_err *err);
 /* Revokes host name's agent credential (BW_ENOTFOUND when it has none). */
 int ops_host_revoke(struct ops_ctx *x, const char *name, struct bw_err *err);
-/* The host's credential (for the host list): BW_ENOTFOUND when none; *code_expires: an unused code's expiry or 0. */
-int ops_host_credential(struct ops_ctx *x, int64_t host_id, struct db_host_credential *cred, int64_t *code_expires,
-			struct bw_err *err);
 /* The object rule for hosts: admins, operators, approvers and auditors see every host. */
 bool ops_sees_all_hosts(const struct ops_caller *c);
 /* Hosts the caller may see: all, or (vendors, staff) those their own requests name. Caller frees with db_hosts_free. */

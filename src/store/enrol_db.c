@@ -223,22 +223,6 @@ db_host_credential_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now,
 }
 
 int
-db_host_credential_get(struct bw_db *db, int64_t host_id, struct db_host_credential *out, struct bw_err *err)
-{
-	sqlite3_stmt *st;
-	int r;
-
-	memset(out, 0, sizeof *out);
-	pthread_mutex_lock(&db->mu);
-	if ((r = db_prepare(db, CREDENTIAL_COLUMNS " WHERE c.host_id = ?", &st, err)) == 0) {
-		sqlite3_bind_int64(st, 1, host_id);
-		r = credential_read(db, st, out, err);
-	}
-	pthread_mutex_unlock(&db->mu);
-	return r;
-}
-
-int
 db_host_credential_revoke(struct bw_db *db, int64_t host_id, struct bw_err *err)
 {
 	int changes = 0, r;

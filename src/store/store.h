@@ -208,8 +208,6 @@ int db_host_credential_set(struct bw_db *db, int64_t host_id, const uint8_t hash
 /* The host a credential belongs to (refreshing last_seen); BW_ENOTFOUND when none. */
 int db_host_credential_lookup(struct bw_db *db, const uint8_t hash[32], int64_t now, struct db_host_credential *out,
 			      struct bw_err *err);
-/* The host's credential; BW_ENOTFOUND when it has none. */
-int db_host_credential_get(struct bw_db *db, int64_t host_id, struct db_host_credential *out, struct bw_err *err);
 /* Removes the host's credential; BW_ENOTFOUND when it had none. */
 int db_host_credential_revoke(struct bw_db *db, int64_t host_id, struct bw_err *err);
 

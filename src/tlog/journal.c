@@ -102,12 +102,6 @@ tlog_journal_add(struct tlog_journal *j, uint64_t index, const void *entry, size
 	return 0;
 }
 
-size_t
-tlog_journal_pending_bytes(const struct tlog_journal *j)
-{
-	return j->pending.len;
-}
-
 void
 tlog_journal_take(struct tlog_journal *j, struct bw_buf *out)
 {
@@ -123,16 +117,6 @@ tlog_journal_write(struct tlog_journal *j, const struct bw_buf *group, struct bw
 	if (bw_write_all(j->fd, group->data, group->len) != 0 || fdatasync(j->fd) != 0)
 		return bw_err_set(err, BW_EIO, "journal %s: %s", j->path, strerror(errno));
 	return 0;
-}
-
-int
-tlog_journal_sync(struct tlog_journal *j, struct bw_err *err)
-{
-	int r = tlog_journal_write(j, &j->pending, err);
-
-	if (r == 0)
-		j->pending.len = 0;
-	return r;
 }
 
 void

@@ -9,13 +9,11 @@ struct tlog_journal;
 /* Opens (creating) dir/journal for appending. Caller frees with tlog_journal_close(). */
 int tlog_journal_open(const char *dir, struct tlog_journal **out, struct bw_err *err);
 void tlog_journal_close(struct tlog_journal *j);
-/* Frames one record into memory (BW_ENOMEM on failure); tlog_journal_sync makes it durable. */
+/* Frames one record into memory (BW_ENOMEM on failure); take and write make it durable. */
 int tlog_journal_add(struct tlog_journal *j, uint64_t index, const void *entry, size_t len);
-size_t tlog_journal_pending_bytes(const struct tlog_journal *j);
-/* Writes the framed records and fdatasyncs: from here they are acknowledged. */
-int tlog_journal_sync(struct tlog_journal *j, struct bw_err *err);
-/* The same in two steps: take the framed records (a group), then write them (no other journal call meanwhile). */
+/* Takes the framed records (a group) ... */
 void tlog_journal_take(struct tlog_journal *j, struct bw_buf *out);
+/* ... and writes them with one fdatasync: from here they are acknowledged (no other journal call meanwhile). */
 int tlog_journal_write(struct tlog_journal *j, const struct bw_buf *group, struct bw_err *err);
 /* Forgets framed, unwritten records (a commit that integrates them directly). */
 void tlog_journal_drop_pending(struct tlog_journal *j);

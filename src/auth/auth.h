@@ -140,7 +140,8 @@ int auth_user_create_pending(struct auth *a, const char *username, unsigned role
 /*
  * Issues a one-time code ("bwe_" + 256 random bits; only its SHA-256 is
  * stored) for a user or host (DB_ENROL_USER, DB_ENROL_HOST), valid for
- * hours (1..AUTH_ENROL_HOURS_MAX); the subject's earlier codes stop working.
+ * hours (1..AUTH_ENROL_HOURS_MAX; 0: AUTH_ENROL_HOURS_DEFAULT); the
+ * subject's earlier codes stop working.
  * The caller wipes out->text after handing it over.
  */
 int auth_enrol_issue(struct auth *a, int kind, int64_t subject_id, const char *issued_by, int64_t now, int64_t hours,

@@ -26,6 +26,8 @@ auth_enrol_issue(struct auth *a, int kind, int64_t subject_id, const char *issue
 	int r;
 
 	memset(out, 0, sizeof *out);
+	if (hours == 0)
+		hours = AUTH_ENROL_HOURS_DEFAULT;
 	if (hours < 1 || hours > AUTH_ENROL_HOURS_MAX)
 		return bw_err_set(err, BW_EINVAL, "an enrolment code lives 1..%d hours", AUTH_ENROL_HOURS_MAX);
 	auth_token_new("bwe", out->text, hash);

@@ -10,12 +10,6 @@
 #include "access/access.h"
 #include "ops_internal.h"
 
-static int64_t
-now_s(void)
-{
-	return bw_now_ms() / 1000;
-}
-
 int
 ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struct auth_code *code, struct bw_err *err)
 {
@@ -40,8 +34,8 @@ ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struc
 	}
 	memset(code, 0, sizeof *code);
 	if (r == 0 &&
-	    (r = db_host_insert(x->in->db, q->name, q->address, q->group, (const char *)csv.data, now_s(), id, err)) == 0 &&
-	    (r = auth_enrol_issue(&x->in->auth, DB_ENROL_HOST, *id, x->caller->name, now_s(), AUTH_ENROL_HOURS_DEFAULT,
+	    (r = db_host_insert(x->in->db, q->name, q->address, q->group, (const char *)csv.data, ops_now(), id, err)) == 0 &&
+	    (r = auth_enrol_issue(&x->in->auth, DB_ENROL_HOST, *id, x->caller->name, ops_now(), AUTH_ENROL_HOURS_DEFAULT,
 				  code, err)) == 0)
 		ev_int(&ev, EVF_CODE_EXPIRES, code->expires_at);
 	bw_buf_free(&csv);
@@ -146,7 +140,7 @@ ops_access_request(struct ops_ctx *x, const struct access_new *q, int64_t *id, s
 	ev_json(&ev, EVF_WINDOW, json_pack("[I, I]", (json_int_t)q->valid_after, (json_int_t)q->valid_before));
 	mine.requester_id = x->caller->user_id;	/* a request is always the caller's own */
 	if (r == 0)
-		r = access_request_create(x->in->db, &mine, x->env->max_window, now_s(), id, err);
+		r = access_request_create(x->in->db, &mine, x->env->max_window, ops_now(), id, err);
 	if (r == 0) {
 		ev_target(&ev, "access:%lld", (long long)*id);
 		if ((r = db_access_get(x->in->db, *id, &a, err)) == 0) {
@@ -240,7 +234,7 @@ ops_access_review(struct ops_ctx *x, int64_t id, bool approve, const char *reaso
 	db_access_clear(&cur);
 	if (r == 0)
 		r = access_review(x->in->db, &x->in->ssh_ca, x->env->session_wrapper, id, x->caller->user_id,
-				  x->caller->name, approve, reason, now_s(), &issued, err);
+				  x->caller->name, approve, reason, ops_now(), &issued, err);
 	if (r == 0)
 		r = db_access_get(x->in->db, id, a, err);
 	if (r == 0 && issued) {
@@ -278,7 +272,7 @@ ops_access_revoke(struct ops_ctx *x, int64_t id, const char *reason, struct bw_e
 		r = bw_err_set(err, BW_EINVAL, "reason must be 1..%d characters without control characters",
 			       ACCESS_REASON_MAX);
 	if (r == 0)
-		r = db_access_revoke(x->in->db, id, now_s(), err);
+		r = db_access_revoke(x->in->db, id, ops_now(), err);
 	return ops_finish(x, OP_ACCESS_REVOKE, &ev, r, err);
 }
 
@@ -296,11 +290,11 @@ ops_access_certificate(struct ops_ctx *x, int64_t id, struct db_access *a, char 
 		r = load_visible(x, id, a, err);
 	if (r == 0 && a->requester_id != x->caller->user_id)
 		r = bw_err_set(err, BW_EDENIED, "only the requester downloads the certificate");
-	if (r == 0 && (strcmp(access_state(a, now_s()), "issued") != 0 || a->certificate == NULL))
+	if (r == 0 && (strcmp(access_state(a, ops_now()), "issued") != 0 || a->certificate == NULL))
 		r = bw_err_set(err, BW_ECONFLICT, "request %lld is %s; no certificate to download", (long long)a->id,
-			       access_state(a, now_s()));
+			       access_state(a, ops_now()));
 	if (r == 0 && (r = access_ssh_config(x->in->db, a, ssh_config, err)) == 0)
-		r = db_access_downloaded(x->in->db, a->id, now_s(), err);
+		r = db_access_downloaded(x->in->db, a->id, ops_now(), err);
 	r = ops_finish(x, OP_ACCESS_CERTIFICATE, &ev, r, err);
 	if (r != 0) {
 		db_access_clear(a);
@@ -342,7 +336,7 @@ ops_access_krl(struct ops_ctx *x, uint8_t **krl, size_t *len, struct bw_err *err
 
 	r = ops_begin(x, OP_ACCESS_KRL, &ev, err);
 	ev_target(&ev, "access:krl");
-	if (r == 0 && (r = access_krl(x->in->db, &x->in->ssh_ca, now_s(), krl, len, err)) == 0) {
+	if (r == 0 && (r = access_krl(x->in->db, &x->in->ssh_ca, ops_now(), krl, len, err)) == 0) {
 		ev_clear(&ev);
 		return 0;
 	}
@@ -367,7 +361,7 @@ ops_access_expire(struct ops_ctx *x)
 	if (ops_authorize(OP_ACCESS_EXPIRE, &sys) != OPS_ALLOW || db_tx_begin(x->in->db, &err) != 0)
 		return;
 	/* Mark and record in one transaction: an expiry is in the log exactly when it is in the database. */
-	r = db_access_expire(x->in->db, now_s(), &ids, &n, &err);
+	r = db_access_expire(x->in->db, ops_now(), &ids, &n, &err);
 	for (i = 0; r == 0 && i < n; i++) {
 		struct event ev;
 		ev_init(&ev, EV_ACCESS_EXPIRED, NULL);

@@ -5,12 +5,6 @@
 
 #include "ops_internal.h"
 
-static int64_t
-now_s(void)
-{
-	return bw_now_ms() / 1000;
-}
-
 int
 ops_enrol_start(struct ops_ctx *x, const char *code, char username[72], char **uri, struct bw_err *err)
 {
@@ -22,7 +16,7 @@ ops_enrol_start(struct ops_ctx *x, const char *code, char username[72], char **u
 	username[0] = '\0';
 	r = ops_begin_tx(x, OP_USER_ENROL_START, &ev, err);
 	ev_target(&ev, "user:?");
-	if (r == 0 && (r = auth_enrol_find(&x->in->auth, DB_ENROL_USER, code, now_s(), &e, err)) == 0) {
+	if (r == 0 && (r = auth_enrol_find(&x->in->auth, DB_ENROL_USER, code, ops_now(), &e, err)) == 0) {
 		ev_target(&ev, "user:%.64s", e.subject);
 		ev_str(&ev, EVF_ISSUED_BY, e.issued_by);
 		snprintf(username, 72, "%s", e.subject);
@@ -52,12 +46,12 @@ ops_enrol_finish(struct ops_ctx *x, const char *code, const char *password, cons
 	r = ops_begin(x, OP_USER_ENROL, &ev, err);
 	ev_target(&ev, "user:?");
 	/* The code first (cheap), then the password's Argon2id outside the store's transaction. */
-	if (r == 0 && (r = auth_enrol_find(&x->in->auth, DB_ENROL_USER, code, now_s(), &e, err)) == 0) {
+	if (r == 0 && (r = auth_enrol_find(&x->in->auth, DB_ENROL_USER, code, ops_now(), &e, err)) == 0) {
 		ev_target(&ev, "user:%.64s", e.subject);
 		ev_str(&ev, EVF_ISSUED_BY, e.issued_by);
 		snprintf(username, 72, "%s", e.subject);
 		if ((r = auth_password_prepare(&x->in->auth, password, hash, err)) == 0 && (r = ops_tx_open(x, err)) == 0)
-			r = auth_enrol_user_finish(&x->in->auth, &e, hash, otp, now_s(), x->caller->source, out, err);
+			r = auth_enrol_user_finish(&x->in->auth, &e, hash, otp, ops_now(), x->caller->source, out, err);
 	}
 	bw_memzero(hash, sizeof hash);
 	db_enrolment_clear(&e);
@@ -91,7 +85,7 @@ ops_grant_split(struct ops_ctx *x, int64_t user_id, unsigned adding, unsigned *p
 	g.roles = adding;
 	g.requested_by_id = x->caller->user_id;
 	snprintf(g.requested_by, sizeof g.requested_by, "%s", x->caller->name);
-	g.requested_at = now_s();
+	g.requested_at = ops_now();
 	if ((r = db_role_grant_insert(x->in->db, &g, grant_id, err)) == 0)
 		*pending = adding;
 	return r;
@@ -148,7 +142,7 @@ ops_grant_decide(struct ops_ctx *x, int64_t id, bool approve, struct db_role_gra
 			r = db_user_set_roles(x->in->db, u.id, u.roles | out->roles, ROLE_ADMIN, err);
 	}
 	if (r == 0)
-		r = db_role_grant_decide(x->in->db, id, approve ? "approved" : "denied", x->caller->name, now_s(), err);
+		r = db_role_grant_decide(x->in->db, id, approve ? "approved" : "denied", x->caller->name, ops_now(), err);
 	db_user_clear(&u);
 	return ops_finish(x, op, &ev, r, err);
 }

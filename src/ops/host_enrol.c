@@ -5,12 +5,6 @@
 #include "access/access.h"
 #include "ops_internal.h"
 
-static int64_t
-now_s(void)
-{
-	return bw_now_ms() / 1000;
-}
-
 static int
 find_host(struct ops_ctx *x, const char *name, struct db_host *h, struct bw_err *err)
 {
@@ -30,8 +24,7 @@ ops_host_enrol_code(struct ops_ctx *x, const char *name, int64_t hours, struct a
 	r = ops_begin_tx(x, OP_HOST_ENROL_CODE, &ev, err);
 	ev_target(&ev, "host:%.64s", name);
 	if (r == 0 && (r = find_host(x, name, &h, err)) == 0 &&
-	    (r = auth_enrol_issue(&x->in->auth, DB_ENROL_HOST, h.id, x->caller->name, now_s(),
-				  hours == 0 ? AUTH_ENROL_HOURS_DEFAULT : hours, code, err)) == 0)
+	    (r = auth_enrol_issue(&x->in->auth, DB_ENROL_HOST, h.id, x->caller->name, ops_now(), hours, code, err)) == 0)
 		ev_int(&ev, EVF_CODE_EXPIRES, code->expires_at);
 	db_host_clear(&h);
 	r = ops_finish(x, OP_HOST_ENROL_CODE, &ev, r, err);
@@ -51,11 +44,11 @@ ops_host_enrol(struct ops_ctx *x, const char *code, char host[72], char credenti
 	host[0] = credential[0] = '\0';
 	r = ops_begin_tx(x, OP_HOST_ENROL, &ev, err);
 	ev_target(&ev, "host:?");
-	if (r == 0 && (r = auth_enrol_find(&x->in->auth, DB_ENROL_HOST, code, now_s(), &e, err)) == 0) {
+	if (r == 0 && (r = auth_enrol_find(&x->in->auth, DB_ENROL_HOST, code, ops_now(), &e, err)) == 0) {
 		ev_target(&ev, "host:%.64s", e.subject);
 		ev_str(&ev, EVF_ISSUED_BY, e.issued_by);
 		snprintf(host, 72, "%s", e.subject);
-		r = auth_enrol_host_finish(&x->in->auth, &e, now_s(), x->caller->source, credential, err);
+		r = auth_enrol_host_finish(&x->in->auth, &e, ops_now(), x->caller->source, credential, err);
 	}
 	db_enrolment_clear(&e);
 	r = ops_finish(x, OP_HOST_ENROL, &ev, r, err);

@@ -4,6 +4,9 @@
 
 #include "ops.h"
 
+/* Seconds since the epoch: the time operations store and compare. */
+int64_t ops_now(void);
+
 /*
  * Starts op's event (origin: x's caller) in *ev and checks the permission
  * table: 0, or BW_EDENIED when the caller may not (pass it to ops_finish,

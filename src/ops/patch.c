@@ -93,7 +93,7 @@ log_target(void *arg, const struct patch_target *t, struct bw_err *err)
 	snprintf(row.version, sizeof row.version, "%s", pt.version);
 	row.targets_version = pt.targets_version;
 	row.log_index = (int64_t)index;
-	row.published_at = bw_now_ms() / 1000;
+	row.published_at = ops_now();
 	if ((r = db_patch_target_insert(pl->x->in->db, &row, err)) != 0)
 		return r;
 	json_array_append_new(pl->logged, json_pack("{s:s, s:s, s:I}", "name", t->name, "sha256", t->sha256_hex,
@@ -158,7 +158,7 @@ ops_patch_publish(struct ops_ctx *x, const json_t *root, const json_t *targets, 
 	struct publish_log pl = { x, targets, json_array() };
 	struct patch_publish q = { .dir = x->env->patch_dir, .root = root, .targets = targets,
 				   .snapshot_key = &x->in->tuf_snapshot, .timestamp_key = &x->in->tuf_timestamp,
-				   .life = &life, .now = bw_now_ms() / 1000, .log_target = log_target, .log_arg = &pl };
+				   .life = &life, .now = ops_now(), .log_target = log_target, .log_arg = &pl };
 	struct event ev;
 	int r;
 
@@ -231,7 +231,7 @@ ops_patch_report(struct ops_ctx *x, const struct ops_patch_report *q, struct bw_
 	snprintf(rep.result, sizeof rep.result, "%s", q->result);
 	snprintf(rep.reason, sizeof rep.reason, "%s", q->reason ? q->reason : "");
 	snprintf(rep.reported_by, sizeof rep.reported_by, "%.71s", x->caller->name);
-	rep.at = bw_now_ms() / 1000;
+	rep.at = ops_now();
 	if ((r = ops_tx_open(x, err)) != 0 || (r = db_patch_report_put(x->in->db, &rep, err)) != 0)
 		return ops_finish(x, OP_PATCH_REPORT, &ev, r, err);
 	/* The host's outcome is the event's result: installed ok, failed, refused. */
@@ -323,7 +323,7 @@ ops_patch_sweep(struct ops_ctx *x)
 	struct patch_trust st = { 0 };
 	struct patch_lifetimes life = lifetimes(x->env);
 	struct bw_err err = { 0 };
-	int64_t now = bw_now_ms() / 1000;
+	int64_t now = ops_now();
 	bool snap, ts;
 
 	if (ops_authorize(OP_PATCH_RESIGN, x->caller) != OPS_ALLOW)

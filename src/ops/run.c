@@ -3,6 +3,12 @@
 
 #include "ops_internal.h"
 
+int64_t
+ops_now(void)
+{
+	return bw_now_ms() / 1000;
+}
+
 /* Starts op's event for x's caller; refuses (audited) a caller the table does not admit. */
 int
 ops_begin(struct ops_ctx *x, enum op_id op, struct event *ev, struct bw_err *err)

@@ -9,7 +9,7 @@ ops_login(struct ops_ctx *x, const struct ops_login *q, struct auth_login_result
 {
 	struct event ev;
 	char client[BW_ADDR_GROUP_MAX];
-	int64_t now = bw_now_ms() / 1000;
+	int64_t now = ops_now();
 	int r;
 
 	memset(res, 0, sizeof *res);
@@ -73,7 +73,7 @@ ops_token_create(struct ops_ctx *x, const struct ops_token_create *q, char token
 	if (r == 0 && (q->lifetime_days < 1 || q->lifetime_days > 366))
 		r = bw_err_set(err, BW_EINVAL, "lifetime_days must be 1..366");
 	if (r == 0 && (r = auth_api_token_create(&x->in->auth, x->caller->user_id, q->name, q->scopes,
-						  bw_now_ms() / 1000, q->lifetime_days * 86400, token, id, err)) == 0)
+						  ops_now(), q->lifetime_days * 86400, token, id, err)) == 0)
 		ev_int(&ev, EVF_TOKEN_ID, *id);
 	r = ops_finish(x, OP_TOKEN_CREATE, &ev, r, err);
 	if (r != 0)

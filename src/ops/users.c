@@ -15,13 +15,6 @@ find_user(struct ops_ctx *x, const char *name, struct db_user *u, struct bw_err 
 	return 0;
 }
 
-/* The code's lifetime in hours: the default for 0. */
-static int64_t
-enrol_hours(int64_t hours)
-{
-	return hours == 0 ? AUTH_ENROL_HOURS_DEFAULT : hours;
-}
-
 /* Adds the issued code's expiry and any waiting roles to ev. */
 static void
 ev_issued(struct event *ev, const struct ops_enrol_issued *out)
@@ -54,7 +47,7 @@ ops_user_bootstrap(struct ops_ctx *x, const char *username, const char *password
 		if (users != 0)
 			r = bw_err_set(err, BW_EEXIST, "this data directory already has users: invite them instead");
 		else
-			r = auth_user_create_hashed(&x->in->auth, username, hash, ROLE_ADMIN, bw_now_ms() / 1000, NULL,
+			r = auth_user_create_hashed(&x->in->auth, username, hash, ROLE_ADMIN, ops_now(), NULL,
 						    enrol, err);
 	}
 	bw_memzero(hash, sizeof hash);
@@ -68,7 +61,7 @@ int
 ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struct ops_enrol_issued *out,
 	     struct bw_err *err)
 {
-	int64_t now = bw_now_ms() / 1000, uid = 0;
+	int64_t now = ops_now(), uid = 0;
 	struct event ev;
 	int r;
 
@@ -89,7 +82,7 @@ ops_user_add(struct ops_ctx *x, const struct ops_user_add *q, int64_t *id, struc
 			r = db_user_set_roles(x->in->db, *id, out->roles, ROLE_ADMIN, err);
 	}
 	if (r == 0)
-		r = auth_enrol_issue(&x->in->auth, DB_ENROL_USER, *id, x->caller->name, now, enrol_hours(q->enrol_hours),
+		r = auth_enrol_issue(&x->in->auth, DB_ENROL_USER, *id, x->caller->name, now, q->enrol_hours,
 				     &out->code, err);
 	if (r == 0) {
 		ops_ev_roles(&ev, EVF_ROLES, out->roles);
@@ -130,7 +123,7 @@ ops_user_set_disabled(struct ops_ctx *x, const char *username, bool disabled, st
 	ev_target(&ev, "user:%.64s", username);
 	if (r == 0 && (r = find_user(x, username, &u, err)) == 0 &&
 	    (r = db_user_set_disabled(x->in->db, u.id, disabled, ROLE_ADMIN, err)) == 0 && disabled)
-		r = db_role_grants_cancel_user(x->in->db, u.id, x->caller->name, bw_now_ms() / 1000, err);
+		r = db_role_grants_cancel_user(x->in->db, u.id, x->caller->name, ops_now(), err);
 	db_user_clear(&u);
 	return ops_finish(x, op, &ev, r, err);
 }
@@ -139,7 +132,7 @@ int
 ops_user_reset_mfa(struct ops_ctx *x, const char *username, int64_t hours, struct ops_enrol_issued *out,
 		   struct bw_err *err)
 {
-	int64_t now = bw_now_ms() / 1000;
+	int64_t now = ops_now();
 	struct db_user u = { 0 };
 	struct event ev;
 	int r;
@@ -156,7 +149,7 @@ ops_user_reset_mfa(struct ops_ctx *x, const char *username, int64_t hours, struc
 			r = db_user_set_roles(x->in->db, u.id, out->roles, ROLE_ADMIN, err);
 	}
 	if (r == 0)
-		r = auth_enrol_issue(&x->in->auth, DB_ENROL_USER, u.id, x->caller->name, now, enrol_hours(hours), &out->code,
+		r = auth_enrol_issue(&x->in->auth, DB_ENROL_USER, u.id, x->caller->name, now, hours, &out->code,
 				     err);
 	if (r == 0)
 		ev_issued(&ev, out);
@@ -209,7 +202,7 @@ ops_user_list(struct ops_ctx *x, struct db_user **out, size_t *n, struct bw_err 
 	if (r == 0 && (r = db_user_list(x->in->db, out, n, err)) == 0) {
 		size_t i;
 		for (i = 0; r == 0 && i < *n; i++)
-			r = db_login_locked_clients(x->in->db, (*out)[i].username, bw_now_ms() / 1000,
+			r = db_login_locked_clients(x->in->db, (*out)[i].username, ops_now(),
 						    &(*out)[i].locked_clients, err);
 	}
 	if (r != 0 || x->caller->via == OPS_VIA_LOCAL || ops_always_audited(OP_USER_LIST)) {
@@ -241,7 +234,7 @@ ops_user_passwd(struct ops_ctx *x, const char *current, const char *otp, const c
 	if (r == 0) {
 		/* The current credentials, checked exactly like a sign-in (throttled and counted per client). */
 		ops_caller_group(x->caller, client);
-		if ((r = auth_login(&x->in->auth, x->caller->name, current, otp, client, bw_now_ms() / 1000, &res, err)) == 0 &&
+		if ((r = auth_login(&x->in->auth, x->caller->name, current, otp, client, ops_now(), &res, err)) == 0 &&
 		    !res.ok)
 			r = bw_err_set(err, BW_EDENIED, "%s", res.throttled ? "too many attempts; retry later"
 								     : "the current password or code is wrong");

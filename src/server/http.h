@@ -183,6 +183,8 @@ void sockaddr_text(const struct sockaddr *sa, char *out, size_t cap);
 json_t *roles_json(unsigned mask);
 /* json_unpack_ex(JSON_STRICT) of body; replies 400 naming the problem and returns false on error. */
 bool request_unpack(struct request *rq, json_t *body, const char *fmt, ...);
+/* An optional body {"enrol_hours"} (NULL: none): *hours 0 (the default) or 1..AUTH_ENROL_HOURS_MAX; replies 400 otherwise. */
+bool request_enrol_hours(struct request *rq, json_t *body, json_int_t *hours);
 /* Replies with the status an error code maps to (404, 409, 422, else 500 without internals). */
 void reply_from_err(struct request *rq, const struct bw_err *err);
 

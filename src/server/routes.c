@@ -184,7 +184,7 @@ issued_json(const char *username, const struct ops_enrol_issued *o)
 	return out;
 }
 
-/* "enrol_hours" of a body (optional): 1..AUTH_ENROL_HOURS_MAX; replies 400 and returns false otherwise. */
+/* "enrol_hours" given (0: left out): 1..AUTH_ENROL_HOURS_MAX; replies 400 and returns false otherwise. */
 static bool
 enrol_hours_ok(struct request *rq, json_int_t hours)
 {
@@ -192,6 +192,15 @@ enrol_hours_ok(struct request *rq, json_int_t hours)
 		return true;
 	reply_error(rq, 400, "enrol_hours must be 1..%d", AUTH_ENROL_HOURS_MAX);
 	return false;
+}
+
+bool
+request_enrol_hours(struct request *rq, json_t *body, json_int_t *hours)
+{
+	*hours = 0;
+	if (body != NULL && !request_unpack(rq, body, "{s?:I}", "enrol_hours", hours))
+		return false;
+	return enrol_hours_ok(rq, *hours);
 }
 
 /* POST /api/v1/users {"username","roles",["enrol_hours"]}: an invitation. */
@@ -260,9 +269,7 @@ h_user_reset_mfa(struct request *rq, json_t *body)
 	json_int_t hours = 0;
 
 	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
-	if (body != NULL && !request_unpack(rq, body, "{s?:I}", "enrol_hours", &hours))
-		return;
-	if (!enrol_hours_ok(rq, hours))
+	if (!request_enrol_hours(rq, body, &hours))
 		return;
 	if (ops_user_reset_mfa(&x, rq->params[0], hours, &o, &err) != 0) {
 		reply_from_err(rq, &err);

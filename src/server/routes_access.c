@@ -90,12 +90,8 @@ h_host_enrol_code(struct request *rq, json_t *body)
 	struct bw_err err = { 0 };
 
 	ev_target(&rq->ev, "host:%.64s", rq->params[0]);
-	if (body != NULL && !request_unpack(rq, body, "{s?:I}", "enrol_hours", &hours))
+	if (!request_enrol_hours(rq, body, &hours))
 		return;
-	if (hours < 0 || hours > AUTH_ENROL_HOURS_MAX) {
-		reply_error(rq, 400, "enrol_hours must be 1..%d", AUTH_ENROL_HOURS_MAX);
-		return;
-	}
 	if (ops_host_enrol_code(&x, rq->params[0], hours, &code, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;

@@ -27,8 +27,7 @@ struct audit_log {
 	pthread_cond_t work;		/* appenders, readers -> committer */
 	pthread_cond_t done;		/* committer -> appenders, readers */
 	pthread_t thread;
-	uint64_t committed;		/* entries below this are durable (acknowledged) */
-	uint64_t integrated;		/* entries below this are in tiles under the durable checkpoint */
+	/* Acknowledged: tlog_store_durable(); integrated: tlog_store_size() (read under mu). */
 	uint64_t want_integrated;	/* a reader waits for integration up to here */
 	int64_t integrated_at_ms;
 	int failed;			/* a commit failed: refuse further appends */
@@ -96,7 +95,6 @@ committer(void *arg)
 				commit_failed(al, "audit log: sequencing failed", &err);
 				break;
 			}
-			al->committed = tlog_store_durable(al->store);
 			pthread_cond_broadcast(&al->done);
 		}
 		if (integration_due(al, bw_now_ms())) {
@@ -104,7 +102,6 @@ committer(void *arg)
 				commit_failed(al, "audit log: integration failed", &err);
 				break;
 			}
-			al->integrated = tlog_store_size(al->store);
 			al->integrated_at_ms = bw_now_ms();
 			pthread_cond_broadcast(&al->done);
 		}
@@ -131,7 +128,6 @@ audit_log_open(const char *dir, struct note_signer *signer, struct audit_log **o
 		free(al);
 		return r;
 	}
-	al->committed = al->integrated = tlog_store_size(al->store);
 	al->integrated_at_ms = bw_now_ms();
 	pthread_mutex_init(&al->mu, NULL);
 	pthread_cond_init(&al->work, NULL);
@@ -176,9 +172,9 @@ audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *inde
 	if ((r = tlog_store_append(al->store, entry, len, &idx, err)) != 0)
 		goto out;
 	pthread_cond_signal(&al->work);
-	while (al->committed <= idx && !al->failed)
+	while (tlog_store_durable(al->store) <= idx && !al->failed)
 		pthread_cond_wait(&al->done, &al->mu);
-	if (al->committed <= idx)
+	if (tlog_store_durable(al->store) <= idx)
 		r = bw_err_set(err, BW_EIO, "audit log commit failed: %s", al->fail_msg);
 	else if (index != NULL)
 		*index = idx;
@@ -212,7 +208,7 @@ audit_log_size(struct audit_log *al)
 	uint64_t n;
 
 	pthread_mutex_lock(&al->mu);
-	n = al->integrated;
+	n = tlog_store_size(al->store);
 	pthread_mutex_unlock(&al->mu);
 	return n;
 }
@@ -224,13 +220,13 @@ audit_log_sync(struct audit_log *al, struct bw_err *err)
 	int r = 0;
 
 	pthread_mutex_lock(&al->mu);
-	target = al->committed;
+	target = tlog_store_durable(al->store);
 	if (al->want_integrated < target)
 		al->want_integrated = target;
 	pthread_cond_signal(&al->work);
-	while (al->integrated < target && !al->failed)
+	while (tlog_store_size(al->store) < target && !al->failed)
 		pthread_cond_wait(&al->done, &al->mu);
-	if (al->integrated < target)
+	if (tlog_store_size(al->store) < target)
 		r = bw_err_set(err, BW_EIO, "audit log integration failed: %s", al->fail_msg);
 	pthread_mutex_unlock(&al->mu);
 	return r;

@@ -51,26 +51,20 @@ print_issued(const char *verb, const char *user, const char *roles, const char *
 	       user, when, code, user);
 }
 
-/* "a,b" from a JSON array of strings. */
-static void
-csv_of(json_t *arr, char *out, size_t cap)
+/* reply[key], an array of role names, as "a,b"; "" when empty (print_issued's convention). */
+static const char *
+roles_text(const json_t *reply, const char *key, char *buf, size_t cap)
 {
-	size_t k, o = 0;
-	json_t *r;
-
-	out[0] = '\0';
-	json_array_foreach(arr, k, r)
-		o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", o ? "," : "", json_string_value(r));
+	return json_array_size(json_object_get(reply, key)) > 0 ? cli_list_text(reply, key, buf, cap) : "";
 }
 
 static void
 print_issued_json(const char *verb, const char *user, json_t *reply)
 {
-	char roles[128], pending[128];
+	char rb[128], pb[128];
 
-	csv_of(json_object_get(reply, "roles"), roles, sizeof roles);
-	csv_of(json_object_get(reply, "pending_roles"), pending, sizeof pending);
-	print_issued(verb, user, roles, pending, json_integer_value(json_object_get(reply, "grant_id")),
+	print_issued(verb, user, roles_text(reply, "roles", rb, sizeof rb), roles_text(reply, "pending_roles", pb, sizeof pb),
+		     json_integer_value(json_object_get(reply, "grant_id")),
 		     json_string_value(json_object_get(reply, "enrolment_code")),
 		     json_integer_value(json_object_get(reply, "code_expires")));
 }
@@ -106,10 +100,9 @@ user_via_api(struct cli_api *api, const char *verb, const char *name, const char
 			goto out;
 		printf("%-6s %-24s %-40s %s\n", "ID", "NAME", "ROLES", "STATE");
 		json_array_foreach(json_object_get(reply, "users"), i, u) {
-			char roles[128];
-			csv_of(json_object_get(u, "roles"), roles, sizeof roles);
+			char roles[128], uname[80];
 			printf("%-6lld %-24s %-40s %s%s%s\n", (long long)json_integer_value(json_object_get(u, "id")),
-			       json_string_value(json_object_get(u, "username")), roles,
+			       cli_text(u, "username", uname, sizeof uname), cli_list_text(u, "roles", roles, sizeof roles),
 			       json_is_true(json_object_get(u, "disabled")) ? "disabled" : "enabled",
 			       json_integer_value(json_object_get(u, "locked_clients")) > 0 ? ",locked-for-some-clients" : "",
 			       json_is_true(json_object_get(u, "mfa_enrolled")) ? "" : ",not-enrolled");
@@ -124,13 +117,10 @@ user_via_api(struct cli_api *api, const char *verb, const char *name, const char
 			goto out;
 		fputs(grant_header, stdout);
 		json_array_foreach(json_object_get(reply, "grants"), i, u) {
-			char roles[128];
-			csv_of(json_object_get(u, "roles"), roles, sizeof roles);
-			print_grant(json_string_value(json_object_get(u, "username")), roles,
-				    json_integer_value(json_object_get(u, "id")),
-				    json_string_value(json_object_get(u, "state")),
-				    json_string_value(json_object_get(u, "requested_by")),
-				    json_string_value(json_object_get(u, "decided_by")));
+			char roles[128], b[4][128];
+			print_grant(cli_text(u, "username", b[0], sizeof b[0]), cli_list_text(u, "roles", roles, sizeof roles),
+				    json_integer_value(json_object_get(u, "id")), cli_text(u, "state", b[1], sizeof b[1]),
+				    cli_text(u, "requested_by", b[2], sizeof b[2]), cli_text(u, "decided_by", b[3], sizeof b[3]));
 		}
 		rc = CLI_OK;
 		goto out;
@@ -145,11 +135,9 @@ user_via_api(struct cli_api *api, const char *verb, const char *name, const char
 		    cli_api_expect(verb, status, 200, reply) != 0)
 			goto out;
 		{
-			char roles[128];
-			csv_of(json_object_get(reply, "roles"), roles, sizeof roles);
-			printf("role grant %llu %s: %s for '%s'\n", (unsigned long long)id,
-			       json_string_value(json_object_get(reply, "state")), roles,
-			       json_string_value(json_object_get(reply, "username")));
+			char roles[128], b[2][128];
+			printf("role grant %llu %s: %s for '%s'\n", (unsigned long long)id, cli_text(reply, "state", b[0], sizeof b[0]),
+			       cli_list_text(reply, "roles", roles, sizeof roles), cli_text(reply, "username", b[1], sizeof b[1]));
 		}
 		rc = CLI_OK;
 		goto out;
@@ -189,10 +177,8 @@ user_via_api(struct cli_api *api, const char *verb, const char *name, const char
 		if (body == NULL || cli_api_call(api, "PUT", path, body, &status, &reply, NULL) != 0 ||
 		    cli_api_expect("user roles", status, 200, reply) != 0)
 			goto out;
-		csv_of(json_object_get(reply, "roles"), roles, sizeof roles);
-		csv_of(json_object_get(reply, "pending_roles"), pending, sizeof pending);
-		printf("user '%s' roles: %s\n", name, roles);
-		if (pending[0])
+		printf("user '%s' roles: %s\n", name, roles_text(reply, "roles", roles, sizeof roles));
+		if (roles_text(reply, "pending_roles", pending, sizeof pending)[0])
 			printf("waiting for a second admin: %s (role grant %lld)\n", pending,
 			       (long long)json_integer_value(json_object_get(reply, "grant_id")));
 	}

@@ -243,8 +243,7 @@ user_local(struct ops_ctx *x, const char *verb, const char *name, unsigned roles
 		if (ops_grant_decide(x, (int64_t)id, verb[0] == 'a', &g, &err) != 0)
 			return cli_fail(verb, &err);
 		auth_roles_format(g.roles, rolebuf, sizeof rolebuf);
-		printf("role grant %llu %s: %s for '%s'\n", (unsigned long long)id, verb[0] == 'a' ? "approved" : "denied",
-		       rolebuf, g.username);
+		printf("role grant %llu %s: %s for '%s'\n", (unsigned long long)id, g.state, rolebuf, g.username);
 	} else if (strcmp(verb, "add") == 0 || strcmp(verb, "reset-mfa") == 0) {
 		struct ops_user_add q = { .username = name, .roles = roles, .enrol_hours = hours };
 		struct ops_enrol_issued o;

@@ -141,8 +141,13 @@ ops_grant_decide(struct ops_ctx *x, int64_t id, bool approve, struct db_role_gra
 		else
 			r = db_user_set_roles(x->in->db, u.id, u.roles | out->roles, ROLE_ADMIN, err);
 	}
-	if (r == 0)
-		r = db_role_grant_decide(x->in->db, id, approve ? "approved" : "denied", x->caller->name, ops_now(), err);
+	if (r == 0 && (r = db_role_grant_decide(x->in->db, id, approve ? "approved" : "denied", x->caller->name,
+						ops_now(), err)) == 0) {
+		/* *out as decided. */
+		snprintf(out->state, sizeof out->state, "%s", approve ? "approved" : "denied");
+		snprintf(out->decided_by, sizeof out->decided_by, "%s", x->caller->name);
+		out->decided_at = ops_now();
+	}
 	db_user_clear(&u);
 	return ops_finish(x, op, &ev, r, err);
 }

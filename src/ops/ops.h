@@ -234,8 +234,9 @@ int ops_enrol_finish(struct ops_ctx *x, const char *code, const char *password, 
 int ops_grant_list(struct ops_ctx *x, bool pending_only, struct db_role_grant **out, size_t *n, struct bw_err *err);
 /*
  * A second admin approves (adds the roles; the user must be enabled and
- * enrolled) or denies a pending grant. Nobody approves a grant they asked
- * for or one for themselves; the requester may deny (withdraw) their own.
+ * enrolled) or denies a pending grant; *out is the grant as decided.
+ * Nobody approves a grant they asked for or one for themselves; the
+ * requester may deny (withdraw) their own.
  */
 int ops_grant_decide(struct ops_ctx *x, int64_t id, bool approve, struct db_role_grant *out, struct bw_err *err);
 /*

@@ -108,8 +108,6 @@ grant_decide(struct request *rq, bool approve)
 		reply_from_err(rq, &err);
 		return;
 	}
-	snprintf(g.state, sizeof g.state, "%s", approve ? "approved" : "denied");
-	snprintf(g.decided_by, sizeof g.decided_by, "%s", rq->caller.name);
 	reply_json(rq, 200, grant_json(&g));
 }
 

@@ -242,9 +242,9 @@ store_node(void *ctx, const struct tlog_node *node, const struct tlog_hash *hash
 	return 0;
 }
 
-int
-tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t *index,
-		  struct bw_err *err)
+/* Appends one entry; journal: also frame its journal record (replayed entries have theirs already). */
+static int
+append_entry(struct tlog_store *s, const void *entry, size_t len, bool journal, uint64_t *index, struct bw_err *err)
 {
 	struct tlog_hash leaf;
 	uint8_t prefix[2];
@@ -262,7 +262,7 @@ tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t 
 		s->failed = 1;
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
-	if (tlog_journal_add(s->j, idx, entry, len) != 0) {
+	if (journal && tlog_journal_add(s->j, idx, entry, len) != 0) {
 		s->failed = 1;
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
@@ -286,6 +286,12 @@ tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t 
 	}
 	*index = idx;
 	return 0;
+}
+
+int
+tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t *index, struct bw_err *err)
+{
+	return append_entry(s, entry, len, true, index, err);
 }
 
 /* ---- committing --------------------------------------------------------- */
@@ -902,7 +908,7 @@ replay_one(void *ctx, uint64_t index, const void *entry, size_t len, struct bw_e
 	uint64_t idx;
 	int r;
 
-	if ((r = tlog_store_append(s, entry, len, &idx, err)) != 0)
+	if ((r = append_entry(s, entry, len, false, &idx, err)) != 0)
 		return r;
 	if (idx != index)
 		return bw_err_set(err, BW_ECORRUPT, "journal replay: entry %llu landed at %llu", (unsigned long long)index,

@@ -1,10 +1,12 @@
 /*
  * audit/audit.c: audit events and the commit thread over the durable log.
- * The thread sequences each group of appended events into the log's journal
- * (one fdatasync; the events are acknowledged then) and integrates them into
- * tiles and a signed checkpoint behind that: every AUDIT_INTEGRATE_MS, when
- * AUDIT_INTEGRATE_MAX events wait, or at once when a reader asks for it
- * (audit_log_sync).
+ * The commit thread sequences each group of appended events into the log's
+ * journal (one fdatasync; the events are acknowledged then); the log's
+ * integrator thread (tlog_integrator) turns them into tiles and a signed
+ * checkpoint behind that: every AUDIT_INTEGRATE_MS, when
+ * AUDIT_INTEGRATE_MAX events or AUDIT_INTEGRATE_BYTES wait, or at once when
+ * a reader asks for it (audit_log_sync). Appends wait (back-pressure) while
+ * AUDIT_BACKLOG_LIMIT bytes wait for integration.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,32 +21,21 @@
 
 #define AUDIT_INTEGRATE_MS 250
 #define AUDIT_INTEGRATE_MAX 65536
-#define AUDIT_JOURNAL_MAX ((uint64_t)64 << 20)	/* journal bytes: bounds memory-free backlog and recovery time */
+#define AUDIT_INTEGRATE_BYTES ((uint64_t)16 << 20)
+#define AUDIT_BACKLOG_LIMIT ((uint64_t)64 << 20)	/* bounds memory and recovery time */
 
 struct audit_log {
 	struct tlog_store *store;
+	struct tlog_integrator *integrator;
 	pthread_mutex_t mu;
-	pthread_cond_t work;		/* appenders, readers -> committer */
-	pthread_cond_t done;		/* committer -> appenders, readers */
+	pthread_cond_t work;		/* appenders -> committer */
+	pthread_cond_t done;		/* committer -> appenders */
 	pthread_t thread;
-	/* Acknowledged: tlog_store_durable(); integrated: tlog_store_size() (read under mu). */
-	uint64_t want_integrated;	/* a reader waits for integration up to here */
-	int64_t integrated_at_ms;
+	/* Acknowledged: tlog_store_durable() (advanced under mu). */
 	int failed;			/* a commit failed: refuse further appends */
 	char fail_msg[BW_ERR_MSG_MAX];
 	int stop;
 };
-
-/* Should the committer integrate now? (lock held) */
-static bool
-integration_due(struct audit_log *al, int64_t now)
-{
-	uint64_t durable = tlog_store_durable(al->store), done = tlog_store_size(al->store);
-
-	return durable > done && (al->want_integrated > done || al->stop || durable - done >= AUDIT_INTEGRATE_MAX ||
-				  tlog_store_journal_bytes(al->store) >= AUDIT_JOURNAL_MAX ||
-				  now - al->integrated_at_ms >= AUDIT_INTEGRATE_MS);
-}
 
 static void
 commit_failed(struct audit_log *al, const char *what, const struct bw_err *err)
@@ -63,51 +54,33 @@ committer(void *arg)
 
 	pthread_mutex_lock(&al->mu);
 	for (;;) {
-		int64_t now = bw_now_ms();
-		while (tlog_store_pending(al->store) == 0 && !integration_due(al, now) && !al->stop) {
-			if (tlog_store_durable(al->store) > tlog_store_size(al->store)) {
-				/* Something waits for integration: wake when it is due. */
-				struct timespec until;
-				int64_t at = al->integrated_at_ms + AUDIT_INTEGRATE_MS;
-				until.tv_sec = (time_t)(at / 1000);
-				until.tv_nsec = (long)(at % 1000) * 1000000L;
-				pthread_cond_timedwait(&al->work, &al->mu, &until);
-			} else {
-				pthread_cond_wait(&al->work, &al->mu);
-			}
-			now = bw_now_ms();
-		}
+		while (tlog_store_pending(al->store) == 0 && !al->stop)
+			pthread_cond_wait(&al->work, &al->mu);
+		if (tlog_store_pending(al->store) == 0)
+			break;	/* stopping, nothing left to sequence */
 		/*
 		 * Everything appended so far goes into one journal write (group
 		 * commit), written without the lock: appenders form the next
-		 * group meanwhile instead of waiting for this fdatasync.
+		 * group meanwhile instead of waiting for this fdatasync. First,
+		 * back-pressure: wait while the integrator is far behind.
 		 */
-		if (tlog_store_pending(al->store) > 0 && !al->failed) {
-			struct tlog_group g;
-			int r = tlog_store_sequence_take(al->store, &g, &err);
-			if (r == 0) {
-				pthread_mutex_unlock(&al->mu);
-				r = tlog_store_sequence_write(al->store, &g, &err);
-				pthread_mutex_lock(&al->mu);
-				tlog_store_sequence_done(al->store, &g, r);
-			}
-			if (r != 0) {
-				commit_failed(al, "audit log: sequencing failed", &err);
-				break;
-			}
-			pthread_cond_broadcast(&al->done);
+		struct tlog_group g;
+		int r;
+		pthread_mutex_unlock(&al->mu);
+		r = tlog_integrator_throttle(al->integrator, &err);
+		pthread_mutex_lock(&al->mu);
+		if (r == 0 && (r = tlog_store_sequence_take(al->store, &g, &err)) == 0) {
+			pthread_mutex_unlock(&al->mu);
+			r = tlog_store_sequence_write(al->store, &g, &err);
+			pthread_mutex_lock(&al->mu);
+			tlog_store_sequence_done(al->store, &g, r);
 		}
-		if (integration_due(al, bw_now_ms())) {
-			if (tlog_store_commit(al->store, &err) != 0) {
-				commit_failed(al, "audit log: integration failed", &err);
-				break;
-			}
-			al->integrated_at_ms = bw_now_ms();
-			pthread_cond_broadcast(&al->done);
-		}
-		if (al->stop && tlog_store_pending(al->store) == 0 &&
-		    tlog_store_durable(al->store) == tlog_store_size(al->store))
+		if (r != 0) {
+			commit_failed(al, "audit log: sequencing failed", &err);
 			break;
+		}
+		tlog_integrator_kick(al->integrator);
+		pthread_cond_broadcast(&al->done);
 	}
 	pthread_mutex_unlock(&al->mu);
 	return NULL;
@@ -128,11 +101,24 @@ audit_log_open(const char *dir, struct note_signer *signer, struct audit_log **o
 		free(al);
 		return r;
 	}
-	al->integrated_at_ms = bw_now_ms();
+	{
+		const struct tlog_integrator_policy p = {
+			.interval_ms = AUDIT_INTEGRATE_MS,
+			.max_entries = AUDIT_INTEGRATE_MAX,
+			.max_bytes = AUDIT_INTEGRATE_BYTES,
+			.limit_bytes = AUDIT_BACKLOG_LIMIT,
+		};
+		if ((r = tlog_integrator_start(al->store, &p, &al->integrator, err)) != 0) {
+			tlog_store_close(al->store);
+			free(al);
+			return r;
+		}
+	}
 	pthread_mutex_init(&al->mu, NULL);
 	pthread_cond_init(&al->work, NULL);
 	pthread_cond_init(&al->done, NULL);
 	if (pthread_create(&al->thread, NULL, committer, al) != 0) {
+		tlog_integrator_stop(al->integrator, NULL);
 		tlog_store_close(al->store);
 		free(al);
 		return bw_err_set(err, BW_EIO, "cannot start the audit commit thread");
@@ -151,6 +137,12 @@ audit_log_close(struct audit_log *al)
 	pthread_cond_broadcast(&al->work);
 	pthread_mutex_unlock(&al->mu);
 	pthread_join(al->thread, NULL);
+	{
+		/* Everything sequenced is integrated before the log closes. */
+		struct bw_err err = { 0 };
+		if (tlog_integrator_stop(al->integrator, &err) != 0)
+			EV_LOG(EVLOG_ERROR, "audit log: integration failed", EV_KS("error", err.msg));
+	}
 	tlog_store_close(al->store);
 	pthread_mutex_destroy(&al->mu);
 	pthread_cond_destroy(&al->work);
@@ -186,11 +178,8 @@ out:
 char *
 audit_log_checkpoint(struct audit_log *al, size_t *len)
 {
-	char *cp;
+	char *cp = tlog_store_checkpoint_dup(al->store);
 
-	pthread_mutex_lock(&al->mu);
-	cp = strdup(tlog_store_checkpoint(al->store));
-	pthread_mutex_unlock(&al->mu);
 	if (cp != NULL && len != NULL)
 		*len = strlen(cp);
 	return cp;
@@ -205,30 +194,20 @@ audit_log_recovered(struct audit_log *al, const char **where)
 uint64_t
 audit_log_size(struct audit_log *al)
 {
-	uint64_t n;
-
-	pthread_mutex_lock(&al->mu);
-	n = tlog_store_size(al->store);
-	pthread_mutex_unlock(&al->mu);
-	return n;
+	return tlog_store_size(al->store);
 }
 
 int
 audit_log_sync(struct audit_log *al, struct bw_err *err)
 {
 	uint64_t target;
-	int r = 0;
+	int r;
 
 	pthread_mutex_lock(&al->mu);
 	target = tlog_store_durable(al->store);
-	if (al->want_integrated < target)
-		al->want_integrated = target;
-	pthread_cond_signal(&al->work);
-	while (tlog_store_size(al->store) < target && !al->failed)
-		pthread_cond_wait(&al->done, &al->mu);
-	if (tlog_store_size(al->store) < target)
-		r = bw_err_set(err, BW_EIO, "audit log integration failed: %s", al->fail_msg);
 	pthread_mutex_unlock(&al->mu);
+	if ((r = tlog_integrator_wait(al->integrator, target, err)) != 0)
+		bw_err_prefix(err, "audit log integration failed");
 	return r;
 }
 

@@ -16,7 +16,7 @@ static const char log_usage[] =
     "  init --dir D --origin ORIGIN\n"
     "      Create a log in D with a new Ed25519 key (D/log.key, mode 0600) and\n"
     "      print its verifier key. ORIGIN names the log, e.g. example.com/audit.\n"
-    "  append --dir D [--batch N] [--max-delay-ms MS] [FILE...]\n"
+    "  append --dir D [--batch N] [--max-delay-ms MS] [--integrate-ms MS] [FILE...]\n"
     "      Append each named file as one entry, or each line of stdin (without its\n"
     "      newline). Prints each entry's index once a signed checkpoint covering it\n"
     "      is on disk. Appends are committed in groups of up to N entries\n"
@@ -79,16 +79,23 @@ log_init(int argc, char **argv)
 
 struct appender {
 	struct tlog_store *s;
+	struct tlog_integrator *it;	/* tiles and checkpoint follow the journal on their own thread */
 	uint64_t first;		/* index of the first pending entry */
 	uint64_t batch;
 	int delay_ms;
 	double first_pending_at;
-	double integrated_at;	/* when the tiles and checkpoint last caught up */
 };
 
-#define APPEND_INTEGRATE_MS 250		/* tiles and checkpoint follow the journal at least this often ... */
-#define APPEND_INTEGRATE_MAX (1u << 20)	/* ... or when this many entries wait ... */
-#define APPEND_JOURNAL_MAX ((uint64_t)128 << 20)	/* ... or this many journal bytes (bounds recovery time) */
+/*
+ * Integration: every 250 ms (--integrate-ms), or as soon as 2^20 entries or
+ * 32 MiB wait; sequencing pauses while 128 MiB wait.
+ */
+static const struct tlog_integrator_policy append_policy = {
+	.interval_ms = 250,
+	.max_entries = 1u << 20,
+	.max_bytes = (uint64_t)32 << 20,
+	.limit_bytes = (uint64_t)128 << 20,
+};
 
 static double
 now_ms(void)
@@ -98,15 +105,7 @@ now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* Integrates the sequenced entries into tiles and a new checkpoint. */
-static int
-appender_integrate(struct appender *ap, struct bw_err *err)
-{
-	ap->integrated_at = now_ms();
-	return tlog_store_commit(ap->s, err);
-}
-
-/* Sequences pending entries (durable in the journal) and prints their indexes; integrates when due. */
+/* Sequences pending entries (durable in the journal) and prints their indexes. */
 static int
 appender_flush(struct appender *ap, struct bw_err *err)
 {
@@ -116,18 +115,15 @@ appender_flush(struct appender *ap, struct bw_err *err)
 	if (tlog_store_pending(ap->s) == 0)
 		return 0;
 	end = tlog_store_durable(ap->s) + tlog_store_pending(ap->s);
-	if ((r = tlog_store_sequence(ap->s, err)) != 0)
+	if ((r = tlog_integrator_throttle(ap->it, err)) != 0 || (r = tlog_store_sequence(ap->s, err)) != 0)
 		return r;
+	tlog_integrator_kick(ap->it);
 	for (i = ap->first; i < end; i++)
 		if (printf("%llu\n", (unsigned long long)i) < 0)
 			return bw_err_set(err, BW_EIO, "cannot write to stdout");
 	if (fflush(stdout) != 0)
 		return bw_err_set(err, BW_EIO, "cannot write to stdout");
 	ap->first = end;
-	if (tlog_store_durable(ap->s) - tlog_store_size(ap->s) >= APPEND_INTEGRATE_MAX ||
-	    tlog_store_journal_bytes(ap->s) >= APPEND_JOURNAL_MAX ||
-	    now_ms() - ap->integrated_at >= APPEND_INTEGRATE_MS)
-		return appender_integrate(ap, err);
 	return 0;
 }
 
@@ -242,23 +238,27 @@ static int
 log_append(int argc, char **argv)
 {
 	struct cli_args a;
-	const char *dir, *batch_s, *delay_s;
+	const char *dir, *batch_s, *delay_s, *integrate_s;
+	struct tlog_integrator_policy policy = append_policy;
 	char *files[MAX_FILES];
 	size_t nfiles, i;
-	uint64_t batch = 65536, delay = 10;
+	uint64_t batch = 65536, delay = 10, integrate_ms = append_policy.interval_ms;
 	struct appender ap = { 0 };
 	struct bw_err err = { 0 };
 	int rc = CLI_FAIL;
 
 	cli_args_init(&a, argc, argv);
 	if (cli_opt(&a, "--dir", &dir) || cli_opt(&a, "--batch", &batch_s) ||
-	    cli_opt(&a, "--max-delay-ms", &delay_s) || cli_positional(&a, files, MAX_FILES, &nfiles))
+	    cli_opt(&a, "--max-delay-ms", &delay_s) || cli_opt(&a, "--integrate-ms", &integrate_s) ||
+	    cli_positional(&a, files, MAX_FILES, &nfiles))
 		return CLI_USAGE;
 	if (dir == NULL)
 		return usage_error("append needs --dir");
 	if ((batch_s && cli_parse_range("--batch", batch_s, 1, 1u << 24, &batch)) ||
-	    (delay_s && cli_parse_range("--max-delay-ms", delay_s, 0, 60000, &delay)))
+	    (delay_s && cli_parse_range("--max-delay-ms", delay_s, 0, 60000, &delay)) ||
+	    (integrate_s && cli_parse_range("--integrate-ms", integrate_s, 1, 60000, &integrate_ms)))
 		return CLI_USAGE;
+	policy.interval_ms = (unsigned)integrate_ms;
 	/* Read every named file first: a bad file appends nothing. */
 	uint8_t **data = calloc(nfiles + 1, sizeof *data);
 	size_t *lens = calloc(nfiles + 1, sizeof *lens);
@@ -290,8 +290,11 @@ log_append(int argc, char **argv)
 			cli_errorf("append: recovered: %zu file(s) past the checkpoint (an interrupted batch, "
 				   "or a rolled-back checkpoint) moved to %s", n, where);
 	}
+	if (tlog_integrator_start(ap.s, &policy, &ap.it, &err) != 0) {
+		cli_fail("append", &err);
+		goto out;
+	}
 	ap.first = tlog_store_size(ap.s);
-	ap.integrated_at = now_ms();
 	ap.batch = batch;
 	ap.delay_ms = (int)delay;
 	if (nfiles > 0) {
@@ -311,7 +314,7 @@ log_append(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	/* Whatever was acknowledged is integrated before exit, so 'log prove' works right after. */
-	if (ap.s != NULL && tlog_store_durable(ap.s) > tlog_store_size(ap.s) && appender_integrate(&ap, &err) != 0)
+	if (ap.it != NULL && tlog_integrator_stop(ap.it, &err) != 0)
 		rc = cli_fail("append", &err);
 	for (i = 0; data != NULL && i < nfiles; i++)
 		free(data[i]);

@@ -1,19 +1,12 @@
 /*
- * tlog/store.c: the durable log writer: tlog-tiles files, group commit,
- * signed checkpoints and crash recovery.
+ * tlog/store.c: creating, opening (crash recovery) and closing the durable
+ * log writer. Appending and sequencing are in sequence.c, tiles and
+ * checkpoints in integrate.c (their invariants are written there).
  *
- * Invariants this file relies on:
- *  - Every file a batch writes (full tiles, new partial tiles, bundles)
- *    has a name no committed checkpoint refers to, so writing it can never
- *    damage committed data; the checkpoint rename is the commit point.
- *  - Before the checkpoint is replaced, every file of the batch is
- *    fdatasync'ed and every directory that gained a name is fsync'ed.
- *  - Superseded partial tiles are deleted only after the new checkpoint is
- *    durable; readers holding an older checkpoint fall back to the full or
- *    a wider partial tile, whose prefix is identical (the tree only grows).
- *  - On open, files past the checkpoint (an interrupted batch) are moved
- *    aside to LOG/discarded/ (see discard_file), never deleted: they may be
- *    evidence of a rolled-back checkpoint.
+ * On open, files past the checkpoint (an interrupted batch) are moved aside
+ * to LOG/discarded/ (see discard_file), never deleted: they may be evidence
+ * of a rolled-back checkpoint. The journal's segments are then replayed
+ * into tiles and a new checkpoint before any new append is taken.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,462 +21,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "journal.h"
-#include "note/note.h"
-#include "tlog.h"
-
-#define NLEVELS 8	/* tile levels 0..7 cover trees up to 2^64 leaves */
-
-struct path_set {
-	char **p;
-	size_t n, cap;
-};
-
-#define MAX_OPEN_FILES 128	/* batch files kept open for their fdatasync */
-
-struct tlog_store {
-	char *dir;
-	int lock_fd;
-	int failed;
-	struct note_signer *signer;
-	struct note_verifier *verifier;
-	struct bw_sha256 *h;
-	struct tlog_frontier f;		/* integrated + sequenced + pending */
-	uint64_t committed;		/* integrated: covered by the durable checkpoint */
-	uint64_t sequenced;		/* durable (journal or checkpoint): acknowledged */
-	uint64_t journal_bytes;		/* written to the journal since it was last emptied */
-	struct tlog_journal *j;
-	char *checkpoint;
-	uint8_t part[NLEVELS][TLOG_TILE_WIDTH * TLOG_HASH_SIZE];
-	unsigned part_w[NLEVELS];	/* width in memory */
-	unsigned part_w_disk[NLEVELS];	/* width of the committed partial file */
-	struct bw_buf bundle;		/* partial entry bundle in memory */
-	unsigned bundle_w, bundle_w_disk;
-	int open_fds[MAX_OPEN_FILES];	/* batch files written, not yet synced */
-	size_t nopen;
-	struct path_set dirs;		/* directories to fsync at commit */
-	size_t discarded;		/* files moved aside at open */
-	char *discarded_dir;
-	struct path_set obsolete;	/* partial files to delete after commit */
-};
-
-static int sync_open_files(struct tlog_store *s, struct bw_err *err);
-static int replay_journal(struct tlog_store *s, struct bw_err *err);
+#include "store_internal.h"
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static int
-path_set_add(struct path_set *ps, const char *p, bool dedupe)
-{
-	size_t i;
-
-	if (dedupe)
-		for (i = 0; i < ps->n; i++)
-			if (strcmp(ps->p[i], p) == 0)
-				return 0;
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 16;
-		char **q = realloc(ps->p, cap * sizeof *q);
-		if (q == NULL)
-			return BW_ENOMEM;
-		ps->p = q;
-		ps->cap = cap;
-	}
-	if ((ps->p[ps->n] = strdup(p)) == NULL)
-		return BW_ENOMEM;
-	ps->n++;
-	return 0;
-}
-
-static void
-path_set_clear(struct path_set *ps)
-{
-	size_t i;
-
-	for (i = 0; i < ps->n; i++)
-		free(ps->p[i]);
-	ps->n = 0;
-}
-
-static void
-path_set_free(struct path_set *ps)
-{
-	path_set_clear(ps);
-	free(ps->p);
-	ps->p = NULL;
-	ps->cap = 0;
-}
-
-static int
-join(char *out, size_t cap, const char *dir, const char *rel, struct bw_err *err)
+int
+store_join(char *out, size_t cap, const char *dir, const char *rel, struct bw_err *err)
 {
 	if ((size_t)snprintf(out, cap, "%s/%s", dir, rel) >= cap)
 		return bw_err_set(err, BW_ERANGE, "path too long: %s/%s", dir, rel);
 	return 0;
 }
 
-/* mkdir -p of the parent of path; each directory that gains an entry is queued for fsync. */
-static int
-make_parents(struct tlog_store *s, const char *path, struct bw_err *err)
-{
-	char tmp[PATH_MAX];
-	size_t i, n = strlen(path), start = strlen(s->dir) + 1;
-
-	if (n >= sizeof tmp)
-		return bw_err_set(err, BW_ERANGE, "path too long");
-	memcpy(tmp, path, n + 1);
-	for (i = start; i < n; i++) {
-		if (tmp[i] != '/')
-			continue;
-		tmp[i] = '\0';
-		if (mkdir(tmp, 0755) == 0) {
-			char parent[PATH_MAX];
-			memcpy(parent, tmp, i + 1);
-			if (path_set_add(&s->dirs, dirname(parent), true) != 0)
-				return bw_err_set(err, BW_ENOMEM, "out of memory");
-		} else if (errno != EEXIST) {
-			return bw_err_set(err, BW_EIO, "cannot create directory %s: %s", tmp, strerror(errno));
-		}
-		tmp[i] = '/';
-	}
-	return 0;
-}
-
-/*
- * Writes a tile file and keeps it open for the commit's fdatasync (synced
- * early when too many are open); queues its directory for fsync. Partial
- * files are written under a temporary name and renamed, so a reader that
- * falls back to a wider partial never sees one half-written.
- */
-static int
-write_tile_file(struct tlog_store *s, int level, uint64_t n, unsigned width, const void *data,
-		size_t len, struct bw_err *err)
-{
-	char rel[TLOG_PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8], dir[PATH_MAX];
-	bool partial = width < TLOG_TILE_WIDTH;
-	const char *target;
-	int fd, r;
-
-	tlog_tile_path(rel, level, n, width);
-	if ((r = join(path, sizeof path, s->dir, rel, err)) != 0)
-		return r;
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	target = partial ? tmp : path;
-	if (s->nopen == MAX_OPEN_FILES && (r = sync_open_files(s, err)) != 0)
-		return r;
-	fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 && errno == ENOENT) {
-		if ((r = make_parents(s, path, err)) != 0)
-			return r;
-		fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	}
-	if (fd < 0)
-		return bw_err_set(err, BW_EIO, "cannot create %s: %s", target, strerror(errno));
-	s->open_fds[s->nopen++] = fd;
-	if (bw_write_all(fd, data, len) != 0)
-		return bw_err_set(err, BW_EIO, "cannot write %s: %s", target, strerror(errno));
-	if (partial && rename(tmp, path) != 0)
-		return bw_err_set(err, BW_EIO, "cannot rename %s: %s", tmp, strerror(errno));
-	strcpy(dir, path);
-	if (path_set_add(&s->dirs, dirname(dir), true) != 0)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	return 0;
-}
-
-static int
-queue_obsolete(struct tlog_store *s, int level, uint64_t n, unsigned width, struct bw_err *err)
-{
-	char rel[TLOG_PATH_MAX], path[PATH_MAX];
-	int r;
-
-	tlog_tile_path(rel, level, n, width);
-	if ((r = join(path, sizeof path, s->dir, rel, err)) != 0)
-		return r;
-	if (path_set_add(&s->obsolete, path, true) != 0)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	return 0;
-}
-
-/* Level-L count of stored hashes in a tree of size. */
-static uint64_t
-level_count(int level, uint64_t size)
+uint64_t
+store_level_count(int level, uint64_t size)
 {
 	return level == TLOG_TILE_ENTRIES ? size : size >> (level * TLOG_TILE_HEIGHT);
 }
 
-/* ---- appending ------------------------------------------------------------ */
-
-/* tlog_node_cb: collects tile-level hashes into the partial tiles. */
-static int
-store_node(void *ctx, const struct tlog_node *node, const struct tlog_hash *hash, struct bw_err *err)
-{
-	struct tlog_store *s = ctx;
-	int level, r;
-	unsigned pos;
-
-	if (node->level % TLOG_TILE_HEIGHT != 0)
-		return 0;
-	level = node->level / TLOG_TILE_HEIGHT;
-	pos = (unsigned)(node->index % TLOG_TILE_WIDTH);
-	if (level >= NLEVELS || pos != s->part_w[level])
-		return bw_err_set(err, BW_ECORRUPT, "internal: tile hash out of order at level %d", level);
-	memcpy(s->part[level] + (size_t)pos * TLOG_HASH_SIZE, hash->b, TLOG_HASH_SIZE);
-	if (++s->part_w[level] < TLOG_TILE_WIDTH)
-		return 0;
-	/* The tile is complete: write it now, sync it at commit. */
-	if ((r = write_tile_file(s, level, node->index / TLOG_TILE_WIDTH, TLOG_TILE_WIDTH, s->part[level],
-				 sizeof s->part[level], err)) != 0)
-		return r;
-	if (s->part_w_disk[level] > 0 &&
-	    (r = queue_obsolete(s, level, node->index / TLOG_TILE_WIDTH, s->part_w_disk[level], err)) != 0)
-		return r;
-	s->part_w[level] = 0;
-	s->part_w_disk[level] = 0;
-	return 0;
-}
-
-/* Appends one entry; journal: also frame its journal record (replayed entries have theirs already). */
-static int
-append_entry(struct tlog_store *s, const void *entry, size_t len, bool journal, uint64_t *index, struct bw_err *err)
-{
-	struct tlog_hash leaf;
-	uint8_t prefix[2];
-	uint64_t idx = s->f.size;
-	int r;
-
-	if (s->failed)
-		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
-	if (len == 0 || len > TLOG_ENTRY_MAX)
-		return bw_err_set(err, BW_ERANGE, "entry of %zu bytes: entries must be 1..%d bytes", len,
-				  TLOG_ENTRY_MAX);
-	prefix[0] = (uint8_t)(len >> 8);
-	prefix[1] = (uint8_t)len;
-	if (bw_buf_append(&s->bundle, prefix, 2) != 0 || bw_buf_append(&s->bundle, entry, len) != 0) {
-		s->failed = 1;
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	}
-	if (journal && tlog_journal_add(s->j, idx, entry, len) != 0) {
-		s->failed = 1;
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	}
-	tlog_hash_leaf(s->h, entry, len, &leaf);
-	if ((r = tlog_frontier_append(&s->f, s->h, &leaf, store_node, s, err)) != 0) {
-		s->failed = 1;
-		return r;
-	}
-	if (++s->bundle_w == TLOG_TILE_WIDTH) {
-		uint64_t n = idx / TLOG_TILE_WIDTH;
-		if ((r = write_tile_file(s, TLOG_TILE_ENTRIES, n, TLOG_TILE_WIDTH, s->bundle.data,
-					 s->bundle.len, err)) != 0 ||
-		    (s->bundle_w_disk > 0 &&
-		     (r = queue_obsolete(s, TLOG_TILE_ENTRIES, n, s->bundle_w_disk, err)) != 0)) {
-			s->failed = 1;
-			return r;
-		}
-		s->bundle.len = 0;
-		s->bundle_w = 0;
-		s->bundle_w_disk = 0;
-	}
-	*index = idx;
-	return 0;
-}
-
-int
-tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t *index, struct bw_err *err)
-{
-	return append_entry(s, entry, len, true, index, err);
-}
-
-/* ---- committing --------------------------------------------------------- */
-
-static int
-sign_checkpoint(struct tlog_store *s, char **out, size_t *outlen, struct bw_err *err)
-{
-	struct tlog_checkpoint cp = { 0 };
-	char *body = NULL;
-	size_t blen;
-	int r;
-
-	cp.origin = s->signer->name;
-	cp.size = s->f.size;
-	tlog_frontier_root(&s->f, s->h, &cp.root);
-	if (bw_sha256_failed(s->h))
-		return bw_err_set(err, BW_ECRYPTO, "SHA-256 failed");
-	if ((r = tlog_checkpoint_format(&cp, &body, &blen, err)) != 0)
-		return r;
-	r = note_sign(body, blen, &s->signer, 1, out, outlen, err);
-	free(body);
-	return r;
-}
-
-/* fdatasyncs and closes the batch files still open. */
-static int
-sync_open_files(struct tlog_store *s, struct bw_err *err)
-{
-	int r = 0;
-
-	while (s->nopen > 0) {
-		int fd = s->open_fds[--s->nopen];
-		if (r == 0 && fdatasync(fd) != 0)
-			r = bw_err_set(err, BW_EIO, "fdatasync of a tile file: %s", strerror(errno));
-		if (close(fd) != 0 && r == 0)
-			r = bw_err_set(err, BW_EIO, "close of a tile file: %s", strerror(errno));
-	}
-	return r;
-}
-
-static int
-sync_batch(struct tlog_store *s, struct bw_err *err)
-{
-	size_t i;
-	int r;
-
-	if ((r = sync_open_files(s, err)) != 0)
-		return r;
-	for (i = 0; i < s->dirs.n; i++)
-		if ((r = bw_fsync_dir(s->dirs.p[i], true, err)) != 0)
-			return r;
-	return 0;
-}
-
-int
-tlog_store_commit(struct tlog_store *s, struct bw_err *err)
-{
-	char path[PATH_MAX], *cp = NULL;
-	size_t cplen, i;
-	int level, r;
-
-	if (s->failed)
-		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
-	if (s->f.size == s->committed)
-		return 0;
-	/*
-	 * Entries not in the journal yet are integrated directly: the checkpoint
-	 * makes them durable, so they need no journal record.
-	 */
-	tlog_journal_drop_pending(s->j);
-	/* New partial tiles and bundle for the new right edge. */
-	for (level = 0; level < NLEVELS; level++) {
-		uint64_t n = level_count(level, s->f.size) / TLOG_TILE_WIDTH;
-		if (s->part_w[level] == 0 || s->part_w[level] == s->part_w_disk[level])
-			continue;
-		if ((r = write_tile_file(s, level, n, s->part_w[level], s->part[level],
-					 (size_t)s->part_w[level] * TLOG_HASH_SIZE, err)) != 0 ||
-		    (s->part_w_disk[level] > 0 &&
-		     (r = queue_obsolete(s, level, n, s->part_w_disk[level], err)) != 0))
-			goto fail;
-	}
-	if (s->bundle_w > 0 && s->bundle_w != s->bundle_w_disk) {
-		uint64_t n = s->f.size / TLOG_TILE_WIDTH;
-		if ((r = write_tile_file(s, TLOG_TILE_ENTRIES, n, s->bundle_w, s->bundle.data, s->bundle.len,
-					 err)) != 0 ||
-		    (s->bundle_w_disk > 0 &&
-		     (r = queue_obsolete(s, TLOG_TILE_ENTRIES, n, s->bundle_w_disk, err)) != 0))
-			goto fail;
-	}
-	if ((r = sync_batch(s, err)) != 0 || (r = sign_checkpoint(s, &cp, &cplen, err)) != 0 ||
-	    (r = join(path, sizeof path, s->dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
-	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) != 0)
-		goto fail;
-	/* Durable. */
-	free(s->checkpoint);
-	s->checkpoint = cp;
-	s->committed = s->sequenced = s->f.size;
-	s->journal_bytes = 0;
-	if ((r = tlog_journal_reset(s->j, err)) != 0) {
-		s->failed = 1;
-		return r;
-	}
-	for (level = 0; level < NLEVELS; level++)
-		s->part_w_disk[level] = s->part_w[level];
-	s->bundle_w_disk = s->bundle_w;
-	for (i = 0; i < s->obsolete.n; i++)
-		unlink(s->obsolete.p[i]);	/* best effort: stale partials are harmless */
-	path_set_clear(&s->obsolete);
-	path_set_clear(&s->dirs);
-	return 0;
-fail:
-	free(cp);
-	s->failed = 1;
-	return r;
-}
-
-uint64_t
-tlog_store_size(const struct tlog_store *s)
-{
-	return s->committed;
-}
-
-uint64_t
-tlog_store_pending(const struct tlog_store *s)
-{
-	return s->f.size - s->sequenced;
-}
-
-uint64_t
-tlog_store_durable(const struct tlog_store *s)
-{
-	return s->sequenced;
-}
-
-int
-tlog_store_sequence_take(struct tlog_store *s, struct tlog_group *g, struct bw_err *err)
-{
-	memset(g, 0, sizeof *g);
-	if (s->failed)
-		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
-	tlog_journal_take(s->j, &g->records);
-	g->upto = s->f.size;
-	return 0;
-}
-
-int
-tlog_store_sequence_write(struct tlog_store *s, const struct tlog_group *g, struct bw_err *err)
-{
-	/* Touches only the journal's file: appends may run meanwhile (the caller's failed check came at take). */
-	return tlog_journal_write(s->j, &g->records, err);
-}
-
-void
-tlog_store_sequence_done(struct tlog_store *s, struct tlog_group *g, int rc)
-{
-	if (rc != 0) {
-		s->failed = 1;
-	} else if (g->upto > s->sequenced) {
-		s->journal_bytes += g->records.len;
-		s->sequenced = g->upto;
-	}
-	bw_buf_free(&g->records);
-}
-
-int
-tlog_store_sequence(struct tlog_store *s, struct bw_err *err)
-{
-	struct tlog_group g;
-	int r;
-
-	if (s->failed)
-		return bw_err_set(err, BW_EIO, "the log store failed earlier; reopen it to recover");
-	if (s->f.size == s->sequenced)
-		return 0;
-	if ((r = tlog_store_sequence_take(s, &g, err)) != 0)
-		return r;
-	r = tlog_store_sequence_write(s, &g, err);
-	tlog_store_sequence_done(s, &g, r);
-	return r;
-}
-
-uint64_t
-tlog_store_journal_bytes(const struct tlog_store *s)
-{
-	return s->journal_bytes;
-}
-
-const char *
-tlog_store_checkpoint(const struct tlog_store *s)
-{
-	return s->checkpoint;
-}
+static int replay_journal(struct tlog_store *s, struct bw_err *err);
 
 /* ---- create / open / recover --------------------------------------------- */
 
@@ -495,7 +51,7 @@ read_signer(const char *dir, struct note_signer **out, struct bw_err *err)
 	size_t len = 0;
 	int r;
 
-	if ((r = join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0 ||
+	if ((r = store_join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0 ||
 	    (r = bw_file_read_secret(path, 4096, &data, &len, err)) != 0)
 		return r;
 	while (len > 0 && data[len - 1] == '\n')
@@ -516,19 +72,19 @@ tlog_store_init(const char *dir, const struct note_signer *signer, struct bw_err
 	int r;
 
 	if ((r = bw_mkdir_p(dir, 0755, err)) != 0 ||
-	    (r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0)
+	    (r = store_join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0)
 		return r;
 	if (access(path, F_OK) == 0)
 		return bw_err_set(err, BW_EEXIST, "%s already holds a log", dir);
-	if ((r = join(path, sizeof path, dir, "tile", err)) != 0 || (r = bw_mkdir_p(path, 0755, err)) != 0)
+	if ((r = store_join(path, sizeof path, dir, "tile", err)) != 0 || (r = bw_mkdir_p(path, 0755, err)) != 0)
 		return r;
 	/* The checkpoint of the empty tree. */
 	s.signer = (struct note_signer *)signer;	/* borrowed, not freed here */
 	if ((r = bw_sha256_new(&s.h, err)) != 0)
 		return r;
 	tlog_frontier_init(&s.f);
-	if ((r = sign_checkpoint(&s, &cp, &cplen, err)) == 0 &&
-	    (r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) == 0 &&
+	if ((r = store_sign_checkpoint(&s, &cp, &cplen, err)) == 0 &&
+	    (r = store_join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) == 0 &&
 	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) == 0)
 		r = bw_fsync_dir(dir, true, err);
 	bw_sha256_free(s.h);
@@ -547,13 +103,13 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 		*vkey_out = NULL;
 	if ((r = bw_mkdir_p(dir, 0755, err)) != 0)
 		return r;
-	if ((r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0)
+	if ((r = store_join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0)
 		return r;
 	if (access(path, F_OK) == 0)
 		return bw_err_set(err, BW_EEXIST, "%s already holds a log", dir);
 	if ((r = note_key_generate(origin, &skey, &vkey, err)) != 0)
 		return bw_err_prefix(err, "origin");
-	if ((r = join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0)
+	if ((r = store_join(path, sizeof path, dir, TLOG_KEY_FILE, err)) != 0)
 		goto out;
 	{
 		/* The signer key file: "<key>\n", created 0600, durable, never half-written. */
@@ -575,7 +131,7 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 		goto out;
 	}
 	sprintf(line, "%s\n", vkey);
-	if ((r = join(path, sizeof path, dir, TLOG_VKEY_FILE, err)) != 0 ||
+	if ((r = store_join(path, sizeof path, dir, TLOG_VKEY_FILE, err)) != 0 ||
 	    (r = bw_file_write_atomic(path, line, strlen(line), 0644, err)) != 0 ||
 	    (r = note_signer_parse(skey, strlen(skey), &signer, err)) != 0 ||
 	    (r = tlog_store_init(dir, signer, err)) != 0)
@@ -641,7 +197,7 @@ discard_rel(struct discard *d, const char *rel, bool *found, struct bw_err *err)
 	size_t before = d->count;
 	int r;
 
-	if ((r = join(path, sizeof path, d->dir, rel, err)) != 0 || (r = discard_file(d, path, err)) != 0)
+	if ((r = store_join(path, sizeof path, d->dir, rel, err)) != 0 || (r = discard_file(d, path, err)) != 0)
 		return r;
 	*found = d->count > before;
 	return 0;
@@ -692,12 +248,12 @@ check_edge_files(const char *dir, uint64_t size, struct bw_err *err)
 	int level, r;
 
 	for (level = TLOG_TILE_ENTRIES; level < NLEVELS; level++) {
-		uint64_t count = level_count(level, size);
+		uint64_t count = store_level_count(level, size);
 		unsigned w = (unsigned)(count % TLOG_TILE_WIDTH);
 		if (w == 0)
 			continue;
 		tlog_tile_path(rel, level, count / TLOG_TILE_WIDTH, w);
-		if ((r = join(path, sizeof path, dir, rel, err)) != 0)
+		if ((r = store_join(path, sizeof path, dir, rel, err)) != 0)
 			return r;
 		if (access(path, F_OK) != 0)
 			return bw_err_set(err, BW_ECORRUPT,
@@ -716,7 +272,7 @@ discard_past(struct discard *dc, uint64_t size, struct bw_err *err)
 	int level, r;
 
 	for (level = TLOG_TILE_ENTRIES; level < NLEVELS; level++) {
-		uint64_t count = level_count(level, size), n = count / TLOG_TILE_WIDTH;
+		uint64_t count = store_level_count(level, size), n = count / TLOG_TILE_WIDTH;
 		unsigned w = (unsigned)(count % TLOG_TILE_WIDTH);
 		char rel[TLOG_PATH_MAX];
 
@@ -745,7 +301,7 @@ load_edge(struct tlog_store *s, struct tlog_tiles *t, struct bw_err *err)
 	int level, r;
 
 	for (level = 0; level < NLEVELS; level++) {
-		uint64_t count = level_count(level, size);
+		uint64_t count = store_level_count(level, size);
 		w = (unsigned)(count % TLOG_TILE_WIDTH);
 		s->part_w[level] = s->part_w_disk[level] = w;
 		if (w > 0 && (r = tlog_tiles_read_tile(t, level, count / TLOG_TILE_WIDTH, w, s->part[level],
@@ -814,9 +370,11 @@ tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
 	s->lock_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	s->queue_tail = &s->queue;
 	s->signer = signer;
 	signer = NULL; /* transferred */
-	if ((r = join(path, sizeof path, dir, TLOG_LOCK_FILE, err)) != 0)
+	if ((r = store_join(path, sizeof path, dir, TLOG_LOCK_FILE, err)) != 0)
 		goto out;
 	if ((s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
 		int e = errno;	/* strerror() may change errno */
@@ -832,7 +390,7 @@ tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_
 	    (r = bw_sha256_new(&s->h, err)) != 0)
 		goto out;
 	/* The checkpoint must be ours and well formed. */
-	if ((r = join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
+	if ((r = store_join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
 	    (r = bw_file_read(path, NOTE_MAX_SIZE, &data, &len, err)) != 0)
 		goto out;
 	if ((r = note_open(data, len, &s->verifier, 1, &n, err)) != 0 ||
@@ -850,7 +408,7 @@ tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto out;
 	}
-	s->committed = cp.size;
+	atomic_store(&s->committed, cp.size);
 	/* Move aside what an interrupted batch left past the checkpoint. */
 	if ((r = check_edge_files(dir, cp.size, err)) != 0)
 		goto out;
@@ -886,9 +444,12 @@ tlog_store_open_signed(const char *dir, struct note_signer *signer, struct tlog_
 		err->code = r = BW_ECORRUPT;
 		goto out;
 	}
-	s->sequenced = s->committed;
-	/* Entries acknowledged from the journal but not integrated yet: integrate them now. */
-	if ((r = tlog_journal_open(dir, &s->j, err)) != 0 || (r = replay_journal(s, err)) != 0)
+	/* Entries acknowledged in the journal but not integrated yet: integrate them now, then sequence anew. */
+	if ((r = replay_journal(s, err)) != 0)
+		goto out;
+	s->next = s->f.size;
+	atomic_store(&s->sequenced, s->f.size);
+	if ((r = tlog_journal_open(dir, s->next, &s->j, err)) != 0)
 		goto out;
 	*out = s;
 	s = NULL; /* transferred */
@@ -908,9 +469,9 @@ replay_one(void *ctx, uint64_t index, const void *entry, size_t len, struct bw_e
 	uint64_t idx;
 	int r;
 
-	if ((r = append_entry(s, entry, len, false, &idx, err)) != 0)
+	if ((r = store_tree_append(s, entry, len, err)) != 0)
 		return r;
-	if (idx != index)
+	if ((idx = s->f.size - 1) != index)
 		return bw_err_set(err, BW_ECORRUPT, "journal replay: entry %llu landed at %llu", (unsigned long long)index,
 				  (unsigned long long)idx);
 	return 0;
@@ -933,7 +494,7 @@ replay_journal(struct tlog_store *s, struct bw_err *err)
 		return bw_err_set(err, BW_ERANGE, "path too long");
 	if ((r = bw_mkdir_p(qdir, 0755, err)) != 0)
 		return r;
-	r = tlog_journal_replay(s->j, s->committed, replay_one, s, tail, &aside, err);
+	r = tlog_journal_replay(s->dir, atomic_load(&s->committed), replay_one, s, tail, &aside, err);
 	if (r == 0 && aside) {
 		s->discarded++;
 		if (s->discarded_dir == NULL && (s->discarded_dir = strdup(qdir)) == NULL)
@@ -943,16 +504,8 @@ replay_journal(struct tlog_store *s, struct bw_err *err)
 		rmdir(qdir);	/* nothing set aside: no empty evidence directory */
 	if (r != 0)
 		return r;
-	/* The replayed entries were durable already: integrate them (this also empties the journal). */
-	s->sequenced = s->f.size;
-	return tlog_store_commit(s, err);
-}
-
-static void
-close_open_files(struct tlog_store *s)
-{
-	while (s->nopen > 0)
-		close(s->open_fds[--s->nopen]);
+	/* The replayed entries were durable already: integrate them. */
+	return store_seal(s, err);
 }
 
 void
@@ -964,12 +517,10 @@ tlog_store_close(struct tlog_store *s)
 		close(s->lock_fd);	/* releases the flock */
 	note_signer_free(s->signer);
 	note_verifier_free(s->verifier);
-	bw_sha256_free(s->h);
-	bw_buf_free(&s->bundle);
+	store_integrator_free(s);
+	store_queue_free(s);
 	tlog_journal_close(s->j);
-	close_open_files(s);
-	path_set_free(&s->dirs);
-	path_set_free(&s->obsolete);
+	pthread_mutex_destroy(&s->mu);
 	free(s->checkpoint);
 	free(s->discarded_dir);
 	free(s->dir);

@@ -250,21 +250,26 @@ struct tlog_reader tlog_tiles_reader(struct tlog_tiles *t, uint64_t size);
 
 /*
  * A log directory holds: checkpoint (signed note), tile/... (tlog-tiles),
- * journal (sequenced entries not integrated yet), log.key (signer key,
- * 0600), log.vkey (verifier key) and lock. Serve only "checkpoint" and
- * "tile/" to the public.
+ * journal-<N> (sequenced entries not integrated yet, in segments),
+ * log.key (signer key, 0600), log.vkey (verifier key) and lock. Serve only
+ * "checkpoint" and "tile/" to the public.
  *
- * Appends are buffered. Two steps make them durable (docs/LOG.md):
- *  - tlog_store_sequence() writes every buffered entry to the sequencing
- *    journal (LOG/journal) with one fdatasync: from then on the entry is
- *    acknowledged, its index final, and it survives any crash;
- *  - tlog_store_commit() integrates: tile and bundle files written and
- *    fdatasync'ed, their directories fsync'ed, a new signed checkpoint
- *    replaced atomically, then the journal emptied. Readers (tiles, proofs,
- *    the checkpoint) see entries only once integrated.
+ * Two roles make appends durable (docs/LOG.md):
+ *  - the sequencer: tlog_store_append() buffers an entry and gives its
+ *    index; tlog_store_sequence() writes every buffered entry to the
+ *    journal with one fdatasync: from then on the entry is acknowledged,
+ *    its index final, and it survives any crash;
+ *  - the integrator: tlog_store_integrate() turns what was sequenced into
+ *    tile and bundle files, makes them durable, replaces the signed
+ *    checkpoint atomically, then releases the journal segments it covers.
+ *    Readers (tiles, proofs, the checkpoint) see entries only once
+ *    integrated.
+ * One thread at a time may act as the sequencer and one as the integrator;
+ * the two may run at once (tlog_integrator runs the integrator on its own
+ * thread). The read functions below may be called from any thread.
  * Opening a log replays the journal past the checkpoint and integrates it;
  * a torn journal tail (never acknowledged) is set aside as evidence. After a
- * failed sequence or commit the store refuses further work; reopen it.
+ * failed sequence or integration the store refuses further work; reopen it.
  */
 struct tlog_store;
 
@@ -316,42 +321,78 @@ size_t tlog_store_discarded(const struct tlog_store *s, const char **where);
 void tlog_store_close(struct tlog_store *s);
 
 /*
- * Buffers one entry (1..65535 bytes) and returns its index in *index.
- * The entry is not durable until tlog_store_commit() succeeds.
+ * Sequencer: buffers one entry (1..65535 bytes) and returns its index in
+ * *index. The entry is not durable until tlog_store_sequence() succeeds.
  */
 int tlog_store_append(struct tlog_store *s, const void *entry, size_t len, uint64_t *index,
 		      struct bw_err *err);
-
-/* Makes all buffered entries durable in the journal (one fdatasync): acknowledged, not yet integrated. */
+/* Sequencer: makes all buffered entries durable in the journal (one fdatasync): acknowledged, not yet integrated. */
 int tlog_store_sequence(struct tlog_store *s, struct bw_err *err);
 
 /*
  * tlog_store_sequence in three steps, so that a multi-threaded caller can
  * keep appending while a group is written: take the group (with the
  * caller's lock), write it (without: only appends may run meanwhile, no
- * other sequencing and no commit), then mark it done (with the lock; rc is
- * the write's result, a failure fails the store).
+ * other sequencing), then mark it done (with the lock; rc is the write's
+ * result, a failure fails the store). Done hands the group to the
+ * integrator.
  */
+struct tlog_seq_batch;
 struct tlog_group {
-	struct bw_buf records;		/* the group's framed journal records */
+	struct tlog_seq_batch *batch;	/* the group's framed journal records */
+	uint64_t first;			/* index of its first entry */
 	uint64_t upto;			/* entries below this are in the group or earlier */
 };
 int tlog_store_sequence_take(struct tlog_store *s, struct tlog_group *g, struct bw_err *err);
 int tlog_store_sequence_write(struct tlog_store *s, const struct tlog_group *g, struct bw_err *err);
 void tlog_store_sequence_done(struct tlog_store *s, struct tlog_group *g, int rc);
-/* Integrates everything appended under a new signed checkpoint (and empties the journal). */
+
+/* Integrator: integrates everything sequenced so far under a new signed checkpoint. */
+int tlog_store_integrate(struct tlog_store *s, struct bw_err *err);
+/* Both in one thread: sequence, then integrate (tests, tools). */
 int tlog_store_commit(struct tlog_store *s, struct bw_err *err);
 
 /* Size covered by the last durable checkpoint (integrated: readable through tiles and proofs). */
 uint64_t tlog_store_size(const struct tlog_store *s);
 /* Entries durable so far (sequenced or integrated): every index below it is acknowledged. */
 uint64_t tlog_store_durable(const struct tlog_store *s);
-/* Number of buffered entries not yet durable. */
+/* Sequencer: number of buffered entries not yet durable. */
 uint64_t tlog_store_pending(const struct tlog_store *s);
-/* Bytes in the journal waiting for integration (callers integrate before it grows past their bound). */
-uint64_t tlog_store_journal_bytes(const struct tlog_store *s);
-/* The current signed checkpoint (NUL-terminated; valid until the next commit). */
-const char *tlog_store_checkpoint(const struct tlog_store *s);
+/* Sequenced but not yet integrated: entries and their journal bytes (the integrator's backlog). */
+void tlog_store_backlog(const struct tlog_store *s, uint64_t *entries, uint64_t *bytes);
+/* A copy of the current signed checkpoint (NUL-terminated; caller frees; NULL when out of memory). */
+char *tlog_store_checkpoint_dup(struct tlog_store *s);
+
+/* ---- the integrator on its own thread ------------------------------------------ */
+
+/*
+ * When the background integrator integrates: every interval_ms, as soon as
+ * max_entries or max_bytes are sequenced and waiting, or when asked
+ * (tlog_integrator_wait). The sequencer blocks in tlog_integrator_throttle
+ * while the backlog holds limit_bytes (back-pressure: memory and recovery
+ * time stay bounded).
+ */
+struct tlog_integrator_policy {
+	unsigned interval_ms;
+	uint64_t max_entries;
+	uint64_t max_bytes;
+	uint64_t limit_bytes;
+};
+struct tlog_integrator;
+
+/* Starts the thread over s (borrowed: stop the integrator before closing s). Caller stops it. */
+int tlog_integrator_start(struct tlog_store *s, const struct tlog_integrator_policy *p, struct tlog_integrator **out,
+			  struct bw_err *err);
+/* Tells the integrator that a group was sequenced (call after tlog_store_sequence_done). */
+void tlog_integrator_kick(struct tlog_integrator *it);
+/* Blocks while the backlog holds the policy's limit_bytes; fails once integration has failed. */
+int tlog_integrator_throttle(struct tlog_integrator *it, struct bw_err *err);
+/* Asks for integration up to upto now and waits for it (or for the failure). */
+int tlog_integrator_wait(struct tlog_integrator *it, uint64_t upto, struct bw_err *err);
+/* Has integration failed? (err, when not NULL, receives why.) */
+bool tlog_integrator_failed(struct tlog_integrator *it, struct bw_err *err);
+/* Integrates what is sequenced, stops and frees the thread; returns the integration's failure if any. */
+int tlog_integrator_stop(struct tlog_integrator *it, struct bw_err *err);
 
 /* ---- proof hashes as text: one base64 hash per line ------------------------- */
 

@@ -11,6 +11,7 @@ CRASH_TRIALS (default 60) sets the number of kills; CRASH_SEED the seed.
 """
 import os
 import random
+import re
 import shutil
 import subprocess
 import threading
@@ -30,6 +31,8 @@ vkey = open(d + "/log.vkey").read().strip()
 expected = []          # expected[i] = bytes of entry i (committed ones)
 killed_mid_batch = 0
 real_kills = 0          # trials where SIGKILL hit a running writer
+integration_cut = 0     # kills during an integration: its files past the checkpoint were set aside
+torn_tails = 0          # kills during a journal write: the torn tail was set aside
 replayed = 0            # trials whose acknowledged entries were only in the journal (sequenced, not integrated)
 
 for t in range(trials):
@@ -41,8 +44,9 @@ for t in range(trials):
     lines = [b"t%d-%d-%s" % (t, k, os.urandom(rng.randint(1, 40)).hex().encode()) for k in range(n)]
     batch = rng.choice([1, 3, 64, 500, 4096])
     delay = rng.choice([0, 1, 5])
+    integrate = rng.choice([1, 5, 50, 250])
     p = subprocess.Popen([BW, "log", "append", "--dir", d, "--batch", str(batch),
-                          "--max-delay-ms", str(delay)],
+                          "--max-delay-ms", str(delay), "--integrate-ms", str(integrate)],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = []
 
@@ -85,6 +89,13 @@ for t in range(trials):
     if rc != 0:
         fail(f"trial {t}: recovery failed: {err}")
         break
+    m = re.search(r"moved to (\S+)", err if isinstance(err, str) else err.decode())
+    if m:
+        aside = os.listdir(m.group(1))
+        if "journal-tail" in aside:
+            torn_tails += 1
+        if any(f != "journal-tail" for f in aside):
+            integration_cut += 1
     size1 = log_size(d)
     if size1 < size0 + len(acked):
         fail(f"trial {t}: acknowledged entries lost: size {size1} < {size0 + len(acked)}")
@@ -108,9 +119,12 @@ for t in range(trials):
 
 print(f"crash_test: log size {log_size(d)}; SIGKILL hit a running writer in {real_kills} of "
       f"{trials} trials; {killed_mid_batch} landed between a durable group and its printed acknowledgement; "
-      f"{replayed} left acknowledged entries only in the journal (recovered by replay)")
+      f"{replayed} left acknowledged entries only in the journal (recovered by replay); "
+      f"{integration_cut} cut an integration short (its files set aside); {torn_tails} tore a journal write")
 expect(log_size(d) > 0, "something was appended")
 expect(real_kills >= trials // 2, "most trials killed a running writer (else the test proves little)")
 expect(replayed > 0, "some kills landed between sequencing and integration (the journal replay was exercised)")
+expect(killed_mid_batch > 0, "some kills landed during sequencing (a group durable before its acknowledgement)")
+expect(integration_cut > 0, "some kills landed during an integration (its files were set aside, then replayed)")
 shutil.rmtree(base)
 finish("crash_test")

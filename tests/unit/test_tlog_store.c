@@ -4,6 +4,7 @@
  * recovery after an interrupted batch, the writer lock, refusal of bad
  * entries, corruption detection at open, and tlog-proof files.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,16 +234,25 @@ test_recovery_discards_uncommitted(void **state)
 	for (i = 0; i < 300; i++)
 		assert_int_equal(tlog_store_append(s, "committed", 9, &idx, &err), 0);
 	assert_int_equal(tlog_store_commit(s, &err), 0);
-	/* A batch that fills tiles but never commits (the process dies). */
+	/* Appended, never sequenced: lost with the process. */
 	for (i = 0; i < 600; i++)
 		assert_int_equal(tlog_store_append(s, "lost", 4, &idx, &err), 0);
-	assert_true(exists("tile/entries/001"));	/* written eagerly, not committed */
-	assert_true(exists("tile/0/002"));
 	tlog_store_close(s);
-	/* Leftovers a crash could leave: a wider partial and a checkpoint temp file. */
+	/*
+	 * Leftovers an integration cut short could leave: full tiles past the
+	 * checkpoint, a wider partial and a checkpoint temp file.
+	 */
 	{
 		char p[256];
 		FILE *fp;
+		snprintf(p, sizeof p, "%s/tile/entries/001", dir);
+		assert_non_null(fp = fopen(p, "w"));
+		fputs("an entry bundle never committed", fp);
+		fclose(fp);
+		snprintf(p, sizeof p, "%s/tile/0/002", dir);
+		assert_non_null(fp = fopen(p, "w"));
+		fputs("a tile never committed", fp);
+		fclose(fp);
 		snprintf(p, sizeof p, "%s/tile/0/003.p", dir);
 		assert_int_equal(mkdir(p, 0755), 0);
 		snprintf(p, sizeof p, "%s/tile/0/003.p/9", dir);
@@ -324,6 +334,24 @@ read_entry(uint64_t index, char *buf, size_t cap)
 	note_verifier_free(v);
 }
 
+/* The path of the log's only journal segment (fails unless there is exactly one). */
+static void
+journal_segment(char *out, size_t cap)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "journal-", 8) == 0) {
+			snprintf(out, cap, "%s/%s", dir, de->d_name);
+			n++;
+		}
+	closedir(d);
+	assert_int_equal(n, 1);
+}
+
 /*
  * The sequencing journal: a sequenced entry is acknowledged (durable) before
  * any tile is written; a crash (close without commit) loses nothing
@@ -347,9 +375,8 @@ test_journal_sequencing_and_replay(void **state)
 		assert_int_equal(tlog_store_append(s, buf, strlen(buf), &idx, &err), 0);
 	}
 	assert_int_equal(tlog_store_commit(s, &err), 0);
-	snprintf(p, sizeof p, "%s/journal", dir);
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_size, 0);	/* emptied: the checkpoint covers everything */
+	journal_segment(p, sizeof p);
+	assert_non_null(strstr(p, "/journal-00000000000000000000"));	/* named by its first index */
 	for (i = 100; i < 400; i++) {
 		snprintf(buf, sizeof buf, "sequenced %llu", (unsigned long long)i);
 		assert_int_equal(tlog_store_append(s, buf, strlen(buf), &idx, &err), 0);
@@ -358,7 +385,7 @@ test_journal_sequencing_and_replay(void **state)
 	assert_int_equal(tlog_store_sequence(s, &err), 0);
 	assert_true(tlog_store_pending(s) == 0 && tlog_store_durable(s) == 400 && tlog_store_size(s) == 100);
 	assert_int_equal(stat(p, &st), 0);
-	assert_true(st.st_size > 300 * 18);
+	assert_true(st.st_size > 400 * 18);
 	/* Appended, never sequenced: not acknowledged, lost with the process. */
 	assert_int_equal(tlog_store_append(s, "unsequenced", 11, &idx, &err), 0);
 	tlog_store_close(s);	/* the process dies: no commit */
@@ -379,6 +406,10 @@ test_journal_sequencing_and_replay(void **state)
 		assert_int_equal(stat(tail, &st), 0);
 		assert_int_equal(st.st_size, 14);	/* the torn bytes, kept as evidence */
 	}
+	/* Integrated at open: the old segment is gone, sequencing starts a new one at 400. */
+	assert_int_equal(stat(p, &st), -1);
+	journal_segment(p, sizeof p);
+	assert_non_null(strstr(p, "/journal-00000000000000000400"));
 	assert_int_equal(stat(p, &st), 0);
 	assert_int_equal(st.st_size, 0);
 	tlog_store_close(s);
@@ -406,6 +437,115 @@ test_journal_sequencing_and_replay(void **state)
 	}
 	assert_int_equal(tlog_store_open(dir, &s, &err), BW_ECORRUPT);
 	assert_non_null(strstr(err.msg, "entries are missing"));
+}
+
+
+static int
+count_segments(void)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, "journal-", 8) == 0;
+	closedir(d);
+	return n;
+}
+
+/* Appends n entries of 1000 bytes in groups of 1000, each group sequenced (acknowledged). */
+static void
+sequence_many(struct tlog_store *s, uint64_t n)
+{
+	struct bw_err err = { 0 };
+	char e[1000];
+	uint64_t i, idx;
+
+	for (i = 0; i < n; i++) {
+		memset(e, 'a' + (int)(i % 26), sizeof e);
+		snprintf(e, 32, "%llu", (unsigned long long)tlog_store_durable(s) + tlog_store_pending(s));
+		assert_int_equal(tlog_store_append(s, e, sizeof e, &idx, &err), 0);
+		if ((i + 1) % 1000 == 0)
+			assert_int_equal(tlog_store_sequence(s, &err), 0);
+	}
+	assert_int_equal(tlog_store_sequence(s, &err), 0);
+}
+
+/*
+ * Journal segments: a new one starts once the current holds 8 MiB; the
+ * integrator removes those a durable checkpoint covers; damage in an older
+ * segment (whose records were all acknowledged) refuses the open instead of
+ * cutting acknowledged entries off; the single-file journal of older logs
+ * is replayed.
+ */
+static void
+test_journal_segments(void **state)
+{
+	struct tlog_store *s = NULL;
+	struct bw_err err = { 0 };
+	uint64_t entries, bytes;
+	char first[600], buf[64];
+	struct dirent *de;
+	DIR *d;
+	FILE *fp;
+	int c;
+
+	(void)state;
+	assert_int_equal(tlog_store_create(dir, "bulwark.test/segments", NULL, &err), 0);
+	assert_int_equal(tlog_store_open(dir, &s, &err), 0);
+	sequence_many(s, 20000);	/* ~20 MiB of records */
+	assert_int_equal(count_segments(), 3);
+	tlog_store_backlog(s, &entries, &bytes);
+	assert_true(entries == 20000 && bytes > 20000 * 1000);
+	assert_int_equal(tlog_store_integrate(s, &err), 0);
+	assert_true(tlog_store_size(s) == 20000);
+	tlog_store_backlog(s, &entries, &bytes);
+	assert_true(entries == 0 && bytes == 0);
+	assert_int_equal(count_segments(), 1);	/* the two covered ones are gone; the current one stays */
+	sequence_many(s, 10000);
+	tlog_store_close(s);	/* a crash: 10,000 acknowledged, not integrated, over two segments */
+	assert_int_equal(count_segments(), 2);
+
+	/* Damage a record in the older segment. */
+	first[0] = '\0';
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "journal-", 8) == 0 &&
+		    (first[0] == '\0' || strcmp(de->d_name, strrchr(first, '/') + 1) < 0))
+			snprintf(first, sizeof first, "%s/%s", dir, de->d_name);
+	closedir(d);
+	assert_non_null(fp = fopen(first, "r+b"));
+	assert_int_equal(fseek(fp, 5000, SEEK_SET), 0);
+	c = fgetc(fp);
+	assert_int_equal(fseek(fp, 5000, SEEK_SET), 0);
+	fputc(c ^ 0x55, fp);
+	fclose(fp);
+	assert_int_equal(tlog_store_open(dir, &s, &err), BW_ECORRUPT);
+	assert_non_null(strstr(err.msg, "a newer segment follows"));
+	assert_null(s);
+	assert_non_null(fp = fopen(first, "r+b"));
+	assert_int_equal(fseek(fp, 5000, SEEK_SET), 0);
+	fputc(c, fp);
+	fclose(fp);
+	assert_int_equal(tlog_store_open(dir, &s, &err), 0);
+	assert_true(tlog_store_size(s) == 30000);
+
+	/* A journal from before segments: LOG/journal. */
+	sequence_many(s, 5);
+	tlog_store_close(s);
+	{
+		char seg[600], legacy[600];
+		journal_segment(seg, sizeof seg);
+		snprintf(legacy, sizeof legacy, "%s/journal", dir);
+		assert_int_equal(rename(seg, legacy), 0);
+	}
+	assert_int_equal(tlog_store_open(dir, &s, &err), 0);
+	assert_true(tlog_store_size(s) == 30005);
+	tlog_store_close(s);
+	assert_false(exists("journal"));
+	read_entry(30004, buf, sizeof buf);
+	assert_string_equal(buf, "30004");
 }
 
 static void
@@ -526,6 +666,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_recovery_discards_uncommitted, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_open_detects_corruption, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_journal_sequencing_and_replay, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_journal_segments, make_dir, remove_dir),
 		cmocka_unit_test(test_proof_file_round_trip),
 		cmocka_unit_test(test_proof_file_malformed),
 	};

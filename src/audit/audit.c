@@ -21,8 +21,8 @@
 
 #define AUDIT_INTEGRATE_MS 250
 #define AUDIT_INTEGRATE_MAX 65536
-#define AUDIT_INTEGRATE_BYTES ((uint64_t)16 << 20)
-#define AUDIT_BACKLOG_LIMIT ((uint64_t)64 << 20)	/* bounds memory and recovery time */
+#define AUDIT_INTEGRATE_BYTES ((uint64_t)8 << 20)
+#define AUDIT_BACKLOG_LIMIT ((uint64_t)32 << 20)	/* bounds memory and recovery time */
 
 struct audit_log {
 	struct tlog_store *store;

@@ -88,13 +88,13 @@ struct appender {
 
 /*
  * Integration: every 250 ms (--integrate-ms), or as soon as 2^20 entries or
- * 32 MiB wait; sequencing pauses while 128 MiB wait.
+ * 8 MiB wait; sequencing pauses while 32 MiB wait.
  */
 static const struct tlog_integrator_policy append_policy = {
 	.interval_ms = 250,
 	.max_entries = 1u << 20,
-	.max_bytes = (uint64_t)32 << 20,
-	.limit_bytes = (uint64_t)128 << 20,
+	.max_bytes = (uint64_t)8 << 20,
+	.limit_bytes = (uint64_t)32 << 20,
 };
 
 static double

@@ -221,6 +221,19 @@ exists(const char *rel)
 	return stat(p, &st) == 0;
 }
 
+/* Writes dir/rel with text. */
+static void
+put_file(const char *rel, const char *text)
+{
+	char p[256];
+	FILE *fp;
+
+	snprintf(p, sizeof p, "%s/%s", dir, rel);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs(text, fp);
+	assert_int_equal(fclose(fp), 0);
+}
+
 static void
 test_recovery_discards_uncommitted(void **state)
 {
@@ -244,24 +257,12 @@ test_recovery_discards_uncommitted(void **state)
 	 */
 	{
 		char p[256];
-		FILE *fp;
-		snprintf(p, sizeof p, "%s/tile/entries/001", dir);
-		assert_non_null(fp = fopen(p, "w"));
-		fputs("an entry bundle never committed", fp);
-		fclose(fp);
-		snprintf(p, sizeof p, "%s/tile/0/002", dir);
-		assert_non_null(fp = fopen(p, "w"));
-		fputs("a tile never committed", fp);
-		fclose(fp);
+		put_file("tile/entries/001", "an entry bundle never committed");
+		put_file("tile/0/002", "a tile never committed");
 		snprintf(p, sizeof p, "%s/tile/0/003.p", dir);
 		assert_int_equal(mkdir(p, 0755), 0);
-		snprintf(p, sizeof p, "%s/tile/0/003.p/9", dir);
-		assert_non_null(fp = fopen(p, "w"));
-		fputs("junk", fp);
-		fclose(fp);
-		snprintf(p, sizeof p, "%s/checkpoint.tmp", dir);
-		assert_non_null(fp = fopen(p, "w"));
-		fclose(fp);
+		put_file("tile/0/003.p/9", "junk");
+		put_file("checkpoint.tmp", "");
 	}
 	assert_int_equal(tlog_store_open(dir, &s, &err), 0);
 	assert_true(tlog_store_size(s) == 300);

@@ -103,6 +103,8 @@ void cli_print_json(json_t *j);
 
 /* ---- for people (present.c); every text from the server made safe for a terminal ---- */
 
+/* s with control characters replaced by '?' into buf (cut to cap); returns buf. */
+const char *cli_safe_text(const char *s, char *buf, size_t cap);
 /* o[key] with control characters replaced by '?' into buf ("-" when absent). */
 const char *cli_text(const json_t *o, const char *key, char *buf, size_t cap);
 /* o[key], an array of strings, as "a,b" (made safe; "-" when empty). */
@@ -139,5 +141,7 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+/* bulwark rules check: Sigma rules (cmd_rules.c). */
+int cmd_rules(int argc, char **argv);
 
 #endif /* BW_CLI_H */

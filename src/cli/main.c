@@ -25,6 +25,7 @@ static const char usage[] =
     "  agent    host side of patching: init, enrol, update (verify, log check, install, report)\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
     "  note     C2SP signed notes: keygen, sign, verify\n"
+    "  rules    Sigma detection rules: check a directory (what loads, what is refused and why)\n"
     "  audit    read audit events from a server: list, show (API)\n"
     "  events   print the audit event vocabulary (actions and detail fields, markdown)\n"
     "  version  print the version\n"
@@ -86,6 +87,8 @@ main(int argc, char **argv)
 		return cmd_passwd(argc - 2, argv + 2);
 	if (strcmp(argv[1], "audit") == 0)
 		return cmd_audit(argc - 2, argv + 2);
+	if (strcmp(argv[1], "rules") == 0)
+		return cmd_rules(argc - 2, argv + 2);
 	if (strcmp(argv[1], "events") == 0)
 		return cmd_events(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);

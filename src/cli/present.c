@@ -30,6 +30,13 @@ safe_copy(const char *s, char *buf, size_t cap)
 }
 
 const char *
+cli_safe_text(const char *s, char *buf, size_t cap)
+{
+	safe_copy(s, buf, cap);
+	return buf;
+}
+
+const char *
 cli_text(const json_t *o, const char *key, char *buf, size_t cap)
 {
 	const char *s = json_string_value(json_object_get(o, key));

@@ -1,0 +1,118 @@
+/*
+ * detect: Sigma rules (https://sigmahq.io, specification v2) compiled into
+ * expression trees and matched against events.
+ *
+ * Supported, as the specification defines them: title, id, status, level,
+ * tags, logsource, detection, falsepositives (other descriptive keys are
+ * kept out of matching); search identifiers as maps (AND) and lists of
+ * maps (OR); lists of values (OR, AND with |all); keyword lists (matched
+ * against the event's raw text); plain values case-insensitive with * and
+ * ? wildcards and \ escapes; the modifiers contains, startswith, endswith,
+ * all, re (PCRE2 with JIT and match/depth limits; sub-modifiers i, m, s),
+ * cidr, exists, gt, gte, lt, lte, cased, base64, base64offset, windash;
+ * null values; conditions with and, or, not, parentheses, "1 of X*",
+ * "all of X*", "1 of them", "all of them".
+ * Anything else is refused with the file, the line and what is unsupported.
+ */
+#ifndef BW_DETECT_H
+#define BW_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#define DETECT_RULE_MAX_BYTES (1u << 20)	/* a rule file larger than this is refused */
+
+/* ---- events ------------------------------------------------------------------- */
+
+/* One field of an event: a name and its value as text (not NUL-terminated). */
+struct detect_field {
+	const char *name;
+	const char *value;
+	size_t len;
+};
+
+/*
+ * An event as rules see it: named fields (any order) and the raw text that
+ * keyword searches look in. The event borrows every string.
+ */
+struct detect_event {
+	const struct detect_field *fields;
+	size_t nfields;
+	const char *raw;
+	size_t raw_len;
+};
+
+/* ---- rules -------------------------------------------------------------------- */
+
+enum detect_level {
+	DETECT_INFORMATIONAL,
+	DETECT_LOW,
+	DETECT_MEDIUM,
+	DETECT_HIGH,
+	DETECT_CRITICAL,
+};
+
+/* Where a rule's events come from, as far as bulwark produces them. */
+enum detect_source {
+	DETECT_SRC_NONE,		/* nothing bulwark collects: the rule can never fire */
+	DETECT_SRC_AUDITD,		/* product: linux, service: auditd */
+	DETECT_SRC_PROCESS_CREATION,	/* category: process_creation, product: linux */
+	DETECT_SRC_BULWARK,		/* product: bulwark (bulwark's own audit events) */
+};
+
+struct detect_rule;
+
+/*
+ * Compiles one rule from YAML text (len bytes). name (a file name) and the
+ * YAML line start every error message. Caller frees *out with
+ * detect_rule_free().
+ */
+int detect_rule_compile(const char *text, size_t len, const char *name, struct detect_rule **out,
+			struct bw_err *err);
+void detect_rule_free(struct detect_rule *r);
+
+/* Does ev satisfy the rule's detection? */
+bool detect_rule_match(const struct detect_rule *r, const struct detect_event *ev);
+
+const char *detect_rule_title(const struct detect_rule *r);
+/* The rule's id (a UUID in SigmaHQ rules), or "" when it has none. */
+const char *detect_rule_id(const struct detect_rule *r);
+enum detect_level detect_rule_level(const struct detect_rule *r);
+enum detect_source detect_rule_source(const struct detect_rule *r);
+/* Why the rule can never fire (its log source is one bulwark does not collect), or NULL. */
+const char *detect_rule_never_fires(const struct detect_rule *r);
+const char *detect_level_name(enum detect_level l);
+
+/* ---- rule sets ---------------------------------------------------------------- */
+
+/* What loading a directory found: every file, loaded or refused with its reason. */
+struct detect_load_item {
+	char *path;
+	char *reason;		/* NULL: loaded */
+	char *never;		/* loaded but can never fire: why */
+};
+struct detect_load_report {
+	struct detect_load_item *items;
+	size_t n;
+	size_t loaded, refused, never_fire;
+};
+void detect_load_report_clear(struct detect_load_report *rep);
+
+struct detect_ruleset;
+
+/*
+ * Loads every *.yml and *.yaml file below dir (recursively, in name
+ * order). A refused file is reported and skipped; the rest load. Errors
+ * (BW_E*) only for what stops the whole load (dir unreadable, out of
+ * memory). Caller frees *out with detect_ruleset_free() and clears rep.
+ */
+int detect_ruleset_load(const char *dir, struct detect_ruleset **out, struct detect_load_report *rep,
+			struct bw_err *err);
+void detect_ruleset_free(struct detect_ruleset *rs);
+size_t detect_ruleset_count(const struct detect_ruleset *rs);
+const struct detect_rule *detect_ruleset_rule(const struct detect_ruleset *rs, size_t i);
+
+#endif

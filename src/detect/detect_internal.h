@@ -1,0 +1,112 @@
+/* detect/detect_internal.h: the parts of the Sigma engine (internal to detect). */
+#ifndef BW_DETECT_INTERNAL_H
+#define BW_DETECT_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "detect.h"
+
+/* ---- YAML as a tree (yaml_tree.c) ----------------------------------------------- */
+
+enum ykind { Y_SCALAR, Y_MAP, Y_LIST };
+
+struct ynode {
+	enum ykind kind;
+	int line;		/* 1-based */
+	char *text;		/* scalar text (NUL-terminated) */
+	size_t len;
+	bool plain;		/* an unquoted scalar: null, true, false and numbers have their YAML meaning */
+	size_t n;		/* map entries or list items */
+	char **keys;		/* map keys */
+	struct ynode **items;	/* map values or list items */
+};
+
+/*
+ * Parses one YAML document (no aliases, no further documents, nesting and
+ * size bounded) into a tree. Errors name the line. Caller frees with
+ * ynode_free().
+ */
+int yaml_tree_parse(const char *text, size_t len, const char *name, struct ynode **out, struct bw_err *err);
+void ynode_free(struct ynode *n);
+/* The value of key in map (NULL when absent or not a map). */
+const struct ynode *ynode_get(const struct ynode *map, const char *key);
+/* Is n a plain scalar meaning null (~, null, empty)? */
+bool ynode_is_null(const struct ynode *n);
+
+/* ---- value matchers (value.c) ------------------------------------------------------ */
+
+enum match_op {
+	M_GLOB,		/* pattern with literal bytes, ? and * (contains etc. add the stars) */
+	M_RE,		/* PCRE2 search */
+	M_CIDR,		/* network */
+	M_EXISTS,	/* field present (or absent: want false) */
+	M_NULL,		/* field absent or empty */
+	M_NUM,		/* numeric comparison */
+};
+
+struct matcher {
+	enum match_op op;
+	bool cased;
+	/* M_GLOB */
+	uint8_t *pat;		/* literal bytes (lower-cased unless cased) */
+	uint8_t *kind;		/* per byte: 0 literal, 1 '?', 2 '*' */
+	size_t plen;
+	/* M_RE */
+	pcre2_code *re;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	/* M_CIDR */
+	int family;
+	uint8_t net[16];
+	unsigned prefix;
+	/* M_EXISTS */
+	bool want;
+	/* M_NUM: -2 lt, -1 lte, 1 gte, 2 gt */
+	int cmp;
+	double num;
+};
+
+/*
+ * Compiles the values of one field (or of a keyword list: field NULL) with
+ * the modifiers mods (the "|a|b" suffix split) into matchers. *all
+ * receives whether every value must match. Errors name the line.
+ */
+int matchers_compile(const struct ynode *values, char **mods, size_t nmods, bool keyword, const char *where,
+		     struct matcher **out, size_t *n, bool *all, struct bw_err *err);
+void matchers_free(struct matcher *m, size_t n);
+/* Does the value (NULL: field absent) satisfy m? */
+bool matcher_test(const struct matcher *m, const char *value, size_t len);
+
+/* ---- expressions (rule.c, cond.c) ------------------------------------------------- */
+
+enum expr_kind { E_AND, E_OR, E_NOT, E_FIELD, E_KEYWORD, E_REF };
+
+struct expr {
+	enum expr_kind kind;
+	size_t n;
+	struct expr **kids;	/* E_AND, E_OR, E_NOT; E_REF: kids[0] is a search identifier's (not owned) */
+	char *field;		/* E_FIELD */
+	struct matcher *m;	/* E_FIELD, E_KEYWORD */
+	size_t nm;
+	bool all;		/* every matcher must hold (|all) */
+};
+
+void expr_free(struct expr *e);
+bool expr_eval(const struct expr *e, const struct detect_event *ev);
+
+/* A named search identifier of the detection section. */
+struct search_id {
+	char *name;
+	struct expr *e;
+};
+
+/*
+ * Parses a condition over the search identifiers into a new expression
+ * whose leaves refer to (E_REF, not own) the identifiers' expressions.
+ * Errors name the construct and where.
+ */
+int cond_parse(const char *text, const struct search_id *ids, size_t nids, const char *where, struct expr **out,
+	       struct bw_err *err);
+
+#endif

@@ -45,6 +45,23 @@ struct detect_event {
 	size_t raw_len;
 };
 
+/*
+ * An event read from a JSON object: nested objects give dotted names
+ * ("details.roles"), arrays repeat their field once per element, numbers
+ * and booleans match as their JSON text, null is an empty value; the raw
+ * text (for keywords) is the JSON text itself. Reusable: each parse
+ * replaces the previous event.
+ */
+struct detect_json_event;
+
+/* Caller frees with detect_json_event_free(). */
+int detect_json_event_new(struct detect_json_event **out, struct bw_err *err);
+/* Parses one JSON object (len bytes). Errors say what is wrong (not JSON, not an object, too deep). */
+int detect_json_event_parse(struct detect_json_event *je, const char *text, size_t len, struct bw_err *err);
+/* The event last parsed (valid until the next parse or free). */
+const struct detect_event *detect_json_event_get(const struct detect_json_event *je);
+void detect_json_event_free(struct detect_json_event *je);
+
 /* ---- rules -------------------------------------------------------------------- */
 
 enum detect_level {
@@ -76,6 +93,11 @@ void detect_rule_free(struct detect_rule *r);
 
 /* Does ev satisfy the rule's detection? */
 bool detect_rule_match(const struct detect_rule *r, const struct detect_event *ev);
+/*
+ * The fields (and "keywords") that made ev match r: up to cap names into
+ * names (borrowed from r); returns how many. Call only for a match.
+ */
+size_t detect_rule_explain(const struct detect_rule *r, const struct detect_event *ev, const char **names, size_t cap);
 
 const char *detect_rule_title(const struct detect_rule *r);
 /* The rule's id (a UUID in SigmaHQ rules), or "" when it has none. */
@@ -104,15 +126,20 @@ void detect_load_report_clear(struct detect_load_report *rep);
 struct detect_ruleset;
 
 /*
- * Loads every *.yml and *.yaml file below dir (recursively, in name
- * order). A refused file is reported and skipped; the rest load. Errors
- * (BW_E*) only for what stops the whole load (dir unreadable, out of
- * memory). Caller frees *out with detect_ruleset_free() and clears rep.
+ * Loads every *.yml and *.yaml file below path (recursively, in name
+ * order), or the one rule file path names. A refused file is reported and
+ * skipped; the rest load. Errors (BW_E*) only for what stops the whole
+ * load (path unreadable, out of memory). Caller frees *out with
+ * detect_ruleset_free() and clears rep.
  */
-int detect_ruleset_load(const char *dir, struct detect_ruleset **out, struct detect_load_report *rep,
+int detect_ruleset_load(const char *path, struct detect_ruleset **out, struct detect_load_report *rep,
 			struct bw_err *err);
 void detect_ruleset_free(struct detect_ruleset *rs);
 size_t detect_ruleset_count(const struct detect_ruleset *rs);
+/* Tests ev against the rules of its log source src (only those); fn for each match. Returns the number of matches. */
+typedef void (*detect_match_fn)(void *ctx, const struct detect_rule *r);
+size_t detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, const struct detect_event *ev,
+			    detect_match_fn fn, void *ctx);
 const struct detect_rule *detect_ruleset_rule(const struct detect_ruleset *rs, size_t i);
 
 #endif

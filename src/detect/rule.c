@@ -467,6 +467,45 @@ detect_rule_match(const struct detect_rule *r, const struct detect_event *ev)
 	return expr_eval(r->cond, ev);
 }
 
+/* Collects the names of the leaves that hold on the paths that make e true. */
+static void
+explain(const struct expr *e, const struct detect_event *ev, const char **names, size_t cap, size_t *n)
+{
+	size_t i, k;
+	const char *name;
+
+	switch (e->kind) {
+	case E_AND:
+	case E_OR:
+	case E_REF:
+		for (i = 0; i < e->n; i++)
+			if (expr_eval(e->kids[i], ev))
+				explain(e->kids[i], ev, names, cap, n);
+		return;
+	case E_NOT:
+		return;	/* what did not happen names no field */
+	case E_FIELD:
+	case E_KEYWORD:
+		name = e->kind == E_FIELD ? e->field : "keywords";
+		for (k = 0; k < *n; k++)
+			if (strcmp(names[k], name) == 0)
+				return;
+		if (*n < cap)
+			names[(*n)++] = name;
+		return;
+	}
+}
+
+size_t
+detect_rule_explain(const struct detect_rule *r, const struct detect_event *ev, const char **names, size_t cap)
+{
+	size_t n = 0;
+
+	if (expr_eval(r->cond, ev))
+		explain(r->cond, ev, names, cap, &n);
+	return n;
+}
+
 const char *
 detect_rule_title(const struct detect_rule *r)
 {

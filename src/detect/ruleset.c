@@ -18,6 +18,9 @@
 struct detect_ruleset {
 	struct detect_rule **rules;
 	size_t n, cap;
+	/* per log source, the rules that read it (indexes into rules) */
+	size_t *by_src[DETECT_SRC_BULWARK + 1];
+	size_t nsrc[DETECT_SRC_BULWARK + 1];
 };
 
 void
@@ -161,22 +164,66 @@ load_dir(struct detect_ruleset *rs, const char *dir, int depth, struct detect_lo
 	return r;
 }
 
+/* The per-source indexes, so that an event meets only the rules of its log source. */
+static int
+index_sources(struct detect_ruleset *rs, struct bw_err *err)
+{
+	size_t i;
+	int s;
+
+	for (s = 0; s <= DETECT_SRC_BULWARK; s++)
+		if ((rs->by_src[s] = calloc(rs->n + 1, sizeof *rs->by_src[s])) == NULL)
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
+	for (i = 0; i < rs->n; i++) {
+		s = (int)detect_rule_source(rs->rules[i]);
+		rs->by_src[s][rs->nsrc[s]++] = i;
+	}
+	return 0;
+}
+
 int
-detect_ruleset_load(const char *dir, struct detect_ruleset **out, struct detect_load_report *rep, struct bw_err *err)
+detect_ruleset_load(const char *path, struct detect_ruleset **out, struct detect_load_report *rep,
+		    struct bw_err *err)
 {
 	struct detect_ruleset *rs = calloc(1, sizeof *rs);
+	struct stat st;
 	int r;
 
 	*out = NULL;
 	memset(rep, 0, sizeof *rep);
 	if (rs == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	if ((r = load_dir(rs, dir, 0, rep, err)) != 0) {
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		r = load_file(rs, path, rep, err);	/* one rule file, whatever its name */
+	else
+		r = load_dir(rs, path, 0, rep, err);
+	if (r == 0)
+		r = index_sources(rs, err);
+	if (r != 0) {
 		detect_ruleset_free(rs);
 		return r;
 	}
 	*out = rs;
 	return 0;
+}
+
+size_t
+detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, const struct detect_event *ev,
+		     detect_match_fn fn, void *ctx)
+{
+	size_t i, hits = 0;
+
+	if ((unsigned)src > DETECT_SRC_BULWARK || src == DETECT_SRC_NONE)
+		return 0;
+	for (i = 0; i < rs->nsrc[src]; i++) {
+		const struct detect_rule *r = rs->rules[rs->by_src[src][i]];
+		if (detect_rule_match(r, ev)) {
+			hits++;
+			if (fn != NULL)
+				fn(ctx, r);
+		}
+	}
+	return hits;
 }
 
 void
@@ -188,6 +235,8 @@ detect_ruleset_free(struct detect_ruleset *rs)
 		return;
 	for (i = 0; i < rs->n; i++)
 		detect_rule_free(rs->rules[i]);
+	for (i = 0; i <= DETECT_SRC_BULWARK; i++)
+		free(rs->by_src[i]);
 	free(rs->rules);
 	free(rs);
 }

@@ -92,6 +92,45 @@ for valgrind in ([False, True] if VALGRIND_BW else [False]):
     expect("\x1b" not in out and "\x07" not in out, f"control characters reach the terminal{label}")
     expect("not-a-rule.txt" not in out, f"only .yml/.yaml files are read{label}")
 
+# rules test: events as JSON lines against the SigmaHQ rules, each match with the fields that matched.
+events = os.path.join(base, "events.jsonl")
+with open(events, "w") as f:
+    f.write('{"key":"susp_activity","exe":"/usr/bin/nc"}\n')
+    f.write('\n')
+    f.write('{"ParentImage":"/tmp/.x/dropper","Image":"/usr/bin/bash","CommandLine":"bash"}\n')
+    f.write('{"ParentImage":"/usr/sbin/sshd","Image":"/usr/bin/bash","CommandLine":"bash"}\n')
+    f.write('{"details":{"roles":["admin","auditor"]},"n":3,"ok":true,"nothing":null}\n')
+bad_events = os.path.join(base, "bad.jsonl")
+with open(bad_events, "w") as f:
+    f.write('{"key":"susp_activity"}\nnot json\n["an array"]\n' + '{"a":' * 40 + '1' + '}' * 40 + '\n')
+for valgrind in ([False, True] if VALGRIND_BW else [False]):
+    label = " (valgrind)" if valgrind else ""
+    cmd = [VALGRIND_BW if valgrind else BW, "rules", "test", SIGMA, events]
+    if valgrind:
+        cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite", *cmd]
+    p = subprocess.run(cmd, capture_output=True, timeout=900)
+    out = p.stdout.decode()
+    expect(p.returncode == 0, f"rules test{label}: exit {p.returncode}\n{p.stderr.decode()[-2000:]}")
+    expect("events.jsonl:1: medium Suspicious C2 Activities [f7158a64-6204-4d6d-868a-6e6378b467e0] matched: key" in out,
+           f"rules test{label}: the auditd key rule fires: {out}")
+    expect("events.jsonl:3: high Shell Execution Of Process Located In Tmp Directory" in out and
+           "matched: ParentImage, Image" in out, f"rules test{label}: the /tmp parent rule fires: {out}")
+    expect("events.jsonl:4: critical Linux Reverse Shell Indicator" in out,
+           f"rules test{label}: without --source every rule is tried (a network_connection rule here): {out}")
+    expect("4 events, 210 rules," in out and "0 bad lines" in out, f"rules test{label}: summary: {out}")
+    p = subprocess.run(cmd[:-2] + ["--source", "process_creation"] + cmd[-2:], capture_output=True, timeout=900)
+    out = p.stdout.decode()
+    expect(p.returncode == 0 and "events.jsonl:4:" not in out and "events.jsonl:1:" not in out and
+           "events.jsonl:3: high Shell Execution Of Process Located In Tmp Directory" in out,
+           f"rules test --source process_creation{label}: only that source's rules: {out}")
+    cmd[-1] = bad_events
+    p = subprocess.run(cmd, capture_output=True, timeout=900)
+    err = p.stderr.decode()
+    expect(p.returncode == 1, f"rules test{label}: bad lines exit 1, got {p.returncode}")
+    expect("bad.jsonl:2: not JSON" in err and "bad.jsonl:3: not a JSON object" in err and
+           "bad.jsonl:4: nested deeper than 16 levels" in err, f"rules test{label}: each bad line named: {err}")
+    expect("1 events, 210 rules, 1 matches, 3 bad lines" in p.stdout.decode(), f"rules test{label}: {p.stdout.decode()}")
+
 rc, _, err = run("rules", "check", os.path.join(base, "missing"))
 expect(rc == 1 and "cannot read the rules directory" in err, f"a missing directory: {rc} {err}")
 rc, _, err = run("rules", "check")

@@ -371,6 +371,42 @@ test_sigmahq_linux_rules(void **state)
 	}
 }
 
+/* JSON events: dotted names, repeated array fields, numbers and booleans as text; explain names the fields. */
+static void
+test_json_events_and_explain(void **state)
+{
+	static const char j[] = "{\"action\":\"user.roles\",\"details\":{\"to\":[\"auditor\",\"admin\"],\"n\":3},"
+				"\"ok\":true,\"gone\":null}";
+	struct detect_json_event *je = NULL;
+	struct detect_rule *r;
+	struct bw_err err = { 0 };
+	const char *names[8];
+	const struct detect_event *ev;
+
+	(void)state;
+	assert_int_equal(detect_json_event_new(&je, &err), 0);
+	assert_int_equal(detect_json_event_parse(je, j, strlen(j), &err), 0);
+	ev = detect_json_event_get(je);
+	assert_int_equal(ev->nfields, 6);
+	r = rule_of("    sel:\n        action: 'user.roles'\n        details.to: admin\n        details.n|gte: 3\n"
+		    "        ok: 'true'\n    unused:\n        nothing: x\n    condition: sel or unused");
+	assert_true(detect_rule_match(r, ev));
+	assert_int_equal(detect_rule_explain(r, ev, names, 8), 4);
+	assert_string_equal(names[0], "action");
+	assert_string_equal(names[1], "details.to");
+	detect_rule_free(r);
+	r = rule_of("    sel:\n        gone: null\n    condition: sel");
+	assert_true(detect_rule_match(r, ev));
+	detect_rule_free(r);
+	/* refusals, and the next parse still works */
+	assert_int_equal(detect_json_event_parse(je, "[1]", 3, &err), BW_EINVAL);
+	assert_non_null(strstr(err.msg, "not a JSON object"));
+	assert_int_equal(detect_json_event_parse(je, "{\"a\":1,\"a\":2}", 13, &err), BW_EINVAL);
+	assert_int_equal(detect_json_event_parse(je, "{\"a\":\"b\"}", 9, &err), 0);
+	assert_int_equal(detect_json_event_get(je)->nfields, 1);
+	detect_json_event_free(je);
+}
+
 int
 main(void)
 {
@@ -381,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_refusals_name_file_line_and_reason),
 		cmocka_unit_test(test_regex_is_bounded),
 		cmocka_unit_test(test_sigmahq_linux_rules),
+		cmocka_unit_test(test_json_events_and_explain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,7 +29,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (err.msg[0] == '\0' || e != NULL)
 			abort();
 	} else {
-		(void)expr_eval(e, &ev);
+		struct ev_index x;
+		if (ev_index_build(&x, &ev) == 0) {
+			(void)expr_eval(e, &x);
+			ev_index_clear(&x);
+		}
 		expr_free(e);
 	}
 	free(text);

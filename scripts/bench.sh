@@ -45,6 +45,11 @@ echo
 echo "== patch: targets metadata verification"
 "$BUILD/patch_bench" metadata 10000
 echo
+echo "== detect: Sigma engine over an event mix vs the JSON parse rate of the same events (one core)"
+SIGMA=${BW_SIGMA_DIR:-$(cd "$(dirname "$0")/.." && pwd)/../shared/sigma/rules/linux}
+[ -d "$SIGMA" ] || SIGMA=/work/shared/sigma/rules/linux
+"$BUILD/detect_bench" "$SIGMA" 200000
+echo
 echo "== memory: $RSS_ENTRIES durable appends through the library"
 "$BUILD/log_bench" "$DIR" --rss-run "$RSS_ENTRIES"
 

@@ -52,6 +52,10 @@ struct matcher {
 	uint8_t *pat;		/* literal bytes (lower-cased unless cased) */
 	uint8_t *kind;		/* per byte: 0 literal, 1 '?', 2 '*' */
 	size_t plen;
+	/* the common shapes, matched without the general algorithm: lit = pat without its end stars */
+	enum { SHAPE_GLOB, SHAPE_EXACT, SHAPE_PREFIX, SHAPE_SUFFIX, SHAPE_CONTAINS } shape;
+	const uint8_t *lit;
+	size_t llen;
 	/* M_RE */
 	pcre2_code *re;
 	pcre2_match_data *md;
@@ -87,13 +91,49 @@ struct expr {
 	size_t n;
 	struct expr **kids;	/* E_AND, E_OR, E_NOT; E_REF: kids[0] is a search identifier's (not owned) */
 	char *field;		/* E_FIELD */
+	uint32_t fhash;		/* field_hash(field) */
 	struct matcher *m;	/* E_FIELD, E_KEYWORD */
 	size_t nm;
 	bool all;		/* every matcher must hold (|all) */
 };
 
 void expr_free(struct expr *e);
-bool expr_eval(const struct expr *e, const struct detect_event *ev);
+
+/* ---- an event indexed by field name (event_index.c) -------------------------------- */
+
+#define EV_INDEX_INLINE 64	/* fields indexed without allocating */
+
+/*
+ * Built once per event, used by every rule: a field lookup is one hash
+ * probe and one string compare instead of a scan of every field.
+ */
+struct ev_index {
+	const struct detect_event *ev;
+	uint32_t mask;
+	int32_t *slot;		/* per bucket: the first field of one name, or -1 */
+	int32_t *next;		/* per field: the next field of the same name, or -1 */
+	uint32_t *hash;		/* per field */
+	int32_t slot_inline[EV_INDEX_INLINE * 2];
+	int32_t next_inline[EV_INDEX_INLINE];
+	uint32_t hash_inline[EV_INDEX_INLINE];
+	bool heap;
+};
+
+uint32_t field_hash(const char *name);
+/* Indexes ev (borrowed). Returns 0 or BW_ENOMEM; release with ev_index_clear(). */
+int ev_index_build(struct ev_index *x, const struct detect_event *ev);
+void ev_index_clear(struct ev_index *x);
+/* The first field named name (with hash h), or -1; ev_index_next() gives the others of that name. */
+int32_t ev_index_find(const struct ev_index *x, const char *name, uint32_t h);
+static inline int32_t
+ev_index_next(const struct ev_index *x, int32_t i)
+{
+	return x->next[i];
+}
+
+bool expr_eval(const struct expr *e, const struct ev_index *x);
+/* detect_rule_match over an event indexed once for many rules. */
+bool detect_rule_match_indexed(const struct detect_rule *r, const struct ev_index *x);
 
 /* A named search identifier of the detection section. */
 struct search_id {

@@ -42,20 +42,18 @@ expr_free(struct expr *e)
 
 /* Do the matchers hold for the field's values (any occurrence; all of them with |all)? */
 static bool
-field_eval(const struct expr *e, const struct detect_event *ev)
+field_eval(const struct expr *e, const struct ev_index *x)
 {
-	size_t i, k;
-	bool present = false;
+	const struct detect_field *f = x->ev->fields;
+	int32_t first = ev_index_find(x, e->field, e->fhash), i;
+	size_t k;
 
 	for (k = 0; k < e->nm; k++) {
 		bool hit = false;
-		for (i = 0; i < ev->nfields && !hit; i++)
-			if (strcmp(ev->fields[i].name, e->field) == 0) {
-				present = true;
-				hit = matcher_test(&e->m[k], ev->fields[i].value, ev->fields[i].len);
-			}
-		if (!present)
+		if (first < 0)
 			hit = matcher_test(&e->m[k], NULL, 0);
+		for (i = first; i >= 0 && !hit; i = ev_index_next(x, i))
+			hit = matcher_test(&e->m[k], f[i].value, f[i].len);
 		if (hit && !e->all)
 			return true;
 		if (!hit && e->all)
@@ -82,29 +80,29 @@ keyword_eval(const struct expr *e, const struct detect_event *ev)
 }
 
 bool
-expr_eval(const struct expr *e, const struct detect_event *ev)
+expr_eval(const struct expr *e, const struct ev_index *x)
 {
 	size_t i;
 
 	switch (e->kind) {
 	case E_AND:
 		for (i = 0; i < e->n; i++)
-			if (!expr_eval(e->kids[i], ev))
+			if (!expr_eval(e->kids[i], x))
 				return false;
 		return true;
 	case E_OR:
 		for (i = 0; i < e->n; i++)
-			if (expr_eval(e->kids[i], ev))
+			if (expr_eval(e->kids[i], x))
 				return true;
 		return false;
 	case E_NOT:
-		return !expr_eval(e->kids[0], ev);
+		return !expr_eval(e->kids[0], x);
 	case E_REF:
-		return expr_eval(e->kids[0], ev);
+		return expr_eval(e->kids[0], x);
 	case E_FIELD:
-		return field_eval(e, ev);
+		return field_eval(e, x);
 	case E_KEYWORD:
-		return keyword_eval(e, ev);
+		return keyword_eval(e, x->ev);
 	}
 	return false;
 }
@@ -168,9 +166,12 @@ compile_entry(const char *key, const struct ynode *values, const char *name, int
 		free(copy);
 		return BW_ENOMEM;
 	}
-	if (!keyword && (e->field = strdup(parts[0])) == NULL) {
-		r = bw_err_set(err, BW_ENOMEM, "out of memory");
-		goto fail;
+	if (!keyword) {
+		if ((e->field = strdup(parts[0])) == NULL) {
+			r = bw_err_set(err, BW_ENOMEM, "out of memory");
+			goto fail;
+		}
+		e->fhash = field_hash(e->field);
 	}
 	if ((r = matchers_compile(values, keyword ? parts : parts + 1, keyword ? nparts : nparts - 1, keyword, name,
 				  &e->m, &e->nm, &e->all, err)) != 0)
@@ -462,14 +463,27 @@ detect_rule_free(struct detect_rule *r)
 }
 
 bool
+detect_rule_match_indexed(const struct detect_rule *r, const struct ev_index *x)
+{
+	return expr_eval(r->cond, x);
+}
+
+bool
 detect_rule_match(const struct detect_rule *r, const struct detect_event *ev)
 {
-	return expr_eval(r->cond, ev);
+	struct ev_index x;
+	bool m;
+
+	if (ev_index_build(&x, ev) != 0)
+		return false;	/* out of memory: no match rather than a wrong one */
+	m = expr_eval(r->cond, &x);
+	ev_index_clear(&x);
+	return m;
 }
 
 /* Collects the names of the leaves that hold on the paths that make e true. */
 static void
-explain(const struct expr *e, const struct detect_event *ev, const char **names, size_t cap, size_t *n)
+explain(const struct expr *e, const struct ev_index *ev, const char **names, size_t cap, size_t *n)
 {
 	size_t i, k;
 	const char *name;
@@ -499,10 +513,14 @@ explain(const struct expr *e, const struct detect_event *ev, const char **names,
 size_t
 detect_rule_explain(const struct detect_rule *r, const struct detect_event *ev, const char **names, size_t cap)
 {
+	struct ev_index x;
 	size_t n = 0;
 
-	if (expr_eval(r->cond, ev))
-		explain(r->cond, ev, names, cap, &n);
+	if (ev_index_build(&x, ev) != 0)
+		return 0;
+	if (expr_eval(r->cond, &x))
+		explain(r->cond, &x, names, cap, &n);
+	ev_index_clear(&x);
 	return n;
 }
 

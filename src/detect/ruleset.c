@@ -211,18 +211,20 @@ size_t
 detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, const struct detect_event *ev,
 		     detect_match_fn fn, void *ctx)
 {
+	struct ev_index x;
 	size_t i, hits = 0;
 
-	if ((unsigned)src > DETECT_SRC_BULWARK || src == DETECT_SRC_NONE)
+	if ((unsigned)src > DETECT_SRC_BULWARK || src == DETECT_SRC_NONE || ev_index_build(&x, ev) != 0)
 		return 0;
 	for (i = 0; i < rs->nsrc[src]; i++) {
 		const struct detect_rule *r = rs->rules[rs->by_src[src][i]];
-		if (detect_rule_match(r, ev)) {
+		if (detect_rule_match_indexed(r, &x)) {
 			hits++;
 			if (fn != NULL)
 				fn(ctx, r);
 		}
 	}
+	ev_index_clear(&x);
 	return hits;
 }
 

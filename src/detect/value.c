@@ -197,6 +197,46 @@ num_match(const struct matcher *m, const char *value, size_t len)
 	}
 }
 
+/* Equal bytes, folding the value's case unless cased (the literal is folded already). */
+static inline bool
+lit_eq(const struct matcher *m, const uint8_t *s, const uint8_t *lit, size_t n)
+{
+	size_t i;
+
+	if (m->cased)
+		return memcmp(s, lit, n) == 0;
+	for (i = 0; i < n; i++)
+		if (fold(s[i]) != lit[i])
+			return false;
+	return true;
+}
+
+static bool
+shape_match(const struct matcher *m, const uint8_t *s, size_t n)
+{
+	size_t i, l = m->llen;
+
+	switch (m->shape) {
+	case SHAPE_EXACT:
+		return n == l && lit_eq(m, s, m->lit, l);
+	case SHAPE_PREFIX:
+		return n >= l && lit_eq(m, s, m->lit, l);
+	case SHAPE_SUFFIX:
+		return n >= l && lit_eq(m, s + n - l, m->lit, l);
+	default:	/* SHAPE_CONTAINS */
+		if (l == 0)
+			return true;
+		if (n < l)
+			return false;
+		for (i = 0; i + l <= n; i++) {
+			uint8_t c = m->cased ? s[i] : fold(s[i]);
+			if (c == m->lit[0] && lit_eq(m, s + i + 1, m->lit + 1, l - 1))
+				return true;
+		}
+		return false;
+	}
+}
+
 bool
 matcher_test(const struct matcher *m, const char *value, size_t len)
 {
@@ -212,7 +252,8 @@ matcher_test(const struct matcher *m, const char *value, size_t len)
 		return false;
 	switch (m->op) {
 	case M_GLOB:
-		return glob_match(m, (const uint8_t *)value, len);
+		return m->shape == SHAPE_GLOB ? glob_match(m, (const uint8_t *)value, len)
+					      : shape_match(m, (const uint8_t *)value, len);
 	case M_RE:
 		return pcre2_match(m->re, (PCRE2_SPTR)value, len, 0, 0, m->md, m->mctx) >= 0;
 	case M_CIDR:
@@ -334,6 +375,32 @@ mlist_new(struct mlist *l, struct bw_err *err)
 	return &l->v[l->n++];
 }
 
+/* Recognises exact, prefix, suffix and contains patterns (stars only at the ends, no '?'). */
+static void
+classify_shape(struct matcher *m)
+{
+	size_t lo = 0, hi = m->plen, i;
+
+	while (lo < hi && m->kind[lo] == K_ANY)
+		lo++;
+	while (hi > lo && m->kind[hi - 1] == K_ANY)
+		hi--;
+	m->shape = SHAPE_GLOB;
+	for (i = lo; i < hi; i++)
+		if (m->kind[i] != K_LIT)
+			return;
+	m->lit = m->pat + lo;
+	m->llen = hi - lo;
+	if (lo == 0 && hi == m->plen)
+		m->shape = SHAPE_EXACT;
+	else if (lo == 0)
+		m->shape = SHAPE_PREFIX;
+	else if (hi == m->plen)
+		m->shape = SHAPE_SUFFIX;
+	else
+		m->shape = SHAPE_CONTAINS;
+}
+
 /* Adds a glob matcher for s wrapped per the operator (s is consumed). */
 static int
 add_glob(struct mlist *l, struct pstr *s, const struct mods *md, struct bw_err *err)
@@ -360,6 +427,7 @@ add_glob(struct mlist *l, struct pstr *s, const struct mods *md, struct bw_err *
 	m->pat = p.b;
 	m->kind = p.k;
 	m->plen = p.n;
+	classify_shape(m);
 	return 0;
 }
 

@@ -141,7 +141,8 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_log(int argc, char **argv);
-/* bulwark rules check: Sigma rules (cmd_rules.c). */
+/* bulwark rules check|test|hunt: Sigma rules (cmd_rules.c; hunt in cmd_rules_hunt.c). */
 int cmd_rules(int argc, char **argv);
+int cli_rules_hunt(int argc, char **argv);
 
 #endif /* BW_CLI_H */

@@ -21,7 +21,14 @@ static const char rules_usage[] =
     "      dotted field names) against the rules that load from RULE_OR_DIR (with\n"
     "      --source, only the rules of that log source; without, every rule) and\n"
     "      print each match with the fields that matched. Exit 0 when every line\n"
-    "      was a JSON object and every rule loaded.\n";
+    "      was a JSON object and every rule loaded.\n"
+    "  hunt RULE_OR_DIR --log DIR [--vkey VKEY] [--from TIME] [--to TIME]\n"
+    "      Run the rules of log source bulwark over the audit events in a log\n"
+    "      directory (the entries its signed checkpoint covers, verified with\n"
+    "      VKEY, default DIR/log.vkey; each entry checked against its hash in\n"
+    "      the tiles), optionally only events whose time is within [TIME, TIME]\n"
+    "      (RFC 3339 UTC or its start: 2026-11-27, 2026-11-27T10:00). Prints\n"
+    "      each match with the entry's index and the fields that matched.\n";
 
 static int
 rules_check(int argc, char **argv)
@@ -192,6 +199,8 @@ cmd_rules(int argc, char **argv)
 		return rules_check(argc - 1, argv + 1);
 	if (strcmp(argv[0], "test") == 0)
 		return rules_test(argc - 1, argv + 1);
+	if (strcmp(argv[0], "hunt") == 0)
+		return cli_rules_hunt(argc - 1, argv + 1);
 	cli_errorf("rules: unknown command '%s'", argv[0]);
 	fputs(rules_usage, stderr);
 	return CLI_USAGE;

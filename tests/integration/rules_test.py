@@ -131,6 +131,76 @@ for valgrind in ([False, True] if VALGRIND_BW else [False]):
            "bad.jsonl:4: nested deeper than 16 levels" in err, f"rules test{label}: each bad line named: {err}")
     expect("1 events, 210 rules, 1 matches, 3 bad lines" in p.stdout.decode(), f"rules test{label}: {p.stdout.decode()}")
 
+# bulwark's shipped rules: each fires on its positive event and stays quiet on its negatives.
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "rules", "bulwark")
+T = '"time":"2026-11-27T%02d:00:00.000Z"'
+POS = {
+    "New admin or approver": [
+        '{"action":"role_grant.approve","actor":"ann","result":"ok","details":{"grant_id":3,"requested_by":"bob","roles":["approver"]}}',
+        '{"action":"user.roles","actor":"local","result":"ok","details":{"from":["staff"],"to":["staff","admin"]}}'],
+    "A host's agent refused a patch target": [
+        '{"action":"patch.install","actor":"host web1","result":"ok","details":{"host":"web1","reported":"refused","reason":"hash mismatch"}}'],
+    "Sign-in locked out after repeated failures": [
+        '{"action":"auth.lockout","actor":"-","result":"alert","details":{"client":"10.0.0.9","failures":5,"until":1}}'],
+    "The audit log set files aside when it was opened": [
+        '{"action":"log.recovered","actor":"-","result":"alert","details":{"files_set_aside":3}}'],
+    "Patch metadata on the server's disk was changed": [
+        '{"action":"alert.patch_repository_changed","actor":"-","result":"alert","details":{}}'],
+}
+NEG = [
+    '{"action":"role_grant.approve","actor":"ann","result":"denied","details":{"roles":["admin"]}}',
+    '{"action":"role_grant.approve","actor":"ann","result":"ok","details":{"roles":["auditor"]}}',
+    '{"action":"user.roles","actor":"ann","result":"ok","details":{"from":["admin"],"to":["admin","auditor"]}}',
+    '{"action":"user.roles","actor":"ann","result":"ok","details":{"from":["staff"],"to":["staff"],"pending_roles":["admin"]}}',
+    '{"action":"patch.install","actor":"host web1","result":"ok","details":{"host":"web1","reported":"installed"}}',
+    '{"action":"auth.login","actor":"bob","result":"denied","details":{"reason":"bad password"}}',
+    '{"action":"server.start","actor":"-","result":"ok","details":{}}',
+]
+shipped_events = os.path.join(base, "shipped.jsonl")
+lines = []
+for title, evs in POS.items():
+    lines += [(title, e) for e in evs]
+lines += [(None, e) for e in NEG]
+with open(shipped_events, "w") as f:
+    for i, (_, e) in enumerate(lines):
+        f.write(e[:-1] + "," + T % (i % 24) + "}\n")
+rc, out, err = run("rules", "test", "--source", "bulwark", SHIPPED, shipped_events)
+out = out.decode()
+expect(rc == 0, f"shipped rules test: exit {rc} {err}")
+for i, (title, _) in enumerate(lines):
+    hits = [ln for ln in out.splitlines() if ln.startswith(f"{shipped_events}:{i + 1}: ")]
+    if title is None:
+        expect(hits == [], f"shipped rules: negative event {i + 1} fired: {hits}")
+    else:
+        expect(len(hits) == 1 and title in hits[0], f"shipped rules: event {i + 1} should fire {title!r}: {hits}")
+
+# rules hunt: the shipped rules over a real log's history, entries checked against their hashes.
+log = os.path.join(base, "log")
+run("log", "init", "--dir", log, "--origin", "bulwark.test/hunt", check=0)
+with open(shipped_events, "rb") as f:
+    history = f.read()
+run("log", "append", "--dir", log, stdin=b"not an event\n" + history, check=0)
+rc, out, err = run("rules", "hunt", SHIPPED, "--log", log)
+out = out.decode()
+expect(rc == 0, f"rules hunt: exit {rc} {err}")
+expect(f"{len(lines) + 1} entries read, {len(lines)} events in the window, {len(lines) - len(NEG)} matches, "
+       "1 entries not JSON objects" in out, f"rules hunt summary: {out}")
+expect("entry 1: high New admin or approver" in out and "matched: action, result, details.roles" in out,
+       f"rules hunt names the entry and fields: {out}")
+rc, out, _ = run("rules", "hunt", SHIPPED, "--log", log, "--from", "2026-11-27T02", "--to", "2026-11-27T03:59")
+out = out.decode()
+expect(rc == 0 and " 2 events in the window" in out and "entry 3:" in out and "entry 4:" in out and
+       "entry 1:" not in out and "entry 5:" not in out, f"rules hunt --from/--to: {out}")
+rc, _, err = run("rules", "hunt", SHIPPED, "--log", log, "--from", "yesterday")
+expect(rc == 2 and "RFC 3339" in err, f"rules hunt: a bad --from is a usage error: {rc} {err}")
+bundle = os.path.join(log, "tile", "entries", "000.p", str(len(lines) + 1))
+with open(bundle, "r+b") as f:
+    data = f.read()
+    f.seek(data.index(b"patch.install"))
+    f.write(b"patch.instalL")
+rc, _, err = run("rules", "hunt", SHIPPED, "--log", log)
+expect(rc == 1 and "does not match its hash" in err and "log audit" in err, f"rules hunt on an altered entry: {rc} {err}")
+
 rc, _, err = run("rules", "check", os.path.join(base, "missing"))
 expect(rc == 1 and "cannot read the rules directory" in err, f"a missing directory: {rc} {err}")
 rc, _, err = run("rules", "check")

@@ -1,0 +1,173 @@
+/*
+ * cli/cmd_rules_hunt.c: `bulwark rules hunt`: rules over the history in a
+ * log (bulwark's own audit events), each entry checked against its leaf
+ * hash before a rule sees it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "detect/detect.h"
+#include "tlog/tlog.h"
+
+struct hunt {
+	const char *from, *to;	/* RFC 3339 bounds on the event's time (prefixes compare as text) */
+	uint64_t index;
+	const struct detect_event *ev;
+	size_t matches, skipped;
+};
+
+static void
+hunt_match(void *ctx, const struct detect_rule *r)
+{
+	struct hunt *h = ctx;
+	const char *names[32];
+	char buf[600], idb[80];
+	size_t n = detect_rule_explain(r, h->ev, names, 32), i;
+
+	h->matches++;
+	printf("entry %llu: %s %s [%s] matched:", (unsigned long long)h->index, detect_level_name(detect_rule_level(r)),
+	       cli_safe_text(detect_rule_title(r), buf, sizeof buf), cli_safe_text(detect_rule_id(r), idb, sizeof idb));
+	for (i = 0; i < n; i++)
+		printf("%s %s", i ? "," : "", cli_safe_text(names[i], buf, sizeof buf));
+	printf("\n");
+}
+
+/* The event's "time" field (RFC 3339) inside [from, to]? Events without one are outside any bound. */
+static bool
+in_window(const struct hunt *h)
+{
+	const struct detect_event *ev = h->ev;
+	size_t i;
+
+	if (h->from == NULL && h->to == NULL)
+		return true;
+	for (i = 0; i < ev->nfields; i++) {
+		const struct detect_field *f = &ev->fields[i];
+		if (strcmp(f->name, "time") != 0)
+			continue;
+		if (h->from != NULL && (f->len < strlen(h->from) ? memcmp(f->value, h->from, f->len) < 0
+								 : memcmp(f->value, h->from, strlen(h->from)) < 0))
+			return false;
+		if (h->to != NULL && memcmp(f->value, h->to, f->len < strlen(h->to) ? f->len : strlen(h->to)) > 0)
+			return false;
+		return true;
+	}
+	return false;
+}
+
+/* "2026-11-27", "2026-11-27T10", ... up to a full RFC 3339 UTC time: digits where digits belong. */
+static bool
+time_bound_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	size_t i, n = strlen(s);
+
+	if (n < 4 || n > sizeof shape - 1)
+		return false;
+	for (i = 0; i < n; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return false;
+	return true;
+}
+
+int
+cli_rules_hunt(int argc, char **argv)
+{
+	struct cli_args a;
+	struct detect_ruleset *rs = NULL;
+	struct detect_load_report rep = { 0 };
+	struct detect_json_event *je = NULL;
+	struct note_verifier *v = NULL;
+	struct tlog_tiles *t = NULL;
+	struct tlog_checkpoint cp = { 0 };
+	struct bw_sha256 *sha = NULL;
+	struct bw_err err = { 0 };
+	struct hunt h = { 0 };
+	const char *dir = NULL, *vkey = NULL;
+	char *pos[2], path[4200], buf[1024];
+	uint8_t *note = NULL, *bundle = NULL, tile[TLOG_TILE_WIDTH * TLOG_HASH_SIZE];
+	size_t npos, nlen, offs[TLOG_TILE_WIDTH], lens[TLOG_TILE_WIDTH], i;
+	uint64_t b, nb, events = 0;
+	int rc = CLI_FAIL;
+	bool progress = isatty(2);
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt(&a, "--log", &dir) || cli_opt(&a, "--vkey", &vkey) || cli_opt(&a, "--from", &h.from) ||
+	    cli_opt(&a, "--to", &h.to) || cli_positional(&a, pos, 2, &npos))
+		return CLI_USAGE;
+	if (npos != 1 || dir == NULL) {
+		cli_errorf("rules hunt needs a rule file or directory and --log DIR");
+		return CLI_USAGE;
+	}
+	if ((h.from != NULL && !time_bound_ok(h.from)) || (h.to != NULL && !time_bound_ok(h.to))) {
+		cli_errorf("--from and --to take an RFC 3339 UTC time or its start, e.g. 2026-11-27 or 2026-11-27T10:00");
+		return CLI_USAGE;
+	}
+	if (detect_ruleset_load(pos[0], &rs, &rep, &err) != 0)
+		return cli_fail("rules hunt", &err);
+	for (i = 0; i < rep.n; i++)
+		if (rep.items[i].reason != NULL)
+			cli_errorf("refused: %s", cli_safe_text(rep.items[i].reason, buf, sizeof buf));
+	if (vkey == NULL) {
+		snprintf(path, sizeof path, "%s/%s", dir, TLOG_VKEY_FILE);
+		vkey = path;
+	}
+	if (cli_load_verifier(vkey, &v, &err) != 0 || tlog_checkpoint_load(dir, &v, 1, &note, &nlen, &cp, &err) != 0 ||
+	    tlog_tiles_open(dir, &t, &err) != 0 || detect_json_event_new(&je, &err) != 0 ||
+	    bw_sha256_new(&sha, &err) != 0) {
+		cli_fail("rules hunt", &err);
+		goto out;
+	}
+	nb = (cp.size + TLOG_TILE_WIDTH - 1) / TLOG_TILE_WIDTH;
+	for (b = 0; b < nb; b++) {
+		unsigned w = tlog_tile_width(TLOG_TILE_ENTRIES, b, cp.size);
+		free(bundle);
+		bundle = NULL;
+		if (tlog_tiles_read_bundle(t, b, w, &bundle, offs, lens, &err) != 0 ||
+		    tlog_tiles_read_tile(t, 0, b, w, tile, &err) != 0) {
+			cli_fail("rules hunt", &err);
+			goto out;
+		}
+		for (i = 0; i < w; i++) {
+			struct tlog_hash leaf;
+			h.index = b * TLOG_TILE_WIDTH + i;
+			tlog_hash_leaf(sha, bundle + offs[i], lens[i], &leaf);
+			if (memcmp(leaf.b, tile + i * TLOG_HASH_SIZE, TLOG_HASH_SIZE) != 0) {
+				cli_errorf("rules hunt: entry %llu does not match its hash in the log's tiles: the log was "
+					   "altered (run 'bulwark log audit')", (unsigned long long)h.index);
+				goto out;
+			}
+			if (detect_json_event_parse(je, (const char *)bundle + offs[i], lens[i], &err) != 0) {
+				h.skipped++;	/* not a JSON object: no event for rules */
+				continue;
+			}
+			h.ev = detect_json_event_get(je);
+			if (!in_window(&h))
+				continue;
+			events++;
+			detect_ruleset_match(rs, DETECT_SRC_BULWARK, h.ev, hunt_match, &h);
+		}
+		if (progress && (b % 64 == 0 || b + 1 == nb))
+			fprintf(stderr, "\r%llu of %llu entries", (unsigned long long)(b * TLOG_TILE_WIDTH + w),
+				(unsigned long long)cp.size);
+	}
+	if (progress)
+		fputc('\n', stderr);
+	printf("%llu entries read, %llu events in the window, %zu matches, %zu entries not JSON objects\n",
+	       (unsigned long long)cp.size, (unsigned long long)events, h.matches, h.skipped);
+	rc = rep.refused == 0 ? CLI_OK : CLI_FAIL;
+out:
+	free(bundle);
+	free(note);
+	tlog_checkpoint_clear(&cp);
+	tlog_tiles_free(t);
+	note_verifier_free(v);
+	bw_sha256_free(sha);
+	detect_json_event_free(je);
+	detect_load_report_clear(&rep);
+	detect_ruleset_free(rs);
+	return rc;
+}

@@ -35,7 +35,27 @@ struct audit_log {
 	int failed;			/* a commit failed: refuse further appends */
 	char fail_msg[BW_ERR_MSG_MAX];
 	int stop;
+	audit_observer_fn observer;	/* set before any event; called on the commit thread */
+	void *observer_ctx;
 };
+
+static int
+tell_observer(void *ctx, uint64_t index, const void *entry, size_t len)
+{
+	struct audit_log *al = ctx;
+
+	al->observer(al->observer_ctx, index, entry, len);
+	return 0;
+}
+
+void
+audit_log_observe(struct audit_log *al, audit_observer_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&al->mu);
+	al->observer = fn;
+	al->observer_ctx = ctx;
+	pthread_mutex_unlock(&al->mu);
+}
 
 static void
 commit_failed(struct audit_log *al, const char *what, const struct bw_err *err)
@@ -72,6 +92,8 @@ committer(void *arg)
 		if (r == 0 && (r = tlog_store_sequence_take(al->store, &g, &err)) == 0) {
 			pthread_mutex_unlock(&al->mu);
 			r = tlog_store_sequence_write(al->store, &g, &err);
+			if (r == 0 && al->observer != NULL)
+				tlog_group_foreach(&g, tell_observer, al);
 			pthread_mutex_lock(&al->mu);
 			tlog_store_sequence_done(al->store, &g, r);
 		}

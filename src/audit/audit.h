@@ -25,6 +25,15 @@ int audit_log_open(const char *dir, struct note_signer *signer, struct audit_log
 void audit_log_close(struct audit_log *al);
 
 /*
+ * Who sees each event as it is sequenced (the detector): fn gets its log
+ * index and bytes on the commit thread, after the event is durable and
+ * before anyone is told; fn must not block on the log (it must not append).
+ * Set it right after audit_log_open, before any event is recorded.
+ */
+typedef void (*audit_observer_fn)(void *ctx, uint64_t index, const void *entry, size_t len);
+void audit_log_observe(struct audit_log *al, audit_observer_fn fn, void *ctx);
+
+/*
  * Serialises ev (events module: the one owner of event shapes), appends it
  * and waits until it is durable; *index (optional) receives its log index.
  * BW_EINVAL when ev carries a detail its vocabulary entry does not list.

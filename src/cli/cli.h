@@ -144,5 +144,7 @@ int cmd_log(int argc, char **argv);
 /* bulwark rules check|test|hunt: Sigma rules (cmd_rules.c; hunt in cmd_rules_hunt.c). */
 int cmd_rules(int argc, char **argv);
 int cli_rules_hunt(int argc, char **argv);
+/* bulwark alert list|show|ack|resolve: alerts through the API (cmd_alert.c). */
+int cmd_alert(int argc, char **argv);
 
 #endif /* BW_CLI_H */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "detect/detect.h"
 #include "access/access.h"
 #include "ops/ops.h"
 #include "server/server.h"
@@ -28,10 +29,13 @@ static const char serve_usage[] =
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
+    "                     [--rules DIR]\n"
     "\n"
     "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
-    "a prompt.\n";
+    "a prompt. Every audit event is matched, as it is recorded, against bulwark's own\n"
+    "detection rules and the Sigma rules below --rules DIR (log source product: bulwark);\n"
+    "a match raises an alert. A rule file that does not load is reported and skipped.\n";
 
 static void
 print_enrolment(const char *user, const struct auth_enrolment *e)
@@ -179,13 +183,15 @@ cmd_serve(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
-		*wrapper, *snap_s, *ts_s;
+		*wrapper, *snap_s, *ts_s, *rules_dir;
 	struct server_opts so = { .listen = "127.0.0.1:8443", .threads = 8, .backoff_ms = 1000,
 				  .lock_after = AUTH_LOCK_AFTER, .lock_secs = AUTH_LOCK_SECS, .timeout_secs = 15,
 				  .max_window = 8 * 3600, .session_wrapper = ACCESS_WRAPPER_DEFAULT };
 	struct instance in;
 	struct audit_log *al = NULL;
 	struct server *srv = NULL;
+	struct detector *det = NULL;
+	struct detect_load_report rep = { 0 };
 	struct bw_err err = { 0 };
 	char *pos[1], pass[1100] = "";
 	uint64_t v;
@@ -203,7 +209,7 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_opt(&a, "--timeout-secs", &timeout_s) ||
 	    cli_opt(&a, "--max-window-secs", &window_s) || cli_opt(&a, "--session-wrapper", &wrapper) ||
 	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
-	    cli_positional(&a, pos, 0, &npos))
+	    cli_opt(&a, "--rules", &rules_dir) || cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
 	if (data == NULL) {
 		fputs(serve_usage, stderr);
@@ -265,8 +271,23 @@ cmd_serve(int argc, char **argv)
 		cli_errorf("serve: this data directory needs BULWARK_PASSPHRASE or a terminal");
 		return CLI_USAGE;
 	}
+	/* The rules first: a directory that cannot be read stops the start; a bad rule is reported and skipped. */
+	if (detector_new(rules_dir, &det, &rep, &err) != 0) {
+		bw_memzero(pass, sizeof pass);
+		return cli_fail("serve: rules", &err);
+	}
+	{
+		size_t i;
+		for (i = 0; i < rep.n; i++)
+			if (rep.items[i].reason != NULL)
+				EV_LOG(EVLOG_WARN, "a detection rule was refused", EV_KS("reason", rep.items[i].reason));
+		EV_LOG(EVLOG_INFO, "detection rules loaded", EV_KI("loaded", rep.loaded), EV_KI("refused", rep.refused),
+		       EV_KI("never_fire", rep.never_fire));
+		detect_load_report_clear(&rep);
+	}
 	if (instance_open(data, pass[0] ? pass : NULL, &bw_pwhash_default, &in, &err) != 0) {
 		bw_memzero(pass, sizeof pass);
+		detector_free(det);
 		return cli_fail("serve", &err);
 	}
 	bw_memzero(pass, sizeof pass);
@@ -285,6 +306,12 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	in.log_signer = NULL; /* transferred */
+	/* Every event from here on is matched against the rules, starting with the recovery and start events. */
+	audit_log_observe(al, detector_observe, det);
+	if (detector_start(det, &in, al, &err) != 0) {
+		cli_fail("serve: detection", &err);
+		goto out;
+	}
 	{
 		const char *where = NULL;
 		size_t n = audit_log_recovered(al, &where);
@@ -326,7 +353,9 @@ cmd_serve(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	server_stop(srv);
+	detector_stop(det);	/* matches what is queued while the log is still open */
 	audit_log_close(al);
+	detector_free(det);
 	instance_close(&in);
 	return rc;
 }

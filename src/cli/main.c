@@ -25,7 +25,8 @@ static const char usage[] =
     "  agent    host side of patching: init, enrol, update (verify, log check, install, report)\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
     "  note     C2SP signed notes: keygen, sign, verify\n"
-    "  rules    Sigma detection rules: check a directory (what loads, what is refused and why)\n"
+    "  rules    Sigma detection rules: check, test on JSON events, hunt through a log\n"
+    "  alert    alerts raised by detection rules: list, show, ack, resolve (API)\n"
     "  audit    read audit events from a server: list, show (API)\n"
     "  events   print the audit event vocabulary (actions and detail fields, markdown)\n"
     "  version  print the version\n"
@@ -87,6 +88,8 @@ main(int argc, char **argv)
 		return cmd_passwd(argc - 2, argv + 2);
 	if (strcmp(argv[1], "audit") == 0)
 		return cmd_audit(argc - 2, argv + 2);
+	if (strcmp(argv[1], "alert") == 0)
+		return cmd_alert(argc - 2, argv + 2);
 	if (strcmp(argv[1], "rules") == 0)
 		return cmd_rules(argc - 2, argv + 2);
 	if (strcmp(argv[1], "events") == 0)

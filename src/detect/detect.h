@@ -110,6 +110,14 @@ const char *detect_level_name(enum detect_level l);
 
 /* ---- rule sets ---------------------------------------------------------------- */
 
+/* bulwark's own rules (rules/bulwark/ in the source tree), compiled in; the table ends with a NULL name. */
+struct detect_builtin {
+	const char *name;
+	const char *text;
+	size_t len;
+};
+extern const struct detect_builtin detect_builtin_rules[];
+
 /* What loading a directory found: every file, loaded or refused with its reason. */
 struct detect_load_item {
 	char *path;
@@ -134,6 +142,13 @@ struct detect_ruleset;
  */
 int detect_ruleset_load(const char *path, struct detect_ruleset **out, struct detect_load_report *rep,
 			struct bw_err *err);
+/*
+ * bulwark's own rules, then (dir not NULL) every rule below dir, as
+ * detect_ruleset_load does. Built-in rules are reported as
+ * "builtin:bulwark/NAME.yml".
+ */
+int detect_ruleset_load_with_builtin(const char *dir, struct detect_ruleset **out, struct detect_load_report *rep,
+				     struct bw_err *err);
 void detect_ruleset_free(struct detect_ruleset *rs);
 size_t detect_ruleset_count(const struct detect_ruleset *rs);
 /* Tests ev against the rules of its log source src (only those); fn for each match. Returns the number of matches. */

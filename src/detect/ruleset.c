@@ -77,24 +77,21 @@ report_add(struct detect_load_report *rep, const char *path, const char *reason,
 	return 0;
 }
 
+/* Compiles one rule's text (or records why it was refused: r, ferr) into rs and rep. */
 static int
-load_file(struct detect_ruleset *rs, const char *path, struct detect_load_report *rep, struct bw_err *err)
+add_rule(struct detect_ruleset *rs, const char *path, const char *text, size_t len, int r, struct bw_err *ferr,
+	 struct detect_load_report *rep, struct bw_err *err)
 {
-	struct bw_err ferr = { 0 };
 	struct detect_rule *rule = NULL;
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int r;
 
 	if (rs->n == RULES_MAX)
 		return bw_err_set(err, BW_ERANGE, "more than %d rules", RULES_MAX);
-	if ((r = bw_file_read(path, DETECT_RULE_MAX_BYTES, &data, &len, &ferr)) == 0)
-		r = detect_rule_compile((const char *)data, len, path, &rule, &ferr);
-	free(data);
+	if (r == 0)
+		r = detect_rule_compile(text, len, path, &rule, ferr);
 	if (r == BW_ENOMEM)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	if (r != 0)
-		return report_add(rep, path, ferr.msg, NULL) == 0 ? 0 : bw_err_set(err, BW_ENOMEM, "out of memory");
+		return report_add(rep, path, ferr->msg, NULL) == 0 ? 0 : bw_err_set(err, BW_ENOMEM, "out of memory");
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
 		struct detect_rule **v = realloc(rs->rules, cap * sizeof *v);
@@ -109,6 +106,19 @@ load_file(struct detect_ruleset *rs, const char *path, struct detect_load_report
 	if (report_add(rep, path, NULL, detect_rule_never_fires(rule)) != 0)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	return 0;
+}
+
+static int
+load_file(struct detect_ruleset *rs, const char *path, struct detect_load_report *rep, struct bw_err *err)
+{
+	struct bw_err ferr = { 0 };
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r = bw_file_read(path, DETECT_RULE_MAX_BYTES, &data, &len, &ferr);
+
+	r = add_rule(rs, path, (const char *)data, len, r, &ferr, rep, err);
+	free(data);
+	return r;
 }
 
 static int
@@ -181,6 +191,43 @@ index_sources(struct detect_ruleset *rs, struct bw_err *err)
 	return 0;
 }
 
+/* After loading (r: its result): the per-source indexes, then *out; on failure rs is freed. */
+static int
+finish_load(struct detect_ruleset *rs, int r, struct detect_ruleset **out, struct bw_err *err)
+{
+	if (r == 0)
+		r = index_sources(rs, err);
+	if (r != 0) {
+		detect_ruleset_free(rs);
+		return r;
+	}
+	*out = rs;
+	return 0;
+}
+
+int
+detect_ruleset_load_with_builtin(const char *dir, struct detect_ruleset **out, struct detect_load_report *rep,
+				 struct bw_err *err)
+{
+	struct detect_ruleset *rs = calloc(1, sizeof *rs);
+	const struct detect_builtin *b;
+	int r = 0;
+
+	*out = NULL;
+	memset(rep, 0, sizeof *rep);
+	if (rs == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	for (b = detect_builtin_rules; b->name != NULL && r == 0; b++) {
+		struct bw_err ferr = { 0 };
+		char name[300];
+		snprintf(name, sizeof name, "builtin:%s", b->name);
+		r = add_rule(rs, name, b->text, b->len, 0, &ferr, rep, err);
+	}
+	if (r == 0 && dir != NULL)
+		r = load_dir(rs, dir, 0, rep, err);
+	return finish_load(rs, r, out, err);
+}
+
 int
 detect_ruleset_load(const char *path, struct detect_ruleset **out, struct detect_load_report *rep,
 		    struct bw_err *err)
@@ -197,14 +244,7 @@ detect_ruleset_load(const char *path, struct detect_ruleset **out, struct detect
 		r = load_file(rs, path, rep, err);	/* one rule file, whatever its name */
 	else
 		r = load_dir(rs, path, 0, rep, err);
-	if (r == 0)
-		r = index_sources(rs, err);
-	if (r != 0) {
-		detect_ruleset_free(rs);
-		return r;
-	}
-	*out = rs;
-	return 0;
+	return finish_load(rs, r, out, err);
 }
 
 size_t

@@ -399,4 +399,27 @@ void ops_patch_sweep(struct ops_ctx *x);
 /* A list of role names for an event detail. */
 void ops_ev_roles(struct event *ev, enum ev_field f, unsigned mask);
 
+/* ---- alerts (alerts.c) ---- */
+
+/* A detection rule's match, as the detector hands it over. */
+struct ops_alert_match {
+	const char *rule_id;		/* the rule's id, or its title when it has none */
+	const char *title;
+	const char *level;
+	const char *group_key;		/* repeats of one rule and group count into one alert */
+	uint64_t event_index;		/* the matched event's audit log index */
+};
+
+/* Raises (or counts a repeat into) an alert; the server itself only. *out (optional) receives the alert. */
+int ops_alert_raise(struct ops_ctx *x, const struct ops_alert_match *m, struct db_alert *out, struct bw_err *err);
+/* Alerts in state (NULL: all), most severe and most recent first; at most limit. Caller frees *out. */
+int ops_alert_list(struct ops_ctx *x, const char *state, size_t limit, struct db_alert **out, size_t *n,
+		   struct bw_err *err);
+int ops_alert_get(struct ops_ctx *x, int64_t id, struct db_alert *out, struct bw_err *err);
+/* Acknowledges an open alert (reason optional); *out receives it as decided. */
+int ops_alert_ack(struct ops_ctx *x, int64_t id, const char *reason, struct db_alert *out, struct bw_err *err);
+/* Resolves an alert: resolution true_positive, false_positive or benign, with a reason; *out as decided. */
+int ops_alert_resolve(struct ops_ctx *x, int64_t id, const char *resolution, const char *reason, struct db_alert *out,
+		      struct bw_err *err);
+
 #endif /* BW_OPS_H */

@@ -246,7 +246,7 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 }
 
 const struct route_table *const server_route_tables[] = { &auth_route_table, &enrol_route_table, &access_route_table,
-							 &patch_route_table, &web_route_table, NULL };
+							 &patch_route_table, &alert_route_table, &web_route_table, NULL };
 
 const struct route *
 server_route_find(struct request *rq, const char *method, const char *path, bool *path_known)

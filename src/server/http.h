@@ -153,6 +153,7 @@ extern const struct route_table auth_route_table;	/* routes.c: sign-in, users, t
 extern const struct route_table enrol_route_table;	/* routes_enrol.c: enrolment codes, role grants */
 extern const struct route_table access_route_table;	/* routes_access.c */
 extern const struct route_table patch_route_table;	/* routes_patch.c */
+extern const struct route_table alert_route_table;	/* routes_alerts.c */
 extern const struct route_table web_route_table;	/* web.c */
 /* Every route table in matching order (NULL-terminated): the one list the router and the README test use. */
 extern const struct route_table *const server_route_tables[];

@@ -33,4 +33,25 @@ int server_start(struct instance *in, struct audit_log *al, const struct server_
 		 struct server **out, struct bw_err *err);
 void server_stop(struct server *s);
 
+/* ---- live detection (detector.c) ---- */
+
+struct detector;
+struct detect_load_report;
+
+/*
+ * bulwark's own rules plus those below rules_dir (NULL: none); rep lists
+ * what loaded and what was refused (the caller clears it). Caller frees
+ * with detector_free().
+ */
+int detector_new(const char *rules_dir, struct detector **out, struct detect_load_report *rep, struct bw_err *err);
+/* The audit log's observer (audit_log_observe with the detector as ctx): queues each event. */
+void detector_observe(void *ctx, uint64_t index, const void *entry, size_t len);
+/* Starts matching queued and new events; alerts are operations of the server itself over in and al. */
+int detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct bw_err *err);
+size_t detector_rule_count(const struct detector *d);
+/* Matches what is queued, then stops the thread (before the audit log closes). */
+void detector_stop(struct detector *d);
+/* Stops (if running) and frees. */
+void detector_free(struct detector *d);
+
 #endif /* BW_SERVER_H */

@@ -158,6 +158,25 @@ static const char *const migrations[] = {
 	"  decided_by TEXT,"
 	"  decided_at INTEGER"
 	") STRICT;",
+	/* 9: alerts raised by detection rules, de-duplicated per rule and group */
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  rule_id TEXT NOT NULL,"
+	"  rule_title TEXT NOT NULL,"
+	"  level TEXT NOT NULL,"
+	"  group_key TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),"
+	"  resolution TEXT CHECK (resolution IN ('true_positive', 'false_positive', 'benign')),"
+	"  reason TEXT,"
+	"  decided_by TEXT,"
+	"  count INTEGER NOT NULL,"
+	"  first_index INTEGER NOT NULL,"
+	"  last_index INTEGER NOT NULL,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX alerts_group ON alerts(rule_id, group_key, state);",
 };
 
 void

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 8	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 9	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -340,5 +340,41 @@ struct db_patch_report {
 int db_patch_report_put(struct bw_db *db, const struct db_patch_report *r, struct bw_err *err);
 /* Every host's latest reports, by host then target. Caller frees *out with free(). */
 int db_patch_report_list(struct bw_db *db, struct db_patch_report **out, size_t *n, struct bw_err *err);
+
+/* ---- alerts raised by detection rules (alert_db.c) ---- */
+
+struct db_alert {
+	int64_t id;
+	char rule_id[72];
+	char rule_title[264];
+	char level[16];
+	char group_key[200];
+	char state[16];			/* open, acknowledged, resolved */
+	char resolution[16];		/* "" until resolved */
+	char reason[1032];
+	char decided_by[96];
+	int64_t count;
+	int64_t first_index, last_index;	/* audit log indexes of the first and last matching events */
+	int64_t first_seen, last_seen, updated_at;
+};
+
+/*
+ * A match of rule_id for group_key at log index idx: counted into the
+ * alert of that rule and group that is not resolved and was last seen
+ * within window seconds, else a new alert (*is_new). *out receives it.
+ */
+int db_alert_raise(struct bw_db *db, const char *rule_id, const char *title, const char *level, const char *group_key,
+		   int64_t idx, int64_t now, int64_t window, struct db_alert *out, bool *is_new, struct bw_err *err);
+/* Alerts (state NULL: all), by level (critical first), then the most recently seen; at most limit. Caller frees *out. */
+int db_alert_list(struct bw_db *db, const char *state, size_t limit, struct db_alert **out, size_t *n,
+		  struct bw_err *err);
+/* BW_ENOTFOUND when there is no such alert. */
+int db_alert_get(struct bw_db *db, int64_t id, struct db_alert *out, struct bw_err *err);
+/*
+ * Moves an alert to state (acknowledged or resolved, with resolution) by
+ * who; BW_EINVAL when the alert is resolved already (or acknowledged twice).
+ */
+int db_alert_decide(struct bw_db *db, int64_t id, const char *state, const char *resolution, const char *reason,
+		    const char *who, int64_t now, struct bw_err *err);
 
 #endif /* BW_STORE_H */

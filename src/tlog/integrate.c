@@ -334,25 +334,29 @@ fail:
 
 /* ---- integrating what the sequencer handed over --------------------------- */
 
-/* Adds a batch's records to the tree; they must continue it exactly. */
+/* Adds one sequenced record to the tree; records must continue it exactly. */
+static int
+integrate_record(void *ctx, uint64_t index, const void *entry, size_t len)
+{
+	struct tlog_store *s = ctx;
+
+	if (index != s->f.size)
+		return BW_ECORRUPT;
+	return store_tree_append(s, entry, len, s->integrate_err);
+}
+
+/* Adds a batch's records to the tree. */
 static int
 integrate_batch(struct tlog_store *s, const struct bw_buf *records, struct bw_err *err)
 {
-	size_t off = 0;
+	int r;
 
-	while (off < records->len) {
-		uint64_t index;
-		const uint8_t *entry;
-		size_t len, n = tlog_journal_record(records->data + off, records->len - off, &index, &entry, &len);
-		int r;
-		if (n == 0 || index != s->f.size)
-			return bw_err_set(err, BW_ECORRUPT, "internal: sequenced record %llu out of order (tree at %llu)",
-					  (unsigned long long)index, (unsigned long long)s->f.size);
-		if ((r = store_tree_append(s, entry, len, err)) != 0)
-			return r;
-		off += n;
-	}
-	return 0;
+	s->integrate_err = err;
+	r = store_records_foreach(records, integrate_record, s);
+	if (r == BW_ECORRUPT && err->code != BW_ECORRUPT)
+		return bw_err_set(err, BW_ECORRUPT, "internal: a sequenced record out of order (tree at %llu)",
+				  (unsigned long long)s->f.size);
+	return r;
 }
 
 int

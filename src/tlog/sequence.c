@@ -113,6 +113,33 @@ tlog_store_sequence(struct tlog_store *s, struct bw_err *err)
 	return r;
 }
 
+int
+tlog_group_foreach(const struct tlog_group *g, int (*fn)(void *ctx, uint64_t index, const void *entry, size_t len),
+		   void *ctx)
+{
+	return store_records_foreach(&g->batch->records, fn, ctx);
+}
+
+int
+store_records_foreach(const struct bw_buf *b, int (*fn)(void *ctx, uint64_t index, const void *entry, size_t len),
+		      void *ctx)
+{
+	size_t off = 0;
+
+	while (off < b->len) {
+		uint64_t index;
+		const uint8_t *entry;
+		size_t len, n = tlog_journal_record(b->data + off, b->len - off, &index, &entry, &len);
+		int r;
+		if (n == 0)
+			return BW_ECORRUPT;
+		if ((r = fn(ctx, index, entry, len)) != 0)
+			return r;
+		off += n;
+	}
+	return 0;
+}
+
 void
 store_queue_free(struct tlog_store *s)
 {

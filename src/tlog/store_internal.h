@@ -66,6 +66,7 @@ struct tlog_store {
 	bool sync_fs;			/* this batch wrote too many files: one syncfs instead */
 	struct path_set dirs;		/* directories to fsync at commit */
 	struct path_set obsolete;	/* partial files to delete after commit */
+	struct bw_err *integrate_err;	/* the running integration's error (for the record walker) */
 };
 
 /* "dir/rel" into out, or BW_ERANGE. */
@@ -81,6 +82,9 @@ int store_tree_append(struct tlog_store *s, const void *entry, size_t len, struc
 int store_seal(struct tlog_store *s, struct bw_err *err);
 /* integrate.c: releases the integrator's files and sets. */
 void store_integrator_free(struct tlog_store *s);
+/* sequence.c: calls fn for each framed record of buf in order (BW_ECORRUPT when one is malformed). */
+int store_records_foreach(const struct bw_buf *buf, int (*fn)(void *ctx, uint64_t index, const void *entry, size_t len),
+			  void *ctx);
 /* sequence.c: frees the queued, unintegrated batches. */
 void store_queue_free(struct tlog_store *s);
 

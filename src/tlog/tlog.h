@@ -346,6 +346,9 @@ struct tlog_group {
 int tlog_store_sequence_take(struct tlog_store *s, struct tlog_group *g, struct bw_err *err);
 int tlog_store_sequence_write(struct tlog_store *s, const struct tlog_group *g, struct bw_err *err);
 void tlog_store_sequence_done(struct tlog_store *s, struct tlog_group *g, int rc);
+/* Calls fn for each entry of a taken group (index, bytes), in order; stops at fn's first non-zero return. */
+int tlog_group_foreach(const struct tlog_group *g, int (*fn)(void *ctx, uint64_t index, const void *entry, size_t len),
+		       void *ctx);
 
 /* Integrator: integrates everything sequenced so far under a new signed checkpoint. */
 int tlog_store_integrate(struct tlog_store *s, struct bw_err *err);

@@ -1,0 +1,119 @@
+/*
+ * ops/alerts.c: alerts. A detection rule's match raises one (the server
+ * itself is the caller); people read, acknowledge and resolve them. A
+ * repeat of the same rule and group within ALERT_WINDOW counts into the
+ * open alert instead of raising another; every match is an alert.raise
+ * event carrying the matched event's log index.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_internal.h"
+#include "store/store.h"
+
+#define ALERT_WINDOW 3600	/* seconds: repeats within this count into the open alert */
+
+int
+ops_alert_raise(struct ops_ctx *x, const struct ops_alert_match *m, struct db_alert *out, struct bw_err *err)
+{
+	struct db_alert a = { 0 };
+	struct event ev;
+	bool is_new = false;
+	int r;
+
+	r = ops_begin_tx(x, OP_ALERT_RAISE, &ev, err);
+	if (r == 0)
+		r = db_alert_raise(x->in->db, m->rule_id, m->title, m->level, m->group_key, (int64_t)m->event_index,
+				   ops_now(), ALERT_WINDOW, &a, &is_new, err);
+	if (r == 0) {
+		ev_target(&ev, "alert:%lld", (long long)a.id);
+		ev_int(&ev, EVF_ALERT_ID, a.id);
+		ev_int(&ev, EVF_COUNT, a.count);
+	} else {
+		ev_target(&ev, "alert:-");
+	}
+	ev_str(&ev, EVF_RULE_ID, m->rule_id);
+	ev_str(&ev, EVF_RULE, m->title);
+	ev_str(&ev, EVF_LEVEL, m->level);
+	ev_int(&ev, EVF_EVENT_INDEX, (int64_t)m->event_index);
+	if (r != 0)
+		return ops_finish(x, OP_ALERT_RAISE, &ev, r, err);
+	if ((r = ops_finish_as(x, OP_ALERT_RAISE, &ev, EV_ALERT, err)) == 0 && out != NULL)
+		*out = a;
+	return r;
+}
+
+int
+ops_alert_list(struct ops_ctx *x, const char *state, size_t limit, struct db_alert **out, size_t *n,
+	       struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_ALERT_LIST, &ev, err);
+	ev_target(&ev, "alert:*");
+	if (r == 0 && state != NULL && strcmp(state, "open") != 0 && strcmp(state, "acknowledged") != 0 &&
+	    strcmp(state, "resolved") != 0)
+		r = bw_err_set(err, BW_EINVAL, "state must be open, acknowledged or resolved");
+	if (r == 0)
+		r = db_alert_list(x->in->db, state, limit, out, n, err);
+	return ops_finish(x, OP_ALERT_LIST, &ev, r, err);
+}
+
+int
+ops_alert_get(struct ops_ctx *x, int64_t id, struct db_alert *out, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin(x, OP_ALERT_GET, &ev, err);
+	ev_target(&ev, "alert:%lld", (long long)id);
+	if (r == 0)
+		r = db_alert_get(x->in->db, id, out, err);
+	return ops_finish(x, OP_ALERT_GET, &ev, r, err);
+}
+
+/* Acknowledge (resolution NULL) or resolve; *out receives the alert as decided. */
+static int
+decide(struct ops_ctx *x, enum op_id op, int64_t id, const char *resolution, const char *reason, struct db_alert *out,
+       struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, op, &ev, err);
+	ev_target(&ev, "alert:%lld", (long long)id);
+	if (resolution != NULL)
+		ev_str(&ev, EVF_RESOLUTION, resolution);
+	if (reason != NULL)
+		ev_str(&ev, EVF_REASON, reason);
+	if (r == 0 && resolution != NULL && strcmp(resolution, "true_positive") != 0 &&
+	    strcmp(resolution, "false_positive") != 0 && strcmp(resolution, "benign") != 0)
+		r = bw_err_set(err, BW_EINVAL, "resolution must be true_positive, false_positive or benign");
+	if (r == 0 && resolution != NULL && (reason == NULL || reason[0] == '\0'))
+		r = bw_err_set(err, BW_EINVAL, "resolving an alert needs a reason");
+	if (r == 0 && reason != NULL && strlen(reason) > 1024)
+		r = bw_err_set(err, BW_EINVAL, "the reason is longer than 1024 bytes");
+	if (r == 0)
+		r = db_alert_decide(x->in->db, id, resolution != NULL ? "resolved" : "acknowledged", resolution, reason,
+				    x->caller->name, ops_now(), err);
+	if (r == 0)
+		r = db_alert_get(x->in->db, id, out, err);
+	return ops_finish(x, op, &ev, r, err);
+}
+
+int
+ops_alert_ack(struct ops_ctx *x, int64_t id, const char *reason, struct db_alert *out, struct bw_err *err)
+{
+	return decide(x, OP_ALERT_ACK, id, NULL, reason, out, err);
+}
+
+int
+ops_alert_resolve(struct ops_ctx *x, int64_t id, const char *resolution, const char *reason, struct db_alert *out,
+		  struct bw_err *err)
+{
+	return decide(x, OP_ALERT_RESOLVE, id, resolution, reason, out, err);
+}

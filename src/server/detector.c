@@ -1,0 +1,256 @@
+/*
+ * server/detector.c: the live detection worker. The audit log hands it
+ * every event as it is sequenced (detector_observe, on the log's commit
+ * thread); its own thread matches each against the rules of log source
+ * bulwark and raises an alert (ops_alert_raise) per match. Alert events
+ * are never matched (no loops). The queue is bounded: the observer may
+ * not wait (the detector itself appends to the log), so events past the
+ * bound are counted, never silently: the next pass raises an alert naming
+ * the first index not matched live (`bulwark rules hunt` covers them).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detect.h"
+#include "ops/ops.h"
+#include "server.h"
+
+#define QUEUE_MAX_EVENTS 65536
+#define QUEUE_MAX_BYTES ((size_t)64 << 20)
+
+struct queued {
+	uint64_t index;
+	size_t len;
+	char *json;
+};
+
+struct detector {
+	struct detect_ruleset *rules;
+	struct instance *in;
+	struct audit_log *al;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct queued *q;		/* ring of QUEUE_MAX_EVENTS */
+	size_t head, n, bytes;
+	uint64_t dropped, dropped_first;	/* events not queued (bound reached) since the last pass */
+	bool stop;
+	uint64_t matched, alerts;	/* counters */
+};
+
+int
+detector_new(const char *rules_dir, struct detector **out, struct detect_load_report *rep, struct bw_err *err)
+{
+	struct detector *d = calloc(1, sizeof *d);
+	int r;
+
+	*out = NULL;
+	memset(rep, 0, sizeof *rep);
+	if (d == NULL || (d->q = calloc(QUEUE_MAX_EVENTS, sizeof *d->q)) == NULL) {
+		free(d);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	if ((r = detect_ruleset_load_with_builtin(rules_dir, &d->rules, rep, err)) != 0) {
+		free(d->q);
+		free(d);
+		return r;
+	}
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	*out = d;
+	return 0;
+}
+
+void
+detector_observe(void *ctx, uint64_t index, const void *entry, size_t len)
+{
+	struct detector *d = ctx;
+	char *copy = NULL;
+
+	pthread_mutex_lock(&d->mu);
+	if (d->n < QUEUE_MAX_EVENTS && d->bytes + len <= QUEUE_MAX_BYTES && (copy = malloc(len)) != NULL) {
+		struct queued *q = &d->q[(d->head + d->n) % QUEUE_MAX_EVENTS];
+		memcpy(copy, entry, len);
+		q->index = index;
+		q->len = len;
+		q->json = copy;
+		d->n++;
+		d->bytes += len;
+		pthread_cond_signal(&d->cv);
+	} else {
+		if (d->dropped++ == 0)
+			d->dropped_first = index;
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
+struct match_ctx {
+	struct detector *d;
+	struct ops_ctx *x;
+	uint64_t index;
+	const char *group;
+};
+
+static void
+raise_alert(void *arg, const struct detect_rule *r)
+{
+	struct match_ctx *m = arg;
+	struct ops_alert_match a = {
+		.rule_id = detect_rule_id(r)[0] ? detect_rule_id(r) : detect_rule_title(r),
+		.title = detect_rule_title(r),
+		.level = detect_level_name(detect_rule_level(r)),
+		.group_key = m->group,
+		.event_index = m->index,
+	};
+	struct bw_err err = { 0 };
+
+	m->d->matched++;
+	if (ops_alert_raise(m->x, &a, NULL, &err) == 0)
+		m->d->alerts++;
+	else
+		EV_LOG(EVLOG_ERROR, "detection: an alert could not be raised", EV_KS("rule", a.title),
+		       EV_KS("error", err.msg));
+}
+
+/* The value of a top-level field of ev, or NULL. */
+static const struct detect_field *
+field(const struct detect_event *ev, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ev->nfields; i++)
+		if (strcmp(ev->fields[i].name, name) == 0)
+			return &ev->fields[i];
+	return NULL;
+}
+
+static void
+match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, const struct queued *q)
+{
+	struct bw_err err = { 0 };
+	const struct detect_event *ev;
+	const struct detect_field *action, *target;
+	struct match_ctx m = { .d = d, .x = x, .index = q->index };
+	char group[200];
+
+	if (detect_json_event_parse(je, q->json, q->len, &err) != 0)
+		return;	/* not an audit event (every event bulwark writes is one) */
+	ev = detect_json_event_get(je);
+	action = field(ev, "action");
+	if (action != NULL && action->len >= 6 && memcmp(action->value, "alert.", 6) == 0)
+		return;	/* alerts are never fed back into the engine */
+	/* Repeats of a rule count into one alert per target (the account, host or request acted on). */
+	target = field(ev, "target");
+	snprintf(group, sizeof group, "%.*s", target ? (int)(target->len < 190 ? target->len : 190) : 1,
+		 target ? target->value : "-");
+	m.group = group;
+	detect_ruleset_match(d->rules, DETECT_SRC_BULWARK, ev, raise_alert, &m);
+}
+
+static void *
+detector_main(void *arg)
+{
+	struct detector *d = arg;
+	struct detect_json_event *je = NULL;
+	struct ops_caller sys;
+	struct ops_ctx x = { .in = d->in, .al = d->al, .caller = &sys };
+	struct bw_err err = { 0 };
+
+	ops_caller_system(&sys);
+	if (detect_json_event_new(&je, &err) != 0) {
+		EV_LOG(EVLOG_ERROR, "detection cannot start", EV_KS("error", err.msg));
+		return NULL;
+	}
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		struct queued q;
+		uint64_t dropped, first;
+		while (d->n == 0 && d->dropped == 0 && !d->stop)
+			pthread_cond_wait(&d->cv, &d->mu);
+		if (d->n == 0 && d->dropped == 0)
+			break;	/* stopping, everything queued matched */
+		dropped = d->dropped;
+		first = d->dropped_first;
+		d->dropped = 0;
+		if (d->n > 0) {
+			q = d->q[d->head];
+			d->head = (d->head + 1) % QUEUE_MAX_EVENTS;
+			d->n--;
+			d->bytes -= q.len;
+		} else {
+			q.json = NULL;
+		}
+		pthread_mutex_unlock(&d->mu);
+		if (dropped > 0) {
+			char title[200];
+			struct ops_alert_match a = { .rule_id = "bulwark-detection-overflow", .level = "high",
+						     .group_key = "-", .event_index = first };
+			snprintf(title, sizeof title,
+				 "Detection fell behind: %llu events from log index %llu were not matched live "
+				 "(run bulwark rules hunt)", (unsigned long long)dropped, (unsigned long long)first);
+			a.title = title;
+			if (ops_alert_raise(&x, &a, NULL, &err) != 0)
+				EV_LOG(EVLOG_ERROR, "detection: the overflow alert could not be raised",
+				       EV_KS("error", err.msg));
+		}
+		if (q.json != NULL) {
+			match_one(d, &x, je, &q);
+			free(q.json);
+		}
+		pthread_mutex_lock(&d->mu);
+	}
+	pthread_mutex_unlock(&d->mu);
+	detect_json_event_free(je);
+	return NULL;
+}
+
+int
+detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct bw_err *err)
+{
+	d->in = in;
+	d->al = al;
+	if (pthread_create(&d->thread, NULL, detector_main, d) != 0)
+		return bw_err_set(err, BW_EIO, "cannot start the detection thread");
+	d->started = true;
+	return 0;
+}
+
+size_t
+detector_rule_count(const struct detector *d)
+{
+	return detect_ruleset_count(d->rules);
+}
+
+void
+detector_stop(struct detector *d)
+{
+	if (d == NULL || !d->started)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->stop = true;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->thread, NULL);
+	d->started = false;
+}
+
+void
+detector_free(struct detector *d)
+{
+	if (d == NULL)
+		return;
+	detector_stop(d);
+	while (d->n > 0) {
+		free(d->q[d->head].json);
+		d->head = (d->head + 1) % QUEUE_MAX_EVENTS;
+		d->n--;
+	}
+	free(d->q);
+	detect_ruleset_free(d->rules);
+	pthread_mutex_destroy(&d->mu);
+	pthread_cond_destroy(&d->cv);
+	free(d);
+}

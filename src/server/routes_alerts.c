@@ -1,0 +1,133 @@
+/* server/routes_alerts.c: routes for alerts raised by detection rules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define ALERT_LIST_MAX 1000
+
+static json_t *
+alert_json(const struct db_alert *a)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+			 (json_int_t)a->id, "rule_id", a->rule_id, "rule", a->rule_title, "level", a->level, "group",
+			 a->group_key, "state", a->state, "resolution", a->resolution, "reason", a->reason, "decided_by",
+			 a->decided_by, "count", (json_int_t)a->count, "first_index", (json_int_t)a->first_index,
+			 "last_index", (json_int_t)a->last_index, "first_seen", (json_int_t)a->first_seen, "last_seen",
+			 (json_int_t)a->last_seen, "updated_at", (json_int_t)a->updated_at);
+}
+
+/* GET /api/v1/alerts[?state=open|acknowledged|resolved][&limit=N] */
+static void
+h_alerts(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *state = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "state");
+	const char *lim = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "limit");
+	struct db_alert *as = NULL;
+	struct bw_err err = { 0 };
+	uint64_t limit = 200;
+	size_t n = 0, i;
+	json_t *arr;
+
+	(void)body;
+	if (lim != NULL && (bw_parse_u64(lim, strlen(lim), &limit) != 0 || limit == 0 || limit > ALERT_LIST_MAX)) {
+		reply_error(rq, 400, "limit must be 1..1000");
+		return;
+	}
+	if (ops_alert_list(&x, state, (size_t)limit, &as, &n, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, alert_json(&as[i]));
+	free(as);
+	reply_json(rq, 200, json_pack("{s:o}", "alerts", arr));
+}
+
+/* The {id} of the route, or a 404. */
+static bool
+alert_id(struct request *rq, int64_t *id)
+{
+	uint64_t v = 0;
+
+	ev_target(&rq->ev, "alert:%.24s", rq->params[0]);
+	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &v) != 0 || v == 0 || v > INT64_MAX) {
+		reply_error(rq, 404, "no such alert");
+		return false;
+	}
+	*id = (int64_t)v;
+	return true;
+}
+
+/* GET /api/v1/alerts/{id} */
+static void
+h_alert(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct db_alert a;
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	(void)body;
+	if (!alert_id(rq, &id))
+		return;
+	if (ops_alert_get(&x, id, &a, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, alert_json(&a));
+}
+
+/* POST /api/v1/alerts/{id}/ack [{"reason"}] */
+static void
+h_alert_ack(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *reason = NULL;
+	struct db_alert a;
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	if (!alert_id(rq, &id) || (body != NULL && !request_unpack(rq, body, "{s?s}", "reason", &reason)))
+		return;
+	if (ops_alert_ack(&x, id, reason, &a, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, alert_json(&a));
+}
+
+/* POST /api/v1/alerts/{id}/resolve {"resolution","reason"} */
+static void
+h_alert_resolve(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *resolution = NULL, *reason = NULL;
+	struct db_alert a;
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	if (!alert_id(rq, &id) ||
+	    !request_unpack(rq, body, "{s:s, s:s}", "resolution", &resolution, "reason", &reason))
+		return;
+	if (ops_alert_resolve(&x, id, resolution, reason, &a, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, alert_json(&a));
+}
+
+/* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
+
+static const struct route alert_routes[] = {
+	{ .method = "GET", .pattern = "/api/v1/alerts", .fn = h_alerts, .op = OP_ALERT_LIST },
+	{ .method = "GET", .pattern = "/api/v1/alerts/{id}", .fn = h_alert, .op = OP_ALERT_GET },
+	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/ack", .fn = h_alert_ack, .op = OP_ALERT_ACK,
+	  .json_body = true, .json_optional = true },
+	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/resolve", .fn = h_alert_resolve, .op = OP_ALERT_RESOLVE,
+	  .json_body = true },
+};
+const struct route_table alert_route_table = { alert_routes, sizeof alert_routes / sizeof alert_routes[0] };

@@ -1,0 +1,175 @@
+/* store/alert_db.c: alerts raised by detection rules, their de-duplication and workflow. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+
+#define ALERT_COLS                                                                                                  \
+	"id, rule_id, rule_title, level, group_key, state, COALESCE(resolution, ''), COALESCE(reason, ''),        \
+	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at"
+
+static void
+fill_alert(sqlite3_stmt *st, void *p)
+{
+	struct db_alert *a = p;
+
+	a->id = sqlite3_column_int64(st, 0);
+	db_col_copy(st, 1, a->rule_id, sizeof a->rule_id);
+	db_col_copy(st, 2, a->rule_title, sizeof a->rule_title);
+	db_col_copy(st, 3, a->level, sizeof a->level);
+	db_col_copy(st, 4, a->group_key, sizeof a->group_key);
+	db_col_copy(st, 5, a->state, sizeof a->state);
+	db_col_copy(st, 6, a->resolution, sizeof a->resolution);
+	db_col_copy(st, 7, a->reason, sizeof a->reason);
+	db_col_copy(st, 8, a->decided_by, sizeof a->decided_by);
+	a->count = sqlite3_column_int64(st, 9);
+	a->first_index = sqlite3_column_int64(st, 10);
+	a->last_index = sqlite3_column_int64(st, 11);
+	a->first_seen = sqlite3_column_int64(st, 12);
+	a->last_seen = sqlite3_column_int64(st, 13);
+	a->updated_at = sqlite3_column_int64(st, 14);
+}
+
+/* One alert by id (the caller holds db->mu). */
+static int
+get_locked(struct bw_db *db, int64_t id, struct db_alert *out, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = db_prepare(db, "SELECT " ALERT_COLS " FROM alerts WHERE id = ?", &st, err)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		fill_alert(st, out);
+		r = 0;
+	} else if (rc == SQLITE_DONE) {
+		r = bw_err_set(err, BW_ENOTFOUND, "no alert %lld", (long long)id);
+	} else {
+		r = db_sql_err(db, err, "reading an alert");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+db_alert_raise(struct bw_db *db, const char *rule_id, const char *title, const char *level, const char *group_key,
+	       int64_t idx, int64_t now, int64_t window, struct db_alert *out, bool *is_new, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int r, rc;
+
+	*is_new = false;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_tx_open(db, err)) != 0)
+		goto out;
+	if ((r = db_prepare(db, "SELECT id FROM alerts WHERE rule_id = ? AND group_key = ? AND state != 'resolved'"
+				" AND last_seen >= ? ORDER BY id DESC LIMIT 1", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, rule_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, group_key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, now - window);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			id = sqlite3_column_int64(st, 0);
+		else if (rc != SQLITE_DONE)
+			r = db_sql_err(db, err, "finding an open alert");
+		sqlite3_finalize(st);
+	}
+	if (r == 0 && id != 0) {
+		const int64_t b[] = { idx, now, now, id };
+		r = db_update(db, "UPDATE alerts SET count = count + 1, last_index = ?, last_seen = ?, updated_at = ?"
+			      " WHERE id = ?", 4, b, NULL, err);
+	} else if (r == 0 &&
+		   (r = db_prepare(db, "INSERT INTO alerts (rule_id, rule_title, level, group_key, state, count,"
+				       " first_index, last_index, first_seen, last_seen, updated_at)"
+				       " VALUES (?, ?, ?, ?, 'open', 1, ?, ?, ?, ?, ?)", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, rule_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, level, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, group_key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, idx);
+		sqlite3_bind_int64(st, 6, idx);
+		sqlite3_bind_int64(st, 7, now);
+		sqlite3_bind_int64(st, 8, now);
+		sqlite3_bind_int64(st, 9, now);
+		if ((r = db_step_done(db, st, NULL, err)) == 0) {
+			id = sqlite3_last_insert_rowid(db->h);
+			*is_new = true;
+		}
+	}
+	if (r == 0)
+		r = get_locked(db, id, out, err);
+	r = db_tx_close(db, r, err);
+out:
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_alert_list(struct bw_db *db, const char *state, size_t limit, struct db_alert **out, size_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT " ALERT_COLS " FROM alerts WHERE (?1 IS NULL OR state = ?1)"
+				" ORDER BY CASE level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
+				" WHEN 'low' THEN 3 ELSE 4 END, last_seen DESC, id DESC LIMIT ?2", &st, err)) == 0) {
+		db_bind_text_or_null(st, 1, state);
+		sqlite3_bind_int64(st, 2, (int64_t)limit);
+		r = db_collect_rows(db, st, sizeof **out, fill_alert, (void **)out, n, "listing alerts", err);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_alert_get(struct bw_db *db, int64_t id, struct db_alert *out, struct bw_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	r = get_locked(db, id, out, err);
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_alert_decide(struct bw_db *db, int64_t id, const char *state, const char *resolution, const char *reason,
+		const char *who, int64_t now, struct bw_err *err)
+{
+	struct db_alert a;
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_tx_open(db, err)) != 0)
+		goto out;
+	if ((r = get_locked(db, id, &a, err)) == 0) {
+		if (strcmp(a.state, "resolved") == 0)
+			r = bw_err_set(err, BW_EINVAL, "alert %lld is resolved already", (long long)id);
+		else if (strcmp(a.state, state) == 0)
+			r = bw_err_set(err, BW_EINVAL, "alert %lld is %s already", (long long)id, state);
+	}
+	if (r == 0 && (r = db_prepare(db, "UPDATE alerts SET state = ?, resolution = ?, reason = ?, decided_by = ?,"
+					  " updated_at = ? WHERE id = ?", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+		db_bind_text_or_null(st, 2, resolution);
+		db_bind_text_or_null(st, 3, reason);
+		sqlite3_bind_text(st, 4, who, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, now);
+		sqlite3_bind_int64(st, 6, id);
+		r = db_step_done(db, st, NULL, err);
+	}
+	r = db_tx_close(db, r, err);
+out:
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""
+Live detection in the server: every audit event is matched as it is recorded against bulwark's own
+rules and those of --rules DIR; a match raises an alert (stored, an alert.raise event in the log
+carrying the matched event's index), visible through the API within a second; repeats of a rule
+for the same target count into one alert; alerts move open -> acknowledged -> resolved with roles;
+alert events are never matched again (no loops); a refused rule file does not stop the server.
+"""
+import os
+import time
+
+from bwtest import expect, finish, tmpdir
+from bwserver import ADMIN_PW, Client, api_cli, free_port, init, invite, serve, stop, totp, wait_fresh_step
+
+base = tmpdir()
+data = os.path.join(base, "data")
+_, admin_secret, _ = init(data)
+cert = os.path.join(data, "tls/cert.pem")
+rules = os.path.join(base, "rules")
+os.makedirs(rules)
+with open(os.path.join(rules, "invited.yml"), "w") as f:
+    f.write("""title: A user was invited
+id: 11111111-2222-4333-8444-555555555555
+status: test
+logsource:
+    product: bulwark
+detection:
+    sel:
+        action: 'user.add'
+        result: 'ok'
+    condition: sel
+level: low
+""")
+with open(os.path.join(rules, "roles.yml"), "w") as f:
+    f.write("""title: Roles changed
+logsource:
+    product: bulwark
+detection:
+    sel:
+        action: 'user.roles'
+        result: 'ok'
+    condition: sel
+level: medium
+""")
+with open(os.path.join(rules, "every_alert.yml"), "w") as f:
+    # Would match every alert.raise if alerts were fed back into the engine (a loop).
+    f.write("""title: Any alert event
+logsource:
+    product: bulwark
+detection:
+    sel:
+        action|startswith: 'alert.'
+    condition: sel
+level: informational
+""")
+with open(os.path.join(rules, "broken.yml"), "w") as f:
+    f.write("title: broken\nlogsource:\n    product: bulwark\ndetection:\n    sel:\n        a|nope: x\n    condition: sel\n")
+
+PORT = free_port()
+URL = "https://127.0.0.1:%d" % PORT
+wait_fresh_step()
+srv = serve(data, PORT, "--login-backoff-ms", "0", "--lock-after", "3", "--rules", rules)
+c = Client(PORT, cert)
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(admin_secret)})
+expect(st == 200, f"admin signs in: {st} {j}")
+admin = j["token"]
+
+
+def alerts(token, query=""):
+    st, j, _, _ = c.req("GET", "/api/v1/alerts" + query, token=token)
+    expect(st == 200, f"GET /api/v1/alerts{query}: {st} {j}")
+    return j.get("alerts", []) if st == 200 else []
+
+
+def wait_alert(token, rule, count=1, limit_s=1.0):
+    """The alert of rule with at least count matches, polled until limit_s after the event."""
+    t0 = time.time()
+    while True:
+        found = [a for a in alerts(token) if a["rule"] == rule and a["count"] >= count]
+        if found or time.time() - t0 > limit_s:
+            return found[0] if found else None, time.time() - t0
+        time.sleep(0.02)
+
+
+# ---- a custom rule fires on an invitation, within a second ----
+tok_op, _, inv = invite(c, admin, "olga", ["operator"])
+a, took = wait_alert(admin, "A user was invited")
+expect(a is not None, f"the invitation raised an alert within 1 s ({took:.2f} s)")
+if a:
+    expect(a["level"] == "low" and a["state"] == "open" and a["count"] == 1 and a["group"] == "user:olga",
+           f"alert fields: {a}")
+    # the matched event is the user.add in the audit log, at the alert's index
+    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d&to=%d" % (a["first_index"], a["first_index"] + 1), token=admin)
+    ev = j["events"][0]["event"] if st == 200 and j.get("events") else {}
+    expect(ev.get("action") == "user.add" and ev.get("target") == "user:olga",
+           f"the alert's first_index is the matching event: {ev}")
+
+# a second invitation of another user is another group: another alert; the same target repeats into one
+tok_au, _, _ = invite(c, admin, "aud", ["auditor"])
+b, _ = wait_alert(admin, "A user was invited")
+time.sleep(0.3)
+invited = [x for x in alerts(admin) if x["rule"] == "A user was invited"]
+expect(len(invited) >= 2 and {"user:olga", "user:aud"} <= {x["group"] for x in invited},
+       f"one alert per invited user: {invited}")
+
+# repeats of a rule for the same target within the window count into one alert
+invite(c, admin, "rob", ["auditor"], login=False)
+for roles in (["operator", "auditor"], ["operator"]):
+    st, j, _, _ = c.req("PUT", "/api/v1/users/rob/roles", {"roles": roles}, token=admin)
+    expect(st == 200, f"roles of rob: {st} {j}")
+rep, took = wait_alert(admin, "Roles changed", count=2)
+expect(rep is not None and rep["count"] == 2 and rep["first_index"] < rep["last_index"] and rep["group"] == "user:rob",
+       f"two role changes of one user: one alert counted twice ({rep})")
+expect(len([x for x in alerts(admin) if x["rule"] == "Roles changed"]) == 1, "no second alert for the repeat")
+
+# ---- a shipped rule: repeated failed sign-ins lock a client out ----
+for i in range(3):
+    c.req("POST", "/api/v1/login", {"username": "olga", "password": "wrong password", "otp": "000000"})
+lock, took = wait_alert(admin, "Sign-in locked out after repeated failures")
+expect(lock is not None and lock["level"] == "medium", f"a lockout raised the shipped rule's alert ({took:.2f} s)")
+
+# ---- no loops: alert events are never matched ----
+time.sleep(0.5)
+expect(not [x for x in alerts(admin) if x["rule"] == "Any alert event"], "alert events are not fed back into the rules")
+
+# ---- roles and the workflow ----
+st, j, _, _ = c.req("GET", "/api/v1/alerts", token=tok_au)
+expect(st == 200, f"an auditor reads alerts: {st}")
+aid = a["id"] if a else 1
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/ack" % aid, {}, token=tok_au)
+expect(st == 403, f"an auditor cannot acknowledge: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/ack" % aid, {"reason": "looking"}, token=tok_op)
+expect(st == 200 and j.get("state") == "acknowledged" and j.get("decided_by") == "olga", f"operator acks: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/ack" % aid, {}, token=tok_op)
+expect(st == 422 and "already" in j.get("error", ""), f"a second ack is refused: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/resolve" % aid, {"resolution": "maybe", "reason": "x"}, token=admin)
+expect(st == 422 and "resolution must be" in j.get("error", ""), f"an unknown resolution is refused: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/resolve" % aid, {"resolution": "benign", "reason": ""}, token=admin)
+expect(st == 422 and "needs a reason" in j.get("error", ""), f"resolving needs a reason: {st} {j}")
+rc, out = api_cli("alert", "resolve", str(aid), "--resolution", "benign", "--reason", "planned hire",
+                  server=URL, cacert=cert, token=admin)
+expect(rc == 0 and '"state": "resolved"' in out and '"resolution": "benign"' in out, f"alert resolve (CLI): {out}")
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/resolve" % aid, {"resolution": "benign", "reason": "again"}, token=admin)
+expect(st == 422 and "resolved already" in j.get("error", ""), f"a resolved alert stays resolved: {st} {j}")
+st, j, _, _ = c.req("GET", "/api/v1/alerts/999999", token=admin)
+expect(st == 404, f"an unknown alert is 404: {st}")
+st, j, _, _ = c.req("GET", "/api/v1/alerts?state=bogus", token=admin)
+expect(st == 422, f"a bad state filter is refused (422): {st}")
+expect(all(x["state"] == "resolved" for x in alerts(admin, "?state=resolved")) and
+       len(alerts(admin, "?state=resolved")) == 1, "the state filter")
+rc, out = api_cli("alert", "list", server=URL, cacert=cert, token=tok_au)
+lines = out.splitlines()
+expect(rc == 0 and lines[0].split()[:3] == ["ID", "LEVEL", "STATE"] and
+       lines[1].split()[1] == "medium", f"alert list: most severe first: {out}")
+
+# ---- the log: every alert is an alert.raise event carrying the matched event's index ----
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=100000", token=admin)
+raises = [e for e in j.get("events", []) if e["event"]["action"] == "alert.raise"]
+expect(len(raises) >= 3 and all(e["event"]["result"] == "alert" and
+                                "event_index" in e["event"]["details"] for e in raises),
+       f"alert.raise events in the log: {raises[:2]}")
+acted = [e["event"]["action"] for e in j.get("events", [])]
+expect("alert.ack" in acted and "alert.resolve" in acted, "the workflow is audited")
+
+log = stop(srv)
+expect("a detection rule was refused" in log and "broken.yml" in log and "unsupported modifier" in log,
+       f"the refused rule is reported at start: {log[-2000:]}")
+finish("alerts_test")

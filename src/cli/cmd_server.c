@@ -35,7 +35,8 @@ static const char serve_usage[] =
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
     "a prompt. Every audit event is matched, as it is recorded, against bulwark's own\n"
     "detection rules and the Sigma rules below --rules DIR (log source product: bulwark);\n"
-    "a match raises an alert. A rule file that does not load is reported and skipped.\n";
+    "a match raises an alert. A rule file that does not load is reported and skipped.\n"
+    "SIGHUP reloads the rules: all of them, or none when any file is refused.\n";
 
 static void
 print_enrolment(const char *user, const struct auth_enrolment *e)
@@ -178,6 +179,30 @@ record_server_event(struct audit_log *al, enum ev_action action, const char *lis
 	return r;
 }
 
+/* SIGHUP: the detection rules again, all or nothing; the outcome is an audit event either way. */
+static void
+reload_rules(struct detector *det, struct audit_log *al, const char *rules_dir)
+{
+	struct bw_err err = { 0 }, rerr = { 0 };
+	struct event ev;
+	size_t loaded = 0;
+	int r = detector_reload(det, rules_dir, &loaded, &err);
+
+	ev_init(&ev, EV_RULES_RELOAD, NULL);
+	ev_target(&ev, "rules:%.180s", rules_dir ? rules_dir : "-");
+	if (r == 0) {
+		ev_int(&ev, EVF_COUNT, (int64_t)loaded);
+		EV_LOG(EVLOG_INFO, "detection rules reloaded", EV_KI("loaded", loaded));
+	} else {
+		ev.result = r == BW_EINVAL ? EV_REFUSED : EV_FAILED;
+		ev_str(&ev, EVF_ERROR, err.msg);
+		EV_LOG(EVLOG_WARN, "detection rules not reloaded", EV_KS("error", err.msg));
+	}
+	if (audit_record(al, &ev, NULL, &rerr) != 0)
+		EV_LOG(EVLOG_ERROR, "rules.reload not recorded", EV_KS("error", rerr.msg));
+	ev_clear(&ev);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -295,6 +320,7 @@ cmd_serve(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (audit_log_open(in.log_dir, in.log_signer, &al, &err) != 0) {
@@ -344,7 +370,8 @@ cmd_serve(int argc, char **argv)
 		snprintf(url, sizeof url, "https://%s/", so.listen);
 		EV_LOG(EVLOG_INFO, "listening", EV_KS("url", url), EV_KS("log_vkey", in.log_vkey));
 	}
-	sigwait(&sigs, &sig);
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+		reload_rules(det, al, rules_dir);
 	EV_LOG(EVLOG_INFO, "shutting down", EV_KI("signal", sig));
 	server_stop(srv);
 	srv = NULL;

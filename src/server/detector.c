@@ -27,7 +27,8 @@ struct queued {
 };
 
 struct detector {
-	struct detect_ruleset *rules;
+	struct detect_ruleset *rules;		/* the detection thread's */
+	struct detect_ruleset *next_rules;	/* a reloaded set waiting to replace it (under mu) */
 	struct instance *in;
 	struct audit_log *al;
 	pthread_t thread;
@@ -168,10 +169,16 @@ detector_main(void *arg)
 	for (;;) {
 		struct queued q;
 		uint64_t dropped, first;
-		while (d->n == 0 && d->dropped == 0 && !d->stop)
+		while (d->n == 0 && d->dropped == 0 && d->next_rules == NULL && !d->stop)
 			pthread_cond_wait(&d->cv, &d->mu);
-		if (d->n == 0 && d->dropped == 0)
+		if (d->n == 0 && d->dropped == 0 && d->next_rules == NULL)
 			break;	/* stopping, everything queued matched */
+		if (d->next_rules != NULL) {
+			/* A reload: swapped between two events, never during one. */
+			detect_ruleset_free(d->rules);
+			d->rules = d->next_rules;
+			d->next_rules = NULL;
+		}
 		dropped = d->dropped;
 		first = d->dropped_first;
 		d->dropped = 0;
@@ -218,6 +225,38 @@ detector_start(struct detector *d, struct instance *in, struct audit_log *al, st
 	return 0;
 }
 
+int
+detector_reload(struct detector *d, const char *rules_dir, size_t *loaded, struct bw_err *err)
+{
+	struct detect_ruleset *rs = NULL;
+	struct detect_load_report rep = { 0 };
+	size_t i;
+	int r;
+
+	*loaded = 0;
+	if ((r = detect_ruleset_load_with_builtin(rules_dir, &rs, &rep, err)) != 0)
+		return r;
+	for (i = 0; i < rep.n && rep.refused > 0; i++)
+		if (rep.items[i].reason != NULL) {
+			/* All or nothing: a set with a refused file never replaces a working one. */
+			r = bw_err_set(err, BW_EINVAL, "%zu rule file(s) refused, the rules in use are kept: %s",
+				       rep.refused, rep.items[i].reason);
+			break;
+		}
+	detect_load_report_clear(&rep);
+	if (r != 0) {
+		detect_ruleset_free(rs);
+		return r;
+	}
+	*loaded = detect_ruleset_count(rs);
+	pthread_mutex_lock(&d->mu);
+	detect_ruleset_free(d->next_rules);	/* a reload nobody picked up yet */
+	d->next_rules = rs;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
 size_t
 detector_rule_count(const struct detector *d)
 {
@@ -250,6 +289,7 @@ detector_free(struct detector *d)
 	}
 	free(d->q);
 	detect_ruleset_free(d->rules);
+	detect_ruleset_free(d->next_rules);
 	pthread_mutex_destroy(&d->mu);
 	pthread_cond_destroy(&d->cv);
 	free(d);

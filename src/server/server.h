@@ -48,6 +48,13 @@ int detector_new(const char *rules_dir, struct detector **out, struct detect_loa
 void detector_observe(void *ctx, uint64_t index, const void *entry, size_t len);
 /* Starts matching queued and new events; alerts are operations of the server itself over in and al. */
 int detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct bw_err *err);
+/*
+ * Loads bulwark's rules and rules_dir again and, only when every file
+ * loaded, makes them the rules in use (between two events); otherwise
+ * BW_EINVAL naming the first refusal, and the rules in use stay. *loaded
+ * receives the new set's size.
+ */
+int detector_reload(struct detector *d, const char *rules_dir, size_t *loaded, struct bw_err *err);
 size_t detector_rule_count(const struct detector *d);
 /* Matches what is queued, then stops the thread (before the audit log closes). */
 void detector_stop(struct detector *d);

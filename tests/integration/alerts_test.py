@@ -7,6 +7,7 @@ for the same target count into one alert; alerts move open -> acknowledged -> re
 alert events are never matched again (no loops); a refused rule file does not stop the server.
 """
 import os
+import signal
 import time
 
 from bwtest import expect, finish, tmpdir
@@ -53,8 +54,9 @@ detection:
     condition: sel
 level: informational
 """)
+BROKEN = "title: broken\nlogsource:\n    product: bulwark\ndetection:\n    sel:\n        a|nope: x\n    condition: sel\n"
 with open(os.path.join(rules, "broken.yml"), "w") as f:
-    f.write("title: broken\nlogsource:\n    product: bulwark\ndetection:\n    sel:\n        a|nope: x\n    condition: sel\n")
+    f.write(BROKEN)
 
 PORT = free_port()
 URL = "https://127.0.0.1:%d" % PORT
@@ -161,6 +163,43 @@ expect(len(raises) >= 3 and all(e["event"]["result"] == "alert" and
        f"alert.raise events in the log: {raises[:2]}")
 acted = [e["event"]["action"] for e in j.get("events", [])]
 expect("alert.ack" in acted and "alert.resolve" in acted, "the workflow is audited")
+
+# ---- SIGHUP reloads the rules: all or nothing ----
+def reload_events():
+    st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=100000", token=admin)
+    return [e["event"] for e in j.get("events", []) if e["event"]["action"] == "rules.reload"]
+
+
+os.remove(os.path.join(rules, "broken.yml"))
+with open(os.path.join(rules, "tokens.yml"), "w") as f:
+    f.write("title: An API token was created\nlogsource:\n    product: bulwark\ndetection:\n    sel:\n"
+            "        action: 'token.create'\n    condition: sel\nlevel: low\n")
+srv.send_signal(signal.SIGHUP)
+t0 = time.time()
+while not reload_events() and time.time() - t0 < 5:
+    time.sleep(0.05)
+ev = reload_events()
+expect(len(ev) == 1 and ev[0]["result"] == "ok" and ev[0]["details"]["count"] == 9,
+       f"SIGHUP reloaded 5 shipped + 4 own rules: {ev}")
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "ci", "scopes": ["admin"]}, token=admin)
+tk, took = wait_alert(admin, "An API token was created")
+expect(st == 201 and tk is not None, f"a rule added by the reload fires ({st} {j}; {took:.2f} s)")
+with open(os.path.join(rules, "broken.yml"), "w") as f:
+    f.write(BROKEN)
+os.remove(os.path.join(rules, "tokens.yml"))
+srv.send_signal(signal.SIGHUP)
+t0 = time.time()
+while len(reload_events()) < 2 and time.time() - t0 < 5:
+    time.sleep(0.05)
+ev = reload_events()
+expect(len(ev) == 2 and ev[1]["result"] == "refused" and "broken.yml" in ev[1]["details"].get("error", "") and
+       "kept" in ev[1]["details"].get("error", ""), f"a reload with a refused file is refused and audited: {ev[-1:]}")
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "ci2", "scopes": ["admin"]}, token=admin)
+t0 = time.time()
+while len([x for x in alerts(admin) if x["rule"] == "An API token was created"]) < 2 and time.time() - t0 < 1:
+    time.sleep(0.02)
+expect(st == 201 and len([x for x in alerts(admin) if x["rule"] == "An API token was created"]) == 2,
+       "the rules in use stayed (the token rule fires for the second token)")
 
 log = stop(srv)
 expect("a detection rule was refused" in log and "broken.yml" in log and "unsupported modifier" in log,

@@ -29,14 +29,18 @@ static const char serve_usage[] =
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
-    "                     [--rules DIR]\n"
+    "                     [--rules DIR] [--webhook URL --webhook-secret-file FILE\n"
+    "                     [--webhook-cacert PEM] [--notify-level LEVEL]]\n"
     "\n"
     "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
     "a prompt. Every audit event is matched, as it is recorded, against bulwark's own\n"
     "detection rules and the Sigma rules below --rules DIR (log source product: bulwark);\n"
     "a match raises an alert. A rule file that does not load is reported and skipped.\n"
-    "SIGHUP reloads the rules: all of them, or none when any file is refused.\n";
+    "SIGHUP reloads the rules: all of them, or none when any file is refused.\n"
+    "With --webhook, every alert of --notify-level (default high) or above is POSTed\n"
+    "(HTTPS) to URL, signed with HMAC-SHA256 under the key in the secret file (at least\n"
+    "16 bytes), at least once, retried with back-off across restarts (docs/DETECT.md).\n";
 
 static void
 print_enrolment(const char *user, const struct auth_enrolment *e)
@@ -208,7 +212,9 @@ cmd_serve(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
-		*wrapper, *snap_s, *ts_s, *rules_dir;
+		*wrapper, *snap_s, *ts_s, *rules_dir, *webhook, *webhook_secret, *webhook_cacert, *notify_level;
+	uint8_t *secret = NULL;
+	size_t secret_len = 0;
 	struct server_opts so = { .listen = "127.0.0.1:8443", .threads = 8, .backoff_ms = 1000,
 				  .lock_after = AUTH_LOCK_AFTER, .lock_secs = AUTH_LOCK_SECS, .timeout_secs = 15,
 				  .max_window = 8 * 3600, .session_wrapper = ACCESS_WRAPPER_DEFAULT };
@@ -234,8 +240,40 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_opt(&a, "--timeout-secs", &timeout_s) ||
 	    cli_opt(&a, "--max-window-secs", &window_s) || cli_opt(&a, "--session-wrapper", &wrapper) ||
 	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
-	    cli_opt(&a, "--rules", &rules_dir) || cli_positional(&a, pos, 0, &npos))
+	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--webhook", &webhook) ||
+	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
+	    cli_opt(&a, "--notify-level", &notify_level) || cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
+	if ((webhook_secret || webhook_cacert || notify_level) && webhook == NULL) {
+		cli_errorf("serve: --webhook-secret-file, --webhook-cacert and --notify-level go with --webhook");
+		return CLI_USAGE;
+	}
+	if (webhook != NULL) {
+		static const char *const levels[] = { "informational", "low", "medium", "high", "critical" };
+		size_t k;
+		bool known = notify_level == NULL;
+		for (k = 0; k < 5 && notify_level; k++)
+			known |= strcmp(notify_level, levels[k]) == 0;
+		if (strncmp(webhook, "https://", 8) != 0 || strlen(webhook) > 2000 || webhook_secret == NULL || !known) {
+			cli_errorf("serve: --webhook needs an https:// URL and --webhook-secret-file; --notify-level is "
+				   "informational, low, medium, high or critical");
+			return CLI_USAGE;
+		}
+		if (bw_file_read_secret(webhook_secret, 4096, &secret, &secret_len, &err) != 0)
+			return cli_fail("serve: --webhook-secret-file", &err);
+		while (secret_len > 0 && (secret[secret_len - 1] == '\n' || secret[secret_len - 1] == '\r'))
+			secret_len--;
+		if (secret_len < 16) {
+			bw_secure_free(secret);
+			cli_errorf("serve: the webhook secret must hold at least 16 bytes");
+			return CLI_USAGE;
+		}
+		so.webhook_url = webhook;
+		so.webhook_secret = secret;
+		so.webhook_secret_len = secret_len;
+		so.webhook_cacert = webhook_cacert;
+		so.notify_level = notify_level;
+	}
 	if (data == NULL) {
 		fputs(serve_usage, stderr);
 		return CLI_USAGE;
@@ -299,6 +337,7 @@ cmd_serve(int argc, char **argv)
 	/* The rules first: a directory that cannot be read stops the start; a bad rule is reported and skipped. */
 	if (detector_new(rules_dir, &det, &rep, &err) != 0) {
 		bw_memzero(pass, sizeof pass);
+		bw_secure_free(secret);
 		return cli_fail("serve: rules", &err);
 	}
 	{
@@ -313,6 +352,7 @@ cmd_serve(int argc, char **argv)
 	if (instance_open(data, pass[0] ? pass : NULL, &bw_pwhash_default, &in, &err) != 0) {
 		bw_memzero(pass, sizeof pass);
 		detector_free(det);
+		bw_secure_free(secret);
 		return cli_fail("serve", &err);
 	}
 	bw_memzero(pass, sizeof pass);
@@ -384,5 +424,6 @@ out:
 	audit_log_close(al);
 	detector_free(det);
 	instance_close(&in);
+	bw_secure_free(secret);
 	return rc;
 }

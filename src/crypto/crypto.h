@@ -71,6 +71,10 @@ int bw_ed25519_sign(const struct bw_ed25519 *k, const void *msg, size_t n,
 int bw_ed25519_verify(const uint8_t pk[BW_ED25519_PK_SIZE], const void *msg, size_t n,
 		      const uint8_t sig[BW_ED25519_SIG_SIZE]);
 
+/* HMAC-SHA256 (RFC 2104) of the n parts concatenated, under key (any length). */
+void bw_hmac_sha256(const uint8_t *key, size_t klen, const void *const *parts, const size_t *lens, size_t n,
+		    uint8_t out[BW_SHA256_SIZE]);
+
 /* Constant-time comparison; returns 0 when equal. */
 int bw_memcmp_ct(const void *a, const void *b, size_t n);
 /* Wipes n bytes of p so the compiler cannot elide it. */

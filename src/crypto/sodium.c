@@ -103,3 +103,17 @@ bw_memzero(void *p, size_t n)
 {
 	sodium_memzero(p, n);
 }
+
+void
+bw_hmac_sha256(const uint8_t *key, size_t klen, const void *const *parts, const size_t *lens, size_t n,
+	       uint8_t out[BW_SHA256_SIZE])
+{
+	crypto_auth_hmacsha256_state st;
+	size_t i;
+
+	crypto_auth_hmacsha256_init(&st, key, klen);
+	for (i = 0; i < n; i++)
+		crypto_auth_hmacsha256_update(&st, parts[i], lens[i]);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof st);
+}

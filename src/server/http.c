@@ -853,6 +853,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		goto fail;
 	}
 	s->sweeper_started = true;
+	if (o->webhook_url != NULL && (r = notifier_start(in, al, o, &s->notifier, err)) != 0)
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -865,6 +867,8 @@ server_stop(struct server *s)
 {
 	if (s == NULL)
 		return;
+	notifier_stop(s->notifier);
+	s->notifier = NULL;
 	if (s->sweeper_started) {
 		pthread_mutex_lock(&s->stop_mu);
 		s->stopping = true;

@@ -76,6 +76,7 @@ struct server {
 	struct server_opts opts;
 	char *cert_pem, *key_pem;
 	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
+	struct notifier *notifier;	/* alert notifications, NULL: none configured */
 	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
@@ -154,6 +155,15 @@ extern const struct route_table enrol_route_table;	/* routes_enrol.c: enrolment 
 extern const struct route_table access_route_table;	/* routes_access.c */
 extern const struct route_table patch_route_table;	/* routes_patch.c */
 extern const struct route_table alert_route_table;	/* routes_alerts.c */
+/* An alert as the API and notifications show it (routes_alerts.c). Caller decrefs. */
+json_t *alert_json(const struct db_alert *a);
+
+/* ---- alert notifications (notifier.c) ---- */
+struct notifier;
+/* Starts delivering notifications as o configures (o->webhook_url set). Caller stops. */
+int notifier_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct notifier **out,
+		   struct bw_err *err);
+void notifier_stop(struct notifier *nt);
 extern const struct route_table web_route_table;	/* web.c */
 /* Every route table in matching order (NULL-terminated): the one list the router and the README test use. */
 extern const struct route_table *const server_route_tables[];

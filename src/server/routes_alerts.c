@@ -7,15 +7,18 @@
 
 #define ALERT_LIST_MAX 1000
 
-static json_t *
+json_t *
 alert_json(const struct db_alert *a)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:s}}",
+			 "id",
 			 (json_int_t)a->id, "rule_id", a->rule_id, "rule", a->rule_title, "level", a->level, "group",
 			 a->group_key, "state", a->state, "resolution", a->resolution, "reason", a->reason, "decided_by",
 			 a->decided_by, "count", (json_int_t)a->count, "first_index", (json_int_t)a->first_index,
 			 "last_index", (json_int_t)a->last_index, "first_seen", (json_int_t)a->first_seen, "last_seen",
-			 (json_int_t)a->last_seen, "updated_at", (json_int_t)a->updated_at);
+			 (json_int_t)a->last_seen, "updated_at", (json_int_t)a->updated_at, "notification", "attempts",
+			 (json_int_t)a->notify_attempts, "delivered_at", (json_int_t)a->notified_at, "error",
+			 a->notify_error);
 }
 
 /* GET /api/v1/alerts[?state=open|acknowledged|resolved][&limit=N] */

@@ -24,6 +24,12 @@ struct server_opts {
 	const char *session_wrapper;	/* force-command wrapper path on hosts, NULL: none */
 	int64_t snapshot_lifetime;	/* seconds the online TUF metadata is valid; re-signed at half-life */
 	int64_t timestamp_lifetime;
+	/* alert notifications: a webhook (NULL: none) for alerts of notify_level or above */
+	const char *webhook_url;
+	const uint8_t *webhook_secret;
+	size_t webhook_secret_len;
+	const char *webhook_cacert;
+	const char *notify_level;
 };
 
 struct server;

@@ -7,7 +7,8 @@
 
 #define ALERT_COLS                                                                                                  \
 	"id, rule_id, rule_title, level, group_key, state, COALESCE(resolution, ''), COALESCE(reason, ''),        \
-	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at"
+	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at,                \
+	 notify_attempts, COALESCE(notified_at, 0), COALESCE(notify_error, '')"
 
 static void
 fill_alert(sqlite3_stmt *st, void *p)
@@ -29,6 +30,66 @@ fill_alert(sqlite3_stmt *st, void *p)
 	a->first_seen = sqlite3_column_int64(st, 12);
 	a->last_seen = sqlite3_column_int64(st, 13);
 	a->updated_at = sqlite3_column_int64(st, 14);
+	a->notify_attempts = sqlite3_column_int64(st, 15);
+	a->notified_at = sqlite3_column_int64(st, 16);
+	db_col_copy(st, 17, a->notify_error, sizeof a->notify_error);
+}
+
+#define LEVEL_RANK                                                                                                   \
+	"CASE level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+
+int
+db_alert_notify_due(struct bw_db *db, const char *min_level, int64_t since, int64_t now, size_t limit,
+		    struct db_alert **out, size_t *n, struct bw_err *err)
+{
+	static const char *const names[] = { "informational", "low", "medium", "high", "critical" };
+	sqlite3_stmt *st;
+	int64_t rank = -1, i;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 0; i < 5; i++)
+		if (strcmp(min_level, names[i]) == 0)
+			rank = i;
+	if (rank < 0)
+		return bw_err_set(err, BW_EINVAL, "unknown level '%s'", min_level);
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT " ALERT_COLS " FROM alerts WHERE notified_at IS NULL AND " LEVEL_RANK
+				" >= ? AND first_seen >= ? AND notify_next_at <= ? ORDER BY id LIMIT ?", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, rank);
+		sqlite3_bind_int64(st, 2, since);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_int64(st, 4, (int64_t)limit);
+		r = db_collect_rows(db, st, sizeof **out, fill_alert, (void **)out, n, "listing due notifications", err);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_alert_notify_result(struct bw_db *db, int64_t id, const char *error, int64_t now, int64_t next_at,
+		       struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if (error == NULL)
+		r = db_prepare(db, "UPDATE alerts SET notified_at = ?1, notify_error = NULL WHERE id = ?3", &st, err);
+	else
+		r = db_prepare(db, "UPDATE alerts SET notify_attempts = notify_attempts + 1, notify_next_at = ?2,"
+				   " notify_error = ?4 WHERE id = ?3", &st, err);
+	if (r == 0) {
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int64(st, 2, next_at);
+		sqlite3_bind_int64(st, 3, id);
+		db_bind_text_or_null(st, 4, error);
+		r = db_step_done(db, st, NULL, err);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }
 
 /* One alert by id (the caller holds db->mu). */

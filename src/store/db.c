@@ -177,6 +177,11 @@ static const char *const migrations[] = {
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;"
 	"CREATE INDEX alerts_group ON alerts(rule_id, group_key, state);",
+	/* 10: notification of alerts (at least once, retried with back-off) */
+	"ALTER TABLE alerts ADD COLUMN notify_attempts INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE alerts ADD COLUMN notify_next_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE alerts ADD COLUMN notified_at INTEGER;"
+	"ALTER TABLE alerts ADD COLUMN notify_error TEXT;",
 };
 
 void

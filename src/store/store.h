@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 9	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 10	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -356,6 +356,9 @@ struct db_alert {
 	int64_t count;
 	int64_t first_index, last_index;	/* audit log indexes of the first and last matching events */
 	int64_t first_seen, last_seen, updated_at;
+	int64_t notify_attempts;	/* failed deliveries so far */
+	int64_t notified_at;		/* 0: not delivered (yet) */
+	char notify_error[256];		/* the last failure */
 };
 
 /*
@@ -376,5 +379,15 @@ int db_alert_get(struct bw_db *db, int64_t id, struct db_alert *out, struct bw_e
  */
 int db_alert_decide(struct bw_db *db, int64_t id, const char *state, const char *resolution, const char *reason,
 		    const char *who, int64_t now, struct bw_err *err);
+/*
+ * Alerts of at least level min_level ("informational".."critical") raised
+ * since `since`, not delivered yet and due (their next attempt <= now),
+ * oldest first; at most limit. Caller frees *out.
+ */
+int db_alert_notify_due(struct bw_db *db, const char *min_level, int64_t since, int64_t now, size_t limit,
+			struct db_alert **out, size_t *n, struct bw_err *err);
+/* A delivery's outcome: delivered (error NULL), or a failure and when to try again. */
+int db_alert_notify_result(struct bw_db *db, int64_t id, const char *error, int64_t now, int64_t next_at,
+			   struct bw_err *err);
 
 #endif /* BW_STORE_H */

@@ -261,11 +261,41 @@ test_secret_files(void **state)
 	rmdir(dir);
 }
 
+/* HMAC-SHA256 known answers: RFC 4231 test cases 2 (short key) and 6 (key longer than a block). */
+static void
+test_hmac_sha256_rfc4231(void **state)
+{
+	static const char *const want[2] = {
+		"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+		"60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+	};
+	uint8_t key6[131], mac[32];
+	char hex[65];
+	const void *parts[2];
+	size_t lens[2];
+
+	(void)state;
+	parts[0] = "what do ya want ";
+	lens[0] = 16;
+	parts[1] = "for nothing?";	/* split: the parts are one message */
+	lens[1] = 12;
+	bw_hmac_sha256((const uint8_t *)"Jefe", 4, parts, lens, 2, mac);
+	bw_hex_encode(hex, mac, 32);
+	assert_string_equal(hex, want[0]);
+	memset(key6, 0xaa, sizeof key6);
+	parts[0] = "Test Using Larger Than Block-Size Key - Hash Key First";
+	lens[0] = strlen(parts[0]);
+	bw_hmac_sha256(key6, sizeof key6, parts, lens, 1, mac);
+	bw_hex_encode(hex, mac, 32);
+	assert_string_equal(hex, want[1]);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64_rfc4648_vectors),
+		cmocka_unit_test(test_hmac_sha256_rfc4231),
 		cmocka_unit_test(test_base64_strict),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_parse_u64_strict),

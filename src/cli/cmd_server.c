@@ -29,8 +29,9 @@ static const char serve_usage[] =
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
-    "                     [--rules DIR] [--webhook URL --webhook-secret-file FILE\n"
-    "                     [--webhook-cacert PEM] [--notify-level LEVEL]]\n"
+    "                     [--rules DIR] [--notify-level LEVEL]\n"
+    "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
+    "                     [--smtp smtp://HOST:PORT --smtp-from ADDR --smtp-to ADDR... [--smtp-cacert PEM]]\n"
     "\n"
     "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
@@ -40,7 +41,8 @@ static const char serve_usage[] =
     "SIGHUP reloads the rules: all of them, or none when any file is refused.\n"
     "With --webhook, every alert of --notify-level (default high) or above is POSTed\n"
     "(HTTPS) to URL, signed with HMAC-SHA256 under the key in the secret file (at least\n"
-    "16 bytes), at least once, retried with back-off across restarts (docs/DETECT.md).\n";
+    "16 bytes); with --smtp, mailed to each --smtp-to through the relay (STARTTLS\n"
+    "required). At least once, retried with back-off across restarts (docs/DETECT.md).\n";
 
 static void
 print_enrolment(const char *user, const struct auth_enrolment *e)
@@ -212,7 +214,9 @@ cmd_serve(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
-		*wrapper, *snap_s, *ts_s, *rules_dir, *webhook, *webhook_secret, *webhook_cacert, *notify_level;
+		*wrapper, *snap_s, *ts_s, *rules_dir, *webhook, *webhook_secret, *webhook_cacert, *notify_level, *smtp,
+		*smtp_from, *smtp_cacert, *smtp_to[16];
+	size_t nsmtp_to = 0;
 	uint8_t *secret = NULL;
 	size_t secret_len = 0;
 	struct server_opts so = { .listen = "127.0.0.1:8443", .threads = 8, .backoff_ms = 1000,
@@ -242,21 +246,46 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
 	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--webhook", &webhook) ||
 	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
-	    cli_opt(&a, "--notify-level", &notify_level) || cli_positional(&a, pos, 0, &npos))
+	    cli_opt(&a, "--notify-level", &notify_level) || cli_opt(&a, "--smtp", &smtp) ||
+	    cli_opt(&a, "--smtp-from", &smtp_from) || cli_opt(&a, "--smtp-cacert", &smtp_cacert) ||
+	    cli_opt_all(&a, "--smtp-to", smtp_to, 16, &nsmtp_to) || cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
-	if ((webhook_secret || webhook_cacert || notify_level) && webhook == NULL) {
-		cli_errorf("serve: --webhook-secret-file, --webhook-cacert and --notify-level go with --webhook");
+	if ((webhook_secret || webhook_cacert) && webhook == NULL) {
+		cli_errorf("serve: --webhook-secret-file and --webhook-cacert go with --webhook");
 		return CLI_USAGE;
 	}
-	if (webhook != NULL) {
+	if ((smtp_from || smtp_cacert || nsmtp_to) && smtp == NULL) {
+		cli_errorf("serve: --smtp-from, --smtp-to and --smtp-cacert go with --smtp");
+		return CLI_USAGE;
+	}
+	if (notify_level != NULL) {
 		static const char *const levels[] = { "informational", "low", "medium", "high", "critical" };
 		size_t k;
-		bool known = notify_level == NULL;
-		for (k = 0; k < 5 && notify_level; k++)
+		bool known = false;
+		for (k = 0; k < 5; k++)
 			known |= strcmp(notify_level, levels[k]) == 0;
-		if (strncmp(webhook, "https://", 8) != 0 || strlen(webhook) > 2000 || webhook_secret == NULL || !known) {
-			cli_errorf("serve: --webhook needs an https:// URL and --webhook-secret-file; --notify-level is "
-				   "informational, low, medium, high or critical");
+		if (!known || (webhook == NULL && smtp == NULL)) {
+			cli_errorf("serve: --notify-level (informational, low, medium, high or critical) goes with --webhook "
+				   "or --smtp");
+			return CLI_USAGE;
+		}
+		so.notify_level = notify_level;
+	}
+	if (smtp != NULL) {
+		if ((strncmp(smtp, "smtp://", 7) != 0 && strncmp(smtp, "smtps://", 8) != 0) || strlen(smtp) > 2000 ||
+		    smtp_from == NULL || nsmtp_to == 0) {
+			cli_errorf("serve: --smtp needs an smtp:// or smtps:// URL, --smtp-from and at least one --smtp-to");
+			return CLI_USAGE;
+		}
+		so.smtp_url = smtp;
+		so.smtp_from = smtp_from;
+		so.smtp_to = smtp_to;
+		so.smtp_nto = nsmtp_to;
+		so.smtp_cacert = smtp_cacert;
+	}
+	if (webhook != NULL) {
+		if (strncmp(webhook, "https://", 8) != 0 || strlen(webhook) > 2000 || webhook_secret == NULL) {
+			cli_errorf("serve: --webhook needs an https:// URL and --webhook-secret-file");
 			return CLI_USAGE;
 		}
 		if (bw_file_read_secret(webhook_secret, 4096, &secret, &secret_len, &err) != 0)
@@ -272,7 +301,6 @@ cmd_serve(int argc, char **argv)
 		so.webhook_secret = secret;
 		so.webhook_secret_len = secret_len;
 		so.webhook_cacert = webhook_cacert;
-		so.notify_level = notify_level;
 	}
 	if (data == NULL) {
 		fputs(serve_usage, stderr);

@@ -37,4 +37,23 @@ void notify_signature(const uint8_t *secret, size_t secret_len, int64_t timestam
 int notify_webhook_post(const struct notify_webhook *w, const char *delivery, int64_t timestamp, const char *body,
 			size_t len, long *status, struct bw_err *err);
 
+/* An SMTP relay (libcurl): STARTTLS always required on smtp://, TLS from the start on smtps://. */
+struct notify_email {
+	const char *url;		/* smtp://host:port or smtps://host:port */
+	const char *from;		/* envelope and header sender */
+	const char *const *to;		/* recipients */
+	size_t nto;
+	const char *cacert;		/* PEM to verify the relay, NULL: the system's */
+	long timeout_secs;
+};
+
+/*
+ * Sends one plain-text message: subject and text are made safe first
+ * (header lines cannot be injected; control characters become '?').
+ * message_id ("alert-42@bulwark") is the same for every attempt, so a
+ * repeat is recognisable. 0 when the relay accepted it, else BW_EIO.
+ */
+int notify_email_send(const struct notify_email *m, const char *message_id, const char *subject, const char *text,
+		      struct bw_err *err);
+
 #endif

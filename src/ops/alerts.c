@@ -119,18 +119,19 @@ ops_alert_resolve(struct ops_ctx *x, int64_t id, const char *resolution, const c
 }
 
 int
-ops_alert_notify_due(struct ops_ctx *x, const char *min_level, int64_t since, size_t limit, struct db_alert **out,
-		     size_t *n, struct bw_err *err)
+ops_alert_notify_due(struct ops_ctx *x, enum db_notify_channel channel, const char *min_level, int64_t since,
+		     size_t limit, struct db_alert **out, size_t *n, struct bw_err *err)
 {
 	*out = NULL;
 	*n = 0;
 	if (x->caller->via != OPS_VIA_SYSTEM)
 		return bw_err_set(err, BW_EDENIED, "only the server itself delivers notifications");
-	return db_alert_notify_due(x->in->db, min_level, since, ops_now(), limit, out, n, err);
+	return db_alert_notify_due(x->in->db, channel, min_level, since, ops_now(), limit, out, n, err);
 }
 
 int
-ops_alert_notified(struct ops_ctx *x, const struct db_alert *a, const char *error, int64_t next_at, struct bw_err *err)
+ops_alert_notified(struct ops_ctx *x, const struct db_alert *a, enum db_notify_channel channel, const char *error,
+		   int64_t next_at, struct bw_err *err)
 {
 	struct event ev;
 	int r;
@@ -138,11 +139,12 @@ ops_alert_notified(struct ops_ctx *x, const struct db_alert *a, const char *erro
 	r = ops_begin_tx(x, OP_ALERT_NOTIFY, &ev, err);
 	ev_target(&ev, "alert:%lld", (long long)a->id);
 	ev_int(&ev, EVF_ALERT_ID, a->id);
-	ev_int(&ev, EVF_ATTEMPTS, a->notify_attempts + 1);
+	ev_int(&ev, EVF_ATTEMPTS, a->notify[channel].attempts + 1);
+	ev_str(&ev, EVF_CHANNEL, db_notify_channel_name(channel));
 	if (error != NULL)
 		ev_str(&ev, EVF_ERROR, error);
 	if (r == 0)
-		r = db_alert_notify_result(x->in->db, a->id, error, ops_now(), next_at, err);
+		r = db_alert_notify_result(x->in->db, a->id, channel, error, ops_now(), next_at, err);
 	if (r != 0 || error == NULL)
 		return ops_finish(x, OP_ALERT_NOTIFY, &ev, r, err);
 	return ops_finish_as(x, OP_ALERT_NOTIFY, &ev, EV_FAILED, err);

@@ -423,10 +423,10 @@ int ops_alert_resolve(struct ops_ctx *x, int64_t id, const char *resolution, con
 		      struct bw_err *err);
 
 /* The server itself: alerts whose notification is due (see db_alert_notify_due). Caller frees *out. */
-int ops_alert_notify_due(struct ops_ctx *x, const char *min_level, int64_t since, size_t limit, struct db_alert **out,
-			 size_t *n, struct bw_err *err);
-/* The server itself: a delivery of a's notification succeeded (error NULL) or failed (retry at next_at); audited. */
-int ops_alert_notified(struct ops_ctx *x, const struct db_alert *a, const char *error, int64_t next_at,
-		       struct bw_err *err);
+int ops_alert_notify_due(struct ops_ctx *x, enum db_notify_channel channel, const char *min_level, int64_t since,
+			 size_t limit, struct db_alert **out, size_t *n, struct bw_err *err);
+/* The server itself: a delivery of a's notification on channel succeeded (error NULL) or failed (retry at next_at); audited. */
+int ops_alert_notified(struct ops_ctx *x, const struct db_alert *a, enum db_notify_channel channel, const char *error,
+		       int64_t next_at, struct bw_err *err);
 
 #endif /* BW_OPS_H */

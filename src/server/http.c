@@ -853,7 +853,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		goto fail;
 	}
 	s->sweeper_started = true;
-	if (o->webhook_url != NULL && (r = notifier_start(in, al, o, &s->notifier, err)) != 0)
+	if ((o->webhook_url != NULL || o->smtp_url != NULL) && (r = notifier_start(in, al, o, &s->notifier, err)) != 0)
 		goto fail;
 	*out = s;
 	return 0;

@@ -1,9 +1,10 @@
 /*
- * server/notifier.c: delivers alert notifications, at least once. Alerts
- * are durable before anyone is notified; this thread looks every second
- * for alerts of the configured level or above that are not delivered yet
- * and due, POSTs each to the webhook (notify_webhook_post), and records
- * the outcome (ops_alert_notified, audited). A failure is retried with
+ * server/notifier.c: delivers alert notifications, at least once, on each
+ * configured channel (a webhook, e-mail). Alerts are durable before anyone
+ * is notified; this thread looks every second for alerts of the configured
+ * level or above that are not delivered on a channel yet and due there,
+ * sends each (notify_webhook_post, notify_email_send), and records the
+ * outcome (ops_alert_notified, audited). A failure is retried with
  * back-off (2 s doubling up to an hour), across restarts (the state is in
  * the database); the third failure of one alert raises an alert of its
  * own. The delivery id is the alert's, so receivers can drop repeats.
@@ -24,7 +25,9 @@
 struct notifier {
 	struct instance *in;
 	struct audit_log *al;
+	bool webhook, email;		/* the channels configured */
 	struct notify_webhook w;
+	struct notify_email m;
 	char min_level[16];
 	int64_t since;
 	pthread_t thread;
@@ -43,30 +46,58 @@ backoff(int64_t attempts)
 	return s < NOTIFY_BACKOFF_MAX ? s : NOTIFY_BACKOFF_MAX;
 }
 
-static void
-deliver(struct notifier *nt, struct ops_ctx *x, const struct db_alert *a)
+/* The e-mail: a subject line and a plain-text summary (no event contents: those stay in the log). */
+static int
+send_email(struct notifier *nt, const struct db_alert *a, struct bw_err *err)
+{
+	char subject[400], text[2048], mid[64], first[BW_TIME_TEXT_MAX];
+
+	bw_time_format_ms(a->first_seen * 1000, first);
+	snprintf(subject, sizeof subject, "[bulwark] %s: %s (alert %lld)", a->level, a->rule_title, (long long)a->id);
+	snprintf(text, sizeof text,
+		 "Alert %lld: %s\n\nlevel:       %s\nrule id:     %s\nstate:       %s\ncount:       %lld\n"
+		 "first seen:  %s\ngroup:       %s\nlog indexes: %lld (first match) .. %lld (last)\n\n"
+		 "bulwark alert show %lld\nbulwark audit show %lld\n",
+		 (long long)a->id, a->rule_title, a->level, a->rule_id, a->state, (long long)a->count, first, a->group_key,
+		 (long long)a->first_index, (long long)a->last_index, (long long)a->id, (long long)a->first_index);
+	snprintf(mid, sizeof mid, "alert-%lld@bulwark", (long long)a->id);
+	return notify_email_send(&nt->m, mid, subject, text, err);
+}
+
+static int
+send_webhook(struct notifier *nt, const struct db_alert *a, struct bw_err *err)
 {
 	json_t *j = alert_json(a);
 	char *body = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
 	char delivery[48];
-	struct bw_err err = { 0 }, rerr = { 0 };
 	long status = 0;
-	int64_t now = bw_now_ms() / 1000;
 	int r;
 
 	json_decref(j);
 	if (body == NULL)
-		return;
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	snprintf(delivery, sizeof delivery, "alert-%lld", (long long)a->id);
-	r = notify_webhook_post(&nt->w, delivery, now, body, strlen(body), &status, &err);
+	r = notify_webhook_post(&nt->w, delivery, bw_now_ms() / 1000, body, strlen(body), &status, err);
 	free(body);
-	if (ops_alert_notified(x, a, r == 0 ? NULL : err.msg, now + backoff(a->notify_attempts), &rerr) != 0)
+	return r;
+}
+
+static void
+deliver(struct notifier *nt, struct ops_ctx *x, enum db_notify_channel ch, const struct db_alert *a)
+{
+	struct bw_err err = { 0 }, rerr = { 0 };
+	int64_t now = bw_now_ms() / 1000;
+	int r = ch == DB_NOTIFY_EMAIL ? send_email(nt, a, &err) : send_webhook(nt, a, &err);
+
+	if (ops_alert_notified(x, a, ch, r == 0 ? NULL : err.msg, now + backoff(a->notify[ch].attempts), &rerr) != 0)
 		EV_LOG(EVLOG_ERROR, "notification outcome not recorded", EV_KS("error", rerr.msg));
-	if (r != 0 && a->notify_attempts + 1 == 3) {
-		/* Failures are visible: an alert of their own (counted into one per webhook). */
-		struct ops_alert_match m = { .rule_id = "bulwark-notify-failing",
-					     .title = "Alert notifications are failing (webhook)",
-					     .level = "high", .group_key = "webhook", .event_index = (uint64_t)a->first_index };
+	if (r != 0 && a->notify[ch].attempts + 1 == 3) {
+		/* Failures are visible: an alert of their own (counted into one per channel). */
+		struct ops_alert_match m = { .rule_id = "bulwark-notify-failing", .level = "high",
+					     .group_key = db_notify_channel_name(ch),
+					     .event_index = (uint64_t)a->first_index };
+		m.title = ch == DB_NOTIFY_EMAIL ? "Alert notifications are failing (e-mail)"
+						: "Alert notifications are failing (webhook)";
 		if (ops_alert_raise(x, &m, NULL, &rerr) != 0)
 			EV_LOG(EVLOG_ERROR, "the failing-notification alert was not raised", EV_KS("error", rerr.msg));
 	}
@@ -87,14 +118,24 @@ notifier_main(void *arg)
 		struct bw_err err = { 0 };
 		size_t n = 0, i;
 
+		size_t most = 0;
+		int ch;
+
 		pthread_mutex_unlock(&nt->mu);
-		if (ops_alert_notify_due(&x, nt->min_level, nt->since, NOTIFY_BATCH, &due, &n, &err) != 0)
-			EV_LOG(EVLOG_ERROR, "notifications: cannot read the due alerts", EV_KS("error", err.msg));
-		for (i = 0; i < n; i++)
-			deliver(nt, &x, &due[i]);
-		free(due);
+		for (ch = DB_NOTIFY_WEBHOOK; ch <= DB_NOTIFY_EMAIL; ch++) {
+			if (!(ch == DB_NOTIFY_EMAIL ? nt->email : nt->webhook))
+				continue;
+			if (ops_alert_notify_due(&x, (enum db_notify_channel)ch, nt->min_level, nt->since, NOTIFY_BATCH, &due,
+						 &n, &err) != 0)
+				EV_LOG(EVLOG_ERROR, "notifications: cannot read the due alerts", EV_KS("error", err.msg));
+			for (i = 0; i < n; i++)
+				deliver(nt, &x, (enum db_notify_channel)ch, &due[i]);
+			free(due);
+			due = NULL;
+			most = n > most ? n : most;
+		}
 		pthread_mutex_lock(&nt->mu);
-		if (n == NOTIFY_BATCH)
+		if (most == NOTIFY_BATCH)
 			continue;	/* more are due */
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;
@@ -116,6 +157,14 @@ notifier_start(struct instance *in, struct audit_log *al, const struct server_op
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	nt->in = in;
 	nt->al = al;
+	nt->webhook = o->webhook_url != NULL;
+	nt->email = o->smtp_url != NULL;
+	nt->m.url = o->smtp_url;
+	nt->m.from = o->smtp_from;
+	nt->m.to = o->smtp_to;
+	nt->m.nto = o->smtp_nto;
+	nt->m.cacert = o->smtp_cacert;
+	nt->m.timeout_secs = 30;
 	nt->w.url = o->webhook_url;
 	nt->w.secret = o->webhook_secret;
 	nt->w.secret_len = o->webhook_secret_len;

@@ -10,15 +10,18 @@
 json_t *
 alert_json(const struct db_alert *a)
 {
-	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:s}}",
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:{s:{s:I, s:I, s:s}, s:{s:I, s:I, s:s}}}",
 			 "id",
 			 (json_int_t)a->id, "rule_id", a->rule_id, "rule", a->rule_title, "level", a->level, "group",
 			 a->group_key, "state", a->state, "resolution", a->resolution, "reason", a->reason, "decided_by",
 			 a->decided_by, "count", (json_int_t)a->count, "first_index", (json_int_t)a->first_index,
 			 "last_index", (json_int_t)a->last_index, "first_seen", (json_int_t)a->first_seen, "last_seen",
-			 (json_int_t)a->last_seen, "updated_at", (json_int_t)a->updated_at, "notification", "attempts",
-			 (json_int_t)a->notify_attempts, "delivered_at", (json_int_t)a->notified_at, "error",
-			 a->notify_error);
+			 (json_int_t)a->last_seen, "updated_at", (json_int_t)a->updated_at, "notifications", "webhook",
+			 "attempts", (json_int_t)a->notify[DB_NOTIFY_WEBHOOK].attempts, "delivered_at",
+			 (json_int_t)a->notify[DB_NOTIFY_WEBHOOK].delivered_at, "error", a->notify[DB_NOTIFY_WEBHOOK].error,
+			 "email", "attempts", (json_int_t)a->notify[DB_NOTIFY_EMAIL].attempts, "delivered_at",
+			 (json_int_t)a->notify[DB_NOTIFY_EMAIL].delivered_at, "error", a->notify[DB_NOTIFY_EMAIL].error);
 }
 
 /* GET /api/v1/alerts[?state=open|acknowledged|resolved][&limit=N] */

@@ -29,7 +29,13 @@ struct server_opts {
 	const uint8_t *webhook_secret;
 	size_t webhook_secret_len;
 	const char *webhook_cacert;
-	const char *notify_level;
+	/* and/or e-mail through an SMTP relay (NULL: none) */
+	const char *smtp_url;
+	const char *smtp_from;
+	const char *const *smtp_to;
+	size_t smtp_nto;
+	const char *smtp_cacert;
+	const char *notify_level;	/* for both channels; NULL: high */
 };
 
 struct server;

@@ -7,8 +7,21 @@
 
 #define ALERT_COLS                                                                                                  \
 	"id, rule_id, rule_title, level, group_key, state, COALESCE(resolution, ''), COALESCE(reason, ''),        \
-	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at,                \
-	 notify_attempts, COALESCE(notified_at, 0), COALESCE(notify_error, '')"
+	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at"               \
+	NOTIFY_COLS("webhook") NOTIFY_COLS("email")
+
+/* The delivery state of one channel (three columns). */
+#define NOTIFY_COLS(ch)                                                                                              \
+	", COALESCE((SELECT attempts FROM notifications n WHERE n.alert_id = alerts.id AND n.channel = '" ch "'), 0)"  \
+	", COALESCE((SELECT delivered_at FROM notifications n WHERE n.alert_id = alerts.id AND n.channel = '" ch        \
+	"'), 0)"                                                                                                     \
+	", COALESCE((SELECT error FROM notifications n WHERE n.alert_id = alerts.id AND n.channel = '" ch "'), '')"
+
+const char *
+db_notify_channel_name(enum db_notify_channel c)
+{
+	return c == DB_NOTIFY_EMAIL ? "email" : "webhook";
+}
 
 static void
 fill_alert(sqlite3_stmt *st, void *p)
@@ -30,17 +43,19 @@ fill_alert(sqlite3_stmt *st, void *p)
 	a->first_seen = sqlite3_column_int64(st, 12);
 	a->last_seen = sqlite3_column_int64(st, 13);
 	a->updated_at = sqlite3_column_int64(st, 14);
-	a->notify_attempts = sqlite3_column_int64(st, 15);
-	a->notified_at = sqlite3_column_int64(st, 16);
-	db_col_copy(st, 17, a->notify_error, sizeof a->notify_error);
+	for (int c = 0; c < 2; c++) {
+		a->notify[c].attempts = sqlite3_column_int64(st, 15 + 3 * c);
+		a->notify[c].delivered_at = sqlite3_column_int64(st, 16 + 3 * c);
+		db_col_copy(st, 17 + 3 * c, a->notify[c].error, sizeof a->notify[c].error);
+	}
 }
 
 #define LEVEL_RANK                                                                                                   \
 	"CASE level WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
 
 int
-db_alert_notify_due(struct bw_db *db, const char *min_level, int64_t since, int64_t now, size_t limit,
-		    struct db_alert **out, size_t *n, struct bw_err *err)
+db_alert_notify_due(struct bw_db *db, enum db_notify_channel channel, const char *min_level, int64_t since,
+		    int64_t now, size_t limit, struct db_alert **out, size_t *n, struct bw_err *err)
 {
 	static const char *const names[] = { "informational", "low", "medium", "high", "critical" };
 	sqlite3_stmt *st;
@@ -55,12 +70,14 @@ db_alert_notify_due(struct bw_db *db, const char *min_level, int64_t since, int6
 	if (rank < 0)
 		return bw_err_set(err, BW_EINVAL, "unknown level '%s'", min_level);
 	pthread_mutex_lock(&db->mu);
-	if ((r = db_prepare(db, "SELECT " ALERT_COLS " FROM alerts WHERE notified_at IS NULL AND " LEVEL_RANK
-				" >= ? AND first_seen >= ? AND notify_next_at <= ? ORDER BY id LIMIT ?", &st, err)) == 0) {
+	if ((r = db_prepare(db, "SELECT " ALERT_COLS " FROM alerts LEFT JOIN notifications d ON d.alert_id = alerts.id"
+				" AND d.channel = ?5 WHERE d.delivered_at IS NULL AND COALESCE(d.next_at, 0) <= ?3"
+				" AND " LEVEL_RANK " >= ?1 AND first_seen >= ?2 ORDER BY alerts.id LIMIT ?4", &st, err)) == 0) {
 		sqlite3_bind_int64(st, 1, rank);
 		sqlite3_bind_int64(st, 2, since);
 		sqlite3_bind_int64(st, 3, now);
 		sqlite3_bind_int64(st, 4, (int64_t)limit);
+		sqlite3_bind_text(st, 5, db_notify_channel_name(channel), -1, SQLITE_STATIC);
 		r = db_collect_rows(db, st, sizeof **out, fill_alert, (void **)out, n, "listing due notifications", err);
 		sqlite3_finalize(st);
 	}
@@ -69,23 +86,26 @@ db_alert_notify_due(struct bw_db *db, const char *min_level, int64_t since, int6
 }
 
 int
-db_alert_notify_result(struct bw_db *db, int64_t id, const char *error, int64_t now, int64_t next_at,
-		       struct bw_err *err)
+db_alert_notify_result(struct bw_db *db, int64_t id, enum db_notify_channel channel, const char *error, int64_t now,
+		       int64_t next_at, struct bw_err *err)
 {
 	sqlite3_stmt *st;
 	int r;
 
 	pthread_mutex_lock(&db->mu);
-	if (error == NULL)
-		r = db_prepare(db, "UPDATE alerts SET notified_at = ?1, notify_error = NULL WHERE id = ?3", &st, err);
-	else
-		r = db_prepare(db, "UPDATE alerts SET notify_attempts = notify_attempts + 1, notify_next_at = ?2,"
-				   " notify_error = ?4 WHERE id = ?3", &st, err);
-	if (r == 0) {
-		sqlite3_bind_int64(st, 1, now);
-		sqlite3_bind_int64(st, 2, next_at);
-		sqlite3_bind_int64(st, 3, id);
-		db_bind_text_or_null(st, 4, error);
+	if ((r = db_prepare(db, "INSERT INTO notifications (alert_id, channel, attempts, next_at, delivered_at, error)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (alert_id, channel) DO UPDATE SET"
+				" attempts = attempts + excluded.attempts, next_at = excluded.next_at,"
+				" delivered_at = excluded.delivered_at, error = excluded.error", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, db_notify_channel_name(channel), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, error != NULL ? 1 : 0);
+		sqlite3_bind_int64(st, 4, next_at);
+		if (error == NULL)
+			sqlite3_bind_int64(st, 5, now);
+		else
+			sqlite3_bind_null(st, 5);
+		db_bind_text_or_null(st, 6, error);
 		r = db_step_done(db, st, NULL, err);
 	}
 	pthread_mutex_unlock(&db->mu);

@@ -177,11 +177,16 @@ static const char *const migrations[] = {
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;"
 	"CREATE INDEX alerts_group ON alerts(rule_id, group_key, state);",
-	/* 10: notification of alerts (at least once, retried with back-off) */
-	"ALTER TABLE alerts ADD COLUMN notify_attempts INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE alerts ADD COLUMN notify_next_at INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE alerts ADD COLUMN notified_at INTEGER;"
-	"ALTER TABLE alerts ADD COLUMN notify_error TEXT;",
+	/* 10: notification of alerts per channel (at least once, retried with back-off) */
+	"CREATE TABLE notifications ("
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_at INTEGER NOT NULL DEFAULT 0,"
+	"  delivered_at INTEGER,"
+	"  error TEXT,"
+	"  PRIMARY KEY (alert_id, channel)"
+	") STRICT;",
 };
 
 void

@@ -356,10 +356,16 @@ struct db_alert {
 	int64_t count;
 	int64_t first_index, last_index;	/* audit log indexes of the first and last matching events */
 	int64_t first_seen, last_seen, updated_at;
-	int64_t notify_attempts;	/* failed deliveries so far */
-	int64_t notified_at;		/* 0: not delivered (yet) */
-	char notify_error[256];		/* the last failure */
+	struct db_notify_state {
+		int64_t attempts;	/* failed deliveries so far */
+		int64_t delivered_at;	/* 0: not delivered (yet) */
+		char error[256];	/* the last failure */
+	} notify[2];			/* per channel: DB_NOTIFY_WEBHOOK, DB_NOTIFY_EMAIL */
 };
+
+enum db_notify_channel { DB_NOTIFY_WEBHOOK, DB_NOTIFY_EMAIL };
+/* "webhook", "email". */
+const char *db_notify_channel_name(enum db_notify_channel c);
 
 /*
  * A match of rule_id for group_key at log index idx: counted into the
@@ -380,14 +386,14 @@ int db_alert_get(struct bw_db *db, int64_t id, struct db_alert *out, struct bw_e
 int db_alert_decide(struct bw_db *db, int64_t id, const char *state, const char *resolution, const char *reason,
 		    const char *who, int64_t now, struct bw_err *err);
 /*
- * Alerts of at least level min_level ("informational".."critical") raised
- * since `since`, not delivered yet and due (their next attempt <= now),
- * oldest first; at most limit. Caller frees *out.
+ * Alerts of at least level min_level ("informational".."critical") first
+ * seen since `since`, not delivered on channel yet and due there (next
+ * attempt <= now), oldest first; at most limit. Caller frees *out.
  */
-int db_alert_notify_due(struct bw_db *db, const char *min_level, int64_t since, int64_t now, size_t limit,
-			struct db_alert **out, size_t *n, struct bw_err *err);
-/* A delivery's outcome: delivered (error NULL), or a failure and when to try again. */
-int db_alert_notify_result(struct bw_db *db, int64_t id, const char *error, int64_t now, int64_t next_at,
-			   struct bw_err *err);
+int db_alert_notify_due(struct bw_db *db, enum db_notify_channel channel, const char *min_level, int64_t since,
+			int64_t now, size_t limit, struct db_alert **out, size_t *n, struct bw_err *err);
+/* A delivery's outcome on channel: delivered (error NULL), or a failure and when to try again. */
+int db_alert_notify_result(struct bw_db *db, int64_t id, enum db_notify_channel channel, const char *error,
+			   int64_t now, int64_t next_at, struct bw_err *err);
 
 #endif /* BW_STORE_H */

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """
-Alert notifications by webhook, against a real HTTPS receiver on loopback: each alert of the
+Alert notifications by webhook and e-mail, against a real HTTPS receiver and a real SMTP server
+(aiosmtpd, STARTTLS required) on loopback: each alert of the
 configured level or above is POSTed once with a delivery id, a timestamp and an HMAC-SHA256
 signature the receiver checks; lower levels are not sent; a failed delivery is retried with
 back-off, also across a restart of the server (the state is in the database); failures are
@@ -11,6 +12,8 @@ import hmac
 import http.server
 import json
 import os
+import re
+import socket
 import ssl
 import subprocess
 import threading
@@ -67,9 +70,30 @@ ctx.load_cert_chain(rcert, rkey)
 httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
+# ---- the SMTP server: aiosmtpd (Debian's python3), STARTTLS required, messages into a Maildir ----
+SPORT = free_port()
+maildir = os.path.join(base, "Maildir")
+smtpd = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % SPORT, "--tlscert", rcert,
+                          "--tlskey", rkey, "-c", "aiosmtpd.handlers.Mailbox", maildir],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", SPORT), timeout=0.2).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+
+
+def mails():
+    new = os.path.join(maildir, "new")
+    return [open(os.path.join(new, f), "rb").read() for f in sorted(os.listdir(new))] if os.path.isdir(new) else []
+
+
 PORT = free_port()
 ARGS = ("--login-backoff-ms", "0", "--rules", rules, "--webhook", "https://127.0.0.1:%d/hook" % RPORT,
-        "--webhook-secret-file", secret_file, "--webhook-cacert", rcert, "--notify-level", "high")
+        "--webhook-secret-file", secret_file, "--webhook-cacert", rcert, "--notify-level", "high",
+        "--smtp", "smtp://127.0.0.1:%d" % SPORT, "--smtp-from", "bulwark@example.org", "--smtp-to", "soc@example.org",
+        "--smtp-to", "oncall@example.org", "--smtp-cacert", rcert)
 wait_fresh_step()
 srv = serve(data, PORT, *ARGS)
 c = Client(PORT, cert)
@@ -103,8 +127,19 @@ st, j, _, _ = c.req("PUT", "/api/v1/users/ann/roles", {"roles": ["auditor"]}, to
 time.sleep(2.5)
 expect(len(received) == 1, "a low alert is not sent (notify level high)")
 st, j, _, _ = c.req("GET", "/api/v1/alerts/%d" % doc["id"], token=admin)
-expect(j["notification"]["delivered_at"] > 0 and j["notification"]["attempts"] == 0,
-       f"the alert shows its delivery: {j['notification']}")
+expect(j["notifications"]["webhook"]["delivered_at"] > 0 and j["notifications"]["webhook"]["attempts"] == 0,
+       f"the alert shows its delivery: {j['notifications']}")
+t0 = time.time()
+while not mails() and time.time() - t0 < 5:
+    time.sleep(0.05)
+m = mails()
+expect(len(m) == 1, f"one e-mail for the high alert (none for the low one): {len(m)}")
+if m:
+    text = m[0].decode(errors="replace")
+    expect(("Subject: [bulwark] high: user.add (high) (alert %d)" % doc["id"]) in text and
+           ("Message-ID: <alert-%d@bulwark>" % doc["id"]) in text and "soc@example.org, oncall@example.org" in text and
+           "bulwark audit show %d" % doc["first_index"] in text, f"the e-mail: {text[:800]}")
+    expect(j["notifications"]["email"]["delivered_at"] > 0, f"the alert shows the e-mail delivery: {j['notifications']}")
 
 # ---- a failed delivery is retried after a restart; the receiver sees the same delivery id ----
 fail_next[0] = 1
@@ -123,7 +158,8 @@ c = Client(PORT, cert)
 st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(admin_secret, 30)})
 admin = j.get("token", admin)
 st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=100000", token=admin)
-notes = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "alert.notify"]
+notes = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "alert.notify" and
+         e["event"]["details"].get("channel") == "webhook"]
 expect([n["result"] for n in notes] == ["ok", "failed", "ok"] and "HTTP 500" in notes[1]["details"].get("error", ""),
        f"every delivery attempt is audited: {[(n['result'], n['details']) for n in notes]}")
 
@@ -139,8 +175,13 @@ while time.time() - t0 < 20 and failing is None:
 expect(failing is not None and failing["level"] == "high", "the third failed delivery raised an alert")
 st, j, _, _ = c.req("GET", "/api/v1/alerts", token=admin)
 cy = next((a for a in j.get("alerts", []) if a["group"] == "user:cy"), {})
-expect(cy.get("notification", {}).get("attempts", 0) >= 3 and "HTTP 500" in cy["notification"]["error"],
-       f"the failures are counted on the alert: {cy.get('notification')}")
+wh = cy.get("notifications", {}).get("webhook", {})
+expect(wh.get("attempts", 0) >= 3 and "HTTP 500" in wh.get("error", ""), f"the failures are counted on the alert: {wh}")
+ids = [re.search(rb"Message-ID: <([^>]+)>", x).group(1) for x in mails()]
+expect(len(ids) == 4 and len(set(ids)) == 4 and any(b"notifications are failing" in x for x in mails()),
+       f"each high alert was mailed once (three invitations and the failing webhook): {ids}")
 stop(srv)
 httpd.shutdown()
+smtpd.terminate()
+smtpd.wait(timeout=10)
 finish("notify_test")

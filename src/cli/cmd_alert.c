@@ -10,12 +10,15 @@ static const char alert_usage[] =
     "       bulwark alert show ID\n"
     "       bulwark alert ack ID [--reason TEXT]\n"
     "       bulwark alert resolve ID --resolution true_positive|false_positive|benign --reason TEXT\n"
+    "       bulwark alert assign ID USER     (USER '-': nobody)\n"
+    "       bulwark alert comment ID --text TEXT\n"
     "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
     "\n"
     "Alerts raised by detection rules (docs/DETECT.md), most severe and most recent first:\n"
     "id, level, state, count, last seen, rule. `show` prints one alert as JSON, with the\n"
     "audit log indexes of the first and last events that matched (`bulwark audit show`).\n"
-    "Reading needs admin, approver, operator or auditor; ack and resolve need admin or operator.\n";
+    "Reading and commenting need admin, approver, operator or auditor; ack, resolve and assign\n"
+    "need admin or operator (and an alert is assigned only to an enabled admin or operator).\n";
 
 static void
 print_json(const json_t *j)
@@ -86,7 +89,7 @@ alert_path(const char *id, const char *suffix, char *out, size_t cap)
 }
 
 static int
-alert_call(struct cli_args *a, const char *what, const char *method, const char *suffix, json_t *body)
+alert_call(struct cli_args *a, const char *what, const char *method, const char *suffix, json_t *body, long want)
 {
 	struct cli_api api;
 	char *pos[1], path[96];
@@ -105,7 +108,35 @@ alert_call(struct cli_args *a, const char *what, const char *method, const char 
 		return CLI_USAGE;
 	}
 	if (cli_api_call(&api, method, path, body, &status, &reply, NULL) == 0 &&
-	    cli_api_expect(what, status, 200, reply) == 0) {
+	    cli_api_expect(what, status, want, reply) == 0) {
+		print_json(reply);
+		rc = CLI_OK;
+	}
+	json_decref(body);
+	json_decref(reply);
+	return rc;
+}
+
+/* alert assign ID USER ('-': nobody) */
+static int
+alert_assign(struct cli_args *a)
+{
+	struct cli_api api;
+	char *pos[2], path[96];
+	size_t npos;
+	long status;
+	json_t *reply = NULL, *body;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a) || cli_positional(a, pos, 2, &npos))
+		return CLI_USAGE;
+	if (npos != 2 || alert_path(pos[0], "/assign", path, sizeof path) != 0) {
+		fputs(alert_usage, stderr);
+		return CLI_USAGE;
+	}
+	body = json_pack("{s:s}", "user", strcmp(pos[1], "-") == 0 ? "" : pos[1]);
+	if (cli_api_call(&api, "POST", path, body, &status, &reply, NULL) == 0 &&
+	    cli_api_expect("alert assign", status, 200, reply) == 0) {
 		print_json(reply);
 		rc = CLI_OK;
 	}
@@ -128,12 +159,12 @@ cmd_alert(int argc, char **argv)
 	if (strcmp(argv[0], "list") == 0)
 		return alert_list(&a);
 	if (strcmp(argv[0], "show") == 0)
-		return alert_call(&a, "alert show", "GET", "", NULL);
+		return alert_call(&a, "alert show", "GET", "", NULL, 200);
 	if (strcmp(argv[0], "ack") == 0) {
 		if (cli_opt(&a, "--reason", &reason))
 			return CLI_USAGE;
 		return alert_call(&a, "alert ack", "POST", "/ack",
-				  reason ? json_pack("{s:s}", "reason", reason) : json_object());
+				  reason ? json_pack("{s:s}", "reason", reason) : json_object(), 200);
 	}
 	if (strcmp(argv[0], "resolve") == 0) {
 		if (cli_opt(&a, "--resolution", &resolution) || cli_opt(&a, "--reason", &reason))
@@ -143,8 +174,20 @@ cmd_alert(int argc, char **argv)
 			return CLI_USAGE;
 		}
 		return alert_call(&a, "alert resolve", "POST", "/resolve",
-				  json_pack("{s:s, s:s}", "resolution", resolution, "reason", reason));
+				  json_pack("{s:s, s:s}", "resolution", resolution, "reason", reason), 200);
 	}
+	if (strcmp(argv[0], "comment") == 0) {
+		const char *text = NULL;
+		if (cli_opt(&a, "--text", &text))
+			return CLI_USAGE;
+		if (text == NULL) {
+			cli_errorf("alert comment needs --text");
+			return CLI_USAGE;
+		}
+		return alert_call(&a, "alert comment", "POST", "/comments", json_pack("{s:s}", "text", text), 201);
+	}
+	if (strcmp(argv[0], "assign") == 0)
+		return alert_assign(&a);
 	cli_errorf("alert: unknown command '%s'", argv[0]);
 	fputs(alert_usage, stderr);
 	return CLI_USAGE;

@@ -149,3 +149,61 @@ ops_alert_notified(struct ops_ctx *x, const struct db_alert *a, enum db_notify_c
 		return ops_finish(x, OP_ALERT_NOTIFY, &ev, r, err);
 	return ops_finish_as(x, OP_ALERT_NOTIFY, &ev, EV_FAILED, err);
 }
+
+int
+ops_alert_assign(struct ops_ctx *x, int64_t id, const char *user, struct db_alert *out, struct bw_err *err)
+{
+	struct db_user u = { 0 };
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_ALERT_ASSIGN, &ev, err);
+	ev_target(&ev, "alert:%lld", (long long)id);
+	ev_str(&ev, EVF_ASSIGNEE, user != NULL ? user : "");
+	/* Only to an enabled user who may act on alerts. */
+	if (r == 0 && user != NULL && user[0] != '\0') {
+		if ((r = db_user_by_name(x->in->db, user, &u, err)) == BW_ENOTFOUND)
+			r = bw_err_set(err, BW_EINVAL, "no user '%.64s'", user);
+		else if (r == 0 && (u.disabled || !(u.roles & (ROLE_ADMIN | ROLE_OPERATOR))))
+			r = bw_err_set(err, BW_EINVAL, "'%.64s' cannot act on alerts (needs admin or operator, enabled)",
+				       user);
+	}
+	db_user_clear(&u);
+	if (r == 0)
+		r = db_alert_assign(x->in->db, id, user != NULL && user[0] ? user : NULL, ops_now(), err);
+	if (r == 0)
+		r = db_alert_get(x->in->db, id, out, err);
+	return ops_finish(x, OP_ALERT_ASSIGN, &ev, r, err);
+}
+
+int
+ops_alert_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_ALERT_COMMENT, &ev, err);
+	ev_target(&ev, "alert:%lld", (long long)id);
+	if (text != NULL)
+		ev_str(&ev, EVF_COMMENT, text);
+	if (r == 0 && (text == NULL || text[0] == '\0' || strlen(text) > 2000))
+		r = bw_err_set(err, BW_EINVAL, "a comment is 1..2000 bytes");
+	if (r == 0)
+		r = db_alert_comment_add(x->in->db, id, x->caller->name, text, ops_now(), err);
+	return ops_finish(x, OP_ALERT_COMMENT, &ev, r, err);
+}
+
+int
+ops_alert_comments(struct ops_ctx *x, int64_t id, struct db_alert_comment **out, size_t *n, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_ALERT_GET, &ev, err);
+	ev_target(&ev, "alert:%lld", (long long)id);
+	if (r == 0)
+		r = db_alert_comments(x->in->db, id, out, n, err);
+	return ops_finish(x, OP_ALERT_GET, &ev, r, err);
+}

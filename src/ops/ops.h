@@ -429,4 +429,11 @@ int ops_alert_notify_due(struct ops_ctx *x, enum db_notify_channel channel, cons
 int ops_alert_notified(struct ops_ctx *x, const struct db_alert *a, enum db_notify_channel channel, const char *error,
 		       int64_t next_at, struct bw_err *err);
 
+/* Gives an alert to user (an enabled admin or operator; NULL or "": nobody); *out as it is now. */
+int ops_alert_assign(struct ops_ctx *x, int64_t id, const char *user, struct db_alert *out, struct bw_err *err);
+/* Adds a comment (1..2000 bytes) by the caller. */
+int ops_alert_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw_err *err);
+/* An alert's comments, oldest first (a read like ops_alert_get). Caller frees *out. */
+int ops_alert_comments(struct ops_ctx *x, int64_t id, struct db_alert_comment **out, size_t *n, struct bw_err *err);
+
 #endif /* BW_OPS_H */

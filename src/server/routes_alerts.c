@@ -11,7 +11,7 @@ json_t *
 alert_json(const struct db_alert *a)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:{s:{s:I, s:I, s:s}, s:{s:I, s:I, s:s}}}",
+			 "s:{s:{s:I, s:I, s:s}, s:{s:I, s:I, s:s}}, s:s}",
 			 "id",
 			 (json_int_t)a->id, "rule_id", a->rule_id, "rule", a->rule_title, "level", a->level, "group",
 			 a->group_key, "state", a->state, "resolution", a->resolution, "reason", a->reason, "decided_by",
@@ -21,7 +21,8 @@ alert_json(const struct db_alert *a)
 			 "attempts", (json_int_t)a->notify[DB_NOTIFY_WEBHOOK].attempts, "delivered_at",
 			 (json_int_t)a->notify[DB_NOTIFY_WEBHOOK].delivered_at, "error", a->notify[DB_NOTIFY_WEBHOOK].error,
 			 "email", "attempts", (json_int_t)a->notify[DB_NOTIFY_EMAIL].attempts, "delivered_at",
-			 (json_int_t)a->notify[DB_NOTIFY_EMAIL].delivered_at, "error", a->notify[DB_NOTIFY_EMAIL].error);
+			 (json_int_t)a->notify[DB_NOTIFY_EMAIL].delivered_at, "error", a->notify[DB_NOTIFY_EMAIL].error,
+			 "assignee", a->assignee);
 }
 
 /* GET /api/v1/alerts[?state=open|acknowledged|resolved][&limit=N] */
@@ -80,11 +81,22 @@ h_alert(struct request *rq, json_t *body)
 	(void)body;
 	if (!alert_id(rq, &id))
 		return;
-	if (ops_alert_get(&x, id, &a, &err) != 0) {
+	struct db_alert_comment *cs = NULL;
+	size_t n = 0, i;
+	json_t *o, *arr;
+
+	if (ops_alert_get(&x, id, &a, &err) != 0 || ops_alert_comments(&x, id, &cs, &n, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	reply_json(rq, 200, alert_json(&a));
+	o = alert_json(&a);
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:I, s:s, s:I, s:s}", "id", (json_int_t)cs[i].id, "author",
+						     cs[i].author, "at", (json_int_t)cs[i].at, "text", cs[i].text));
+	free(cs);
+	json_object_set_new(o, "comments", arr);
+	reply_json(rq, 200, o);
 }
 
 /* POST /api/v1/alerts/{id}/ack [{"reason"}] */
@@ -126,6 +138,48 @@ h_alert_resolve(struct request *rq, json_t *body)
 	reply_json(rq, 200, alert_json(&a));
 }
 
+/* POST /api/v1/alerts/{id}/assign {"user"} ("" or null: nobody) */
+static void
+h_alert_assign(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *user = NULL;
+	json_t *u = NULL;
+	struct db_alert a;
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	if (!alert_id(rq, &id) || !request_unpack(rq, body, "{s:o}", "user", &u))
+		return;
+	if (!json_is_null(u) && (user = json_string_value(u)) == NULL) {
+		reply_error(rq, 400, "user must be a name, \"\" or null");
+		return;
+	}
+	if (ops_alert_assign(&x, id, user, &a, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, alert_json(&a));
+}
+
+/* POST /api/v1/alerts/{id}/comments {"text"} */
+static void
+h_alert_comment(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *text = NULL;
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	if (!alert_id(rq, &id) || !request_unpack(rq, body, "{s:s}", "text", &text))
+		return;
+	if (ops_alert_comment(&x, id, text, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 201, json_pack("{s:b}", "ok", 1));
+}
+
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
 
 static const struct route alert_routes[] = {
@@ -134,6 +188,10 @@ static const struct route alert_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/ack", .fn = h_alert_ack, .op = OP_ALERT_ACK,
 	  .json_body = true, .json_optional = true },
 	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/resolve", .fn = h_alert_resolve, .op = OP_ALERT_RESOLVE,
+	  .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/assign", .fn = h_alert_assign, .op = OP_ALERT_ASSIGN,
+	  .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/comments", .fn = h_alert_comment, .op = OP_ALERT_COMMENT,
 	  .json_body = true },
 };
 const struct route_table alert_route_table = { alert_routes, sizeof alert_routes / sizeof alert_routes[0] };

@@ -7,8 +7,8 @@
 
 #define ALERT_COLS                                                                                                  \
 	"id, rule_id, rule_title, level, group_key, state, COALESCE(resolution, ''), COALESCE(reason, ''),        \
-	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at"               \
-	NOTIFY_COLS("webhook") NOTIFY_COLS("email")
+	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at,                \
+	 COALESCE(assignee, '')" NOTIFY_COLS("webhook") NOTIFY_COLS("email")
 
 /* The delivery state of one channel (three columns). */
 #define NOTIFY_COLS(ch)                                                                                              \
@@ -43,10 +43,11 @@ fill_alert(sqlite3_stmt *st, void *p)
 	a->first_seen = sqlite3_column_int64(st, 12);
 	a->last_seen = sqlite3_column_int64(st, 13);
 	a->updated_at = sqlite3_column_int64(st, 14);
+	db_col_copy(st, 15, a->assignee, sizeof a->assignee);
 	for (int c = 0; c < 2; c++) {
-		a->notify[c].attempts = sqlite3_column_int64(st, 15 + 3 * c);
-		a->notify[c].delivered_at = sqlite3_column_int64(st, 16 + 3 * c);
-		db_col_copy(st, 17 + 3 * c, a->notify[c].error, sizeof a->notify[c].error);
+		a->notify[c].attempts = sqlite3_column_int64(st, 16 + 3 * c);
+		a->notify[c].delivered_at = sqlite3_column_int64(st, 17 + 3 * c);
+		db_col_copy(st, 18 + 3 * c, a->notify[c].error, sizeof a->notify[c].error);
 	}
 }
 
@@ -251,6 +252,72 @@ db_alert_decide(struct bw_db *db, int64_t id, const char *state, const char *res
 	}
 	r = db_tx_close(db, r, err);
 out:
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+/* One statement on alert id that must change a row (else BW_ENOTFOUND); binds: 1 id, 2 text, 3 now, 4 text2. */
+static int
+alert_change(struct bw_db *db, const char *sql, int64_t id, const char *t1, int64_t now, const char *t2,
+	     struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, changes = 0;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, sql, &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text_or_null(st, 2, t1);
+		sqlite3_bind_int64(st, 3, now);
+		db_bind_text_or_null(st, 4, t2);
+		if ((r = db_step_done(db, st, &changes, err)) == 0 && changes == 0)
+			r = bw_err_set(err, BW_ENOTFOUND, "no alert %lld", (long long)id);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_alert_assign(struct bw_db *db, int64_t id, const char *assignee, int64_t now, struct bw_err *err)
+{
+	return alert_change(db, "UPDATE alerts SET assignee = ?2, updated_at = ?3 WHERE id = ?1", id, assignee, now, NULL,
+			    err);
+}
+
+int
+db_alert_comment_add(struct bw_db *db, int64_t id, const char *author, const char *text, int64_t now,
+		     struct bw_err *err)
+{
+	return alert_change(db, "INSERT INTO alert_comments (alert_id, author, at, text)"
+				" SELECT id, ?2, ?3, ?4 FROM alerts WHERE id = ?1", id, author, now, text, err);
+}
+
+static void
+fill_comment(sqlite3_stmt *st, void *p)
+{
+	struct db_alert_comment *c = p;
+
+	c->id = sqlite3_column_int64(st, 0);
+	db_col_copy(st, 1, c->author, sizeof c->author);
+	c->at = sqlite3_column_int64(st, 2);
+	db_col_copy(st, 3, c->text, sizeof c->text);
+}
+
+int
+db_alert_comments(struct bw_db *db, int64_t id, struct db_alert_comment **out, size_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT id, author, at, text FROM alert_comments WHERE alert_id = ? ORDER BY id", &st,
+			    err)) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		r = db_collect_rows(db, st, sizeof **out, fill_comment, (void **)out, n, "reading alert comments", err);
+		sqlite3_finalize(st);
+	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }

@@ -187,6 +187,16 @@ static const char *const migrations[] = {
 	"  error TEXT,"
 	"  PRIMARY KEY (alert_id, channel)"
 	") STRICT;",
+	/* 11: who works on an alert, and what they noted */
+	"ALTER TABLE alerts ADD COLUMN assignee TEXT;"
+	"CREATE TABLE alert_comments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  alert_id INTEGER NOT NULL REFERENCES alerts(id),"
+	"  author TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  text TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX alert_comments_alert ON alert_comments(alert_id, id);",
 };
 
 void

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 10	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 11	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -361,9 +361,24 @@ struct db_alert {
 		int64_t delivered_at;	/* 0: not delivered (yet) */
 		char error[256];	/* the last failure */
 	} notify[2];			/* per channel: DB_NOTIFY_WEBHOOK, DB_NOTIFY_EMAIL */
+	char assignee[72];		/* "" : nobody */
+};
+
+struct db_alert_comment {
+	int64_t id;
+	char author[96];
+	int64_t at;
+	char text[2048];
 };
 
 enum db_notify_channel { DB_NOTIFY_WEBHOOK, DB_NOTIFY_EMAIL };
+/* Sets who works on an alert (NULL: nobody). BW_ENOTFOUND when there is no such alert. */
+int db_alert_assign(struct bw_db *db, int64_t id, const char *assignee, int64_t now, struct bw_err *err);
+/* Adds a comment to an alert. BW_ENOTFOUND when there is no such alert. */
+int db_alert_comment_add(struct bw_db *db, int64_t id, const char *author, const char *text, int64_t now,
+			 struct bw_err *err);
+/* An alert's comments, oldest first. Caller frees *out. */
+int db_alert_comments(struct bw_db *db, int64_t id, struct db_alert_comment **out, size_t *n, struct bw_err *err);
 /* "webhook", "email". */
 const char *db_notify_channel_name(enum db_notify_channel c);
 

@@ -144,6 +144,19 @@ rc, out = api_cli("alert", "resolve", str(aid), "--resolution", "benign", "--rea
 expect(rc == 0 and '"state": "resolved"' in out and '"resolution": "benign"' in out, f"alert resolve (CLI): {out}")
 st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/resolve" % aid, {"resolution": "benign", "reason": "again"}, token=admin)
 expect(st == 422 and "resolved already" in j.get("error", ""), f"a resolved alert stays resolved: {st} {j}")
+# assignee and comments, audited
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/assign" % aid, {"user": "aud"}, token=admin)
+expect(st == 422 and "cannot act on alerts" in j.get("error", ""), f"only admins and operators take alerts: {st} {j}")
+rc, out = api_cli("alert", "assign", str(aid), "olga", server=URL, cacert=cert, token=admin)
+expect(rc == 0 and '"assignee": "olga"' in out, f"alert assign (CLI): {out}")
+rc, out = api_cli("alert", "comment", str(aid), "--text", "checked with HR: planned hire", server=URL, cacert=cert,
+                  token=tok_au)
+expect(rc == 0, f"an auditor comments: {out}")
+st, j, _, _ = c.req("POST", "/api/v1/alerts/%d/comments" % aid, {"text": ""}, token=tok_op)
+expect(st == 422, f"an empty comment is refused: {st}")
+st, j, _, _ = c.req("GET", "/api/v1/alerts/%d" % aid, token=tok_op)
+expect(st == 200 and j["assignee"] == "olga" and [x["text"] for x in j["comments"]] == ["checked with HR: planned hire"]
+       and j["comments"][0]["author"] == "aud", f"the alert shows assignee and comments: {j}")
 st, j, _, _ = c.req("GET", "/api/v1/alerts/999999", token=admin)
 expect(st == 404, f"an unknown alert is 404: {st}")
 st, j, _, _ = c.req("GET", "/api/v1/alerts?state=bogus", token=admin)
@@ -162,7 +175,8 @@ expect(len(raises) >= 3 and all(e["event"]["result"] == "alert" and
                                 "event_index" in e["event"]["details"] for e in raises),
        f"alert.raise events in the log: {raises[:2]}")
 acted = [e["event"]["action"] for e in j.get("events", [])]
-expect("alert.ack" in acted and "alert.resolve" in acted, "the workflow is audited")
+expect("alert.ack" in acted and "alert.resolve" in acted and "alert.assign" in acted and "alert.comment" in acted,
+       "the workflow is audited")
 
 # ---- SIGHUP reloads the rules: all or nothing ----
 def reload_events():

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli.h"
 #include "detect/detect.h"
 
@@ -28,7 +30,14 @@ static const char rules_usage[] =
     "      VKEY, default DIR/log.vkey; each entry checked against its hash in\n"
     "      the tiles), optionally only events whose time is within [TIME, TIME]\n"
     "      (RFC 3339 UTC or its start: 2026-11-27, 2026-11-27T10:00). Prints\n"
-    "      each match with the entry's index and the fields that matched.\n";
+    "      each match with the entry's index and the fields that matched.\n"
+    "  settings                                                         (API)\n"
+    "      The rules an admin switched off or gave exceptions, as JSON.\n"
+    "  set RULE_ID --enabled true|false [--except FIELD=VALUE]...          (API, admins)\n"
+    "      Switch a rule of the running server on or off; each --except names\n"
+    "      an event field and the value (case-insensitive) for which it raises\n"
+    "      no alert. The whole setting is replaced.\n"
+    "  API options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, _TOKEN, _CACERT)\n";
 
 static int
 rules_check(int argc, char **argv)
@@ -188,6 +197,79 @@ out:
 	return rc;
 }
 
+static int
+rules_settings(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	char *pos[1], *text;
+	size_t npos;
+	long status;
+	json_t *reply = NULL;
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_api_init(&api, &a) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (cli_api_call(&api, "GET", "/api/v1/rules/settings", NULL, &status, &reply, NULL) == 0 &&
+	    cli_api_expect("rules settings", status, 200, reply) == 0) {
+		if ((text = json_dumps(reply, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII)) != NULL)
+			printf("%s\n", text);
+		free(text);
+		rc = CLI_OK;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+static int
+rules_set(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	const char *enabled = NULL, *ex[64];
+	char *pos[2], path[400], *esc = NULL;
+	size_t npos, nex = 0, i;
+	long status;
+	json_t *reply = NULL, *body, *arr;
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_api_init(&api, &a) || cli_opt(&a, "--enabled", &enabled) || cli_opt_all(&a, "--except", ex, 64, &nex) ||
+	    cli_positional(&a, pos, 2, &npos))
+		return CLI_USAGE;
+	if (npos != 1 || enabled == NULL || (strcmp(enabled, "true") != 0 && strcmp(enabled, "false") != 0)) {
+		cli_errorf("rules set needs a rule id and --enabled true|false");
+		return CLI_USAGE;
+	}
+	arr = json_array();
+	for (i = 0; i < nex; i++) {
+		const char *eq = strchr(ex[i], '=');
+		if (eq == NULL || eq == ex[i]) {
+			json_decref(arr);
+			cli_errorf("--except takes FIELD=VALUE");
+			return CLI_USAGE;
+		}
+		json_array_append_new(arr, json_pack("{s:s%, s:s}", "field", ex[i], (size_t)(eq - ex[i]), "value", eq + 1));
+	}
+	body = json_pack("{s:b, s:o}", "enabled", strcmp(enabled, "true") == 0, "exceptions", arr);
+	if ((esc = curl_easy_escape(NULL, pos[0], 0)) == NULL || strlen(esc) > 300) {
+		cli_errorf("rules set: the rule id is too long");
+		goto out;
+	}
+	snprintf(path, sizeof path, "/api/v1/rules/%s/settings", esc);
+	if (cli_api_call(&api, "PUT", path, body, &status, &reply, NULL) == 0 &&
+	    cli_api_expect("rules set", status, 200, reply) == 0) {
+		printf("%s: %s, %zu exception(s)\n", pos[0], strcmp(enabled, "true") == 0 ? "enabled" : "disabled", nex);
+		rc = CLI_OK;
+	}
+out:
+	curl_free(esc);
+	json_decref(body);
+	json_decref(reply);
+	return rc;
+}
+
 int
 cmd_rules(int argc, char **argv)
 {
@@ -201,6 +283,10 @@ cmd_rules(int argc, char **argv)
 		return rules_test(argc - 1, argv + 1);
 	if (strcmp(argv[0], "hunt") == 0)
 		return cli_rules_hunt(argc - 1, argv + 1);
+	if (strcmp(argv[0], "settings") == 0)
+		return rules_settings(argc - 1, argv + 1);
+	if (strcmp(argv[0], "set") == 0)
+		return rules_set(argc - 1, argv + 1);
 	cli_errorf("rules: unknown command '%s'", argv[0]);
 	fputs(rules_usage, stderr);
 	return CLI_USAGE;

@@ -108,6 +108,13 @@ enum detect_source detect_rule_source(const struct detect_rule *r);
 const char *detect_rule_never_fires(const struct detect_rule *r);
 const char *detect_level_name(enum detect_level l);
 
+/*
+ * Does ev hit one of the exceptions (JSON text: an array of {"field",
+ * "value"}): a field of that name whose value equals it, ASCII
+ * case-insensitively? NULL or malformed text is no exception.
+ */
+bool detect_exceptions_match(const char *exceptions, const struct detect_event *ev);
+
 /* ---- rule sets ---------------------------------------------------------------- */
 
 /* bulwark's own rules (rules/bulwark/ in the source tree), compiled in; the table ends with a NULL name. */

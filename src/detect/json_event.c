@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -172,4 +173,27 @@ detect_json_event_parse(struct detect_json_event *je, const char *text, size_t l
 	je->ev.raw = text;
 	je->ev.raw_len = len;
 	return 0;
+}
+
+bool
+detect_exceptions_match(const char *exceptions, const struct detect_event *ev)
+{
+	json_t *a, *e;
+	size_t i, k;
+	bool hit = false;
+
+	if (exceptions == NULL || (a = json_loads(exceptions, 0, NULL)) == NULL)
+		return false;
+	json_array_foreach(a, i, e) {
+		const char *f = json_string_value(json_object_get(e, "field"));
+		const char *v = json_string_value(json_object_get(e, "value"));
+		size_t vl = v != NULL ? strlen(v) : 0;
+		for (k = 0; f != NULL && v != NULL && k < ev->nfields && !hit; k++)
+			hit = strcmp(ev->fields[k].name, f) == 0 && ev->fields[k].len == vl &&
+			      strncasecmp(ev->fields[k].value, v, vl) == 0;
+		if (hit)
+			break;
+	}
+	json_decref(a);
+	return hit;
 }

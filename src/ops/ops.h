@@ -436,4 +436,13 @@ int ops_alert_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw
 /* An alert's comments, oldest first (a read like ops_alert_get). Caller frees *out. */
 int ops_alert_comments(struct ops_ctx *x, int64_t id, struct db_alert_comment **out, size_t *n, struct bw_err *err);
 
+/* ---- detection rule settings (rules.c) ---- */
+
+/* Switches rule_id on or off and sets its exceptions (JSON text, NULL: none); admins; audited. */
+int ops_rule_set(struct ops_ctx *x, const char *rule_id, bool enabled, const char *exceptions, struct bw_err *err);
+/* Every rule an admin changed. Caller frees with db_rule_settings_free. */
+int ops_rule_settings(struct ops_ctx *x, struct db_rule_setting **out, size_t *n, struct bw_err *err);
+/* The server itself: rule_id's setting (enabled, and its exceptions' JSON text or NULL; caller frees). */
+int ops_rule_setting_for(struct ops_ctx *x, const char *rule_id, bool *enabled, char **exceptions, struct bw_err *err);
+
 #endif /* BW_OPS_H */

@@ -93,6 +93,7 @@ struct match_ctx {
 	struct ops_ctx *x;
 	uint64_t index;
 	const char *group;
+	const struct detect_event *ev;
 };
 
 static void
@@ -107,8 +108,18 @@ raise_alert(void *arg, const struct detect_rule *r)
 		.event_index = m->index,
 	};
 	struct bw_err err = { 0 };
+	char *exceptions = NULL;
+	bool enabled = true;
 
 	m->d->matched++;
+	/* An admin may have switched the rule off or excepted this event (ops_rule_set). */
+	if (ops_rule_setting_for(m->x, a.rule_id, &enabled, &exceptions, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "detection: rule settings unreadable (the rule fires)", EV_KS("error", err.msg));
+	if (!enabled || detect_exceptions_match(exceptions, m->ev)) {
+		free(exceptions);
+		return;
+	}
+	free(exceptions);
 	if (ops_alert_raise(m->x, &a, NULL, &err) == 0)
 		m->d->alerts++;
 	else
@@ -148,6 +159,7 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 	snprintf(group, sizeof group, "%.*s", target ? (int)(target->len < 190 ? target->len : 190) : 1,
 		 target ? target->value : "-");
 	m.group = group;
+	m.ev = ev;
 	detect_ruleset_match(d->rules, DETECT_SRC_BULWARK, ev, raise_alert, &m);
 }
 

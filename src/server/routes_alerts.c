@@ -1,4 +1,4 @@
-/* server/routes_alerts.c: routes for alerts raised by detection rules. */
+/* server/routes_alerts.c: routes for alerts raised by detection rules, and the rules' settings. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +180,58 @@ h_alert_comment(struct request *rq, json_t *body)
 	reply_json(rq, 201, json_pack("{s:b}", "ok", 1));
 }
 
+/* GET /api/v1/rules/settings */
+static void
+h_rule_settings(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct db_rule_setting *ss = NULL;
+	struct bw_err err = { 0 };
+	size_t n = 0, i;
+	json_t *arr;
+
+	(void)body;
+	if (ops_rule_settings(&x, &ss, &n, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *ex = json_loads(ss[i].exceptions ? ss[i].exceptions : "[]", 0, NULL);
+		json_array_append_new(arr, json_pack("{s:s, s:b, s:o, s:s, s:I}", "rule_id", ss[i].rule_id, "enabled",
+						     ss[i].enabled, "exceptions", ex ? ex : json_array(), "updated_by",
+						     ss[i].updated_by, "updated_at", (json_int_t)ss[i].updated_at));
+	}
+	db_rule_settings_free(ss, n);
+	reply_json(rq, 200, json_pack("{s:o}", "rules", arr));
+}
+
+/* PUT /api/v1/rules/{id}/settings {"enabled", "exceptions"?} */
+static void
+h_rule_set(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	json_t *ex = NULL;
+	int enabled = 1;
+	char *text = NULL;
+	struct bw_err err = { 0 };
+
+	ev_target(&rq->ev, "rule:%.64s", rq->params[0]);
+	if (!request_unpack(rq, body, "{s:b, s?o}", "enabled", &enabled, "exceptions", &ex))
+		return;
+	if (ex != NULL && (text = json_dumps(ex, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
+		reply_error(rq, 500, "out of memory");
+		return;
+	}
+	if (ops_rule_set(&x, rq->params[0], enabled != 0, text, &err) != 0) {
+		free(text);
+		reply_from_err(rq, &err);
+		return;
+	}
+	free(text);
+	reply_json(rq, 200, json_pack("{s:s, s:b}", "rule_id", rq->params[0], "enabled", enabled));
+}
+
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
 
 static const struct route alert_routes[] = {
@@ -192,6 +244,9 @@ static const struct route alert_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/assign", .fn = h_alert_assign, .op = OP_ALERT_ASSIGN,
 	  .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/alerts/{id}/comments", .fn = h_alert_comment, .op = OP_ALERT_COMMENT,
+	  .json_body = true },
+	{ .method = "GET", .pattern = "/api/v1/rules/settings", .fn = h_rule_settings, .op = OP_RULES_SETTINGS },
+	{ .method = "PUT", .pattern = "/api/v1/rules/{id}/settings", .fn = h_rule_set, .op = OP_RULES_SET,
 	  .json_body = true },
 };
 const struct route_table alert_route_table = { alert_routes, sizeof alert_routes / sizeof alert_routes[0] };

@@ -321,3 +321,54 @@ db_alert_comments(struct bw_db *db, int64_t id, struct db_alert_comment **out, s
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
+
+void
+db_rule_settings_free(struct db_rule_setting *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		free(s[i].exceptions);
+	free(s);
+}
+
+static void
+fill_setting(sqlite3_stmt *st, void *p)
+{
+	struct db_rule_setting *s = p;
+	const unsigned char *t = sqlite3_column_text(st, 2);
+
+	db_col_copy(st, 0, s->rule_id, sizeof s->rule_id);
+	s->enabled = sqlite3_column_int64(st, 1) != 0;
+	s->exceptions = strdup(t ? (const char *)t : "[]");	/* NULL when out of memory: treated as none */
+	db_col_copy(st, 3, s->updated_by, sizeof s->updated_by);
+	s->updated_at = sqlite3_column_int64(st, 4);
+}
+
+int
+db_rule_settings_list(struct bw_db *db, struct db_rule_setting **out, size_t *n, struct bw_err *err)
+{
+	return db_list_rows(db, "SELECT rule_id, enabled, exceptions, updated_by, updated_at FROM rule_settings"
+				" ORDER BY rule_id", sizeof **out, fill_setting, (void **)out, n, "listing rule settings", err);
+}
+
+int
+db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, const char *exceptions, const char *by,
+		    int64_t now, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "INSERT INTO rule_settings VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (rule_id) DO UPDATE"
+				" SET enabled = ?2, exceptions = ?3, updated_by = ?4, updated_at = ?5", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, rule_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, enabled);
+		sqlite3_bind_text(st, 3, exceptions, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, by, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, now);
+		r = db_step_done(db, st, NULL, err);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}

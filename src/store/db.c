@@ -197,6 +197,14 @@ static const char *const migrations[] = {
 	"  text TEXT NOT NULL"
 	") STRICT;"
 	"CREATE INDEX alert_comments_alert ON alert_comments(alert_id, id);",
+	/* 12: detection rules switched off or given exceptions by an admin */
+	"CREATE TABLE rule_settings ("
+	"  rule_id TEXT PRIMARY KEY,"
+	"  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),"
+	"  exceptions TEXT NOT NULL,"
+	"  updated_by TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;",
 };
 
 void

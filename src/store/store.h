@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 11	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 12	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -410,5 +410,21 @@ int db_alert_notify_due(struct bw_db *db, enum db_notify_channel channel, const 
 /* A delivery's outcome on channel: delivered (error NULL), or a failure and when to try again. */
 int db_alert_notify_result(struct bw_db *db, int64_t id, enum db_notify_channel channel, const char *error,
 			   int64_t now, int64_t next_at, struct bw_err *err);
+
+/* ---- detection rule settings (alert_db.c) ---- */
+
+struct db_rule_setting {
+	char rule_id[72];
+	bool enabled;
+	char *exceptions;		/* JSON array of {"field","value"}; caller frees */
+	char updated_by[96];
+	int64_t updated_at;
+};
+
+void db_rule_settings_free(struct db_rule_setting *s, size_t n);
+/* Every rule an admin changed (the others are enabled without exceptions). Caller frees with db_rule_settings_free. */
+int db_rule_settings_list(struct bw_db *db, struct db_rule_setting **out, size_t *n, struct bw_err *err);
+int db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, const char *exceptions, const char *by,
+			int64_t now, struct bw_err *err);
 
 #endif /* BW_STORE_H */

@@ -178,6 +178,36 @@ acted = [e["event"]["action"] for e in j.get("events", [])]
 expect("alert.ack" in acted and "alert.resolve" in acted and "alert.assign" in acted and "alert.comment" in acted,
        "the workflow is audited")
 
+# ---- an admin switches a rule off, or gives it exceptions ----
+RID = "11111111-2222-4333-8444-555555555555"  # "A user was invited"
+n_inv = lambda: len([x for x in alerts(admin) if x["rule"] == "A user was invited"])
+before = n_inv()
+rc, out = api_cli("rules", "set", RID, "--enabled", "false", server=URL, cacert=cert, token=admin)
+expect(rc == 0 and "disabled" in out, f"rules set --enabled false: {out}")
+invite(c, admin, "dora", ["auditor"], login=False)
+time.sleep(0.8)
+expect(n_inv() == before, "a switched-off rule raises nothing")
+rc, out = api_cli("rules", "set", RID, "--enabled", "true", "--except", "target=USER:ERIN", server=URL, cacert=cert,
+                  token=admin)
+expect(rc == 0, f"rules set with an exception: {out}")
+invite(c, admin, "erin", ["auditor"], login=False)
+invite(c, admin, "finn", ["auditor"], login=False)
+time.sleep(0.8)
+groups = {x["group"] for x in alerts(admin) if x["rule"] == "A user was invited"}
+expect("user:finn" in groups and "user:erin" not in groups and "user:dora" not in groups,
+       f"the exception (case-insensitive) keeps erin's invitation quiet, finn's fires: {groups}")
+st, j, _, _ = c.req("PUT", "/api/v1/rules/%s/settings" % RID, {"enabled": True}, token=tok_op)
+expect(st == 403, f"only admins change rules: {st}")
+st, j, _, _ = c.req("PUT", "/api/v1/rules/%s/settings" % RID, {"enabled": True, "exceptions": [{"field": "x"}]},
+                    token=admin)
+expect(st == 422 and "exception 1" in j.get("error", ""), f"a malformed exception is refused: {st} {j}")
+rc, out = api_cli("rules", "settings", server=URL, cacert=cert, token=tok_au)
+expect(rc == 0 and '"field": "target"' in out and '"updated_by": "admin"' in out, f"rules settings: {out}")
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=100000", token=admin)
+sets = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "rules.set"]
+expect([(x["result"], x["details"].get("enabled")) for x in sets] == [("ok", False), ("ok", True), ("refused", True)],
+       f"rule settings are audited: {sets}")
+
 # ---- SIGHUP reloads the rules: all or nothing ----
 def reload_events():
     st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=100000", token=admin)

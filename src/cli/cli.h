@@ -144,6 +144,10 @@ int cmd_log(int argc, char **argv);
 /* bulwark rules check|test|hunt: Sigma rules (cmd_rules.c; hunt in cmd_rules_hunt.c). */
 int cmd_rules(int argc, char **argv);
 int cli_rules_hunt(int argc, char **argv);
+struct detect_rule;
+struct detect_event;
+/* "WHERE: LEVEL TITLE [ID] matched: FIELD, ..." for a rule that matched ev (cmd_rules.c; terminal-safe). */
+void cli_print_rule_match(const char *where, const struct detect_rule *r, const struct detect_event *ev);
 /* bulwark alert list|show|ack|resolve: alerts through the API (cmd_alert.c). */
 int cmd_alert(int argc, char **argv);
 

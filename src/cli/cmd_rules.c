@@ -90,21 +90,29 @@ struct test_run {
 	size_t matches;
 };
 
+void
+cli_print_rule_match(const char *where, const struct detect_rule *r, const struct detect_event *ev)
+{
+	const char *names[32];
+	char buf[600], idb[80];
+	size_t n = detect_rule_explain(r, ev, names, 32), i;
+
+	printf("%s: %s %s [%s] matched:", where, detect_level_name(detect_rule_level(r)),
+	       cli_safe_text(detect_rule_title(r), buf, sizeof buf), cli_safe_text(detect_rule_id(r), idb, sizeof idb));
+	for (i = 0; i < n; i++)
+		printf("%s %s", i ? "," : "", cli_safe_text(names[i], buf, sizeof buf));
+	printf("\n");
+}
+
 static void
 print_match(void *ctx, const struct detect_rule *r)
 {
 	struct test_run *t = ctx;
-	const char *names[32];
-	char buf[600], idb[80], fb[200];
-	size_t n = detect_rule_explain(r, t->ev, names, 32), i;
+	char fb[200], where[240];
 
 	t->matches++;
-	printf("%s:%zu: %s %s [%s] matched:", cli_safe_text(t->file, fb, sizeof fb), t->line,
-	       detect_level_name(detect_rule_level(r)), cli_safe_text(detect_rule_title(r), buf, sizeof buf),
-	       cli_safe_text(detect_rule_id(r), idb, sizeof idb));
-	for (i = 0; i < n; i++)
-		printf("%s %s", i ? "," : "", cli_safe_text(names[i], buf, sizeof buf));
-	printf("\n");
+	snprintf(where, sizeof where, "%s:%zu", cli_safe_text(t->file, fb, sizeof fb), t->line);
+	cli_print_rule_match(where, r, t->ev);
 }
 
 static int

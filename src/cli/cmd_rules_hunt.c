@@ -23,39 +23,29 @@ static void
 hunt_match(void *ctx, const struct detect_rule *r)
 {
 	struct hunt *h = ctx;
-	const char *names[32];
-	char buf[600], idb[80];
-	size_t n = detect_rule_explain(r, h->ev, names, 32), i;
+	char where[40];
 
 	h->matches++;
-	printf("entry %llu: %s %s [%s] matched:", (unsigned long long)h->index, detect_level_name(detect_rule_level(r)),
-	       cli_safe_text(detect_rule_title(r), buf, sizeof buf), cli_safe_text(detect_rule_id(r), idb, sizeof idb));
-	for (i = 0; i < n; i++)
-		printf("%s %s", i ? "," : "", cli_safe_text(names[i], buf, sizeof buf));
-	printf("\n");
+	snprintf(where, sizeof where, "entry %llu", (unsigned long long)h->index);
+	cli_print_rule_match(where, r, h->ev);
 }
 
 /* The event's "time" field (RFC 3339) inside [from, to]? Events without one are outside any bound. */
 static bool
 in_window(const struct hunt *h)
 {
-	const struct detect_event *ev = h->ev;
-	size_t i;
+	const struct detect_field *f;
 
 	if (h->from == NULL && h->to == NULL)
 		return true;
-	for (i = 0; i < ev->nfields; i++) {
-		const struct detect_field *f = &ev->fields[i];
-		if (strcmp(f->name, "time") != 0)
-			continue;
-		if (h->from != NULL && (f->len < strlen(h->from) ? memcmp(f->value, h->from, f->len) < 0
-								 : memcmp(f->value, h->from, strlen(h->from)) < 0))
-			return false;
-		if (h->to != NULL && memcmp(f->value, h->to, f->len < strlen(h->to) ? f->len : strlen(h->to)) > 0)
-			return false;
-		return true;
-	}
-	return false;
+	if ((f = detect_event_field(h->ev, "time")) == NULL)
+		return false;
+	if (h->from != NULL && (f->len < strlen(h->from) ? memcmp(f->value, h->from, f->len) < 0
+							 : memcmp(f->value, h->from, strlen(h->from)) < 0))
+		return false;
+	if (h->to != NULL && memcmp(f->value, h->to, f->len < strlen(h->to) ? f->len : strlen(h->to)) > 0)
+		return false;
+	return true;
 }
 
 /* "2026-11-27", "2026-11-27T10", ... up to a full RFC 3339 UTC time: digits where digits belong. */

@@ -259,12 +259,8 @@ cmd_serve(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	if (notify_level != NULL) {
-		static const char *const levels[] = { "informational", "low", "medium", "high", "critical" };
-		size_t k;
-		bool known = false;
-		for (k = 0; k < 5; k++)
-			known |= strcmp(notify_level, levels[k]) == 0;
-		if (!known || (webhook == NULL && smtp == NULL)) {
+		enum detect_level lv;
+		if (!detect_level_parse(notify_level, &lv) || (webhook == NULL && smtp == NULL)) {
 			cli_errorf("serve: --notify-level (informational, low, medium, high or critical) goes with --webhook "
 				   "or --smtp");
 			return CLI_USAGE;

@@ -45,6 +45,9 @@ struct detect_event {
 	size_t raw_len;
 };
 
+/* The first field of ev named name, or NULL. */
+const struct detect_field *detect_event_field(const struct detect_event *ev, const char *name);
+
 /*
  * An event read from a JSON object: nested objects give dotted names
  * ("details.roles"), arrays repeat their field once per element, numbers
@@ -107,6 +110,8 @@ enum detect_source detect_rule_source(const struct detect_rule *r);
 /* Why the rule can never fire (its log source is one bulwark does not collect), or NULL. */
 const char *detect_rule_never_fires(const struct detect_rule *r);
 const char *detect_level_name(enum detect_level l);
+/* The level named name ("informational".."critical"): true, or false when there is none. */
+bool detect_level_parse(const char *name, enum detect_level *out);
 
 /*
  * Does ev hit one of the exceptions (JSON text: an array of {"field",

@@ -175,6 +175,17 @@ detect_json_event_parse(struct detect_json_event *je, const char *text, size_t l
 	return 0;
 }
 
+const struct detect_field *
+detect_event_field(const struct detect_event *ev, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ev->nfields; i++)
+		if (strcmp(ev->fields[i].name, name) == 0)
+			return &ev->fields[i];
+	return NULL;
+}
+
 bool
 detect_exceptions_match(const char *exceptions, const struct detect_event *ev)
 {

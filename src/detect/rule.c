@@ -256,22 +256,32 @@ meta_text(const struct ynode *root, const char *key, size_t max, const char *nam
 	return 0;
 }
 
+static const char *const level_names[] = { "informational", "low", "medium", "high", "critical" };
+
+bool
+detect_level_parse(const char *name, enum detect_level *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (enum detect_level)i;
+			return true;
+		}
+	return false;
+}
+
 static int
 parse_level(const struct ynode *root, const char *name, enum detect_level *out, struct bw_err *err)
 {
-	static const char *const names[] = { "informational", "low", "medium", "high", "critical" };
 	const char *t;
-	size_t i;
 	int r;
 
 	*out = DETECT_MEDIUM;
 	if ((r = meta_text(root, "level", 32, name, &t, err)) != 0 || t == NULL)
 		return r;
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(t, names[i]) == 0) {
-			*out = (enum detect_level)i;
-			return 0;
-		}
+	if (detect_level_parse(t, out))
+		return 0;
 	return bw_err_set(err, BW_EINVAL, "%s:%d: level '%.32s' is none of informational, low, medium, high, critical",
 			  name, ynode_get(root, "level")->line, t);
 }
@@ -557,7 +567,5 @@ detect_rule_never_fires(const struct detect_rule *r)
 const char *
 detect_level_name(enum detect_level l)
 {
-	static const char *const names[] = { "informational", "low", "medium", "high", "critical" };
-
-	return (unsigned)l < sizeof names / sizeof names[0] ? names[l] : "?";
+	return (unsigned)l < sizeof level_names / sizeof level_names[0] ? level_names[l] : "?";
 }

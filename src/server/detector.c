@@ -127,18 +127,6 @@ raise_alert(void *arg, const struct detect_rule *r)
 		       EV_KS("error", err.msg));
 }
 
-/* The value of a top-level field of ev, or NULL. */
-static const struct detect_field *
-field(const struct detect_event *ev, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ev->nfields; i++)
-		if (strcmp(ev->fields[i].name, name) == 0)
-			return &ev->fields[i];
-	return NULL;
-}
-
 static void
 match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, const struct queued *q)
 {
@@ -151,11 +139,11 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 	if (detect_json_event_parse(je, q->json, q->len, &err) != 0)
 		return;	/* not an audit event (every event bulwark writes is one) */
 	ev = detect_json_event_get(je);
-	action = field(ev, "action");
+	action = detect_event_field(ev, "action");
 	if (action != NULL && action->len >= 6 && memcmp(action->value, "alert.", 6) == 0)
 		return;	/* alerts are never fed back into the engine */
 	/* Repeats of a rule count into one alert per target (the account, host or request acted on). */
-	target = field(ev, "target");
+	target = detect_event_field(ev, "target");
 	snprintf(group, sizeof group, "%.*s", target ? (int)(target->len < 190 ? target->len : 190) : 1,
 		 target ? target->value : "-");
 	m.group = group;

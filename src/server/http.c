@@ -82,6 +82,20 @@ unpack_message(const char *text, char *out, size_t cap)
 }
 
 bool
+request_param_id(struct request *rq, const char *kind, int width, int status, const char *msg, int64_t *id)
+{
+	uint64_t v = 0;
+
+	ev_target(&rq->ev, "%s:%.*s", kind, width, rq->params[0]);
+	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &v) != 0 || v == 0 || v > INT64_MAX) {
+		reply_error(rq, status, "%s", msg);
+		return false;
+	}
+	*id = (int64_t)v;
+	return true;
+}
+
+bool
 request_unpack(struct request *rq, json_t *body, const char *fmt, ...)
 {
 	json_error_t jerr;

@@ -194,6 +194,12 @@ void sockaddr_text(const struct sockaddr *sa, char *out, size_t cap);
 json_t *roles_json(unsigned mask);
 /* json_unpack_ex(JSON_STRICT) of body; replies 400 naming the problem and returns false on error. */
 bool request_unpack(struct request *rq, json_t *body, const char *fmt, ...);
+/*
+ * The route's {id} (params[0]) as a positive 63-bit id; the event's target
+ * becomes "KIND:PARAM" (the parameter cut at width bytes). Otherwise replies
+ * status with msg and returns false.
+ */
+bool request_param_id(struct request *rq, const char *kind, int width, int status, const char *msg, int64_t *id);
 /* An optional body {"enrol_hours"} (NULL: none): *hours 0 (the default) or 1..AUTH_ENROL_HOURS_MAX; replies 400 otherwise. */
 bool request_enrol_hours(struct request *rq, json_t *body, json_int_t *hours);
 /* Replies with the status an error code maps to (404, 409, 422, else 500 without internals). */

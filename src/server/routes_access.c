@@ -39,15 +39,7 @@ string_array(struct request *rq, json_t *arr, const char *what, const char **ite
 static bool
 path_id(struct request *rq, int64_t *id)
 {
-	uint64_t v;
-
-	ev_target(&rq->ev, "access:%.32s", rq->params[0]);
-	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &v) != 0 || v == 0 || v > INT64_MAX) {
-		reply_error(rq, 400, "request id must be a positive decimal number");
-		return false;
-	}
-	*id = (int64_t)v;
-	return true;
+	return request_param_id(rq, "access", 32, 400, "request id must be a positive decimal number", id);
 }
 
 /* ---- hosts ------------------------------------------------------------------ */

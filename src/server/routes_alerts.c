@@ -58,15 +58,7 @@ h_alerts(struct request *rq, json_t *body)
 static bool
 alert_id(struct request *rq, int64_t *id)
 {
-	uint64_t v = 0;
-
-	ev_target(&rq->ev, "alert:%.24s", rq->params[0]);
-	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &v) != 0 || v == 0 || v > INT64_MAX) {
-		reply_error(rq, 404, "no such alert");
-		return false;
-	}
-	*id = (int64_t)v;
-	return true;
+	return request_param_id(rq, "alert", 24, 404, "no such alert", id);
 }
 
 /* GET /api/v1/alerts/{id} */

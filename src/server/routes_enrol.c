@@ -97,14 +97,11 @@ grant_decide(struct request *rq, bool approve)
 	struct ops_ctx x = request_ops(rq);
 	struct db_role_grant g;
 	struct bw_err err = { 0 };
-	uint64_t id = 0;
+	int64_t id = 0;
 
-	ev_target(&rq->ev, "grant:%.24s", rq->params[0]);
-	if (bw_parse_u64(rq->params[0], strlen(rq->params[0]), &id) != 0 || id == 0 || id > INT64_MAX) {
-		reply_error(rq, 404, "no such role grant");
+	if (!request_param_id(rq, "grant", 24, 404, "no such role grant", &id))
 		return;
-	}
-	if (ops_grant_decide(&x, (int64_t)id, approve, &g, &err) != 0) {
+	if (ops_grant_decide(&x, id, approve, &g, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}

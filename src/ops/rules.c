@@ -84,23 +84,18 @@ ops_rule_settings(struct ops_ctx *x, struct db_rule_setting **out, size_t *n, st
 int
 ops_rule_setting_for(struct ops_ctx *x, const char *rule_id, bool *enabled, char **exceptions, struct bw_err *err)
 {
-	struct db_rule_setting *s = NULL;
-	size_t n = 0, i;
+	struct db_rule_setting s;
 	int r;
 
 	*enabled = true;
 	*exceptions = NULL;
 	if (x->caller->via != OPS_VIA_SYSTEM)
 		return bw_err_set(err, BW_EDENIED, "only the server itself reads settings this way");
-	if ((r = db_rule_settings_list(x->in->db, &s, &n, err)) != 0)
+	if ((r = db_rule_setting_get(x->in->db, rule_id, &s, err)) == BW_ENOTFOUND)
+		return 0;	/* never changed: enabled, no exceptions */
+	if (r != 0)
 		return r;
-	for (i = 0; i < n; i++)
-		if (strcmp(s[i].rule_id, rule_id) == 0) {
-			*enabled = s[i].enabled;
-			*exceptions = s[i].exceptions;
-			s[i].exceptions = NULL;	/* moved */
-			break;
-		}
-	db_rule_settings_free(s, n);
+	*enabled = s.enabled;
+	*exceptions = s.exceptions;	/* moved to the caller */
 	return 0;
 }

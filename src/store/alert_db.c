@@ -353,6 +353,30 @@ db_rule_settings_list(struct bw_db *db, struct db_rule_setting **out, size_t *n,
 }
 
 int
+db_rule_setting_get(struct bw_db *db, const char *rule_id, struct db_rule_setting *out, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT rule_id, enabled, exceptions, updated_by, updated_at FROM rule_settings"
+				" WHERE rule_id = ?", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, rule_id, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			fill_setting(st, out);
+		else if (rc == SQLITE_DONE)
+			r = bw_err_set(err, BW_ENOTFOUND, "no setting for rule %.64s", rule_id);
+		else
+			r = db_sql_err(db, err, "reading a rule setting");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
 db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, const char *exceptions, const char *by,
 		    int64_t now, struct bw_err *err)
 {

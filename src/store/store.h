@@ -424,6 +424,8 @@ struct db_rule_setting {
 void db_rule_settings_free(struct db_rule_setting *s, size_t n);
 /* Every rule an admin changed (the others are enabled without exceptions). Caller frees with db_rule_settings_free. */
 int db_rule_settings_list(struct bw_db *db, struct db_rule_setting **out, size_t *n, struct bw_err *err);
+/* rule_id's setting into *out (caller frees out->exceptions); BW_ENOTFOUND when an admin never changed it. */
+int db_rule_setting_get(struct bw_db *db, const char *rule_id, struct db_rule_setting *out, struct bw_err *err);
 int db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, const char *exceptions, const char *by,
 			int64_t now, struct bw_err *err);
 

@@ -144,6 +144,8 @@ int cmd_log(int argc, char **argv);
 /* bulwark rules check|test|hunt: Sigma rules (cmd_rules.c; hunt in cmd_rules_hunt.c). */
 int cmd_rules(int argc, char **argv);
 int cli_rules_hunt(int argc, char **argv);
+/* bulwark rules test (cmd_rules_test.c). */
+int cli_rules_test(int argc, char **argv);
 struct detect_rule;
 struct detect_event;
 /* "WHERE: LEVEL TITLE [ID] matched: FIELD, ..." for a rule that matched ev (cmd_rules.c; terminal-safe). */

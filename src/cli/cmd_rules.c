@@ -18,12 +18,18 @@ static const char rules_usage[] =
     "      bulwark collects no events of their log source (each with the reason).\n"
     "      --verbose also lists every loaded rule with its level and title.\n"
     "      Exit 0 when every file loaded, 1 when any was refused.\n"
-    "  test [--source auditd|process_creation|bulwark] RULE_OR_DIR EVENTS.jsonl\n"
-    "      Match every event (one JSON object per line; nested objects give\n"
-    "      dotted field names) against the rules that load from RULE_OR_DIR (with\n"
-    "      --source, only the rules of that log source; without, every rule) and\n"
-    "      print each match with the fields that matched. Exit 0 when every line\n"
-    "      was a JSON object and every rule loaded.\n"
+    "  test [--source SOURCE] [--format auto|jsonl|auditd] RULE_OR_DIR EVENTS\n"
+    "      Match events against the rules that load from RULE_OR_DIR and print\n"
+    "      each match with the fields that matched. EVENTS is one JSON object per\n"
+    "      line (nested objects give dotted field names; matched against every\n"
+    "      rule, or with --source only the rules of that log source) or auditd's\n"
+    "      log (audit.log lines; each event is matched as the documents bulwark\n"
+    "      makes of it: its records for service auditd, process_creation,\n"
+    "      file_event, network_connection, each against the rules of its own log\n"
+    "      source, --source keeping one). --format auto (the default) reads\n"
+    "      auditd's log when the first line starts with type= or node=.\n"
+    "      SOURCE: auditd, process_creation, file_event, network_connection,\n"
+    "      bulwark. Exit 0 when every line was read and every rule loaded.\n"
     "  hunt RULE_OR_DIR --log DIR [--vkey VKEY] [--from TIME] [--to TIME]\n"
     "      Run the rules of log source bulwark over the audit events in a log\n"
     "      directory (the entries its signed checkpoint covers, verified with\n"
@@ -73,22 +79,13 @@ rules_check(int argc, char **argv)
 			printf("loaded: %-13s %s\n", detect_level_name(detect_rule_level(r)),
 			       cli_safe_text(detect_rule_title(r), buf, sizeof buf));
 		}
-	printf("%zu rule files: %zu loaded (%zu of them can never fire: no such events collected), %zu refused\n",
+	printf("%zu rule files: %zu loaded (%zu of them can never fire: no such events or fields collected), %zu refused\n",
 	       rep.n, rep.loaded, rep.never_fire, rep.refused);
 	i = rep.refused;
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return i == 0 ? CLI_OK : CLI_FAIL;
 }
-
-#define EVENT_LINE_MAX (1u << 20)
-
-struct test_run {
-	const char *file;
-	size_t line;
-	const struct detect_event *ev;
-	size_t matches;
-};
 
 void
 cli_print_rule_match(const char *where, const struct detect_rule *r, const struct detect_event *ev)
@@ -102,107 +99,6 @@ cli_print_rule_match(const char *where, const struct detect_rule *r, const struc
 	for (i = 0; i < n; i++)
 		printf("%s %s", i ? "," : "", cli_safe_text(names[i], buf, sizeof buf));
 	printf("\n");
-}
-
-static void
-print_match(void *ctx, const struct detect_rule *r)
-{
-	struct test_run *t = ctx;
-	char fb[200], where[240];
-
-	t->matches++;
-	snprintf(where, sizeof where, "%s:%zu", cli_safe_text(t->file, fb, sizeof fb), t->line);
-	cli_print_rule_match(where, r, t->ev);
-}
-
-static int
-rules_test(int argc, char **argv)
-{
-	struct cli_args a;
-	struct detect_ruleset *rs = NULL;
-	struct detect_load_report rep = { 0 };
-	struct detect_json_event *je = NULL;
-	struct bw_err err = { 0 };
-	struct test_run t = { 0 };
-	char *pos[3], *line = NULL, buf[1024];
-	size_t npos, cap = 0, events = 0, bad = 0, i, k;
-	ssize_t got;
-	FILE *f = NULL;
-	int rc = CLI_FAIL;
-
-	const char *source = NULL;
-	int src = -1;
-
-	cli_args_init(&a, argc, argv);
-	if (cli_opt(&a, "--source", &source) != 0 || cli_positional(&a, pos, 3, &npos) != 0)
-		return CLI_USAGE;
-	if (source != NULL) {
-		static const char *const names[] = { "auditd", "process_creation", "bulwark" };
-		static const enum detect_source srcs[] = { DETECT_SRC_AUDITD, DETECT_SRC_PROCESS_CREATION,
-							   DETECT_SRC_BULWARK };
-		for (i = 0; i < 3; i++)
-			if (strcmp(source, names[i]) == 0)
-				src = (int)srcs[i];
-		if (src < 0) {
-			cli_errorf("--source must be auditd, process_creation or bulwark");
-			return CLI_USAGE;
-		}
-	}
-	if (npos != 2) {
-		cli_errorf("rules test needs a rule file or directory and an events file");
-		return CLI_USAGE;
-	}
-	if (detect_ruleset_load(pos[0], &rs, &rep, &err) != 0)
-		return cli_fail("rules test", &err);
-	for (i = 0; i < rep.n; i++)
-		if (rep.items[i].reason != NULL)
-			cli_errorf("refused: %s", cli_safe_text(rep.items[i].reason, buf, sizeof buf));
-	if ((f = fopen(pos[1], "r")) == NULL) {
-		cli_errorf("rules test: cannot read %s", cli_safe_text(pos[1], buf, sizeof buf));
-		goto out;
-	}
-	if (detect_json_event_new(&je, &err) != 0) {
-		cli_fail("rules test", &err);
-		goto out;
-	}
-	t.file = pos[1];
-	while ((got = getline(&line, &cap, f)) >= 0) {
-		t.line++;
-		while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r'))
-			got--;
-		if (got == 0)
-			continue;
-		if ((size_t)got > EVENT_LINE_MAX) {
-			cli_errorf("%s:%zu: longer than %u bytes", cli_safe_text(t.file, buf, sizeof buf), t.line, EVENT_LINE_MAX);
-			bad++;
-			continue;
-		}
-		if (detect_json_event_parse(je, line, (size_t)got, &err) != 0) {
-			char eb[BW_ERR_MSG_MAX];
-			cli_errorf("%s:%zu: %s", cli_safe_text(t.file, buf, sizeof buf), t.line,
-				   cli_safe_text(err.msg, eb, sizeof eb));
-			bad++;
-			continue;
-		}
-		events++;
-		t.ev = detect_json_event_get(je);
-		if (src >= 0)
-			detect_ruleset_match(rs, (enum detect_source)src, t.ev, print_match, &t);
-		else
-			for (k = 0; k < detect_ruleset_count(rs); k++)
-				if (detect_rule_match(detect_ruleset_rule(rs, k), t.ev))
-					print_match(&t, detect_ruleset_rule(rs, k));
-	}
-	printf("%zu events, %zu rules, %zu matches, %zu bad lines\n", events, detect_ruleset_count(rs), t.matches, bad);
-	rc = bad == 0 && rep.refused == 0 ? CLI_OK : CLI_FAIL;
-out:
-	if (f != NULL)
-		fclose(f);
-	free(line);
-	detect_json_event_free(je);
-	detect_load_report_clear(&rep);
-	detect_ruleset_free(rs);
-	return rc;
 }
 
 static int
@@ -288,7 +184,7 @@ cmd_rules(int argc, char **argv)
 	if (strcmp(argv[0], "check") == 0)
 		return rules_check(argc - 1, argv + 1);
 	if (strcmp(argv[0], "test") == 0)
-		return rules_test(argc - 1, argv + 1);
+		return cli_rules_test(argc - 1, argv + 1);
 	if (strcmp(argv[0], "hunt") == 0)
 		return cli_rules_hunt(argc - 1, argv + 1);
 	if (strcmp(argv[0], "settings") == 0)

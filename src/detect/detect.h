@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "hostev/hostev.h"
 
 #define DETECT_RULE_MAX_BYTES (1u << 20)	/* a rule file larger than this is refused */
 
@@ -81,6 +82,9 @@ enum detect_source {
 	DETECT_SRC_AUDITD,		/* product: linux, service: auditd */
 	DETECT_SRC_PROCESS_CREATION,	/* category: process_creation, product: linux */
 	DETECT_SRC_BULWARK,		/* product: bulwark (bulwark's own audit events) */
+	DETECT_SRC_FILE_EVENT,		/* category: file_event, product: linux (auditd PATH records of created names) */
+	DETECT_SRC_NETWORK_CONNECTION,	/* category: network_connection, product: linux (auditd connect + SOCKADDR) */
+	DETECT_SRC_COUNT
 };
 
 struct detect_rule;
@@ -110,6 +114,10 @@ enum detect_source detect_rule_source(const struct detect_rule *r);
 /* Why the rule can never fire (its log source is one bulwark does not collect), or NULL. */
 const char *detect_rule_never_fires(const struct detect_rule *r);
 const char *detect_level_name(enum detect_level l);
+/* "auditd", "process_creation", "bulwark", "file_event", "network_connection" ("none" for DETECT_SRC_NONE). */
+const char *detect_source_name(enum detect_source s);
+/* The source named name (not "none"): true, or false when there is none. */
+bool detect_source_parse(const char *name, enum detect_source *out);
 /* The level named name ("informational".."critical"): true, or false when there is none. */
 bool detect_level_parse(const char *name, enum detect_level *out);
 
@@ -168,5 +176,30 @@ typedef void (*detect_match_fn)(void *ctx, const struct detect_rule *r);
 size_t detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, const struct detect_event *ev,
 			    detect_match_fn fn, void *ctx);
 const struct detect_rule *detect_ruleset_rule(const struct detect_ruleset *rs, size_t i);
+
+/* ---- host events as rules see them -------------------------------------------------- */
+
+/*
+ * One auditd event (hostev) becomes a document per log source
+ * (docs/DETECT.md, "Host events"): each record as itself for service:
+ * auditd ("type" plus auditd's field names); a successful execve as
+ * process_creation (Image, CommandLine, CurrentDirectory, ProcessId,
+ * ParentProcessId, User, LogonId, ParentImage, ParentCommandLine,
+ * Computer); each PATH record of a created name as file_event
+ * (TargetFilename, Image...); a connect() to an IPv4/IPv6 address as
+ * network_connection (DestinationIp, DestinationPort, Initiated...).
+ * Parents come from a table of the last exec of up to 16,384 processes
+ * (per host), so memory stays bounded.
+ */
+struct detect_host_mapper;
+
+/* Caller frees with detect_host_mapper_free(). */
+int detect_host_mapper_new(struct detect_host_mapper **out, struct bw_err *err);
+void detect_host_mapper_free(struct detect_host_mapper *m);
+
+/* Calls fn for each document of ev, with its log source; the document is valid only during the call. */
+typedef void (*detect_view_fn)(void *ctx, enum detect_source src, const struct detect_event *doc);
+int detect_host_views(struct detect_host_mapper *m, const struct hostev_audit_event *ev, detect_view_fn fn, void *ctx,
+		      struct bw_err *err);
 
 #endif

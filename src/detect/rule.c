@@ -79,6 +79,20 @@ keyword_eval(const struct expr *e, const struct detect_event *ev)
 	return e->all;
 }
 
+/* A field leaf's value when its field is absent. */
+static bool
+detect_rule_match_expr_absent(const struct expr *e, const struct detect_event *ev)
+{
+	struct ev_index x;
+	bool v;
+
+	if (ev_index_build(&x, ev) != 0)
+		return true;	/* out of memory: assume it could match rather than calling the rule dead */
+	v = field_eval(e, &x);
+	ev_index_clear(&x);
+	return v;
+}
+
 bool
 expr_eval(const struct expr *e, const struct ev_index *x)
 {
@@ -330,6 +344,12 @@ classify(const struct ynode *ls, const char *name, struct detect_rule *r, struct
 	else if (product != NULL && strcmp(product, "linux") == 0 && service == NULL && category != NULL &&
 		 strcmp(category, "process_creation") == 0)
 		r->source = DETECT_SRC_PROCESS_CREATION;
+	else if (product != NULL && strcmp(product, "linux") == 0 && service == NULL && category != NULL &&
+		 strcmp(category, "file_event") == 0)
+		r->source = DETECT_SRC_FILE_EVENT;
+	else if (product != NULL && strcmp(product, "linux") == 0 && service == NULL && category != NULL &&
+		 strcmp(category, "network_connection") == 0)
+		r->source = DETECT_SRC_NETWORK_CONNECTION;
 	else if (product != NULL && strcmp(product, "bulwark") == 0)
 		r->source = DETECT_SRC_BULWARK;
 	if (r->source != DETECT_SRC_NONE)
@@ -401,6 +421,80 @@ compile_detection(const struct ynode *det, const char *name, struct detect_rule 
 	return compile_condition(ynode_get(det, "condition"), name, r, err);
 }
 
+/*
+ * Could e be true (*can_true) or false (*can_false) for some document of
+ * src? A field src never has is always absent, so its leaf has one value;
+ * *missing gets the first such field that decided a leaf.
+ */
+static void
+expr_possible(const struct expr *e, enum detect_source src, bool *can_true, bool *can_false, const char **missing)
+{
+	bool t, f;
+	size_t i;
+
+	switch (e->kind) {
+	case E_AND:
+	case E_OR:
+		*can_true = e->kind == E_AND;
+		*can_false = e->kind == E_OR;
+		for (i = 0; i < e->n; i++) {
+			expr_possible(e->kids[i], src, &t, &f, missing);
+			if (e->kind == E_AND) {
+				*can_true = *can_true && t;
+				*can_false = *can_false || f;
+			} else {
+				*can_true = *can_true || t;
+				*can_false = *can_false && f;
+			}
+		}
+		return;
+	case E_NOT:
+		expr_possible(e->kids[0], src, &t, &f, missing);
+		*can_true = f;
+		*can_false = t;
+		return;
+	case E_REF:
+		expr_possible(e->kids[0], src, can_true, can_false, missing);
+		return;
+	case E_FIELD:
+		if (!detect_source_has_field(src, e->field)) {
+			struct detect_field none = { 0 };
+			struct detect_event ev = { &none, 0, NULL, 0 };
+			bool v = detect_rule_match_expr_absent(e, &ev);
+			*can_true = v;
+			*can_false = !v;
+			if (*missing == NULL && !v)
+				*missing = e->field;
+			return;
+		}
+		break;
+	case E_KEYWORD:
+		break;
+	}
+	*can_true = *can_false = true;
+}
+
+/* A rule of a source with a fixed field set that only fields it never has could satisfy can never fire. */
+static int
+check_fields(const char *name, struct detect_rule *r, struct bw_err *err)
+{
+	bool t, f;
+	const char *missing = NULL;
+	char why[300];
+
+	if (r->source == DETECT_SRC_NONE)
+		return 0;
+	expr_possible(r->cond, r->source, &t, &f, &missing);
+	if (t)
+		return 0;
+	snprintf(why, sizeof why, "bulwark's %s events never have the field %.64s that the rule needs",
+		 detect_source_name(r->source), missing != NULL ? missing : "?");
+	(void)name;
+	if ((r->never = strdup(why)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	return 0;
+}
+
 int
 detect_rule_compile(const char *text, size_t len, const char *name, struct detect_rule **out, struct bw_err *err)
 {
@@ -443,7 +537,8 @@ detect_rule_compile(const char *text, size_t len, const char *name, struct detec
 		goto out;
 	}
 	if ((rc = classify(ynode_get(root, "logsource"), name, r, err)) != 0 ||
-	    (rc = compile_detection(ynode_get(root, "detection"), name, r, err)) != 0)
+	    (rc = compile_detection(ynode_get(root, "detection"), name, r, err)) != 0 ||
+	    (rc = check_fields(name, r, err)) != 0)
 		goto out;
 	*out = r;
 	r = NULL;
@@ -568,4 +663,32 @@ const char *
 detect_level_name(enum detect_level l)
 {
 	return (unsigned)l < sizeof level_names / sizeof level_names[0] ? level_names[l] : "?";
+}
+
+static const char *const source_names[DETECT_SRC_COUNT] = {
+	[DETECT_SRC_NONE] = "none",
+	[DETECT_SRC_AUDITD] = "auditd",
+	[DETECT_SRC_PROCESS_CREATION] = "process_creation",
+	[DETECT_SRC_BULWARK] = "bulwark",
+	[DETECT_SRC_FILE_EVENT] = "file_event",
+	[DETECT_SRC_NETWORK_CONNECTION] = "network_connection",
+};
+
+const char *
+detect_source_name(enum detect_source s)
+{
+	return (unsigned)s < DETECT_SRC_COUNT ? source_names[s] : "?";
+}
+
+bool
+detect_source_parse(const char *name, enum detect_source *out)
+{
+	unsigned i;
+
+	for (i = DETECT_SRC_NONE + 1; i < DETECT_SRC_COUNT; i++)
+		if (strcmp(name, source_names[i]) == 0) {
+			*out = (enum detect_source)i;
+			return true;
+		}
+	return false;
 }

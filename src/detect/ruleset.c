@@ -19,8 +19,8 @@ struct detect_ruleset {
 	struct detect_rule **rules;
 	size_t n, cap;
 	/* per log source, the rules that read it (indexes into rules) */
-	size_t *by_src[DETECT_SRC_BULWARK + 1];
-	size_t nsrc[DETECT_SRC_BULWARK + 1];
+	size_t *by_src[DETECT_SRC_COUNT];
+	size_t nsrc[DETECT_SRC_COUNT];
 };
 
 void
@@ -181,7 +181,7 @@ index_sources(struct detect_ruleset *rs, struct bw_err *err)
 	size_t i;
 	int s;
 
-	for (s = 0; s <= DETECT_SRC_BULWARK; s++)
+	for (s = 0; s < DETECT_SRC_COUNT; s++)
 		if ((rs->by_src[s] = calloc(rs->n + 1, sizeof *rs->by_src[s])) == NULL)
 			return bw_err_set(err, BW_ENOMEM, "out of memory");
 	for (i = 0; i < rs->n; i++) {
@@ -254,7 +254,7 @@ detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, co
 	struct ev_index x;
 	size_t i, hits = 0;
 
-	if ((unsigned)src > DETECT_SRC_BULWARK || src == DETECT_SRC_NONE || ev_index_build(&x, ev) != 0)
+	if ((unsigned)src >= DETECT_SRC_COUNT || src == DETECT_SRC_NONE || ev_index_build(&x, ev) != 0)
 		return 0;
 	for (i = 0; i < rs->nsrc[src]; i++) {
 		const struct detect_rule *r = rs->rules[rs->by_src[src][i]];
@@ -277,7 +277,7 @@ detect_ruleset_free(struct detect_ruleset *rs)
 		return;
 	for (i = 0; i < rs->n; i++)
 		detect_rule_free(rs->rules[i]);
-	for (i = 0; i <= DETECT_SRC_BULWARK; i++)
+	for (i = 0; i < DETECT_SRC_COUNT; i++)
 		free(rs->by_src[i]);
 	free(rs->rules);
 	free(rs);

@@ -220,6 +220,64 @@ for i, (title, _) in enumerate(lines):
     else:
         expect(len(hits) == 1 and title in hits[0], f"shipped rules: event {i + 1} should fire {title!r}: {hits}")
 
+# bulwark's shipped host rules over auditd's log: the recorded scenario fires them; crafted near misses do not.
+rc, out, err = run("rules", "test", SHIPPED, SCENARIO)
+out = out.decode()
+expect(rc == 0, f"shipped host rules on the scenario: exit {rc} {err}")
+for title, n in [("A program ran from /tmp, /dev/shm or a hidden directory", 3),
+                 ("A login, privilege or loader file was changed", 2),
+                 ("auditd stopped, auditing switched off, or audit rules changed", 7)]:
+    expect(sum(title in ln for ln in out.splitlines()) == n, f"shipped host rule {title!r} should fire {n} times: {out}")
+HOST_POS = {  # serial: (title, records)
+    1: ("A program ran from /tmp, /dev/shm or a hidden directory",
+        'type=SYSCALL msg=audit(1795845114.000:1): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=50 auid=1000 '
+        'uid=1000 exe="/opt/app/.cache-x/run"\ntype=EXECVE msg=audit(1795845114.000:1): argc=1 a0="run"'),
+    2: ("A login, privilege or loader file was changed",
+        'type=SYSCALL msg=audit(1795845114.000:2): arch=c000003e syscall=257 success=yes exit=3 ppid=1 pid=51 auid=1000 '
+        'uid=0 exe="/usr/bin/vi"\ntype=PATH msg=audit(1795845114.000:2): item=1 '
+        'name="/home/bob/.ssh/authorized_keys" nametype=NORMAL'),
+    3: ("auditd stopped, auditing switched off, or audit rules changed",
+        'type=CONFIG_CHANGE msg=audit(1795845114.000:3): op=set audit_enabled=0 old=1 auid=1000 ses=2 res=1'),
+    4: ("auditd stopped, auditing switched off, or audit rules changed",
+        'type=CONFIG_CHANGE msg=audit(1795845114.000:4): auid=1000 ses=2 op=add_rule key="x" list=4 res=1'),
+    5: ("auditd stopped, auditing switched off, or audit rules changed",
+        'type=SERVICE_STOP msg=audit(1795845114.000:5): pid=1 uid=0 auid=4294967295 ses=4294967295 '
+        'msg=\'unit=auditd comm="systemd" exe="/usr/lib/systemd/systemd" hostname=? addr=? terminal=? res=success\''),
+}
+HOST_NEG = [
+    'type=SYSCALL msg=audit(1795845114.000:11): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=60 auid=1000 '
+    'uid=1000 exe="/usr/bin/ls"\ntype=EXECVE msg=audit(1795845114.000:11): argc=1 a0="ls"',
+    'type=SYSCALL msg=audit(1795845114.000:12): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=61 auid=1000 '
+    'uid=1000 exe="/home/alice/.local/bin/pip"\ntype=EXECVE msg=audit(1795845114.000:12): argc=1 a0="pip"',
+    'type=SYSCALL msg=audit(1795845114.000:13): arch=c000003e syscall=59 success=no exit=-2 ppid=1 pid=62 auid=1000 '
+    'uid=1000 exe="/tmp/x"\ntype=EXECVE msg=audit(1795845114.000:13): argc=1 a0="/tmp/x"',
+    'type=SYSCALL msg=audit(1795845114.000:14): arch=c000003e syscall=257 success=yes exit=3 ppid=1 pid=63 auid=1000 '
+    'uid=0 exe="/usr/bin/vi"\ntype=PATH msg=audit(1795845114.000:14): item=0 name="/etc/hosts" nametype=NORMAL',
+    'type=SYSCALL msg=audit(1795845114.000:15): arch=c000003e syscall=257 success=yes exit=3 ppid=1 pid=64 auid=1000 '
+    'uid=0 exe="/usr/bin/visudo"\ntype=PATH msg=audit(1795845114.000:15): item=0 name="/etc/sudoers.d/" '
+    'nametype=PARENT',
+    'type=CONFIG_CHANGE msg=audit(1795845114.000:16): auid=4294967295 ses=4294967295 op=add_rule key="exec" list=4 res=1',
+    'type=DAEMON_START msg=audit(1795845114.000:17): op=start ver=3.0.9 format=enriched auid=4294967295 pid=9 uid=0 '
+    'ses=4294967295 res=success',
+    'type=SERVICE_STOP msg=audit(1795845114.000:18): pid=1 uid=0 auid=4294967295 ses=4294967295 '
+    'msg=\'unit=cron comm="systemd" exe="/usr/lib/systemd/systemd" hostname=? addr=? terminal=? res=success\'',
+]
+host_events = os.path.join(base, "host.log")
+with open(host_events, "w") as f:
+    for _, recs in HOST_POS.values():
+        f.write(recs + "\n")
+    for recs in HOST_NEG:
+        f.write(recs + "\n")
+rc, out, err = run("rules", "test", SHIPPED, host_events)
+out = out.decode()
+expect(rc == 0 and f"{len(HOST_POS) + len(HOST_NEG)} events, " in out, f"shipped host rules: exit {rc} {out} {err}")
+for serial, (title, _) in HOST_POS.items():
+    hits = [ln for ln in out.splitlines() if f": event {serial} (" in ln]
+    expect(len(hits) == 1 and title in hits[0], f"shipped host rules: event {serial} should fire {title!r}: {hits}")
+for serial in range(11, 11 + len(HOST_NEG)):
+    hits = [ln for ln in out.splitlines() if f": event {serial} (" in ln]
+    expect(hits == [], f"shipped host rules: negative event {serial} fired: {hits}")
+
 # rules hunt: the shipped rules over a real log's history, entries checked against their hashes.
 log = os.path.join(base, "log")
 run("log", "init", "--dir", log, "--origin", "bulwark.test/hunt", check=0)

@@ -150,6 +150,15 @@ struct detect_rule;
 struct detect_event;
 /* "WHERE: LEVEL TITLE [ID] matched: FIELD, ..." for a rule that matched ev (cmd_rules.c; terminal-safe). */
 void cli_print_rule_match(const char *where, const struct detect_rule *r, const struct detect_event *ev);
+/* Correlation state bounds for offline runs (rules test, rules hunt): groups and bytes. */
+#define CLI_CORR_GROUPS 100000
+#define CLI_CORR_BYTES (256u << 20)
+struct detect_correlator;
+struct detect_corr_match;
+/* "WHERE: LEVEL TITLE [ID] correlated (TYPE): N for GROUP from T to T". */
+void cli_print_corr_match(const char *where, const struct detect_corr_match *m);
+/* "correlation state: ..." when c tracked any group. */
+void cli_print_corr_stats(const struct detect_correlator *c);
 /* bulwark alert list|show|ack|resolve: alerts through the API (cmd_alert.c). */
 int cmd_alert(int argc, char **argv);
 

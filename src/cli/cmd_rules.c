@@ -88,6 +88,32 @@ rules_check(int argc, char **argv)
 }
 
 void
+cli_print_corr_match(const char *where, const struct detect_corr_match *m)
+{
+	char buf[600], idb[80], gb[600], from[BW_TIME_TEXT_MAX], to[BW_TIME_TEXT_MAX];
+
+	bw_time_format_ms(m->first_ms, from);
+	bw_time_format_ms(m->last_ms, to);
+	printf("%s: %s %s [%s] correlated (%s): %zu for %s from %s to %s\n", where,
+	       detect_level_name(detect_rule_level(m->rule)), cli_safe_text(detect_rule_title(m->rule), buf, sizeof buf),
+	       cli_safe_text(detect_rule_id(m->rule), idb, sizeof idb), detect_rule_correlation_type(m->rule), m->count,
+	       m->group[0] ? cli_safe_text(m->group, gb, sizeof gb) : "all events", from, to);
+}
+
+void
+cli_print_corr_stats(const struct detect_correlator *c)
+{
+	struct detect_corr_stats st;
+
+	if (c == NULL)
+		return;
+	detect_correlator_stats(c, &st);
+	if (st.groups > 0 || st.evicted > 0)
+		printf("correlation state: %zu groups (at most %zu), %zu bytes (at most %zu), %llu evicted\n", st.groups,
+		       st.max_groups, st.bytes, st.max_bytes, (unsigned long long)st.evicted);
+}
+
+void
 cli_print_rule_match(const char *where, const struct detect_rule *r, const struct detect_event *ev)
 {
 	const char *names[32];
@@ -98,7 +124,7 @@ cli_print_rule_match(const char *where, const struct detect_rule *r, const struc
 	       cli_safe_text(detect_rule_title(r), buf, sizeof buf), cli_safe_text(detect_rule_id(r), idb, sizeof idb));
 	for (i = 0; i < n; i++)
 		printf("%s %s", i ? "," : "", cli_safe_text(names[i], buf, sizeof buf));
-	printf("\n");
+	printf("%s\n", detect_rule_quiet(r) ? " (no alert of its own: a correlation uses it)" : "");
 }
 
 static int

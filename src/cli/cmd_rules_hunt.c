@@ -16,8 +16,21 @@ struct hunt {
 	const char *from, *to;	/* RFC 3339 bounds on the event's time (prefixes compare as text) */
 	uint64_t index;
 	const struct detect_event *ev;
+	struct detect_correlator *corr;
+	int64_t time_ms;	/* the event's time (its "time", else the entry's before it) */
 	size_t matches, skipped;
 };
+
+static void
+hunt_correlation(void *ctx, const struct detect_corr_match *m)
+{
+	struct hunt *h = ctx;
+	char where[40];
+
+	h->matches++;
+	snprintf(where, sizeof where, "entry %llu", (unsigned long long)h->index);
+	cli_print_corr_match(where, m);
+}
 
 static void
 hunt_match(void *ctx, const struct detect_rule *r)
@@ -28,6 +41,7 @@ hunt_match(void *ctx, const struct detect_rule *r)
 	h->matches++;
 	snprintf(where, sizeof where, "entry %llu", (unsigned long long)h->index);
 	cli_print_rule_match(where, r, h->ev);
+	detect_correlator_feed(h->corr, r, h->ev, h->time_ms, hunt_correlation, h);
 }
 
 /* The event's "time" field (RFC 3339) inside [from, to]? Events without one are outside any bound. */
@@ -107,6 +121,7 @@ cli_rules_hunt(int argc, char **argv)
 	}
 	if (cli_load_verifier(vkey, &v, &err) != 0 || tlog_checkpoint_load(dir, &v, 1, &note, &nlen, &cp, &err) != 0 ||
 	    tlog_tiles_open(dir, &t, &err) != 0 || detect_json_event_new(&je, &err) != 0 ||
+	    detect_correlator_new(rs, CLI_CORR_GROUPS, CLI_CORR_BYTES, &h.corr, &err) != 0 ||
 	    bw_sha256_new(&sha, &err) != 0) {
 		cli_fail("rules hunt", &err);
 		goto out;
@@ -138,6 +153,12 @@ cli_rules_hunt(int argc, char **argv)
 			if (!in_window(&h))
 				continue;
 			events++;
+			{
+				const struct detect_field *tf = detect_event_field(h.ev, "time");
+				int64_t ms;
+				if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms))
+					h.time_ms = ms;
+			}
 			detect_ruleset_match(rs, DETECT_SRC_BULWARK, h.ev, hunt_match, &h);
 		}
 		if (progress && (b % 64 == 0 || b + 1 == nb))
@@ -148,6 +169,7 @@ cli_rules_hunt(int argc, char **argv)
 		fputc('\n', stderr);
 	printf("%llu entries read, %llu events in the window, %zu matches, %zu entries not JSON objects\n",
 	       (unsigned long long)cp.size, (unsigned long long)events, h.matches, h.skipped);
+	cli_print_corr_stats(h.corr);
 	rc = rep.refused == 0 ? CLI_OK : CLI_FAIL;
 out:
 	free(bundle);
@@ -157,6 +179,7 @@ out:
 	note_verifier_free(v);
 	bw_sha256_free(sha);
 	detect_json_event_free(je);
+	detect_correlator_free(h.corr);
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return rc;

@@ -16,9 +16,20 @@ struct test_run {
 	char where[320];		/* what print_match names the event by */
 	const struct detect_event *ev;
 	struct detect_host_mapper *mapper;
+	struct detect_correlator *corr;
+	int64_t time_ms;		/* the event's time (JSON: its "time", else the one before it) */
 	size_t events, matches, bad;
 	int oom;
 };
+
+static void
+print_correlation(void *ctx, const struct detect_corr_match *m)
+{
+	struct test_run *t = ctx;
+
+	t->matches++;
+	cli_print_corr_match(t->where, m);
+}
 
 static void
 print_match(void *ctx, const struct detect_rule *r)
@@ -27,6 +38,7 @@ print_match(void *ctx, const struct detect_rule *r)
 
 	t->matches++;
 	cli_print_rule_match(t->where, r, t->ev);
+	detect_correlator_feed(t->corr, r, t->ev, t->time_ms, print_correlation, t);
 }
 
 static void
@@ -62,6 +74,12 @@ test_jsonl(struct test_run *t, FILE *f)
 		}
 		t->events++;
 		t->ev = detect_json_event_get(je);
+		{
+			const struct detect_field *tf = detect_event_field(t->ev, "time");
+			int64_t ms;
+			if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms))
+				t->time_ms = ms;
+		}
 		snprintf(t->where, sizeof t->where, "%s:%zu", fb, lineno);
 		if (t->src >= 0)
 			detect_ruleset_match(t->rs, (enum detect_source)t->src, t->ev, print_match, t);
@@ -103,6 +121,7 @@ on_audit_event(void *ctx, const struct hostev_audit_event *ev)
 	struct bw_err err = { 0 };
 
 	t->events++;
+	t->time_ms = ev->time_ms;
 	if (detect_host_views(t->mapper, ev, on_view, &v, &err) != 0)
 		t->oom = 1;
 }
@@ -215,6 +234,10 @@ cli_rules_test(int argc, char **argv)
 	}
 	t.rs = rs;
 	t.file = pos[1];
+	if (detect_correlator_new(rs, CLI_CORR_GROUPS, CLI_CORR_BYTES, &t.corr, &err) != 0) {
+		cli_fail("rules test", &err);
+		goto out;
+	}
 	auditd = strcmp(format, "auditd") == 0 || (strcmp(format, "auto") == 0 && looks_like_auditd(f));
 	if (auditd)
 		test_auditd(&t, f);
@@ -224,10 +247,12 @@ cli_rules_test(int argc, char **argv)
 		goto out;
 	printf("%zu events, %zu rules, %zu matches, %zu bad lines\n", t.events, detect_ruleset_count(rs), t.matches,
 	       t.bad);
+	cli_print_corr_stats(t.corr);
 	rc = t.bad == 0 && rep.refused == 0 ? CLI_OK : CLI_FAIL;
 out:
 	if (f != NULL)
 		fclose(f);
+	detect_correlator_free(t.corr);
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return rc;

@@ -162,6 +162,12 @@ int64_t bw_now_ms(void);
 #define BW_TIME_TEXT_MAX 32
 /* "2026-11-27T22:25:05.123Z": RFC 3339 UTC with milliseconds, without locks (years 0..9999). */
 void bw_time_format_ms(int64_t ms, char out[BW_TIME_TEXT_MAX]);
+/*
+ * Parses an RFC 3339 UTC time of len bytes ("2026-11-27T22:25:05Z", any
+ * number of fraction digits, milliseconds kept) into *out: true, or false
+ * when it is not one (offsets other than Z are not accepted).
+ */
+bool bw_time_parse_ms(const char *s, size_t len, int64_t *out);
 
 /* ---- files ------------------------------------------------------------- */
 

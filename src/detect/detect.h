@@ -111,6 +111,15 @@ const char *detect_rule_title(const struct detect_rule *r);
 const char *detect_rule_id(const struct detect_rule *r);
 enum detect_level detect_rule_level(const struct detect_rule *r);
 enum detect_source detect_rule_source(const struct detect_rule *r);
+/* Is r a correlation rule (it matches no event itself: a correlator follows it)? */
+bool detect_rule_is_correlation(const struct detect_rule *r);
+/* "event_count", "value_count", "temporal", "temporal_ordered"; NULL for a detection rule. */
+const char *detect_rule_correlation_type(const struct detect_rule *r);
+/*
+ * Does r raise no alert of its own? True for a rule that correlations
+ * refer to (none of them with generate: true): only the correlation alerts.
+ */
+bool detect_rule_quiet(const struct detect_rule *r);
 /* Why the rule can never fire (its log source is one bulwark does not collect), or NULL. */
 const char *detect_rule_never_fires(const struct detect_rule *r);
 const char *detect_level_name(enum detect_level l);
@@ -176,6 +185,45 @@ typedef void (*detect_match_fn)(void *ctx, const struct detect_rule *r);
 size_t detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, const struct detect_event *ev,
 			    detect_match_fn fn, void *ctx);
 const struct detect_rule *detect_ruleset_rule(const struct detect_ruleset *rs, size_t i);
+
+/* ---- correlation ------------------------------------------------------------------ */
+
+/*
+ * The state of a rule set's correlation rules (Sigma v2: event_count,
+ * value_count, temporal, temporal_ordered) as base-rule matches arrive,
+ * bounded: at most max_groups groups and max_bytes of state, the least
+ * recently updated group evicted first (and counted). The rule set must
+ * outlive the correlator.
+ */
+struct detect_correlator;
+
+struct detect_corr_match {
+	const struct detect_rule *rule;	/* the correlation that now holds */
+	const char *group;		/* "User=alice, Computer=web1" ("" without group-by) */
+	size_t count;			/* events, distinct values or rules counted */
+	int64_t first_ms, last_ms;	/* the window they fell in */
+};
+typedef void (*detect_corr_fn)(void *ctx, const struct detect_corr_match *m);
+
+struct detect_corr_stats {
+	size_t groups, max_groups;
+	size_t bytes, max_bytes;
+	uint64_t evicted;
+};
+
+/* Caller frees with detect_correlator_free(). */
+int detect_correlator_new(const struct detect_ruleset *rs, size_t max_groups, size_t max_bytes,
+			  struct detect_correlator **out, struct bw_err *err);
+void detect_correlator_free(struct detect_correlator *c);
+/*
+ * Rule r matched ev at time_ms (the event's own time): updates every
+ * correlation that refers to r and calls fn for each that now holds (its
+ * group then starts over), and for correlations chained on those. Returns
+ * how many held.
+ */
+size_t detect_correlator_feed(struct detect_correlator *c, const struct detect_rule *r, const struct detect_event *ev,
+			      int64_t time_ms, detect_corr_fn fn, void *ctx);
+void detect_correlator_stats(const struct detect_correlator *c, struct detect_corr_stats *out);
 
 /* ---- host events as rules see them -------------------------------------------------- */
 

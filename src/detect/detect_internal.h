@@ -28,6 +28,9 @@ struct ynode {
  * ynode_free().
  */
 int yaml_tree_parse(const char *text, size_t len, const char *name, struct ynode **out, struct bw_err *err);
+/* Up to max documents of one file (YAML "---"); caller frees each with ynode_free() and the array with free(). */
+int yaml_tree_parse_docs(const char *text, size_t len, const char *name, size_t max, struct ynode ***out, size_t *n,
+			 struct bw_err *err);
 void ynode_free(struct ynode *n);
 /* The value of key in map (NULL when absent or not a map). */
 const struct ynode *ynode_get(const struct ynode *map, const char *key);
@@ -150,5 +153,61 @@ struct search_id {
  */
 int cond_parse(const char *text, const struct search_id *ids, size_t nids, const char *where, struct expr **out,
 	       struct bw_err *err);
+
+/* ---- rules (rule.c) and correlations (corr_rule.c, correlate.c) --------------------- */
+
+enum corr_type { CORR_EVENT_COUNT, CORR_VALUE_COUNT, CORR_TEMPORAL, CORR_TEMPORAL_ORDERED };
+
+#define CORR_RULES_MAX 32	/* rules one correlation refers to */
+#define CORR_GROUP_BY_MAX 8
+#define CORR_COUNT_MAX 4096	/* the largest count a condition may name */
+
+/* One group-by field under another name in the events of one referenced rule (aliases). */
+struct corr_alias {
+	char *alias;
+	char *rule;		/* a referenced rule's name */
+	char *field;
+};
+
+struct correlation {
+	enum corr_type type;
+	char **refs;		/* as written: ids or names */
+	size_t nrefs;
+	struct detect_rule **rules;	/* resolved (borrowed from the rule set) */
+	char **group_by;
+	size_t ngroup;
+	struct corr_alias *aliases;
+	size_t naliases;
+	int64_t timespan_ms;
+	char *field;		/* value_count */
+	/* the condition: each bound present holds (gt/gte/eq lower, lt/lte/eq upper) */
+	bool has_min, has_max;
+	uint32_t min, max;	/* count >= min, count <= max */
+	bool generate;		/* the referenced rules also alert on their own */
+};
+
+struct detect_rule {
+	char *title;
+	char *id;
+	char *name;		/* Sigma's `name` (for references), or NULL */
+	enum detect_level level;
+	enum detect_source source;
+	char *never;		/* why it can never fire, or NULL */
+	struct search_id *ids;
+	size_t nids;
+	struct expr *cond;
+	struct correlation *corr;	/* a correlation rule (then no detection) */
+	bool quiet;		/* referenced by a correlation without generate: raises no alert itself */
+	size_t *users;		/* the correlations (indexes in the rule set) that refer to this rule */
+	size_t nusers;
+	size_t index;		/* in its rule set */
+	size_t item;		/* its file's entry in the load report */
+};
+
+/* Compiles one rule document (a detection or a correlation rule). Caller frees *out. */
+int rule_compile_tree(const struct ynode *root, const char *name, struct detect_rule **out, struct bw_err *err);
+/* The correlation section of root into r (title, id, level already set). Errors name the line. */
+int corr_compile(const struct ynode *root, const char *name, struct detect_rule *r, struct bw_err *err);
+void corr_free(struct correlation *c);
 
 #endif

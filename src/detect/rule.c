@@ -11,17 +11,6 @@
 #define FIELD_NAME_MAX 128
 #define TITLE_MAX 256
 
-struct detect_rule {
-	char *title;
-	char *id;
-	enum detect_level level;
-	enum detect_source source;
-	char *never;		/* why it can never fire, or NULL */
-	struct search_id *ids;
-	size_t nids;
-	struct expr *cond;
-};
-
 /* ---- expressions ------------------------------------------------------------------ */
 
 void
@@ -496,54 +485,73 @@ check_fields(const char *name, struct detect_rule *r, struct bw_err *err)
 }
 
 int
+rule_compile_tree(const struct ynode *root, const char *name, struct detect_rule **out, struct bw_err *err)
+{
+	struct detect_rule *r = NULL;
+	const char *title, *id, *rname;
+	int rc;
+
+	*out = NULL;
+	if (root->kind != Y_MAP)
+		return bw_err_set(err, BW_EINVAL, "%s:%d: a rule is a YAML map", name, root->line);
+	if (ynode_get(root, "filter") != NULL)
+		return bw_err_set(err, BW_EINVAL, "%s:%d: filter rules are not supported yet", name,
+				  ynode_get(root, "filter")->line);
+	if (ynode_get(root, "action") != NULL)
+		return bw_err_set(err, BW_EINVAL, "%s:%d: 'action' (Sigma v1 rule collections) is not supported", name,
+				  ynode_get(root, "action")->line);
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	if ((rc = meta_text(root, "title", TITLE_MAX, name, &title, err)) != 0 ||
+	    (rc = meta_text(root, "id", 64, name, &id, err)) != 0 ||
+	    (rc = meta_text(root, "name", 128, name, &rname, err)) != 0 ||
+	    (rc = parse_level(root, name, &r->level, err)) != 0 || (rc = check_status(root, name, err)) != 0)
+		goto out;
+	if (title == NULL) {
+		rc = bw_err_set(err, BW_EINVAL, "%s:%d: the rule has no 'title'", name, root->line);
+		goto out;
+	}
+	if ((r->title = strdup(title)) == NULL || (r->id = strdup(id != NULL ? id : "")) == NULL ||
+	    (rname != NULL && (r->name = strdup(rname)) == NULL)) {
+		rc = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (ynode_get(root, "correlation") != NULL) {
+		if (ynode_get(root, "detection") != NULL) {
+			rc = bw_err_set(err, BW_EINVAL, "%s:%d: a rule has either 'detection' or 'correlation', not both",
+					name, ynode_get(root, "detection")->line);
+			goto out;
+		}
+		if ((rc = corr_compile(root, name, r, err)) != 0)
+			goto out;
+	} else if ((rc = classify(ynode_get(root, "logsource"), name, r, err)) != 0 ||
+		   (rc = compile_detection(ynode_get(root, "detection"), name, r, err)) != 0 ||
+		   (rc = check_fields(name, r, err)) != 0) {
+		goto out;
+	}
+	*out = r;
+	r = NULL;
+out:
+	detect_rule_free(r);
+	return rc;
+}
+
+int
 detect_rule_compile(const char *text, size_t len, const char *name, struct detect_rule **out, struct bw_err *err)
 {
 	struct ynode *root = NULL;
-	struct detect_rule *r = NULL;
-	const char *title, *id;
 	int rc;
 
 	*out = NULL;
 	if ((rc = yaml_tree_parse(text, len, name, &root, err)) != 0)
 		return rc;
-	if (root->kind != Y_MAP) {
-		rc = bw_err_set(err, BW_EINVAL, "%s: a rule is a YAML map", name);
-		goto out;
+	rc = rule_compile_tree(root, name, out, err);
+	if (rc == 0 && (*out)->corr != NULL) {
+		detect_rule_free(*out);
+		*out = NULL;
+		rc = bw_err_set(err, BW_EINVAL, "%s: a correlation rule needs the rules it refers to: load it with them",
+				name);
 	}
-	if (ynode_get(root, "correlation") != NULL) {
-		rc = bw_err_set(err, BW_EINVAL, "%s:%d: correlation rules are not supported yet", name,
-				ynode_get(root, "correlation")->line);
-		goto out;
-	}
-	if (ynode_get(root, "filter") != NULL) {
-		rc = bw_err_set(err, BW_EINVAL, "%s:%d: filter rules are not supported yet", name,
-				ynode_get(root, "filter")->line);
-		goto out;
-	}
-	if ((r = calloc(1, sizeof *r)) == NULL) {
-		rc = bw_err_set(err, BW_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = meta_text(root, "title", TITLE_MAX, name, &title, err)) != 0 ||
-	    (rc = meta_text(root, "id", 64, name, &id, err)) != 0 || (rc = parse_level(root, name, &r->level, err)) != 0 ||
-	    (rc = check_status(root, name, err)) != 0)
-		goto out;
-	if (title == NULL) {
-		rc = bw_err_set(err, BW_EINVAL, "%s: the rule has no 'title'", name);
-		goto out;
-	}
-	if ((r->title = strdup(title)) == NULL || (r->id = strdup(id != NULL ? id : "")) == NULL) {
-		rc = bw_err_set(err, BW_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = classify(ynode_get(root, "logsource"), name, r, err)) != 0 ||
-	    (rc = compile_detection(ynode_get(root, "detection"), name, r, err)) != 0 ||
-	    (rc = check_fields(name, r, err)) != 0)
-		goto out;
-	*out = r;
-	r = NULL;
-out:
-	detect_rule_free(r);
 	ynode_free(root);
 	return rc;
 }
@@ -563,14 +571,17 @@ detect_rule_free(struct detect_rule *r)
 	free(r->ids);
 	free(r->title);
 	free(r->id);
+	free(r->name);
 	free(r->never);
+	corr_free(r->corr);
+	free(r->users);
 	free(r);
 }
 
 bool
 detect_rule_match_indexed(const struct detect_rule *r, const struct ev_index *x)
 {
-	return expr_eval(r->cond, x);
+	return r->cond != NULL && expr_eval(r->cond, x);
 }
 
 bool
@@ -579,8 +590,8 @@ detect_rule_match(const struct detect_rule *r, const struct detect_event *ev)
 	struct ev_index x;
 	bool m;
 
-	if (ev_index_build(&x, ev) != 0)
-		return false;	/* out of memory: no match rather than a wrong one */
+	if (r->cond == NULL || ev_index_build(&x, ev) != 0)
+		return false;	/* a correlation, or out of memory: no match rather than a wrong one */
 	m = expr_eval(r->cond, &x);
 	ev_index_clear(&x);
 	return m;
@@ -621,7 +632,7 @@ detect_rule_explain(const struct detect_rule *r, const struct detect_event *ev, 
 	struct ev_index x;
 	size_t n = 0;
 
-	if (ev_index_build(&x, ev) != 0)
+	if (r->cond == NULL || ev_index_build(&x, ev) != 0)
 		return 0;
 	if (expr_eval(r->cond, &x))
 		explain(r->cond, &x, names, cap, &n);
@@ -691,4 +702,24 @@ detect_source_parse(const char *name, enum detect_source *out)
 			return true;
 		}
 	return false;
+}
+
+bool
+detect_rule_is_correlation(const struct detect_rule *r)
+{
+	return r->corr != NULL;
+}
+
+bool
+detect_rule_quiet(const struct detect_rule *r)
+{
+	return r->quiet;
+}
+
+const char *
+detect_rule_correlation_type(const struct detect_rule *r)
+{
+	static const char *const names[] = { "event_count", "value_count", "temporal", "temporal_ordered" };
+
+	return r->corr != NULL ? names[r->corr->type] : NULL;
 }

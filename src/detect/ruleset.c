@@ -77,33 +77,96 @@ report_add(struct detect_load_report *rep, const char *path, const char *reason,
 	return 0;
 }
 
-/* Compiles one rule's text (or records why it was refused: r, ferr) into rs and rep. */
-static int
-add_rule(struct detect_ruleset *rs, const char *path, const char *text, size_t len, int r, struct bw_err *ferr,
-	 struct detect_load_report *rep, struct bw_err *err)
-{
-	struct detect_rule *rule = NULL;
+#define DOCS_MAX 64	/* YAML documents (rules) in one file */
 
-	if (rs->n == RULES_MAX)
-		return bw_err_set(err, BW_ERANGE, "more than %d rules", RULES_MAX);
-	if (r == 0)
-		r = detect_rule_compile(text, len, path, &rule, ferr);
-	if (r == BW_ENOMEM)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	if (r != 0)
-		return report_add(rep, path, ferr->msg, NULL) == 0 ? 0 : bw_err_set(err, BW_ENOMEM, "out of memory");
+static int
+push_rule(struct detect_ruleset *rs, struct detect_rule *rule)
+{
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
 		struct detect_rule **v = realloc(rs->rules, cap * sizeof *v);
-		if (v == NULL) {
-			detect_rule_free(rule);
-			return bw_err_set(err, BW_ENOMEM, "out of memory");
-		}
+		if (v == NULL)
+			return BW_ENOMEM;
 		rs->rules = v;
 		rs->cap = cap;
 	}
 	rs->rules[rs->n++] = rule;
-	if (report_add(rep, path, NULL, detect_rule_never_fires(rule)) != 0)
+	return 0;
+}
+
+/* A rule already in rs (or among the file's first k) with the id or name of rule, or NULL. */
+static const struct detect_rule *
+clash(const struct detect_ruleset *rs, struct detect_rule **mine, size_t k, const struct detect_rule *rule, bool *by_id)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n + k; i++) {
+		const struct detect_rule *o = i < rs->n ? rs->rules[i] : mine[i - rs->n];
+		if (rule->id[0] != '\0' && strcmp(o->id, rule->id) == 0) {
+			*by_id = true;
+			return o;
+		}
+		if (rule->name != NULL && o->name != NULL && strcmp(o->name, rule->name) == 0) {
+			*by_id = false;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Compiles one file's text (or records why it was refused: r, ferr) into
+ * rs and rep: every YAML document in it is a rule, and the file loads whole
+ * or not at all.
+ */
+static int
+add_rule(struct detect_ruleset *rs, const char *path, const char *text, size_t len, int r, struct bw_err *ferr,
+	 struct detect_load_report *rep, struct bw_err *err)
+{
+	struct detect_rule *rules[DOCS_MAX];
+	struct ynode **docs = NULL;
+	size_t ndocs = 0, n = 0, i;
+
+	if (rs->n + DOCS_MAX > RULES_MAX)
+		return bw_err_set(err, BW_ERANGE, "more than %d rules", RULES_MAX);
+	if (r == 0)
+		r = yaml_tree_parse_docs(text, len, path, DOCS_MAX, &docs, &ndocs, ferr);
+	for (i = 0; i < ndocs && r == 0; i++) {
+		bool by_id;
+		const struct detect_rule *o;
+		r = rule_compile_tree(docs[i], path, &rules[n], ferr);
+		if (r != 0)
+			break;
+		n++;
+		if ((o = clash(rs, rules, n - 1, rules[n - 1], &by_id)) != NULL)
+			r = bw_err_set(ferr, BW_EINVAL, "%s:%d: the rule %s '%.64s' is already that of the rule '%.128s'", path,
+				       docs[i]->line, by_id ? "id" : "name", by_id ? o->id : o->name, o->title);
+	}
+	for (i = 0; i < ndocs; i++)
+		ynode_free(docs[i]);
+	free(docs);
+	if (r == BW_ENOMEM) {
+		while (n > 0)
+			detect_rule_free(rules[--n]);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	if (r != 0) {
+		while (n > 0)
+			detect_rule_free(rules[--n]);
+		return report_add(rep, path, ferr->msg, NULL) == 0 ? 0 : bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		rules[i]->item = rep->n;
+		if (push_rule(rs, rules[i]) != 0) {
+			while (i < n)
+				detect_rule_free(rules[i++]);
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
+		}
+	}
+	/* a file of several rules is "never fires" only when each of them is */
+	for (i = 0; i < n && detect_rule_never_fires(rules[i]) != NULL; i++)
+		;
+	if (report_add(rep, path, NULL, n > 0 && i == n ? detect_rule_never_fires(rules[0]) : NULL) != 0)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	return 0;
 }
@@ -191,10 +254,136 @@ index_sources(struct detect_ruleset *rs, struct bw_err *err)
 	return 0;
 }
 
-/* After loading (r: its result): the per-source indexes, then *out; on failure rs is freed. */
-static int
-finish_load(struct detect_ruleset *rs, int r, struct detect_ruleset **out, struct bw_err *err)
+/* The rule a correlation's reference (an id or a name) means, or NULL. */
+static struct detect_rule *
+find_ref(const struct detect_ruleset *rs, const char *ref, const struct detect_rule *self)
 {
+	size_t i;
+
+	for (i = 0; i < rs->n; i++) {
+		struct detect_rule *o = rs->rules[i];
+		if (o != self && ((o->id[0] != '\0' && strcmp(o->id, ref) == 0) || (o->name != NULL && strcmp(o->name, ref) == 0)))
+			return o;
+	}
+	return NULL;
+}
+
+/* How deep the chain of correlations below r goes (CORR_CHAIN_MAX + 1: deeper, or a loop). */
+#define CORR_CHAIN_MAX 8
+static int
+chain_depth(const struct detect_rule *r, int depth)
+{
+	size_t i;
+	int d, best = depth;
+
+	if (r->corr == NULL || depth > CORR_CHAIN_MAX)
+		return depth;
+	for (i = 0; i < r->corr->nrefs; i++)
+		if (r->corr->rules[i] != NULL && (d = chain_depth(r->corr->rules[i], depth + 1)) > best)
+			best = d;
+	return best;
+}
+
+/* Turns report item it into a refusal (reason: caller's text) and drops its rules from rs. */
+static int
+refuse_item(struct detect_ruleset *rs, struct detect_load_report *rep, size_t it, const char *reason)
+{
+	struct detect_load_item *item = &rep->items[it];
+	size_t i, k = 0;
+
+	if (item->reason != NULL)
+		return 0;
+	if ((item->reason = strdup(reason)) == NULL)
+		return BW_ENOMEM;
+	rep->loaded--;
+	rep->refused++;
+	if (item->never != NULL) {
+		rep->never_fire--;
+		free(item->never);
+		item->never = NULL;
+	}
+	for (i = 0; i < rs->n; i++) {
+		if (rs->rules[i]->item == it)
+			detect_rule_free(rs->rules[i]);
+		else
+			rs->rules[k++] = rs->rules[i];
+	}
+	rs->n = k;
+	return 0;
+}
+
+/*
+ * Every correlation's references resolved to loaded rules; a file whose
+ * correlation names a rule that is not loaded, or that chains in a loop,
+ * is refused (and so, in turn, are correlations that named its rules).
+ * Then each referenced rule learns its correlations, and stays quiet
+ * unless one of them says generate: true.
+ */
+static int
+resolve_correlations(struct detect_ruleset *rs, struct detect_load_report *rep, struct bw_err *err)
+{
+	char why[600];
+	size_t i, k;
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (i = 0; i < rs->n && !again; i++) {
+			struct detect_rule *r = rs->rules[i];
+			if (r->corr == NULL)
+				continue;
+			for (k = 0; k < r->corr->nrefs; k++) {
+				r->corr->rules[k] = find_ref(rs, r->corr->refs[k], r);
+				if (r->corr->rules[k] == NULL) {
+					snprintf(why, sizeof why, "%s: the correlation '%.128s' refers to '%.128s', which is no loaded rule",
+						 rep->items[r->item].path, r->title, r->corr->refs[k]);
+					break;
+				}
+			}
+			if (k == r->corr->nrefs && chain_depth(r, 0) > CORR_CHAIN_MAX)
+				snprintf(why, sizeof why, "%s: the correlation '%.128s' chains correlations in a loop or more than %d deep",
+					 rep->items[r->item].path, r->title, CORR_CHAIN_MAX);
+			else if (k == r->corr->nrefs)
+				continue;
+			if (refuse_item(rs, rep, r->item, why) != 0)
+				return bw_err_set(err, BW_ENOMEM, "out of memory");
+			again = true;
+		}
+	}
+	for (i = 0; i < rs->n; i++) {
+		rs->rules[i]->index = i;
+		rs->rules[i]->quiet = false;
+	}
+	for (i = 0; i < rs->n; i++) {
+		struct detect_rule *c = rs->rules[i];
+		if (c->corr == NULL)
+			continue;
+		for (k = 0; k < c->corr->nrefs; k++) {
+			struct detect_rule *b = c->corr->rules[k];
+			size_t *u = realloc(b->users, (b->nusers + 1) * sizeof *u);
+			if (u == NULL)
+				return bw_err_set(err, BW_ENOMEM, "out of memory");
+			b->users = u;
+			b->users[b->nusers++] = i;
+		}
+	}
+	for (i = 0; i < rs->n; i++) {
+		struct detect_rule *b = rs->rules[i];
+		bool generate = b->nusers == 0;
+		for (k = 0; k < b->nusers; k++)
+			generate = generate || rs->rules[b->users[k]]->corr->generate;
+		b->quiet = !generate;
+	}
+	return 0;
+}
+
+/* After loading (r: its result): correlations resolved, the per-source indexes, then *out; on failure rs is freed. */
+static int
+finish_load(struct detect_ruleset *rs, struct detect_load_report *rep, int r, struct detect_ruleset **out,
+	    struct bw_err *err)
+{
+	if (r == 0)
+		r = resolve_correlations(rs, rep, err);
 	if (r == 0)
 		r = index_sources(rs, err);
 	if (r != 0) {
@@ -225,7 +414,7 @@ detect_ruleset_load_with_builtin(const char *dir, struct detect_ruleset **out, s
 	}
 	if (r == 0 && dir != NULL)
 		r = load_dir(rs, dir, 0, rep, err);
-	return finish_load(rs, r, out, err);
+	return finish_load(rs, rep, r, out, err);
 }
 
 int
@@ -244,7 +433,7 @@ detect_ruleset_load(const char *path, struct detect_ruleset **out, struct detect
 		r = load_file(rs, path, rep, err);	/* one rule file, whatever its name */
 	else
 		r = load_dir(rs, path, 0, rep, err);
-	return finish_load(rs, r, out, err);
+	return finish_load(rs, rep, r, out, err);
 }
 
 size_t

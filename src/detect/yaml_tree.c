@@ -225,51 +225,84 @@ build(struct ybuild *b, yaml_event_t *ev, int depth, struct ynode **out)
 }
 
 int
-yaml_tree_parse(const char *text, size_t len, const char *name, struct ynode **out, struct bw_err *err)
+yaml_tree_parse_docs(const char *text, size_t len, const char *name, size_t max, struct ynode ***out, size_t *n,
+		     struct bw_err *err)
 {
 	struct ybuild b = { .name = name, .err = err };
-	struct ynode *root = NULL;
+	struct ynode **docs = NULL, *root = NULL;
 	yaml_event_t ev;
+	size_t nd = 0, i;
 	int r;
 
 	*out = NULL;
+	*n = 0;
 	err->code = 0;
 	if (len > DETECT_RULE_MAX_BYTES)
 		return bw_err_set(err, BW_ERANGE, "%s: larger than %u bytes", name, DETECT_RULE_MAX_BYTES);
-	if (!yaml_parser_initialize(&b.p))
+	if ((docs = calloc(max, sizeof *docs)) == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (!yaml_parser_initialize(&b.p)) {
+		free(docs);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
 	yaml_parser_set_input_string(&b.p, (const unsigned char *)text, len);
-	/* stream start, document start */
+	/* stream start */
 	if ((r = next_event(&b, &ev)) != 0)
 		goto out;
 	yaml_event_delete(&ev);
-	if ((r = next_event(&b, &ev)) != 0)
-		goto out;
-	if (ev.type == YAML_STREAM_END_EVENT) {
+	for (;;) {
+		size_t line;
+		/* document start, or the end of the stream */
+		if ((r = next_event(&b, &ev)) != 0)
+			goto out;
+		line = ev.start_mark.line;
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
 		yaml_event_delete(&ev);
+		if (nd == max) {
+			r = fail_at(&b, line, max == 1 ? "a second YAML document (only one rule here)"
+						      : "too many YAML documents in one file");
+			goto out;
+		}
+		if ((r = next_event(&b, &ev)) != 0 || (r = build(&b, &ev, 0, &root)) != 0)
+			goto out;
+		docs[nd++] = root;
+		root = NULL;
+		/* document end */
+		if ((r = next_event(&b, &ev)) != 0)
+			goto out;
+		yaml_event_delete(&ev);
+	}
+	if (nd == 0) {
 		r = bw_err_set(err, BW_EINVAL, "%s: empty file", name);
 		goto out;
 	}
-	yaml_event_delete(&ev);
-	if ((r = next_event(&b, &ev)) != 0 || (r = build(&b, &ev, 0, &root)) != 0)
-		goto out;
-	/* document end, then the stream must end: one document per rule */
-	if ((r = next_event(&b, &ev)) != 0)
-		goto out;
-	yaml_event_delete(&ev);
-	if ((r = next_event(&b, &ev)) != 0)
-		goto out;
-	if (ev.type != YAML_STREAM_END_EVENT) {
-		size_t line = ev.start_mark.line;
-		yaml_event_delete(&ev);
-		r = fail_at(&b, line, "a second YAML document (rule collections are not supported: one rule per file)");
-		goto out;
-	}
-	yaml_event_delete(&ev);
-	*out = root;
-	root = NULL;
+	*out = docs;
+	*n = nd;
+	docs = NULL;
+	nd = 0;
 out:
+	for (i = 0; i < nd; i++)
+		ynode_free(docs[i]);
+	free(docs);
 	ynode_free(root);
 	yaml_parser_delete(&b.p);
 	return r;
+}
+
+int
+yaml_tree_parse(const char *text, size_t len, const char *name, struct ynode **out, struct bw_err *err)
+{
+	struct ynode **docs;
+	size_t n;
+	int r = yaml_tree_parse_docs(text, len, name, 1, &docs, &n, err);
+
+	*out = NULL;
+	if (r != 0)
+		return r;
+	*out = docs[0];
+	free(docs);
+	return 0;
 }

@@ -19,6 +19,8 @@
 
 #define QUEUE_MAX_EVENTS 65536
 #define QUEUE_MAX_BYTES ((size_t)64 << 20)
+#define CORR_MAX_GROUPS 65536		/* correlation groups kept */
+#define CORR_MAX_BYTES ((size_t)64 << 20)	/* and their state */
 
 struct queued {
 	uint64_t index;
@@ -29,6 +31,8 @@ struct queued {
 struct detector {
 	struct detect_ruleset *rules;		/* the detection thread's */
 	struct detect_ruleset *next_rules;	/* a reloaded set waiting to replace it (under mu) */
+	struct detect_correlator *corr;		/* the correlation state of rules (the detection thread's) */
+	uint64_t evicted_reported;		/* correlation groups evicted, as far as an alert said so */
 	struct instance *in;
 	struct audit_log *al;
 	pthread_t thread;
@@ -54,7 +58,9 @@ detector_new(const char *rules_dir, struct detector **out, struct detect_load_re
 		free(d);
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
-	if ((r = detect_ruleset_load_with_builtin(rules_dir, &d->rules, rep, err)) != 0) {
+	if ((r = detect_ruleset_load_with_builtin(rules_dir, &d->rules, rep, err)) != 0 ||
+	    (r = detect_correlator_new(d->rules, CORR_MAX_GROUPS, CORR_MAX_BYTES, &d->corr, err)) != 0) {
+		detect_ruleset_free(d->rules);
 		free(d->q);
 		free(d);
 		return r;
@@ -94,7 +100,56 @@ struct match_ctx {
 	uint64_t index;
 	const char *group;
 	const struct detect_event *ev;
+	int64_t time_ms;	/* the event's time */
 };
+
+/* Is the rule (by id, else title) switched on, and is ev none of its exceptions? */
+static bool
+rule_applies(struct match_ctx *m, const char *rule_id, const struct detect_event *ev)
+{
+	struct bw_err err = { 0 };
+	char *exceptions = NULL;
+	bool enabled = true, applies;
+
+	/* An admin may have switched the rule off or excepted this event (ops_rule_set). */
+	if (ops_rule_setting_for(m->x, rule_id, &enabled, &exceptions, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "detection: rule settings unreadable (the rule fires)", EV_KS("error", err.msg));
+	applies = enabled && (ev == NULL || !detect_exceptions_match(exceptions, ev));
+	free(exceptions);
+	return applies;
+}
+
+static void
+raise_match(struct match_ctx *m, const struct ops_alert_match *a)
+{
+	struct bw_err err = { 0 };
+
+	if (ops_alert_raise(m->x, a, NULL, &err) == 0)
+		m->d->alerts++;
+	else
+		EV_LOG(EVLOG_ERROR, "detection: an alert could not be raised", EV_KS("rule", a->title),
+		       EV_KS("error", err.msg));
+}
+
+/* A correlation rule now holds: its alert, grouped by its group-by values. */
+static void
+raise_correlation(void *arg, const struct detect_corr_match *cm)
+{
+	struct match_ctx *m = arg;
+	const struct detect_rule *r = cm->rule;
+	struct ops_alert_match a = {
+		.rule_id = detect_rule_id(r)[0] ? detect_rule_id(r) : detect_rule_title(r),
+		.title = detect_rule_title(r),
+		.level = detect_level_name(detect_rule_level(r)),
+		.group_key = cm->group[0] ? cm->group : "-",
+		.event_index = m->index,
+	};
+
+	m->d->matched++;
+	if (detect_rule_quiet(r) || !rule_applies(m, a.rule_id, NULL))
+		return;
+	raise_match(m, &a);
+}
 
 static void
 raise_alert(void *arg, const struct detect_rule *r)
@@ -107,24 +162,36 @@ raise_alert(void *arg, const struct detect_rule *r)
 		.group_key = m->group,
 		.event_index = m->index,
 	};
-	struct bw_err err = { 0 };
-	char *exceptions = NULL;
-	bool enabled = true;
 
 	m->d->matched++;
-	/* An admin may have switched the rule off or excepted this event (ops_rule_set). */
-	if (ops_rule_setting_for(m->x, a.rule_id, &enabled, &exceptions, &err) != 0)
-		EV_LOG(EVLOG_ERROR, "detection: rule settings unreadable (the rule fires)", EV_KS("error", err.msg));
-	if (!enabled || detect_exceptions_match(exceptions, m->ev)) {
-		free(exceptions);
+	if (!rule_applies(m, a.rule_id, m->ev))
 		return;
-	}
-	free(exceptions);
-	if (ops_alert_raise(m->x, &a, NULL, &err) == 0)
-		m->d->alerts++;
-	else
-		EV_LOG(EVLOG_ERROR, "detection: an alert could not be raised", EV_KS("rule", a.title),
-		       EV_KS("error", err.msg));
+	if (!detect_rule_quiet(r))
+		raise_match(m, &a);
+	detect_correlator_feed(m->d->corr, r, m->ev, m->time_ms, raise_correlation, m);
+}
+
+/* Correlation groups evicted since the last alert about it: one alert per new batch. */
+static void
+report_evictions(struct detector *d, struct ops_ctx *x, uint64_t index)
+{
+	struct detect_corr_stats st;
+	struct bw_err err = { 0 };
+	char title[240];
+	struct ops_alert_match a = { .rule_id = "bulwark-correlation-evictions", .level = "medium", .group_key = "-",
+				     .event_index = index };
+
+	detect_correlator_stats(d->corr, &st);
+	if (st.evicted == d->evicted_reported)
+		return;
+	snprintf(title, sizeof title,
+		 "Correlation state is full: %llu groups evicted so far (limits: %zu groups, %zu bytes); correlations "
+		 "over long windows may miss",
+		 (unsigned long long)st.evicted, st.max_groups, st.max_bytes);
+	d->evicted_reported = st.evicted;
+	a.title = title;
+	if (ops_alert_raise(x, &a, NULL, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "detection: the eviction alert could not be raised", EV_KS("error", err.msg));
 }
 
 static void
@@ -148,7 +215,13 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 		 target ? target->value : "-");
 	m.group = group;
 	m.ev = ev;
+	{
+		const struct detect_field *tf = detect_event_field(ev, "time");
+		if (tf == NULL || !bw_time_parse_ms(tf->value, tf->len, &m.time_ms))
+			m.time_ms = bw_now_ms();
+	}
 	detect_ruleset_match(d->rules, DETECT_SRC_BULWARK, ev, raise_alert, &m);
+	report_evictions(d, x, q->index);
 }
 
 static void *
@@ -174,9 +247,18 @@ detector_main(void *arg)
 		if (d->n == 0 && d->dropped == 0 && d->next_rules == NULL)
 			break;	/* stopping, everything queued matched */
 		if (d->next_rules != NULL) {
-			/* A reload: swapped between two events, never during one. */
-			detect_ruleset_free(d->rules);
-			d->rules = d->next_rules;
+			/* A reload: swapped between two events, never during one; correlations start over. */
+			struct detect_correlator *nc = NULL;
+			if (detect_correlator_new(d->next_rules, CORR_MAX_GROUPS, CORR_MAX_BYTES, &nc, &err) == 0) {
+				detect_correlator_free(d->corr);
+				detect_ruleset_free(d->rules);
+				d->corr = nc;
+				d->rules = d->next_rules;
+				d->evicted_reported = 0;
+			} else {
+				EV_LOG(EVLOG_ERROR, "detection: reloaded rules not used (out of memory)");
+				detect_ruleset_free(d->next_rules);
+			}
 			d->next_rules = NULL;
 		}
 		dropped = d->dropped;
@@ -288,6 +370,7 @@ detector_free(struct detector *d)
 		d->n--;
 	}
 	free(d->q);
+	detect_correlator_free(d->corr);
 	detect_ruleset_free(d->rules);
 	detect_ruleset_free(d->next_rules);
 	pthread_mutex_destroy(&d->mu);

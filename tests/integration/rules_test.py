@@ -38,7 +38,8 @@ BAD = {
     "aggregation.yml": (GOOD.replace("condition: sel", "condition: sel | count() > 5"), "aggregations"),
     "unknown_id.yml": (GOOD.replace("condition: sel", "condition: sel and nothere"), "unknown search identifier"),
     "bad_regex.yml": (GOOD.replace("a0|endswith: '/nc'", "a0|re: '(?<=a+)b'"), "regular expression"),
-    "two_docs.yml": (GOOD + "---\n" + GOOD, "second YAML document"),
+    "two_docs.yml": (GOOD + "---\n" + GOOD, ":1: the rule id '5c0b3f6e-0000-4000-8000-000000000001' is already that of "
+                     "the rule 'a good rule'"),
     "escape\x1b[2J.yml": (GOOD.replace("a0|endswith", "a0|\x1b]0;owned\x07"), "control characters are not allowed"),
     "binary.yml": ("title: t\x00\x01\x02\n", "YAML"),
 }

@@ -285,7 +285,7 @@ test_refusals_name_file_line_and_reason(void **state)
 	assert_non_null(strstr(refusal("title: [unclosed\n", true), "bad.yml:"));
 	assert_non_null(strstr(refusal("", true), "empty"));
 	assert_non_null(strstr(refusal("title: t\nlogsource:\n  product: linux\ncorrelation:\n  type: event_count\n", true),
-			       "correlation rules are not supported yet"));
+			       "the correlation has no 'rules'"));
 }
 
 /* A regular expression with catastrophic backtracking hits the match limit instead of running away. */

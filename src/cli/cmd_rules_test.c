@@ -208,7 +208,7 @@ cli_rules_test(int argc, char **argv)
 	if (source != NULL) {
 		enum detect_source s;
 		if (!detect_source_parse(source, &s)) {
-			cli_errorf("--source must be auditd, process_creation, file_event, network_connection or bulwark");
+			cli_errorf("--source must be auditd, process_creation, file_event, network_connection, file_access or bulwark");
 			return CLI_USAGE;
 		}
 		t.src = (int)s;

@@ -84,6 +84,7 @@ enum detect_source {
 	DETECT_SRC_BULWARK,		/* product: bulwark (bulwark's own audit events) */
 	DETECT_SRC_FILE_EVENT,		/* category: file_event, product: linux (auditd PATH records of created names) */
 	DETECT_SRC_NETWORK_CONNECTION,	/* category: network_connection, product: linux (auditd connect + SOCKADDR) */
+	DETECT_SRC_FILE_ACCESS,		/* category: file_access, product: linux (auditd PATH records of files used) */
 	DETECT_SRC_COUNT
 };
 
@@ -123,7 +124,7 @@ bool detect_rule_quiet(const struct detect_rule *r);
 /* Why the rule can never fire (its log source is one bulwark does not collect), or NULL. */
 const char *detect_rule_never_fires(const struct detect_rule *r);
 const char *detect_level_name(enum detect_level l);
-/* "auditd", "process_creation", "bulwark", "file_event", "network_connection" ("none" for DETECT_SRC_NONE). */
+/* "auditd", "process_creation", "bulwark", "file_event", "network_connection", "file_access" ("none" for DETECT_SRC_NONE). */
 const char *detect_source_name(enum detect_source s);
 /* The source named name (not "none"): true, or false when there is none. */
 bool detect_source_parse(const char *name, enum detect_source *out);
@@ -235,7 +236,9 @@ void detect_correlator_stats(const struct detect_correlator *c, struct detect_co
  * ParentProcessId, User, LogonId, ParentImage, ParentCommandLine,
  * Computer); each PATH record of a created name as file_event
  * (TargetFilename, Image...); a connect() to an IPv4/IPv6 address as
- * network_connection (DestinationIp, DestinationPort, Initiated...).
+ * network_connection (DestinationIp, DestinationPort, Initiated...); each
+ * PATH record of an existing file used by another syscall as file_access
+ * (TargetFilename, AuditKey...).
  * Parents come from a table of the last exec of up to 16,384 processes
  * (per host), so memory stays bounded.
  */

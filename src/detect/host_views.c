@@ -21,6 +21,8 @@ static const char *const process_fields[] = { "Image", "ProcessId", "User", "Log
 					      "ParentCommandLine", NULL };
 static const char *const file_fields[] = { "Image", "ProcessId", "User", "LogonId", "Computer", "TargetFilename",
 					   NULL };
+static const char *const access_fields[] = { "Image", "ProcessId", "User", "LogonId", "Computer", "TargetFilename",
+					     "AuditKey", NULL };
 static const char *const network_fields[] = { "Image", "ProcessId", "User", "LogonId", "Computer", "DestinationIp",
 					      "DestinationPort", "Initiated", NULL };
 
@@ -30,6 +32,7 @@ detect_source_has_field(enum detect_source src, const char *name)
 	const char *const *f = src == DETECT_SRC_PROCESS_CREATION     ? process_fields
 			       : src == DETECT_SRC_FILE_EVENT	      ? file_fields
 			       : src == DETECT_SRC_NETWORK_CONNECTION ? network_fields
+			       : src == DETECT_SRC_FILE_ACCESS	      ? access_fields
 								      : NULL;
 
 	if (f == NULL)
@@ -251,36 +254,59 @@ process_creation(struct detect_host_mapper *m, const struct hostev_audit_event *
 	return 0;
 }
 
-/* Every PATH record that created a name: TargetFilename (made absolute with CWD). */
+/* name made absolute with the event's CWD (into m->path). */
+static int
+absolute_name(struct detect_host_mapper *m, const char *dir, const char *name)
+{
+	m->path.len = 0;
+	if (name[0] != '/' && dir != NULL && dir[0] != '\0') {
+		const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
+		return bw_buf_printf(&m->path, "%s%s%s", dir, sep, name);
+	}
+	return bw_buf_append_str(&m->path, name);
+}
+
+/*
+ * Every PATH record that created a name (file_event), and every one of an
+ * existing file that a syscall other than exec used (file_access), with
+ * TargetFilename made absolute with CWD.
+ */
 static int
 file_events(struct detect_host_mapper *m, const struct hostev_audit_event *ev, const struct hostev_record *sys,
 	    detect_view_fn fn, void *ctx)
 {
 	const struct hostev_record *cwd = hostev_audit_find(ev, "CWD");
 	const char *dir = cwd != NULL ? hostev_record_get(cwd, "cwd") : NULL;
+	const char *key = hostev_record_get(sys, "key");
+	bool exec = syscall_is(sys, "execve", "execveat");
 	size_t i;
 
+	if (key != NULL && strcmp(key, "(null)") == 0)
+		key = NULL;
 	for (i = 0; i < ev->nrecords; i++) {
 		const struct hostev_record *r = &ev->records[i];
 		const char *nt, *name;
 		struct view v = { .n = 0 };
 		struct detect_event de;
+		enum detect_source src;
 
 		if (strcmp(r->type, "PATH") != 0 || (nt = hostev_record_get(r, "nametype")) == NULL ||
-		    strcmp(nt, "CREATE") != 0 || (name = hostev_record_get(r, "name")) == NULL)
+		    (name = hostev_record_get(r, "name")) == NULL || strcmp(name, "(null)") == 0)
 			continue;
-		m->path.len = 0;
-		if (name[0] != '/' && dir != NULL && dir[0] != '\0') {
-			const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
-			if (bw_buf_printf(&m->path, "%s%s%s", dir, sep, name) != 0)
-				return BW_ENOMEM;
-		} else if (bw_buf_append_str(&m->path, name) != 0) {
+		if (strcmp(nt, "CREATE") == 0)
+			src = DETECT_SRC_FILE_EVENT;
+		else if (strcmp(nt, "NORMAL") == 0 && !exec)
+			src = DETECT_SRC_FILE_ACCESS;
+		else
+			continue;
+		if (absolute_name(m, dir, name) != 0)
 			return BW_ENOMEM;
-		}
 		put_process(&v, ev, sys);
 		put(&v, "TargetFilename", (const char *)m->path.data);
+		if (src == DETECT_SRC_FILE_ACCESS)
+			put(&v, "AuditKey", key);
 		de = (struct detect_event){ .fields = v.f, .nfields = v.n, .raw = r->text, .raw_len = strlen(r->text) };
-		fn(ctx, DETECT_SRC_FILE_EVENT, &de);
+		fn(ctx, src, &de);
 	}
 	return 0;
 }

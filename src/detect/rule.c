@@ -339,6 +339,9 @@ classify(const struct ynode *ls, const char *name, struct detect_rule *r, struct
 	else if (product != NULL && strcmp(product, "linux") == 0 && service == NULL && category != NULL &&
 		 strcmp(category, "network_connection") == 0)
 		r->source = DETECT_SRC_NETWORK_CONNECTION;
+	else if (product != NULL && strcmp(product, "linux") == 0 && service == NULL && category != NULL &&
+		 strcmp(category, "file_access") == 0)
+		r->source = DETECT_SRC_FILE_ACCESS;
 	else if (product != NULL && strcmp(product, "bulwark") == 0)
 		r->source = DETECT_SRC_BULWARK;
 	if (r->source != DETECT_SRC_NONE)
@@ -683,6 +686,7 @@ static const char *const source_names[DETECT_SRC_COUNT] = {
 	[DETECT_SRC_BULWARK] = "bulwark",
 	[DETECT_SRC_FILE_EVENT] = "file_event",
 	[DETECT_SRC_NETWORK_CONNECTION] = "network_connection",
+	[DETECT_SRC_FILE_ACCESS] = "file_access",
 };
 
 const char *

@@ -121,6 +121,24 @@ for i in range(3):
 lock, took = wait_alert(admin, "Sign-in locked out after repeated failures")
 expect(lock is not None and lock["level"] == "medium", f"a lockout raised the shipped rule's alert ({took:.2f} s)")
 
+# ---- a shipped correlation: wrong one-time codes (right password), then a sign-in from elsewhere ----
+_, tess_secret, _ = invite(c, admin, "tess", ["auditor"], login=False)
+for i in range(3):
+    st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "tess", "password": "password of tess", "otp": "000000"})
+    expect(st in (401, 403, 429), f"a wrong one-time code is refused: {st} {j}")
+expect(wait_alert(admin, "Repeated wrong one-time codes for an account, then a successful sign-in",
+                  limit_s=0.5)[0] is None, "no correlation alert before the sign-in succeeds")
+c2 = Client(PORT, cert, source="127.0.0.2")
+st, j, _, _ = c2.req("POST", "/api/v1/login", {"username": "tess", "password": "password of tess",
+                                                "otp": totp(tess_secret, 30)})
+expect(st == 200, f"tess signs in from another client: {st} {j}")
+corr, took = wait_alert(admin, "Repeated wrong one-time codes for an account, then a successful sign-in")
+expect(corr is not None and corr["level"] == "high" and corr["group"] == "target=user:tess",
+       f"the correlation raised its alert, grouped by the account ({corr}; {took:.2f} s)")
+expect(not [x for x in alerts(admin) if x["rule"] in ("A successful sign-in", "Several wrong one-time codes for one account",
+                                                     "A sign-in with the right password and a wrong one-time code")],
+       "the rules a correlation uses raise no alerts of their own")
+
 # ---- no loops: alert events are never matched ----
 time.sleep(0.5)
 expect(not [x for x in alerts(admin) if x["rule"] == "Any alert event"], "alert events are not fed back into the rules")
@@ -165,8 +183,10 @@ expect(all(x["state"] == "resolved" for x in alerts(admin, "?state=resolved")) a
        len(alerts(admin, "?state=resolved")) == 1, "the state filter")
 rc, out = api_cli("alert", "list", server=URL, cacert=cert, token=tok_au)
 lines = out.splitlines()
-expect(rc == 0 and lines[0].split()[:3] == ["ID", "LEVEL", "STATE"] and
-       lines[1].split()[1] == "medium", f"alert list: most severe first: {out}")
+RANK = {"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+levels = [RANK[ln.split()[1]] for ln in lines[1:] if ln.strip()]
+expect(rc == 0 and lines[0].split()[:3] == ["ID", "LEVEL", "STATE"] and lines[1].split()[1] == "high" and
+       levels == sorted(levels, reverse=True), f"alert list: most severe first: {out}")
 
 # ---- the log: every alert is an alert.raise event carrying the matched event's index ----
 st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=100000", token=admin)
@@ -223,8 +243,8 @@ t0 = time.time()
 while not reload_events() and time.time() - t0 < 5:
     time.sleep(0.05)
 ev = reload_events()
-expect(len(ev) == 1 and ev[0]["result"] == "ok" and ev[0]["details"]["count"] == 12,
-       f"SIGHUP reloaded 8 shipped + 4 own rules: {ev}")
+expect(len(ev) == 1 and ev[0]["result"] == "ok" and ev[0]["details"]["count"] == 18,
+       f"SIGHUP reloaded 14 shipped + 4 own rules: {ev}")
 st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "ci", "scopes": ["admin"]}, token=admin)
 tk, took = wait_alert(admin, "An API token was created")
 expect(st == 201 and tk is not None, f"a rule added by the reload fires ({st} {j}; {took:.2f} s)")

@@ -158,6 +158,29 @@ test_time_format(void **state)
 		bw_time_format_ms(ms, got);
 		if (strcmp(got, want) != 0)
 			fail_msg("day %lld: %s, gmtime_r says %s", (long long)day, got, want);
+		{	/* and back: parsing is the inverse */
+			int64_t back = -1;
+			if (!bw_time_parse_ms(got, strlen(got), &back) || back != ms)
+				fail_msg("day %lld: %s parses to %lld", (long long)day, got, (long long)back);
+		}
+	}
+	{
+		int64_t ms;
+		assert_true(bw_time_parse_ms("2026-11-27T10:00:00Z", 20, &ms));
+		assert_int_equal(ms, 1795773600000);
+		assert_true(bw_time_parse_ms("2026-11-27T10:00:00.5z", 22, &ms));
+		assert_int_equal(ms, 1795773600500);
+		assert_true(bw_time_parse_ms("2026-11-27T10:00:00.123456789Z", 30, &ms));
+		assert_int_equal(ms, 1795773600123);
+		assert_false(bw_time_parse_ms("2026-11-27T10:00:00+01:00", 25, &ms));	/* only UTC */
+		assert_false(bw_time_parse_ms("2026-11-27 10:00:00Z", 20, &ms));
+		assert_false(bw_time_parse_ms("2026-02-30T10:00:00Z", 20, &ms));
+		assert_false(bw_time_parse_ms("2025-02-29T10:00:00Z", 20, &ms));
+		assert_true(bw_time_parse_ms("2024-02-29T10:00:00Z", 20, &ms));
+		assert_false(bw_time_parse_ms("2026-11-27T24:00:00Z", 20, &ms));
+		assert_false(bw_time_parse_ms("2026-11-27T10:00:00.Z", 21, &ms));
+		assert_false(bw_time_parse_ms("2026-11-27T10:00:00Z", 19, &ms));	/* cut short */
+		assert_false(bw_time_parse_ms("2026-11-27", 10, &ms));
 	}
 	bw_time_format_ms(0, got);
 	assert_string_equal(got, "1970-01-01T00:00:00.000Z");

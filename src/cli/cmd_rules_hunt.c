@@ -18,6 +18,8 @@ struct hunt {
 	const struct detect_event *ev;
 	struct detect_correlator *corr;
 	int64_t time_ms;	/* the event's time (its "time", else the entry's before it) */
+	struct detect_calendar cal;	/* business hours for enrich.* */
+	struct detect_enriched enriched;
 	size_t matches, skipped;
 };
 
@@ -90,7 +92,7 @@ cli_rules_hunt(int argc, char **argv)
 	struct bw_sha256 *sha = NULL;
 	struct bw_err err = { 0 };
 	struct hunt h = { 0 };
-	const char *dir = NULL, *vkey = NULL;
+	const char *dir = NULL, *vkey = NULL, *hours = NULL;
 	char *pos[2], path[4200], buf[1024];
 	uint8_t *note = NULL, *bundle = NULL, tile[TLOG_TILE_WIDTH * TLOG_HASH_SIZE];
 	size_t npos, nlen, offs[TLOG_TILE_WIDTH], lens[TLOG_TILE_WIDTH], i;
@@ -100,8 +102,13 @@ cli_rules_hunt(int argc, char **argv)
 
 	cli_args_init(&a, argc, argv);
 	if (cli_opt(&a, "--log", &dir) || cli_opt(&a, "--vkey", &vkey) || cli_opt(&a, "--from", &h.from) ||
-	    cli_opt(&a, "--to", &h.to) || cli_positional(&a, pos, 2, &npos))
+	    cli_opt(&a, "--to", &h.to) || cli_opt(&a, "--business-hours", &hours) || cli_positional(&a, pos, 2, &npos))
 		return CLI_USAGE;
+	detect_calendar_default(&h.cal);
+	if (hours != NULL && detect_calendar_parse(hours, &h.cal, &err) != 0) {
+		cli_errorf("rules hunt: --business-hours: %s", err.msg);
+		return CLI_USAGE;
+	}
 	if (npos != 1 || dir == NULL) {
 		cli_errorf("rules hunt needs a rule file or directory and --log DIR");
 		return CLI_USAGE;
@@ -156,8 +163,10 @@ cli_rules_hunt(int argc, char **argv)
 			{
 				const struct detect_field *tf = detect_event_field(h.ev, "time");
 				int64_t ms;
-				if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms))
+				if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms)) {
 					h.time_ms = ms;
+					h.ev = detect_enrich(&h.enriched, &h.cal, h.ev, ms);
+				}
 			}
 			detect_ruleset_match(rs, DETECT_SRC_BULWARK, h.ev, hunt_match, &h);
 		}
@@ -180,6 +189,7 @@ out:
 	bw_sha256_free(sha);
 	detect_json_event_free(je);
 	detect_correlator_free(h.corr);
+	detect_enriched_clear(&h.enriched);
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return rc;

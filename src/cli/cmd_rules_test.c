@@ -18,6 +18,8 @@ struct test_run {
 	struct detect_host_mapper *mapper;
 	struct detect_correlator *corr;
 	int64_t time_ms;		/* the event's time (JSON: its "time", else the one before it) */
+	struct detect_calendar cal;	/* business hours for enrich.* */
+	struct detect_enriched enriched;
 	size_t events, matches, bad;
 	int oom;
 };
@@ -77,8 +79,10 @@ test_jsonl(struct test_run *t, FILE *f)
 		{
 			const struct detect_field *tf = detect_event_field(t->ev, "time");
 			int64_t ms;
-			if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms))
+			if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms)) {
 				t->time_ms = ms;
+				t->ev = detect_enrich(&t->enriched, &t->cal, t->ev, ms);
+			}
 		}
 		snprintf(t->where, sizeof t->where, "%s:%zu", fb, lineno);
 		if (t->src >= 0)
@@ -194,7 +198,7 @@ cli_rules_test(int argc, char **argv)
 	struct detect_load_report rep = { 0 };
 	struct bw_err err = { 0 };
 	struct test_run t = { .src = -1 };
-	const char *source = NULL, *format = "auto";
+	const char *source = NULL, *format = "auto", *hours = NULL;
 	char *pos[3], buf[1024];
 	size_t npos, i;
 	FILE *f = NULL;
@@ -203,6 +207,7 @@ cli_rules_test(int argc, char **argv)
 
 	cli_args_init(&a, argc, argv);
 	if (cli_opt(&a, "--source", &source) != 0 || cli_opt(&a, "--format", &format) != 0 ||
+	    cli_opt(&a, "--business-hours", &hours) != 0 ||
 	    cli_positional(&a, pos, 3, &npos) != 0)
 		return CLI_USAGE;
 	if (source != NULL) {
@@ -215,6 +220,11 @@ cli_rules_test(int argc, char **argv)
 	}
 	if (format == NULL)
 		format = "auto";
+	detect_calendar_default(&t.cal);
+	if (hours != NULL && detect_calendar_parse(hours, &t.cal, &err) != 0) {
+		cli_errorf("rules test: --business-hours: %s", err.msg);
+		return CLI_USAGE;
+	}
 	if (strcmp(format, "auto") != 0 && strcmp(format, "jsonl") != 0 && strcmp(format, "auditd") != 0) {
 		cli_errorf("--format must be auto, jsonl or auditd");
 		return CLI_USAGE;
@@ -253,6 +263,7 @@ out:
 	if (f != NULL)
 		fclose(f);
 	detect_correlator_free(t.corr);
+	detect_enriched_clear(&t.enriched);
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return rc;

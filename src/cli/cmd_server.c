@@ -29,7 +29,7 @@ static const char serve_usage[] =
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
-    "                     [--rules DIR] [--notify-level LEVEL]\n"
+    "                     [--rules DIR] [--notify-level LEVEL] [--business-hours SPEC]\n"
     "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
     "                     [--smtp smtp://HOST:PORT --smtp-from ADDR --smtp-to ADDR... [--smtp-cacert PEM]]\n"
     "\n"
@@ -38,6 +38,8 @@ static const char serve_usage[] =
     "a prompt. Every audit event is matched, as it is recorded, against bulwark's own\n"
     "detection rules and the Sigma rules below --rules DIR (log source product: bulwark);\n"
     "a match raises an alert. A rule file that does not load is reported and skipped.\n"
+    "Events carry enrich.business_hours per --business-hours (default\n"
+    "'mon-fri 08:00-18:00', the server's local time: TZ).\n"
     "SIGHUP reloads the rules: all of them, or none when any file is refused.\n"
     "With --webhook, every alert of --notify-level (default high) or above is POSTed\n"
     "(HTTPS) to URL, signed with HMAC-SHA256 under the key in the secret file (at least\n"
@@ -214,8 +216,9 @@ cmd_serve(int argc, char **argv)
 {
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
-		*wrapper, *snap_s, *ts_s, *rules_dir, *webhook, *webhook_secret, *webhook_cacert, *notify_level, *smtp,
-		*smtp_from, *smtp_cacert, *smtp_to[16];
+		*wrapper, *snap_s, *ts_s, *rules_dir, *business_hours, *webhook, *webhook_secret, *webhook_cacert,
+		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16];
+	struct detect_calendar calendar;
 	size_t nsmtp_to = 0;
 	uint8_t *secret = NULL;
 	size_t secret_len = 0;
@@ -244,12 +247,18 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_opt(&a, "--timeout-secs", &timeout_s) ||
 	    cli_opt(&a, "--max-window-secs", &window_s) || cli_opt(&a, "--session-wrapper", &wrapper) ||
 	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
-	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--webhook", &webhook) ||
+	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--business-hours", &business_hours) ||
+	    cli_opt(&a, "--webhook", &webhook) ||
 	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
 	    cli_opt(&a, "--notify-level", &notify_level) || cli_opt(&a, "--smtp", &smtp) ||
 	    cli_opt(&a, "--smtp-from", &smtp_from) || cli_opt(&a, "--smtp-cacert", &smtp_cacert) ||
 	    cli_opt_all(&a, "--smtp-to", smtp_to, 16, &nsmtp_to) || cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
+	detect_calendar_default(&calendar);
+	if (business_hours != NULL && detect_calendar_parse(business_hours, &calendar, &err) != 0) {
+		cli_errorf("serve: --business-hours: %s", err.msg);
+		return CLI_USAGE;
+	}
 	if ((webhook_secret || webhook_cacert) && webhook == NULL) {
 		cli_errorf("serve: --webhook-secret-file and --webhook-cacert go with --webhook");
 		return CLI_USAGE;
@@ -359,7 +368,7 @@ cmd_serve(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	/* The rules first: a directory that cannot be read stops the start; a bad rule is reported and skipped. */
-	if (detector_new(rules_dir, &det, &rep, &err) != 0) {
+	if (detector_new(rules_dir, &calendar, &det, &rep, &err) != 0) {
 		bw_memzero(pass, sizeof pass);
 		bw_secure_free(secret);
 		return cli_fail("serve: rules", &err);

@@ -226,6 +226,45 @@ size_t detect_correlator_feed(struct detect_correlator *c, const struct detect_r
 			      int64_t time_ms, detect_corr_fn fn, void *ctx);
 void detect_correlator_stats(const struct detect_correlator *c, struct detect_corr_stats *out);
 
+/* ---- enrichment ----------------------------------------------------------------- */
+
+/*
+ * What a rule cannot compute, added to bulwark's own events before matching
+ * (docs/DETECT.md, "Enrichment"): enrich.hour (0-23) and enrich.weekday
+ * (sun..sat) of the event's time in the server's local time zone (TZ),
+ * enrich.business_hours ("true"/"false") per a calendar, and
+ * enrich.window_hours for events that carry a maintenance window.
+ */
+#define DETECT_BUSINESS_HOURS_DEFAULT "mon-fri 08:00-18:00"
+#define DETECT_ENRICH_FIELDS 4
+
+/* Minutes of the week (Sunday 00:00 first) that are business hours. */
+struct detect_calendar {
+	uint8_t bits[7 * 1440 / 8];
+	bool set;
+};
+
+/* "mon-fri 08:00-18:00, sat 09:00-12:00" into *out. Errors say where the text is wrong. */
+int detect_calendar_parse(const char *spec, struct detect_calendar *out, struct bw_err *err);
+/* DETECT_BUSINESS_HOURS_DEFAULT. */
+void detect_calendar_default(struct detect_calendar *out);
+
+/* Room for an enriched event; zero-initialise, reuse, release with detect_enriched_clear(). */
+struct detect_enriched {
+	struct detect_field *fields;
+	size_t cap;
+	char hour[8], window[24];
+	struct detect_event ev;
+};
+
+/*
+ * in (at time_ms) with the enrichment fields added; valid until the next
+ * call with e or until in changes. Borrows in's strings.
+ */
+const struct detect_event *detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal,
+					 const struct detect_event *in, int64_t time_ms);
+void detect_enriched_clear(struct detect_enriched *e);
+
 /* ---- host events as rules see them -------------------------------------------------- */
 
 /*

@@ -32,6 +32,8 @@ struct detector {
 	struct detect_ruleset *rules;		/* the detection thread's */
 	struct detect_ruleset *next_rules;	/* a reloaded set waiting to replace it (under mu) */
 	struct detect_correlator *corr;		/* the correlation state of rules (the detection thread's) */
+	struct detect_calendar calendar;	/* business hours, for enrich.business_hours */
+	struct detect_enriched enriched;	/* the detection thread's */
 	uint64_t evicted_reported;		/* correlation groups evicted, as far as an alert said so */
 	struct instance *in;
 	struct audit_log *al;
@@ -47,7 +49,8 @@ struct detector {
 };
 
 int
-detector_new(const char *rules_dir, struct detector **out, struct detect_load_report *rep, struct bw_err *err)
+detector_new(const char *rules_dir, const struct detect_calendar *cal, struct detector **out,
+	     struct detect_load_report *rep, struct bw_err *err)
 {
 	struct detector *d = calloc(1, sizeof *d);
 	int r;
@@ -65,6 +68,7 @@ detector_new(const char *rules_dir, struct detector **out, struct detect_load_re
 		free(d);
 		return r;
 	}
+	d->calendar = *cal;
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	*out = d;
@@ -214,12 +218,12 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 	snprintf(group, sizeof group, "%.*s", target ? (int)(target->len < 190 ? target->len : 190) : 1,
 		 target ? target->value : "-");
 	m.group = group;
-	m.ev = ev;
 	{
 		const struct detect_field *tf = detect_event_field(ev, "time");
 		if (tf == NULL || !bw_time_parse_ms(tf->value, tf->len, &m.time_ms))
 			m.time_ms = bw_now_ms();
 	}
+	m.ev = ev = detect_enrich(&d->enriched, &d->calendar, ev, m.time_ms);
 	detect_ruleset_match(d->rules, DETECT_SRC_BULWARK, ev, raise_alert, &m);
 	report_evictions(d, x, q->index);
 }
@@ -371,6 +375,7 @@ detector_free(struct detector *d)
 	}
 	free(d->q);
 	detect_correlator_free(d->corr);
+	detect_enriched_clear(&d->enriched);
 	detect_ruleset_free(d->rules);
 	detect_ruleset_free(d->next_rules);
 	pthread_mutex_destroy(&d->mu);

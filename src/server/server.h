@@ -49,13 +49,15 @@ void server_stop(struct server *s);
 
 struct detector;
 struct detect_load_report;
+struct detect_calendar;
 
 /*
  * bulwark's own rules plus those below rules_dir (NULL: none); rep lists
  * what loaded and what was refused (the caller clears it). Caller frees
  * with detector_free().
  */
-int detector_new(const char *rules_dir, struct detector **out, struct detect_load_report *rep, struct bw_err *err);
+int detector_new(const char *rules_dir, const struct detect_calendar *cal, struct detector **out,
+		 struct detect_load_report *rep, struct bw_err *err);
 /* The audit log's observer (audit_log_observe with the detector as ctx): queues each event. */
 void detector_observe(void *ctx, uint64_t index, const void *entry, size_t len);
 /* Starts matching queued and new events; alerts are operations of the server itself over in and al. */

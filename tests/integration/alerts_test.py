@@ -243,8 +243,8 @@ t0 = time.time()
 while not reload_events() and time.time() - t0 < 5:
     time.sleep(0.05)
 ev = reload_events()
-expect(len(ev) == 1 and ev[0]["result"] == "ok" and ev[0]["details"]["count"] == 18,
-       f"SIGHUP reloaded 14 shipped + 4 own rules: {ev}")
+expect(len(ev) == 1 and ev[0]["result"] == "ok" and ev[0]["details"]["count"] == 20,
+       f"SIGHUP reloaded 16 shipped + 4 own rules: {ev}")
 st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "ci", "scopes": ["admin"]}, token=admin)
 tk, took = wait_alert(admin, "An API token was created")
 expect(st == 201 and tk is not None, f"a rule added by the reload fires ({st} {j}; {took:.2f} s)")

@@ -11,6 +11,8 @@ import subprocess
 
 from bwtest import BW, expect, fail, finish, run, tmpdir
 
+os.environ["TZ"] = "UTC"  # enrich.business_hours is local time: fix it for the expectations below
+
 SIGMA = os.environ.get("BW_SIGMA_DIR") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "sigma", "rules", "linux")
 VALGRIND_BW = os.environ.get("BULWARK_AGENT_VALGRIND")
@@ -333,6 +335,44 @@ out = out.decode()
 fired = [ln for ln in out.splitlines() if DESIGN in ln]
 expect(rc == 0 and len(fired) == 1 and "correlated (value_count): 50 for LogonId=1001, Computer=ws1" in fired[0],
        f"the design-data correlation fires for auid 1001 only: {fired}\n{err}")
+
+# shipped rules over enrichment: business hours (local time, TZ=UTC here) and maintenance windows.
+ACC = "Maintenance access approved outside business hours, or for a window over 12 hours"
+PUB = "Patch metadata published outside business hours"
+A0 = 1795773600  # 2026-11-27T10:00:00Z, a Friday
+ENRICH = [  # (time, event, rule that fires or None)
+    ("2026-11-28T10:00:00Z", '"action":"access.approve","result":"ok"', ACC),          # Saturday
+    ("2026-11-27T10:00:00Z", '"action":"access.approve","result":"ok"', None),         # Friday morning
+    ("2026-11-27T22:00:00Z", '"action":"access.approve","result":"ok"', ACC),          # Friday night
+    ("2026-11-27T22:00:00Z", '"action":"access.approve","result":"denied"', None),
+    ("2026-11-27T10:00:00Z", '"action":"access.issued","result":"ok","details":{"valid_after":%d,"valid_before":%d}'
+     % (A0, A0 + 13 * 3600), ACC),
+    ("2026-11-27T10:00:00Z", '"action":"access.issued","result":"ok","details":{"valid_after":%d,"valid_before":%d}'
+     % (A0, A0 + 8 * 3600), None),
+    ("2026-11-27T10:00:00Z", '"action":"access.request","result":"ok","details":{"window":[%d,%d]}'
+     % (A0, A0 + 20 * 3600), None),
+    ("2026-11-29T03:00:00Z", '"action":"patch.publish","result":"ok"', PUB),           # Sunday night
+    ("2026-11-25T11:00:00Z", '"action":"patch.publish","result":"ok"', None),          # Wednesday
+]
+enrich_events = os.path.join(base, "enrich.jsonl")
+with open(enrich_events, "w") as f:
+    for t, body, _ in ENRICH:
+        f.write('{"time":"%s",%s}\n' % (t, body))
+rc, out, err = run("rules", "test", SHIPPED, enrich_events)
+out = out.decode()
+expect(rc == 0, f"shipped enrichment rules: exit {rc} {err}")
+for i, (_, _, title) in enumerate(ENRICH):
+    hits = [ln for ln in out.splitlines() if ln.startswith(f"{enrich_events}:{i + 1}: ")]
+    if title is None:
+        expect(hits == [], f"enrichment rules: negative event {i + 1} fired: {hits}")
+    else:
+        expect(len(hits) == 1 and title in hits[0], f"enrichment rules: event {i + 1} should fire {title!r}: {hits}")
+rc, out, err = run("rules", "test", "--business-hours", "mon-sun 00:00-24:00", SHIPPED, enrich_events)
+out = out.decode()
+expect(rc == 0 and PUB not in out and out.count(ACC) == 1,
+       f"--business-hours: a calendar with every hour open leaves only the long window: {out}")
+rc, _, err = run("rules", "test", "--business-hours", "mon-fri 8-18", SHIPPED, enrich_events)
+expect(rc == 2 and "wrong at character 9" in str(err), f"a bad --business-hours is a usage error naming where: {rc} {err}")
 
 # rules hunt: the shipped rules over a real log's history, entries checked against their hashes.
 log = os.path.join(base, "log")

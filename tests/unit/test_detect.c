@@ -407,9 +407,50 @@ test_json_events_and_explain(void **state)
 	detect_json_event_free(je);
 }
 
+/* Business hours and the enrichment fields (local time: TZ is set to UTC by main). */
+static void
+test_calendar_and_enrichment(void **state)
+{
+	struct detect_calendar cal;
+	struct detect_enriched en = { 0 };
+	struct bw_err err = { 0 };
+	const struct detect_field in[] = { { "action", "access.issued", 13 },
+					   { "details.valid_after", "1795773600", 10 },
+					   { "details.valid_before", "1795820401", 10 } };
+	const struct detect_event ev = { in, 3, NULL, 0 };
+	const struct detect_event *out;
+	const struct detect_field *f;
+
+	(void)state;
+	assert_int_equal(detect_calendar_parse("fri-mon 22:00-24:00, wed 00:00-01:30", &cal, &err), 0);
+	/* 2026-11-27 is a Friday: 22:00 is in, 21:59 is not; Sunday 23:00 (the wrapped range) is in */
+	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + 12 * 3600000LL);
+	assert_string_equal(detect_event_field(out, "enrich.business_hours")->value, "true");
+	assert_string_equal(detect_event_field(out, "enrich.weekday")->value, "fri");
+	assert_string_equal(detect_event_field(out, "enrich.hour")->value, "22");
+	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + 12 * 3600000LL - 60000);
+	assert_string_equal(detect_event_field(out, "enrich.business_hours")->value, "false");
+	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + (2 * 24 + 13) * 3600000LL);
+	assert_string_equal(detect_event_field(out, "enrich.weekday")->value, "sun");
+	assert_string_equal(detect_event_field(out, "enrich.business_hours")->value, "true");
+	/* 46801 seconds: 13 hours, rounded up */
+	f = detect_event_field(out, "enrich.window_hours");
+	assert_non_null(f);
+	assert_string_equal(f->value, "14");
+	assert_int_equal(out->nfields, 7);
+	detect_enriched_clear(&en);
+	assert_int_equal(detect_calendar_parse("mon-fri 8:00-18:00", &cal, &err), BW_EINVAL);
+	assert_non_null(strstr(err.msg, "wrong at character 9"));
+	assert_int_equal(detect_calendar_parse("mon 18:00-08:00", &cal, &err), BW_EINVAL);
+	assert_int_equal(detect_calendar_parse("mon 08:00-18:00,", &cal, &err), BW_EINVAL);
+	assert_int_equal(detect_calendar_parse("xyz 08:00-18:00", &cal, &err), BW_EINVAL);
+	assert_int_equal(detect_calendar_parse("mon 08:00-25:00", &cal, &err), BW_EINVAL);
+}
+
 int
 main(void)
 {
+	setenv("TZ", "UTC", 1);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_values_and_wildcards),
 		cmocka_unit_test(test_modifiers),
@@ -418,6 +459,7 @@ main(void)
 		cmocka_unit_test(test_regex_is_bounded),
 		cmocka_unit_test(test_sigmahq_linux_rules),
 		cmocka_unit_test(test_json_events_and_explain),
+		cmocka_unit_test(test_calendar_and_enrichment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,180 @@
+/*
+ * detect/enrich.c: what a Sigma rule cannot compute, added to bulwark's
+ * own events before matching: the local hour and weekday of the event and
+ * whether they fall in business hours (a configured calendar), and the
+ * length of a maintenance window in hours.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "detect_internal.h"
+
+static const char *const day_names[7] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
+
+static int
+day_index(const char *s, size_t n)
+{
+	int i;
+
+	for (i = 0; i < 7; i++)
+		if (n == 3 && strncasecmp(s, day_names[i], 3) == 0)
+			return i;
+	return -1;
+}
+
+static bool
+hhmm(const char *s, unsigned *minutes)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] != ':' || s[3] < '0' || s[3] > '5' ||
+	    s[4] < '0' || s[4] > '9')
+		return false;
+	*minutes = (unsigned)((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (unsigned)((s[3] - '0') * 10 + (s[4] - '0'));
+	return *minutes <= 24 * 60;
+}
+
+static void
+set_range(struct detect_calendar *c, int day, unsigned from, unsigned to)
+{
+	unsigned m;
+
+	for (m = from; m < to; m++)
+		c->bits[(day * 1440 + (int)m) / 8] |= (uint8_t)(1u << ((day * 1440 + (int)m) % 8));
+}
+
+int
+detect_calendar_parse(const char *spec, struct detect_calendar *out, struct bw_err *err)
+{
+	const char *p = spec;
+
+	memset(out, 0, sizeof *out);
+	if (strlen(spec) > 512)
+		return bw_err_set(err, BW_EINVAL, "business hours: longer than 512 characters");
+	for (;;) {
+		int d0, d1, d;
+		unsigned from, to;
+		const char *dash;
+
+		while (*p == ' ')
+			p++;
+		/* DAY or DAY-DAY */
+		if ((d0 = day_index(p, 3)) < 0)
+			goto bad;
+		dash = p + 3;
+		if (*dash == '-') {
+			if ((d1 = day_index(dash + 1, 3)) < 0) {
+				p = dash + 1;
+				goto bad;
+			}
+			p = dash + 4;
+		} else {
+			d1 = d0;
+			p = dash;
+		}
+		if (*p++ != ' ' || !hhmm(p, &from) || p[5] != '-' || !hhmm(p + 6, &to) || from >= to)
+			goto bad;
+		p += 11;
+		for (d = d0;; d = (d + 1) % 7) {
+			set_range(out, d, from, to);
+			if (d == d1)
+				break;
+		}
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		if (*p++ != ',')
+			goto bad;
+	}
+	out->set = true;
+	return 0;
+bad:
+	return bw_err_set(err, BW_EINVAL,
+			  "business hours must be DAY[-DAY] HH:MM-HH:MM[, ...] (e.g. 'mon-fri 08:00-18:00, sat "
+			  "09:00-12:00'); wrong at character %zu",
+			  (size_t)(p - spec) + 1);
+}
+
+void
+detect_calendar_default(struct detect_calendar *out)
+{
+	struct bw_err err = { 0 };
+
+	(void)detect_calendar_parse(DETECT_BUSINESS_HOURS_DEFAULT, out, &err);
+}
+
+/* Whole hours from a to b (rounded up), or -1. */
+static long long
+hours_between(long long a, long long b)
+{
+	return b > a ? (b - a + 3599) / 3600 : -1;
+}
+
+static bool
+number(const struct detect_field *f, long long *out)
+{
+	char tmp[32], *end;
+
+	if (f == NULL || f->len == 0 || f->len >= sizeof tmp)
+		return false;
+	memcpy(tmp, f->value, f->len);
+	tmp[f->len] = '\0';
+	*out = strtoll(tmp, &end, 10);
+	return *end == '\0';
+}
+
+const struct detect_event *
+detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal, const struct detect_event *in,
+	      int64_t time_ms)
+{
+	time_t secs = (time_t)(time_ms / 1000);
+	struct tm tm;
+	size_t n = in->nfields;
+	long long a, b, h = -1;
+
+	if (n + DETECT_ENRICH_FIELDS > e->cap) {
+		size_t cap = n + DETECT_ENRICH_FIELDS + 64;
+		struct detect_field *f = realloc(e->fields, cap * sizeof *f);
+		if (f == NULL)
+			return in;	/* out of memory: the event as it is */
+		e->fields = f;
+		e->cap = cap;
+	}
+	memcpy(e->fields, in->fields, n * sizeof *e->fields);
+	if (localtime_r(&secs, &tm) != NULL) {
+		int minute = tm.tm_wday * 1440 + tm.tm_hour * 60 + tm.tm_min;
+		bool open = cal->set && (cal->bits[minute / 8] >> (minute % 8) & 1);
+		snprintf(e->hour, sizeof e->hour, "%d", tm.tm_hour);
+		e->fields[n++] = (struct detect_field){ "enrich.hour", e->hour, strlen(e->hour) };
+		e->fields[n++] = (struct detect_field){ "enrich.weekday", day_names[tm.tm_wday], 3 };
+		e->fields[n++] = (struct detect_field){ "enrich.business_hours", open ? "true" : "false", open ? 4 : 5 };
+	}
+	/* a maintenance window: access.issued's valid_after/valid_before, or access.request's window [a, b] */
+	if (number(detect_event_field(in, "details.valid_after"), &a) &&
+	    number(detect_event_field(in, "details.valid_before"), &b))
+		h = hours_between(a, b);
+	else {
+		size_t i, k = 0;
+		long long w[2];
+		for (i = 0; i < in->nfields && k < 2; i++)
+			if (strcmp(in->fields[i].name, "details.window") == 0 && number(&in->fields[i], &w[k]))
+				k++;
+		if (k == 2)
+			h = hours_between(w[0], w[1]);
+	}
+	if (h >= 0) {
+		snprintf(e->window, sizeof e->window, "%lld", h);
+		e->fields[n++] = (struct detect_field){ "enrich.window_hours", e->window, strlen(e->window) };
+	}
+	e->ev = (struct detect_event){ e->fields, n, in->raw, in->raw_len };
+	return &e->ev;
+}
+
+void
+detect_enriched_clear(struct detect_enriched *e)
+{
+	free(e->fields);
+	memset(e, 0, sizeof *e);
+}

@@ -126,7 +126,7 @@ parse_condition(const struct ynode *v, const char *name, struct correlation *c, 
 		return bw_err_set(err, BW_EINVAL, "%s:%d: 'condition' must be a map (gte: 10)", name, v->line);
 	for (i = 0; i < v->n; i++) {
 		const char *k = v->keys[i];
-		uint32_t n;
+		uint32_t n = 0;
 		if (strcmp(k, "field") == 0) {
 			if (v->items[i]->kind != Y_SCALAR || v->items[i]->len == 0 || v->items[i]->len > 128)
 				return bw_err_set(err, BW_EINVAL, "%s:%d: condition 'field' must be a field name", name,

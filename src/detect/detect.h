@@ -186,6 +186,13 @@ typedef void (*detect_match_fn)(void *ctx, const struct detect_rule *r);
 size_t detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, const struct detect_event *ev,
 			    detect_match_fn fn, void *ctx);
 const struct detect_rule *detect_ruleset_rule(const struct detect_ruleset *rs, size_t i);
+/*
+ * Of the rules of src: how many are indexed by a literal every match needs
+ * (an event meets only those its own values select), how many are tried on
+ * every event.
+ */
+void detect_ruleset_prefilter_stats(const struct detect_ruleset *rs, enum detect_source src, size_t *indexed,
+				    size_t *always);
 
 /* ---- correlation ------------------------------------------------------------------ */
 

@@ -204,6 +204,20 @@ struct detect_rule {
 	size_t item;		/* its file's entry in the load report */
 };
 
+/* ---- the prefilter (prefilter.c) ------------------------------------------------- */
+
+struct prefilter;
+/* Indexes the rules rules[idx[0..n-1]] (one log source's) by their guards. BW_ENOMEM or 0. */
+int prefilter_build(struct detect_rule *const *rules, const size_t *idx, size_t n, struct prefilter **out);
+void prefilter_free(struct prefilter *pf);
+/*
+ * The rules (indexes, ascending, each once) that the event x could match,
+ * into buf (cap entries): their count, or SIZE_MAX when more than cap (then
+ * evaluate every rule of the source).
+ */
+size_t prefilter_candidates(const struct prefilter *pf, const struct ev_index *x, size_t *buf, size_t cap);
+void prefilter_stats(const struct prefilter *pf, size_t *indexed, size_t *always);
+
 /* Compiles one rule document (a detection or a correlation rule). Caller frees *out. */
 int rule_compile_tree(const struct ynode *root, const char *name, struct detect_rule **out, struct bw_err *err);
 /* The correlation section of root into r (title, id, level already set). Errors name the line. */

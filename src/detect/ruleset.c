@@ -21,6 +21,7 @@ struct detect_ruleset {
 	/* per log source, the rules that read it (indexes into rules) */
 	size_t *by_src[DETECT_SRC_COUNT];
 	size_t nsrc[DETECT_SRC_COUNT];
+	struct prefilter *pf[DETECT_SRC_COUNT];	/* per log source: the rules an event can match */
 };
 
 void
@@ -251,6 +252,9 @@ index_sources(struct detect_ruleset *rs, struct bw_err *err)
 		s = (int)detect_rule_source(rs->rules[i]);
 		rs->by_src[s][rs->nsrc[s]++] = i;
 	}
+	for (s = 0; s < DETECT_SRC_COUNT; s++)
+		if (prefilter_build(rs->rules, rs->by_src[s], rs->nsrc[s], &rs->pf[s]) != 0)
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -445,12 +449,18 @@ detect_ruleset_match(const struct detect_ruleset *rs, enum detect_source src, co
 
 	if ((unsigned)src >= DETECT_SRC_COUNT || src == DETECT_SRC_NONE || ev_index_build(&x, ev) != 0)
 		return 0;
-	for (i = 0; i < rs->nsrc[src]; i++) {
-		const struct detect_rule *r = rs->rules[rs->by_src[src][i]];
-		if (detect_rule_match_indexed(r, &x)) {
-			hits++;
-			if (fn != NULL)
-				fn(ctx, r);
+	{
+		size_t cand[1024], n = prefilter_candidates(rs->pf[src], &x, cand, sizeof cand / sizeof cand[0]);
+		bool all = n == SIZE_MAX;
+		if (all)
+			n = rs->nsrc[src];
+		for (i = 0; i < n; i++) {
+			const struct detect_rule *r = rs->rules[all ? rs->by_src[src][i] : cand[i]];
+			if (detect_rule_match_indexed(r, &x)) {
+				hits++;
+				if (fn != NULL)
+					fn(ctx, r);
+			}
 		}
 	}
 	ev_index_clear(&x);
@@ -466,8 +476,10 @@ detect_ruleset_free(struct detect_ruleset *rs)
 		return;
 	for (i = 0; i < rs->n; i++)
 		detect_rule_free(rs->rules[i]);
-	for (i = 0; i < DETECT_SRC_COUNT; i++)
+	for (i = 0; i < DETECT_SRC_COUNT; i++) {
 		free(rs->by_src[i]);
+		prefilter_free(rs->pf[i]);
+	}
 	free(rs->rules);
 	free(rs);
 }
@@ -482,4 +494,13 @@ const struct detect_rule *
 detect_ruleset_rule(const struct detect_ruleset *rs, size_t i)
 {
 	return rs->rules[i];
+}
+
+void
+detect_ruleset_prefilter_stats(const struct detect_ruleset *rs, enum detect_source src, size_t *indexed,
+			       size_t *always)
+{
+	*indexed = *always = 0;
+	if ((unsigned)src < DETECT_SRC_COUNT && rs->pf[src] != NULL)
+		prefilter_stats(rs->pf[src], indexed, always);
 }

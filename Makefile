@@ -41,6 +41,7 @@ bench: release
 	./scripts/bench.sh $(RELEASE)
 	./scripts/bench_http.sh $(RELEASE)
 	./scripts/bench_patch_e2e.sh $(RELEASE)
+	python3 scripts/bench_alert_latency.py $(RELEASE)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

@@ -155,6 +155,9 @@ void cli_print_rule_match(const char *where, const struct detect_rule *r, const 
 #define CLI_CORR_BYTES (256u << 20)
 struct detect_correlator;
 struct detect_corr_match;
+struct detect_seen;
+/* enrich.first_time for ev from what this run has seen (1, 0, or -1: not such an event). */
+int first_time(struct detect_seen *seen, const struct detect_event *ev);
 /* "WHERE: LEVEL TITLE [ID] correlated (TYPE): N for GROUP from T to T". */
 void cli_print_corr_match(const char *where, const struct detect_corr_match *m);
 /* "correlation state: ..." when c tracked any group. */

@@ -93,6 +93,14 @@ rules_check(int argc, char **argv)
 	return i == 0 ? CLI_OK : CLI_FAIL;
 }
 
+int
+first_time(struct detect_seen *seen, const struct detect_event *ev)
+{
+	char key[300];
+
+	return detect_first_time_key(ev, key, sizeof key) ? detect_seen_first(seen, key) : -1;
+}
+
 void
 cli_print_corr_match(const char *where, const struct detect_corr_match *m)
 {

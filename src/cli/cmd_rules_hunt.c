@@ -20,6 +20,7 @@ struct hunt {
 	int64_t time_ms;	/* the event's time (its "time", else the entry's before it) */
 	struct detect_calendar cal;	/* business hours for enrich.* */
 	struct detect_enriched enriched;
+	struct detect_seen *seen;	/* for enrich.first_time */
 	size_t matches, skipped;
 };
 
@@ -129,6 +130,7 @@ cli_rules_hunt(int argc, char **argv)
 	if (cli_load_verifier(vkey, &v, &err) != 0 || tlog_checkpoint_load(dir, &v, 1, &note, &nlen, &cp, &err) != 0 ||
 	    tlog_tiles_open(dir, &t, &err) != 0 || detect_json_event_new(&je, &err) != 0 ||
 	    detect_correlator_new(rs, CLI_CORR_GROUPS, CLI_CORR_BYTES, &h.corr, &err) != 0 ||
+	    detect_seen_new(&h.seen, &err) != 0 ||
 	    bw_sha256_new(&sha, &err) != 0) {
 		cli_fail("rules hunt", &err);
 		goto out;
@@ -165,7 +167,7 @@ cli_rules_hunt(int argc, char **argv)
 				int64_t ms;
 				if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms)) {
 					h.time_ms = ms;
-					h.ev = detect_enrich(&h.enriched, &h.cal, h.ev, ms);
+					h.ev = detect_enrich(&h.enriched, &h.cal, h.ev, ms, first_time(h.seen, h.ev));
 				}
 			}
 			detect_ruleset_match(rs, DETECT_SRC_BULWARK, h.ev, hunt_match, &h);
@@ -190,6 +192,7 @@ out:
 	detect_json_event_free(je);
 	detect_correlator_free(h.corr);
 	detect_enriched_clear(&h.enriched);
+	detect_seen_free(h.seen);
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return rc;

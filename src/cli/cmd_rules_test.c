@@ -20,6 +20,7 @@ struct test_run {
 	int64_t time_ms;		/* the event's time (JSON: its "time", else the one before it) */
 	struct detect_calendar cal;	/* business hours for enrich.* */
 	struct detect_enriched enriched;
+	struct detect_seen *seen;	/* for enrich.first_time */
 	size_t events, matches, bad;
 	int oom;
 };
@@ -81,7 +82,7 @@ test_jsonl(struct test_run *t, FILE *f)
 			int64_t ms;
 			if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms)) {
 				t->time_ms = ms;
-				t->ev = detect_enrich(&t->enriched, &t->cal, t->ev, ms);
+				t->ev = detect_enrich(&t->enriched, &t->cal, t->ev, ms, first_time(t->seen, t->ev));
 			}
 		}
 		snprintf(t->where, sizeof t->where, "%s:%zu", fb, lineno);
@@ -244,7 +245,8 @@ cli_rules_test(int argc, char **argv)
 	}
 	t.rs = rs;
 	t.file = pos[1];
-	if (detect_correlator_new(rs, CLI_CORR_GROUPS, CLI_CORR_BYTES, &t.corr, &err) != 0) {
+	if (detect_correlator_new(rs, CLI_CORR_GROUPS, CLI_CORR_BYTES, &t.corr, &err) != 0 ||
+	    detect_seen_new(&t.seen, &err) != 0) {
 		cli_fail("rules test", &err);
 		goto out;
 	}
@@ -264,6 +266,7 @@ out:
 		fclose(f);
 	detect_correlator_free(t.corr);
 	detect_enriched_clear(&t.enriched);
+	detect_seen_free(t.seen);
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return rc;

@@ -239,11 +239,13 @@ void detect_correlator_stats(const struct detect_correlator *c, struct detect_co
  * What a rule cannot compute, added to bulwark's own events before matching
  * (docs/DETECT.md, "Enrichment"): enrich.hour (0-23) and enrich.weekday
  * (sun..sat) of the event's time in the server's local time zone (TZ),
- * enrich.business_hours ("true"/"false") per a calendar, and
- * enrich.window_hours for events that carry a maintenance window.
+ * enrich.business_hours ("true"/"false") per a calendar,
+ * enrich.window_hours for events that carry a maintenance window, and
+ * enrich.first_time: whether the event's actor takes its action for the
+ * first time (as the caller knows: the server from its database).
  */
 #define DETECT_BUSINESS_HOURS_DEFAULT "mon-fri 08:00-18:00"
-#define DETECT_ENRICH_FIELDS 4
+#define DETECT_ENRICH_FIELDS 5
 
 /* Minutes of the week (Sunday 00:00 first) that are business hours. */
 struct detect_calendar {
@@ -265,11 +267,28 @@ struct detect_enriched {
 };
 
 /*
- * in (at time_ms) with the enrichment fields added; valid until the next
- * call with e or until in changes. Borrows in's strings.
+ * in (at time_ms) with the enrichment fields added (first_time: 1 or 0 for
+ * enrich.first_time, -1 for none); valid until the next call with e or
+ * until in changes. Borrows in's strings.
  */
 const struct detect_event *detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal,
-					 const struct detect_event *in, int64_t time_ms);
+					 const struct detect_event *in, int64_t time_ms, int first_time);
+/*
+ * For the actions whose first time is telling (patch.publish,
+ * access.approve, access.request, role_grant.approve, user.roles,
+ * token.create, rules.set): the key "ACTION<0x1f>ACTOR" into key (cap
+ * bytes) and true; false for other events.
+ */
+bool detect_first_time_key(const struct detect_event *ev, char *key, size_t cap);
+
+/* An in-memory set of keys seen (offline runs), up to DETECT_SEEN_MAX. */
+#define DETECT_SEEN_MAX (4u << 20)
+struct detect_seen;
+/* Caller frees with detect_seen_free(). */
+int detect_seen_new(struct detect_seen **out, struct bw_err *err);
+void detect_seen_free(struct detect_seen *s);
+/* 1: key is new (now recorded); 0: seen before; -1: the set is full (not known). */
+int detect_seen_first(struct detect_seen *s, const char *key);
 void detect_enriched_clear(struct detect_enriched *e);
 
 /* ---- host events as rules see them -------------------------------------------------- */

@@ -125,9 +125,84 @@ number(const struct detect_field *f, long long *out)
 	return *end == '\0';
 }
 
+static const char *const first_time_actions[] = { "patch.publish", "access.approve", "access.request",
+						    "role_grant.approve", "user.roles", "token.create", "rules.set" };
+
+bool
+detect_first_time_key(const struct detect_event *ev, char *key, size_t cap)
+{
+	const struct detect_field *action = detect_event_field(ev, "action"), *actor = detect_event_field(ev, "actor");
+	size_t i;
+
+	if (action == NULL || actor == NULL || action->len + actor->len + 2 > cap)
+		return false;
+	for (i = 0; i < sizeof first_time_actions / sizeof first_time_actions[0]; i++)
+		if (strlen(first_time_actions[i]) == action->len &&
+		    memcmp(first_time_actions[i], action->value, action->len) == 0) {
+			snprintf(key, cap, "%.*s\x1f%.*s", (int)action->len, action->value, (int)actor->len, actor->value);
+			return true;
+		}
+	return false;
+}
+
+struct detect_seen {
+	uint64_t *slot;		/* hashes of the keys seen (0: empty) */
+	size_t cap, n;
+};
+
+int
+detect_seen_new(struct detect_seen **out, struct bw_err *err)
+{
+	if ((*out = calloc(1, sizeof **out)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	return 0;
+}
+
+void
+detect_seen_free(struct detect_seen *s)
+{
+	if (s == NULL)
+		return;
+	free(s->slot);
+	free(s);
+}
+
+int
+detect_seen_first(struct detect_seen *s, const char *key)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; key[i]; i++)
+		h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+	h |= 1;
+	if (s->n * 2 >= s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024, k;
+		uint64_t *n;
+		if (cap > DETECT_SEEN_MAX * 2 || (n = calloc(cap, sizeof *n)) == NULL)
+			return -1;	/* full: not known */
+		for (k = 0; k < s->cap; k++)
+			if (s->slot[k] != 0) {
+				size_t j = s->slot[k] & (cap - 1);
+				while (n[j] != 0)
+					j = (j + 1) & (cap - 1);
+				n[j] = s->slot[k];
+			}
+		free(s->slot);
+		s->slot = n;
+		s->cap = cap;
+	}
+	for (i = h & (s->cap - 1); s->slot[i] != 0; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == h)
+			return 0;
+	s->slot[i] = h;
+	s->n++;
+	return 1;
+}
+
 const struct detect_event *
 detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal, const struct detect_event *in,
-	      int64_t time_ms)
+	      int64_t time_ms, int first_time)
 {
 	time_t secs = (time_t)(time_ms / 1000);
 	struct tm tm;
@@ -168,6 +243,9 @@ detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal, cons
 		snprintf(e->window, sizeof e->window, "%lld", h);
 		e->fields[n++] = (struct detect_field){ "enrich.window_hours", e->window, strlen(e->window) };
 	}
+	if (first_time >= 0)
+		e->fields[n++] = (struct detect_field){ "enrich.first_time", first_time ? "true" : "false",
+							 first_time ? 4 : 5 };
 	e->ev = (struct detect_event){ e->fields, n, in->raw, in->raw_len };
 	return &e->ev;
 }

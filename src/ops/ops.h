@@ -444,5 +444,10 @@ int ops_rule_set(struct ops_ctx *x, const char *rule_id, bool enabled, const cha
 int ops_rule_settings(struct ops_ctx *x, struct db_rule_setting **out, size_t *n, struct bw_err *err);
 /* The server itself: rule_id's setting (enabled, and its exceptions' JSON text or NULL; caller frees). */
 int ops_rule_setting_for(struct ops_ctx *x, const char *rule_id, bool *enabled, char **exceptions, struct bw_err *err);
+/*
+ * The server itself (detection): records that key (an actor and an action)
+ * was seen at log index/time; *first: never before.
+ */
+int ops_first_seen(struct ops_ctx *x, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
 
 #endif /* BW_OPS_H */

@@ -99,3 +99,12 @@ ops_rule_setting_for(struct ops_ctx *x, const char *rule_id, bool *enabled, char
 	*exceptions = s.exceptions;	/* moved to the caller */
 	return 0;
 }
+
+int
+ops_first_seen(struct ops_ctx *x, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err)
+{
+	*first = false;
+	if (x->caller->via != OPS_VIA_SYSTEM)
+		return bw_err_set(err, BW_EDENIED, "only the server itself records first sightings");
+	return db_first_seen(x->in->db, key, index, at, first, err);
+}

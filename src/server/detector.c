@@ -223,7 +223,19 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 		if (tf == NULL || !bw_time_parse_ms(tf->value, tf->len, &m.time_ms))
 			m.time_ms = bw_now_ms();
 	}
-	m.ev = ev = detect_enrich(&d->enriched, &d->calendar, ev, m.time_ms);
+	{
+		char key[300];
+		int first = -1;
+		bool seen_first;
+		struct bw_err ferr = { 0 };
+		if (detect_first_time_key(ev, key, sizeof key)) {
+			if (ops_first_seen(x, key, (int64_t)q->index, m.time_ms, &seen_first, &ferr) == 0)
+				first = seen_first;
+			else
+				EV_LOG(EVLOG_ERROR, "detection: first sightings unreadable", EV_KS("error", ferr.msg));
+		}
+		m.ev = ev = detect_enrich(&d->enriched, &d->calendar, ev, m.time_ms, first);
+	}
 	detect_ruleset_match(d->rules, DETECT_SRC_BULWARK, ev, raise_alert, &m);
 	report_evictions(d, x, q->index);
 }

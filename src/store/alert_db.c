@@ -396,3 +396,26 @@ db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, const c
 	pthread_mutex_unlock(&db->mu);
 	return r;
 }
+
+int
+db_first_seen(struct bw_db *db, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*first = false;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "INSERT OR IGNORE INTO first_seen (key, first_index, first_at) VALUES (?, ?, ?)", &st,
+			    err)) == 0) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, index);
+		sqlite3_bind_int64(st, 3, at);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = db_sql_err(db, err, "recording a first sighting");
+		else
+			*first = sqlite3_changes(db->h) == 1;
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}

@@ -205,6 +205,12 @@ static const char *const migrations[] = {
 	"  updated_by TEXT NOT NULL,"
 	"  updated_at INTEGER NOT NULL"
 	") STRICT;",
+	/* 13: the first time the detector saw an actor take an action (enrich.first_time) */
+	"CREATE TABLE first_seen ("
+	"  key TEXT PRIMARY KEY,"
+	"  first_index INTEGER NOT NULL,"
+	"  first_at INTEGER NOT NULL"
+	") STRICT;",
 };
 
 void

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 12	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 13	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -428,5 +428,7 @@ int db_rule_settings_list(struct bw_db *db, struct db_rule_setting **out, size_t
 int db_rule_setting_get(struct bw_db *db, const char *rule_id, struct db_rule_setting *out, struct bw_err *err);
 int db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, const char *exceptions, const char *by,
 			int64_t now, struct bw_err *err);
+/* Records key (first at log index/at) unless already there: *first says whether this was its first time. */
+int db_first_seen(struct bw_db *db, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
 
 #endif /* BW_STORE_H */

@@ -338,7 +338,7 @@ expect(rc == 0 and len(fired) == 1 and "correlated (value_count): 50 for LogonId
 
 # shipped rules over enrichment: business hours (local time, TZ=UTC here) and maintenance windows.
 ACC = "Maintenance access approved outside business hours, or for a window over 12 hours"
-PUB = "Patch metadata published outside business hours"
+PUB = "Patch metadata published outside business hours, or by an account that never published before"
 A0 = 1795773600  # 2026-11-27T10:00:00Z, a Friday
 ENRICH = [  # (time, event, rule that fires or None)
     ("2026-11-28T10:00:00Z", '"action":"access.approve","result":"ok"', ACC),          # Saturday
@@ -351,8 +351,10 @@ ENRICH = [  # (time, event, rule that fires or None)
      % (A0, A0 + 8 * 3600), None),
     ("2026-11-27T10:00:00Z", '"action":"access.request","result":"ok","details":{"window":[%d,%d]}'
      % (A0, A0 + 20 * 3600), None),
-    ("2026-11-29T03:00:00Z", '"action":"patch.publish","result":"ok"', PUB),           # Sunday night
-    ("2026-11-25T11:00:00Z", '"action":"patch.publish","result":"ok"', None),          # Wednesday
+    ("2026-11-25T11:00:00Z", '"action":"patch.publish","actor":"pat","result":"ok"', PUB),   # pat's first
+    ("2026-11-25T12:00:00Z", '"action":"patch.publish","actor":"pat","result":"ok"', None),  # Wednesday, again
+    ("2026-11-29T03:00:00Z", '"action":"patch.publish","actor":"pat","result":"ok"', PUB),   # Sunday night
+    ("2026-11-25T13:00:00Z", '"action":"patch.publish","actor":"pat","result":"failed"', None),
 ]
 enrich_events = os.path.join(base, "enrich.jsonl")
 with open(enrich_events, "w") as f:
@@ -369,8 +371,8 @@ for i, (_, _, title) in enumerate(ENRICH):
         expect(len(hits) == 1 and title in hits[0], f"enrichment rules: event {i + 1} should fire {title!r}: {hits}")
 rc, out, err = run("rules", "test", "--business-hours", "mon-sun 00:00-24:00", SHIPPED, enrich_events)
 out = out.decode()
-expect(rc == 0 and PUB not in out and out.count(ACC) == 1,
-       f"--business-hours: a calendar with every hour open leaves only the long window: {out}")
+expect(rc == 0 and out.count(PUB) == 1 and f"{enrich_events}:8: " in out and out.count(ACC) == 1,
+       f"--business-hours: a calendar with every hour open leaves the long window and the first publication: {out}")
 rc, _, err = run("rules", "test", "--business-hours", "mon-fri 8-18", SHIPPED, enrich_events)
 expect(rc == 2 and "wrong at character 9" in str(err), f"a bad --business-hours is a usage error naming where: {rc} {err}")
 

@@ -261,6 +261,31 @@ test_transactions(void **state)
 	db_close(db);
 }
 
+/* First sightings (enrich.first_time): the first record of a key says so, later ones do not, across reopening. */
+static void
+test_first_seen(void **state)
+{
+	char path[128];
+	struct bw_db *db = NULL;
+	struct bw_err err = { 0 };
+	bool first;
+
+	(void)state;
+	db_path(path, sizeof path, "seen.db");
+	assert_int_equal(db_open(path, true, &db, &err), 0);
+	assert_int_equal(db_first_seen(db, "patch.publish\x1fpat", 10, 1000, &first, &err), 0);
+	assert_true(first);
+	assert_int_equal(db_first_seen(db, "patch.publish\x1fpat", 11, 1001, &first, &err), 0);
+	assert_false(first);
+	assert_int_equal(db_first_seen(db, "patch.publish\x1fsam", 12, 1002, &first, &err), 0);
+	assert_true(first);
+	db_close(db);
+	assert_int_equal(db_open(path, false, &db, &err), 0);
+	assert_int_equal(db_first_seen(db, "patch.publish\x1fsam", 13, 1003, &first, &err), 0);
+	assert_false(first);
+	db_close(db);
+}
+
 /* One-time codes: a newer one cancels the older, each is used once; host credentials; role grants decided once. */
 static void
 test_enrolments_credentials_grants(void **state)
@@ -358,6 +383,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_schema),
+		cmocka_unit_test(test_first_seen),
 		cmocka_unit_test(test_migrations_from_older_schemas),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_users_and_last_admin),

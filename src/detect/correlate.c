@@ -47,17 +47,6 @@ struct detect_correlator {
 
 #define NO_TIME INT64_MIN
 
-static uint64_t
-hash_bytes(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ull;
-	return h;
-}
-
 int
 detect_correlator_new(const struct detect_ruleset *rs, size_t max_groups, size_t max_bytes,
 		      struct detect_correlator **out, struct bw_err *err)
@@ -207,7 +196,7 @@ group_key(struct detect_correlator *c, const struct correlation *co, const struc
 static struct group *
 group_get(struct detect_correlator *c, size_t corr, const struct correlation *co, size_t klen, bool *fresh)
 {
-	uint64_t h = hash_bytes(hash_bytes(1469598103934665603ull, &corr, sizeof corr), c->key, klen);
+	uint64_t h = detect_fnv64(detect_fnv64(DETECT_FNV64_INIT, &corr, sizeof corr), c->key, klen);
 	struct group *g;
 	size_t tbytes;
 
@@ -334,7 +323,7 @@ update(struct detect_correlator *c, struct group *g, const struct correlation *c
 		uint64_t vh;
 		if (f == NULL || f->len == 0)
 			return false;
-		vh = hash_bytes(1469598103934665603ull, f->value, f->len);
+		vh = detect_fnv64(DETECT_FNV64_INIT, f->value, f->len);
 		expire(g, now, co->timespan_ms);
 		for (i = 0; i < g->nst && g->st[i].hash != vh; i++)
 			;

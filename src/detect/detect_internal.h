@@ -123,6 +123,19 @@ struct ev_index {
 };
 
 uint32_t field_hash(const char *name);
+
+#define DETECT_FNV64_INIT 1469598103934665603ull
+/* FNV-1a (64-bit) of n bytes, continuing from h (DETECT_FNV64_INIT to start): the engine's one hash of keys. */
+static inline uint64_t
+detect_fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
 /* Indexes ev (borrowed). Returns 0 or BW_ENOMEM; release with ev_index_clear(). */
 int ev_index_build(struct ev_index *x, const struct detect_event *ev);
 void ev_index_clear(struct ev_index *x);

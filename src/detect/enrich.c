@@ -170,12 +170,9 @@ detect_seen_free(struct detect_seen *s)
 int
 detect_seen_first(struct detect_seen *s, const char *key)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = detect_fnv64(DETECT_FNV64_INIT, key, strlen(key)) | 1;	/* 0 marks an empty slot */
 	size_t i;
 
-	for (i = 0; key[i]; i++)
-		h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
-	h |= 1;
 	if (s->n * 2 >= s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 1024, k;
 		uint64_t *n;

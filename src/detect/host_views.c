@@ -87,16 +87,6 @@ detect_host_mapper_free(struct detect_host_mapper *m)
 	free(m);
 }
 
-static uint64_t
-hash_text(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static struct pid_slot *
 slot_for(struct detect_host_mapper *m, uint64_t host, uint64_t pid)
 {
@@ -377,7 +367,7 @@ detect_host_views(struct detect_host_mapper *m, const struct hostev_audit_event 
 		  struct bw_err *err)
 {
 	const struct hostev_record *sys = hostev_audit_find(ev, "SYSCALL");
-	uint64_t host = hash_text(ev->node);
+	uint64_t host = detect_fnv64(DETECT_FNV64_INIT, ev->node, strlen(ev->node));
 
 	if (records(ev, fn, ctx) != 0)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");

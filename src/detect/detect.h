@@ -179,6 +179,9 @@ int detect_ruleset_load(const char *path, struct detect_ruleset **out, struct de
  */
 int detect_ruleset_load_with_builtin(const char *dir, struct detect_ruleset **out, struct detect_load_report *rep,
 				     struct bw_err *err);
+/* One rule file's text (len bytes), reported as name, loaded as a file of detect_ruleset_load is. */
+int detect_ruleset_load_text(const char *name, const char *text, size_t len, struct detect_ruleset **out,
+			     struct detect_load_report *rep, struct bw_err *err);
 void detect_ruleset_free(struct detect_ruleset *rs);
 size_t detect_ruleset_count(const struct detect_ruleset *rs);
 /* Tests ev against the rules of its log source src (only those); fn for each match. Returns the number of matches. */

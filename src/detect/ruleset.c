@@ -422,6 +422,24 @@ detect_ruleset_load_with_builtin(const char *dir, struct detect_ruleset **out, s
 }
 
 int
+detect_ruleset_load_text(const char *name, const char *text, size_t len, struct detect_ruleset **out,
+			 struct detect_load_report *rep, struct bw_err *err)
+{
+	struct detect_ruleset *rs = calloc(1, sizeof *rs);
+	struct bw_err ferr = { 0 };
+	int r;
+
+	*out = NULL;
+	memset(rep, 0, sizeof *rep);
+	if (rs == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	r = add_rule(rs, name, text, len, len > DETECT_RULE_MAX_BYTES ? bw_err_set(&ferr, BW_ERANGE,
+						"%s: larger than %u bytes", name, DETECT_RULE_MAX_BYTES) : 0,
+		     &ferr, rep, err);
+	return finish_load(rs, rep, r, out, err);
+}
+
+int
 detect_ruleset_load(const char *path, struct detect_ruleset **out, struct detect_load_report *rep,
 		    struct bw_err *err)
 {

@@ -43,6 +43,9 @@ static const char rules_usage[] =
     "      the tiles), optionally only events whose time is within [TIME, TIME]\n"
     "      (RFC 3339 UTC or its start: 2026-11-27, 2026-11-27T10:00). Prints\n"
     "      each match with the entry's index and the fields that matched.\n"
+    "  reload                                                  (API, admins)\n"
+    "      Load the running server's rules again, as SIGHUP does: all of them, or\n"
+    "      none when any file is refused (the refusal is the error).\n"
     "  settings                                                         (API)\n"
     "      The rules an admin switched off or gave exceptions, as JSON.\n"
     "  set RULE_ID --enabled true|false [--except FIELD=VALUE]...          (API, admins)\n"
@@ -214,6 +217,30 @@ out:
 	return rc;
 }
 
+static int
+rules_reload(int argc, char **argv)
+{
+	struct cli_args a;
+	struct cli_api api;
+	char *pos[1];
+	size_t npos;
+	long status;
+	json_t *reply = NULL, *count;
+	int rc = CLI_FAIL;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_api_init(&api, &a) || cli_positional(&a, pos, 0, &npos))
+		return CLI_USAGE;
+	if (cli_api_call(&api, "POST", "/api/v1/rules/reload", NULL, &status, &reply, NULL) == 0 &&
+	    cli_api_expect("rules reload", status, 200, reply) == 0) {
+		count = json_object_get(reply, "count");
+		printf("rules reloaded: %lld in use\n", json_is_integer(count) ? (long long)json_integer_value(count) : -1LL);
+		rc = CLI_OK;
+	}
+	json_decref(reply);
+	return rc;
+}
+
 int
 cmd_rules(int argc, char **argv)
 {
@@ -229,6 +256,8 @@ cmd_rules(int argc, char **argv)
 		return cli_rules_hunt(argc - 1, argv + 1);
 	if (strcmp(argv[0], "settings") == 0)
 		return rules_settings(argc - 1, argv + 1);
+	if (strcmp(argv[0], "reload") == 0)
+		return rules_reload(argc - 1, argv + 1);
 	if (strcmp(argv[0], "set") == 0)
 		return rules_set(argc - 1, argv + 1);
 	cli_errorf("rules: unknown command '%s'", argv[0]);

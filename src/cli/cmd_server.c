@@ -187,28 +187,34 @@ record_server_event(struct audit_log *al, enum ev_action action, const char *lis
 	return r;
 }
 
+/* The rules again, as the detector's reload (for ops_rules_reload). */
+struct reload_ctx {
+	struct detector *det;
+	const char *rules_dir;
+};
+
+static int
+reload_detector(void *ctx, size_t *loaded, struct bw_err *err)
+{
+	struct reload_ctx *rc = ctx;
+
+	return detector_reload(rc->det, rc->rules_dir, loaded, err);
+}
+
 /* SIGHUP: the detection rules again, all or nothing; the outcome is an audit event either way. */
 static void
-reload_rules(struct detector *det, struct audit_log *al, const char *rules_dir)
+reload_rules(struct instance *in, struct audit_log *al, struct reload_ctx *rc)
 {
-	struct bw_err err = { 0 }, rerr = { 0 };
-	struct event ev;
+	struct ops_caller sys;
+	struct ops_ctx x = { .in = in, .al = al, .caller = &sys };
+	struct bw_err err = { 0 };
 	size_t loaded = 0;
-	int r = detector_reload(det, rules_dir, &loaded, &err);
 
-	ev_init(&ev, EV_RULES_RELOAD, NULL);
-	ev_target(&ev, "rules:%.180s", rules_dir ? rules_dir : "-");
-	if (r == 0) {
-		ev_int(&ev, EVF_COUNT, (int64_t)loaded);
+	ops_caller_system(&sys);
+	if (ops_rules_reload(&x, reload_detector, rc, rc->rules_dir, &loaded, &err) == 0)
 		EV_LOG(EVLOG_INFO, "detection rules reloaded", EV_KI("loaded", loaded));
-	} else {
-		ev.result = r == BW_EINVAL ? EV_REFUSED : EV_FAILED;
-		ev_str(&ev, EVF_ERROR, err.msg);
+	else
 		EV_LOG(EVLOG_WARN, "detection rules not reloaded", EV_KS("error", err.msg));
-	}
-	if (audit_record(al, &ev, NULL, &rerr) != 0)
-		EV_LOG(EVLOG_ERROR, "rules.reload not recorded", EV_KS("error", rerr.msg));
-	ev_clear(&ev);
 }
 
 int
@@ -229,6 +235,7 @@ cmd_serve(int argc, char **argv)
 	struct audit_log *al = NULL;
 	struct server *srv = NULL;
 	struct detector *det = NULL;
+	struct reload_ctx reload = { 0 };
 	struct detect_load_report rep = { 0 };
 	struct bw_err err = { 0 };
 	char *pos[1], pass[1100] = "";
@@ -434,6 +441,11 @@ cmd_serve(int argc, char **argv)
 		cli_fail("serve: audit log", &err);
 		goto out;
 	}
+	reload.det = det;
+	reload.rules_dir = rules_dir;
+	so.rules_reload = reload_detector;
+	so.rules_reload_ctx = &reload;
+	so.rules_dir = rules_dir;
 	if (server_start(&in, al, &so, &srv, &err) != 0) {
 		cli_fail("serve", &err);
 		goto out;
@@ -444,7 +456,7 @@ cmd_serve(int argc, char **argv)
 		EV_LOG(EVLOG_INFO, "listening", EV_KS("url", url), EV_KS("log_vkey", in.log_vkey));
 	}
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
-		reload_rules(det, al, rules_dir);
+		reload_rules(&in, al, &reload);
 	EV_LOG(EVLOG_INFO, "shutting down", EV_KI("signal", sig));
 	server_stop(srv);
 	srv = NULL;

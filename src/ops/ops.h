@@ -36,6 +36,7 @@ enum {
 	OPF_SESSION_ONLY = 1u << 2,	/* API tokens may not call it */
 	OPF_SYSTEM_ONLY = 1u << 3,	/* only the server itself (the sweeper) */
 	OPF_LOCAL_ONLY = 1u << 4,	/* only the CLI on a data directory (`bulwark init`) */
+	OPF_SYSTEM_TOO = 1u << 5,	/* the roles listed, and the server itself (on a signal) */
 };
 
 #define OPS_PUBLIC 0u			/* roles: no sign-in needed */
@@ -448,6 +449,14 @@ int ops_rule_setting_for(struct ops_ctx *x, const char *rule_id, bool *enabled, 
  * The server itself (detection): records that key (an actor and an action)
  * was seen at log index/time; *first: never before.
  */
+/*
+ * Loads the detection rules again (reload does it: every file, or none when
+ * any is refused, BW_EINVAL with the first refusal); admins, or the server
+ * on SIGHUP; audited as rules.reload with the count now in use.
+ */
+typedef int (*ops_reload_fn)(void *ctx, size_t *loaded, struct bw_err *err);
+int ops_rules_reload(struct ops_ctx *x, ops_reload_fn reload, void *ctx, const char *rules_dir, size_t *loaded,
+		     struct bw_err *err);
 int ops_first_seen(struct ops_ctx *x, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
 
 #endif /* BW_OPS_H */

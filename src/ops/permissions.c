@@ -111,6 +111,8 @@ ops_authorize(enum op_id op, const struct ops_caller *c)
 		return OPS_FORBIDDEN;	/* fail closed */
 	if (d->flags & OPF_SYSTEM_ONLY)
 		return c->via == OPS_VIA_SYSTEM ? OPS_ALLOW : OPS_FORBIDDEN;
+	if ((d->flags & OPF_SYSTEM_TOO) && c->via == OPS_VIA_SYSTEM)
+		return OPS_ALLOW;
 	if ((d->flags & OPF_LOCAL_ONLY) && c->via != OPS_VIA_LOCAL)
 		return OPS_FORBIDDEN;
 	if (d->roles == OPS_PUBLIC)

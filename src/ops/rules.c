@@ -108,3 +108,22 @@ ops_first_seen(struct ops_ctx *x, const char *key, int64_t index, int64_t at, bo
 		return bw_err_set(err, BW_EDENIED, "only the server itself records first sightings");
 	return db_first_seen(x->in->db, key, index, at, first, err);
 }
+
+int
+ops_rules_reload(struct ops_ctx *x, ops_reload_fn reload, void *ctx, const char *rules_dir, size_t *loaded,
+		 struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*loaded = 0;
+	r = ops_begin(x, OP_RULES_RELOAD, &ev, err);
+	ev_target(&ev, "rules:%.180s", rules_dir != NULL ? rules_dir : "-");
+	if (r == 0 && reload == NULL)
+		r = bw_err_set(err, BW_ECONFLICT, "this server runs no detection");
+	if (r == 0)
+		r = reload(ctx, loaded, err);
+	if (r == 0)
+		ev_int(&ev, EVF_COUNT, (int64_t)*loaded);
+	return ops_finish(x, OP_RULES_RELOAD, &ev, r, err);
+}

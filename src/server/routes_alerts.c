@@ -224,6 +224,23 @@ h_rule_set(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:s, s:b}", "rule_id", rq->params[0], "enabled", enabled));
 }
 
+/* POST /api/v1/rules/reload */
+static void
+h_rules_reload(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+	size_t loaded;
+
+	(void)body;
+	if (ops_rules_reload(&x, rq->s->opts.rules_reload, rq->s->opts.rules_reload_ctx, rq->s->opts.rules_dir, &loaded,
+			     &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:I}", "count", (json_int_t)loaded));
+}
+
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
 
 static const struct route alert_routes[] = {
@@ -240,5 +257,6 @@ static const struct route alert_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/rules/settings", .fn = h_rule_settings, .op = OP_RULES_SETTINGS },
 	{ .method = "PUT", .pattern = "/api/v1/rules/{id}/settings", .fn = h_rule_set, .op = OP_RULES_SET,
 	  .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/rules/reload", .fn = h_rules_reload, .op = OP_RULES_RELOAD },
 };
 const struct route_table alert_route_table = { alert_routes, sizeof alert_routes / sizeof alert_routes[0] };

@@ -36,6 +36,10 @@ struct server_opts {
 	size_t smtp_nto;
 	const char *smtp_cacert;
 	const char *notify_level;	/* for both channels; NULL: high */
+	/* POST /api/v1/rules/reload: loads the rules again (NULL: no detection) */
+	int (*rules_reload)(void *ctx, size_t *loaded, struct bw_err *err);
+	void *rules_reload_ctx;
+	const char *rules_dir;
 };
 
 struct server;

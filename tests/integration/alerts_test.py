@@ -265,6 +265,19 @@ while len([x for x in alerts(admin) if x["rule"] == "An API token was created"])
 expect(st == 201 and len([x for x in alerts(admin) if x["rule"] == "An API token was created"]) == 2,
        "the rules in use stayed (the token rule fires for the second token)")
 
+# the same through the API (admins only): refused while the broken file is there, then loaded
+st, j, _, _ = c.req("POST", "/api/v1/rules/reload", token=tok_au)
+expect(st == 403, f"an auditor may not reload the rules: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/rules/reload", token=admin)
+expect(st == 422 and "broken.yml" in j.get("error", ""), f"an API reload with a refused file is refused (422): {st} {j}")
+os.remove(os.path.join(rules, "broken.yml"))
+rc, out = api_cli("rules", "reload", server=URL, cacert=cert, token=admin)
+expect(rc == 0 and "rules reloaded: 19 in use" in out, f"bulwark rules reload: {rc} {out}")
+ev = reload_events()
+expect(len(ev) == 4 and [e["result"] for e in ev[2:]] == ["refused", "ok"] and
+       ev[3]["details"]["count"] == 19 and ev[3]["actor"] == "admin" and ev[2]["actor"] == "admin",
+       f"each admin's API reload is audited (refused, then ok with the count): {ev[2:]}")
+
 log = stop(srv)
 expect("a detection rule was refused" in log and "broken.yml" in log and "unsupported modifier" in log,
        f"the refused rule is reported at start: {log[-2000:]}")

@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "cli.h"
+#include "hostev/hostev.h"
 
 static const char agent_usage[] =
     "usage: bulwark agent init --state DIR --server URL --root ROOT.json --log-key VKEY --host NAME\n"
@@ -19,6 +20,7 @@ static const char agent_usage[] =
     "       bulwark agent update --state DIR\n"
     "       bulwark agent guard [--socket PATH] [--state-file PATH]\n"
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
+    "       bulwark agent audit-rules [--design-dir DIR]...\n"
     "\n"
     "init pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
     "signing machine) and the audit log's key. update runs the TUF client workflow against\n"
@@ -35,7 +37,12 @@ static const char agent_usage[] =
     "and at the deadline every process of that audit session (/proc/PID/sessionid, set by\n"
     "pam_loginuid: sshd needs UsePAM yes), including ones that setsid, double-fork or ignore SIGTERM,\n"
     "gets SIGTERM and 3 s later is stopped and killed. Defaults: --socket\n"
-    "/run/bulwark-agent/guard.sock, --state-file /run/bulwark-agent/sessions.json.\n";
+    "/run/bulwark-agent/guard.sock, --state-file /run/bulwark-agent/sessions.json.\n"
+    "\n"
+    "audit-rules prints the audit rules bulwark's detection rules expect, for augenrules\n"
+    "(/etc/audit/rules.d/50-bulwark.rules): program runs, identity/sudo/sshd/PAM/loader/cron/\n"
+    "systemd/audit configuration and each login user's authorized_keys written, kernel modules,\n"
+    "clock changes, and reads in each --design-dir (key bulwark-design; up to 64).\n";
 
 #define GUARD_DIR "/run/bulwark-agent"
 
@@ -169,6 +176,29 @@ agent_session_begin_cmd(struct cli_args *a)
 	return CLI_OK;
 }
 
+static int
+agent_audit_rules_cmd(struct cli_args *a)
+{
+	const char *dirs[HOSTEV_DESIGN_DIRS_MAX + 1];
+	char *pos[1];
+	size_t ndirs = 0, npos;
+	struct bw_buf out = { 0 };
+	struct bw_err err = { 0 };
+	int rc;
+
+	if (cli_opt_all(a, "--design-dir", dirs, HOSTEV_DESIGN_DIRS_MAX + 1, &ndirs) ||
+	    cli_positional(a, pos, 0, &npos)) {
+		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (hostev_audit_rules(dirs, ndirs, &out, &err) != 0)
+		return err.code == BW_ENOMEM ? cli_fail("agent audit-rules", &err)
+					     : (cli_errorf("agent audit-rules: %s", err.msg), CLI_USAGE);
+	rc = fwrite(out.data, 1, out.len, stdout) == out.len && fflush(stdout) == 0 ? CLI_OK : CLI_FAIL;
+	bw_buf_free(&out);
+	return rc;
+}
+
 int
 cmd_agent(int argc, char **argv)
 {
@@ -189,6 +219,10 @@ cmd_agent(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "session-begin") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return agent_session_begin_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "audit-rules") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return agent_audit_rules_cmd(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "update") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

@@ -82,4 +82,21 @@ int hostev_audit_reader_finish(struct hostev_audit_reader *r, struct bw_err *err
 uint64_t hostev_audit_reader_refused(const struct hostev_audit_reader *r);
 void hostev_audit_reader_free(struct hostev_audit_reader *r);
 
+/* ---- the recommended audit rules (bulwark agent audit-rules) ---- */
+
+#define HOSTEV_DESIGN_DIRS_MAX 64
+
+/*
+ * The audit rules the shipped detection rules expect, as an augenrules file
+ * (/etc/audit/rules.d/), appended to out: exec of every program; writes and
+ * attribute changes of identity, sudo, sshd, PAM, loader, cron and systemd
+ * configuration and of each home's authorized_keys (homes: the users'
+ * entries in /etc/passwd with a login shell); kernel module and clock
+ * changes; auditd's own configuration; and read watches (-k bulwark-design)
+ * on each of the design-data directories. 32-bit syscall rules are added
+ * on x86_64. Design directories must be absolute paths without spaces,
+ * control characters or "..": anything else is refused with the path named.
+ */
+int hostev_audit_rules(const char *const *design_dirs, size_t ndirs, struct bw_buf *out, struct bw_err *err);
+
 #endif

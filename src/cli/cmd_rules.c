@@ -43,6 +43,9 @@ static const char rules_usage[] =
     "      the tiles), optionally only events whose time is within [TIME, TIME]\n"
     "      (RFC 3339 UTC or its start: 2026-11-27, 2026-11-27T10:00). Prints\n"
     "      each match with the entry's index and the fields that matched.\n"
+    "  status                                                           (API)\n"
+    "      The running server's live detection as JSON: rules in use, events\n"
+    "      matched, alerts raised, the queue, the correlation state and evictions.\n"
     "  reload                                                  (API, admins)\n"
     "      Load the running server's rules again, as SIGHUP does: all of them, or\n"
     "      none when any file is refused (the refusal is the error).\n"
@@ -144,8 +147,9 @@ cli_print_rule_match(const char *where, const struct detect_rule *r, const struc
 	printf("%s\n", detect_rule_quiet(r) ? " (no alert of its own: a correlation uses it)" : "");
 }
 
+/* GET path from the API and print its JSON (what = the command, for errors). */
 static int
-rules_settings(int argc, char **argv)
+print_api_json(int argc, char **argv, const char *what, const char *path)
 {
 	struct cli_args a;
 	struct cli_api api;
@@ -158,8 +162,8 @@ rules_settings(int argc, char **argv)
 	cli_args_init(&a, argc, argv);
 	if (cli_api_init(&api, &a) || cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
-	if (cli_api_call(&api, "GET", "/api/v1/rules/settings", NULL, &status, &reply, NULL) == 0 &&
-	    cli_api_expect("rules settings", status, 200, reply) == 0) {
+	if (cli_api_call(&api, "GET", path, NULL, &status, &reply, NULL) == 0 &&
+	    cli_api_expect(what, status, 200, reply) == 0) {
 		if ((text = json_dumps(reply, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENSURE_ASCII)) != NULL)
 			printf("%s\n", text);
 		free(text);
@@ -255,9 +259,11 @@ cmd_rules(int argc, char **argv)
 	if (strcmp(argv[0], "hunt") == 0)
 		return cli_rules_hunt(argc - 1, argv + 1);
 	if (strcmp(argv[0], "settings") == 0)
-		return rules_settings(argc - 1, argv + 1);
+		return print_api_json(argc - 1, argv + 1, "rules settings", "/api/v1/rules/settings");
 	if (strcmp(argv[0], "reload") == 0)
 		return rules_reload(argc - 1, argv + 1);
+	if (strcmp(argv[0], "status") == 0)
+		return print_api_json(argc - 1, argv + 1, "rules status", "/api/v1/detection");
 	if (strcmp(argv[0], "set") == 0)
 		return rules_set(argc - 1, argv + 1);
 	cli_errorf("rules: unknown command '%s'", argv[0]);

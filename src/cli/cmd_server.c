@@ -446,6 +446,7 @@ cmd_serve(int argc, char **argv)
 	so.rules_reload = reload_detector;
 	so.rules_reload_ctx = &reload;
 	so.rules_dir = rules_dir;
+	so.detector = det;
 	if (server_start(&in, al, &so, &srv, &err) != 0) {
 		cli_fail("serve", &err);
 		goto out;

@@ -457,6 +457,9 @@ int ops_rule_setting_for(struct ops_ctx *x, const char *rule_id, bool *enabled, 
 typedef int (*ops_reload_fn)(void *ctx, size_t *loaded, struct bw_err *err);
 int ops_rules_reload(struct ops_ctx *x, ops_reload_fn reload, void *ctx, const char *rules_dir, size_t *loaded,
 		     struct bw_err *err);
+/* The live detection's counters (read fills out); admins, auditors, approvers, operators. */
+typedef void (*ops_read_fn)(void *ctx, void *out);
+int ops_detection_status(struct ops_ctx *x, ops_read_fn read, void *ctx, void *out, struct bw_err *err);
 int ops_first_seen(struct ops_ctx *x, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
 
 #endif /* BW_OPS_H */

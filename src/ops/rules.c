@@ -127,3 +127,17 @@ ops_rules_reload(struct ops_ctx *x, ops_reload_fn reload, void *ctx, const char 
 		ev_int(&ev, EVF_COUNT, (int64_t)*loaded);
 	return ops_finish(x, OP_RULES_RELOAD, &ev, r, err);
 }
+
+int
+ops_detection_status(struct ops_ctx *x, ops_read_fn read, void *ctx, void *out, struct bw_err *err)
+{
+	struct event ev;
+	int r = ops_begin(x, OP_DETECTION_STATUS, &ev, err);
+
+	ev_target(&ev, "detection");
+	if (r == 0 && read == NULL)
+		r = bw_err_set(err, BW_ECONFLICT, "this server runs no detection");
+	if (r == 0)
+		read(ctx, out);
+	return ops_finish(x, OP_DETECTION_STATUS, &ev, r, err);
+}

@@ -46,6 +46,7 @@ struct detector {
 	uint64_t dropped, dropped_first;	/* events not queued (bound reached) since the last pass */
 	bool stop;
 	uint64_t matched, alerts;	/* counters */
+	struct detector_status shown;	/* under mu: what detector_status reports, as of the last event */
 };
 
 int
@@ -306,6 +307,12 @@ detector_main(void *arg)
 			free(q.json);
 		}
 		pthread_mutex_lock(&d->mu);
+		d->shown.rules = detect_ruleset_count(d->rules);
+		d->shown.events += q.json != NULL;
+		d->shown.matched = d->matched;
+		d->shown.alerts = d->alerts;
+		d->shown.dropped += dropped;
+		detect_correlator_stats(d->corr, &d->shown.corr);
 	}
 	pthread_mutex_unlock(&d->mu);
 	detect_json_event_free(je);
@@ -353,6 +360,21 @@ detector_reload(struct detector *d, const char *rules_dir, size_t *loaded, struc
 	pthread_cond_signal(&d->cv);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
+}
+
+void
+detector_status(struct detector *d, struct detector_status *out)
+{
+	pthread_mutex_lock(&d->mu);
+	*out = d->shown;
+	if (out->rules == 0)
+		out->rules = detect_ruleset_count(d->rules);	/* before the first event */
+	if (out->corr.max_groups == 0)
+		detect_correlator_stats(d->corr, &out->corr);
+	out->queued = d->n;
+	out->queued_bytes = d->bytes;
+	out->dropped += d->dropped;
+	pthread_mutex_unlock(&d->mu);
 }
 
 size_t

@@ -241,6 +241,36 @@ h_rules_reload(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:I}", "count", (json_int_t)loaded));
 }
 
+static void
+read_detection(void *ctx, void *out)
+{
+	detector_status(ctx, out);
+}
+
+/* GET /api/v1/detection */
+static void
+h_detection(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct detector_status st = { 0 };
+	struct bw_err err = { 0 };
+
+	(void)body;
+	if (ops_detection_status(&x, rq->s->opts.detector != NULL ? read_detection : NULL, rq->s->opts.detector, &st,
+				 &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200,
+		   json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}", "rules",
+			     (json_int_t)st.rules, "events", (json_int_t)st.events, "matches", (json_int_t)st.matched,
+			     "alerts", (json_int_t)st.alerts, "queue", "events", (json_int_t)st.queued, "bytes",
+			     (json_int_t)st.queued_bytes, "dropped", (json_int_t)st.dropped, "correlation", "groups",
+			     (json_int_t)st.corr.groups, "max_groups", (json_int_t)st.corr.max_groups, "bytes",
+			     (json_int_t)st.corr.bytes, "max_bytes", (json_int_t)st.corr.max_bytes, "evicted",
+			     (json_int_t)st.corr.evicted));
+}
+
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
 
 static const struct route alert_routes[] = {
@@ -258,5 +288,6 @@ static const struct route alert_routes[] = {
 	{ .method = "PUT", .pattern = "/api/v1/rules/{id}/settings", .fn = h_rule_set, .op = OP_RULES_SET,
 	  .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/rules/reload", .fn = h_rules_reload, .op = OP_RULES_RELOAD },
+	{ .method = "GET", .pattern = "/api/v1/detection", .fn = h_detection, .op = OP_DETECTION_STATUS },
 };
 const struct route_table alert_route_table = { alert_routes, sizeof alert_routes / sizeof alert_routes[0] };

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "detect/detect.h"
 #include "instance/instance.h"
 
 /* ---- the HTTPS server ---- */
@@ -40,9 +41,11 @@ struct server_opts {
 	int (*rules_reload)(void *ctx, size_t *loaded, struct bw_err *err);
 	void *rules_reload_ctx;
 	const char *rules_dir;
+	struct detector *detector;	/* GET /api/v1/detection (NULL: none) */
 };
 
 struct server;
+struct detector;
 
 /* Starts serving in background threads. Caller stops with server_stop(). */
 int server_start(struct instance *in, struct audit_log *al, const struct server_opts *o,
@@ -74,6 +77,16 @@ int detector_start(struct detector *d, struct instance *in, struct audit_log *al
  */
 int detector_reload(struct detector *d, const char *rules_dir, size_t *loaded, struct bw_err *err);
 size_t detector_rule_count(const struct detector *d);
+
+/* What the live detection has done since the server started (the queue: now). */
+struct detector_status {
+	size_t rules;
+	uint64_t events, matched, alerts, dropped;
+	size_t queued, queued_bytes;
+	struct detect_corr_stats corr;
+};
+/* A consistent copy, from any thread. */
+void detector_status(struct detector *d, struct detector_status *out);
 /* Matches what is queued, then stops the thread (before the audit log closes). */
 void detector_stop(struct detector *d);
 /* Stops (if running) and frees. */

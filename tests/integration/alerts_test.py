@@ -278,6 +278,17 @@ expect(len(ev) == 4 and [e["result"] for e in ev[2:]] == ["refused", "ok"] and
        ev[3]["details"]["count"] == 19 and ev[3]["actor"] == "admin" and ev[2]["actor"] == "admin",
        f"each admin's API reload is audited (refused, then ok with the count): {ev[2:]}")
 
+# the live detection's counters (the correlation state is bounded and shown)
+st, j, _, _ = c.req("GET", "/api/v1/detection", token=tok_au)
+expect(st == 200 and j["rules"] == 19 and j["events"] > 20 and j["matches"] >= j["alerts"] > 5 and
+       j["queue"]["dropped"] == 0 and j["correlation"]["max_groups"] == 65536 and
+       j["correlation"]["max_bytes"] == 64 << 20 and j["correlation"]["evicted"] == 0,
+       f"GET /api/v1/detection: {st} {j}")
+rc, out = api_cli("rules", "status", server=URL, cacert=cert, token=tok_au)
+expect(rc == 0 and '"correlation": {' in out and '"rules": 19' in out, f"bulwark rules status: {rc} {out}")
+st, j, _, _ = c.req("GET", "/api/v1/detection")
+expect(st == 401, f"the detection counters need a signed-in user: {st}")
+
 log = stop(srv)
 expect("a detection rule was refused" in log and "broken.yml" in log and "unsupported modifier" in log,
        f"the refused rule is reported at start: {log[-2000:]}")

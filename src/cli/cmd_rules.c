@@ -99,12 +99,18 @@ rules_check(int argc, char **argv)
 	return i == 0 ? CLI_OK : CLI_FAIL;
 }
 
-int
-first_time(struct detect_seen *seen, const struct detect_event *ev)
+const struct detect_event *
+cli_enrich_timed(struct detect_enriched *e, const struct detect_calendar *cal, struct detect_seen *seen,
+		 const struct detect_event *ev, int64_t *time_ms)
 {
 	char key[300];
+	int64_t ms;
 
-	return detect_first_time_key(ev, key, sizeof key) ? detect_seen_first(seen, key) : -1;
+	if (!detect_event_time(ev, &ms))
+		return ev;
+	*time_ms = ms;
+	return detect_enrich(e, cal, ev, ms,
+			     detect_first_time_key(ev, key, sizeof key) ? detect_seen_first(seen, key) : -1);
 }
 
 void

@@ -15,6 +15,7 @@
 struct hunt {
 	const char *from, *to;	/* RFC 3339 bounds on the event's time (prefixes compare as text) */
 	uint64_t index;
+	char where[40];		/* "entry INDEX", what matches are printed with */
 	const struct detect_event *ev;
 	struct detect_correlator *corr;
 	int64_t time_ms;	/* the event's time (its "time", else the entry's before it) */
@@ -28,22 +29,18 @@ static void
 hunt_correlation(void *ctx, const struct detect_corr_match *m)
 {
 	struct hunt *h = ctx;
-	char where[40];
 
 	h->matches++;
-	snprintf(where, sizeof where, "entry %llu", (unsigned long long)h->index);
-	cli_print_corr_match(where, m);
+	cli_print_corr_match(h->where, m);
 }
 
 static void
 hunt_match(void *ctx, const struct detect_rule *r)
 {
 	struct hunt *h = ctx;
-	char where[40];
 
 	h->matches++;
-	snprintf(where, sizeof where, "entry %llu", (unsigned long long)h->index);
-	cli_print_rule_match(where, r, h->ev);
+	cli_print_rule_match(h->where, r, h->ev);
 	detect_correlator_feed(h->corr, r, h->ev, h->time_ms, hunt_correlation, h);
 }
 
@@ -162,14 +159,8 @@ cli_rules_hunt(int argc, char **argv)
 			if (!in_window(&h))
 				continue;
 			events++;
-			{
-				const struct detect_field *tf = detect_event_field(h.ev, "time");
-				int64_t ms;
-				if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms)) {
-					h.time_ms = ms;
-					h.ev = detect_enrich(&h.enriched, &h.cal, h.ev, ms, first_time(h.seen, h.ev));
-				}
-			}
+			h.ev = cli_enrich_timed(&h.enriched, &h.cal, h.seen, h.ev, &h.time_ms);
+			snprintf(h.where, sizeof h.where, "entry %llu", (unsigned long long)h.index);
 			detect_ruleset_match(rs, DETECT_SRC_BULWARK, h.ev, hunt_match, &h);
 		}
 		if (progress && (b % 64 == 0 || b + 1 == nb))

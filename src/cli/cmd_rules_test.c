@@ -77,14 +77,7 @@ test_jsonl(struct test_run *t, FILE *f)
 		}
 		t->events++;
 		t->ev = detect_json_event_get(je);
-		{
-			const struct detect_field *tf = detect_event_field(t->ev, "time");
-			int64_t ms;
-			if (tf != NULL && bw_time_parse_ms(tf->value, tf->len, &ms)) {
-				t->time_ms = ms;
-				t->ev = detect_enrich(&t->enriched, &t->cal, t->ev, ms, first_time(t->seen, t->ev));
-			}
-		}
+		t->ev = cli_enrich_timed(&t->enriched, &t->cal, t->seen, t->ev, &t->time_ms);
 		snprintf(t->where, sizeof t->where, "%s:%zu", fb, lineno);
 		if (t->src >= 0)
 			detect_ruleset_match(t->rs, (enum detect_source)t->src, t->ev, print_match, t);

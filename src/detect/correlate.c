@@ -377,22 +377,21 @@ update(struct detect_correlator *c, struct group *g, const struct correlation *c
 static size_t feed(struct detect_correlator *c, const struct detect_rule *r, const struct detect_event *ev,
 		   int64_t time_ms, detect_corr_fn fn, void *ctx, int depth, int *oom);
 
-/* A fired correlation as an event for the correlations that chain it: its group-by fields. */
+/*
+ * A fired correlation as an event for the correlations that chain it: its
+ * group-by fields, split out of key (the group's key, a copy: split in place).
+ */
 static size_t
-chain(struct detect_correlator *c, const struct detect_rule *corr, const char *key, int64_t time_ms,
-      detect_corr_fn fn, void *ctx, int depth, int *oom)
+chain(struct detect_correlator *c, const struct detect_rule *corr, char *key, int64_t time_ms, detect_corr_fn fn,
+      void *ctx, int depth, int *oom)
 {
 	struct detect_field f[CORR_GROUP_BY_MAX];
 	const struct correlation *co = corr->corr;
-	char *copy = strdup(key), *p;
 	struct detect_event ev = { f, 0, NULL, 0 };
-	size_t i, hits;
+	char *p = key;
+	size_t i;
 
-	if (copy == NULL) {
-		*oom = 1;
-		return 0;
-	}
-	for (i = 0, p = copy; i < co->ngroup; i++) {
+	for (i = 0; i < co->ngroup; i++) {
 		char *end = strchr(p, 0x1f);
 		if (end != NULL)
 			*end = '\0';
@@ -402,9 +401,7 @@ chain(struct detect_correlator *c, const struct detect_rule *corr, const char *k
 			break;
 		p = end + 1;
 	}
-	hits = feed(c, corr, &ev, time_ms, fn, ctx, depth + 1, oom);
-	free(copy);
-	return hits;
+	return feed(c, corr, &ev, time_ms, fn, ctx, depth + 1, oom);
 }
 
 static size_t
@@ -434,16 +431,15 @@ feed(struct detect_correlator *c, const struct detect_rule *r, const struct dete
 			continue;
 		{
 			struct detect_corr_match m = { cr, c->text, count, first, now };
-			char *key = strdup(g->key);
+			/* the chained correlations may evict g: they get a copy of its key */
+			char *key = cr->nusers > 0 ? strdup(g->key) : NULL;
 			hits++;
 			reset(g, co);
 			if (fn != NULL)
 				fn(ctx, &m);
-			if (key == NULL) {
+			if (cr->nusers > 0 && key == NULL)
 				*oom = 1;
-				continue;
-			}
-			if (cr->nusers > 0)
+			else if (key != NULL)
 				hits += chain(c, cr, key, now, fn, ctx, depth, oom);
 			free(key);
 		}

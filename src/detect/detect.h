@@ -48,6 +48,8 @@ struct detect_event {
 
 /* The first field of ev named name, or NULL. */
 const struct detect_field *detect_event_field(const struct detect_event *ev, const char *name);
+/* ev's "time" (RFC 3339 UTC) in milliseconds: true, or false when it has none that parses. */
+bool detect_event_time(const struct detect_event *ev, int64_t *ms);
 
 /*
  * An event read from a JSON object: nested objects give dotted names

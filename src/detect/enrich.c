@@ -115,14 +115,12 @@ hours_between(long long a, long long b)
 static bool
 number(const struct detect_field *f, long long *out)
 {
-	char tmp[32], *end;
+	uint64_t v;
 
-	if (f == NULL || f->len == 0 || f->len >= sizeof tmp)
+	if (f == NULL || bw_parse_u64(f->value, f->len, &v) != 0 || v > (uint64_t)INT64_MAX)
 		return false;
-	memcpy(tmp, f->value, f->len);
-	tmp[f->len] = '\0';
-	*out = strtoll(tmp, &end, 10);
-	return *end == '\0';
+	*out = (long long)v;
+	return true;
 }
 
 static const char *const first_time_actions[] = { "patch.publish", "access.approve", "access.request",

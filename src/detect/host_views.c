@@ -96,12 +96,7 @@ slot_for(struct detect_host_mapper *m, uint64_t host, uint64_t pid)
 static bool
 parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	*out = strtoull(s, &end, 10);
-	return *end == '\0';
+	return s != NULL && bw_parse_u64(s, strlen(s), out) == 0;
 }
 
 struct view {

@@ -187,6 +187,14 @@ detect_event_field(const struct detect_event *ev, const char *name)
 }
 
 bool
+detect_event_time(const struct detect_event *ev, int64_t *ms)
+{
+	const struct detect_field *f = detect_event_field(ev, "time");
+
+	return f != NULL && bw_time_parse_ms(f->value, f->len, ms);
+}
+
+bool
 detect_exceptions_match(const char *exceptions, const struct detect_event *ev)
 {
 	json_t *a, *e;

@@ -468,7 +468,7 @@ expr_possible(const struct expr *e, enum detect_source src, bool *can_true, bool
 
 /* A rule of a source with a fixed field set that only fields it never has could satisfy can never fire. */
 static int
-check_fields(const char *name, struct detect_rule *r, struct bw_err *err)
+check_fields(struct detect_rule *r, struct bw_err *err)
 {
 	bool t, f;
 	const char *missing = NULL;
@@ -481,7 +481,6 @@ check_fields(const char *name, struct detect_rule *r, struct bw_err *err)
 		return 0;
 	snprintf(why, sizeof why, "bulwark's %s events never have the field %.64s that the rule needs",
 		 detect_source_name(r->source), missing != NULL ? missing : "?");
-	(void)name;
 	if ((r->never = strdup(why)) == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	return 0;
@@ -529,7 +528,7 @@ rule_compile_tree(const struct ynode *root, const char *name, struct detect_rule
 			goto out;
 	} else if ((rc = classify(ynode_get(root, "logsource"), name, r, err)) != 0 ||
 		   (rc = compile_detection(ynode_get(root, "detection"), name, r, err)) != 0 ||
-		   (rc = check_fields(name, r, err)) != 0) {
+		   (rc = check_fields(r, err)) != 0) {
 		goto out;
 	}
 	*out = r;

@@ -146,15 +146,12 @@ add_rule(struct detect_ruleset *rs, const char *path, const char *text, size_t l
 	for (i = 0; i < ndocs; i++)
 		ynode_free(docs[i]);
 	free(docs);
-	if (r == BW_ENOMEM) {
-		while (n > 0)
-			detect_rule_free(rules[--n]);
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	}
 	if (r != 0) {
 		while (n > 0)
 			detect_rule_free(rules[--n]);
-		return report_add(rep, path, ferr->msg, NULL) == 0 ? 0 : bw_err_set(err, BW_ENOMEM, "out of memory");
+		if (r == BW_ENOMEM || report_add(rep, path, ferr->msg, NULL) != 0)
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		rules[i]->item = rep->n;

@@ -219,11 +219,8 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 	snprintf(group, sizeof group, "%.*s", target ? (int)(target->len < 190 ? target->len : 190) : 1,
 		 target ? target->value : "-");
 	m.group = group;
-	{
-		const struct detect_field *tf = detect_event_field(ev, "time");
-		if (tf == NULL || !bw_time_parse_ms(tf->value, tf->len, &m.time_ms))
-			m.time_ms = bw_now_ms();
-	}
+	if (!detect_event_time(ev, &m.time_ms))
+		m.time_ms = bw_now_ms();
 	{
 		char key[300];
 		int first = -1;

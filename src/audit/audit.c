@@ -197,6 +197,42 @@ out:
 	return r;
 }
 
+int
+audit_append_batch(struct audit_log *al, const void *const *entries, const size_t *lens, size_t n, uint64_t *first,
+		   struct bw_err *err)
+{
+	uint64_t idx = 0, last = 0;
+	size_t i;
+	int r = 0;
+
+	if (n == 0)
+		return bw_err_set(err, BW_EINVAL, "an empty batch");
+	for (i = 0; i < n; i++)	/* checked first: an append that fails later would leave the ones before it buffered */
+		if (lens[i] == 0 || lens[i] > 65535)
+			return bw_err_set(err, BW_ERANGE, "entry %zu of the batch: %zu bytes (1..65535)", i + 1, lens[i]);
+	pthread_mutex_lock(&al->mu);
+	if (al->failed || al->stop) {
+		r = bw_err_set(err, BW_EIO, "log unavailable: %s", al->failed ? al->fail_msg : "stopping");
+		goto out;
+	}
+	/* Appended under one hold of the lock: consecutive indices, one group, one fdatasync. */
+	for (i = 0; i < n; i++) {
+		if ((r = tlog_store_append(al->store, entries[i], lens[i], i == 0 ? &idx : &last, err)) != 0)
+			goto out;	/* out of memory: the store has failed, nothing more is acknowledged */
+	}
+	last = idx + n - 1;
+	pthread_cond_signal(&al->work);
+	while (tlog_store_durable(al->store) <= last && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
+	if (tlog_store_durable(al->store) <= last)
+		r = bw_err_set(err, BW_EIO, "log commit failed: %s", al->fail_msg);
+	else if (first != NULL)
+		*first = idx;
+out:
+	pthread_mutex_unlock(&al->mu);
+	return r;
+}
+
 char *
 audit_log_checkpoint(struct audit_log *al, size_t *len)
 {

@@ -44,6 +44,14 @@ int audit_record(struct audit_log *al, const struct event *ev, uint64_t *index, 
 int audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *index,
 		 struct bw_err *err);
 
+/*
+ * Appends n entries (each 1..65535 bytes) as consecutive indices in one
+ * group and waits until all are durable; *first (optional) receives the
+ * first one's index.
+ */
+int audit_append_batch(struct audit_log *al, const void *const *entries, const size_t *lens, size_t n, uint64_t *first,
+		       struct bw_err *err);
+
 /* A copy of the latest durable signed checkpoint (caller frees). */
 char *audit_log_checkpoint(struct audit_log *al, size_t *len);
 

@@ -30,6 +30,7 @@ static const char serve_usage[] =
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
     "                     [--rules DIR] [--notify-level LEVEL] [--business-hours SPEC]\n"
+    "                     [--host-silent-secs S] [--host-clock-max-secs S]\n"
     "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
     "                     [--smtp smtp://HOST:PORT --smtp-from ADDR --smtp-to ADDR... [--smtp-cacert PEM]]\n"
     "\n"
@@ -41,6 +42,10 @@ static const char serve_usage[] =
     "Events carry enrich.business_hours per --business-hours (default\n"
     "'mon-fri 08:00-18:00', the server's local time: TZ).\n"
     "SIGHUP reloads the rules: all of them, or none when any file is refused.\n"
+    "Host events from agents go to the host-event log (DATA/hostlog) and are matched\n"
+    "against the rules of the host log sources; a host with no heartbeat for\n"
+    "--host-silent-secs (default 300) raises host.silent, a clock further off than\n"
+    "--host-clock-max-secs (default 120) host.clock (docs/HOSTS.md).\n"
     "With --webhook, every alert of --notify-level (default high) or above is POSTed\n"
     "(HTTPS) to URL, signed with HMAC-SHA256 under the key in the secret file (at least\n"
     "16 bytes); with --smtp, mailed to each --smtp-to through the relay (STARTTLS\n"
@@ -223,7 +228,9 @@ cmd_serve(int argc, char **argv)
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
 		*wrapper, *snap_s, *ts_s, *rules_dir, *business_hours, *webhook, *webhook_secret, *webhook_cacert,
-		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16];
+		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16], *silent_s, *clock_s;
+	struct ops_hostev_opts hopts = { .silent_after_ms = OPS_HOST_SILENT_AFTER_MS, .clock_max_ms = OPS_HOST_CLOCK_MAX_MS };
+	struct ops_hostev *hostev = NULL;
 	struct detect_calendar calendar;
 	size_t nsmtp_to = 0;
 	uint8_t *secret = NULL;
@@ -255,12 +262,27 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--max-window-secs", &window_s) || cli_opt(&a, "--session-wrapper", &wrapper) ||
 	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
 	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--business-hours", &business_hours) ||
+	    cli_opt(&a, "--host-silent-secs", &silent_s) || cli_opt(&a, "--host-clock-max-secs", &clock_s) ||
 	    cli_opt(&a, "--webhook", &webhook) ||
 	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
 	    cli_opt(&a, "--notify-level", &notify_level) || cli_opt(&a, "--smtp", &smtp) ||
 	    cli_opt(&a, "--smtp-from", &smtp_from) || cli_opt(&a, "--smtp-cacert", &smtp_cacert) ||
 	    cli_opt_all(&a, "--smtp-to", smtp_to, 16, &nsmtp_to) || cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
+	if (silent_s != NULL) {
+		if (bw_parse_u64(silent_s, strlen(silent_s), &v) != 0 || v < 1 || v > 30 * 86400) {
+			cli_errorf("serve: --host-silent-secs must be 1 to 2592000");
+			return CLI_USAGE;
+		}
+		hopts.silent_after_ms = (int64_t)v * 1000;
+	}
+	if (clock_s != NULL) {
+		if (bw_parse_u64(clock_s, strlen(clock_s), &v) != 0 || v < 1 || v > 86400) {
+			cli_errorf("serve: --host-clock-max-secs must be 1 to 86400");
+			return CLI_USAGE;
+		}
+		hopts.clock_max_ms = (int64_t)v * 1000;
+	}
 	detect_calendar_default(&calendar);
 	if (business_hours != NULL && detect_calendar_parse(business_hours, &calendar, &err) != 0) {
 		cli_errorf("serve: --business-hours: %s", err.msg);
@@ -437,6 +459,16 @@ cmd_serve(int argc, char **argv)
 			}
 		}
 	}
+	/* Host events: their own log, matched like the audit log's events as they are sequenced. */
+	if (ops_hostev_open(&in, &hopts, &hostev, &err) != 0) {
+		if (err.code == BW_EBUSY)
+			cli_errorf("serve: a server is already running on %s (it holds the host-event log)", data);
+		else
+			cli_fail("serve", &err);
+		goto out;
+	}
+	audit_log_observe(ops_hostev_log(hostev), detector_observe_host, det);
+	so.hostev = hostev;
 	if (record_server_event(al, EV_SERVER_START, so.listen, &err) != 0) {
 		cli_fail("serve: audit log", &err);
 		goto out;
@@ -466,6 +498,7 @@ cmd_serve(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	server_stop(srv);
+	ops_hostev_close(hostev);	/* its log's last entries reach the detector's queue */
 	detector_stop(det);	/* matches what is queued while the log is still open */
 	audit_log_close(al);
 	detector_free(det);

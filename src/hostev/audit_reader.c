@@ -22,7 +22,41 @@ struct hostev_audit_reader {
 	uint64_t refused;
 	size_t open_records;	/* records fed whose events have not been delivered */
 	bool oom;
+	uint64_t fed;		/* bytes fed so far */
+	uint64_t line_start;	/* offset of the current line's first byte */
+	uint64_t done_upto;	/* every line before this offset is delivered or refused, or open below */
+	struct open_event {	/* events open in libauparse: where their first record starts */
+		int64_t time_ms;
+		uint64_t serial;
+		uint64_t offset;
+	} *open;
+	size_t nopen;
 };
+
+/* The header's time and serial of a line that passed record_problem. */
+static void
+line_key(const char *line, int64_t *time_ms, uint64_t *serial)
+{
+	const char *p = strstr(line, "msg=audit(") + 10;
+	char *end;
+	long long sec = strtoll(p, &end, 10);
+	long long ms = strtoll(end + 1, &end, 10);
+
+	*time_ms = sec * 1000 + ms;
+	*serial = strtoull(end + 1, NULL, 10);
+}
+
+static void
+open_forget(struct hostev_audit_reader *r, int64_t time_ms, uint64_t serial)
+{
+	size_t i;
+
+	for (i = 0; i < r->nopen; i++)
+		if (r->open[i].time_ms == time_ms && r->open[i].serial == serial) {
+			r->open[i] = r->open[--r->nopen];
+			return;
+		}
+}
 
 static void
 event_ready(auparse_state_t *au, auparse_cb_event_t type, void *user)
@@ -37,6 +71,7 @@ event_ready(auparse_state_t *au, auparse_cb_event_t type, void *user)
 		return;
 	}
 	r->open_records = ev.nrecords >= r->open_records ? 0 : r->open_records - ev.nrecords;
+	open_forget(r, ev.time_ms, ev.serial);
 	r->on_event(r->ctx, &ev);
 	hostev_audit_event_clear(&ev);
 }
@@ -51,7 +86,11 @@ hostev_audit_reader_new(hostev_audit_event_fn on_event, hostev_audit_bad_fn on_b
 	if (r == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	r->au = auparse_init(AUSOURCE_FEED, NULL);
-	if (r->au == NULL) {
+	r->open = calloc(HOSTEV_AUDIT_OPEN_MAX, sizeof *r->open);
+	if (r->au == NULL || r->open == NULL) {
+		if (r->au != NULL)
+			auparse_destroy(r->au);
+		free(r->open);
 		free(r);
 		return bw_err_set(err, BW_ENOMEM, "auditd record parser: out of memory");
 	}
@@ -193,11 +232,22 @@ take_line(struct hostev_audit_reader *r, const char *line, size_t len)
 		return 0;
 	}
 	/* libauparse keeps events open until their end; bound how much it holds. */
-	if (r->open_records >= HOSTEV_AUDIT_OPEN_MAX) {
+	if (r->open_records >= HOSTEV_AUDIT_OPEN_MAX || r->nopen >= HOSTEV_AUDIT_OPEN_MAX) {
 		auparse_flush_feed(r->au);
 		r->open_records = 0;
+		r->nopen = 0;
 	}
 	r->open_records++;
+	{
+		int64_t t;
+		uint64_t serial;
+		size_t i;
+		line_key(line, &t, &serial);
+		for (i = 0; i < r->nopen && !(r->open[i].time_ms == t && r->open[i].serial == serial); i++)
+			;
+		if (i == r->nopen)
+			r->open[r->nopen++] = (struct open_event){ t, serial, r->line_start };
+	}
 	if (auparse_feed(r->au, line, len) != 0 || auparse_feed(r->au, "\n", 1) != 0)
 		r->oom = true;
 	return r->oom ? BW_ENOMEM : 0;
@@ -222,6 +272,10 @@ hostev_audit_reader_feed(struct hostev_audit_reader *r, const char *data, size_t
 		const char *nl = memchr(data, '\n', len);
 		size_t take = nl != NULL ? (size_t)(nl - data) : len;
 
+		if (r->line.len == 0 && !r->overlong)
+			r->line_start = r->fed;
+		r->fed += take + (nl != NULL);
+
 		if (r->overlong) {
 			/* dropping the rest of a refused line */
 		} else if (r->line.len + take > HOSTEV_AUDIT_LINE_MAX) {
@@ -239,6 +293,8 @@ hostev_audit_reader_feed(struct hostev_audit_reader *r, const char *data, size_t
 			refuse_overlong(r);
 			r->overlong = false;
 		}
+		if (nl != NULL)
+			r->done_upto = r->fed;
 		if (nl == NULL)
 			break;
 		data = nl + 1;
@@ -263,6 +319,8 @@ hostev_audit_reader_finish(struct hostev_audit_reader *r, struct bw_err *err)
 	}
 	auparse_flush_feed(r->au);
 	r->open_records = 0;
+	r->nopen = 0;
+	r->done_upto = r->fed;
 	if (r->oom)
 		return bw_err_set(err, BW_ENOMEM, "reading auditd records: out of memory");
 	return 0;
@@ -274,12 +332,25 @@ hostev_audit_reader_refused(const struct hostev_audit_reader *r)
 	return r->refused;
 }
 
+uint64_t
+hostev_audit_reader_resume_offset(const struct hostev_audit_reader *r)
+{
+	uint64_t at = r->done_upto;
+	size_t i;
+
+	for (i = 0; i < r->nopen; i++)
+		if (r->open[i].offset < at)
+			at = r->open[i].offset;
+	return at;
+}
+
 void
 hostev_audit_reader_free(struct hostev_audit_reader *r)
 {
 	if (r == NULL)
 		return;
 	auparse_destroy(r->au);
+	free(r->open);
 	bw_buf_free(&r->line);
 	free(r);
 }

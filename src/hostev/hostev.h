@@ -22,6 +22,7 @@
 #define BW_HOSTEV_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/core.h"
@@ -81,6 +82,11 @@ int hostev_audit_reader_finish(struct hostev_audit_reader *r, struct bw_err *err
 /* Lines refused so far. */
 uint64_t hostev_audit_reader_refused(const struct hostev_audit_reader *r);
 void hostev_audit_reader_free(struct hostev_audit_reader *r);
+/* Where the reader stands in its input: every byte before it belongs to an
+ * event already delivered (or to a refused line); resuming a read from this
+ * offset (counted from the first byte fed) loses no event, and may deliver
+ * again events that were open at that point. */
+uint64_t hostev_audit_reader_resume_offset(const struct hostev_audit_reader *r);
 
 /* ---- the recommended audit rules (bulwark agent audit-rules) ---- */
 
@@ -98,5 +104,107 @@ void hostev_audit_reader_free(struct hostev_audit_reader *r);
  * control characters or "..": anything else is refused with the path named.
  */
 int hostev_audit_rules(const char *const *design_dirs, size_t ndirs, struct bw_buf *out, struct bw_err *err);
+
+/* ---- the normalised host event (batch.c) ---- */
+
+/*
+ * One event from a host, whatever its source: when (the host's clock), who
+ * (subject), what (action), on what (object), how it ended (result), and
+ * the record as read (raw, always kept). The host is never taken from the
+ * event: the server sets it from the credential that delivered it.
+ */
+#define HOSTEV_RAW_MAX 49152		/* raw bytes per event (an auditd event longer than this is cut at a record) */
+#define HOSTEV_TEXT_MAX 1024		/* subject, action, object, result */
+#define HOSTEV_BATCH_EVENTS_MAX 4096	/* events per batch */
+#define HOSTEV_BATCH_BODY_MAX ((size_t)64 << 20)	/* a batch's JSON text */
+#define HOSTEV_EPOCH_HEX 32		/* an agent epoch: 16 random bytes in lower-case hex */
+#define HOSTEV_SOURCES_MAX 16		/* source states in a heartbeat */
+
+/* The sources: "auditd", "journal", "syslog", "fim", "agent". */
+bool hostev_source_valid(const char *s);
+
+struct hostev_event {
+	char source[16];
+	int64_t time_ms;
+	char *subject, *action, *object, *result;	/* "" when unknown, never NULL after parsing */
+	char *raw;
+	size_t raw_len;
+	uint32_t truncated;		/* records cut from raw to fit HOSTEV_RAW_MAX */
+};
+void hostev_event_clear(struct hostev_event *e);
+
+/*
+ * What an agent sends: events number 1.. of its stream seq (strictly one
+ * more than the last acknowledged batch of that epoch, or the same again
+ * when retrying).
+ */
+struct hostev_batch {
+	char host[72];			/* optional: "" or the sending host's name (the server checks it) */
+	char epoch[HOSTEV_EPOCH_HEX + 1];
+	uint64_t seq;
+	struct hostev_event *events;
+	size_t n;
+};
+
+/*
+ * Parses a batch: {"host"?: NAME, "epoch": HEX32, "seq": N >= 1, "events": [ {"source",
+ * "time", "subject"?, "action"?, "object"?, "result"?, "raw", "truncated"?},
+ * ... ]} with 1..HOSTEV_BATCH_EVENTS_MAX events; unknown keys, wrong types
+ * and out-of-bounds values are refused with the event's number and the key
+ * named. Clear *out with hostev_batch_clear (also after a failure).
+ */
+int hostev_batch_parse(const void *json, size_t len, struct hostev_batch *out, struct bw_err *err);
+/* The batch as JSON text (the agent's side). Caller frees *out. */
+int hostev_batch_format(const struct hostev_batch *b, char **out, size_t *len, struct bw_err *err);
+void hostev_batch_clear(struct hostev_batch *b);
+
+/* A heartbeat: the agent's clock and counters since its epoch began, and each source's state. */
+struct hostev_source_state {
+	char name[32];			/* e.g. "auditd:/var/log/audit/audit.log" cut to fit */
+	char state[16];			/* "ok", "waiting", "error" */
+	char error[256];		/* the last error, "" when none */
+};
+struct hostev_heartbeat {
+	char epoch[HOSTEV_EPOCH_HEX + 1];
+	int64_t time_ms;
+	uint64_t read, sent, spooled, lost, source_errors;
+	uint64_t spool_bytes, spool_max;
+	struct hostev_source_state sources[HOSTEV_SOURCES_MAX];
+	size_t nsources;
+};
+/* Strict parse of {"epoch", "time", "counters": {...}, "spool": {"bytes", "max"}, "sources": [...]}. */
+int hostev_heartbeat_parse(const void *json, size_t len, struct hostev_heartbeat *out, struct bw_err *err);
+int hostev_heartbeat_format(const struct hostev_heartbeat *hb, char **out, size_t *len, struct bw_err *err);
+
+/*
+ * One host event as an entry of the host-event log: the event with the host
+ * that delivered it, its stream position (epoch, seq, number in the batch)
+ * and the server's time of receipt, as one JSON object with keys in a fixed
+ * order (at most 65535 bytes: a tlog entry).
+ */
+struct hostev_entry {
+	char host[72];
+	char epoch[HOSTEV_EPOCH_HEX + 1];
+	uint64_t seq;
+	uint32_t n;			/* 0-based number of the event in its batch */
+	int64_t received_ms;
+	struct hostev_event ev;
+};
+/* Caller frees *out. BW_ERANGE when the entry would pass 65535 bytes. */
+int hostev_entry_format(const struct hostev_entry *e, char **out, size_t *len, struct bw_err *err);
+/* Strict parse of an entry; clear with hostev_entry_clear (also after a failure). */
+int hostev_entry_parse(const void *data, size_t len, struct hostev_entry *out, struct bw_err *err);
+void hostev_entry_clear(struct hostev_entry *e);
+
+/*
+ * An auditd event in the normalised model: subject the login user (auid,
+ * its AUID name when the record carries one; "unset" for 4294967295),
+ * action the syscall name or the first record's type in lower case, object
+ * the first named path (not a parent directory), else the socket address,
+ * else the executable; result "success"/"failure" from SYSCALL's success=
+ * or a user record's res=; raw the records' lines joined by '\n' (records
+ * past HOSTEV_RAW_MAX are cut and counted in truncated). Clear *out.
+ */
+int hostev_audit_normalise(const struct hostev_audit_event *ev, struct hostev_event *out, struct bw_err *err);
 
 #endif

@@ -14,6 +14,7 @@
 #define KEK_ARGON_MAGIC "bulwark-kek-argon2id-v1"
 #define SEALED_MAGIC "bulwark-sealed-v1 "
 #define LOG_KEY_AD "bulwark log signer"
+#define HOSTLOG_KEY_AD "bulwark host-event log signer"
 #define KEK_CHECK_AD "bulwark kek check"
 #define SSH_CA_AD "bulwark ssh user ca"
 #define TUF_SNAPSHOT_AD "bulwark tuf snapshot key"
@@ -329,6 +330,63 @@ out:
 	return r;
 }
 
+/*
+ * The host-event log: its own key (sealed) and directory, named after the
+ * audit log ("<origin>/hosts"); created on first open, so a data directory
+ * made before host events existed gains one.
+ */
+static int
+hostlog_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err)
+{
+	char path[4096], dir[4096], vpath[4096];
+	uint8_t *skey = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = path_in(path, sizeof path, data, INSTANCE_HOSTLOG_KEY, err)) != 0 ||
+	    (r = path_in(dir, sizeof dir, data, INSTANCE_HOSTLOG_DIR, err)) != 0 ||
+	    (r = path_in(vpath, sizeof vpath, dir, TLOG_VKEY_FILE, err)) != 0)
+		return r;
+	if (access(path, F_OK) != 0) {
+		char origin[TLOG_ORIGIN_MAX + 8], *sk = NULL, *vk = NULL;
+		struct note_signer *signer = NULL;
+		snprintf(origin, sizeof origin, "%s/hosts", in->log_signer->name);
+		if ((r = note_key_generate(origin, &sk, &vk, err)) != 0)
+			return bw_err_prefix(err, "host-event log key");
+		r = write_sealed(path, kek, HOSTLOG_KEY_AD, sk, strlen(sk), err);
+		if (r == 0 && (r = note_signer_parse(sk, strlen(sk), &signer, err)) == 0 &&
+		    (r = tlog_store_init(dir, signer, err)) == 0) {
+			char line[512];
+			snprintf(line, sizeof line, "%s\n", vk);
+			r = bw_file_create_new(vpath, line, strlen(line), 0644, err);
+		}
+		note_signer_free(signer);
+		bw_memzero(sk, strlen(sk));
+		free(sk);
+		free(vk);
+		if (r != 0)
+			return r;
+	}
+	if ((r = read_sealed(path, kek, HOSTLOG_KEY_AD, &skey, &n, err)) != 0)
+		return r;
+	r = note_signer_parse((char *)skey, n, &in->hostlog_signer, err);
+	bw_secure_free(skey);
+	if (r != 0)
+		return r;
+	{
+		struct note_verifier *v = NULL;
+		if ((r = note_signer_verifier(in->hostlog_signer, &v, err)) == 0)
+			r = note_verifier_format(v, &in->hostlog_vkey, err);
+		note_verifier_free(v);
+		if (r != 0)
+			return r;
+	}
+	if ((in->hostlog_dir = strdup(dir)) == NULL ||
+	    (r = path_in(path, sizeof path, data, INSTANCE_HOSTDB, err)) != 0 || (in->hostdb_path = strdup(path)) == NULL)
+		return r ? r : bw_err_set(err, BW_ENOMEM, "out of memory");
+	return 0;
+}
+
 int
 instance_open(const char *data, const char *passphrase, const struct bw_pwhash_cost *cost,
 	      struct instance *in, struct bw_err *err)
@@ -371,7 +429,8 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 		goto fail;
 	}
 	if ((r = note_signer_verifier(in->log_signer, &in->log_verifier, err)) != 0 ||
-	    (r = note_verifier_format(in->log_verifier, &in->log_vkey, err)) != 0)
+	    (r = note_verifier_format(in->log_verifier, &in->log_vkey, err)) != 0 ||
+	    (r = hostlog_load(data, in->kek, in, err)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -393,5 +452,9 @@ instance_close(struct instance *in)
 	free(in->data);
 	free(in->log_dir);
 	free(in->log_vkey);
+	note_signer_free(in->hostlog_signer);
+	free(in->hostlog_dir);
+	free(in->hostlog_vkey);
+	free(in->hostdb_path);
 	memset(in, 0, sizeof *in);
 }

@@ -21,6 +21,9 @@
 #define INSTANCE_TUF_SNAPSHOT "keys/tuf_snapshot.sealed"
 #define INSTANCE_TUF_TIMESTAMP "keys/tuf_timestamp.sealed"
 #define INSTANCE_LOG_DIR "log"
+#define INSTANCE_HOSTLOG_KEY "keys/hostlog.sealed"
+#define INSTANCE_HOSTLOG_DIR "hostlog"		/* the host-event log: origin "<audit log origin>/hosts" */
+#define INSTANCE_HOSTDB "hostevents.db"		/* its index, rebuilt from it when lost */
 #define INSTANCE_PATCH_DIR "patch"
 #define INSTANCE_TLS_CERT "tls/cert.pem"
 #define INSTANCE_TLS_KEY "tls/key.pem"
@@ -61,6 +64,10 @@ struct instance {
 	struct bw_ed25519 tuf_timestamp;
 	char *log_dir;
 	char *log_vkey;
+	struct note_signer *hostlog_signer;	/* until handed to the host-event log */
+	char *hostlog_dir;
+	char *hostlog_vkey;
+	char *hostdb_path;
 };
 
 /* Opens data (passphrase NULL for file mode). Caller closes. */

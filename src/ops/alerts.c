@@ -24,7 +24,8 @@ ops_alert_raise(struct ops_ctx *x, const struct ops_alert_match *m, struct db_al
 
 	r = ops_begin_tx(x, OP_ALERT_RAISE, &ev, err);
 	if (r == 0)
-		r = db_alert_raise(x->in->db, m->rule_id, m->title, m->level, m->group_key, (int64_t)m->event_index,
+		r = db_alert_raise(x->in->db, m->rule_id, m->title, m->level, m->group_key,
+				   m->host_event ? "hosts" : "audit", (int64_t)m->event_index,
 				   ops_now(), ALERT_WINDOW, &a, &is_new, err);
 	if (r == 0) {
 		ev_target(&ev, "alert:%lld", (long long)a.id);
@@ -37,6 +38,7 @@ ops_alert_raise(struct ops_ctx *x, const struct ops_alert_match *m, struct db_al
 	ev_str(&ev, EVF_RULE, m->title);
 	ev_str(&ev, EVF_LEVEL, m->level);
 	ev_int(&ev, EVF_EVENT_INDEX, (int64_t)m->event_index);
+	ev_str(&ev, EVF_LOG, m->host_event ? "hosts" : "audit");
 	if (r != 0)
 		return ops_finish(x, OP_ALERT_RAISE, &ev, r, err);
 	if ((r = ops_finish_as(x, OP_ALERT_RAISE, &ev, EV_ALERT, err)) == 0 && out != NULL)

@@ -19,6 +19,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "events/events.h"
+#include "hostev/hostev.h"
 #include "instance/instance.h"
 
 /* ---- the permission table ---- */
@@ -37,6 +38,8 @@ enum {
 	OPF_SYSTEM_ONLY = 1u << 3,	/* only the server itself (the sweeper) */
 	OPF_LOCAL_ONLY = 1u << 4,	/* only the CLI on a data directory (`bulwark init`) */
 	OPF_SYSTEM_TOO = 1u << 5,	/* the roles listed, and the server itself (on a signal) */
+	OPF_QUIET = 1u << 6,		/* a routine success records no event (what it did is in the host-event log
+					   or the host's state; anything notable records its own); refusals are recorded */
 };
 
 #define OPS_PUBLIC 0u			/* roles: no sign-in needed */
@@ -120,6 +123,7 @@ struct ops_env {
 	pthread_mutex_t patch_mu;	/* serialises changes to the patch repository */
 	int64_t patch_warned[2];	/* root and targets versions already alerted as expiring */
 	char patch_refused[256];	/* the last refusal to re-sign, already alerted */
+	struct ops_hostev *hostev;	/* host events (NULL: not collected) */
 };
 
 struct ops_ctx {
@@ -408,7 +412,8 @@ struct ops_alert_match {
 	const char *title;
 	const char *level;
 	const char *group_key;		/* repeats of one rule and group count into one alert */
-	uint64_t event_index;		/* the matched event's audit log index */
+	uint64_t event_index;		/* the matched event's log index */
+	bool host_event;		/* in the host-event log (else the audit log) */
 };
 
 /* Raises (or counts a repeat into) an alert; the server itself only. *out (optional) receives the alert. */
@@ -461,5 +466,68 @@ int ops_rules_reload(struct ops_ctx *x, ops_reload_fn reload, void *ctx, const c
 typedef void (*ops_read_fn)(void *ctx, void *out);
 int ops_detection_status(struct ops_ctx *x, ops_read_fn read, void *ctx, void *out, struct bw_err *err);
 int ops_first_seen(struct ops_ctx *x, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
+
+/* ---- host events from hosts' agents (hostev.c, host_health.c) ---- */
+
+struct ops_hostev_opts {
+	int64_t silent_after_ms;	/* no heartbeat for this long: the host is silent */
+	int64_t clock_max_ms;		/* a host clock further off than this is reported */
+};
+#define OPS_HOST_SILENT_AFTER_MS 300000
+#define OPS_HOST_CLOCK_MAX_MS 120000
+
+/*
+ * The host-event side of a running server: opens the host-event log (its
+ * own tlog, taking in->hostlog_signer) and its index, brings the index up
+ * to the log (what a crash left behind, or all of it when the index was
+ * deleted) and learns each host's stream from it. Caller closes (after
+ * the server has stopped).
+ */
+struct ops_hostev;
+int ops_hostev_open(struct instance *in, const struct ops_hostev_opts *o, struct ops_hostev **out, struct bw_err *err);
+void ops_hostev_close(struct ops_hostev *h);
+/* The host-event log (to observe it; appends go through ops_host_events). */
+struct audit_log *ops_hostev_log(struct ops_hostev *h);
+/* Indexes up to max entries that are in the log (integrated) but not yet in the index; *done says how many. */
+int ops_hostev_index_pending(struct ops_hostev *h, size_t max, size_t *done, struct bw_err *err);
+
+struct ops_host_events_ack {
+	uint64_t seq;
+	bool duplicate;			/* the whole batch was logged before: nothing logged now */
+	uint64_t first_index;		/* else: its events (or the rest a crash left out) are at first_index.. */
+	size_t logged;			/* ..first_index + logged - 1 */
+};
+/*
+ * A batch from the calling host's agent (the host is the credential's; a
+ * batch naming another is refused): logged once whatever the retries.
+ * BW_ECONFLICT when seq is not the next (or the last again) of its epoch,
+ * BW_EBUSY while another request of the same host is being logged. Quiet:
+ * a success records no audit event (the events are in the host-event log).
+ */
+int ops_host_events(struct ops_ctx *x, const struct hostev_batch *b, struct ops_host_events_ack *ack,
+		    struct bw_err *err);
+/*
+ * A heartbeat from the calling host's agent: kept as the host's state;
+ * host.losses when it reports more losses than before, host.clock when its
+ * clock is further off than allowed (once per epoch and direction until it
+ * comes back). *skew_ms receives its clock minus the server's.
+ */
+int ops_host_heartbeat(struct ops_ctx *x, const struct hostev_heartbeat *hb, int64_t *skew_ms, struct bw_err *err);
+/* The server itself: hosts silent for longer than allowed get host.silent (once, until they speak again). */
+int ops_host_sweep(struct ops_ctx *x, struct bw_err *err);
+/* Every host's last heartbeat (for the host list). Caller frees with hostdb_states_free(). */
+int ops_host_states(struct ops_ctx *x, struct hostdb_host_state **out, size_t *n, struct bw_err *err);
+
+/* One search result: the index row and the raw record read back from the log. */
+struct ops_host_event_hit {
+	struct hostdb_hit row;
+	char *raw;			/* "" when it could not be read back */
+	size_t raw_len;
+	uint32_t truncated;
+};
+/* Searches host events (newest first, at most q->limit <= 1000). Caller frees with ops_host_event_hits_free(). */
+int ops_host_events_search(struct ops_ctx *x, const struct hostdb_query *q, struct ops_host_event_hit **out, size_t *n,
+			   struct bw_err *err);
+void ops_host_event_hits_free(struct ops_host_event_hit *hits, size_t n);
 
 #endif /* BW_OPS_H */

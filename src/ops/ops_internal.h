@@ -3,6 +3,9 @@
 #define BW_OPS_INTERNAL_H
 
 #include "ops.h"
+#include "hostev/hostev.h"
+#include "store/store.h"
+#include "tlog/tlog.h"
 
 /* Seconds since the epoch: the time operations store and compare. */
 int64_t ops_now(void);
@@ -42,5 +45,34 @@ int ops_record_extra(struct ops_ctx *x, struct event *ev, struct bw_err *err);
  */
 int ops_grant_split(struct ops_ctx *x, int64_t user_id, unsigned adding, unsigned *pending, int64_t *grant_id,
 		    struct bw_err *err);
+
+/* ---- the host-event side of a running server (hostev.c, host_health.c) ---- */
+
+/* Each host's stream of batches: where its last batch stands. */
+struct stream {
+	char host[72];			/* "" : a free slot */
+	char epoch[40];
+	uint64_t seq;			/* the last batch logged (or being logged) */
+	uint32_t logged;		/* how many of its events are in the log */
+	bool busy;			/* a request is logging a batch of this host now */
+	uint64_t first;			/* the index of the first event logged by the last request (with count) */
+	uint32_t count;
+	int clock_reported;		/* host.clock said for this direction (-1 behind, 1 ahead), until it is back */
+};
+
+struct ops_hostev {
+	struct audit_log *log;
+	struct bw_hostdb *db;
+	char *dir;
+	struct ops_hostev_opts opts;
+	pthread_mutex_t mu;		/* the streams */
+	struct stream *slots;
+	size_t cap, used;
+	pthread_mutex_t tiles_mu;	/* reading entries back (search, indexing) */
+	struct tlog_tiles *tiles;
+};
+
+/* The stream of host in h, created empty when new; NULL when out of memory. Caller holds h->mu. */
+struct stream *ops_hostev_stream(struct ops_hostev *h, const char *host);
 
 #endif

@@ -89,6 +89,10 @@ finish(struct ops_ctx *x, enum op_id op, struct event *ev, int rc, enum ev_resul
 		x->tx = false;
 		db_tx_end(x->in->db, rc, NULL);	/* roll back, then record the refusal */
 	}
+	if (rc == 0 && (ops_def(op)->flags & OPF_QUIET) && !x->tx) {
+		ev_clear(ev);
+		return 0;
+	}
 	r = record(x, ev, &lerr);
 	if (x->tx) {
 		x->tx = false;

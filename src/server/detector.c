@@ -26,6 +26,7 @@ struct queued {
 	uint64_t index;
 	size_t len;
 	char *json;
+	bool host;		/* an entry of the host-event log (else an audit event) */
 };
 
 struct detector {
@@ -34,6 +35,9 @@ struct detector {
 	struct detect_correlator *corr;		/* the correlation state of rules (the detection thread's) */
 	struct detect_calendar calendar;	/* business hours, for enrich.business_hours */
 	struct detect_enriched enriched;	/* the detection thread's */
+	struct detect_host_mapper *mapper;	/* host events as rule documents (the detection thread's) */
+	struct hostev_audit_reader *reader;	/* an auditd host event's records, read again */
+	struct match_ctx *host_m;		/* the host entry being matched (during reader callbacks) */
 	uint64_t evicted_reported;		/* correlation groups evicted, as far as an alert said so */
 	struct instance *in;
 	struct audit_log *al;
@@ -49,6 +53,8 @@ struct detector {
 	struct detector_status shown;	/* under mu: what detector_status reports, as of the last event */
 };
 
+static void on_host_audit(void *ctx, const struct hostev_audit_event *ev);
+
 int
 detector_new(const char *rules_dir, const struct detect_calendar *cal, struct detector **out,
 	     struct detect_load_report *rep, struct bw_err *err)
@@ -63,7 +69,11 @@ detector_new(const char *rules_dir, const struct detect_calendar *cal, struct de
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
 	if ((r = detect_ruleset_load_with_builtin(rules_dir, &d->rules, rep, err)) != 0 ||
-	    (r = detect_correlator_new(d->rules, CORR_MAX_GROUPS, CORR_MAX_BYTES, &d->corr, err)) != 0) {
+	    (r = detect_correlator_new(d->rules, CORR_MAX_GROUPS, CORR_MAX_BYTES, &d->corr, err)) != 0 ||
+	    (r = detect_host_mapper_new(&d->mapper, err)) != 0 ||
+	    (r = hostev_audit_reader_new(on_host_audit, NULL, d, &d->reader, err)) != 0) {
+		detect_host_mapper_free(d->mapper);
+		detect_correlator_free(d->corr);
 		detect_ruleset_free(d->rules);
 		free(d->q);
 		free(d);
@@ -76,10 +86,9 @@ detector_new(const char *rules_dir, const struct detect_calendar *cal, struct de
 	return 0;
 }
 
-void
-detector_observe(void *ctx, uint64_t index, const void *entry, size_t len)
+static void
+enqueue(struct detector *d, uint64_t index, const void *entry, size_t len, bool host)
 {
-	struct detector *d = ctx;
 	char *copy = NULL;
 
 	pthread_mutex_lock(&d->mu);
@@ -89,6 +98,7 @@ detector_observe(void *ctx, uint64_t index, const void *entry, size_t len)
 		q->index = index;
 		q->len = len;
 		q->json = copy;
+		q->host = host;
 		d->n++;
 		d->bytes += len;
 		pthread_cond_signal(&d->cv);
@@ -99,6 +109,18 @@ detector_observe(void *ctx, uint64_t index, const void *entry, size_t len)
 	pthread_mutex_unlock(&d->mu);
 }
 
+void
+detector_observe(void *ctx, uint64_t index, const void *entry, size_t len)
+{
+	enqueue(ctx, index, entry, len, false);
+}
+
+void
+detector_observe_host(void *ctx, uint64_t index, const void *entry, size_t len)
+{
+	enqueue(ctx, index, entry, len, true);
+}
+
 struct match_ctx {
 	struct detector *d;
 	struct ops_ctx *x;
@@ -106,6 +128,8 @@ struct match_ctx {
 	const char *group;
 	const struct detect_event *ev;
 	int64_t time_ms;	/* the event's time */
+	bool host_event;	/* index is in the host-event log */
+	const char *host;	/* its host (the credential's name) */
 };
 
 /* Is the rule (by id, else title) switched on, and is ev none of its exceptions? */
@@ -148,6 +172,7 @@ raise_correlation(void *arg, const struct detect_corr_match *cm)
 		.level = detect_level_name(detect_rule_level(r)),
 		.group_key = cm->group[0] ? cm->group : "-",
 		.event_index = m->index,
+		.host_event = m->host_event,
 	};
 
 	m->d->matched++;
@@ -166,6 +191,7 @@ raise_alert(void *arg, const struct detect_rule *r)
 		.level = detect_level_name(detect_rule_level(r)),
 		.group_key = m->group,
 		.event_index = m->index,
+		.host_event = m->host_event,
 	};
 
 	m->d->matched++;
@@ -199,6 +225,57 @@ report_evictions(struct detector *d, struct ops_ctx *x, uint64_t index)
 		EV_LOG(EVLOG_ERROR, "detection: the eviction alert could not be raised", EV_KS("error", err.msg));
 }
 
+/* One document of a host event: matched against the rules of its log source. */
+static void
+on_host_view(void *ctx, enum detect_source src, const struct detect_event *doc)
+{
+	struct match_ctx *m = ctx;
+
+	m->ev = doc = detect_enrich(&m->d->enriched, &m->d->calendar, doc, m->time_ms, -1);
+	detect_ruleset_match(m->d->rules, src, doc, raise_alert, m);
+}
+
+/* An auditd event read back from a host event's raw records; its node is the host that delivered it. */
+static void
+on_host_audit(void *ctx, const struct hostev_audit_event *ev)
+{
+	struct detector *d = ctx;
+	struct match_ctx *m = d->host_m;
+	struct hostev_audit_event e = *ev;
+	struct bw_err err = { 0 };
+
+	e.node = (char *)m->host;
+	if (detect_host_views(d->mapper, &e, on_host_view, m, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "detection: a host event could not be matched", EV_KS("error", err.msg));
+}
+
+static void
+match_host(struct detector *d, struct ops_ctx *x, const struct queued *q)
+{
+	struct hostev_entry e;
+	struct bw_err err = { 0 };
+	char group[200];
+	struct match_ctx m = { .d = d, .x = x, .index = q->index, .host_event = true };
+
+	if (hostev_entry_parse(q->json, q->len, &e, &err) != 0) {
+		hostev_entry_clear(&e);
+		return;
+	}
+	snprintf(group, sizeof group, "host:%s", e.host);
+	m.group = group;
+	m.host = e.host;
+	m.time_ms = e.ev.time_ms;
+	if (strcmp(e.ev.source, "auditd") == 0) {
+		d->host_m = &m;
+		if (hostev_audit_reader_feed(d->reader, e.ev.raw, e.ev.raw_len, &err) != 0 ||
+		    hostev_audit_reader_feed(d->reader, "\n", 1, &err) != 0 || hostev_audit_reader_finish(d->reader, &err) != 0)
+			EV_LOG(EVLOG_ERROR, "detection: a host event's records could not be read", EV_KS("error", err.msg));
+		d->host_m = NULL;
+	}
+	hostev_entry_clear(&e);
+	report_evictions(d, x, q->index);
+}
+
 static void
 match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, const struct queued *q)
 {
@@ -208,6 +285,10 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 	struct match_ctx m = { .d = d, .x = x, .index = q->index };
 	char group[200];
 
+	if (q->host) {
+		match_host(d, x, q);
+		return;
+	}
 	if (detect_json_event_parse(je, q->json, q->len, &err) != 0)
 		return;	/* not an audit event (every event bulwark writes is one) */
 	ev = detect_json_event_get(je);
@@ -406,6 +487,8 @@ detector_free(struct detector *d)
 	}
 	free(d->q);
 	detect_correlator_free(d->corr);
+	detect_host_mapper_free(d->mapper);
+	hostev_audit_reader_free(d->reader);
 	detect_enriched_clear(&d->enriched);
 	detect_ruleset_free(d->rules);
 	detect_ruleset_free(d->next_rules);

@@ -260,7 +260,8 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 }
 
 const struct route_table *const server_route_tables[] = { &auth_route_table, &enrol_route_table, &access_route_table,
-							 &patch_route_table, &alert_route_table, &web_route_table, NULL };
+							 &patch_route_table, &alert_route_table, &hostev_route_table,
+							 &web_route_table, NULL };
 
 const struct route *
 server_route_find(struct request *rq, const char *method, const char *path, bool *path_known)
@@ -363,6 +364,15 @@ dispatch(struct request *rq)
 		if (!json_is_object(body)) {
 			json_decref(body);
 			refuse(rq, EV_HTTP_REFUSED, 400, "the body must be a JSON object");
+			return;
+		}
+	} else if (rt->raw_json_body) {
+		if (rq->body_too_large) {
+			refuse(rq, EV_HTTP_REFUSED, 413, "request body larger than %zu bytes", rq->body_limit);
+			return;
+		}
+		if (!content_type_json(rq->c)) {
+			refuse(rq, EV_HTTP_REFUSED, 415, "Content-Type must be application/json");
 			return;
 		}
 	} else if (rt->upload) {
@@ -775,6 +785,11 @@ sweeper_main(void *arg)
 			struct ops_ctx x = { .in = s->in, .al = s->al, .env = &s->env, .caller = &sys };
 			ops_caller_system(&sys);
 			refusals_flush(s->refusals, s->al);
+			if (s->env.hostev != NULL) {
+				struct bw_err herr = { 0 };
+				if (ops_host_sweep(&x, &herr) != 0)
+					EV_LOG(EVLOG_ERROR, "host sweep failed", EV_KS("error", herr.msg));
+			}
 			if (bw_now_ms() - last_sweep_ms >= (int64_t)sweep_interval(s) * 1000 - 500) {
 				last_sweep_ms = bw_now_ms();
 				ops_access_expire(&x);
@@ -817,6 +832,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	if (s->opts.timestamp_lifetime == 0)
 		s->opts.timestamp_lifetime = 86400;
 	s->env.max_window = s->opts.max_window;
+	s->env.hostev = s->opts.hostev;
 	s->env.session_wrapper = s->opts.session_wrapper;
 	s->env.snapshot_lifetime = s->opts.snapshot_lifetime;
 	s->env.timestamp_lifetime = s->opts.timestamp_lifetime;
@@ -867,6 +883,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		goto fail;
 	}
 	s->sweeper_started = true;
+	if (o->hostev != NULL && (r = host_indexer_start(o->hostev, &s->indexer, err)) != 0)
+		goto fail;
 	if ((o->webhook_url != NULL || o->smtp_url != NULL) && (r = notifier_start(in, al, o, &s->notifier, err)) != 0)
 		goto fail;
 	*out = s;
@@ -882,7 +900,9 @@ server_stop(struct server *s)
 	if (s == NULL)
 		return;
 	notifier_stop(s->notifier);
+	host_indexer_stop(s->indexer);
 	s->notifier = NULL;
+	s->indexer = NULL;
 	if (s->sweeper_started) {
 		pthread_mutex_lock(&s->stop_mu);
 		s->stopping = true;

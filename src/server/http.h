@@ -77,6 +77,7 @@ struct server {
 	char *cert_pem, *key_pem;
 	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
 	struct notifier *notifier;	/* alert notifications, NULL: none configured */
+	struct host_indexer *indexer;	/* the host-event index behind its log, NULL: no host events */
 	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
@@ -142,6 +143,7 @@ struct route {
 	bool json_body;			/* expects an application/json object */
 	bool json_optional;		/* with json_body: an empty body is allowed (the handler gets NULL) */
 	size_t body_max;		/* JSON body limit; 0: HTTP_BODY_MAX */
+	bool raw_json_body;		/* an application/json body left as text in rq->body (the handler's parser reads it) */
 	bool upload;			/* raw body streamed to a file (see request.upload_*) */
 };
 
@@ -155,8 +157,15 @@ extern const struct route_table enrol_route_table;	/* routes_enrol.c: enrolment 
 extern const struct route_table access_route_table;	/* routes_access.c */
 extern const struct route_table patch_route_table;	/* routes_patch.c */
 extern const struct route_table alert_route_table;	/* routes_alerts.c */
+extern const struct route_table hostev_route_table;	/* routes_hostev.c: agents' events and heartbeats, the search */
 /* An alert as the API and notifications show it (routes_alerts.c). Caller decrefs. */
 json_t *alert_json(const struct db_alert *a);
+
+/* ---- the host-event index behind its log (host_indexer.c) ---- */
+struct host_indexer;
+/* Starts indexing h's log on a thread of its own. Caller stops (before closing h). */
+int host_indexer_start(struct ops_hostev *h, struct host_indexer **out, struct bw_err *err);
+void host_indexer_stop(struct host_indexer *ix);
 
 /* ---- alert notifications (notifier.c) ---- */
 struct notifier;

@@ -11,7 +11,7 @@ json_t *
 alert_json(const struct db_alert *a)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:{s:{s:I, s:I, s:s}, s:{s:I, s:I, s:s}}, s:s}",
+			 "s:{s:{s:I, s:I, s:s}, s:{s:I, s:I, s:s}}, s:s, s:s}",
 			 "id",
 			 (json_int_t)a->id, "rule_id", a->rule_id, "rule", a->rule_title, "level", a->level, "group",
 			 a->group_key, "state", a->state, "resolution", a->resolution, "reason", a->reason, "decided_by",
@@ -22,7 +22,7 @@ alert_json(const struct db_alert *a)
 			 (json_int_t)a->notify[DB_NOTIFY_WEBHOOK].delivered_at, "error", a->notify[DB_NOTIFY_WEBHOOK].error,
 			 "email", "attempts", (json_int_t)a->notify[DB_NOTIFY_EMAIL].attempts, "delivered_at",
 			 (json_int_t)a->notify[DB_NOTIFY_EMAIL].delivered_at, "error", a->notify[DB_NOTIFY_EMAIL].error,
-			 "assignee", a->assignee);
+			 "assignee", a->assignee, "log", a->log[0] ? a->log : "audit");
 }
 
 /* GET /api/v1/alerts[?state=open|acknowledged|resolved][&limit=N] */

@@ -14,6 +14,8 @@
 
 /* ---- the HTTPS server ---- */
 
+struct ops_hostev;
+
 struct server_opts {
 	const char *listen;		/* "127.0.0.1:8443", "[::1]:8443" */
 	int threads;			/* thread pool size */
@@ -42,6 +44,7 @@ struct server_opts {
 	void *rules_reload_ctx;
 	const char *rules_dir;
 	struct detector *detector;	/* GET /api/v1/detection (NULL: none) */
+	struct ops_hostev *hostev;	/* host events from agents (NULL: not collected) */
 };
 
 struct server;
@@ -67,6 +70,8 @@ int detector_new(const char *rules_dir, const struct detect_calendar *cal, struc
 		 struct detect_load_report *rep, struct bw_err *err);
 /* The audit log's observer (audit_log_observe with the detector as ctx): queues each event. */
 void detector_observe(void *ctx, uint64_t index, const void *entry, size_t len);
+/* The observer of the host-event log: each host event matched against the host log sources' rules. */
+void detector_observe_host(void *ctx, uint64_t index, const void *entry, size_t len);
 /* Starts matching queued and new events; alerts are operations of the server itself over in and al. */
 int detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct bw_err *err);
 /*

@@ -8,7 +8,7 @@
 #define ALERT_COLS                                                                                                  \
 	"id, rule_id, rule_title, level, group_key, state, COALESCE(resolution, ''), COALESCE(reason, ''),        \
 	 COALESCE(decided_by, ''), count, first_index, last_index, first_seen, last_seen, updated_at,                \
-	 COALESCE(assignee, '')" NOTIFY_COLS("webhook") NOTIFY_COLS("email")
+	 COALESCE(assignee, ''), alerts.log" NOTIFY_COLS("webhook") NOTIFY_COLS("email")
 
 /* The delivery state of one channel (three columns). */
 #define NOTIFY_COLS(ch)                                                                                              \
@@ -44,10 +44,11 @@ fill_alert(sqlite3_stmt *st, void *p)
 	a->last_seen = sqlite3_column_int64(st, 13);
 	a->updated_at = sqlite3_column_int64(st, 14);
 	db_col_copy(st, 15, a->assignee, sizeof a->assignee);
+	db_col_copy(st, 16, a->log, sizeof a->log);
 	for (int c = 0; c < 2; c++) {
-		a->notify[c].attempts = sqlite3_column_int64(st, 16 + 3 * c);
-		a->notify[c].delivered_at = sqlite3_column_int64(st, 17 + 3 * c);
-		db_col_copy(st, 18 + 3 * c, a->notify[c].error, sizeof a->notify[c].error);
+		a->notify[c].attempts = sqlite3_column_int64(st, 17 + 3 * c);
+		a->notify[c].delivered_at = sqlite3_column_int64(st, 18 + 3 * c);
+		db_col_copy(st, 19 + 3 * c, a->notify[c].error, sizeof a->notify[c].error);
 	}
 }
 
@@ -139,7 +140,7 @@ get_locked(struct bw_db *db, int64_t id, struct db_alert *out, struct bw_err *er
 
 int
 db_alert_raise(struct bw_db *db, const char *rule_id, const char *title, const char *level, const char *group_key,
-	       int64_t idx, int64_t now, int64_t window, struct db_alert *out, bool *is_new, struct bw_err *err)
+	       const char *log, int64_t idx, int64_t now, int64_t window, struct db_alert *out, bool *is_new, struct bw_err *err)
 {
 	sqlite3_stmt *st;
 	int64_t id = 0;
@@ -149,11 +150,12 @@ db_alert_raise(struct bw_db *db, const char *rule_id, const char *title, const c
 	pthread_mutex_lock(&db->mu);
 	if ((r = db_tx_open(db, err)) != 0)
 		goto out;
-	if ((r = db_prepare(db, "SELECT id FROM alerts WHERE rule_id = ? AND group_key = ? AND state != 'resolved'"
-				" AND last_seen >= ? ORDER BY id DESC LIMIT 1", &st, err)) == 0) {
+	if ((r = db_prepare(db, "SELECT id FROM alerts WHERE rule_id = ? AND group_key = ? AND log = ? AND"
+				" state != 'resolved' AND last_seen >= ? ORDER BY id DESC LIMIT 1", &st, err)) == 0) {
 		sqlite3_bind_text(st, 1, rule_id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, group_key, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 3, now - window);
+		sqlite3_bind_text(st, 3, log, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 4, now - window);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
 			id = sqlite3_column_int64(st, 0);
@@ -167,8 +169,8 @@ db_alert_raise(struct bw_db *db, const char *rule_id, const char *title, const c
 			      " WHERE id = ?", 4, b, NULL, err);
 	} else if (r == 0 &&
 		   (r = db_prepare(db, "INSERT INTO alerts (rule_id, rule_title, level, group_key, state, count,"
-				       " first_index, last_index, first_seen, last_seen, updated_at)"
-				       " VALUES (?, ?, ?, ?, 'open', 1, ?, ?, ?, ?, ?)", &st, err)) == 0) {
+				       " first_index, last_index, first_seen, last_seen, updated_at, log)"
+				       " VALUES (?, ?, ?, ?, 'open', 1, ?, ?, ?, ?, ?, ?)", &st, err)) == 0) {
 		sqlite3_bind_text(st, 1, rule_id, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, title, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 3, level, -1, SQLITE_TRANSIENT);
@@ -178,6 +180,7 @@ db_alert_raise(struct bw_db *db, const char *rule_id, const char *title, const c
 		sqlite3_bind_int64(st, 7, now);
 		sqlite3_bind_int64(st, 8, now);
 		sqlite3_bind_int64(st, 9, now);
+		sqlite3_bind_text(st, 10, log, -1, SQLITE_TRANSIENT);
 		if ((r = db_step_done(db, st, NULL, err)) == 0) {
 			id = sqlite3_last_insert_rowid(db->h);
 			*is_new = true;

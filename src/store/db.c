@@ -12,7 +12,7 @@
 
 
 /* Versioned migrations: index i brings the schema from version i to i+1. */
-static const char *const migrations[] = {
+static const char *const main_migrations[] = {
 	"CREATE TABLE users ("
 	"  id INTEGER PRIMARY KEY,"
 	"  username TEXT NOT NULL UNIQUE,"
@@ -211,6 +211,8 @@ static const char *const migrations[] = {
 	"  first_index INTEGER NOT NULL,"
 	"  first_at INTEGER NOT NULL"
 	") STRICT;",
+	/* 14: alerts on host events point into the host-event log */
+	"ALTER TABLE alerts ADD COLUMN log TEXT NOT NULL DEFAULT 'audit' CHECK (log IN ('audit', 'hosts'));",
 };
 
 void
@@ -338,11 +340,11 @@ db_tx_end(struct bw_db *db, int rc, struct bw_err *err)
 	return r;
 }
 
-_Static_assert(sizeof migrations / sizeof migrations[0] == DB_SCHEMA_VERSION,
+_Static_assert(sizeof main_migrations / sizeof main_migrations[0] == DB_SCHEMA_VERSION,
 	       "DB_SCHEMA_VERSION is the number of migrations");
 
-static int
-migrate(struct bw_db *db, int64_t upto, struct bw_err *err)
+int
+db_migrate(struct bw_db *db, const char *const *migrations, size_t nmigrations, int64_t upto, struct bw_err *err)
 {
 	int64_t v = 0;
 	size_t i;
@@ -352,10 +354,10 @@ migrate(struct bw_db *db, int64_t upto, struct bw_err *err)
 			  " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;", err)) != 0 ||
 	    (r = db_schema_version(db, &v, err)) != 0)
 		return r;
-	if (v > (int64_t)(sizeof migrations / sizeof migrations[0]))
-		return bw_err_set(err, BW_EINVAL, "database schema version %lld is newer than this bulwark (%d)",
-				  (long long)v, DB_SCHEMA_VERSION);
-	for (i = (size_t)v; i < (size_t)upto && i < sizeof migrations / sizeof migrations[0]; i++) {
+	if (v > (int64_t)nmigrations)
+		return bw_err_set(err, BW_EINVAL, "database schema version %lld is newer than this bulwark (%zu)",
+				  (long long)v, nmigrations);
+	for (i = (size_t)v; i < (size_t)upto && i < nmigrations; i++) {
 		char sql[128];
 		if ((r = db_exec(db, "BEGIN IMMEDIATE", err)) != 0)
 			return r;
@@ -397,6 +399,14 @@ db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err)
 int
 db_open_at(const char *path, bool create, int64_t upto, struct bw_db **out, struct bw_err *err)
 {
+	return db_open_schema(path, create, main_migrations, sizeof main_migrations / sizeof main_migrations[0], upto, out,
+			      err);
+}
+
+int
+db_open_schema(const char *path, bool create, const char *const *migrations, size_t nmigrations, int64_t upto,
+	       struct bw_db **out, struct bw_err *err)
+{
 	struct bw_db *db;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
 	int r;
@@ -422,7 +432,7 @@ db_open_at(const char *path, bool create, int64_t upto, struct bw_db **out, stru
 	sqlite3_busy_timeout(db->h, 5000);
 	if ((r = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
 		      err)) != 0 ||
-	    (r = migrate(db, upto, err)) != 0) {
+	    (r = db_migrate(db, migrations, nmigrations, upto, err)) != 0) {
 		db_close(db);
 		return r;
 	}

@@ -18,6 +18,11 @@ struct bw_db {
 /* db_open migrating only up to schema version upto (tests build older databases with it). */
 int db_open_at(const char *path, bool create, int64_t upto, struct bw_db **out, struct bw_err *err);
 
+/* Opens a database with its own list of migrations (index i: version i to i+1), applied up to upto. */
+int db_open_schema(const char *path, bool create, const char *const *migrations, size_t nmigrations, int64_t upto,
+		   struct bw_db **out, struct bw_err *err);
+int db_migrate(struct bw_db *db, const char *const *migrations, size_t nmigrations, int64_t upto, struct bw_err *err);
+
 /* Maps the connection's last error to a BW_E* code with a message. */
 int db_sql_err(struct bw_db *db, struct bw_err *err, const char *what);
 int db_exec(struct bw_db *db, const char *sql, struct bw_err *err);

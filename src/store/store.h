@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 13	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 14	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -354,7 +354,8 @@ struct db_alert {
 	char reason[1032];
 	char decided_by[96];
 	int64_t count;
-	int64_t first_index, last_index;	/* audit log indexes of the first and last matching events */
+	int64_t first_index, last_index;	/* log indexes of the first and last matching events */
+	char log[8];			/* which log: "audit" (bulwark's events) or "hosts" (host events) */
 	int64_t first_seen, last_seen, updated_at;
 	struct db_notify_state {
 		int64_t attempts;	/* failed deliveries so far */
@@ -388,7 +389,7 @@ const char *db_notify_channel_name(enum db_notify_channel c);
  * within window seconds, else a new alert (*is_new). *out receives it.
  */
 int db_alert_raise(struct bw_db *db, const char *rule_id, const char *title, const char *level, const char *group_key,
-		   int64_t idx, int64_t now, int64_t window, struct db_alert *out, bool *is_new, struct bw_err *err);
+		   const char *log, int64_t idx, int64_t now, int64_t window, struct db_alert *out, bool *is_new, struct bw_err *err);
 /* Alerts (state NULL: all), by level (critical first), then the most recently seen; at most limit. Caller frees *out. */
 int db_alert_list(struct bw_db *db, const char *state, size_t limit, struct db_alert **out, size_t *n,
 		  struct bw_err *err);
@@ -430,5 +431,89 @@ int db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, con
 			int64_t now, struct bw_err *err);
 /* Records key (first at log index/at) unless already there: *first says whether this was its first time. */
 int db_first_seen(struct bw_db *db, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
+
+/* ---- the host-event index: a database of its own (hostev_db.c) ---- */
+
+/*
+ * Derived data: every row comes from the host-event log, in log order, and
+ * the index can be rebuilt from the log. Safe to use from several threads.
+ */
+struct bw_hostdb;
+
+/* Opens (creating) the index at path. Caller closes. */
+int hostdb_open(const char *path, struct bw_hostdb **out, struct bw_err *err);
+void hostdb_close(struct bw_hostdb *h);
+
+/* One host-event log entry as the index sees it (strings borrowed). */
+struct hostdb_event {
+	uint64_t index;
+	const char *host, *epoch;
+	uint64_t seq;
+	uint32_t n;
+	int64_t time_ms, received_ms;
+	const char *source, *subject, *action, *object, *result;
+	const char *raw;
+	size_t raw_len;
+};
+/* Every entry below *upto is indexed. */
+int hostdb_indexed_upto(struct bw_hostdb *h, uint64_t *upto, struct bw_err *err);
+/*
+ * Indexes entries (in log order; an index seen before is skipped) and the
+ * streams they advance, and records that everything below upto is indexed:
+ * one transaction.
+ */
+int hostdb_index(struct bw_hostdb *h, const struct hostdb_event *ev, size_t n, uint64_t upto, struct bw_err *err);
+
+/* Each host's agent stream: the last batch logged (epoch, seq) and how many of its events. */
+struct hostdb_stream {
+	char host[72];
+	char epoch[40];
+	uint64_t seq;
+	uint32_t logged;
+};
+/* Every stream, by host. Caller frees *out. */
+int hostdb_streams(struct bw_hostdb *h, struct hostdb_stream **out, size_t *n, struct bw_err *err);
+
+struct hostdb_query {
+	const char *host, *source, *subject, *action;	/* exact; NULL: any */
+	const char *text;				/* every word must occur (NULL: any) */
+	int64_t from_ms, to_ms;				/* host time [from, to); 0: unbounded */
+	uint64_t before_index;				/* only entries below it (0: any): the next page */
+	size_t limit;
+};
+struct hostdb_hit {
+	uint64_t index;
+	char host[72];
+	int64_t time_ms, received_ms;
+	char source[16];
+	char *subject, *action, *object, *result;
+};
+/* Matching entries, newest first. Caller frees with hostdb_hits_free(). */
+int hostdb_search(struct bw_hostdb *h, const struct hostdb_query *q, struct hostdb_hit **out, size_t *n,
+		  struct bw_err *err);
+void hostdb_hits_free(struct hostdb_hit *hits, size_t n);
+
+/* A host's last heartbeat. */
+struct hostdb_host_state {
+	char host[72];
+	char epoch[40];
+	int64_t heartbeat_at;		/* server time of receipt (ms) */
+	int64_t agent_time;		/* the agent's clock then (ms) */
+	char *counters;			/* the heartbeat's counters, spool and sources as JSON */
+	uint64_t lost;
+	int64_t silent_since;		/* when it was found silent (0: it is not) */
+};
+/*
+ * Stores a heartbeat (and clears silence); *prev_lost receives the losses
+ * the last heartbeat of the same epoch reported, *was_silent whether the
+ * host was marked silent.
+ */
+int hostdb_heartbeat_put(struct bw_hostdb *h, const struct hostdb_host_state *s, uint64_t *prev_lost, bool *was_silent,
+			 struct bw_err *err);
+/* Every host that sent a heartbeat, by name. Caller frees with hostdb_states_free(). */
+int hostdb_states(struct bw_hostdb *h, struct hostdb_host_state **out, size_t *n, struct bw_err *err);
+void hostdb_states_free(struct hostdb_host_state *s, size_t n);
+/* Marks host silent since since; BW_EEXIST when it already is. */
+int hostdb_mark_silent(struct bw_hostdb *h, const char *host, int64_t since, struct bw_err *err);
 
 #endif /* BW_STORE_H */

@@ -1,0 +1,469 @@
+/*
+ * hostev/batch.c: the normalised host event as JSON: an agent's batch, its
+ * heartbeat, and the entry of the host-event log. Every parser is strict:
+ * unknown keys, wrong types and values out of bounds are refused, naming
+ * the event and the key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "hostev/hostev.h"
+
+#define TIME_MAX_MS 253402300799999LL	/* 9999-12-31T23:59:59.999Z */
+
+static const char *const sources[] = { "auditd", "journal", "syslog", "fim", "agent" };
+
+bool
+hostev_source_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof sources / sizeof sources[0]; i++)
+		if (strcmp(s, sources[i]) == 0)
+			return true;
+	return false;
+}
+
+void
+hostev_event_clear(struct hostev_event *e)
+{
+	if (e == NULL)
+		return;
+	free(e->subject);
+	free(e->action);
+	free(e->object);
+	free(e->result);
+	free(e->raw);
+	memset(e, 0, sizeof *e);
+}
+
+void
+hostev_batch_clear(struct hostev_batch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		hostev_event_clear(&b->events[i]);
+	free(b->events);
+	memset(b, 0, sizeof *b);
+}
+
+void
+hostev_entry_clear(struct hostev_entry *e)
+{
+	if (e == NULL)
+		return;
+	hostev_event_clear(&e->ev);
+	memset(e, 0, sizeof *e);
+}
+
+static bool
+epoch_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < HOSTEV_EPOCH_HEX; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[i] == '\0';
+}
+
+/* The keys of obj must all be in allowed (NULL-terminated); else the first other one is named. */
+static int
+only_keys(json_t *obj, const char *const *allowed, const char *where, struct bw_err *err)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v) {
+		size_t i;
+		for (i = 0; allowed[i] != NULL && strcmp(allowed[i], k) != 0; i++)
+			;
+		if (allowed[i] == NULL)
+			return bw_err_set(err, BW_EINVAL, "%s: unknown key \"%.64s\"", where, k);
+	}
+	return 0;
+}
+
+static int
+get_u64(json_t *obj, const char *key, bool required, uint64_t min, uint64_t max, uint64_t *out, const char *where,
+	struct bw_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			return bw_err_set(err, BW_EINVAL, "%s: \"%s\" is missing", where, key);
+		*out = 0;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) < min ||
+	    (uint64_t)json_integer_value(v) > max)
+		return bw_err_set(err, BW_EINVAL, "%s: \"%s\" must be an integer from %llu to %llu", where, key,
+				  (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+/* A string of at most max bytes (no NUL inside) copied into *out (caller frees); absent: "" unless required. */
+static int
+get_str(json_t *obj, const char *key, bool required, size_t max, char **out, size_t *outlen, const char *where,
+	struct bw_err *err)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *s = "";
+	size_t n = 0;
+
+	if (v == NULL && required)
+		return bw_err_set(err, BW_EINVAL, "%s: \"%s\" is missing", where, key);
+	if (v != NULL) {
+		if (!json_is_string(v))
+			return bw_err_set(err, BW_EINVAL, "%s: \"%s\" must be a string", where, key);
+		s = json_string_value(v);
+		n = json_string_length(v);
+		if (n > max)
+			return bw_err_set(err, BW_EINVAL, "%s: \"%s\" is longer than %zu bytes", where, key, max);
+		if (memchr(s, '\0', n) != NULL)
+			return bw_err_set(err, BW_EINVAL, "%s: \"%s\" holds a NUL character", where, key);
+	}
+	if ((*out = malloc(n + 1)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	memcpy(*out, s, n);
+	(*out)[n] = '\0';
+	if (outlen != NULL)
+		*outlen = n;
+	return 0;
+}
+
+static int
+get_fixed(json_t *obj, const char *key, char *out, size_t cap, const char *where, struct bw_err *err)
+{
+	char *s = NULL;
+	size_t n;
+	int r;
+
+	if ((r = get_str(obj, key, true, cap - 1, &s, &n, where, err)) != 0)
+		return r;
+	memcpy(out, s, n + 1);
+	free(s);
+	return 0;
+}
+
+static json_t *
+load(const void *json, size_t len, const char *what, struct bw_err *err)
+{
+	json_error_t je;
+	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+
+	if (root == NULL) {
+		bw_err_set(err, BW_EINVAL, "%s: not JSON: %.120s (line %d)", what, je.text, je.line);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		bw_err_set(err, BW_EINVAL, "%s: not a JSON object", what);
+		return NULL;
+	}
+	return root;
+}
+
+static const char *const event_keys[] = { "source", "time", "subject", "action", "object", "result", "raw",
+					  "truncated", NULL };
+
+static int
+event_parse(json_t *o, struct hostev_event *e, const char *where, struct bw_err *err)
+{
+	uint64_t t, trunc;
+	int r;
+
+	if (!json_is_object(o))
+		return bw_err_set(err, BW_EINVAL, "%s: not a JSON object", where);
+	if ((r = only_keys(o, event_keys, where, err)) != 0 ||
+	    (r = get_fixed(o, "source", e->source, sizeof e->source, where, err)) != 0)
+		return r;
+	if (!hostev_source_valid(e->source))
+		return bw_err_set(err, BW_EINVAL, "%s: \"source\" must be auditd, journal, syslog, fim or agent", where);
+	if ((r = get_u64(o, "time", true, 0, TIME_MAX_MS, &t, where, err)) != 0 ||
+	    (r = get_u64(o, "truncated", false, 0, UINT32_MAX, &trunc, where, err)) != 0 ||
+	    (r = get_str(o, "subject", false, HOSTEV_TEXT_MAX, &e->subject, NULL, where, err)) != 0 ||
+	    (r = get_str(o, "action", false, HOSTEV_TEXT_MAX, &e->action, NULL, where, err)) != 0 ||
+	    (r = get_str(o, "object", false, HOSTEV_TEXT_MAX, &e->object, NULL, where, err)) != 0 ||
+	    (r = get_str(o, "result", false, HOSTEV_TEXT_MAX, &e->result, NULL, where, err)) != 0 ||
+	    (r = get_str(o, "raw", true, HOSTEV_RAW_MAX, &e->raw, &e->raw_len, where, err)) != 0)
+		return r;
+	e->time_ms = (int64_t)t;
+	e->truncated = (uint32_t)trunc;
+	return 0;
+}
+
+static const char *const batch_keys[] = { "host", "epoch", "seq", "events", NULL };
+
+int
+hostev_batch_parse(const void *json, size_t len, struct hostev_batch *out, struct bw_err *err)
+{
+	json_t *root, *evs;
+	size_t i, n;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	if (len > HOSTEV_BATCH_BODY_MAX)
+		return bw_err_set(err, BW_EINVAL, "batch: longer than %zu bytes", HOSTEV_BATCH_BODY_MAX);
+	if ((root = load(json, len, "batch", err)) == NULL)
+		return err->code;
+	if ((r = only_keys(root, batch_keys, "batch", err)) != 0 ||
+	    (json_object_get(root, "host") != NULL &&
+	     (r = get_fixed(root, "host", out->host, sizeof out->host, "batch", err)) != 0) ||
+	    (r = get_fixed(root, "epoch", out->epoch, sizeof out->epoch, "batch", err)) != 0 ||
+	    (r = get_u64(root, "seq", true, 1, (uint64_t)INT64_MAX, &out->seq, "batch", err)) != 0)
+		goto out;
+	if (!epoch_valid(out->epoch)) {
+		r = bw_err_set(err, BW_EINVAL, "batch: \"epoch\" must be %d lower-case hex digits", HOSTEV_EPOCH_HEX);
+		goto out;
+	}
+	evs = json_object_get(root, "events");
+	if (!json_is_array(evs) || (n = json_array_size(evs)) == 0 || n > HOSTEV_BATCH_EVENTS_MAX) {
+		r = bw_err_set(err, BW_EINVAL, "batch: \"events\" must be an array of 1 to %d events",
+			       HOSTEV_BATCH_EVENTS_MAX);
+		goto out;
+	}
+	if ((out->events = calloc(n, sizeof *out->events)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		char where[48];
+		snprintf(where, sizeof where, "batch: event %zu", i + 1);
+		out->n = i + 1;
+		if ((r = event_parse(json_array_get(evs, i), &out->events[i], where, err)) != 0)
+			goto out;
+	}
+out:
+	json_decref(root);
+	return r;
+}
+
+static json_t *
+event_json(const struct hostev_event *e)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "source", json_string(e->source));
+	json_object_set_new(o, "time", json_integer(e->time_ms));
+	json_object_set_new(o, "subject", json_string(e->subject ? e->subject : ""));
+	json_object_set_new(o, "action", json_string(e->action ? e->action : ""));
+	json_object_set_new(o, "object", json_string(e->object ? e->object : ""));
+	json_object_set_new(o, "result", json_string(e->result ? e->result : ""));
+	json_object_set_new(o, "raw", json_stringn(e->raw ? e->raw : "", e->raw ? e->raw_len : 0));
+	if (e->truncated)
+		json_object_set_new(o, "truncated", json_integer(e->truncated));
+	return o;
+}
+
+static int
+dump(json_t *root, char **out, size_t *len, struct bw_err *err)
+{
+	*out = NULL;
+	if (root == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	*out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (*out == NULL)
+		return bw_err_set(err, BW_EINVAL, "cannot serialise (a string is not UTF-8?)");
+	*len = strlen(*out);
+	return 0;
+}
+
+int
+hostev_batch_format(const struct hostev_batch *b, char **out, size_t *len, struct bw_err *err)
+{
+	json_t *root = json_object(), *evs = json_array();
+	size_t i;
+
+	if (root == NULL || evs == NULL) {
+		json_decref(root);
+		json_decref(evs);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	if (b->host[0])
+		json_object_set_new(root, "host", json_string(b->host));
+	json_object_set_new(root, "epoch", json_string(b->epoch));
+	json_object_set_new(root, "seq", json_integer((json_int_t)b->seq));
+	for (i = 0; i < b->n; i++)
+		json_array_append_new(evs, event_json(&b->events[i]));
+	json_object_set_new(root, "events", evs);
+	return dump(root, out, len, err);
+}
+
+/* ---- heartbeats ---- */
+
+static const char *const hb_keys[] = { "epoch", "time", "counters", "spool", "sources", NULL };
+static const char *const counter_keys[] = { "read", "sent", "spooled", "lost", "source_errors", NULL };
+static const char *const spool_keys[] = { "bytes", "max", NULL };
+static const char *const source_keys[] = { "name", "state", "error", NULL };
+
+static int
+source_parse(json_t *o, struct hostev_source_state *s, const char *where, struct bw_err *err)
+{
+	char *e = NULL;
+	size_t n;
+	int r;
+
+	if (!json_is_object(o))
+		return bw_err_set(err, BW_EINVAL, "%s: not a JSON object", where);
+	if ((r = only_keys(o, source_keys, where, err)) != 0 ||
+	    (r = get_fixed(o, "name", s->name, sizeof s->name, where, err)) != 0 ||
+	    (r = get_fixed(o, "state", s->state, sizeof s->state, where, err)) != 0 ||
+	    (r = get_str(o, "error", false, sizeof s->error - 1, &e, &n, where, err)) != 0)
+		return r;
+	memcpy(s->error, e, n + 1);
+	free(e);
+	if (strcmp(s->state, "ok") != 0 && strcmp(s->state, "waiting") != 0 && strcmp(s->state, "error") != 0)
+		return bw_err_set(err, BW_EINVAL, "%s: \"state\" must be ok, waiting or error", where);
+	return 0;
+}
+
+int
+hostev_heartbeat_parse(const void *json, size_t len, struct hostev_heartbeat *out, struct bw_err *err)
+{
+	json_t *root, *c, *sp, *srcs;
+	uint64_t t;
+	size_t i;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	if (len > 65536)
+		return bw_err_set(err, BW_EINVAL, "heartbeat: longer than 65536 bytes");
+	if ((root = load(json, len, "heartbeat", err)) == NULL)
+		return err->code;
+	c = json_object_get(root, "counters");
+	sp = json_object_get(root, "spool");
+	srcs = json_object_get(root, "sources");
+	if ((r = only_keys(root, hb_keys, "heartbeat", err)) != 0 ||
+	    (r = get_fixed(root, "epoch", out->epoch, sizeof out->epoch, "heartbeat", err)) != 0 ||
+	    (r = get_u64(root, "time", true, 0, TIME_MAX_MS, &t, "heartbeat", err)) != 0)
+		goto out;
+	out->time_ms = (int64_t)t;
+	if (!epoch_valid(out->epoch)) {
+		r = bw_err_set(err, BW_EINVAL, "heartbeat: \"epoch\" must be %d lower-case hex digits", HOSTEV_EPOCH_HEX);
+		goto out;
+	}
+	if (!json_is_object(c) || !json_is_object(sp) || !json_is_array(srcs)) {
+		r = bw_err_set(err, BW_EINVAL,
+			       "heartbeat: \"counters\" and \"spool\" must be objects and \"sources\" an array");
+		goto out;
+	}
+	if ((r = only_keys(c, counter_keys, "heartbeat: counters", err)) != 0 ||
+	    (r = get_u64(c, "read", true, 0, (uint64_t)INT64_MAX, &out->read, "heartbeat: counters", err)) != 0 ||
+	    (r = get_u64(c, "sent", true, 0, (uint64_t)INT64_MAX, &out->sent, "heartbeat: counters", err)) != 0 ||
+	    (r = get_u64(c, "spooled", true, 0, (uint64_t)INT64_MAX, &out->spooled, "heartbeat: counters", err)) != 0 ||
+	    (r = get_u64(c, "lost", true, 0, (uint64_t)INT64_MAX, &out->lost, "heartbeat: counters", err)) != 0 ||
+	    (r = get_u64(c, "source_errors", true, 0, (uint64_t)INT64_MAX, &out->source_errors, "heartbeat: counters",
+			 err)) != 0 ||
+	    (r = only_keys(sp, spool_keys, "heartbeat: spool", err)) != 0 ||
+	    (r = get_u64(sp, "bytes", true, 0, (uint64_t)INT64_MAX, &out->spool_bytes, "heartbeat: spool", err)) != 0 ||
+	    (r = get_u64(sp, "max", true, 0, (uint64_t)INT64_MAX, &out->spool_max, "heartbeat: spool", err)) != 0)
+		goto out;
+	if (json_array_size(srcs) > HOSTEV_SOURCES_MAX) {
+		r = bw_err_set(err, BW_EINVAL, "heartbeat: more than %d sources", HOSTEV_SOURCES_MAX);
+		goto out;
+	}
+	for (i = 0; i < json_array_size(srcs); i++) {
+		char where[48];
+		snprintf(where, sizeof where, "heartbeat: source %zu", i + 1);
+		if ((r = source_parse(json_array_get(srcs, i), &out->sources[i], where, err)) != 0)
+			goto out;
+		out->nsources = i + 1;
+	}
+out:
+	json_decref(root);
+	return r;
+}
+
+int
+hostev_heartbeat_format(const struct hostev_heartbeat *hb, char **out, size_t *len, struct bw_err *err)
+{
+	json_t *srcs = json_array();
+	size_t i;
+
+	for (i = 0; srcs != NULL && i < hb->nsources; i++) {
+		json_t *s = json_pack("{s:s, s:s}", "name", hb->sources[i].name, "state", hb->sources[i].state);
+		if (s != NULL && hb->sources[i].error[0])
+			json_object_set_new(s, "error", json_string(hb->sources[i].error));
+		json_array_append_new(srcs, s);
+	}
+	return dump(json_pack("{s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:o}", "epoch", hb->epoch, "time",
+			      (json_int_t)hb->time_ms, "counters", "read", (json_int_t)hb->read, "sent",
+			      (json_int_t)hb->sent, "spooled", (json_int_t)hb->spooled, "lost", (json_int_t)hb->lost,
+			      "source_errors", (json_int_t)hb->source_errors, "spool", "bytes",
+			      (json_int_t)hb->spool_bytes, "max", (json_int_t)hb->spool_max, "sources", srcs),
+		    out, len, err);
+}
+
+/* ---- the host-event log's entries ---- */
+
+static const char *const entry_keys[] = { "host", "epoch", "seq", "n", "received", "source", "time", "subject",
+					  "action", "object", "result", "raw", "truncated", NULL };
+
+int
+hostev_entry_format(const struct hostev_entry *e, char **out, size_t *len, struct bw_err *err)
+{
+	json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:I}", "host", e->host, "epoch", e->epoch, "seq",
+				 (json_int_t)e->seq, "n", (json_int_t)e->n, "received", (json_int_t)e->received_ms);
+	json_t *ev = event_json(&e->ev);
+	int r;
+
+	if (root == NULL || ev == NULL) {
+		json_decref(root);
+		json_decref(ev);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	json_object_update(root, ev);	/* appended in ev's order */
+	json_decref(ev);
+	if ((r = dump(root, out, len, err)) != 0)
+		return r;
+	if (*len > 65535) {
+		free(*out);
+		*out = NULL;
+		return bw_err_set(err, BW_ERANGE, "host event entry longer than 65535 bytes (%zu)", *len);
+	}
+	return 0;
+}
+
+int
+hostev_entry_parse(const void *data, size_t len, struct hostev_entry *out, struct bw_err *err)
+{
+	json_t *root;
+	uint64_t seq, n, rec;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	if ((root = load(data, len, "host event entry", err)) == NULL)
+		return err->code;
+	if ((r = only_keys(root, entry_keys, "host event entry", err)) != 0 ||
+	    (r = get_fixed(root, "host", out->host, sizeof out->host, "host event entry", err)) != 0 ||
+	    (r = get_fixed(root, "epoch", out->epoch, sizeof out->epoch, "host event entry", err)) != 0 ||
+	    (r = get_u64(root, "seq", true, 1, (uint64_t)INT64_MAX, &seq, "host event entry", err)) != 0 ||
+	    (r = get_u64(root, "n", true, 0, HOSTEV_BATCH_EVENTS_MAX - 1, &n, "host event entry", err)) != 0 ||
+	    (r = get_u64(root, "received", true, 0, TIME_MAX_MS, &rec, "host event entry", err)) != 0)
+		goto out;
+	out->seq = seq;
+	out->n = (uint32_t)n;
+	out->received_ms = (int64_t)rec;
+	/* The event's own keys, checked as a batch's are (the extra keys are allowed here). */
+	json_object_del(root, "host");
+	json_object_del(root, "epoch");
+	json_object_del(root, "seq");
+	json_object_del(root, "n");
+	json_object_del(root, "received");
+	r = event_parse(root, &out->ev, "host event entry", err);
+out:
+	json_decref(root);
+	return r;
+}

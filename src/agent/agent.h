@@ -43,6 +43,9 @@ int agent_http_get_file(const struct agent_http *h, const char *path, uint64_t m
 /* POSTs body (JSON) to base + path; *status receives the HTTP status, *reply (optional; bw_buf_free) the body. */
 int agent_http_post_json(const struct agent_http *h, const char *path, const json_t *body, long *status,
 			 struct bw_buf *reply, struct bw_err *err);
+/* As agent_http_post_json, with the JSON already as text (len bytes). */
+int agent_http_post_text(const struct agent_http *h, const char *path, const char *text, size_t len, long *status,
+			 struct bw_buf *reply, struct bw_err *err);
 
 /* ---- state directory (state.c) ---- */
 
@@ -68,6 +71,40 @@ int agent_init(const struct agent_init_opts *o, struct bw_err *err);
  * host than the one in config.json.
  */
 int agent_enrol(const char *state, const char *code, struct bw_err *err);
+
+/*
+ * Who this agent is: config.json (cfg, owned) and the host's credential
+ * (token in secure memory, NULL before enrolment); http is set up for the
+ * report server with the credential. Clear with agent_identity_clear().
+ */
+struct agent_identity {
+	json_t *cfg;
+	char *token;
+	const char *host;		/* borrowed from cfg */
+	struct agent_http http;		/* report server, pinned CA, credential */
+};
+int agent_identity_load(const char *state, struct agent_identity *id, struct bw_err *err);
+void agent_identity_clear(struct agent_identity *id);
+
+/* ---- host events off the host (run.c) ---- */
+
+struct agent_run_opts {
+	const char *state;		/* the agent's state directory (agent init, agent enrol) */
+	const char *audit_log;		/* auditd's log to follow (NULL: none) */
+	uint64_t spool_max;		/* bytes of batches waiting for the server before reading stops */
+	unsigned batch_max;		/* events per batch */
+	unsigned flush_ms;		/* the longest an event waits for its batch to fill */
+	unsigned heartbeat_secs;
+	int stop_fd;			/* readable: stop (-1: never) */
+	FILE *log;			/* progress and problems (NULL: none) */
+};
+
+/*
+ * Collects host events and delivers them (see run.c) until stop_fd becomes
+ * readable. State in <state>/hostev (0700): the epoch, the spool,
+ * positions.json.
+ */
+int agent_run(const struct agent_run_opts *o, struct bw_err *err);
 
 /* ---- update (update.c) ---- */
 

@@ -143,16 +143,32 @@ int
 agent_http_post_json(const struct agent_http *h, const char *path, const json_t *body, long *status,
 		     struct bw_buf *reply, struct bw_err *err)
 {
+	char *text = json_dumps(body, JSON_COMPACT);
+	int r;
+
+	if (text == NULL) {
+		*status = 0;
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	r = agent_http_post_text(h, path, text, strlen(text), status, reply, err);
+	free(text);
+	return r;
+}
+
+int
+agent_http_post_text(const struct agent_http *h, const char *path, const char *text, size_t len, long *status,
+		     struct bw_buf *reply, struct bw_err *err)
+{
 	struct bw_buf url = { 0 }, out = { 0 };
 	struct sink s = { .max = 1 << 20, .buf = &out };
 	struct curl_slist *hdr = NULL;
-	char errbuf[CURL_ERROR_SIZE] = "", auth[200], *text = json_dumps(body, JSON_COMPACT);
+	char errbuf[CURL_ERROR_SIZE] = "", auth[200];
 	CURL *c = easy_new(h, path, &url, errbuf);
 	CURLcode rc;
 	int r = 0;
 
 	*status = 0;
-	if (c == NULL || text == NULL) {
+	if (c == NULL) {
 		r = bw_err_set(err, BW_EINVAL, "the report server URL must start with https://");
 		goto out;
 	}
@@ -163,6 +179,7 @@ agent_http_post_json(const struct agent_http *h, const char *path, const json_t 
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
@@ -178,7 +195,6 @@ out:
 	if (c != NULL)
 		curl_easy_cleanup(c);
 	curl_slist_free_all(hdr);
-	free(text);
 	bw_buf_free(&url);
 	bw_buf_free(&out);
 	return r;

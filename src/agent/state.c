@@ -22,18 +22,22 @@ agent_init(const struct agent_init_opts *o, struct bw_err *err)
 	struct note_verifier *v = NULL;
 	int r;
 
-	if (o->state == NULL || o->server == NULL || o->root_path == NULL || o->log_vkey == NULL || o->host == NULL)
-		return bw_err_set(err, BW_EINVAL, "state, server, root, log key and host are required");
+	if (o->state == NULL || o->server == NULL || o->host == NULL)
+		return bw_err_set(err, BW_EINVAL, "state, server and host are required");
+	if ((o->root_path == NULL) != (o->log_vkey == NULL))
+		return bw_err_set(err, BW_EINVAL, "give both the root metadata and the log key (for patches), or neither");
 	if (strncmp(o->server, "https://", 8) != 0 || (o->report_server && strncmp(o->report_server, "https://", 8) != 0))
 		return bw_err_set(err, BW_EINVAL, "server URLs must start with https://");
 	if (!bw_simple_name_valid(o->host, 64) || (o->group != NULL && !bw_simple_name_valid(o->group, 64)))
 		return bw_err_set(err, BW_EINVAL, "host and group must be simple names");
-	if ((r = note_verifier_parse(o->log_vkey, strlen(o->log_vkey), &v, err)) != 0)
+	if (o->log_vkey != NULL && (r = note_verifier_parse(o->log_vkey, strlen(o->log_vkey), &v, err)) != 0)
 		return bw_err_prefix(err, "log key"), r;
 	note_verifier_free(v);
 	snprintf(path, sizeof path, "%s/config.json", o->state);
 	if (access(path, F_OK) == 0)
 		return bw_err_set(err, BW_EEXIST, "%s already holds an agent", o->state);
+	if (o->root_path == NULL)
+		goto no_patches;
 	if ((r = bw_file_read(o->root_path, (size_t)1 << 20, &root_bytes, &len, err)) != 0)
 		return r;
 	if ((root = json_loadb((char *)root_bytes, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
@@ -49,8 +53,11 @@ agent_init(const struct agent_init_opts *o, struct bw_err *err)
 		bw_err_prefix(err, "%s", o->root_path);
 		goto out;
 	}
-	cfg = json_pack("{s:s, s:s, s:s, s:s}", "server", o->server, "report_server",
-			o->report_server ? o->report_server : o->server, "host", o->host, "log_vkey", o->log_vkey);
+no_patches:
+	cfg = json_pack("{s:s, s:s, s:s}", "server", o->server, "report_server",
+			o->report_server ? o->report_server : o->server, "host", o->host);
+	if (o->log_vkey)
+		json_object_set_new(cfg, "log_vkey", json_string(o->log_vkey));
 	if (o->group)
 		json_object_set_new(cfg, "group", json_string(o->group));
 	if (o->cacert) {
@@ -69,7 +76,7 @@ agent_init(const struct agent_init_opts *o, struct bw_err *err)
 	if ((r = bw_mkdir_p(o->state, 0700, err)) != 0)
 		goto out;
 	snprintf(path, sizeof path, "%s/root.json", o->state);
-	if ((r = bw_file_write_atomic(path, root_bytes, len, 0600, err)) != 0)
+	if (root_bytes != NULL && (r = bw_file_write_atomic(path, root_bytes, len, 0600, err)) != 0)
 		goto out;
 	snprintf(path, sizeof path, "%s/config.json", o->state);
 	if ((text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
@@ -148,4 +155,50 @@ out:
 	json_decref(cfg);
 	free(cfg_bytes);
 	return r;
+}
+
+void
+agent_identity_clear(struct agent_identity *id)
+{
+	json_decref(id->cfg);
+	bw_secure_free(id->token);	/* wiped */
+	memset(id, 0, sizeof *id);
+}
+
+int
+agent_identity_load(const char *state, struct agent_identity *id, struct bw_err *err)
+{
+	char path[4096];
+	json_error_t jerr;
+	int r;
+
+	memset(id, 0, sizeof *id);
+	if ((size_t)snprintf(path, sizeof path, "%s/config.json", state) >= sizeof path)
+		return bw_err_set(err, BW_ERANGE, "state path too long");
+	if (access(path, F_OK) != 0)
+		return bw_err_set(err, BW_ENOTFOUND, "%s holds no agent (run 'bulwark agent init')", state);
+	if ((id->cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		return bw_err_set(err, BW_ECORRUPT, "%s: %s", path, jerr.text);
+	id->http.base = json_string_value(json_object_get(id->cfg, "report_server"));
+	id->http.cacert = json_string_value(json_object_get(id->cfg, "cacert"));
+	id->host = json_string_value(json_object_get(id->cfg, "host"));
+	if (id->http.base == NULL || id->host == NULL) {
+		agent_identity_clear(id);
+		return bw_err_set(err, BW_ECORRUPT, "%s lacks report_server or host", path);
+	}
+	/* The host's credential (agent enrol): the server accepts what it sends for this host only. */
+	snprintf(path, sizeof path, "%s/credential", state);
+	if (access(path, F_OK) == 0) {
+		uint8_t *t = NULL;
+		size_t n;
+		if ((r = bw_file_read_secret(path, 4096, &t, &n, err)) != 0) {
+			agent_identity_clear(id);
+			return bw_err_prefix(err, "host credential"), r;
+		}
+		while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
+			t[--n] = '\0';
+		id->token = (char *)t;
+		id->http.token = id->token;
+	}
+	return 0;
 }

@@ -136,8 +136,10 @@ agent_load(struct agent *a, struct bw_err *err)
 	a->host = cfg_str(a, "host");
 	a->group = cfg_str(a, "group");
 	vkey = cfg_str(a, "log_vkey");
-	if (a->repo.base == NULL || a->report.base == NULL || a->host == NULL || vkey == NULL)
-		return bw_err_set(err, BW_ECORRUPT, "%s/config.json lacks server, report_server, host or log_vkey", a->state);
+	if (a->repo.base == NULL || a->report.base == NULL || a->host == NULL)
+		return bw_err_set(err, BW_ECORRUPT, "%s/config.json lacks server, report_server or host", a->state);
+	if (vkey == NULL)
+		return bw_err_set(err, BW_EINVAL, "this agent was set up without --root and --log-key: it takes no patches");
 	if ((r = note_verifier_parse(vkey, strlen(vkey), &a->log_key, err)) != 0)
 		return bw_err_prefix(err, "config log_vkey"), r;
 	/* The host's credential (agent enrol): reports are accepted for this host only. */

@@ -13,7 +13,7 @@
 #include "hostev/hostev.h"
 
 static const char agent_usage[] =
-    "usage: bulwark agent init --state DIR --server URL --root ROOT.json --log-key VKEY --host NAME\n"
+    "usage: bulwark agent init --state DIR --server URL [--root ROOT.json --log-key VKEY] --host NAME\n"
     "                          [--group G] [--cacert PEM] [--install CMD] [--install-dir DIR]\n"
     "                          [--report-server URL] [--enrol-code CODE]\n"
     "       bulwark agent enrol --state DIR --code CODE\n"
@@ -21,8 +21,10 @@ static const char agent_usage[] =
     "       bulwark agent guard [--socket PATH] [--state-file PATH]\n"
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "       bulwark agent audit-rules [--design-dir DIR]...\n"
+    "       bulwark agent run --state DIR [--audit-log PATH] [--spool-max-mb N] [--batch-max N]\n"
+    "                         [--flush-ms MS] [--heartbeat-secs S]\n"
     "\n"
-    "init pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
+    "init (--root and --log-key: this host takes patches) pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
     "signing machine) and the audit log's key. update runs the TUF client workflow against\n"
     "SERVER/patch/metadata, then downloads each target meant for this host, checks its length and\n"
     "sha256, requires its publication to be in the audit log (tlog-proof under a checkpoint signed by\n"
@@ -42,7 +44,15 @@ static const char agent_usage[] =
     "audit-rules prints the audit rules bulwark's detection rules expect, for augenrules\n"
     "(/etc/audit/rules.d/50-bulwark.rules): program runs, identity/sudo/sshd/PAM/loader/cron/\n"
     "systemd/audit configuration and each login user's authorized_keys written, kernel modules,\n"
-    "clock changes, and reads in each --design-dir (key bulwark-design; up to 64).\n";
+    "clock changes, and reads in each --design-dir (key bulwark-design; up to 64).\n"
+    "\n"
+    "run (until SIGTERM or SIGINT) ships host events to the report server with this host's\n"
+    "credential: auditd's log (--audit-log, e.g. /var/log/audit/audit.log) is followed across\n"
+    "rotation, its records grouped into events; batches (up to --batch-max events, default 1024,\n"
+    "or --flush-ms, default 1000) are written to the spool in DIR/hostev before the log is read\n"
+    "further, and removed once the server acknowledges them; a full spool (--spool-max-mb, default\n"
+    "256) stops the reading instead of dropping. Heartbeats (--heartbeat-secs, default 60) carry\n"
+    "the counters: read, sent, spooled, lost (rotated away unread), source errors (docs/HOSTS.md).\n";
 
 #define GUARD_DIR "/run/bulwark-agent"
 
@@ -61,18 +71,18 @@ agent_init_cmd(struct cli_args *a)
 	    cli_opt(a, "--cacert", &o.cacert) || cli_opt(a, "--install", &o.install) ||
 	    cli_opt(a, "--install-dir", &o.install_dir) || cli_opt(a, "--enrol-code", &code) ||
 	    cli_opt(a, "--report-server", &o.report_server) || cli_positional(a, pos, 0, &npos) || o.state == NULL ||
-	    o.server == NULL || o.root_path == NULL || vkey_arg == NULL || o.host == NULL) {
+	    o.server == NULL || (o.root_path == NULL) != (vkey_arg == NULL) || o.host == NULL) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;
 	}
-	if (cli_read_key(vkey_arg, &vkey, &err) != 0)
+	if (vkey_arg != NULL && cli_read_key(vkey_arg, &vkey, &err) != 0)
 		return cli_fail("agent init", &err);
 	o.log_vkey = vkey;
 	r = agent_init(&o, &err);
 	bw_secure_free(vkey);
 	if (r != 0)
 		return cli_fail("agent init", &err);
-	printf("agent state in %s: root pinned, host %s\n", o.state, o.host);
+	printf("agent state in %s: %shost %s\n", o.state, o.root_path != NULL ? "root pinned, " : "", o.host);
 	if (code != NULL) {
 		if (agent_enrol(o.state, code, &err) != 0)
 			return cli_fail("agent init: enrol", &err);
@@ -177,6 +187,60 @@ agent_session_begin_cmd(struct cli_args *a)
 }
 
 static int
+agent_run_cmd(struct cli_args *a)
+{
+	struct agent_run_opts o = { .spool_max = (uint64_t)256 << 20, .batch_max = 1024, .flush_ms = 1000,
+				    .heartbeat_secs = 60, .log = stderr };
+	const char *spool_s = NULL, *batch_s = NULL, *flush_s = NULL, *hb_s = NULL;
+	char *pos[1];
+	size_t npos;
+	uint64_t v;
+	sigset_t sigs;
+	struct bw_err err = { 0 };
+	int sfd, r;
+
+	if (cli_opt(a, "--state", &o.state) || cli_opt(a, "--audit-log", &o.audit_log) ||
+	    cli_opt(a, "--spool-max-mb", &spool_s) || cli_opt(a, "--batch-max", &batch_s) ||
+	    cli_opt(a, "--flush-ms", &flush_s) || cli_opt(a, "--heartbeat-secs", &hb_s) ||
+	    cli_positional(a, pos, 0, &npos) || o.state == NULL) {
+		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (spool_s != NULL) {
+		if (cli_parse_u64("--spool-max-mb", spool_s, &v) != 0 || v < 1 || v > 1048576)
+			return cli_errorf("agent run: --spool-max-mb must be 1 to 1048576"), CLI_USAGE;
+		o.spool_max = v << 20;
+	}
+	if (batch_s != NULL) {
+		if (cli_parse_u64("--batch-max", batch_s, &v) != 0 || v < 1 || v > HOSTEV_BATCH_EVENTS_MAX)
+			return cli_errorf("agent run: --batch-max must be 1 to %d", HOSTEV_BATCH_EVENTS_MAX), CLI_USAGE;
+		o.batch_max = (unsigned)v;
+	}
+	if (flush_s != NULL) {
+		if (cli_parse_u64("--flush-ms", flush_s, &v) != 0 || v < 1 || v > 600000)
+			return cli_errorf("agent run: --flush-ms must be 1 to 600000"), CLI_USAGE;
+		o.flush_ms = (unsigned)v;
+	}
+	if (hb_s != NULL) {
+		if (cli_parse_u64("--heartbeat-secs", hb_s, &v) != 0 || v < 1 || v > 86400)
+			return cli_errorf("agent run: --heartbeat-secs must be 1 to 86400"), CLI_USAGE;
+		o.heartbeat_secs = (unsigned)v;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	if ((sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
+		cli_errorf("agent run: signalfd failed");
+		return CLI_FAIL;
+	}
+	o.stop_fd = sfd;
+	r = agent_run(&o, &err);
+	close(sfd);
+	return r == 0 ? CLI_OK : cli_fail("agent run", &err);
+}
+
+static int
 agent_audit_rules_cmd(struct cli_args *a)
 {
 	const char *dirs[HOSTEV_DESIGN_DIRS_MAX + 1];
@@ -223,6 +287,10 @@ cmd_agent(int argc, char **argv)
 	if (argc >= 1 && strcmp(argv[0], "audit-rules") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return agent_audit_rules_cmd(&a);
+	}
+	if (argc >= 1 && strcmp(argv[0], "run") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return agent_run_cmd(&a);
 	}
 	if (argc >= 1 && strcmp(argv[0], "update") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

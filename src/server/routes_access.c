@@ -129,13 +129,34 @@ h_host_revoke(struct request *rq, json_t *body)
 	reply_json(rq, 200, json_pack("{s:s, s:b}", "name", rq->params[0], "revoked", 1));
 }
 
+/* A host's last heartbeat as the host list shows it: when, its clock, its counters, silence. */
+static json_t *
+heartbeat_json(const struct hostdb_host_state *s)
+{
+	json_t *c = json_loads(s->counters, 0, NULL), *o;
+
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s}", "epoch", s->epoch, "at", (json_int_t)s->heartbeat_at,
+		      "agent_time", (json_int_t)s->agent_time, "skew_ms", (json_int_t)(s->agent_time - s->heartbeat_at),
+		      "lost", (json_int_t)s->lost, "state", s->silent_since ? "silent" : "ok");
+	if (o != NULL && c != NULL) {
+		json_object_set(o, "counters", json_object_get(c, "counters"));
+		json_object_set(o, "spool", json_object_get(c, "spool"));
+		json_object_set(o, "sources", json_object_get(c, "sources"));
+	}
+	if (o != NULL && s->silent_since)
+		json_object_set_new(o, "silent_since", json_integer(s->silent_since));
+	json_decref(c);
+	return o;
+}
+
 static void
 h_host_list(struct request *rq, json_t *body)
 {
 	struct ops_ctx x = request_ops(rq);
 	struct db_host *hs;
+	struct hostdb_host_state *st = NULL;
 	struct bw_err err = { 0 };
-	size_t n, i;
+	size_t n, i, nst = 0;
 	json_t *arr;
 
 	(void)body;
@@ -144,9 +165,14 @@ h_host_list(struct request *rq, json_t *body)
 		return;
 	}
 	arr = json_array();
+	if (ops_sees_all_hosts(&rq->caller) && ops_host_states(&x, &st, &nst, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "host list: heartbeats unreadable", EV_KS("error", err.msg));
 	for (i = 0; i < n; i++) {
 		json_t *h = json_pack("{s:s, s:s, s:s, s:o}", "name", hs[i].name, "address", hs[i].address, "group",
 				      hs[i].grp, "accounts", ev_json_list(hs[i].accounts));
+		for (size_t k = 0; k < nst; k++)
+			if (strcmp(st[k].host, hs[i].name) == 0)
+				json_object_set_new(h, "heartbeat", heartbeat_json(&st[k]));
 		/* The agent's credential, for those who see every host (ops_host_list leaves it 0 for others). */
 		if (ops_sees_all_hosts(&rq->caller))
 			json_object_set_new(h, "agent", hs[i].agent_enrolled_at == 0 ? json_null()
@@ -155,6 +181,7 @@ h_host_list(struct request *rq, json_t *body)
 		json_array_append_new(arr, h);
 	}
 	db_hosts_free(hs, n);
+	hostdb_states_free(st, nst);
 	reply_json(rq, 200, json_pack("{s:o}", "hosts", arr));
 }
 

@@ -1,0 +1,61 @@
+/* agent/agent_internal.h: what the agent's files share (not part of the module contract). */
+#ifndef BW_AGENT_INTERNAL_H
+#define BW_AGENT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent.h"
+
+/* ---- following a log file across rotation (follow.c) ---- */
+
+struct follow {
+	char path[1024];
+	int fd;				/* -1: not open */
+	uint64_t dev, ino;		/* the file fd reads */
+	uint64_t offset;		/* bytes of it read */
+	bool draining;			/* reading the rest of PATH.1 after a restart */
+	bool switch_pending;		/* the path names another file: one more poll of the old one first */
+	uint64_t lost_gaps;		/* data rotated away unread or truncated away: each counts once */
+};
+
+void follow_init(struct follow *f, const char *path);
+/*
+ * Opens the file last read at (dev, ino, offset) (ino 0: never read): at
+ * the path, else its first rotation PATH.1, else the path from its start
+ * (a lost gap). BW_ENOTFOUND when the path does not exist (yet).
+ */
+int follow_open(struct follow *f, uint64_t dev, uint64_t ino, uint64_t offset, struct bw_err *err);
+/*
+ * Reads what the file has next into buf. *n 0: nothing new. *switched: the
+ * file before was read to its end and another one (from its start) or the
+ * same one truncated is read from now on: the caller ends what it parsed of
+ * the old one first.
+ */
+int follow_read(struct follow *f, void *buf, size_t cap, size_t *n, bool *switched, struct bw_err *err);
+void follow_close(struct follow *f);
+
+/* ---- the spool: batches waiting for the server, on disk (spool.c) ---- */
+
+struct spool;
+/* Opens (creating, 0700) the spool in dir. Caller closes. */
+int spool_open(const char *dir, uint64_t max_bytes, struct spool **out, struct bw_err *err);
+void spool_close(struct spool *s);
+/* Bytes and batches it holds; the highest seq in it (0: empty). */
+uint64_t spool_bytes(const struct spool *s);
+size_t spool_count(const struct spool *s);
+uint64_t spool_last_seq(const struct spool *s);
+bool spool_full(const struct spool *s);
+/*
+ * Writes batch seq durably (meta: one line of JSON that travels with it,
+ * e.g. the source positions after it; body: the batch's JSON text).
+ */
+int spool_put(struct spool *s, uint64_t seq, const char *meta, const char *body, size_t len, struct bw_err *err);
+/* The oldest batch: its seq, meta and body (caller frees both). BW_ENOTFOUND when empty. */
+int spool_oldest(struct spool *s, uint64_t *seq, char **meta, char **body, size_t *len, struct bw_err *err);
+/* The newest batch's meta (caller frees), BW_ENOTFOUND when empty. */
+int spool_newest_meta(struct spool *s, uint64_t *seq, char **meta, struct bw_err *err);
+/* Removes batch seq (delivered). */
+int spool_remove(struct spool *s, uint64_t seq, struct bw_err *err);
+
+#endif

@@ -1,0 +1,597 @@
+/*
+ * agent/run.c: `bulwark agent run`: host events off the host. auditd's log
+ * is followed across rotation, its records grouped into events (hostev)
+ * and normalised; events go into numbered batches, each written durably to
+ * the spool (with the source positions after it) before the sources move
+ * on, and removed from the spool only when the server has acknowledged it.
+ * The server logs each batch once, however often it is sent. A full spool
+ * stops the reading (the source files hold the rest); only what a source
+ * rotated away unread is lost, and that is counted and reported in the
+ * heartbeats.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "agent_internal.h"
+#include "crypto/crypto.h"
+#include "hostev/hostev.h"
+
+#define RECENT_MAX 512		/* auditd events (time, serial) remembered to skip them when read again */
+#define READ_CHUNK 65536
+#define BATCH_RAW_MAX ((size_t)8 << 20)	/* raw bytes in one batch */
+#define BACKOFF_MAX_MS 60000
+
+struct recent_key {
+	int64_t time_ms;
+	uint64_t serial;
+};
+
+struct run {
+	const struct agent_run_opts *o;
+	struct agent_identity id;
+	char dir[1024];			/* <state>/hostev */
+	char epoch[HOSTEV_EPOCH_HEX + 1];
+	struct spool *spool;
+	uint64_t next_seq;
+	/* the auditd log */
+	struct follow fl;
+	bool fl_open;
+	struct hostev_audit_reader *reader;
+	uint64_t reader_base;		/* the file offset the reader's first byte came from */
+	/* events read again after a restart (they were open when the position was saved) */
+	struct recent_key recent[RECENT_MAX];
+	size_t nrecent, recent_next;
+	/* the batch being filled */
+	struct hostev_batch batch;
+	size_t batch_cap, batch_raw;
+	int64_t batch_started;
+	/* counters: read and sent since the start; lost and source errors since the epoch began */
+	uint64_t read, sent, spooled, lost, source_errors;
+	char source_state[16], source_error[256];
+	char deliver_error[256];
+	int64_t next_send, backoff, next_heartbeat;
+	bool oom;
+};
+
+static void
+say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->o->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(r->o->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->o->log);
+	fflush(r->o->log);
+}
+
+/* ---- the epoch: one per state directory ---- */
+
+static int
+load_epoch(struct run *r, struct bw_err *err)
+{
+	char path[1100];
+	uint8_t *data = NULL, raw[HOSTEV_EPOCH_HEX / 2];
+	size_t n = 0;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/epoch", r->dir);
+	if (access(path, F_OK) != 0) {
+		bw_random_bytes(raw, sizeof raw);
+		bw_hex_encode(r->epoch, raw, sizeof raw);
+		return bw_file_create_new(path, r->epoch, HOSTEV_EPOCH_HEX, 0600, err);
+	}
+	if ((rc = bw_file_read(path, 64, &data, &n, err)) != 0)
+		return rc;
+	if (n != HOSTEV_EPOCH_HEX) {
+		free(data);
+		return bw_err_set(err, BW_ECORRUPT, "%s: not an epoch", path);
+	}
+	memcpy(r->epoch, data, n);
+	r->epoch[n] = '\0';
+	free(data);
+	return 0;
+}
+
+/* ---- where the sources stand: in each spooled batch's meta, and in positions.json ---- */
+
+static char *
+positions_json(struct run *r, uint64_t seq)
+{
+	json_t *recent = json_array(), *o;
+	size_t i;
+	char *text;
+
+	for (i = 0; i < r->nrecent; i++)
+		json_array_append_new(recent, json_pack("[I, I]", (json_int_t)r->recent[i].time_ms,
+							(json_int_t)r->recent[i].serial));
+	o = json_pack("{s:I, s:s, s:I, s:I, s:o}", "seq", (json_int_t)seq, "epoch", r->epoch, "lost",
+		      (json_int_t)r->lost, "source_errors", (json_int_t)r->source_errors, "recent", recent);
+	if (o != NULL && r->o->audit_log != NULL) {
+		uint64_t off = r->reader_base + (r->reader ? hostev_audit_reader_resume_offset(r->reader) : 0);
+		json_object_set_new(o, "auditd", json_pack("{s:s, s:I, s:I, s:I}", "path", r->fl.path, "dev",
+							   (json_int_t)r->fl.dev, "ino", (json_int_t)r->fl.ino,
+							   "offset", (json_int_t)off));
+	}
+	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+static int
+save_positions(struct run *r, const char *text, struct bw_err *err)
+{
+	char path[1100];
+
+	snprintf(path, sizeof path, "%s/positions.json", r->dir);
+	return bw_file_write_atomic(path, text, strlen(text), 0600, err);
+}
+
+/* Restores the positions of the later of positions.json and the newest spooled batch. */
+static int
+load_positions(struct run *r, uint64_t *dev, uint64_t *ino, uint64_t *offset, struct bw_err *err)
+{
+	char path[1100], *meta = NULL;
+	uint8_t *data = NULL;
+	size_t n;
+	uint64_t seq_spool = 0;
+	json_t *a = NULL, *b = NULL, *use, *au, *rec;
+	json_error_t je;
+	int rc = 0;
+	size_t i;
+
+	*dev = *ino = *offset = 0;
+	snprintf(path, sizeof path, "%s/positions.json", r->dir);
+	if (access(path, F_OK) == 0) {
+		if ((rc = bw_file_read(path, (size_t)1 << 20, &data, &n, err)) != 0)
+			return rc;
+		a = json_loadb((char *)data, n, 0, &je);
+		free(data);
+		if (a == NULL)
+			return bw_err_set(err, BW_ECORRUPT, "%s: %s", path, je.text);
+	}
+	if (spool_newest_meta(r->spool, &seq_spool, &meta, err) == 0) {
+		b = json_loads(meta, 0, &je);
+		free(meta);
+		if (b == NULL) {
+			json_decref(a);
+			return bw_err_set(err, BW_ECORRUPT, "the newest spooled batch: %s", je.text);
+		}
+	}
+	use = a;
+	if (b != NULL && (a == NULL || json_integer_value(json_object_get(b, "seq")) >=
+					   json_integer_value(json_object_get(a, "seq"))))
+		use = b;
+	if (use != NULL) {
+		const char *ep = json_string_value(json_object_get(use, "epoch"));
+		if (ep == NULL || strcmp(ep, r->epoch) != 0) {
+			rc = bw_err_set(err, BW_ECORRUPT, "%s: positions of another epoch", r->dir);
+			goto out;
+		}
+		r->next_seq = (uint64_t)json_integer_value(json_object_get(use, "seq")) + 1;
+		r->lost = (uint64_t)json_integer_value(json_object_get(use, "lost"));
+		r->source_errors = (uint64_t)json_integer_value(json_object_get(use, "source_errors"));
+		au = json_object_get(use, "auditd");
+		if (au != NULL && r->o->audit_log != NULL &&
+		    strcmp(json_string_value(json_object_get(au, "path")) ?: "", r->o->audit_log) == 0) {
+			*dev = (uint64_t)json_integer_value(json_object_get(au, "dev"));
+			*ino = (uint64_t)json_integer_value(json_object_get(au, "ino"));
+			*offset = (uint64_t)json_integer_value(json_object_get(au, "offset"));
+		}
+		rec = json_object_get(use, "recent");
+		for (i = 0; i < json_array_size(rec) && i < RECENT_MAX; i++) {
+			r->recent[i].time_ms = json_integer_value(json_array_get(json_array_get(rec, i), 0));
+			r->recent[i].serial = (uint64_t)json_integer_value(json_array_get(json_array_get(rec, i), 1));
+		}
+		r->nrecent = i;
+		r->recent_next = i % RECENT_MAX;
+	}
+	if (r->next_seq == 0)
+		r->next_seq = 1;
+out:
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
+/* ---- the batch being filled ---- */
+
+static bool
+seen_recently(struct run *r, int64_t t, uint64_t serial)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrecent; i++)
+		if (r->recent[i].time_ms == t && r->recent[i].serial == serial)
+			return true;
+	return false;
+}
+
+static void
+remember(struct run *r, int64_t t, uint64_t serial)
+{
+	r->recent[r->recent_next] = (struct recent_key){ t, serial };
+	r->recent_next = (r->recent_next + 1) % RECENT_MAX;
+	if (r->nrecent < RECENT_MAX)
+		r->nrecent++;
+}
+
+static void
+on_audit_event(void *ctx, const struct hostev_audit_event *ev)
+{
+	struct run *r = ctx;
+	struct bw_err err = { 0 };
+	struct hostev_event e;
+
+	if (seen_recently(r, ev->time_ms, ev->serial))
+		return;	/* read again after a restart: already in a batch */
+	if (r->batch.n == r->batch_cap) {
+		size_t cap = r->batch_cap ? r->batch_cap * 2 : 64;
+		struct hostev_event *n = realloc(r->batch.events, cap * sizeof *n);
+		if (n == NULL) {
+			r->oom = true;
+			return;
+		}
+		r->batch.events = n;
+		r->batch_cap = cap;
+	}
+	if (hostev_audit_normalise(ev, &e, &err) != 0) {
+		r->oom = true;
+		return;
+	}
+	if (r->batch.n == 0)
+		r->batch_started = bw_now_ms();
+	r->batch_raw += e.raw_len;
+	r->batch.events[r->batch.n++] = e;
+	remember(r, ev->time_ms, ev->serial);
+	r->read++;
+}
+
+static void
+on_bad_line(void *ctx, uint64_t line, const char *reason)
+{
+	struct run *r = ctx;
+
+	r->source_errors++;
+	snprintf(r->source_error, sizeof r->source_error, "line %llu: %.200s", (unsigned long long)line, reason);
+}
+
+/* Writes the batch (if any) to the spool with the positions after it. */
+static int
+flush_batch(struct run *r, struct bw_err *err)
+{
+	char *body = NULL, *meta = NULL;
+	size_t len = 0, i;
+	int rc;
+
+	if (r->batch.n == 0)
+		return 0;
+	snprintf(r->batch.epoch, sizeof r->batch.epoch, "%s", r->epoch);
+	r->batch.seq = r->next_seq;
+	if ((rc = hostev_batch_format(&r->batch, &body, &len, err)) != 0)
+		return rc;
+	if ((meta = positions_json(r, r->batch.seq)) == NULL) {
+		free(body);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	rc = spool_put(r->spool, r->batch.seq, meta, body, len, err);
+	if (rc == 0) {
+		struct bw_err perr = { 0 };
+		if (save_positions(r, meta, &perr) != 0)	/* the spooled batch holds them too */
+			say(r, "positions not saved: %s", perr.msg);
+		r->next_seq++;
+		r->spooled += r->batch.n;
+		for (i = 0; i < r->batch.n; i++)
+			hostev_event_clear(&r->batch.events[i]);
+		r->batch.n = 0;
+		r->batch_raw = 0;
+	}
+	free(body);
+	free(meta);
+	return rc;
+}
+
+/* ---- reading auditd's log ---- */
+
+static int
+reader_restart(struct run *r, uint64_t base, struct bw_err *err)
+{
+	hostev_audit_reader_free(r->reader);
+	r->reader = NULL;
+	r->reader_base = base;
+	return hostev_audit_reader_new(on_audit_event, on_bad_line, r, &r->reader, err);
+}
+
+static int
+open_audit_log(struct run *r, uint64_t dev, uint64_t ino, uint64_t offset, struct bw_err *err)
+{
+	uint64_t gaps = r->fl.lost_gaps;
+	int rc = follow_open(&r->fl, dev, ino, offset, err);
+
+	if (rc != 0)
+		return rc;
+	r->fl_open = true;
+	if (r->fl.lost_gaps > gaps) {
+		r->lost += r->fl.lost_gaps - gaps;
+		say(r, "auditd: %s was rotated away or truncated unread since the last run (counted as lost)", r->fl.path);
+	}
+	return reader_restart(r, r->fl.offset, err);
+}
+
+/* Reads what auditd wrote since the last call (bounded by the batch). *got: bytes read. */
+static int
+read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
+{
+	size_t n = 0;
+	bool switched = false;
+	uint64_t gaps = r->fl.lost_gaps;
+	int rc;
+
+	*got = 0;
+	if (!r->fl_open) {
+		struct bw_err oerr = { 0 };
+		if (open_audit_log(r, 0, 0, 0, &oerr) != 0) {
+			snprintf(r->source_state, sizeof r->source_state, "waiting");
+			snprintf(r->source_error, sizeof r->source_error, "%.250s", oerr.msg);
+			return 0;
+		}
+	}
+	snprintf(r->source_state, sizeof r->source_state, "ok");
+	if ((rc = follow_read(&r->fl, buf, READ_CHUNK, &n, &switched, err)) != 0) {
+		r->source_errors++;
+		snprintf(r->source_state, sizeof r->source_state, "error");
+		snprintf(r->source_error, sizeof r->source_error, "%.250s", err->msg);
+		return 0;
+	}
+	if (switched) {
+		/* The old file is read to its end: its open events are complete. */
+		if ((rc = hostev_audit_reader_finish(r->reader, err)) != 0 || (rc = flush_batch(r, err)) != 0 ||
+		    (rc = reader_restart(r, r->fl.offset, err)) != 0)
+			return rc;
+		if (r->fl.lost_gaps > gaps)
+			r->lost += r->fl.lost_gaps - gaps;
+		return 0;
+	}
+	*got = n;
+	if (n > 0 && (rc = hostev_audit_reader_feed(r->reader, buf, n, err)) != 0)
+		return rc;
+	if (r->oom)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* ---- delivery ---- */
+
+static void
+delivery_failed(struct run *r, int64_t now, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+delivery_failed(struct run *r, int64_t now, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[sizeof r->deliver_error];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (strcmp(msg, r->deliver_error) != 0)
+		say(r, "delivery: %s (retrying with back-off; events stay in the spool)", msg);
+	snprintf(r->deliver_error, sizeof r->deliver_error, "%s", msg);
+	r->backoff = r->backoff ? r->backoff * 2 : 500;
+	if (r->backoff > BACKOFF_MAX_MS)
+		r->backoff = BACKOFF_MAX_MS;
+	r->next_send = now + r->backoff;
+}
+
+/* Sends the oldest spooled batch; true when it was acknowledged (and removed). */
+static bool
+send_one(struct run *r, int64_t now)
+{
+	uint64_t seq = 0;
+	char *meta = NULL, *body = NULL;
+	size_t len = 0;
+	struct bw_buf reply = { 0 };
+	struct bw_err err = { 0 };
+	long status = 0;
+	json_t *j = NULL;
+	bool ok = false;
+
+	if (spool_oldest(r->spool, &seq, &meta, &body, &len, &err) != 0) {
+		delivery_failed(r, now, "%s", err.msg);
+		return false;
+	}
+	if (agent_http_post_text(&r->id.http, "/api/v1/agent/events", body, len, &status, &reply, &err) != 0) {
+		delivery_failed(r, now, "%s", err.msg);
+		goto out;
+	}
+	j = json_loadb((const char *)reply.data, reply.len, 0, NULL);
+	if (status != 200) {
+		const char *msg = json_string_value(json_object_get(j, "error"));
+		delivery_failed(r, now, "batch %llu: HTTP %ld: %.160s", (unsigned long long)seq, status,
+				msg ? msg : "no reason given");
+		goto out;
+	}
+	if ((uint64_t)json_integer_value(json_object_get(j, "seq")) != seq) {
+		delivery_failed(r, now, "batch %llu: the server acknowledged another batch", (unsigned long long)seq);
+		goto out;
+	}
+	if (spool_remove(r->spool, seq, &err) != 0) {
+		delivery_failed(r, now, "%s", err.msg);
+		goto out;
+	}
+	r->sent += (uint64_t)json_integer_value(json_object_get(j, "events"));
+	r->deliver_error[0] = '\0';
+	r->backoff = 0;
+	ok = true;
+out:
+	json_decref(j);
+	bw_buf_free(&reply);
+	free(meta);
+	free(body);
+	return ok;
+}
+
+static void
+send_heartbeat(struct run *r)
+{
+	struct hostev_heartbeat hb = { 0 };
+	struct bw_buf reply = { 0 };
+	struct bw_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	long status = 0;
+
+	snprintf(hb.epoch, sizeof hb.epoch, "%s", r->epoch);
+	hb.time_ms = bw_now_ms();
+	hb.read = r->read;
+	hb.sent = r->sent;
+	hb.spooled = r->spooled;
+	hb.lost = r->lost;
+	hb.source_errors = r->source_errors;
+	hb.spool_bytes = spool_bytes(r->spool);
+	hb.spool_max = r->o->spool_max;
+	if (r->o->audit_log != NULL) {
+		struct hostev_source_state *s = &hb.sources[hb.nsources++];
+		snprintf(s->name, sizeof s->name, "auditd");
+		snprintf(s->state, sizeof s->state, "%s", r->source_state[0] ? r->source_state : "waiting");
+		snprintf(s->error, sizeof s->error, "%s", r->source_error);
+	}
+	{
+		struct hostev_source_state *s = &hb.sources[hb.nsources++];
+		snprintf(s->name, sizeof s->name, "delivery");
+		snprintf(s->state, sizeof s->state, "%s", r->deliver_error[0] ? "error" : "ok");
+		snprintf(s->error, sizeof s->error, "%s", r->deliver_error);
+	}
+	if (hostev_heartbeat_format(&hb, &text, &len, &err) == 0 &&
+	    agent_http_post_text(&r->id.http, "/api/v1/agent/heartbeat", text, len, &status, &reply, &err) == 0 &&
+	    status != 200)
+		bw_err_set(&err, BW_EIO, "HTTP %ld", status);
+	if (err.msg[0])
+		say(r, "heartbeat: %s", err.msg);
+	free(text);
+	bw_buf_free(&reply);
+}
+
+/* ---- the loop ---- */
+
+static bool
+stop_asked(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (fd < 0) {
+		if (timeout_ms > 0)
+			poll(NULL, 0, timeout_ms);
+		return false;
+	}
+	return poll(&p, 1, timeout_ms) > 0;
+}
+
+static void
+run_clear(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->batch.n; i++)
+		hostev_event_clear(&r->batch.events[i]);
+	free(r->batch.events);
+	hostev_audit_reader_free(r->reader);
+	follow_close(&r->fl);
+	spool_close(r->spool);
+	agent_identity_clear(&r->id);
+}
+
+int
+agent_run(const struct agent_run_opts *o, struct bw_err *err)
+{
+	struct run r = { .o = o };
+	char *buf = NULL;
+	uint64_t dev, ino, offset;
+	int rc;
+
+	if ((rc = agent_identity_load(o->state, &r.id, err)) != 0)
+		return rc;
+	if (r.id.token == NULL) {
+		agent_identity_clear(&r.id);
+		return bw_err_set(err, BW_EINVAL, "this host has no credential yet (bulwark agent enrol)");
+	}
+	snprintf(r.dir, sizeof r.dir, "%s/hostev", o->state);
+	follow_init(&r.fl, o->audit_log != NULL ? o->audit_log : "");
+	{
+		char sdir[1100];
+		snprintf(sdir, sizeof sdir, "%s/spool", r.dir);
+		if ((rc = bw_mkdir_p(r.dir, 0700, err)) != 0 || (rc = load_epoch(&r, err)) != 0 ||
+		    (rc = spool_open(sdir, o->spool_max, &r.spool, err)) != 0 ||
+		    (rc = load_positions(&r, &dev, &ino, &offset, err)) != 0)
+			goto out;
+	}
+	if (spool_last_seq(r.spool) >= r.next_seq)
+		r.next_seq = spool_last_seq(r.spool) + 1;
+	if ((buf = malloc(READ_CHUNK)) == NULL) {
+		rc = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o->audit_log != NULL) {
+		struct bw_err oerr = { 0 };
+		if (open_audit_log(&r, dev, ino, offset, &oerr) != 0)
+			say(&r, "auditd: %s (waiting for it)", oerr.msg);
+	}
+	say(&r, "agent run: epoch %s, batch %llu next, %zu batch(es) spooled", r.epoch,
+	    (unsigned long long)r.next_seq, spool_count(r.spool));
+	for (;;) {
+		int64_t now = bw_now_ms();
+		size_t got = 0, total = 0;
+		/* Read while there is room: a full spool leaves the rest in the source files. */
+		while (o->audit_log != NULL && !spool_full(r.spool) && r.batch.n < o->batch_max &&
+		       r.batch_raw < BATCH_RAW_MAX) {
+			if ((rc = read_audit(&r, buf, &got, err)) != 0)
+				goto out;
+			total += got;
+			if (got == 0 || total >= (size_t)16 << 20)
+				break;
+		}
+		if (r.batch.n > 0 && (r.batch.n >= o->batch_max || r.batch_raw >= BATCH_RAW_MAX ||
+				      now - r.batch_started >= (int64_t)o->flush_ms)) {
+			if ((rc = flush_batch(&r, err)) != 0)
+				goto out;
+		}
+		while (spool_count(r.spool) > 0 && now >= r.next_send && send_one(&r, now))
+			now = bw_now_ms();
+		if (now >= r.next_heartbeat) {
+			send_heartbeat(&r);
+			r.next_heartbeat = now + (int64_t)o->heartbeat_secs * 1000;
+		}
+		if (stop_asked(o->stop_fd, got > 0 ? 0 : 200))
+			break;
+	}
+	/* Stopping: what was read goes to the spool, so nothing read is read again. */
+	rc = flush_batch(&r, err);
+	if (rc == 0) {
+		char *pos = positions_json(&r, r.next_seq - 1);
+		if (pos == NULL || save_positions(&r, pos, err) != 0)
+			say(&r, "positions not saved: %s", pos == NULL ? "out of memory" : err->msg);
+		free(pos);
+	}
+	if (rc == 0) {
+		int64_t now = bw_now_ms();
+		while (spool_count(r.spool) > 0 && now >= r.next_send && send_one(&r, now))
+			;
+		say(&r, "agent run: stopped; %zu batch(es) spooled", spool_count(r.spool));
+	}
+out:
+	free(buf);
+	run_clear(&r);
+	return rc;
+}

@@ -27,6 +27,7 @@
 #define READ_CHUNK 65536
 #define BATCH_RAW_MAX ((size_t)8 << 20)	/* raw bytes in one batch */
 #define BACKOFF_MAX_MS 60000
+#define QUIET_MS 1000		/* no new bytes this long: events still open are ended (records without EOE) */
 
 struct recent_key {
 	int64_t time_ms;
@@ -45,6 +46,7 @@ struct run {
 	bool fl_open;
 	struct hostev_audit_reader *reader;
 	uint64_t reader_base;		/* the file offset the reader's first byte came from */
+	int64_t last_data;		/* when the log last had new bytes */
 	/* events read again after a restart (they were open when the position was saved) */
 	struct recent_key recent[RECENT_MAX];
 	size_t nrecent, recent_next;
@@ -365,8 +367,13 @@ read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
 		return 0;
 	}
 	*got = n;
-	if (n > 0 && (rc = hostev_audit_reader_feed(r->reader, buf, n, err)) != 0)
-		return rc;
+	if (n > 0) {
+		r->last_data = bw_now_ms();
+		if ((rc = hostev_audit_reader_feed(r->reader, buf, n, err)) != 0)
+			return rc;
+	} else if (bw_now_ms() - r->last_data >= QUIET_MS) {
+		hostev_audit_reader_idle(r->reader);
+	}
 	if (r->oom)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	return 0;

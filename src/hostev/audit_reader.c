@@ -213,6 +213,14 @@ record_problem(const char *line, size_t len)
 	}
 }
 
+static bool
+eoe_record(const char *line)
+{
+	const char *p = strncmp(line, "node=", 5) == 0 ? strchr(line, ' ') + 1 : line;
+
+	return strncmp(p, "type=EOE ", 9) == 0;
+}
+
 /* line: len bytes, NUL-terminated after them (the line buffer). */
 static int
 take_line(struct hostev_audit_reader *r, const char *line, size_t len)
@@ -247,9 +255,18 @@ take_line(struct hostev_audit_reader *r, const char *line, size_t len)
 			;
 		if (i == r->nopen)
 			r->open[r->nopen++] = (struct open_event){ t, serial, r->line_start };
+		if (auparse_feed(r->au, line, len) != 0 || auparse_feed(r->au, "\n", 1) != 0)
+			r->oom = true;
+		/*
+		 * An EOE record completes its event, but libauparse hands it out
+		 * only with the next event's first record, or when events are
+		 * aged. Aging ends every open event whose time is old, so it is
+		 * safe only when this event is the one open.
+		 */
+		if (!r->oom && r->nopen == 1 && r->open[0].time_ms == t && r->open[0].serial == serial &&
+		    eoe_record(line))
+			auparse_feed_age_events(r->au);
 	}
-	if (auparse_feed(r->au, line, len) != 0 || auparse_feed(r->au, "\n", 1) != 0)
-		r->oom = true;
 	return r->oom ? BW_ENOMEM : 0;
 }
 
@@ -330,6 +347,18 @@ uint64_t
 hostev_audit_reader_refused(const struct hostev_audit_reader *r)
 {
 	return r->refused;
+}
+
+bool
+hostev_audit_reader_idle(struct hostev_audit_reader *r)
+{
+	if (r->line.len > 0 || r->overlong || r->nopen == 0)
+		return false;	/* a line is half read (its event may go on), or nothing is open */
+	auparse_flush_feed(r->au);
+	r->open_records = 0;
+	r->nopen = 0;
+	r->done_upto = r->fed;
+	return true;
 }
 
 uint64_t

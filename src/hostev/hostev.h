@@ -82,6 +82,13 @@ int hostev_audit_reader_finish(struct hostev_audit_reader *r, struct bw_err *err
 /* Lines refused so far. */
 uint64_t hostev_audit_reader_refused(const struct hostev_audit_reader *r);
 void hostev_audit_reader_free(struct hostev_audit_reader *r);
+/*
+ * The input went quiet (no new bytes for a while): ends the events still
+ * open (auditd writes an event's records together, and records without
+ * EOE, such as USER_LOGIN, end only when another event begins), unless a
+ * line is half read. True when it ended any.
+ */
+bool hostev_audit_reader_idle(struct hostev_audit_reader *r);
 /* Where the reader stands in its input: every byte before it belongs to an
  * event already delivered (or to a refused line); resuming a read from this
  * offset (counted from the first byte fed) loses no event, and may deliver

@@ -195,6 +195,12 @@ POS = {
         '{"action":"log.recovered","actor":"-","result":"alert","details":{"files_set_aside":3}}'],
     "Patch metadata on the server's disk was changed": [
         '{"action":"alert.patch_repository_changed","actor":"-","result":"alert","details":{}}'],
+    "A host went silent, lost events, or runs on a far-off clock": [
+        '{"action":"host.silent","actor":"-","result":"alert","details":{"host":"web1","last_at":1}}',
+        '{"action":"host.losses","actor":"host web1","result":"alert","details":{"host":"web1","lost":2,"count":1}}',
+        '{"action":"host.clock","actor":"host web1","result":"alert","details":{"host":"web1","skew_ms":-300000}}'],
+    "A host's agent began a new stream": [
+        '{"action":"host.epoch","actor":"host web1","result":"ok","details":{"host":"web1","epoch":"00"}}'],
 }
 NEG = [
     '{"action":"role_grant.approve","actor":"ann","result":"denied","details":{"roles":["admin"]}}',
@@ -204,6 +210,8 @@ NEG = [
     '{"action":"patch.install","actor":"host web1","result":"ok","details":{"host":"web1","reported":"installed"}}',
     '{"action":"auth.login","actor":"bob","result":"denied","details":{"reason":"bad password"}}',
     '{"action":"server.start","actor":"-","result":"ok","details":{}}',
+    '{"action":"host.heartbeat","actor":"host web1","result":"refused","details":{"host":"web1"}}',
+    '{"action":"host.events","actor":"host web1","result":"denied","details":{"host":"web1","seq":2}}',
 ]
 shipped_events = os.path.join(base, "shipped.jsonl")
 lines = []

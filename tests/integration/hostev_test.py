@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""
+Host events end to end with real parts: `bulwark agent run` follows an auditd log while it is written,
+rotated twice, and while the server is killed (SIGKILL) and started again; every event arrives exactly
+once (the serials and contents compared end to end through GET /api/v1/events). With the server down the
+spool fills to its bound, reading stops (the log file holds the rest), and everything drains when the
+server is back. A batch naming another host is refused and audited; a rotation the agent missed is
+reported as a loss and raises an alert; a host whose agent stops raises host.silent.
+"""
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from bwtest import BW, expect, finish, tmpdir
+from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp
+
+base = tmpdir()
+data = os.path.join(base, "data")
+_, secret, _ = init(data)
+cert = os.path.join(data, "tls/cert.pem")
+PORT = free_port()
+URL = "https://127.0.0.1:%d" % PORT
+SERVE_ARGS = ("--login-backoff-ms", "0", "--host-silent-secs", "3")
+srv = serve(data, PORT, *SERVE_ARGS)
+c = Client(PORT, cert)
+
+
+st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(secret)})
+expect(st == 200, f"admin signs in: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "hostev", "scopes": ["admin"]}, token=j.get("token"))
+expect(st == 201, f"an API token (it outlives server restarts): {st} {j}")
+admin = j.get("token")
+
+
+def add_host(name):
+    st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": name, "address": "127.0.0.1", "accounts": ["root"]},
+                        token=admin)
+    expect(st == 201, f"host {name} added: {st} {j}")
+    state = os.path.join(base, "agent-" + name)
+    p = subprocess.run([BW, "agent", "init", "--state", state, "--server", URL, "--cacert", cert, "--host", name,
+                        "--enrol-code", j["enrolment_code"]], capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0 and "enrolled" in p.stdout, f"agent init for {name}: {p.stdout} {p.stderr}")
+    return state
+
+
+state = add_host("web1")
+state2 = add_host("web2")
+AUDIT = os.path.join(base, "audit.log")
+T0 = 1795845114000
+
+
+def event_text(serial):
+    """One auditd event: an execve with EOE, or (every 7th) a single-record user event without EOE."""
+    t = T0 + serial
+    ts = "%d.%03d" % (t // 1000, t % 1000)
+    if serial % 7 == 0:
+        return (f"type=USER_AUTH msg=audit({ts}:{serial}): pid=1 uid=0 auid=1000 ses=1 msg='op=PAM:authentication "
+                f"grantors=pam_unix acct=\"u{serial}\" exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh "
+                f"res=success'\n")
+    return (f"type=SYSCALL msg=audit({ts}:{serial}): arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 "
+            f"items=1 ppid=1 pid={1000 + serial % 30000} auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 "
+            f"egid=1000 sgid=1000 fsgid=1000 tty=pts0 ses=1 comm=\"job\" exe=\"/usr/bin/job{serial}\" key=(null)\n"
+            f"type=EXECVE msg=audit({ts}:{serial}): argc=2 a0=\"job\" a1=\"n{serial}\"\n"
+            f"type=EOE msg=audit({ts}:{serial}): \n")
+
+
+def serial_of(ev):
+    """The serial an event carries, from its raw record (and, for execs, its object)."""
+    raw = ev["raw"]
+    s = int(raw.split(":", 1)[1].split(")", 1)[0])
+    if s % 7 != 0:
+        expect(ev["object"] == f"/usr/bin/job{s}" and ev["action"] == "execve" and ev["subject"] == "1000" and
+               f'a1="n{s}"' in raw and ev["host"] == "web1" and ev["source"] == "auditd",
+               f"event {s} arrived as written: {ev}")
+    else:
+        expect(ev["action"] == "user_auth" and ev["result"] == "success" and f'acct="u{s}"' in raw,
+               f"event {s} arrived as written: {ev}")
+    return s
+
+
+def write_events(first, last, pace=0.0):
+    with open(AUDIT, "a") as f:
+        for s in range(first, last):
+            f.write(event_text(s))
+            if pace and s % 100 == 0:
+                f.flush()
+                time.sleep(pace)
+
+
+def all_events(host="web1"):
+    """Every host event of host, paging with before."""
+    out, before = [], None
+    for _ in range(200):
+        q = "/api/v1/events?host=%s&limit=1000" % host + ("&before=%d" % before if before else "")
+        st, j, _, _ = c.req("GET", q, token=admin)
+        expect(st == 200, f"GET {q}: {st} {j}")
+        if st != 200:
+            break
+        out += j["events"]
+        before = j.get("next_before")
+        if not before:
+            break
+    return out
+
+
+def wait_count(n, limit_s=60, host="web1"):
+    t0 = time.time()
+    while time.time() - t0 < limit_s:
+        evs = all_events(host)
+        if len(evs) >= n:
+            return evs
+        time.sleep(0.5)
+    return all_events(host)
+
+
+def start_agent(st, *extra):
+    log = open(st + ".log", "a")
+    return subprocess.Popen([BW, "agent", "run", "--state", st, "--audit-log", AUDIT, "--flush-ms", "200",
+                             "--heartbeat-secs", "1", *extra], stderr=log, stdout=subprocess.DEVNULL)
+
+
+def stop_agent(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        expect(False, "the agent did not stop on SIGTERM")
+    expect(p.returncode == 0, f"agent exit code {p.returncode} after SIGTERM")
+
+
+# ---- collection across two rotations and a killed server: every event exactly once ----
+open(AUDIT, "w").close()
+agent = start_agent(state)
+N1 = 3000
+write_events(1, 1000, pace=0.01)
+os.rename(AUDIT, AUDIT + ".1")                    # auditd's rotation: rename, then a new file
+write_events(1000, 1500, pace=0.01)
+srv.kill()                                        # the server dies while the agent sends
+srv.wait()
+write_events(1500, 2000, pace=0.01)
+time.sleep(1.0)
+srv = serve(data, PORT, *SERVE_ARGS)
+write_events(2000, 2500, pace=0.01)
+os.rename(AUDIT + ".1", AUDIT + ".2")
+os.rename(AUDIT, AUDIT + ".1")
+write_events(2500, N1 + 1, pace=0.01)
+evs = wait_count(N1)
+serials = [serial_of(e) for e in evs]
+expect(len(serials) == N1 and set(serials) == set(range(1, N1 + 1)),
+       f"every event arrived exactly once across rotations and a server kill: {len(serials)} events, "
+       f"{len(set(serials))} distinct, missing {sorted(set(range(1, N1 + 1)) - set(serials))[:10]}")
+idx = [e["index"] for e in evs]
+expect(len(set(idx)) == len(idx), "each event has its own log index")
+
+# the host list shows the agent's heartbeat and counters
+st, j, _, _ = c.req("GET", "/api/v1/hosts", token=admin)
+hb = [h for h in j.get("hosts", []) if h["name"] == "web1"][0].get("heartbeat") if st == 200 else None
+expect(hb is not None and hb["state"] == "ok" and hb["counters"]["read"] >= 1 and hb["counters"]["lost"] == 0,
+       f"the host list shows web1's heartbeat: {hb}")
+
+# ---- the spool fills while the server is down, reading stops, and it drains afterwards ----
+stop(srv)
+stop_agent(agent)
+agent = start_agent(state, "--spool-max-mb", "1", "--batch-max", "256")
+N2 = N1 + 6000
+write_events(N1 + 1, N2 + 1)
+spool = os.path.join(state, "hostev", "spool")
+
+
+def spool_bytes():
+    return sum(os.path.getsize(os.path.join(spool, f)) for f in os.listdir(spool))
+
+
+deadline = time.time() + 30
+while time.time() < deadline and spool_bytes() < (1 << 20):
+    time.sleep(0.2)
+time.sleep(1.0)
+size = os.path.getsize(AUDIT)
+pos = json.load(open(os.path.join(state, "hostev", "positions.json")))
+expect(spool_bytes() >= (1 << 20) and spool_bytes() < (1 << 20) + (512 << 10),
+       f"the spool filled to its bound and no further: {spool_bytes()} bytes")
+expect(pos["auditd"]["offset"] < size, f"reading stopped with the spool full ({pos['auditd']['offset']} of {size})")
+srv = serve(data, PORT, *SERVE_ARGS)
+evs = wait_count(N2, limit_s=90)
+serials = [serial_of(e) for e in evs]
+expect(len(serials) == N2 and set(serials) == set(range(1, N2 + 1)),
+       f"the spool drained and the rest was read: {len(serials)} events, {len(set(serials))} distinct")
+expect(len(os.listdir(spool)) == 0, f"the spool is empty once everything is acknowledged: {os.listdir(spool)}")
+
+# ---- a batch naming another host is refused, and audited ----
+cred2 = open(os.path.join(state2, "credential")).read().strip()
+batch = {"host": "web1", "epoch": "0" * 32, "seq": 1,
+         "events": [{"source": "auditd", "time": T0, "raw": "type=EOE msg=audit(1.000:1): "}]}
+st, j, _, _ = c.req("POST", "/api/v1/agent/events", batch, token=cred2)
+expect(st == 403 and "may not send events of web1" in j.get("error", ""), f"a forged batch is refused: {st} {j}")
+st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+refused = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "host.events"]
+expect(any(e["result"] == "denied" and e["actor"] == "host web2" for e in refused),
+       f"the forged batch is in the audit log: {refused[-2:]}")
+st, j, _, _ = c.req("GET", "/api/v1/events?host=web1&limit=1", token=admin)
+expect(st == 200 and j["events"][0]["time"] != T0, "nothing of the forged batch was logged")
+for bad in ({"epoch": "x", "seq": 1, "events": []}, {"epoch": "0" * 32, "seq": 0, "events": [{}]},
+            {"epoch": "0" * 32, "seq": 1, "events": [{"source": "nope", "time": 1, "raw": "x"}]},
+            {"epoch": "0" * 32, "seq": 1, "extra": 1, "events": [{"source": "auditd", "time": 1, "raw": "x"}]}):
+    st, j, _, _ = c.req("POST", "/api/v1/agent/events", bad, token=cred2)
+    expect(st == 400 and "batch" in j.get("error", ""), f"a malformed batch is refused with a reason: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/agent/events", batch, token=admin)
+expect(st == 403, f"a user may not send host events: {st}")
+
+# ---- a rotation the agent missed is a counted loss, and an alert ----
+stop_agent(agent)
+write_events(N2 + 1, N2 + 51)
+os.remove(AUDIT)                      # rotated away (past .1) before the agent read it
+os.rename(AUDIT + ".1", AUDIT + ".2")
+write_events(N2 + 51, N2 + 61)
+agent = start_agent(state)
+
+
+def wait_alert(rule, limit_s):
+    t0 = time.time()
+    while time.time() - t0 < limit_s:
+        st, j, _, _ = c.req("GET", "/api/v1/alerts", token=admin)
+        found = [a for a in j.get("alerts", []) if a["rule"] == rule]
+        if found:
+            return found[0]
+        time.sleep(0.5)
+    return None
+
+
+a = wait_alert("A host went silent, lost events, or runs on a far-off clock", 20)
+expect(a is not None and a["group"] == "host:web1" and a["log"] == "audit", f"the loss raised an alert: {a}")
+st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+losses = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "host.losses"]
+expect(len(losses) == 1 and losses[0]["details"]["lost"] >= 1 and losses[0]["result"] == "alert",
+       f"host.losses recorded once: {losses}")
+evs = wait_count(N2 + 10)
+got = {serial_of(e) for e in evs}
+expect(set(range(N2 + 51, N2 + 61)) <= got and not (set(range(N2 + 1, N2 + 51)) & got),
+       "after the missed rotation the new file is read from its start")
+
+# ---- a host whose agent stops goes silent ----
+stop_agent(agent)
+t0 = time.time()
+while time.time() - t0 < 30:
+    st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+    silent = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "host.silent"]
+    if silent:
+        break
+    time.sleep(0.5)
+expect(len(silent) == 1 and silent[0]["details"]["host"] == "web1" and silent[0]["result"] == "alert",
+       f"the silent host raised host.silent within 30 s: {silent}")
+st, j, _, _ = c.req("GET", "/api/v1/hosts", token=admin)
+hb = [h for h in j.get("hosts", []) if h["name"] == "web1"][0].get("heartbeat") if st == 200 else None
+expect(hb is not None and hb["state"] == "silent", f"the host list shows web1 silent: {hb}")
+
+# ---- searching: by action, free text, refused parameters, and auditors only ----
+st, j, _, _ = c.req("GET", "/api/v1/events?text=job43%20n43", token=admin)
+expect(st == 200 and [e["object"] for e in j["events"]] == ["/usr/bin/job43"], f"free-text search: {st} {j}")
+st, j, _, _ = c.req("GET", "/api/v1/events?text=%22u42%22", token=admin)
+expect(st == 200 and len(j["events"]) == 1 and 'acct="u42"' in j["events"][0]["raw"],
+       f"free-text search with quotes in the text: {st} {j}")
+st, j, _, _ = c.req("GET", "/api/v1/events?action=user_auth&limit=5", token=admin)
+expect(st == 200 and len(j["events"]) == 5 and all(e["action"] == "user_auth" for e in j["events"]),
+       f"search by action: {st}")
+for q in ("limit=0", "limit=1001", "before=x", "from=yesterday"):
+    st, j, _, _ = c.req("GET", "/api/v1/events?" + q, token=admin)
+    expect(st == 400, f"GET /api/v1/events?{q} is refused: {st} {j}")
+st, j, _, _ = c.req("GET", "/api/v1/events", token=cred2)
+expect(st == 403, f"a host credential may not search: {st}")
+
+stop(srv)
+finish("hostev_test")

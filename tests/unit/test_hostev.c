@@ -347,6 +347,228 @@ test_parent_from_table(void **state)
 	assert_non_null(strstr(v.text, "ParentProcessId=900 ParentImage=/usr/bin/bash ParentCommandLine=bash -i\n"));
 }
 
+static void
+normalise_event(void *ctx, const struct hostev_audit_event *ev)
+{
+	struct { struct hostev_event e; int n; } *nc = ctx;
+	struct bw_err err = { 0 };
+
+	if (nc->n++ == 0)
+		assert_int_equal(hostev_audit_normalise(ev, &nc->e, &err), 0);
+}
+
+/* ---- the normalised model: batches, heartbeats, log entries ---- */
+
+static const char good_batch[] =
+	"{\"host\":\"web1\",\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":7,\"events\":["
+	"{\"source\":\"auditd\",\"time\":1795845114000,\"subject\":\"alice\",\"action\":\"execve\","
+	"\"object\":\"/tmp/x\",\"result\":\"success\",\"raw\":\"type=EOE msg=audit(1.000:1): \"},"
+	"{\"source\":\"fim\",\"time\":1,\"raw\":\"a\\nb\",\"truncated\":2}]}";
+
+static void
+test_batch_parse_and_format(void **state)
+{
+	struct hostev_batch b, b2;
+	struct bw_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(hostev_batch_parse(good_batch, strlen(good_batch), &b, &err), 0);
+	assert_string_equal(b.host, "web1");
+	assert_int_equal(b.seq, 7);
+	assert_int_equal(b.n, 2);
+	assert_string_equal(b.events[0].object, "/tmp/x");
+	assert_string_equal(b.events[1].subject, "");	/* absent: empty, never NULL */
+	assert_int_equal(b.events[1].raw_len, 3);
+	assert_int_equal(b.events[1].truncated, 2);
+	assert_int_equal(hostev_batch_format(&b, &text, &len, &err), 0);
+	assert_int_equal(hostev_batch_parse(text, len, &b2, &err), 0);
+	assert_int_equal(b2.n, 2);
+	assert_string_equal(b2.events[1].raw, "a\nb");
+	assert_int_equal(b2.events[0].time_ms, 1795845114000);
+	free(text);
+	hostev_batch_clear(&b);
+	hostev_batch_clear(&b2);
+}
+
+static void
+test_batch_refusals_named(void **state)
+{
+	static const struct {
+		const char *json, *why;
+	} bad[] = {
+		{ "[]", "not a JSON object" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdeF\",\"seq\":1,\"events\":[]}", "lower-case hex" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":0,\"events\":[]}", "\"seq\" must be" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"events\":[]}", "1 to 4096 events" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"x\":1,\"events\":[]}", "unknown key \"x\"" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"events\":[{\"source\":\"auditd\",\"time\":1}]}",
+		  "event 1: \"raw\" is missing" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"events\":[{\"source\":\"x\",\"time\":1,"
+		  "\"raw\":\"r\"}]}", "event 1: \"source\" must be" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"events\":[{\"source\":\"fim\",\"time\":-1,"
+		  "\"raw\":\"r\"}]}", "\"time\" must be an integer" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"events\":[{\"source\":\"fim\",\"time\":1,"
+		  "\"raw\":\"r\\u0000s\"}]}", "NUL" },
+		{ "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,\"seq\":2,\"events\":[]}", "not JSON" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct hostev_batch b;
+		struct bw_err err = { 0 };
+		assert_int_equal(hostev_batch_parse(bad[i].json, strlen(bad[i].json), &b, &err), BW_EINVAL);
+		if (strstr(err.msg, bad[i].why) == NULL)
+			fail_msg("batch %zu: \"%s\" does not say \"%s\"", i, err.msg, bad[i].why);
+		hostev_batch_clear(&b);
+	}
+	{
+		/* an over-long subject is refused, not cut */
+		char *big = malloc(HOSTEV_TEXT_MAX + 200);
+		struct hostev_batch b;
+		struct bw_err err = { 0 };
+		int n = snprintf(big, HOSTEV_TEXT_MAX + 200, "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":1,"
+				 "\"events\":[{\"source\":\"fim\",\"time\":1,\"raw\":\"r\",\"subject\":\"%0*d\"}]}",
+				 HOSTEV_TEXT_MAX + 1, 0);
+		assert_int_equal(hostev_batch_parse(big, (size_t)n, &b, &err), BW_EINVAL);
+		assert_non_null(strstr(err.msg, "longer than 1024 bytes"));
+		hostev_batch_clear(&b);
+		free(big);
+	}
+}
+
+static void
+test_heartbeat_and_entry(void **state)
+{
+	struct hostev_heartbeat hb = { .time_ms = 5, .read = 1, .sent = 2, .spooled = 3, .lost = 4, .source_errors = 5,
+				       .spool_bytes = 6, .spool_max = 7, .nsources = 1 };
+	struct hostev_heartbeat hb2;
+	struct hostev_batch b;
+	struct hostev_entry e = { .seq = 7, .n = 1, .received_ms = 99 }, e2;
+	struct bw_err err = { 0 };
+	char *text = NULL;
+	size_t len;
+
+	(void)state;
+	memcpy(hb.epoch, "0123456789abcdef0123456789abcdef", 33);
+	snprintf(hb.sources[0].name, sizeof hb.sources[0].name, "auditd");
+	snprintf(hb.sources[0].state, sizeof hb.sources[0].state, "error");
+	snprintf(hb.sources[0].error, sizeof hb.sources[0].error, "gone");
+	assert_int_equal(hostev_heartbeat_format(&hb, &text, &len, &err), 0);
+	assert_int_equal(hostev_heartbeat_parse(text, len, &hb2, &err), 0);
+	assert_int_equal(hb2.lost, 4);
+	assert_int_equal(hb2.spool_max, 7);
+	assert_string_equal(hb2.sources[0].error, "gone");
+	free(text);
+	{
+		static const char no_read[] = "{\"epoch\":\"0123456789abcdef0123456789abcdef\",\"time\":1,"
+					      "\"counters\":{},\"spool\":{},\"sources\":[]}";
+		assert_int_equal(hostev_heartbeat_parse(no_read, strlen(no_read), &hb2, &err), BW_EINVAL);
+	}
+	assert_non_null(strstr(err.msg, "\"read\" is missing"));
+
+	assert_int_equal(hostev_batch_parse(good_batch, strlen(good_batch), &b, &err), 0);
+	snprintf(e.host, sizeof e.host, "web1");
+	memcpy(e.epoch, b.epoch, sizeof e.epoch);
+	e.ev = b.events[0];
+	assert_int_equal(hostev_entry_format(&e, &text, &len, &err), 0);
+	assert_non_null(strstr(text, "{\"host\":\"web1\",\"epoch\":\"0123456789abcdef0123456789abcdef\",\"seq\":7,\"n\":1,"
+				     "\"received\":99,\"source\":\"auditd\""));
+	assert_int_equal(hostev_entry_parse(text, len, &e2, &err), 0);
+	assert_string_equal(e2.host, "web1");
+	assert_int_equal(e2.n, 1);
+	assert_string_equal(e2.ev.action, "execve");
+	hostev_entry_clear(&e2);
+	free(text);
+	/* an entry past 65535 bytes is refused (a tlog entry's limit) */
+	{
+		char *raw = malloc(70000);
+		memset(raw, 'a', 69999);
+		raw[69999] = '\0';
+		e.ev.raw = raw;
+		e.ev.raw_len = 69999;
+		assert_int_equal(hostev_entry_format(&e, &text, &len, &err), BW_ERANGE);
+		free(raw);
+	}
+	hostev_batch_clear(&b);
+}
+
+/* Where a reader may resume: never past an event it has not delivered. */
+static void
+count_event(void *ctx, const struct hostev_audit_event *ev)
+{
+	(void)ev;
+	(*(int *)ctx)++;
+}
+
+static void
+test_resume_offset_and_quiet(void **state)
+{
+	const char *exec = "type=SYSCALL msg=audit(1795845114.000:10): arch=c000003e syscall=59 success=yes exit=0\n"
+			   "type=EOE msg=audit(1795845114.000:10): \n";
+	const char *login = "type=SYSCALL msg=audit(1795845114.000:11): arch=c000003e syscall=59 success=yes exit=0\n";
+	const char *half = "type=USER_LOGIN msg=audit(1795845114.000:12): pid=1";
+	struct hostev_audit_reader *r;
+	struct bw_err err = { 0 };
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(hostev_audit_reader_new(count_event, NULL, &n, &r, &err), 0);
+	assert_int_equal(hostev_audit_reader_feed(r, exec, strlen(exec), &err), 0);
+	assert_int_equal(n, 1);	/* EOE ends its event at once */
+	assert_int_equal(hostev_audit_reader_resume_offset(r), strlen(exec));
+	assert_int_equal(hostev_audit_reader_feed(r, login, strlen(login), &err), 0);
+	assert_int_equal(n, 1);	/* no EOE (yet): open until another event or quiet */
+	assert_int_equal(hostev_audit_reader_resume_offset(r), strlen(exec));
+	assert_true(hostev_audit_reader_idle(r));
+	assert_int_equal(n, 2);
+	assert_int_equal(hostev_audit_reader_resume_offset(r), strlen(exec) + strlen(login));
+	assert_false(hostev_audit_reader_idle(r));	/* nothing open */
+	assert_int_equal(hostev_audit_reader_feed(r, half, strlen(half), &err), 0);
+	assert_false(hostev_audit_reader_idle(r));	/* a half line: its event may go on */
+	assert_int_equal(hostev_audit_reader_resume_offset(r), strlen(exec) + strlen(login));
+	hostev_audit_reader_free(r);
+}
+
+static void
+test_normalise(void **state)
+{
+	static const char text[] =
+		"type=SYSCALL msg=audit(1795845114.123:20): arch=c000003e syscall=257 success=no exit=-13 ppid=1 pid=5 "
+		"auid=4294967295 uid=0 exe=\"/usr/bin/cat\"\n"
+		"type=PATH msg=audit(1795845114.123:20): item=0 name=\"/etc/\" nametype=PARENT\n"
+		"type=PATH msg=audit(1795845114.123:20): item=1 name=\"/etc/shadow\" nametype=NORMAL\n"
+		"type=EOE msg=audit(1795845114.123:20): \n";
+	struct seen s = { 0 };
+	struct norm_ctx {
+		struct hostev_event e;
+		int n;
+	} *nc = calloc(1, sizeof *nc);
+
+	(void)state;
+	(void)s;
+	{
+		struct hostev_audit_reader *r;
+		struct bw_err err = { 0 };
+		assert_int_equal(hostev_audit_reader_new(normalise_event, NULL, nc, &r, &err), 0);
+		assert_int_equal(hostev_audit_reader_feed(r, text, strlen(text), &err), 0);
+		assert_int_equal(hostev_audit_reader_finish(r, &err), 0);
+		hostev_audit_reader_free(r);
+	}
+	assert_int_equal(nc->n, 1);
+	assert_string_equal(nc->e.source, "auditd");
+	assert_int_equal(nc->e.time_ms, 1795845114123);
+	assert_string_equal(nc->e.subject, "unset");
+	assert_string_equal(nc->e.action, "openat");
+	assert_string_equal(nc->e.object, "/etc/shadow");	/* not the parent directory */
+	assert_string_equal(nc->e.result, "failure");
+	assert_int_equal(nc->e.raw_len, strlen(text) - 1);	/* the lines as read, joined */
+	hostev_event_clear(&nc->e);
+	free(nc);
+}
+
 int
 main(void)
 {
@@ -359,6 +581,11 @@ main(void)
 		cmocka_unit_test(test_open_events_bounded),
 		cmocka_unit_test(test_views),
 		cmocka_unit_test(test_parent_from_table),
+		cmocka_unit_test(test_batch_parse_and_format),
+		cmocka_unit_test(test_batch_refusals_named),
+		cmocka_unit_test(test_heartbeat_and_entry),
+		cmocka_unit_test(test_resume_offset_and_quiet),
+		cmocka_unit_test(test_normalise),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -222,6 +222,26 @@ reload_rules(struct instance *in, struct audit_log *al, struct reload_ctx *rc)
 		EV_LOG(EVLOG_WARN, "detection rules not reloaded", EV_KS("error", err.msg));
 }
 
+/* Files past log's checkpoint that opening it set aside: a warning and a log.recovered event in al. */
+static int
+record_recovered(struct audit_log *al, struct audit_log *log, const char *prefix, struct bw_err *err)
+{
+	const char *where = NULL;
+	size_t n = audit_log_recovered(log, &where);
+	struct event ev;
+	int r;
+
+	if (n == 0)
+		return 0;
+	EV_LOG(EVLOG_WARN, "log recovered: files past the checkpoint set aside", EV_KI("count", n), EV_KS("dir", where));
+	ev_init(&ev, EV_LOG_RECOVERED, NULL);
+	ev_target(&ev, "%s%s", prefix, where);
+	ev_int(&ev, EVF_FILES_SET_ASIDE, (int64_t)n);
+	r = audit_record(al, &ev, NULL, err);
+	ev_clear(&ev);
+	return r;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -440,24 +460,9 @@ cmd_serve(int argc, char **argv)
 		cli_fail("serve: detection", &err);
 		goto out;
 	}
-	{
-		const char *where = NULL;
-		size_t n = audit_log_recovered(al, &where);
-		if (n > 0) {
-			struct event ev;
-			int r;
-			EV_LOG(EVLOG_WARN, "audit log recovered: files past the checkpoint set aside", EV_KI("count", n),
-			       EV_KS("dir", where));
-			ev_init(&ev, EV_LOG_RECOVERED, NULL);
-			ev_target(&ev, "%s", where);
-			ev_int(&ev, EVF_FILES_SET_ASIDE, (int64_t)n);
-			r = audit_record(al, &ev, NULL, &err);
-			ev_clear(&ev);
-			if (r != 0) {
-				cli_fail("serve: audit log", &err);
-				goto out;
-			}
-		}
+	if (record_recovered(al, al, "", &err) != 0) {
+		cli_fail("serve: audit log", &err);
+		goto out;
 	}
 	/* Host events: their own log, matched like the audit log's events as they are sequenced. */
 	if (ops_hostev_open(&in, &hopts, &hostev, &err) != 0) {
@@ -469,6 +474,10 @@ cmd_serve(int argc, char **argv)
 	}
 	audit_log_observe(ops_hostev_log(hostev), detector_observe_host, det);
 	so.hostev = hostev;
+	if (record_recovered(al, ops_hostev_log(hostev), "hostlog:", &err) != 0) {
+		cli_fail("serve: audit log", &err);
+		goto out;
+	}
 	if (record_server_event(al, EV_SERVER_START, so.listen, &err) != 0) {
 		cli_fail("serve: audit log", &err);
 		goto out;

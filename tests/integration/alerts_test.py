@@ -13,6 +13,8 @@ import time
 from bwtest import expect, finish, tmpdir
 from bwserver import ADMIN_PW, Client, api_cli, free_port, init, invite, serve, stop, totp, wait_fresh_step
 
+# bulwark's shipped rules (rules/bulwark), loaded beside the test's own
+SHIPPED = 18
 base = tmpdir()
 data = os.path.join(base, "data")
 _, admin_secret, _ = init(data)
@@ -243,8 +245,8 @@ t0 = time.time()
 while not reload_events() and time.time() - t0 < 5:
     time.sleep(0.05)
 ev = reload_events()
-expect(len(ev) == 1 and ev[0]["result"] == "ok" and ev[0]["details"]["count"] == 20,
-       f"SIGHUP reloaded 16 shipped + 4 own rules: {ev}")
+expect(len(ev) == 1 and ev[0]["result"] == "ok" and ev[0]["details"]["count"] == SHIPPED + 4,
+       f"SIGHUP reloaded {SHIPPED} shipped + 4 own rules: {ev}")
 st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "ci", "scopes": ["admin"]}, token=admin)
 tk, took = wait_alert(admin, "An API token was created")
 expect(st == 201 and tk is not None, f"a rule added by the reload fires ({st} {j}; {took:.2f} s)")
@@ -272,20 +274,20 @@ st, j, _, _ = c.req("POST", "/api/v1/rules/reload", token=admin)
 expect(st == 422 and "broken.yml" in j.get("error", ""), f"an API reload with a refused file is refused (422): {st} {j}")
 os.remove(os.path.join(rules, "broken.yml"))
 rc, out = api_cli("rules", "reload", server=URL, cacert=cert, token=admin)
-expect(rc == 0 and "rules reloaded: 19 in use" in out, f"bulwark rules reload: {rc} {out}")
+expect(rc == 0 and f"rules reloaded: {SHIPPED + 3} in use" in out, f"bulwark rules reload: {rc} {out}")
 ev = reload_events()
 expect(len(ev) == 4 and [e["result"] for e in ev[2:]] == ["refused", "ok"] and
-       ev[3]["details"]["count"] == 19 and ev[3]["actor"] == "admin" and ev[2]["actor"] == "admin",
+       ev[3]["details"]["count"] == SHIPPED + 3 and ev[3]["actor"] == "admin" and ev[2]["actor"] == "admin",
        f"each admin's API reload is audited (refused, then ok with the count): {ev[2:]}")
 
 # the live detection's counters (the correlation state is bounded and shown)
 st, j, _, _ = c.req("GET", "/api/v1/detection", token=tok_au)
-expect(st == 200 and j["rules"] == 19 and j["events"] > 20 and j["matches"] >= j["alerts"] > 5 and
+expect(st == 200 and j["rules"] == SHIPPED + 3 and j["events"] > 20 and j["matches"] >= j["alerts"] > 5 and
        j["queue"]["dropped"] == 0 and j["correlation"]["max_groups"] == 65536 and
        j["correlation"]["max_bytes"] == 64 << 20 and j["correlation"]["evicted"] == 0,
        f"GET /api/v1/detection: {st} {j}")
 rc, out = api_cli("rules", "status", server=URL, cacert=cert, token=tok_au)
-expect(rc == 0 and '"correlation": {' in out and '"rules": 19' in out, f"bulwark rules status: {rc} {out}")
+expect(rc == 0 and '"correlation": {' in out and f'"rules": {SHIPPED + 3}' in out, f"bulwark rules status: {rc} {out}")
 st, j, _, _ = c.req("GET", "/api/v1/detection")
 expect(st == 401, f"the detection counters need a signed-in user: {st}")
 

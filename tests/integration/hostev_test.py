@@ -15,7 +15,7 @@ import threading
 import time
 
 from bwtest import BW, expect, finish, tmpdir
-from bwserver import ADMIN_PW, Client, free_port, init, serve, stop, totp
+from bwserver import ADMIN_PW, Client, api_cli, free_port, init, serve, stop, totp
 
 base = tmpdir()
 data = os.path.join(base, "data")
@@ -271,6 +271,17 @@ for q in ("limit=0", "limit=1001", "before=x", "from=yesterday"):
     expect(st == 400, f"GET /api/v1/events?{q} is refused: {st} {j}")
 st, j, _, _ = c.req("GET", "/api/v1/events", token=cred2)
 expect(st == 403, f"a host credential may not search: {st}")
+rc, out = api_cli("events", "search", "--host", "web1", "--text", "job43 n43", server=URL, cacert=cert, token=admin)
+rows = [ln for ln in out.splitlines() if "/usr/bin/job43" in ln]
+expect(rc == 0 and len(rows) == 1 and " web1 " in rows[0] and " execve " in rows[0],
+       f"bulwark events search: {rc} {out}")
+rc, out = api_cli("events", "search", "--action", "user_auth", "--limit", "2", "--json", server=URL, cacert=cert,
+                  token=admin)
+got = json.loads(out) if rc == 0 else {}
+expect(len(got.get("events", [])) == 2 and "next_before" in got and "acct=" in got["events"][0]["raw"],
+       f"bulwark events search --json: {rc} {out[:300]}")
+rc, out = api_cli("events", "search", "--limit", "0", server=URL, cacert=cert, token=admin)
+expect(rc != 0 and "limit must be 1 to 1000" in out, f"a refused search says why: {rc} {out}")
 
 stop(srv)
 finish("hostev_test")

@@ -35,9 +35,10 @@ extern char **environ;
 
 struct agent {
 	const char *state;
-	json_t *cfg;
+	struct agent_identity id;	/* config.json and the host's credential */
+	json_t *cfg;			/* id.cfg */
 	struct agent_http repo, report;
-	char *token;
+	char *token;			/* id.token */
 	const char *host, *group;
 	struct note_verifier *log_key;
 	struct patch_trust trust;
@@ -110,11 +111,8 @@ state_remove(const struct agent *a, const char *file)
 static void
 agent_clear(struct agent *a)
 {
-	json_decref(a->cfg);
+	agent_identity_clear(&a->id);
 	json_decref(a->installed);
-	if (a->token != NULL) {
-		bw_secure_free(a->token);	/* wiped */
-	}
 	note_verifier_free(a->log_key);
 	patch_trust_clear(&a->trust);
 }
@@ -123,36 +121,24 @@ static int
 agent_load(struct agent *a, struct bw_err *err)
 {
 	const char *vkey;
-	char cred[4096];
 	int r;
 
-	if ((r = state_load(a, "config.json", &a->cfg, err)) != 0)
+	if ((r = agent_identity_load(a->state, &a->id, err)) != 0)
 		return r;
-	if (a->cfg == NULL)
-		return bw_err_set(err, BW_ENOTFOUND, "%s holds no agent (run 'bulwark agent init')", a->state);
+	a->cfg = a->id.cfg;
+	a->token = a->id.token;
+	a->report = a->id.http;
 	a->repo.base = cfg_str(a, "server");
-	a->repo.cacert = a->report.cacert = cfg_str(a, "cacert");
-	a->report.base = cfg_str(a, "report_server");
-	a->host = cfg_str(a, "host");
+	a->repo.cacert = a->report.cacert;
+	a->host = a->id.host;
 	a->group = cfg_str(a, "group");
 	vkey = cfg_str(a, "log_vkey");
-	if (a->repo.base == NULL || a->report.base == NULL || a->host == NULL)
-		return bw_err_set(err, BW_ECORRUPT, "%s/config.json lacks server, report_server or host", a->state);
+	if (a->repo.base == NULL)
+		return bw_err_set(err, BW_ECORRUPT, "%s/config.json lacks server", a->state);
 	if (vkey == NULL)
 		return bw_err_set(err, BW_EINVAL, "this agent was set up without --root and --log-key: it takes no patches");
 	if ((r = note_verifier_parse(vkey, strlen(vkey), &a->log_key, err)) != 0)
 		return bw_err_prefix(err, "config log_vkey"), r;
-	/* The host's credential (agent enrol): reports are accepted for this host only. */
-	if (state_path(a, cred, sizeof cred, "credential") == 0 && access(cred, F_OK) == 0) {
-		uint8_t *t = NULL;
-		size_t n;
-		if ((r = bw_file_read_secret(cred, 4096, &t, &n, err)) != 0)
-			return bw_err_prefix(err, "host credential"), r;
-		while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
-			t[--n] = '\0';
-		a->token = (char *)t;
-		a->report.token = a->token;
-	}
 	if ((r = state_load(a, "root.json", &a->trust.root, err)) != 0 ||
 	    (r = state_load(a, "timestamp.json", &a->trust.timestamp, err)) != 0 ||
 	    (r = state_load(a, "snapshot.json", &a->trust.snapshot, err)) != 0 ||

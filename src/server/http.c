@@ -345,7 +345,7 @@ dispatch(struct request *rq)
 	}
 	if (rt->json_body && rt->json_optional && rq->body.len == 0 && !rq->body_too_large) {
 		body = NULL;	/* an optional body left out */
-	} else if (rt->json_body) {
+	} else if (rt->json_body || rt->raw_json_body) {
 		json_error_t jerr;
 		if (rq->body_too_large) {
 			refuse(rq, EV_HTTP_REFUSED, 413, "request body larger than %zu bytes", rq->body_limit);
@@ -355,24 +355,16 @@ dispatch(struct request *rq)
 			refuse(rq, EV_HTTP_REFUSED, 415, "Content-Type must be application/json");
 			return;
 		}
-		body = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr);
-		if (body == NULL) {
+		/* raw_json_body: the handler's own parser reads rq->body */
+		if (rt->json_body &&
+		    (body = json_loadb((const char *)rq->body.data, rq->body.len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 			refuse(rq, EV_HTTP_REFUSED, 400, "malformed JSON at line %d column %d: %s", jerr.line, jerr.column,
 			       jerr.text);
 			return;
 		}
-		if (!json_is_object(body)) {
+		if (rt->json_body && !json_is_object(body)) {
 			json_decref(body);
 			refuse(rq, EV_HTTP_REFUSED, 400, "the body must be a JSON object");
-			return;
-		}
-	} else if (rt->raw_json_body) {
-		if (rq->body_too_large) {
-			refuse(rq, EV_HTTP_REFUSED, 413, "request body larger than %zu bytes", rq->body_limit);
-			return;
-		}
-		if (!content_type_json(rq->c)) {
-			refuse(rq, EV_HTTP_REFUSED, 415, "Content-Type must be application/json");
 			return;
 		}
 	} else if (rt->upload) {

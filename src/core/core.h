@@ -73,6 +73,13 @@ int bw_buf_append_str(struct bw_buf *b, const char *s);
 int bw_buf_append_byte(struct bw_buf *b, uint8_t c);
 int bw_buf_printf(struct bw_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Appends s (len bytes) as a JSON string literal, quotes included: '"', '\\'
+ * and control characters escaped, each byte that is not part of valid UTF-8
+ * (and a NUL) written as U+FFFD, so the result is always valid JSON text.
+ * Returns 0 or BW_ENOMEM.
+ */
+int bw_buf_append_json_string(struct bw_buf *b, const char *s, size_t len);
 /* Frees the storage and resets b to empty. */
 void bw_buf_free(struct bw_buf *b);
 /*

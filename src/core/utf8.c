@@ -1,4 +1,4 @@
-/* core/utf8.c: strict UTF-8 decoding and the Unicode white-space set. */
+/* core/utf8.c: strict UTF-8 decoding, JSON string literals, and the Unicode white-space set. */
 #include <string.h>
 
 #include "core.h"
@@ -64,4 +64,50 @@ bw_simple_name_valid(const char *s, size_t max)
 			return false;
 	}
 	return true;
+}
+
+int
+bw_buf_append_json_string(struct bw_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *p = (const uint8_t *)s, *end = p + len;
+
+	if (bw_buf_reserve(b, len + 2) != 0)
+		return BW_ENOMEM;
+	b->data[b->len++] = '"';
+	while (p < end) {
+		const uint8_t *run = p;
+		/* the common case: printable ASCII other than '"' and '\\', copied in one go */
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run && bw_buf_append(b, run, (size_t)(p - run)) != 0)
+			return BW_ENOMEM;
+		if (p == end)
+			break;
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char)*p };
+			if (bw_buf_append(b, e, 2) != 0)
+				return BW_ENOMEM;
+			p++;
+		} else if (*p < 0x20 && *p != 0) {
+			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+			const char *short_form = *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : *p == '\r' ? "\\r" : NULL;
+			if ((short_form ? bw_buf_append(b, short_form, 2) : bw_buf_append(b, e, 6)) != 0)
+				return BW_ENOMEM;
+			p++;
+		} else {
+			uint32_t cp;
+			size_t n = *p == 0 ? 0 : bw_utf8_decode(p, (size_t)(end - p), &cp);
+			if (n == 0) {
+				if (bw_buf_append(b, "\xef\xbf\xbd", 3) != 0)	/* U+FFFD */
+					return BW_ENOMEM;
+				p++;
+			} else {
+				if (bw_buf_append(b, p, n) != 0)
+					return BW_ENOMEM;
+				p += n;
+			}
+		}
+	}
+	return bw_buf_append_byte(b, '"');
 }

@@ -247,58 +247,68 @@ out:
 	return r;
 }
 
-static json_t *
-event_json(const struct hostev_event *e)
+/*
+ * The formats are written directly (not through jansson), in a fixed key
+ * order, every string through bw_buf_append_json_string: always valid JSON,
+ * bytes that are not UTF-8 replaced by U+FFFD.
+ */
+static int
+put_str(struct bw_buf *b, const char *key, const char *v, size_t len)
 {
-	json_t *o = json_object();
-
-	if (o == NULL)
-		return NULL;
-	json_object_set_new(o, "source", json_string(e->source));
-	json_object_set_new(o, "time", json_integer(e->time_ms));
-	json_object_set_new(o, "subject", json_string(e->subject ? e->subject : ""));
-	json_object_set_new(o, "action", json_string(e->action ? e->action : ""));
-	json_object_set_new(o, "object", json_string(e->object ? e->object : ""));
-	json_object_set_new(o, "result", json_string(e->result ? e->result : ""));
-	json_object_set_new(o, "raw", json_stringn(e->raw ? e->raw : "", e->raw ? e->raw_len : 0));
-	if (e->truncated)
-		json_object_set_new(o, "truncated", json_integer(e->truncated));
-	return o;
+	return bw_buf_printf(b, "\"%s\":", key) != 0 || bw_buf_append_json_string(b, v ? v : "", v ? len : 0) != 0
+		       ? -1
+		       : 0;
 }
 
 static int
-dump(json_t *root, char **out, size_t *len, struct bw_err *err)
+put_cstr(struct bw_buf *b, const char *key, const char *v)
 {
-	*out = NULL;
-	if (root == NULL)
+	return put_str(b, key, v, v ? strlen(v) : 0);
+}
+
+/* The event's keys, without braces, after a comma when b holds other keys. */
+static int
+event_put(struct bw_buf *b, const struct hostev_event *e)
+{
+	if (put_cstr(b, "source", e->source) != 0 || bw_buf_printf(b, ",\"time\":%lld,", (long long)e->time_ms) != 0 ||
+	    put_cstr(b, "subject", e->subject) != 0 || bw_buf_append_byte(b, ',') != 0 ||
+	    put_cstr(b, "action", e->action) != 0 || bw_buf_append_byte(b, ',') != 0 ||
+	    put_cstr(b, "object", e->object) != 0 || bw_buf_append_byte(b, ',') != 0 ||
+	    put_cstr(b, "result", e->result) != 0 || bw_buf_append_byte(b, ',') != 0 ||
+	    put_str(b, "raw", e->raw, e->raw_len) != 0)
+		return -1;
+	if (e->truncated && bw_buf_printf(b, ",\"truncated\":%u", (unsigned)e->truncated) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+take(struct bw_buf *b, int failed, char **out, size_t *len, struct bw_err *err)
+{
+	if (failed || (*out = bw_buf_take(b, len)) == NULL) {
+		bw_buf_free(b);
+		*out = NULL;
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	*out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (*out == NULL)
-		return bw_err_set(err, BW_EINVAL, "cannot serialise (a string is not UTF-8?)");
-	*len = strlen(*out);
+	}
 	return 0;
 }
 
 int
 hostev_batch_format(const struct hostev_batch *b, char **out, size_t *len, struct bw_err *err)
 {
-	json_t *root = json_object(), *evs = json_array();
+	struct bw_buf t = { 0 };
+	int bad = bw_buf_append_byte(&t, '{') != 0;
 	size_t i;
 
-	if (root == NULL || evs == NULL) {
-		json_decref(root);
-		json_decref(evs);
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	}
-	if (b->host[0])
-		json_object_set_new(root, "host", json_string(b->host));
-	json_object_set_new(root, "epoch", json_string(b->epoch));
-	json_object_set_new(root, "seq", json_integer((json_int_t)b->seq));
-	for (i = 0; i < b->n; i++)
-		json_array_append_new(evs, event_json(&b->events[i]));
-	json_object_set_new(root, "events", evs);
-	return dump(root, out, len, err);
+	if (!bad && b->host[0])
+		bad = put_cstr(&t, "host", b->host) != 0 || bw_buf_append_byte(&t, ',') != 0;
+	bad = bad || put_cstr(&t, "epoch", b->epoch) != 0 ||
+	      bw_buf_printf(&t, ",\"seq\":%llu,\"events\":[", (unsigned long long)b->seq) != 0;
+	for (i = 0; !bad && i < b->n; i++)
+		bad = (i > 0 && bw_buf_append_byte(&t, ',') != 0) || bw_buf_append_byte(&t, '{') != 0 ||
+		      event_put(&t, &b->events[i]) != 0 || bw_buf_append_byte(&t, '}') != 0;
+	bad = bad || bw_buf_append_str(&t, "]}") != 0;
+	return take(&t, bad, out, len, err);
 }
 
 /* ---- heartbeats ---- */
@@ -389,21 +399,27 @@ out:
 int
 hostev_heartbeat_format(const struct hostev_heartbeat *hb, char **out, size_t *len, struct bw_err *err)
 {
-	json_t *srcs = json_array();
+	struct bw_buf t = { 0 };
+	int bad = bw_buf_append_byte(&t, '{') != 0 || put_cstr(&t, "epoch", hb->epoch) != 0 ||
+		  bw_buf_printf(&t, ",\"time\":%lld,\"counters\":{\"read\":%llu,\"sent\":%llu,\"spooled\":%llu,"
+				"\"lost\":%llu,\"source_errors\":%llu},\"spool\":{\"bytes\":%llu,\"max\":%llu},"
+				"\"sources\":[",
+				(long long)hb->time_ms, (unsigned long long)hb->read, (unsigned long long)hb->sent,
+				(unsigned long long)hb->spooled, (unsigned long long)hb->lost,
+				(unsigned long long)hb->source_errors, (unsigned long long)hb->spool_bytes,
+				(unsigned long long)hb->spool_max) != 0;
 	size_t i;
 
-	for (i = 0; srcs != NULL && i < hb->nsources; i++) {
-		json_t *s = json_pack("{s:s, s:s}", "name", hb->sources[i].name, "state", hb->sources[i].state);
-		if (s != NULL && hb->sources[i].error[0])
-			json_object_set_new(s, "error", json_string(hb->sources[i].error));
-		json_array_append_new(srcs, s);
+	for (i = 0; !bad && i < hb->nsources; i++) {
+		const struct hostev_source_state *s = &hb->sources[i];
+		bad = (i > 0 && bw_buf_append_byte(&t, ',') != 0) || bw_buf_append_byte(&t, '{') != 0 ||
+		      put_cstr(&t, "name", s->name) != 0 || bw_buf_append_byte(&t, ',') != 0 ||
+		      put_cstr(&t, "state", s->state) != 0 ||
+		      (s->error[0] && (bw_buf_append_byte(&t, ',') != 0 || put_cstr(&t, "error", s->error) != 0)) ||
+		      bw_buf_append_byte(&t, '}') != 0;
 	}
-	return dump(json_pack("{s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}, s:o}", "epoch", hb->epoch, "time",
-			      (json_int_t)hb->time_ms, "counters", "read", (json_int_t)hb->read, "sent",
-			      (json_int_t)hb->sent, "spooled", (json_int_t)hb->spooled, "lost", (json_int_t)hb->lost,
-			      "source_errors", (json_int_t)hb->source_errors, "spool", "bytes",
-			      (json_int_t)hb->spool_bytes, "max", (json_int_t)hb->spool_max, "sources", srcs),
-		    out, len, err);
+	bad = bad || bw_buf_append_str(&t, "]}") != 0;
+	return take(&t, bad, out, len, err);
 }
 
 /* ---- the host-event log's entries ---- */
@@ -414,26 +430,20 @@ static const char *const entry_keys[] = { "host", "epoch", "seq", "n", "received
 int
 hostev_entry_format(const struct hostev_entry *e, char **out, size_t *len, struct bw_err *err)
 {
-	json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:I}", "host", e->host, "epoch", e->epoch, "seq",
-				 (json_int_t)e->seq, "n", (json_int_t)e->n, "received", (json_int_t)e->received_ms);
-	json_t *ev = event_json(&e->ev);
-	int r;
+	struct bw_buf t = { 0 };
+	int bad = bw_buf_append_byte(&t, '{') != 0 || put_cstr(&t, "host", e->host) != 0 ||
+		  bw_buf_append_byte(&t, ',') != 0 || put_cstr(&t, "epoch", e->epoch) != 0 ||
+		  bw_buf_printf(&t, ",\"seq\":%llu,\"n\":%u,\"received\":%lld,", (unsigned long long)e->seq,
+				(unsigned)e->n, (long long)e->received_ms) != 0 ||
+		  event_put(&t, &e->ev) != 0 || bw_buf_append_byte(&t, '}') != 0;
+	int r = take(&t, bad, out, len, err);
 
-	if (root == NULL || ev == NULL) {
-		json_decref(root);
-		json_decref(ev);
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	}
-	json_object_update(root, ev);	/* appended in ev's order */
-	json_decref(ev);
-	if ((r = dump(root, out, len, err)) != 0)
-		return r;
-	if (*len > 65535) {
+	if (r == 0 && *len > 65535) {
 		free(*out);
 		*out = NULL;
 		return bw_err_set(err, BW_ERANGE, "host event entry longer than 65535 bytes (%zu)", *len);
 	}
-	return 0;
+	return r;
 }
 
 int

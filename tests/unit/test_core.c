@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "core/core.h"
 #include "crypto/crypto.h"
@@ -313,6 +314,41 @@ test_hmac_sha256_rfc4231(void **state)
 	assert_string_equal(hex, want[1]);
 }
 
+/* JSON string literals: escapes, and bytes that are not UTF-8 replaced, so jansson always reads them back. */
+static void
+test_json_string(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want_text, *want_value;
+	} cases[] = {
+		{ "plain", 5, "\"plain\"", "plain" },
+		{ "q\"b\\s", 5, "\"q\\\"b\\\\s\"", "q\"b\\s" },
+		{ "a\nb\tc\r\x1d", 7, "\"a\\nb\\tc\\r\\u001d\"", "a\nb\tc\r\x1d" },
+		{ "\xc3\xa9\xe2\x82\xac", 5, "\"\xc3\xa9\xe2\x82\xac\"", "\xc3\xa9\xe2\x82\xac" },
+		{ "a\xff" "b", 3, "\"a\xef\xbf\xbd" "b\"", "a\xef\xbf\xbd" "b" },		/* a stray byte */
+		{ "\xc3", 1, "\"\xef\xbf\xbd\"", "\xef\xbf\xbd" },			/* a cut sequence */
+		{ "\xed\xa0\x80", 3, "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },	/* a surrogate */
+		{ "x\0y", 3, "\"x\xef\xbf\xbdy\"", "x\xef\xbf\xbdy" },			/* NUL */
+		{ "\x7f", 1, "\"\x7f\"", "\x7f" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct bw_buf b = { 0 };
+		json_t *j;
+		assert_int_equal(bw_buf_append_json_string(&b, cases[i].in, cases[i].len), 0);
+		assert_string_equal((char *)b.data, cases[i].want_text);
+		j = json_loadb((char *)b.data, b.len, JSON_DECODE_ANY, NULL);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(j), cases[i].want_value);
+		json_decref(j);
+		bw_buf_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -328,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_addr_group),
 		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_json_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -388,6 +388,15 @@ test_batch_parse_and_format(void **state)
 	assert_string_equal(b2.events[1].raw, "a\nb");
 	assert_int_equal(b2.events[0].time_ms, 1795845114000);
 	free(text);
+	hostev_batch_clear(&b2);
+	/* bytes that are not UTF-8 in a record (auditd writes names as the kernel has them) never stop a batch */
+	free(b.events[1].raw);
+	b.events[1].raw = strdup("a\xff\x1d\"b");
+	b.events[1].raw_len = 5;
+	assert_int_equal(hostev_batch_format(&b, &text, &len, &err), 0);
+	assert_int_equal(hostev_batch_parse(text, len, &b2, &err), 0);
+	assert_string_equal(b2.events[1].raw, "a\xef\xbf\xbd\x1d\"b");
+	free(text);
 	hostev_batch_clear(&b);
 	hostev_batch_clear(&b2);
 }

@@ -57,5 +57,7 @@ int spool_oldest(struct spool *s, uint64_t *seq, char **meta, char **body, size_
 int spool_newest_meta(struct spool *s, uint64_t *seq, char **meta, struct bw_err *err);
 /* Removes batch seq (delivered). */
 int spool_remove(struct spool *s, uint64_t seq, struct bw_err *err);
+/* Moves batch seq to DIR/rejected/ (the server will never take it; kept for a person to look at). */
+int spool_reject(struct spool *s, uint64_t seq, struct bw_err *err);
 
 #endif

@@ -60,7 +60,11 @@ struct run {
 	char deliver_error[256];
 	int64_t next_send, backoff, next_heartbeat;
 	bool oom;
+	struct bw_err cb_err;		/* a failure inside the reader's callback (cb_failed) */
+	bool cb_failed;
 };
+
+static int flush_batch(struct run *r, struct bw_err *err);
 
 static void
 say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -119,8 +123,9 @@ positions_json(struct run *r, uint64_t seq)
 	for (i = 0; i < r->nrecent; i++)
 		json_array_append_new(recent, json_pack("[I, I]", (json_int_t)r->recent[i].time_ms,
 							(json_int_t)r->recent[i].serial));
-	o = json_pack("{s:I, s:s, s:I, s:I, s:o}", "seq", (json_int_t)seq, "epoch", r->epoch, "lost",
-		      (json_int_t)r->lost, "source_errors", (json_int_t)r->source_errors, "recent", recent);
+	o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:o}", "seq", (json_int_t)seq, "epoch", r->epoch, "events",
+		      (json_int_t)r->batch.n, "lost", (json_int_t)r->lost, "source_errors", (json_int_t)r->source_errors,
+		      "recent", recent);
 	if (o != NULL && r->o->audit_log != NULL) {
 		uint64_t off = r->reader_base + (r->reader ? hostev_audit_reader_resume_offset(r->reader) : 0);
 		json_object_set_new(o, "auditd", json_pack("{s:s, s:I, s:I, s:I}", "path", r->fl.path, "dev",
@@ -237,8 +242,13 @@ on_audit_event(void *ctx, const struct hostev_audit_event *ev)
 	struct bw_err err = { 0 };
 	struct hostev_event e;
 
-	if (seen_recently(r, ev->time_ms, ev->serial))
+	if (seen_recently(r, ev->time_ms, ev->serial) || r->cb_failed)
 		return;	/* read again after a restart: already in a batch */
+	/* A batch never passes its bounds: the server refuses larger ones. */
+	if ((r->batch.n >= r->o->batch_max || r->batch_raw >= BATCH_RAW_MAX) && flush_batch(r, &r->cb_err) != 0) {
+		r->cb_failed = true;
+		return;
+	}
 	if (r->batch.n == r->batch_cap) {
 		size_t cap = r->batch_cap ? r->batch_cap * 2 : 64;
 		struct hostev_event *n = realloc(r->batch.events, cap * sizeof *n);
@@ -376,6 +386,10 @@ read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
 	}
 	if (r->oom)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (r->cb_failed) {
+		*err = r->cb_err;
+		return err->code ? err->code : BW_EIO;
+	}
 	return 0;
 }
 
@@ -424,6 +438,24 @@ send_one(struct run *r, int64_t now)
 		goto out;
 	}
 	j = json_loadb((const char *)reply.data, reply.len, 0, NULL);
+	if (status == 400) {
+		/* The server will never take it: set aside (not deleted), counted as lost, said loudly. */
+		const char *msg = json_string_value(json_object_get(j, "error"));
+		uint64_t n = 0;
+		json_t *m = json_loads(meta, 0, NULL);
+		n = (uint64_t)json_integer_value(json_object_get(m, "events"));
+		json_decref(m);
+		if (spool_reject(r->spool, seq, &err) != 0) {
+			delivery_failed(r, now, "%s", err.msg);
+			goto out;
+		}
+		r->lost += n ? n : 1;
+		say(r, "delivery: batch %llu refused by the server (%.200s): set aside in the spool's rejected/ directory, "
+		    "%llu event(s) counted as lost", (unsigned long long)seq, msg ? msg : "no reason given",
+		    (unsigned long long)(n ? n : 1));
+		ok = true;
+		goto out;
+	}
 	if (status != 200) {
 		const char *msg = json_string_value(json_object_get(j, "error"));
 		delivery_failed(r, now, "batch %llu: HTTP %ld: %.160s", (unsigned long long)seq, status,

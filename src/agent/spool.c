@@ -215,10 +215,10 @@ spool_newest_meta(struct spool *s, uint64_t *seq, char **meta, struct bw_err *er
 	return read_item(s, *seq, meta, NULL, NULL, err);
 }
 
-int
-spool_remove(struct spool *s, uint64_t seq, struct bw_err *err)
+static int
+drop(struct spool *s, uint64_t seq, bool keep, struct bw_err *err)
 {
-	char path[1100];
+	char path[1100], to[1200];
 	size_t i;
 
 	for (i = 0; i < s->n && s->items[i].seq != seq; i++)
@@ -226,10 +226,30 @@ spool_remove(struct spool *s, uint64_t seq, struct bw_err *err)
 	if (i == s->n)
 		return bw_err_set(err, BW_ENOTFOUND, "spool: no batch %llu", (unsigned long long)seq);
 	item_path(s, seq, path, sizeof path);
-	if (unlink(path) != 0 && errno != ENOENT)
+	if (keep) {
+		snprintf(to, sizeof to, "%s/rejected", s->dir);
+		if (mkdir(to, 0700) != 0 && errno != EEXIST)
+			return bw_err_set(err, BW_EIO, "%s: %s", to, strerror(errno));
+		snprintf(to, sizeof to, "%s/rejected/%020llu.batch", s->dir, (unsigned long long)seq);
+		if (rename(path, to) != 0)
+			return bw_err_set(err, BW_EIO, "%s: %s", path, strerror(errno));
+	} else if (unlink(path) != 0 && errno != ENOENT) {
 		return bw_err_set(err, BW_EIO, "%s: %s", path, strerror(errno));
+	}
 	s->bytes -= s->items[i].bytes;
 	memmove(&s->items[i], &s->items[i + 1], (s->n - i - 1) * sizeof *s->items);
 	s->n--;
 	return 0;
+}
+
+int
+spool_remove(struct spool *s, uint64_t seq, struct bw_err *err)
+{
+	return drop(s, seq, false, err);
+}
+
+int
+spool_reject(struct spool *s, uint64_t seq, struct bw_err *err)
+{
+	return drop(s, seq, true, err);
 }

@@ -221,10 +221,11 @@ ops_hostev_log(struct ops_hostev *h)
  * nothing (*from == b->n) for a batch logged before. Caller holds mu.
  */
 static int
-plan(struct stream *s, const struct hostev_batch *b, size_t *from, bool *new_epoch, struct bw_err *err)
+plan(struct stream *s, const struct hostev_batch *b, size_t *from, bool *new_epoch, uint64_t *gap, struct bw_err *err)
 {
 	*from = 0;
 	*new_epoch = false;
+	*gap = 0;
 	if (s->busy)
 		return bw_err_set(err, BW_EBUSY, "a batch of this host is being logged now; send again");
 	if (!s->epoch[0] || strcmp(s->epoch, b->epoch) != 0) {
@@ -237,9 +238,10 @@ plan(struct stream *s, const struct hostev_batch *b, size_t *from, bool *new_epo
 		*from = s->logged < b->n ? s->logged : b->n;	/* all, or the part a crash kept from the log */
 		return 0;
 	}
-	if (b->seq != s->seq + 1)
-		return bw_err_set(err, BW_ECONFLICT, "expected seq %llu (or %llu again)", (unsigned long long)s->seq + 1,
-				  (unsigned long long)s->seq);
+	if (b->seq < s->seq)
+		return bw_err_set(err, BW_ECONFLICT, "batch %llu is behind the last one logged (%llu)",
+				  (unsigned long long)b->seq, (unsigned long long)s->seq);
+	*gap = b->seq - s->seq - 1;	/* batches the agent set aside: said, never silent */
 	return 0;
 }
 
@@ -280,6 +282,7 @@ ops_host_events(struct ops_ctx *x, const struct hostev_batch *b, struct ops_host
 	struct stream *s = NULL;
 	struct event ev;
 	bool new_epoch = false;
+	uint64_t gap = 0;
 	size_t from = 0;
 	int r;
 
@@ -299,7 +302,7 @@ ops_host_events(struct ops_ctx *x, const struct hostev_batch *b, struct ops_host
 		pthread_mutex_lock(&h->mu);
 		if ((s = ops_hostev_stream(h, host)) == NULL)
 			r = bw_err_set(err, BW_ENOMEM, "out of memory");
-		else if ((r = plan(s, b, &from, &new_epoch, err)) == 0) {
+		else if ((r = plan(s, b, &from, &new_epoch, &gap, err)) == 0) {
 			s->busy = true;
 		}
 		pthread_mutex_unlock(&h->mu);
@@ -327,6 +330,19 @@ ops_host_events(struct ops_ctx *x, const struct hostev_batch *b, struct ops_host
 		pthread_mutex_unlock(&h->mu);
 	}
 	ack->seq = b->seq;
+	if (r == 0 && gap > 0) {
+		struct event ee;
+		struct ev_origin o = ops_origin(x->caller);
+		ev_init(&ee, EV_HOST_GAP, &o);
+		ev_target(&ee, "host:%.64s", host);
+		ev_str(&ee, EVF_HOST, host);
+		ev_str(&ee, EVF_EPOCH, b->epoch);
+		ev_int(&ee, EVF_SEQ, (int64_t)b->seq);
+		ev_int(&ee, EVF_COUNT, (int64_t)gap);
+		ee.result = EV_ALERT;
+		ops_record_extra(x, &ee, NULL);
+		ev_clear(&ee);
+	}
 	if (r == 0 && new_epoch) {
 		/* A new stream on a host that had one: whatever the old one had not delivered is gone. Said once. */
 		struct event ee;

@@ -198,7 +198,8 @@ POS = {
     "A host went silent, lost events, or runs on a far-off clock": [
         '{"action":"host.silent","actor":"-","result":"alert","details":{"host":"web1","last_at":1}}',
         '{"action":"host.losses","actor":"host web1","result":"alert","details":{"host":"web1","lost":2,"count":1}}',
-        '{"action":"host.clock","actor":"host web1","result":"alert","details":{"host":"web1","skew_ms":-300000}}'],
+        '{"action":"host.clock","actor":"host web1","result":"alert","details":{"host":"web1","skew_ms":-300000}}',
+        '{"action":"host.gap","actor":"host web1","result":"alert","details":{"host":"web1","seq":9,"count":1}}'],
     "A host's agent began a new stream": [
         '{"action":"host.epoch","actor":"host web1","result":"ok","details":{"host":"web1","epoch":"00"}}'],
 }

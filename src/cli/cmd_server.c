@@ -456,15 +456,7 @@ cmd_serve(int argc, char **argv)
 	in.log_signer = NULL; /* transferred */
 	/* Every event from here on is matched against the rules, starting with the recovery and start events. */
 	audit_log_observe(al, detector_observe, det);
-	if (detector_start(det, &in, al, &err) != 0) {
-		cli_fail("serve: detection", &err);
-		goto out;
-	}
-	if (record_recovered(al, al, "", &err) != 0) {
-		cli_fail("serve: audit log", &err);
-		goto out;
-	}
-	/* Host events: their own log, matched like the audit log's events as they are sequenced. */
+	/* Host events: their own log, which the detector follows (late under load, never dropped). */
 	if (ops_hostev_open(&in, &hopts, &hostev, &err) != 0) {
 		if (err.code == BW_EBUSY)
 			cli_errorf("serve: a server is already running on %s (it holds the host-event log)", data);
@@ -472,8 +464,15 @@ cmd_serve(int argc, char **argv)
 			cli_fail("serve", &err);
 		goto out;
 	}
-	audit_log_observe(ops_hostev_log(hostev), detector_observe_host, det);
 	so.hostev = hostev;
+	if (detector_start(det, &in, al, hostev, &err) != 0) {
+		cli_fail("serve: detection", &err);
+		goto out;
+	}
+	if (record_recovered(al, al, "", &err) != 0) {
+		cli_fail("serve: audit log", &err);
+		goto out;
+	}
 	if (record_recovered(al, ops_hostev_log(hostev), "hostlog:", &err) != 0) {
 		cli_fail("serve: audit log", &err);
 		goto out;
@@ -507,8 +506,8 @@ cmd_serve(int argc, char **argv)
 	rc = CLI_OK;
 out:
 	server_stop(srv);
-	ops_hostev_close(hostev);	/* its log's last entries reach the detector's queue */
 	detector_stop(det);	/* matches what is queued while the log is still open */
+	ops_hostev_close(hostev);
 	audit_log_close(al);
 	detector_free(det);
 	instance_close(&in);

@@ -64,50 +64,50 @@ ops_hostev_stream(struct ops_hostev *h, const char *host)
 
 /* ---- indexing behind the log ---- */
 
+struct index_batch {
+	struct hostev_entry ents[TLOG_TILE_WIDTH];
+	struct hostdb_event rows[TLOG_TILE_WIDTH];
+	size_t n;
+};
+
 static int
-index_range(struct ops_hostev *h, uint64_t from, uint64_t upto, struct bw_err *err)
+collect_row(void *ctx, uint64_t index, const void *entry, size_t len)
 {
-	struct hostev_entry *ents = calloc(TLOG_TILE_WIDTH, sizeof *ents);
-	struct hostdb_event *rows = calloc(TLOG_TILE_WIDTH, sizeof *rows);
-	size_t offs[TLOG_TILE_WIDTH], lens[TLOG_TILE_WIDTH], nrows = 0, i;
-	uint64_t bundle = from / TLOG_TILE_WIDTH;
-	unsigned width = (unsigned)(upto - bundle * TLOG_TILE_WIDTH);
-	uint8_t *data = NULL;
+	struct index_batch *b = ctx;
+	struct hostev_entry *e = &b->ents[b->n];
+	struct bw_err perr = { 0 };
+
+	if (hostev_entry_parse(entry, len, e, &perr) != 0) {
+		/* Only the server writes this log: an entry it cannot read is reported, and skipped. */
+		EV_LOG(EVLOG_ERROR, "host-event log: an entry does not parse", EV_KI("index", (int64_t)index),
+		       EV_KS("error", perr.msg));
+		hostev_entry_clear(e);
+		return 0;
+	}
+	b->rows[b->n++] = (struct hostdb_event){
+		.index = index, .host = e->host, .epoch = e->epoch, .seq = e->seq, .n = e->n, .time_ms = e->ev.time_ms,
+		.received_ms = e->received_ms, .source = e->ev.source, .subject = e->ev.subject, .action = e->ev.action,
+		.object = e->ev.object, .result = e->ev.result, .raw = e->ev.raw, .raw_len = e->ev.raw_len,
+	};
+	return 0;
+}
+
+/* Indexes the entries from at on within one bundle; *next: where it stopped. */
+static int
+index_range(struct ops_hostev *h, uint64_t at, uint64_t *next, struct bw_err *err)
+{
+	struct index_batch *b = calloc(1, sizeof *b);
+	size_t i;
 	int r;
 
-	if (ents == NULL || rows == NULL) {
-		free(ents);
-		free(rows);
+	if (b == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	}
-	pthread_mutex_lock(&h->tiles_mu);
-	r = tlog_tiles_read_bundle(h->tiles, bundle, width, &data, offs, lens, err);
-	pthread_mutex_unlock(&h->tiles_mu);
-	for (i = from % TLOG_TILE_WIDTH; r == 0 && i < width; i++) {
-		struct bw_err perr = { 0 };
-		struct hostev_entry *e = &ents[nrows];
-		if (hostev_entry_parse(data + offs[i], lens[i], e, &perr) != 0) {
-			/* Only the server writes this log: an entry it cannot read is reported, and skipped. */
-			EV_LOG(EVLOG_ERROR, "host-event log: an entry does not parse",
-			       EV_KI("index", (int64_t)(bundle * TLOG_TILE_WIDTH + i)), EV_KS("error", perr.msg));
-			hostev_entry_clear(e);
-			continue;
-		}
-		rows[nrows] = (struct hostdb_event){
-			.index = bundle * TLOG_TILE_WIDTH + i, .host = e->host, .epoch = e->epoch, .seq = e->seq,
-			.n = e->n, .time_ms = e->ev.time_ms, .received_ms = e->received_ms, .source = e->ev.source,
-			.subject = e->ev.subject, .action = e->ev.action, .object = e->ev.object, .result = e->ev.result,
-			.raw = e->ev.raw, .raw_len = e->ev.raw_len,
-		};
-		nrows++;
-	}
-	if (r == 0)
-		r = hostdb_index(h->db, rows, nrows, upto, err);
-	for (i = 0; i < nrows; i++)
-		hostev_entry_clear(&ents[i]);
-	free(ents);
-	free(rows);
-	free(data);
+	r = ops_hostev_read(h, at, TLOG_TILE_WIDTH, collect_row, b, next, err);
+	if (r == 0 && *next > at)
+		r = hostdb_index(h->db, b->rows, b->n, *next, err);
+	for (i = 0; i < b->n; i++)
+		hostev_entry_clear(&b->ents[i]);
+	free(b);
 	return r;
 }
 
@@ -121,15 +121,71 @@ ops_hostev_index_pending(struct ops_hostev *h, size_t max, size_t *done, struct 
 	if ((r = hostdb_indexed_upto(h->db, &at, err)) != 0)
 		return r;
 	while (r == 0 && at < size && *done < max) {
-		uint64_t upto = (at / TLOG_TILE_WIDTH + 1) * TLOG_TILE_WIDTH;
-		if (upto > size)
-			upto = size;
-		if ((r = index_range(h, at, upto, err)) == 0) {
-			*done += upto - at;
-			at = upto;
+		uint64_t next = at;
+		if ((r = index_range(h, at, &next, err)) == 0) {
+			if (next == at)
+				break;
+			*done += next - at;
+			at = next;
 		}
 	}
 	return r;
+}
+
+int
+ops_hostev_read(struct ops_hostev *h, uint64_t from, size_t max, int (*fn)(void *ctx, uint64_t index, const void *entry,
+									size_t len),
+		void *ctx, uint64_t *next, struct bw_err *err)
+{
+	size_t offs[TLOG_TILE_WIDTH], lens[TLOG_TILE_WIDTH], i;
+	uint64_t size = audit_log_size(h->log), bundle, upto;
+	uint8_t *data = NULL;
+	int r;
+
+	*next = from;
+	if (from >= size || max == 0)
+		return 0;
+	bundle = from / TLOG_TILE_WIDTH;
+	upto = (bundle + 1) * TLOG_TILE_WIDTH;
+	if (upto > size)
+		upto = size;
+	if (upto > from + max)
+		upto = from + max;
+	pthread_mutex_lock(&h->tiles_mu);
+	r = tlog_tiles_read_bundle(h->tiles, bundle, (unsigned)(upto - bundle * TLOG_TILE_WIDTH), &data, offs, lens, err);
+	pthread_mutex_unlock(&h->tiles_mu);
+	for (i = from % TLOG_TILE_WIDTH; r == 0 && bundle * TLOG_TILE_WIDTH + i < upto; i++) {
+		if ((r = fn(ctx, bundle * TLOG_TILE_WIDTH + i, data + offs[i], lens[i])) != 0)
+			break;
+		*next = bundle * TLOG_TILE_WIDTH + i + 1;
+	}
+	free(data);
+	return r;
+}
+
+uint64_t
+ops_hostev_size(struct ops_hostev *h)
+{
+	return audit_log_size(h->log);
+}
+
+int
+ops_hostev_position(struct ops_hostev *h, const char *name, uint64_t *at, struct bw_err *err)
+{
+	int r = hostdb_meta_get(h->db, name, at, err);
+
+	if (r == BW_ENOTFOUND) {
+		/* Never set (a new index): from now on, not through history (bulwark rules hunt covers that). */
+		*at = audit_log_size(h->log);
+		return hostdb_meta_set(h->db, name, *at, err);
+	}
+	return r;
+}
+
+int
+ops_hostev_set_position(struct ops_hostev *h, const char *name, uint64_t at, struct bw_err *err)
+{
+	return hostdb_meta_set(h->db, name, at, err);
 }
 
 static int

@@ -488,6 +488,24 @@ int ops_hostev_open(struct instance *in, const struct ops_hostev_opts *o, struct
 void ops_hostev_close(struct ops_hostev *h);
 /* The host-event log (to observe it; appends go through ops_host_events). */
 struct audit_log *ops_hostev_log(struct ops_hostev *h);
+/*
+ * Calls fn for entries from index from on, up to max of them and within one
+ * entry bundle, that are integrated (in tiles under a signed checkpoint);
+ * *next receives the index after the last one given to fn. fn's non-zero
+ * return stops it.
+ */
+int ops_hostev_read(struct ops_hostev *h, uint64_t from, size_t max, int (*fn)(void *ctx, uint64_t index, const void *entry,
+									size_t len),
+		    void *ctx, uint64_t *next, struct bw_err *err);
+/* The host-event log's integrated size. */
+uint64_t ops_hostev_size(struct ops_hostev *h);
+/*
+ * A named position in the host-event log kept beside the index (e.g.
+ * "detected_upto"): where a reader that follows the log stopped, across
+ * restarts. A name never set starts at the log's size now.
+ */
+int ops_hostev_position(struct ops_hostev *h, const char *name, uint64_t *at, struct bw_err *err);
+int ops_hostev_set_position(struct ops_hostev *h, const char *name, uint64_t at, struct bw_err *err);
 /* Indexes up to max entries that are in the log (integrated) but not yet in the index; *done says how many. */
 int ops_hostev_index_pending(struct ops_hostev *h, size_t max, size_t *done, struct bw_err *err);
 

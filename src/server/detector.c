@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "detect/detect.h"
 #include "ops/ops.h"
@@ -26,8 +27,10 @@ struct queued {
 	uint64_t index;
 	size_t len;
 	char *json;
-	bool host;		/* an entry of the host-event log (else an audit event) */
 };
+
+#define HOST_STEP 256		/* host events matched between looks at the audit queue */
+#define HOST_POLL_MS 200	/* how often an idle detector looks for new host events */
 
 struct detector {
 	struct detect_ruleset *rules;		/* the detection thread's */
@@ -38,6 +41,8 @@ struct detector {
 	struct detect_host_mapper *mapper;	/* host events as rule documents (the detection thread's) */
 	struct hostev_audit_reader *reader;	/* an auditd host event's records, read again */
 	struct match_ctx *host_m;		/* the host entry being matched (during reader callbacks) */
+	struct ops_hostev *hosts;		/* the host-event log it follows (NULL: none) */
+	uint64_t host_next;			/* the next host event to match (kept as detected_upto) */
 	uint64_t evicted_reported;		/* correlation groups evicted, as far as an alert said so */
 	struct instance *in;
 	struct audit_log *al;
@@ -86,9 +91,10 @@ detector_new(const char *rules_dir, const struct detect_calendar *cal, struct de
 	return 0;
 }
 
-static void
-enqueue(struct detector *d, uint64_t index, const void *entry, size_t len, bool host)
+void
+detector_observe(void *ctx, uint64_t index, const void *entry, size_t len)
 {
+	struct detector *d = ctx;
 	char *copy = NULL;
 
 	pthread_mutex_lock(&d->mu);
@@ -98,7 +104,6 @@ enqueue(struct detector *d, uint64_t index, const void *entry, size_t len, bool 
 		q->index = index;
 		q->len = len;
 		q->json = copy;
-		q->host = host;
 		d->n++;
 		d->bytes += len;
 		pthread_cond_signal(&d->cv);
@@ -107,18 +112,6 @@ enqueue(struct detector *d, uint64_t index, const void *entry, size_t len, bool 
 			d->dropped_first = index;
 	}
 	pthread_mutex_unlock(&d->mu);
-}
-
-void
-detector_observe(void *ctx, uint64_t index, const void *entry, size_t len)
-{
-	enqueue(ctx, index, entry, len, false);
-}
-
-void
-detector_observe_host(void *ctx, uint64_t index, const void *entry, size_t len)
-{
-	enqueue(ctx, index, entry, len, true);
 }
 
 struct match_ctx {
@@ -249,17 +242,28 @@ on_host_audit(void *ctx, const struct hostev_audit_event *ev)
 		EV_LOG(EVLOG_ERROR, "detection: a host event could not be matched", EV_KS("error", err.msg));
 }
 
-static void
-match_host(struct detector *d, struct ops_ctx *x, const struct queued *q)
+struct host_step {
+	struct detector *d;
+	struct ops_ctx *x;
+	uint64_t matched;
+};
+
+/* One entry of the host-event log (an ops_hostev_read callback). */
+static int
+match_host(void *ctx, uint64_t index, const void *entry, size_t len)
 {
+	struct host_step *hs = ctx;
+	struct detector *d = hs->d;
+	struct ops_ctx *x = hs->x;
 	struct hostev_entry e;
 	struct bw_err err = { 0 };
 	char group[200];
-	struct match_ctx m = { .d = d, .x = x, .index = q->index, .host_event = true };
+	struct match_ctx m = { .d = d, .x = x, .index = index, .host_event = true };
 
-	if (hostev_entry_parse(q->json, q->len, &e, &err) != 0) {
+	hs->matched++;
+	if (hostev_entry_parse(entry, len, &e, &err) != 0) {
 		hostev_entry_clear(&e);
-		return;
+		return 0;
 	}
 	snprintf(group, sizeof group, "host:%s", e.host);
 	m.group = group;
@@ -273,7 +277,28 @@ match_host(struct detector *d, struct ops_ctx *x, const struct queued *q)
 		d->host_m = NULL;
 	}
 	hostev_entry_clear(&e);
-	report_evictions(d, x, q->index);
+	report_evictions(d, x, index);
+	return 0;
+}
+
+/* Matches up to HOST_STEP host events past d->host_next; how many it matched. */
+static uint64_t
+follow_hosts(struct detector *d, struct ops_ctx *x)
+{
+	struct host_step hs = { d, x, 0 };
+	struct bw_err err = { 0 };
+	uint64_t next = d->host_next;
+
+	if (d->hosts == NULL)
+		return 0;
+	if (ops_hostev_read(d->hosts, d->host_next, HOST_STEP, match_host, &hs, &next, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "detection: host events unreadable (retrying)", EV_KS("error", err.msg));
+	if (next > d->host_next) {
+		d->host_next = next;
+		if (ops_hostev_set_position(d->hosts, "detected_upto", next, &err) != 0)
+			EV_LOG(EVLOG_ERROR, "detection: position in the host-event log not kept", EV_KS("error", err.msg));
+	}
+	return hs.matched;
 }
 
 static void
@@ -285,10 +310,6 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 	struct match_ctx m = { .d = d, .x = x, .index = q->index };
 	char group[200];
 
-	if (q->host) {
-		match_host(d, x, q);
-		return;
-	}
 	if (detect_json_event_parse(je, q->json, q->len, &err) != 0)
 		return;	/* not an audit event (every event bulwark writes is one) */
 	ev = detect_json_event_get(je);
@@ -336,11 +357,39 @@ detector_main(void *arg)
 	pthread_mutex_lock(&d->mu);
 	for (;;) {
 		struct queued q;
-		uint64_t dropped, first;
-		while (d->n == 0 && d->dropped == 0 && d->next_rules == NULL && !d->stop)
-			pthread_cond_wait(&d->cv, &d->mu);
+		uint64_t dropped, first, host_matched = 0;
+		if (d->n == 0 && d->dropped == 0 && d->next_rules == NULL && !d->stop && d->hosts != NULL) {
+			/* Nothing of the audit log waits: host events, read from their log (never dropped, only late). */
+			pthread_mutex_unlock(&d->mu);
+			host_matched = follow_hosts(d, &x);
+			pthread_mutex_lock(&d->mu);
+			d->shown.events += host_matched;
+			d->shown.matched = d->matched;
+			d->shown.alerts = d->alerts;
+			d->shown.host_next = d->host_next;
+			detect_correlator_stats(d->corr, &d->shown.corr);
+			if (host_matched > 0)
+				continue;
+		}
+		while (d->n == 0 && d->dropped == 0 && d->next_rules == NULL && !d->stop) {
+			if (d->hosts == NULL) {
+				pthread_cond_wait(&d->cv, &d->mu);
+			} else {
+				struct timespec until;
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_nsec += (long)HOST_POLL_MS * 1000000L;
+				if (until.tv_nsec >= 1000000000L) {
+					until.tv_sec++;
+					until.tv_nsec -= 1000000000L;
+				}
+				if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
+					break;	/* time to look at the host events again */
+			}
+		}
+		if (d->n == 0 && d->dropped == 0 && d->next_rules == NULL && d->stop)
+			break;	/* stopping, everything queued matched (host events resume from detected_upto) */
 		if (d->n == 0 && d->dropped == 0 && d->next_rules == NULL)
-			break;	/* stopping, everything queued matched */
+			continue;
 		if (d->next_rules != NULL) {
 			/* A reload: swapped between two events, never during one; correlations start over. */
 			struct detect_correlator *nc = NULL;
@@ -398,10 +447,17 @@ detector_main(void *arg)
 }
 
 int
-detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct bw_err *err)
+detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct ops_hostev *hosts,
+	       struct bw_err *err)
 {
+	int r;
+
 	d->in = in;
 	d->al = al;
+	d->hosts = hosts;
+	if (hosts != NULL && (r = ops_hostev_position(hosts, "detected_upto", &d->host_next, err)) != 0)
+		return r;
+	d->shown.host_next = d->host_next;
 	if (pthread_create(&d->thread, NULL, detector_main, d) != 0)
 		return bw_err_set(err, BW_EIO, "cannot start the detection thread");
 	d->started = true;
@@ -451,6 +507,9 @@ detector_status(struct detector *d, struct detector_status *out)
 		detect_correlator_stats(d->corr, &out->corr);
 	out->queued = d->n;
 	out->queued_bytes = d->bytes;
+	out->host_logged = d->hosts != NULL ? ops_hostev_size(d->hosts) : 0;
+	if (d->hosts == NULL)
+		out->host_next = 0;
 	out->dropped += d->dropped;
 	pthread_mutex_unlock(&d->mu);
 }

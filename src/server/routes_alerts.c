@@ -262,13 +262,14 @@ h_detection(struct request *rq, json_t *body)
 		return;
 	}
 	reply_json(rq, 200,
-		   json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}", "rules",
+		   json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I}}", "rules",
 			     (json_int_t)st.rules, "events", (json_int_t)st.events, "matches", (json_int_t)st.matched,
 			     "alerts", (json_int_t)st.alerts, "queue", "events", (json_int_t)st.queued, "bytes",
 			     (json_int_t)st.queued_bytes, "dropped", (json_int_t)st.dropped, "correlation", "groups",
 			     (json_int_t)st.corr.groups, "max_groups", (json_int_t)st.corr.max_groups, "bytes",
 			     (json_int_t)st.corr.bytes, "max_bytes", (json_int_t)st.corr.max_bytes, "evicted",
-			     (json_int_t)st.corr.evicted));
+			     (json_int_t)st.corr.evicted, "host_events", "matched_upto", (json_int_t)st.host_next, "logged",
+			     (json_int_t)st.host_logged));
 }
 
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */

@@ -70,10 +70,15 @@ int detector_new(const char *rules_dir, const struct detect_calendar *cal, struc
 		 struct detect_load_report *rep, struct bw_err *err);
 /* The audit log's observer (audit_log_observe with the detector as ctx): queues each event. */
 void detector_observe(void *ctx, uint64_t index, const void *entry, size_t len);
-/* The observer of the host-event log: each host event matched against the host log sources' rules. */
-void detector_observe_host(void *ctx, uint64_t index, const void *entry, size_t len);
-/* Starts matching queued and new events; alerts are operations of the server itself over in and al. */
-int detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct bw_err *err);
+/*
+ * Starts matching queued and new events; alerts are operations of the
+ * server itself over in and al. With hosts, it also follows the host-event
+ * log from its position kept there ("detected_upto"), whenever no audit
+ * event waits: host events are matched late under load, never dropped,
+ * and across a restart from where it stopped.
+ */
+int detector_start(struct detector *d, struct instance *in, struct audit_log *al, struct ops_hostev *hosts,
+		   struct bw_err *err);
 /*
  * Loads bulwark's rules and rules_dir again and, only when every file
  * loaded, makes them the rules in use (between two events); otherwise
@@ -89,6 +94,7 @@ struct detector_status {
 	uint64_t events, matched, alerts, dropped;
 	size_t queued, queued_bytes;
 	struct detect_corr_stats corr;
+	uint64_t host_next, host_logged;	/* host events: the next to match, and how many are logged */
 };
 /* A consistent copy, from any thread. */
 void detector_status(struct detector *d, struct detector_status *out);

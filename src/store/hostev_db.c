@@ -88,18 +88,49 @@ hostdb_close(struct bw_hostdb *h)
 }
 
 int
-hostdb_indexed_upto(struct bw_hostdb *h, uint64_t *upto, struct bw_err *err)
+hostdb_meta_get(struct bw_hostdb *h, const char *key, uint64_t *value, struct bw_err *err)
 {
 	sqlite3_stmt *st;
-	int64_t v = 0;
+	int r, rc;
+
+	*value = 0;
+	pthread_mutex_lock(&h->db->mu);
+	if ((r = db_prepare(h->db, "SELECT value FROM meta WHERE key = ?", &st, err)) == 0) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*value = (uint64_t)sqlite3_column_int64(st, 0);
+		else if (rc == SQLITE_DONE)
+			r = bw_err_set(err, BW_ENOTFOUND, "no %s", key);
+		else
+			r = db_sql_err(h->db, err, "read the index's positions");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&h->db->mu);
+	return r;
+}
+
+int
+hostdb_meta_set(struct bw_hostdb *h, const char *key, uint64_t value, struct bw_err *err)
+{
+	sqlite3_stmt *st;
 	int r;
 
 	pthread_mutex_lock(&h->db->mu);
-	if ((r = db_prepare(h->db, "SELECT value FROM meta WHERE key = 'indexed_upto'", &st, err)) == 0)
-		r = db_step_int(h->db, st, &v, "read the index's position", err);
+	if ((r = db_prepare(h->db, "INSERT INTO meta VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2", &st,
+			    err)) == 0) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)value);
+		r = db_step_done(h->db, st, NULL, err);
+	}
 	pthread_mutex_unlock(&h->db->mu);
-	*upto = (uint64_t)v;
 	return r;
+}
+
+int
+hostdb_indexed_upto(struct bw_hostdb *h, uint64_t *upto, struct bw_err *err)
+{
+	return hostdb_meta_get(h, "indexed_upto", upto, err);
 }
 
 static void

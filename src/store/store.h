@@ -457,6 +457,9 @@ struct hostdb_event {
 };
 /* Every entry below *upto is indexed. */
 int hostdb_indexed_upto(struct bw_hostdb *h, uint64_t *upto, struct bw_err *err);
+/* Other positions kept beside the index (e.g. how far detection has matched): BW_ENOTFOUND when never set. */
+int hostdb_meta_get(struct bw_hostdb *h, const char *key, uint64_t *value, struct bw_err *err);
+int hostdb_meta_set(struct bw_hostdb *h, const char *key, uint64_t value, struct bw_err *err);
 /*
  * Indexes entries (in log order; an index seen before is skipped) and the
  * streams they advance, and records that everything below upto is indexed:

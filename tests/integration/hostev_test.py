@@ -71,6 +71,8 @@ def serial_of(ev):
     """The serial an event carries, from its raw record (and, for execs, its object)."""
     raw = ev["raw"]
     s = int(raw.split(":", 1)[1].split(")", 1)[0])
+    if 'exe="/tmp/' in raw:
+        return s
     if s % 7 != 0:
         expect(ev["object"] == f"/usr/bin/job{s}" and ev["action"] == "execve" and ev["subject"] == "1000" and
                f'a1="n{s}"' in raw and ev["host"] == "web1" and ev["source"] == "auditd",
@@ -224,6 +226,8 @@ write_events(N2 + 1, N2 + 51)
 os.remove(AUDIT)                      # rotated away (past .1) before the agent read it
 os.rename(AUDIT + ".1", AUDIT + ".2")
 write_events(N2 + 51, N2 + 61)
+with open(AUDIT, "a") as f:   # a program run from /tmp: a shipped rule over process_creation fires on it
+    f.write(event_text(N2 + 61).replace("/usr/bin/job%d" % (N2 + 61), "/tmp/.x/run"))
 # and a batch the server will refuse (as a bug or a damaged disk could leave one): set aside, not retried forever
 pos = json.load(open(os.path.join(state, "hostev", "positions.json")))
 bad_seq = pos["seq"] + 1
@@ -255,8 +259,21 @@ expect(len(gaps) == 1 and gaps[0]["details"]["count"] == 1 and gaps[0]["details"
        f"the skipped batch number is recorded as host.gap: {gaps}")
 expect(os.listdir(os.path.join(spool, "rejected")) == ["%020d.batch" % bad_seq],
        "the refused batch is kept in spool/rejected/")
-evs = wait_count(N2 + 10)
+evs = wait_count(N2 + 11)
 got = {serial_of(e) for e in evs}
+a = wait_alert("A program ran from /tmp, /dev/shm or a hidden directory", 20)
+expect(a is not None and a["log"] == "hosts" and a["group"] == "host:web1", f"a host event raised an alert: {a}")
+if a:
+    st, j, _, _ = c.req("GET", "/api/v1/events?limit=1&before=%d" % (a["first_index"] + 1), token=admin)
+    expect(st == 200 and j["events"][0]["index"] == a["first_index"] and j["events"][0]["object"] == "/tmp/.x/run",
+           f"the alert's first_index is the host event in the host-event log: {j}")
+for _ in range(50):
+    st, j, _, _ = c.req("GET", "/api/v1/detection", token=admin)
+    if st != 200 or j["host_events"]["matched_upto"] == j["host_events"]["logged"]:
+        break
+    time.sleep(0.2)
+expect(st == 200 and j["host_events"]["matched_upto"] == j["host_events"]["logged"] > N2,
+       f"detection has matched every host event logged: {j.get('host_events')}")
 expect(set(range(N2 + 51, N2 + 61)) <= got and not (set(range(N2 + 1, N2 + 51)) & got),
        "after the missed rotation the new file is read from its start")
 

@@ -42,6 +42,7 @@ bench: release
 	./scripts/bench_http.sh $(RELEASE)
 	./scripts/bench_patch_e2e.sh $(RELEASE)
 	python3 scripts/bench_alert_latency.py $(RELEASE)
+	python3 scripts/bench_hostev.py $(RELEASE)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

@@ -50,6 +50,9 @@ SIGMA=${BW_SIGMA_DIR:-$(cd "$(dirname "$0")/.." && pwd)/../shared/sigma/rules/li
 [ -d "$SIGMA" ] || SIGMA=/work/shared/sigma/rules/linux
 "$BUILD/detect_bench" "$SIGMA" 200000
 echo
+echo "== hostev: the agent reading auditd's log vs a plain line read of the same file (one core)"
+"$BUILD/hostev_bench" "$DIR" "${BENCH_HOSTEV_LOG_EVENTS:-1000000}"
+echo
 echo "== memory: $RSS_ENTRIES durable appends through the library"
 "$BUILD/log_bench" "$DIR" --rss-run "$RSS_ENTRIES"
 

@@ -137,22 +137,37 @@ try:
         except sqlite3.Error:
             return 0
 
-    t_logged = t_indexed = None
+    def matched():
+        st, det = req("GET", "/api/v1/detection", token=admin)
+        return det["host_events"]["matched_upto"]
+
+    def cpu_s(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+    t_logged = t_indexed = t_matched = None
     deadline = time.time() + 1800
-    while time.time() < deadline and (t_logged is None or t_indexed is None):
+    cpu_agents = 0.0
+    while time.time() < deadline and (t_logged is None or t_indexed is None or t_matched is None):
         if t_logged is None and logged() >= total:
             t_logged = time.time() - t_start
+            cpu_server = cpu_s(srv.pid)
+            cpu_agents = sum(cpu_s(p.pid) for p in agents)
         if t_indexed is None and indexed() >= total:
             t_indexed = time.time() - t_start
+        if t_matched is None and matched() >= total:
+            t_matched = time.time() - t_start
         time.sleep(0.05)
     st, det = req("GET", "/api/v1/detection", token=admin)
     peak = rss_kb(srv.pid)
     agent_peak = max(rss_kb(p.pid) for p in agents)
     print(f"server: {total} host events logged and integrated in {t_logged:.1f} s: {total / t_logged:,.0f} events/s "
           f"({100 * total / t_logged / base:.0f}% of the log's own append rate)")
-    print(f"server: indexed in {t_indexed:.1f} s: {total / t_indexed:,.0f} events/s")
-    print(f"server: detection matched {det['events']:,} events ({det['matches']} matches, queue dropped "
-          f"{det['queue']['dropped']}); server peak RSS {peak / 1024:.0f} MiB, agent peak RSS {agent_peak / 1024:.1f} MiB")
+    print(f"server: indexed in {t_indexed:.1f} s: {total / t_indexed:,.0f} events/s; matched by the detection in "
+          f"{t_matched:.1f} s: {total / t_matched:,.0f} events/s ({det['matches']} matches)")
+    print(f"cpu until logged: server {cpu_server:.1f} s, agents {cpu_agents:.1f} s of {2 * t_logged:.1f} s on "
+          f"{os.cpu_count()} cores; server peak RSS {peak / 1024:.0f} MiB, agent peak RSS {agent_peak / 1024:.1f} MiB")
 finally:
     for p in agents:
         p.terminate()

@@ -1,7 +1,8 @@
 /*
  * Fuzzes what the server parses from a host's agent: the batch, the
  * heartbeat and (as the indexer and the detector read it back) the
- * host-event log entry. The first byte picks the parser. Properties: no
+ * host-event log entry; and what the agent parses from a syslog file (a
+ * line, then its message normalised). The first byte picks the parser. Properties: no
  * crash, no leak; a refusal has a message; an accepted batch formats and
  * parses back to the same events; an accepted heartbeat round-trips.
  */
@@ -73,15 +74,42 @@ check_entry(const uint8_t *data, size_t size)
 	hostev_entry_clear(&e);
 }
 
+static void
+check_syslog(const uint8_t *data, size_t size)
+{
+	char *line = malloc(size + 1), ident[64];
+	const char *msg;
+	uint64_t pid;
+	int64_t t;
+	struct hostev_event ev;
+	struct bw_err err = { 0 };
+
+	if (line == NULL)
+		return;
+	memcpy(line, data, size);
+	line[size] = '\0';
+	if (hostev_syslog_line(line, 1795845114000, &t, ident, &pid, &msg) == 0) {
+		if (msg < line || msg > line + size || strlen(ident) == 0 || strlen(ident) >= 64)
+			abort();
+		if (hostev_syslog_normalise(ident, pid, msg, t, "syslog", &ev, &err) != 0)
+			abort();
+		if (ev.raw == NULL || ev.raw_len > HOSTEV_RAW_MAX || strlen(ev.subject) > HOSTEV_TEXT_MAX)
+			abort();
+		hostev_event_clear(&ev);
+	}
+	free(line);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: check_batch(data + 1, size - 1); break;
 	case 1: check_heartbeat(data + 1, size - 1); break;
-	default: check_entry(data + 1, size - 1); break;
+	case 2: check_entry(data + 1, size - 1); break;
+	default: check_syslog(data + 1, size - 1); break;
 	}
 	return 0;
 }

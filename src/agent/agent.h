@@ -91,6 +91,9 @@ void agent_identity_clear(struct agent_identity *id);
 struct agent_run_opts {
 	const char *state;		/* the agent's state directory (agent init, agent enrol) */
 	const char *audit_log;		/* auditd's log to follow (NULL: none) */
+	bool journal;			/* this machine's systemd journal */
+	const char *journal_dir;	/* or the journal files in a directory (NULL: none) */
+	const char *syslog;		/* a syslog file to follow, e.g. /var/log/auth.log (NULL: none) */
 	uint64_t spool_max;		/* bytes of batches waiting for the server before reading stops */
 	unsigned batch_max;		/* events per batch */
 	unsigned flush_ms;		/* the longest an event waits for its batch to fill */

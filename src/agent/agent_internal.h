@@ -35,6 +35,22 @@ int follow_open(struct follow *f, uint64_t dev, uint64_t ino, uint64_t offset, s
 int follow_read(struct follow *f, void *buf, size_t cap, size_t *n, bool *switched, struct bw_err *err);
 void follow_close(struct follow *f);
 
+/* ---- the systemd journal (journal.c) ---- */
+
+struct hostev_event;
+struct journal_src;
+/*
+ * Opens the journal in dir (NULL: this machine's) for the watched programs'
+ * entries, after cursor (NULL: from its start). Caller closes.
+ */
+int journal_src_open(const char *dir, const char *cursor, struct journal_src **out, struct bw_err *err);
+/* Hands up to max new entries, normalised, to fn (which takes the event's contents); *n: how many. */
+int journal_src_read(struct journal_src *js, size_t max, int (*fn)(void *ctx, struct hostev_event *ev), void *ctx,
+		     size_t *n, struct bw_err *err);
+/* The cursor of the last entry read (NULL: none). */
+const char *journal_src_cursor(const struct journal_src *js);
+void journal_src_close(struct journal_src *js);
+
 /* ---- the spool: batches waiting for the server, on disk (spool.c) ---- */
 
 struct spool;

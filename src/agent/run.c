@@ -47,6 +47,15 @@ struct run {
 	struct hostev_audit_reader *reader;
 	uint64_t reader_base;		/* the file offset the reader's first byte came from */
 	int64_t last_data;		/* when the log last had new bytes */
+	/* the systemd journal */
+	struct journal_src *js;
+	char journal_state[16], journal_error[256];
+	/* a syslog file */
+	struct follow sl;
+	bool sl_open;
+	struct bw_buf sl_line;		/* a line read in part */
+	uint64_t sl_done;		/* file offset after the last whole line taken */
+	char syslog_state[16], syslog_error[256];
 	/* events read again after a restart (they were open when the position was saved) */
 	struct recent_key recent[RECENT_MAX];
 	size_t nrecent, recent_next;
@@ -59,7 +68,6 @@ struct run {
 	char source_state[16], source_error[256];
 	char deliver_error[256];
 	int64_t next_send, backoff, next_heartbeat;
-	bool oom;
 	struct bw_err cb_err;		/* a failure inside the reader's callback (cb_failed) */
 	bool cb_failed;
 };
@@ -113,6 +121,32 @@ load_epoch(struct run *r, struct bw_err *err)
 
 /* ---- where the sources stand: in each spooled batch's meta, and in positions.json ---- */
 
+struct saved {
+	uint64_t dev, ino, offset;	/* auditd's log */
+	uint64_t sdev, sino, soffset;	/* the syslog file */
+	char *cursor;			/* the journal's (owned) */
+};
+
+static json_t *
+file_json(const struct follow *f, uint64_t offset)
+{
+	return json_pack("{s:s, s:I, s:I, s:I}", "path", f->path, "dev", (json_int_t)f->dev, "ino", (json_int_t)f->ino,
+			 "offset", (json_int_t)offset);
+}
+
+/* A saved file position, when it is for path. */
+static void
+file_saved(json_t *o, const char *path, uint64_t *dev, uint64_t *ino, uint64_t *offset)
+{
+	const char *p = json_string_value(json_object_get(o, "path"));
+
+	if (o == NULL || path == NULL || p == NULL || strcmp(p, path) != 0)
+		return;
+	*dev = (uint64_t)json_integer_value(json_object_get(o, "dev"));
+	*ino = (uint64_t)json_integer_value(json_object_get(o, "ino"));
+	*offset = (uint64_t)json_integer_value(json_object_get(o, "offset"));
+}
+
 static char *
 positions_json(struct run *r, uint64_t seq)
 {
@@ -126,12 +160,13 @@ positions_json(struct run *r, uint64_t seq)
 	o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:o}", "seq", (json_int_t)seq, "epoch", r->epoch, "events",
 		      (json_int_t)r->batch.n, "lost", (json_int_t)r->lost, "source_errors", (json_int_t)r->source_errors,
 		      "recent", recent);
-	if (o != NULL && r->o->audit_log != NULL) {
-		uint64_t off = r->reader_base + (r->reader ? hostev_audit_reader_resume_offset(r->reader) : 0);
-		json_object_set_new(o, "auditd", json_pack("{s:s, s:I, s:I, s:I}", "path", r->fl.path, "dev",
-							   (json_int_t)r->fl.dev, "ino", (json_int_t)r->fl.ino,
-							   "offset", (json_int_t)off));
-	}
+	if (o != NULL && r->o->audit_log != NULL)
+		json_object_set_new(o, "auditd", file_json(&r->fl, r->reader_base + (r->reader ?
+										  hostev_audit_reader_resume_offset(r->reader) : 0)));
+	if (o != NULL && r->o->syslog != NULL)
+		json_object_set_new(o, "syslog", file_json(&r->sl, r->sl_done));
+	if (o != NULL && r->js != NULL && journal_src_cursor(r->js) != NULL)
+		json_object_set_new(o, "journal", json_pack("{s:s}", "cursor", journal_src_cursor(r->js)));
 	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return text;
@@ -148,18 +183,18 @@ save_positions(struct run *r, const char *text, struct bw_err *err)
 
 /* Restores the positions of the later of positions.json and the newest spooled batch. */
 static int
-load_positions(struct run *r, uint64_t *dev, uint64_t *ino, uint64_t *offset, struct bw_err *err)
+load_positions(struct run *r, struct saved *sv, struct bw_err *err)
 {
 	char path[1100], *meta = NULL;
 	uint8_t *data = NULL;
 	size_t n;
 	uint64_t seq_spool = 0;
-	json_t *a = NULL, *b = NULL, *use, *au, *rec;
+	json_t *a = NULL, *b = NULL, *use, *rec;
 	json_error_t je;
 	int rc = 0;
 	size_t i;
 
-	*dev = *ino = *offset = 0;
+	memset(sv, 0, sizeof *sv);
 	snprintf(path, sizeof path, "%s/positions.json", r->dir);
 	if (access(path, F_OK) == 0) {
 		if ((rc = bw_file_read(path, (size_t)1 << 20, &data, &n, err)) != 0)
@@ -190,12 +225,13 @@ load_positions(struct run *r, uint64_t *dev, uint64_t *ino, uint64_t *offset, st
 		r->next_seq = (uint64_t)json_integer_value(json_object_get(use, "seq")) + 1;
 		r->lost = (uint64_t)json_integer_value(json_object_get(use, "lost"));
 		r->source_errors = (uint64_t)json_integer_value(json_object_get(use, "source_errors"));
-		au = json_object_get(use, "auditd");
-		if (au != NULL && r->o->audit_log != NULL &&
-		    strcmp(json_string_value(json_object_get(au, "path")) ?: "", r->o->audit_log) == 0) {
-			*dev = (uint64_t)json_integer_value(json_object_get(au, "dev"));
-			*ino = (uint64_t)json_integer_value(json_object_get(au, "ino"));
-			*offset = (uint64_t)json_integer_value(json_object_get(au, "offset"));
+		file_saved(json_object_get(use, "auditd"), r->o->audit_log, &sv->dev, &sv->ino, &sv->offset);
+		file_saved(json_object_get(use, "syslog"), r->o->syslog, &sv->sdev, &sv->sino, &sv->soffset);
+		if (json_string_value(json_object_get(json_object_get(use, "journal"), "cursor")) != NULL &&
+		    (sv->cursor = strdup(json_string_value(json_object_get(json_object_get(use, "journal"), "cursor")))) ==
+			    NULL) {
+			rc = bw_err_set(err, BW_ENOMEM, "out of memory");
+			goto out;
 		}
 		rec = json_object_get(use, "recent");
 		for (i = 0; i < json_array_size(rec) && i < RECENT_MAX; i++) {
@@ -235,40 +271,46 @@ remember(struct run *r, int64_t t, uint64_t serial)
 		r->nrecent++;
 }
 
-static void
-on_audit_event(void *ctx, const struct hostev_audit_event *ev)
+/*
+ * Takes e (its contents move into the batch) and writes the batch to the
+ * spool once it holds --batch-max events or BATCH_RAW_MAX bytes: the
+ * positions written with it include e, which is in it.
+ */
+static int
+add_event(struct run *r, struct hostev_event *e, struct bw_err *err)
 {
-	struct run *r = ctx;
-	struct bw_err err = { 0 };
-	struct hostev_event e;
-
-	if (seen_recently(r, ev->time_ms, ev->serial) || r->cb_failed)
-		return;	/* read again after a restart: already in a batch */
-	/* A batch never passes its bounds: the server refuses larger ones. */
-	if ((r->batch.n >= r->o->batch_max || r->batch_raw >= BATCH_RAW_MAX) && flush_batch(r, &r->cb_err) != 0) {
-		r->cb_failed = true;
-		return;
-	}
 	if (r->batch.n == r->batch_cap) {
 		size_t cap = r->batch_cap ? r->batch_cap * 2 : 64;
 		struct hostev_event *n = realloc(r->batch.events, cap * sizeof *n);
 		if (n == NULL) {
-			r->oom = true;
-			return;
+			hostev_event_clear(e);
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
 		}
 		r->batch.events = n;
 		r->batch_cap = cap;
 	}
-	if (hostev_audit_normalise(ev, &e, &err) != 0) {
-		r->oom = true;
-		return;
-	}
 	if (r->batch.n == 0)
 		r->batch_started = bw_now_ms();
-	r->batch_raw += e.raw_len;
-	r->batch.events[r->batch.n++] = e;
-	remember(r, ev->time_ms, ev->serial);
+	r->batch_raw += e->raw_len;
+	r->batch.events[r->batch.n++] = *e;
+	memset(e, 0, sizeof *e);
 	r->read++;
+	if (r->batch.n >= r->o->batch_max || r->batch_raw >= BATCH_RAW_MAX)
+		return flush_batch(r, err);
+	return 0;
+}
+
+static void
+on_audit_event(void *ctx, const struct hostev_audit_event *ev)
+{
+	struct run *r = ctx;
+	struct hostev_event e;
+
+	if (r->cb_failed || seen_recently(r, ev->time_ms, ev->serial))
+		return;	/* read again after a restart: already in a batch */
+	remember(r, ev->time_ms, ev->serial);
+	if (hostev_audit_normalise(ev, &e, &r->cb_err) != 0 || add_event(r, &e, &r->cb_err) != 0)
+		r->cb_failed = true;
 }
 
 static void
@@ -384,12 +426,132 @@ read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
 	} else if (bw_now_ms() - r->last_data >= QUIET_MS) {
 		hostev_audit_reader_idle(r->reader);
 	}
-	if (r->oom)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	if (r->cb_failed) {
 		*err = r->cb_err;
 		return err->code ? err->code : BW_EIO;
 	}
+	return 0;
+}
+
+/* ---- a syslog file ---- */
+
+/* One whole line of the syslog file (len bytes, NUL after them); sl_done already counts it. */
+static int
+syslog_line(struct run *r, const char *line, size_t len, struct bw_err *err)
+{
+	char ident[64];
+	uint64_t pid;
+	int64_t t;
+	const char *msg;
+	struct hostev_event e;
+
+	if (len == 0)
+		return 0;
+	if (memchr(line, '\0', len) != NULL || hostev_syslog_line(line, bw_now_ms(), &t, ident, &pid, &msg) != 0) {
+		r->source_errors++;
+		snprintf(r->syslog_error, sizeof r->syslog_error, "a line that is not a syslog line at offset %llu",
+			 (unsigned long long)(r->sl_done - len - 1));
+		return 0;
+	}
+	if (!hostev_syslog_watched(ident))
+		return 0;
+	if (hostev_syslog_normalise(ident, pid, msg, t, "syslog", &e, err) != 0)
+		return err->code;
+	return add_event(r, &e, err);
+}
+
+static int
+syslog_take(struct run *r, const char *data, size_t n, struct bw_err *err)
+{
+	while (n > 0) {
+		const char *nl = memchr(data, '\n', n);
+		size_t take = nl != NULL ? (size_t)(nl - data) : n;
+		int rc;
+		if (r->sl_line.len + take > HOSTEV_RAW_MAX) {
+			r->source_errors++;	/* an endless line: dropped up to its end, counted */
+			r->sl_line.len = 0;
+		} else if (bw_buf_append(&r->sl_line, data, take) != 0) {
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
+		}
+		if (nl == NULL)
+			break;
+		r->sl_done = r->sl.offset - (n - take - 1);
+		rc = syslog_line(r, (const char *)r->sl_line.data, r->sl_line.len, err);
+		r->sl_line.len = 0;
+		if (rc != 0)
+			return rc;
+		data = nl + 1;
+		n -= take + 1;
+	}
+	return 0;
+}
+
+static int
+read_syslog(struct run *r, char *buf, size_t *got, struct bw_err *err)
+{
+	size_t n = 0;
+	bool switched = false;
+	uint64_t gaps = r->sl.lost_gaps;
+	struct bw_err ferr = { 0 };
+
+	*got = 0;
+	if (!r->sl_open) {
+		if (follow_open(&r->sl, 0, 0, 0, &ferr) != 0) {
+			snprintf(r->syslog_state, sizeof r->syslog_state, "waiting");
+			snprintf(r->syslog_error, sizeof r->syslog_error, "%.250s", ferr.msg);
+			return 0;
+		}
+		r->sl_open = true;
+		r->sl_done = r->sl.offset;
+	}
+	snprintf(r->syslog_state, sizeof r->syslog_state, "ok");
+	if (follow_read(&r->sl, buf, READ_CHUNK, &n, &switched, &ferr) != 0) {
+		r->source_errors++;
+		snprintf(r->syslog_state, sizeof r->syslog_state, "error");
+		snprintf(r->syslog_error, sizeof r->syslog_error, "%.250s", ferr.msg);
+		return 0;
+	}
+	if (r->sl.lost_gaps > gaps)
+		r->lost += r->sl.lost_gaps - gaps;
+	if (switched) {
+		/* the old file's last line, if it had no newline, is whole now */
+		int rc = r->sl_line.len > 0 ? syslog_line(r, (const char *)r->sl_line.data, r->sl_line.len, err) : 0;
+		r->sl_line.len = 0;
+		r->sl_done = r->sl.offset;
+		return rc;
+	}
+	*got = n;
+	return syslog_take(r, buf, n, err);
+}
+
+/* ---- the journal ---- */
+
+static int
+journal_event(void *ctx, struct hostev_event *ev)
+{
+	struct run *r = ctx;
+
+	return add_event(r, ev, &r->cb_err);
+}
+
+static int
+read_journal(struct run *r, size_t *got, struct bw_err *err)
+{
+	struct bw_err jerr = { 0 };
+	size_t room = r->o->batch_max > r->batch.n ? r->o->batch_max - r->batch.n : 1;
+
+	*got = 0;
+	if (journal_src_read(r->js, room, journal_event, r, got, &jerr) != 0) {
+		if (r->cb_err.code != 0) {	/* the spool failed, not the journal */
+			*err = r->cb_err;
+			return err->code;
+		}
+		r->source_errors++;
+		snprintf(r->journal_state, sizeof r->journal_state, "error");
+		snprintf(r->journal_error, sizeof r->journal_error, "%.250s", jerr.msg);
+		return 0;
+	}
+	snprintf(r->journal_state, sizeof r->journal_state, "ok");
 	return 0;
 }
 
@@ -507,6 +669,18 @@ send_heartbeat(struct run *r)
 		snprintf(s->state, sizeof s->state, "%s", r->source_state[0] ? r->source_state : "waiting");
 		snprintf(s->error, sizeof s->error, "%s", r->source_error);
 	}
+	if (r->o->syslog != NULL) {
+		struct hostev_source_state *s = &hb.sources[hb.nsources++];
+		snprintf(s->name, sizeof s->name, "syslog");
+		snprintf(s->state, sizeof s->state, "%s", r->syslog_state[0] ? r->syslog_state : "waiting");
+		snprintf(s->error, sizeof s->error, "%s", r->syslog_error);
+	}
+	if (r->js != NULL) {
+		struct hostev_source_state *s = &hb.sources[hb.nsources++];
+		snprintf(s->name, sizeof s->name, "journal");
+		snprintf(s->state, sizeof s->state, "%s", r->journal_state[0] ? r->journal_state : "ok");
+		snprintf(s->error, sizeof s->error, "%s", r->journal_error);
+	}
 	{
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
 		snprintf(s->name, sizeof s->name, "delivery");
@@ -548,6 +722,9 @@ run_clear(struct run *r)
 	free(r->batch.events);
 	hostev_audit_reader_free(r->reader);
 	follow_close(&r->fl);
+	follow_close(&r->sl);
+	bw_buf_free(&r->sl_line);
+	journal_src_close(r->js);
 	spool_close(r->spool);
 	agent_identity_clear(&r->id);
 }
@@ -557,7 +734,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 {
 	struct run r = { .o = o };
 	char *buf = NULL;
-	uint64_t dev, ino, offset;
+	struct saved sv = { 0 };
 	int rc;
 
 	if ((rc = agent_identity_load(o->state, &r.id, err)) != 0)
@@ -568,13 +745,32 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	}
 	snprintf(r.dir, sizeof r.dir, "%s/hostev", o->state);
 	follow_init(&r.fl, o->audit_log != NULL ? o->audit_log : "");
+	follow_init(&r.sl, o->syslog != NULL ? o->syslog : "");
 	{
 		char sdir[1100];
 		snprintf(sdir, sizeof sdir, "%s/spool", r.dir);
 		if ((rc = bw_mkdir_p(r.dir, 0700, err)) != 0 || (rc = load_epoch(&r, err)) != 0 ||
 		    (rc = spool_open(sdir, o->spool_max, &r.spool, err)) != 0 ||
-		    (rc = load_positions(&r, &dev, &ino, &offset, err)) != 0)
+		    (rc = load_positions(&r, &sv, err)) != 0)
 			goto out;
+	}
+	if ((o->journal || o->journal_dir != NULL) &&
+	    (rc = journal_src_open(o->journal_dir, sv.cursor, &r.js, err)) != 0)
+		goto out;
+	if (o->syslog != NULL) {
+		struct bw_err oerr = { 0 };
+		uint64_t gaps = r.sl.lost_gaps;
+		if (follow_open(&r.sl, sv.sdev, sv.sino, sv.soffset, &oerr) != 0) {
+			say(&r, "syslog: %s (waiting for it)", oerr.msg);
+		} else {
+			r.sl_open = true;
+			r.sl_done = r.sl.offset;
+			if (r.sl.lost_gaps > gaps) {
+				r.lost += r.sl.lost_gaps - gaps;
+				say(&r, "syslog: %s was rotated away or truncated unread since the last run (counted as lost)",
+				    r.sl.path);
+			}
+		}
 	}
 	if (spool_last_seq(r.spool) >= r.next_seq)
 		r.next_seq = spool_last_seq(r.spool) + 1;
@@ -584,7 +780,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	}
 	if (o->audit_log != NULL) {
 		struct bw_err oerr = { 0 };
-		if (open_audit_log(&r, dev, ino, offset, &oerr) != 0)
+		if (open_audit_log(&r, sv.dev, sv.ino, sv.offset, &oerr) != 0)
 			say(&r, "auditd: %s (waiting for it)", oerr.msg);
 	}
 	say(&r, "agent run: epoch %s, batch %llu next, %zu batch(es) spooled", r.epoch,
@@ -600,6 +796,20 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 			total += got;
 			if (got == 0 || total >= (size_t)16 << 20)
 				break;
+		}
+		while (o->syslog != NULL && !spool_full(r.spool)) {
+			size_t sgot = 0;
+			if ((rc = read_syslog(&r, buf, &sgot, err)) != 0)
+				goto out;
+			got += sgot;
+			if (sgot == 0 || (total += sgot) >= (size_t)16 << 20)
+				break;
+		}
+		if (r.js != NULL && !spool_full(r.spool)) {
+			size_t jgot = 0;
+			if ((rc = read_journal(&r, &jgot, err)) != 0)
+				goto out;
+			got += jgot;
 		}
 		if (r.batch.n > 0 && (r.batch.n >= o->batch_max || r.batch_raw >= BATCH_RAW_MAX ||
 				      now - r.batch_started >= (int64_t)o->flush_ms)) {
@@ -631,6 +841,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	}
 out:
 	free(buf);
+	free(sv.cursor);
 	run_clear(&r);
 	return rc;
 }

@@ -21,8 +21,9 @@ static const char agent_usage[] =
     "       bulwark agent guard [--socket PATH] [--state-file PATH]\n"
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "       bulwark agent audit-rules [--design-dir DIR]...\n"
-    "       bulwark agent run --state DIR [--audit-log PATH] [--spool-max-mb N] [--batch-max N]\n"
-    "                         [--flush-ms MS] [--heartbeat-secs S]\n"
+    "       bulwark agent run --state DIR [--audit-log PATH] [--journal | --journal-dir DIR]\n"
+    "                         [--syslog PATH] [--spool-max-mb N] [--batch-max N] [--flush-ms MS]\n"
+    "                         [--heartbeat-secs S]\n"
     "\n"
     "init (--root and --log-key: this host takes patches) pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
     "signing machine) and the audit log's key. update runs the TUF client workflow against\n"
@@ -48,7 +49,10 @@ static const char agent_usage[] =
     "\n"
     "run (until SIGTERM or SIGINT) ships host events to the report server with this host's\n"
     "credential: auditd's log (--audit-log, e.g. /var/log/audit/audit.log) is followed across\n"
-    "rotation, its records grouped into events; batches (up to --batch-max events, default 1024,\n"
+    "rotation, its records grouped into events; the systemd journal (--journal, or the journal\n"
+    "files in --journal-dir) and a syslog file (--syslog, e.g. /var/log/auth.log, for hosts\n"
+    "without a journal) give the messages of sshd, sudo, su, PAM, account tools and package\n"
+    "managers (at least one source); batches (up to --batch-max events, default 1024,\n"
     "or --flush-ms, default 1000) are written to the spool in DIR/hostev before the log is read\n"
     "further, and removed once the server acknowledges them; a full spool (--spool-max-mb, default\n"
     "256) stops the reading instead of dropping. Heartbeats (--heartbeat-secs, default 60) carry\n"
@@ -199,11 +203,21 @@ agent_run_cmd(struct cli_args *a)
 	struct bw_err err = { 0 };
 	int sfd, r;
 
+	o.journal = cli_flag(a, "--journal");
 	if (cli_opt(a, "--state", &o.state) || cli_opt(a, "--audit-log", &o.audit_log) ||
+	    cli_opt(a, "--journal-dir", &o.journal_dir) || cli_opt(a, "--syslog", &o.syslog) ||
 	    cli_opt(a, "--spool-max-mb", &spool_s) || cli_opt(a, "--batch-max", &batch_s) ||
 	    cli_opt(a, "--flush-ms", &flush_s) || cli_opt(a, "--heartbeat-secs", &hb_s) ||
 	    cli_positional(a, pos, 0, &npos) || o.state == NULL) {
 		fputs(agent_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (o.audit_log == NULL && !o.journal && o.journal_dir == NULL && o.syslog == NULL) {
+		cli_errorf("agent run: give at least one source: --audit-log, --journal, --journal-dir or --syslog");
+		return CLI_USAGE;
+	}
+	if (o.journal && o.journal_dir != NULL) {
+		cli_errorf("agent run: --journal or --journal-dir, not both");
 		return CLI_USAGE;
 	}
 	if (spool_s != NULL) {

@@ -214,4 +214,27 @@ void hostev_entry_clear(struct hostev_entry *e);
  */
 int hostev_audit_normalise(const struct hostev_audit_event *ev, struct hostev_event *out, struct bw_err *err);
 
+/* ---- log messages from the journal or a syslog file (syslog.c) ---- */
+
+/* Is ident (SYSLOG_IDENTIFIER) one of the programs whose messages the agent ships (sshd, sudo, su, PAM...)? */
+bool hostev_syslog_watched(const char *ident);
+/*
+ * A message of ident in the normalised model (source "journal" or
+ * "syslog"): raw "IDENT[PID]: MESSAGE"; for sshd's logins (Accepted,
+ * Failed, Invalid user) subject the user, action "login", object the
+ * client address, result success/failure; for sudo subject the user,
+ * action "sudo", object the command; for su the target user; other
+ * messages saying "authentication failure" result failure with PAM's
+ * user=; anything else action the identifier. Clear *out.
+ */
+int hostev_syslog_normalise(const char *ident, uint64_t pid, const char *msg, int64_t time_ms, const char *source,
+			    struct hostev_event *out, struct bw_err *err);
+/*
+ * Splits a syslog file's line ("Nov 28 08:00:01 HOST IDENT[PID]: MSG" with
+ * the year of now_ms, or rsyslog's "2026-11-28T08:00:01.123456+00:00 HOST
+ * IDENT[PID]: MSG"): -1 when it has neither shape. *msg points into line.
+ */
+int hostev_syslog_line(const char *line, int64_t now_ms, int64_t *time_ms, char ident[64], uint64_t *pid,
+		       const char **msg);
+
 #endif

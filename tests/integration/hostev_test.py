@@ -121,14 +121,15 @@ def wait_count(n, limit_s=60, host="web1"):
 VALGRIND_BW = os.environ.get("BULWARK_AGENT_VALGRIND")
 
 
-def start_agent(st, *extra, valgrind=False):
+def start_agent(st, *extra, valgrind=False, audit=True):
     log = open(st + ".log", "a")
     cmd = [BW]
     if valgrind and VALGRIND_BW:
         # auditd's records go through libauparse and the agent's state through jansson: uninstrumented libraries
         cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
                VALGRIND_BW]
-    return subprocess.Popen([*cmd, "agent", "run", "--state", st, "--audit-log", AUDIT, "--flush-ms", "200",
+    return subprocess.Popen([*cmd, "agent", "run", "--state", st, *(["--audit-log", AUDIT] if audit else []),
+                             "--flush-ms", "200",
                              "--heartbeat-secs", "1", *extra], stderr=log, stdout=subprocess.DEVNULL)
 
 
@@ -330,6 +331,81 @@ expect(len(got.get("events", [])) == 2 and "next_before" in got and "acct=" in g
        f"bulwark events search --json: {rc} {out[:300]}")
 rc, out = api_cli("events", "search", "--limit", "0", server=URL, cacert=cert, token=admin)
 expect(rc != 0 and "limit must be 1 to 1000" in out, f"a refused search says why: {rc} {out}")
+
+# ---- the systemd journal (files made by systemd-journal-remote) and a syslog file, from web2 ----
+JDIR = os.path.join(base, "journal")
+os.makedirs(JDIR)
+JREMOTE = "/lib/systemd/systemd-journal-remote"
+AUTHLOG = os.path.join(base, "auth.log")
+
+
+def journal_add(entries, first):
+    """Appends entries [(ident, pid, message)] to the journal file, through systemd-journal-remote."""
+    out = []
+    for k, (ident, pid, msg) in enumerate(entries):
+        i = first + k
+        out.append(f"__CURSOR=s=0;i={i}\n__REALTIME_TIMESTAMP={(T0 + i) * 1000}\n__MONOTONIC_TIMESTAMP={1000 + i}\n"
+                   f"_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=web2\nSYSLOG_IDENTIFIER={ident}\n"
+                   + (f"_PID={pid}\n" if pid else "") + f"MESSAGE={msg}\n")
+    exp = os.path.join(base, "export.txt")
+    with open(exp, "w") as f:
+        f.write("\n".join(out) + "\n")
+    p = subprocess.run([JREMOTE, "-o", os.path.join(JDIR, "remote.journal"), exp], capture_output=True, text=True)
+    expect(p.returncode == 0, f"systemd-journal-remote wrote the journal: {p.stderr}")
+
+
+journal_add([("sshd", 700, "Accepted publickey for alice from 10.0.0.7 port 50022 ssh2: ED25519 SHA256:x"),
+             ("kernel", 0, "eth0: link up"),
+             ("sudo", 701, "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/id"),
+             ("sshd", 702, "Failed password for invalid user admin from 203.0.113.9 port 4242 ssh2"),
+             ("cron", 703, "pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)")], 1)
+with open(AUTHLOG, "w") as f:
+    f.write("Nov 28 08:00:01 web2 sshd[800]: Invalid user oracle from 198.51.100.4 port 22\n"
+            "2026-11-28T08:00:02.250000+01:00 web2 su[801]: (to root) alice on pts/1\n"
+            "Nov 28 08:00:03 web2 kernel: [ 12.3] usb 1-1: new device\n"
+            "this is not a syslog line\n"
+            "Nov 28 08:00:04 web2 sudo: pam_unix(sudo:auth): authentication failure; logname=alice uid=1000 "
+            "euid=0 tty=/dev/pts/1 ruser=alice rhost=  user=alice\n")
+agent2 = start_agent(state2, "--journal-dir", JDIR, "--syslog", AUTHLOG, audit=False)
+
+
+def web2_events(n, limit_s=30):
+    t0 = time.time()
+    while time.time() - t0 < limit_s:
+        evs = all_events("web2")
+        if len(evs) >= n:
+            break
+        time.sleep(0.3)
+    return sorted(all_events("web2"), key=lambda e: e["index"])
+
+
+evs = web2_events(7)
+got = {(e["source"], e["action"], e["subject"], e["object"], e["result"]) for e in evs}
+want = {("journal", "login", "alice", "10.0.0.7", "success"), ("journal", "sudo", "alice", "/usr/bin/id", "success"),
+        ("journal", "login", "admin", "203.0.113.9", "failure"), ("journal", "cron", "", "", ""),
+        ("syslog", "login", "oracle", "198.51.100.4", "failure"), ("syslog", "su", "", "root", "success"),
+        ("syslog", "sudo", "alice", "", "failure")}
+expect(len(evs) == 7 and got == want, f"journal and syslog messages, normalised (noise left out): {got ^ want}")
+raws = {e["raw"] for e in evs}
+expect("sshd[700]: Accepted publickey for alice from 10.0.0.7 port 50022 ssh2: ED25519 SHA256:x" in raws and
+       any(e["source"] == "syslog" and e["action"] == "su" and e["time"] == 1795849202250 for e in evs),
+       f"raw records and times (RFC 3339 with an offset): {[(e['raw'], e['time']) for e in evs]}")
+stop_agent(agent2)
+# while the agent is down both grow; it resumes at the journal's cursor and the file's offset: each once
+journal_add([("sshd", 710, "Accepted password for bob from 10.0.0.8 port 50100 ssh2")], 10)
+with open(AUTHLOG, "a") as f:
+    f.write("Nov 28 08:01:00 web2 sshd[811]: Accepted publickey for carol from 10.0.0.9 port 50200 ssh2\n")
+agent2 = start_agent(state2, "--journal-dir", JDIR, "--syslog", AUTHLOG, audit=False)
+evs = web2_events(9)
+subjects = sorted(e["subject"] for e in evs if e["action"] == "login" and e["result"] == "success")
+expect(len(evs) == 9 and subjects == ["alice", "bob", "carol"],
+       f"after a restart only the new messages arrive, once: {len(evs)} events, logins {subjects}")
+st, j, _, _ = c.req("GET", "/api/v1/hosts", token=admin)
+hb2 = [h for h in j.get("hosts", []) if h["name"] == "web2"][0].get("heartbeat") if st == 200 else None
+srcs = {x["name"]: x for x in (hb2 or {}).get("sources", [])}
+expect(hb2 is not None and srcs.get("journal", {}).get("state") == "ok" and srcs.get("syslog", {}).get("state") == "ok"
+       and hb2["counters"]["source_errors"] >= 1, f"web2's heartbeat names its sources: {hb2}")
+stop_agent(agent2)
 
 # ---- the shipped systemd unit for `agent run` passes systemd's own checks ----
 unit_src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "systemd",

@@ -578,6 +578,60 @@ test_normalise(void **state)
 	free(nc);
 }
 
+static void
+test_syslog_lines(void **state)
+{
+	char ident[64];
+	uint64_t pid;
+	int64_t t;
+	const char *msg;
+	struct hostev_event e;
+	struct bw_err err = { 0 };
+	static const char *const bad[] = {
+		"", "not a syslog line", "Nov 28 08:00:01 host", "Nov 28 08:00:01 host sshd[12 x: m",
+		"2026-11-28T08:00:02.25+01:0", "2026-11-28T08:00:02+0100 host a: m", "2026-1-28T08:00:02Z host a: m",
+		"Foo 28 08:00:01 host sshd: m", "Nov 28 25:00:01 host sshd: m", "2026-11-28T08:00:02Z host sshd:m",
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(hostev_syslog_line("2026-11-28T08:00:02.250000+01:00 web2 su[801]: (to root) alice on pts/1",
+					    0, &t, ident, &pid, &msg), 0);
+	assert_int_equal(t, 1795849202250);
+	assert_string_equal(ident, "su");
+	assert_int_equal(pid, 801);
+	assert_string_equal(msg, "(to root) alice on pts/1");
+	assert_int_equal(hostev_syslog_line("2026-11-28T07:00:02Z h CRON: x", 0, &t, ident, &pid, &msg), 0);
+	assert_int_equal(t, 1795849202000);
+	assert_int_equal(pid, 0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (hostev_syslog_line(bad[i], 1795845114000, &t, ident, &pid, &msg) == 0)
+			fail_msg("accepted: %s", bad[i]);
+
+	assert_int_equal(hostev_syslog_normalise("sshd", 9, "Accepted publickey for alice from 10.0.0.7 port 5 ssh2", 1,
+						 "journal", &e, &err), 0);
+	assert_string_equal(e.raw, "sshd[9]: Accepted publickey for alice from 10.0.0.7 port 5 ssh2");
+	assert_string_equal(e.subject, "alice");
+	assert_string_equal(e.action, "login");
+	assert_string_equal(e.object, "10.0.0.7");
+	assert_string_equal(e.result, "success");
+	hostev_event_clear(&e);
+	assert_int_equal(hostev_syslog_normalise("sshd", 9, "Failed password for invalid user admin from 203.0.113.9 port 4",
+						 1, "syslog", &e, &err), 0);
+	assert_string_equal(e.subject, "admin");
+	assert_string_equal(e.result, "failure");
+	hostev_event_clear(&e);
+	assert_int_equal(hostev_syslog_normalise("sudo", 0, "   bob : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh -c id",
+						 1, "syslog", &e, &err), 0);
+	assert_string_equal(e.subject, "bob");
+	assert_string_equal(e.object, "/bin/sh -c id");
+	assert_string_equal(e.result, "success");
+	assert_string_equal(e.raw, "sudo:    bob : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh -c id");
+	hostev_event_clear(&e);
+	assert_true(hostev_syslog_watched("sshd"));
+	assert_false(hostev_syslog_watched("kernel"));
+}
+
 int
 main(void)
 {
@@ -595,6 +649,7 @@ main(void)
 		cmocka_unit_test(test_heartbeat_and_entry),
 		cmocka_unit_test(test_resume_offset_and_quiet),
 		cmocka_unit_test(test_normalise),
+		cmocka_unit_test(test_syslog_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

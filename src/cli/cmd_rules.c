@@ -120,10 +120,11 @@ cli_print_corr_match(const char *where, const struct detect_corr_match *m)
 
 	bw_time_format_ms(m->first_ms, from);
 	bw_time_format_ms(m->last_ms, to);
-	printf("%s: %s %s [%s] correlated (%s): %zu for %s from %s to %s\n", where,
+	printf("%s: %s %s [%s] correlated (%s): %zu for %s from %s to %s%s\n", where,
 	       detect_level_name(detect_rule_level(m->rule)), cli_safe_text(detect_rule_title(m->rule), buf, sizeof buf),
 	       cli_safe_text(detect_rule_id(m->rule), idb, sizeof idb), detect_rule_correlation_type(m->rule), m->count,
-	       m->group[0] ? cli_safe_text(m->group, gb, sizeof gb) : "all events", from, to);
+	       m->group[0] ? cli_safe_text(m->group, gb, sizeof gb) : "all events", from, to,
+	       detect_rule_quiet(m->rule) ? " (no alert of its own: a correlation uses it)" : "");
 }
 
 void

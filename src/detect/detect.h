@@ -87,6 +87,11 @@ enum detect_source {
 	DETECT_SRC_FILE_EVENT,		/* category: file_event, product: linux (auditd PATH records of created names) */
 	DETECT_SRC_NETWORK_CONNECTION,	/* category: network_connection, product: linux (auditd connect + SOCKADDR) */
 	DETECT_SRC_FILE_ACCESS,		/* category: file_access, product: linux (auditd PATH records of files used) */
+	DETECT_SRC_LINUX,		/* product: linux alone: any log message from the journal or syslog */
+	DETECT_SRC_SYSLOG,		/* product: linux, service: syslog: the same messages */
+	DETECT_SRC_AUTH,		/* product: linux, service: auth: messages of sshd, sudo, su, login, PAM, account tools */
+	DETECT_SRC_SSHD,		/* product: linux, service: sshd */
+	DETECT_SRC_CRON,		/* product: linux, service: cron */
 	DETECT_SRC_COUNT
 };
 
@@ -126,7 +131,10 @@ bool detect_rule_quiet(const struct detect_rule *r);
 /* Why the rule can never fire (its log source is one bulwark does not collect), or NULL. */
 const char *detect_rule_never_fires(const struct detect_rule *r);
 const char *detect_level_name(enum detect_level l);
-/* "auditd", "process_creation", "bulwark", "file_event", "network_connection", "file_access" ("none" for DETECT_SRC_NONE). */
+/*
+ * "auditd", "process_creation", "bulwark", "file_event", "network_connection", "file_access", "linux", "syslog",
+ * "auth", "sshd", "cron" ("none" for DETECT_SRC_NONE).
+ */
 const char *detect_source_name(enum detect_source s);
 /* The source named name (not "none"): true, or false when there is none. */
 bool detect_source_parse(const char *name, enum detect_source *out);
@@ -322,5 +330,15 @@ void detect_host_mapper_free(struct detect_host_mapper *m);
 typedef void (*detect_view_fn)(void *ctx, enum detect_source src, const struct detect_event *doc);
 int detect_host_views(struct detect_host_mapper *m, const struct hostev_audit_event *ev, detect_view_fn fn, void *ctx,
 		      struct bw_err *err);
+
+/*
+ * A log message from the journal or a syslog file (a host event of source
+ * journal or syslog) as the documents of its log sources: linux and syslog
+ * always, auth for the programs that write the auth log, sshd and cron for
+ * theirs. Fields: program, pid, message, Computer (host), User, action,
+ * object, result (the normalised ones); keywords search the raw record
+ * "IDENT[PID]: MESSAGE".
+ */
+void detect_log_views(const struct hostev_event *ev, const char *host, detect_view_fn fn, void *ctx);
 
 #endif

@@ -150,6 +150,8 @@ ev_index_next(const struct ev_index *x, int32_t i)
 bool expr_eval(const struct expr *e, const struct ev_index *x);
 /* Can src's documents have a field of this name (host_views.c)? Always true for open sources (auditd, bulwark). */
 bool detect_source_has_field(enum detect_source src, const char *name);
+/* The fields of a log message's documents (log_views.c). */
+bool detect_log_source_has_field(const char *name);
 /* detect_rule_match over an event indexed once for many rules. */
 bool detect_rule_match_indexed(const struct detect_rule *r, const struct ev_index *x);
 

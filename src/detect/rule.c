@@ -344,6 +344,18 @@ classify(const struct ynode *ls, const char *name, struct detect_rule *r, struct
 		r->source = DETECT_SRC_FILE_ACCESS;
 	else if (product != NULL && strcmp(product, "bulwark") == 0)
 		r->source = DETECT_SRC_BULWARK;
+	else if (product != NULL && strcmp(product, "linux") == 0 && category == NULL) {
+		static const struct {
+			const char *service;
+			enum detect_source src;
+		} logs[] = { { "syslog", DETECT_SRC_SYSLOG }, { "auth", DETECT_SRC_AUTH }, { "sshd", DETECT_SRC_SSHD },
+			     { "cron", DETECT_SRC_CRON } };
+		if (service == NULL)
+			r->source = DETECT_SRC_LINUX;
+		for (size_t k = 0; service != NULL && k < sizeof logs / sizeof logs[0]; k++)
+			if (strcmp(service, logs[k].service) == 0)
+				r->source = logs[k].src;
+	}
 	if (r->source != DETECT_SRC_NONE)
 		return 0;
 	snprintf(why, sizeof why, "bulwark collects no events of log source%s%.60s%s%.60s%s%.60s",
@@ -686,6 +698,11 @@ static const char *const source_names[DETECT_SRC_COUNT] = {
 	[DETECT_SRC_FILE_EVENT] = "file_event",
 	[DETECT_SRC_NETWORK_CONNECTION] = "network_connection",
 	[DETECT_SRC_FILE_ACCESS] = "file_access",
+	[DETECT_SRC_LINUX] = "linux",
+	[DETECT_SRC_SYSLOG] = "syslog",
+	[DETECT_SRC_AUTH] = "auth",
+	[DETECT_SRC_SSHD] = "sshd",
+	[DETECT_SRC_CRON] = "cron",
 };
 
 const char *

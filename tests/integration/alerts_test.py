@@ -13,8 +13,10 @@ import time
 from bwtest import expect, finish, tmpdir
 from bwserver import ADMIN_PW, Client, api_cli, free_port, init, invite, serve, stop, totp, wait_fresh_step
 
-# bulwark's shipped rules (rules/bulwark), loaded beside the test's own
-SHIPPED = 18
+# bulwark's shipped rules (rules/bulwark): one per YAML document, loaded beside the test's own
+_SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "rules", "bulwark")
+SHIPPED = sum(open(os.path.join(_SHIPPED_DIR, f)).read().count("\n---\n") + 1
+              for f in os.listdir(_SHIPPED_DIR) if f.endswith(".yml"))
 base = tmpdir()
 data = os.path.join(base, "data")
 _, admin_secret, _ = init(data)

@@ -400,6 +400,12 @@ evs = web2_events(9)
 subjects = sorted(e["subject"] for e in evs if e["action"] == "login" and e["result"] == "success")
 expect(len(evs) == 9 and subjects == ["alice", "bob", "carol"],
        f"after a restart only the new messages arrive, once: {len(evs)} events, logins {subjects}")
+# a password guessed from one address: five failures, then a success (journal -> sshd log source -> correlation)
+journal_add([("sshd", 720 + k, f"Failed password for carol from 192.0.2.77 port {4000 + k} ssh2") for k in range(5)] +
+            [("sshd", 730, "Accepted password for carol from 192.0.2.77 port 4100 ssh2")], 20)
+a = wait_alert("Repeated failed SSH logins from one address, then a successful login from it", 20)
+expect(a is not None and a["log"] == "hosts" and "192.0.2.77" in a["group"] and "web2" in a["group"],
+       f"the shipped correlation over sshd's journal messages raised an alert: {a}")
 st, j, _, _ = c.req("GET", "/api/v1/hosts", token=admin)
 hb2 = [h for h in j.get("hosts", []) if h["name"] == "web2"][0].get("heartbeat") if st == 200 else None
 srcs = {x["name"]: x for x in (hb2 or {}).get("sources", [])}

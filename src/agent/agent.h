@@ -94,6 +94,9 @@ struct agent_run_opts {
 	bool journal;			/* this machine's systemd journal */
 	const char *journal_dir;	/* or the journal files in a directory (NULL: none) */
 	const char *syslog;		/* a syslog file to follow, e.g. /var/log/auth.log (NULL: none) */
+	const char *const *fim;		/* paths whose integrity is watched (absolute) */
+	size_t nfim;
+	unsigned fim_scan_secs;		/* a full scan this often (and soon after inotify sees a change) */
 	uint64_t spool_max;		/* bytes of batches waiting for the server before reading stops */
 	unsigned batch_max;		/* events per batch */
 	unsigned flush_ms;		/* the longest an event waits for its batch to fill */
@@ -101,6 +104,13 @@ struct agent_run_opts {
 	int stop_fd;			/* readable: stop (-1: never) */
 	FILE *log;			/* progress and problems (NULL: none) */
 };
+
+/*
+ * The critical paths for --fim-critical, NUL-separated into out (*n of
+ * them): sshd, sudo, PAM, loader, cron, systemd and identity files, and
+ * each login user's (shell not nologin/false) ~/.ssh/authorized_keys[2].
+ */
+int agent_fim_critical_paths(struct bw_buf *out, size_t *n, struct bw_err *err);
 
 /*
  * Collects host events and delivers them (see run.c) until stop_fd becomes

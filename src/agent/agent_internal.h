@@ -51,6 +51,26 @@ int journal_src_read(struct journal_src *js, size_t max, int (*fn)(void *ctx, st
 const char *journal_src_cursor(const struct journal_src *js);
 void journal_src_close(struct journal_src *js);
 
+/* ---- file integrity (fim.c) ---- */
+
+struct fim;
+/*
+ * Watches roots (absolute paths; directories to two levels below them) with
+ * the baseline kept in state_path; a full scan every scan_secs and soon
+ * after inotify sees a change. Caller closes.
+ */
+int fim_open(const char *const *roots, size_t nroots, const char *state_path, unsigned scan_secs, struct fim **out,
+	     struct bw_err *err);
+/* Scans when one is due: each difference from the baseline goes to fn as a host event (source fim); *changes counts them. */
+int fim_poll(struct fim *f, int64_t now, int (*fn)(void *ctx, struct hostev_event *ev), void *ctx, size_t *changes,
+	     struct bw_err *err);
+/* Writes the baseline (when it changed): call once the events it reported are in the spool. */
+int fim_save(struct fim *f, struct bw_err *err);
+size_t fim_count(const struct fim *f);
+/* The last problem (e.g. too many paths) and how many there were. */
+const char *fim_error(const struct fim *f, uint64_t *errors);
+void fim_close(struct fim *f);
+
 /* ---- the spool: batches waiting for the server, on disk (spool.c) ---- */
 
 struct spool;

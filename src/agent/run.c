@@ -56,6 +56,8 @@ struct run {
 	struct bw_buf sl_line;		/* a line read in part */
 	uint64_t sl_done;		/* file offset after the last whole line taken */
 	char syslog_state[16], syslog_error[256];
+	struct fim *fim;		/* file integrity (NULL: none) */
+	char *kept_cursor;		/* the journal's saved cursor, kept while the journal is not read this run */
 	/* events read again after a restart (they were open when the position was saved) */
 	struct recent_key recent[RECENT_MAX];
 	size_t nrecent, recent_next;
@@ -167,6 +169,8 @@ positions_json(struct run *r, uint64_t seq)
 		json_object_set_new(o, "syslog", file_json(&r->sl, r->sl_done));
 	if (o != NULL && r->js != NULL && journal_src_cursor(r->js) != NULL)
 		json_object_set_new(o, "journal", json_pack("{s:s}", "cursor", journal_src_cursor(r->js)));
+	else if (o != NULL && r->kept_cursor != NULL)
+		json_object_set_new(o, "journal", json_pack("{s:s}", "cursor", r->kept_cursor));
 	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return text;
@@ -555,6 +559,28 @@ read_journal(struct run *r, size_t *got, struct bw_err *err)
 	return 0;
 }
 
+/* ---- file integrity ---- */
+
+static int
+read_fim(struct run *r, size_t *got, struct bw_err *err)
+{
+	struct bw_err ferr = { 0 };
+
+	*got = 0;
+	if (fim_poll(r->fim, bw_now_ms(), journal_event, r, got, &ferr) != 0) {
+		if (r->cb_err.code != 0) {	/* the spool failed */
+			*err = r->cb_err;
+			return err->code;
+		}
+		*err = ferr;
+		return err->code;
+	}
+	/* Once what it reported is in the spool, the new baseline is kept (else a crash reports it again). */
+	if (r->batch.n == 0 && fim_save(r->fim, &ferr) != 0)
+		say(r, "fim: the baseline was not saved: %s", ferr.msg);
+	return 0;
+}
+
 /* ---- delivery ---- */
 
 static void
@@ -675,6 +701,14 @@ send_heartbeat(struct run *r)
 		snprintf(s->state, sizeof s->state, "%s", r->syslog_state[0] ? r->syslog_state : "waiting");
 		snprintf(s->error, sizeof s->error, "%s", r->syslog_error);
 	}
+	if (r->fim != NULL) {
+		struct hostev_source_state *s = &hb.sources[hb.nsources++];
+		uint64_t n;
+		const char *e = fim_error(r->fim, &n);
+		snprintf(s->name, sizeof s->name, "fim");
+		snprintf(s->state, sizeof s->state, "%s", e[0] ? "error" : "ok");
+		snprintf(s->error, sizeof s->error, "%s", e);
+	}
 	if (r->js != NULL) {
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
 		snprintf(s->name, sizeof s->name, "journal");
@@ -725,6 +759,8 @@ run_clear(struct run *r)
 	follow_close(&r->sl);
 	bw_buf_free(&r->sl_line);
 	journal_src_close(r->js);
+	fim_close(r->fim);
+	free(r->kept_cursor);
 	spool_close(r->spool);
 	agent_identity_clear(&r->id);
 }
@@ -757,6 +793,16 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	if ((o->journal || o->journal_dir != NULL) &&
 	    (rc = journal_src_open(o->journal_dir, sv.cursor, &r.js, err)) != 0)
 		goto out;
+	if (r.js == NULL) {
+		r.kept_cursor = sv.cursor;	/* a run without the journal keeps its place for the next one */
+		sv.cursor = NULL;
+	}
+	if (o->nfim > 0) {
+		char path[1100];
+		snprintf(path, sizeof path, "%s/fim.json", r.dir);
+		if ((rc = fim_open(o->fim, o->nfim, path, o->fim_scan_secs, &r.fim, err)) != 0)
+			goto out;
+	}
 	if (o->syslog != NULL) {
 		struct bw_err oerr = { 0 };
 		uint64_t gaps = r.sl.lost_gaps;
@@ -811,6 +857,11 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 				goto out;
 			got += jgot;
 		}
+		if (r.fim != NULL && !spool_full(r.spool)) {
+			size_t fgot = 0;
+			if ((rc = read_fim(&r, &fgot, err)) != 0)
+				goto out;
+		}
 		if (r.batch.n > 0 && (r.batch.n >= o->batch_max || r.batch_raw >= BATCH_RAW_MAX ||
 				      now - r.batch_started >= (int64_t)o->flush_ms)) {
 			if ((rc = flush_batch(&r, err)) != 0)
@@ -827,6 +878,8 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	}
 	/* Stopping: what was read goes to the spool, so nothing read is read again. */
 	rc = flush_batch(&r, err);
+	if (rc == 0 && r.fim != NULL && fim_save(r.fim, err) != 0)
+		say(&r, "fim: the baseline was not saved: %s", err->msg);
 	if (rc == 0) {
 		char *pos = positions_json(&r, r.next_seq - 1);
 		if (pos == NULL || save_positions(&r, pos, err) != 0)

@@ -22,7 +22,8 @@ static const char agent_usage[] =
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "       bulwark agent audit-rules [--design-dir DIR]...\n"
     "       bulwark agent run --state DIR [--audit-log PATH] [--journal | --journal-dir DIR]\n"
-    "                         [--syslog PATH] [--spool-max-mb N] [--batch-max N] [--flush-ms MS]\n"
+    "                         [--syslog PATH] [--fim PATH]... [--fim-critical] [--fim-scan-secs S]\n"
+    "                         [--spool-max-mb N] [--batch-max N] [--flush-ms MS]\n"
     "                         [--heartbeat-secs S]\n"
     "\n"
     "init (--root and --log-key: this host takes patches) pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
@@ -52,7 +53,10 @@ static const char agent_usage[] =
     "rotation, its records grouped into events; the systemd journal (--journal, or the journal\n"
     "files in --journal-dir) and a syslog file (--syslog, e.g. /var/log/auth.log, for hosts\n"
     "without a journal) give the messages of sshd, sudo, su, PAM, account tools and package\n"
-    "managers (at least one source); batches (up to --batch-max events, default 1024,\n"
+    "managers; --fim watches files (directories to two levels) for changes of content, owner\n"
+    "and mode (--fim-critical: sshd, sudo, PAM, loader, cron, systemd and identity files and\n"
+    "every login user's authorized_keys; inotify plus a full scan every --fim-scan-secs,\n"
+    "default 3600) (at least one source); batches (up to --batch-max events, default 1024,\n"
     "or --flush-ms, default 1000) are written to the spool in DIR/hostev before the log is read\n"
     "further, and removed once the server acknowledges them; a full spool (--spool-max-mb, default\n"
     "256) stops the reading instead of dropping. Heartbeats (--heartbeat-secs, default 60) carry\n"
@@ -195,7 +199,11 @@ agent_run_cmd(struct cli_args *a)
 {
 	struct agent_run_opts o = { .spool_max = (uint64_t)256 << 20, .batch_max = 1024, .flush_ms = 1000,
 				    .heartbeat_secs = 60, .log = stderr };
-	const char *spool_s = NULL, *batch_s = NULL, *flush_s = NULL, *hb_s = NULL;
+	const char *spool_s = NULL, *batch_s = NULL, *flush_s = NULL, *hb_s = NULL, *scan_s = NULL, *fim[64];
+	struct bw_buf crit = { 0 };
+	const char **roots = NULL;
+	size_t nfim = 0, ncrit = 0, k;
+	bool critical;
 	char *pos[1];
 	size_t npos;
 	uint64_t v;
@@ -204,17 +212,27 @@ agent_run_cmd(struct cli_args *a)
 	int sfd, r;
 
 	o.journal = cli_flag(a, "--journal");
+	critical = cli_flag(a, "--fim-critical");
+	o.fim_scan_secs = 3600;
 	if (cli_opt(a, "--state", &o.state) || cli_opt(a, "--audit-log", &o.audit_log) ||
 	    cli_opt(a, "--journal-dir", &o.journal_dir) || cli_opt(a, "--syslog", &o.syslog) ||
+	    cli_opt_all(a, "--fim", fim, 64, &nfim) || cli_opt(a, "--fim-scan-secs", &scan_s) ||
 	    cli_opt(a, "--spool-max-mb", &spool_s) || cli_opt(a, "--batch-max", &batch_s) ||
 	    cli_opt(a, "--flush-ms", &flush_s) || cli_opt(a, "--heartbeat-secs", &hb_s) ||
 	    cli_positional(a, pos, 0, &npos) || o.state == NULL) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;
 	}
-	if (o.audit_log == NULL && !o.journal && o.journal_dir == NULL && o.syslog == NULL) {
-		cli_errorf("agent run: give at least one source: --audit-log, --journal, --journal-dir or --syslog");
+	if (o.audit_log == NULL && !o.journal && o.journal_dir == NULL && o.syslog == NULL && nfim == 0 && !critical) {
+		cli_errorf("agent run: give at least one source: --audit-log, --journal, --journal-dir, --syslog, --fim "
+			   "or --fim-critical");
 		return CLI_USAGE;
+	}
+	if (scan_s != NULL) {
+		uint64_t v2;
+		if (cli_parse_u64("--fim-scan-secs", scan_s, &v2) != 0 || v2 < 1 || v2 > 86400 * 7)
+			return cli_errorf("agent run: --fim-scan-secs must be 1 to 604800"), CLI_USAGE;
+		o.fim_scan_secs = (unsigned)v2;
 	}
 	if (o.journal && o.journal_dir != NULL) {
 		cli_errorf("agent run: --journal or --journal-dir, not both");
@@ -240,17 +258,33 @@ agent_run_cmd(struct cli_args *a)
 			return cli_errorf("agent run: --heartbeat-secs must be 1 to 86400"), CLI_USAGE;
 		o.heartbeat_secs = (unsigned)v;
 	}
+	if (critical && agent_fim_critical_paths(&crit, &ncrit, &err) != 0)
+		return cli_fail("agent run", &err);
+	if ((roots = calloc(nfim + ncrit + 1, sizeof *roots)) == NULL) {
+		bw_buf_free(&crit);
+		return CLI_FAIL;
+	}
+	for (k = 0; k < nfim; k++)
+		roots[k] = fim[k];
+	for (k = 0; k < ncrit; k++)
+		roots[nfim + k] = k == 0 ? (const char *)crit.data : roots[nfim + k - 1] + strlen(roots[nfim + k - 1]) + 1;
+	o.fim = roots;
+	o.nfim = nfim + ncrit;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	if ((sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) < 0) {
 		cli_errorf("agent run: signalfd failed");
+		free(roots);
+		bw_buf_free(&crit);
 		return CLI_FAIL;
 	}
 	o.stop_fd = sfd;
 	r = agent_run(&o, &err);
 	close(sfd);
+	free(roots);
+	bw_buf_free(&crit);
 	return r == 0 ? CLI_OK : cli_fail("agent run", &err);
 }
 

@@ -413,6 +413,52 @@ expect(hb2 is not None and srcs.get("journal", {}).get("state") == "ok" and srcs
        and hb2["counters"]["source_errors"] >= 1, f"web2's heartbeat names its sources: {hb2}")
 stop_agent(agent2)
 
+# ---- file integrity: a watched directory changed while the agent runs, and while it is stopped ----
+FDIR = os.path.join(base, "etc-ssh")
+os.makedirs(os.path.join(FDIR, "sshd_config.d"))
+with open(os.path.join(FDIR, "sshd_config"), "w") as f:
+    f.write("PermitRootLogin no\n")
+with open(os.path.join(FDIR, "authorized_keys"), "w") as f:
+    f.write("ssh-ed25519 AAAA one\n")
+n_before = len(all_events("web2"))
+agent2 = start_agent(state2, "--fim", FDIR, "--fim-scan-secs", "3600", audit=False)
+time.sleep(1.5)                                   # the first scan makes the baseline: no events
+with open(os.path.join(FDIR, "sshd_config"), "w") as f:
+    f.write("PermitRootLogin yes\n")            # content
+os.chmod(os.path.join(FDIR, "authorized_keys"), 0o666)     # mode
+with open(os.path.join(FDIR, "sshd_config.d", "evil.conf.tmp"), "w") as f:
+    f.write("AuthorizedKeysFile /tmp/k\n")
+os.rename(os.path.join(FDIR, "sshd_config.d", "evil.conf.tmp"), os.path.join(FDIR, "sshd_config.d", "evil.conf"))
+
+
+def fim_events(n, limit_s=20):
+    t0 = time.time()
+    while time.time() - t0 < limit_s:
+        evs = [e for e in all_events("web2") if e["source"] == "fim"]
+        if len(evs) >= n:
+            return evs
+        time.sleep(0.3)
+    return [e for e in all_events("web2") if e["source"] == "fim"]
+
+
+evs = fim_events(3)
+by = {(e["action"], os.path.basename(e["object"])): e for e in evs}
+old_sha = __import__("hashlib").sha256(b"PermitRootLogin no\n").hexdigest()
+new_sha = __import__("hashlib").sha256(b"PermitRootLogin yes\n").hexdigest()
+ch = by.get(("changed", "sshd_config"))
+expect(len(evs) == 3 and ch is not None and f"old_sha256={old_sha}" in ch["raw"] and f"new_sha256={new_sha}" in ch["raw"]
+       and ("attributes", "authorized_keys") in by and "old_mode=0644" in by[("attributes", "authorized_keys")]["raw"]
+       and "new_mode=0666" in by[("attributes", "authorized_keys")]["raw"] and ("created", "evil.conf") in by,
+       f"file integrity events (changed with both hashes, attributes with both modes, created): {sorted(by)}")
+stop_agent(agent2)
+os.remove(os.path.join(FDIR, "sshd_config.d", "evil.conf"))   # while the agent is stopped
+agent2 = start_agent(state2, "--fim", FDIR, "--fim-scan-secs", "3600", audit=False)
+evs = fim_events(4)
+expect(len(evs) == 4 and evs[0]["action"] == "deleted" and evs[0]["object"].endswith("/evil.conf"),
+       f"a change made while the agent was stopped is found by its first scan, once: {[(e['action'], e['object']) for e in evs]}")
+stop_agent(agent2)
+expect(len(all_events("web2")) == n_before + 4, "nothing else was sent for web2")
+
 # ---- the shipped systemd unit for `agent run` passes systemd's own checks ----
 unit_src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "systemd",
                         "bulwark-agent-events.service")

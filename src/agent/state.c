@@ -11,6 +11,18 @@
 #include "note/note.h"
 #include "patch/patch.h"
 
+static bool
+has_pem_certificate(const uint8_t *p, size_t n)
+{
+	static const char tag[] = "-----BEGIN CERTIFICATE-----";
+	size_t i;
+
+	for (i = 0; i + sizeof tag - 1 <= n; i++)
+		if (memcmp(p + i, tag, sizeof tag - 1) == 0)
+			return true;
+	return false;
+}
+
 int
 agent_init(const struct agent_init_opts *o, struct bw_err *err)
 {
@@ -60,21 +72,36 @@ no_patches:
 		json_object_set_new(cfg, "log_vkey", json_string(o->log_vkey));
 	if (o->group)
 		json_object_set_new(cfg, "group", json_string(o->group));
-	if (o->cacert) {
-		char *abs = realpath(o->cacert, NULL);
-		if (abs == NULL) {
-			r = bw_err_set(err, BW_EIO, "%s: %s", o->cacert, strerror(errno));
-			goto out;
-		}
-		json_object_set_new(cfg, "cacert", json_string(abs));
-		free(abs);
-	}
 	if (o->install)
 		json_object_set_new(cfg, "install", json_string(o->install));
 	if (o->install_dir)
 		json_object_set_new(cfg, "install_dir", json_string(o->install_dir));
 	if ((r = bw_mkdir_p(o->state, 0700, err)) != 0)
 		goto out;
+	if (o->cacert) {
+		/* Pinned: a copy in the state directory, so a later change of the file given here changes nothing. */
+		uint8_t *pem = NULL;
+		size_t plen = 0;
+		char *abs;
+		if ((r = bw_file_read(o->cacert, (size_t)1 << 20, &pem, &plen, err)) != 0)
+			goto out;
+		if (!has_pem_certificate(pem, plen)) {
+			free(pem);
+			r = bw_err_set(err, BW_EINVAL, "%s: not a PEM certificate", o->cacert);
+			goto out;
+		}
+		snprintf(path, sizeof path, "%s/server-ca.pem", o->state);
+		r = bw_file_write_atomic(path, pem, plen, 0600, err);
+		free(pem);
+		if (r != 0)
+			goto out;
+		if ((abs = realpath(path, NULL)) == NULL) {
+			r = bw_err_set(err, BW_EIO, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		json_object_set_new(cfg, "cacert", json_string(abs));
+		free(abs);
+	}
 	snprintf(path, sizeof path, "%s/root.json", o->state);
 	if (root_bytes != NULL && (r = bw_file_write_atomic(path, root_bytes, len, 0600, err)) != 0)
 		goto out;

@@ -43,6 +43,9 @@ def add_host(name):
     p = subprocess.run([BW, "agent", "init", "--state", state, "--server", URL, "--cacert", cert, "--host", name,
                         "--enrol-code", j["enrolment_code"]], capture_output=True, text=True, timeout=60)
     expect(p.returncode == 0 and "enrolled" in p.stdout, f"agent init for {name}: {p.stdout} {p.stderr}")
+    cfg = json.load(open(os.path.join(state, "config.json")))
+    expect(cfg.get("cacert") == os.path.join(os.path.realpath(state), "server-ca.pem") and
+           open(cfg["cacert"]).read() == open(cert).read(), f"the server certificate is pinned in the state: {cfg}")
     return state
 
 

@@ -91,6 +91,7 @@ void agent_identity_clear(struct agent_identity *id);
 struct agent_run_opts {
 	const char *state;		/* the agent's state directory (agent init, agent enrol) */
 	const char *audit_log;		/* auditd's log to follow (NULL: none) */
+	bool audit_stdin;		/* or auditd's records on stdin (as auditd's dispatcher plugin; stops at EOF) */
 	bool journal;			/* this machine's systemd journal */
 	const char *journal_dir;	/* or the journal files in a directory (NULL: none) */
 	const char *syslog;		/* a syslog file to follow, e.g. /var/log/auth.log (NULL: none) */

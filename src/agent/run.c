@@ -10,6 +10,7 @@
  * heartbeats.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,6 +438,48 @@ read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
 	return 0;
 }
 
+/* ---- auditd's dispatcher: records on stdin ---- */
+
+/* Reads what auditd handed over since the last call; *eof once auditd closed the pipe (the reader is finished then). */
+static int
+read_audit_stdin(struct run *r, char *buf, size_t *got, bool *eof, struct bw_err *err)
+{
+	ssize_t n;
+	int rc;
+
+	*got = 0;
+	*eof = false;
+	if (r->reader == NULL && (rc = reader_restart(r, 0, err)) != 0)
+		return rc;
+	snprintf(r->source_state, sizeof r->source_state, "ok");
+	n = read(0, buf, READ_CHUNK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		n = -2;
+	if (n == -1) {
+		r->source_errors++;
+		snprintf(r->source_state, sizeof r->source_state, "error");
+		snprintf(r->source_error, sizeof r->source_error, "stdin: %.200s", strerror(errno));
+		*eof = true;
+	} else if (n == 0) {
+		*eof = true;	/* auditd stopped the plugin: every open event is whole now */
+		rc = hostev_audit_reader_finish(r->reader, err);
+		if (rc != 0)
+			return rc;
+	} else if (n > 0) {
+		*got = (size_t)n;
+		r->last_data = bw_now_ms();
+		if ((rc = hostev_audit_reader_feed(r->reader, buf, (size_t)n, err)) != 0)
+			return rc;
+	} else if (bw_now_ms() - r->last_data >= QUIET_MS) {
+		hostev_audit_reader_idle(r->reader);
+	}
+	if (r->cb_failed) {
+		*err = r->cb_err;
+		return err->code ? err->code : BW_EIO;
+	}
+	return 0;
+}
+
 /* ---- a syslog file ---- */
 
 /* One whole line of the syslog file (len bytes, NUL after them); sl_done already counts it. */
@@ -689,9 +732,9 @@ send_heartbeat(struct run *r)
 	hb.source_errors = r->source_errors;
 	hb.spool_bytes = spool_bytes(r->spool);
 	hb.spool_max = r->o->spool_max;
-	if (r->o->audit_log != NULL) {
+	if (r->o->audit_log != NULL || r->o->audit_stdin) {
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
-		snprintf(s->name, sizeof s->name, "auditd");
+		snprintf(s->name, sizeof s->name, "%s", r->o->audit_stdin ? "auditd-dispatcher" : "auditd");
 		snprintf(s->state, sizeof s->state, "%s", r->source_state[0] ? r->source_state : "waiting");
 		snprintf(s->error, sizeof s->error, "%s", r->source_error);
 	}
@@ -771,6 +814,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	struct run r = { .o = o };
 	char *buf = NULL;
 	struct saved sv = { 0 };
+	bool stdin_done = false;
 	int rc;
 
 	if ((rc = agent_identity_load(o->state, &r.id, err)) != 0)
@@ -824,6 +868,13 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 		rc = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (o->audit_stdin) {
+		int fl = fcntl(0, F_GETFL);
+		if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) != 0) {
+			rc = bw_err_set(err, BW_EIO, "stdin: %s", strerror(errno));
+			goto out;
+		}
+	}
 	if (o->audit_log != NULL) {
 		struct bw_err oerr = { 0 };
 		if (open_audit_log(&r, sv.dev, sv.ino, sv.offset, &oerr) != 0)
@@ -841,6 +892,15 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 				goto out;
 			total += got;
 			if (got == 0 || total >= (size_t)16 << 20)
+				break;
+		}
+		while (o->audit_stdin && !stdin_done && !spool_full(r.spool) && r.batch.n < o->batch_max &&
+		       r.batch_raw < BATCH_RAW_MAX) {
+			size_t agot = 0;
+			if ((rc = read_audit_stdin(&r, buf, &agot, &stdin_done, err)) != 0)
+				goto out;
+			got += agot;
+			if (agot == 0 || (total += agot) >= (size_t)16 << 20)
 				break;
 		}
 		while (o->syslog != NULL && !spool_full(r.spool)) {
@@ -872,6 +932,10 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 		if (now >= r.next_heartbeat) {
 			send_heartbeat(&r);
 			r.next_heartbeat = now + (int64_t)o->heartbeat_secs * 1000;
+		}
+		if (stdin_done) {
+			say(&r, "auditd closed the dispatcher's pipe: stopping");
+			break;
 		}
 		if (stop_asked(o->stop_fd, got > 0 ? 0 : 200))
 			break;

@@ -21,7 +21,7 @@ static const char agent_usage[] =
     "       bulwark agent guard [--socket PATH] [--state-file PATH]\n"
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "       bulwark agent audit-rules [--design-dir DIR]...\n"
-    "       bulwark agent run --state DIR [--audit-log PATH] [--journal | --journal-dir DIR]\n"
+    "       bulwark agent run --state DIR [--audit-log PATH | --audit-stdin] [--journal | --journal-dir DIR]\n"
     "                         [--syslog PATH] [--fim PATH]... [--fim-critical] [--fim-scan-secs S]\n"
     "                         [--spool-max-mb N] [--batch-max N] [--flush-ms MS]\n"
     "                         [--heartbeat-secs S]\n"
@@ -50,7 +50,8 @@ static const char agent_usage[] =
     "\n"
     "run (until SIGTERM or SIGINT) ships host events to the report server with this host's\n"
     "credential: auditd's log (--audit-log, e.g. /var/log/audit/audit.log) is followed across\n"
-    "rotation, its records grouped into events; the systemd journal (--journal, or the journal\n"
+    "rotation, its records grouped into events (or, with --audit-stdin, read from stdin as\n"
+    "auditd's dispatcher plugin: contrib/audit/); the systemd journal (--journal, or the journal\n"
     "files in --journal-dir) and a syslog file (--syslog, e.g. /var/log/auth.log, for hosts\n"
     "without a journal) give the messages of sshd, sudo, su, PAM, account tools and package\n"
     "managers; --fim watches files (directories to two levels) for changes of content, owner\n"
@@ -212,6 +213,7 @@ agent_run_cmd(struct cli_args *a)
 	int sfd, r;
 
 	o.journal = cli_flag(a, "--journal");
+	o.audit_stdin = cli_flag(a, "--audit-stdin");
 	critical = cli_flag(a, "--fim-critical");
 	o.fim_scan_secs = 3600;
 	if (cli_opt(a, "--state", &o.state) || cli_opt(a, "--audit-log", &o.audit_log) ||
@@ -223,7 +225,12 @@ agent_run_cmd(struct cli_args *a)
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;
 	}
-	if (o.audit_log == NULL && !o.journal && o.journal_dir == NULL && o.syslog == NULL && nfim == 0 && !critical) {
+	if (o.audit_log != NULL && o.audit_stdin) {
+		cli_errorf("agent run: --audit-log or --audit-stdin, not both (one agent reads auditd one way)");
+		return CLI_USAGE;
+	}
+	if (o.audit_log == NULL && !o.audit_stdin && !o.journal && o.journal_dir == NULL && o.syslog == NULL && nfim == 0 &&
+	    !critical) {
 		cli_errorf("agent run: give at least one source: --audit-log, --journal, --journal-dir, --syslog, --fim "
 			   "or --fim-critical");
 		return CLI_USAGE;

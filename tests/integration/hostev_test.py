@@ -70,7 +70,7 @@ def event_text(serial):
             f"type=EOE msg=audit({ts}:{serial}): \n")
 
 
-def serial_of(ev):
+def serial_of(ev, host="web1"):
     """The serial an event carries, from its raw record (and, for execs, its object)."""
     raw = ev["raw"]
     s = int(raw.split(":", 1)[1].split(")", 1)[0])
@@ -78,7 +78,7 @@ def serial_of(ev):
         return s
     if s % 7 != 0:
         expect(ev["object"] == f"/usr/bin/job{s}" and ev["action"] == "execve" and ev["subject"] == "1000" and
-               f'a1="n{s}"' in raw and ev["host"] == "web1" and ev["source"] == "auditd",
+               f'a1="n{s}"' in raw and ev["host"] == host and ev["source"] == "auditd",
                f"event {s} arrived as written: {ev}")
     else:
         expect(ev["action"] == "user_auth" and ev["result"] == "success" and f'acct="u{s}"' in raw,
@@ -461,6 +461,26 @@ expect(len(evs) == 4 and evs[0]["action"] == "deleted" and evs[0]["object"].ends
        f"a change made while the agent was stopped is found by its first scan, once: {[(e['action'], e['object']) for e in evs]}")
 stop_agent(agent2)
 expect(len(all_events("web2")) == n_before + 4, "nothing else was sent for web2")
+
+# ---- auditd's dispatcher: records on stdin, through contrib/audit/audisp-bulwark's command line ----
+n_before = len(all_events("web2"))
+disp = subprocess.Popen([BW, "agent", "run", "--state", state2, "--audit-stdin", "--flush-ms", "200"],
+                        stdin=subprocess.PIPE, stderr=open(state2 + ".log", "a"))
+text = "".join(event_text(s) for s in range(20001, 20031))
+disp.stdin.write(text[: len(text) // 2].encode())    # cut inside a record: the rest comes in the next write
+disp.stdin.flush()
+time.sleep(0.5)
+disp.stdin.write(text[len(text) // 2:].encode())
+disp.stdin.close()                                   # auditd stops the plugin
+disp.wait(timeout=60)
+expect(disp.returncode == 0, f"the dispatcher agent stops cleanly at the end of its input: {disp.returncode}")
+evs = [e for e in web2_events(n_before + 30) if e["source"] == "auditd"]
+expect(len(all_events("web2")) == n_before + 30 and sorted(serial_of(e, "web2") for e in evs) == list(range(20001, 20031)),
+       f"every event from the dispatcher arrived once: {len(evs)}")
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "audit", "bulwark.conf")) as f:
+    conf = dict(ln.split(" = ", 1) for ln in f.read().splitlines() if " = " in ln and not ln.startswith("#"))
+expect(conf.get("path") == "/usr/lib/bulwark/audisp-bulwark" and len(conf.get("args", "").split()) <= 2 and
+       conf.get("format") == "string", f"the plugin configuration keeps auditd's limit of 2 arguments: {conf}")
 
 # ---- the shipped systemd unit for `agent run` passes systemd's own checks ----
 unit_src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "systemd",

@@ -389,6 +389,26 @@ open_audit_log(struct run *r, uint64_t dev, uint64_t ino, uint64_t offset, struc
 	return reader_restart(r, r->fl.offset, err);
 }
 
+/* n bytes of auditd's records to the reader (0: nothing new: after QUIET_MS of that, open events end). */
+static int
+feed_audit(struct run *r, const char *buf, size_t n, struct bw_err *err)
+{
+	int rc;
+
+	if (n > 0) {
+		r->last_data = bw_now_ms();
+		if ((rc = hostev_audit_reader_feed(r->reader, buf, n, err)) != 0)
+			return rc;
+	} else if (bw_now_ms() - r->last_data >= QUIET_MS) {
+		hostev_audit_reader_idle(r->reader);
+	}
+	if (r->cb_failed) {
+		*err = r->cb_err;
+		return err->code ? err->code : BW_EIO;
+	}
+	return 0;
+}
+
 /* Reads what auditd wrote since the last call (bounded by the batch). *got: bytes read. */
 static int
 read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
@@ -424,18 +444,7 @@ read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
 		return 0;
 	}
 	*got = n;
-	if (n > 0) {
-		r->last_data = bw_now_ms();
-		if ((rc = hostev_audit_reader_feed(r->reader, buf, n, err)) != 0)
-			return rc;
-	} else if (bw_now_ms() - r->last_data >= QUIET_MS) {
-		hostev_audit_reader_idle(r->reader);
-	}
-	if (r->cb_failed) {
-		*err = r->cb_err;
-		return err->code ? err->code : BW_EIO;
-	}
-	return 0;
+	return feed_audit(r, buf, n, err);
 }
 
 /* ---- auditd's dispatcher: records on stdin ---- */
@@ -460,24 +469,21 @@ read_audit_stdin(struct run *r, char *buf, size_t *got, bool *eof, struct bw_err
 		snprintf(r->source_state, sizeof r->source_state, "error");
 		snprintf(r->source_error, sizeof r->source_error, "stdin: %.200s", strerror(errno));
 		*eof = true;
-	} else if (n == 0) {
+		return 0;
+	}
+	if (n == 0) {
 		*eof = true;	/* auditd stopped the plugin: every open event is whole now */
-		rc = hostev_audit_reader_finish(r->reader, err);
-		if (rc != 0)
+		if ((rc = hostev_audit_reader_finish(r->reader, err)) != 0)
 			return rc;
-	} else if (n > 0) {
+		if (r->cb_failed) {
+			*err = r->cb_err;
+			return err->code ? err->code : BW_EIO;
+		}
+		return 0;
+	}
+	if (n > 0)
 		*got = (size_t)n;
-		r->last_data = bw_now_ms();
-		if ((rc = hostev_audit_reader_feed(r->reader, buf, (size_t)n, err)) != 0)
-			return rc;
-	} else if (bw_now_ms() - r->last_data >= QUIET_MS) {
-		hostev_audit_reader_idle(r->reader);
-	}
-	if (r->cb_failed) {
-		*err = r->cb_err;
-		return err->code ? err->code : BW_EIO;
-	}
-	return 0;
+	return feed_audit(r, buf, n > 0 ? (size_t)n : 0, err);
 }
 
 /* ---- a syslog file ---- */

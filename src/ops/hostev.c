@@ -330,6 +330,27 @@ log_events(struct ops_hostev *h, const char *host, const struct hostev_batch *b,
 	return r;
 }
 
+/* An event about host's stream beside the operation's own (host.gap with the skipped count, host.epoch). */
+static void
+record_stream_event(struct ops_ctx *x, enum ev_action action, const char *host, const struct hostev_batch *b,
+		    int64_t count, enum ev_result result)
+{
+	struct event ee;
+	struct ev_origin o = ops_origin(x->caller);
+
+	ev_init(&ee, action, &o);
+	ev_target(&ee, "host:%.64s", host);
+	ev_str(&ee, EVF_HOST, host);
+	ev_str(&ee, EVF_EPOCH, b->epoch);
+	if (count >= 0) {
+		ev_int(&ee, EVF_SEQ, (int64_t)b->seq);
+		ev_int(&ee, EVF_COUNT, count);
+	}
+	ee.result = result;
+	ops_record_extra(x, &ee, NULL);
+	ev_clear(&ee);
+}
+
 int
 ops_host_events(struct ops_ctx *x, const struct hostev_batch *b, struct ops_host_events_ack *ack, struct bw_err *err)
 {
@@ -386,30 +407,10 @@ ops_host_events(struct ops_ctx *x, const struct hostev_batch *b, struct ops_host
 		pthread_mutex_unlock(&h->mu);
 	}
 	ack->seq = b->seq;
-	if (r == 0 && gap > 0) {
-		struct event ee;
-		struct ev_origin o = ops_origin(x->caller);
-		ev_init(&ee, EV_HOST_GAP, &o);
-		ev_target(&ee, "host:%.64s", host);
-		ev_str(&ee, EVF_HOST, host);
-		ev_str(&ee, EVF_EPOCH, b->epoch);
-		ev_int(&ee, EVF_SEQ, (int64_t)b->seq);
-		ev_int(&ee, EVF_COUNT, (int64_t)gap);
-		ee.result = EV_ALERT;
-		ops_record_extra(x, &ee, NULL);
-		ev_clear(&ee);
-	}
-	if (r == 0 && new_epoch) {
-		/* A new stream on a host that had one: whatever the old one had not delivered is gone. Said once. */
-		struct event ee;
-		struct ev_origin o = ops_origin(x->caller);
-		ev_init(&ee, EV_HOST_EPOCH, &o);
-		ev_target(&ee, "host:%.64s", host);
-		ev_str(&ee, EVF_HOST, host);
-		ev_str(&ee, EVF_EPOCH, b->epoch);
-		ops_record_extra(x, &ee, NULL);
-		ev_clear(&ee);
-	}
+	if (r == 0 && gap > 0)	/* batches the agent set aside: said, never silent */
+		record_stream_event(x, EV_HOST_GAP, host, b, (int64_t)gap, EV_ALERT);
+	if (r == 0 && new_epoch)	/* a new stream where there was one: whatever the old had not delivered is gone */
+		record_stream_event(x, EV_HOST_EPOCH, host, b, -1, EV_OK);
 	return ops_finish(x, OP_HOST_EVENTS, &ev, r, err);
 }
 

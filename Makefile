@@ -43,6 +43,7 @@ bench: release
 	./scripts/bench_patch_e2e.sh $(RELEASE)
 	python3 scripts/bench_alert_latency.py $(RELEASE)
 	python3 scripts/bench_hostev.py $(RELEASE)
+	python3 scripts/bench_hostev_rss.py $(RELEASE)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

@@ -192,6 +192,12 @@ bool server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *
  * unless both are well formed (the name passes patch_target_name_valid).
  */
 bool server_parse_target_path(const char *rel, char name[256], char sha[65]);
+/*
+ * Serves the tlog-tiles file of rq->path below prefix ("/log/") from the log
+ * directory dir; entry bundles only when entries_allowed (else 404 naming
+ * where they are).
+ */
+void server_serve_tile(struct request *rq, const char *prefix, const char *dir, bool entries_allowed);
 /* Matches a route pattern with {param} segments and a trailing "*". */
 bool server_route_match(const char *pattern, const char *path, struct request *rq);
 

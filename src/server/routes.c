@@ -445,10 +445,10 @@ server_parse_tile_path(const char *rel, int *level, uint64_t *n, unsigned *w)
 	return strcmp(canon, rel) == 0;
 }
 
-static void
-serve_tile(struct request *rq, bool entries_allowed)
+void
+server_serve_tile(struct request *rq, const char *prefix, const char *dir, bool entries_allowed)
 {
-	const char *rel = rq->path + strlen("/log/");
+	const char *rel = rq->path + strlen(prefix);
 	char path[4096];
 	uint8_t *data = NULL;
 	size_t len;
@@ -463,10 +463,10 @@ serve_tile(struct request *rq, bool entries_allowed)
 		return;
 	}
 	if (level == TLOG_TILE_ENTRIES && !entries_allowed) {
-		reply_error(rq, 404, "entry bundles are served under /api/v1/log/tile/entries/ to auditors");
+		reply_error(rq, 404, "entry bundles are served under /api%s to auditors", prefix);
 		return;
 	}
-	snprintf(path, sizeof path, "%s/%s", rq->s->in->log_dir, rel);
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
 	if (bw_file_read(path, (size_t)TLOG_TILE_WIDTH * (TLOG_ENTRY_MAX + 2), &data, &len, &err) != 0) {
 		reply_error(rq, 404, "no such tile");
 		return;
@@ -478,7 +478,7 @@ static void
 h_tile(struct request *rq, json_t *body)
 {
 	(void)body;
-	serve_tile(rq, false);
+	server_serve_tile(rq, "/log/", rq->s->in->log_dir, false);
 }
 
 static void
@@ -487,7 +487,7 @@ h_entries_tile(struct request *rq, json_t *body)
 	(void)body;
 	/* /api/v1/log/tile/entries/... -> same file layout under the log directory */
 	rq->path += strlen("/api/v1");
-	serve_tile(rq, true);
+	server_serve_tile(rq, "/log/", rq->s->in->log_dir, true);
 	rq->path -= strlen("/api/v1");
 }
 

@@ -150,6 +150,43 @@ h_events_search(struct request *rq, json_t *body)
 	}
 }
 
+/* GET /hostlog/checkpoint: the host-event log's latest signed checkpoint (public: hashes only). */
+static void
+h_hostlog_checkpoint(struct request *rq, json_t *body)
+{
+	size_t len = 0;
+	char *cp;
+
+	(void)body;
+	if (rq->s->env.hostev == NULL) {
+		reply_error(rq, 404, "host events are not collected here");
+		return;
+	}
+	if ((cp = audit_log_checkpoint(ops_hostev_log(rq->s->env.hostev), &len)) == NULL) {
+		reply_error(rq, 500, "out of memory");
+		return;
+	}
+	reply_text(rq, 200, "text/plain; charset=utf-8", cp, len);
+}
+
+/* GET /hostlog/tile/...: its hash tiles (public). */
+static void
+h_hostlog_tile(struct request *rq, json_t *body)
+{
+	(void)body;
+	server_serve_tile(rq, "/hostlog/", rq->s->in->hostlog_dir, false);
+}
+
+/* GET /api/v1/hostlog/tile/entries/...: its entry bundles (the host events themselves: auditors and admins). */
+static void
+h_hostlog_entries(struct request *rq, json_t *body)
+{
+	(void)body;
+	rq->path += strlen("/api/v1");
+	server_serve_tile(rq, "/hostlog/", rq->s->in->hostlog_dir, true);
+	rq->path -= strlen("/api/v1");
+}
+
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
 
 static const struct route hostev_routes[] = {
@@ -158,5 +195,8 @@ static const struct route hostev_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/agent/heartbeat", .fn = h_agent_heartbeat, .op = OP_HOST_HEARTBEAT,
 	  .raw_json_body = true },
 	{ .method = "GET", .pattern = "/api/v1/events", .fn = h_events_search, .op = OP_HOST_EVENTS_SEARCH },
+	{ .method = "GET", .pattern = "/hostlog/checkpoint", .fn = h_hostlog_checkpoint, .op = OP_LOG_CHECKPOINT },
+	{ .method = "GET", .pattern = "/hostlog/tile/*", .fn = h_hostlog_tile, .op = OP_LOG_TILE },
+	{ .method = "GET", .pattern = "/api/v1/hostlog/tile/entries/*", .fn = h_hostlog_entries, .op = OP_LOG_ENTRIES },
 };
 const struct route_table hostev_route_table = { hostev_routes, sizeof hostev_routes / sizeof hostev_routes[0] };

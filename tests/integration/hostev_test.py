@@ -494,6 +494,25 @@ p = subprocess.run(["systemd-analyze", "security", "--offline=true", unit], capt
 level = p.stdout.split("Overall exposure level for bulwark-agent-events.service:")[-1].split()[0] if p.returncode == 0 else "?"
 expect(p.returncode == 0 and float(level) <= 3.0, f"systemd-analyze security: exposure {level} (want <= 3.0)")
 
+# ---- the host-event log is a tlog like the audit log: public checkpoint and hash tiles, entries for auditors ----
+st, _, _, cp = c.req("GET", "/hostlog/checkpoint")
+lines = cp.decode().split("\n")
+expect(st == 200 and lines[0] == "bulwark.test/server/hosts" and int(lines[1]) > N2,
+       f"GET /hostlog/checkpoint: {st} {lines[:2]}")
+st, _, _, tile = c.req("GET", "/hostlog/tile/0/000")
+expect(st == 200 and len(tile) == 256 * 32, f"a full hash tile: {st}")
+st, j, _, _ = c.req("GET", "/hostlog/tile/entries/000")
+expect(st == 404, f"entry bundles are not public: {st}")
+st, j, _, _ = c.req("GET", "/api/v1/hostlog/tile/entries/000")
+expect(st == 401, f"entry bundles need a signed-in auditor or admin: {st}")
+st, _, _, bundle = c.req("GET", "/api/v1/hostlog/tile/entries/000", token=admin)
+first = json.loads(bundle[2:2 + int.from_bytes(bundle[:2], "big")]) if st == 200 else {}
+expect(st == 200 and first.get("host") == "web1" and first.get("seq") == 1 and first.get("n") == 0,
+       f"the first entry bundle holds the first host event: {st} {first}")
+p = subprocess.run([BW, "log", "audit", "--dir", os.path.join(data, "hostlog"), "--vkey",
+                    os.path.join(data, "hostlog", "log.vkey")], capture_output=True, text=True, timeout=300)
+expect(p.returncode == 0 and "audit: OK" in p.stdout, f"bulwark log audit verifies the host-event log: {p.stdout[-500:]}")
+
 stop(srv)
 print("hostev_test: an agent run under valgrind memcheck" if VALGRIND_BW else
       "hostev_test: no agent run under valgrind (BULWARK_AGENT_VALGRIND unset; make check sets it)")

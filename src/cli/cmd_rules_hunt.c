@@ -1,7 +1,7 @@
 /*
  * cli/cmd_rules_hunt.c: `bulwark rules hunt`: rules over the history in a
- * log (bulwark's own audit events), each entry checked against its leaf
- * hash before a rule sees it.
+ * log (bulwark's own audit events, or the host-event log's host events),
+ * each entry checked against its leaf hash before a rule sees it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "detect/detect.h"
+#include "hostev/hostev.h"
 #include "tlog/tlog.h"
 
 struct hunt {
@@ -23,6 +24,11 @@ struct hunt {
 	struct detect_enriched enriched;
 	struct detect_seen *seen;	/* for enrich.first_time */
 	size_t matches, skipped;
+	const struct detect_ruleset *rs;
+	struct detect_host_mapper *mapper;	/* host events: auditd's as rule documents */
+	struct hostev_audit_reader *reader;
+	const char *host;			/* the host event's host, while its records are read */
+	uint64_t host_events;
 };
 
 static void
@@ -60,6 +66,65 @@ in_window(const struct hunt *h)
 	if (h->to != NULL && memcmp(f->value, h->to, f->len < strlen(h->to) ? f->len : strlen(h->to)) > 0)
 		return false;
 	return true;
+}
+
+/* The RFC 3339 text of ms inside [from, to] (prefixes compare as text, as for audit events)? */
+static bool
+in_window_ms(const struct hunt *h, int64_t ms)
+{
+	char t[BW_TIME_TEXT_MAX];
+
+	if (h->from == NULL && h->to == NULL)
+		return true;
+	bw_time_format_ms(ms, t);
+	if (h->from != NULL && strncmp(t, h->from, strlen(h->from)) < 0)
+		return false;
+	if (h->to != NULL && strncmp(t, h->to, strlen(h->to)) > 0)
+		return false;
+	return true;
+}
+
+/* One document of a host event, against the rules of its log source. */
+static void
+hunt_view(void *ctx, enum detect_source src, const struct detect_event *doc)
+{
+	struct hunt *h = ctx;
+
+	h->ev = detect_enrich(&h->enriched, &h->cal, doc, h->time_ms, -1);
+	detect_ruleset_match(h->rs, src, h->ev, hunt_match, h);
+}
+
+static void
+hunt_audit_event(void *ctx, const struct hostev_audit_event *ev)
+{
+	struct hunt *h = ctx;
+	struct hostev_audit_event e = *ev;
+	struct bw_err err = { 0 };
+
+	e.node = (char *)h->host;
+	if (detect_host_views(h->mapper, &e, hunt_view, h, &err) != 0)
+		cli_errorf("rules hunt: entry %llu: %s", (unsigned long long)h->index, err.msg);
+}
+
+/* A host-event log entry: its views matched (auditd records read again, journal and syslog messages as they are). */
+static void
+hunt_host_entry(struct hunt *h, const struct hostev_entry *e)
+{
+	struct bw_err err = { 0 };
+
+	if (!in_window_ms(h, e->ev.time_ms))
+		return;
+	h->host_events++;
+	h->time_ms = e->ev.time_ms;
+	h->host = e->host;
+	snprintf(h->where, sizeof h->where, "entry %llu", (unsigned long long)h->index);
+	if (strcmp(e->ev.source, "auditd") == 0) {
+		if (hostev_audit_reader_feed(h->reader, e->ev.raw, e->ev.raw_len, &err) != 0 ||
+		    hostev_audit_reader_feed(h->reader, "\n", 1, &err) != 0 || hostev_audit_reader_finish(h->reader, &err) != 0)
+			cli_errorf("rules hunt: entry %llu: %s", (unsigned long long)h->index, err.msg);
+	} else if (strcmp(e->ev.source, "journal") == 0 || strcmp(e->ev.source, "syslog") == 0) {
+		detect_log_views(&e->ev, e->host, hunt_view, h);
+	}
 }
 
 /* "2026-11-27", "2026-11-27T10", ... up to a full RFC 3339 UTC time: digits where digits belong. */
@@ -117,6 +182,7 @@ cli_rules_hunt(int argc, char **argv)
 	}
 	if (detect_ruleset_load(pos[0], &rs, &rep, &err) != 0)
 		return cli_fail("rules hunt", &err);
+	h.rs = rs;
 	for (i = 0; i < rep.n; i++)
 		if (rep.items[i].reason != NULL)
 			cli_errorf("refused: %s", cli_safe_text(rep.items[i].reason, buf, sizeof buf));
@@ -127,7 +193,8 @@ cli_rules_hunt(int argc, char **argv)
 	if (cli_load_verifier(vkey, &v, &err) != 0 || tlog_checkpoint_load(dir, &v, 1, &note, &nlen, &cp, &err) != 0 ||
 	    tlog_tiles_open(dir, &t, &err) != 0 || detect_json_event_new(&je, &err) != 0 ||
 	    detect_correlator_new(rs, CLI_CORR_GROUPS, CLI_CORR_BYTES, &h.corr, &err) != 0 ||
-	    detect_seen_new(&h.seen, &err) != 0 ||
+	    detect_seen_new(&h.seen, &err) != 0 || detect_host_mapper_new(&h.mapper, &err) != 0 ||
+	    hostev_audit_reader_new(hunt_audit_event, NULL, &h, &h.reader, &err) != 0 ||
 	    bw_sha256_new(&sha, &err) != 0) {
 		cli_fail("rules hunt", &err);
 		goto out;
@@ -151,6 +218,16 @@ cli_rules_hunt(int argc, char **argv)
 					   "altered (run 'bulwark log audit')", (unsigned long long)h.index);
 				goto out;
 			}
+			if (lens[i] > 8 && memcmp(bundle + offs[i], "{\"host\":", 8) == 0) {
+				/* the host-event log's entries */
+				struct hostev_entry e;
+				if (hostev_entry_parse(bundle + offs[i], lens[i], &e, &err) == 0)
+					hunt_host_entry(&h, &e);
+				else
+					h.skipped++;
+				hostev_entry_clear(&e);
+				continue;
+			}
 			if (detect_json_event_parse(je, (const char *)bundle + offs[i], lens[i], &err) != 0) {
 				h.skipped++;	/* not a JSON object: no event for rules */
 				continue;
@@ -170,7 +247,7 @@ cli_rules_hunt(int argc, char **argv)
 	if (progress)
 		fputc('\n', stderr);
 	printf("%llu entries read, %llu events in the window, %zu matches, %zu entries not JSON objects\n",
-	       (unsigned long long)cp.size, (unsigned long long)events, h.matches, h.skipped);
+	       (unsigned long long)cp.size, (unsigned long long)(events + h.host_events), h.matches, h.skipped);
 	cli_print_corr_stats(h.corr);
 	rc = rep.refused == 0 ? CLI_OK : CLI_FAIL;
 out:
@@ -184,6 +261,8 @@ out:
 	detect_correlator_free(h.corr);
 	detect_enriched_clear(&h.enriched);
 	detect_seen_free(h.seen);
+	detect_host_mapper_free(h.mapper);
+	hostev_audit_reader_free(h.reader);
 	detect_load_report_clear(&rep);
 	detect_ruleset_free(rs);
 	return rc;

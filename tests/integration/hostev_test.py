@@ -512,6 +512,13 @@ expect(st == 200 and first.get("host") == "web1" and first.get("seq") == 1 and f
 p = subprocess.run([BW, "log", "audit", "--dir", os.path.join(data, "hostlog"), "--vkey",
                     os.path.join(data, "hostlog", "log.vkey")], capture_output=True, text=True, timeout=300)
 expect(p.returncode == 0 and "audit: OK" in p.stdout, f"bulwark log audit verifies the host-event log: {p.stdout[-500:]}")
+shipped = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "rules", "bulwark")
+p = subprocess.run([BW, "rules", "hunt", shipped, "--log", os.path.join(data, "hostlog")], capture_output=True,
+                   text=True, timeout=300)
+hits = [ln for ln in p.stdout.splitlines() if "no alert of its own" not in ln and ln.startswith("entry ")]
+expect(p.returncode == 0 and any("A program ran from /tmp" in ln for ln in hits) and
+       any("Repeated failed SSH logins" in ln and "192.0.2.77" in ln for ln in hits),
+       f"bulwark rules hunt over the host-event log finds what the live detection found: {p.stdout[-800:]}")
 
 stop(srv)
 print("hostev_test: an agent run under valgrind memcheck" if VALGRIND_BW else

@@ -12,15 +12,15 @@ total) per second; indexed per second (the index database's position); matched b
 machine's cores with the server: the figure is for the whole host. BENCH_HOSTEV_EVENTS (default
 1,000,000) events over BENCH_HOSTEV_AGENTS (default 4) agents.
 """
-import http.client
 import json
 import os
 import shutil
 import sqlite3
-import ssl
 import subprocess
 import sys
 import time
+
+from hostev_bench_setup import Server, proc_kb
 
 BUILD = sys.argv[1]
 DIR = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("BENCH_DIR", "/tmp/bulwark-bench-hostev")
@@ -28,7 +28,6 @@ EVENTS = int(os.environ.get("BENCH_HOSTEV_EVENTS", "1000000"))
 AGENTS = int(os.environ.get("BENCH_HOSTEV_AGENTS", "4"))
 PORT = 18654
 BW = os.path.join(BUILD, "bulwark")
-PW = "bench password 123"
 T0 = 1795845114000
 
 
@@ -46,14 +45,6 @@ def event_text(serial):
             f"type=EXECVE msg=audit({ts}:{serial}): argc=4 a0=\"grep\" a1=\"-r\" a2=\"TODO\" a3=\"src/\"\n"
             f"type=CWD msg=audit({ts}:{serial}): cwd=\"/home/alice/project\"\n"
             f"type=EOE msg=audit({ts}:{serial}): \n")
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for ln in f:
-            if ln.startswith("VmHWM:"):
-                return int(ln.split()[1])
-    return 0
 
 
 shutil.rmtree(DIR, ignore_errors=True)
@@ -77,43 +68,13 @@ print(f"baseline: bulwark log append of {EVENTS} entries of {len(entry)} bytes: 
 os.remove(os.path.join(DIR, "lines"))
 
 # ---- the server and its agents ----
-env = dict(os.environ, BULWARK_ADMIN_PASSWORD=PW)
-init = subprocess.run([BW, "init", "--data", os.path.join(DIR, "data")], env=env, capture_output=True, text=True,
-                      check=True).stdout
-data = os.path.join(DIR, "data")
-srv = subprocess.Popen([BW, "serve", "--data", data, "--listen", f"127.0.0.1:{PORT}", "--login-backoff-ms", "0"],
-                       stderr=open(os.path.join(DIR, "serve.err"), "w"))
-cert = os.path.join(data, "tls", "cert.pem")
-ctx = ssl.create_default_context(cafile=cert)
+srv = Server(BW, DIR, PORT, "--login-backoff-ms", "0")
+data, req, admin = srv.data, srv.req, srv.admin
 agents = []
 try:
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPSConnection("127.0.0.1", PORT, context=ctx, timeout=60)
-            conn.connect()
-            break
-        except OSError:
-            time.sleep(0.1)
-    secret = init.split("secret=")[1].split("&")[0].split()[0]
-    otp = subprocess.run(["oathtool", "--totp", "-b", secret], capture_output=True, text=True).stdout.strip()
-
-    def req(method, path, body=None, token=None):
-        h = {"Content-Type": "application/json"}
-        if token:
-            h["Authorization"] = "Bearer " + token
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-        r = conn.getresponse()
-        return r.status, json.loads(r.read() or b"null")
-
-    st, j = req("POST", "/api/v1/login", {"username": "admin", "password": PW, "otp": otp})
-    admin = j["token"]
     per = EVENTS // AGENTS
     for a in range(AGENTS):
-        name = f"host{a}"
-        st, j = req("POST", "/api/v1/hosts", {"name": name, "address": "127.0.0.1", "accounts": ["root"]}, token=admin)
-        state = os.path.join(DIR, "agent-" + name)
-        subprocess.run([BW, "agent", "init", "--state", state, "--server", f"https://127.0.0.1:{PORT}", "--cacert",
-                        cert, "--host", name, "--enrol-code", j["enrolment_code"]], check=True, capture_output=True)
+        srv.agent_init(f"host{a}")
         with open(os.path.join(DIR, f"audit-{a}.log"), "w") as f:
             for s in range(a * per + 1, (a + 1) * per + 1):
                 f.write(event_text(s))
@@ -123,10 +84,6 @@ try:
         agents.append(subprocess.Popen([BW, "agent", "run", "--state", os.path.join(DIR, f"agent-host{a}"),
                                         "--audit-log", os.path.join(DIR, f"audit-{a}.log"), "--batch-max", "4096",
                                         "--heartbeat-secs", "5"], stderr=open(os.path.join(DIR, f"agent{a}.err"), "w")))
-
-    def logged():
-        with open(os.path.join(data, "hostlog", "checkpoint")) as f:
-            return int(f.read().split("\n")[1])
 
     def indexed():
         try:
@@ -150,9 +107,9 @@ try:
     deadline = time.time() + 1800
     cpu_agents = 0.0
     while time.time() < deadline and (t_logged is None or t_indexed is None or t_matched is None):
-        if t_logged is None and logged() >= total:
+        if t_logged is None and srv.logged() >= total:
             t_logged = time.time() - t_start
-            cpu_server = cpu_s(srv.pid)
+            cpu_server = cpu_s(srv.proc.pid)
             cpu_agents = sum(cpu_s(p.pid) for p in agents)
         if t_indexed is None and indexed() >= total:
             t_indexed = time.time() - t_start
@@ -160,8 +117,8 @@ try:
             t_matched = time.time() - t_start
         time.sleep(0.05)
     st, det = req("GET", "/api/v1/detection", token=admin)
-    peak = rss_kb(srv.pid)
-    agent_peak = max(rss_kb(p.pid) for p in agents)
+    peak = proc_kb(srv.proc.pid, "VmHWM")
+    agent_peak = max(proc_kb(p.pid, "VmHWM") for p in agents)
     print(f"server: {total} host events logged and integrated in {t_logged:.1f} s: {total / t_logged:,.0f} events/s "
           f"({100 * total / t_logged / base:.0f}% of the log's own append rate)")
     print(f"server: indexed in {t_indexed:.1f} s: {total / t_indexed:,.0f} events/s; matched by the detection in "
@@ -172,6 +129,5 @@ finally:
     for p in agents:
         p.terminate()
         p.wait(timeout=60)
-    srv.terminate()
-    srv.wait(timeout=120)
+    srv.stop()
     shutil.rmtree(DIR, ignore_errors=True)

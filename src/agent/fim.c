@@ -253,7 +253,7 @@ put_path(struct bw_buf *b, const char *key, const char *p)
 }
 
 static int
-emit(struct fim *f, const char *action, const struct fim_entry *old, const struct fim_entry *cur,
+emit(const char *action, const struct fim_entry *old, const struct fim_entry *cur,
      int (*fn)(void *ctx, struct hostev_event *ev), void *ctx, struct bw_err *err)
 {
 	const struct fim_entry *e = cur != NULL ? cur : old;
@@ -261,7 +261,6 @@ emit(struct fim *f, const char *action, const struct fim_entry *old, const struc
 	struct bw_buf raw = { 0 };
 	char who[32];
 
-	(void)f;
 	snprintf(ev.source, sizeof ev.source, "fim");
 	ev.time_ms = bw_now_ms();
 	put_path(&raw, "path", e->path);
@@ -308,17 +307,17 @@ scan(struct fim *f, int (*fn)(void *ctx, struct hostev_event *ev), void *ctx, si
 	while (f->have_base && rc == 0 && (i < f->nbase || k < n)) {
 		int c = i == f->nbase ? 1 : k == n ? -1 : strcmp(f->base[i].path, cur[k].path);
 		if (c < 0) {
-			rc = emit(f, "deleted", &f->base[i++], NULL, fn, ctx, err);
+			rc = emit("deleted", &f->base[i++], NULL, fn, ctx, err);
 			++*changes;
 		} else if (c > 0) {
-			rc = emit(f, "created", NULL, &cur[k++], fn, ctx, err);
+			rc = emit("created", NULL, &cur[k++], fn, ctx, err);
 			++*changes;
 		} else {
 			const struct fim_entry *a = &f->base[i++], *b = &cur[k++];
 			bool content = a->kind != b->kind || strcmp(a->sha, b->sha) != 0;
 			bool attrs = a->mode != b->mode || a->uid != b->uid || a->gid != b->gid;
 			if (content || attrs) {
-				rc = emit(f, content ? "changed" : "attributes", a, b, fn, ctx, err);
+				rc = emit(content ? "changed" : "attributes", a, b, fn, ctx, err);
 				++*changes;
 			}
 		}

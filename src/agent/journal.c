@@ -18,11 +18,6 @@ struct journal_src {
 	char *cursor;			/* of the last entry handed out (NULL: none yet) */
 };
 
-static const char *const idents[] = { "sshd", "sshd-session", "sudo", "su", "login", "passwd", "chpasswd", "useradd",
-				      "usermod", "userdel", "groupadd", "groupmod", "gpasswd", "systemd-logind",
-				      "polkitd", "pkexec", "apt", "apt-get", "dpkg", "unattended-upgrade",
-				      "unattended-upgrades", "cron", "CRON", "unix_chkpwd", "bulwark" };
-
 int
 journal_src_open(const char *dir, const char *cursor, struct journal_src **out, struct bw_err *err)
 {
@@ -39,10 +34,8 @@ journal_src_open(const char *dir, const char *cursor, struct journal_src **out, 
 		free(js);
 		return bw_err_set(err, BW_EIO, "journal %s: %s", dir ? dir : "(system)", strerror(-r));
 	}
-	for (i = 0; i < sizeof idents / sizeof idents[0]; i++) {
-		if (!hostev_syslog_watched(idents[i]))
-			continue;
-		snprintf(match, sizeof match, "SYSLOG_IDENTIFIER=%s", idents[i]);
+	for (i = 0; hostev_syslog_watched_name(i) != NULL; i++) {
+		snprintf(match, sizeof match, "SYSLOG_IDENTIFIER=%s", hostev_syslog_watched_name(i));
 		if ((r = sd_journal_add_match(js->j, match, 0)) < 0) {
 			journal_src_close(js);
 			return bw_err_set(err, BW_EIO, "journal: %s", strerror(-r));

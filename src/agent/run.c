@@ -579,8 +579,9 @@ read_syslog(struct run *r, char *buf, size_t *got, struct bw_err *err)
 
 /* ---- the journal ---- */
 
+/* A source's event into the batch (journal, file integrity: their callback). */
 static int
-journal_event(void *ctx, struct hostev_event *ev)
+take_event(void *ctx, struct hostev_event *ev)
 {
 	struct run *r = ctx;
 
@@ -594,7 +595,7 @@ read_journal(struct run *r, size_t *got, struct bw_err *err)
 	size_t room = r->o->batch_max > r->batch.n ? r->o->batch_max - r->batch.n : 1;
 
 	*got = 0;
-	if (journal_src_read(r->js, room, journal_event, r, got, &jerr) != 0) {
+	if (journal_src_read(r->js, room, take_event, r, got, &jerr) != 0) {
 		if (r->cb_err.code != 0) {	/* the spool failed, not the journal */
 			*err = r->cb_err;
 			return err->code;
@@ -616,7 +617,7 @@ read_fim(struct run *r, size_t *got, struct bw_err *err)
 	struct bw_err ferr = { 0 };
 
 	*got = 0;
-	if (fim_poll(r->fim, bw_now_ms(), journal_event, r, got, &ferr) != 0) {
+	if (fim_poll(r->fim, bw_now_ms(), take_event, r, got, &ferr) != 0) {
 		if (r->cb_err.code != 0) {	/* the spool failed */
 			*err = r->cb_err;
 			return err->code;

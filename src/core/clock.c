@@ -13,6 +13,15 @@ bw_now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+
+struct timespec
+bw_deadline_ms(int64_t ms)
+{
+	int64_t at = bw_now_ms() + ms;
+
+	return (struct timespec){ .tv_sec = (time_t)(at / 1000), .tv_nsec = (long)(at % 1000) * 1000000L };
+}
+
 /*
  * Civil date from days since 1970-01-01 (proleptic Gregorian; H. Hinnant's
  * days_from_civil inverse): pure arithmetic, so no time-zone lock is taken

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Error codes (negative). */
 enum {
@@ -165,6 +166,8 @@ void bw_addr_group(const char *addr, char *out, size_t cap);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t bw_now_ms(void);
+/* The wall-clock time ms milliseconds from now, for pthread_cond_timedwait. */
+struct timespec bw_deadline_ms(int64_t ms);
 
 #define BW_TIME_TEXT_MAX 32
 /* "2026-11-27T22:25:05.123Z": RFC 3339 UTC with milliseconds, without locks (years 0..9999). */

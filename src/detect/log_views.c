@@ -18,20 +18,6 @@ detect_log_source_has_field(const char *name)
 	return false;
 }
 
-static bool
-auth_program(const char *p, size_t n)
-{
-	static const char *const auth[] = { "sshd", "sshd-session", "sudo", "su", "login", "passwd", "chpasswd",
-					    "useradd", "usermod", "userdel", "groupadd", "groupmod", "gpasswd",
-					    "systemd-logind", "polkitd", "pkexec", "unix_chkpwd" };
-	size_t i;
-
-	for (i = 0; i < sizeof auth / sizeof auth[0]; i++)
-		if (strlen(auth[i]) == n && memcmp(auth[i], p, n) == 0)
-			return true;
-	return false;
-}
-
 void
 detect_log_views(const struct hostev_event *ev, const char *host, detect_view_fn fn, void *ctx)
 {
@@ -59,7 +45,7 @@ detect_log_views(const struct hostev_event *ev, const char *host, detect_view_fn
 	doc = (struct detect_event){ .fields = f, .nfields = k, .raw = raw, .raw_len = ev->raw_len };
 	fn(ctx, DETECT_SRC_LINUX, &doc);
 	fn(ctx, DETECT_SRC_SYSLOG, &doc);
-	if (auth_program(raw, plen))
+	if (hostev_syslog_auth(raw, plen))
 		fn(ctx, DETECT_SRC_AUTH, &doc);
 	if (plen >= 4 && memcmp(raw, "sshd", 4) == 0 && (plen == 4 || memcmp(raw, "sshd-session", plen) == 0))
 		fn(ctx, DETECT_SRC_SSHD, &doc);

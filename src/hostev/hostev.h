@@ -218,6 +218,10 @@ int hostev_audit_normalise(const struct hostev_audit_event *ev, struct hostev_ev
 
 /* Is ident (SYSLOG_IDENTIFIER) one of the programs whose messages the agent ships (sshd, sudo, su, PAM...)? */
 bool hostev_syslog_watched(const char *ident);
+/* The i-th of those programs (NULL past the last): for a journal's matches. */
+const char *hostev_syslog_watched_name(size_t i);
+/* Is ident (len bytes) one of the programs that write the auth log (sshd, sudo, su, login, PAM, account tools...)? */
+bool hostev_syslog_auth(const char *ident, size_t len);
 /*
  * A message of ident in the normalised model (source "journal" or
  * "syslog"): raw "IDENT[PID]: MESSAGE"; for sshd's logins (Accepted,

@@ -18,15 +18,38 @@ static const char *const watched[] = { "sshd", "sshd-session", "sudo", "su", "lo
 				       "unattended-upgrade", "unattended-upgrades", "cron", "CRON", "unix_chkpwd",
 				       "bulwark" };
 
-bool
-hostev_syslog_watched(const char *ident)
+/* Of those, the programs that write the auth log (Sigma's service: auth). */
+static const char *const auth[] = { "sshd", "sshd-session", "sudo", "su", "login", "passwd", "chpasswd", "useradd",
+				    "usermod", "userdel", "groupadd", "groupmod", "gpasswd", "systemd-logind", "polkitd",
+				    "pkexec", "unix_chkpwd" };
+
+static bool
+listed(const char *const *list, size_t n, const char *ident, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof watched / sizeof watched[0]; i++)
-		if (strcmp(ident, watched[i]) == 0)
+	for (i = 0; i < n; i++)
+		if (strlen(list[i]) == len && memcmp(ident, list[i], len) == 0)
 			return true;
 	return false;
+}
+
+bool
+hostev_syslog_watched(const char *ident)
+{
+	return listed(watched, sizeof watched / sizeof watched[0], ident, strlen(ident));
+}
+
+const char *
+hostev_syslog_watched_name(size_t i)
+{
+	return i < sizeof watched / sizeof watched[0] ? watched[i] : NULL;
+}
+
+bool
+hostev_syslog_auth(const char *ident, size_t len)
+{
+	return listed(auth, sizeof auth / sizeof auth[0], ident, len);
 }
 
 /* The word after prefix in msg (up to a space), copied into out; false when prefix is absent. */

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "detect/detect.h"
 #include "ops/ops.h"
@@ -342,6 +341,19 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 	report_evictions(d, x, q->index);
 }
 
+/* What detector_status reports, after events more were matched and dropped more were not. Caller holds mu. */
+static void
+show(struct detector *d, uint64_t events, uint64_t dropped)
+{
+	d->shown.rules = detect_ruleset_count(d->rules);
+	d->shown.events += events;
+	d->shown.matched = d->matched;
+	d->shown.alerts = d->alerts;
+	d->shown.dropped += dropped;
+	d->shown.host_next = d->host_next;
+	detect_correlator_stats(d->corr, &d->shown.corr);
+}
+
 static void *
 detector_main(void *arg)
 {
@@ -365,11 +377,7 @@ detector_main(void *arg)
 			pthread_mutex_unlock(&d->mu);
 			host_matched = follow_hosts(d, &x);
 			pthread_mutex_lock(&d->mu);
-			d->shown.events += host_matched;
-			d->shown.matched = d->matched;
-			d->shown.alerts = d->alerts;
-			d->shown.host_next = d->host_next;
-			detect_correlator_stats(d->corr, &d->shown.corr);
+			show(d, host_matched, 0);
 			if (host_matched > 0)
 				continue;
 		}
@@ -377,13 +385,7 @@ detector_main(void *arg)
 			if (d->hosts == NULL) {
 				pthread_cond_wait(&d->cv, &d->mu);
 			} else {
-				struct timespec until;
-				clock_gettime(CLOCK_REALTIME, &until);
-				until.tv_nsec += (long)HOST_POLL_MS * 1000000L;
-				if (until.tv_nsec >= 1000000000L) {
-					until.tv_sec++;
-					until.tv_nsec -= 1000000000L;
-				}
+				struct timespec until = bw_deadline_ms(HOST_POLL_MS);
 				if (pthread_cond_timedwait(&d->cv, &d->mu, &until) != 0)
 					break;	/* time to look at the host events again */
 			}
@@ -436,12 +438,7 @@ detector_main(void *arg)
 			free(q.json);
 		}
 		pthread_mutex_lock(&d->mu);
-		d->shown.rules = detect_ruleset_count(d->rules);
-		d->shown.events += q.json != NULL;
-		d->shown.matched = d->matched;
-		d->shown.alerts = d->alerts;
-		d->shown.dropped += dropped;
-		detect_correlator_stats(d->corr, &d->shown.corr);
+		show(d, q.json != NULL, dropped);
 	}
 	pthread_mutex_unlock(&d->mu);
 	detect_json_event_free(je);

@@ -6,7 +6,6 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "http.h"
 
@@ -37,13 +36,7 @@ indexer_main(void *arg)
 		failing = r != 0;
 		pthread_mutex_lock(&ix->mu);
 		if (!ix->stop && (done == 0 || r != 0)) {
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += (long)INDEX_IDLE_MS * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
+			struct timespec until = bw_deadline_ms(INDEX_IDLE_MS);
 			pthread_cond_timedwait(&ix->cv, &ix->mu, &until);
 		}
 		if (ix->stop) {

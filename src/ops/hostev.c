@@ -431,20 +431,38 @@ ops_host_event_hits_free(struct ops_host_event_hit *hits, size_t n)
 	free(hits);
 }
 
+/* The last entry bundle read back for a search: hits come newest first, mostly from the same few bundles. */
+struct bundle_cache {
+	bool have;
+	uint64_t n;
+	uint8_t *data;
+	size_t offs[TLOG_TILE_WIDTH], lens[TLOG_TILE_WIDTH];
+};
+
 /* The raw record of entry index, read back from the log ("" when it cannot be). */
 static void
-read_raw(struct ops_hostev *h, uint64_t size, struct ops_host_event_hit *hit)
+read_raw(struct ops_hostev *h, uint64_t size, struct bundle_cache *bc, struct ops_host_event_hit *hit)
 {
-	struct hostev_entry e;
+	struct hostev_entry e = { 0 };
 	struct bw_err err = { 0 };
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int r;
+	uint64_t n = hit->row.index / TLOG_TILE_WIDTH;
+	size_t i = (size_t)(hit->row.index % TLOG_TILE_WIDTH);
+	int r = 0;
 
-	pthread_mutex_lock(&h->tiles_mu);
-	r = tlog_tiles_read_entry(h->tiles, size, hit->row.index, &data, &len, &err);
-	pthread_mutex_unlock(&h->tiles_mu);
-	if (r == 0 && hostev_entry_parse(data, len, &e, &err) == 0) {
+	if (hit->row.index >= size) {
+		r = bw_err_set(&err, BW_ENOTFOUND, "not below the log's size %llu", (unsigned long long)size);
+	} else if (!bc->have || bc->n != n) {
+		free(bc->data);
+		bc->data = NULL;
+		bc->have = false;
+		pthread_mutex_lock(&h->tiles_mu);
+		r = tlog_tiles_read_bundle(h->tiles, n, tlog_tile_width(TLOG_TILE_ENTRIES, n, size), &bc->data, bc->offs,
+					   bc->lens, &err);
+		pthread_mutex_unlock(&h->tiles_mu);
+		bc->have = r == 0;
+		bc->n = n;
+	}
+	if (r == 0 && hostev_entry_parse(bc->data + bc->offs[i], bc->lens[i], &e, &err) == 0) {
 		hit->raw = e.ev.raw;
 		hit->raw_len = e.ev.raw_len;
 		hit->truncated = e.ev.truncated;
@@ -454,7 +472,6 @@ read_raw(struct ops_hostev *h, uint64_t size, struct ops_host_event_hit *hit)
 		       EV_KS("error", err.msg));
 	}
 	hostev_entry_clear(&e);
-	free(data);
 	if (hit->raw == NULL)
 		hit->raw = strdup("");
 }
@@ -465,6 +482,7 @@ ops_host_events_search(struct ops_ctx *x, const struct hostdb_query *q, struct o
 {
 	struct ops_hostev *h = x->env != NULL ? x->env->hostev : NULL;
 	struct hostdb_hit *rows = NULL;
+	struct bundle_cache *bc = NULL;
 	struct event ev;
 	size_t nrows = 0, i;
 	int r;
@@ -480,11 +498,13 @@ ops_host_events_search(struct ops_ctx *x, const struct hostdb_query *q, struct o
 	if (r == 0 && (r = hostdb_search(h->db, q, &rows, &nrows, err)) == 0 && nrows > 0 &&
 	    (*out = calloc(nrows, sizeof **out)) == NULL)
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (r == 0 && nrows > 0 && (bc = calloc(1, sizeof *bc)) == NULL)
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 	if (r == 0) {
 		uint64_t size = audit_log_size(h->log);
 		for (i = 0; i < nrows; i++) {
 			(*out)[i].row = rows[i];
-			read_raw(h, size, &(*out)[i]);
+			read_raw(h, size, bc, &(*out)[i]);
 		}
 		*n = nrows;
 		free(rows);
@@ -492,6 +512,9 @@ ops_host_events_search(struct ops_ctx *x, const struct hostdb_query *q, struct o
 		ev_int(&ev, EVF_COUNT, (int64_t)nrows);
 	}
 	hostdb_hits_free(rows, nrows);
+	if (bc != NULL)
+		free(bc->data);
+	free(bc);
 	r = ops_finish(x, OP_HOST_EVENTS_SEARCH, &ev, r, err);
 	if (r != 0) {
 		ops_host_event_hits_free(*out, *n);

@@ -148,6 +148,21 @@ int access_force_command(const char *wrapper, int64_t deadline, const char *comm
 /* The state as shown: pending, issued, denied, revoked, or expired (issued, window over). */
 const char *access_state(const struct db_access *a, int64_t now);
 
+/*
+ * How a login with a request's certificate on host as account at time at
+ * (seconds) stands against the grant: state "active" (issued, within its
+ * window, not revoked by then), "not_yet", "expired", "revoked" (revoked at
+ * or before at) or "not_issued" (pending or denied: no certificate was
+ * handed out); host_ok when the grant names host, account_ok when
+ * account@host is one of its principals.
+ */
+struct access_login_check {
+	const char *state;	/* static */
+	bool host_ok, account_ok;
+};
+void access_login_check(const struct db_access *a, const char *host, const char *account, int64_t at,
+			struct access_login_check *out);
+
 /* The KRL of every revoked certificate. Caller frees *out. */
 int access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t **out, size_t *len,
 	       struct bw_err *err);

@@ -310,6 +310,28 @@ access_state(const struct db_access *a, int64_t now)
 	return a->state;
 }
 
+void
+access_login_check(const struct db_access *a, const char *host, const char *account, int64_t at,
+		   struct access_login_check *out)
+{
+	char principal[2 * SSH_PRINCIPAL_MAX + 2];
+
+	if (strcmp(a->state, "issued") != 0 && strcmp(a->state, "revoked") != 0)
+		out->state = "not_issued";	/* pending or denied: no certificate was ever handed out */
+	else if (strcmp(a->state, "revoked") == 0 && a->revoked_at <= at)
+		out->state = "revoked";
+	else if (at < a->valid_after)
+		out->state = "not_yet";
+	else if (at >= a->valid_before)
+		out->state = "expired";
+	else
+		out->state = "active";
+	out->host_ok = bw_list_contains(a->hosts, host);
+	snprintf(principal, sizeof principal, "%s@%s", account, host);
+	out->account_ok = strlen(account) <= SSH_PRINCIPAL_MAX && strlen(host) <= SSH_PRINCIPAL_MAX &&
+			  bw_list_contains(a->principals, principal);
+}
+
 int
 access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t **out, size_t *len,
 	   struct bw_err *err)

@@ -111,7 +111,7 @@ cli_enrich_timed(struct detect_enriched *e, const struct detect_calendar *cal, s
 		return ev;
 	*time_ms = ms;
 	return detect_enrich(e, cal, ev, ms,
-			     detect_first_time_key(ev, key, sizeof key) ? detect_seen_first(seen, key) : -1);
+			     detect_first_time_key(ev, key, sizeof key) ? detect_seen_first(seen, key) : -1, NULL);
 }
 
 void

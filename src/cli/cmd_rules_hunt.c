@@ -90,7 +90,7 @@ hunt_view(void *ctx, enum detect_source src, const struct detect_event *doc)
 {
 	struct hunt *h = ctx;
 
-	h->ev = detect_enrich(&h->enriched, &h->cal, doc, h->time_ms, -1);
+	h->ev = detect_enrich(&h->enriched, &h->cal, doc, h->time_ms, -1, NULL);
 	detect_ruleset_match(h->rs, src, h->ev, hunt_match, h);
 }
 

@@ -255,10 +255,13 @@ void detect_correlator_stats(const struct detect_correlator *c, struct detect_co
  * enrich.business_hours ("true"/"false") per a calendar,
  * enrich.window_hours for events that carry a maintenance window, and
  * enrich.first_time: whether the event's actor takes its action for the
- * first time (as the caller knows: the server from its database).
+ * first time (as the caller knows: the server from its database), and for a
+ * host's certificate login the maintenance grant behind it (as the server
+ * knows it): enrich.grant, enrich.grant_request, enrich.grant_host,
+ * enrich.grant_account.
  */
 #define DETECT_BUSINESS_HOURS_DEFAULT "mon-fri 08:00-18:00"
-#define DETECT_ENRICH_FIELDS 5
+#define DETECT_ENRICH_FIELDS 9
 
 /* Minutes of the week (Sunday 00:00 first) that are business hours. */
 struct detect_calendar {
@@ -275,17 +278,25 @@ void detect_calendar_default(struct detect_calendar *out);
 struct detect_enriched {
 	struct detect_field *fields;
 	size_t cap;
-	char hour[8], window[24];
+	char hour[8], window[24], request[24];
 	struct detect_event ev;
+};
+
+/* The maintenance grant behind a certificate login, as the caller found it. */
+struct detect_grant {
+	const char *state;		/* enrich.grant: active, not_yet, expired, revoked, not_issued, unknown */
+	int64_t request;		/* enrich.grant_request (< 1: none) */
+	bool host_ok, account_ok;	/* enrich.grant_host, enrich.grant_account */
 };
 
 /*
  * in (at time_ms) with the enrichment fields added (first_time: 1 or 0 for
- * enrich.first_time, -1 for none); valid until the next call with e or
- * until in changes. Borrows in's strings.
+ * enrich.first_time, -1 for none; grant NULL for none); valid until the
+ * next call with e or until in changes. Borrows in's strings.
  */
 const struct detect_event *detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal,
-					 const struct detect_event *in, int64_t time_ms, int first_time);
+					 const struct detect_event *in, int64_t time_ms, int first_time,
+					 const struct detect_grant *grant);
 /*
  * For the actions whose first time is telling (patch.publish,
  * access.approve, access.request, role_grant.approve, user.roles,

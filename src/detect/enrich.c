@@ -197,7 +197,7 @@ detect_seen_first(struct detect_seen *s, const char *key)
 
 const struct detect_event *
 detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal, const struct detect_event *in,
-	      int64_t time_ms, int first_time)
+	      int64_t time_ms, int first_time, const struct detect_grant *grant)
 {
 	time_t secs = (time_t)(time_ms / 1000);
 	struct tm tm;
@@ -241,6 +241,17 @@ detect_enrich(struct detect_enriched *e, const struct detect_calendar *cal, cons
 	if (first_time >= 0)
 		e->fields[n++] = (struct detect_field){ "enrich.first_time", first_time ? "true" : "false",
 							 first_time ? 4 : 5 };
+	if (grant != NULL) {
+		e->fields[n++] = (struct detect_field){ "enrich.grant", grant->state, strlen(grant->state) };
+		if (grant->request > 0) {
+			snprintf(e->request, sizeof e->request, "%lld", (long long)grant->request);
+			e->fields[n++] = (struct detect_field){ "enrich.grant_request", e->request, strlen(e->request) };
+		}
+		e->fields[n++] = (struct detect_field){ "enrich.grant_host", grant->host_ok ? "true" : "false",
+							 grant->host_ok ? 4 : 5 };
+		e->fields[n++] = (struct detect_field){ "enrich.grant_account", grant->account_ok ? "true" : "false",
+							 grant->account_ok ? 4 : 5 };
+	}
 	e->ev = (struct detect_event){ e->fields, n, in->raw, in->raw_len };
 	return &e->ev;
 }

@@ -35,6 +35,8 @@ detect_source_has_field(enum detect_source src, const char *name)
 			       : src == DETECT_SRC_FILE_ACCESS	      ? access_fields
 								      : NULL;
 
+	if (strncmp(name, "enrich.", 7) == 0)
+		return true;	/* added to every event before matching (enrich.c) */
 	if (src >= DETECT_SRC_LINUX && src <= DETECT_SRC_CRON)
 		return detect_log_source_has_field(name);
 	if (f == NULL)

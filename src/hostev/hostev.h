@@ -233,6 +233,20 @@ bool hostev_syslog_auth(const char *ident, size_t len);
  */
 int hostev_syslog_normalise(const char *ident, uint64_t pid, const char *msg, int64_t time_ms, const char *source,
 			    struct hostev_event *out, struct bw_err *err);
+/* What sshd says of a login with a certificate (its "Accepted publickey" message). */
+struct hostev_cert_login {
+	uint64_t serial;
+	const char *key_id;	/* the certificate's key id (borrowed from the message) */
+	size_t key_id_len;
+	const char *ca_fp;	/* the signing CA's fingerprint, "SHA256:..." (borrowed) */
+	size_t ca_fp_len;
+};
+/*
+ * sshd's "Accepted publickey for USER from ADDR port P ssh2: TYPE-CERT FP
+ * ID KEYID (serial N) CA TYPE FP" (msg, len bytes, not NUL-terminated)
+ * into *out; false for any other message (a plain key, another method).
+ */
+bool hostev_sshd_cert_login(const char *msg, size_t len, struct hostev_cert_login *out);
 /*
  * Splits a syslog file's line ("Nov 28 08:00:01 HOST IDENT[PID]: MSG" with
  * the year of now_ms, or rsyslog's "2026-11-28T08:00:01.123456+00:00 HOST

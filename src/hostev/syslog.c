@@ -85,6 +85,15 @@ dup_cut(const char *s)
 	return d;
 }
 
+/* "METHOD for ...": one word, then " for " (sshd's auth_log). */
+static bool
+method_for(const char *p)
+{
+	size_t n = strcspn(p, " ");
+
+	return n > 0 && strncmp(p + n, " for ", 5) == 0;
+}
+
 /* Who, what, on what, how it ended, for the messages whose shape is known. */
 static void
 classify(const char *ident, const char *msg, char subject[128], char action[64], char object[512], char result[16])
@@ -95,10 +104,12 @@ classify(const char *ident, const char *msg, char subject[128], char action[64],
 	snprintf(action, 64, "%s", ident);
 	if (strncmp(ident, "sshd", 4) == 0) {
 		const char *how = NULL;
-		if (strncmp(msg, "Accepted ", 9) == 0) {
+		/* "Accepted|Failed METHOD[/SUBMETHOD] for ...": other "Accepted ..." lines (a key or
+		 * certificate found acceptable before the login completes) are no login */
+		if (strncmp(msg, "Accepted ", 9) == 0 && method_for(msg + 9)) {
 			snprintf(result, 16, "success");
 			how = "login";
-		} else if (strncmp(msg, "Failed ", 7) == 0) {
+		} else if (strncmp(msg, "Failed ", 7) == 0 && method_for(msg + 7)) {
 			snprintf(result, 16, "failure");
 			how = "login";
 		} else if (strncmp(msg, "Invalid user ", 13) == 0) {
@@ -301,4 +312,61 @@ hostev_syslog_line(const char *line, int64_t now_ms, int64_t *time_ms, char iden
 		return -1;
 	*msg = p + 2;
 	return 0;
+}
+
+/* The position of the last occurrence of needle (nlen bytes) in s (len bytes), or NULL. */
+static const char *
+last_of(const char *s, size_t len, const char *needle, size_t nlen)
+{
+	size_t i;
+
+	for (i = len >= nlen ? len - nlen + 1 : 0; i-- > 0;)
+		if (memcmp(s + i, needle, nlen) == 0)
+			return s + i;
+	return NULL;
+}
+
+bool
+hostev_sshd_cert_login(const char *msg, size_t len, struct hostev_cert_login *out)
+{
+	static const char accepted[] = "Accepted publickey for ", ssh2[] = " ssh2: ", id[] = " ID ",
+			  serial[] = " (serial ", ca[] = ") CA ";
+	const char *end = msg + len, *p, *q, *s, *c, *fp;
+	uint64_t v = 0;
+
+	memset(out, 0, sizeof *out);
+	if (len < sizeof accepted - 1 || memcmp(msg, accepted, sizeof accepted - 1) != 0 ||
+	    (p = last_of(msg, len, ssh2, sizeof ssh2 - 1)) == NULL)
+		return false;
+	p += sizeof ssh2 - 1;	/* "TYPE-CERT SHA256:FP ID KEYID (serial N) CA TYPE SHA256:FP" */
+	q = memchr(p, ' ', (size_t)(end - p));
+	if (q == NULL || q - p < 6 || memcmp(q - 5, "-CERT", 5) != 0)
+		return false;	/* a plain key */
+	if ((q = memchr(q + 1, ' ', (size_t)(end - q - 1))) == NULL || (size_t)(end - q) < sizeof id - 1 ||
+	    memcmp(q, id, sizeof id - 1) != 0)
+		return false;
+	q += sizeof id - 1;	/* the key id: up to the last " (serial " (an id may hold spaces) */
+	if ((s = last_of(q, (size_t)(end - q), serial, sizeof serial - 1)) == NULL)
+		return false;
+	out->key_id = q;
+	out->key_id_len = (size_t)(s - q);
+	for (c = s + sizeof serial - 1; c < end && *c >= '0' && *c <= '9'; c++) {
+		if (v > (UINT64_MAX - (uint64_t)(*c - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if (c == s + sizeof serial - 1 || (size_t)(end - c) < sizeof ca - 1 || memcmp(c, ca, sizeof ca - 1) != 0)
+		return false;
+	c += sizeof ca - 1;	/* "TYPE SHA256:FP" */
+	if ((fp = memchr(c, ' ', (size_t)(end - c))) == NULL)
+		return false;
+	fp++;
+	out->ca_fp = fp;
+	for (c = fp; c < end && *c != ' ' && *c != '\r' && *c != '\n'; c++)
+		;
+	out->ca_fp_len = (size_t)(c - fp);
+	if (out->ca_fp_len == 0)
+		return false;
+	out->serial = v;
+	return true;
 }

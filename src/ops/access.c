@@ -373,3 +373,45 @@ ops_access_expire(struct ops_ctx *x)
 		EV_LOG(EVLOG_ERROR, "access expiry sweep failed", EV_KS("error", err.msg));
 	free(ids);
 }
+
+int
+ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint64_t serial, const char *host,
+		const char *account, int64_t at_ms, struct ops_login_grant *out, struct bw_err *err)
+{
+	struct ssh_pubkey ca = { 0 };
+	struct access_login_check lc;
+	struct db_access a;
+	char *line = NULL;
+	bool ours;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	if (x->caller->via != OPS_VIA_SYSTEM)
+		return bw_err_set(err, BW_EDENIED, "only the server itself looks up the grants behind logins");
+	if ((r = ssh_ca_pubkey_line(&x->in->ssh_ca, NULL, &line, err)) != 0 ||
+	    (r = ssh_pubkey_parse(line, strlen(line), &ca, err)) != 0) {
+		free(line);
+		return r;
+	}
+	ours = strlen(ca.fingerprint) == ca_fp_len && memcmp(ca.fingerprint, ca_fp, ca_fp_len) == 0;
+	ssh_pubkey_clear(&ca);
+	free(line);
+	if (!ours)
+		return bw_err_set(err, BW_ENOTFOUND, "the certificate's CA is not bulwark's");
+	out->request = serial <= INT64_MAX ? (int64_t)serial : -1;
+	out->state = "unknown";	/* signed by bulwark's CA, yet no request has this serial */
+	if (out->request < 1)
+		return 0;
+	if ((r = db_access_get(x->in->db, out->request, &a, err)) == BW_ENOTFOUND) {
+		bw_err_clear(err);
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	access_login_check(&a, host, account, at_ms / 1000, &lc);
+	db_access_clear(&a);
+	out->state = lc.state;
+	out->host_ok = lc.host_ok;
+	out->account_ok = lc.account_ok;
+	return 0;
+}

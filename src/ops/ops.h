@@ -466,6 +466,22 @@ int ops_rules_reload(struct ops_ctx *x, ops_reload_fn reload, void *ctx, const c
 typedef void (*ops_read_fn)(void *ctx, void *out);
 int ops_detection_status(struct ops_ctx *x, ops_read_fn read, void *ctx, void *out, struct bw_err *err);
 int ops_first_seen(struct ops_ctx *x, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
+/*
+ * The server itself (detection): the maintenance grant behind a login with
+ * a certificate on host as account at at_ms, as sshd reported it (the
+ * signing CA's fingerprint "SHA256:..." of ca_fp_len bytes, the serial):
+ * BW_ENOTFOUND when the CA is not bulwark's. state is access_login_check's,
+ * or "unknown" when bulwark's CA signed it but no request has the serial
+ * (a restored database, or a stolen CA key); request the serial as a
+ * request id (-1 when none can be).
+ */
+struct ops_login_grant {
+	const char *state;	/* static */
+	int64_t request;
+	bool host_ok, account_ok;
+};
+int ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint64_t serial, const char *host,
+		    const char *account, int64_t at_ms, struct ops_login_grant *out, struct bw_err *err);
 
 /* ---- host events from hosts' agents (hostev.c, host_health.c) ---- */
 

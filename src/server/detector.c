@@ -122,6 +122,7 @@ struct match_ctx {
 	int64_t time_ms;	/* the event's time */
 	bool host_event;	/* index is in the host-event log */
 	const char *host;	/* its host (the credential's name) */
+	const struct detect_grant *grant;	/* the grant behind a certificate login (NULL: none) */
 };
 
 /* Is the rule (by id, else title) switched on, and is ev none of its exceptions? */
@@ -223,7 +224,7 @@ on_host_view(void *ctx, enum detect_source src, const struct detect_event *doc)
 {
 	struct match_ctx *m = ctx;
 
-	m->ev = doc = detect_enrich(&m->d->enriched, &m->d->calendar, doc, m->time_ms, -1);
+	m->ev = doc = detect_enrich(&m->d->enriched, &m->d->calendar, doc, m->time_ms, -1, m->grant);
 	detect_ruleset_match(m->d->rules, src, doc, raise_alert, m);
 }
 
@@ -246,6 +247,36 @@ struct host_step {
 	struct ops_ctx *x;
 	uint64_t matched;
 };
+
+/*
+ * A host's sshd accepted a certificate: the maintenance grant behind it, as
+ * the server's requests say (false: not a certificate login, or not by
+ * bulwark's CA).
+ */
+static bool
+login_grant(struct ops_ctx *x, const struct hostev_entry *e, struct detect_grant *g)
+{
+	const char *raw = e->ev.raw, *colon = memchr(raw, ':', e->ev.raw_len);
+	struct hostev_cert_login cl;
+	struct ops_login_grant lg;
+	struct bw_err err = { 0 };
+	size_t off;
+	int r;
+
+	if (strcmp(e->ev.action, "login") != 0 || strcmp(e->ev.result, "success") != 0 || colon == NULL ||
+	    (off = (size_t)(colon - raw) + 2) > e->ev.raw_len ||
+	    !hostev_sshd_cert_login(raw + off, e->ev.raw_len - off, &cl))
+		return false;
+	r = ops_login_grant(x, cl.ca_fp, cl.ca_fp_len, cl.serial, e->host, e->ev.subject, e->ev.time_ms, &lg, &err);
+	if (r == BW_ENOTFOUND)
+		return false;
+	if (r != 0) {
+		EV_LOG(EVLOG_ERROR, "detection: the grant behind a certificate login unreadable", EV_KS("error", err.msg));
+		return false;
+	}
+	*g = (struct detect_grant){ lg.state, lg.request, lg.host_ok, lg.account_ok };
+	return true;
+}
 
 /* One entry of the host-event log (an ops_hostev_read callback). */
 static int
@@ -275,6 +306,9 @@ match_host(void *ctx, uint64_t index, const void *entry, size_t len)
 			EV_LOG(EVLOG_ERROR, "detection: a host event's records could not be read", EV_KS("error", err.msg));
 		d->host_m = NULL;
 	} else if (strcmp(e.ev.source, "journal") == 0 || strcmp(e.ev.source, "syslog") == 0) {
+		struct detect_grant grant;
+		if (login_grant(x, &e, &grant))
+			m.grant = &grant;
 		detect_log_views(&e.ev, e.host, on_host_view, &m);
 	}
 	hostev_entry_clear(&e);
@@ -335,7 +369,7 @@ match_one(struct detector *d, struct ops_ctx *x, struct detect_json_event *je, c
 			else
 				EV_LOG(EVLOG_ERROR, "detection: first sightings unreadable", EV_KS("error", ferr.msg));
 		}
-		m.ev = ev = detect_enrich(&d->enriched, &d->calendar, ev, m.time_ms, first);
+		m.ev = ev = detect_enrich(&d->enriched, &d->calendar, ev, m.time_ms, first, NULL);
 	}
 	detect_ruleset_match(d->rules, DETECT_SRC_BULWARK, ev, raise_alert, &m);
 	report_evictions(d, x, q->index);

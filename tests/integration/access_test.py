@@ -41,10 +41,12 @@ people = {"vendor1": ["vendor"], "appr1": ["approver"], "appr2": ["approver"], "
 tok = {}
 for name, roles in people.items():
     tok[name], _, _ = invite(c, admin, name, roles)
+enrol_codes = {}
 for h in ({"name": "web1", "address": "127.0.0.1", "group": "default", "accounts": ["root", "maint"]},
           {"name": "db1", "address": "127.0.0.1", "group": "critical", "accounts": ["root"]}):
     st, j, _, _ = c.req("POST", "/api/v1/hosts", h, token=admin)
     expect(st == 201, f"host {h['name']} added")
+    enrol_codes[h["name"]] = j.get("enrolment_code")
 st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "web1", "address": "x", "accounts": ["root"]}, token=admin)
 expect(st == 409, "duplicate host refused")
 st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "Bad Name", "address": "x", "accounts": ["root"]}, token=admin)
@@ -108,7 +110,59 @@ def ssh(cert, cmd="echo logged-in", timeout=60):
 
 
 guard_log = open(os.path.join(base, "guard.log"), "a+")  # O_APPEND: the guard's writes never land where we seek
-guard = sshd2 = None
+guard = sshd2 = sshd_db1 = None
+agents = []
+
+
+# Each host's agent ships its sshd's messages: sshd logs to a file here (-e), which relay() copies into the
+# host's auth log as the host's syslog daemon would (RFC 3339 time, "HOST sshd[PID]: MESSAGE").
+def start_host_agent(name):
+    state = os.path.join(base, "agent-" + name)
+    p = subprocess.run([BW, "agent", "init", "--state", state, "--server", f"https://127.0.0.1:{PORT}", "--cacert",
+                        cert_pem, "--host", name, "--enrol-code", enrol_codes[name]], capture_output=True, text=True,
+                       timeout=60)
+    expect(p.returncode == 0, f"agent init for {name}: {p.stdout} {p.stderr}")
+    authlog = os.path.join(base, f"auth-{name}.log")
+    open(authlog, "w").close()
+    agents.append(subprocess.Popen([BW, "agent", "run", "--state", state, "--syslog", authlog, "--flush-ms", "200"],
+                                   stderr=open(state + ".log", "a"), stdout=subprocess.DEVNULL))
+    return authlog
+
+
+relayed, relay_from, relay_stop = {}, [], threading.Event()
+
+
+def relay(d, name, authlog):
+    """Copies the sshd's new login messages into the host's auth log, stamped with the time of copying."""
+    lines = [l for l in open(os.path.join(d.base, "sshd.log")).read().splitlines()
+             if l.startswith(("Accepted ", "Failed "))]
+    new = lines[relayed.get(name, 0):]
+    relayed[name] = len(lines)
+    with open(authlog, "a") as f:
+        for l in new:
+            t = time.time()
+            f.write(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06d+00:00 %s sshd[%d]: %s\n"
+                    % (int(t % 1 * 1e6), name, d.proc.pid, l))
+
+
+def relay_loop():
+    while not relay_stop.wait(0.05):
+        for d, name, authlog in list(relay_from):
+            relay(d, name, authlog)
+
+
+def relayed_with(authlog, text, n=1, limit_s=10):
+    """The lines of a host's auth log that hold text, once there are n."""
+    t0 = time.time()
+    while True:
+        got = [l for l in open(authlog).read().splitlines() if text in l]
+        if len(got) >= n or time.time() - t0 > limit_s:
+            return got
+        time.sleep(0.05)
+
+
+relay_thread = threading.Thread(target=relay_loop, daemon=True)
+relay_thread.start()
 
 
 def start_guard():
@@ -174,6 +228,12 @@ try:
     rc, out, err = ssh(cert)
     expect(rc == 0 and "logged-in" in out, f"login to web1 as root with the certificate ({err.strip()[-200:]})")
     expect(guard_says("guard: session "), "the guard took the session")
+    auth_web1 = start_host_agent("web1")
+    auth_db1 = start_host_agent("db1")
+    relay_from.append((sshd, "web1", auth_web1))
+    got = relayed_with(auth_web1, f"(serial {rid}) CA ED25519 SHA256:", 2)
+    expect(len(got) == 2 and all("Accepted publickey for root" in l for l in got),
+           f"sshd logged both logins with the certificate's serial and CA: {got}")
     # Inside a session, the vendor cannot register it again with a later deadline (the wrapper's came first) ...
     rc, out, err = ssh(cert, f"{BW} agent session-begin --socket {guard_sock} $(( $(date +%s) + 3000 ))")
     expect(rc != 0 and "registered already" in err, f"a session is registered once, by its wrapper: {err[-300:]}")
@@ -195,6 +255,16 @@ try:
     open(cert_db, "w").write(j["certificate"])
     rc, out, err = ssh(cert_db)
     expect(rc != 0, "a certificate for db1 is refused by web1 (host-scoped principals)")
+    # ... unless a host's principals file lets another host's grant in: db1's sshd here also takes root@web1.
+    base_db1 = os.path.join(base, "db1")
+    os.makedirs(base_db1)
+    sshd_db1 = Sshd(base_db1, os.path.join(base, "ca.pub"), {"root": ["root@db1", "root@web1"]}, krl, pam=False)
+    relay_from.append((sshd_db1, "db1", auth_db1))
+    rc, out, err = sshd_db1.ssh(key, cert, "true")
+    got = relayed_with(auth_db1, "Accepted publickey for root")
+    expect(any(f"(serial {rid})" in l for l in got),
+           f"db1's sshd took web1's certificate: {got} {err[-200:]}")
+    sshd_db1.stop()
 
     # ---- the window: a session does not outlive it, nor does anything it started ----
     now = int(time.time())
@@ -270,6 +340,34 @@ try:
     expect(j["state"] != "revoked", "still not revoked")
     st, j, _, _ = c.req("POST", f"/api/v1/access/requests/{rid}/revoke", {"reason": "vendor left"}, token=tok["appr2"])
     expect(st == 200 and j["state"] == "revoked", "an approver revokes")
+    # web1 has not fetched the new KRL yet: its sshd still takes the revoked certificate
+    time.sleep(1.1)  # (the login's second comes after the revocation's)
+    n_before = len(relayed_with(auth_web1, f"(serial {rid}) CA ED25519 SHA256:", 0))
+    ssh(cert, "true")
+    got = relayed_with(auth_web1, f"(serial {rid}) CA ED25519 SHA256:", n_before + 1)
+    expect(len(got) == n_before + 1, f"with a stale KRL web1's sshd took the revoked certificate: {got}")
+    # the alerts: a certificate login outside its grant, on db1 (not in the grant) and on web1 (revoked);
+    # the logins within the grant raised none
+    want_title = "A maintenance certificate logged in outside its grant"
+    grant_alerts = []
+    for _ in range(150):
+        st, j, _, _ = c.req("GET", "/api/v1/alerts", token=admin)
+        grant_alerts = [a for a in j.get("alerts", []) if a["rule"] == want_title]
+        if len(grant_alerts) >= 2:
+            break
+        time.sleep(0.2)
+    expect(sorted(a["group"] for a in grant_alerts) == ["host:db1", "host:web1"] and
+           all(a["count"] == 1 and a["log"] == "hosts" and a["level"] == "critical" for a in grant_alerts),
+           f"one alert per host for the logins outside the grant, none for those within it: {grant_alerts}")
+    for a in grant_alerts:
+        for _ in range(50):  # (the search index follows the host-event log on its own)
+            st, ev, _, _ = c.req("GET", "/api/v1/events?host=%s&action=login&limit=10" % a["group"][5:], token=admin)
+            hit = [e for e in ev.get("events", []) if e.get("index") == a.get("first_index")]
+            if hit:
+                break
+            time.sleep(0.2)
+        expect(len(hit) == 1 and f"(serial {rid})" in hit[0]["raw"],
+               f"the alert names the host event of the login ({a['group']}): {a} {ev}")
     fetch_krl()
     q = subprocess.run(["ssh-keygen", "-Q", "-f", krl, cert], capture_output=True)
     expect(b"REVOKED" in q.stdout, "the served KRL revokes the certificate")
@@ -466,7 +564,13 @@ try:
               "--minutes", "100000", want=2)
     expect("--minutes must be" in out, "CLI rejects an absurd window before calling the server")
 finally:
+    relay_stop.set()
     sshd.stop()
+    if sshd_db1 is not None:
+        sshd_db1.stop()
+    for p in agents:
+        p.terminate()
+        p.wait(timeout=30)
     if sshd2 is not None:
         sshd2.stop()  # (stopped twice is harmless; left running it would hold the test's output open)
     if guard is not None:

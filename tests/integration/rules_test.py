@@ -249,6 +249,32 @@ alerts = [ln for ln in out.decode().splitlines() if "correlated" in ln and "no a
 expect(rc == 0 and len(alerts) == 1 and "Repeated failed SSH logins" in alerts[0] and "192.0.2.77" in alerts[0],
        f"the SSH correlation fires on five failures then a success, not on four: {out.decode()}")
 
+# a certificate login outside its grant: the server's enrichment (enrich.grant*) given as the server adds it
+# (the live path, a real sshd and agent, is in access_test)
+grant = os.path.join(base, "grant.jsonl")
+GRANT = [  # (fires, grant state, host in the grant, account in the grant, result)
+    (False, "active", "true", "true", "success"), (True, "revoked", "true", "true", "success"),
+    (True, "expired", "true", "true", "success"), (True, "not_yet", "true", "true", "success"),
+    (True, "not_issued", "true", "true", "success"), (True, "unknown", "false", "false", "success"),
+    (True, "active", "false", "true", "success"), (True, "active", "true", "false", "success"),
+    (False, "revoked", "true", "true", "failure"), (False, None, None, None, "success")]
+with open(grant, "w") as f:
+    for k, (_, state, host_ok, acct_ok, result) in enumerate(GRANT):
+        ev = {"time": "2026-11-28T10:00:%02d.000Z" % k, "program": "sshd", "Computer": "web1", "action": "login",
+              "object": "192.0.2.9", "result": result, "User": "root",
+              "message": "Accepted publickey for root from 192.0.2.9 port 5 ssh2: ED25519-CERT SHA256:x ID req-7:v "
+                         "(serial 7) CA ED25519 SHA256:y"}
+        if state is not None:
+            ev.update({"enrich.grant": state, "enrich.grant_request": "7", "enrich.grant_host": host_ok,
+                       "enrich.grant_account": acct_ok})
+        f.write(json.dumps(ev) + "\n")
+rc, out, err = run("rules", "test", "--source", "sshd", SHIPPED, grant)
+out = out.decode()
+expect(rc == 0, f"grant rule test: exit {rc} {err}")
+for k, (fires, *_rest) in enumerate(GRANT):
+    hits = [ln for ln in out.splitlines() if ln.startswith(f"{grant}:{k + 1}: ") and "outside its grant" in ln]
+    expect(len(hits) == (1 if fires else 0), f"certificate login {GRANT[k]}: fires {fires}, got {hits}")
+
 # bulwark's shipped host rules over auditd's log: the recorded scenario fires them; crafted near misses do not.
 rc, out, err = run("rules", "test", SHIPPED, SCENARIO)
 out = out.decode()

@@ -516,14 +516,14 @@ test_calendar_and_enrichment(void **state)
 	(void)state;
 	assert_int_equal(detect_calendar_parse("fri-mon 22:00-24:00, wed 00:00-01:30", &cal, &err), 0);
 	/* 2026-11-27 is a Friday: 22:00 is in, 21:59 is not; Sunday 23:00 (the wrapped range) is in */
-	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + 12 * 3600000LL, -1);
+	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + 12 * 3600000LL, -1, NULL);
 	assert_string_equal(detect_event_field(out, "enrich.business_hours")->value, "true");
 	assert_string_equal(detect_event_field(out, "enrich.weekday")->value, "fri");
 	assert_string_equal(detect_event_field(out, "enrich.hour")->value, "22");
-	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + 12 * 3600000LL - 60000, 1);
+	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + 12 * 3600000LL - 60000, 1, NULL);
 	assert_string_equal(detect_event_field(out, "enrich.first_time")->value, "true");
 	assert_string_equal(detect_event_field(out, "enrich.business_hours")->value, "false");
-	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + (2 * 24 + 13) * 3600000LL, -1);
+	out = detect_enrich(&en, &cal, &ev, 1795773600000LL + (2 * 24 + 13) * 3600000LL, -1, NULL);
 	assert_null(detect_event_field(out, "enrich.first_time"));
 	assert_string_equal(detect_event_field(out, "enrich.weekday")->value, "sun");
 	assert_string_equal(detect_event_field(out, "enrich.business_hours")->value, "true");

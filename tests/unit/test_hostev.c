@@ -628,8 +628,65 @@ test_syslog_lines(void **state)
 	assert_string_equal(e.result, "success");
 	assert_string_equal(e.raw, "sudo:    bob : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/sh -c id");
 	hostev_event_clear(&e);
+	/* sshd at LogLevel VERBOSE: a certificate found acceptable is not yet a login */
+	assert_int_equal(hostev_syslog_normalise("sshd", 9, "Accepted certificate ID \"req-1:v\" (serial 1) signed by "
+						 "ED25519 CA SHA256:x via /etc/ssh/ca.pub", 1, "syslog", &e, &err), 0);
+	assert_string_equal(e.action, "sshd");
+	assert_string_equal(e.result, "");
+	hostev_event_clear(&e);
+	assert_int_equal(hostev_syslog_normalise("sshd", 9, "Accepted keyboard-interactive/pam for bob from 10.0.0.2 port 9 "
+						 "ssh2", 1, "syslog", &e, &err), 0);
+	assert_string_equal(e.action, "login");
+	assert_string_equal(e.subject, "bob");
+	assert_string_equal(e.result, "success");
+	hostev_event_clear(&e);
 	assert_true(hostev_syslog_watched("sshd"));
 	assert_false(hostev_syslog_watched("kernel"));
+}
+
+static void
+test_sshd_cert_login(void **state)
+{
+	static const char ok[] = "Accepted publickey for root from 127.0.0.1 port 59584 ssh2: ED25519-CERT "
+				 "SHA256:xtGe/+4q ID req-12:vendor1:approvers=appr1 (serial 12) CA ED25519 "
+				 "SHA256:P5bf/yz1rqNK";
+	static const char spaced[] = "Accepted publickey for a from ::1 port 1 ssh2: RSA-CERT SHA256:k ID some id (serial 3) "
+				     "x (serial 18446744073709551615) CA RSA SHA256:c";
+	static const char *const no[] = {
+		"Accepted publickey for root from 1.2.3.4 port 5 ssh2: ED25519 SHA256:plainkey",
+		"Accepted password for root from 1.2.3.4 port 5 ssh2",
+		"Failed publickey for root from 1.2.3.4 port 5 ssh2: ED25519-CERT SHA256:x ID i (serial 1) CA ED25519 SHA256:y",
+		"Accepted publickey for root from 1.2.3.4 port 5 ssh2: ED25519-CERT SHA256:x ID i (serial ) CA ED25519 SHA256:y",
+		"Accepted publickey for root from 1.2.3.4 port 5 ssh2: ED25519-CERT SHA256:x ID i (serial 18446744073709551616) "
+		"CA ED25519 SHA256:y",
+		"Accepted publickey for root from 1.2.3.4 port 5 ssh2: ED25519-CERT SHA256:x ID i (serial 1) CA ED25519 ",
+		"Accepted publickey for root from 1.2.3.4 port 5 ssh2: ED25519-CERT SHA256:x ID i (serial 1) CA ED25519",
+		"Accepted publickey for root from 1.2.3.4 port 5 ssh2: ED25519-CERT SHA256:x (serial 1) CA ED25519 SHA256:y",
+		"Accepted publickey for root from 1.2.3.4 port 5 ssh2: ED25519-CERT",
+		"Accepted publickey for ",
+	};
+	struct hostev_cert_login cl;
+	size_t i, k;
+
+	(void)state;
+	assert_true(hostev_sshd_cert_login(ok, strlen(ok), &cl));
+	assert_int_equal(cl.serial, 12);
+	assert_int_equal(cl.key_id_len, strlen("req-12:vendor1:approvers=appr1"));
+	assert_memory_equal(cl.key_id, "req-12:vendor1:approvers=appr1", cl.key_id_len);
+	assert_int_equal(cl.ca_fp_len, strlen("SHA256:P5bf/yz1rqNK"));
+	assert_memory_equal(cl.ca_fp, "SHA256:P5bf/yz1rqNK", cl.ca_fp_len);
+	/* the message need not end in NUL: a cut copy loses the CA's fingerprint's tail, never reads past */
+	assert_true(hostev_sshd_cert_login(ok, strlen(ok) - 4, &cl));
+	assert_int_equal(cl.ca_fp_len, strlen("SHA256:P5bf/yz1"));
+	for (k = 0; k < strlen(ok) - 20; k++)
+		assert_false(hostev_sshd_cert_login(ok, k, &cl));
+	/* a key id with spaces, even one that looks like a serial: the last "(serial N) CA" counts */
+	assert_true(hostev_sshd_cert_login(spaced, strlen(spaced), &cl));
+	assert_int_equal(cl.serial, UINT64_MAX);
+	assert_int_equal(cl.key_id_len, strlen("some id (serial 3) x"));
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		if (hostev_sshd_cert_login(no[i], strlen(no[i]), &cl))
+			fail_msg("taken for a certificate login: %s", no[i]);
 }
 
 int
@@ -650,6 +707,7 @@ main(void)
 		cmocka_unit_test(test_resume_offset_and_quiet),
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_syslog_lines),
+		cmocka_unit_test(test_sshd_cert_login),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,7 @@
  * Fuzzes what the server parses from a host's agent: the batch, the
  * heartbeat and (as the indexer and the detector read it back) the
  * host-event log entry; and what the agent parses from a syslog file (a
- * line, then its message normalised). The first byte picks the parser. Properties: no
+ * line, then its message normalised and read as sshd's certificate login). The first byte picks the parser. Properties: no
  * crash, no leak; a refusal has a message; an accepted batch formats and
  * parses back to the same events; an accepted heartbeat round-trips.
  */
@@ -74,6 +74,23 @@ check_entry(const uint8_t *data, size_t size)
 	hostev_entry_clear(&e);
 }
 
+/* sshd's certificate login, read from a message without a NUL after it: what it points at lies within. */
+static void
+check_cert_login(const char *msg, size_t len)
+{
+	char *exact = malloc(len ? len : 1);
+	struct hostev_cert_login cl;
+
+	if (exact == NULL)
+		return;
+	memcpy(exact, msg, len);
+	if (hostev_sshd_cert_login(exact, len, &cl) &&
+	    (cl.key_id < exact || cl.key_id + cl.key_id_len > exact + len || cl.ca_fp <= exact ||
+	     cl.ca_fp + cl.ca_fp_len > exact + len || cl.ca_fp_len == 0))
+		abort();
+	free(exact);
+}
+
 static void
 check_syslog(const uint8_t *data, size_t size)
 {
@@ -96,6 +113,7 @@ check_syslog(const uint8_t *data, size_t size)
 		if (ev.raw == NULL || ev.raw_len > HOSTEV_RAW_MAX || strlen(ev.subject) > HOSTEV_TEXT_MAX)
 			abort();
 		hostev_event_clear(&ev);
+		check_cert_login(msg, strlen(msg));
 	}
 	free(line);
 }

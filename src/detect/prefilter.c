@@ -439,8 +439,16 @@ prefilter_candidates(const struct prefilter *pf, const struct ev_index *x, size_
 	}
 #undef CAND_PUSH
 	if (merged && n > 1) {
-		/* the set's own order (rule-file order), each rule once */
-		qsort(buf, n, sizeof *buf, cmp_size);
+		/* the set's own order (rule-file order), each rule once; a few dozen sort fastest in place */
+		if (n <= 64)
+			for (i = 1; i < n; i++) {
+				size_t v = buf[i], j = i;
+				for (; j > 0 && buf[j - 1] > v; j--)
+					buf[j] = buf[j - 1];
+				buf[j] = v;
+			}
+		else
+			qsort(buf, n, sizeof *buf, cmp_size);
 		for (i = 1, k = 1; i < n; i++)
 			if (buf[i] != buf[k - 1])
 				buf[k++] = buf[i];

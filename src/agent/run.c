@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,6 +74,7 @@ struct run {
 	int64_t next_send, backoff, next_heartbeat;
 	struct bw_err cb_err;		/* a failure inside the reader's callback (cb_failed) */
 	bool cb_failed;
+	int lockfd;			/* holds <state>/hostev/lock: one run per state directory */
 };
 
 static int flush_batch(struct run *r, struct bw_err *err);
@@ -92,6 +94,24 @@ say(struct run *r, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', r->o->log);
 	fflush(r->o->log);
+}
+
+/*
+ * One `agent run` per state directory: two would number batches from the
+ * same sequence and share a spool. The lock goes with the process.
+ */
+static int
+lock_state(struct run *r, struct bw_err *err)
+{
+	char path[1100];
+
+	snprintf(path, sizeof path, "%s/lock", r->dir);
+	if ((r->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return bw_err_set(err, BW_EIO, "%s: %s", path, strerror(errno));
+	if (flock(r->lockfd, LOCK_EX | LOCK_NB) != 0)
+		return bw_err_set(err, BW_ECONFLICT, "another `bulwark agent run` is using %s (one per state directory)",
+				  r->dir);
+	return 0;
 }
 
 /* ---- the epoch: one per state directory ---- */
@@ -813,12 +833,14 @@ run_clear(struct run *r)
 	free(r->kept_cursor);
 	spool_close(r->spool);
 	agent_identity_clear(&r->id);
+	if (r->lockfd >= 0)
+		close(r->lockfd);	/* releases the lock */
 }
 
 int
 agent_run(const struct agent_run_opts *o, struct bw_err *err)
 {
-	struct run r = { .o = o };
+	struct run r = { .o = o, .lockfd = -1 };
 	char *buf = NULL;
 	struct saved sv = { 0 };
 	bool stdin_done = false;
@@ -836,7 +858,8 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	{
 		char sdir[1100];
 		snprintf(sdir, sizeof sdir, "%s/spool", r.dir);
-		if ((rc = bw_mkdir_p(r.dir, 0700, err)) != 0 || (rc = load_epoch(&r, err)) != 0 ||
+		if ((rc = bw_mkdir_p(r.dir, 0700, err)) != 0 || (rc = lock_state(&r, err)) != 0 ||
+		    (rc = load_epoch(&r, err)) != 0 ||
 		    (rc = spool_open(sdir, o->spool_max, &r.spool, err)) != 0 ||
 		    (rc = load_positions(&r, &sv, err)) != 0)
 			goto out;

@@ -149,6 +149,12 @@ def stop_agent(p):
 # ---- collection across two rotations and a killed server: every event exactly once ----
 open(AUDIT, "w").close()
 agent = start_agent(state)
+# a second agent on the same state directory is refused (it would reuse batch numbers and the spool)
+time.sleep(0.5)
+p = subprocess.run([BW, "agent", "run", "--state", state, "--audit-log", AUDIT], capture_output=True, text=True,
+                   timeout=30)
+expect(p.returncode != 0 and "another `bulwark agent run` is using" in p.stderr,
+       f"a second agent run on one state directory: {p.returncode} {p.stderr}")
 N1 = 3000
 write_events(1, 1000, pace=0.01)
 os.rename(AUDIT, AUDIT + ".1")                    # auditd's rotation: rename, then a new file

@@ -256,6 +256,12 @@ audit_log_size(struct audit_log *al)
 }
 
 int
+audit_log_prune(struct audit_log *al, uint64_t upto, uint64_t *pruned_before, struct bw_err *err)
+{
+	return tlog_store_prune(al->store, upto, pruned_before, err);
+}
+
+int
 audit_log_sync(struct audit_log *al, struct bw_err *err)
 {
 	uint64_t target;

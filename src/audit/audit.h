@@ -60,6 +60,8 @@ size_t audit_log_recovered(struct audit_log *al, const char **where);
 
 /* Size of the last durable checkpoint (integrated entries: readable through tiles and proofs). */
 uint64_t audit_log_size(struct audit_log *al);
+/* Deletes the entry bundles of entries below upto (tlog_store_prune: hash tiles stay). */
+int audit_log_prune(struct audit_log *al, uint64_t upto, uint64_t *pruned_before, struct bw_err *err);
 /*
  * Waits until every event acknowledged so far is integrated (in tiles under a
  * durable checkpoint), asking the commit thread to integrate now: for readers

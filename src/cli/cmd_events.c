@@ -12,6 +12,7 @@ static const char events_usage[] =
     "usage: bulwark events\n"
     "       bulwark events search [--host H] [--source S] [--subject U] [--action A] [--text WORDS]\n"
     "                             [--from TIME] [--to TIME] [--before INDEX] [--limit N] [--json]\n"
+    "       bulwark events prune --older-than-secs S [--json]\n"
     "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
     "\n"
     "Without a verb: prints every audit event action with what it records and its detail\n"
@@ -23,7 +24,11 @@ static const char events_usage[] =
     "object, result; --json prints the server's answer with each raw record. Fields match\n"
     "exactly; --text needs every word to occur in the event (its fields and raw record);\n"
     "--from/--to bound the host's time (RFC 3339 UTC or milliseconds since the epoch, --to\n"
-    "exclusive); --limit 1..1000 (default 100); --before INDEX gives the next page.\n";
+    "exclusive); --limit 1..1000 (default 100); --before INDEX gives the next page.\n"
+    "\n"
+    "prune (admin): retention now: the oldest entry bundles of the host-event log (256 events\n"
+    "each) whose every event arrived more than S seconds ago are deleted; the hash tiles stay,\n"
+    "so the log still verifies. Prints how many entries went and below which index none is left.\n";
 
 /* Appends &key=value (value percent-encoded) to path when value is set; -1 when out of memory or too long. */
 static int
@@ -103,6 +108,47 @@ out:
 	return rc;
 }
 
+static int
+events_prune(struct cli_args *a)
+{
+	const char *secs_s = NULL;
+	char *pos[1];
+	struct cli_api api;
+	uint64_t secs;
+	json_t *reply = NULL, *req;
+	long status;
+	size_t npos;
+	bool as_json;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a) || cli_opt(a, "--older-than-secs", &secs_s))
+		return CLI_USAGE;
+	as_json = cli_flag(a, "--json");
+	if (cli_positional(a, pos, 0, &npos) || secs_s == NULL) {
+		fputs(events_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (bw_parse_u64(secs_s, strlen(secs_s), &secs) != 0 || secs > (uint64_t)100 * 366 * 86400) {
+		cli_errorf("events prune: --older-than-secs must be 0 to 3162240000 seconds");
+		return CLI_USAGE;
+	}
+	req = json_pack("{s:I}", "older_than_secs", (json_int_t)secs);
+	if (cli_api_call(&api, "POST", "/api/v1/hostlog/prune", req, &status, &reply, NULL) != 0 ||
+	    cli_api_expect("events prune", status, 200, reply) != 0)
+		goto out;
+	if (as_json)
+		cli_print_json(reply);
+	else
+		printf("events prune: %lld entries pruned now; entries below %lld are pruned\n",
+		       (long long)json_integer_value(json_object_get(reply, "entries")),
+		       (long long)json_integer_value(json_object_get(reply, "pruned_upto")));
+	rc = CLI_OK;
+out:
+	json_decref(req);
+	json_decref(reply);
+	return rc;
+}
+
 int
 cmd_events(int argc, char **argv)
 {
@@ -112,6 +158,11 @@ cmd_events(int argc, char **argv)
 		struct cli_args a;
 		cli_args_init(&a, argc - 1, argv + 1);
 		return events_search(&a);
+	}
+	if (argc > 0 && strcmp(argv[0], "prune") == 0) {
+		struct cli_args a;
+		cli_args_init(&a, argc - 1, argv + 1);
+		return events_prune(&a);
 	}
 	if (argc > 0) {
 		bool help = strcmp(argv[0], "--help") == 0;

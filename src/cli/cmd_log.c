@@ -596,10 +596,14 @@ log_audit(int argc, char **argv)
 	printf("log:        %s\n", dir);
 	printf("checkpoint: size %llu, signature %s\n", (unsigned long long)res.size,
 	       res.signature_ok ? "valid" : "INVALID");
-	if (res.checked > 0)
-		printf("entries:    0..%llu recomputed from the entry bundles\n",
+	if (res.pruned > 0)
+		printf("pruned:     entries 0..%llu (their bundles were deleted for retention; their leaf hashes "
+		       "come from the level-0 tiles, which the levels above check)\n",
+		       (unsigned long long)(res.pruned - 1));
+	if (res.checked > res.pruned)
+		printf("entries:    %llu..%llu recomputed from the entry bundles\n", (unsigned long long)res.pruned,
 		       (unsigned long long)(res.checked - 1));
-	else
+	else if (res.pruned == 0)
 		printf("entries:    none\n");
 	printf("tiles:      %s\n", res.tiles_ok ? "every stored hash matches the entries" : "MISMATCH");
 	printf("root:       %s\n", res.root_ok ? "matches the checkpoint" : "DOES NOT MATCH");

@@ -159,7 +159,7 @@ cli_rules_hunt(int argc, char **argv)
 	char *pos[2], path[4200], buf[1024];
 	uint8_t *note = NULL, *bundle = NULL, tile[TLOG_TILE_WIDTH * TLOG_HASH_SIZE];
 	size_t npos, nlen, offs[TLOG_TILE_WIDTH], lens[TLOG_TILE_WIDTH], i;
-	uint64_t b, nb, events = 0;
+	uint64_t b, nb, events = 0, pruned = 0;
 	int rc = CLI_FAIL;
 	bool progress = isatty(2);
 
@@ -200,7 +200,13 @@ cli_rules_hunt(int argc, char **argv)
 		goto out;
 	}
 	nb = (cp.size + TLOG_TILE_WIDTH - 1) / TLOG_TILE_WIDTH;
-	for (b = 0; b < nb; b++) {
+	if (tlog_pruned(dir, &pruned, &err) != 0) {
+		cli_fail("rules hunt", &err);
+		goto out;
+	}
+	if (pruned > 0)
+		printf("entries 0..%llu were pruned for retention: not hunted\n", (unsigned long long)(pruned - 1));
+	for (b = pruned / TLOG_TILE_WIDTH; b < nb; b++) {
 		unsigned w = tlog_tile_width(TLOG_TILE_ENTRIES, b, cp.size);
 		free(bundle);
 		bundle = NULL;
@@ -247,7 +253,7 @@ cli_rules_hunt(int argc, char **argv)
 	if (progress)
 		fputc('\n', stderr);
 	printf("%llu entries read, %llu events in the window, %zu matches, %zu entries not JSON objects\n",
-	       (unsigned long long)cp.size, (unsigned long long)(events + h.host_events), h.matches, h.skipped);
+	       (unsigned long long)(cp.size - (pruned < cp.size ? pruned : cp.size)), (unsigned long long)(events + h.host_events), h.matches, h.skipped);
 	cli_print_corr_stats(h.corr);
 	rc = rep.refused == 0 ? CLI_OK : CLI_FAIL;
 out:

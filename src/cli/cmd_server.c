@@ -30,7 +30,7 @@ static const char serve_usage[] =
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
     "                     [--rules DIR] [--notify-level LEVEL] [--business-hours SPEC]\n"
-    "                     [--host-silent-secs S] [--host-clock-max-secs S]\n"
+    "                     [--host-silent-secs S] [--host-clock-max-secs S] [--host-retention-days D]\n"
     "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
     "                     [--smtp smtp://HOST:PORT --smtp-from ADDR --smtp-to ADDR... [--smtp-cacert PEM]]\n"
     "\n"
@@ -45,7 +45,9 @@ static const char serve_usage[] =
     "Host events from agents go to the host-event log (DATA/hostlog) and are matched\n"
     "against the rules of the host log sources; a host with no heartbeat for\n"
     "--host-silent-secs (default 300) raises host.silent, a clock further off than\n"
-    "--host-clock-max-secs (default 120) host.clock (docs/HOSTS.md).\n"
+    "--host-clock-max-secs (default 120) host.clock (docs/HOSTS.md). With\n"
+    "--host-retention-days D, the host-event log's oldest entry bundles whose events all\n"
+    "arrived more than D days ago are deleted (checked every 10 minutes; hash tiles stay).\n"
     "With --webhook, every alert of --notify-level (default high) or above is POSTed\n"
     "(HTTPS) to URL, signed with HMAC-SHA256 under the key in the secret file (at least\n"
     "16 bytes); with --smtp, mailed to each --smtp-to through the relay (STARTTLS\n"
@@ -248,7 +250,7 @@ cmd_serve(int argc, char **argv)
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
 		*wrapper, *snap_s, *ts_s, *rules_dir, *business_hours, *webhook, *webhook_secret, *webhook_cacert,
-		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16], *silent_s, *clock_s;
+		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16], *silent_s, *clock_s, *retention_s = NULL;
 	struct ops_hostev_opts hopts = { .silent_after_ms = OPS_HOST_SILENT_AFTER_MS, .clock_max_ms = OPS_HOST_CLOCK_MAX_MS };
 	struct ops_hostev *hostev = NULL;
 	struct detect_calendar calendar;
@@ -283,6 +285,7 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
 	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--business-hours", &business_hours) ||
 	    cli_opt(&a, "--host-silent-secs", &silent_s) || cli_opt(&a, "--host-clock-max-secs", &clock_s) ||
+	    cli_opt(&a, "--host-retention-days", &retention_s) ||
 	    cli_opt(&a, "--webhook", &webhook) ||
 	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
 	    cli_opt(&a, "--notify-level", &notify_level) || cli_opt(&a, "--smtp", &smtp) ||
@@ -295,6 +298,13 @@ cmd_serve(int argc, char **argv)
 			return CLI_USAGE;
 		}
 		hopts.silent_after_ms = (int64_t)v * 1000;
+	}
+	if (retention_s != NULL) {
+		if (bw_parse_u64(retention_s, strlen(retention_s), &v) != 0 || v < 1 || v > 36500) {
+			cli_errorf("serve: --host-retention-days must be 1 to 36500");
+			return CLI_USAGE;
+		}
+		hopts.retention_ms = (int64_t)v * 86400 * 1000;
 	}
 	if (clock_s != NULL) {
 		if (bw_parse_u64(clock_s, strlen(clock_s), &v) != 0 || v < 1 || v > 86400) {

@@ -120,6 +120,17 @@ ops_hostev_index_pending(struct ops_hostev *h, size_t max, size_t *done, struct 
 	*done = 0;
 	if ((r = hostdb_indexed_upto(h->db, &at, err)) != 0)
 		return r;
+	if (at < size) {
+		/* an index made anew after entries were pruned begins where the entries do */
+		uint64_t pruned = 0;
+		if ((r = tlog_pruned(h->dir, &pruned, err)) != 0)
+			return r;
+		if (at < pruned) {
+			if ((r = hostdb_index(h->db, NULL, 0, pruned, err)) != 0)
+				return r;
+			at = pruned;
+		}
+	}
 	while (r == 0 && at < size && *done < max) {
 		uint64_t next = at;
 		if ((r = index_range(h, at, &next, err)) == 0) {
@@ -173,11 +184,16 @@ int
 ops_hostev_position(struct ops_hostev *h, const char *name, uint64_t *at, struct bw_err *err)
 {
 	int r = hostdb_meta_get(h->db, name, at, err);
+	uint64_t pruned = 0;
 
 	if (r == BW_ENOTFOUND) {
 		/* Never set (a new index): from now on, not through history (bulwark rules hunt covers that). */
 		*at = audit_log_size(h->log);
 		return hostdb_meta_set(h->db, name, *at, err);
+	}
+	if (r == 0 && (r = tlog_pruned(h->dir, &pruned, err)) == 0 && *at < pruned) {
+		*at = pruned;	/* (only after the index was made anew: pruning waits for every reader) */
+		r = hostdb_meta_set(h->db, name, *at, err);
 	}
 	return r;
 }
@@ -236,7 +252,13 @@ ops_hostev_open(struct instance *in, const struct ops_hostev_opts *o, struct ops
 		ops_hostev_close(h);
 		return r;
 	}
-	/* The index catches up with the log (after a crash, or when it was deleted), then the streams are known. */
+	/* A prune a crash cut short is finished; the index catches up with the log (after a crash, or when it
+	 * was deleted), then the streams are known. */
+	if ((r = ops_hostlog_prune_finish(h, err)) != 0) {
+		bw_err_prefix(err, "host-event log retention");
+		ops_hostev_close(h);
+		return r;
+	}
 	do {
 		r = ops_hostev_index_pending(h, SIZE_MAX, &done, err);
 	} while (r == 0 && done > 0);

@@ -488,6 +488,7 @@ int ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint
 struct ops_hostev_opts {
 	int64_t silent_after_ms;	/* no heartbeat for this long: the host is silent */
 	int64_t clock_max_ms;		/* a host clock further off than this is reported */
+	int64_t retention_ms;		/* entries that arrived longer ago are pruned (0: kept forever) */
 };
 #define OPS_HOST_SILENT_AFTER_MS 300000
 #define OPS_HOST_CLOCK_MAX_MS 120000
@@ -549,6 +550,24 @@ int ops_host_events(struct ops_ctx *x, const struct hostev_batch *b, struct ops_
 int ops_host_heartbeat(struct ops_ctx *x, const struct hostev_heartbeat *hb, int64_t *skew_ms, struct bw_err *err);
 /* The server itself: hosts silent for longer than allowed get host.silent (once, until they speak again). */
 int ops_host_sweep(struct ops_ctx *x, struct bw_err *err);
+/*
+ * Retention (admins, or the server itself on --host-retention-days): deletes
+ * the oldest entry bundles of the host-event log (256 entries each) whose
+ * every event arrived before before_ms, up to 4,096 bundles a call, never
+ * past what the index and the detection have read; the index forgets them
+ * first. Audited as hostlog.prune (the server's own runs only when they
+ * pruned something).
+ */
+struct ops_prune_result {
+	uint64_t entries;	/* pruned now */
+	uint64_t pruned_upto;	/* entries below this are pruned (now or before) */
+	int64_t newest_ms;	/* arrival of the newest entry pruned now */
+};
+int ops_hostlog_prune(struct ops_ctx *x, int64_t before_ms, struct ops_prune_result *res, struct bw_err *err);
+/* The server itself, every few minutes: ops_hostlog_prune by --host-retention-days (none when 0). */
+void ops_hostlog_retention(struct ops_ctx *x);
+/* At open: finishes a prune the index recorded but the log did not (a crash between them). */
+int ops_hostlog_prune_finish(struct ops_hostev *h, struct bw_err *err);
 /* Every host's last heartbeat (for the host list). Caller frees with hostdb_states_free(). */
 int ops_host_states(struct ops_ctx *x, struct hostdb_host_state **out, size_t *n, struct bw_err *err);
 

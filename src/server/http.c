@@ -747,6 +747,8 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* Seconds between expiry and re-signing sweeps: 30, or less so that short-lived patch metadata is re-signed in time. */
+#define PRUNE_EVERY_MS (600 * 1000)	/* host-event retention: how often it looks */
+
 static int
 sweep_interval(const struct server *s)
 {
@@ -761,7 +763,7 @@ sweeper_main(void *arg)
 	struct server *s = arg;
 	struct timespec until;
 	int tick = sweep_interval(s) < REFUSALS_FLUSH_SECS ? sweep_interval(s) : REFUSALS_FLUSH_SECS;
-	int64_t last_sweep_ms = bw_now_ms();
+	int64_t last_sweep_ms = bw_now_ms(), last_prune_ms = 0;
 
 	pthread_mutex_lock(&s->stop_mu);
 	while (!s->stopping) {
@@ -781,6 +783,10 @@ sweeper_main(void *arg)
 				struct bw_err herr = { 0 };
 				if (ops_host_sweep(&x, &herr) != 0)
 					EV_LOG(EVLOG_ERROR, "host sweep failed", EV_KS("error", herr.msg));
+				if (bw_now_ms() - last_prune_ms >= PRUNE_EVERY_MS) {
+					last_prune_ms = bw_now_ms();
+					ops_hostlog_retention(&x);
+				}
 			}
 			if (bw_now_ms() - last_sweep_ms >= (int64_t)sweep_interval(s) * 1000 - 500) {
 				last_sweep_ms = bw_now_ms();

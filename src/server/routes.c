@@ -466,6 +466,20 @@ server_serve_tile(struct request *rq, const char *prefix, const char *dir, bool 
 		reply_error(rq, 404, "entry bundles are served under /api%s to auditors", prefix);
 		return;
 	}
+	if (level == TLOG_TILE_ENTRIES) {
+		uint64_t pruned = 0;
+		if (tlog_pruned(dir, &pruned, &err) != 0) {
+			reply_error(rq, 500, "%s", err.msg);
+			return;
+		}
+		if (n < pruned / TLOG_TILE_WIDTH) {
+			reply_error(rq, 410,
+				    "entry bundle %llu was pruned for retention (entries below %llu); the hash tiles still "
+				    "prove the tree",
+				    (unsigned long long)n, (unsigned long long)pruned);
+			return;
+		}
+	}
 	snprintf(path, sizeof path, "%s/%s", dir, rel);
 	if (bw_file_read(path, (size_t)TLOG_TILE_WIDTH * (TLOG_ENTRY_MAX + 2), &data, &len, &err) != 0) {
 		reply_error(rq, 404, "no such tile");

@@ -187,6 +187,29 @@ h_hostlog_entries(struct request *rq, json_t *body)
 	rq->path -= strlen("/api/v1");
 }
 
+/* POST /api/v1/hostlog/prune {"older_than_secs"}: retention, now. */
+static void
+h_hostlog_prune(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct ops_prune_result res;
+	struct bw_err err = { 0 };
+	json_int_t secs = -1;
+
+	if (!request_unpack(rq, body, "{s:I}", "older_than_secs", &secs))
+		return;
+	if (secs < 0 || secs > (json_int_t)100 * 366 * 86400) {
+		reply_error(rq, 422, "older_than_secs must be 0 to 3162240000");
+		return;
+	}
+	if (ops_hostlog_prune(&x, bw_now_ms() - (int64_t)secs * 1000, &res, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:I, s:I, s:I}", "entries", (json_int_t)res.entries, "pruned_upto",
+				      (json_int_t)res.pruned_upto, "newest", (json_int_t)res.newest_ms));
+}
+
 /* ---- routes: transport facts; the permission is the operation's (ops_table.def) ---- */
 
 static const struct route hostev_routes[] = {
@@ -198,5 +221,7 @@ static const struct route hostev_routes[] = {
 	{ .method = "GET", .pattern = "/hostlog/checkpoint", .fn = h_hostlog_checkpoint, .op = OP_LOG_CHECKPOINT },
 	{ .method = "GET", .pattern = "/hostlog/tile/*", .fn = h_hostlog_tile, .op = OP_LOG_TILE },
 	{ .method = "GET", .pattern = "/api/v1/hostlog/tile/entries/*", .fn = h_hostlog_entries, .op = OP_LOG_ENTRIES },
+	{ .method = "POST", .pattern = "/api/v1/hostlog/prune", .fn = h_hostlog_prune, .op = OP_HOSTLOG_PRUNE,
+	  .json_body = true },
 };
 const struct route_table hostev_route_table = { hostev_routes, sizeof hostev_routes / sizeof hostev_routes[0] };

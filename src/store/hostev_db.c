@@ -230,6 +230,59 @@ hostdb_index(struct bw_hostdb *h, const struct hostdb_event *ev, size_t n, uint6
 	return r;
 }
 
+int
+hostdb_unindex(struct bw_hostdb *h, const struct hostdb_event *ev, size_t n, uint64_t pruned_upto, struct bw_err *err)
+{
+	sqlite3_stmt *del = NULL, *txt = NULL;
+	struct bw_buf b = { 0 };
+	int64_t v[1] = { (int64_t)pruned_upto };
+	size_t i;
+	int r;
+
+	pthread_mutex_lock(&h->db->mu);
+	if ((r = db_tx_open(h->db, err)) != 0)
+		goto unlock;
+	if ((r = db_prepare(h->db, "DELETE FROM events WHERE idx = ?", &del, err)) != 0 ||
+	    (r = db_prepare(h->db, "INSERT INTO events_text(events_text, rowid, text) VALUES ('delete', ?, ?)", &txt,
+			    err)) != 0)
+		goto out;
+	for (i = 0; i < n && r == 0; i++) {
+		sqlite3_bind_int64(del, 1, (int64_t)ev[i].index);
+		if (sqlite3_step(del) != SQLITE_DONE) {
+			r = db_sql_err(h->db, err, "remove a pruned host event");
+			break;
+		}
+		sqlite3_reset(del);
+		if (sqlite3_changes(h->db->h) == 0)
+			continue;	/* not indexed: its text is not in the free-text index either */
+		/* a contentless free-text index forgets a row only when told the text it was given */
+		if (text_of(&ev[i], &b) != 0) {
+			r = bw_err_set(err, BW_ENOMEM, "out of memory");
+			break;
+		}
+		sqlite3_bind_int64(txt, 1, (int64_t)ev[i].index);
+		sqlite3_bind_text(txt, 2, (const char *)b.data, (int)b.len, SQLITE_STATIC);
+		if (sqlite3_step(txt) != SQLITE_DONE) {
+			r = db_sql_err(h->db, err, "remove a pruned host event's text");
+			break;
+		}
+		sqlite3_reset(txt);
+	}
+	if (r == 0)
+		r = db_update(h->db,
+			      "INSERT INTO meta VALUES ('pruned_upto', ?1) ON CONFLICT(key) DO UPDATE SET value = "
+			      "max(value, ?1)",
+			      1, v, NULL, err);
+out:
+	sqlite3_finalize(del);
+	sqlite3_finalize(txt);
+	bw_buf_free(&b);
+	r = db_tx_close(h->db, r, err);
+unlock:
+	pthread_mutex_unlock(&h->db->mu);
+	return r;
+}
+
 static void
 fill_stream(sqlite3_stmt *st, void *row)
 {

@@ -467,6 +467,13 @@ int hostdb_meta_set(struct bw_hostdb *h, const char *key, uint64_t value, struct
  */
 int hostdb_index(struct bw_hostdb *h, const struct hostdb_event *ev, size_t n, uint64_t upto, struct bw_err *err);
 
+/*
+ * Forgets the n events (as they were indexed) whose entries are about to be
+ * pruned from the host-event log, with their free text, and records
+ * pruned_upto; in one transaction. Events not indexed are skipped.
+ */
+int hostdb_unindex(struct bw_hostdb *h, const struct hostdb_event *ev, size_t n, uint64_t pruned_upto,
+		   struct bw_err *err);
 /* Each host's agent stream: the last batch logged (epoch, seq) and how many of its events. */
 struct hostdb_stream {
 	char host[72];

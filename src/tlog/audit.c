@@ -76,6 +76,22 @@ audit_node(void *ctx, const struct tlog_node *node, const struct tlog_hash *hash
 	return 0;
 }
 
+/* At the trusted checkpoint's size: does the tree so far have its root? */
+static void
+check_trusted(struct audit *a, const struct tlog_frontier *f, const struct tlog_checkpoint *tcp)
+{
+	struct tlog_hash root;
+
+	if (f->size != tcp->size)
+		return;
+	tlog_frontier_root(f, a->h, &root);
+	if (!tlog_hash_equal(&root, &tcp->root))
+		finding(a->res, "fork: the entries give another root at the trusted size %llu",
+			(unsigned long long)tcp->size);
+	else
+		a->res->trusted_ok = true;
+}
+
 /* Reads and checks the log's checkpoint; on a bad signature still returns its body. */
 static int
 audit_checkpoint(const char *dir, struct note_verifier *vkey, struct tlog_checkpoint *cp,
@@ -150,24 +166,41 @@ tlog_audit(const char *dir, struct note_verifier *vkey, const uint8_t *trusted, 
 	a.size = cp.size;
 	tlog_frontier_init(&f);
 	nb = (cp.size + TLOG_TILE_WIDTH - 1) / TLOG_TILE_WIDTH;
+	if ((r = tlog_pruned(dir, &res->pruned, err)) != 0)
+		goto out;
+	if (res->pruned > cp.size - cp.size % TLOG_TILE_WIDTH) {
+		finding(res, "the log says entries below %llu were pruned, past its full bundles (size %llu)",
+			(unsigned long long)res->pruned, (unsigned long long)cp.size);
+		res->pruned = cp.size - cp.size % TLOG_TILE_WIDTH;
+	}
 	for (n = 0; n < nb; n++) {
 		unsigned w = tlog_tile_width(TLOG_TILE_ENTRIES, n, cp.size), i;
 		uint8_t *bundle = NULL;
 		struct bw_err berr = { 0 };
 
+		if (n < res->pruned / TLOG_TILE_WIDTH) {
+			/* a pruned bundle: its leaf hashes from the level-0 tile; the levels above check them */
+			if (tlog_tiles_read_tile(a.t, 0, n, TLOG_TILE_WIDTH, a.tile, &berr) != 0) {
+				finding(res, "%s", berr.msg);
+				break;
+			}
+			for (i = 0; i < TLOG_TILE_WIDTH; i++) {
+				if (have_trusted)
+					check_trusted(&a, &f, &tcp);
+				memcpy(leaf.b, a.tile + (size_t)i * TLOG_HASH_SIZE, TLOG_HASH_SIZE);
+				if ((r = tlog_frontier_append(&f, a.h, &leaf, audit_node, &a, err)) != 0)
+					goto out;
+			}
+			res->checked = f.size;
+			continue;
+		}
 		if (tlog_tiles_read_bundle(a.t, n, w, &bundle, offs, lens, &berr) != 0) {
 			finding(res, "%s", berr.msg);
 			break;
 		}
 		for (i = 0; i < w; i++) {
-			if (have_trusted && f.size == tcp.size) {
-				tlog_frontier_root(&f, a.h, &root);
-				if (!tlog_hash_equal(&root, &tcp.root))
-					finding(res, "fork: the entries give another root at the trusted size %llu",
-						(unsigned long long)tcp.size);
-				else
-					res->trusted_ok = true;
-			}
+			if (have_trusted)
+				check_trusted(&a, &f, &tcp);
 			tlog_hash_leaf(a.h, bundle + offs[i], lens[i], &leaf);
 			if ((r = tlog_frontier_append(&f, a.h, &leaf, audit_node, &a, err)) != 0) {
 				free(bundle);

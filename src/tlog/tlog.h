@@ -366,6 +366,22 @@ void tlog_store_backlog(const struct tlog_store *s, uint64_t *entries, uint64_t 
 /* A copy of the current signed checkpoint (NUL-terminated; caller frees; NULL when out of memory). */
 char *tlog_store_checkpoint_dup(struct tlog_store *s);
 
+/* ---- retention (prune.c) ---------------------------------------------------- */
+
+/*
+ * Entries below *upto had their entry bundles pruned (0: none), as the
+ * log's file "pruned" says; hash tiles are never pruned.
+ */
+int tlog_pruned(const char *dir, uint64_t *upto, struct bw_err *err);
+/*
+ * Deletes the entry bundles of entries [0, upto): upto a multiple of 256
+ * within the integrated tree, not below what is pruned already (the same
+ * upto again finishes a prune a crash interrupted). "pruned" is written
+ * durably before any bundle goes. *pruned_before (optional) receives the
+ * earlier bound. May run beside the sequencer and the integrator.
+ */
+int tlog_store_prune(struct tlog_store *s, uint64_t upto, uint64_t *pruned_before, struct bw_err *err);
+
 /* ---- the integrator on its own thread ------------------------------------------ */
 
 /*
@@ -460,7 +476,8 @@ int tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys,
 
 struct tlog_audit_result {
 	uint64_t size;		/* size of the log's checkpoint */
-	uint64_t checked;	/* entries recomputed from the bundles */
+	uint64_t checked;	/* entries recomputed from the bundles (pruned ones: from their leaf hashes) */
+	uint64_t pruned;	/* entries below this were pruned: their hashes came from the level-0 tiles */
 	uint64_t trusted_size;	/* size of the trusted checkpoint (if given) */
 	bool signature_ok;	/* checkpoint signed by the given key */
 	bool root_ok;		/* entries recompute to the checkpoint root */

@@ -526,6 +526,65 @@ expect(p.returncode == 0 and any("A program ran from /tmp" in ln for ln in hits)
        any("Repeated failed SSH logins" in ln and "192.0.2.77" in ln for ln in hits),
        f"bulwark rules hunt over the host-event log finds what the live detection found: {p.stdout[-800:]}")
 
+# ---- retention: the oldest entry bundles pruned; the tree still verifies; tiles, search and hunts say so ----
+size = int(lines[1])
+st, j, _, _ = c.req("POST", "/api/v1/hostlog/prune", {"older_than_secs": 0}, token=cred2)
+expect(st == 403, f"a host credential may not prune: {st}")
+st, j, _, _ = c.req("POST", "/api/v1/hostlog/prune", {"older_than_secs": -1}, token=admin)
+expect(st == 422, f"a negative age is refused: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/hostlog/prune", {"older_than_secs": 3600}, token=admin)
+expect(st == 200 and j["entries"] == 0 and j["pruned_upto"] == 0, f"nothing is an hour old yet: {st} {j}")
+for _ in range(100):  # (pruning waits for the index and the detection to be past a bundle)
+    st, d, _, _ = c.req("GET", "/api/v1/detection", token=admin)
+    if d.get("host_events", {}).get("matched_upto", 0) >= size - size % 256:
+        break
+    time.sleep(0.2)
+st, j, _, _ = c.req("POST", "/api/v1/hostlog/prune", {"older_than_secs": 0}, token=admin)
+P = j.get("pruned_upto", 0)
+expect(st == 200 and P == size - size % 256 and j["entries"] == P and P >= 2048 and j["newest"] > 0,
+       f"every full bundle the index and the detection are past is pruned (size {size}): {st} {j}")
+st, j, _, _ = c.req("GET", "/api/v1/hostlog/tile/entries/000", token=admin)
+expect(st == 410 and "pruned for retention" in j.get("error", ""), f"a pruned bundle says so: {st} {j}")
+st, _, _, tile = c.req("GET", "/hostlog/tile/0/000")
+expect(st == 200 and len(tile) == 256 * 32, f"its hash tile stays: {st}")
+st, j, _, _ = c.req("GET", "/api/v1/events?limit=1000&before=%d" % P, token=admin)
+expect(st == 200 and j["events"] == [], f"the search forgets pruned events: {st} {len(j.get('events', []))}")
+st, j, _, _ = c.req("GET", "/api/v1/events?limit=5", token=admin)
+expect(st == 200 and len(j["events"]) == min(5, size - P) and all(e["raw"] for e in j["events"]),
+       f"newer events are still found, with their records: {st} {j}")
+st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+pr = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "hostlog.prune"]
+ok = [e for e in pr if e["result"] == "ok"]
+expect(len(ok) == 2 and any(e["result"] == "refused" and e["details"].get("status") == 422 for e in pr) and
+       ok[-1]["details"]["count"] == P and ok[-1]["details"]["last_at"] > 0 and
+       ok[-1]["details"]["pruned_upto"] == P and ok[-1]["actor"] == "admin",
+       f"each prune an admin asked for is audited, with what it pruned (and a refused one): {pr}")
+rc, out = api_cli("events", "prune", "--older-than-secs", "0", server=URL, cacert=cert, token=admin)
+expect(rc == 0 and f"0 entries pruned now; entries below {P} are pruned" in out, f"bulwark events prune: {out}")
+rc, out = api_cli("events", "prune", server=URL, cacert=cert, token=admin)
+expect(rc == 2, f"events prune needs --older-than-secs: {rc} {out}")
+p = subprocess.run([BW, "log", "audit", "--dir", os.path.join(data, "hostlog"), "--vkey",
+                    os.path.join(data, "hostlog", "log.vkey")], capture_output=True, text=True, timeout=300)
+expect(p.returncode == 0 and "audit: OK" in p.stdout and f"pruned:     entries 0..{P - 1}" in p.stdout,
+       f"bulwark log audit still verifies the tree, naming the pruned entries: {p.stdout[-600:]}")
+p = subprocess.run([BW, "rules", "hunt", shipped, "--log", os.path.join(data, "hostlog")], capture_output=True,
+                   text=True, timeout=300)
+expect(p.returncode == 0 and f"entries 0..{P - 1} were pruned for retention: not hunted" in p.stdout and
+       f"{size - P} entries read" in p.stdout, f"rules hunt skips the pruned entries: {p.stdout[-400:]}")
+# the index made anew (deleted while the server was down) begins where the entries do
+stop(srv)
+os.remove(os.path.join(data, "hostevents.db"))
+srv = serve(data, PORT, *SERVE_ARGS)
+st, j, _, _ = c.req("GET", "/api/v1/events?limit=1000", token=admin)
+expect(st == 200 and len(j["events"]) == min(1000, size - P) and min(e["index"] for e in j["events"]) >= P,
+       f"a rebuilt index holds the entries left: {st} {len(j.get('events', []))}")
+# a tampered pruned-marker cannot hide a rewritten bundle: the audit recomputes from the hash tiles
+open(os.path.join(data, "hostlog", "pruned"), "w").write("%d\n" % (size + 256 - size % 256))
+p = subprocess.run([BW, "log", "audit", "--dir", os.path.join(data, "hostlog"), "--vkey",
+                    os.path.join(data, "hostlog", "log.vkey")], capture_output=True, text=True, timeout=300)
+expect(p.returncode != 0 and "past its full bundles" in p.stdout, f"a marker past the log is a finding: {p.stdout[-400:]}")
+open(os.path.join(data, "hostlog", "pruned"), "w").write("%d\n" % P)
+
 stop(srv)
 print("hostev_test: an agent run under valgrind memcheck" if VALGRIND_BW else
       "hostev_test: no agent run under valgrind (BULWARK_AGENT_VALGRIND unset; make check sets it)")

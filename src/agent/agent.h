@@ -139,6 +139,7 @@ int agent_update(const char *state, int64_t now, FILE *log, struct agent_update_
 struct agent_guard_opts {
 	const char *socket_path;	/* where session wrappers register (0666; default /run/bulwark-agent/guard.sock) */
 	const char *state_file;		/* the registrations, so a restarted guard keeps guarding them */
+	const char *agent_state;	/* the agent's state directory: its actions go to STATE/hostev/actions.log (NULL: not recorded) */
 };
 
 /*

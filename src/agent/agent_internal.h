@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "core/core.h"
 
 /* ---- following a log file across rotation (follow.c) ---- */
 
@@ -34,6 +35,39 @@ int follow_open(struct follow *f, uint64_t dev, uint64_t ino, uint64_t offset, s
  */
 int follow_read(struct follow *f, void *buf, size_t cap, size_t *n, bool *switched, struct bw_err *err);
 void follow_close(struct follow *f);
+
+/* ---- the agent's own actions (actions.c) ---- */
+
+#define AGENT_ACTIONS_FILE "actions.log"	/* in STATE/hostev */
+struct hostev_action;
+/* Appends a to STATE/hostev/actions.log (created 0600) durably, for `agent run` to ship. */
+int agent_action_record(const char *state, const struct hostev_action *a, struct bw_err *err);
+
+/* ---- a followed file read as whole lines (lines.c) ---- */
+
+struct lines {
+	struct follow f;
+	bool open;
+	bool skipping;			/* within a line too long to keep */
+	struct bw_buf line;		/* a line read in part */
+	uint64_t done;			/* file offset after the last whole line taken: the position to save */
+	char state[16], error[256];	/* for heartbeats: ok, waiting, error */
+};
+/* One whole line (len bytes, a NUL after them); non-zero stops the reading with that code. */
+typedef int (*lines_fn)(void *ctx, const char *line, size_t len, struct bw_err *err);
+
+void lines_init(struct lines *ls, const char *path);
+/* follow_open at a saved position; gaps found add to *lost. On failure state says waiting. */
+int lines_open(struct lines *ls, uint64_t dev, uint64_t ino, uint64_t offset, uint64_t *lost, struct bw_err *err);
+/*
+ * Reads once (buf of cap bytes) and hands each whole line to fn; *got the
+ * bytes read (0: nothing new). Opens the file first when it is not open
+ * (waiting while it does not exist). Read errors and overlong lines count
+ * in *errors, lost gaps in *lost; fn's failure is returned.
+ */
+int lines_read(struct lines *ls, char *buf, size_t cap, size_t *got, lines_fn fn, void *ctx, uint64_t *lost,
+	       uint64_t *errors, struct bw_err *err);
+void lines_close(struct lines *ls);
 
 /* ---- the systemd journal (journal.c) ---- */
 

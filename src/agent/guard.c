@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_internal.h"
+#include "hostev/hostev.h"
 
 #define NO_SESSION 4294967295u	/* /proc/PID/sessionid before any login uid was set */
 #define GUARD_MAX_SESSIONS 4096
@@ -48,6 +51,34 @@ struct guard {
 	struct guarded s[GUARD_MAX_SESSIONS];
 	size_t n;
 };
+
+/*
+ * Records what the guard did as an agent action (when it knows the agent's
+ * state directory), for `agent run` to ship; a failure is logged, never fatal.
+ */
+static void
+guard_action(struct guard *g, const char *action, uint32_t uid, uint32_t session, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void
+guard_action(struct guard *g, const char *action, uint32_t uid, uint32_t session, bool ok, const char *fmt, ...)
+{
+	char subject[32], object[32], detail[256];
+	struct hostev_action a = { .time_ms = bw_now_ms(), .action = action, .subject = subject, .object = object,
+				   .result = ok ? "success" : "failure", .detail = detail };
+	struct bw_err err = { 0 };
+	va_list ap;
+
+	if (g->o->agent_state == NULL)
+		return;
+	snprintf(subject, sizeof subject, "uid=%u", uid);
+	snprintf(object, sizeof object, "session %u", session);
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	if (agent_action_record(g->o->agent_state, &a, &err) != 0)
+		fprintf(g->log, "guard: %s of session %u not recorded: %s\n", action, session, err.msg);
+}
 
 /* Reads /proc/PID/<file> into buf (NUL-terminated); false when unreadable or empty. */
 static bool
@@ -277,6 +308,9 @@ guard_accept(struct guard *g, int lfd, int64_t now)
 		if (g->s[i].session == sid) {
 			/* The wrapper registers first, before any of the session's own code runs: later ones are not it. */
 			snprintf(reply, sizeof reply, "refused: session %u is registered already\n", sid);
+			guard_action(g, "session.begin", uid, sid, false,
+				     "registered again (pid %d, until %llu): refused, the first deadline stays", (int)cred.pid,
+				     (unsigned long long)deadline);
 			goto out;
 		}
 	}
@@ -292,6 +326,8 @@ guard_accept(struct guard *g, int lfd, int64_t now)
 	}
 	fprintf(g->log, "guard: session %u (login uid %u, pid %d) until %llu\n", sid, uid, (int)cred.pid,
 		(unsigned long long)deadline);
+	guard_action(g, "session.begin", uid, sid, true, "pid %d, until %llu", (int)cred.pid,
+		     (unsigned long long)deadline);
 	fflush(g->log);
 	snprintf(reply, sizeof reply, "ok %u\n", sid);
 out:
@@ -316,15 +352,23 @@ guard_sweep(struct guard *g, int64_t now)
 			size_t n = signal_session(s->session, SIGTERM);
 			s->term_at = now;
 			fprintf(g->log, "guard: session %u window over: SIGTERM to %zu processes\n", s->session, n);
+			guard_action(g, "session.terminate", s->loginuid, s->session, true,
+				     "window over at %lld: SIGTERM to %zu processes", (long long)s->deadline, n);
 		} else if (s->term_at != 0 && now - s->term_at >= GUARD_GRACE_SECS) {
 			size_t n = kill_session(s->session);
-			if (n > 0)
+			if (n > 0) {
 				fprintf(g->log, "guard: session %u: SIGKILL to %zu processes\n", s->session, n);
+				guard_action(g, "session.kill", s->loginuid, s->session, true,
+					     "SIGKILL to %zu processes that outlived SIGTERM", n);
+			}
 		}
 		if (!session_alive(s->session)) {
 			/* Ended (or logged out before the window's end): nothing left to guard. */
 			if (s->term_at != 0)
 				fprintf(g->log, "guard: session %u ended\n", s->session);
+			guard_action(g, "session.end", s->loginuid, s->session, true, "%s",
+				     s->term_at != 0 ? "ended by the guard at its window's end"
+						     : "ended before its window's end");
 			g->s[i] = g->s[--g->n];
 			changed = true;
 			continue;

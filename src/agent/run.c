@@ -52,12 +52,8 @@ struct run {
 	/* the systemd journal */
 	struct journal_src *js;
 	char journal_state[16], journal_error[256];
-	/* a syslog file */
-	struct follow sl;
-	bool sl_open;
-	struct bw_buf sl_line;		/* a line read in part */
-	uint64_t sl_done;		/* file offset after the last whole line taken */
-	char syslog_state[16], syslog_error[256];
+	struct lines sl;		/* a syslog file */
+	struct lines acts;		/* the agent's own actions (STATE/hostev/actions.log) */
 	struct fim *fim;		/* file integrity (NULL: none) */
 	char *kept_cursor;		/* the journal's saved cursor, kept while the journal is not read this run */
 	/* events read again after a restart (they were open when the position was saved) */
@@ -147,6 +143,7 @@ load_epoch(struct run *r, struct bw_err *err)
 struct saved {
 	uint64_t dev, ino, offset;	/* auditd's log */
 	uint64_t sdev, sino, soffset;	/* the syslog file */
+	uint64_t adev, aino, aoffset;	/* the actions file */
 	char *cursor;			/* the journal's (owned) */
 };
 
@@ -187,7 +184,9 @@ positions_json(struct run *r, uint64_t seq)
 		json_object_set_new(o, "auditd", file_json(&r->fl, r->reader_base + (r->reader ?
 										  hostev_audit_reader_resume_offset(r->reader) : 0)));
 	if (o != NULL && r->o->syslog != NULL)
-		json_object_set_new(o, "syslog", file_json(&r->sl, r->sl_done));
+		json_object_set_new(o, "syslog", file_json(&r->sl.f, r->sl.done));
+	if (o != NULL)
+		json_object_set_new(o, "actions", file_json(&r->acts.f, r->acts.done));
 	if (o != NULL && r->js != NULL && journal_src_cursor(r->js) != NULL)
 		json_object_set_new(o, "journal", json_pack("{s:s}", "cursor", journal_src_cursor(r->js)));
 	else if (o != NULL && r->kept_cursor != NULL)
@@ -252,6 +251,7 @@ load_positions(struct run *r, struct saved *sv, struct bw_err *err)
 		r->source_errors = (uint64_t)json_integer_value(json_object_get(use, "source_errors"));
 		file_saved(json_object_get(use, "auditd"), r->o->audit_log, &sv->dev, &sv->ino, &sv->offset);
 		file_saved(json_object_get(use, "syslog"), r->o->syslog, &sv->sdev, &sv->sino, &sv->soffset);
+		file_saved(json_object_get(use, "actions"), r->acts.f.path, &sv->adev, &sv->aino, &sv->aoffset);
 		if (json_string_value(json_object_get(json_object_get(use, "journal"), "cursor")) != NULL &&
 		    (sv->cursor = strdup(json_string_value(json_object_get(json_object_get(use, "journal"), "cursor")))) ==
 			    NULL) {
@@ -508,22 +508,21 @@ read_audit_stdin(struct run *r, char *buf, size_t *got, bool *eof, struct bw_err
 
 /* ---- a syslog file ---- */
 
-/* One whole line of the syslog file (len bytes, NUL after them); sl_done already counts it. */
+/* One whole line of the syslog file (a lines_fn). */
 static int
-syslog_line(struct run *r, const char *line, size_t len, struct bw_err *err)
+syslog_line(void *ctx, const char *line, size_t len, struct bw_err *err)
 {
+	struct run *r = ctx;
 	char ident[64];
 	uint64_t pid;
 	int64_t t;
 	const char *msg;
 	struct hostev_event e;
 
-	if (len == 0)
-		return 0;
 	if (memchr(line, '\0', len) != NULL || hostev_syslog_line(line, bw_now_ms(), &t, ident, &pid, &msg) != 0) {
 		r->source_errors++;
-		snprintf(r->syslog_error, sizeof r->syslog_error, "a line that is not a syslog line at offset %llu",
-			 (unsigned long long)(r->sl_done - len - 1));
+		snprintf(r->sl.error, sizeof r->sl.error, "a line that is not a syslog line at offset %llu",
+			 (unsigned long long)(r->sl.done - len - 1));
 		return 0;
 	}
 	if (!hostev_syslog_watched(ident))
@@ -533,68 +532,23 @@ syslog_line(struct run *r, const char *line, size_t len, struct bw_err *err)
 	return add_event(r, &e, err);
 }
 
-static int
-syslog_take(struct run *r, const char *data, size_t n, struct bw_err *err)
-{
-	while (n > 0) {
-		const char *nl = memchr(data, '\n', n);
-		size_t take = nl != NULL ? (size_t)(nl - data) : n;
-		int rc;
-		if (r->sl_line.len + take > HOSTEV_RAW_MAX) {
-			r->source_errors++;	/* an endless line: dropped up to its end, counted */
-			r->sl_line.len = 0;
-		} else if (bw_buf_append(&r->sl_line, data, take) != 0) {
-			return bw_err_set(err, BW_ENOMEM, "out of memory");
-		}
-		if (nl == NULL)
-			break;
-		r->sl_done = r->sl.offset - (n - take - 1);
-		rc = syslog_line(r, (const char *)r->sl_line.data, r->sl_line.len, err);
-		r->sl_line.len = 0;
-		if (rc != 0)
-			return rc;
-		data = nl + 1;
-		n -= take + 1;
-	}
-	return 0;
-}
+/* ---- the agent's own actions (session guard, patch updates) ---- */
 
+/* One line of the actions file (a lines_fn). */
 static int
-read_syslog(struct run *r, char *buf, size_t *got, struct bw_err *err)
+action_line(void *ctx, const char *line, size_t len, struct bw_err *err)
 {
-	size_t n = 0;
-	bool switched = false;
-	uint64_t gaps = r->sl.lost_gaps;
-	struct bw_err ferr = { 0 };
+	struct run *r = ctx;
+	struct hostev_event e;
+	struct bw_err perr = { 0 };
 
-	*got = 0;
-	if (!r->sl_open) {
-		if (follow_open(&r->sl, 0, 0, 0, &ferr) != 0) {
-			snprintf(r->syslog_state, sizeof r->syslog_state, "waiting");
-			snprintf(r->syslog_error, sizeof r->syslog_error, "%.250s", ferr.msg);
-			return 0;
-		}
-		r->sl_open = true;
-		r->sl_done = r->sl.offset;
-	}
-	snprintf(r->syslog_state, sizeof r->syslog_state, "ok");
-	if (follow_read(&r->sl, buf, READ_CHUNK, &n, &switched, &ferr) != 0) {
+	if (hostev_action_parse(line, len, &e, &perr) != 0) {
 		r->source_errors++;
-		snprintf(r->syslog_state, sizeof r->syslog_state, "error");
-		snprintf(r->syslog_error, sizeof r->syslog_error, "%.250s", ferr.msg);
+		snprintf(r->acts.error, sizeof r->acts.error, "offset %llu: %.200s",
+			 (unsigned long long)(r->acts.done - len - 1), perr.msg);
 		return 0;
 	}
-	if (r->sl.lost_gaps > gaps)
-		r->lost += r->sl.lost_gaps - gaps;
-	if (switched) {
-		/* the old file's last line, if it had no newline, is whole now */
-		int rc = r->sl_line.len > 0 ? syslog_line(r, (const char *)r->sl_line.data, r->sl_line.len, err) : 0;
-		r->sl_line.len = 0;
-		r->sl_done = r->sl.offset;
-		return rc;
-	}
-	*got = n;
-	return syslog_take(r, buf, n, err);
+	return add_event(r, &e, err);
 }
 
 /* ---- the journal ---- */
@@ -768,8 +722,14 @@ send_heartbeat(struct run *r)
 	if (r->o->syslog != NULL) {
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
 		snprintf(s->name, sizeof s->name, "syslog");
-		snprintf(s->state, sizeof s->state, "%s", r->syslog_state[0] ? r->syslog_state : "waiting");
-		snprintf(s->error, sizeof s->error, "%s", r->syslog_error);
+		snprintf(s->state, sizeof s->state, "%s", r->sl.state[0] ? r->sl.state : "waiting");
+		snprintf(s->error, sizeof s->error, "%s", r->sl.error);
+	}
+	{
+		struct hostev_source_state *s = &hb.sources[hb.nsources++];
+		snprintf(s->name, sizeof s->name, "agent");
+		snprintf(s->state, sizeof s->state, "%s", r->acts.state[0] ? r->acts.state : "waiting");
+		snprintf(s->error, sizeof s->error, "%s", r->acts.error);
 	}
 	if (r->fim != NULL) {
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
@@ -826,8 +786,8 @@ run_clear(struct run *r)
 	free(r->batch.events);
 	hostev_audit_reader_free(r->reader);
 	follow_close(&r->fl);
-	follow_close(&r->sl);
-	bw_buf_free(&r->sl_line);
+	lines_close(&r->sl);
+	lines_close(&r->acts);
 	journal_src_close(r->js);
 	fim_close(r->fim);
 	free(r->kept_cursor);
@@ -854,7 +814,12 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	}
 	snprintf(r.dir, sizeof r.dir, "%s/hostev", o->state);
 	follow_init(&r.fl, o->audit_log != NULL ? o->audit_log : "");
-	follow_init(&r.sl, o->syslog != NULL ? o->syslog : "");
+	lines_init(&r.sl, o->syslog);
+	{
+		char ap[1100];
+		snprintf(ap, sizeof ap, "%s/%s", r.dir, AGENT_ACTIONS_FILE);
+		lines_init(&r.acts, ap);
+	}
 	{
 		char sdir[1100];
 		snprintf(sdir, sizeof sdir, "%s/spool", r.dir);
@@ -879,18 +844,16 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	}
 	if (o->syslog != NULL) {
 		struct bw_err oerr = { 0 };
-		uint64_t gaps = r.sl.lost_gaps;
-		if (follow_open(&r.sl, sv.sdev, sv.sino, sv.soffset, &oerr) != 0) {
+		uint64_t lost = r.lost;
+		if (lines_open(&r.sl, sv.sdev, sv.sino, sv.soffset, &r.lost, &oerr) != 0)
 			say(&r, "syslog: %s (waiting for it)", oerr.msg);
-		} else {
-			r.sl_open = true;
-			r.sl_done = r.sl.offset;
-			if (r.sl.lost_gaps > gaps) {
-				r.lost += r.sl.lost_gaps - gaps;
-				say(&r, "syslog: %s was rotated away or truncated unread since the last run (counted as lost)",
-				    r.sl.path);
-			}
-		}
+		else if (r.lost > lost)
+			say(&r, "syslog: %s was rotated away or truncated unread since the last run (counted as lost)",
+			    r.sl.f.path);
+	}
+	{
+		struct bw_err oerr = { 0 };
+		(void)lines_open(&r.acts, sv.adev, sv.aino, sv.aoffset, &r.lost, &oerr);	/* none yet: waits */
 	}
 	if (spool_last_seq(r.spool) >= r.next_seq)
 		r.next_seq = spool_last_seq(r.spool) + 1;
@@ -935,10 +898,20 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 		}
 		while (o->syslog != NULL && !spool_full(r.spool)) {
 			size_t sgot = 0;
-			if ((rc = read_syslog(&r, buf, &sgot, err)) != 0)
+			if ((rc = lines_read(&r.sl, buf, READ_CHUNK, &sgot, syslog_line, &r, &r.lost, &r.source_errors,
+					     err)) != 0)
 				goto out;
 			got += sgot;
 			if (sgot == 0 || (total += sgot) >= (size_t)16 << 20)
+				break;
+		}
+		while (!spool_full(r.spool)) {
+			size_t agot = 0;
+			if ((rc = lines_read(&r.acts, buf, READ_CHUNK, &agot, action_line, &r, &r.lost, &r.source_errors,
+					     err)) != 0)
+				goto out;
+			got += agot;
+			if (agot == 0 || (total += agot) >= (size_t)16 << 20)
 				break;
 		}
 		if (r.js != NULL && !spool_full(r.spool)) {

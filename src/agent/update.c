@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "agent_internal.h"
+#include "hostev/hostev.h"
 #include "events/events.h"
 #include "note/note.h"
 #include "patch/patch.h"
@@ -161,6 +163,22 @@ report(struct agent *a, const char *target, const char *sha, const char *version
 	struct bw_err err = { 0 };
 	long status = 0;
 
+	{
+		/* also a host event of source agent (shipped by `agent run`, when it runs on this state) */
+		char detail[1400];
+		struct bw_err aerr = { 0 };
+		char action[32];
+		struct hostev_action act = { .time_ms = bw_now_ms(), .action = action, .object = target,
+					     .result = strcmp(result, "installed") == 0 ? "success" : "failure",
+					     .detail = detail };
+		snprintf(action, sizeof action, "patch.%s", result);
+		snprintf(detail, sizeof detail, "%s%s%s%s%s%.1000s", version ? "version " : "", version ? version : "",
+			 sha ? " sha256 " : "", sha ? sha : "", reason ? (version || sha ? "; " : "") : "",
+			 reason ? reason : "");
+		if (agent_action_record(a->state, &act, &aerr) != 0)
+			fprintf(a->log, "report: the %s of %s was not recorded as a host event: %s\n", result, target,
+				aerr.msg);
+	}
 	if (sha)
 		json_object_set_new(body, "sha256", json_string(sha));
 	if (version)

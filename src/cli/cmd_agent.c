@@ -18,7 +18,7 @@ static const char agent_usage[] =
     "                          [--report-server URL] [--enrol-code CODE]\n"
     "       bulwark agent enrol --state DIR --code CODE\n"
     "       bulwark agent update --state DIR\n"
-    "       bulwark agent guard [--socket PATH] [--state-file PATH]\n"
+    "       bulwark agent guard [--socket PATH] [--state-file PATH] [--state DIR]\n"
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "       bulwark agent audit-rules [--design-dir DIR]...\n"
     "       bulwark agent run --state DIR [--audit-log PATH | --audit-stdin] [--journal | --journal-dir DIR]\n"
@@ -41,7 +41,10 @@ static const char agent_usage[] =
     "and at the deadline every process of that audit session (/proc/PID/sessionid, set by\n"
     "pam_loginuid: sshd needs UsePAM yes), including ones that setsid, double-fork or ignore SIGTERM,\n"
     "gets SIGTERM and 3 s later is stopped and killed. Defaults: --socket\n"
-    "/run/bulwark-agent/guard.sock, --state-file /run/bulwark-agent/sessions.json.\n"
+    "/run/bulwark-agent/guard.sock, --state-file /run/bulwark-agent/sessions.json. With\n"
+    "--state DIR (the agent's state directory) each session's start, refusal, termination,\n"
+    "kill and end is also recorded in DIR/hostev/actions.log, which `agent run` ships as host\n"
+    "events of source agent.\n"
     "\n"
     "audit-rules prints the audit rules bulwark's detection rules expect, for augenrules\n"
     "(/etc/audit/rules.d/50-bulwark.rules): program runs, identity/sudo/sshd/PAM/loader/cron/\n"
@@ -145,7 +148,7 @@ agent_update_cmd(struct cli_args *a)
 static int
 agent_guard_cmd(struct cli_args *a)
 {
-	struct agent_guard_opts o = { GUARD_DIR "/guard.sock", GUARD_DIR "/sessions.json" };
+	struct agent_guard_opts o = { GUARD_DIR "/guard.sock", GUARD_DIR "/sessions.json", NULL };
 	char *pos[1];
 	size_t npos;
 	sigset_t sigs;
@@ -153,7 +156,7 @@ agent_guard_cmd(struct cli_args *a)
 	int sfd, r;
 
 	if (cli_opt(a, "--socket", &o.socket_path) || cli_opt(a, "--state-file", &o.state_file) ||
-	    cli_positional(a, pos, 0, &npos)) {
+	    cli_opt(a, "--state", &o.agent_state) || cli_positional(a, pos, 0, &npos)) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;
 	}

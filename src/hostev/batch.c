@@ -477,3 +477,85 @@ out:
 	json_decref(root);
 	return r;
 }
+
+/* ---- the agent's own actions: one JSON line each in STATE/hostev/actions.log ---- */
+
+static const char *const action_keys[] = { "time", "action", "subject", "object", "result", "detail", NULL };
+
+int
+hostev_action_format(const struct hostev_action *a, char **out, size_t *len, struct bw_err *err)
+{
+	struct bw_buf t = { 0 };
+	int bad = bw_buf_printf(&t, "{\"time\":%lld,", (long long)a->time_ms) != 0 ||
+		  put_cstr(&t, "action", a->action) != 0 || bw_buf_append_byte(&t, ',') != 0 ||
+		  put_cstr(&t, "subject", a->subject ? a->subject : "") != 0 || bw_buf_append_byte(&t, ',') != 0 ||
+		  put_cstr(&t, "object", a->object ? a->object : "") != 0 || bw_buf_append_byte(&t, ',') != 0 ||
+		  put_cstr(&t, "result", a->result) != 0 || bw_buf_append_byte(&t, ',') != 0 ||
+		  put_cstr(&t, "detail", a->detail ? a->detail : "") != 0 || bw_buf_append_byte(&t, '}') != 0;
+	int r = take(&t, bad, out, len, err);
+
+	if (r == 0 && *len > HOSTEV_ACTION_MAX) {
+		free(*out);
+		*out = NULL;
+		return bw_err_set(err, BW_ERANGE, "agent action longer than %d bytes", HOSTEV_ACTION_MAX);
+	}
+	return r;
+}
+
+static bool
+action_name_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '.' || s[i] == '_'))
+			return false;
+	return i > 0 && i <= 64;
+}
+
+int
+hostev_action_parse(const char *line, size_t len, struct hostev_event *out, struct bw_err *err)
+{
+	static const char where[] = "agent action";
+	json_t *root;
+	uint64_t t;
+	char *detail = NULL;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	if (len > HOSTEV_ACTION_MAX)
+		return bw_err_set(err, BW_EINVAL, "%s: longer than %d bytes", where, HOSTEV_ACTION_MAX);
+	if ((root = load(line, len, where, err)) == NULL)
+		return err->code;
+	snprintf(out->source, sizeof out->source, "agent");
+	if ((r = only_keys(root, action_keys, where, err)) != 0 ||
+	    (r = get_u64(root, "time", true, 1, TIME_MAX_MS, &t, where, err)) != 0 ||
+	    (r = get_str(root, "action", true, 64, &out->action, NULL, where, err)) != 0 ||
+	    (r = get_str(root, "subject", false, HOSTEV_TEXT_MAX, &out->subject, NULL, where, err)) != 0 ||
+	    (r = get_str(root, "object", false, HOSTEV_TEXT_MAX, &out->object, NULL, where, err)) != 0 ||
+	    (r = get_str(root, "result", true, 16, &out->result, NULL, where, err)) != 0 ||
+	    (r = get_str(root, "detail", false, HOSTEV_TEXT_MAX, &detail, NULL, where, err)) != 0)
+		goto out;
+	if (!action_name_valid(out->action)) {
+		r = bw_err_set(err, BW_EINVAL, "%s: \"action\" must be 1..64 of a-z . _", where);
+		goto out;
+	}
+	if (strcmp(out->result, "success") != 0 && strcmp(out->result, "failure") != 0) {
+		r = bw_err_set(err, BW_EINVAL, "%s: \"result\" must be success or failure", where);
+		goto out;
+	}
+	out->time_ms = (int64_t)t;
+	if ((out->raw = malloc(len + 1)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(out->raw, line, len);	/* the line as written: UTF-8 checked by the JSON parser */
+	out->raw[len] = '\0';
+	out->raw_len = len;
+out:
+	free(detail);
+	json_decref(root);
+	if (r != 0)
+		hostev_event_clear(out);
+	return r;
+}

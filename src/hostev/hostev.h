@@ -214,6 +214,27 @@ void hostev_entry_clear(struct hostev_entry *e);
  */
 int hostev_audit_normalise(const struct hostev_audit_event *ev, struct hostev_event *out, struct bw_err *err);
 
+/* ---- the agent's own actions (batch.c) ---- */
+
+/*
+ * What the host's agent did (session guard, patch updates), as one JSON line
+ * {"time","action","subject","object","result","detail"} in
+ * STATE/hostev/actions.log, shipped by `agent run` as source "agent".
+ */
+#define HOSTEV_ACTION_MAX 4096
+struct hostev_action {
+	int64_t time_ms;
+	const char *action;	/* 1..64 of a-z . _ ("session.begin", "patch.install") */
+	const char *subject;	/* who (NULL: "") */
+	const char *object;	/* on what (NULL: "") */
+	const char *result;	/* "success" or "failure" */
+	const char *detail;	/* free text (NULL: "") */
+};
+/* The line without its newline (caller frees *out); BW_ERANGE past HOSTEV_ACTION_MAX bytes. */
+int hostev_action_format(const struct hostev_action *a, char **out, size_t *len, struct bw_err *err);
+/* A line (len bytes) as an event of source "agent", raw the line; strict, errors name the key. Clear *out. */
+int hostev_action_parse(const char *line, size_t len, struct hostev_event *out, struct bw_err *err);
+
 /* ---- log messages from the journal or a syslog file (syslog.c) ---- */
 
 /* Is ident (SYSLOG_IDENTIFIER) one of the programs whose messages the agent ships (sshd, sudo, su, PAM...)? */

@@ -167,8 +167,10 @@ relay_thread.start()
 
 def start_guard():
     global guard
+    # --state: the guard records its actions where web1's agent ships them from (source agent)
     guard = subprocess.Popen([BW, "agent", "guard", "--socket", guard_sock, "--state-file",
-                              os.path.join(base, "guard-sessions.json")], stderr=guard_log)
+                              os.path.join(base, "guard-sessions.json"), "--state", os.path.join(base, "agent-web1")],
+                             stderr=guard_log)
     for _ in range(100):
         if os.path.exists(guard_sock):
             return
@@ -224,12 +226,12 @@ try:
     rc, out, err = ssh(cert)
     expect(rc != 0 and "session guard did not take this session" in err and "logged-in" not in out,
            f"with no session guard running on the host, the wrapper refuses the session ({rc}: {err.strip()[-200:]})")
+    auth_web1 = start_host_agent("web1")
+    auth_db1 = start_host_agent("db1")
     start_guard()
     rc, out, err = ssh(cert)
     expect(rc == 0 and "logged-in" in out, f"login to web1 as root with the certificate ({err.strip()[-200:]})")
     expect(guard_says("guard: session "), "the guard took the session")
-    auth_web1 = start_host_agent("web1")
-    auth_db1 = start_host_agent("db1")
     relay_from.append((sshd, "web1", auth_web1))
     got = relayed_with(auth_web1, f"(serial {rid}) CA ED25519 SHA256:", 2)
     expect(len(got) == 2 and all("Accepted publickey for root" in l for l in got),
@@ -320,6 +322,22 @@ try:
            f"idle clients flooding the guard notwithstanding: {left}")
     expect(guard_says("window over: SIGTERM") and guard_says("SIGKILL to"),
            f"the guard sent SIGTERM at the deadline, then SIGKILL to what ignored it: {guard_says('')}")
+    # the guard's actions reached the server as web1's host events (source agent)
+    want = {("session.begin", "success"), ("session.begin", "failure"), ("session.terminate", "success"),
+            ("session.kill", "success"), ("session.end", "success")}
+    for _ in range(100):
+        st, j, _, _ = c.req("GET", "/api/v1/events?host=web1&source=agent&limit=100", token=admin)
+        acts = j.get("events", []) if st == 200 else []
+        if {(e["action"], e["result"]) for e in acts} >= want:
+            break
+        time.sleep(0.2)
+    expect({(e["action"], e["result"]) for e in acts} >= want and
+           all(e["subject"].startswith("uid=") and e["object"].startswith("session ") for e in acts) and
+           any(e["action"] == "session.begin" and e["result"] == "failure" and "registered again" in e["raw"]
+               for e in acts) and
+           any(e["action"] == "session.end" and "ended by the guard" in e["raw"] for e in acts),
+           f"the guard's starts, refusal, SIGTERM, SIGKILL and ends are host events of web1: "
+           f"{[(e['action'], e['result']) for e in acts]}")
     time.sleep(max(0, r3["valid_before"] - time.time()) + 1)
     rc, out, err = ssh(short)
     expect(rc != 0, "after the window the certificate no longer logs in")

@@ -232,6 +232,10 @@ expect(open(inst, "rb").read() == hotfix1, "installed bytes are the published fi
 expect(open(inst + ".ran").read() == "hotfix.bin 1.0 web1", "install command ran with the target's environment")
 out = agent_update("web1", 0)
 expect("0 installed, 1 current" in out, f"second run has nothing to do: {out}")
+acts = [json.loads(l) for l in open(path("web1", "hostev", "actions.log"))]
+expect([(a["action"], a["object"], a["result"]) for a in acts] == [("patch.installed", "hotfix.bin", "success")] and
+       "version 1.0 sha256 " in acts[0]["detail"] and oct(os.stat(path("web1", "hostev")).st_mode & 0o777) == "0o700",
+       f"the installation is an agent action in STATE/hostev/actions.log (0700 directory): {acts}")
 with open(path("web1", "lock"), "a") as lk:  # another run holds the state directory
     fcntl.flock(lk, fcntl.LOCK_EX)
     rc, out = cli("agent", "update", "--state", "web1")
@@ -329,6 +333,11 @@ def attack(name, host, phrase, overrides, state_from=None, server=None, root="ro
     out = agent_update(name, 1)
     expect(phrase in out, f"{name}: refusal lacks '{phrase}':\n{out}")
     expect("installed" not in out.split("update:")[0], f"{name}: nothing installed:\n{out}")
+    # each refusal is also an agent action for `agent run` to ship (source agent)
+    acts = [json.loads(l) for l in open(path(name, "hostev", "actions.log"))] \
+        if os.path.exists(path(name, "hostev", "actions.log")) else []
+    expect(any(a["action"] == "patch.refused" and a["result"] == "failure" and phrase in a["detail"] for a in acts),
+           f"{name}: the refusal is recorded as an agent action: {acts[-2:]}")
     attacks.append((name, phrase))
     mirror.overrides = {}
     return out

@@ -689,6 +689,57 @@ test_sshd_cert_login(void **state)
 			fail_msg("taken for a certificate login: %s", no[i]);
 }
 
+static void
+test_agent_actions(void **state)
+{
+	struct hostev_action a = { 1795845114000, "session.begin", "uid=1000", "session 7", "success",
+				   "pid 9, \"until\" 1795845714\n" };
+	static const char *const bad[] = {
+		"", "[]", "{\"time\":1,\"action\":\"a\",\"result\":\"success\",\"extra\":1}",
+		"{\"time\":0,\"action\":\"a\",\"result\":\"success\"}",
+		"{\"time\":1,\"action\":\"Session\",\"result\":\"success\"}",
+		"{\"time\":1,\"action\":\"\",\"result\":\"success\"}",
+		"{\"time\":1,\"action\":\"a\",\"result\":\"ok\"}",
+		"{\"time\":1,\"action\":\"a\"}",
+		"{\"time\":1,\"action\":\"a\",\"result\":\"success\",\"subject\":\"a\\u0000b\"}",
+		"{\"time\":1,\"action\":\"a\",\"result\":\"success\",\"time\":2}",
+	};
+	struct hostev_event e;
+	struct bw_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0, i;
+
+	(void)state;
+	assert_int_equal(hostev_action_format(&a, &text, &len, &err), 0);
+	assert_int_equal(hostev_action_parse(text, len, &e, &err), 0);
+	assert_string_equal(e.source, "agent");
+	assert_int_equal(e.time_ms, 1795845114000);
+	assert_string_equal(e.action, "session.begin");
+	assert_string_equal(e.subject, "uid=1000");
+	assert_string_equal(e.object, "session 7");
+	assert_string_equal(e.result, "success");
+	assert_int_equal(e.raw_len, len);
+	assert_memory_equal(e.raw, text, len);	/* raw is the line as written, detail and all */
+	assert_non_null(strstr(e.raw, "\"detail\":\"pid 9, \\\"until\\\" 1795845714\\n\""));
+	hostev_event_clear(&e);
+	free(text);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(&err, 0, sizeof err);
+		if (hostev_action_parse(bad[i], strlen(bad[i]), &e, &err) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(err.msg[0] != '\0');
+		assert_null(e.raw);
+	}
+	{
+		char big[5000];
+		memset(big, 'x', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		a.detail = big;
+		assert_int_equal(hostev_action_format(&a, &text, &len, &err), BW_ERANGE);
+		assert_null(text);
+	}
+}
+
 int
 main(void)
 {
@@ -708,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_normalise),
 		cmocka_unit_test(test_syslog_lines),
 		cmocka_unit_test(test_sshd_cert_login),
+		cmocka_unit_test(test_agent_actions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

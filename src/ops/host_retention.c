@@ -25,19 +25,12 @@ static int
 collect(void *ctx, uint64_t index, const void *entry, size_t len)
 {
 	struct bundle_rows *b = ctx;
-	struct hostev_entry *e = &b->ents[b->n];
 	struct bw_err perr = { 0 };
 
-	if (hostev_entry_parse(entry, len, e, &perr) != 0) {
-		hostev_entry_clear(e);
+	if (ops_hostev_entry_row(index, entry, len, &b->ents[b->n], &b->rows[b->n], &perr) != 0)
 		b->unreadable = true;
-		return 0;
-	}
-	b->rows[b->n++] = (struct hostdb_event){
-		.index = index, .host = e->host, .epoch = e->epoch, .seq = e->seq, .n = e->n, .time_ms = e->ev.time_ms,
-		.received_ms = e->received_ms, .source = e->ev.source, .subject = e->ev.subject, .action = e->ev.action,
-		.object = e->ev.object, .result = e->ev.result, .raw = e->ev.raw, .raw_len = e->ev.raw_len,
-	};
+	else
+		b->n++;
 	return 0;
 }
 

@@ -70,25 +70,35 @@ struct index_batch {
 	size_t n;
 };
 
-static int
-collect_row(void *ctx, uint64_t index, const void *entry, size_t len)
+int
+ops_hostev_entry_row(uint64_t index, const void *entry, size_t len, struct hostev_entry *e, struct hostdb_event *row,
+		     struct bw_err *err)
 {
-	struct index_batch *b = ctx;
-	struct hostev_entry *e = &b->ents[b->n];
-	struct bw_err perr = { 0 };
-
-	if (hostev_entry_parse(entry, len, e, &perr) != 0) {
-		/* Only the server writes this log: an entry it cannot read is reported, and skipped. */
-		EV_LOG(EVLOG_ERROR, "host-event log: an entry does not parse", EV_KI("index", (int64_t)index),
-		       EV_KS("error", perr.msg));
+	if (hostev_entry_parse(entry, len, e, err) != 0) {
 		hostev_entry_clear(e);
-		return 0;
+		return err->code;
 	}
-	b->rows[b->n++] = (struct hostdb_event){
+	*row = (struct hostdb_event){
 		.index = index, .host = e->host, .epoch = e->epoch, .seq = e->seq, .n = e->n, .time_ms = e->ev.time_ms,
 		.received_ms = e->received_ms, .source = e->ev.source, .subject = e->ev.subject, .action = e->ev.action,
 		.object = e->ev.object, .result = e->ev.result, .raw = e->ev.raw, .raw_len = e->ev.raw_len,
 	};
+	return 0;
+}
+
+static int
+collect_row(void *ctx, uint64_t index, const void *entry, size_t len)
+{
+	struct index_batch *b = ctx;
+	struct bw_err perr = { 0 };
+
+	if (ops_hostev_entry_row(index, entry, len, &b->ents[b->n], &b->rows[b->n], &perr) != 0) {
+		/* Only the server writes this log: an entry it cannot read is reported, and skipped. */
+		EV_LOG(EVLOG_ERROR, "host-event log: an entry does not parse", EV_KI("index", (int64_t)index),
+		       EV_KS("error", perr.msg));
+		return 0;
+	}
+	b->n++;
 	return 0;
 }
 

@@ -72,6 +72,9 @@ struct ops_hostev {
 	struct tlog_tiles *tiles;
 };
 
+/* A host-event log entry parsed into e, and the index row that borrows e's strings; e cleared on failure. */
+int ops_hostev_entry_row(uint64_t index, const void *entry, size_t len, struct hostev_entry *e, struct hostdb_event *row,
+			 struct bw_err *err);
 /* The stream of host in h, created empty when new; NULL when out of memory. Caller holds h->mu. */
 struct stream *ops_hostev_stream(struct ops_hostev *h, const char *host);
 

@@ -44,6 +44,18 @@ check_batch(const uint8_t *data, size_t size)
 	hostev_batch_clear(&b2);
 }
 
+/* A request body as gzip (as the server inflates agents' batches): bounded, refused with a message, never more. */
+static void
+check_gunzip(const uint8_t *data, size_t size)
+{
+	struct bw_buf out = { 0 };
+	struct bw_err err = { 0 };
+
+	if (bw_gunzip(data, size, 1 << 20, &out, &err) != 0 ? err.msg[0] == '\0' || out.len != 0 : out.len > (1 << 20))
+		abort();
+	bw_buf_free(&out);
+}
+
 static void
 check_heartbeat(const uint8_t *data, size_t size)
 {
@@ -158,7 +170,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	switch (data[0] % 4) {
-	case 0: check_batch(data + 1, size - 1); break;
+	case 0:
+		check_batch(data + 1, size - 1);
+		check_gunzip(data + 1, size - 1);
+		break;
 	case 1: check_heartbeat(data + 1, size - 1); break;
 	case 2: check_entry(data + 1, size - 1); break;
 	default: check_syslog(data + 1, size - 1); break;

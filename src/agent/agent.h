@@ -46,6 +46,9 @@ int agent_http_post_json(const struct agent_http *h, const char *path, const jso
 /* As agent_http_post_json, with the JSON already as text (len bytes). */
 int agent_http_post_text(const struct agent_http *h, const char *path, const char *text, size_t len, long *status,
 			 struct bw_buf *reply, struct bw_err *err);
+/* As agent_http_post_text; gzip: text is gzip data of the JSON (Content-Encoding: gzip). */
+int agent_http_post(const struct agent_http *h, const char *path, const char *text, size_t len, bool gzip, long *status,
+		    struct bw_buf *reply, struct bw_err *err);
 
 /* ---- state directory (state.c) ---- */
 

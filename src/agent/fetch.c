@@ -159,6 +159,13 @@ int
 agent_http_post_text(const struct agent_http *h, const char *path, const char *text, size_t len, long *status,
 		     struct bw_buf *reply, struct bw_err *err)
 {
+	return agent_http_post(h, path, text, len, false, status, reply, err);
+}
+
+int
+agent_http_post(const struct agent_http *h, const char *path, const char *text, size_t len, bool gzip, long *status,
+		struct bw_buf *reply, struct bw_err *err)
+{
 	struct bw_buf url = { 0 }, out = { 0 };
 	struct sink s = { .max = 1 << 20, .buf = &out };
 	struct curl_slist *hdr = NULL;
@@ -173,6 +180,8 @@ agent_http_post_text(const struct agent_http *h, const char *path, const char *t
 		goto out;
 	}
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	if (gzip)
+		hdr = curl_slist_append(hdr, "Content-Encoding: gzip");
 	if (h->token != NULL) {
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", h->token);
 		hdr = curl_slist_append(hdr, auth);

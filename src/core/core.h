@@ -89,6 +89,17 @@ void bw_buf_free(struct bw_buf *b);
  */
 char *bw_buf_take(struct bw_buf *b, size_t *len);
 
+/* ---- gzip (gzip.c) ---------------------------------------------------- */
+
+/* in (len bytes) as gzip into out (its old contents replaced). */
+int bw_gzip(const void *in, size_t len, struct bw_buf *out, struct bw_err *err);
+/*
+ * Inflates one gzip member (in, len bytes) into out (replaced), at most max
+ * bytes: BW_ERANGE past it, BW_EINVAL for data that is not gzip, damaged,
+ * cut short or followed by other bytes.
+ */
+int bw_gunzip(const void *in, size_t len, size_t max, struct bw_buf *out, struct bw_err *err);
+
 /* ---- encodings --------------------------------------------------------- */
 
 /* Length of the padded standard base64 text for n bytes, without NUL. */

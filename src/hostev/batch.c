@@ -314,7 +314,8 @@ hostev_batch_format(const struct hostev_batch *b, char **out, size_t *len, struc
 /* ---- heartbeats ---- */
 
 static const char *const hb_keys[] = { "epoch", "time", "counters", "spool", "sources", NULL };
-static const char *const counter_keys[] = { "read", "sent", "spooled", "lost", "source_errors", NULL };
+static const char *const counter_keys[] = { "read", "sent", "spooled", "lost", "source_errors", "bytes_sent",
+					    "bytes_raw", NULL };
 static const char *const spool_keys[] = { "bytes", "max", NULL };
 static const char *const source_keys[] = { "name", "state", "error", NULL };
 
@@ -376,6 +377,9 @@ hostev_heartbeat_parse(const void *json, size_t len, struct hostev_heartbeat *ou
 	    (r = get_u64(c, "lost", true, 0, (uint64_t)INT64_MAX, &out->lost, "heartbeat: counters", err)) != 0 ||
 	    (r = get_u64(c, "source_errors", true, 0, (uint64_t)INT64_MAX, &out->source_errors, "heartbeat: counters",
 			 err)) != 0 ||
+	    (r = get_u64(c, "bytes_sent", false, 0, (uint64_t)INT64_MAX, &out->bytes_sent, "heartbeat: counters", err)) !=
+		    0 ||
+	    (r = get_u64(c, "bytes_raw", false, 0, (uint64_t)INT64_MAX, &out->bytes_raw, "heartbeat: counters", err)) != 0 ||
 	    (r = only_keys(sp, spool_keys, "heartbeat: spool", err)) != 0 ||
 	    (r = get_u64(sp, "bytes", true, 0, (uint64_t)INT64_MAX, &out->spool_bytes, "heartbeat: spool", err)) != 0 ||
 	    (r = get_u64(sp, "max", true, 0, (uint64_t)INT64_MAX, &out->spool_max, "heartbeat: spool", err)) != 0)
@@ -402,11 +406,12 @@ hostev_heartbeat_format(const struct hostev_heartbeat *hb, char **out, size_t *l
 	struct bw_buf t = { 0 };
 	int bad = bw_buf_append_byte(&t, '{') != 0 || put_cstr(&t, "epoch", hb->epoch) != 0 ||
 		  bw_buf_printf(&t, ",\"time\":%lld,\"counters\":{\"read\":%llu,\"sent\":%llu,\"spooled\":%llu,"
-				"\"lost\":%llu,\"source_errors\":%llu},\"spool\":{\"bytes\":%llu,\"max\":%llu},"
-				"\"sources\":[",
+				"\"lost\":%llu,\"source_errors\":%llu,\"bytes_sent\":%llu,\"bytes_raw\":%llu},"
+				"\"spool\":{\"bytes\":%llu,\"max\":%llu},\"sources\":[",
 				(long long)hb->time_ms, (unsigned long long)hb->read, (unsigned long long)hb->sent,
 				(unsigned long long)hb->spooled, (unsigned long long)hb->lost,
-				(unsigned long long)hb->source_errors, (unsigned long long)hb->spool_bytes,
+				(unsigned long long)hb->source_errors, (unsigned long long)hb->bytes_sent,
+				(unsigned long long)hb->bytes_raw, (unsigned long long)hb->spool_bytes,
 				(unsigned long long)hb->spool_max) != 0;
 	size_t i;
 

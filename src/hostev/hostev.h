@@ -175,6 +175,7 @@ struct hostev_heartbeat {
 	char epoch[HOSTEV_EPOCH_HEX + 1];
 	int64_t time_ms;
 	uint64_t read, sent, spooled, lost, source_errors;
+	uint64_t bytes_sent, bytes_raw;	/* batches since the start: bytes on the wire (compressed), and before */
 	uint64_t spool_bytes, spool_max;
 	struct hostev_source_state sources[HOSTEV_SOURCES_MAX];
 	size_t nsources;

@@ -144,6 +144,7 @@ struct route {
 	bool json_optional;		/* with json_body: an empty body is allowed (the handler gets NULL) */
 	size_t body_max;		/* JSON body limit; 0: HTTP_BODY_MAX */
 	bool raw_json_body;		/* an application/json body left as text in rq->body (the handler's parser reads it) */
+	bool gzip_body;			/* with a JSON body: Content-Encoding gzip is accepted (inflated within the limit) */
 	bool upload;			/* raw body streamed to a file (see request.upload_*) */
 };
 

@@ -214,7 +214,7 @@ h_hostlog_prune(struct request *rq, json_t *body)
 
 static const struct route hostev_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/agent/events", .fn = h_agent_events, .op = OP_HOST_EVENTS,
-	  .raw_json_body = true, .body_max = HOSTEV_BATCH_BODY_MAX },
+	  .raw_json_body = true, .body_max = HOSTEV_BATCH_BODY_MAX, .gzip_body = true },
 	{ .method = "POST", .pattern = "/api/v1/agent/heartbeat", .fn = h_agent_heartbeat, .op = OP_HOST_HEARTBEAT,
 	  .raw_json_body = true },
 	{ .method = "GET", .pattern = "/api/v1/events", .fn = h_events_search, .op = OP_HOST_EVENTS_SEARCH },

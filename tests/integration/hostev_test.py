@@ -7,6 +7,7 @@ spool fills to its bound, reading stops (the log file holds the rest), and every
 server is back. A batch naming another host is refused and audited; a rotation the agent missed is
 reported as a loss and raises an alert; a host whose agent stops raises host.silent.
 """
+import gzip
 import json
 import os
 import signal
@@ -181,6 +182,9 @@ st, j, _, _ = c.req("GET", "/api/v1/hosts", token=admin)
 hb = [h for h in j.get("hosts", []) if h["name"] == "web1"][0].get("heartbeat") if st == 200 else None
 expect(hb is not None and hb["state"] == "ok" and hb["counters"]["read"] >= 1 and hb["counters"]["lost"] == 0,
        f"the host list shows web1's heartbeat: {hb}")
+ctr = hb["counters"] if hb else {}
+expect(ctr.get("bytes_sent", 0) > 0 and ctr.get("bytes_raw", 0) > 3 * ctr.get("bytes_sent", 0),
+       f"batches went compressed (bytes on the wire against their JSON): {ctr}")
 
 # ---- the spool fills while the server is down, reading stops, and it drains afterwards ----
 stop(srv)
@@ -237,6 +241,24 @@ for bad in ({"epoch": "x", "seq": 1, "events": []}, {"epoch": "0" * 32, "seq": 0
     expect(st == 400 and "batch" in j.get("error", ""), f"a malformed batch is refused with a reason: {st} {j}")
 st, j, _, _ = c.req("POST", "/api/v1/agent/events", batch, token=admin)
 expect(st == 403, f"a user may not send host events: {st}")
+# batches may come gzip-compressed (as the agent sends them): inflated, then checked as any batch
+GZ = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+st, j, _, _ = c.req("POST", "/api/v1/agent/events", token=cred2, headers=GZ, raw=gzip.compress(json.dumps(batch).encode()))
+expect(st == 403 and "may not send events of web1" in j.get("error", ""), f"a gzip batch is read like any: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/agent/events", token=cred2, headers=GZ,
+                    raw=gzip.compress(json.dumps({"epoch": "x", "seq": 1, "events": []}).encode()))
+expect(st == 400 and "batch" in j.get("error", ""), f"a malformed gzip batch: {st} {j}")
+for raw, want_st, want in ((b"not gzip at all", 400, "gzip body: not gzip data"),
+                           (gzip.compress(b"{}")[:-6], 400, "gzip body"),
+                           (gzip.compress(b"{}") + b"x", 400, "bytes after the end"),
+                           (gzip.compress(b" " * (70 << 20)), 413, "decompressed body larger than")):
+    st, j, _, _ = c.req("POST", "/api/v1/agent/events", token=cred2, headers=GZ, raw=raw)
+    expect(st == want_st and want in j.get("error", ""), f"a bad gzip body ({len(raw)} bytes): {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/agent/events", token=cred2, raw=json.dumps(batch).encode(),
+                    headers={"Content-Type": "application/json", "Content-Encoding": "br"})
+expect(st == 415 and "(gzip is)" in j.get("error", ""), f"another encoding is refused: {st} {j}")
+st, j, _, _ = c.req("POST", "/api/v1/agent/heartbeat", token=cred2, headers=GZ, raw=gzip.compress(b"{}"))
+expect(st == 415, f"routes that take no gzip refuse it: {st} {j}")
 
 # ---- a rotation the agent missed is a counted loss, and an alert ----
 stop_agent(agent)

@@ -349,6 +349,46 @@ test_json_string(void **state)
 	}
 }
 
+static void
+test_gzip(void **state)
+{
+	struct bw_buf text = { 0 }, gz = { 0 }, back = { 0 };
+	struct bw_err err = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2000; i++)
+		assert_int_equal(bw_buf_printf(&text, "{\"source\":\"auditd\",\"n\":%zu}\n", i % 37), 0);
+	assert_int_equal(bw_gzip(text.data, text.len, &gz, &err), 0);
+	assert_true(gz.len > 18 && gz.len * 10 < text.len && gz.data[0] == 0x1f && gz.data[1] == 0x8b);
+	assert_int_equal(bw_gunzip(gz.data, gz.len, text.len, &back, &err), 0);
+	assert_int_equal(back.len, text.len);
+	assert_memory_equal(back.data, text.data, text.len);
+	/* one byte more than allowed: refused, nothing kept */
+	assert_int_equal(bw_gunzip(gz.data, gz.len, text.len - 1, &back, &err), BW_ERANGE);
+	assert_int_equal(back.len, 0);
+	assert_non_null(strstr(err.msg, "larger than"));
+	/* cut short, at every length */
+	for (i = 0; i < gz.len; i += 7)
+		assert_int_equal(bw_gunzip(gz.data, i, text.len, &back, &err), BW_EINVAL);
+	/* a flipped bit in the data or the checksum */
+	gz.data[gz.len / 2] ^= 0x10;
+	assert_int_equal(bw_gunzip(gz.data, gz.len, text.len, &back, &err), BW_EINVAL);
+	gz.data[gz.len / 2] ^= 0x10;
+	gz.data[gz.len - 6] ^= 1;
+	assert_int_equal(bw_gunzip(gz.data, gz.len, text.len, &back, &err), BW_EINVAL);
+	gz.data[gz.len - 6] ^= 1;
+	/* bytes after the end, and data that is no gzip */
+	assert_int_equal(bw_buf_append(&gz, "x", 1), 0);
+	assert_int_equal(bw_gunzip(gz.data, gz.len, text.len, &back, &err), BW_EINVAL);
+	assert_non_null(strstr(err.msg, "after the end"));
+	assert_int_equal(bw_gunzip("{\"a\":1}", 7, 100, &back, &err), BW_EINVAL);
+	assert_int_equal(bw_gunzip("", 0, 100, &back, &err), BW_EINVAL);
+	bw_buf_free(&text);
+	bw_buf_free(&gz);
+	bw_buf_free(&back);
+}
+
 int
 main(void)
 {
@@ -365,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_addr_group),
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_json_string),
+		cmocka_unit_test(test_gzip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

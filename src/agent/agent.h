@@ -24,6 +24,8 @@
 struct agent_http {
 	const char *base;	/* https://host:port (http:// refused) */
 	const char *cacert;	/* PEM file, NULL: system store */
+	const char *ca_pem;	/* or the PEM itself (len ca_pem_len), read before the agent dropped privileges */
+	size_t ca_pem_len;
 	const char *token;	/* bearer token for reports, may be NULL */
 };
 
@@ -105,6 +107,7 @@ struct agent_run_opts {
 	unsigned batch_max;		/* events per batch */
 	unsigned flush_ms;		/* the longest an event waits for its batch to fill */
 	unsigned heartbeat_secs;
+	const char *user;		/* started as root: drop to this user, a root helper opening the sources (NULL: no) */
 	int stop_fd;			/* readable: stop (-1: never) */
 	FILE *log;			/* progress and problems (NULL: none) */
 };

@@ -4,13 +4,23 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "agent.h"
 #include "core/core.h"
 
 /* ---- following a log file across rotation (follow.c) ---- */
 
+/* How a follow opens and stats its paths (NULL: directly; agent run --user: through the broker). */
+struct follow_fs {
+	int (*open)(void *ctx, const char *path);			/* a read-only fd, or -1 and errno */
+	int (*stat)(void *ctx, const char *path, struct stat *st);	/* 0, or -1 and errno */
+	void *ctx;
+};
+
 struct follow {
+	const struct follow_fs *fs;
 	char path[1024];
 	int fd;				/* -1: not open */
 	uint64_t dev, ino;		/* the file fd reads */
@@ -42,6 +52,27 @@ void follow_close(struct follow *f);
 struct hostev_action;
 /* Appends a to STATE/hostev/actions.log (created 0600) durably, for `agent run` to ship. */
 int agent_action_record(const char *state, const struct hostev_action *a, struct bw_err *err);
+
+/* ---- privilege separation: the root helper that opens the sources (broker.c) ---- */
+
+struct broker {
+	int sock;		/* to the helper (-1: none) */
+	pid_t pid;
+};
+/*
+ * Forks the helper (it keeps the caller's privileges): it opens, read-only,
+ * only the regular files named in paths and their PATH.1, for broker_open
+ * and broker_stat (the struct follow_fs functions, ctx the broker).
+ */
+int broker_start(char *const *paths, size_t n, struct broker *b, struct bw_err *err);
+int broker_open(void *ctx, const char *path);
+int broker_stat(void *ctx, const char *path, struct stat *st);
+/* Closes the agent's end (the helper then exits) and reaps the helper. */
+void broker_stop(struct broker *b);
+/* USER's ids (refused: unknown, or root). */
+int agent_drop_to(const char *user, uid_t *uid, gid_t *gid, struct bw_err *err);
+/* Becomes USER for good: its groups, gid, uid, no_new_privs; checks root cannot be regained. */
+int agent_setuid(const char *user, struct bw_err *err);
 
 /* ---- a followed file read as whole lines (lines.c) ---- */
 

@@ -57,8 +57,12 @@ easy_new(const struct agent_http *h, const char *path, struct bw_buf *url, char 
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	if (h->cacert != NULL)
+	if (h->ca_pem != NULL) {
+		struct curl_blob blob = { (void *)(uintptr_t)h->ca_pem, h->ca_pem_len, CURL_BLOB_COPY };
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+	} else if (h->cacert != NULL) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->cacert);
+	}
 	return c;
 }
 

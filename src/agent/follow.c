@@ -34,10 +34,16 @@ follow_close(struct follow *f)
 }
 
 static int
+fs_stat(const struct follow *f, const char *path, struct stat *st)
+{
+	return f->fs != NULL ? f->fs->stat(f->fs->ctx, path, st) : stat(path, st);
+}
+
+static int
 open_at(struct follow *f, const char *path, uint64_t offset, struct bw_err *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = f->fs != NULL ? f->fs->open(f->fs->ctx, path) : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return bw_err_set(err, errno == ENOENT ? BW_ENOTFOUND : BW_EIO, "%s: %s", path, strerror(errno));
@@ -70,11 +76,11 @@ follow_open(struct follow *f, uint64_t dev, uint64_t ino, uint64_t offset, struc
 
 	if (ino == 0)	/* never read: from the start */
 		return open_at(f, f->path, 0, err);
-	if (stat(f->path, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
+	if (fs_stat(f, f->path, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino)
 		return open_at(f, f->path, offset, err);
 	/* Rotated while we were away: the rest of the old file first, when it is still there. */
 	snprintf(rotated, sizeof rotated, "%s.1", f->path);
-	if (stat(rotated, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino) {
+	if (fs_stat(f, rotated, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino) {
 		int r = open_at(f, rotated, offset, err);
 		f->draining = r == 0;
 		return r;
@@ -94,7 +100,7 @@ check_rotation(struct follow *f, bool *switched, struct bw_err *err)
 	struct stat st, cur;
 
 	*switched = false;
-	if (stat(f->path, &st) != 0)
+	if (fs_stat(f, f->path, &st) != 0)
 		return 0;	/* between a rename and the new file's creation: wait */
 	if (!f->draining && (uint64_t)st.st_dev == f->dev && (uint64_t)st.st_ino == f->ino) {
 		if (fstat(f->fd, &cur) == 0 && (uint64_t)cur.st_size < f->offset) {

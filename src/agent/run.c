@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -73,6 +74,11 @@ struct run {
 	struct bw_err cb_err;		/* a failure inside the reader's callback (cb_failed) */
 	bool cb_failed;
 	int lockfd;			/* holds <state>/hostev/lock: one run per state directory */
+	/* --user: the root helper that opens the source files, and how the follows reach it */
+	struct broker broker;
+	struct follow_fs fs;
+	char journal_dir[1100];		/* --journal-dir made absolute ("" without) */
+	uint8_t *ca_pem;		/* the pinned CA, read while still root */
 };
 
 static int flush_batch(struct run *r, struct bw_err *err);
@@ -110,6 +116,97 @@ lock_state(struct run *r, struct bw_err *err)
 		return bw_err_set(err, BW_ECONFLICT, "another `bulwark agent run` is using %s (one per state directory)",
 				  r->dir);
 	return 0;
+}
+
+/* ---- privilege separation (--user) ---- */
+
+/* path made absolute against the working directory (cap bytes). */
+static int
+absolute(char *path, size_t cap, struct bw_err *err)
+{
+	char cwd[1024], tmp[2100];
+
+	if (path[0] == '\0' || path[0] == '/')
+		return 0;
+	if (getcwd(cwd, sizeof cwd) == NULL ||
+	    (size_t)snprintf(tmp, sizeof tmp, "%s/%s", cwd, path) >= cap)
+		return bw_err_set(err, BW_EINVAL, "%s: path too long once made absolute", path);
+	snprintf(path, cap, "%s", tmp);
+	return 0;
+}
+
+/* Hands dir and everything below it (not following links) to uid:gid; depth bounds the recursion. */
+static int
+chown_tree(int at, const char *name, uid_t uid, gid_t gid, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (fchownat(at, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOTDIR || errno == ELOOP ? 0 : -1;
+	if (depth > 8 || (d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return depth > 8 ? 0 : -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			rc = chown_tree(dirfd(d), de->d_name, uid, gid, depth + 1);
+	closedir(d);
+	return rc;
+}
+
+/*
+ * --user: the source paths made absolute; STATE/hostev created and handed to
+ * USER (STATE itself stays root's, 0700: the patch trust anchors are there);
+ * the pinned CA read into memory; the root helper forked for the source
+ * files; the working directory moved into STATE/hostev (r->dir becomes ".");
+ * then USER for good.
+ */
+static int
+privsep(struct run *r, struct bw_err *err)
+{
+	char *paths[3];
+	size_t n = 0, len;
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	if (geteuid() != 0)
+		return bw_err_set(err, BW_EDENIED, "--user needs the agent started as root (it keeps a root helper that "
+						    "only opens the source files, and runs as the user)");
+	if (r->o->nfim > 0)
+		return bw_err_set(err, BW_EINVAL, "--fim reads files only root may read, and runs in the agent: not with "
+						  "--user");
+	if ((rc = agent_drop_to(r->o->user, &uid, &gid, err)) != 0 ||
+	    (rc = absolute(r->fl.path, sizeof r->fl.path, err)) != 0 ||
+	    (rc = absolute(r->sl.f.path, sizeof r->sl.f.path, err)) != 0 ||
+	    (rc = absolute(r->acts.f.path, sizeof r->acts.f.path, err)) != 0 ||
+	    (rc = absolute(r->journal_dir, sizeof r->journal_dir, err)) != 0 || (rc = bw_mkdir_p(r->dir, 0700, err)) != 0)
+		return rc;
+	if (chown_tree(AT_FDCWD, r->dir, uid, gid, 0) != 0)
+		return bw_err_set(err, BW_EIO, "%s: cannot hand it to %s: %s", r->dir, r->o->user, strerror(errno));
+	if (r->id.http.cacert != NULL) {
+		if ((rc = bw_file_read(r->id.http.cacert, (size_t)1 << 20, &r->ca_pem, &len, err)) != 0)
+			return rc;
+		r->id.http.ca_pem = (const char *)r->ca_pem;
+		r->id.http.ca_pem_len = len;
+	}
+	if (r->o->audit_log != NULL)
+		paths[n++] = r->fl.path;
+	if (r->o->syslog != NULL)
+		paths[n++] = r->sl.f.path;
+	paths[n++] = r->acts.f.path;
+	if ((rc = broker_start(paths, n, &r->broker, err)) != 0)
+		return rc;
+	r->fs = (struct follow_fs){ broker_open, broker_stat, &r->broker };
+	r->fl.fs = r->sl.f.fs = r->acts.f.fs = &r->fs;
+	if (chdir(r->dir) != 0)
+		return bw_err_set(err, BW_EIO, "%s: %s", r->dir, strerror(errno));
+	snprintf(r->dir, sizeof r->dir, ".");
+	return agent_setuid(r->o->user, err);
 }
 
 /* ---- the epoch: one per state directory ---- */
@@ -812,12 +909,14 @@ run_clear(struct run *r)
 	agent_identity_clear(&r->id);
 	if (r->lockfd >= 0)
 		close(r->lockfd);	/* releases the lock */
+	broker_stop(&r->broker);
+	free(r->ca_pem);
 }
 
 int
 agent_run(const struct agent_run_opts *o, struct bw_err *err)
 {
-	struct run r = { .o = o, .lockfd = -1 };
+	struct run r = { .o = o, .lockfd = -1, .broker = { -1, -1 } };
 	char *buf = NULL;
 	struct saved sv = { 0 };
 	bool stdin_done = false;
@@ -837,6 +936,9 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 		snprintf(ap, sizeof ap, "%s/%s", r.dir, AGENT_ACTIONS_FILE);
 		lines_init(&r.acts, ap);
 	}
+	snprintf(r.journal_dir, sizeof r.journal_dir, "%s", o->journal_dir != NULL ? o->journal_dir : "");
+	if (o->user != NULL && (rc = privsep(&r, err)) != 0)
+		goto out;
 	{
 		char sdir[1100];
 		snprintf(sdir, sizeof sdir, "%s/spool", r.dir);
@@ -847,7 +949,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 			goto out;
 	}
 	if ((o->journal || o->journal_dir != NULL) &&
-	    (rc = journal_src_open(o->journal_dir, sv.cursor, &r.js, err)) != 0)
+	    (rc = journal_src_open(r.journal_dir[0] ? r.journal_dir : NULL, sv.cursor, &r.js, err)) != 0)
 		goto out;
 	if (r.js == NULL) {
 		r.kept_cursor = sv.cursor;	/* a run without the journal keeps its place for the next one */

@@ -24,7 +24,7 @@ static const char agent_usage[] =
     "       bulwark agent run --state DIR [--audit-log PATH | --audit-stdin] [--journal | --journal-dir DIR]\n"
     "                         [--syslog PATH] [--fim PATH]... [--fim-critical] [--fim-scan-secs S]\n"
     "                         [--spool-max-mb N] [--batch-max N] [--flush-ms MS]\n"
-    "                         [--heartbeat-secs S]\n"
+    "                         [--heartbeat-secs S] [--user USER]\n"
     "\n"
     "init (--root and --log-key: this host takes patches) pins the trusted root metadata (obtained out of band, e.g. 1.root.json from the offline\n"
     "signing machine) and the audit log's key. update runs the TUF client workflow against\n"
@@ -64,7 +64,10 @@ static const char agent_usage[] =
     "or --flush-ms, default 1000) are written to the spool in DIR/hostev before the log is read\n"
     "further, and removed once the server acknowledges them; a full spool (--spool-max-mb, default\n"
     "256) stops the reading instead of dropping. Heartbeats (--heartbeat-secs, default 60) carry\n"
-    "the counters: read, sent, spooled, lost (rotated away unread), source errors (docs/HOSTS.md).\n";
+    "the counters: read, sent, spooled, lost (rotated away unread), source errors (docs/HOSTS.md).\n"
+    "--user USER (started as root): a root helper keeps only the opening of the source files;\n"
+    "the agent itself, which parses them and talks to the server, runs as USER (its groups give\n"
+    "the journal, e.g. systemd-journal); DIR/hostev is handed to USER, DIR stays root's.\n";
 
 #define GUARD_DIR "/run/bulwark-agent"
 
@@ -224,7 +227,7 @@ agent_run_cmd(struct cli_args *a)
 	    cli_opt_all(a, "--fim", fim, 64, &nfim) || cli_opt(a, "--fim-scan-secs", &scan_s) ||
 	    cli_opt(a, "--spool-max-mb", &spool_s) || cli_opt(a, "--batch-max", &batch_s) ||
 	    cli_opt(a, "--flush-ms", &flush_s) || cli_opt(a, "--heartbeat-secs", &hb_s) ||
-	    cli_positional(a, pos, 0, &npos) || o.state == NULL) {
+	    cli_opt(a, "--user", &o.user) || cli_positional(a, pos, 0, &npos) || o.state == NULL) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;
 	}

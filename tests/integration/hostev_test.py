@@ -522,6 +522,44 @@ p = subprocess.run(["systemd-analyze", "security", "--offline=true", unit], capt
 level = p.stdout.split("Overall exposure level for bulwark-agent-events.service:")[-1].split()[0] if p.returncode == 0 else "?"
 expect(p.returncode == 0 and float(level) <= 3.0, f"systemd-analyze security: exposure {level} (want <= 3.0)")
 
+# ---- privilege separation: --user nobody; a root helper only opens the (root-only) source files ----
+state3 = add_host("web3")
+pdir = os.path.join(base, "priv")  # root's only, as /var/log/audit is
+os.makedirs(pdir, mode=0o700)
+PAUDIT = os.path.join(pdir, "audit.log")
+with open(PAUDIT, "w") as f:
+    for n in range(1, 101):
+        f.write(event_text(n))
+os.chmod(PAUDIT, 0o600)
+cmd3 = [BW, "agent", "run", "--state", state3, "--audit-log", PAUDIT, "--flush-ms", "200", "--heartbeat-secs", "1"]
+p = subprocess.run(cmd3 + ["--user", "root"], capture_output=True, text=True, timeout=30)
+expect(p.returncode != 0 and "is root; name an unprivileged user" in p.stderr, f"--user root is refused: {p.stderr}")
+p = subprocess.run(cmd3 + ["--user", "nobody", "--fim", "/etc/ssh"], capture_output=True, text=True, timeout=30)
+expect(p.returncode != 0 and "not with --user" in p.stderr, f"--fim with --user is refused: {p.stderr}")
+agent3 = subprocess.Popen(cmd3 + ["--user", "nobody"], stderr=open(state3 + ".log", "a"), stdout=subprocess.DEVNULL)
+evs3 = wait_count(100, host="web3")
+os.rename(PAUDIT, PAUDIT + ".1")  # rotated: the new file, too, only root can open
+with open(PAUDIT, "w") as f:
+    for n in range(101, 151):
+        f.write(event_text(n))
+os.chmod(PAUDIT, 0o600)
+evs3 = wait_count(150, host="web3")
+got3 = sorted(serial_of(e, "web3") for e in evs3)
+expect(got3 == list(range(1, 151)), f"as nobody, through the root helper, across a rotation, each event once: "
+                                    f"{len(got3)} {got3[:3]}...{got3[-3:]}")
+status = open(f"/proc/{agent3.pid}/status").read()
+kids = open(f"/proc/{agent3.pid}/task/{agent3.pid}/children").read().split()
+helper_status = open(f"/proc/{kids[0]}/status").read() if len(kids) == 1 else ""
+expect("\nUid:\t65534\t65534\t65534\t65534\n" in status and "\nGid:\t65534\t65534\t65534\t65534\n" in status and
+       "\nNoNewPrivs:\t1\n" in status and "\nCapEff:\t0000000000000000\n" in status,
+       f"the agent itself runs as nobody, no capabilities, no new privileges: {status[:600]}")
+expect("\nUid:\t0\t0\t0\t0\n" in helper_status, f"its one helper keeps root: {kids} {helper_status[:300]}")
+st3 = os.stat(state3)
+expect(st3.st_uid == 0 and st3.st_mode & 0o777 == 0o700 and os.stat(os.path.join(state3, "hostev")).st_uid == 65534,
+       "the state directory stays root's (0700); its hostev part is nobody's")
+stop_agent(agent3)
+expect(len(kids) == 1 and not os.path.exists(f"/proc/{kids[0]}"), "the helper ends with the agent")
+
 # ---- the host-event log is a tlog like the audit log: public checkpoint and hash tiles, entries for auditors ----
 st, _, _, cp = c.req("GET", "/hostlog/checkpoint")
 lines = cp.decode().split("\n")

@@ -64,7 +64,26 @@ struct broker {
  * only the regular files named in paths and their PATH.1, for broker_open
  * and broker_stat (the struct follow_fs functions, ctx the broker).
  */
-int broker_start(char *const *paths, size_t n, struct broker *b, struct bw_err *err);
+struct hostev_event;
+/* File integrity run by the helper (as root): fim_open's arguments. */
+struct broker_fim {
+	const char *const *roots;
+	size_t nroots;
+	const char *state_path;		/* the baseline: in root's part of the state */
+	unsigned scan_secs;
+};
+int broker_start(char *const *paths, size_t n, const struct broker_fim *fim, struct broker *b, struct bw_err *err);
+/*
+ * The helper's file integrity: save its baseline first when save_first (the
+ * events of earlier polls are all in the spool), then poll; each change to
+ * fn (which takes the event), *changes counted, error its state for
+ * heartbeats ("": fine). A failure of the helper, or an event it sends
+ * malformed, is an error.
+ */
+int broker_fim_poll(struct broker *b, bool save_first, int (*fn)(void *ctx, struct hostev_event *ev), void *ctx,
+		    size_t *changes, char *error, size_t cap, struct bw_err *err);
+/* Saves the helper's baseline (when stopping: everything reported is in the spool). */
+int broker_fim_save(struct broker *b, struct bw_err *err);
 int broker_open(void *ctx, const char *path);
 int broker_stat(void *ctx, const char *path, struct stat *st);
 /* Closes the agent's end (the helper then exits) and reaps the helper. */

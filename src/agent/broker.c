@@ -23,9 +23,21 @@
 #include <unistd.h>
 
 #include "agent_internal.h"
+#include "hostev/hostev.h"
 
 #define OP_OPEN 'O'
 #define OP_STAT 'S'
+#define OP_FIM 'F'		/* + one byte: save the baseline first (1) or not (0); then poll */
+#define OP_FIM_SAVE 'V'		/* save the baseline only */
+#define MSG_EVENT 'E'		/* + one event, as a one-event batch's JSON */
+#define MSG_FIM_DONE 'Z'	/* + struct fim_done */
+#define MSG_MAX ((size_t)160 << 10)
+
+struct fim_done {
+	int32_t rc;		/* 0, or the poll's or save's error code */
+	uint64_t changes, errors;
+	char error[256];	/* fim's last error ("": none), or rc's message */
+};
 
 struct broker_reply {
 	int32_t errnum;		/* 0, or why the open or stat failed */
@@ -71,11 +83,76 @@ reply_send(int sock, const struct broker_reply *rep, int fd)
 	(void)sendmsg(sock, &m, MSG_NOSIGNAL);
 }
 
+struct fim_send {
+	int sock;
+	uint64_t n;
+};
+
+/* A change fim found, to the agent as a one-event batch (its parser reads it strictly). */
+static int
+send_event(void *ctx, struct hostev_event *ev)
+{
+	struct fim_send *fs = ctx;
+	struct hostev_batch b = { .seq = 1, .events = ev, .n = 1 };
+	struct bw_err err = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	memset(b.epoch, '0', HOSTEV_EPOCH_HEX);
+	if (hostev_batch_format(&b, &text, &len, &err) != 0 || len + 1 > MSG_MAX) {
+		r = err.code ? err.code : BW_ERANGE;
+	} else {
+		{
+			struct iovec iov[2] = { { (void *)"E", 1 }, { text, len } };
+			struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
+			if (sendmsg(fs->sock, &m, MSG_NOSIGNAL) != (ssize_t)(len + 1))
+				r = BW_EIO;
+		}
+		fs->n++;
+	}
+	free(text);
+	hostev_event_clear(ev);
+	return r;
+}
+
+/* OP_FIM / OP_FIM_SAVE: save and/or poll, each change sent, then MSG_FIM_DONE. */
+static void
+helper_fim(int sock, struct fim *f, bool save, bool poll_too)
+{
+	struct fim_done d = { 0 };
+	struct bw_err err = { 0 };
+	struct fim_send fs = { sock, 0 };
+	size_t changes = 0;
+	char msg[1 + sizeof d];
+
+	if (f == NULL) {
+		d.rc = BW_EINVAL;
+		snprintf(d.error, sizeof d.error, "no file integrity in this helper");
+	} else {
+		if (save && (d.rc = fim_save(f, &err)) != 0)
+			snprintf(d.error, sizeof d.error, "the baseline was not saved: %.200s", err.msg);
+		if (d.rc == 0 && poll_too && (d.rc = fim_poll(f, bw_now_ms(), send_event, &fs, &changes, &err)) != 0)
+			snprintf(d.error, sizeof d.error, "%.250s", err.msg);
+		if (d.rc == 0)
+			snprintf(d.error, sizeof d.error, "%.250s", fim_error(f, &d.errors));
+	}
+	d.changes = fs.n;
+	msg[0] = MSG_FIM_DONE;
+	memcpy(msg + 1, &d, sizeof d);
+	(void)send(sock, msg, sizeof msg, MSG_NOSIGNAL);
+}
+
 /* The helper: answers until the agent closes its end; never returns. */
 static void __attribute__((noreturn))
-helper_main(int sock, char *const *paths, size_t n)
+helper_main(int sock, char *const *paths, size_t n, const struct broker_fim *bf)
 {
 	char req[1100];
+	struct fim *f = NULL;
+	struct bw_err ferr = { 0 };
+
+	if (bf != NULL && fim_open(bf->roots, bf->nroots, bf->state_path, bf->scan_secs, &f, &ferr) != 0)
+		f = NULL;	/* the agent's first OP_FIM hears of it */
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
@@ -92,6 +169,19 @@ helper_main(int sock, char *const *paths, size_t n)
 			_exit(0);
 		}
 		req[k] = '\0';
+		if ((req[0] == OP_FIM && k == 2) || (req[0] == OP_FIM_SAVE && k == 1)) {
+			if (f == NULL && bf != NULL && ferr.msg[0]) {
+				struct fim_done d = { .rc = ferr.code };
+				char msg[1 + sizeof d];
+				snprintf(d.error, sizeof d.error, "%.250s", ferr.msg);
+				msg[0] = MSG_FIM_DONE;
+				memcpy(msg + 1, &d, sizeof d);
+				(void)send(sock, msg, sizeof msg, MSG_NOSIGNAL);
+				continue;
+			}
+			helper_fim(sock, f, req[0] == OP_FIM_SAVE || req[1] == 1, req[0] == OP_FIM);
+			continue;
+		}
 		if (k < 2 || (req[0] != OP_OPEN && req[0] != OP_STAT) || memchr(req, '\0', (size_t)k) != NULL ||
 		    !allowed(paths, n, req + 1)) {
 			rep.errnum = EPERM;	/* not a source this agent was started with */
@@ -117,7 +207,7 @@ helper_main(int sock, char *const *paths, size_t n)
 }
 
 int
-broker_start(char *const *paths, size_t n, struct broker *b, struct bw_err *err)
+broker_start(char *const *paths, size_t n, const struct broker_fim *fim, struct broker *b, struct bw_err *err)
 {
 	int sv[2];
 	pid_t pid;
@@ -134,7 +224,7 @@ broker_start(char *const *paths, size_t n, struct broker *b, struct bw_err *err)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		helper_main(sv[1], paths, n);
+		helper_main(sv[1], paths, n, fim);
 	}
 	close(sv[1]);
 	b->sock = sv[0];
@@ -213,6 +303,82 @@ int
 broker_stat(void *ctx, const char *path, struct stat *st)
 {
 	return ask(ctx, OP_STAT, path, st, NULL);
+}
+
+/* Sends a file-integrity request and takes its events and the closing status. */
+static int
+fim_ask(struct broker *b, const char *req, size_t reqlen, int (*fn)(void *ctx, struct hostev_event *ev), void *ctx,
+	size_t *changes, char *error, size_t cap, struct bw_err *err)
+{
+	uint8_t *msg = malloc(MSG_MAX);
+	struct fim_done d;
+	int r = 0, cb_rc = 0;
+
+	if (changes != NULL)
+		*changes = 0;
+	if (msg == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (send(b->sock, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen) {
+		free(msg);
+		return bw_err_set(err, BW_EIO, "the root helper is gone: %s", strerror(errno));
+	}
+	for (;;) {
+		ssize_t k;
+		do
+			k = recv(b->sock, msg, MSG_MAX, 0);
+		while (k < 0 && errno == EINTR);
+		if (k <= 0) {
+			r = bw_err_set(err, BW_EIO, "the root helper is gone");
+			break;
+		}
+		if (msg[0] == MSG_FIM_DONE && (size_t)k == 1 + sizeof d) {
+			memcpy(&d, msg + 1, sizeof d);
+			d.error[sizeof d.error - 1] = '\0';
+			if (error != NULL)
+				snprintf(error, cap, "%s", d.error);
+			if (d.rc != 0)
+				r = bw_err_set(err, d.rc, "file integrity: %s", d.error);
+			break;
+		}
+		if (msg[0] == MSG_EVENT) {
+			struct hostev_batch bt;
+			struct bw_err perr = { 0 };
+			if (hostev_batch_parse(msg + 1, (size_t)k - 1, &bt, &perr) != 0 || bt.n != 1) {
+				hostev_batch_clear(&bt);
+				r = bw_err_set(err, BW_ECORRUPT, "the root helper sent a malformed event: %s", perr.msg);
+				continue;	/* read on to its end */
+			}
+			if (cb_rc == 0 && r == 0) {
+				cb_rc = fn(ctx, &bt.events[0]);	/* takes the event's contents */
+				if (changes != NULL)
+					(*changes)++;
+			}
+			hostev_batch_clear(&bt);
+			continue;
+		}
+		r = bw_err_set(err, BW_ECORRUPT, "the root helper sent an unknown message");
+	}
+	free(msg);
+	if (r == 0 && cb_rc != 0)
+		r = cb_rc;
+	return r;
+}
+
+int
+broker_fim_poll(struct broker *b, bool save_first, int (*fn)(void *ctx, struct hostev_event *ev), void *ctx,
+		size_t *changes, char *error, size_t cap, struct bw_err *err)
+{
+	char req[2] = { OP_FIM, save_first ? 1 : 0 };
+
+	return fim_ask(b, req, 2, fn, ctx, changes, error, cap, err);
+}
+
+int
+broker_fim_save(struct broker *b, struct bw_err *err)
+{
+	char req[1] = { OP_FIM_SAVE };
+
+	return fim_ask(b, req, 1, NULL, NULL, NULL, NULL, 0, err);
 }
 
 void

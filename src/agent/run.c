@@ -79,6 +79,8 @@ struct run {
 	struct follow_fs fs;
 	char journal_dir[1100];		/* --journal-dir made absolute ("" without) */
 	uint8_t *ca_pem;		/* the pinned CA, read while still root */
+	bool fim_remote;		/* file integrity runs in the helper */
+	char fim_error[256];		/* its state, for heartbeats */
 };
 
 static int flush_batch(struct run *r, struct bw_err *err);
@@ -168,7 +170,8 @@ chown_tree(int at, const char *name, uid_t uid, gid_t gid, int depth)
 static int
 privsep(struct run *r, struct bw_err *err)
 {
-	char *paths[3];
+	char *paths[3], fim_state[1100];
+	struct broker_fim bf;
 	size_t n = 0, len;
 	uid_t uid;
 	gid_t gid;
@@ -177,9 +180,6 @@ privsep(struct run *r, struct bw_err *err)
 	if (geteuid() != 0)
 		return bw_err_set(err, BW_EDENIED, "--user needs the agent started as root (it keeps a root helper that "
 						    "only opens the source files, and runs as the user)");
-	if (r->o->nfim > 0)
-		return bw_err_set(err, BW_EINVAL, "--fim reads files only root may read, and runs in the agent: not with "
-						  "--user");
 	if ((rc = agent_drop_to(r->o->user, &uid, &gid, err)) != 0 ||
 	    (rc = absolute(r->fl.path, sizeof r->fl.path, err)) != 0 ||
 	    (rc = absolute(r->sl.f.path, sizeof r->sl.f.path, err)) != 0 ||
@@ -199,8 +199,17 @@ privsep(struct run *r, struct bw_err *err)
 	if (r->o->syslog != NULL)
 		paths[n++] = r->sl.f.path;
 	paths[n++] = r->acts.f.path;
-	if ((rc = broker_start(paths, n, &r->broker, err)) != 0)
+	if (r->o->nfim > 0) {
+		/* file integrity reads what only root may (shadow, sudoers): it runs in the helper, its baseline
+		 * in root's part of the state, where the agent cannot alter what the helper parses */
+		snprintf(fim_state, sizeof fim_state, "%s/fim-baseline.json", r->o->state);
+		if ((rc = absolute(fim_state, sizeof fim_state, err)) != 0)
+			return rc;
+		bf = (struct broker_fim){ r->o->fim, r->o->nfim, fim_state, r->o->fim_scan_secs };
+	}
+	if ((rc = broker_start(paths, n, r->o->nfim > 0 ? &bf : NULL, &r->broker, err)) != 0)
 		return rc;
+	r->fim_remote = r->o->nfim > 0;
 	r->fs = (struct follow_fs){ broker_open, broker_stat, &r->broker };
 	r->fl.fs = r->sl.f.fs = r->acts.f.fs = &r->fs;
 	if (chdir(r->dir) != 0)
@@ -690,6 +699,18 @@ read_fim(struct run *r, size_t *got, struct bw_err *err)
 	struct bw_err ferr = { 0 };
 
 	*got = 0;
+	if (r->fim_remote) {
+		/* the helper saves the baseline first when what it reported before is all in the spool */
+		if (broker_fim_poll(&r->broker, r->batch.n == 0, take_event, r, got, r->fim_error, sizeof r->fim_error,
+				    &ferr) == 0)
+			return 0;
+		if (r->cb_err.code != 0) {	/* the spool failed */
+			*err = r->cb_err;
+			return err->code;
+		}
+		snprintf(r->fim_error, sizeof r->fim_error, "%.250s", ferr.msg);
+		return 0;	/* shown in heartbeats; the helper is asked again */
+	}
 	if (fim_poll(r->fim, bw_now_ms(), take_event, r, got, &ferr) != 0) {
 		if (r->cb_err.code != 0) {	/* the spool failed */
 			*err = r->cb_err;
@@ -845,10 +866,10 @@ send_heartbeat(struct run *r)
 		snprintf(s->state, sizeof s->state, "%s", r->acts.state[0] ? r->acts.state : "waiting");
 		snprintf(s->error, sizeof s->error, "%s", r->acts.error);
 	}
-	if (r->fim != NULL) {
+	if (r->fim != NULL || r->fim_remote) {
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
 		uint64_t n;
-		const char *e = fim_error(r->fim, &n);
+		const char *e = r->fim_remote ? r->fim_error : fim_error(r->fim, &n);
 		snprintf(s->name, sizeof s->name, "fim");
 		snprintf(s->state, sizeof s->state, "%s", e[0] ? "error" : "ok");
 		snprintf(s->error, sizeof s->error, "%s", e);
@@ -955,7 +976,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 		r.kept_cursor = sv.cursor;	/* a run without the journal keeps its place for the next one */
 		sv.cursor = NULL;
 	}
-	if (o->nfim > 0) {
+	if (o->nfim > 0 && !r.fim_remote) {
 		char path[1100];
 		snprintf(path, sizeof path, "%s/fim.json", r.dir);
 		if ((rc = fim_open(o->fim, o->nfim, path, o->fim_scan_secs, &r.fim, err)) != 0)
@@ -1039,7 +1060,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 				goto out;
 			got += jgot;
 		}
-		if (r.fim != NULL && !spool_full(r.spool)) {
+		if ((r.fim != NULL || r.fim_remote) && !spool_full(r.spool)) {
 			size_t fgot = 0;
 			if ((rc = read_fim(&r, &fgot, err)) != 0)
 				goto out;
@@ -1064,7 +1085,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	}
 	/* Stopping: what was read goes to the spool, so nothing read is read again. */
 	rc = flush_batch(&r, err);
-	if (rc == 0 && r.fim != NULL && fim_save(r.fim, err) != 0)
+	if (rc == 0 && (r.fim_remote ? broker_fim_save(&r.broker, err) : r.fim != NULL ? fim_save(r.fim, err) : 0) != 0)
 		say(&r, "fim: the baseline was not saved: %s", err->msg);
 	if (rc == 0) {
 		char *pos = positions_json(&r, r.next_seq - 1);

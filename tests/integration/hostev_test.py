@@ -521,6 +521,7 @@ expect(p.returncode == 0 and "bulwark-agent-events" not in p.stderr, f"systemd-a
 p = subprocess.run(["systemd-analyze", "security", "--offline=true", unit], capture_output=True, text=True)
 level = p.stdout.split("Overall exposure level for bulwark-agent-events.service:")[-1].split()[0] if p.returncode == 0 else "?"
 expect(p.returncode == 0 and float(level) <= 3.0, f"systemd-analyze security: exposure {level} (want <= 3.0)")
+expect("--user bulwark-agent" in open(unit_src).read(), "the shipped unit runs the agent privilege-separated")
 
 # ---- privilege separation: --user nobody; a root helper only opens the (root-only) source files ----
 state3 = add_host("web3")
@@ -534,16 +535,29 @@ os.chmod(PAUDIT, 0o600)
 cmd3 = [BW, "agent", "run", "--state", state3, "--audit-log", PAUDIT, "--flush-ms", "200", "--heartbeat-secs", "1"]
 p = subprocess.run(cmd3 + ["--user", "root"], capture_output=True, text=True, timeout=30)
 expect(p.returncode != 0 and "is root; name an unprivileged user" in p.stderr, f"--user root is refused: {p.stderr}")
-p = subprocess.run(cmd3 + ["--user", "nobody", "--fim", "/etc/ssh"], capture_output=True, text=True, timeout=30)
-expect(p.returncode != 0 and "not with --user" in p.stderr, f"--fim with --user is refused: {p.stderr}")
-agent3 = subprocess.Popen(cmd3 + ["--user", "nobody"], stderr=open(state3 + ".log", "a"), stdout=subprocess.DEVNULL)
+# file integrity of a root-only directory: the helper watches and hashes it, the agent ships what changed
+FIMDIR3 = os.path.join(pdir, "etc")
+os.makedirs(FIMDIR3, mode=0o700)
+open(os.path.join(FIMDIR3, "sudoers"), "w").write("root ALL=(ALL) ALL\n")
+os.chmod(os.path.join(FIMDIR3, "sudoers"), 0o440)
+agent3 = subprocess.Popen(cmd3 + ["--user", "nobody", "--fim", FIMDIR3, "--fim-scan-secs", "1"],
+                          stderr=open(state3 + ".log", "a"), stdout=subprocess.DEVNULL)
 evs3 = wait_count(100, host="web3")
 os.rename(PAUDIT, PAUDIT + ".1")  # rotated: the new file, too, only root can open
 with open(PAUDIT, "w") as f:
     for n in range(101, 151):
         f.write(event_text(n))
 os.chmod(PAUDIT, 0o600)
-evs3 = wait_count(150, host="web3")
+with open(os.path.join(FIMDIR3, "sudoers"), "a") as f:  # root changes a file only root can read
+    f.write("nobody ALL=(ALL) NOPASSWD: ALL\n")
+evs3 = wait_count(151, host="web3")
+fim3 = [e for e in evs3 if e["source"] == "fim"]
+evs3 = [e for e in evs3 if e["source"] == "auditd"]
+expect(len(fim3) == 1 and fim3[0]["action"] == "changed" and fim3[0]["object"] == os.path.join(FIMDIR3, "sudoers")
+       and "new_sha256=" in fim3[0]["raw"], f"file integrity through the helper: {fim3}")
+expect(os.path.exists(os.path.join(state3, "fim-baseline.json")) and
+       os.stat(os.path.join(state3, "fim-baseline.json")).st_uid == 0,
+       "the helper's baseline is in root's part of the state")
 got3 = sorted(serial_of(e, "web3") for e in evs3)
 expect(got3 == list(range(1, 151)), f"as nobody, through the root helper, across a rotation, each event once: "
                                     f"{len(got3)} {got3[:3]}...{got3[-3:]}")

@@ -41,7 +41,7 @@ test_broker_opens_only_its_sources(void **state)
 	assert_int_equal(bw_file_write_atomic(rot, "older\n", 6, 0600, &err), 0);
 	assert_int_equal(bw_file_write_atomic(other, "secret\n", 7, 0600, &err), 0);
 	assert_int_equal(bw_file_write_atomic(sub, "x\n", 2, 0600, &err), 0);
-	assert_int_equal(broker_start(paths, 1, &b, &err), 0);
+	assert_int_equal(broker_start(paths, 1, NULL, &b, &err), 0);
 
 	fd = broker_open(&b, src);
 	assert_true(fd >= 0);

@@ -126,14 +126,16 @@ lock_state(struct run *r, struct bw_err *err)
 static int
 absolute(char *path, size_t cap, struct bw_err *err)
 {
-	char cwd[1024], tmp[2100];
+	char cwd[1024];
+	size_t c, p = strlen(path);
 
 	if (path[0] == '\0' || path[0] == '/')
 		return 0;
-	if (getcwd(cwd, sizeof cwd) == NULL ||
-	    (size_t)snprintf(tmp, sizeof tmp, "%s/%s", cwd, path) >= cap)
-		return bw_err_set(err, BW_EINVAL, "%s: path too long once made absolute", path);
-	snprintf(path, cap, "%s", tmp);
+	if (getcwd(cwd, sizeof cwd) == NULL || (c = strlen(cwd)) + 1 + p + 1 > cap)
+		return bw_err_set(err, BW_EINVAL, "%.200s: path too long once made absolute", path);
+	memmove(path + c + 1, path, p + 1);
+	memcpy(path, cwd, c);
+	path[c] = '/';
 	return 0;
 }
 

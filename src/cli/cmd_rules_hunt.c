@@ -122,8 +122,8 @@ hunt_host_entry(struct hunt *h, const struct hostev_entry *e)
 		if (hostev_audit_reader_feed(h->reader, e->ev.raw, e->ev.raw_len, &err) != 0 ||
 		    hostev_audit_reader_feed(h->reader, "\n", 1, &err) != 0 || hostev_audit_reader_finish(h->reader, &err) != 0)
 			cli_errorf("rules hunt: entry %llu: %s", (unsigned long long)h->index, err.msg);
-	} else if (strcmp(e->ev.source, "journal") == 0 || strcmp(e->ev.source, "syslog") == 0) {
-		detect_log_views(&e->ev, e->host, hunt_view, h);
+	} else {
+		detect_event_views(&e->ev, e->host, hunt_view, h);
 	}
 }
 

@@ -207,7 +207,8 @@ cli_rules_test(int argc, char **argv)
 	if (source != NULL) {
 		enum detect_source s;
 		if (!detect_source_parse(source, &s)) {
-			cli_errorf("--source must be auditd, process_creation, file_event, network_connection, file_access or bulwark");
+			cli_errorf("--source must be auditd, process_creation, file_event, network_connection, file_access, "
+				   "file_change, bulwark, agent, linux, syslog, auth, sshd or cron");
 			return CLI_USAGE;
 		}
 		t.src = (int)s;

@@ -92,6 +92,8 @@ enum detect_source {
 	DETECT_SRC_AUTH,		/* product: linux, service: auth: messages of sshd, sudo, su, login, PAM, account tools */
 	DETECT_SRC_SSHD,		/* product: linux, service: sshd */
 	DETECT_SRC_CRON,		/* product: linux, service: cron */
+	DETECT_SRC_FILE_CHANGE,		/* category: file_change, product: linux (the agent's file integrity) */
+	DETECT_SRC_AGENT,		/* product: bulwark, service: agent (what hosts' agents did: sessions, patches) */
 	DETECT_SRC_COUNT
 };
 
@@ -351,5 +353,15 @@ int detect_host_views(struct detect_host_mapper *m, const struct hostev_audit_ev
  * "IDENT[PID]: MESSAGE".
  */
 void detect_log_views(const struct hostev_event *ev, const char *host, detect_view_fn fn, void *ctx);
+/*
+ * A host event that is not auditd's as the documents of its log sources:
+ * journal and syslog messages as detect_log_views; file integrity (source
+ * fim) as file_change: TargetFilename, action (created, changed, deleted,
+ * attributes), User (the owner's uid), Computer, and kind, old_/new_sha256,
+ * _mode, _uid, _gid, _size from its record; the agent's own actions (source
+ * agent) as agent: action, subject, object, result, Computer, keywords
+ * searching the record (its detail).
+ */
+void detect_event_views(const struct hostev_event *ev, const char *host, detect_view_fn fn, void *ctx);
 
 #endif

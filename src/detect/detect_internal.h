@@ -152,6 +152,8 @@ bool expr_eval(const struct expr *e, const struct ev_index *x);
 bool detect_source_has_field(enum detect_source src, const char *name);
 /* The fields of a log message's documents (log_views.c). */
 bool detect_log_source_has_field(const char *name);
+/* The fields of file_change and agent documents (log_views.c). */
+bool detect_event_source_has_field(enum detect_source src, const char *name);
 /* detect_rule_match over an event indexed once for many rules. */
 bool detect_rule_match_indexed(const struct detect_rule *r, const struct ev_index *x);
 

@@ -39,6 +39,8 @@ detect_source_has_field(enum detect_source src, const char *name)
 		return true;	/* added to every event before matching (enrich.c) */
 	if (src >= DETECT_SRC_LINUX && src <= DETECT_SRC_CRON)
 		return detect_log_source_has_field(name);
+	if (src == DETECT_SRC_FILE_CHANGE || src == DETECT_SRC_AGENT)
+		return detect_event_source_has_field(src, name);
 	if (f == NULL)
 		return true;
 	for (; *f != NULL; f++)

@@ -61,3 +61,78 @@ detect_log_views(const struct hostev_event *ev, const char *host, detect_view_fn
 	if (plen == 4 && (memcmp(raw, "cron", 4) == 0 || memcmp(raw, "CRON", 4) == 0))
 		fn(ctx, DETECT_SRC_CRON, &doc);
 }
+
+/* ---- file integrity and the agent's own actions ---- */
+
+static const char *const change_fields[] = { "TargetFilename", "action", "User", "Computer", "kind", "old_sha256",
+					     "new_sha256", "old_mode", "new_mode", "old_uid", "new_uid", "old_gid",
+					     "new_gid", "old_size", "new_size", NULL };
+static const char *const agent_fields[] = { "action", "subject", "object", "result", "Computer", NULL };
+
+bool
+detect_event_source_has_field(enum detect_source src, const char *name)
+{
+	const char *const *f = src == DETECT_SRC_FILE_CHANGE ? change_fields : agent_fields;
+
+	for (; *f != NULL; f++)
+		if (strcmp(*f, name) == 0)
+			return true;
+	return false;
+}
+
+/* A change file integrity found: object the path, raw "path=P kind=K old_...=V new_...=V". */
+static void
+change_view(const struct hostev_event *ev, const char *host, detect_view_fn fn, void *ctx)
+{
+	struct detect_field f[16];
+	struct detect_event doc;
+	const char *p = ev->raw, *end = ev->raw + ev->raw_len;
+	size_t k = 0;
+
+	f[k++] = (struct detect_field){ "TargetFilename", ev->object, strlen(ev->object) };
+	f[k++] = (struct detect_field){ "action", ev->action, strlen(ev->action) };
+	if (strncmp(ev->subject, "uid=", 4) == 0)
+		f[k++] = (struct detect_field){ "User", ev->subject + 4, strlen(ev->subject + 4) };
+	f[k++] = (struct detect_field){ "Computer", host, strlen(host) };
+	/* the key=value pairs after path= (values hold no spaces: names with them are written in hex) */
+	while (p < end && k < sizeof f / sizeof f[0]) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *eq;
+		const char *stop = sp != NULL ? sp : end;
+		const char *const *name;
+		if ((eq = memchr(p, '=', (size_t)(stop - p))) != NULL)
+			for (name = change_fields + 4; *name != NULL; name++)
+				if (strlen(*name) == (size_t)(eq - p) && memcmp(*name, p, (size_t)(eq - p)) == 0) {
+					f[k++] = (struct detect_field){ *name, eq + 1, (size_t)(stop - eq - 1) };
+					break;
+				}
+		p = stop + 1;
+	}
+	doc = (struct detect_event){ .fields = f, .nfields = k, .raw = ev->raw, .raw_len = ev->raw_len };
+	fn(ctx, DETECT_SRC_FILE_CHANGE, &doc);
+}
+
+static void
+agent_view(const struct hostev_event *ev, const char *host, detect_view_fn fn, void *ctx)
+{
+	struct detect_field f[5];
+	struct detect_event doc;
+
+	f[0] = (struct detect_field){ "action", ev->action, strlen(ev->action) };
+	f[1] = (struct detect_field){ "subject", ev->subject, strlen(ev->subject) };
+	f[2] = (struct detect_field){ "object", ev->object, strlen(ev->object) };
+	f[3] = (struct detect_field){ "result", ev->result, strlen(ev->result) };
+	f[4] = (struct detect_field){ "Computer", host, strlen(host) };
+	doc = (struct detect_event){ .fields = f, .nfields = 5, .raw = ev->raw, .raw_len = ev->raw_len };
+	fn(ctx, DETECT_SRC_AGENT, &doc);
+}
+
+void
+detect_event_views(const struct hostev_event *ev, const char *host, detect_view_fn fn, void *ctx)
+{
+	if (strcmp(ev->source, "journal") == 0 || strcmp(ev->source, "syslog") == 0)
+		detect_log_views(ev, host, fn, ctx);
+	else if (strcmp(ev->source, "fim") == 0)
+		change_view(ev, host, fn, ctx);
+	else if (strcmp(ev->source, "agent") == 0)
+		agent_view(ev, host, fn, ctx);
+}

@@ -342,7 +342,13 @@ classify(const struct ynode *ls, const char *name, struct detect_rule *r, struct
 	else if (product != NULL && strcmp(product, "linux") == 0 && service == NULL && category != NULL &&
 		 strcmp(category, "file_access") == 0)
 		r->source = DETECT_SRC_FILE_ACCESS;
-	else if (product != NULL && strcmp(product, "bulwark") == 0)
+	else if (product != NULL && strcmp(product, "linux") == 0 && service == NULL && category != NULL &&
+		 strcmp(category, "file_change") == 0)
+		r->source = DETECT_SRC_FILE_CHANGE;
+	else if (product != NULL && strcmp(product, "bulwark") == 0 && category == NULL && service != NULL &&
+		 strcmp(service, "agent") == 0)
+		r->source = DETECT_SRC_AGENT;
+	else if (product != NULL && strcmp(product, "bulwark") == 0 && service == NULL && category == NULL)
 		r->source = DETECT_SRC_BULWARK;
 	else if (product != NULL && strcmp(product, "linux") == 0 && category == NULL) {
 		static const struct {
@@ -703,6 +709,8 @@ static const char *const source_names[DETECT_SRC_COUNT] = {
 	[DETECT_SRC_AUTH] = "auth",
 	[DETECT_SRC_SSHD] = "sshd",
 	[DETECT_SRC_CRON] = "cron",
+	[DETECT_SRC_FILE_CHANGE] = "file_change",
+	[DETECT_SRC_AGENT] = "agent",
 };
 
 const char *

@@ -305,11 +305,11 @@ match_host(void *ctx, uint64_t index, const void *entry, size_t len)
 		    hostev_audit_reader_feed(d->reader, "\n", 1, &err) != 0 || hostev_audit_reader_finish(d->reader, &err) != 0)
 			EV_LOG(EVLOG_ERROR, "detection: a host event's records could not be read", EV_KS("error", err.msg));
 		d->host_m = NULL;
-	} else if (strcmp(e.ev.source, "journal") == 0 || strcmp(e.ev.source, "syslog") == 0) {
+	} else {
 		struct detect_grant grant;
 		if (login_grant(x, &e, &grant))
 			m.grant = &grant;
-		detect_log_views(&e.ev, e.host, on_host_view, &m);
+		detect_event_views(&e.ev, e.host, on_host_view, &m);
 	}
 	hostev_entry_clear(&e);
 	report_evictions(d, x, index);

@@ -338,6 +338,15 @@ try:
            any(e["action"] == "session.end" and "ended by the guard" in e["raw"] for e in acts),
            f"the guard's starts, refusal, SIGTERM, SIGKILL and ends are host events of web1: "
            f"{[(e['action'], e['result']) for e in acts]}")
+    # ... and the shipped rule over them raised one alert for web1 (the second registration, the SIGKILL)
+    for _ in range(50):
+        st, j, _, _ = c.req("GET", "/api/v1/alerts", token=admin)
+        outlive = [a for a in j.get("alerts", []) if a["rule"] == "A maintenance session tried to outlive its window"]
+        if outlive and outlive[0]["count"] >= 2:
+            break
+        time.sleep(0.2)
+    expect(len(outlive) == 1 and outlive[0]["group"] == "host:web1" and outlive[0]["log"] == "hosts" and
+           outlive[0]["count"] >= 2, f"a session that tried to outlive its window raised an alert: {outlive}")
     time.sleep(max(0, r3["valid_before"] - time.time()) + 1)
     rc, out, err = ssh(short)
     expect(rc != 0, "after the window the certificate no longer logs in")

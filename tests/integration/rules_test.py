@@ -275,6 +275,34 @@ for k, (fires, *_rest) in enumerate(GRANT):
     hits = [ln for ln in out.splitlines() if ln.startswith(f"{grant}:{k + 1}: ") and "outside its grant" in ln]
     expect(len(hits) == (1 if fires else 0), f"certificate login {GRANT[k]}: fires {fires}, got {hits}")
 
+# file integrity (file_change) and the agents' own actions (agent): each shipped rule fires and stays quiet
+for source, title, cases in (
+        ("file_change", "changed on disk (file integrity)", [
+            (True, {"TargetFilename": "/etc/sudoers", "action": "changed", "User": "0", "Computer": "web1"}),
+            (True, {"TargetFilename": "/etc/sudoers.d/90-vendor", "action": "created", "Computer": "web1"}),
+            (True, {"TargetFilename": "/home/ann/.ssh/authorized_keys", "action": "attributes", "Computer": "web1"}),
+            (True, {"TargetFilename": "/etc/ld.so.preload", "action": "deleted", "Computer": "web1"}),
+            (False, {"TargetFilename": "/etc/sudoers.bak", "action": "changed", "Computer": "web1"}),
+            (False, {"TargetFilename": "/etc/hostname", "action": "changed", "Computer": "web1"}),
+            (False, {"TargetFilename": "/home/ann/.ssh/known_hosts", "action": "changed", "Computer": "web1"})]),
+        ("agent", "tried to outlive its window", [
+            (True, {"action": "session.begin", "result": "failure", "subject": "uid=1001", "object": "session 7"}),
+            (True, {"action": "session.kill", "result": "success", "subject": "uid=1001", "object": "session 7"}),
+            (False, {"action": "session.begin", "result": "success", "subject": "uid=1001", "object": "session 8"}),
+            (False, {"action": "session.terminate", "result": "success", "object": "session 8"}),
+            (False, {"action": "session.end", "result": "success", "object": "session 8"}),
+            (False, {"action": "patch.refused", "result": "failure", "object": "hotfix.bin"})])):
+    path = os.path.join(base, source + ".jsonl")
+    with open(path, "w") as f:
+        for k, (_, ev) in enumerate(cases):
+            f.write(json.dumps(dict(ev, time="2026-11-28T10:00:%02d.000Z" % k)) + "\n")
+    rc, out, err = run("rules", "test", "--source", source, SHIPPED, path)
+    out = out.decode()
+    expect(rc == 0, f"rules test --source {source}: exit {rc} {err}")
+    for k, (fires, ev) in enumerate(cases):
+        hits = [ln for ln in out.splitlines() if ln.startswith(f"{path}:{k + 1}: ") and title in ln]
+        expect(len(hits) == (1 if fires else 0), f"{source} event {ev}: fires {fires}, got {hits}")
+
 # bulwark's shipped host rules over auditd's log: the recorded scenario fires them; crafted near misses do not.
 rc, out, err = run("rules", "test", SHIPPED, SCENARIO)
 out = out.decode()

@@ -740,6 +740,57 @@ test_agent_actions(void **state)
 	}
 }
 
+struct seen_doc {
+	enum detect_source src;
+	char fields[1024];	/* "name=value;" of the document */
+	int n;
+};
+
+static void
+keep_doc(void *ctx, enum detect_source src, const struct detect_event *doc)
+{
+	struct seen_doc *sd = ctx;
+	size_t i, off = 0;
+
+	sd->src = src;
+	sd->n++;
+	for (i = 0; i < doc->nfields && off < sizeof sd->fields; i++)
+		off += (size_t)snprintf(sd->fields + off, sizeof sd->fields - off, "%s=%.*s;", doc->fields[i].name,
+					(int)doc->fields[i].len, doc->fields[i].value);
+}
+
+/* File integrity and agent actions as rule documents (file_change, agent). */
+static void
+test_fim_and_agent_views(void **state)
+{
+	char raw[] = "path=/etc/sudoers kind=file old_sha256=aa old_mode=0440 old_uid=0 old_gid=0 old_size=3 "
+		     "new_sha256=bb new_mode=0640 new_uid=0 new_gid=0 new_size=9 bogus=1 nokey";
+	struct hostev_event fim = { .source = "fim", .subject = "uid=0", .action = "changed", .object = "/etc/sudoers",
+				    .result = "", .raw = raw, .raw_len = sizeof raw - 1 };
+	char araw[] = "{\"time\":1,\"action\":\"session.kill\"}";
+	struct hostev_event act = { .source = "agent", .subject = "uid=1001", .action = "session.kill",
+				    .object = "session 7", .result = "success", .raw = araw, .raw_len = sizeof araw - 1 };
+	struct hostev_event other = { .source = "auditd", .subject = "", .action = "", .object = "", .result = "",
+				      .raw = araw, .raw_len = 1 };
+	struct seen_doc sd = { 0 };
+
+	(void)state;
+	detect_event_views(&fim, "web1", keep_doc, &sd);
+	assert_int_equal(sd.n, 1);
+	assert_int_equal(sd.src, DETECT_SRC_FILE_CHANGE);
+	assert_string_equal(sd.fields, "TargetFilename=/etc/sudoers;action=changed;User=0;Computer=web1;kind=file;"
+				       "old_sha256=aa;old_mode=0440;old_uid=0;old_gid=0;old_size=3;new_sha256=bb;"
+				       "new_mode=0640;new_uid=0;new_gid=0;new_size=9;");
+	memset(&sd, 0, sizeof sd);
+	detect_event_views(&act, "web1", keep_doc, &sd);
+	assert_int_equal(sd.n, 1);
+	assert_int_equal(sd.src, DETECT_SRC_AGENT);
+	assert_string_equal(sd.fields, "action=session.kill;subject=uid=1001;object=session 7;result=success;Computer=web1;");
+	memset(&sd, 0, sizeof sd);
+	detect_event_views(&other, "web1", keep_doc, &sd);	/* auditd's go through the mapper, not here */
+	assert_int_equal(sd.n, 0);
+}
+
 int
 main(void)
 {
@@ -760,6 +811,7 @@ main(void)
 		cmocka_unit_test(test_syslog_lines),
 		cmocka_unit_test(test_sshd_cert_login),
 		cmocka_unit_test(test_agent_actions),
+		cmocka_unit_test(test_fim_and_agent_views),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

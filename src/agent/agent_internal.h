@@ -93,6 +93,15 @@ int agent_drop_to(const char *user, uid_t *uid, gid_t *gid, struct bw_err *err);
 /* Becomes USER for good: its groups, gid, uid, no_new_privs; checks root cannot be regained. */
 int agent_setuid(const char *user, struct bw_err *err);
 
+/* ---- auditd events read both ways, each shipped once (dedup.c) ---- */
+
+#define DEDUP_GEN 32768		/* keys per generation (a power of two) */
+struct dedup;
+int dedup_new(struct dedup **out, struct bw_err *err);
+void dedup_free(struct dedup *d);
+/* Was (time, serial) seen lately? If not, it is remembered now. */
+bool dedup_seen(struct dedup *d, int64_t time_ms, uint64_t serial);
+
 /* ---- a followed file read as whole lines (lines.c) ---- */
 
 struct lines {

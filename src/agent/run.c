@@ -51,6 +51,12 @@ struct run {
 	struct hostev_audit_reader *reader;
 	uint64_t reader_base;		/* the file offset the reader's first byte came from */
 	int64_t last_data;		/* when the log last had new bytes */
+	/* auditd's dispatcher (stdin): its own reader; with the log too, each event shipped once */
+	struct hostev_audit_reader *sreader;
+	int64_t last_sdata;
+	char stdin_state[16], stdin_error[256];
+	struct dedup *dedup;		/* both ways: the events seen lately (NULL: one way only) */
+	uint64_t duplicates;		/* events skipped as already shipped the other way */
 	/* the systemd journal */
 	struct journal_src *js;
 	char journal_state[16], journal_error[256];
@@ -443,6 +449,10 @@ on_audit_event(void *ctx, const struct hostev_audit_event *ev)
 
 	if (r->cb_failed || seen_recently(r, ev->time_ms, ev->serial))
 		return;	/* read again after a restart: already in a batch */
+	if (r->dedup != NULL && dedup_seen(r->dedup, ev->time_ms, ev->serial)) {
+		r->duplicates++;	/* the other way brought it first */
+		return;
+	}
 	remember(r, ev->time_ms, ev->serial);
 	if (hostev_audit_normalise(ev, &e, &r->cb_err) != 0 || add_event(r, &e, &r->cb_err) != 0)
 		r->cb_failed = true;
@@ -519,18 +529,19 @@ open_audit_log(struct run *r, uint64_t dev, uint64_t ino, uint64_t offset, struc
 	return reader_restart(r, r->fl.offset, err);
 }
 
-/* n bytes of auditd's records to the reader (0: nothing new: after QUIET_MS of that, open events end). */
+/* n bytes of auditd's records to reader rd (0: nothing new: after QUIET_MS of that, open events end). */
 static int
-feed_audit(struct run *r, const char *buf, size_t n, struct bw_err *err)
+feed_audit(struct run *r, struct hostev_audit_reader *rd, int64_t *last, const char *buf, size_t n,
+	   struct bw_err *err)
 {
 	int rc;
 
 	if (n > 0) {
-		r->last_data = bw_now_ms();
-		if ((rc = hostev_audit_reader_feed(r->reader, buf, n, err)) != 0)
+		*last = bw_now_ms();
+		if ((rc = hostev_audit_reader_feed(rd, buf, n, err)) != 0)
 			return rc;
-	} else if (bw_now_ms() - r->last_data >= QUIET_MS) {
-		hostev_audit_reader_idle(r->reader);
+	} else if (bw_now_ms() - *last >= QUIET_MS) {
+		hostev_audit_reader_idle(rd);
 	}
 	if (r->cb_failed) {
 		*err = r->cb_err;
@@ -574,7 +585,7 @@ read_audit(struct run *r, char *buf, size_t *got, struct bw_err *err)
 		return 0;
 	}
 	*got = n;
-	return feed_audit(r, buf, n, err);
+	return feed_audit(r, r->reader, &r->last_data, buf, n, err);
 }
 
 /* ---- auditd's dispatcher: records on stdin ---- */
@@ -588,22 +599,24 @@ read_audit_stdin(struct run *r, char *buf, size_t *got, bool *eof, struct bw_err
 
 	*got = 0;
 	*eof = false;
-	if (r->reader == NULL && (rc = reader_restart(r, 0, err)) != 0)
+	if (r->sreader == NULL && (rc = hostev_audit_reader_new(on_audit_event, on_bad_line, r, &r->sreader, err)) != 0)
 		return rc;
-	snprintf(r->source_state, sizeof r->source_state, "ok");
+	snprintf(r->stdin_state, sizeof r->stdin_state, "ok");
 	n = read(0, buf, READ_CHUNK);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		n = -2;
 	if (n == -1) {
 		r->source_errors++;
-		snprintf(r->source_state, sizeof r->source_state, "error");
-		snprintf(r->source_error, sizeof r->source_error, "stdin: %.200s", strerror(errno));
+		snprintf(r->stdin_state, sizeof r->stdin_state, "error");
+		snprintf(r->stdin_error, sizeof r->stdin_error, "stdin: %.200s", strerror(errno));
 		*eof = true;
 		return 0;
 	}
 	if (n == 0) {
 		*eof = true;	/* auditd stopped the plugin: every open event is whole now */
-		if ((rc = hostev_audit_reader_finish(r->reader, err)) != 0)
+		snprintf(r->stdin_state, sizeof r->stdin_state, "waiting");
+		snprintf(r->stdin_error, sizeof r->stdin_error, "auditd closed the dispatcher's pipe");
+		if ((rc = hostev_audit_reader_finish(r->sreader, err)) != 0)
 			return rc;
 		if (r->cb_failed) {
 			*err = r->cb_err;
@@ -613,7 +626,7 @@ read_audit_stdin(struct run *r, char *buf, size_t *got, bool *eof, struct bw_err
 	}
 	if (n > 0)
 		*got = (size_t)n;
-	return feed_audit(r, buf, n > 0 ? (size_t)n : 0, err);
+	return feed_audit(r, r->sreader, &r->last_sdata, buf, n > 0 ? (size_t)n : 0, err);
 }
 
 /* ---- a syslog file ---- */
@@ -850,11 +863,17 @@ send_heartbeat(struct run *r)
 	hb.bytes_raw = r->bytes_raw;
 	hb.spool_bytes = spool_bytes(r->spool);
 	hb.spool_max = r->o->spool_max;
-	if (r->o->audit_log != NULL || r->o->audit_stdin) {
+	if (r->o->audit_log != NULL) {
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
-		snprintf(s->name, sizeof s->name, "%s", r->o->audit_stdin ? "auditd-dispatcher" : "auditd");
+		snprintf(s->name, sizeof s->name, "auditd");
 		snprintf(s->state, sizeof s->state, "%s", r->source_state[0] ? r->source_state : "waiting");
 		snprintf(s->error, sizeof s->error, "%s", r->source_error);
+	}
+	if (r->o->audit_stdin) {
+		struct hostev_source_state *s = &hb.sources[hb.nsources++];
+		snprintf(s->name, sizeof s->name, "auditd-dispatcher");
+		snprintf(s->state, sizeof s->state, "%s", r->stdin_state[0] ? r->stdin_state : "waiting");
+		snprintf(s->error, sizeof s->error, "%s", r->stdin_error[0] ? r->stdin_error : r->source_error);
 	}
 	if (r->o->syslog != NULL) {
 		struct hostev_source_state *s = &hb.sources[hb.nsources++];
@@ -922,6 +941,8 @@ run_clear(struct run *r)
 		hostev_event_clear(&r->batch.events[i]);
 	free(r->batch.events);
 	hostev_audit_reader_free(r->reader);
+	hostev_audit_reader_free(r->sreader);
+	dedup_free(r->dedup);
 	follow_close(&r->fl);
 	lines_close(&r->sl);
 	lines_close(&r->acts);
@@ -942,7 +963,7 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 	struct run r = { .o = o, .lockfd = -1, .broker = { -1, -1 } };
 	char *buf = NULL;
 	struct saved sv = { 0 };
-	bool stdin_done = false;
+	bool stdin_done = false, stdin_said = false;
 	int rc;
 
 	if ((rc = agent_identity_load(o->state, &r.id, err)) != 0)
@@ -1003,6 +1024,8 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 		rc = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto out;
 	}
+	if (o->audit_stdin && o->audit_log != NULL && (rc = dedup_new(&r.dedup, err)) != 0)
+		goto out;
 	if (o->audit_stdin) {
 		int fl = fcntl(0, F_GETFL);
 		if (fl < 0 || fcntl(0, F_SETFL, fl | O_NONBLOCK) != 0) {
@@ -1078,9 +1101,14 @@ agent_run(const struct agent_run_opts *o, struct bw_err *err)
 			send_heartbeat(&r);
 			r.next_heartbeat = now + (int64_t)o->heartbeat_secs * 1000;
 		}
-		if (stdin_done) {
+		if (stdin_done && o->audit_log == NULL) {
 			say(&r, "auditd closed the dispatcher's pipe: stopping");
 			break;
+		}
+		if (stdin_done && !stdin_said) {
+			say(&r, "auditd closed the dispatcher's pipe: going on with its log (%llu events had come both ways)",
+			    (unsigned long long)r.duplicates);
+			stdin_said = true;
 		}
 		if (stop_asked(o->stop_fd, got > 0 ? 0 : 200))
 			break;

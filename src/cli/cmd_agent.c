@@ -21,7 +21,7 @@ static const char agent_usage[] =
     "       bulwark agent guard [--socket PATH] [--state-file PATH] [--state DIR]\n"
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "       bulwark agent audit-rules [--design-dir DIR]...\n"
-    "       bulwark agent run --state DIR [--audit-log PATH | --audit-stdin] [--journal | --journal-dir DIR]\n"
+    "       bulwark agent run --state DIR [--audit-log PATH] [--audit-stdin] [--journal | --journal-dir DIR]\n"
     "                         [--syslog PATH] [--fim PATH]... [--fim-critical] [--fim-scan-secs S]\n"
     "                         [--spool-max-mb N] [--batch-max N] [--flush-ms MS]\n"
     "                         [--heartbeat-secs S] [--user USER]\n"
@@ -54,7 +54,8 @@ static const char agent_usage[] =
     "run (until SIGTERM or SIGINT) ships host events to the report server with this host's\n"
     "credential: auditd's log (--audit-log, e.g. /var/log/audit/audit.log) is followed across\n"
     "rotation, its records grouped into events (or, with --audit-stdin, read from stdin as\n"
-    "auditd's dispatcher plugin: contrib/audit/); the systemd journal (--journal, or the journal\n"
+    "auditd's dispatcher plugin: contrib/audit/; with both, each event is shipped once, by\n"
+    "(time, serial), whichever way brings it first); the systemd journal (--journal, or the journal\n"
     "files in --journal-dir) and a syslog file (--syslog, e.g. /var/log/auth.log, for hosts\n"
     "without a journal) give the messages of sshd, sudo, su, PAM, account tools and package\n"
     "managers; --fim watches files (directories to two levels) for changes of content, owner\n"
@@ -229,10 +230,6 @@ agent_run_cmd(struct cli_args *a)
 	    cli_opt(a, "--flush-ms", &flush_s) || cli_opt(a, "--heartbeat-secs", &hb_s) ||
 	    cli_opt(a, "--user", &o.user) || cli_positional(a, pos, 0, &npos) || o.state == NULL) {
 		fputs(agent_usage, stderr);
-		return CLI_USAGE;
-	}
-	if (o.audit_log != NULL && o.audit_stdin) {
-		cli_errorf("agent run: --audit-log or --audit-stdin, not both (one agent reads auditd one way)");
 		return CLI_USAGE;
 	}
 	if (o.audit_log == NULL && !o.audit_stdin && !o.journal && o.journal_dir == NULL && o.syslog == NULL && nfim == 0 &&

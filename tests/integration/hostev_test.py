@@ -505,6 +505,26 @@ expect(disp.returncode == 0, f"the dispatcher agent stops cleanly at the end of 
 evs = [e for e in web2_events(n_before + 30) if e["source"] == "auditd"]
 expect(len(all_events("web2")) == n_before + 30 and sorted(serial_of(e, "web2") for e in evs) == list(range(20001, 20031)),
        f"every event from the dispatcher arrived once: {len(evs)}")
+# both ways at once (the dispatcher and the log file): each event shipped once, whichever way brings it first
+n_before = len(all_events("web2"))
+BOTH = os.path.join(base, "both-audit.log")
+with open(BOTH, "w") as f:  # the log has what the dispatcher missed (21051..21060) and not its last five
+    f.write("".join(event_text(s) for s in range(21001, 21061)))
+both = subprocess.Popen([BW, "agent", "run", "--state", state2, "--audit-stdin", "--audit-log", BOTH, "--flush-ms", "200",
+                         "--heartbeat-secs", "1"], stdin=subprocess.PIPE, stderr=open(state2 + ".log", "a"))
+both.stdin.write("".join(event_text(s) for s in list(range(21001, 21051)) + list(range(21061, 21066))).encode())
+both.stdin.flush()
+evs = [e for e in web2_events(n_before + 65) if e["source"] == "auditd"]
+both.stdin.close()  # auditd stops the plugin: the agent goes on with the log
+time.sleep(1.0)
+expect(both.poll() is None, "with the log file too, the agent goes on when the dispatcher's pipe closes")
+with open(BOTH, "a") as f:
+    f.write("".join(event_text(s) for s in range(21066, 21071)))
+evs = [e for e in web2_events(n_before + 70) if e["source"] == "auditd"]
+stop_agent(both)
+got = sorted(serial_of(e, "web2") for e in evs if 21000 < serial_of(e, "web2") < 22000)
+expect(got == list(range(21001, 21071)) and len(all_events("web2")) == n_before + 70,
+       f"read both ways, each event arrived once: {len(got)} events, {len(set(got))} distinct")
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib", "audit", "bulwark.conf")) as f:
     conf = dict(ln.split(" = ", 1) for ln in f.read().splitlines() if " = " in ln and not ln.startswith("#"))
 expect(conf.get("path") == "/usr/lib/bulwark/audisp-bulwark" and len(conf.get("args", "").split()) <= 2 and

@@ -101,11 +101,36 @@ test_broker_opens_only_its_sources(void **state)
 	rmdir(dir);
 }
 
+/* auditd events read both ways: each key once; the last DEDUP_GEN keys always remembered, memory bounded */
+static void
+test_dedup(void **state)
+{
+	struct dedup *d = NULL;
+	struct bw_err err = { 0 };
+	uint64_t i;
+
+	(void)state;
+	assert_int_equal(dedup_new(&d, &err), 0);
+	assert_false(dedup_seen(d, 1000, 1));
+	assert_true(dedup_seen(d, 1000, 1));
+	assert_false(dedup_seen(d, 1001, 1));	/* same serial, another time: another event */
+	assert_false(dedup_seen(d, 1000, 2));
+	assert_false(dedup_seen(d, 5, 0));	/* serial 0 is never taken for a duplicate */
+	assert_false(dedup_seen(d, 5, 0));
+	for (i = 10; i < 10 + 5 * DEDUP_GEN; i++)
+		assert_false(dedup_seen(d, (int64_t)i * 7, i));
+	for (i = 10 + 4 * DEDUP_GEN; i < 10 + 5 * DEDUP_GEN; i++)
+		assert_true(dedup_seen(d, (int64_t)i * 7, i));
+	assert_false(dedup_seen(d, 1000, 1));	/* long gone: remembered anew */
+	dedup_free(d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_broker_opens_only_its_sources),
+		cmocka_unit_test(test_dedup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,9 +135,10 @@ struct agent_update_result {
 /*
  * One update run at time now: metadata refresh, then every target meant for
  * this host that is not installed yet. Progress and refusals (with reasons)
- * go to log. Returns 0 when nothing was refused or failed.
+ * go to log. Returns 0 when nothing was refused or failed. user (not NULL:
+ * started as root) runs the network part in a child that is that user.
  */
-int agent_update(const char *state, int64_t now, FILE *log, struct agent_update_result *res,
+int agent_update(const char *state, const char *user, int64_t now, FILE *log, struct agent_update_result *res,
 		 struct bw_err *err);
 
 /* ---- the session guard (guard.c) ---- */

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "agent.h"
 #include "core/core.h"
 
@@ -92,6 +94,20 @@ void broker_stop(struct broker *b);
 int agent_drop_to(const char *user, uid_t *uid, gid_t *gid, struct bw_err *err);
 /* Becomes USER for good: its groups, gid, uid, no_new_privs; checks root cannot be regained. */
 int agent_setuid(const char *user, struct bw_err *err);
+
+/* ---- privilege separation for updates: the network in a child as USER (net.c) ---- */
+
+struct agent_net;
+/* Forks the child (it becomes user at once); http[0] the repository, http[1] the report server (CA in memory). */
+int agent_net_start(const struct agent_http http[2], const char *user, struct agent_net **out, struct bw_err *err);
+void agent_net_stop(struct agent_net *n);
+/* As agent_http_get / _get_file / _post_json, through the child when n is not NULL (which: 0 or 1, h's index). */
+int agent_net_get(struct agent_net *n, const struct agent_http *h, int which, const char *path, uint64_t max,
+		  struct bw_buf *out, struct bw_err *err);
+int agent_net_get_file(struct agent_net *n, const struct agent_http *h, int which, const char *path, uint64_t max,
+		       int fd, uint8_t sha256[32], uint64_t *len, struct bw_err *err);
+int agent_net_post_json(struct agent_net *n, const struct agent_http *h, int which, const char *path,
+			const json_t *body, long *status, struct bw_err *err);
 
 /* ---- auditd events read both ways, each shipped once (dedup.c) ---- */
 

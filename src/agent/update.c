@@ -40,6 +40,8 @@ struct agent {
 	struct agent_identity id;	/* config.json and the host's credential */
 	json_t *cfg;			/* id.cfg */
 	struct agent_http repo, report;
+	struct agent_net *net;		/* --user: the network in a child as that user (NULL: here) */
+	uint8_t *ca_pem;		/* the pinned CA, read before the child became the user */
 	char *token;			/* id.token */
 	const char *host, *group;
 	struct note_verifier *log_key;
@@ -188,7 +190,7 @@ report(struct agent *a, const char *target, const char *sha, const char *version
 	if (a->token == NULL) {
 		fprintf(a->log, "report: this host has no credential (bulwark agent enrol); %s %s not reported\n", result,
 			target);
-	} else if (agent_http_post_json(&a->report, "/api/v1/patch/reports", body, &status, NULL, &err) != 0 ||
+	} else if (agent_net_post_json(a->net, &a->report, 1, "/api/v1/patch/reports", body, &status, &err) != 0 ||
 		   status != 201) {
 		char path[4096], *line = json_dumps(body, JSON_COMPACT);
 		FILE *f;
@@ -221,7 +223,7 @@ report_pending(struct agent *a)
 		long status = 0;
 		if (j == NULL)
 			continue;
-		if (agent_http_post_json(&a->report, "/api/v1/patch/reports", j, &status, NULL, &err) != 0 || status != 201)
+		if (agent_net_post_json(a->net, &a->report, 1, "/api/v1/patch/reports", j, &status, &err) != 0 || status != 201)
 			bw_buf_append_str(&keep, line);
 		json_decref(j);
 	}
@@ -244,7 +246,7 @@ update_root(struct agent *a, struct bw_err *err)
 
 	for (i = 0; i < ROOT_ROTATIONS_MAX; i++) {
 		snprintf(path, sizeof path, "/patch/metadata/%lld.root.json", (long long)patch_meta_version(a->trust.root) + 1);
-		if ((r = agent_http_get(&a->repo, path, ROOT_MAX, &b, err)) == BW_ENOTFOUND)
+		if ((r = agent_net_get(a->net, &a->repo, 0, path, ROOT_MAX, &b, err)) == BW_ENOTFOUND)
 			break;
 		if (r != 0)
 			return r;
@@ -288,7 +290,7 @@ update_metadata(struct agent *a, struct bw_err *err)
 	char path[96];
 	int r;
 
-	if ((r = agent_http_get(&a->repo, "/patch/metadata/timestamp.json", TIMESTAMP_MAX, &b, err)) != 0)
+	if ((r = agent_net_get(a->net, &a->repo, 0, "/patch/metadata/timestamp.json", TIMESTAMP_MAX, &b, err)) != 0)
 		return bw_err_prefix(err, "timestamp"), r;
 	r = patch_client_timestamp(&a->trust, b.data, b.len, a->now, err);
 	bw_buf_free(&b);
@@ -296,7 +298,7 @@ update_metadata(struct agent *a, struct bw_err *err)
 		return r;
 	snprintf(path, sizeof path, "/patch/metadata/%lld.snapshot.json",
 		 (long long)meta_version(a->trust.timestamp, "snapshot.json"));
-	if ((r = agent_http_get(&a->repo, path, meta_bound(a->trust.timestamp, "snapshot.json", SNAPSHOT_MAX), &b,
+	if ((r = agent_net_get(a->net, &a->repo, 0, path, meta_bound(a->trust.timestamp, "snapshot.json", SNAPSHOT_MAX), &b,
 				err)) != 0)
 		return bw_err_prefix(err, "snapshot"), r;
 	r = patch_client_snapshot(&a->trust, b.data, b.len, a->now, err);
@@ -305,7 +307,7 @@ update_metadata(struct agent *a, struct bw_err *err)
 		return r;
 	snprintf(path, sizeof path, "/patch/metadata/%lld.targets.json",
 		 (long long)meta_version(a->trust.snapshot, "targets.json"));
-	if ((r = agent_http_get(&a->repo, path, meta_bound(a->trust.snapshot, "targets.json", TARGETS_MAX), &b, err)) != 0)
+	if ((r = agent_net_get(a->net, &a->repo, 0, path, meta_bound(a->trust.snapshot, "targets.json", TARGETS_MAX), &b, err)) != 0)
 		return bw_err_prefix(err, "targets"), r;
 	r = patch_client_targets(&a->trust, b.data, b.len, a->now, err);
 	bw_buf_free(&b);
@@ -352,7 +354,7 @@ check_consistent(struct agent *a, const uint8_t *note, size_t note_len, const st
 	if (lo->size > 0) {
 		snprintf(url, sizeof url, "/log/consistency/%llu/%llu", (unsigned long long)lo->size,
 			 (unsigned long long)hi->size);
-		if ((r = agent_http_get(&a->repo, url, 64 * 50, &b, err)) != 0) {
+		if ((r = agent_net_get(a->net, &a->repo, 0, url, 64 * 50, &b, err)) != 0) {
 			bw_err_prefix(err, "consistency proof");
 			goto out;
 		}
@@ -392,7 +394,7 @@ check_logged(struct agent *a, const struct patch_target *t, const char *urlpath,
 
 	if ((size_t)snprintf(url, sizeof url, "/patch/targets/%s.tlog-proof", urlpath) >= sizeof url)
 		return bw_err_set(err, BW_ERANGE, "target path too long");
-	if ((r = agent_http_get(&a->repo, url, PROOF_MAX, &b, err)) != 0) {
+	if ((r = agent_net_get(a->net, &a->repo, 0, url, PROOF_MAX, &b, err)) != 0) {
 		if (r == BW_ENOTFOUND)
 			bw_err_set(err, BW_EVERIFY, "no transparency-log proof for this target: its publication is not in "
 				   "the audit log");
@@ -513,7 +515,7 @@ apply_target(struct agent *a, const struct patch_target *t, struct bw_err *err)
 		unlink(tmp);
 		return bw_err_set(err, BW_ERANGE, "target path too long");
 	}
-	r = agent_http_get_file(&a->repo, url, t->length, fd, got, &len, err);
+	r = agent_net_get_file(a->net, &a->repo, 0, url, t->length, fd, got, &len, err);
 	if (r == 0 && len != t->length)
 		r = bw_err_set(err, BW_EVERIFY, "download is %llu bytes, the signed targets list %llu",
 			       (unsigned long long)len, (unsigned long long)t->length);
@@ -540,7 +542,8 @@ apply_target(struct agent *a, const struct patch_target *t, struct bw_err *err)
 }
 
 int
-agent_update(const char *state, int64_t now, FILE *log, struct agent_update_result *res, struct bw_err *err)
+agent_update(const char *state, const char *user, int64_t now, FILE *log, struct agent_update_result *res,
+	     struct bw_err *err)
 {
 	struct agent a = { .state = state, .now = now, .log = log };
 	const char *name;
@@ -560,6 +563,25 @@ agent_update(const char *state, int64_t now, FILE *log, struct agent_update_resu
 	}
 	if ((r = agent_load(&a, err)) != 0)
 		goto out;
+	if (user != NULL) {
+		/* privilege separation: TLS and HTTP in a child that is the user; every check and the install here */
+		struct agent_http both[2];
+		size_t len = 0;
+		if (geteuid() != 0) {
+			r = bw_err_set(err, BW_EDENIED, "--user needs the update started as root");
+			goto out;
+		}
+		if (a.repo.cacert != NULL) {
+			if ((r = bw_file_read(a.repo.cacert, (size_t)1 << 20, &a.ca_pem, &len, err)) != 0)
+				goto out;
+			a.repo.ca_pem = a.report.ca_pem = (const char *)a.ca_pem;
+			a.repo.ca_pem_len = a.report.ca_pem_len = len;
+		}
+		both[0] = a.repo;
+		both[1] = a.report;
+		if ((r = agent_net_start(both, user, &a.net, err)) != 0)
+			goto out;
+	}
 	report_pending(&a);
 	if ((r = update_root(&a, err)) != 0 || (r = update_metadata(&a, err)) != 0) {
 		fprintf(log, "refused: %s\n", err->msg);
@@ -606,6 +628,8 @@ agent_update(const char *state, int64_t now, FILE *log, struct agent_update_resu
 	r = res->refused || res->failed ? bw_err_set(err, BW_EVERIFY, "%u refused, %u failed", res->refused, res->failed)
 					: 0;
 out:
+	agent_net_stop(a.net);
+	free(a.ca_pem);
 	agent_clear(&a);
 	close(lockfd);	/* releases the lock */
 	return r;

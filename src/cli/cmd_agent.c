@@ -17,7 +17,7 @@ static const char agent_usage[] =
     "                          [--group G] [--cacert PEM] [--install CMD] [--install-dir DIR]\n"
     "                          [--report-server URL] [--enrol-code CODE]\n"
     "       bulwark agent enrol --state DIR --code CODE\n"
-    "       bulwark agent update --state DIR\n"
+    "       bulwark agent update --state DIR [--user USER]\n"
     "       bulwark agent guard [--socket PATH] [--state-file PATH] [--state DIR]\n"
     "       bulwark agent session-begin [--socket PATH] DEADLINE\n"
     "       bulwark agent audit-rules [--design-dir DIR]...\n"
@@ -35,6 +35,8 @@ static const char agent_usage[] =
     "reported to the server with this host's credential, which `enrol` (or init's --enrol-code) obtains\n"
     "once for the one-time code an admin got from `bulwark host add` or `bulwark host enrol-code`; the\n"
     "server accepts reports with it for this host only. Exit 0 when nothing was refused or failed.\n"
+    "--user USER (started as root): TLS and HTTP run in a child that is USER; the checks and the\n"
+    "install stay root, which copies and hashes each download itself.\n"
     "\n"
     "guard (as root, e.g. a service) ends maintenance sessions at their window's end: the session\n"
     "wrapper registers each session with session-begin before the vendor's command or shell starts,\n"
@@ -129,18 +131,19 @@ agent_enrol_cmd(struct cli_args *a)
 static int
 agent_update_cmd(struct cli_args *a)
 {
-	const char *state = NULL;
+	const char *state = NULL, *user = NULL;
 	char *pos[1];
 	size_t npos;
 	struct agent_update_result res;
 	struct bw_err err = { 0 };
 	int r;
 
-	if (cli_opt(a, "--state", &state) || cli_positional(a, pos, 0, &npos) || state == NULL) {
+	if (cli_opt(a, "--state", &state) || cli_opt(a, "--user", &user) || cli_positional(a, pos, 0, &npos) ||
+	    state == NULL) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;
 	}
-	r = agent_update(state, (int64_t)time(NULL), stdout, &res, &err);
+	r = agent_update(state, user, (int64_t)time(NULL), stdout, &res, &err);
 	fflush(stdout);
 	if (r != 0 && res.installed + res.failed + res.refused + res.current == 0 && err.code != BW_EVERIFY)
 		return cli_fail("agent update", &err);

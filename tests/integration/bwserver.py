@@ -172,6 +172,7 @@ class Mirror:
 
     def __init__(self, upstream_port, cafile, keyfile, static_dir=None):
         self.overrides = {}
+        self.on_get = None  # called with the path before each GET is answered (the client waits meanwhile)
         self.static_dir = static_dir
         ctx = ssl.create_default_context(cafile=cafile)
         outer = self
@@ -181,6 +182,8 @@ class Mirror:
                 pass
 
             def do_GET(self):
+                if outer.on_get is not None:
+                    outer.on_get(self.path)
                 if self.path in outer.overrides:
                     body, status = outer.overrides[self.path], 200
                     if body is None:

@@ -18,7 +18,7 @@ import subprocess
 import time
 
 from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, invite, serve, stop, totp, wait_fresh_step
-from bwtest import expect, fail, finish, tmpdir
+from bwtest import BW, expect, fail, finish, tmpdir
 
 base = tmpdir()
 data = os.path.join(base, "data")
@@ -206,19 +206,24 @@ VALGRIND_BW = os.environ.get("BULWARK_AGENT_VALGRIND")
 valgrind_runs = 0
 
 
+# Started as root (as on a host), every update runs privilege-separated: TLS and HTTP, and so every hostile
+# answer of the attack matrix, in a child that is nobody; the checks and the install stay root.
+PRIVSEP = ["--user", "nobody"] if os.geteuid() == 0 else []
+
+
 def agent_update(name, want_rc):
     global valgrind_runs
     if VALGRIND_BW:
         env = dict(os.environ, BULWARK_SERVER=URL, BULWARK_CACERT=CERT)
         p = subprocess.run(["valgrind", "-q", "--error-exitcode=99", "--leak-check=no", "--track-origins=no",
-                            VALGRIND_BW, "agent", "update", "--state", name],
+                            VALGRIND_BW, "agent", "update", "--state", name, *PRIVSEP],
                            capture_output=True, timeout=600, env=env, cwd=base)
         rc, out = p.returncode, p.stdout.decode() + p.stderr.decode()
         if rc == 99 or "Invalid read" in out or "uninitialised" in out:
             fail(f"agent update {name}: valgrind memcheck found an error:\n{out[-3000:]}")
         valgrind_runs += 1
     else:
-        rc, out = cli("agent", "update", "--state", name)
+        rc, out = cli("agent", "update", "--state", name, *PRIVSEP)
     if rc != want_rc:
         fail(f"agent update {name}: exit {rc}, want {want_rc}\n{out}")
     return out
@@ -232,6 +237,11 @@ expect(open(inst, "rb").read() == hotfix1, "installed bytes are the published fi
 expect(open(inst + ".ran").read() == "hotfix.bin 1.0 web1", "install command ran with the target's environment")
 out = agent_update("web1", 0)
 expect("0 installed, 1 current" in out, f"second run has nothing to do: {out}")
+if PRIVSEP:
+    rc, out = cli("agent", "update", "--state", "web1", "--user", "root")
+    expect(rc != 0 and "is root; name an unprivileged user" in out, f"--user root is refused: {out}")
+    rc, out = cli("agent", "update", "--state", "web1", "--user", "no-such-user-here")
+    expect(rc != 0 and "no user 'no-such-user-here'" in out, f"an unknown --user is refused: {out}")
 acts = [json.loads(l) for l in open(path("web1", "hostev", "actions.log"))]
 expect([(a["action"], a["object"], a["result"]) for a in acts] == [("patch.installed", "hotfix.bin", "success")] and
        "version 1.0 sha256 " in acts[0]["detail"] and oct(os.stat(path("web1", "hostev")).st_mode & 0o777) == "0o700",
@@ -319,6 +329,32 @@ expect("refused" not in out.split("update:")[0], f"a quiet repository stays fres
 # ---- a malicious mirror / hijacked server: proxies to the real server except for what it replaces ----
 mirror = Mirror(PORT, CERT, TLS_KEY)
 attacks = []  # (name, phrase the refusal must contain)
+
+
+# who talks to the network during a privilege-separated update: asked from inside a request to the mirror
+if PRIVSEP:
+    agent_init("who", "web2", server=mirror.url)
+    seen_uids = []
+    upd = None
+
+    def who_asks(path):
+        if upd is None or not path.endswith("timestamp.json"):
+            return
+        for kid in open(f"/proc/{upd.pid}/task/{upd.pid}/children").read().split():
+            status = open(f"/proc/{kid}/status").read()
+            seen_uids.append([ln.split()[1:] for ln in status.splitlines() if ln.startswith(("Uid:", "CapEff:",
+                                                                                            "NoNewPrivs:"))])
+        seen_uids.append(open(f"/proc/{upd.pid}/status").read().split("Uid:")[1].split()[0])
+
+    mirror.on_get = who_asks
+    upd = subprocess.Popen([BW, "agent", "update", "--state", "who", *PRIVSEP], cwd=base, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, env=dict(os.environ, BULWARK_SERVER=URL, BULWARK_CACERT=CERT))
+    out = upd.communicate(timeout=120)[0].decode()
+    mirror.on_get = None
+    expect(upd.returncode == 0 and "installed hotfix.bin" in out, f"a privilege-separated update installs: {out}")
+    expect(len(seen_uids) == 2 and seen_uids[0] == [["65534"] * 4, ["0000000000000000"], ["1"]]
+           and seen_uids[1] == "0",
+           f"the network side is nobody (no capabilities, no new privileges), the update itself root: {seen_uids}")
 
 
 def attack(name, host, phrase, overrides, state_from=None, server=None, root="root-v1.json"):

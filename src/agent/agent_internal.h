@@ -88,6 +88,8 @@ int broker_fim_poll(struct broker *b, bool save_first, int (*fn)(void *ctx, stru
 int broker_fim_save(struct broker *b, struct bw_err *err);
 int broker_open(void *ctx, const char *path);
 int broker_stat(void *ctx, const char *path, struct stat *st);
+/* Sends msg (len bytes) with fd attached (SCM_RIGHTS; -1: none), without SIGPIPE; sendmsg's result. */
+ssize_t agent_send_with_fd(int sock, const void *msg, size_t len, int fd);
 /* Closes the agent's end (the helper then exits) and reaps the helper. */
 void broker_stop(struct broker *b);
 /* USER's ids (refused: unknown, or root). */

@@ -59,10 +59,10 @@ allowed(char *const *paths, size_t n, const char *path)
 	return false;
 }
 
-static void
-reply_send(int sock, const struct broker_reply *rep, int fd)
+ssize_t
+agent_send_with_fd(int sock, const void *msg, size_t len, int fd)
 {
-	struct iovec iov = { (void *)rep, sizeof *rep };
+	struct iovec iov = { (void *)(uintptr_t)msg, len };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -80,7 +80,13 @@ reply_send(int sock, const struct broker_reply *rep, int fd)
 		c->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(c), &fd, sizeof fd);
 	}
-	(void)sendmsg(sock, &m, MSG_NOSIGNAL);
+	return sendmsg(sock, &m, MSG_NOSIGNAL);
+}
+
+static void
+reply_send(int sock, const struct broker_reply *rep, int fd)
+{
+	(void)agent_send_with_fd(sock, rep, sizeof *rep, fd);
 }
 
 struct fim_send {
@@ -120,11 +126,13 @@ send_event(void *ctx, struct hostev_event *ev)
 static void
 helper_fim(int sock, struct fim *f, bool save, bool poll_too)
 {
-	struct fim_done d = { 0 };
+	struct fim_done d;
 	struct bw_err err = { 0 };
 	struct fim_send fs = { sock, 0 };
 	size_t changes = 0;
 	char msg[1 + sizeof d];
+
+	memset(&d, 0, sizeof d);
 
 	if (f == NULL) {
 		d.rc = BW_EINVAL;
@@ -159,9 +167,11 @@ helper_main(int sock, char *const *paths, size_t n, const struct broker_fim *bf)
 		_exit(0);	/* the agent is gone already */
 	for (;;) {
 		ssize_t k = recv(sock, req, sizeof req - 1, 0);
-		struct broker_reply rep = { 0 };
+		struct broker_reply rep;
 		struct stat st;
 		int fd = -1;
+
+		memset(&rep, 0, sizeof rep);
 
 		if (k <= 0) {
 			if (k < 0 && errno == EINTR)
@@ -171,8 +181,10 @@ helper_main(int sock, char *const *paths, size_t n, const struct broker_fim *bf)
 		req[k] = '\0';
 		if ((req[0] == OP_FIM && k == 2) || (req[0] == OP_FIM_SAVE && k == 1)) {
 			if (f == NULL && bf != NULL && ferr.msg[0]) {
-				struct fim_done d = { .rc = ferr.code };
+				struct fim_done d;
 				char msg[1 + sizeof d];
+				memset(&d, 0, sizeof d);
+				d.rc = ferr.code;
 				snprintf(d.error, sizeof d.error, "%.250s", ferr.msg);
 				msg[0] = MSG_FIM_DONE;
 				memcpy(msg + 1, &d, sizeof d);

@@ -42,30 +42,14 @@ struct agent_net {
 	pid_t pid;
 };
 
+/* All n bytes to fd (a socket: without SIGPIPE when the other end is gone). */
 static int
-xwrite(int fd, const void *p, size_t n)
+write_all(int fd, const void *p, size_t n, bool sock)
 {
 	const char *c = p;
 
 	while (n > 0) {
-		ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int
-xwrite_file(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t k = write(fd, c, n);
+		ssize_t k = sock ? send(fd, c, n, MSG_NOSIGNAL) : write(fd, c, n);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
@@ -97,12 +81,13 @@ xread(int fd, void *p, size_t n)
 static void
 serve_one(int sock, const struct agent_http *http, const struct net_req *q, const char *path, const char *body, int fd)
 {
-	struct net_rep rep = { 0 };
+	struct net_rep rep;
 	struct bw_buf out = { 0 };
 	struct bw_err err = { 0 };
 	uint8_t sha[32];
 	long status = 0;
 
+	memset(&rep, 0, sizeof rep);
 	if (q->op == NET_GET) {
 		rep.rc = agent_http_get(&http[q->which], path, q->max, &out, &err);
 		rep.len = rep.rc == 0 ? out.len : 0;
@@ -114,8 +99,8 @@ serve_one(int sock, const struct agent_http *http, const struct net_req *q, cons
 		rep.len = rep.rc == 0 ? out.len : 0;
 	}
 	snprintf(rep.msg, sizeof rep.msg, "%.250s", err.msg);
-	if (xwrite(sock, &rep, sizeof rep) != 0 || (rep.len > 0 && q->op != NET_GET_FILE &&
-						    xwrite(sock, out.data, out.len) != 0))
+	if (write_all(sock, &rep, sizeof rep, true) != 0 ||
+	    (rep.len > 0 && q->op != NET_GET_FILE && write_all(sock, out.data, out.len, true) != 0))
 		_exit(0);
 	bw_buf_free(&out);
 }
@@ -212,27 +197,18 @@ static int
 ask(struct agent_net *n, uint8_t op, int which, const char *path, uint64_t max, const char *body, size_t body_len,
     int fd, struct net_rep *rep, struct bw_err *err)
 {
-	struct net_req q = { op, (uint8_t)which, max, (uint32_t)strlen(path), (uint32_t)body_len };
-	struct iovec iov = { &q, sizeof q };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct net_req q;
 
-	if (fd >= 0) {
-		struct cmsghdr *c;
-		memset(&u, 0, sizeof u);
-		m.msg_control = u.buf;
-		m.msg_controllen = sizeof u.buf;
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	}
-	if (sendmsg(n->sock, &m, MSG_NOSIGNAL) != (ssize_t)sizeof q || xwrite(n->sock, path, q.path_len) != 0 ||
-	    (body_len > 0 && xwrite(n->sock, body, body_len) != 0) || xread(n->sock, rep, sizeof *rep) != 0)
+	memset(&q, 0, sizeof q);	/* padding too: nothing of root's stack goes to the child */
+	q.op = op;
+	q.which = (uint8_t)which;
+	q.max = max;
+	q.path_len = (uint32_t)strlen(path);
+	q.body_len = (uint32_t)body_len;
+
+	if (agent_send_with_fd(n->sock, &q, sizeof q, fd) != (ssize_t)sizeof q ||
+	    write_all(n->sock, path, q.path_len, true) != 0 ||
+	    (body_len > 0 && write_all(n->sock, body, body_len, true) != 0) || xread(n->sock, rep, sizeof *rep) != 0)
 		return bw_err_set(err, BW_EIO, "the network helper is gone");
 	rep->msg[sizeof rep->msg - 1] = '\0';
 	if (rep->rc != 0)
@@ -307,7 +283,7 @@ agent_net_get_file(struct agent_net *n, const struct agent_http *h, int which, c
 			r = bw_err_set(err, BW_ERANGE, "the download is longer than %llu bytes", (unsigned long long)max);
 			break;
 		}
-		if (xwrite_file(fd, buf, (size_t)k) != 0) {
+		if (write_all(fd, buf, (size_t)k, false) != 0) {
 			r = bw_err_set(err, BW_EIO, "writing the download: %s", strerror(errno));
 			break;
 		}

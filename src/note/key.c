@@ -86,8 +86,9 @@ key_text_parse(const char *what, const char *s, size_t len, char **name, uint32_
 				  what);
 	if (*keylen == 0)
 		return bw_err_set(err, BW_EINVAL, "%s: empty key", what);
-	if (key[0] != NOTE_ALG_ED25519)
-		return bw_err_set(err, BW_EINVAL, "%s: unsupported key type 0x%02x (want 0x01, Ed25519)",
+	if (key[0] != NOTE_ALG_ED25519 && key[0] != NOTE_ALG_COSIGNATURE_V1)
+		return bw_err_set(err, BW_EINVAL,
+				  "%s: unsupported key type 0x%02x (want 0x01, Ed25519, or 0x04, Ed25519 cosignature/v1)",
 				  what, key[0]);
 	if (*keylen != 1 + 32)
 		return bw_err_set(err, BW_EINVAL, "%s: Ed25519 key must be 32 bytes, got %zu", what,
@@ -200,7 +201,7 @@ note_signer_parse(const char *text, size_t len, struct note_signer **out, struct
 	}
 	if ((r = bw_ed25519_from_seed(&s->key, key + 1, err)) != 0)
 		goto out;
-	if ((r = note_key_id(name, NOTE_ALG_ED25519, s->key.pk, sizeof s->key.pk, &id, err)) != 0)
+	if ((r = note_key_id(name, key[0], s->key.pk, sizeof s->key.pk, &id, err)) != 0)
 		goto out;
 	if (id != want) {
 		r = bw_err_set(err, BW_EINVAL,
@@ -209,6 +210,7 @@ note_signer_parse(const char *text, size_t len, struct note_signer **out, struct
 		goto out;
 	}
 	s->id = id;
+	s->alg = key[0];
 	s->name = name;
 	name = NULL; /* transferred */
 	*out = s;
@@ -241,7 +243,7 @@ note_signer_verifier(const struct note_signer *s, struct note_verifier **out, st
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
 	v->id = s->id;
-	v->alg = NOTE_ALG_ED25519;
+	v->alg = s->alg;
 	memcpy(v->pk, s->key.pk, sizeof v->pk);
 	*out = v;
 	return 0;
@@ -250,25 +252,33 @@ note_signer_verifier(const struct note_signer *s, struct note_verifier **out, st
 int
 note_key_generate(const char *name, char **skey, char **vkey, struct bw_err *err)
 {
+	return note_key_generate_alg(name, NOTE_ALG_ED25519, skey, vkey, err);
+}
+
+int
+note_key_generate_alg(const char *name, uint8_t alg, char **skey, char **vkey, struct bw_err *err)
+{
 	struct bw_ed25519 k = { 0 };
 	uint8_t seed[BW_ED25519_SEED_SIZE];
 	uint32_t id;
 	int r;
 
 	*skey = *vkey = NULL;
+	if (alg != NOTE_ALG_ED25519 && alg != NOTE_ALG_COSIGNATURE_V1)
+		return bw_err_set(err, BW_EINVAL, "key type 0x%02x: want 0x01 or 0x04", alg);
 	if (!note_name_valid(name, strlen(name)))
 		return bw_err_set(err, BW_EINVAL,
 				  "invalid key name '%s' (must be non-empty, no white space, no '+')",
 				  name);
 	if ((r = bw_ed25519_generate(&k, err)) != 0)
 		return r;
-	if ((r = note_key_id(name, NOTE_ALG_ED25519, k.pk, sizeof k.pk, &id, err)) != 0)
+	if ((r = note_key_id(name, alg, k.pk, sizeof k.pk, &id, err)) != 0)
 		goto out;
 	bw_ed25519_seed(&k, seed);
-	if ((r = key_text_format("PRIVATE+KEY+", name, id, NOTE_ALG_ED25519, seed, sizeof seed,
+	if ((r = key_text_format("PRIVATE+KEY+", name, id, alg, seed, sizeof seed,
 				 skey, err)) != 0)
 		goto out;
-	if ((r = key_text_format("", name, id, NOTE_ALG_ED25519, k.pk, sizeof k.pk, vkey, err)) != 0) {
+	if ((r = key_text_format("", name, id, alg, k.pk, sizeof k.pk, vkey, err)) != 0) {
 		bw_memzero(*skey, strlen(*skey));
 		free(*skey);
 		*skey = NULL;

@@ -180,6 +180,89 @@ find_verifier(struct note_verifier *const *known, size_t nknown, const struct no
 	return -1;
 }
 
+static int sig_line_format(struct bw_buf *b, const char *name, uint32_t id, const uint8_t *sig, size_t siglen);
+
+bool
+note_cosig_timestamp(const struct note_sig *sig, uint64_t *timestamp)
+{
+	uint64_t t = 0;
+	size_t i;
+
+	if (sig->sig_len != NOTE_COSIG_SIZE)
+		return false;
+	for (i = 0; i < 8; i++)
+		t = t << 8 | sig->sig[i];
+	if (t > (uint64_t)INT64_MAX)
+		return false;
+	*timestamp = t;
+	return true;
+}
+
+/* "cosignature/v1\ntime TS\n" || text into b. */
+static int
+cosig_message(struct bw_buf *b, uint64_t ts, const char *text, size_t len)
+{
+	b->len = 0;
+	return bw_buf_printf(b, "cosignature/v1\ntime %llu\n", (unsigned long long)ts) != 0 ||
+			       bw_buf_append(b, text, len) != 0
+		       ? -1
+		       : 0;
+}
+
+static bool
+sig_verifies(const struct note_verifier *v, const struct note *n, const struct note_sig *sig)
+{
+	struct bw_buf msg = { 0 };
+	uint64_t ts;
+	bool ok;
+
+	if (v->alg == NOTE_ALG_ED25519)
+		return sig->sig_len == BW_ED25519_SIG_SIZE &&
+		       bw_ed25519_verify(v->pk, n->text, n->text_len, sig->sig) == 0;
+	if (v->alg != NOTE_ALG_COSIGNATURE_V1 || !note_cosig_timestamp(sig, &ts) ||
+	    cosig_message(&msg, ts, n->text, n->text_len) != 0) {
+		bw_buf_free(&msg);
+		return false;
+	}
+	ok = bw_ed25519_verify(v->pk, msg.data, msg.len, sig->sig + 8) == 0;
+	bw_buf_free(&msg);
+	return ok;
+}
+
+int
+note_cosign(const char *text, size_t len, const struct note_signer *cosigner, uint64_t timestamp, char **line,
+	    struct bw_err *err)
+{
+	struct bw_buf msg = { 0 }, out = { 0 };
+	uint8_t sig[NOTE_COSIG_SIZE];
+	size_t i;
+	int r;
+
+	*line = NULL;
+	if (cosigner->alg != NOTE_ALG_COSIGNATURE_V1)
+		return bw_err_set(err, BW_EINVAL, "key %s is not a cosignature/v1 key (type 0x04)", cosigner->name);
+	if (timestamp > (uint64_t)INT64_MAX)
+		return bw_err_set(err, BW_EINVAL, "cosignature timestamp past 2^63-1");
+	if ((r = note_text_check(text, len, err)) != 0)
+		return r;
+	if (cosig_message(&msg, timestamp, text, len) != 0) {
+		bw_buf_free(&msg);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < 8; i++)
+		sig[i] = (uint8_t)(timestamp >> (56 - 8 * i));
+	r = bw_ed25519_sign(&cosigner->key, msg.data, msg.len, sig + 8, err);
+	bw_buf_free(&msg);
+	if (r != 0)
+		return r;
+	if (sig_line_format(&out, cosigner->name, cosigner->id, sig, sizeof sig) != 0 ||
+	    (*line = bw_buf_take(&out, NULL)) == NULL) {
+		bw_buf_free(&out);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 int
 note_verify(const struct note *n, struct note_verifier *const *known, size_t nknown,
 	    bool *verified, size_t *nverified, struct bw_err *err)
@@ -199,8 +282,7 @@ note_verify(const struct note *n, struct note_verifier *const *known, size_t nkn
 		long k = find_verifier(known, nknown, sig);
 		if (k < 0)
 			continue;	/* unknown key: ignored, as the spec requires */
-		if (known[k]->alg != NOTE_ALG_ED25519 || sig->sig_len != BW_ED25519_SIG_SIZE ||
-		    bw_ed25519_verify(known[k]->pk, n->text, n->text_len, sig->sig) != 0) {
+		if (!sig_verifies(known[k], n, sig)) {
 			r = bw_err_set(err, BW_EVERIFY, "invalid signature for key %s+%08x",
 				       sig->name, sig->id);
 			goto out;
@@ -289,6 +371,11 @@ note_sign(const char *text, size_t len, struct note_signer *const *signers, size
 		goto out;
 	}
 	for (i = 0; i < nsigners; i++) {
+		if (signers[i]->alg != NOTE_ALG_ED25519) {
+			r = bw_err_set(err, BW_EINVAL, "key %s signs cosignatures (note_cosign), not notes",
+				       signers[i]->name);
+			goto out;
+		}
 		if (!note_name_valid(signers[i]->name, strlen(signers[i]->name))) {
 			r = bw_err_set(err, BW_EINVAL, "invalid signer name");
 			goto out;

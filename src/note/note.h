@@ -22,6 +22,8 @@
 #include "crypto/crypto.h"
 
 #define NOTE_ALG_ED25519 0x01
+#define NOTE_ALG_COSIGNATURE_V1 0x04	/* c2sp.org/tlog-cosignature: Ed25519 over a timestamped message */
+#define NOTE_COSIG_SIZE 72		/* its signature: big-endian u64 timestamp || Ed25519 signature */
 #define NOTE_MAX_SIZE (1u << 20)	/* notes larger than 1 MiB are refused */
 #define NOTE_MAX_SIGS 100		/* as Go; the spec asks for at least 16 */
 #define NOTE_MAX_NAME 1024		/* longest key name accepted */
@@ -30,13 +32,14 @@
 struct note_verifier {
 	char *name;		/* NUL-terminated, valid key name */
 	uint32_t id;		/* key ID */
-	uint8_t alg;		/* NOTE_ALG_ED25519 */
+	uint8_t alg;		/* NOTE_ALG_ED25519 or NOTE_ALG_COSIGNATURE_V1 */
 	uint8_t pk[BW_ED25519_PK_SIZE];
 };
 
 struct note_signer {
 	char *name;
 	uint32_t id;
+	uint8_t alg;		/* NOTE_ALG_ED25519 (note_sign) or NOTE_ALG_COSIGNATURE_V1 (note_cosign) */
 	struct bw_ed25519 key;	/* secret in sodium_malloc'd memory */
 };
 
@@ -69,6 +72,8 @@ int note_key_id(const char *name, uint8_t alg, const uint8_t *pk, size_t pklen, 
  * frees both with free().
  */
 int note_key_generate(const char *name, char **skey, char **vkey, struct bw_err *err);
+/* As note_key_generate, of type alg (NOTE_ALG_ED25519, or NOTE_ALG_COSIGNATURE_V1 for a witness). */
+int note_key_generate_alg(const char *name, uint8_t alg, char **skey, char **vkey, struct bw_err *err);
 
 /* Parses verifier key text. Caller frees *out with note_verifier_free(). */
 int note_verifier_parse(const char *text, size_t len, struct note_verifier **out,
@@ -108,12 +113,26 @@ int note_parse(const uint8_t *msg, size_t len, struct note **out, struct bw_err 
 void note_free(struct note *n);
 
 /*
+ * A cosignature/v1 line (c2sp.org/tlog-cosignature) for note text (a
+ * checkpoint, len bytes, ending in '\n'): "— NAME base64(id || ts_be64 ||
+ * Ed25519(\"cosignature/v1\\ntime TS\\n\" || text))\n" by a signer of type
+ * NOTE_ALG_COSIGNATURE_V1 at timestamp (seconds, at most 2^63-1). Caller
+ * frees *line.
+ */
+int note_cosign(const char *text, size_t len, const struct note_signer *cosigner, uint64_t timestamp, char **line,
+		struct bw_err *err);
+/* The timestamp of a cosignature/v1 signature (false: not NOTE_COSIG_SIZE bytes, or past 2^63-1). */
+bool note_cosig_timestamp(const struct note_sig *sig, uint64_t *timestamp);
+
+/*
  * Verifies n against the known verifiers, following the spec's rules:
  * signatures by unknown keys are ignored; a signature whose (name, key ID)
  * matches a known key must verify or the whole note is rejected
  * (BW_EVERIFY); at least one known key must have signed (else BW_EVERIFY).
  * When verified is non-NULL it has nknown entries, set true for each known
  * verifier whose signature verified. *nverified (optional) counts them.
+ * Verifiers of type NOTE_ALG_COSIGNATURE_V1 check cosignatures (any
+ * timestamp; a caller that cares reads it with note_cosig_timestamp).
  */
 int note_verify(const struct note *n, struct note_verifier *const *known, size_t nknown,
 		bool *verified, size_t *nverified, struct bw_err *err);

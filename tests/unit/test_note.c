@@ -306,6 +306,101 @@ init(void **state)
 	return bw_crypto_init(NULL);
 }
 
+/* A signer from a hex seed: "PRIVATE+KEY+name+id+base64(alg || seed)", the key ID computed. */
+static struct note_signer *
+signer_from_seed(const char *name, uint8_t alg, const char *seed_hex)
+{
+	uint8_t raw[33];
+	char b64[64], text[256];
+	struct note_signer *s = NULL, *probe = NULL;
+	struct bw_err err = { 0 };
+	uint32_t id;
+
+	raw[0] = alg;
+	assert_int_equal(bw_hex_decode(seed_hex, 64, raw + 1, 32), 0);
+	bw_base64_encode(b64, raw, sizeof raw);
+	/* the ID needs the public key: parse once with a wrong ID, which the error names */
+	snprintf(text, sizeof text, "PRIVATE+KEY+%s+00000000+%s", name, b64);
+	assert_int_equal(note_signer_parse(text, strlen(text), &probe, &err), BW_EINVAL);
+	assert_non_null(strstr(err.msg, "expected "));
+	assert_int_equal(sscanf(strstr(err.msg, "expected ") + 9, "%8x", &id), 1);
+	snprintf(text, sizeof text, "PRIVATE+KEY+%s+%08x+%s", name, id, b64);
+	assert_int_equal(note_signer_parse(text, strlen(text), &s, &err), 0);
+	return s;
+}
+
+/* The deterministic cosignature/v1 vector of the witness research, reproduced byte for byte. */
+static void
+test_cosignature_vector(void **state)
+{
+	static const char text[] = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+	static const char log_line[] = "— example.com/behind-the-sofa 1tr685soD9vTxp5R3Oqmsj99X2qTkdulBoJ9r8dIft091qIL5"
+				       "JOGz9ymrJeh5aoNvn7KxHib+wkVIEgHOJaE/u9uOQI=\n";
+	static const char wit_line[] = "— witness.example/w1 EqG5YwAAAABkGFDLFKfa/090tgQAvTo/v1Wr4M/1QbJ7swlwqiy61KfNnkZJ"
+				       "rXDTLLxkZLjvMD7vMnh3AhP2jh1jnGe4frwMPkC/Ag==\n";
+	struct note_signer *w = signer_from_seed("witness.example/w1", NOTE_ALG_COSIGNATURE_V1,
+						 "28a0931a3cced18ad0d8dcb3fd238451736f7f506a1e72ffae18d8daaa0dffd7");
+	struct note_signer *l = signer_from_seed("example.com/behind-the-sofa", NOTE_ALG_ED25519,
+						 "14a357c6386049c1705abf48290773931f0b4b41e07a0f675180030e15681a61");
+	struct note_verifier *wv = NULL, *lv = NULL, *both[2];
+	struct note *n = NULL;
+	struct bw_err err = { 0 };
+	char *vk = NULL, *line = NULL, *signed_note = NULL, full[1024], tampered[1024];
+	bool ok[2];
+	uint64_t ts = 0;
+
+	(void)state;
+	assert_int_equal(note_signer_verifier(w, &wv, &err), 0);
+	assert_int_equal(note_verifier_format(wv, &vk, &err), 0);
+	assert_string_equal(vk, "witness.example/w1+12a1b963+BLU+isP0s2cXmXdZt5cAm2QmMzdLKdIjBWnggnQpvLfw");
+	free(vk);
+	assert_int_equal(note_signer_verifier(l, &lv, &err), 0);
+	assert_int_equal(note_verifier_format(lv, &vk, &err), 0);
+	assert_string_equal(vk, "example.com/behind-the-sofa+d6dafaf3+AZU2viD/T/fLVm7FunZaztjdixFRCvPoq1CwqzK0lvCc");
+	free(vk);
+	/* the log's signature and the witness's cosignature, as in the vector */
+	assert_int_equal(note_sign(text, strlen(text), &l, 1, &signed_note, NULL, &err), 0);
+	assert_non_null(strstr(signed_note, log_line));
+	assert_int_equal(note_cosign(text, strlen(text), w, 1679315147, &line, &err), 0);
+	assert_string_equal(line, wit_line);
+	/* a witness key signs no notes, a log key makes no cosignatures */
+	assert_int_equal(note_sign(text, strlen(text), &w, 1, &vk, NULL, &err), BW_EINVAL);
+	assert_int_equal(note_cosign(text, strlen(text), l, 1, &vk, &err), BW_EINVAL);
+	assert_int_equal(note_cosign(text, strlen(text), w, (uint64_t)INT64_MAX + 1, &vk, &err), BW_EINVAL);
+	/* both verify on the cosigned note; the timestamp reads back */
+	snprintf(full, sizeof full, "%s%s", signed_note, line);
+	both[0] = lv;
+	both[1] = wv;
+	assert_int_equal(note_parse((const uint8_t *)full, strlen(full), &n, &err), 0);
+	assert_int_equal(note_verify(n, both, 2, ok, NULL, &err), 0);
+	assert_true(ok[0] && ok[1]);
+	assert_true(note_cosig_timestamp(&n->sigs[1], &ts));
+	assert_int_equal(ts, 1679315147);
+	note_free(n);
+	/* another size: both signatures fail */
+	snprintf(tampered, sizeof tampered, "%s", full);
+	memcpy(strstr(tampered, "20852163"), "20852164", 8);
+	assert_int_equal(note_parse((const uint8_t *)tampered, strlen(tampered), &n, &err), 0);
+	assert_int_equal(note_verify(n, &wv, 1, NULL, NULL, &err), BW_EVERIFY);
+	assert_non_null(strstr(err.msg, "witness.example/w1+12a1b963"));
+	note_free(n);
+	/* another timestamp in the cosignature (bytes 4..11 of its base64 payload): fails */
+	snprintf(tampered, sizeof tampered, "%s", full);
+	{
+		char *b = strstr(tampered, "EqG5YwAAAABkGFDL");
+		memcpy(b, "EqG5YwAAAABkGFDM", 16);
+	}
+	assert_int_equal(note_parse((const uint8_t *)tampered, strlen(tampered), &n, &err), 0);
+	assert_int_equal(note_verify(n, &wv, 1, NULL, NULL, &err), BW_EVERIFY);
+	note_free(n);
+	free(line);
+	free(signed_note);
+	note_verifier_free(wv);
+	note_verifier_free(lv);
+	note_signer_free(w);
+	note_signer_free(l);
+}
+
 int
 main(void)
 {
@@ -317,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_too_many_signatures),
 		cmocka_unit_test(test_malformed_notes),
 		cmocka_unit_test(test_malformed_keys),
+		cmocka_unit_test(test_cosignature_vector),
 	};
 	return cmocka_run_group_tests(tests, init, NULL);
 }

@@ -1,0 +1,76 @@
+/*
+ * witness: bulwark as a C2SP tlog-witness (c2sp.org/tlog-witness): the
+ * add-checkpoint request, and the checks that decide whether a checkpoint is
+ * cosigned, with the spec's status codes. Whoever serves it keeps the state
+ * (the latest cosigned size and root per log) and updates it atomically and
+ * durably before answering.
+ */
+#ifndef BW_WITNESS_H
+#define BW_WITNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "note/note.h"
+#include "tlog/tlog.h"
+
+#define WITNESS_PROOF_MAX 63		/* consistency-proof lines a request may carry */
+#define WITNESS_BODY_MAX (NOTE_MAX_SIZE + 8192)
+
+/* POST add-checkpoint: "old N\n", proof lines, an empty line, the signed checkpoint. */
+struct witness_request {
+	uint64_t old;
+	struct tlog_proof proof;
+	const uint8_t *note;		/* borrowed from the body */
+	size_t note_len;
+};
+/* Strict parse; errors name the line. */
+int witness_request_parse(const uint8_t *body, size_t len, struct witness_request *out, struct bw_err *err);
+
+/* A log this witness witnesses: its origin and its key (type 0x01). */
+struct witness_log {
+	const char *origin;
+	struct note_verifier *key;
+};
+
+/* What the witness last cosigned for a log (size 0, the empty tree's root, when never). */
+struct witness_seen {
+	uint64_t size;
+	struct tlog_hash root;
+};
+
+/* The outcome of a request, by the spec's status codes. */
+struct witness_decision {
+	unsigned status;		/* 200 cosign; 400, 403, 404, 409, 422 refuse */
+	uint64_t known_size;		/* 409: the size to answer with (text/x.tlog.size) */
+	char reason[300];		/* refusals: why */
+	size_t log;			/* the log's index in logs (from 403 on) */
+	struct tlog_checkpoint cp;	/* parsed (from 403 on); clear with witness_decision_clear */
+	/*
+	 * A checkpoint the log's key signed that cannot be the same log's history
+	 * as the one cosigned before (the same size with another root, or a proof
+	 * that fails): evidence of a fork, to keep with the earlier checkpoint.
+	 */
+	bool fork;
+};
+void witness_decision_clear(struct witness_decision *d);
+
+/*
+ * Checks request q against the logs this witness knows and seen, the state
+ * of the checkpoint's log (seen_fn fills it by origin; it is called once,
+ * after the signature verified): 404 unknown origin; 403 no valid
+ * signature of the log's key (or a line of that key that does not
+ * verify); 400 old > size; 409 old is not the size last cosigned; 422 a
+ * proof that does not verify, a non-empty proof from 0, a size-0 tree
+ * whose root is not SHA-256(""), or the size last cosigned with another
+ * root; else 200: the caller stores (size, root) if old is still the size
+ * stored (compare and swap), then cosigns. Returns non-zero only when it
+ * could not decide (out of memory, seen_fn failed).
+ */
+typedef int (*witness_seen_fn)(void *ctx, size_t log, struct witness_seen *out, struct bw_err *err);
+int witness_check(const struct witness_request *q, const struct witness_log *logs, size_t nlogs, witness_seen_fn seen_fn,
+		  void *ctx, struct witness_decision *d, struct bw_err *err);
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * The witness side of c2sp.org/tlog-witness: the add-checkpoint request
+ * parsed strictly, and every check with the spec's status code, on the
+ * consistency-proof vectors of the witness research (checked there with
+ * Go's tlog.CheckTree).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "witness/witness.h"
+
+static const char root3[] = "rra8/idLcKFPsGel5VeCZNsPqbUa9eC6FZFY8yngbnc=";
+static const char root7[] = "3bib5AOAnjJXUNPSY814kpwpQreUKjS3fhIslZSnTIw=";
+static const char proof3to7[] = "ApjRIpBtz8EIkstTpzmS/FufST6kybrbJ7eRtBJ6f+c=\n"
+				"B1Bqhf2d0vEg62lPhgEeW7RmLlxBWmKRcDPUqWJEh+c=\n"
+				"+sVCA+fMaWzw38tCySodnbr3CtnmIfS9jZhmLwDjwSU=\n"
+				"g327FS6bB5AQcX6E6GXaTrwPoZioBtWdMb8VrM7yLQ4=\n";
+
+struct fixture {
+	struct note_signer *log, *other;
+	struct note_verifier *log_v;
+	struct witness_log logs[1];
+	struct witness_seen seen;
+};
+
+static int
+seen_of(void *ctx, size_t log, struct witness_seen *out, struct bw_err *err)
+{
+	struct fixture *f = ctx;
+
+	(void)err;
+	assert_int_equal(log, 0);
+	*out = f->seen;
+	return 0;
+}
+
+static struct note_signer *
+new_signer(const char *name)
+{
+	char *sk = NULL, *vk = NULL;
+	struct note_signer *s = NULL;
+	struct bw_err err = { 0 };
+
+	assert_int_equal(note_key_generate(name, &sk, &vk, &err), 0);
+	assert_int_equal(note_signer_parse(sk, strlen(sk), &s, &err), 0);
+	free(sk);
+	free(vk);
+	return s;
+}
+
+/* "old OLD\n" PROOF "\n" + the checkpoint (origin, size, root) signed by s, into a malloc'd body. */
+static char *
+body(struct note_signer *s, uint64_t old, const char *proof, const char *origin, uint64_t size, const char *root)
+{
+	char text[512], *signed_note = NULL, *b;
+	struct bw_err err = { 0 };
+
+	snprintf(text, sizeof text, "%s\n%llu\n%s\n", origin, (unsigned long long)size, root);
+	assert_int_equal(note_sign(text, strlen(text), &s, 1, &signed_note, NULL, &err), 0);
+	assert_non_null(b = malloc(strlen(signed_note) + strlen(proof) + 64));
+	sprintf(b, "old %llu\n%s\n%s", (unsigned long long)old, proof, signed_note);
+	free(signed_note);
+	return b;
+}
+
+static unsigned
+check(struct fixture *f, const char *b, struct witness_decision *d)
+{
+	struct witness_request q;
+	struct bw_err err = { 0 };
+
+	assert_int_equal(witness_request_parse((const uint8_t *)b, strlen(b), &q, &err), 0);
+	assert_int_equal(witness_check(&q, f->logs, 1, seen_of, f, d, &err), 0);
+	return d->status;
+}
+
+static void
+test_request_parse(void **state)
+{
+	static const char *const bad[] = {
+		"", "old\n\nx", "old 01\n\nx", "old -1\n\nx", "new 1\n\nx", "old 1\nnot base64\n\nx",
+		"old 1\nAAAA\n\nx", "old 1\n", "old 1\n\n", "old 1 \n\nx", "old 18446744073709551616\n\nx",
+	};
+	struct witness_request q;
+	struct bw_err err = { 0 };
+	char big[64 * 46 + 64];
+	size_t i, off;
+
+	(void)state;
+	assert_int_equal(witness_request_parse((const uint8_t *)"old 0\n\nN", 8, &q, &err), 0);
+	assert_true(q.old == 0 && q.proof.n == 0 && q.note_len == 1 && q.note[0] == 'N');
+	{
+		char b[400];
+		snprintf(b, sizeof b, "old 3\n%s\nNOTE", proof3to7);
+		assert_int_equal(witness_request_parse((const uint8_t *)b, strlen(b), &q, &err), 0);
+		assert_true(q.old == 3 && q.proof.n == 4 && q.note_len == 4);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		memset(&err, 0, sizeof err);
+		if (witness_request_parse((const uint8_t *)bad[i], strlen(bad[i]), &q, &err) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(err.msg[0] != '\0');
+	}
+	/* 63 proof lines are the most a client may send */
+	off = (size_t)snprintf(big, sizeof big, "old 1\n");
+	for (i = 0; i < 64; i++)
+		off += (size_t)snprintf(big + off, sizeof big - off, "ApjRIpBtz8EIkstTpzmS/FufST6kybrbJ7eRtBJ6f+c=\n");
+	snprintf(big + off, sizeof big - off, "\nN");
+	assert_int_equal(witness_request_parse((const uint8_t *)big, strlen(big), &q, &err), BW_EINVAL);
+	assert_non_null(strstr(err.msg, "more than 63 proof lines"));
+}
+
+static void
+test_checks_and_status_codes(void **state)
+{
+	struct fixture f = { 0 };
+	struct witness_decision d;
+	struct bw_err err = { 0 };
+	struct bw_sha256 *h = NULL;
+	char *b;
+
+	(void)state;
+	assert_int_equal(bw_sha256_new(&h, &err), 0);
+	f.log = new_signer("example.com/log");
+	f.other = new_signer("example.com/log");	/* same name, another key: a stolen name, not the key */
+	assert_int_equal(note_signer_verifier(f.log, &f.log_v, &err), 0);
+	f.logs[0] = (struct witness_log){ "example.com/log", f.log_v };
+	f.seen.size = 0;
+	tlog_hash_empty(h, &f.seen.root);
+
+	/* never seen: the first checkpoint is taken from old 0 (no proof) */
+	b = body(f.log, 0, "", "example.com/log", 3, root3);
+	assert_int_equal(check(&f, b, &d), 200);
+	assert_true(d.cp.size == 3);
+	witness_decision_clear(&d);
+	free(b);
+	f.seen.size = 3;
+	assert_int_equal(bw_base64_decode(root3, strlen(root3), f.seen.root.b, 32, &(size_t){ 0 }), 0);
+
+	/* the vector's proof from 3 to 7 */
+	b = body(f.log, 3, proof3to7, "example.com/log", 7, root7);
+	assert_int_equal(check(&f, b, &d), 200);
+	witness_decision_clear(&d);
+	free(b);
+	/* a stale old size: 409 with the size it knows */
+	b = body(f.log, 0, "", "example.com/log", 7, root7);
+	assert_int_equal(check(&f, b, &d), 409);
+	assert_true(d.known_size == 3);
+	witness_decision_clear(&d);
+	free(b);
+	/* another root at 7 with the same proof: the proof fails, and it is evidence */
+	b = body(f.log, 3, proof3to7, "example.com/log", 7, root3);
+	assert_int_equal(check(&f, b, &d), 422);
+	assert_true(d.fork);
+	witness_decision_clear(&d);
+	free(b);
+	/* the same size again: the same root is cosigned anew; another root is a fork */
+	b = body(f.log, 3, "", "example.com/log", 3, root3);
+	assert_int_equal(check(&f, b, &d), 200);
+	assert_false(d.fork);
+	witness_decision_clear(&d);
+	free(b);
+	b = body(f.log, 3, "", "example.com/log", 3, root7);
+	assert_int_equal(check(&f, b, &d), 422);
+	assert_true(d.fork);
+	witness_decision_clear(&d);
+	free(b);
+	/* old larger than the checkpoint: 400 */
+	b = body(f.log, 9, "", "example.com/log", 7, root7);
+	assert_int_equal(check(&f, b, &d), 400);
+	witness_decision_clear(&d);
+	free(b);
+	/* signed by another key under the log's name: 403; an unknown origin: 404 */
+	b = body(f.other, 3, proof3to7, "example.com/log", 7, root7);
+	assert_int_equal(check(&f, b, &d), 403);
+	witness_decision_clear(&d);
+	free(b);
+	b = body(f.log, 3, proof3to7, "example.com/other", 7, root7);
+	assert_int_equal(check(&f, b, &d), 404);
+	witness_decision_clear(&d);
+	free(b);
+	/* from a fresh state: a proof with old 0 is refused, and a size-0 tree must have SHA-256("") */
+	f.seen.size = 0;
+	tlog_hash_empty(h, &f.seen.root);
+	b = body(f.log, 0, proof3to7, "example.com/log", 7, root7);
+	assert_int_equal(check(&f, b, &d), 422);
+	witness_decision_clear(&d);
+	free(b);
+	b = body(f.log, 0, "", "example.com/log", 0, root3);
+	assert_int_equal(check(&f, b, &d), 422);
+	witness_decision_clear(&d);
+	free(b);
+	b = body(f.log, 0, "", "example.com/log", 0, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	assert_int_equal(check(&f, b, &d), 200);
+	witness_decision_clear(&d);
+	free(b);
+	note_verifier_free(f.log_v);
+	note_signer_free(f.log);
+	note_signer_free(f.other);
+	bw_sha256_free(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_parse),
+		cmocka_unit_test(test_checks_and_status_codes),
+	};
+	if (bw_crypto_init(NULL) != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -432,6 +432,31 @@ int db_rule_setting_put(struct bw_db *db, const char *rule_id, bool enabled, con
 /* Records key (first at log index/at) unless already there: *first says whether this was its first time. */
 int db_first_seen(struct bw_db *db, const char *key, int64_t index, int64_t at, bool *first, struct bw_err *err);
 
+/* ---- a witness's memory: a database of its own (witness_db.c) ---- */
+
+struct bw_witdb;
+/* Opens (creating, 0600) the witness state at path. Caller closes. */
+int witdb_open(const char *path, struct bw_witdb **out, struct bw_err *err);
+void witdb_close(struct bw_witdb *w);
+/*
+ * What was cosigned last for origin: its size, root and the signed
+ * checkpoint (*checkpoint, caller frees; may be NULL). BW_ENOTFOUND when
+ * nothing yet.
+ */
+int witdb_seen(struct bw_witdb *w, const char *origin, uint64_t *size, uint8_t root[32], char **checkpoint,
+	       struct bw_err *err);
+/*
+ * Stores (size, root, checkpoint) for origin if what is stored is still old
+ * (0: nothing, or size 0), in one statement, durably. BW_ECONFLICT when
+ * another request moved it first (*current: the size stored now).
+ */
+int witdb_advance(struct bw_witdb *w, const char *origin, uint64_t old, uint64_t size, const uint8_t root[32],
+		  const char *checkpoint, int64_t now, uint64_t *current, struct bw_err *err);
+/* Keeps evidence of a fork: the checkpoint cosigned before and the one offered, with the reason. */
+int witdb_evidence_add(struct bw_witdb *w, const char *origin, const char *reason, const char *cosigned,
+		       const char *offered, int64_t now, struct bw_err *err);
+int witdb_evidence_count(struct bw_witdb *w, const char *origin, int64_t *n, struct bw_err *err);
+
 /* ---- the host-event index: a database of its own (hostev_db.c) ---- */
 
 /*

@@ -261,6 +261,47 @@ test_transactions(void **state)
 	db_close(db);
 }
 
+/* A witness's memory: compare and swap of the size cosigned, durable across reopening, and evidence kept. */
+static void
+test_witness_state(void **state)
+{
+	char path[128], *cp = NULL;
+	struct bw_witdb *w = NULL;
+	struct bw_err err = { 0 };
+	uint8_t r3[32], r7[32], got[32];
+	uint64_t size, cur;
+	int64_t n;
+
+	(void)state;
+	memset(r3, 3, sizeof r3);
+	memset(r7, 7, sizeof r7);
+	db_path(path, sizeof path, "witness.db");
+	assert_int_equal(witdb_open(path, &w, &err), 0);
+	assert_int_equal(witdb_seen(w, "example.com/log", &size, got, &cp, &err), BW_ENOTFOUND);
+	assert_int_equal(witdb_advance(w, "example.com/log", 0, 3, r3, "cp3", 100, &cur, &err), 0);
+	/* a second request from 0 lost the race: 409 with the size stored */
+	assert_int_equal(witdb_advance(w, "example.com/log", 0, 5, r7, "cp5", 101, &cur, &err), BW_ECONFLICT);
+	assert_true(cur == 3);
+	assert_int_equal(witdb_advance(w, "example.com/log", 4, 7, r7, "cp7", 102, &cur, &err), BW_ECONFLICT);
+	assert_true(cur == 3);
+	assert_int_equal(witdb_advance(w, "example.com/log", 3, 7, r7, "cp7", 103, &cur, &err), 0);
+	/* another log is apart */
+	assert_int_equal(witdb_advance(w, "example.com/other", 0, 1, r3, "o1", 104, &cur, &err), 0);
+	assert_int_equal(witdb_evidence_add(w, "example.com/log", "size 7 with another root", "cp7", "cp7x", 105, &err), 0);
+	witdb_close(w);
+	assert_int_equal(witdb_open(path, &w, &err), 0);
+	assert_int_equal(witdb_seen(w, "example.com/log", &size, got, &cp, &err), 0);
+	assert_true(size == 7);
+	assert_memory_equal(got, r7, 32);
+	assert_string_equal(cp, "cp7");
+	free(cp);
+	assert_int_equal(witdb_evidence_count(w, "example.com/log", &n, &err), 0);
+	assert_true(n == 1);
+	assert_int_equal(witdb_evidence_count(w, "example.com/other", &n, &err), 0);
+	assert_true(n == 0);
+	witdb_close(w);
+}
+
 /* First sightings (enrich.first_time): the first record of a key says so, later ones do not, across reopening. */
 static void
 test_first_seen(void **state)
@@ -384,6 +425,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fresh_schema),
 		cmocka_unit_test(test_first_seen),
+		cmocka_unit_test(test_witness_state),
 		cmocka_unit_test(test_migrations_from_older_schemas),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_users_and_last_admin),

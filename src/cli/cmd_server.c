@@ -31,6 +31,7 @@ static const char serve_usage[] =
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
     "                     [--rules DIR] [--notify-level LEVEL] [--business-hours SPEC]\n"
     "                     [--host-silent-secs S] [--host-clock-max-secs S] [--host-retention-days D]\n"
+    "                     [--witness-log VKEY]...\n"
     "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
     "                     [--smtp smtp://HOST:PORT --smtp-from ADDR --smtp-to ADDR... [--smtp-cacert PEM]]\n"
     "\n"
@@ -48,6 +49,9 @@ static const char serve_usage[] =
     "--host-clock-max-secs (default 120) host.clock (docs/HOSTS.md). With\n"
     "--host-retention-days D, the host-event log's oldest entry bundles whose events all\n"
     "arrived more than D days ago are deleted (checked every 10 minutes; hash tiles stay).\n"
+    "With --witness-log VKEY (a log's verifier key, as text or a file; up to 64), this server\n"
+    "is a C2SP tlog-witness for those logs: POST /witness/add-checkpoint, its key at\n"
+    "GET /witness/key (docs/WITNESS.md).\n"
     "With --webhook, every alert of --notify-level (default high) or above is POSTed\n"
     "(HTTPS) to URL, signed with HMAC-SHA256 under the key in the secret file (at least\n"
     "16 bytes); with --smtp, mailed to each --smtp-to through the relay (STARTTLS\n"
@@ -253,6 +257,9 @@ cmd_serve(int argc, char **argv)
 		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16], *silent_s, *clock_s, *retention_s = NULL;
 	struct ops_hostev_opts hopts = { .silent_after_ms = OPS_HOST_SILENT_AFTER_MS, .clock_max_ms = OPS_HOST_CLOCK_MAX_MS };
 	struct ops_hostev *hostev = NULL;
+	struct ops_witness *witness = NULL;
+	const char *witness_logs[OPS_WITNESS_LOGS_MAX];
+	size_t nwitness = 0;
 	struct detect_calendar calendar;
 	size_t nsmtp_to = 0;
 	uint8_t *secret = NULL;
@@ -286,6 +293,7 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--business-hours", &business_hours) ||
 	    cli_opt(&a, "--host-silent-secs", &silent_s) || cli_opt(&a, "--host-clock-max-secs", &clock_s) ||
 	    cli_opt(&a, "--host-retention-days", &retention_s) ||
+	    cli_opt_all(&a, "--witness-log", witness_logs, OPS_WITNESS_LOGS_MAX, &nwitness) ||
 	    cli_opt(&a, "--webhook", &webhook) ||
 	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
 	    cli_opt(&a, "--notify-level", &notify_level) || cli_opt(&a, "--smtp", &smtp) ||
@@ -475,6 +483,27 @@ cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	so.hostev = hostev;
+	if (nwitness > 0) {
+		/* the logs this server witnesses: verifier keys given as text or files */
+		char *texts[OPS_WITNESS_LOGS_MAX] = { 0 };
+		size_t i;
+		int wr = 0;
+		for (i = 0; wr == 0 && i < nwitness; i++) {
+			struct note_verifier *lv = NULL;
+			if ((wr = cli_load_verifier(witness_logs[i], &lv, &err)) == 0)
+				wr = note_verifier_format(lv, &texts[i], &err);
+			note_verifier_free(lv);
+		}
+		if (wr == 0)
+			wr = ops_witness_open(&in, (const char *const *)texts, nwitness, &witness, &err);
+		for (i = 0; i < nwitness; i++)
+			free(texts[i]);
+		if (wr != 0) {
+			cli_fail("serve: --witness-log", &err);
+			goto out;
+		}
+		so.witness = witness;
+	}
 	if (detector_start(det, &in, al, hostev, &err) != 0) {
 		cli_fail("serve: detection", &err);
 		goto out;
@@ -518,6 +547,7 @@ out:
 	server_stop(srv);
 	detector_stop(det);	/* matches what is queued while the log is still open */
 	ops_hostev_close(hostev);
+	ops_witness_close(witness);
 	audit_log_close(al);
 	detector_free(det);
 	instance_close(&in);

@@ -15,6 +15,7 @@
 #define SEALED_MAGIC "bulwark-sealed-v1 "
 #define LOG_KEY_AD "bulwark log signer"
 #define HOSTLOG_KEY_AD "bulwark host-event log signer"
+#define WITNESS_KEY_AD "bulwark witness cosigner"
 #define KEK_CHECK_AD "bulwark kek check"
 #define SSH_CA_AD "bulwark ssh user ca"
 #define TUF_SNAPSHOT_AD "bulwark tuf snapshot key"
@@ -335,6 +336,45 @@ out:
  * audit log ("<origin>/hosts"); created on first open, so a data directory
  * made before host events existed gains one.
  */
+/* This server's witness key (cosignature/v1), made sealed on the first open; the witness state's path. */
+static int
+witness_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err)
+{
+	char path[4096];
+	uint8_t *skey = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = path_in(path, sizeof path, data, INSTANCE_WITNESS_KEY, err)) != 0)
+		return r;
+	if (access(path, F_OK) != 0) {
+		char name[TLOG_ORIGIN_MAX + 16], *sk = NULL, *vk = NULL;
+		snprintf(name, sizeof name, "%s/witness", in->log_signer->name);
+		if ((r = note_key_generate_alg(name, NOTE_ALG_COSIGNATURE_V1, &sk, &vk, err)) != 0)
+			return bw_err_prefix(err, "witness key");
+		r = write_sealed(path, kek, WITNESS_KEY_AD, sk, strlen(sk), err);
+		bw_memzero(sk, strlen(sk));
+		free(sk);
+		free(vk);
+		if (r != 0)
+			return r;
+	}
+	if ((r = read_sealed(path, kek, WITNESS_KEY_AD, &skey, &n, err)) != 0)
+		return r;
+	r = note_signer_parse((char *)skey, n, &in->witness_signer, err);
+	bw_secure_free(skey);
+	if (r == 0) {
+		struct note_verifier *v = NULL;
+		if ((r = note_signer_verifier(in->witness_signer, &v, err)) == 0)
+			r = note_verifier_format(v, &in->witness_vkey, err);
+		note_verifier_free(v);
+	}
+	if (r == 0 && ((r = path_in(path, sizeof path, data, INSTANCE_WITNESS_DB, err)) != 0 ||
+		       (in->witness_db_path = strdup(path)) == NULL))
+		r = r ? r : bw_err_set(err, BW_ENOMEM, "out of memory");
+	return r;
+}
+
 static int
 hostlog_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err)
 {
@@ -430,7 +470,7 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 	}
 	if ((r = note_signer_verifier(in->log_signer, &in->log_verifier, err)) != 0 ||
 	    (r = note_verifier_format(in->log_verifier, &in->log_vkey, err)) != 0 ||
-	    (r = hostlog_load(data, in->kek, in, err)) != 0)
+	    (r = hostlog_load(data, in->kek, in, err)) != 0 || (r = witness_load(data, in->kek, in, err)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -452,6 +492,9 @@ instance_close(struct instance *in)
 	free(in->data);
 	free(in->log_dir);
 	free(in->log_vkey);
+	note_signer_free(in->witness_signer);
+	free(in->witness_vkey);
+	free(in->witness_db_path);
 	note_signer_free(in->hostlog_signer);
 	free(in->hostlog_dir);
 	free(in->hostlog_vkey);

@@ -22,6 +22,8 @@
 #define INSTANCE_TUF_TIMESTAMP "keys/tuf_timestamp.sealed"
 #define INSTANCE_LOG_DIR "log"
 #define INSTANCE_HOSTLOG_KEY "keys/hostlog.sealed"
+#define INSTANCE_WITNESS_KEY "keys/witness.sealed"	/* this server as a witness: "<audit log origin>/witness", type 0x04 */
+#define INSTANCE_WITNESS_DB "witness.db"
 #define INSTANCE_HOSTLOG_DIR "hostlog"		/* the host-event log: origin "<audit log origin>/hosts" */
 #define INSTANCE_HOSTDB "hostevents.db"		/* its index, rebuilt from it when lost */
 #define INSTANCE_PATCH_DIR "patch"
@@ -68,6 +70,9 @@ struct instance {
 	char *hostlog_dir;
 	char *hostlog_vkey;
 	char *hostdb_path;
+	struct note_signer *witness_signer;	/* cosignature/v1 key of this server as a witness */
+	char *witness_vkey;
+	char *witness_db_path;
 };
 
 /* Opens data (passphrase NULL for file mode). Caller closes. */

@@ -124,6 +124,7 @@ struct ops_env {
 	int64_t patch_warned[2];	/* root and targets versions already alerted as expiring */
 	char patch_refused[256];	/* the last refusal to re-sign, already alerted */
 	struct ops_hostev *hostev;	/* host events (NULL: not collected) */
+	struct ops_witness *witness;	/* this server as a witness for other logs (NULL: none) */
 };
 
 struct ops_ctx {
@@ -482,6 +483,31 @@ struct ops_login_grant {
 };
 int ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint64_t serial, const char *host,
 		    const char *account, int64_t at_ms, struct ops_login_grant *out, struct bw_err *err);
+
+/* ---- this server as a witness for other logs (witness.c) ---- */
+
+#define OPS_WITNESS_LOGS_MAX 64
+struct ops_witness;
+/* The logs to witness (verifier keys; a log's origin is its key's name), the state in the instance's witness db. */
+int ops_witness_open(struct instance *in, const char *const *vkeys, size_t n, struct ops_witness **out,
+		     struct bw_err *err);
+void ops_witness_close(struct ops_witness *w);
+/* The answer to an add-checkpoint request: status, content type, body (caller frees body). */
+struct ops_witness_reply {
+	unsigned status;
+	const char *type;
+	char *body;
+	size_t len;
+};
+/*
+ * POST add-checkpoint (public: the log's signature is the authentication):
+ * answered as c2sp.org/tlog-witness says; a 200 carries this server's
+ * cosignature line after the new size was stored durably. A fork is kept
+ * as evidence and recorded as witness.fork (result alert). Non-zero only
+ * when the request could not be decided (the reply is then unset).
+ */
+int ops_witness_add(struct ops_ctx *x, const uint8_t *body, size_t len, struct ops_witness_reply *out,
+		    struct bw_err *err);
 
 /* ---- host events from hosts' agents (hostev.c, host_health.c) ---- */
 

@@ -260,7 +260,7 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 }
 
 const struct route_table *const server_route_tables[] = { &auth_route_table, &enrol_route_table, &access_route_table,
-							 &patch_route_table, &alert_route_table, &hostev_route_table,
+							 &patch_route_table, &alert_route_table, &hostev_route_table, &witness_route_table,
 							 &web_route_table, NULL };
 
 const struct route *
@@ -400,6 +400,13 @@ dispatch(struct request *rq)
 			refuse(rq, EV_HTTP_REFUSED, 400, "the body must be a JSON object");
 			return;
 		}
+	} else if (rt->raw_body) {
+		if (rq->body_too_large) {
+			refuse(rq, EV_HTTP_REFUSED, 413, "request body larger than %zu bytes", rq->body_limit);
+			return;
+		}
+		if (!body_decoded(rq, rt))
+			return;
 	} else if (rt->upload) {
 		if (rq->upload_fd < 0 && !rq->upload_failed) {
 			refuse(rq, EV_HTTP_REFUSED, 400, "upload not accepted");
@@ -864,6 +871,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		s->opts.timestamp_lifetime = 86400;
 	s->env.max_window = s->opts.max_window;
 	s->env.hostev = s->opts.hostev;
+	s->env.witness = s->opts.witness;
 	s->env.session_wrapper = s->opts.session_wrapper;
 	s->env.snapshot_lifetime = s->opts.snapshot_lifetime;
 	s->env.timestamp_lifetime = s->opts.timestamp_lifetime;

@@ -144,6 +144,7 @@ struct route {
 	bool json_optional;		/* with json_body: an empty body is allowed (the handler gets NULL) */
 	size_t body_max;		/* JSON body limit; 0: HTTP_BODY_MAX */
 	bool raw_json_body;		/* an application/json body left as text in rq->body (the handler's parser reads it) */
+	bool raw_body;			/* a body of any type left as bytes in rq->body (the handler's parser reads it) */
 	bool gzip_body;			/* with a JSON body: Content-Encoding gzip is accepted (inflated within the limit) */
 	bool upload;			/* raw body streamed to a file (see request.upload_*) */
 };
@@ -158,6 +159,7 @@ extern const struct route_table enrol_route_table;	/* routes_enrol.c: enrolment 
 extern const struct route_table access_route_table;	/* routes_access.c */
 extern const struct route_table patch_route_table;	/* routes_patch.c */
 extern const struct route_table alert_route_table;	/* routes_alerts.c */
+extern const struct route_table witness_route_table;	/* routes_witness.c: this server as a witness */
 extern const struct route_table hostev_route_table;	/* routes_hostev.c: agents' events and heartbeats, the search */
 /* An alert as the API and notifications show it (routes_alerts.c). Caller decrefs. */
 json_t *alert_json(const struct db_alert *a);

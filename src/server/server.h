@@ -45,6 +45,7 @@ struct server_opts {
 	const char *rules_dir;
 	struct detector *detector;	/* GET /api/v1/detection (NULL: none) */
 	struct ops_hostev *hostev;	/* host events from agents (NULL: not collected) */
+	struct ops_witness *witness;	/* this server as a witness (NULL: none) */
 };
 
 struct server;

@@ -14,6 +14,8 @@ witness_request_parse(const uint8_t *body, size_t len, struct witness_request *o
 	out->proof.n = 0;
 	out->note = NULL;
 	out->note_len = 0;
+	if (len == 0)
+		return bw_err_set(err, BW_EINVAL, "empty request");
 	if (len > WITNESS_BODY_MAX)
 		return bw_err_set(err, BW_ERANGE, "request larger than %u bytes", (unsigned)WITNESS_BODY_MAX);
 	/* line 1: "old N" */

@@ -49,9 +49,10 @@ struct witness_decision {
 	size_t log;			/* the log's index in logs (from 403 on) */
 	struct tlog_checkpoint cp;	/* parsed (from 403 on); clear with witness_decision_clear */
 	/*
-	 * A checkpoint the log's key signed that cannot be the same log's history
-	 * as the one cosigned before (the same size with another root, or a proof
-	 * that fails): evidence of a fork, to keep with the earlier checkpoint.
+	 * The log's key signed this checkpoint and, for the same size, the one
+	 * cosigned before with another root: proof of a fork, to keep with the
+	 * earlier checkpoint. (A failing proof is no such proof: checkpoints are
+	 * public, and anyone can send a genuine one with a wrong proof.)
 	 */
 	bool fork;
 };

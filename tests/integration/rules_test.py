@@ -201,6 +201,8 @@ POS = {
         '{"action":"host.losses","actor":"host web1","result":"alert","details":{"host":"web1","lost":2,"count":1}}',
         '{"action":"host.clock","actor":"host web1","result":"alert","details":{"host":"web1","skew_ms":-300000}}',
         '{"action":"host.gap","actor":"host web1","result":"alert","details":{"host":"web1","seq":9,"count":1}}'],
+    "A log this server witnesses showed a fork": [
+        '{"action":"witness.fork","actor":"-","result":"alert","details":{"reason":"size 8 was cosigned with another root","count":1}}'],
     "A host's agent began a new stream": [
         '{"action":"host.epoch","actor":"host web1","result":"ok","details":{"host":"web1","epoch":"00"}}'],
 }
@@ -214,6 +216,7 @@ NEG = [
     '{"action":"server.start","actor":"-","result":"ok","details":{}}',
     '{"action":"host.heartbeat","actor":"host web1","result":"refused","details":{"host":"web1"}}',
     '{"action":"host.events","actor":"host web1","result":"denied","details":{"host":"web1","seq":2}}',
+    '{"action":"witness.add","actor":"-","result":"ok","details":{}}',
 ]
 shipped_events = os.path.join(base, "shipped.jsonl")
 lines = []

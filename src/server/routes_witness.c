@@ -1,0 +1,46 @@
+/* server/routes_witness.c: this server as a witness for other logs (c2sp.org/tlog-witness). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+/* POST /witness/add-checkpoint: old size, consistency proof, checkpoint; the answer is the spec's. */
+static void
+h_add_checkpoint(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct ops_witness_reply rep;
+	struct bw_err err = { 0 };
+
+	(void)body;
+	if (ops_witness_add(&x, rq->body.data, rq->body.len, &rep, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_text(rq, rep.status, rep.type, rep.body, rep.len);
+}
+
+/* GET /witness/key: the verifier key of this server's cosignatures (type 0x04). */
+static void
+h_witness_key(struct request *rq, json_t *body)
+{
+	char *text;
+	size_t len = strlen(rq->s->in->witness_vkey);
+
+	(void)body;
+	if ((text = malloc(len + 2)) == NULL) {
+		reply_error(rq, 500, "out of memory");
+		return;
+	}
+	memcpy(text, rq->s->in->witness_vkey, len);
+	text[len] = '\n';
+	text[len + 1] = '\0';
+	reply_text(rq, 200, "text/plain; charset=utf-8", text, len + 1);
+}
+
+static const struct route witness_routes[] = {
+	{ .method = "POST", .pattern = "/witness/add-checkpoint", .fn = h_add_checkpoint, .op = OP_WITNESS_ADD,
+	  .raw_body = true },
+	{ .method = "GET", .pattern = "/witness/key", .fn = h_witness_key, .op = OP_WITNESS_KEY },
+};
+const struct route_table witness_route_table = { witness_routes, sizeof witness_routes / sizeof witness_routes[0] };

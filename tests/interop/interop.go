@@ -15,11 +15,19 @@
 //	                                record and tree proofs for its entries
 //	interop tlogproof VKEY ENTRY PROOF
 //	                                checks a bulwark .tlog-proof with CheckRecord
+//	interop cosigned LOGVKEY WVKEY < note
+//	                                note.Open with the log's key and a cosignature/v1
+//	                                verifier (type 0x04, written here): both must verify
+//	interop cosign SEEDHEX NAME TIME < note
+//	                                prints the note with a Go-made cosignature/v1 line
 package main
 
 import (
 	"bufio"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"path/filepath"
 	"encoding/hex"
 	"fmt"
@@ -364,6 +372,45 @@ func tlogproof(vkey, entryPath, proofPath string) {
 	fmt.Printf("go verified bulwark's tlog-proof for entry %d at size %d\n", idx, tree.N)
 }
 
+// cosigVerifier checks c2sp.org/tlog-cosignature (cosignature/v1) lines; x/mod knows only type 0x01.
+type cosigVerifier struct {
+	name string
+	hash uint32
+	pk   ed25519.PublicKey
+}
+
+func (v cosigVerifier) Name() string    { return v.name }
+func (v cosigVerifier) KeyHash() uint32 { return v.hash }
+func (v cosigVerifier) Verify(msg, sig []byte) bool {
+	if len(sig) != 72 {
+		return false
+	}
+	t := binary.BigEndian.Uint64(sig[:8])
+	m := fmt.Sprintf("cosignature/v1\ntime %d\n", t) + string(msg)
+	return ed25519.Verify(v.pk, []byte(m), sig[8:])
+}
+
+func cosigKeyHash(name string, pk []byte) uint32 {
+	h := sha256.Sum256(append(append([]byte(name+"\n"), 0x04), pk...))
+	return binary.BigEndian.Uint32(h[:4])
+}
+
+func newCosigVerifier(vkey string) cosigVerifier {
+	parts := strings.SplitN(vkey, "+", 3)
+	if len(parts) != 3 {
+		die("cosigner key %q: want NAME+HASH+KEY", vkey)
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 33 || raw[0] != 0x04 {
+		die("cosigner key %q: want base64 of 0x04 and 32 bytes", vkey)
+	}
+	v := cosigVerifier{parts[0], cosigKeyHash(parts[0], raw[1:]), ed25519.PublicKey(raw[1:])}
+	if fmt.Sprintf("%08x", v.hash) != parts[1] {
+		die("cosigner key %q: key hash %08x", vkey, v.hash)
+	}
+	return v
+}
+
 func readStdin() []byte {
 	b, err := io.ReadAll(os.Stdin)
 	if err != nil {
@@ -430,6 +477,39 @@ func main() {
 		tiles(os.Args[2], os.Args[3], os.Args[4])
 	case "tlogproof":
 		tlogproof(os.Args[2], os.Args[3], os.Args[4])
+	case "cosigned":
+		lv, err := note.NewVerifier(os.Args[2])
+		if err != nil {
+			die("NewVerifier: %v", err)
+		}
+		n, err := note.Open(readStdin(), note.VerifierList(lv, newCosigVerifier(os.Args[3])))
+		if err != nil {
+			die("Open: %v", err)
+		}
+		if len(n.Sigs) != 2 {
+			die("%d signatures verified, want the log's and the cosignature", len(n.Sigs))
+		}
+		fmt.Print(n.Text)
+	case "cosign":
+		seed, err := hex.DecodeString(os.Args[2])
+		if err != nil || len(seed) != 32 {
+			die("seed: want 64 hex digits")
+		}
+		t, _ := strconv.ParseUint(os.Args[4], 10, 63)
+		msg := readStdin()
+		i := strings.LastIndex(string(msg), "\n\n")
+		if i < 0 {
+			die("not a signed note")
+		}
+		text := string(msg[:i+1])
+		priv := ed25519.NewKeyFromSeed(seed)
+		sig := ed25519.Sign(priv, []byte(fmt.Sprintf("cosignature/v1\ntime %d\n", t)+text))
+		raw := make([]byte, 4, 76)
+		binary.BigEndian.PutUint32(raw, cosigKeyHash(os.Args[3], priv.Public().(ed25519.PublicKey)))
+		raw = binary.BigEndian.AppendUint64(raw, t)
+		raw = append(raw, sig...)
+		os.Stdout.Write(msg)
+		fmt.Printf("\u2014 %s %s\n", os.Args[3], base64.StdEncoding.EncodeToString(raw))
 	default:
 		die("unknown command %q", os.Args[1])
 	}

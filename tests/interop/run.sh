@@ -49,6 +49,30 @@ cmp -s go.note bw-go.note || fail "bulwark and Go signed the same text different
 "$BW" note sign --key go.key --key bw.key text > two.note
 ./interop verify "$gvkey" < two.note > /dev/null || fail "Go rejected a two-signature note"
 ./interop verify "$vkey" < two.note > /dev/null || fail "Go rejected a two-signature note (second key)"
+# (e) cosignature/v1 (c2sp.org/tlog-cosignature), both ways, on the witness research's deterministic
+# vector (log seed SHA-256("bulwark log test vector seed"), witness seed SHA-256("bulwark cosignature
+# test vector seed"), time 1679315147): bulwark and Go make the same bytes, and each verifies the other's.
+printf 'PRIVATE+KEY+example.com/behind-the-sofa+d6dafaf3+ARSjV8Y4YEnBcFq/SCkHc5MfC0tB4HoPZ1GAAw4VaBph\n' > vlog.key
+printf 'PRIVATE+KEY+witness.example/w1+12a1b963+BCigkxo8ztGK0Njcs/0jhFFzb39Qah5y/64Y2NqqDf/X\n' > vw.key
+vlog=example.com/behind-the-sofa+d6dafaf3+AZU2viD/T/fLVm7FunZaztjdixFRCvPoq1CwqzK0lvCc
+vw=witness.example/w1+12a1b963+BLU+isP0s2cXmXdZt5cAm2QmMzdLKdIjBWnggnQpvLfw
+printf 'example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n' > vcp.body
+"$BW" note sign --key vlog.key vcp.body > vcp.note
+"$BW" note cosign --key vw.key --time 1679315147 vcp.note > bw-cosigned.note
+wseed=28a0931a3cced18ad0d8dcb3fd238451736f7f506a1e72ffae18d8daaa0dffd7
+./interop cosign "$wseed" witness.example/w1 1679315147 < vcp.note > go-cosigned.note
+cmp -s bw-cosigned.note go-cosigned.note || fail "bulwark and Go cosigned the vector differently"
+grep -q '^— witness.example/w1 EqG5YwAAAABkGFDLFKfa/090tgQAvTo/v1Wr4M/1QbJ7swlwqiy61KfNnkZJrXDTLLxkZLjvMD7vMnh3AhP2jh1jnGe4frwMPkC/Ag==$' \
+	bw-cosigned.note || fail "the cosignature is not the research's vector"
+./interop cosigned "$vlog" "$vw" < bw-cosigned.note > /dev/null || fail "Go rejected bulwark's cosignature"
+./interop verify "$vlog" < bw-cosigned.note > /dev/null || fail "Go's note.Open did not ignore the cosignature as an unknown key"
+"$BW" note verify --vkey "$vw" go-cosigned.note > /dev/null || fail "bulwark rejected Go's cosignature"
+./interop cosign "$wseed" witness.example/w1 1679315148 < vcp.note | sed '$s/.\{10\}==$/AAAAAAAAAA==/' > bad-cosig.note
+if "$BW" note verify --vkey "$vw" bad-cosig.note > err.txt 2>&1; then fail "bulwark accepted a damaged cosignature"; fi
+grep -q "invalid signature for key witness.example/w1+12a1b963" err.txt || fail "a damaged cosignature was not named"
+sed 's/^20852163$/20852164/' bw-cosigned.note > moved.note
+if ./interop cosigned "$vlog" "$vw" < moved.note > /dev/null 2>&1; then fail "Go accepted a cosignature over another size"; fi
+
 # (d) Go's TileHashReader reads a log bulwark wrote (tile paths, tiles, entries, checkpoint).
 "$BW" log init --dir log --origin bulwark.test/tiles > log.vkey
 awk 'BEGIN { for (i = 0; i < 70000; i++) printf "{\"seq\":%d,\"action\":\"interop\"}\n", i }' \

@@ -74,4 +74,27 @@ typedef int (*witness_seen_fn)(void *ctx, size_t log, struct witness_seen *out, 
 int witness_check(const struct witness_request *q, const struct witness_log *logs, size_t nlogs, witness_seen_fn seen_fn,
 		  void *ctx, struct witness_decision *d, struct bw_err *err);
 
+/* ---- trust policy (c2sp.org/tlog-policy; policy.c) ---- */
+
+#define WITNESS_POLICY_MAX 64		/* logs, witnesses, groups, members of a group (each) */
+#define WITNESS_POLICY_TEXT_MAX (256 * 1024)
+
+struct witness_policy;
+/*
+ * Parses a policy: "log VKEY [URL]" (type 0x01; its name is the origin),
+ * "witness NAME VKEY [URL]" (type 0x04), "group NAME all|any|K MEMBER...",
+ * exactly one "quorum NAME|none"; '#' comments; members and the quorum name
+ * witnesses or groups defined above, each once; no key twice. Errors name
+ * the line. Caller frees with witness_policy_free().
+ */
+int witness_policy_parse(const char *text, size_t len, struct witness_policy **out, struct bw_err *err);
+void witness_policy_free(struct witness_policy *p);
+/*
+ * Does n, a checkpoint of origin, carry the log's valid signature and
+ * cosignatures meeting the quorum? 0 or BW_EVERIFY; why (cap bytes) says
+ * which, counting the witnesses that cosigned.
+ */
+int witness_policy_check(const struct witness_policy *p, const struct note *n, const char *origin, char *why,
+			 size_t cap);
+
 #endif

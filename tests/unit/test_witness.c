@@ -207,12 +207,127 @@ test_checks_and_status_codes(void **state)
 	bw_sha256_free(h);
 }
 
+/* A witness key (type 0x04): its signer and verifier text. */
+static struct note_signer *
+new_cosigner(const char *name, char **vkey)
+{
+	char *sk = NULL;
+	struct note_signer *s = NULL;
+	struct bw_err err = { 0 };
+
+	assert_int_equal(note_key_generate_alg(name, NOTE_ALG_COSIGNATURE_V1, &sk, vkey, &err), 0);
+	assert_int_equal(note_signer_parse(sk, strlen(sk), &s, &err), 0);
+	free(sk);
+	return s;
+}
+
+/* The spec's example policy (2 of X1..X3, and any of Y1..Y3), parsed and checked against cosigned checkpoints. */
+static void
+test_policy(void **state)
+{
+	struct note_signer *log = new_signer("example.com/log"), *w[6];
+	struct note_verifier *lv = NULL;
+	struct witness_policy *p = NULL;
+	struct bw_err err = { 0 };
+	char *wv[6], *lvk = NULL, text[8192], *signed_note = NULL, why[300];
+	static const char *const names[6] = { "X1", "X2", "X3", "Y1", "Y2", "Y3" };
+	static const char cp[] = "example.com/log\n7\n3bib5AOAnjJXUNPSY814kpwpQreUKjS3fhIslZSnTIw=\n";
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		char nm[64];
+		snprintf(nm, sizeof nm, "w%zu.example", i);
+		w[i] = new_cosigner(nm, &wv[i]);
+	}
+	assert_int_equal(note_signer_verifier(log, &lv, &err), 0);
+	assert_int_equal(note_verifier_format(lv, &lvk, &err), 0);
+	snprintf(text, sizeof text,
+		 "# the spec's example\nlog %s https://log.example\n\nwitness X1 %s\nwitness X2 %s\nwitness X3 %s\n"
+		 "group X-witnesses 2 X1 X2 X3\n\nwitness Y1 %s\n\twitness  Y2 %s # tabs and comments\nwitness Y3 %s\n"
+		 "group Y-witnesses any Y1 Y2 Y3\n\ngroup X-and-Y all X-witnesses Y-witnesses\nquorum X-and-Y\n",
+		 lvk, wv[0], wv[1], wv[2], wv[3], wv[4], wv[5]);
+	assert_int_equal(witness_policy_parse(text, strlen(text), &p, &err), 0);
+	assert_int_equal(note_sign(cp, strlen(cp), &log, 1, &signed_note, NULL, &err), 0);
+	{
+		/* cosigned by the witnesses named in set: quorum iff two X's and one Y */
+		static const char *const sets[][4] = { { "X1", "X2", "Y3", NULL }, { "X1", "Y1", "Y2", NULL },
+						       { "X1", "X2", "X3", NULL }, { "X2", "X3", "Y1", NULL } };
+		static const bool want[] = { true, false, false, true };
+		size_t s_;
+		for (s_ = 0; s_ < 4; s_++) {
+			struct note *n = NULL;
+			char full[8192];
+			size_t off = (size_t)snprintf(full, sizeof full, "%s", signed_note), k;
+			for (k = 0; sets[s_][k] != NULL; k++) {
+				char *line = NULL;
+				for (i = 0; strcmp(names[i], sets[s_][k]) != 0; i++)
+					;
+				assert_int_equal(note_cosign(cp, strlen(cp), w[i], 1795845114, &line, &err), 0);
+				off += (size_t)snprintf(full + off, sizeof full - off, "%s", line);
+				free(line);
+			}
+			assert_int_equal(note_parse((const uint8_t *)full, off, &n, &err), 0);
+			assert_int_equal(witness_policy_check(p, n, "example.com/log", why, sizeof why),
+					 want[s_] ? 0 : BW_EVERIFY);
+			assert_non_null(strstr(why, want[s_] ? "quorum met (3 of 6" : "quorum not met: 3 of 6"));
+			assert_int_equal(witness_policy_check(p, n, "example.com/other", why, sizeof why), BW_EVERIFY);
+			note_free(n);
+		}
+	}
+	witness_policy_free(p);
+
+	/* refusals name the line */
+	{
+		static const struct {
+			const char *fmt, *want;
+		} bad[] = {
+			{ "log %1$s\nquorum X\n", "line 2: \"X\" is not a witness or group defined above" },
+			{ "log %1$s\nwitness X %2$s\nwitness X %3$s\nquorum X\n", "line 3: the name \"X\" is taken" },
+			{ "log %1$s\nwitness X %2$s\nwitness Y %2$s\nquorum X\n", "line 3: this key is named twice" },
+			{ "log %1$s\nwitness X %2$s\ngroup G 2 X\nquorum G\n", "line 3: the threshold must be all, any or 1 to 1" },
+			{ "log %1$s\nwitness X %2$s\ngroup G 1 X X\nquorum G\n", "line 3: \"X\" is named twice" },
+			{ "log %1$s\nwitness X %2$s\ngroup G any none\nquorum G\n", "line 3: none cannot be a member" },
+			{ "log %1$s\nwitness X %2$s\nquorum X\nquorum none\n", "line 4: a second quorum" },
+			{ "log %1$s\nwitness X %2$s\n", "no quorum line" },
+			{ "witness X %2$s\nquorum X\n", "no log line" },
+			{ "log %2$s\nquorum none\n", "line 1: a log's key is of type 0x01" },
+			{ "log %1$s\nwitness X %1$s\nquorum X\n", "line 2: a witness's key is of type 0x04" },
+			{ "log %1$s\nwitness none %2$s\nquorum none\n", "line 2: the name \"none\" is taken, reserved" },
+			{ "log %1$s\nquorum none\r\n", "line 2: a control byte 0x0d" },
+			{ "log %1$s\nlogs %1$s\nquorum none\n", "line 2: unknown keyword \"logs\"" },
+			{ "log %1$s\ngroup G any\nquorum none\n", "line 2: want \"group NAME all|any|K MEMBER" },
+		};
+		for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			memset(&err, 0, sizeof err);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+			snprintf(text, sizeof text, bad[i].fmt, lvk, wv[0], wv[1]);
+#pragma GCC diagnostic pop
+			if (witness_policy_parse(text, strlen(text), &p, &err) == 0)
+				fail_msg("accepted: %s", bad[i].fmt);
+			if (strstr(err.msg, bad[i].want) == NULL)
+				fail_msg("policy %zu: \"%s\" lacks \"%s\"", i, err.msg, bad[i].want);
+			assert_null(p);
+		}
+	}
+	free(signed_note);
+	free(lvk);
+	note_verifier_free(lv);
+	note_signer_free(log);
+	for (i = 0; i < 6; i++) {
+		note_signer_free(w[i]);
+		free(wv[i]);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_parse),
 		cmocka_unit_test(test_checks_and_status_codes),
+		cmocka_unit_test(test_policy),
 	};
 	if (bw_crypto_init(NULL) != 0)
 		return 1;

@@ -53,6 +53,9 @@ echo
 echo "== hostev: the agent reading auditd's log vs a plain line read of the same file (one core)"
 "$BUILD/hostev_bench" "$DIR" "${BENCH_HOSTEV_LOG_EVENTS:-1000000}"
 echo
+echo "== witness: cosignatures verified vs raw Ed25519; add-checkpoint (durable) vs raw write+fdatasync"
+"$BUILD/witness_bench" "$DIR" 2000
+echo
 echo "== memory: $RSS_ENTRIES durable appends through the library"
 "$BUILD/log_bench" "$DIR" --rss-run "$RSS_ENTRIES"
 

@@ -336,13 +336,31 @@ out:
  * audit log ("<origin>/hosts"); created on first open, so a data directory
  * made before host events existed gains one.
  */
+/* A signer key sealed under the KEK at path, and its verifier key text (*vkey: caller frees). */
+static int
+sealed_signer_load(const char *path, const uint8_t *kek, const char *ad, struct note_signer **signer, char **vkey,
+		   struct bw_err *err)
+{
+	struct note_verifier *v = NULL;
+	uint8_t *skey = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = read_sealed(path, kek, ad, &skey, &n, err)) != 0)
+		return r;
+	r = note_signer_parse((char *)skey, n, signer, err);
+	bw_secure_free(skey);
+	if (r == 0 && (r = note_signer_verifier(*signer, &v, err)) == 0)
+		r = note_verifier_format(v, vkey, err);
+	note_verifier_free(v);
+	return r;
+}
+
 /* This server's witness key (cosignature/v1), made sealed on the first open; the witness state's path. */
 static int
 witness_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err)
 {
 	char path[4096];
-	uint8_t *skey = NULL;
-	size_t n = 0;
 	int r;
 
 	if ((r = path_in(path, sizeof path, data, INSTANCE_WITNESS_KEY, err)) != 0)
@@ -359,16 +377,7 @@ witness_load(const char *data, const uint8_t *kek, struct instance *in, struct b
 		if (r != 0)
 			return r;
 	}
-	if ((r = read_sealed(path, kek, WITNESS_KEY_AD, &skey, &n, err)) != 0)
-		return r;
-	r = note_signer_parse((char *)skey, n, &in->witness_signer, err);
-	bw_secure_free(skey);
-	if (r == 0) {
-		struct note_verifier *v = NULL;
-		if ((r = note_signer_verifier(in->witness_signer, &v, err)) == 0)
-			r = note_verifier_format(v, &in->witness_vkey, err);
-		note_verifier_free(v);
-	}
+	r = sealed_signer_load(path, kek, WITNESS_KEY_AD, &in->witness_signer, &in->witness_vkey, err);
 	if (r == 0 && ((r = path_in(path, sizeof path, data, INSTANCE_WITNESS_DB, err)) != 0 ||
 		       (in->witness_db_path = strdup(path)) == NULL))
 		r = r ? r : bw_err_set(err, BW_ENOMEM, "out of memory");
@@ -379,8 +388,6 @@ static int
 hostlog_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err)
 {
 	char path[4096], dir[4096], vpath[4096];
-	uint8_t *skey = NULL;
-	size_t n = 0;
 	int r;
 
 	if ((r = path_in(path, sizeof path, data, INSTANCE_HOSTLOG_KEY, err)) != 0 ||
@@ -407,20 +414,8 @@ hostlog_load(const char *data, const uint8_t *kek, struct instance *in, struct b
 		if (r != 0)
 			return r;
 	}
-	if ((r = read_sealed(path, kek, HOSTLOG_KEY_AD, &skey, &n, err)) != 0)
+	if ((r = sealed_signer_load(path, kek, HOSTLOG_KEY_AD, &in->hostlog_signer, &in->hostlog_vkey, err)) != 0)
 		return r;
-	r = note_signer_parse((char *)skey, n, &in->hostlog_signer, err);
-	bw_secure_free(skey);
-	if (r != 0)
-		return r;
-	{
-		struct note_verifier *v = NULL;
-		if ((r = note_signer_verifier(in->hostlog_signer, &v, err)) == 0)
-			r = note_verifier_format(v, &in->hostlog_vkey, err);
-		note_verifier_free(v);
-		if (r != 0)
-			return r;
-	}
 	if ((in->hostlog_dir = strdup(dir)) == NULL ||
 	    (r = path_in(path, sizeof path, data, INSTANCE_HOSTDB, err)) != 0 || (in->hostdb_path = strdup(path)) == NULL)
 		return r ? r : bw_err_set(err, BW_ENOMEM, "out of memory");

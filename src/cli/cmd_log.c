@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "witness/witness.h"
 #include "tlog/tlog.h"
 
 static const char log_usage[] =
@@ -29,9 +30,11 @@ static const char log_usage[] =
     "      Print the latest signed checkpoint.\n"
     "  prove --dir D --index N [--extra BASE64]\n"
     "      Print a c2sp.org/tlog-proof@v1 file for entry N.\n"
-    "  verify-proof --vkey VKEY --entry FILE PROOF\n"
+    "  verify-proof --vkey VKEY --entry FILE [--policy POLICY] PROOF\n"
     "      Verify a tlog-proof offline: the checkpoint is signed by VKEY and the\n"
     "      entry (the exact bytes of FILE) is included. Exit 0 when it holds.\n"
+    "      With --policy (c2sp.org/tlog-policy, docs/WITNESS.md), the checkpoint\n"
+    "      must also carry the policy's quorum of witness cosignatures.\n"
     "  consistency --dir D --old SIZE\n"
     "      Print a consistency proof from SIZE to the latest checkpoint, in the\n"
     "      tlog-witness add-checkpoint form (old SIZE, hashes, blank, checkpoint).\n"
@@ -440,11 +443,13 @@ static int
 log_verify_proof(int argc, char **argv)
 {
 	struct cli_args a;
-	const char *vkey_arg, *entry_path;
-	char *pos[2];
-	size_t npos, plen = 0, elen = 0;
-	uint8_t *proof = NULL, *entry = NULL;
+	const char *vkey_arg, *entry_path, *policy_path = NULL;
+	char *pos[2], why[300] = "";
+	size_t npos, plen = 0, elen = 0, tlen = 0;
+	uint8_t *proof = NULL, *entry = NULL, *ptext = NULL;
 	struct note_verifier *v = NULL;
+	struct witness_policy *policy = NULL;
+	struct note *n = NULL;
 	struct tlog_proof_file pf = { 0 };
 	struct tlog_checkpoint cp = { 0 };
 	struct bw_sha256 *h = NULL;
@@ -453,7 +458,7 @@ log_verify_proof(int argc, char **argv)
 
 	cli_args_init(&a, argc, argv);
 	if (cli_opt(&a, "--vkey", &vkey_arg) || cli_opt(&a, "--entry", &entry_path) ||
-	    cli_positional(&a, pos, 1, &npos))
+	    cli_opt(&a, "--policy", &policy_path) || cli_positional(&a, pos, 1, &npos))
 		return CLI_USAGE;
 	if (vkey_arg == NULL || entry_path == NULL || npos != 1)
 		return usage_error("verify-proof needs --vkey, --entry and a PROOF file");
@@ -463,6 +468,12 @@ log_verify_proof(int argc, char **argv)
 	}
 	if (cli_read_input(entry_path, TLOG_ENTRY_MAX, &entry, &elen, &err) != 0) {
 		cli_fail("--entry", &err);
+		goto out;
+	}
+	if (policy_path != NULL &&
+	    (cli_read_input(policy_path, WITNESS_POLICY_TEXT_MAX, &ptext, &tlen, &err) != 0 ||
+	     witness_policy_parse((const char *)ptext, tlen, &policy, &err) != 0)) {
+		cli_fail("--policy", &err);
 		goto out;
 	}
 	if (cli_read_input(pos[0], TLOG_PROOF_FILE_MAX, &proof, &plen, &err) != 0 ||
@@ -475,10 +486,20 @@ log_verify_proof(int argc, char **argv)
 		cli_fail("verify-proof", &err);
 		goto out;
 	}
-	printf("OK: entry %llu is in log %s (checkpoint size %llu)\n", (unsigned long long)pf.index,
-	       cp.origin, (unsigned long long)cp.size);
+	/* with a policy, the checkpoint must also carry the quorum of cosignatures */
+	if (policy != NULL &&
+	    (note_parse((const uint8_t *)pf.checkpoint, pf.checkpoint_len, &n, &err) != 0 ||
+	     witness_policy_check(policy, n, cp.origin, why, sizeof why) != 0)) {
+		cli_errorf("verify-proof: %s", why[0] ? why : err.msg);
+		goto out;
+	}
+	printf("OK: entry %llu is in log %s (checkpoint size %llu)%s%s\n", (unsigned long long)pf.index, cp.origin,
+	       (unsigned long long)cp.size, policy != NULL ? "; witnesses: " : "", policy != NULL ? why : "");
 	rc = CLI_OK;
 out:
+	witness_policy_free(policy);
+	note_free(n);
+	free(ptext);
 	free(proof);
 	free(entry);
 	note_verifier_free(v);

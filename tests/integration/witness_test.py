@@ -139,5 +139,46 @@ try:
 finally:
     stop(srv)
 
+# ---- a trust policy required by an offline verifier: bulwark log verify-proof --policy ----
+vp = os.path.join(base, "vp")
+os.makedirs(vp)
+run("log", "init", "--dir", os.path.join(vp, "log"), "--origin", "example.com/vp", check=0)
+run("log", "append", "--dir", os.path.join(vp, "log"), stdin=b"first\nsecond\n", check=0)
+_, proof, _ = run("log", "prove", "--dir", os.path.join(vp, "log"), "--index", "1", check=0)
+open(os.path.join(vp, "entry"), "wb").write(b"second")
+wv = []
+for i in (1, 2, 3):
+    _, out, _ = run("note", "keygen", "--name", "w%d.example" % i, "--out", os.path.join(vp, "w%d.key" % i), "--cosigner",
+                    check=0)
+    wv.append(out.decode().strip())
+open(os.path.join(vp, "policy"), "w").write(
+    "log %s\nwitness A %s\nwitness B %s\nwitness C %s\ngroup G 2 A B C\nquorum G\n"
+    % (open(os.path.join(vp, "log", "log.vkey")).read().strip(), wv[0], wv[1], wv[2]))
+head, note = proof.split(b"\n\n", 1)
+
+
+def with_cosigs(keys):
+    n = note
+    for k in keys:
+        _, n, _ = run("note", "cosign", "--key", os.path.join(vp, k), stdin=n, check=0)
+    path = os.path.join(vp, "proof-" + "-".join(keys))
+    open(path, "wb").write(head + b"\n\n" + n)
+    return path
+
+
+args = ["log", "verify-proof", "--vkey", os.path.join(vp, "log", "log.vkey"), "--entry", os.path.join(vp, "entry"),
+        "--policy", os.path.join(vp, "policy")]
+rc, out, err = run(*args, with_cosigs([]))
+expect(rc != 0 and "quorum not met: 0 of 3" in err, f"no cosignature: the policy refuses: {rc} {err}")
+rc, out, err = run(*args, with_cosigs(["w1.key"]))
+expect(rc != 0 and "quorum not met: 1 of 3" in err, f"1 of a 2-of-3 group: refused: {rc} {err}")
+rc, out, err = run(*args, with_cosigs(["w1.key", "w3.key"]))
+expect(rc == 0 and b"quorum met (2 of 3" in out, f"2 of 3: accepted: {rc} {out} {err}")
+rc, out, err = run(*args[:-2], with_cosigs([]))
+expect(rc == 0, f"without --policy the log's signature is enough, as before: {rc} {err}")
+open(os.path.join(vp, "bad-policy"), "w").write("log nonsense\nquorum none\n")
+rc, out, err = run(*args[:-1], os.path.join(vp, "bad-policy"), with_cosigs([]))
+expect(rc != 0 and "policy line 1" in err, f"a malformed policy is refused naming the line: {err}")
+
 shutil.rmtree(base)
 finish("witness_test")

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent_internal.h"
@@ -31,9 +32,21 @@ agent_action_record(const char *state, const struct hostev_action *a, struct bw_
 	line[len] = '\n';	/* take() leaves room for the NUL: the newline replaces it */
 	if ((r = bw_mkdir_p(dir, 0700, err)) != 0)
 		goto out;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+	/*
+	 * Root writes here, and with `agent run --user` the directory is the user's: no link is followed,
+	 * and a FIFO or anything else that is not a regular file is refused, not waited on.
+	 */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600)) < 0) {
 		r = bw_err_set(err, BW_EIO, "%s: %s", path, strerror(errno));
 		goto out;
+	}
+	{
+		struct stat st;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			r = bw_err_set(err, BW_EIO, "%s: not a regular file", path);
+			goto out;
+		}
 	}
 	w = write(fd, line, len + 1);
 	if (w != (ssize_t)(len + 1))

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "agent/agent_internal.h"
+#include "hostev/hostev.h"
 
 static void
 test_broker_opens_only_its_sources(void **state)
@@ -125,12 +126,49 @@ test_dedup(void **state)
 	dedup_free(d);
 }
 
+/* Root records actions into a directory the agent's user owns: a FIFO or a link there is refused at once. */
+static void
+test_actions_file_refuses_fifo_and_links(void **state)
+{
+	char dir[] = "/tmp/bw_actions_XXXXXX", hostev[128], file[160], target[160], line[512];
+	struct hostev_action a = { 1795845114000, "session.begin", "uid=1", "session 1", "success", "pid 1" };
+	struct bw_err err = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(hostev, sizeof hostev, "%s/hostev", dir);
+	snprintf(file, sizeof file, "%s/actions.log", hostev);
+	snprintf(target, sizeof target, "%s/target", dir);
+	assert_int_equal(agent_action_record(dir, &a, &err), 0);	/* creates hostev/ and the file */
+	assert_non_null(f = fopen(file, "r"));
+	assert_non_null(fgets(line, sizeof line, f));
+	fclose(f);
+	assert_non_null(strstr(line, "\"action\":\"session.begin\""));
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(mkfifo(file, 0600), 0);
+	assert_int_equal(agent_action_record(dir, &a, &err), BW_EIO);	/* returns: no reader needed */
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(bw_file_write_atomic(target, "keep\n", 5, 0600, &err), 0);
+	assert_int_equal(symlink(target, file), 0);
+	assert_int_equal(agent_action_record(dir, &a, &err), BW_EIO);
+	assert_non_null(f = fopen(target, "r"));
+	assert_non_null(fgets(line, sizeof line, f));
+	fclose(f);
+	assert_string_equal(line, "keep\n");	/* the link's target is untouched */
+	unlink(file);
+	unlink(target);
+	rmdir(hostev);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_broker_opens_only_its_sources),
 		cmocka_unit_test(test_dedup),
+		cmocka_unit_test(test_actions_file_refuses_fifo_and_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

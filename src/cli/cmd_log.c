@@ -35,6 +35,11 @@ static const char log_usage[] =
     "      entry (the exact bytes of FILE) is included. Exit 0 when it holds.\n"
     "      With --policy (c2sp.org/tlog-policy, docs/WITNESS.md), the checkpoint\n"
     "      must also carry the policy's quorum of witness cosignatures.\n"
+    "  witness --dir D --policy POLICY [--cacert PEM]\n"
+    "      Send the log's checkpoint to each witness of POLICY that has a URL\n"
+    "      (c2sp.org/tlog-witness; learning each one's size from a 409, then\n"
+    "      proving consistency from it), and print the checkpoint with the\n"
+    "      cosignatures that verify. Exit 0 when they meet the policy's quorum.\n"
     "  consistency --dir D --old SIZE\n"
     "      Print a consistency proof from SIZE to the latest checkpoint, in the\n"
     "      tlog-witness add-checkpoint form (old SIZE, hashes, blank, checkpoint).\n"
@@ -332,8 +337,8 @@ out:
 /* ---- reading commands ------------------------------------------------------ */
 
 /* Reads dir's checkpoint and verifies it with dir/log.vkey. */
-static int
-read_verified_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
+int
+cli_log_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
 			 struct bw_err *err)
 {
 	char path[4096];
@@ -366,7 +371,7 @@ log_checkpoint(int argc, char **argv)
 		return CLI_USAGE;
 	if (dir == NULL)
 		return usage_error("checkpoint needs --dir");
-	if (read_verified_checkpoint(dir, &note, &len, &cp, &err) != 0)
+	if (cli_log_checkpoint(dir, &note, &len, &cp, &err) != 0)
 		return cli_fail("checkpoint", &err);
 	fwrite(note, 1, len, stdout);
 	free(note);
@@ -408,7 +413,7 @@ log_prove(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (read_verified_checkpoint(dir, &note, &len, &cp, &err) != 0 ||
+	if (cli_log_checkpoint(dir, &note, &len, &cp, &err) != 0 ||
 	    tlog_tiles_open(dir, &t, &err) != 0 || bw_sha256_new(&h, &err) != 0)
 		goto fail;
 	if (index >= cp.size) {
@@ -534,7 +539,7 @@ log_consistency(int argc, char **argv)
 		return usage_error("consistency needs --dir and --old");
 	if (cli_parse_u64("--old", old_s, &old))
 		return CLI_USAGE;
-	if (read_verified_checkpoint(dir, &note, &len, &cp, &err) != 0 ||
+	if (cli_log_checkpoint(dir, &note, &len, &cp, &err) != 0 ||
 	    tlog_tiles_open(dir, &t, &err) != 0 || bw_sha256_new(&h, &err) != 0) {
 		cli_fail("consistency", &err);
 		goto out;
@@ -651,7 +656,7 @@ cmd_log(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {
 		{ "init", log_init }, { "append", log_append }, { "checkpoint", log_checkpoint },
-		{ "prove", log_prove }, { "verify-proof", log_verify_proof },
+		{ "prove", log_prove }, { "verify-proof", log_verify_proof }, { "witness", cli_log_witness },
 		{ "consistency", log_consistency }, { "audit", log_audit },
 	};
 	size_t i;

@@ -345,3 +345,18 @@ witness_policy_check(const struct witness_policy *p, const struct note *n, const
 		 p->nw, p->quorum.group ? p->g[p->quorum.i].name : p->w[p->quorum.i].name);
 	return BW_EVERIFY;
 }
+
+size_t
+witness_policy_witnesses(const struct witness_policy *p)
+{
+	return p->nw;
+}
+
+void
+witness_policy_witness(const struct witness_policy *p, size_t i, const char **name, const struct note_verifier **key,
+		       const char **url)
+{
+	*name = p->w[i].name;
+	*key = p->w[i].key;
+	*url = p->w[i].url;
+}

@@ -96,5 +96,9 @@ void witness_policy_free(struct witness_policy *p);
  */
 int witness_policy_check(const struct witness_policy *p, const struct note *n, const char *origin, char *why,
 			 size_t cap);
+/* The policy's witnesses: how many, and the i-th's name, key and URL (NULL: none given), borrowed. */
+size_t witness_policy_witnesses(const struct witness_policy *p);
+void witness_policy_witness(const struct witness_policy *p, size_t i, const char **name,
+			    const struct note_verifier **key, const char **url);
 
 #endif

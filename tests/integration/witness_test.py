@@ -136,6 +136,23 @@ try:
     append(ext, "i")
     st, _, r, line = add(request(ext, 8))
     expect(st == 200, f"and goes on from it: {st}")
+    # ---- the log side: bulwark log witness asks the policy's witnesses (learning their size from a 409) ----
+    append(ext, "j", "k")
+    other_key = os.path.join(base, "x.key")
+    _, xv, _ = run("note", "keygen", "--name", "x.example", "--out", other_key, "--cosigner", check=0)
+    pol = os.path.join(base, "ext.policy")
+    for quorum, want_rc in (("any", 0), ("all", 1)):
+        open(pol, "w").write("log %s\nwitness W %s https://127.0.0.1:%d/witness\nwitness X %s https://127.0.0.1:1/witness\n"
+                             "group G %s W X\nquorum G\n"
+                             % (open(os.path.join(ext, "log.vkey")).read().strip(), wkey, PORT, xv.decode().strip(),
+                                quorum))
+        rc, out, err = run("log", "witness", "--dir", ext, "--policy", pol, "--cacert", cert)
+        expect(rc == want_rc and "W: cosigned" in err and "X: " in err and
+               out.decode().count("\u2014 " + name + " ") == 1 and ("quorum met (1 of 2" in err) == (want_rc == 0),
+               f"log witness (quorum {quorum}): rc {rc}, {err}")
+        open(os.path.join(base, "cosigned.note"), "wb").write(out)
+        rc2, _, err2 = run("note", "verify", "--vkey", wkey, os.path.join(base, "cosigned.note"))
+        expect(rc2 == 0, f"the cosignature it printed verifies: {err2}")
 finally:
     stop(srv)
 

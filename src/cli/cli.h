@@ -141,6 +141,7 @@ int cmd_init(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_log(int argc, char **argv);
+int cmd_witness(int argc, char **argv);
 /* `bulwark log witness` (cmd_log_witness.c). */
 int cli_log_witness(int argc, char **argv);
 struct tlog_checkpoint;

@@ -24,11 +24,12 @@ static const char usage[] =
     "  patch    TUF patch metadata: keygen, root init, add, sign, verify (offline); keys, publish\n"
     "  agent    host side of patching: init, enrol, update (verify, log check, install, report)\n"
     "  log      the tamper-evident audit log (init, append, checkpoint, prove, ...)\n"
-    "  note     C2SP signed notes: keygen, sign, verify\n"
+    "  note     C2SP signed notes: keygen, sign, cosign, verify\n"
     "  rules    Sigma detection rules: check, test on JSON events, hunt through a log\n"
     "  alert    alerts raised by detection rules: list, show, ack, resolve (API)\n"
     "  audit    read audit events from a server: list, show (API)\n"
-    "  events   print the audit event vocabulary (actions and detail fields, markdown)\n"
+    "  events   print the audit event vocabulary; search and prune host events (API)\n"
+    "  witness  this server as a witness for other logs: status (API)\n"
     "  version  print the version\n"
     "\n"
     "Run 'bulwark <command> --help' for a command's options.\n";
@@ -94,6 +95,8 @@ main(int argc, char **argv)
 		return cmd_rules(argc - 2, argv + 2);
 	if (strcmp(argv[1], "events") == 0)
 		return cmd_events(argc - 2, argv + 2);
+	if (strcmp(argv[1], "witness") == 0)
+		return cmd_witness(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
 	return CLI_USAGE;

@@ -508,6 +508,12 @@ struct ops_witness_reply {
  */
 int ops_witness_add(struct ops_ctx *x, const uint8_t *body, size_t len, struct ops_witness_reply *out,
 		    struct bw_err *err);
+/*
+ * The logs this server witnesses (admins, auditors): every configured one,
+ * with the size cosigned last (0: not yet), when, and the forks seen. Caller
+ * frees *out.
+ */
+int ops_witness_status(struct ops_ctx *x, struct witdb_log **out, size_t *n, struct bw_err *err);
 
 /* ---- host events from hosts' agents (hostev.c, host_health.c) ---- */
 

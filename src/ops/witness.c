@@ -192,3 +192,35 @@ ops_witness_add(struct ops_ctx *x, const uint8_t *body, size_t len, struct ops_w
 		bw_err_set(err, BW_ENOMEM, "out of memory");
 	return ops_finish(x, OP_WITNESS_ADD, &ev, r, err);
 }
+
+int
+ops_witness_status(struct ops_ctx *x, struct witdb_log **out, size_t *n, struct bw_err *err)
+{
+	struct ops_witness *w = x->env != NULL ? x->env->witness : NULL;
+	struct witdb_log *seen = NULL;
+	struct event ev;
+	size_t nseen = 0, i, k;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_WITNESS_STATUS, &ev, err);
+	ev_target(&ev, "witness");
+	if (r == 0 && w != NULL && (r = witdb_logs(w->db, &seen, &nseen, err)) == 0 && w->nlogs > 0 &&
+	    (*out = calloc(w->nlogs, sizeof **out)) == NULL)
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	for (i = 0; r == 0 && w != NULL && i < w->nlogs; i++) {
+		struct witdb_log *l = &(*out)[(*n)++];
+		snprintf(l->origin, sizeof l->origin, "%s", w->logs[i].origin);
+		for (k = 0; k < nseen; k++)
+			if (strcmp(seen[k].origin, l->origin) == 0)
+				*l = seen[k];
+	}
+	free(seen);
+	if (r != 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return ops_finish(x, OP_WITNESS_STATUS, &ev, r, err);
+}

@@ -456,6 +456,14 @@ int witdb_advance(struct bw_witdb *w, const char *origin, uint64_t old, uint64_t
 int witdb_evidence_add(struct bw_witdb *w, const char *origin, const char *reason, const char *cosigned,
 		       const char *offered, int64_t now, struct bw_err *err);
 int witdb_evidence_count(struct bw_witdb *w, const char *origin, int64_t *n, struct bw_err *err);
+/* Each log cosigned so far: size, when (ms), forks seen. Caller frees *out. */
+struct witdb_log {
+	char origin[1025];
+	uint64_t size;
+	int64_t updated_at;
+	int64_t forks;
+};
+int witdb_logs(struct bw_witdb *w, struct witdb_log **out, size_t *n, struct bw_err *err);
 
 /* ---- the host-event index: a database of its own (hostev_db.c) ---- */
 

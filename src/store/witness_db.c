@@ -176,3 +176,23 @@ witdb_evidence_count(struct bw_witdb *w, const char *origin, int64_t *n, struct 
 	pthread_mutex_unlock(&w->db->mu);
 	return r;
 }
+
+static void
+fill_witlog(sqlite3_stmt *st, void *row)
+{
+	struct witdb_log *l = row;
+
+	db_col_copy(st, 0, l->origin, sizeof l->origin);
+	l->size = (uint64_t)sqlite3_column_int64(st, 1);
+	l->updated_at = sqlite3_column_int64(st, 2);
+	l->forks = sqlite3_column_int64(st, 3);
+}
+
+int
+witdb_logs(struct bw_witdb *w, struct witdb_log **out, size_t *n, struct bw_err *err)
+{
+	return db_list_rows(w->db,
+			    "SELECT origin, size, updated_at, (SELECT count(*) FROM evidence e WHERE e.origin = s.origin) "
+			    "FROM seen s ORDER BY origin",
+			    sizeof **out, fill_witlog, (void **)out, n, "list the witnessed logs", err);
+}

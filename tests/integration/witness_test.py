@@ -136,6 +136,19 @@ try:
     append(ext, "i")
     st, _, r, line = add(request(ext, 8))
     expect(st == 200, f"and goes on from it: {st}")
+    # the witness's state through the API and the CLI (admins and auditors)
+    st, j, _, _ = c.req("GET", "/api/v1/witness", token=admin)
+    logs = j.get("logs", []) if st == 200 else []
+    expect(st == 200 and j["key"] == wkey and len(logs) == 1 and logs[0]["origin"] == "example.com/ext" and
+           logs[0]["size"] == 9 and logs[0]["forks"] == 1 and logs[0]["updated_at"] > 0,
+           f"GET /api/v1/witness: {st} {j}")
+    st, j, _, _ = c.req("GET", "/api/v1/witness")
+    expect(st == 401, f"the witness state is for signed-in admins and auditors: {st}")
+    env = dict(os.environ, BULWARK_SERVER="https://127.0.0.1:%d" % PORT, BULWARK_CACERT=cert, BULWARK_TOKEN=admin)
+    p = subprocess.run([BW, "witness", "status"], capture_output=True, text=True, env=env, timeout=60)
+    expect(p.returncode == 0 and "witness key: " + wkey in p.stdout and
+           any(l.split()[:2] == ["example.com/ext", "9"] and l.split()[-1] == "1" for l in p.stdout.splitlines()),
+           f"bulwark witness status: {p.stdout} {p.stderr}")
     # ---- the log side: bulwark log witness asks the policy's witnesses (learning their size from a 409) ----
     append(ext, "j", "k")
     other_key = os.path.join(base, "x.key")

@@ -492,12 +492,14 @@ try:
     p = subprocess.run([BW, "enrol", code], capture_output=True, env=e, timeout=60, stdin=subprocess.DEVNULL)
     expect(p.returncode != 0 and b"already used" in p.stderr, f"an enrolment code works once: {p.stderr.decode()}")
     # The enrolment used this step's code: sign in with the next one, then see a reused one refused.
+    # (the same code both times: computed twice, a step boundary between would make the second a new one)
+    next_code = totp(cli_secret, 30)
     out = cli(None, "login", "--user", "clivendor", env={"BULWARK_PASSWORD": "password of cli",
-                                                         "BULWARK_OTP": totp(cli_secret, 30)})
+                                                         "BULWARK_OTP": next_code})
     vtok = out.strip()
     expect(vtok.startswith("bws_"), "bulwark login prints a session token")
     out = cli(None, "login", "--user", "clivendor", want=1,
-              env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": totp(cli_secret, 30)})
+              env={"BULWARK_PASSWORD": "password of cli", "BULWARK_OTP": next_code})
     expect("each TOTP code works once" in out, f"a reused code: the CLI says a fresh code is needed: {out}")
     out = cli(None, "host", "list", want=1)
     expect("bulwark login" in out, f"a 401 suggests bulwark login: {out}")

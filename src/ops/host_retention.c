@@ -135,18 +135,24 @@ ops_hostlog_prune(struct ops_ctx *x, int64_t before_ms, struct ops_prune_result 
 int
 ops_hostlog_prune_finish(struct ops_hostev *h, struct bw_err *err)
 {
-	uint64_t indexed = 0, logged = 0;
+	uint64_t indexed = 0, logged = 0, at = 0;
 	int r = hostdb_meta_get(h->db, "pruned_upto", &indexed, err);
 
 	if (r == BW_ENOTFOUND) {
 		bw_err_clear(err);
-		return 0;
+		indexed = 0;
+	} else if (r != 0) {
+		return r;
 	}
-	if (r != 0 || (r = tlog_pruned(h->dir, &logged, err)) != 0)
+	if ((r = tlog_pruned(h->dir, &logged, err)) != 0)
 		return r;
 	if (indexed > logged)
 		return audit_log_prune(h->log, indexed, NULL, err);	/* a prune a crash interrupted */
-	return 0;
+	/* an index made anew after entries were pruned begins where the entries do (only ever at open:
+	 * while the server runs, pruning waits for the index) */
+	if ((r = hostdb_indexed_upto(h->db, &at, err)) == 0 && at < logged)
+		r = hostdb_index(h->db, NULL, 0, logged, err);
+	return r;
 }
 
 void

@@ -130,17 +130,6 @@ ops_hostev_index_pending(struct ops_hostev *h, size_t max, size_t *done, struct 
 	*done = 0;
 	if ((r = hostdb_indexed_upto(h->db, &at, err)) != 0)
 		return r;
-	if (at < size) {
-		/* an index made anew after entries were pruned begins where the entries do */
-		uint64_t pruned = 0;
-		if ((r = tlog_pruned(h->dir, &pruned, err)) != 0)
-			return r;
-		if (at < pruned) {
-			if ((r = hostdb_index(h->db, NULL, 0, pruned, err)) != 0)
-				return r;
-			at = pruned;
-		}
-	}
 	while (r == 0 && at < size && *done < max) {
 		uint64_t next = at;
 		if ((r = index_range(h, at, &next, err)) == 0) {
@@ -262,8 +251,8 @@ ops_hostev_open(struct instance *in, const struct ops_hostev_opts *o, struct ops
 		ops_hostev_close(h);
 		return r;
 	}
-	/* A prune a crash cut short is finished; the index catches up with the log (after a crash, or when it
-	 * was deleted), then the streams are known. */
+	/* A prune a crash cut short is finished and an index made anew begins at the pruned bound; the index
+	 * catches up with the log (after a crash, or when it was deleted), then the streams are known. */
 	if ((r = ops_hostlog_prune_finish(h, err)) != 0) {
 		bw_err_prefix(err, "host-event log retention");
 		ops_hostev_close(h);

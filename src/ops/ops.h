@@ -598,7 +598,10 @@ struct ops_prune_result {
 int ops_hostlog_prune(struct ops_ctx *x, int64_t before_ms, struct ops_prune_result *res, struct bw_err *err);
 /* The server itself, every few minutes: ops_hostlog_prune by --host-retention-days (none when 0). */
 void ops_hostlog_retention(struct ops_ctx *x);
-/* At open: finishes a prune the index recorded but the log did not (a crash between them). */
+/*
+ * At open: finishes a prune the index recorded but the log did not (a crash
+ * between them), and starts an index made anew at the pruned bound.
+ */
 int ops_hostlog_prune_finish(struct ops_hostev *h, struct bw_err *err);
 /* Every host's last heartbeat (for the host list). Caller frees with hostdb_states_free(). */
 int ops_host_states(struct ops_ctx *x, struct hostdb_host_state **out, size_t *n, struct bw_err *err);

@@ -53,6 +53,22 @@ reply_text(struct request *rq, unsigned status, const char *type, char *text, si
 	rq->raw_type = type;
 }
 
+void
+reply_line(struct request *rq, const char *line)
+{
+	size_t n = strlen(line);
+	char *t = malloc(n + 2);
+
+	if (t == NULL) {
+		reply_error(rq, 500, "out of memory");
+		return;
+	}
+	memcpy(t, line, n);
+	t[n] = '\n';
+	t[n + 1] = '\0';
+	reply_text(rq, 200, "text/plain; charset=utf-8", t, n + 1);
+}
+
 int64_t
 server_now(void)
 {

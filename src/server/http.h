@@ -237,6 +237,8 @@ void reply_json(struct request *rq, unsigned status, json_t *body);	/* steals bo
 void reply_error(struct request *rq, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void reply_text(struct request *rq, unsigned status, const char *type, char *text, size_t len); /* steals */
+/* 200 text/plain: a copy of line and a newline (a key, for instance). */
+void reply_line(struct request *rq, const char *line);
 /*
  * Makes rq's audit event (with the reply status set so far) durable now, for
  * handlers that must not act before it is; the event is not written again

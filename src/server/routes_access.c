@@ -398,23 +398,15 @@ static void
 h_access_ca(struct request *rq, json_t *body)
 {
 	struct bw_err err = { 0 };
-	char *line = NULL, *t;
-	size_t n;
+	char *line = NULL;
 
 	(void)body;
 	if (ssh_ca_pubkey_line(&rq->s->in->ssh_ca, "bulwark-user-ca", &line, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	n = strlen(line);
-	if ((t = realloc(line, n + 2)) == NULL) {
-		free(line);
-		reply_error(rq, 500, "out of memory");
-		return;
-	}
-	t[n] = '\n';
-	t[n + 1] = '\0';
-	reply_text(rq, 200, "text/plain; charset=utf-8", t, n + 1);
+	reply_line(rq, line);
+	free(line);
 }
 
 /* The "verify permissions" report: standing access, active and future windows, unused grants, approvers. */

@@ -24,18 +24,8 @@ h_add_checkpoint(struct request *rq, json_t *body)
 static void
 h_witness_key(struct request *rq, json_t *body)
 {
-	char *text;
-	size_t len = strlen(rq->s->in->witness_vkey);
-
 	(void)body;
-	if ((text = malloc(len + 2)) == NULL) {
-		reply_error(rq, 500, "out of memory");
-		return;
-	}
-	memcpy(text, rq->s->in->witness_vkey, len);
-	text[len] = '\n';
-	text[len + 1] = '\0';
-	reply_text(rq, 200, "text/plain; charset=utf-8", text, len + 1);
+	reply_line(rq, rq->s->in->witness_vkey);
 }
 
 /* GET /api/v1/witness: the logs witnessed here, their sizes cosigned and forks seen. */

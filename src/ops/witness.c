@@ -149,7 +149,6 @@ ops_witness_add(struct ops_ctx *x, const uint8_t *body, size_t len, struct ops_w
 	struct ops_witness *w = x->env != NULL ? x->env->witness : NULL;
 	struct witness_request q;
 	struct witness_decision d = { 0 };
-	struct note *n = NULL;
 	struct bw_err perr = { 0 };
 	struct event ev;
 	char *line = NULL, *note_text = NULL;
@@ -170,22 +169,20 @@ ops_witness_add(struct ops_ctx *x, const uint8_t *body, size_t len, struct ops_w
 			r = reply(out, 409, "text/x.tlog.size", "%llu\n", (unsigned long long)d.known_size);
 		else if (d.status != 200)
 			r = reply(out, d.status, "text/plain; charset=utf-8", "%s\n", d.reason);
-		else if ((r = note_parse(q.note, q.note_len, &n, err)) == 0 &&
-			 (note_text = strndup((const char *)q.note, q.note_len)) == NULL)
+		else if ((note_text = strndup((const char *)q.note, q.note_len)) == NULL)
 			r = BW_ENOMEM;
 		else if (r == 0 && (r = witdb_advance(w->db, d.cp.origin, q.old, d.cp.size, d.cp.root.b, note_text,
 						      bw_now_ms(), &current, err)) == BW_ECONFLICT) {
 			bw_err_clear(err);
 			r = reply(out, 409, "text/x.tlog.size", "%llu\n", (unsigned long long)current);
-		} else if (r == 0 && (r = note_cosign(n->text, n->text_len, w->signer, (uint64_t)(bw_now_ms() / 1000),
-						      &line, err)) == 0) {
+		} else if (r == 0 && (r = note_cosign(d.note->text, d.note->text_len, w->signer,
+						      (uint64_t)(bw_now_ms() / 1000), &line, err)) == 0) {
 			out->status = 200;
 			out->type = "text/plain; charset=utf-8";
 			out->body = line;
 			out->len = strlen(line);
 		}
 	}
-	note_free(n);
 	free(note_text);
 	witness_decision_clear(&d);
 	if (r == BW_ENOMEM)

@@ -27,6 +27,7 @@ void
 witness_decision_clear(struct witness_decision *d)
 {
 	tlog_checkpoint_clear(&d->cp);
+	note_free(d->note);
 	memset(d, 0, sizeof *d);
 }
 
@@ -114,6 +115,9 @@ witness_check(const struct witness_request *q, const struct witness_log *logs, s
 	d->status = 200;
 out:
 	bw_sha256_free(h);
-	note_free(n);
+	if (d->cp.origin != NULL)
+		d->note = n;	/* kept with the checkpoint it holds */
+	else
+		note_free(n);
 	return r;
 }

@@ -48,6 +48,7 @@ struct witness_decision {
 	char reason[300];		/* refusals: why */
 	size_t log;			/* the log's index in logs (from 403 on) */
 	struct tlog_checkpoint cp;	/* parsed (from 403 on); clear with witness_decision_clear */
+	struct note *note;		/* the checkpoint note parsed (from 403 on): what a cosignature signs */
 	/*
 	 * The log's key signed this checkpoint and, for the same size, the one
 	 * cosigned before with another root: proof of a fork, to keep with the

@@ -45,7 +45,7 @@ detect_log_views(const struct hostev_event *ev, const char *host, detect_view_fn
 		f[k++] = (struct detect_field){ "object", ev->object, strlen(ev->object) };
 	if (ev->result[0])
 		f[k++] = (struct detect_field){ "result", ev->result, strlen(ev->result) };
-	if (hostev_sshd_cert_login(colon + 2, ev->raw_len - (size_t)(colon + 2 - raw), &cl)) {
+	if (hostev_event_cert_login(ev, &cl)) {
 		snprintf(serial, sizeof serial, "%llu", (unsigned long long)cl.serial);
 		f[k++] = (struct detect_field){ "cert_serial", serial, strlen(serial) };
 		f[k++] = (struct detect_field){ "cert_id", cl.key_id, cl.key_id_len };

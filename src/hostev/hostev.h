@@ -269,6 +269,8 @@ struct hostev_cert_login {
  * into *out; false for any other message (a plain key, another method).
  */
 bool hostev_sshd_cert_login(const char *msg, size_t len, struct hostev_cert_login *out);
+/* The same, of a journal or syslog event (its raw record "IDENT[PID]: MESSAGE"). */
+bool hostev_event_cert_login(const struct hostev_event *ev, struct hostev_cert_login *out);
 /*
  * Splits a syslog file's line ("Nov 28 08:00:01 HOST IDENT[PID]: MSG" with
  * the year of now_ms, or rsyslog's "2026-11-28T08:00:01.123456+00:00 HOST

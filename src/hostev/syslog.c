@@ -370,3 +370,16 @@ hostev_sshd_cert_login(const char *msg, size_t len, struct hostev_cert_login *ou
 	out->serial = v;
 	return true;
 }
+
+bool
+hostev_event_cert_login(const struct hostev_event *ev, struct hostev_cert_login *out)
+{
+	const char *colon = memchr(ev->raw, ':', ev->raw_len);
+	size_t off;
+
+	memset(out, 0, sizeof *out);
+	if ((strcmp(ev->source, "journal") != 0 && strcmp(ev->source, "syslog") != 0) || colon == NULL ||
+	    (off = (size_t)(colon - ev->raw) + 2) > ev->raw_len || colon[1] != ' ')
+		return false;	/* not "IDENT[PID]: MESSAGE" */
+	return hostev_sshd_cert_login(ev->raw + off, ev->raw_len - off, out);
+}

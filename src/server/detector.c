@@ -256,16 +256,13 @@ struct host_step {
 static bool
 login_grant(struct ops_ctx *x, const struct hostev_entry *e, struct detect_grant *g)
 {
-	const char *raw = e->ev.raw, *colon = memchr(raw, ':', e->ev.raw_len);
 	struct hostev_cert_login cl;
 	struct ops_login_grant lg;
 	struct bw_err err = { 0 };
-	size_t off;
 	int r;
 
-	if (strcmp(e->ev.action, "login") != 0 || strcmp(e->ev.result, "success") != 0 || colon == NULL ||
-	    (off = (size_t)(colon - raw) + 2) > e->ev.raw_len ||
-	    !hostev_sshd_cert_login(raw + off, e->ev.raw_len - off, &cl))
+	if (strcmp(e->ev.action, "login") != 0 || strcmp(e->ev.result, "success") != 0 ||
+	    !hostev_event_cert_login(&e->ev, &cl))
 		return false;
 	r = ops_login_grant(x, cl.ca_fp, cl.ca_fp_len, cl.serial, e->host, e->ev.subject, e->ev.time_ms, &lg, &err);
 	if (r == BW_ENOTFOUND)

@@ -54,6 +54,9 @@ int agent_http_post(const struct agent_http *h, const char *path, const char *te
 
 /* ---- state directory (state.c) ---- */
 
+/* The witness policy an agent requires of patch proofs, in its state directory. */
+#define AGENT_WITNESS_POLICY "witness.policy"
+
 struct agent_init_opts {
 	const char *state;		/* state directory (created; must not hold an agent yet) */
 	const char *server;		/* repository and log: https://host:port */
@@ -64,6 +67,13 @@ struct agent_init_opts {
 	const char *host, *group;	/* this host's name and (optional) group */
 	const char *install;		/* install command run by /bin/sh -c, NULL: none */
 	const char *install_dir;	/* where verified targets are placed; NULL: <state>/installed */
+	/*
+	 * A trust policy (c2sp.org/tlog-policy) naming the log key: a patch's
+	 * proof must then carry its quorum of witness cosignatures (copied to
+	 * <state>/witness.policy); NULL: the log's signature suffices.
+	 */
+	const char *witness_policy;
+	bool witness_fail_open;		/* install without the quorum, with a warning (default: refuse) */
 };
 
 /* Creates the state directory after checking the root is self-signed and the log key parses. */

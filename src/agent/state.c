@@ -10,6 +10,7 @@
 #include "crypto/crypto.h"
 #include "note/note.h"
 #include "patch/patch.h"
+#include "witness/witness.h"
 
 static bool
 has_pem_certificate(const uint8_t *p, size_t n)
@@ -23,11 +24,36 @@ has_pem_certificate(const uint8_t *p, size_t n)
 	return false;
 }
 
+/* The policy file, parsed strictly; it must name the log key v. *text (caller frees) is its bytes. */
+static int
+policy_load(const char *path, const struct note_verifier *v, uint8_t **text, size_t *len, struct bw_err *err)
+{
+	struct witness_policy *p = NULL;
+	const struct note_verifier *lk;
+	int r;
+
+	if ((r = bw_file_read(path, WITNESS_POLICY_TEXT_MAX, text, len, err)) != 0 ||
+	    (r = witness_policy_parse((const char *)*text, *len, &p, err)) != 0) {
+		bw_err_prefix(err, "witness policy %s", path);
+		goto out;
+	}
+	if ((lk = witness_policy_log(p, v->name)) == NULL || memcmp(lk->pk, v->pk, sizeof v->pk) != 0)
+		r = bw_err_set(err, BW_EINVAL, "witness policy %s: it names no log %s with the log key given", path, v->name);
+out:
+	witness_policy_free(p);
+	if (r != 0) {
+		free(*text);
+		*text = NULL;
+	}
+	return r;
+}
+
 int
 agent_init(const struct agent_init_opts *o, struct bw_err *err)
 {
 	char path[4096], *text = NULL;
-	uint8_t *root_bytes = NULL;
+	uint8_t *root_bytes = NULL, *policy_text = NULL;
+	size_t policy_len = 0;
 	size_t len;
 	json_t *root = NULL, *cfg = NULL;
 	json_error_t jerr;
@@ -44,14 +70,26 @@ agent_init(const struct agent_init_opts *o, struct bw_err *err)
 		return bw_err_set(err, BW_EINVAL, "host and group must be simple names");
 	if (o->log_vkey != NULL && (r = note_verifier_parse(o->log_vkey, strlen(o->log_vkey), &v, err)) != 0)
 		return bw_err_prefix(err, "log key"), r;
+	if ((o->witness_policy != NULL || o->witness_fail_open) && v == NULL)
+		return bw_err_set(err, BW_EINVAL, "a witness policy goes with --root and --log-key (patches)");
+	if (o->witness_fail_open && o->witness_policy == NULL) {
+		note_verifier_free(v);
+		return bw_err_set(err, BW_EINVAL, "witness fail-open goes with a witness policy");
+	}
+	if (o->witness_policy != NULL && (r = policy_load(o->witness_policy, v, &policy_text, &policy_len, err)) != 0) {
+		note_verifier_free(v);
+		return r;
+	}
 	note_verifier_free(v);
 	snprintf(path, sizeof path, "%s/config.json", o->state);
-	if (access(path, F_OK) == 0)
-		return bw_err_set(err, BW_EEXIST, "%s already holds an agent", o->state);
+	if (access(path, F_OK) == 0) {
+		r = bw_err_set(err, BW_EEXIST, "%s already holds an agent", o->state);
+		goto out;
+	}
 	if (o->root_path == NULL)
 		goto no_patches;
 	if ((r = bw_file_read(o->root_path, (size_t)1 << 20, &root_bytes, &len, err)) != 0)
-		return r;
+		goto out;
 	if ((root = json_loadb((char *)root_bytes, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL) {
 		r = bw_err_set(err, BW_EINVAL, "%s: %s", o->root_path, jerr.text);
 		goto out;
@@ -76,6 +114,8 @@ no_patches:
 		json_object_set_new(cfg, "install", json_string(o->install));
 	if (o->install_dir)
 		json_object_set_new(cfg, "install_dir", json_string(o->install_dir));
+	if (o->witness_fail_open)
+		json_object_set_new(cfg, "witness_fail_open", json_true());
 	if ((r = bw_mkdir_p(o->state, 0700, err)) != 0)
 		goto out;
 	if (o->cacert) {
@@ -105,6 +145,9 @@ no_patches:
 	snprintf(path, sizeof path, "%s/root.json", o->state);
 	if (root_bytes != NULL && (r = bw_file_write_atomic(path, root_bytes, len, 0600, err)) != 0)
 		goto out;
+	snprintf(path, sizeof path, "%s/%s", o->state, AGENT_WITNESS_POLICY);
+	if (policy_text != NULL && (r = bw_file_write_atomic(path, policy_text, policy_len, 0600, err)) != 0)
+		goto out;
 	snprintf(path, sizeof path, "%s/config.json", o->state);
 	if ((text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
@@ -113,6 +156,7 @@ no_patches:
 	r = bw_file_write_atomic(path, text, strlen(text), 0600, err);
 out:
 	free(root_bytes);
+	free(policy_text);
 	free(text);
 	json_decref(root);
 	json_decref(cfg);

@@ -20,6 +20,7 @@
 
 #include "agent.h"
 #include "agent_internal.h"
+#include "witness/witness.h"
 #include "hostev/hostev.h"
 #include "events/events.h"
 #include "note/note.h"
@@ -45,6 +46,8 @@ struct agent {
 	char *token;			/* id.token */
 	const char *host, *group;
 	struct note_verifier *log_key;
+	struct witness_policy *policy;	/* <state>/witness.policy: the quorum a proof needs (NULL: none) */
+	bool fail_open;			/* without the quorum: warn and install */
 	struct patch_trust trust;
 	json_t *installed;
 	FILE *log;
@@ -118,7 +121,28 @@ agent_clear(struct agent *a)
 	agent_identity_clear(&a->id);
 	json_decref(a->installed);
 	note_verifier_free(a->log_key);
+	witness_policy_free(a->policy);
 	patch_trust_clear(&a->trust);
+}
+
+/* The witness policy pinned at init, if any; a file that does not parse stops the update. */
+static int
+policy_load(struct agent *a, struct bw_err *err)
+{
+	char path[4096];
+	uint8_t *text = NULL;
+	size_t len;
+	int r;
+
+	if (state_path(a, path, sizeof path, AGENT_WITNESS_POLICY) != 0)
+		return bw_err_set(err, BW_ERANGE, "state path too long");
+	if (access(path, F_OK) != 0)
+		return 0;
+	if ((r = bw_file_read(path, WITNESS_POLICY_TEXT_MAX, &text, &len, err)) == 0 &&
+	    (r = witness_policy_parse((const char *)text, len, &a->policy, err)) != 0)
+		bw_err_prefix(err, "%s", path);
+	free(text);
+	return r;
 }
 
 static int
@@ -143,6 +167,9 @@ agent_load(struct agent *a, struct bw_err *err)
 		return bw_err_set(err, BW_EINVAL, "this agent was set up without --root and --log-key: it takes no patches");
 	if ((r = note_verifier_parse(vkey, strlen(vkey), &a->log_key, err)) != 0)
 		return bw_err_prefix(err, "config log_vkey"), r;
+	if ((r = policy_load(a, err)) != 0)
+		return r;
+	a->fail_open = json_is_true(json_object_get(a->cfg, "witness_fail_open"));
 	if ((r = state_load(a, "root.json", &a->trust.root, err)) != 0 ||
 	    (r = state_load(a, "timestamp.json", &a->trust.timestamp, err)) != 0 ||
 	    (r = state_load(a, "snapshot.json", &a->trust.snapshot, err)) != 0 ||
@@ -380,7 +407,34 @@ out:
 	return r;
 }
 
-/* The target's publication must be in the log: proof, pinned key, entry fields, consistency. */
+/*
+ * The proof's checkpoint must carry the policy's quorum of witness
+ * cosignatures: fail closed, unless the agent was set up to fail open
+ * (then a warning, and the install goes on).
+ */
+static int
+check_quorum(struct agent *a, const struct tlog_proof_file *pf, const struct tlog_checkpoint *cp, struct bw_err *err)
+{
+	struct note *n = NULL;
+	char why[300];
+	int r;
+
+	if ((r = note_parse((const uint8_t *)pf->checkpoint, pf->checkpoint_len, &n, err)) != 0)
+		return bw_err_prefix(err, "tlog-proof checkpoint"), r;
+	r = witness_policy_check(a->policy, n, cp->origin, why, sizeof why);
+	note_free(n);
+	if (r == 0)
+		return 0;
+	if (a->fail_open) {
+		fprintf(a->log, "warning: the witness policy: %s (size %llu); installing anyway (witness_fail_open)\n", why,
+			(unsigned long long)cp->size);
+		return 0;
+	}
+	return bw_err_set(err, BW_EVERIFY, "the witness policy: %s (checkpoint of size %llu): its witnesses have not "
+			  "cosigned the log with this target yet", why, (unsigned long long)cp->size);
+}
+
+/* The target's publication must be in the log: proof, pinned key, witness quorum, entry fields, consistency. */
 static int
 check_logged(struct agent *a, const struct patch_target *t, const char *urlpath, struct bw_err *err)
 {
@@ -412,6 +466,8 @@ check_logged(struct agent *a, const struct patch_target *t, const char *urlpath,
 		bw_err_prefix(err, "tlog-proof");
 		goto out;
 	}
+	if (a->policy != NULL && (r = check_quorum(a, &pf, &cp, err)) != 0)
+		goto out;
 	if ((r = ev_patch_target_parse(pf.extra, pf.extra_len, &logged, err)) != 0) {
 		bw_err_prefix(err, "entry %llu", (unsigned long long)pf.index);
 		goto out;

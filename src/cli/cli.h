@@ -142,11 +142,16 @@ int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
+/* `bulwark witness serve`: bulwark serve with only a witness's routes (and sign-in, the log, alerts). */
+int cmd_witness_serve(int argc, char **argv);
 /* `bulwark log witness` (cmd_log_witness.c). */
 int cli_log_witness(int argc, char **argv);
 struct tlog_checkpoint;
 /* Reads dir's checkpoint and verifies it with dir/log.vkey; *note (caller frees) verbatim. */
 int cli_log_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp, struct bw_err *err);
+/* The same for proving entry index: dir's cosigned checkpoint when it covers index, else the latest. */
+int cli_log_checkpoint_for(const char *dir, uint64_t index, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
+			   struct bw_err *err);
 /* bulwark rules check|test|hunt: Sigma rules (cmd_rules.c; hunt in cmd_rules_hunt.c). */
 int cmd_rules(int argc, char **argv);
 int cli_rules_hunt(int argc, char **argv);

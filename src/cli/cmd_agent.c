@@ -16,6 +16,7 @@ static const char agent_usage[] =
     "usage: bulwark agent init --state DIR --server URL [--root ROOT.json --log-key VKEY] --host NAME\n"
     "                          [--group G] [--cacert PEM] [--install CMD] [--install-dir DIR]\n"
     "                          [--report-server URL] [--enrol-code CODE]\n"
+    "                          [--witness-policy POLICY [--witness-fail-open]]\n"
     "       bulwark agent enrol --state DIR --code CODE\n"
     "       bulwark agent update --state DIR [--user USER]\n"
     "       bulwark agent guard [--socket PATH] [--state-file PATH] [--state DIR]\n"
@@ -37,6 +38,10 @@ static const char agent_usage[] =
     "server accepts reports with it for this host only. Exit 0 when nothing was refused or failed.\n"
     "--user USER (started as root): TLS and HTTP run in a child that is USER; the checks and the\n"
     "install stay root, which copies and hashes each download itself.\n"
+    "With init's --witness-policy POLICY (c2sp.org/tlog-policy naming the log key; pinned in\n"
+    "DIR/witness.policy), the proof's checkpoint must also carry the policy's quorum of witness\n"
+    "cosignatures, or the target is refused (fail closed) until the witnesses have cosigned;\n"
+    "--witness-fail-open installs without the quorum, with a warning (docs/WITNESS.md).\n"
     "\n"
     "guard (as root, e.g. a service) ends maintenance sessions at their window's end: the session\n"
     "wrapper registers each session with session-begin before the vendor's command or shell starts,\n"
@@ -84,11 +89,13 @@ agent_init_cmd(struct cli_args *a)
 	struct bw_err err = { 0 };
 	int r;
 
+	o.witness_fail_open = cli_flag(a, "--witness-fail-open");
 	if (cli_opt(a, "--state", &o.state) || cli_opt(a, "--server", &o.server) || cli_opt(a, "--root", &o.root_path) ||
 	    cli_opt(a, "--log-key", &vkey_arg) || cli_opt(a, "--host", &o.host) || cli_opt(a, "--group", &o.group) ||
 	    cli_opt(a, "--cacert", &o.cacert) || cli_opt(a, "--install", &o.install) ||
 	    cli_opt(a, "--install-dir", &o.install_dir) || cli_opt(a, "--enrol-code", &code) ||
-	    cli_opt(a, "--report-server", &o.report_server) || cli_positional(a, pos, 0, &npos) || o.state == NULL ||
+	    cli_opt(a, "--report-server", &o.report_server) || cli_opt(a, "--witness-policy", &o.witness_policy) ||
+	    cli_positional(a, pos, 0, &npos) || o.state == NULL ||
 	    o.server == NULL || (o.root_path == NULL) != (vkey_arg == NULL) || o.host == NULL) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;

@@ -39,14 +39,19 @@ static const char log_usage[] =
     "      Send the log's checkpoint to each witness of POLICY that has a URL\n"
     "      (c2sp.org/tlog-witness; learning each one's size from a 409, then\n"
     "      proving consistency from it), and print the checkpoint with the\n"
-    "      cosignatures that verify. Exit 0 when they meet the policy's quorum.\n"
+    "      cosignatures that verify. Exit 0 when they meet the policy's quorum\n"
+    "      (the cosigned checkpoint is then kept as D/checkpoint.cosigned, and\n"
+    "      prove puts it in the proofs of the entries it covers).\n"
     "  consistency --dir D --old SIZE\n"
     "      Print a consistency proof from SIZE to the latest checkpoint, in the\n"
     "      tlog-witness add-checkpoint form (old SIZE, hashes, blank, checkpoint).\n"
-    "  audit --dir D --vkey VKEY [--trusted CHECKPOINT]\n"
+    "  audit --dir D --vkey VKEY [--trusted CHECKPOINT] [--policy POLICY]\n"
     "      Recompute the whole tree from the entries, check every tile and the\n"
     "      checkpoint signature, and, given an earlier trusted checkpoint, check\n"
     "      that the log only grew from it. Exit 0 only when everything holds.\n"
+    "      With --policy, the trusted checkpoint (default: D/checkpoint.cosigned,\n"
+    "      kept by `log witness` and by a server asking witnesses) must carry\n"
+    "      the policy's quorum of witness cosignatures, and the log must extend it.\n"
     "\n"
     "VKEY is the verifier key text or a file holding it (e.g. D/log.vkey).\n";
 
@@ -336,10 +341,10 @@ out:
 
 /* ---- reading commands ------------------------------------------------------ */
 
-/* Reads dir's checkpoint and verifies it with dir/log.vkey. */
-int
-cli_log_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
-			 struct bw_err *err)
+/* Reads dir's checkpoint (to prove index under: the cosigned one when it covers it) verified with dir/log.vkey. */
+static int
+load_checkpoint(const char *dir, uint64_t index, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
+		struct bw_err *err)
 {
 	char path[4096];
 	struct note_verifier *v = NULL;
@@ -349,10 +354,24 @@ cli_log_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_che
 	snprintf(path, sizeof path, "%s/%s", dir, TLOG_VKEY_FILE);
 	if ((r = cli_load_verifier(path, &v, err)) != 0)
 		goto out;
-	r = tlog_checkpoint_load(dir, &v, 1, note, len, cp, err);
+	r = index == UINT64_MAX ? tlog_checkpoint_load(dir, &v, 1, note, len, cp, err)
+				: tlog_checkpoint_load_for(dir, index, &v, 1, note, len, cp, err);
 out:
 	note_verifier_free(v);
 	return r;
+}
+
+int
+cli_log_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp, struct bw_err *err)
+{
+	return load_checkpoint(dir, UINT64_MAX, note, len, cp, err);
+}
+
+int
+cli_log_checkpoint_for(const char *dir, uint64_t index, uint8_t **note, size_t *len, struct tlog_checkpoint *cp,
+		       struct bw_err *err)
+{
+	return load_checkpoint(dir, index, note, len, cp, err);
 }
 
 static int
@@ -413,7 +432,7 @@ log_prove(int argc, char **argv)
 			return CLI_USAGE;
 		}
 	}
-	if (cli_log_checkpoint(dir, &note, &len, &cp, &err) != 0 ||
+	if (cli_log_checkpoint_for(dir, index, &note, &len, &cp, &err) != 0 ||
 	    tlog_tiles_open(dir, &t, &err) != 0 || bw_sha256_new(&h, &err) != 0)
 		goto fail;
 	if (index >= cp.size) {
@@ -586,14 +605,41 @@ audit_progress(void *ctx, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 }
 
+/* Does the trusted checkpoint carry the policy's quorum? why says. */
+static bool
+audit_quorum(const char *policy_path, const uint8_t *note, size_t len, char *why, size_t cap)
+{
+	struct witness_policy *p = NULL;
+	struct tlog_checkpoint cp = { 0 };
+	struct note *n = NULL;
+	uint8_t *text = NULL;
+	size_t tl = 0;
+	struct bw_err err = { 0 };
+	bool ok = false;
+
+	if (cli_read_input(policy_path, WITNESS_POLICY_TEXT_MAX, &text, &tl, &err) != 0 ||
+	    witness_policy_parse((const char *)text, tl, &p, &err) != 0)
+		snprintf(why, cap, "--policy: %.250s", err.msg);
+	else if (note_parse(note, len, &n, &err) != 0 || tlog_checkpoint_parse(n->text, n->text_len, &cp, &err) != 0)
+		snprintf(why, cap, "the trusted checkpoint: %.250s", err.msg);
+	else
+		ok = witness_policy_check(p, n, cp.origin, why, cap) == 0;
+	tlog_checkpoint_clear(&cp);
+	note_free(n);
+	free(text);
+	witness_policy_free(p);
+	return ok;
+}
+
 static int
 log_audit(int argc, char **argv)
 {
 	struct cli_args a;
-	const char *dir, *vkey_arg, *trusted_path;
-	char *pos[1];
+	const char *dir, *vkey_arg, *trusted_path, *policy_path;
+	char *pos[1], why[300] = "", cosigned[4200];
 	size_t npos, tlen = 0, i;
 	uint8_t *trusted = NULL;
+	bool quorum_ok = true;
 	struct note_verifier *v = NULL;
 	struct tlog_audit_result res;
 	struct bw_err err = { 0 };
@@ -601,10 +647,16 @@ log_audit(int argc, char **argv)
 
 	cli_args_init(&a, argc, argv);
 	if (cli_opt(&a, "--dir", &dir) || cli_opt(&a, "--vkey", &vkey_arg) ||
-	    cli_opt(&a, "--trusted", &trusted_path) || cli_positional(&a, pos, 0, &npos))
+	    cli_opt(&a, "--trusted", &trusted_path) || cli_opt(&a, "--policy", &policy_path) ||
+	    cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
 	if (dir == NULL || vkey_arg == NULL)
 		return usage_error("audit needs --dir and --vkey");
+	if (policy_path != NULL && trusted_path == NULL) {
+		if ((size_t)snprintf(cosigned, sizeof cosigned, "%s/%s", dir, TLOG_COSIGNED_FILE) >= sizeof cosigned)
+			return usage_error("--dir is too long");
+		trusted_path = cosigned;
+	}
 	if (cli_load_verifier(vkey_arg, &v, &err) != 0) {
 		cli_fail("--vkey", &err);
 		goto out;
@@ -614,6 +666,9 @@ log_audit(int argc, char **argv)
 		cli_fail("--trusted", &err);
 		goto out;
 	}
+	/* reported below, with the rest of the audit */
+	if (policy_path != NULL)
+		quorum_ok = audit_quorum(policy_path, trusted, tlen, why, sizeof why);
 	r = tlog_audit(dir, v, trusted, tlen, isatty(2) ? audit_progress : NULL, NULL, &res, &err);
 	if (r != 0 && r != BW_EVERIFY) {
 		cli_fail("audit", &err);
@@ -636,6 +691,10 @@ log_audit(int argc, char **argv)
 	if (trusted != NULL)
 		printf("trusted:    size %llu, %s\n", (unsigned long long)res.trusted_size,
 		       res.trusted_ok ? "the log only grew from it" : "NOT CONSISTENT");
+	if (policy_path != NULL)
+		printf("witnesses:  %s%s\n", quorum_ok ? "" : "FAIL: ", why);
+	if (!quorum_ok && r == 0)
+		r = BW_EVERIFY;
 	for (i = 0; i < res.nfindings; i++)
 		printf("FAIL: %s\n", res.findings[i]);
 	if (res.more_findings)

@@ -73,49 +73,6 @@ post(const char *url, const char *cacert, const char *body, size_t len, long *st
 	return *status != 0 ? 0 : BW_EIO;
 }
 
-/* "old OLD\n" proof "\n" note into b. */
-static int
-request(struct bw_sha256 *h, struct tlog_tiles *t, uint64_t old, uint64_t size, const uint8_t *note, size_t len,
-	struct bw_buf *b, struct bw_err *err)
-{
-	struct tlog_proof p = { 0 };
-	struct tlog_reader rd = tlog_tiles_reader(t, size);
-	int r;
-
-	b->len = 0;
-	if (old > 0 && old < size && (r = tlog_prove_consistency(h, &rd, old, size, &p, err)) != 0)
-		return r;
-	if (bw_buf_printf(b, "old %llu\n", (unsigned long long)old) != 0 || tlog_proof_lines_format(&p, b) != 0 ||
-	    bw_buf_append_byte(b, '\n') != 0 || bw_buf_append(b, note, len) != 0)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	return 0;
-}
-
-/* The answer's lines that are valid cosignatures of key over the checkpoint, appended to out. */
-static size_t
-keep_cosigs(const uint8_t *note, size_t len, const char *answer, const struct note_verifier *key, struct bw_buf *out)
-{
-	const char *p = answer;
-	size_t kept = 0;
-
-	while (*p != '\0') {
-		const char *nl = strchr(p, '\n');
-		size_t ll = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
-		struct bw_buf one = { 0 };
-		struct note *n = NULL;
-		struct bw_err e = { 0 };
-		struct note_verifier *k = (struct note_verifier *)key;
-		if (nl != NULL && bw_buf_append(&one, note, len) == 0 && bw_buf_append(&one, p, ll) == 0 &&
-		    note_parse(one.data, one.len, &n, &e) == 0 && note_verify(n, &k, 1, NULL, NULL, &e) == 0 &&
-		    bw_buf_append(out, p, ll) == 0)
-			kept++;
-		note_free(n);
-		bw_buf_free(&one);
-		p += ll;
-	}
-	return kept;
-}
-
 int
 cli_log_witness(int argc, char **argv)
 {
@@ -165,34 +122,19 @@ cli_log_witness(int argc, char **argv)
 		}
 		/* first "old 0"; a 409 names the size it cosigned, then once more from there */
 		for (round = 0; round < 2; round++) {
+			struct witness_answer ans;
 			bw_err_clear(&err);
-			if (request(h, t, old, cp.size, note, len, &body, &err) != 0 ||
+			if (witness_submission_format(h, t, old, cp.size, note, len, &body, &err) != 0 ||
 			    post(url, cacert, (const char *)body.data, body.len, &status, rep, &err) != 0) {
 				fprintf(stderr, "%s: %s\n", name, err.msg);
 				break;
 			}
-			if (status == 409 && round == 0) {
-				uint64_t seen;
-				size_t l = strcspn(rep->buf, "\n");
-				if (l == 0 || bw_parse_u64(rep->buf, l, &seen) != 0) {
-					fprintf(stderr, "%s: 409 without a size\n", name);
-					break;
-				}
-				if (seen > cp.size) {
-					fprintf(stderr, "%s: it cosigned size %llu, larger than this log's %llu: a rollback?\n",
-						name, (unsigned long long)seen, (unsigned long long)cp.size);
-					break;
-				}
-				old = seen;
+			witness_answer_read(status, rep->buf, rep->len, note, len, cp.size, key, &ans, &cosigs);
+			if (ans.kind == WITNESS_STALE && round == 0) {
+				old = ans.size;
 				continue;
 			}
-			if (status == 200) {
-				size_t k = keep_cosigs(note, len, rep->buf, key, &cosigs);
-				fprintf(stderr, "%s: %s\n", name, k > 0 ? "cosigned" : "answered 200 without a valid cosignature");
-			} else {
-				cli_safe_text(rep->buf, why, sizeof why);
-				fprintf(stderr, "%s: HTTP %ld: %s\n", name, status, why);
-			}
+			fprintf(stderr, "%s: %s\n", name, ans.kind == WITNESS_COSIGNED ? "cosigned" : ans.why);
 			break;
 		}
 	}
@@ -204,7 +146,10 @@ cli_log_witness(int argc, char **argv)
 	fwrite(full.data, 1, full.len, stdout);
 	if (witness_policy_check(policy, n, cp.origin, why, sizeof why) == 0) {
 		fprintf(stderr, "witness: %s\n", why);
-		rc = CLI_OK;
+		if (tlog_cosigned_save(dir, full.data, full.len, &err) != 0)
+			cli_fail("witness", &err);
+		else
+			rc = CLI_OK;
 	} else {
 		cli_errorf("witness: %s", why);
 	}

@@ -11,6 +11,7 @@
 #include "access/access.h"
 #include "ops/ops.h"
 #include "server/server.h"
+#include "witness/witness.h"
 
 static const char init_usage[] =
     "usage: bulwark init --data DIR [--origin ORIGIN] [--admin NAME] [--passphrase]\n"
@@ -32,6 +33,8 @@ static const char serve_usage[] =
     "                     [--rules DIR] [--notify-level LEVEL] [--business-hours SPEC]\n"
     "                     [--host-silent-secs S] [--host-clock-max-secs S] [--host-retention-days D]\n"
     "                     [--witness-log VKEY]...\n"
+    "                     [--witness-policy POLICY [--witness-interval-secs S] [--witness-timeout-secs S]\n"
+    "                      [--witness-cacert PEM]]\n"
     "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
     "                     [--smtp smtp://HOST:PORT --smtp-from ADDR --smtp-to ADDR... [--smtp-cacert PEM]]\n"
     "\n"
@@ -52,6 +55,12 @@ static const char serve_usage[] =
     "With --witness-log VKEY (a log's verifier key, as text or a file; up to 64), this server\n"
     "is a C2SP tlog-witness for those logs: POST /witness/add-checkpoint, its key at\n"
     "GET /witness/key (docs/WITNESS.md).\n"
+    "With --witness-policy POLICY (c2sp.org/tlog-policy naming this server's log), the audit\n"
+    "log's checkpoint goes to the policy's witnesses that have a URL every\n"
+    "--witness-interval-secs (default 10), in parallel, each request bounded by\n"
+    "--witness-timeout-secs (default 5); once their cosignatures meet the policy's quorum, that\n"
+    "checkpoint with them is the one GET /log/checkpoint and the tlog-proof files carry\n"
+    "(LOG/checkpoint.cosigned). --witness-cacert: the witnesses' TLS CA (default: the system's).\n"
     "With --webhook, every alert of --notify-level (default high) or above is POSTed\n"
     "(HTTPS) to URL, signed with HMAC-SHA256 under the key in the secret file (at least\n"
     "16 bytes); with --smtp, mailed to each --smtp-to through the relay (STARTTLS\n"
@@ -248,8 +257,23 @@ record_recovered(struct audit_log *al, struct audit_log *log, const char *prefix
 	return r;
 }
 
+static int serve_main(int argc, char **argv, bool witness_only);
+
 int
 cmd_serve(int argc, char **argv)
+{
+	return serve_main(argc, argv, false);
+}
+
+int
+cmd_witness_serve(int argc, char **argv)
+{
+	return serve_main(argc, argv, true);
+}
+
+/* bulwark serve; witness_only: `bulwark witness serve`, a standalone witness (see cmd_witness.c). */
+static int
+serve_main(int argc, char **argv, bool witness_only)
 {
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
@@ -258,8 +282,9 @@ cmd_serve(int argc, char **argv)
 	struct ops_hostev_opts hopts = { .silent_after_ms = OPS_HOST_SILENT_AFTER_MS, .clock_max_ms = OPS_HOST_CLOCK_MAX_MS };
 	struct ops_hostev *hostev = NULL;
 	struct ops_witness *witness = NULL;
-	const char *witness_logs[OPS_WITNESS_LOGS_MAX];
+	const char *witness_logs[OPS_WITNESS_LOGS_MAX], *wpolicy_path, *winterval_s, *wtimeout_s, *wcacert;
 	size_t nwitness = 0;
+	struct witness_policy *wpolicy = NULL;
 	struct detect_calendar calendar;
 	size_t nsmtp_to = 0;
 	uint8_t *secret = NULL;
@@ -282,9 +307,12 @@ cmd_serve(int argc, char **argv)
 
 	cli_args_init(&a, argc, argv);
 	if (cli_flag(&a, "--help")) {
+		if (witness_only)
+			return cmd_witness(1, (char *[]){ "--help", NULL });
 		fputs(serve_usage, stdout);
 		return CLI_OK;
 	}
+	so.witness_only = witness_only;
 	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--listen", &listen) || cli_opt(&a, "--threads", &threads_s) ||
 	    cli_opt(&a, "--login-backoff-ms", &backoff_s) || cli_opt(&a, "--lock-after", &lock_after_s) ||
 	    cli_opt(&a, "--lock-secs", &lock_secs_s) || cli_opt(&a, "--timeout-secs", &timeout_s) ||
@@ -294,6 +322,8 @@ cmd_serve(int argc, char **argv)
 	    cli_opt(&a, "--host-silent-secs", &silent_s) || cli_opt(&a, "--host-clock-max-secs", &clock_s) ||
 	    cli_opt(&a, "--host-retention-days", &retention_s) ||
 	    cli_opt_all(&a, "--witness-log", witness_logs, OPS_WITNESS_LOGS_MAX, &nwitness) ||
+	    cli_opt(&a, "--witness-policy", &wpolicy_path) || cli_opt(&a, "--witness-interval-secs", &winterval_s) ||
+	    cli_opt(&a, "--witness-timeout-secs", &wtimeout_s) || cli_opt(&a, "--witness-cacert", &wcacert) ||
 	    cli_opt(&a, "--webhook", &webhook) ||
 	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
 	    cli_opt(&a, "--notify-level", &notify_level) || cli_opt(&a, "--smtp", &smtp) ||
@@ -374,10 +404,29 @@ cmd_serve(int argc, char **argv)
 		so.webhook_secret_len = secret_len;
 		so.webhook_cacert = webhook_cacert;
 	}
-	if (data == NULL) {
-		fputs(serve_usage, stderr);
+	if (data == NULL || (witness_only && nwitness == 0)) {
+		if (witness_only)
+			cli_errorf("witness serve needs --data and at least one --witness-log");
+		else
+			fputs(serve_usage, stderr);
 		return CLI_USAGE;
 	}
+	if ((winterval_s || wtimeout_s || wcacert) && wpolicy_path == NULL) {
+		cli_errorf("serve: --witness-interval-secs, --witness-timeout-secs and --witness-cacert go with "
+			   "--witness-policy");
+		return CLI_USAGE;
+	}
+	if (winterval_s) {
+		if (cli_parse_range("--witness-interval-secs", winterval_s, 1, 86400, &v))
+			return CLI_USAGE;
+		so.witness_interval_ms = (int64_t)v * 1000;
+	}
+	if (wtimeout_s) {
+		if (cli_parse_range("--witness-timeout-secs", wtimeout_s, 1, 300, &v))
+			return CLI_USAGE;
+		so.witness_timeout_ms = (int64_t)v * 1000;
+	}
+	so.witness_cacert = wcacert;
 	if (listen != NULL)
 		so.listen = listen;
 	if (threads_s) {
@@ -429,15 +478,30 @@ cmd_serve(int argc, char **argv)
 			return CLI_USAGE;
 		so.timeout_secs = (unsigned)v;
 	}
+	if (wpolicy_path != NULL) {
+		uint8_t *ptext = NULL;
+		size_t plen = 0;
+		int pr = cli_read_input(wpolicy_path, WITNESS_POLICY_TEXT_MAX, &ptext, &plen, &err);
+		if (pr == 0)
+			pr = witness_policy_parse((const char *)ptext, plen, &wpolicy, &err);
+		free(ptext);
+		if (pr != 0) {
+			bw_secure_free(secret);
+			return cli_fail("serve: --witness-policy", &err);
+		}
+		so.witness_policy = wpolicy;
+	}
 	if (instance_needs_passphrase(data) &&
 	    cli_secret("BULWARK_PASSPHRASE", "passphrase: ", false, pass, sizeof pass) != 0) {
 		cli_errorf("serve: this data directory needs BULWARK_PASSPHRASE or a terminal");
+		witness_policy_free(wpolicy);
 		return CLI_USAGE;
 	}
 	/* The rules first: a directory that cannot be read stops the start; a bad rule is reported and skipped. */
 	if (detector_new(rules_dir, &calendar, &det, &rep, &err) != 0) {
 		bw_memzero(pass, sizeof pass);
 		bw_secure_free(secret);
+		witness_policy_free(wpolicy);
 		return cli_fail("serve: rules", &err);
 	}
 	{
@@ -453,6 +517,7 @@ cmd_serve(int argc, char **argv)
 		bw_memzero(pass, sizeof pass);
 		detector_free(det);
 		bw_secure_free(secret);
+		witness_policy_free(wpolicy);
 		return cli_fail("serve", &err);
 	}
 	bw_memzero(pass, sizeof pass);
@@ -552,5 +617,6 @@ out:
 	detector_free(det);
 	instance_close(&in);
 	bw_secure_free(secret);
+	witness_policy_free(wpolicy);
 	return rc;
 }

@@ -110,3 +110,19 @@ done:
 	}
 	return r;
 }
+
+int
+ops_log_witness_alarm(struct ops_ctx *x, const char *witness, const char *reason, struct bw_err *err)
+{
+	struct ev_origin o = ops_origin(x->caller);
+	struct event ev;
+	int r;
+
+	ev_init(&ev, EV_LOG_WITNESS_ALARM, &o);
+	ev_target(&ev, "witness:%.200s", witness);
+	ev_str(&ev, EVF_REASON, reason);
+	ev.result = EV_ALERT;
+	r = ops_record_extra(x, &ev, err);
+	ev_clear(&ev);
+	return r;
+}

@@ -297,6 +297,12 @@ int ops_token_revoke(struct ops_ctx *x, int64_t id, struct bw_err *err);
  */
 int ops_audit_read(struct ops_ctx *x, const uint64_t *from, const uint64_t *to, bool proofs, json_t **out,
 		   struct bw_err *err);
+/*
+ * A witness of this server's own log (named witness) refused a checkpoint
+ * in a way that means a second history or a rollback: log.witness_alarm,
+ * result alert, recorded by the caller (the system) with reason.
+ */
+int ops_log_witness_alarm(struct ops_ctx *x, const char *witness, const char *reason, struct bw_err *err);
 
 /* ---- remote-maintenance access (ops/access.c) ---- */
 

@@ -286,6 +286,10 @@ server_route_find(struct request *rq, const char *method, const char *path, bool
 
 	*path_known = false;
 	for (t = 0; server_route_tables[t] != NULL; t++) {
+		const struct route_table *rt = server_route_tables[t];
+		if (rq->s->opts.witness_only && rt != &auth_route_table && rt != &witness_route_table &&
+		    rt != &alert_route_table)
+			continue;
 		for (i = 0; i < server_route_tables[t]->n; i++) {
 			const struct route *r = &server_route_tables[t]->routes[i];
 			if (!server_route_match(r->pattern, path, rq))
@@ -912,6 +916,9 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto fail;
 	}
+	/* Before the first request: GET /log/checkpoint serves what it published. */
+	if (o->witness_policy != NULL && (r = cosigner_start(in, al, o, &s->cosigner, err)) != 0)
+		goto fail;
 	if ((r = listen_probe(&ss, o->listen, err)) != 0)
 		goto fail;
 	s->d = MHD_start_daemon(flags, 0, accept_policy, s, on_request, s,
@@ -956,6 +963,8 @@ server_stop(struct server *s)
 		return;
 	notifier_stop(s->notifier);
 	host_indexer_stop(s->indexer);
+	cosigner_stop(s->cosigner);
+	s->cosigner = NULL;
 	s->notifier = NULL;
 	s->indexer = NULL;
 	if (s->sweeper_started) {

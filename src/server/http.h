@@ -78,6 +78,7 @@ struct server {
 	pthread_t sweeper;		/* records expired access windows, re-signs patch metadata */
 	struct notifier *notifier;	/* alert notifications, NULL: none configured */
 	struct host_indexer *indexer;	/* the host-event index behind its log, NULL: no host events */
+	struct cosigner *cosigner;	/* the audit log's witnesses asked, NULL: none configured */
 	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
@@ -176,6 +177,20 @@ struct notifier;
 int notifier_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct notifier **out,
 		   struct bw_err *err);
 void notifier_stop(struct notifier *nt);
+/* ---- the audit log's own witnesses (cosigner.c) ---- */
+struct cosigner;
+/*
+ * Starts asking the witnesses of o->witness_policy (which must name this
+ * server's log) to cosign the audit log's checkpoint, every
+ * o->witness_interval_ms. Caller stops.
+ */
+int cosigner_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct cosigner **out,
+		   struct bw_err *err);
+void cosigner_stop(struct cosigner *cs);
+/* A copy of the published (cosigned, quorum met) checkpoint, NULL when none yet; caller frees. */
+char *cosigner_published(struct cosigner *cs, size_t *len);
+/* The witnesses' state and counters, the published and latest sizes (caller decrefs). */
+json_t *cosigner_status(struct cosigner *cs);
 extern const struct route_table web_route_table;	/* web.c */
 /* Every route table in matching order (NULL-terminated): the one list the router and the README test use. */
 extern const struct route_table *const server_route_tables[];

@@ -380,8 +380,13 @@ h_checkpoint(struct request *rq, json_t *body)
 	char *cp;
 
 	(void)body;
-	/* From memory: the store's latest durable checkpoint (no file I/O per request). */
-	if ((cp = audit_log_checkpoint(rq->s->al, &len)) == NULL) {
+	/*
+	 * From memory (no file I/O per request): with witnesses, the checkpoint
+	 * they cosigned in the policy's quorum, with their cosignatures (the
+	 * latest until there is one); else the latest durable one.
+	 */
+	cp = rq->s->cosigner != NULL ? cosigner_published(rq->s->cosigner, &len) : NULL;
+	if (cp == NULL && (cp = audit_log_checkpoint(rq->s->al, &len)) == NULL) {
 		reply_error(rq, 500, "out of memory");
 		return;
 	}

@@ -216,7 +216,7 @@ server_parse_target_path(const char *rel, char name[256], char sha[65])
 	return patch_sha256_hex_valid(sha) && patch_target_name_valid(name);
 }
 
-/* The tlog-proof of a target's publication entry, under the current checkpoint; the entry rides in "extra". */
+/* The tlog-proof of a target's publication entry (under the cosigned checkpoint, else the latest); the entry rides in "extra". */
 static void
 serve_target_proof(struct request *rq, const struct db_patch_target *row)
 {
@@ -230,7 +230,8 @@ serve_target_proof(struct request *rq, const struct db_patch_target *row)
 	size_t len, outlen;
 	char *out = NULL;
 
-	if (tlog_checkpoint_load(rq->s->in->log_dir, &v, 1, &note, &len, &cp, &err) != 0 ||
+	/* under the cosigned checkpoint when it covers the entry: the proof then carries the cosignatures */
+	if (tlog_checkpoint_load_for(rq->s->in->log_dir, (uint64_t)row->log_index, &v, 1, &note, &len, &cp, &err) != 0 ||
 	    tlog_tiles_open(rq->s->in->log_dir, &t, &err) != 0 || bw_sha256_new(&h, &err) != 0 ||
 	    (uint64_t)row->log_index >= cp.size ||
 	    tlog_tiles_read_entry(t, cp.size, (uint64_t)row->log_index, &pf.extra, &pf.extra_len, &err) != 0) {

@@ -28,7 +28,11 @@ h_witness_key(struct request *rq, json_t *body)
 	reply_line(rq, rq->s->in->witness_vkey);
 }
 
-/* GET /api/v1/witness: the logs witnessed here, their sizes cosigned and forks seen. */
+/*
+ * GET /api/v1/witness: the logs witnessed here, their sizes cosigned and
+ * forks seen; and "own_log", this server's log asking its witnesses (null
+ * when none are configured).
+ */
 static void
 h_witness_status(struct request *rq, json_t *body)
 {
@@ -49,7 +53,8 @@ h_witness_status(struct request *rq, json_t *body)
 						     (json_int_t)logs[i].size, "updated_at", (json_int_t)logs[i].updated_at,
 						     "forks", (json_int_t)logs[i].forks));
 	free(logs);
-	o = json_pack("{s:s, s:o}", "key", rq->s->in->witness_vkey, "logs", arr);
+	o = json_pack("{s:s, s:o, s:o}", "key", rq->s->in->witness_vkey, "logs", arr, "own_log",
+		      rq->s->cosigner != NULL ? cosigner_status(rq->s->cosigner) : json_null());
 	reply_json(rq, 200, o);
 }
 

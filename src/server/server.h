@@ -15,6 +15,7 @@
 /* ---- the HTTPS server ---- */
 
 struct ops_hostev;
+struct witness_policy;
 
 struct server_opts {
 	const char *listen;		/* "127.0.0.1:8443", "[::1]:8443" */
@@ -46,6 +47,13 @@ struct server_opts {
 	struct detector *detector;	/* GET /api/v1/detection (NULL: none) */
 	struct ops_hostev *hostev;	/* host events from agents (NULL: not collected) */
 	struct ops_witness *witness;	/* this server as a witness (NULL: none) */
+	/* the audit log's own witnesses (NULL: none asked; docs/WITNESS.md) */
+	const struct witness_policy *witness_policy;	/* must name this server's log */
+	int64_t witness_interval_ms;	/* 0: 10 s */
+	int64_t witness_timeout_ms;	/* per request; 0: 5 s */
+	const char *witness_cacert;	/* the witnesses' TLS CA (NULL: the system's) */
+	/* a standalone witness: only the witness routes, sign-in and tokens, the log and alerts */
+	bool witness_only;
 };
 
 struct server;

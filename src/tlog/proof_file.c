@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tlog.h"
 
@@ -201,16 +202,16 @@ tlog_proof_file_verify(struct bw_sha256 *h, const struct tlog_proof_file *pf,
 	return 0;
 }
 
-int
-tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note,
-		     size_t *len, struct tlog_checkpoint *cp, struct bw_err *err)
+static int
+load_named(const char *dir, const char *name, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note,
+	   size_t *len, struct tlog_checkpoint *cp, struct bw_err *err)
 {
 	char path[4096];
 	int r;
 
 	*note = NULL;
 	memset(cp, 0, sizeof *cp);
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, TLOG_CHECKPOINT_FILE) >= sizeof path)
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
 		return bw_err_set(err, BW_ERANGE, "path too long");
 	if ((r = bw_file_read(path, NOTE_MAX_SIZE, note, len, err)) != 0)
 		return r;
@@ -220,6 +221,54 @@ tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys, siz
 		*note = NULL;
 	}
 	return r;
+}
+
+int
+tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note,
+		     size_t *len, struct tlog_checkpoint *cp, struct bw_err *err)
+{
+	return load_named(dir, TLOG_CHECKPOINT_FILE, log_keys, nkeys, note, len, cp, err);
+}
+
+int
+tlog_cosigned_save(const char *dir, const void *note, size_t len, struct bw_err *err)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, TLOG_COSIGNED_FILE) >= sizeof path)
+		return bw_err_set(err, BW_ERANGE, "path too long");
+	return bw_file_write_atomic(path, note, len, 0644, err);
+}
+
+int
+tlog_cosigned_load(const char *dir, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note, size_t *len,
+		   struct tlog_checkpoint *cp, struct bw_err *err)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, TLOG_COSIGNED_FILE) >= sizeof path)
+		return bw_err_set(err, BW_ERANGE, "path too long");
+	if (access(path, F_OK) != 0) {
+		*note = NULL;
+		memset(cp, 0, sizeof *cp);
+		return bw_err_set(err, BW_ENOTFOUND, "%s: no cosigned checkpoint (no witness quorum yet)", path);
+	}
+	return load_named(dir, TLOG_COSIGNED_FILE, log_keys, nkeys, note, len, cp, err);
+}
+
+int
+tlog_checkpoint_load_for(const char *dir, uint64_t index, struct note_verifier *const *log_keys, size_t nkeys,
+			 uint8_t **note, size_t *len, struct tlog_checkpoint *cp, struct bw_err *err)
+{
+	struct bw_err ignored = { 0 };
+
+	if (tlog_cosigned_load(dir, log_keys, nkeys, note, len, cp, &ignored) == 0) {
+		if (index < cp->size)
+			return 0;
+		free(*note);
+		tlog_checkpoint_clear(cp);
+	}
+	return tlog_checkpoint_load(dir, log_keys, nkeys, note, len, cp, err);
 }
 
 int

@@ -470,6 +470,25 @@ int tlog_checkpoint_open(const uint8_t *note, size_t len, struct note_verifier *
 int tlog_checkpoint_load(const char *dir, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note,
 			 size_t *len, struct tlog_checkpoint *cp, struct bw_err *err);
 
+/*
+ * The cosigned checkpoint: the latest checkpoint the log's witnesses
+ * cosigned in the quorum of its policy, with their cosignature lines, kept
+ * beside the checkpoint (written by the server that asks the witnesses).
+ */
+#define TLOG_COSIGNED_FILE "checkpoint.cosigned"
+/* Replaces dir's cosigned checkpoint with note atomically and durably. */
+int tlog_cosigned_save(const char *dir, const void *note, size_t len, struct bw_err *err);
+/* Like tlog_checkpoint_load for dir's cosigned checkpoint; BW_ENOTFOUND when there is none. */
+int tlog_cosigned_load(const char *dir, struct note_verifier *const *log_keys, size_t nkeys, uint8_t **note,
+		       size_t *len, struct tlog_checkpoint *cp, struct bw_err *err);
+/*
+ * The checkpoint to prove entry index under: the cosigned one when it
+ * verifies and covers index (so a proof carries the cosignatures), else
+ * the latest. Outputs as tlog_checkpoint_load.
+ */
+int tlog_checkpoint_load_for(const char *dir, uint64_t index, struct note_verifier *const *log_keys, size_t nkeys,
+			     uint8_t **note, size_t *len, struct tlog_checkpoint *cp, struct bw_err *err);
+
 /* ---- audit ----------------------------------------------------------------- */
 
 #define TLOG_AUDIT_MAX_FINDINGS 20

@@ -360,3 +360,14 @@ witness_policy_witness(const struct witness_policy *p, size_t i, const char **na
 	*key = p->w[i].key;
 	*url = p->w[i].url;
 }
+
+const struct note_verifier *
+witness_policy_log(const struct witness_policy *p, const char *origin)
+{
+	size_t i;
+
+	for (i = 0; i < p->nlogs; i++)
+		if (strcmp(p->logs[i].key->name, origin) == 0)
+			return p->logs[i].key;
+	return NULL;
+}

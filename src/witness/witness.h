@@ -101,5 +101,47 @@ int witness_policy_check(const struct witness_policy *p, const struct note *n, c
 size_t witness_policy_witnesses(const struct witness_policy *p);
 void witness_policy_witness(const struct witness_policy *p, size_t i, const char **name,
 			    const struct note_verifier **key, const char **url);
+/* The key of the policy's log of origin (borrowed), NULL when it names none. */
+const struct note_verifier *witness_policy_log(const struct witness_policy *p, const char *origin);
+
+/* ---- the log side: asking a witness (submit.c) ---- */
+
+/*
+ * The add-checkpoint body for note (a checkpoint of size entries, signed by
+ * the log): "old OLD", the consistency proof from OLD to size read from t
+ * (none when OLD is 0 or size), an empty line, the note. Into out (reset).
+ */
+int witness_submission_format(struct bw_sha256 *h, struct tlog_tiles *t, uint64_t old, uint64_t size, const uint8_t *note,
+			      size_t len, struct bw_buf *out, struct bw_err *err);
+/*
+ * The lines of answer (alen bytes) that are cosignatures of key over note
+ * and verify, appended to out; returns how many.
+ */
+size_t witness_cosigs_keep(const uint8_t *note, size_t len, const char *answer, size_t alen, const struct note_verifier *key,
+			   struct bw_buf *out);
+
+enum witness_answer_kind {
+	WITNESS_COSIGNED,	/* 200 with a valid cosignature */
+	WITNESS_STALE,		/* 409 with a size at most the log's: send again from that size */
+	WITNESS_CONFLICT,	/* 409 without a size (v1.0.0 witnesses), or 422: another tree, or a bad proof */
+	WITNESS_ROLLBACK,	/* 409 with a size past the log's: it cosigned more than the log has */
+	WITNESS_REFUSED,	/* 403/404: it does not witness this log or key (configuration) */
+	WITNESS_BUSY,		/* 429, 5xx, no answer: back off */
+	WITNESS_FAILED,		/* anything else (400, 200 without a valid cosignature) */
+};
+struct witness_answer {
+	enum witness_answer_kind kind;
+	uint64_t size;		/* STALE, ROLLBACK: the size the witness cosigned last */
+	size_t cosigned;	/* COSIGNED: lines kept */
+	char why[200];		/* all but COSIGNED: what happened, printable */
+};
+/*
+ * What a witness's answer (HTTP status, 0: none; body, NUL-terminated)
+ * means for note, a checkpoint of size entries; valid cosignature lines of
+ * key go to cosigs.
+ */
+void witness_answer_read(long status, const char *body, size_t blen, const uint8_t *note, size_t nlen, uint64_t size,
+			 const struct note_verifier *key, struct witness_answer *out, struct bw_buf *cosigs);
+const char *witness_answer_name(enum witness_answer_kind k);
 
 #endif

@@ -24,9 +24,9 @@ def free_port():
     return p
 
 
-def init(data, extra_env=None):
+def init(data, extra_env=None, origin="bulwark.test/server"):
     env = dict(os.environ, BULWARK_ADMIN_PASSWORD=ADMIN_PW, **(extra_env or {}))
-    p = subprocess.run([BW, "init", "--data", data, "--origin", "bulwark.test/server"], env=env,
+    p = subprocess.run([BW, "init", "--data", data, "--origin", origin], env=env,
                        capture_output=True, timeout=120)
     if p.returncode != 0:
         raise SystemExit("init failed: " + p.stderr.decode())

@@ -203,6 +203,8 @@ POS = {
         '{"action":"host.gap","actor":"host web1","result":"alert","details":{"host":"web1","seq":9,"count":1}}'],
     "A log this server witnesses showed a fork": [
         '{"action":"witness.fork","actor":"-","result":"alert","details":{"reason":"size 8 was cosigned with another root","count":1}}'],
+    "A witness of this server's log holds another history of it": [
+        '{"action":"log.witness_alarm","actor":"-","result":"alert","details":{"reason":"422: size 8 was cosigned with another root"}}'],
     "A host's agent began a new stream": [
         '{"action":"host.epoch","actor":"host web1","result":"ok","details":{"host":"web1","epoch":"00"}}'],
 }

@@ -321,6 +321,94 @@ test_policy(void **state)
 	}
 }
 
+/* What a witness's answer means to the log that asked: every status, real witnesses' deviations, hostile bodies. */
+static void
+test_answers(void **state)
+{
+	char *sk = NULL, *vk = NULL, *line = NULL, *other_line = NULL, *cp_note = NULL, text[256];
+	struct note_signer *w = NULL, *log = new_signer("example.com/log"), *other = NULL;
+	struct note_verifier *wv = NULL;
+	struct witness_answer a;
+	struct bw_buf cosigs = { 0 }, two = { 0 };
+	struct bw_err err = { 0 };
+	size_t n;
+
+	(void)state;
+	assert_int_equal(note_key_generate_alg("w.example", NOTE_ALG_COSIGNATURE_V1, &sk, &vk, &err), 0);
+	assert_int_equal(note_signer_parse(sk, strlen(sk), &w, &err), 0);
+	assert_int_equal(note_verifier_parse(vk, strlen(vk), &wv, &err), 0);
+	free(sk);
+	free(vk);
+	assert_int_equal(note_key_generate_alg("w.example", NOTE_ALG_COSIGNATURE_V1, &sk, &vk, &err), 0);
+	assert_int_equal(note_signer_parse(sk, strlen(sk), &other, &err), 0);	/* same name, another key */
+	free(sk);
+	free(vk);
+	snprintf(text, sizeof text, "example.com/log\n7\n%s\n", root7);
+	assert_int_equal(note_sign(text, strlen(text), &log, 1, &cp_note, NULL, &err), 0);
+	n = strlen(cp_note);
+	assert_int_equal(note_cosign(text, strlen(text), w, 1700000000, &line, &err), 0);
+	assert_int_equal(note_cosign(text, strlen(text), other, 1700000000, &other_line, &err), 0);
+
+	/* 200 with its cosignature: kept; another key's line beside it is dropped */
+	assert_int_equal(bw_buf_append_str(&two, other_line), 0);
+	assert_int_equal(bw_buf_append_str(&two, line), 0);
+	witness_answer_read(200, (const char *)two.data, two.len, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_COSIGNED);
+	assert_int_equal(a.cosigned, 1);
+	assert_int_equal(cosigs.len, strlen(line));
+	assert_memory_equal(cosigs.data, line, strlen(line));
+	/* 200 with only another key's line, or garbage: not a cosignature */
+	cosigs.len = 0;
+	witness_answer_read(200, other_line, strlen(other_line), (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_FAILED);
+	assert_int_equal(cosigs.len, 0);
+	witness_answer_read(200, "\xff\x01\n", 3, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_FAILED);
+	assert_non_null(strstr(a.why, "without a valid cosignature"));
+	/* 409 with a size: learn it; past the log's: a rollback; without one (v1.0.0): a conflict */
+	witness_answer_read(409, "3\n", 2, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_STALE);
+	assert_int_equal(a.size, 3);
+	witness_answer_read(409, "9\n", 2, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_ROLLBACK);
+	assert_int_equal(a.size, 9);
+	assert_non_null(strstr(a.why, "larger than this log's 7"));
+	witness_answer_read(409, "", 0, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_CONFLICT);
+	witness_answer_read(409, "07\n", 3, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_CONFLICT);	/* not a size: leading zero */
+	/* 422: a conflict, its reason kept printable and bounded */
+	witness_answer_read(422, "bad\x1b[31m proof\n", 15, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_CONFLICT);
+	assert_null(strchr(a.why, '\x1b'));
+	assert_non_null(strstr(a.why, "bad?[31m proof"));
+	/* 403 (litewitness for an unknown log) and 404: refused; 429, 5xx and no answer: busy; 400: failed */
+	witness_answer_read(403, "unknown log\n", 12, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_REFUSED);
+	witness_answer_read(404, "", 0, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_REFUSED);
+	witness_answer_read(429, "", 0, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_BUSY);
+	witness_answer_read(503, "", 0, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_BUSY);
+	witness_answer_read(0, "", 0, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_BUSY);
+	witness_answer_read(400, "old 9 > 7\n", 10, (const uint8_t *)cp_note, n, 7, wv, &a, &cosigs);
+	assert_int_equal(a.kind, WITNESS_FAILED);
+	assert_string_equal(witness_answer_name(WITNESS_ROLLBACK), "rollback");
+	assert_int_equal(cosigs.len, 0);
+
+	bw_buf_free(&cosigs);
+	bw_buf_free(&two);
+	free(line);
+	free(other_line);
+	free(cp_note);
+	note_signer_free(w);
+	note_signer_free(other);
+	note_signer_free(log);
+	note_verifier_free(wv);
+}
+
 int
 main(void)
 {
@@ -328,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_request_parse),
 		cmocka_unit_test(test_checks_and_status_codes),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_answers),
 	};
 	if (bw_crypto_init(NULL) != 0)
 		return 1;

@@ -372,6 +372,50 @@ func tlogproof(vkey, entryPath, proofPath string) {
 	fmt.Printf("go verified bulwark's tlog-proof for entry %d at size %d\n", idx, tree.N)
 }
 
+// addcheckpoint checks a tlog-witness add-checkpoint request as a witness
+// would, with Go's tlog.CheckTree: "old N", the consistency proof, a blank
+// line, the new checkpoint signed by vkey; the old checkpoint (a file) is the
+// one the witness holds.
+func addcheckpoint(vkey, oldPath string) {
+	req := readStdin()
+	head, cp, ok := strings.Cut(string(req), "\n\n")
+	if !ok {
+		die("add-checkpoint: no blank line")
+	}
+	lines := strings.Split(head, "\n")
+	if !strings.HasPrefix(lines[0], "old ") {
+		die("add-checkpoint: no old line")
+	}
+	old, err := strconv.ParseInt(strings.TrimPrefix(lines[0], "old "), 10, 64)
+	if err != nil {
+		die("add-checkpoint: bad old size")
+	}
+	var p tlog.TreeProof
+	for _, l := range lines[1:] {
+		raw, err := base64.StdEncoding.DecodeString(l)
+		if err != nil || len(raw) != tlog.HashSize {
+			die("add-checkpoint: bad hash line %q", l)
+		}
+		var h tlog.Hash
+		copy(h[:], raw)
+		p = append(p, h)
+	}
+	v, _ := note.NewVerifier(vkey)
+	tree := openCheckpoint([]byte(cp), vkey, v.Name())
+	ob, err := os.ReadFile(oldPath)
+	if err != nil {
+		die("%v", err)
+	}
+	oldTree := openCheckpoint(ob, vkey, v.Name())
+	if oldTree.N != old {
+		die("the request's old size %d is not the old checkpoint's %d", old, oldTree.N)
+	}
+	if err := tlog.CheckTree(p, tree.N, tree.Hash, oldTree.N, oldTree.Hash); err != nil {
+		die("CheckTree: %v", err)
+	}
+	fmt.Printf("go verified the consistency proof from %d to %d\n", oldTree.N, tree.N)
+}
+
 // cosigVerifier checks c2sp.org/tlog-cosignature (cosignature/v1) lines; x/mod knows only type 0x01.
 type cosigVerifier struct {
 	name string
@@ -490,6 +534,8 @@ func main() {
 			die("%d signatures verified, want the log's and the cosignature", len(n.Sigs))
 		}
 		fmt.Print(n.Text)
+	case "addcheckpoint":
+		addcheckpoint(os.Args[2], os.Args[3])
 	case "cosign":
 		seed, err := hex.DecodeString(os.Args[2])
 		if err != nil || len(seed) != 32 {

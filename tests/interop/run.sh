@@ -4,7 +4,8 @@
 # (a) Go verifies a checkpoint note that bulwark signed (and rejects it tampered),
 # (b) bulwark verifies notes Go signed, and signs with a Go-generated key,
 # (c) both agree on roots and proofs of random trees, each verifying the other's,
-# (d) Go's tile reader reads a log bulwark wrote and checks its proofs and tlog-proof files.
+# (d) Go's tile reader reads a log bulwark wrote and checks its proofs and tlog-proof files,
+# (e) cosignatures both ways, (f) add-checkpoint requests and cosigned proofs.
 set -eu
 BW=$1 VEC=$2 WORK=$3
 SRC=$(cd "$(dirname "$0")" && pwd)
@@ -85,4 +86,23 @@ printf '{"seq":69999,"action":"interop"}' > entry69999
 ./interop tlogproof "$(cat log.vkey)" entry69999 69999.tlog-proof || fail "Go rejected bulwark's tlog-proof"
 printf '{"seq":69999,"action":"interoq"}' > forged
 if ./interop tlogproof "$(cat log.vkey)" forged 69999.tlog-proof 2>/dev/null; then fail "Go accepted a forged entry"; fi
+
+# (f) the add-checkpoint request bulwark sends a witness (log consistency: what `log witness` and the server
+# send) is checked by Go's tlog.CheckTree from the checkpoint the witness holds, and a tlog-proof under a
+# cosigned checkpoint still verifies in Go (note.Open ignores the cosignature as an unknown key).
+"$BW" log checkpoint --dir log > old.note
+"$BW" log append --dir log --batch 10 < cp.body > /dev/null
+"$BW" log consistency --dir log --old "$(sed -n 2p old.note)" > request
+./interop addcheckpoint "$(cat log.vkey)" old.note < request || fail "Go rejected bulwark's add-checkpoint proof"
+awk 'NR == 2 && /^[A-Za-z0-9+\/]+=*$/ { $0 = (substr($0, 1, 1) == "A" ? "B" : "A") substr($0, 2) } 1' request > bad-request
+cmp -s request bad-request && fail "the damaged request is unchanged"
+if ./interop addcheckpoint "$(cat log.vkey)" old.note < bad-request 2>/dev/null; then
+	fail "Go accepted a damaged consistency proof"
+fi
+"$BW" note keygen --name witness.example/w2 --out w2.key --cosigner > w2.vkey
+"$BW" note cosign --key w2.key log/checkpoint > cosigned.note
+cp cosigned.note log/checkpoint.cosigned
+"$BW" log prove --dir log --index 69999 > cosigned.tlog-proof
+grep -q "^— witness.example/w2 " cosigned.tlog-proof || fail "log prove did not use the cosigned checkpoint"
+./interop tlogproof "$(cat log.vkey)" entry69999 cosigned.tlog-proof || fail "Go rejected a tlog-proof with a cosignature"
 echo "interop: all checks passed"

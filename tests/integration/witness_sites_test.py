@@ -8,6 +8,9 @@ policy refuses a patch whose proof lacks the quorum and installs once it has it;
 keeps its state.
 """
 import atexit
+import http.server
+import ssl
+import threading
 import json
 import os
 import re
@@ -108,9 +111,58 @@ def policy(name, log, quorum, witnesses):
 
 
 # A's policy: B, the standalone W and a dead one; any one cosignature publishes (agents ask for more)
+
+
+class FakeWitness:
+    """A witness that answers as real ones do when they misbehave: 429, too slow, 409 without a size, or a
+    real cosignature (made with `bulwark note cosign`). Serves HTTPS with B's certificate (in the CA bundle)."""
+
+    def __init__(self, port, key):
+        self.mode, self.key, self.asked = "429", key, 0
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                fake.asked += 1
+                mode = fake.mode
+                if mode == "slow":
+                    time.sleep(5)
+                if mode == "cosign":
+                    note = body.split(b"\n\n", 1)[1]
+                    p = subprocess.run([BW, "note", "cosign", "--key", fake.key], input=note, capture_output=True)
+                    out, code = p.stdout[len(note):], 200
+                elif mode == "409empty":
+                    out, code = b"", 409
+                elif mode == "429":
+                    out, code = b"", 429
+                else:
+                    out, code = b"down\n", 503
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                    pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        sctx.load_cert_chain(os.path.join(B, "tls/cert.pem"), os.path.join(B, "tls/key.pem"))
+        self.httpd.socket = sctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+PX = free_port()
+_, x_vkey, _ = run("note", "keygen", "--name", "x.test/witness", "--out", path("x.key"), "--cosigner", check=0)
+WX = x_vkey.decode().strip()
+fake = FakeWitness(PX, path("x.key"))
 POL_A = policy("a.policy", A_LOG, "group G any B W D\nquorum G\n",
                [("B", WB, "https://127.0.0.1:%d/witness" % PB), ("W", WW, "https://127.0.0.1:%d/witness" % PW),
-                ("D", WD, "https://127.0.0.1:%d/witness" % DEAD)])
+                ("D", WD, "https://127.0.0.1:%d/witness" % DEAD), ("X", WX, "https://127.0.0.1:%d/witness" % PX)])
 POL_B = policy("b.policy", B_LOG, "group G all A W\nquorum G\n",
                [("A", WA, "https://127.0.0.1:%d/witness" % PA), ("W", WW, "https://127.0.0.1:%d/witness" % PW)])
 # what agents of site A require: 2 of the 3
@@ -176,13 +228,45 @@ expect(p.returncode == 0 and "this server's log: published size" in p.stdout and
        f"bulwark witness status shows the log side: {p.stdout} {p.stderr}")
 # an offline audit of A's log requires the quorum of its policy
 rc, out, err = run("log", "audit", "--dir", os.path.join(A, "log"), "--vkey", A_LOG, "--policy", POL_A)
-expect(rc == 0 and "witnesses:  quorum met (2 of 3" in out.decode(), f"log audit --policy (1 of 3 needed): {out}")
+expect(rc == 0 and "witnesses:  quorum met (2 of 4" in out.decode(), f"log audit --policy (1 of 3 needed): {out}")
 rc, out, err = run("log", "audit", "--dir", os.path.join(A, "log"), "--vkey", A_LOG, "--policy", POL_AGENT)
 expect(rc == 0 and "quorum met (2 of 3" in out.decode(), f"log audit --policy (2 of 3 needed): {out}")
 strict = policy("strict.policy", A_LOG, "group G all B W D\nquorum G\n", [("B", WB, ""), ("W", WW, ""), ("D", WD, "")])
 rc, out, err = run("log", "audit", "--dir", os.path.join(A, "log"), "--vkey", A_LOG, "--policy", strict)
 expect(rc != 0 and "witnesses:  FAIL: quorum not met: 2 of 3" in out.decode() and "audit: FAILED" in out.decode(),
        f"log audit --policy fails when the quorum is not met: {out}")
+
+# ---- a misbehaving witness (X, outside A's quorum group) is tolerated: 429, too slow, then an alarm ----
+
+
+def own_x():
+    st, j, _, _ = Client(PA, ca[A]).req("GET", "/api/v1/witness", token=admin_a)
+    return j["own_log"], {x["name"]: x for x in j["own_log"]["witnesses"]}["X"]
+
+
+x = own_x()[1]
+expect(x["last"] == "busy" and "429" in x["why"] and x["answers"]["busy"] >= 1 and x["backoff_ms"] >= 1000,
+       f"429 from a witness: busy, backed off: {x}")
+fake.mode = "slow"
+pub0 = own_x()[0]["published_size"]
+Client(PA, ca[A]).req("GET", "/api/v1/users", token=admin_a)  # an audited read: the log grows
+x = wait_for("the slow witness given up on", lambda: (lambda x: "Timeout" in x["why"] and x)(own_x()[1]))
+expect(x["last"] == "busy", f"a witness slower than --witness-timeout-secs: busy: {x}")
+wait_for("A's publication going on while a witness hangs", lambda: own_x()[0]["published_size"] > pub0)
+fake.mode = "cosign"
+Client(PA, ca[A]).req("GET", "/api/v1/users", token=admin_a)
+wait_for("X's cosignature once it answers", lambda: own_x()[1]["last"] == "cosigned", secs=60)
+fake.mode = "409empty"
+Client(PA, ca[A]).req("GET", "/api/v1/users", token=admin_a)
+x = wait_for("X's 409 without a size", lambda: (lambda x: x["last"] == "conflict" and x)(own_x()[1]), secs=60)
+expect("409 without a size" in x["why"] and x["backoff_ms"] >= 60000, f"a same-size conflict (v1.0.0): {x}")
+fake.mode = "down"
+st, j, _, _ = Client(PA, ca[A]).req("GET", "/api/v1/audit", token=admin_a)
+alarms = [e["event"] for e in j.get("events", []) if e["event"]["action"] == "log.witness_alarm"]
+expect(len(alarms) == 1 and alarms[0]["target"] == "witness:X" and alarms[0]["result"] == "alert" and
+       "409 without a size" in alarms[0]["details"]["reason"], f"log.witness_alarm recorded once: {alarms}")
+wait_for("the alert on A", lambda: [a_ for a_ in Client(PA, ca[A]).req("GET", "/api/v1/alerts", token=admin_a)[1].get(
+    "alerts", []) if "holds another history" in a_["rule"] and a_["level"] == "critical"])
 
 # ---- an agent with a 2-of-3 policy: a patch whose proof lacks the quorum is refused, then installed ----
 URL_A = "https://127.0.0.1:%d" % PA

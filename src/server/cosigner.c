@@ -367,10 +367,8 @@ cosigner_main(void *arg)
 	/* The first round after one interval too: the server's start events are in the checkpoint it sends. */
 	pthread_mutex_lock(&cs->mu);
 	while (!cs->stop) {
-		struct timespec until;
+		struct timespec until = bw_deadline_ms(cs->interval_ms);
 		int64_t at = bw_now_ms() + cs->interval_ms;
-		until.tv_sec = (time_t)(at / 1000);
-		until.tv_nsec = (long)(at % 1000) * 1000000L;
 		while (!cs->stop && bw_now_ms() < at)
 			pthread_cond_timedwait(&cs->cv, &cs->mu, &until);
 		if (cs->stop)

@@ -36,10 +36,11 @@ def init(data, extra_env=None, origin="bulwark.test/server"):
     return out, secret, codes
 
 
-def serve(data, port, *extra):
+def serve(data, port, *extra, cmd=("serve",)):
+    """bulwark serve (or cmd, e.g. ("witness", "serve")) on 127.0.0.1:port, once it accepts connections."""
     # stderr to a file: a pipe nobody drains would fill up and stall the server's log writes
     logf = open(data + ".stderr", "w+")
-    p = subprocess.Popen([BW, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port, *extra],
+    p = subprocess.Popen([BW, *cmd, "--data", data, "--listen", "127.0.0.1:%d" % port, *extra],
                          stderr=logf, stdout=subprocess.DEVNULL)
     p.logf = logf
     for _ in range(200):

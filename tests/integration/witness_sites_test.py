@@ -54,19 +54,7 @@ ca = {A: os.path.join(A, "tls/cert.pem"), B: os.path.join(B, "tls/cert.pem"), W:
 
 
 def serve_witness(d, port, *extra):
-    """bulwark witness serve, started like bwserver.serve."""
-    logf = open(d + ".stderr", "a+")
-    p = subprocess.Popen([BW, "witness", "serve", "--data", d, "--listen", "127.0.0.1:%d" % port, *extra],
-                         stderr=logf, stdout=subprocess.DEVNULL)
-    p.logf = logf
-    for _ in range(200):
-        try:
-            import socket
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    fail("witness serve did not start: " + open(d + ".stderr").read())
+    return serve(d, port, *extra, cmd=("witness", "serve"))
 
 
 def start(fn, *args):

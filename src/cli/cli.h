@@ -142,6 +142,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* `bulwark witness serve`: bulwark serve with only a witness's routes (and sign-in, the log, alerts). */
 int cmd_witness_serve(int argc, char **argv);
 /* `bulwark log witness` (cmd_log_witness.c). */

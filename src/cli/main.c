@@ -29,7 +29,8 @@ static const char usage[] =
     "  alert    alerts raised by detection rules: list, show, ack, resolve (API)\n"
     "  audit    read audit events from a server: list, show (API)\n"
     "  events   print the audit event vocabulary; search and prune host events (API)\n"
-    "  witness  this server as a witness for other logs: status (API)\n"
+    "  witness  witnessing: serve (a standalone witness), status (API)\n"
+    "  report   reported mails and files: triage (what a sample is, with the reasons)\n"
     "  version  print the version\n"
     "\n"
     "Run 'bulwark <command> --help' for a command's options.\n";
@@ -97,6 +98,8 @@ main(int argc, char **argv)
 		return cmd_events(argc - 2, argv + 2);
 	if (strcmp(argv[1], "witness") == 0)
 		return cmd_witness(argc - 2, argv + 2);
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
 	return CLI_USAGE;

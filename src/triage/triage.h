@@ -1,0 +1,81 @@
+/*
+ * triage: what a reported mail or file is, with reasons. A sample is walked
+ * as deep as it goes: a mail's parts and attachments (GMime), archives and
+ * disk images (libarchive, under bounds on depth, members, sizes and ratio),
+ * each member's true type (libmagic) against its name, office documents,
+ * RTF and PDF for the lures' tricks. Every finding is a reason with a weight
+ * and the member path it was found in; the verdict follows from their sum.
+ * Indicators (hashes, URLs, domains, sender addresses) are collected for
+ * sharing. Nothing from a sample is ever executed or rendered.
+ *
+ * A sample is hostile input: triage_scan_isolated runs the walk in a
+ * separate process, unprivileged, under rlimits and a seccomp filter with a
+ * wall-clock timeout, so a crash or hang of a parser fails that one report.
+ */
+#ifndef BW_TRIAGE_H
+#define BW_TRIAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+
+struct triage_limits {
+	unsigned depth;			/* containers inside containers (a mail counts) */
+	size_t members;			/* members unpacked in all */
+	uint64_t total;			/* bytes unpacked in all */
+	uint64_t member;		/* bytes of one member */
+	unsigned ratio;			/* unpacked / packed bytes of an archive, past 1 MiB unpacked */
+};
+/* depth 8, 5,000 members, 512 MiB in all, 128 MiB per member, ratio 100. */
+void triage_limits_default(struct triage_limits *l);
+
+struct triage_opts {
+	struct triage_limits lim;
+	const char *const *org_domains;	/* the organisation's mail domains (lookalikes are a reason) */
+	size_t norg;
+};
+
+enum triage_verdict { TRIAGE_CLEAN, TRIAGE_SPAM, TRIAGE_SUSPICIOUS, TRIAGE_THREAT };
+const char *triage_verdict_name(enum triage_verdict v);
+#define TRIAGE_SUSPICIOUS_AT 25		/* score from which a sample is suspicious */
+#define TRIAGE_THREAT_AT 60		/* ... and a threat */
+
+struct triage;
+/* Loads the engine (libmagic's database, GMime) with o copied. Caller frees with triage_free(). */
+int triage_new(const struct triage_opts *o, struct triage **out, struct bw_err *err);
+void triage_free(struct triage *t);
+
+/*
+ * Triages sample data (len bytes) named name (its file name, or "" for a
+ * mail piped in) in this process. *result (caller decrefs):
+ * {"verdict", "score", "reasons": [{"code", "text", "where", "weight"}],
+ * "indicators": [{"type": "sha256"|"url"|"domain"|"email", "value"}],
+ * "members", "type"}. Non-zero only when it could not run (out of memory):
+ * a malformed sample is a finding, not an error.
+ */
+int triage_scan(struct triage *t, const char *name, const uint8_t *data, size_t len, json_t **result, struct bw_err *err);
+
+/* The worker's bounds (sandbox.c). */
+struct triage_sandbox {
+	unsigned timeout_ms;		/* wall clock; 0: 60 s */
+	unsigned cpu_secs;		/* RLIMIT_CPU; 0: 30 */
+	uint64_t memory;		/* RLIMIT_AS in bytes; 0: 2 GiB (not set in sanitizer builds) */
+	const char *user;		/* when root: run as this user (NULL: nobody) */
+};
+/*
+ * triage_scan in a worker process: forked from this one (the engine is
+ * loaded already), then rlimits, no new privileges, another user when
+ * root, and a seccomp filter (no files opened, no sockets, no programs)
+ * before it reads the sample. A worker that crashes, is killed, runs out
+ * of a limit or of time gives a result {"verdict": "failed", "failed":
+ * REASON}; the next scan forks a new worker. Non-zero only when no worker
+ * could be started.
+ */
+int triage_scan_isolated(struct triage *t, const struct triage_sandbox *sb, const char *name, const uint8_t *data,
+			 size_t len, json_t **result, struct bw_err *err);
+
+#endif /* BW_TRIAGE_H */

@@ -9,7 +9,8 @@
 #define SAMPLE_MAX ((size_t)64 << 20)
 
 static const char report_usage[] =
-    "usage: bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--timeout-secs S] [--json] FILE|-\n"
+    "usage: bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--timeout-secs S] [--json]\n"
+    "                             [--no-isolation] FILE|-\n"
     "\n"
     "triage: what a suspicious mail (.eml, RFC 5322) or file is, with the reasons: the sample is\n"
     "walked as deep as it goes (a mail's parts and attachments, archives and disk images under\n"
@@ -21,7 +22,10 @@ static const char report_usage[] =
     "JSON. FILE's base name is the sample's name unless --name gives one; standard input (-)\n"
     "without --name is read as a mail. --org-domain names the organisation's mail domains\n"
     "(look-alike sender domains are a reason). Nothing from a sample is ever run. Exit 0 for\n"
-    "clean and spam, 3 for suspicious, 4 for threat, 1 when triage failed.\n";
+    "clean and spam, 3 for suspicious, 4 for threat, 1 when triage failed.\n"
+    "--no-isolation walks the sample in this process instead (to debug a parser, e.g. under\n"
+    "valgrind, which cannot follow the worker into its seccomp filter): never for samples you\n"
+    "did not make yourself.\n";
 
 static int
 report_triage(struct cli_args *a)
@@ -35,7 +39,7 @@ report_triage(struct cli_args *a)
 	struct triage *t = NULL;
 	json_t *res = NULL, *it;
 	struct bw_err err = { 0 };
-	bool as_json = cli_flag(a, "--json");
+	bool as_json = cli_flag(a, "--json"), in_process = cli_flag(a, "--no-isolation");
 	const char *verdict;
 	uint64_t v;
 	int rc = CLI_FAIL;
@@ -56,7 +60,8 @@ report_triage(struct cli_args *a)
 	o.org_domains = orgs;
 	o.norg = norg;
 	if (cli_read_input(pos[0], SAMPLE_MAX, &data, &len, &err) != 0 || triage_new(&o, &t, &err) != 0 ||
-	    triage_scan_isolated(t, &sb, name != NULL ? name : "", data, len, &res, &err) != 0) {
+	    (in_process ? triage_scan(t, name != NULL ? name : "", data, len, &res, &err)
+			: triage_scan_isolated(t, &sb, name != NULL ? name : "", data, len, &res, &err)) != 0) {
 		cli_fail("report triage", &err);
 		goto out;
 	}

@@ -21,8 +21,8 @@
 
 /* Reads the current member's data (at most the per-member bound) into *out; false when a bound was hit. */
 static bool
-read_member(struct walk *w, struct archive *a, const char *where, uint64_t packed, uint64_t *archive_total,
-	    uint8_t **out, size_t *outlen, bool *unreadable)
+read_member(struct walk *w, struct archive *a, const char *where, bool encrypted, uint64_t packed,
+	    uint64_t *archive_total, uint8_t **out, size_t *outlen, bool *unreadable)
 {
 	const struct triage_limits *lim = &w->t->o.lim;
 	uint8_t *buf = NULL, *grown;
@@ -74,8 +74,9 @@ read_member(struct walk *w, struct archive *a, const char *where, uint64_t packe
 	}
 	if (n < 0) {
 		*unreadable = true;
-		walk_reason(w, 10, "unreadable_member", where, "could not be unpacked: %.200s",
-			    archive_error_string(a) ? archive_error_string(a) : "error");
+		if (!encrypted)	/* an encrypted one no password fitted: the caller looks at its name */
+			walk_reason(w, 10, "unreadable_member", where, "could not be unpacked: %.200s",
+				    archive_error_string(a) ? archive_error_string(a) : "error");
 	}
 	*out = buf;
 	*outlen = len;
@@ -96,6 +97,8 @@ archive_walk(struct walk *w, const char *where, const uint8_t *data, size_t len,
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
 	archive_read_support_format_raw(a);	/* a single compressed file (.gz, .xz) */
+	for (size_t i = 0; i < w->npasswords; i++)	/* the passwords a mail gave: lures send them along */
+		archive_read_add_passphrase(a, w->passwords[i]);
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {
 		walk_reason(w, 10, "unreadable_archive", where, "looks like an archive but does not open: %.200s",
 			    archive_error_string(a) ? archive_error_string(a) : "error");
@@ -126,13 +129,14 @@ archive_walk(struct walk *w, const char *where, const uint8_t *data, size_t len,
 		if (archive_entry_is_encrypted(e)) {
 			w->encrypted_seen = true;
 			if (!encrypted_reported)
-				walk_reason(w, 25, "encrypted_archive", where,
-					    "password-protected members (e.g. %.200s): their content cannot be checked", name);
+				walk_reason(w, 25, "encrypted_archive", where, "password-protected members (e.g. %.200s)%s", name,
+					    w->npasswords > 0 ? "" : ": their content cannot be checked");
 			encrypted_reported = true;
-			continue;
 		}
-		if (!read_member(w, a, at, len, &archive_total, &m, &mlen, &unreadable))
+		if (!read_member(w, a, at, archive_entry_is_encrypted(e), len, &archive_total, &m, &mlen, &unreadable))
 			break;
+		if (unreadable && archive_entry_is_encrypted(e))	/* no password fitted: the name still tells */
+			names_check(w, at, name, "application/octet-stream", "data");
 		if (!unreadable) {
 			if (ooxml)
 				ooxml_part_check(w, at, name, m, mlen, depth);

@@ -18,6 +18,7 @@
 
 struct mail_walk {
 	struct walk *w;
+	bool attachments;		/* the second pass: texts first (their passwords open the attachments) */
 	const char *where;
 	unsigned depth;
 	unsigned lure_words;
@@ -80,6 +81,40 @@ distance(const char *a, const char *b)
 	return row[lb] > 9 ? 9 : row[lb];
 }
 
+/*
+ * Does domain d look like the organisation's domain org without being it?
+ * Within two edits (bulvvark.example), or holding org's name as a label or
+ * a dash-separated part of one (bulwark-example.com, bulwark.example.co).
+ */
+static bool
+lookalike(const char *d, const char *org)
+{
+	char name[128], tok[128];
+	const char *p;
+	size_t n = strcspn(org, ".");
+	unsigned dist = distance(d, org);
+
+	if (strlen(org) > 4 && dist > 0 && dist <= 2)
+		return true;
+	if (n < 3 || n >= sizeof name)
+		return false;
+	memcpy(name, org, n);
+	name[n] = '\0';
+	for (p = d; *p != '\0';) {
+		size_t k = strcspn(p, ".-");
+		if (k > 0 && k < sizeof tok) {
+			memcpy(tok, p, k);
+			tok[k] = '\0';
+			if (strcasecmp(tok, name) == 0)
+				return true;
+		}
+		p += k;
+		if (*p != '\0')
+			p++;
+	}
+	return false;
+}
+
 static void
 sender_checks(struct walk *w, const char *where, GMimeMessage *msg)
 {
@@ -111,22 +146,62 @@ sender_checks(struct walk *w, const char *where, GMimeMessage *msg)
 			    "is not the sender's (%.120s)", name, from);
 	for (i = 0; fd != NULL && i < w->t->o.norg; i++) {
 		const char *org = w->t->o.org_domains[i];
-		if (strcasecmp(fd, org) == 0)
-			return;		/* from the organisation itself (authentication is checked at intake) */
+		size_t lf = strlen(fd), lo = strlen(org);
+		/* from the organisation itself or a subdomain of it (authentication is checked at intake) */
+		if (strcasecmp(fd, org) == 0 || (lf > lo && fd[lf - lo - 1] == '.' && strcasecmp(fd + lf - lo, org) == 0))
+			return;
 	}
 	for (i = 0; fd != NULL && i < w->t->o.norg; i++) {
 		const char *org = w->t->o.org_domains[i];
-		unsigned d = distance(fd, org);
-		if (strlen(org) > 4 && d > 0 && d <= 2) {
+		if (lookalike(fd, org)) {
 			walk_reason(w, 40, "lookalike_domain", where, "the sender's domain %.100s looks like the organisation's "
 				    "%.100s", fd, org);
-			return;
+			break;
 		}
-		if (name != NULL && strcasestr(name, org) != NULL) {
+	}
+	for (i = 0; fd != NULL && name != NULL && i < w->t->o.norg; i++)
+		if (strcasestr(name, w->t->o.org_domains[i]) != NULL) {
 			walk_reason(w, 25, "display_name_spoof", where, "the display name names the organisation's domain %.100s "
-				    "but the mail comes from %.100s", org, fd);
+				    "but the mail comes from %.100s", w->t->o.org_domains[i], fd);
+			break;
+		}
+}
+
+/*
+ * The password a lure gives after the word: "password: X", "password is X",
+ * "Passwort - X", quoted or not; kept (up to 8) to try on its archives.
+ */
+static void
+password_after(struct walk *w, const char *p, const char *end)
+{
+	static const char *const fillers[] = { "is", "ist", "=", ":", "-", "for", "the", "archive", "zip", "file", NULL };
+	char word[64];
+	int skipped = 0;
+
+	while (p < end && skipped < 6) {
+		size_t n = 0, i;
+		bool filler = false;
+		while (p < end && (isspace((unsigned char)*p) || *p == ':' || *p == '"' || *p == '\'' || *p == '='))
+			p++;
+		while (p < end && !isspace((unsigned char)*p) && *p != '"' && *p != '\'' && *p != '<' && n + 1 < sizeof word)
+			word[n++] = *p++;
+		while (n > 0 && strchr(".,;:)", word[n - 1]) != NULL)
+			n--;
+		word[n] = '\0';
+		if (n == 0)
+			return;
+		for (i = 0; fillers[i] != NULL; i++)
+			if (strcasecmp(word, fillers[i]) == 0)
+				filler = true;
+		if (!filler) {
+			for (i = 0; i < w->npasswords; i++)
+				if (strcmp(w->passwords[i], word) == 0)
+					return;
+			if (w->npasswords < sizeof w->passwords / sizeof w->passwords[0])
+				memcpy(w->passwords[w->npasswords++], word, n + 1);
 			return;
 		}
+		skipped++;
 	}
 }
 
@@ -142,6 +217,7 @@ text_checks(struct mail_walk *m, const char *text, size_t len, bool html)
 		for (; p + n <= end; p++)
 			if (strncasecmp(p, password_words[i], n) == 0) {
 				m->w->password_hint = true;
+				password_after(m->w, p + n, end);
 				break;
 			}
 	}
@@ -184,6 +260,32 @@ part_bytes(GMimePart *part, uint64_t max)
 	return arr;
 }
 
+/*
+ * A message/rfc822 part sent base64 or quoted-printable (not allowed by RFC
+ * 2046, but report buttons and forwarders do it): GMime parses the encoded
+ * text as the message; decode it here so the original is walked.
+ */
+static void
+decode_in_place(GMimeObject *part, GByteArray *arr)
+{
+	const char *cte = g_mime_object_get_header(part, "Content-Transfer-Encoding");
+	GMimeContentEncoding ce = cte != NULL ? g_mime_content_encoding_from_string(cte) : GMIME_CONTENT_ENCODING_DEFAULT;
+	GMimeEncoding enc;
+	guint8 *out;
+	size_t n;
+
+	if (arr == NULL || (ce != GMIME_CONTENT_ENCODING_BASE64 && ce != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE))
+		return;
+	g_mime_encoding_init_decode(&enc, ce);
+	if ((out = g_malloc(g_mime_encoding_outlen(&enc, arr->len) + 16)) == NULL)
+		return;
+	n = g_mime_encoding_step(&enc, (const char *)arr->data, arr->len, (char *)out);
+	n += g_mime_encoding_flush(&enc, "", 0, (char *)out + n);
+	g_byte_array_set_size(arr, 0);
+	g_byte_array_append(arr, out, (guint)n);
+	g_free(out);
+}
+
 static void
 each_part(GMimeObject *parent, GMimeObject *part, gpointer ctx)
 {
@@ -195,11 +297,12 @@ each_part(GMimeObject *parent, GMimeObject *part, gpointer ctx)
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
 		GMimeStream *s;
 		GByteArray *arr;
-		if (inner == NULL)
+		if (inner == NULL || !m->attachments)
 			return;
 		s = g_mime_stream_mem_new();
 		g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, s);
 		arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+		decode_in_place(part, arr);
 		walk_join(at, m->where, "(attached message)");
 		if (m->depth + 1 > m->w->t->o.lim.depth) {
 			if (!m->w->depth_reported)
@@ -226,6 +329,10 @@ each_part(GMimeObject *parent, GMimeObject *part, gpointer ctx)
 			m->w->members_reported = true;
 			return;
 		}
+		if (m->attachments == (text && (fname == NULL || !g_mime_part_is_attachment(GMIME_PART(part))))) {
+			m->w->members--;	/* the other pass's part */
+			return;
+		}
 		if ((arr = part_bytes(GMIME_PART(part), m->w->t->o.lim.member)) == NULL) {
 			walk_reason(m->w, 40, "archive_bomb", m->where, "a part larger than %llu MiB: not looked into",
 				    (unsigned long long)(m->w->t->o.lim.member >> 20));
@@ -233,7 +340,13 @@ each_part(GMimeObject *parent, GMimeObject *part, gpointer ctx)
 		}
 		if (text && (fname == NULL || g_mime_part_is_attachment(GMIME_PART(part)) == FALSE))
 			text_checks(m, (const char *)arr->data, arr->len, html);
-		else {
+		else if (ct != NULL && g_mime_content_type_is_type(ct, "message", "rfc822")) {
+			/* an attached message that GMime kept as a leaf (sent base64): walked as a mail */
+			walk_join(at, m->where, "(attached message)");
+			walk_blob(m->w, at, fname != NULL ? fname : "", arr->data, arr->len, m->depth);
+			if (m->depth + 1 <= m->w->t->o.lim.depth)
+				mail_walk(m->w, at, arr->data, arr->len, m->depth + 1);
+		} else {
 			walk_join(at, m->where, fname != NULL ? fname : "(unnamed part)");
 			walk_blob(m->w, at, fname != NULL ? fname : "", arr->data, arr->len, m->depth);
 		}
@@ -261,6 +374,8 @@ mail_walk(struct walk *w, const char *where, const uint8_t *data, size_t len, un
 		w->bulk = true;
 	if ((subject = g_mime_message_get_subject(msg)) != NULL)
 		text_checks(&m, subject, strlen(subject), false);
+	g_mime_message_foreach(msg, each_part, &m);
+	m.attachments = true;
 	g_mime_message_foreach(msg, each_part, &m);
 	if (m.lure_words >= 2)
 		walk_reason(w, 10, "job_lure_wording", where, "job-offer wording (%s, %s%s): a weak signal alone",

@@ -213,7 +213,8 @@ triage_scan_isolated(struct triage *t, const struct triage_sandbox *sb, const ch
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (timed_out)
-		*result = failed("triage did not finish within %u s (the worker was stopped)", timeout / 1000);
+		*result = failed("triage did not finish within %u.%03u s (the worker was stopped)", timeout / 1000,
+				 timeout % 1000);
 	else if (too_long)
 		*result = failed("the worker's result was longer than %zu bytes", RESULT_MAX);
 	else if (WIFSIGNALED(status))

@@ -26,6 +26,8 @@ struct walk {
 	uint64_t unpacked;
 	bool bulk;			/* mail with List-Unsubscribe / Precedence: bulk */
 	bool password_hint;		/* a mail's text gives a password */
+	char passwords[8][64];		/* ... the words after it: tried on encrypted archives */
+	size_t npasswords;
 	bool encrypted_seen;		/* an encrypted archive member */
 	bool bounded;			/* a bound was hit (reported once per kind) */
 	bool depth_reported, members_reported, total_reported;

@@ -166,6 +166,47 @@ has_prefix(const char *s, const char *p)
 	return s != NULL && strncmp(s, p, strlen(p)) == 0;
 }
 
+static bool
+is_mail(const char *mime, const char *name, unsigned depth)
+{
+	return strcmp(mime, "message/rfc822") == 0 || (depth == 0 && (name == NULL || name[0] == '\0'));
+}
+
+static bool
+is_archive(const char *mime)
+{
+	static const char *const kinds[] = { "application/zip", "application/x-7z-compressed", "application/x-rar",
+					     "application/x-rar-compressed", "application/vnd.rar",
+					     "application/x-iso9660-image", "application/vnd.ms-cab-compressed",
+					     "application/x-tar", "application/gzip", "application/x-xz", "application/x-bzip2",
+					     "application/zstd", "application/x-cpio", NULL };
+	size_t i;
+
+	for (i = 0; kinds[i] != NULL; i++)
+		if (strcmp(mime, kinds[i]) == 0)
+			return true;
+	return false;
+}
+
+enum container { CONTAINER_MAIL, CONTAINER_ARCHIVE, CONTAINER_OOXML };
+
+/* Opens a container one level deeper, unless that passes the depth bound (then a finding, once). */
+static void
+open_container(struct walk *w, const char *where, const uint8_t *data, size_t len, unsigned depth, enum container kind)
+{
+	if (depth + 1 > w->t->o.lim.depth) {
+		if (!w->depth_reported)
+			walk_reason(w, 30, "too_deep", where, "containers nested deeper than %u: not opened",
+				    w->t->o.lim.depth);
+		w->depth_reported = true;
+		return;
+	}
+	if (kind == CONTAINER_MAIL)
+		mail_walk(w, where, data, len, depth + 1);
+	else
+		archive_walk(w, where, data, len, depth + 1, kind == CONTAINER_OOXML);
+}
+
 void
 walk_blob(struct walk *w, const char *where, const char *name, const uint8_t *data, size_t len, unsigned depth)
 {
@@ -184,15 +225,8 @@ walk_blob(struct walk *w, const char *where, const char *name, const uint8_t *da
 	snprintf(mime, sizeof mime, "%s", m ? m : "application/octet-stream");
 	snprintf(desc, sizeof desc, "%s", d ? d : "data");
 	names_check(w, where, name, mime, desc);
-	if (depth > w->t->o.lim.depth) {
-		if (!w->depth_reported)
-			walk_reason(w, 30, "too_deep", where, "containers nested deeper than %u: not looked into further",
-				    w->t->o.lim.depth);
-		w->depth_reported = true;
-		return;
-	}
-	if (strcmp(mime, "message/rfc822") == 0 || (depth == 0 && (name == NULL || name[0] == '\0')))
-		mail_walk(w, where, data, len, depth + 1);
+	if (is_mail(mime, name, depth))
+		open_container(w, where, data, len, depth, CONTAINER_MAIL);
 	else if (strcmp(mime, "application/pdf") == 0)
 		pdf_check(w, where, data, len);
 	else if (strcmp(mime, "text/rtf") == 0 || (len > 5 && memcmp(data, "{\\rtf", 5) == 0))
@@ -200,14 +234,9 @@ walk_blob(struct walk *w, const char *where, const char *name, const uint8_t *da
 	else if (has_prefix(mime, "application/vnd.openxmlformats-officedocument.") ||
 		 has_prefix(mime, "application/vnd.ms-word.") || has_prefix(mime, "application/vnd.ms-excel.") ||
 		 has_prefix(mime, "application/vnd.ms-powerpoint."))
-		archive_walk(w, where, data, len, depth + 1, true);
-	else if (strcmp(mime, "application/zip") == 0 || strcmp(mime, "application/x-7z-compressed") == 0 ||
-		 has_prefix(mime, "application/x-rar") || strcmp(mime, "application/vnd.rar") == 0 ||
-		 strcmp(mime, "application/x-iso9660-image") == 0 || strcmp(mime, "application/vnd.ms-cab-compressed") == 0 ||
-		 strcmp(mime, "application/x-tar") == 0 || strcmp(mime, "application/gzip") == 0 ||
-		 strcmp(mime, "application/x-xz") == 0 || strcmp(mime, "application/x-bzip2") == 0 ||
-		 strcmp(mime, "application/zstd") == 0 || strcmp(mime, "application/x-cpio") == 0)
-		archive_walk(w, where, data, len, depth + 1, false);
+		open_container(w, where, data, len, depth, CONTAINER_OOXML);
+	else if (is_archive(mime))
+		open_container(w, where, data, len, depth, CONTAINER_ARCHIVE);
 }
 
 int

@@ -210,6 +210,8 @@ text_checks(struct mail_walk *m, const char *text, size_t len, bool html)
 {
 	size_t i, k;
 
+	if (text == NULL || len == 0)
+		return;
 	urls_scan(m->w, m->where, text, len, html);
 	for (i = 0; password_words[i] != NULL; i++) {
 		const char *p = text, *end = text + len;

@@ -158,9 +158,12 @@ anchors(struct walk *w, const char *where, const char *text, const char *end)
 void
 urls_scan(struct walk *w, const char *where, const char *text, size_t len, bool html)
 {
-	const char *p = text, *end = text + len;
+	const char *p = text, *end;
 	bool ip_reported = false;
 
+	if (text == NULL || len == 0)
+		return;
+	end = text + len;
 	while (p < end) {
 		const char *h = find_ci(p, end, "http");
 		char url[URL_MAX];

@@ -214,7 +214,12 @@ walk_blob(struct walk *w, const char *where, const char *name, const uint8_t *da
 	const char *m, *d;
 	uint8_t sum[32];
 	size_t i;
+	static const uint8_t empty[1];
 
+	if (data == NULL || len == 0) {
+		data = empty;	/* an empty part: no NULL handed to the libraries */
+		len = 0;
+	}
 	bw_sha256_digest(w->h, data, len, sum);
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", sum[i]);

@@ -190,6 +190,7 @@ ooxml_part_check(struct walk *w, const char *where, const char *part, const uint
 {
 	const char *base = strrchr(part, '/') ? strrchr(part, '/') + 1 : part;
 
+	yara_scan(w, where, data, len);
 	if (ends_with(part, ".rels"))
 		rels_check(w, where, (const char *)data, len);
 	else if (strcasecmp(base, "vbaProject.bin") == 0)

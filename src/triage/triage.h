@@ -33,8 +33,21 @@ struct triage_limits {
 /* depth 8, 5,000 members, 512 MiB in all, 128 MiB per member, ratio 100. */
 void triage_limits_default(struct triage_limits *l);
 
+/* bulwark's own YARA rules (the .yar files of rules/yara, compiled in): name and text; the table ends with a NULL name. */
+struct triage_builtin {
+	const char *name;
+	const char *text;
+};
+extern const struct triage_builtin triage_builtin_yara[];
+
 struct triage_opts {
 	struct triage_limits lim;
+	/*
+	 * The organisation's own YARA rules: every *.yar / *.yara file of this
+	 * directory (NULL: bulwark's only). A file that does not compile stops
+	 * triage_new with its name, line and message.
+	 */
+	const char *yara_dir;
 	const char *const *org_domains;	/* the organisation's mail domains (lookalikes are a reason) */
 	size_t norg;
 };
@@ -45,7 +58,10 @@ const char *triage_verdict_name(enum triage_verdict v);
 #define TRIAGE_THREAT_AT 60		/* ... and a threat */
 
 struct triage;
-/* Loads the engine (libmagic's database, GMime) with o copied. Caller frees with triage_free(). */
+/*
+ * Loads the engine (libmagic's database, GMime, the YARA rules compiled)
+ * with o copied. Caller frees with triage_free().
+ */
 int triage_new(const struct triage_opts *o, struct triage **out, struct bw_err *err);
 void triage_free(struct triage *t);
 
@@ -53,7 +69,7 @@ void triage_free(struct triage *t);
  * Triages sample data (len bytes) named name (its file name, or "" for a
  * mail piped in) in this process. *result (caller decrefs):
  * {"verdict", "score", "reasons": [{"code", "text", "where", "weight"}],
- * "indicators": [{"type": "sha256"|"url"|"domain"|"email", "value"}],
+ * "indicators": [{"type": "sha256"|"url"|"domain"|"email"|"yara", "value"}],
  * "members", "type"}. Non-zero only when it could not run (out of memory):
  * a malformed sample is a finding, not an error.
  */

@@ -14,7 +14,10 @@
 struct triage {
 	struct triage_opts o;
 	char **org;			/* o.org_domains, owned copies */
+	char *yara_dir;			/* o.yara_dir, owned */
 	magic_t mime, desc;
+	struct YR_RULES *rules;		/* compiled YARA rules (yara.c) */
+	bool yara_initialized;
 };
 
 /* One sample's walk: the findings so far. */
@@ -55,6 +58,10 @@ void pdf_check(struct walk *w, const char *where, const uint8_t *data, size_t le
 void rtf_check(struct walk *w, const char *where, const uint8_t *data, size_t len);
 void ooxml_part_check(struct walk *w, const char *where, const char *part, const uint8_t *data, size_t len,
 		      unsigned depth);
+/* yara.c: compile bulwark's rules and o.yara_dir's into t->rules; free them; scan one blob. */
+int yara_load(struct triage *t, struct bw_err *err);
+void yara_unload(struct triage *t);
+void yara_scan(struct walk *w, const char *where, const uint8_t *data, size_t len);
 /* urls.c: URLs in text or HTML (href targets against the link text), as indicators and reasons. */
 void urls_scan(struct walk *w, const char *where, const char *text, size_t len, bool html);
 /* Lower-case host of an http(s) URL into host (cap bytes); false when there is none. */

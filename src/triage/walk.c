@@ -65,6 +65,15 @@ triage_new(const struct triage_opts *o, struct triage **out, struct bw_err *err)
 		return BW_EIO;
 	}
 	g_mime_init();
+	if (o->yara_dir != NULL && (t->yara_dir = strdup(o->yara_dir)) == NULL) {
+		triage_free(t);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	t->o.yara_dir = t->yara_dir;
+	if (yara_load(t, err) != 0) {
+		triage_free(t);
+		return err->code;
+	}
 	*out = t;
 	return 0;
 nomem:
@@ -79,6 +88,8 @@ triage_free(struct triage *t)
 
 	if (t == NULL)
 		return;
+	yara_unload(t);
+	free(t->yara_dir);
 	if (t->mime)
 		magic_close(t->mime);
 	if (t->desc)
@@ -230,6 +241,7 @@ walk_blob(struct walk *w, const char *where, const char *name, const uint8_t *da
 	snprintf(mime, sizeof mime, "%s", m ? m : "application/octet-stream");
 	snprintf(desc, sizeof desc, "%s", d ? d : "data");
 	names_check(w, where, name, mime, desc);
+	yara_scan(w, where, data, len);
 	if (is_mail(mime, name, depth))
 		open_container(w, where, data, len, depth, CONTAINER_MAIL);
 	else if (strcmp(mime, "application/pdf") == 0)

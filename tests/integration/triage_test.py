@@ -9,6 +9,7 @@ libarchive and libmagic, which ASan does not see into.
 """
 import json
 import os
+import re
 import subprocess
 
 import lures
@@ -82,6 +83,9 @@ forwarded = write("forwarded.eml", lures.mail(
     "FW: Senior Engineer opportunity", "Reported with the report button.", sender="Staff <staff@bulwark.example>",
     attachments=[("original.eml", "message/rfc822", lures.dream_job_mail())]))
 
+hta = write("Invitation.hta", b'<html><head><hta:application id="x"/></head><script language="VBScript">\n'
+                               b'Set s = CreateObject("WScript.Shell")\ns.Run "cmd /c whoami"\n</script></html>\n')
+
 # ---- verdicts and reasons ----
 rc, res = triage(dj, name="")
 expect(rc == 4 and res["verdict"] == "threat", f"the Dream Job mail is a threat: {res}")
@@ -92,6 +96,31 @@ expect({("shortcut", inner), ("double_extension", inner), ("encrypted_archive", 
 ind = {(i["type"], i["value"]) for i in res["indicators"]}
 expect(("email", "anna@careers-aero.example") in ind and sum(1 for t, _ in ind if t == "sha256") >= 3,
        f"indicators: the sender and the hashes of the mail, archive and shortcut: {ind}")
+
+rc, res = triage(lnk)
+ys = {r["text"].split(":")[1] for r in res["reasons"] if r["code"] == "yara"}
+expect(res["verdict"] == "threat" and "shortcut" in codes(res) and "bulwark_lnk_runs_shell" in ys and
+       {"type": "yara", "value": "bulwark:bulwark_lnk_runs_shell"} in res["indicators"],
+       f"a shortcut whose command line starts a shell: bulwark's YARA rule matches: {res}")
+rc, res = triage(hta)
+ys = {r["text"].split(":")[1] for r in res["reasons"] if r["code"] == "yara"}
+expect(res["verdict"] == "threat" and {"bulwark_hta_application", "bulwark_script_shell_object"} <= ys,
+       f"an HTML application creating WScript.Shell: {res}")
+# the organisation's own rules
+ydir = os.path.join(base, "yara")
+os.makedirs(ydir)
+open(os.path.join(ydir, "org.yar"), "w").write(
+    'rule known_campaign { meta: weight = 70 description = "the 2026 campaign\'s job description" '
+    'strings: $a = "Senior Engineer - Job Description" condition: $a }\n')
+rc, res = triage(docx, "--yara-dir", ydir)
+expect(any(r["code"] == "yara" and "org.yar:known_campaign" in r["text"] and r["weight"] == 70 and
+           r["where"] == "JD_Senior_Engineer.docx/word/document.xml" for r in res["reasons"]),
+       f"an organisation's YARA rule matches inside a document's part, with its weight: {res['reasons']}")
+open(os.path.join(ydir, "broken.yar"), "w").write("rule broken {\n condition: $missing\n}\n")
+p_ = subprocess.run([BW, "report", "triage", "--yara-dir", ydir, clean_pdf], capture_output=True, text=True)
+expect(p_.returncode != 0 and re.search(r"broken\.yar:\d+: undefined string", p_.stderr), f"a rule that does not compile is named with its line: "
+                                                            f"{p_.stderr}")
+os.remove(os.path.join(ydir, "broken.yar"))
 
 rc, res = triage(iso)
 expect(res["verdict"] == "threat" and {("disk_image", "Invitation.iso"), ("shortcut", "Invitation.iso/Invitation.lnk")}

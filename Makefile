@@ -44,6 +44,7 @@ bench: release
 	python3 scripts/bench_alert_latency.py $(RELEASE)
 	python3 scripts/bench_hostev.py $(RELEASE)
 	python3 scripts/bench_hostev_rss.py $(RELEASE)
+	python3 scripts/bench_triage.py $(RELEASE)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

@@ -75,6 +75,9 @@ void triage_free(struct triage *t);
  */
 int triage_scan(struct triage *t, const char *name, const uint8_t *data, size_t len, json_t **result, struct bw_err *err);
 
+/* The YARA pass alone over data (benchmarks, hunting a corpus): *matches counts the rules that matched. */
+int triage_yara_count(struct triage *t, const uint8_t *data, size_t len, size_t *matches, struct bw_err *err);
+
 /* The worker's bounds (sandbox.c). */
 struct triage_sandbox {
 	unsigned timeout_ms;		/* wall clock; 0: 60 s */

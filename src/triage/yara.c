@@ -179,3 +179,27 @@ yara_scan(struct walk *w, const char *where, const uint8_t *data, size_t len)
 	else if (r != ERROR_SUCCESS)
 		walk_reason(w, 0, "yara_error", where, "the YARA scan failed (error %d)", r);
 }
+
+static int
+on_count(YR_SCAN_CONTEXT *context, int message, void *data, void *ctx)
+{
+	(void)context;
+	(void)data;
+	if (message == CALLBACK_MSG_RULE_MATCHING)
+		(*(size_t *)ctx)++;
+	return CALLBACK_CONTINUE;
+}
+
+int
+triage_yara_count(struct triage *t, const uint8_t *data, size_t len, size_t *matches, struct bw_err *err)
+{
+	int r;
+
+	*matches = 0;
+	if (t->rules == NULL)
+		return bw_err_set(err, BW_EINVAL, "no YARA rules loaded");
+	if ((r = yr_rules_scan_mem(t->rules, data, len, SCAN_FLAGS_NO_TRYCATCH, on_count, matches, YARA_SCAN_TIMEOUT)) !=
+	    ERROR_SUCCESS)
+		return bw_err_set(err, BW_EIO, "YARA scan failed (error %d)", r);
+	return 0;
+}

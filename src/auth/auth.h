@@ -22,7 +22,8 @@ enum {
 	ROLE_VENDOR = 1u << 3,
 	ROLE_AUDITOR = 1u << 4,
 	ROLE_STAFF = 1u << 5,
-	ROLE_ALL = (1u << 6) - 1,
+	ROLE_ANALYST = 1u << 6,		/* triages reported mails and files */
+	ROLE_ALL = (1u << 7) - 1,
 	/* A host's agent credential: never a user's role (outside ROLE_ALL, not parsed from text). */
 	ROLE_HOST = 1u << 8,
 };

@@ -4,7 +4,7 @@
 
 #include "auth.h"
 
-static const char *const role_names[] = { "admin", "approver", "operator", "vendor", "auditor", "staff" };
+static const char *const role_names[] = { "admin", "approver", "operator", "vendor", "auditor", "staff", "analyst" };
 
 const char *
 auth_role_name(unsigned bit)
@@ -35,7 +35,7 @@ auth_roles_parse(const char *text, unsigned *mask, struct bw_err *err)
 				bit = 1u << i;
 		if (bit == 0)
 			return bw_err_set(err, BW_EINVAL,
-					  "unknown role '%.*s' (roles: admin, approver, operator, vendor, auditor, staff)",
+					  "unknown role '%.*s' (roles: admin, approver, operator, vendor, auditor, staff, analyst)",
 					  (int)(n > 32 ? 32 : n), p);
 		if (*mask & bit)
 			return bw_err_set(err, BW_EINVAL, "role '%s' given twice", role_names[__builtin_ctz(bit)]);

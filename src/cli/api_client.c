@@ -42,10 +42,10 @@ cli_api_init(struct cli_api *api, struct cli_args *a)
 	return 0;
 }
 
-/* One request with a JSON body, a streamed file body (upload), or none. */
+/* One request with a JSON body, a streamed file body (upload), bytes, or none. */
 static int
 api_request(const struct cli_api *api, const char *method, const char *path, json_t *body, FILE *upload,
-	    curl_off_t upload_len, long *status, json_t **reply, struct bw_buf *raw)
+	    curl_off_t upload_len, const struct bw_buf *bytes, long *status, json_t **reply, struct bw_buf *raw)
 {
 	struct bw_buf out = { 0 }, url = { 0 };
 	struct curl_slist *hdr = NULL;
@@ -84,6 +84,11 @@ api_request(const struct cli_api *api, const char *method, const char *path, jso
 		text = json_dumps(body, JSON_COMPACT);
 		hdr = curl_slist_append(hdr, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+	} else if (bytes != NULL) {
+		hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
+		hdr = curl_slist_append(hdr, "Expect:");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)bytes->data);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)bytes->len);
 	} else if (upload != NULL) {
 		hdr = curl_slist_append(hdr, "Content-Type: application/octet-stream");
 		hdr = curl_slist_append(hdr, "Expect:");
@@ -124,7 +129,14 @@ int
 cli_api_call(const struct cli_api *api, const char *method, const char *path, json_t *body, long *status,
 	     json_t **reply, struct bw_buf *raw)
 {
-	return api_request(api, method, path, body, NULL, 0, status, reply, raw);
+	return api_request(api, method, path, body, NULL, 0, NULL, status, reply, raw);
+}
+
+int
+cli_api_post_bytes(const struct cli_api *api, const char *urlpath, const struct bw_buf *bytes, long *status,
+		   json_t **reply)
+{
+	return api_request(api, "POST", urlpath, NULL, NULL, 0, bytes, status, reply, NULL);
 }
 
 int
@@ -142,7 +154,7 @@ cli_api_upload(const struct cli_api *api, const char *urlpath, const char *path,
 			fclose(f);
 		return -1;
 	}
-	r = api_request(api, "PUT", urlpath, NULL, f, (curl_off_t)sb.st_size, status, reply, NULL);
+	r = api_request(api, "PUT", urlpath, NULL, f, (curl_off_t)sb.st_size, NULL, status, reply, NULL);
 	fclose(f);
 	return r;
 }

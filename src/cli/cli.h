@@ -97,6 +97,9 @@ int cli_api_call(const struct cli_api *api, const char *method, const char *path
 		 json_t **reply, struct bw_buf *raw);
 /* PUTs the file at path as application/octet-stream (streamed). Like cli_api_call. */
 int cli_api_upload(const struct cli_api *api, const char *urlpath, const char *path, long *status, json_t **reply);
+/* POSTs bytes as application/octet-stream. Like cli_api_call. */
+int cli_api_post_bytes(const struct cli_api *api, const char *urlpath, const struct bw_buf *bytes, long *status,
+		       json_t **reply);
 /* 0 when status == want; else prints the server's error and returns -1. */
 int cli_api_expect(const char *what, long status, long want, json_t *reply);
 void cli_print_json(json_t *j);

@@ -3,14 +3,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli.h"
 #include "triage/triage.h"
 
 #define SAMPLE_MAX ((size_t)64 << 20)
 
 static const char report_usage[] =
-    "usage: bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--yara-dir DIR]\n"
+    "usage: bulwark report submit [--comment TEXT] [--name NAME] FILE|-\n"
+    "       bulwark report mine [--json]\n"
+    "       bulwark report list [--limit N] [--json]\n"
+    "       bulwark report show ID [--json]\n"
+    "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
+    "       bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--yara-dir DIR]\n"
     "                             [--timeout-secs S] [--json] [--no-isolation] FILE|-\n"
+    "\n"
+    "submit (anyone signed in) reports a suspicious mail (.eml) or file to the server, with an\n"
+    "optional comment; prints the report's id at once. The server stores the sample sealed\n"
+    "(encrypted) and triages it in an isolated worker; `mine` shows the outcome of your reports\n"
+    "(status and verdict). FILE's base name is the sample's name unless --name gives one;\n"
+    "standard input (-) without --name is a mail. list and show (analysts, admins, auditors):\n"
+    "the inbox, and one report with its verdict, reasons and indicators (docs/REPORTS.md).\n"
     "\n"
     "triage: what a suspicious mail (.eml, RFC 5322) or file is, with the reasons: the sample is\n"
     "walked as deep as it goes (a mail's parts and attachments, archives and disk images under\n"
@@ -94,6 +108,164 @@ out:
 	return rc;
 }
 
+static int
+report_submit(struct cli_args *a)
+{
+	struct cli_api api;
+	const char *comment = NULL, *name = NULL;
+	char *pos[1], *en = NULL, *ec = NULL;
+	size_t npos;
+	struct bw_buf data = { 0 }, url = { 0 };
+	struct bw_err err = { 0 };
+	json_t *reply = NULL;
+	long status;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a) || cli_opt(a, "--comment", &comment) || cli_opt(a, "--name", &name) ||
+	    cli_positional(a, pos, 1, &npos) || npos != 1) {
+		fputs(report_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (name == NULL && strcmp(pos[0], "-") != 0)
+		name = strrchr(pos[0], '/') ? strrchr(pos[0], '/') + 1 : pos[0];
+	if (cli_read_input(pos[0], SAMPLE_MAX, &data.data, &data.len, &err) != 0) {
+		cli_fail("report submit", &err);
+		return CLI_FAIL;
+	}
+	if ((en = curl_easy_escape(NULL, name ? name : "", 0)) == NULL ||
+	    (ec = curl_easy_escape(NULL, comment ? comment : "", 0)) == NULL ||
+	    bw_buf_printf(&url, "/api/v1/reports?name=%s&comment=%s", en, ec) != 0) {
+		cli_errorf("out of memory");
+		goto out;
+	}
+	if (cli_api_post_bytes(&api, (const char *)url.data, &data, &status, &reply) != 0 ||
+	    cli_api_expect("report submit", status, 201, reply) != 0)
+		goto out;
+	printf("report %lld received: triage follows (bulwark report mine)\n",
+	       (long long)json_integer_value(json_object_get(reply, "id")));
+	rc = CLI_OK;
+out:
+	curl_free(en);
+	curl_free(ec);
+	json_decref(reply);
+	bw_buf_free(&data);
+	bw_buf_free(&url);
+	return rc;
+}
+
+static void
+print_report_row(const json_t *r, bool with_reporter)
+{
+	char b[3][300], t[BW_TIME_TEXT_MAX];
+
+	bw_time_format_ms(json_integer_value(json_object_get(r, "created_at")) * 1000, t);
+	printf("%-6lld %-24s %-10s %-11s %3lld  %-24s %s%s%s\n", (long long)json_integer_value(json_object_get(r, "id")), t,
+	       cli_text(r, "status", b[0], sizeof b[0]), cli_text(r, "verdict", b[1], sizeof b[1]),
+	       (long long)json_integer_value(json_object_get(r, "score")),
+	       with_reporter ? cli_text(r, "reporter", b[2], sizeof b[2]) : "",
+	       json_string_value(json_object_get(r, "file_name"))[0] ? json_string_value(json_object_get(r, "file_name"))
+								     : "(mail)",
+	       with_reporter && !json_is_true(json_object_get(r, "reporter_verified")) ? " [reporter unverified]" : "", "");
+}
+
+/* mine | list: a table of reports. */
+static int
+report_rows(struct cli_args *a, bool mine)
+{
+	struct cli_api api;
+	const char *limit = NULL;
+	char *pos[1], path[80];
+	size_t npos, i;
+	json_t *reply = NULL, *r;
+	long status;
+	bool as_json;
+	uint64_t v;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a) || (!mine && cli_opt(a, "--limit", &limit)))
+		return CLI_USAGE;
+	as_json = cli_flag(a, "--json");
+	if (cli_positional(a, pos, 0, &npos)) {
+		fputs(report_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (limit != NULL && cli_parse_range("--limit", limit, 1, 500, &v))
+		return CLI_USAGE;
+	snprintf(path, sizeof path, "%s", mine ? "/api/v1/reports/mine" : "/api/v1/reports");
+	if (limit != NULL)
+		snprintf(path, sizeof path, "/api/v1/reports?limit=%llu", (unsigned long long)v);
+	if (cli_api_call(&api, "GET", path, NULL, &status, &reply, NULL) != 0 ||
+	    cli_api_expect(mine ? "report mine" : "report list", status, 200, reply) != 0)
+		goto out;
+	if (as_json) {
+		cli_print_json(reply);
+	} else {
+		printf("%-6s %-24s %-10s %-11s %5s %-24s %s\n", "ID", "REPORTED", "STATUS", "VERDICT", "SCORE",
+		       mine ? "" : "REPORTER", "FILE");
+		json_array_foreach(json_object_get(reply, "reports"), i, r)
+			print_report_row(r, !mine);
+	}
+	rc = CLI_OK;
+out:
+	json_decref(reply);
+	return rc;
+}
+
+static int
+report_show(struct cli_args *a)
+{
+	struct cli_api api;
+	char *pos[1], path[80], b[4][1100];
+	size_t npos, i;
+	json_t *reply = NULL, *it, *tri;
+	long status;
+	bool as_json;
+	uint64_t id;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a))
+		return CLI_USAGE;
+	as_json = cli_flag(a, "--json");
+	if (cli_positional(a, pos, 1, &npos) || npos != 1 || bw_parse_u64(pos[0], strlen(pos[0]), &id) != 0) {
+		fputs(report_usage, stderr);
+		return CLI_USAGE;
+	}
+	snprintf(path, sizeof path, "/api/v1/reports/%llu", (unsigned long long)id);
+	if (cli_api_call(&api, "GET", path, NULL, &status, &reply, NULL) != 0 ||
+	    cli_api_expect("report show", status, 200, reply) != 0)
+		goto out;
+	if (as_json) {
+		cli_print_json(reply);
+		rc = CLI_OK;
+		goto out;
+	}
+	printf("report %llu: %s, verdict %s (score %lld)\n", (unsigned long long)id, cli_text(reply, "status", b[0], 100),
+	       cli_text(reply, "verdict", b[1], 100), (long long)json_integer_value(json_object_get(reply, "score")));
+	printf("reported by %s%s via %s; file %s, %lld bytes, sha256 %s\n", cli_text(reply, "reporter", b[0], 100),
+	       json_is_true(json_object_get(reply, "reporter_verified")) ? "" : " (unverified)",
+	       cli_text(reply, "channel", b[1], 100),
+	       json_string_value(json_object_get(reply, "file_name"))[0] ? cli_text(reply, "file_name", b[2], sizeof b[2])
+									  : "(mail)",
+	       (long long)json_integer_value(json_object_get(reply, "size")), cli_text(reply, "sha256", b[3], 100));
+	if (json_string_value(json_object_get(reply, "comment"))[0])
+		printf("comment: %s\n", cli_text(reply, "comment", b[0], sizeof b[0]));
+	tri = json_object_get(reply, "triage");
+	if (json_is_object(tri) && json_string_value(json_object_get(tri, "failed")) != NULL)
+		printf("triage failed: %s\n", cli_text(tri, "failed", b[0], sizeof b[0]));
+	json_array_foreach(json_object_get(tri, "reasons"), i, it)
+		printf("  %+4lld  %-22s %s\n         in %s\n", (long long)json_integer_value(json_object_get(it, "weight")),
+		       cli_text(it, "code", b[0], sizeof b[0]), cli_text(it, "text", b[1], sizeof b[1]),
+		       cli_text(it, "where", b[2], sizeof b[2]));
+	if (json_array_size(json_object_get(tri, "indicators")) > 0)
+		printf("indicators:\n");
+	json_array_foreach(json_object_get(tri, "indicators"), i, it)
+		printf("  %-7s %s\n", cli_text(it, "type", b[0], sizeof b[0]), cli_text(it, "value", b[1], sizeof b[1]));
+	rc = CLI_OK;
+out:
+	json_decref(reply);
+	return rc;
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -102,6 +274,18 @@ cmd_report(int argc, char **argv)
 	if (argc > 0 && strcmp(argv[0], "triage") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return report_triage(&a);
+	}
+	if (argc > 0 && strcmp(argv[0], "submit") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return report_submit(&a);
+	}
+	if (argc > 0 && (strcmp(argv[0], "mine") == 0 || strcmp(argv[0], "list") == 0)) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return report_rows(&a, strcmp(argv[0], "mine") == 0);
+	}
+	if (argc > 0 && strcmp(argv[0], "show") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return report_show(&a);
 	}
 	if (argc > 0 && strcmp(argv[0], "--help") == 0) {
 		fputs(report_usage, stdout);

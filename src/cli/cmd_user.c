@@ -24,7 +24,7 @@ static const char user_usage[] =
     "  through a running server: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER,\n"
     "  BULWARK_TOKEN, BULWARK_CACERT); or --data DIR on a stopped server's data directory.\n"
     "\n"
-    "Roles: admin, approver, operator, vendor, auditor, staff. `add` invites: the account\n"
+    "Roles: admin, approver, operator, vendor, auditor, staff, analyst. `add` invites: the account\n"
     "has no password and no MFA until its owner runs `bulwark enrol` with the one-time\n"
     "code printed here (hand it over out of band; it works once, for H hours, default 72).\n"
     "`reset-mfa` issues a new code the same way. Admin and approver roles added through\n"

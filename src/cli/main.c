@@ -30,7 +30,7 @@ static const char usage[] =
     "  audit    read audit events from a server: list, show (API)\n"
     "  events   print the audit event vocabulary; search and prune host events (API)\n"
     "  witness  witnessing: serve (a standalone witness), status (API)\n"
-    "  report   reported mails and files: triage (what a sample is, with the reasons)\n"
+    "  report   reported mails and files: submit, mine, list, show (API); triage (a sample, here)\n"
     "  version  print the version\n"
     "\n"
     "Run 'bulwark <command> --help' for a command's options.\n";

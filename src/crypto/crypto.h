@@ -122,6 +122,27 @@ int bw_aead_open(const uint8_t key[BW_AEAD_KEY_SIZE], const void *ad, size_t adl
 int bw_kdf_passphrase(const char *pass, size_t len, const uint8_t salt[16],
 		      const struct bw_pwhash_cost *cost, uint8_t key[32], struct bw_err *err);
 
+/* ---- sealed files (crypto_secretstream_xchacha20poly1305; stream.c) ---- */
+
+#define BW_STREAM_CHUNK 65536
+
+/*
+ * Seals data (len bytes) under key into path (atomically: a temporary file
+ * fsynced, renamed, the directory fsynced; mode 0600), in chunks each
+ * authenticated with ad, the last tagged final.
+ */
+int bw_stream_seal_file(const uint8_t key[32], const void *ad, size_t adlen, const void *data, size_t len,
+			const char *path, struct bw_err *err);
+/*
+ * Opens a sealed file (at most max plaintext bytes); BW_EVERIFY when it was
+ * edited, truncated, reordered, or sealed with another key or ad. Caller
+ * frees *out.
+ */
+int bw_stream_open_file(const uint8_t key[32], const void *ad, size_t adlen, const char *path, size_t max,
+			uint8_t **out, size_t *len, struct bw_err *err);
+/* A subkey of key for one purpose: context (8 characters) and id (libsodium crypto_kdf). */
+void bw_kdf_subkey(const uint8_t key[32], const char ctx[8], uint64_t id, uint8_t out[32]);
+
 /* Secure memory (guarded, locked, wiped on free). */
 void *bw_secure_alloc(size_t n);
 void bw_secure_free(void *p);

@@ -19,7 +19,7 @@ static const struct ev_action_def actions[EV_ACTION_COUNT] = {
 #undef EV_ACTION
 };
 
-_Static_assert(EV_FIELD_COUNT <= 64, "detail fields are a 64-bit mask");
+_Static_assert(EV_FIELD_COUNT <= 128, "detail fields are a 128-bit set (ev_fieldset)");
 
 const struct ev_action_def *
 ev_action_def(enum ev_action a)
@@ -140,9 +140,9 @@ ev_text(const char *s, size_t max)
 static void
 set_field(struct event *ev, enum ev_field f, enum ev_type type, json_t *v)
 {
-	uint64_t allowed = actions[ev->action].fields | EVF(ERROR) | (ev->transport ? EVF_TRANSPORT : 0);
+	ev_fieldset allowed = actions[ev->action].fields | EVF(ERROR) | (ev->transport ? EVF_TRANSPORT : 0);
 
-	if ((unsigned)f >= EV_FIELD_COUNT || !(allowed & (UINT64_C(1) << f)) || fields[f].type != type ||
+	if ((unsigned)f >= EV_FIELD_COUNT || !(allowed & ((ev_fieldset)1 << f)) || fields[f].type != type ||
 	    v == NULL) {
 		if (ev->bad_field < 0)
 			ev->bad_field = (unsigned)f < EV_FIELD_COUNT ? (int)f : EV_FIELD_COUNT;
@@ -267,7 +267,7 @@ ev_vocabulary_markdown(void)
 		bool first = true;
 		PUT("| `%s` | %s | ", actions[i].name, actions[i].summary);
 		for (f = 0; f < EV_FIELD_COUNT; f++) {
-			if (actions[i].fields & (UINT64_C(1) << f)) {
+			if (actions[i].fields & ((ev_fieldset)1 << f)) {
 				PUT("%s`%s`", first ? "" : ", ", fields[f].name);
 				first = false;
 			}
@@ -278,7 +278,7 @@ ev_vocabulary_markdown(void)
 	for (f = 0; f < EV_FIELD_COUNT; f++)
 		PUT("| `%s` | %s | %s%s |\n", fields[f].name, type_name(fields[f].type), fields[f].meaning,
 		    f == EVF_ERROR		       ? " (any event that was refused or failed)"
-		    : (EVF_TRANSPORT & (UINT64_C(1) << f)) ? " (events the HTTP server records itself: refusals before an operation, reads)"
+		    : (EVF_TRANSPORT & ((ev_fieldset)1 << f)) ? " (events the HTTP server records itself: refusals before an operation, reads)"
 							   : "");
 #undef PUT
 	if (!ok) {

@@ -29,7 +29,9 @@ enum ev_field {
 	EV_FIELD_COUNT
 };
 
-#define EVF(id) (UINT64_C(1) << EVF_##id)
+/* A set of detail fields: one bit each (128 of them; __extension__: GCC's and Clang's 128-bit integer). */
+__extension__ typedef unsigned __int128 ev_fieldset;
+#define EVF(id) ((ev_fieldset)1 << EVF_##id)
 /* Fields the HTTP transport adds to the events it records itself (not to operations' events). */
 #define EVF_TRANSPORT (EVF(STATUS) | EVF(METHOD))
 
@@ -49,7 +51,7 @@ struct ev_field_def {
 struct ev_action_def {
 	const char *name;	/* "family.verb" */
 	const char *summary;
-	uint64_t fields;	/* EVF() bits of the detail fields it may carry */
+	ev_fieldset fields;	/* EVF() bits of the detail fields it may carry */
 };
 
 /* The table entries (never NULL for a valid enum value). */

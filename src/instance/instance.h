@@ -27,6 +27,7 @@
 #define INSTANCE_HOSTLOG_DIR "hostlog"		/* the host-event log: origin "<audit log origin>/hosts" */
 #define INSTANCE_HOSTDB "hostevents.db"		/* its index, rebuilt from it when lost */
 #define INSTANCE_PATCH_DIR "patch"
+#define INSTANCE_SAMPLES_DIR "samples"	/* reported samples, each sealed (crypto_secretstream) under a subkey of the KEK */
 #define INSTANCE_TLS_CERT "tls/cert.pem"
 #define INSTANCE_TLS_KEY "tls/key.pem"
 

@@ -490,6 +490,38 @@ struct ops_login_grant {
 int ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint64_t serial, const char *host,
 		    const char *account, int64_t at_ms, struct ops_login_grant *out, struct bw_err *err);
 
+/* ---- reported mails and files (reports.c) ---- */
+
+#define OPS_REPORT_MAX ((size_t)32 << 20)	/* a reported sample's bytes */
+struct ops_report_in {
+	const char *file_name;		/* the file's name; "" or NULL for a mail */
+	const char *comment;		/* the reporter's, optional (UTF-8 text, at most 1024 bytes) */
+	const uint8_t *data;		/* the sample: 1 byte .. OPS_REPORT_MAX */
+	size_t len;
+	const char *channel;		/* "api" (NULL) or "mail" */
+	bool reporter_verified;		/* api: the caller signed in (true) */
+};
+/*
+ * Reports a sample as the caller: stored with its SHA-256, the sample sealed
+ * on disk (DATA/samples/ID.sealed), queued for triage (verdict pending).
+ */
+int ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, struct bw_err *err);
+/* The caller's own reports, newest first. Caller frees with db_reports_free(). */
+int ops_report_mine(struct ops_ctx *x, struct db_report **out, size_t *n, struct bw_err *err);
+/* Every report, newest first (analysts, admins, auditors); limit 0: 500. Caller frees with db_reports_free(). */
+int ops_report_list(struct ops_ctx *x, size_t limit, struct db_report **out, size_t *n, struct bw_err *err);
+/* One report with its triage (always audited). Clear *out with db_report_clear(). */
+int ops_report_get(struct ops_ctx *x, int64_t id, struct db_report *out, struct bw_err *err);
+/*
+ * For the server's triage: the oldest report pending triage (*id 0: none),
+ * its file name and its sample unsealed (caller frees *data). BW_EVERIFY
+ * when the sealed file does not open (edited, truncated, moved).
+ */
+int ops_report_pending_sample(struct ops_ctx *x, int64_t *id, char name[264], uint8_t **data, size_t *len,
+			      struct bw_err *err);
+/* Records a report's triage result (the server only): report.triaged, result alert for a threat. */
+int ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err);
+
 /* ---- this server as a witness for other logs (witness.c) ---- */
 
 #define OPS_WITNESS_LOGS_MAX 64

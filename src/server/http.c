@@ -276,7 +276,7 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 }
 
 const struct route_table *const server_route_tables[] = { &auth_route_table, &enrol_route_table, &access_route_table,
-							 &patch_route_table, &alert_route_table, &hostev_route_table, &witness_route_table,
+							 &patch_route_table, &alert_route_table, &hostev_route_table, &witness_route_table, &report_route_table,
 							 &web_route_table, NULL };
 
 const struct route *
@@ -919,6 +919,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	/* Before the first request: GET /log/checkpoint serves what it published. */
 	if (o->witness_policy != NULL && (r = cosigner_start(in, al, o, &s->cosigner, err)) != 0)
 		goto fail;
+	if (!o->witness_only && (r = triager_start(in, al, o, &s->triager, err)) != 0)
+		goto fail;
 	if ((r = listen_probe(&ss, o->listen, err)) != 0)
 		goto fail;
 	s->d = MHD_start_daemon(flags, 0, accept_policy, s, on_request, s,
@@ -965,6 +967,8 @@ server_stop(struct server *s)
 	host_indexer_stop(s->indexer);
 	cosigner_stop(s->cosigner);
 	s->cosigner = NULL;
+	triager_stop(s->triager);
+	s->triager = NULL;
 	s->notifier = NULL;
 	s->indexer = NULL;
 	if (s->sweeper_started) {

@@ -79,6 +79,7 @@ struct server {
 	struct notifier *notifier;	/* alert notifications, NULL: none configured */
 	struct host_indexer *indexer;	/* the host-event index behind its log, NULL: no host events */
 	struct cosigner *cosigner;	/* the audit log's witnesses asked, NULL: none configured */
+	struct triager *triager;	/* reported samples triaged as they arrive (NULL: a standalone witness) */
 	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
@@ -177,6 +178,16 @@ struct notifier;
 int notifier_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct notifier **out,
 		   struct bw_err *err);
 void notifier_stop(struct notifier *nt);
+/* ---- reported samples triaged (triager.c) ---- */
+struct triager;
+/* Starts the triage thread (the engine loaded with o's organisation domains and YARA rules). Caller stops. */
+int triager_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct triager **out,
+		  struct bw_err *err);
+/* A report arrived: look now. */
+void triager_kick(struct triager *tr);
+void triager_stop(struct triager *tr);
+extern const struct route_table report_route_table;	/* routes_reports.c */
+
 /* ---- the audit log's own witnesses (cosigner.c) ---- */
 struct cosigner;
 /*

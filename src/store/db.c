@@ -213,6 +213,26 @@ static const char *const main_migrations[] = {
 	") STRICT;",
 	/* 14: alerts on host events point into the host-event log */
 	"ALTER TABLE alerts ADD COLUMN log TEXT NOT NULL DEFAULT 'audit' CHECK (log IN ('audit', 'hosts'));",
+	/* 15: reported mails and files (the sample itself is sealed on disk), their triage and workflow */
+	"CREATE TABLE reports ("
+	"  id INTEGER PRIMARY KEY,"
+	"  created_at INTEGER NOT NULL,"
+	"  reporter TEXT NOT NULL,"
+	"  reporter_verified INTEGER NOT NULL CHECK (reporter_verified IN (0, 1)),"
+	"  channel TEXT NOT NULL CHECK (channel IN ('api', 'mail')),"
+	"  comment TEXT NOT NULL,"
+	"  file_name TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('received', 'in_review', 'resolved')),"
+	"  verdict TEXT NOT NULL CHECK (verdict IN ('pending', 'clean', 'spam', 'suspicious', 'threat', 'failed')),"
+	"  score INTEGER NOT NULL DEFAULT 0,"
+	"  triage TEXT,"
+	"  triaged_at INTEGER,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"CREATE INDEX reports_reporter ON reports(reporter, id);"
+	"CREATE INDEX reports_pending ON reports(verdict, id);",
 };
 
 void

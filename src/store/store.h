@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 14	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 15	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -558,5 +558,37 @@ int hostdb_states(struct bw_hostdb *h, struct hostdb_host_state **out, size_t *n
 void hostdb_states_free(struct hostdb_host_state *s, size_t n);
 /* Marks host silent since since; BW_EEXIST when it already is. */
 int hostdb_mark_silent(struct bw_hostdb *h, const char *host, int64_t since, struct bw_err *err);
+
+/* ---- reported mails and files (report_db.c) ---- */
+
+struct db_report {
+	int64_t id;
+	int64_t created_at, updated_at, triaged_at;	/* seconds; triaged_at 0: not yet */
+	char reporter[72];
+	bool reporter_verified;
+	char channel[8];		/* api, mail */
+	char comment[1032];
+	char file_name[264];		/* "" for a mail */
+	char sha256[65];
+	int64_t size;
+	char status[16];		/* received, in_review, resolved */
+	char verdict[16];		/* pending, clean, spam, suspicious, threat, failed */
+	int64_t score;
+	char *triage;			/* the triage result (JSON), NULL until triaged; free with db_report_clear */
+};
+void db_report_clear(struct db_report *r);
+void db_reports_free(struct db_report *r, size_t n);
+/* A new report (status received, verdict pending); *id its id. */
+int db_report_add(struct bw_db *db, const struct db_report *r, int64_t now, int64_t *id, struct bw_err *err);
+/* BW_ENOTFOUND when there is no such report. */
+int db_report_get(struct bw_db *db, int64_t id, struct db_report *out, struct bw_err *err);
+/* Reports, newest first (reporter NULL: everyone's); at most limit. Caller frees with db_reports_free(). */
+int db_report_list(struct bw_db *db, const char *reporter, size_t limit, struct db_report **out, size_t *n,
+		   struct bw_err *err);
+/* The oldest report still pending triage: *id, or 0 when none. */
+int db_report_next_pending(struct bw_db *db, int64_t *id, struct bw_err *err);
+/* Stores a report's triage (verdict, score, the result as JSON); BW_ENOTFOUND when there is no such report. */
+int db_report_set_triage(struct bw_db *db, int64_t id, const char *verdict, int64_t score, const char *triage,
+			 int64_t now, struct bw_err *err);
 
 #endif /* BW_STORE_H */

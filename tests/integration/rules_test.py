@@ -205,10 +205,13 @@ POS = {
         '{"action":"witness.fork","actor":"-","result":"alert","details":{"reason":"size 8 was cosigned with another root","count":1}}'],
     "A witness of this server's log holds another history of it": [
         '{"action":"log.witness_alarm","actor":"-","result":"alert","details":{"reason":"422: size 8 was cosigned with another root"}}'],
+    "A reported mail or file is a threat": [
+        '{"action":"report.triaged","actor":"-","result":"alert","details":{"verdict":"threat","score":100,"sha256":"aa"}}'],
     "A host's agent began a new stream": [
         '{"action":"host.epoch","actor":"host web1","result":"ok","details":{"host":"web1","epoch":"00"}}'],
 }
 NEG = [
+    '{"action":"report.triaged","actor":"-","result":"ok","details":{"verdict":"suspicious","score":30,"sha256":"aa"}}',
     '{"action":"role_grant.approve","actor":"ann","result":"denied","details":{"roles":["admin"]}}',
     '{"action":"role_grant.approve","actor":"ann","result":"ok","details":{"roles":["auditor"]}}',
     '{"action":"user.roles","actor":"ann","result":"ok","details":{"from":["admin"],"to":["admin","auditor"]}}',

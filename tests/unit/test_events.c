@@ -39,7 +39,7 @@ serialise(const struct event *ev)
 static void
 test_table(void **state)
 {
-	uint64_t used = 0;
+	ev_fieldset used = 0;
 	size_t i, j;
 	enum ev_action a;
 

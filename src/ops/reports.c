@@ -1,0 +1,216 @@
+/*
+ * ops/reports.c: reported mails and files. Anyone signed in reports a
+ * sample (a mail or a file, with a comment) and later sees the outcome of
+ * their own reports; the sample is sealed on disk at once (libsodium
+ * secretstream under a subkey of the KEK, bound to the report's id and
+ * hash) and queued; the server triages it in an isolated worker and
+ * records the verdict (a threat is an alert). Analysts, admins and
+ * auditors read the inbox. Nothing from a sample is ever run or rendered.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ops_internal.h"
+#include "store/store.h"
+
+#define REPORT_LIST_MAX 500
+
+/* The key samples are sealed under: a subkey of the KEK for this purpose only. */
+static void
+samples_key(const struct instance *in, uint8_t key[32])
+{
+	bw_kdf_subkey(in->kek, "samples_", 1, key);
+}
+
+static int
+sample_path(const struct instance *in, int64_t id, char *out, size_t cap, struct bw_err *err)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s/%lld.sealed", in->data, INSTANCE_SAMPLES_DIR, (long long)id) >= cap)
+		return bw_err_set(err, BW_ERANGE, "data directory path too long");
+	return 0;
+}
+
+/* What the sealed file is bound to: a file moved under another report does not open. */
+static size_t
+sample_ad(int64_t id, const char *sha256, char *out, size_t cap)
+{
+	return (size_t)snprintf(out, cap, "bulwark report %lld %s", (long long)id, sha256);
+}
+
+/* Text from outside: valid UTF-8, no control characters but tab and newline (in a comment), at most max bytes. */
+static bool
+text_ok(const char *s, size_t max, bool lines)
+{
+	size_t len = strlen(s), i = 0, n;
+	uint32_t cp;
+
+	if (len > max)
+		return false;
+	while (i < len) {
+		if ((n = bw_utf8_decode((const uint8_t *)s + i, len - i, &cp)) == 0)
+			return false;
+		if ((cp < 0x20 && !(lines && (cp == '\n' || cp == '\t'))) || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+int
+ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, struct bw_err *err)
+{
+	struct db_report row = { 0 };
+	struct event ev;
+	char path[4200], dir[4200], ad[160];
+	uint8_t sum[32], key[32];
+	bool written = false;
+	size_t i;
+	int r;
+
+	*id = 0;
+	r = ops_begin_tx(x, OP_REPORT_SUBMIT, &ev, err);
+	ev_target(&ev, "report:-");
+	if (r == 0 && (in->len == 0 || in->len > OPS_REPORT_MAX))
+		r = bw_err_set(err, in->len == 0 ? BW_EINVAL : BW_ERANGE, "a report is 1 byte to %zu MiB",
+			       OPS_REPORT_MAX >> 20);
+	if (r == 0 && !text_ok(in->file_name ? in->file_name : "", 255, false))
+		r = bw_err_set(err, BW_EINVAL, "the file name must be UTF-8 without control characters, at most 255 bytes");
+	if (r == 0 && !text_ok(in->comment ? in->comment : "", 1024, true))
+		r = bw_err_set(err, BW_EINVAL, "the comment must be UTF-8 text of at most 1024 bytes");
+	if (r == 0 && (r = bw_sha256_oneshot(in->data, in->len, sum)) != 0)
+		bw_err_set(err, BW_EIO, "SHA-256 failed");
+	if (r == 0) {
+		for (i = 0; i < 32; i++)
+			snprintf(row.sha256 + 2 * i, 3, "%02x", sum[i]);
+		snprintf(row.reporter, sizeof row.reporter, "%.70s", x->caller->name);
+		row.reporter_verified = in->reporter_verified;
+		snprintf(row.channel, sizeof row.channel, "%s", in->channel ? in->channel : "api");
+		snprintf(row.comment, sizeof row.comment, "%s", in->comment ? in->comment : "");
+		snprintf(row.file_name, sizeof row.file_name, "%s", in->file_name ? in->file_name : "");
+		row.size = (int64_t)in->len;
+		ev_str(&ev, EVF_SHA256, row.sha256);
+		ev_int(&ev, EVF_LENGTH, row.size);
+		ev_str(&ev, EVF_FILE_NAME, row.file_name);
+		ev_str(&ev, EVF_CHANNEL, row.channel);
+		r = db_report_add(x->in->db, &row, ops_now(), id, err);
+	}
+	if (r == 0) {
+		ev_target(&ev, "report:%lld", (long long)*id);
+		snprintf(dir, sizeof dir, "%s/%s", x->in->data, INSTANCE_SAMPLES_DIR);
+		samples_key(x->in, key);
+		sample_ad(*id, row.sha256, ad, sizeof ad);
+		if ((r = bw_mkdir_p(dir, 0700, err)) == 0 && (r = sample_path(x->in, *id, path, sizeof path, err)) == 0 &&
+		    (r = bw_stream_seal_file(key, ad, strlen(ad), in->data, in->len, path, err)) == 0)
+			written = true;
+		bw_memzero(key, sizeof key);
+	}
+	r = ops_finish(x, OP_REPORT_SUBMIT, &ev, r, err);
+	if (r != 0 && written)
+		unlink(path);	/* the report was not recorded: no sample without it */
+	return r;
+}
+
+int
+ops_report_mine(struct ops_ctx *x, struct db_report **out, size_t *n, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_REPORT_MINE, &ev, err);
+	ev_target(&ev, "report:mine");
+	if (r == 0)
+		r = db_report_list(x->in->db, x->caller->name, REPORT_LIST_MAX, out, n, err);
+	return ops_finish(x, OP_REPORT_MINE, &ev, r, err);
+}
+
+int
+ops_report_list(struct ops_ctx *x, size_t limit, struct db_report **out, size_t *n, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	r = ops_begin(x, OP_REPORT_LIST, &ev, err);
+	ev_target(&ev, "report:*");
+	if (r == 0)
+		r = db_report_list(x->in->db, NULL, limit == 0 || limit > REPORT_LIST_MAX ? REPORT_LIST_MAX : limit, out, n,
+				   err);
+	return ops_finish(x, OP_REPORT_LIST, &ev, r, err);
+}
+
+int
+ops_report_get(struct ops_ctx *x, int64_t id, struct db_report *out, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	r = ops_begin(x, OP_REPORT_GET, &ev, err);
+	ev_target(&ev, "report:%lld", (long long)id);
+	if (r == 0)
+		r = db_report_get(x->in->db, id, out, err);
+	return ops_finish(x, OP_REPORT_GET, &ev, r, err);
+}
+
+int
+ops_report_pending_sample(struct ops_ctx *x, int64_t *id, char name[264], uint8_t **data, size_t *len,
+			  struct bw_err *err)
+{
+	struct db_report row;
+	char path[4200], ad[160];
+	uint8_t key[32];
+	int r;
+
+	*data = NULL;
+	*len = 0;
+	name[0] = '\0';
+	if ((r = db_report_next_pending(x->in->db, id, err)) != 0 || *id == 0)
+		return r;
+	if ((r = db_report_get(x->in->db, *id, &row, err)) != 0)
+		return r;
+	snprintf(name, 264, "%s", row.file_name);
+	samples_key(x->in, key);
+	sample_ad(*id, row.sha256, ad, sizeof ad);
+	if ((r = sample_path(x->in, *id, path, sizeof path, err)) == 0)
+		r = bw_stream_open_file(key, ad, strlen(ad), path, OPS_REPORT_MAX, data, len, err);
+	bw_memzero(key, sizeof key);
+	db_report_clear(&row);
+	return r;
+}
+
+int
+ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err)
+{
+	struct db_report row = { 0 };
+	struct event ev;
+	const char *verdict = json_string_value(json_object_get(result, "verdict"));
+	const char *failed = json_string_value(json_object_get(result, "failed"));
+	int64_t score = json_integer_value(json_object_get(result, "score"));
+	char *text = json_dumps(result, JSON_COMPACT);
+	int r;
+
+	r = ops_begin_tx(x, OP_REPORT_TRIAGED, &ev, err);
+	ev_target(&ev, "report:%lld", (long long)id);
+	if (r == 0 && (verdict == NULL || text == NULL))
+		r = bw_err_set(err, BW_EINVAL, "a triage result without a verdict");
+	if (r == 0)
+		r = db_report_get(x->in->db, id, &row, err);
+	if (r == 0) {
+		ev_str(&ev, EVF_VERDICT, verdict);
+		ev_int(&ev, EVF_SCORE, score);
+		ev_str(&ev, EVF_SHA256, row.sha256);
+		if (failed != NULL)
+			ev_str(&ev, EVF_REASON, failed);
+		r = db_report_set_triage(x->in->db, id, verdict, score, text, ops_now(), err);
+	}
+	free(text);
+	db_report_clear(&row);
+	if (r == 0 && strcmp(verdict, "threat") == 0)
+		return ops_finish_as(x, OP_REPORT_TRIAGED, &ev, EV_ALERT, err);
+	return ops_finish(x, OP_REPORT_TRIAGED, &ev, r, err);
+}

@@ -1,0 +1,133 @@
+/* server/routes_reports.c: reported mails and files: intake, the reporter's view, the analysts' inbox. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define REPORT_LIST_MAX 500
+
+/* A report as its reporter sees it (no triage details but the verdict), or, full, as analysts do. */
+static json_t *
+report_json(const struct db_report *r, bool full)
+{
+	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t)r->id,
+			      "created_at", (json_int_t)r->created_at, "file_name", r->file_name, "comment", r->comment,
+			      "sha256", r->sha256, "status", r->status, "size", (json_int_t)r->size, "verdict", r->verdict,
+			      "channel", r->channel, "score", (json_int_t)r->score, "triaged_at", (json_int_t)r->triaged_at);
+
+	if (o != NULL && full) {
+		json_t *t = r->triage != NULL ? json_loads(r->triage, 0, NULL) : NULL;
+		json_object_set_new(o, "reporter", json_string(r->reporter));
+		json_object_set_new(o, "reporter_verified", json_boolean(r->reporter_verified));
+		json_object_set_new(o, "triage", t != NULL ? t : json_null());
+	}
+	return o;
+}
+
+/* POST /api/v1/reports[?name=FILE][&comment=TEXT]: the body is the sample (a mail or a file). */
+static void
+h_report_submit(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct ops_report_in in = {
+		.file_name = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "name"),
+		.comment = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "comment"),
+		.data = rq->body.data,
+		.len = rq->body.len,
+		.channel = "api",
+		.reporter_verified = true,
+	};
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	(void)body;
+	if (ops_report_submit(&x, &in, &id, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	if (rq->s->triager != NULL)
+		triager_kick(rq->s->triager);
+	reply_json(rq, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "status", "received", "verdict", "pending"));
+}
+
+static void
+reply_reports(struct request *rq, struct db_report *rs, size_t n, bool full)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, report_json(&rs[i], full));
+	db_reports_free(rs, n);
+	reply_json(rq, 200, json_pack("{s:o}", "reports", arr));
+}
+
+/* GET /api/v1/reports/mine: the caller's own reports and their outcome. */
+static void
+h_reports_mine(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct db_report *rs = NULL;
+	struct bw_err err = { 0 };
+	size_t n = 0;
+
+	(void)body;
+	if (ops_report_mine(&x, &rs, &n, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_reports(rq, rs, n, false);
+}
+
+/* GET /api/v1/reports[?limit=N]: the inbox, newest first. */
+static void
+h_reports(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *lim = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "limit");
+	struct db_report *rs = NULL;
+	struct bw_err err = { 0 };
+	uint64_t limit = 200;
+	size_t n = 0;
+
+	(void)body;
+	if (lim != NULL && (bw_parse_u64(lim, strlen(lim), &limit) != 0 || limit == 0 || limit > REPORT_LIST_MAX)) {
+		reply_error(rq, 400, "limit must be 1..500");
+		return;
+	}
+	if (ops_report_list(&x, (size_t)limit, &rs, &n, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_reports(rq, rs, n, true);
+}
+
+/* GET /api/v1/reports/{id}: one report with its triage (verdict, reasons, indicators). */
+static void
+h_report(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct db_report r;
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	(void)body;
+	if (!request_param_id(rq, "report", 24, 404, "no such report", &id))
+		return;
+	if (ops_report_get(&x, id, &r, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, report_json(&r, true));
+	db_report_clear(&r);
+}
+
+static const struct route report_routes[] = {
+	{ .method = "POST", .pattern = "/api/v1/reports", .fn = h_report_submit, .op = OP_REPORT_SUBMIT, .raw_body = true,
+	  .body_max = OPS_REPORT_MAX },
+	{ .method = "GET", .pattern = "/api/v1/reports/mine", .fn = h_reports_mine, .op = OP_REPORT_MINE },
+	{ .method = "GET", .pattern = "/api/v1/reports", .fn = h_reports, .op = OP_REPORT_LIST },
+	{ .method = "GET", .pattern = "/api/v1/reports/{id}", .fn = h_report, .op = OP_REPORT_GET },
+};
+const struct route_table report_route_table = { report_routes, sizeof report_routes / sizeof report_routes[0] };

@@ -12,6 +12,7 @@
 
 static const char report_usage[] =
     "usage: bulwark report submit [--comment TEXT] [--name NAME] FILE|-\n"
+    "       bulwark report mail [--authserv-id ID] [--token-file FILE]   (one message on stdin)\n"
     "       bulwark report mine [--json]\n"
     "       bulwark report list [--limit N] [--json]\n"
     "       bulwark report show ID [--json]\n"
@@ -25,6 +26,17 @@ static const char report_usage[] =
     "(status and verdict). FILE's base name is the sample's name unless --name gives one;\n"
     "standard input (-) without --name is a mail. list and show (analysts, admins, auditors):\n"
     "the inbox, and one report with its verdict, reasons and indicators (docs/REPORTS.md).\n"
+    "\n"
+    "mail: for a report mailbox: a mail server pipes each message of the mailbox into it (a\n"
+    "Postfix alias, docs/REPORTS.md). A mail forwarding one message as an attachment (report\n"
+    "buttons do) reports that message, with the forwarding text as the comment; else the mail\n"
+    "itself is reported. Its sender is matched to the user whose registered address it is\n"
+    "(`bulwark user email`), and counts as verified only when the topmost\n"
+    "Authentication-Results header (of --authserv-id, the receiving MTA's, when given) shows a\n"
+    "DKIM, SPF or DMARC pass for the sender's domain. The token (--token-file, or --token /\n"
+    "BULWARK_TOKEN) is a service account's with the analyst or admin role. Exit status for the\n"
+    "MTA: 0 taken, 65 not a mail or refused, 75 the server cannot take it now (the MTA retries),\n"
+    "77 the token was refused.\n"
     "\n"
     "triage: what a suspicious mail (.eml, RFC 5322) or file is, with the reasons: the sample is\n"
     "walked as deep as it goes (a mail's parts and attachments, archives and disk images under\n"
@@ -153,6 +165,79 @@ out:
 	return rc;
 }
 
+#define EX_DATAERR 65
+#define EX_TEMPFAIL 75
+#define EX_NOPERM 77
+
+static int
+report_mail(struct cli_args *a)
+{
+	struct cli_api api;
+	const char *authserv = NULL, *token_file = NULL;
+	char *pos[1], *ef = NULL, *ec = NULL;
+	uint8_t *msg = NULL, *tok = NULL;
+	size_t npos, len = 0, tlen = 0;
+	struct triage_intake in = { 0 };
+	struct bw_buf url = { 0 }, body = { 0 };
+	struct bw_err err = { 0 };
+	json_t *reply = NULL;
+	long status = 0;
+	int rc = EX_TEMPFAIL;
+
+	if (cli_api_init(&api, a) || cli_opt(a, "--authserv-id", &authserv) || cli_opt(a, "--token-file", &token_file) ||
+	    cli_positional(a, pos, 0, &npos)) {
+		fputs(report_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (token_file != NULL) {
+		if (bw_file_read_secret(token_file, 4096, &tok, &tlen, &err) != 0) {
+			cli_fail("report mail: --token-file", &err);
+			return EX_TEMPFAIL;
+		}
+		while (tlen > 0 && (tok[tlen - 1] == '\n' || tok[tlen - 1] == '\r'))
+			tok[--tlen] = '\0';
+		api.token = (const char *)tok;
+	}
+	if (cli_read_input("-", SAMPLE_MAX, &msg, &len, &err) != 0) {
+		cli_fail("report mail", &err);
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (triage_mail_intake(msg, len, authserv, &in, &err) != 0 || in.from[0] == '\0') {
+		cli_errorf("report mail: %s", err.msg[0] ? err.msg : "the mail has no single sender address");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if ((ef = curl_easy_escape(NULL, in.from, 0)) == NULL || (ec = curl_easy_escape(NULL, in.comment, 0)) == NULL ||
+	    bw_buf_printf(&url, "/api/v1/reports/mail?from=%s&verified=%d&comment=%s", ef, in.verified ? 1 : 0, ec) != 0) {
+		cli_errorf("out of memory");
+		goto out;
+	}
+	body.data = in.original;
+	body.len = in.original_len;
+	if (cli_api_post_bytes(&api, (const char *)url.data, &body, &status, &reply) != 0)
+		goto out;	/* not reached: the MTA keeps the message and retries */
+	if (status == 201) {
+		char who[100];
+		printf("report %lld received from %s (%s%s; %s)\n", (long long)json_integer_value(json_object_get(reply, "id")),
+		       in.from, cli_text(reply, "reporter", who, sizeof who)[0] ? "user " : "no registered user",
+		       who, in.verified ? in.auth : "reporter unverified");
+		rc = CLI_OK;
+	} else {
+		cli_api_expect("report mail", status, 201, reply);
+		rc = status == 401 || status == 403 ? EX_NOPERM : status >= 500 || status == 429 ? EX_TEMPFAIL : EX_DATAERR;
+	}
+out:
+	curl_free(ef);
+	curl_free(ec);
+	json_decref(reply);
+	triage_intake_clear(&in);
+	bw_buf_free(&url);
+	free(msg);
+	bw_secure_free(tok);
+	return rc;
+}
+
 static void
 print_report_row(const json_t *r, bool with_reporter)
 {
@@ -274,6 +359,10 @@ cmd_report(int argc, char **argv)
 	if (argc > 0 && strcmp(argv[0], "triage") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return report_triage(&a);
+	}
+	if (argc > 0 && strcmp(argv[0], "mail") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return report_mail(&a);
 	}
 	if (argc > 0 && strcmp(argv[0], "submit") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

@@ -11,6 +11,7 @@
 #include "access/access.h"
 #include "ops/ops.h"
 #include "server/server.h"
+#include "triage/triage.h"
 #include "witness/witness.h"
 
 static const char init_usage[] =
@@ -264,6 +265,13 @@ record_recovered(struct audit_log *al, struct audit_log *log, const char *prefix
 
 static int serve_main(int argc, char **argv, bool witness_only);
 
+static void
+stop_triage(struct triage_zygote *z, struct triage *engine)
+{
+	triage_zygote_stop(z);
+	triage_free(engine);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -290,6 +298,9 @@ serve_main(int argc, char **argv, bool witness_only)
 	const char *witness_logs[OPS_WITNESS_LOGS_MAX], *wpolicy_path, *winterval_s, *wtimeout_s, *wcacert;
 	const char *org_domains[16], *yara_dir, *triage_timeout_s;
 	size_t norg = 0;
+	struct triage *engine = NULL;
+	struct triage_zygote *zygote = NULL;
+	struct triage_sandbox tsb = { 0 };
 	size_t nwitness = 0;
 	struct witness_policy *wpolicy = NULL;
 	struct detect_calendar calendar;
@@ -399,18 +410,7 @@ serve_main(int argc, char **argv, bool witness_only)
 			cli_errorf("serve: --webhook needs an https:// URL and --webhook-secret-file");
 			return CLI_USAGE;
 		}
-		if (bw_file_read_secret(webhook_secret, 4096, &secret, &secret_len, &err) != 0)
-			return cli_fail("serve: --webhook-secret-file", &err);
-		while (secret_len > 0 && (secret[secret_len - 1] == '\n' || secret[secret_len - 1] == '\r'))
-			secret_len--;
-		if (secret_len < 16) {
-			bw_secure_free(secret);
-			cli_errorf("serve: the webhook secret must hold at least 16 bytes");
-			return CLI_USAGE;
-		}
-		so.webhook_url = webhook;
-		so.webhook_secret = secret;
-		so.webhook_secret_len = secret_len;
+		so.webhook_url = webhook;	/* the secret is read below, after the triage zygote started */
 		so.webhook_cacert = webhook_cacert;
 	}
 	if (data == NULL || (witness_only && nwitness == 0)) {
@@ -436,13 +436,10 @@ serve_main(int argc, char **argv, bool witness_only)
 		so.witness_timeout_ms = (int64_t)v * 1000;
 	}
 	so.witness_cacert = wcacert;
-	so.org_domains = org_domains;
-	so.norg_domains = norg;
-	so.yara_dir = yara_dir;
 	if (triage_timeout_s) {
 		if (cli_parse_range("--triage-timeout-secs", triage_timeout_s, 1, 3600, &v))
 			return CLI_USAGE;
-		so.triage_timeout_ms = (unsigned)v * 1000;
+		tsb.timeout_ms = (unsigned)v * 1000;
 	}
 	if (listen != NULL)
 		so.listen = listen;
@@ -508,9 +505,44 @@ serve_main(int argc, char **argv, bool witness_only)
 		}
 		so.witness_policy = wpolicy;
 	}
+	/*
+	 * The triage zygote now, while this process has one thread and holds no
+	 * secret yet (no passphrase, KEK, keys or webhook secret): it forks the
+	 * workers that walk reported samples (docs/REPORTS.md).
+	 */
+	if (!witness_only) {
+		struct triage_opts to = { .org_domains = org_domains, .norg = norg, .yara_dir = yara_dir };
+		triage_limits_default(&to.lim);
+		if (triage_new(&to, &engine, &err) != 0 || triage_zygote_start(engine, &tsb, &zygote, &err) != 0) {
+			triage_free(engine);
+			witness_policy_free(wpolicy);
+			return cli_fail("serve: triage", &err);
+		}
+		so.triage = zygote;
+	}
+	if (webhook != NULL) {
+		if (bw_file_read_secret(webhook_secret, 4096, &secret, &secret_len, &err) != 0) {
+			stop_triage(zygote, engine);
+			witness_policy_free(wpolicy);
+			return cli_fail("serve: --webhook-secret-file", &err);
+		}
+		while (secret_len > 0 && (secret[secret_len - 1] == '\n' || secret[secret_len - 1] == '\r'))
+			secret_len--;
+		if (secret_len < 16) {
+			bw_secure_free(secret);
+			stop_triage(zygote, engine);
+			witness_policy_free(wpolicy);
+			cli_errorf("serve: the webhook secret must hold at least 16 bytes");
+			return CLI_USAGE;
+		}
+		so.webhook_secret = secret;
+		so.webhook_secret_len = secret_len;
+	}
 	if (instance_needs_passphrase(data) &&
 	    cli_secret("BULWARK_PASSPHRASE", "passphrase: ", false, pass, sizeof pass) != 0) {
 		cli_errorf("serve: this data directory needs BULWARK_PASSPHRASE or a terminal");
+		bw_secure_free(secret);
+		stop_triage(zygote, engine);
 		witness_policy_free(wpolicy);
 		return CLI_USAGE;
 	}
@@ -518,6 +550,7 @@ serve_main(int argc, char **argv, bool witness_only)
 	if (detector_new(rules_dir, &calendar, &det, &rep, &err) != 0) {
 		bw_memzero(pass, sizeof pass);
 		bw_secure_free(secret);
+		stop_triage(zygote, engine);
 		witness_policy_free(wpolicy);
 		return cli_fail("serve: rules", &err);
 	}
@@ -534,6 +567,7 @@ serve_main(int argc, char **argv, bool witness_only)
 		bw_memzero(pass, sizeof pass);
 		detector_free(det);
 		bw_secure_free(secret);
+		stop_triage(zygote, engine);
 		witness_policy_free(wpolicy);
 		return cli_fail("serve", &err);
 	}
@@ -635,5 +669,6 @@ out:
 	instance_close(&in);
 	bw_secure_free(secret);
 	witness_policy_free(wpolicy);
+	stop_triage(zygote, engine);	/* after the server: its triage thread is gone */
 	return rc;
 }

@@ -19,6 +19,7 @@ static const char user_usage[] =
     "       bulwark user reset-mfa NAME [--enrol-hours H]\n"
     "       bulwark user unlock NAME\n"
     "       bulwark user roles NAME --roles ROLE[,ROLE...]\n"
+    "       bulwark user email NAME --email ADDRESS       (\"\" removes it)\n"
     "       bulwark user grants [--pending]\n"
     "       bulwark user approve-grant|deny-grant ID\n"
     "  through a running server: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER,\n"
@@ -31,6 +32,8 @@ static const char user_usage[] =
     "the server wait for a second admin's approval (`user grants`, `user approve-grant`)\n"
     "once another admin exists. Users are disabled, never deleted; the last enabled admin\n"
     "cannot be disabled. `unlock` clears the sign-in locks of a name for every client.\n"
+    "`email` registers a user's mail address: mailed reports are matched to users by it, and\n"
+    "report feedback goes only to it (docs/REPORTS.md).\n"
     "Every change is an audit event (with --data, the actor is the operating-system user;\n"
     "the audit log has one writer, so --data works only while the server is stopped).\n";
 
@@ -79,8 +82,8 @@ static const char grant_header[] = "ID     USER                     ROLES       
 
 /* The user commands through the API of a running server. */
 static int
-user_via_api(struct cli_api *api, const char *verb, const char *name, const char *roles_s, int64_t hours,
-	     bool pending_only)
+user_via_api(struct cli_api *api, const char *verb, const char *name, const char *roles_s, const char *email,
+	     int64_t hours, bool pending_only)
 {
 	char path[160];
 	long status;
@@ -170,6 +173,13 @@ user_via_api(struct cli_api *api, const char *verb, const char *name, const char
 		else
 			printf("user '%s' %s\n", name,
 			       verb[0] == 'd' ? "disabled (sessions, tokens and pending role grants revoked)" : "enabled");
+	} else if (strcmp(verb, "email") == 0) {
+		strncat(path, "/email", sizeof path - strlen(path) - 1);
+		body = json_pack("{s:s}", "email", email);
+		if (body == NULL || cli_api_call(api, "PUT", path, body, &status, &reply, NULL) != 0 ||
+		    cli_api_expect("user email", status, 200, reply) != 0)
+			goto out;
+		printf("user '%s' e-mail: %s\n", name, email[0] ? email : "(none)");
 	} else if (strcmp(verb, "roles") == 0) {
 		char roles[128], pending[128];
 		strncat(path, "/roles", sizeof path - strlen(path) - 1);
@@ -192,7 +202,7 @@ out:
 static bool
 verb_known(const char *v)
 {
-	static const char *const verbs[] = { "add", "list", "disable", "enable", "reset-mfa", "unlock", "roles", "grants",
+	static const char *const verbs[] = { "add", "list", "disable", "enable", "reset-mfa", "unlock", "roles", "email", "grants",
 					     "approve-grant", "deny-grant" };
 	size_t i;
 
@@ -204,7 +214,8 @@ verb_known(const char *v)
 
 /* The user commands on a stopped server's data directory (x: the local caller). */
 static int
-user_local(struct ops_ctx *x, const char *verb, const char *name, unsigned roles, int64_t hours, bool pending_only)
+user_local(struct ops_ctx *x, const char *verb, const char *name, unsigned roles, const char *email, int64_t hours,
+	   bool pending_only)
 {
 	char rolebuf[128], pendbuf[128];
 	struct bw_err err = { 0 };
@@ -266,6 +277,10 @@ user_local(struct ops_ctx *x, const char *verb, const char *name, unsigned roles
 			return cli_fail(verb, &err);
 		printf("user '%s' %s\n", name,
 		       dis ? "disabled (sessions, tokens and pending role grants revoked)" : "enabled");
+	} else if (strcmp(verb, "email") == 0) {
+		if (ops_user_set_email(x, name, email, &err) != 0)
+			return cli_fail("email", &err);
+		printf("user '%s' e-mail: %s\n", name, email[0] ? email : "(none)");
 	} else if (strcmp(verb, "roles") == 0) {
 		struct ops_enrol_issued o;
 		if (ops_user_set_roles(x, name, roles, NULL, &o, &err) != 0)
@@ -280,7 +295,7 @@ int
 cmd_user(int argc, char **argv)
 {
 	struct cli_args a;
-	const char *data = NULL, *roles_s = NULL, *hours_s = NULL, *verb;
+	const char *data = NULL, *roles_s = NULL, *hours_s = NULL, *email = NULL, *verb;
 	char *pos[2];
 	size_t npos;
 	unsigned roles = 0;
@@ -306,8 +321,13 @@ cmd_user(int argc, char **argv)
 	}
 	cli_args_init(&a, argc - 1, argv + 1);
 	pending_only = cli_flag(&a, "--pending");
-	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--roles", &roles_s) || cli_opt(&a, "--enrol-hours", &hours_s))
+	if (cli_opt(&a, "--data", &data) || cli_opt(&a, "--roles", &roles_s) || cli_opt(&a, "--enrol-hours", &hours_s) ||
+	    cli_opt(&a, "--email", &email))
 		return CLI_USAGE;
+	if ((strcmp(verb, "email") == 0) != (email != NULL)) {
+		cli_errorf("user %s: %s", verb, email != NULL ? "takes no --email" : "needs --email ADDRESS (\"\" removes it)");
+		return CLI_USAGE;
+	}
 	if (hours_s != NULL && cli_parse_range("--enrol-hours", hours_s, 1, AUTH_ENROL_HOURS_MAX, &hours) != 0)
 		return CLI_USAGE;
 	if (data == NULL && cli_api_init(&api, &a))
@@ -327,7 +347,7 @@ cmd_user(int argc, char **argv)
 		}
 	}
 	if (data == NULL)
-		return user_via_api(&api, verb, npos ? pos[0] : NULL, roles_s, (int64_t)hours, pending_only);
+		return user_via_api(&api, verb, npos ? pos[0] : NULL, roles_s, email, (int64_t)hours, pending_only);
 	{
 		char pass[1100] = "";
 		if (instance_needs_passphrase(data) &&
@@ -353,7 +373,7 @@ cmd_user(int argc, char **argv)
 	x.in = &in;
 	x.al = al;
 	x.caller = &caller;
-	rc = user_local(&x, verb, npos ? pos[0] : NULL, roles, (int64_t)hours, pending_only);
+	rc = user_local(&x, verb, npos ? pos[0] : NULL, roles, email, (int64_t)hours, pending_only);
 out:
 	audit_log_close(al);
 	instance_close(&in);

@@ -141,6 +141,13 @@ size_t bw_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
  * first a letter or digit (user, host, group and account names).
  */
 bool bw_simple_name_valid(const char *s, size_t max);
+/*
+ * True when s is a plain mail address: LOCAL@DOMAIN, at most 254 bytes,
+ * the local part 1..64 of RFC 5322's atom characters and dots (no quoted
+ * forms, no leading, trailing or double dot), the domain two or more labels
+ * of letters, digits and hyphens (no IP literals).
+ */
+bool bw_email_valid(const char *s);
 
 /* True when cp is a Unicode white-space character (Go's unicode.IsSpace). */
 bool bw_unicode_is_space(uint32_t cp);

@@ -1,4 +1,5 @@
 /* core/utf8.c: strict UTF-8 decoding, JSON string literals, and the Unicode white-space set. */
+#include <ctype.h>
 #include <string.h>
 
 #include "core.h"
@@ -110,4 +111,34 @@ bw_buf_append_json_string(struct bw_buf *b, const char *s, size_t len)
 		}
 	}
 	return bw_buf_append_byte(b, '"');
+}
+
+bool
+bw_email_valid(const char *s)
+{
+	const char *at = strchr(s, '@'), *p;
+	size_t len = strlen(s), label = 0, labels = 0;
+
+	if (at == NULL || strchr(at + 1, '@') != NULL || len > 254 || at == s || at - s > 64 || s[0] == '.' ||
+	    at[-1] == '.')
+		return false;
+	for (p = s; p < at; p++)
+		if (!(isalnum((unsigned char)*p) || strchr("!#$%&'*+/=?^_`{|}~-.", *p) != NULL) ||
+		    (*p == '.' && p[1] == '.'))
+			return false;
+	for (p = at + 1;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			labels++;
+			label = 0;
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		if (!(isalnum((unsigned char)*p) || (*p == '-' && label > 0)))
+			return false;
+		label++;
+	}
+	return labels >= 2;
 }

@@ -498,14 +498,26 @@ struct ops_report_in {
 	const char *comment;		/* the reporter's, optional (UTF-8 text, at most 1024 bytes) */
 	const uint8_t *data;		/* the sample: 1 byte .. OPS_REPORT_MAX */
 	size_t len;
-	const char *channel;		/* "api" (NULL) or "mail" */
-	bool reporter_verified;		/* api: the caller signed in (true) */
+	const char *channel;		/* set by the operation: "api" or "mail" */
+	bool reporter_verified;		/* mail: the MTA's Authentication-Results passed for the sender (api: signed in) */
+	const char *email;		/* mail: the sender's address */
 };
 /*
  * Reports a sample as the caller: stored with its SHA-256, the sample sealed
  * on disk (DATA/samples/ID.sealed), queued for triage (verdict pending).
  */
 int ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, struct bw_err *err);
+/*
+ * A report that arrived by mail (the intake's service account calls it):
+ * the sample is the original message, in->email its sender, matched to the
+ * enabled user whose registered address it is (reporter, "" when none: then
+ * never verified); in->reporter_verified as the intake read the MTA's
+ * Authentication-Results.
+ */
+int ops_report_mail(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, char reporter[72],
+		    struct bw_err *err);
+/* Sets (email "") or removes a user's registered e-mail address (admins): checked, unique. */
+int ops_user_set_email(struct ops_ctx *x, const char *username, const char *email, struct bw_err *err);
 /* The caller's own reports, newest first. Caller frees with db_reports_free(). */
 int ops_report_mine(struct ops_ctx *x, struct db_report **out, size_t *n, struct bw_err *err);
 /* Every report, newest first (analysts, admins, auditors); limit 0: 500. Caller frees with db_reports_free(). */
@@ -519,6 +531,13 @@ int ops_report_get(struct ops_ctx *x, int64_t id, struct db_report *out, struct 
  */
 int ops_report_pending_sample(struct ops_ctx *x, int64_t *id, char name[264], uint8_t **data, size_t *len,
 			      struct bw_err *err);
+/*
+ * For feedback to the reporter (the server's triage): the report and the
+ * reporter's registered address (email "" when none: no feedback is sent
+ * to any other address). Clear *out with db_report_clear().
+ */
+int ops_report_feedback_to(struct ops_ctx *x, int64_t id, struct db_report *out, char email[DB_EMAIL_MAX + 1],
+			   struct bw_err *err);
 /* Records a report's triage result (the server only): report.triaged, result alert for a threat. */
 int ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err);
 

@@ -58,8 +58,10 @@ text_ok(const char *s, size_t max, bool lines)
 	return true;
 }
 
-int
-ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, struct bw_err *err)
+/* A report: checked, stored, its sample sealed; op is report.submit (the caller reports) or report.mail. */
+static int
+submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, const char *reporter, int64_t *id,
+       struct bw_err *err)
 {
 	struct db_report row = { 0 };
 	struct event ev;
@@ -70,13 +72,15 @@ ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id
 	int r;
 
 	*id = 0;
-	r = ops_begin_tx(x, OP_REPORT_SUBMIT, &ev, err);
+	r = ops_begin_tx(x, op, &ev, err);
 	ev_target(&ev, "report:-");
 	if (r == 0 && (in->len == 0 || in->len > OPS_REPORT_MAX))
 		r = bw_err_set(err, in->len == 0 ? BW_EINVAL : BW_ERANGE, "a report is 1 byte to %zu MiB",
 			       OPS_REPORT_MAX >> 20);
 	if (r == 0 && !text_ok(in->file_name ? in->file_name : "", 255, false))
 		r = bw_err_set(err, BW_EINVAL, "the file name must be UTF-8 without control characters, at most 255 bytes");
+	if (r == 0 && op == OP_REPORT_MAIL && (in->email == NULL || !bw_email_valid(in->email)))
+		r = bw_err_set(err, BW_EINVAL, "the sender's address is missing or not a plain mail address");
 	if (r == 0 && !text_ok(in->comment ? in->comment : "", 1024, true))
 		r = bw_err_set(err, BW_EINVAL, "the comment must be UTF-8 text of at most 1024 bytes");
 	if (r == 0 && (r = bw_sha256_oneshot(in->data, in->len, sum)) != 0)
@@ -84,7 +88,7 @@ ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id
 	if (r == 0) {
 		for (i = 0; i < 32; i++)
 			snprintf(row.sha256 + 2 * i, 3, "%02x", sum[i]);
-		snprintf(row.reporter, sizeof row.reporter, "%.70s", x->caller->name);
+		snprintf(row.reporter, sizeof row.reporter, "%.70s", reporter);
 		row.reporter_verified = in->reporter_verified;
 		snprintf(row.channel, sizeof row.channel, "%s", in->channel ? in->channel : "api");
 		snprintf(row.comment, sizeof row.comment, "%s", in->comment ? in->comment : "");
@@ -92,7 +96,13 @@ ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id
 		row.size = (int64_t)in->len;
 		ev_str(&ev, EVF_SHA256, row.sha256);
 		ev_int(&ev, EVF_LENGTH, row.size);
-		ev_str(&ev, EVF_FILE_NAME, row.file_name);
+		if (op == OP_REPORT_MAIL) {
+			ev_str(&ev, EVF_EMAIL, in->email != NULL ? in->email : "");
+			ev_str(&ev, EVF_REPORTER, row.reporter);
+			ev_bool(&ev, EVF_REPORTER_VERIFIED, row.reporter_verified);
+		} else {
+			ev_str(&ev, EVF_FILE_NAME, row.file_name);
+		}
 		ev_str(&ev, EVF_CHANNEL, row.channel);
 		r = db_report_add(x->in->db, &row, ops_now(), id, err);
 	}
@@ -106,9 +116,38 @@ ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id
 			written = true;
 		bw_memzero(key, sizeof key);
 	}
-	r = ops_finish(x, OP_REPORT_SUBMIT, &ev, r, err);
+	r = ops_finish(x, op, &ev, r, err);
 	if (r != 0 && written)
 		unlink(path);	/* the report was not recorded: no sample without it */
+	return r;
+}
+
+int
+ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, struct bw_err *err)
+{
+	struct ops_report_in api = *in;
+
+	api.channel = "api";
+	api.reporter_verified = true;	/* signed in */
+	return submit(x, OP_REPORT_SUBMIT, &api, x->caller->name, id, err);
+}
+
+int
+ops_report_mail(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, char reporter[72], struct bw_err *err)
+{
+	struct ops_report_in mail = *in;
+	char user[72] = "";
+	int r;
+
+	reporter[0] = '\0';
+	mail.channel = "mail";
+	mail.file_name = "";
+	if (in->email != NULL && bw_email_valid(in->email) && (r = db_user_by_email(x->in->db, in->email, user, err)) != 0)
+		return r;
+	if (user[0] == '\0')
+		mail.reporter_verified = false;	/* nobody to verify: an outsider's or a mistyped address */
+	if ((r = submit(x, OP_REPORT_MAIL, &mail, user, id, err)) == 0)
+		memcpy(reporter, user, 72);
 	return r;
 }
 
@@ -213,4 +252,18 @@ ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct b
 	if (r == 0 && strcmp(verdict, "threat") == 0)
 		return ops_finish_as(x, OP_REPORT_TRIAGED, &ev, EV_ALERT, err);
 	return ops_finish(x, OP_REPORT_TRIAGED, &ev, r, err);
+}
+
+int
+ops_report_feedback_to(struct ops_ctx *x, int64_t id, struct db_report *out, char email[DB_EMAIL_MAX + 1],
+		       struct bw_err *err)
+{
+	int r;
+
+	email[0] = '\0';
+	if ((r = db_report_get(x->in->db, id, out, err)) != 0)
+		return r;
+	if (out->reporter[0] != '\0' && (r = db_user_email_get(x->in->db, out->reporter, email, err)) != 0)
+		db_report_clear(out);
+	return r;
 }

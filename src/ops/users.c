@@ -249,3 +249,20 @@ ops_user_passwd(struct ops_ctx *x, const char *current, const char *otp, const c
 	bw_memzero(hash, sizeof hash);
 	return ops_finish(x, OP_USER_PASSWD, &ev, r, err);
 }
+
+int
+ops_user_set_email(struct ops_ctx *x, const char *username, const char *email, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_USER_EMAIL, &ev, err);
+	ev_target(&ev, "user:%.64s", username);
+	if (r == 0 && email[0] != '\0' && !bw_email_valid(email))
+		r = bw_err_set(err, BW_EINVAL, "not a plain mail address (LOCAL@DOMAIN, at most 254 bytes)");
+	if (r == 0) {
+		ev_str(&ev, EVF_EMAIL, email);
+		r = db_user_email_set(x->in->db, username, email, err);
+	}
+	return ops_finish(x, OP_USER_EMAIL, &ev, r, err);
+}

@@ -919,7 +919,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	/* Before the first request: GET /log/checkpoint serves what it published. */
 	if (o->witness_policy != NULL && (r = cosigner_start(in, al, o, &s->cosigner, err)) != 0)
 		goto fail;
-	if (!o->witness_only && (r = triager_start(in, al, o, &s->triager, err)) != 0)
+	if (o->triage != NULL && (r = triager_start(in, al, &s->opts, &s->triager, err)) != 0)
 		goto fail;
 	if ((r = listen_probe(&ss, o->listen, err)) != 0)
 		goto fail;

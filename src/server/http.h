@@ -180,7 +180,11 @@ int notifier_start(struct instance *in, struct audit_log *al, const struct serve
 void notifier_stop(struct notifier *nt);
 /* ---- reported samples triaged (triager.c) ---- */
 struct triager;
-/* Starts the triage thread (the engine loaded with o's organisation domains and YARA rules). Caller stops. */
+/*
+ * Starts the triage thread (the engine loaded with o's organisation domains
+ * and YARA rules; o's SMTP relay, when set, mails each reporter the verdict
+ * at their registered address). o must outlive the thread. Caller stops.
+ */
 int triager_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct triager **out,
 		  struct bw_err *err);
 /* A report arrived: look now. */

@@ -319,6 +319,24 @@ h_user_roles(struct request *rq, json_t *body)
 	reply_json(rq, 200, out);
 }
 
+/* PUT /api/v1/users/{name}/email {"email"}: a user's registered address ("" removes it). */
+static void
+h_user_email(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+	const char *email = NULL;
+
+	ev_target(&rq->ev, "user:%.64s", rq->params[0]);
+	if (!request_unpack(rq, body, "{s:s}", "email", &email))
+		return;
+	if (ops_user_set_email(&x, rq->params[0], email, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:s, s:s}", "username", rq->params[0], "email", email));
+}
+
 /* ---- API tokens ------------------------------------------------------------------ */
 
 static void
@@ -551,6 +569,7 @@ static const struct route auth_routes[] = {
 	  .json_body = true, .json_optional = true },
 	{ .method = "POST", .pattern = "/api/v1/users/{name}/unlock", .fn = h_user_unlock, .op = OP_USER_UNLOCK },
 	{ .method = "PUT", .pattern = "/api/v1/users/{name}/roles", .fn = h_user_roles, .op = OP_USER_ROLES, .json_body = true },
+	{ .method = "PUT", .pattern = "/api/v1/users/{name}/email", .fn = h_user_email, .op = OP_USER_EMAIL, .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/tokens", .fn = h_token_create, .op = OP_TOKEN_CREATE, .json_body = true },
 	{ .method = "DELETE", .pattern = "/api/v1/tokens/{id}", .fn = h_token_revoke, .op = OP_TOKEN_REVOKE },
 	{ .method = "GET", .pattern = "/api/v1/audit", .fn = h_audit, .op = OP_AUDIT_READ },

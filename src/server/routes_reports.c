@@ -51,6 +51,43 @@ h_report_submit(struct request *rq, json_t *body)
 	reply_json(rq, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "status", "received", "verdict", "pending"));
 }
 
+/*
+ * POST /api/v1/reports/mail?from=ADDR&verified=0|1[&comment=TEXT]: a report
+ * that arrived by mail, from the mail intake (`bulwark report mail`); the
+ * body is the reported message.
+ */
+static void
+h_report_mail(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *verified = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "verified");
+	struct ops_report_in in = {
+		.email = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "from"),
+		.comment = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "comment"),
+		.data = rq->body.data,
+		.len = rq->body.len,
+	};
+	struct bw_err err = { 0 };
+	char reporter[72];
+	int64_t id;
+
+	(void)body;
+	if (verified == NULL || (strcmp(verified, "0") != 0 && strcmp(verified, "1") != 0)) {
+		reply_error(rq, 400, "verified must be 0 or 1");
+		return;
+	}
+	in.reporter_verified = strcmp(verified, "1") == 0;
+	if (ops_report_mail(&x, &in, &id, reporter, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	if (rq->s->triager != NULL)
+		triager_kick(rq->s->triager);
+	reply_json(rq, 201, json_pack("{s:I, s:s, s:b, s:s, s:s}", "id", (json_int_t)id, "reporter", reporter,
+				      "reporter_verified", reporter[0] != '\0' && in.reporter_verified, "status", "received",
+				      "verdict", "pending"));
+}
+
 static void
 reply_reports(struct request *rq, struct db_report *rs, size_t n, bool full)
 {
@@ -125,6 +162,8 @@ h_report(struct request *rq, json_t *body)
 
 static const struct route report_routes[] = {
 	{ .method = "POST", .pattern = "/api/v1/reports", .fn = h_report_submit, .op = OP_REPORT_SUBMIT, .raw_body = true,
+	  .body_max = OPS_REPORT_MAX },
+	{ .method = "POST", .pattern = "/api/v1/reports/mail", .fn = h_report_mail, .op = OP_REPORT_MAIL, .raw_body = true,
 	  .body_max = OPS_REPORT_MAX },
 	{ .method = "GET", .pattern = "/api/v1/reports/mine", .fn = h_reports_mine, .op = OP_REPORT_MINE },
 	{ .method = "GET", .pattern = "/api/v1/reports", .fn = h_reports, .op = OP_REPORT_LIST },

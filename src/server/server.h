@@ -16,6 +16,7 @@
 
 struct ops_hostev;
 struct witness_policy;
+struct triage_zygote;
 
 struct server_opts {
 	const char *listen;		/* "127.0.0.1:8443", "[::1]:8443" */
@@ -54,12 +55,11 @@ struct server_opts {
 	const char *witness_cacert;	/* the witnesses' TLS CA (NULL: the system's) */
 	/* a standalone witness: only the witness routes, sign-in and tokens, the log and alerts */
 	bool witness_only;
-	/* triage of reported samples (docs/REPORTS.md) */
-	const char *const *org_domains;	/* the organisation's mail domains */
-	size_t norg_domains;
-	const char *yara_dir;		/* the organisation's YARA rules (NULL: bulwark's only) */
-	unsigned triage_timeout_ms;	/* per sample; 0: 60 s */
-	const char *triage_user;	/* the worker's user when root (NULL: nobody) */
+	/*
+	 * Triage of reported samples (docs/REPORTS.md): the zygote that forks the
+	 * isolated workers, started before any thread (NULL: reports wait untriaged).
+	 */
+	struct triage_zygote *triage;
 };
 
 struct server;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "notify/notify.h"
 #include "triage/triage.h"
 
 #define TRIAGER_POLL_MS 5000
@@ -21,13 +22,64 @@
 struct triager {
 	struct instance *in;
 	struct audit_log *al;
-	struct triage *engine;
-	struct triage_sandbox sb;
+	struct triage_zygote *zygote;
+	const struct server_opts *o;	/* the server's: the SMTP relay for feedback (NULL url: none) */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop, kicked, started;
 };
+
+/* What the reporter is told, by verdict: the outcome and what to do now. */
+static const char *
+advice(const char *verdict)
+{
+	if (strcmp(verdict, "threat") == 0)
+		return "It is malicious. Do not open it or any attachment, do not answer it, and delete it; if you "
+		       "already opened an attachment or a link, tell the security team now.";
+	if (strcmp(verdict, "suspicious") == 0)
+		return "It shows signs of a lure; the security team is looking at it. Leave it unopened until they "
+		       "tell you more.";
+	if (strcmp(verdict, "spam") == 0)
+		return "It is unsolicited bulk mail, not an attack. You may delete it.";
+	if (strcmp(verdict, "clean") == 0)
+		return "Nothing malicious was found in it. The security team may still look at it.";
+	return "It could not be analysed automatically; the security team will look at it.";
+}
+
+/* Feedback to the reporter's registered address, when mail is configured (one try: the verdict is in `report mine`). */
+static void
+feedback(struct triager *tr, struct ops_ctx *x, int64_t id, const char *verdict)
+{
+	struct notify_email m = { 0 };
+	struct db_report r = { 0 };
+	struct bw_err err = { 0 };
+	char email[DB_EMAIL_MAX + 1], subject[200], text[2048], mid[64], when[BW_TIME_TEXT_MAX];
+	const char *to[1] = { email };
+
+	if (tr->o->smtp_url == NULL || ops_report_feedback_to(x, id, &r, email, &err) != 0 || email[0] == '\0') {
+		db_report_clear(&r);
+		return;
+	}
+	bw_time_format_ms(r.created_at * 1000, when);
+	snprintf(subject, sizeof subject, "[bulwark] Your report %lld: %s", (long long)id, verdict);
+	snprintf(text, sizeof text,
+		 "Thank you for reporting %s%.200s%s (report %lld, %s).\n\nResult: %s.\n%s\n\n"
+		 "Reports like yours are how attacks are stopped early. Keep reporting anything that looks wrong.\n"
+		 "Your reports and their results: bulwark report mine\n",
+		 r.file_name[0] ? "the file \"" : "the mail", r.file_name, r.file_name[0] ? "\"" : "", (long long)id, when,
+		 verdict, advice(verdict));
+	snprintf(mid, sizeof mid, "report-%lld@bulwark", (long long)id);
+	m.url = tr->o->smtp_url;
+	m.from = tr->o->smtp_from;
+	m.to = to;
+	m.nto = 1;
+	m.cacert = tr->o->smtp_cacert;
+	m.timeout_secs = 30;
+	if (notify_email_send(&m, mid, subject, text, &err) != 0)
+		EV_LOG(EVLOG_WARN, "report feedback not sent", EV_KI("report", id), EV_KS("error", err.msg));
+	db_report_clear(&r);
+}
 
 /* One pending report, if any: true when one was handled. */
 static bool
@@ -53,9 +105,13 @@ triage_one(struct triager *tr)
 	if (r != 0)
 		res = json_pack("{s:s, s:s, s:i, s:[], s:[]}", "verdict", "failed", "failed", err.msg, "score", 0,
 				"reasons", "indicators");
-	else if (triage_scan_isolated(tr->engine, &tr->sb, name, data, len, &res, &err) != 0)
-		res = json_pack("{s:s, s:s, s:i, s:[], s:[]}", "verdict", "failed", "failed", err.msg, "score", 0,
-				"reasons", "indicators");
+	else if (triage_zygote_scan(tr->zygote, name, data, len, &res, &err) != 0) {
+		/* no worker could run it (shutting down, or the zygote is gone): it stays pending */
+		EV_LOG(EVLOG_WARN, "triage: not run", EV_KI("report", id), EV_KS("error", err.msg));
+		bw_memzero(data, len);
+		free(data);
+		return false;
+	}
 	if (data != NULL)
 		bw_memzero(data, len);
 	free(data);
@@ -68,6 +124,7 @@ triage_one(struct triager *tr)
 	}
 	EV_LOG(EVLOG_INFO, "report triaged", EV_KI("report", id),
 	       EV_KS("verdict", json_string_value(json_object_get(res, "verdict"))));
+	feedback(tr, &x, id, json_string_value(json_object_get(res, "verdict")));
 	json_decref(res);
 	return true;
 }
@@ -102,26 +159,16 @@ triager_start(struct instance *in, struct audit_log *al, const struct server_opt
 	      struct bw_err *err)
 {
 	struct triager *tr = calloc(1, sizeof *tr);
-	struct triage_opts to = { 0 };
-	int r;
 
 	*out = NULL;
 	if (tr == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	tr->in = in;
 	tr->al = al;
-	triage_limits_default(&to.lim);
-	to.org_domains = o->org_domains;
-	to.norg = o->norg_domains;
-	to.yara_dir = o->yara_dir;
-	tr->sb.timeout_ms = o->triage_timeout_ms;
-	tr->sb.user = o->triage_user;
+	tr->o = o;	/* the server's copy: it outlives the thread */
+	tr->zygote = o->triage;
 	pthread_mutex_init(&tr->mu, NULL);
 	pthread_cond_init(&tr->cv, NULL);
-	if ((r = triage_new(&to, &tr->engine, err)) != 0) {
-		triager_stop(tr);
-		return r;
-	}
 	if (pthread_create(&tr->thread, NULL, triager_main, tr) != 0) {
 		triager_stop(tr);
 		return bw_err_set(err, BW_EIO, "cannot start the triage thread");
@@ -150,9 +197,9 @@ triager_stop(struct triager *tr)
 		tr->stop = true;
 		pthread_cond_signal(&tr->cv);
 		pthread_mutex_unlock(&tr->mu);
+		triage_zygote_cancel(tr->zygote);	/* a scan in progress ends now; its report stays pending */
 		pthread_join(tr->thread, NULL);
 	}
-	triage_free(tr->engine);
 	pthread_mutex_destroy(&tr->mu);
 	pthread_cond_destroy(&tr->cv);
 	free(tr);

@@ -233,6 +233,11 @@ static const char *const main_migrations[] = {
 	") STRICT;"
 	"CREATE INDEX reports_reporter ON reports(reporter, id);"
 	"CREATE INDEX reports_pending ON reports(verdict, id);",
+	/* 16: users' registered e-mail addresses (mailed reports are matched by them; feedback goes only to them) */
+	"CREATE TABLE user_emails ("
+	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
+	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE"
+	") STRICT;",
 };
 
 void

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 15	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 16	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -558,6 +558,16 @@ int hostdb_states(struct bw_hostdb *h, struct hostdb_host_state **out, size_t *n
 void hostdb_states_free(struct hostdb_host_state *s, size_t n);
 /* Marks host silent since since; BW_EEXIST when it already is. */
 int hostdb_mark_silent(struct bw_hostdb *h, const char *host, int64_t since, struct bw_err *err);
+
+/* ---- users' registered e-mail addresses (user_email_db.c) ---- */
+
+#define DB_EMAIL_MAX 254
+/* Sets username's address (email "" removes it); BW_ENOTFOUND no such user, BW_EEXIST another user has it. */
+int db_user_email_set(struct bw_db *db, const char *username, const char *email, struct bw_err *err);
+/* username's address into out ("" when none). */
+int db_user_email_get(struct bw_db *db, const char *username, char out[DB_EMAIL_MAX + 1], struct bw_err *err);
+/* The enabled user whose address is email (case-insensitive) into username ("" when none). */
+int db_user_by_email(struct bw_db *db, const char *email, char username[72], struct bw_err *err);
 
 /* ---- reported mails and files (report_db.c) ---- */
 

@@ -107,7 +107,7 @@ worker(struct triage *t, const struct triage_sandbox *sb, const struct passwd *p
 	char *text;
 	int keep = 3;
 
-	if (dup2(fd, keep) != keep)
+	if (dup2(fd, keep) != keep || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
 		_exit(120);
 	close_range(keep + 1, ~0U, 0);
 	for (int i = 0; i < keep; i++)

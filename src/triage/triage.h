@@ -97,4 +97,47 @@ struct triage_sandbox {
 int triage_scan_isolated(struct triage *t, const struct triage_sandbox *sb, const char *name, const uint8_t *data,
 			 size_t len, json_t **result, struct bw_err *err);
 
+/*
+ * A multi-threaded program (the server) must not fork workers itself: a
+ * child forked while another thread holds a lock (in the allocator, in a
+ * TLS library) can hang on it. The zygote is a helper process forked by
+ * triage_zygote_start while the caller still has one thread (call it
+ * before starting any); it forks the workers, and the caller hands it
+ * samples over a socket. triage_zygote_scan may be called from any thread
+ * (one scan at a time). The zygote ends when it is stopped or its parent
+ * dies.
+ */
+struct triage_zygote;
+int triage_zygote_start(struct triage *t, const struct triage_sandbox *sb, struct triage_zygote **out,
+			struct bw_err *err);
+/* triage_scan_isolated through the zygote. Non-zero only when the zygote is gone (and then cannot restart). */
+int triage_zygote_scan(struct triage_zygote *z, const char *name, const uint8_t *data, size_t len, json_t **result,
+		       struct bw_err *err);
+/* Ends a scan in progress at once (it fails) and every later one: for a prompt shutdown, from any thread. */
+void triage_zygote_cancel(struct triage_zygote *z);
+void triage_zygote_stop(struct triage_zygote *z);
+
+/* ---- a report that arrived by mail (intake.c) ---- */
+
+struct triage_intake {
+	char from[320];			/* the sender of the mail that arrived (the reporter), "" when none */
+	bool verified;			/* the receiving MTA's Authentication-Results vouch for its domain */
+	char auth[240];			/* which result vouched, or why none did */
+	bool forwarded;			/* the mail forwards one message as an attachment (a report button's way) */
+	uint8_t *original;		/* what is reported: that attached message, else the whole mail */
+	size_t original_len;
+	char comment[1025];		/* forwarded: the forwarding mail's own text (trimmed, UTF-8) */
+};
+/*
+ * Reads a mail that arrived at the report mailbox: its sender, whether the
+ * topmost Authentication-Results header (RFC 8601; of authserv_id when not
+ * NULL, so a header the sender forged under another id is ignored) shows
+ * dkim=pass with header.d, spf=pass with smtp.mailfrom, or dmarc=pass with
+ * header.from in the sender's domain; and the reported message. BW_EINVAL
+ * when it is not a mail. Clear with triage_intake_clear().
+ */
+int triage_mail_intake(const uint8_t *data, size_t len, const char *authserv_id, struct triage_intake *out,
+		       struct bw_err *err);
+void triage_intake_clear(struct triage_intake *in);
+
 #endif /* BW_TRIAGE_H */

@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -21,9 +22,30 @@ base = tmpdir()
 data = os.path.join(base, "data")
 _, secret, _ = init(data)
 cert = os.path.join(data, "tls/cert.pem")
+# a real SMTP relay for the reporters' feedback: aiosmtpd, STARTTLS, into a Maildir
+SPORT = free_port()
+maildir = os.path.join(base, "Maildir")
+smtpd = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % SPORT, "--tlscert", cert,
+                          "--tlskey", os.path.join(data, "tls/key.pem"), "-c", "aiosmtpd.handlers.Mailbox", maildir],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", SPORT), timeout=0.2).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+
+
+def mails():
+    new = os.path.join(maildir, "new")
+    return [open(os.path.join(new, f), "rb").read() for f in sorted(os.listdir(new))] if os.path.isdir(new) else []
+
+
 PORT = free_port()
 URL = "https://127.0.0.1:%d" % PORT
-srv = serve(data, PORT, "--login-backoff-ms", "0")
+ARGS = ("--login-backoff-ms", "0", "--org-domain", "bulwark.example", "--smtp", "smtp://127.0.0.1:%d" % SPORT,
+        "--smtp-from", "bulwark@bulwark.example", "--smtp-to", "soc@bulwark.example", "--smtp-cacert", cert)
+srv = serve(data, PORT, *ARGS)
 c = Client(PORT, cert)
 
 
@@ -106,6 +128,80 @@ try:
     expect(rc == 0 and "report 3 received" in out, f"a third report: {out}")
     # (swap it for report 1's sealed file before the triage thread reads it is racy; instead, after triage:)
     wait_for("report 3 triaged", lambda: c.req("GET", "/api/v1/reports/3", token=analyst)[1]["verdict"] != "pending")
+    # ---- reports by mail: a report button forwards the lure to the report mailbox ----
+    rc, out = cli("user", "email", "erin", "--email", "Erin@Bulwark.example", token=admin)
+    expect(rc == 0, f"bulwark user email: {out}")
+    rc, out = cli("user", "email", "ana", "--email", "erin@bulwark.example", token=admin)
+    expect(rc != 0 and "another user has the address" in out, f"an address belongs to one user: {out}")
+    rc, out = cli("user", "email", "ana", "--email", "not an address", token=admin)
+    expect(rc != 0 and "plain mail address" in out, f"a malformed address is refused: {out}")
+    st, j, _, _ = c.req("POST", "/api/v1/tokens", {"name": "mail-intake", "scopes": ["analyst"], "lifetime_days": 30},
+                        token=analyst)
+    intake_tok = os.path.join(base, "intake.token")
+    open(intake_tok, "w").write(j["token"] + "\n")
+    os.chmod(intake_tok, 0o600)
+
+    def mail_in(msg):
+        env = dict(os.environ, BULWARK_SERVER=URL, BULWARK_CACERT=cert)
+        env.pop("BULWARK_TOKEN", None)
+        p = subprocess.run([os.environ.get("BULWARK", "build/bulwark"), "report", "mail", "--authserv-id",
+                            "mx.bulwark.example", "--token-file", intake_tok], input=msg, capture_output=True,
+                           env=env, timeout=60)
+        return p.returncode, p.stdout.decode() + p.stderr.decode()
+
+    from email.message import EmailMessage
+    from email.policy import SMTP as SMTP_POLICY
+    import email as email_pkg
+
+    def forwarded(sender, auth):
+        m = EmailMessage()
+        m["From"] = sender
+        m["To"] = "report@bulwark.example"
+        m["Subject"] = "FW: Senior Engineer opportunity"
+        if auth:
+            m["Authentication-Results"] = auth
+        m.set_content("Looks like a fake recruiter, I never applied.")
+        m.add_attachment(email_pkg.message_from_bytes(lures.dream_job_mail(), policy=SMTP_POLICY))
+        return m.as_bytes(policy=SMTP_POLICY)
+
+    rc, out = mail_in(forwarded("Erin <erin@bulwark.example>", "mx.bulwark.example; dkim=pass header.d=bulwark.example "
+                                "header.s=s1; spf=pass smtp.mailfrom=erin@bulwark.example"))
+    expect(rc == 0 and "report 4 received from erin@bulwark.example (user erin" in out and "dkim=pass" in out,
+           f"bulwark report mail: the forwarded lure, the reporter matched and verified: {rc} {out}")
+    j = wait_for("the mailed report triaged", lambda: (lambda j: j["verdict"] != "pending" and j)(
+        c.req("GET", "/api/v1/reports/4", token=analyst)[1]))
+    expect(j["reporter"] == "erin" and j["reporter_verified"] and j["channel"] == "mail" and
+           j["comment"] == "Looks like a fake recruiter, I never applied." and j["verdict"] == "threat" and
+           any(r["code"] == "shortcut" for r in j["triage"]["reasons"]),
+           f"the original (not the forwarding mail) is triaged, the forwarding text is the comment: {j}")
+    # a header forged by the sender under another authserv-id does not verify; an unknown sender matches nobody
+    rc, out = mail_in(forwarded("Erin <erin@bulwark.example>", "evil.example; dkim=pass header.d=bulwark.example"))
+    expect(rc == 0 and "report 5 received" in out and "reporter unverified" in out, f"a forged header: {out}")
+    rc, out = mail_in(forwarded("Mallory <mallory@elsewhere.example>", "mx.bulwark.example; spf=pass "
+                                "smtp.mailfrom=mallory@elsewhere.example"))
+    expect(rc == 0 and "no registered user" in out, f"an outsider's report: {out}")
+    j5 = c.req("GET", "/api/v1/reports/5", token=analyst)[1]
+    j6 = c.req("GET", "/api/v1/reports/6", token=analyst)[1]
+    expect(j5["reporter"] == "erin" and not j5["reporter_verified"] and j6["reporter"] == "" and
+           not j6["reporter_verified"], f"reporter_verified only with the receiving MTA's pass: {j5} {j6}")
+    rc, out = mail_in(b"this is not a mail at all")
+    expect(rc == 65, f"not a mail: EX_DATAERR for the MTA: {rc} {out}")
+    open(os.path.join(base, "bad.token"), "w").write("bwt_nonsense\n")
+    env = dict(os.environ, BULWARK_SERVER=URL, BULWARK_CACERT=cert)
+    p_ = subprocess.run([os.environ.get("BULWARK", "build/bulwark"), "report", "mail", "--token-file",
+                         os.path.join(base, "bad.token")], input=forwarded("a@b.example", None), capture_output=True,
+                        env=env, timeout=60)
+    expect(p_.returncode == 77, f"a refused token: EX_NOPERM: {p_.returncode} {p_.stderr}")
+    p_ = subprocess.run([os.environ.get("BULWARK", "build/bulwark"), "report", "mail", "--server",
+                         "https://127.0.0.1:1", "--token-file", intake_tok], input=forwarded("a@b.example", None),
+                        capture_output=True, env=env, timeout=60)
+    expect(p_.returncode == 75, f"a server that cannot be reached: EX_TEMPFAIL, the MTA retries: {p_.returncode}")
+    # feedback: mailed to the reporter's registered address only
+    fb = wait_for("feedback for report 4", lambda: [m for m in mails() if b"Your report 4: threat" in m])
+    expect(b"To: erin@bulwark.example" in fb[0].replace(b"Erin@Bulwark.example", b"erin@bulwark.example") or
+           b"Erin@Bulwark.example" in fb[0], f"feedback to the registered address: {fb[0][:400]}")
+    expect(not [m for m in mails() if b"Your report 6" in m], "no feedback to an address that is not registered")
+
     # bad input: refused with a reason, nothing stored
     st, j, _, _ = c.req("POST", "/api/v1/reports?name=x%01y", token=staff, raw=b"abc",
                         headers={"Content-Type": "application/octet-stream"})
@@ -116,7 +212,7 @@ try:
     st, j, _, _ = c.req("POST", "/api/v1/reports", token=staff, raw=big, headers={"Content-Type": "application/octet-stream"})
     expect(st == 413, f"a report over 32 MiB: {st} {j}")
     st, j, _, _ = c.req("GET", "/api/v1/reports", token=analyst)
-    expect(len(j["reports"]) == 3 and len(glob.glob(os.path.join(data, "samples", "*.sealed"))) == 3,
+    expect(len(j["reports"]) == 6 and len(glob.glob(os.path.join(data, "samples", "*.sealed"))) == 6,
            f"refused reports store nothing: {len(j['reports'])}")
     st, j, _, _ = c.req("POST", "/api/v1/reports", raw=b"abc", headers={"Content-Type": "application/octet-stream"})
     expect(st == 401, f"reporting needs a signed-in user: {st}")
@@ -128,7 +224,7 @@ s1, s3 = os.path.join(data, "samples", "1.sealed"), os.path.join(data, "samples"
 shutil.copy(s1, s3)  # report 1's sealed sample put where report 3's was
 subprocess.run(["sqlite3", os.path.join(data, "bulwark.db"),
                 "UPDATE reports SET verdict = 'pending', triage = NULL WHERE id = 3"], check=True)
-srv = serve(data, PORT, "--login-backoff-ms", "0")
+srv = serve(data, PORT, *ARGS)
 try:
     j = wait_for("report 3 triaged again", lambda: (lambda j: j["verdict"] != "pending" and j)(
         c.req("GET", "/api/v1/reports/3", token=analyst)[1]))
@@ -136,4 +232,5 @@ try:
            f"a sealed file moved under another report does not open: triage failed with the reason: {j}")
 finally:
     stop(srv)
+smtpd.terminate()
 finish("reports_test")

@@ -16,6 +16,9 @@ static const char report_usage[] =
     "       bulwark report mine [--json]\n"
     "       bulwark report list [--limit N] [--json]\n"
     "       bulwark report show ID [--json]\n"
+    "       bulwark report update ID [--status in_review|resolved] [--verdict V] [--category C]\n"
+    "                             [--assign USER] --reason TEXT\n"
+    "       bulwark report comment ID --text TEXT\n"
     "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
     "       bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--yara-dir DIR]\n"
     "                             [--timeout-secs S] [--json] [--no-isolation] FILE|-\n"
@@ -25,7 +28,11 @@ static const char report_usage[] =
     "(encrypted) and triages it in an isolated worker; `mine` shows the outcome of your reports\n"
     "(status and verdict). FILE's base name is the sample's name unless --name gives one;\n"
     "standard input (-) without --name is a mail. list and show (analysts, admins, auditors):\n"
-    "the inbox, and one report with its verdict, reasons and indicators (docs/REPORTS.md).\n"
+    "the inbox, and one report with its verdict, reasons, indicators and history. update and\n"
+    "comment (analysts, admins): move a report (received -> in_review -> resolved), give your\n"
+    "verdict (clean, spam, suspicious, threat: it overrides triage's) or category (phishing,\n"
+    "malware, spam, scam, legitimate, test, other), assign it (\"\" : nobody), always with a\n"
+    "reason; or comment (docs/REPORTS.md).\n"
     "\n"
     "mail: for a report mailbox: a mail server pipes each message of the mailbox into it (a\n"
     "Postfix alias, docs/REPORTS.md). A mail forwarding one message as an attachment (report\n"
@@ -334,6 +341,12 @@ report_show(struct cli_args *a)
 	       (long long)json_integer_value(json_object_get(reply, "size")), cli_text(reply, "sha256", b[3], 100));
 	if (json_string_value(json_object_get(reply, "comment"))[0])
 		printf("comment: %s\n", cli_text(reply, "comment", b[0], sizeof b[0]));
+	if (json_string_value(json_object_get(reply, "analyst_verdict"))[0])
+		printf("analyst's verdict %s (triage: %s)\n", cli_text(reply, "analyst_verdict", b[0], 100),
+		       cli_text(reply, "triage_verdict", b[1], 100));
+	if (json_string_value(json_object_get(reply, "category"))[0] || json_string_value(json_object_get(reply, "assignee"))[0])
+		printf("category %s, assigned to %s\n", cli_text(reply, "category", b[0], 100)[0] ? b[0] : "-",
+		       cli_text(reply, "assignee", b[1], 100)[0] ? b[1] : "nobody");
 	tri = json_object_get(reply, "triage");
 	if (json_is_object(tri) && json_string_value(json_object_get(tri, "failed")) != NULL)
 		printf("triage failed: %s\n", cli_text(tri, "failed", b[0], sizeof b[0]));
@@ -345,8 +358,69 @@ report_show(struct cli_args *a)
 		printf("indicators:\n");
 	json_array_foreach(json_object_get(tri, "indicators"), i, it)
 		printf("  %-7s %s\n", cli_text(it, "type", b[0], sizeof b[0]), cli_text(it, "value", b[1], sizeof b[1]));
+	if (json_array_size(json_object_get(reply, "history")) > 0)
+		printf("history:\n");
+	json_array_foreach(json_object_get(reply, "history"), i, it) {
+		char t[BW_TIME_TEXT_MAX];
+		bw_time_format_ms(json_integer_value(json_object_get(it, "at")) * 1000, t);
+		printf("  %s %s %s%s%s: %s\n", t, cli_text(it, "actor", b[0], 100), cli_text(it, "kind", b[1], 100),
+		       json_string_value(json_object_get(it, "value"))[0] ? " " : "", cli_text(it, "value", b[2], 100),
+		       cli_text(it, "text", b[3], sizeof b[3]));
+	}
 	rc = CLI_OK;
 out:
+	json_decref(reply);
+	return rc;
+}
+
+static int
+report_update(struct cli_args *a, bool comment)
+{
+	struct cli_api api;
+	const char *status = NULL, *verdict = NULL, *category = NULL, *assign = NULL, *reason = NULL, *text = NULL;
+	char *pos[1], path[96];
+	size_t npos;
+	json_t *body, *reply = NULL;
+	long status_code;
+	uint64_t id;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a) || cli_opt(a, "--status", &status) || cli_opt(a, "--verdict", &verdict) ||
+	    cli_opt(a, "--category", &category) || cli_opt(a, "--assign", &assign) || cli_opt(a, "--reason", &reason) ||
+	    cli_opt(a, "--text", &text) || cli_positional(a, pos, 1, &npos) || npos != 1 ||
+	    bw_parse_u64(pos[0], strlen(pos[0]), &id) != 0 || (comment ? text == NULL : reason == NULL)) {
+		fputs(report_usage, stderr);
+		return CLI_USAGE;
+	}
+	snprintf(path, sizeof path, "/api/v1/reports/%llu/%s", (unsigned long long)id, comment ? "comments" : "update");
+	if (comment) {
+		body = json_pack("{s:s}", "text", text);
+	} else {
+		body = json_pack("{s:s}", "reason", reason);
+		if (status)
+			json_object_set_new(body, "status", json_string(status));
+		if (verdict)
+			json_object_set_new(body, "verdict", json_string(verdict));
+		if (category)
+			json_object_set_new(body, "category", json_string(category));
+		if (assign)
+			json_object_set_new(body, "assignee", json_string(assign));
+	}
+	if (body == NULL || cli_api_call(&api, "POST", path, body, &status_code, &reply, NULL) != 0 ||
+	    cli_api_expect(comment ? "report comment" : "report update", status_code, comment ? 201 : 200, reply) != 0)
+		goto out;
+	if (comment) {
+		printf("report %llu: comment added\n", (unsigned long long)id);
+	} else {
+		char b[3][100];
+		printf("report %llu: %s, verdict %s%s%s\n", (unsigned long long)id, cli_text(reply, "status", b[0], 100),
+		       cli_text(reply, "verdict", b[1], 100),
+		       json_string_value(json_object_get(reply, "assignee"))[0] ? ", assigned to " : "",
+		       cli_text(reply, "assignee", b[2], 100));
+	}
+	rc = CLI_OK;
+out:
+	json_decref(body);
 	json_decref(reply);
 	return rc;
 }
@@ -371,6 +445,10 @@ cmd_report(int argc, char **argv)
 	if (argc > 0 && (strcmp(argv[0], "mine") == 0 || strcmp(argv[0], "list") == 0)) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return report_rows(&a, strcmp(argv[0], "mine") == 0);
+	}
+	if (argc > 0 && (strcmp(argv[0], "update") == 0 || strcmp(argv[0], "comment") == 0)) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return report_update(&a, strcmp(argv[0], "comment") == 0);
 	}
 	if (argc > 0 && strcmp(argv[0], "show") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

@@ -538,6 +538,25 @@ int ops_report_pending_sample(struct ops_ctx *x, int64_t *id, char name[264], ui
  */
 int ops_report_feedback_to(struct ops_ctx *x, int64_t id, struct db_report *out, char email[DB_EMAIL_MAX + 1],
 			   struct bw_err *err);
+/* What an analyst changes on a report (NULL: unchanged); reason is required. */
+struct ops_report_change {
+	const char *status;		/* in_review, resolved */
+	const char *verdict;		/* clean, spam, suspicious, threat: overrides triage's */
+	const char *category;		/* phishing, malware, spam, scam, legitimate, test, other */
+	const char *assignee;		/* an enabled analyst or admin, "" nobody */
+	const char *reason;
+};
+/*
+ * Changes a report (analysts, admins): each change a step of its history
+ * and one report.update event. Resolving needs a verdict (triage's, or the
+ * analyst's when triage gave none). *out: the report after (clear it).
+ */
+int ops_report_update(struct ops_ctx *x, int64_t id, const struct ops_report_change *c, struct db_report *out,
+		      struct bw_err *err);
+/* An analyst's comment on a report (a history step). */
+int ops_report_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw_err *err);
+/* A report's history (read with the report: ops_report_get checked the caller). Caller frees *out. */
+int ops_report_history(struct ops_ctx *x, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err);
 /* Records a report's triage result (the server only): report.triaged, result alert for a threat. */
 int ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err);
 

@@ -267,3 +267,94 @@ ops_report_feedback_to(struct ops_ctx *x, int64_t id, struct db_report *out, cha
 		db_report_clear(out);
 	return r;
 }
+
+static bool
+one_of(const char *s, const char *const *list)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+int
+ops_report_update(struct ops_ctx *x, int64_t id, const struct ops_report_change *c, struct db_report *out,
+		  struct bw_err *err)
+{
+	static const char *const statuses[] = { "in_review", "resolved", NULL };
+	static const char *const verdicts[] = { "clean", "spam", "suspicious", "threat", NULL };
+	static const char *const categories[] = { "phishing", "malware", "spam", "scam", "legitimate", "test", "other",
+						   NULL };
+	struct db_report cur = { 0 };
+	struct db_user u = { 0 };
+	struct event ev;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	r = ops_begin_tx(x, OP_REPORT_UPDATE, &ev, err);
+	ev_target(&ev, "report:%lld", (long long)id);
+	if (c->status)
+		ev_str(&ev, EVF_STATE, c->status);
+	if (c->verdict)
+		ev_str(&ev, EVF_VERDICT, c->verdict);
+	if (c->category)
+		ev_str(&ev, EVF_CATEGORY, c->category);
+	if (c->assignee)
+		ev_str(&ev, EVF_ASSIGNEE, c->assignee);
+	if (c->reason)
+		ev_str(&ev, EVF_REASON, c->reason);
+	if (r == 0 && c->status == NULL && c->verdict == NULL && c->category == NULL && c->assignee == NULL)
+		r = bw_err_set(err, BW_EINVAL, "nothing to change: give a status, verdict, category or assignee");
+	if (r == 0 && (c->reason == NULL || c->reason[0] == '\0' || !text_ok(c->reason, 1024, true)))
+		r = bw_err_set(err, BW_EINVAL, "a change needs a reason (UTF-8 text, at most 1024 bytes)");
+	if (r == 0 && c->status != NULL && !one_of(c->status, statuses))
+		r = bw_err_set(err, BW_EINVAL, "status must be in_review or resolved");
+	if (r == 0 && c->verdict != NULL && !one_of(c->verdict, verdicts))
+		r = bw_err_set(err, BW_EINVAL, "verdict must be clean, spam, suspicious or threat");
+	if (r == 0 && c->category != NULL && !one_of(c->category, categories))
+		r = bw_err_set(err, BW_EINVAL, "category must be phishing, malware, spam, scam, legitimate, test or other");
+	if (r == 0 && c->assignee != NULL && c->assignee[0] != '\0') {
+		if ((r = db_user_by_name(x->in->db, c->assignee, &u, err)) == 0 &&
+		    (u.disabled || !(u.roles & (ROLE_ANALYST | ROLE_ADMIN))))
+			r = bw_err_set(err, BW_EINVAL, "%.64s is not an enabled analyst or admin", c->assignee);
+		db_user_clear(&u);
+	}
+	if (r == 0)
+		r = db_report_get(x->in->db, id, &cur, err);
+	if (r == 0 && c->status != NULL && strcmp(c->status, cur.status) == 0)
+		r = bw_err_set(err, BW_EEXIST, "report %lld is %s already", (long long)id, cur.status);
+	if (r == 0 && c->status != NULL && strcmp(c->status, "resolved") == 0 && c->verdict == NULL &&
+	    cur.analyst_verdict[0] == '\0' && (strcmp(cur.verdict, "pending") == 0 || strcmp(cur.verdict, "failed") == 0))
+		r = bw_err_set(err, BW_EINVAL, "triage gave no verdict (%s): resolving needs the analyst's verdict",
+			       cur.verdict);
+	db_report_clear(&cur);
+	if (r == 0)
+		r = db_report_update(x->in->db, id, c->status, c->verdict, c->category, c->assignee, x->caller->name,
+				     c->reason, ops_now(), err);
+	if (r == 0)
+		r = db_report_get(x->in->db, id, out, err);
+	return ops_finish(x, OP_REPORT_UPDATE, &ev, r, err);
+}
+
+int
+ops_report_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_REPORT_COMMENT, &ev, err);
+	ev_target(&ev, "report:%lld", (long long)id);
+	if (r == 0 && (text == NULL || text[0] == '\0' || !text_ok(text, 1024, true)))
+		r = bw_err_set(err, BW_EINVAL, "a comment is UTF-8 text of 1 to 1024 bytes");
+	if (r == 0) {
+		ev_str(&ev, EVF_COMMENT, text);
+		r = db_report_comment(x->in->db, id, x->caller->name, text, ops_now(), err);
+	}
+	return ops_finish(x, OP_REPORT_COMMENT, &ev, r, err);
+}
+
+int
+ops_report_history(struct ops_ctx *x, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err)
+{
+	return db_report_history(x->in->db, id, out, n, err);
+}

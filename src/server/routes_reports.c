@@ -13,10 +13,15 @@ report_json(const struct db_report *r, bool full)
 {
 	json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t)r->id,
 			      "created_at", (json_int_t)r->created_at, "file_name", r->file_name, "comment", r->comment,
-			      "sha256", r->sha256, "status", r->status, "size", (json_int_t)r->size, "verdict", r->verdict,
-			      "channel", r->channel, "score", (json_int_t)r->score, "triaged_at", (json_int_t)r->triaged_at);
+			      "sha256", r->sha256, "status", r->status, "size", (json_int_t)r->size, "verdict",
+			      db_report_verdict(r), "channel", r->channel, "score", (json_int_t)r->score, "triaged_at",
+			      (json_int_t)r->triaged_at);
 
 	if (o != NULL && full) {
+		json_object_set_new(o, "triage_verdict", json_string(r->verdict));
+		json_object_set_new(o, "analyst_verdict", json_string(r->analyst_verdict));
+		json_object_set_new(o, "category", json_string(r->category));
+		json_object_set_new(o, "assignee", json_string(r->assignee));
 		json_t *t = r->triage != NULL ? json_loads(r->triage, 0, NULL) : NULL;
 		json_object_set_new(o, "reporter", json_string(r->reporter));
 		json_object_set_new(o, "reporter_verified", json_boolean(r->reporter_verified));
@@ -88,6 +93,25 @@ h_report_mail(struct request *rq, json_t *body)
 				      "verdict", "pending"));
 }
 
+/* The full report with its history (steps: changes and comments, oldest first). */
+static json_t *
+with_history(struct ops_ctx *x, const struct db_report *r)
+{
+	json_t *o = report_json(r, true), *h = json_array();
+	struct db_report_step *steps = NULL;
+	struct bw_err err = { 0 };
+	size_t n = 0, i;
+
+	if (ops_report_history(x, r->id, &steps, &n, &err) == 0)
+		for (i = 0; i < n; i++)
+			json_array_append_new(h, json_pack("{s:I, s:s, s:s, s:s, s:s}", "at", (json_int_t)steps[i].at,
+							   "actor", steps[i].actor, "kind", steps[i].kind, "value",
+							   steps[i].value, "text", steps[i].text));
+	free(steps);
+	json_object_set_new(o, "history", h);
+	return o;
+}
+
 static void
 reply_reports(struct request *rq, struct db_report *rs, size_t n, bool full)
 {
@@ -156,8 +180,49 @@ h_report(struct request *rq, json_t *body)
 		reply_from_err(rq, &err);
 		return;
 	}
-	reply_json(rq, 200, report_json(&r, true));
+	reply_json(rq, 200, with_history(&x, &r));
 	db_report_clear(&r);
+}
+
+/* POST /api/v1/reports/{id}/update {"status"?, "verdict"?, "category"?, "assignee"?, "reason"} */
+static void
+h_report_update(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct ops_report_change c = { 0 };
+	struct db_report r;
+	struct bw_err err = { 0 };
+	int64_t id;
+
+	if (!request_param_id(rq, "report", 24, 404, "no such report", &id) ||
+	    !request_unpack(rq, body, "{s?s, s?s, s?s, s?s, s?s}", "status", &c.status, "verdict", &c.verdict, "category",
+			    &c.category, "assignee", &c.assignee, "reason", &c.reason))
+		return;
+	if (ops_report_update(&x, id, &c, &r, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, with_history(&x, &r));
+	db_report_clear(&r);
+}
+
+/* POST /api/v1/reports/{id}/comments {"text"} */
+static void
+h_report_comment(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+	const char *text = NULL;
+	int64_t id;
+
+	if (!request_param_id(rq, "report", 24, 404, "no such report", &id) ||
+	    !request_unpack(rq, body, "{s:s}", "text", &text))
+		return;
+	if (ops_report_comment(&x, id, text, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 201, json_pack("{s:I, s:s}", "report", (json_int_t)id, "text", text));
 }
 
 static const struct route report_routes[] = {
@@ -168,5 +233,9 @@ static const struct route report_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/reports/mine", .fn = h_reports_mine, .op = OP_REPORT_MINE },
 	{ .method = "GET", .pattern = "/api/v1/reports", .fn = h_reports, .op = OP_REPORT_LIST },
 	{ .method = "GET", .pattern = "/api/v1/reports/{id}", .fn = h_report, .op = OP_REPORT_GET },
+	{ .method = "POST", .pattern = "/api/v1/reports/{id}/update", .fn = h_report_update, .op = OP_REPORT_UPDATE,
+	  .json_body = true },
+	{ .method = "POST", .pattern = "/api/v1/reports/{id}/comments", .fn = h_report_comment, .op = OP_REPORT_COMMENT,
+	  .json_body = true },
 };
 const struct route_table report_route_table = { report_routes, sizeof report_routes / sizeof report_routes[0] };

@@ -238,6 +238,20 @@ static const char *const main_migrations[] = {
 	"  user_id INTEGER PRIMARY KEY REFERENCES users(id),"
 	"  email TEXT NOT NULL UNIQUE COLLATE NOCASE"
 	") STRICT;",
+	/* 17: the analysts' workflow on reports: their verdict and category, who works on it, and its history */
+	"ALTER TABLE reports ADD COLUMN analyst_verdict TEXT CHECK (analyst_verdict IN ('clean', 'spam', 'suspicious', 'threat'));"
+	"ALTER TABLE reports ADD COLUMN category TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE reports ADD COLUMN assignee TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE report_history ("
+	"  id INTEGER PRIMARY KEY,"
+	"  report_id INTEGER NOT NULL REFERENCES reports(id),"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('status', 'verdict', 'category', 'assignee', 'comment')),"
+	"  value TEXT NOT NULL,"
+	"  text TEXT NOT NULL"
+	") STRICT;"
+	"CREATE INDEX report_history_report ON report_history(report_id, id);",
 };
 
 void

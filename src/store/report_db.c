@@ -7,7 +7,7 @@
 
 #define REPORT_COLS                                                                                               \
 	"id, created_at, updated_at, COALESCE(triaged_at, 0), reporter, reporter_verified, channel, comment, file_name, " \
-	"sha256, size, status, verdict, score, triage"
+	"sha256, size, status, verdict, score, triage, COALESCE(analyst_verdict, ''), category, assignee"
 
 static void
 fill_report(sqlite3_stmt *st, void *p)
@@ -31,6 +31,128 @@ fill_report(sqlite3_stmt *st, void *p)
 	r->score = sqlite3_column_int64(st, 13);
 	t = sqlite3_column_text(st, 14);
 	r->triage = t != NULL ? strdup((const char *)t) : NULL;	/* NULL also when out of memory: shown as not triaged */
+	db_col_copy(st, 15, r->analyst_verdict, sizeof r->analyst_verdict);
+	db_col_copy(st, 16, r->category, sizeof r->category);
+	db_col_copy(st, 17, r->assignee, sizeof r->assignee);
+}
+
+const char *
+db_report_verdict(const struct db_report *r)
+{
+	return r->analyst_verdict[0] != '\0' ? r->analyst_verdict : r->verdict;
+}
+
+static int
+step(struct bw_db *db, int64_t id, const char *actor, const char *kind, const char *value, const char *text, int64_t now,
+     struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((r = db_prepare(db, "INSERT INTO report_history (report_id, at, actor, kind, value, text) "
+				"VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st, err)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, text, -1, SQLITE_STATIC);
+	return db_step_done(db, st, NULL, err);
+}
+
+/* One column of the report set to value, and its history step. */
+static int
+set_one(struct bw_db *db, int64_t id, const char *column, const char *kind, const char *value, const char *actor,
+	const char *text, int64_t now, struct bw_err *err)
+{
+	char sql[160];
+	sqlite3_stmt *st;
+	int r, changes = 0;
+
+	snprintf(sql, sizeof sql, "UPDATE reports SET %s = ?2, updated_at = ?3 WHERE id = ?1", column);
+	if ((r = db_prepare(db, sql, &st, err)) != 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now);
+	if ((r = db_step_done(db, st, &changes, err)) == 0 && changes == 0)
+		r = bw_err_set(err, BW_ENOTFOUND, "no report %lld", (long long)id);
+	return r == 0 ? step(db, id, actor, kind, value, text, now, err) : r;
+}
+
+int
+db_report_update(struct bw_db *db, int64_t id, const char *status, const char *verdict, const char *category,
+		 const char *assignee, const char *actor, const char *text, int64_t now, struct bw_err *err)
+{
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_tx_open(db, err)) == 0) {
+		if (status != NULL)
+			r = set_one(db, id, "status", "status", status, actor, text, now, err);
+		if (r == 0 && verdict != NULL)
+			r = set_one(db, id, "analyst_verdict", "verdict", verdict, actor, text, now, err);
+		if (r == 0 && category != NULL)
+			r = set_one(db, id, "category", "category", category, actor, text, now, err);
+		if (r == 0 && assignee != NULL)
+			r = set_one(db, id, "assignee", "assignee", assignee, actor, text, now, err);
+		r = db_tx_close(db, r, err);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_report_comment(struct bw_db *db, int64_t id, const char *actor, const char *text, int64_t now, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t exists = 0;
+	int r;
+
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT COUNT(*) FROM reports WHERE id = ?1", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		r = db_step_int(db, st, &exists, "report", err);
+	}
+	if (r == 0 && exists == 0)
+		r = bw_err_set(err, BW_ENOTFOUND, "no report %lld", (long long)id);
+	if (r == 0)
+		r = step(db, id, actor, "comment", "", text, now, err);
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+static void
+fill_step(sqlite3_stmt *st, void *p)
+{
+	struct db_report_step *s = p;
+
+	s->id = sqlite3_column_int64(st, 0);
+	s->at = sqlite3_column_int64(st, 1);
+	db_col_copy(st, 2, s->actor, sizeof s->actor);
+	db_col_copy(st, 3, s->kind, sizeof s->kind);
+	db_col_copy(st, 4, s->value, sizeof s->value);
+	db_col_copy(st, 5, s->text, sizeof s->text);
+}
+
+int
+db_report_history(struct bw_db *db, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT id, at, actor, kind, value, text FROM report_history WHERE report_id = ?1 "
+				"ORDER BY id", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		r = db_collect_rows(db, st, sizeof **out, fill_step, (void **)out, n, "report history", err);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }
 
 void

@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 16	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 17	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -585,6 +585,20 @@ struct db_report {
 	char verdict[16];		/* pending, clean, spam, suspicious, threat, failed */
 	int64_t score;
 	char *triage;			/* the triage result (JSON), NULL until triaged; free with db_report_clear */
+	char analyst_verdict[16];	/* an analyst's verdict ("" none): it overrides verdict */
+	char category[24];		/* an analyst's category ("" none) */
+	char assignee[72];		/* "" : nobody */
+};
+/* The verdict that counts: the analyst's when there is one, else triage's. */
+const char *db_report_verdict(const struct db_report *r);
+
+/* One step of a report's history: a change by an analyst, or a comment. */
+struct db_report_step {
+	int64_t id, at;
+	char actor[72];
+	char kind[12];			/* status, verdict, category, assignee, comment */
+	char value[80];			/* the new value ("" for a comment) */
+	char text[1032];		/* the reason or the comment */
 };
 void db_report_clear(struct db_report *r);
 void db_reports_free(struct db_report *r, size_t n);
@@ -597,6 +611,18 @@ int db_report_list(struct bw_db *db, const char *reporter, size_t limit, struct 
 		   struct bw_err *err);
 /* The oldest report still pending triage: *id, or 0 when none. */
 int db_report_next_pending(struct bw_db *db, int64_t *id, struct bw_err *err);
+/*
+ * Changes what is not NULL of a report (status, analyst's verdict,
+ * category, assignee), each change a history step by actor with text (the
+ * reason), in one transaction; BW_ENOTFOUND when there is no such report.
+ */
+int db_report_update(struct bw_db *db, int64_t id, const char *status, const char *verdict, const char *category,
+		     const char *assignee, const char *actor, const char *text, int64_t now, struct bw_err *err);
+/* A comment on a report (a history step of kind comment). */
+int db_report_comment(struct bw_db *db, int64_t id, const char *actor, const char *text, int64_t now,
+		      struct bw_err *err);
+/* A report's history, oldest first. Caller frees *out. */
+int db_report_history(struct bw_db *db, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err);
 /* Stores a report's triage (verdict, score, the result as JSON); BW_ENOTFOUND when there is no such report. */
 int db_report_set_triage(struct bw_db *db, int64_t id, const char *verdict, int64_t score, const char *triage,
 			 int64_t now, struct bw_err *err);

@@ -128,6 +128,47 @@ try:
     expect(rc == 0 and "report 3 received" in out, f"a third report: {out}")
     # (swap it for report 1's sealed file before the triage thread reads it is racy; instead, after triage:)
     wait_for("report 3 triaged", lambda: c.req("GET", "/api/v1/reports/3", token=analyst)[1]["verdict"] != "pending")
+    # ---- the analysts' workflow: received -> in_review -> resolved, verdicts overridden with a reason ----
+    rc, out = cli("report", "update", "2", "--status", "in_review", "--assign", "ana", "--reason", "looking", token=analyst)
+    expect(rc == 0 and "in_review" in out and "assigned to ana" in out, f"bulwark report update: {out}")
+    st, j, _, _ = c.req("POST", "/api/v1/reports/2/update", {"status": "resolved", "reason": "x"}, token=staff)
+    expect(st == 403, f"staff cannot move reports: {st}")
+    st, j, _, _ = c.req("POST", "/api/v1/reports/2/update", {"status": "resolved"}, token=analyst)
+    expect(st == 422 and "reason" in j["error"], f"a change without a reason is refused: {st} {j}")
+    st, j, _, _ = c.req("POST", "/api/v1/reports/2/update", {"assignee": "erin", "reason": "x"}, token=analyst)
+    expect(st == 422 and "not an enabled analyst" in j["error"], f"only analysts and admins are assigned: {st} {j}")
+    st, j, _, _ = c.req("POST", "/api/v1/reports/2/update", {"verdict": "nasty", "reason": "x"}, token=analyst)
+    expect(st == 422 and "verdict must be" in j["error"], f"an unknown verdict: {st} {j}")
+    rc, out = cli("report", "comment", "2", "--text", "the minutes of the board; the sender confirmed by phone",
+                  token=analyst)
+    expect(rc == 0, f"bulwark report comment: {out}")
+    rc, out = cli("report", "update", "2", "--status", "resolved", "--verdict", "suspicious", "--category", "phishing",
+                  "--reason", "a look-alike of the real minutes, the link goes elsewhere", token=analyst)
+    expect(rc == 0 and "resolved, verdict suspicious" in out, f"resolved with the analyst's verdict: {out}")
+    st, j, _, _ = c.req("GET", "/api/v1/reports/2", token=analyst)
+    kinds = [(h["kind"], h["value"], h["actor"]) for h in j["history"]]
+    expect(j["verdict"] == "suspicious" and j["triage_verdict"] == "clean" and j["analyst_verdict"] == "suspicious" and
+           j["category"] == "phishing" and kinds == [("status", "in_review", "ana"), ("assignee", "ana", "ana"),
+                                                      ("comment", "", "ana"), ("status", "resolved", "ana"),
+                                                      ("verdict", "suspicious", "ana"), ("category", "phishing", "ana")],
+           f"the report's history: {j}")
+    st, j, _, _ = c.req("GET", "/api/v1/reports/mine", token=staff)
+    mine2 = [r for r in j["reports"] if r["id"] == 2][0]
+    expect(mine2["status"] == "resolved" and mine2["verdict"] == "suspicious", f"the reporter sees the outcome: {mine2}")
+    rc, out = cli("report", "update", "2", "--status", "resolved", "--reason", "again", token=analyst)
+    expect(rc != 0 and "resolved already" in out, f"no change to the same status: {out}")
+    rc, out = cli("report", "show", "2", token=analyst)
+    expect(rc == 0 and "analyst's verdict suspicious (triage: clean)" in out and "category phishing" in out and
+           "ana comment: the minutes of the board; the sender confirmed by phone" in out, f"report show: {out}")
+    st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+    ups = [e["event"] for e in j["events"] if e["event"]["action"] in ("report.update", "report.comment") and
+           e["event"]["result"] == "ok"]
+    refused = [e["event"]["result"] for e in j["events"] if e["event"]["action"] == "report.update" and
+               e["event"]["result"] != "ok"]
+    expect(len(refused) >= 4 and set(refused) <= {"refused", "denied"}, f"refusals audited too: {refused}")
+    expect(len(ups) == 3 and ups[-1]["details"]["verdict"] == "suspicious" and ups[-1]["details"]["category"] == "phishing",
+           f"every change audited: {ups}")
+
     # ---- reports by mail: a report button forwards the lure to the report mailbox ----
     rc, out = cli("user", "email", "erin", "--email", "Erin@Bulwark.example", token=admin)
     expect(rc == 0, f"bulwark user email: {out}")

@@ -557,6 +557,13 @@ int ops_report_update(struct ops_ctx *x, int64_t id, const struct ops_report_cha
 int ops_report_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw_err *err);
 /* A report's history (read with the report: ops_report_get checked the caller). Caller frees *out. */
 int ops_report_history(struct ops_ctx *x, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err);
+#define OPS_REPORT_ZIP_PASSWORD "infected"	/* the convention for samples handed around */
+/*
+ * A reported sample for an analyst (analysts, admins; always audited): a
+ * ZIP encrypted (AES-256) with OPS_REPORT_ZIP_PASSWORD, *name its file name.
+ * Caller frees *zip.
+ */
+int ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, char name[300], struct bw_err *err);
 /* Records a report's triage result (the server only): report.triaged, result alert for a threat. */
 int ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err);
 

@@ -14,6 +14,7 @@
 
 #include "ops_internal.h"
 #include "store/store.h"
+#include "triage/triage.h"
 
 #define REPORT_LIST_MAX 500
 
@@ -357,4 +358,51 @@ int
 ops_report_history(struct ops_ctx *x, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err)
 {
 	return db_report_history(x->in->db, id, out, n, err);
+}
+
+/* The member name a sample gets in its archive: the base of its file name, printable, else report-ID.eml/.bin. */
+static void
+member_name(const struct db_report *r, char *out, size_t cap)
+{
+	const char *base = strrchr(r->file_name, '/') ? strrchr(r->file_name, '/') + 1 : r->file_name;
+	size_t i, o = 0;
+
+	for (i = 0; base[i] != '\0' && o + 1 < cap; i++)
+		out[o++] = (unsigned char)base[i] < 0x20 || base[i] == '\\' || base[i] == 0x7f ? '_' : base[i];
+	out[o] = '\0';
+	if (o == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+		snprintf(out, cap, "report-%lld.%s", (long long)r->id, r->file_name[0] ? "bin" : "eml");
+}
+
+int
+ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, char name[300], struct bw_err *err)
+{
+	struct db_report row = { 0 };
+	struct event ev;
+	char path[4200], ad[160], member[264];
+	uint8_t key[32], *data = NULL;
+	size_t dlen = 0;
+	int r;
+
+	*zip = NULL;
+	*len = 0;
+	r = ops_begin(x, OP_REPORT_DOWNLOAD, &ev, err);
+	ev_target(&ev, "report:%lld", (long long)id);
+	if (r == 0 && (r = db_report_get(x->in->db, id, &row, err)) == 0) {
+		ev_str(&ev, EVF_SHA256, row.sha256);
+		samples_key(x->in, key);
+		sample_ad(id, row.sha256, ad, sizeof ad);
+		if ((r = sample_path(x->in, id, path, sizeof path, err)) == 0)
+			r = bw_stream_open_file(key, ad, strlen(ad), path, OPS_REPORT_MAX, &data, &dlen, err);
+		bw_memzero(key, sizeof key);
+		member_name(&row, member, sizeof member);
+		snprintf(name, 300, "report-%lld.zip", (long long)id);
+		if (r == 0)
+			r = triage_zip_sample(member, data, dlen, OPS_REPORT_ZIP_PASSWORD, zip, len, err);
+	}
+	if (data != NULL)
+		bw_memzero(data, dlen);
+	free(data);
+	db_report_clear(&row);
+	return ops_finish(x, OP_REPORT_DOWNLOAD, &ev, r, err);
 }

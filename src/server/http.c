@@ -501,6 +501,11 @@ send_reply(struct request *rq)
 				"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; "
 				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	if (rq->attachment[0] != '\0') {
+		char cd[200];
+		snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", rq->attachment);
+		MHD_add_response_header(resp, "Content-Disposition", cd);
+	}
 	if (rq->set_cookie[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie);
 	if (rq->retry_after > 0) {

@@ -117,6 +117,7 @@ struct request {
 	char *raw_reply;		/* or raw text body (owned) */
 	size_t raw_len;
 	const char *raw_type;
+	char attachment[128];		/* raw replies: a file name for Content-Disposition: attachment ("" none) */
 	int reply_fd;			/* or a file (owned; -1 when none) of reply_fd_len bytes */
 	uint64_t reply_fd_len;
 	char set_cookie[256];

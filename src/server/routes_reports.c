@@ -184,6 +184,28 @@ h_report(struct request *rq, json_t *body)
 	db_report_clear(&r);
 }
 
+/* GET /api/v1/reports/{id}/sample: the sample in a ZIP encrypted with the password "infected" (always audited). */
+static void
+h_report_sample(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+	char name[300];
+	uint8_t *zip = NULL;
+	size_t len = 0;
+	int64_t id;
+
+	(void)body;
+	if (!request_param_id(rq, "report", 24, 404, "no such report", &id))
+		return;
+	if (ops_report_download(&x, id, &zip, &len, name, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	snprintf(rq->attachment, sizeof rq->attachment, "%.100s", name);	/* report-ID.zip: digits only */
+	reply_text(rq, 200, "application/zip", (char *)zip, len);
+}
+
 /* POST /api/v1/reports/{id}/update {"status"?, "verdict"?, "category"?, "assignee"?, "reason"} */
 static void
 h_report_update(struct request *rq, json_t *body)
@@ -233,6 +255,7 @@ static const struct route report_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/reports/mine", .fn = h_reports_mine, .op = OP_REPORT_MINE },
 	{ .method = "GET", .pattern = "/api/v1/reports", .fn = h_reports, .op = OP_REPORT_LIST },
 	{ .method = "GET", .pattern = "/api/v1/reports/{id}", .fn = h_report, .op = OP_REPORT_GET },
+	{ .method = "GET", .pattern = "/api/v1/reports/{id}/sample", .fn = h_report_sample, .op = OP_REPORT_DOWNLOAD },
 	{ .method = "POST", .pattern = "/api/v1/reports/{id}/update", .fn = h_report_update, .op = OP_REPORT_UPDATE,
 	  .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/reports/{id}/comments", .fn = h_report_comment, .op = OP_REPORT_COMMENT,

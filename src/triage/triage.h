@@ -117,6 +117,15 @@ int triage_zygote_scan(struct triage_zygote *z, const char *name, const uint8_t 
 void triage_zygote_cancel(struct triage_zygote *z);
 void triage_zygote_stop(struct triage_zygote *z);
 
+/*
+ * A sample packed for an analyst to take away: a ZIP (AES-256, WinZip
+ * style) holding it as member name, encrypted under passphrase (the
+ * convention is "infected"), so that nothing opens or scans it by accident
+ * on the way. Caller frees *out.
+ */
+int triage_zip_sample(const char *name, const uint8_t *data, size_t len, const char *passphrase, uint8_t **out,
+		      size_t *outlen, struct bw_err *err);
+
 /* ---- a report that arrived by mail (intake.c) ---- */
 
 struct triage_intake {

@@ -169,6 +169,25 @@ try:
     expect(len(ups) == 3 and ups[-1]["details"]["verdict"] == "suspicious" and ups[-1]["details"]["category"] == "phishing",
            f"every change audited: {ups}")
 
+    # ---- an analyst takes a sample away: a ZIP encrypted with "infected", audited ----
+    zpath = os.path.join(base, "r1.zip")
+    rc, out = cli("report", "download", "1", "--out", zpath, token=analyst)
+    expect(rc == 0 and os.stat(zpath).st_mode & 0o777 == 0o600, f"bulwark report download: {out}")
+    listing = subprocess.run(["bsdtar", "-tf", zpath], capture_output=True, text=True).stdout.split()
+    plain = subprocess.run(["bsdtar", "-xOf", zpath, "--passphrase", "infected"], capture_output=True).stdout
+    nopass = subprocess.run(["bsdtar", "-xOf", zpath, "--passphrase", "wrong"], capture_output=True)
+    expect(listing == ["report-1.eml"] and plain == open(dj, "rb").read() and nopass.stdout != plain,
+           f"the archive holds the exact sample, opened only with the password: {listing}")
+    st, _, r_, _ = c.req("GET", "/api/v1/reports/1/sample", token=staff)
+    expect(st == 403, f"staff cannot download samples: {st}")
+    st, _, r_, _ = c.req("GET", "/api/v1/reports/2/sample", token=analyst)
+    expect(st == 200 and r_.getheader("Content-Type") == "application/zip" and
+           r_.getheader("Content-Disposition") == 'attachment; filename="report-2.zip"', f"the route's headers: {st}")
+    st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+    dl = [e["event"] for e in j["events"] if e["event"]["action"] == "report.download"]
+    expect(len([d for d in dl if d["result"] == "ok"]) == 2 and dl[-1]["actor"] == "ana" and
+           len(dl[-1]["details"]["sha256"]) == 64, f"downloads audited: {dl}")
+
     # ---- reports by mail: a report button forwards the lure to the report mailbox ----
     rc, out = cli("user", "email", "erin", "--email", "Erin@Bulwark.example", token=admin)
     expect(rc == 0, f"bulwark user email: {out}")

@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev
 libssl-dev libsodium-dev libcmocka-dev
 libyaml-dev libpcre2-dev libauparse-dev libsystemd-dev
-libgmime-3.0-dev libmagic-dev libarchive-dev libseccomp-dev libarchive-tools
+libgmime-3.0-dev libmagic-dev libarchive-dev libseccomp-dev libarchive-tools libgsf-1-dev libgsf-bin libyara-dev yara
 libsqlite3-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev liboath-dev libqrencode-dev libcurl4-openssl-dev zlib1g-dev
 oathtool curl openssl time wrk nginx-light openssh-client openssh-server valgrind python3-aiosmtpd auditd systemd systemd-journal-remote
 golang-go golang-golang-x-mod-dev

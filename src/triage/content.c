@@ -194,7 +194,7 @@ ooxml_part_check(struct walk *w, const char *where, const char *part, const uint
 	if (ends_with(part, ".rels"))
 		rels_check(w, where, (const char *)data, len);
 	else if (strcasecmp(base, "vbaProject.bin") == 0)
-		walk_reason(w, 20, "vba_macro", where, "the document carries a VBA macro project");
+		vba_check(w, where, data, len);
 	else if (strstr(part, "/embeddings/") != NULL || strncmp(part, "embeddings/", 11) == 0)
 		walk_blob(w, where, base, data, len, depth);
 }

@@ -62,6 +62,8 @@ void ooxml_part_check(struct walk *w, const char *where, const char *part, const
 int yara_load(struct triage *t, struct bw_err *err);
 void yara_unload(struct triage *t);
 void yara_scan(struct walk *w, const char *where, const uint8_t *data, size_t len);
+/* office.c: VBA projects (OLE2, or an OOXML vbaProject.bin) read with libgsf, weighed by MacroRaptor's rule. */
+void vba_check(struct walk *w, const char *where, const uint8_t *data, size_t len);
 /* urls.c: URLs in text or HTML (href targets against the link text), as indicators and reasons. */
 void urls_scan(struct walk *w, const char *where, const char *text, size_t len, bool html);
 /* Lower-case host of an http(s) URL into host (cap bytes); false when there is none. */

@@ -254,6 +254,10 @@ walk_blob(struct walk *w, const char *where, const char *name, const uint8_t *da
 		open_container(w, where, data, len, depth, CONTAINER_OOXML);
 	else if (is_archive(mime))
 		open_container(w, where, data, len, depth, CONTAINER_ARCHIVE);
+	else if (strcmp(mime, "application/x-ole-storage") == 0 || strcmp(mime, "application/msword") == 0 ||
+		 strcmp(mime, "application/vnd.ms-excel") == 0 || strcmp(mime, "application/vnd.ms-powerpoint") == 0 ||
+		 strcmp(mime, "application/vnd.ms-office") == 0 || strncmp(desc, "Composite Document File", 23) == 0)
+		vba_check(w, where, data, len);
 }
 
 int

@@ -162,3 +162,31 @@ def dream_job_mail():
                 sender="Anna Recruiter <anna@careers-aero.example>",
                 headers={"Reply-To": "anna.hr@freemail.example"},
                 attachments=[("Senior_Engineer_JD.zip", "application/zip", z)])
+
+
+VBA_TOOL = os.environ.get("VBA_TOOL") or "build/tests/vba_tool"
+
+
+def vba(kind, source, module="Module1"):
+    """An OLE2 file with a VBA project (tests/integration/vba_tool.c): kind bin (vbaProject.bin), xls or doc."""
+    with tempfile.TemporaryDirectory() as d:
+        src, out = os.path.join(d, "m.bas"), os.path.join(d, "out")
+        open(src, "w").write(source.replace("\n", "\r\n"))
+        subprocess.run([VBA_TOOL, kind, out, module, src], check=True, capture_output=True)
+        return open(out, "rb").read()
+
+
+def docm(source):
+    """A macro-enabled Word document: docx() with word/vbaProject.bin holding source."""
+    zin = zipfile.ZipFile(io.BytesIO(docx()))
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for it in zin.infolist():
+            data = zin.read(it.filename)
+            if it.filename == "[Content_Types].xml":
+                data = data.replace(b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml") \
+                    .replace(b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+                                          b"</Types>")
+            z.writestr(it, data)
+        z.writestr("word/vbaProject.bin", vba("bin", source))
+    return b.getvalue()

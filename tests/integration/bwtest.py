@@ -1,5 +1,6 @@
 """Helpers shared by the integration tests: run the bulwark CLI, read a log directory."""
 import os
+import time
 import shutil
 import subprocess
 import sys
@@ -92,3 +93,14 @@ def finish(name):
         print(f"{name}: {len(FAILURES)} failure(s)", file=sys.stderr)
         sys.exit(1)
     print(f"{name}: all checks passed")
+
+
+def wait_for(what, fn, secs=30):
+    """fn() until it gives something true (returned), at most secs seconds; else the test fails."""
+    end = time.time() + secs
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.3)
+    fail(f"timed out waiting for {what}")

@@ -20,7 +20,7 @@ import threading
 import time
 
 from bwtest import expect, finish, tmpdir
-from bwserver import ADMIN_PW, Client, free_port, init, invite, serve, stop, totp, wait_fresh_step
+from bwserver import ADMIN_PW, Client, free_port, init, invite, serve, smtp_relay, stop, totp, wait_fresh_step
 
 base = tmpdir()
 data = os.path.join(base, "data")
@@ -71,22 +71,7 @@ httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
 # ---- the SMTP server: aiosmtpd (Debian's python3), STARTTLS required, messages into a Maildir ----
-SPORT = free_port()
-maildir = os.path.join(base, "Maildir")
-smtpd = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % SPORT, "--tlscert", rcert,
-                          "--tlskey", rkey, "-c", "aiosmtpd.handlers.Mailbox", maildir],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", SPORT), timeout=0.2).close()
-        break
-    except OSError:
-        time.sleep(0.05)
-
-
-def mails():
-    new = os.path.join(maildir, "new")
-    return [open(os.path.join(new, f), "rb").read() for f in sorted(os.listdir(new))] if os.path.isdir(new) else []
+smtpd, SPORT, mails = smtp_relay(os.path.join(base, "Maildir"), rcert, rkey)
 
 
 PORT = free_port()

@@ -15,15 +15,17 @@ import subprocess
 import time
 
 import lures
-from bwserver import ADMIN_PW, Client, api_cli, free_port, init, invite, serve, stop, totp, wait_fresh_step
-from bwtest import expect, fail, finish, tmpdir
+from bwserver import ADMIN_PW, Client, api_cli, free_port, init, invite, serve, smtp_relay, stop, totp, wait_fresh_step
+from bwtest import wait_for, expect, fail, finish, tmpdir
 
 base = tmpdir()
 data = os.path.join(base, "data")
 _, secret, _ = init(data)
 cert = os.path.join(data, "tls/cert.pem")
-# a real SMTP relay for the reporters' feedback: aiosmtpd, STARTTLS, into a Maildir
-SPORT = free_port()
+# a real SMTP relay for the reporters' feedback
+smtpd, SPORT, mails = smtp_relay(os.path.join(base, "Maildir"), cert, os.path.join(data, "tls/key.pem"))
+
+PORT = free_port()
 maildir = os.path.join(base, "Maildir")
 smtpd = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % SPORT, "--tlscert", cert,
                           "--tlskey", os.path.join(data, "tls/key.pem"), "-c", "aiosmtpd.handlers.Mailbox", maildir],
@@ -52,15 +54,6 @@ c = Client(PORT, cert)
 def cli(*args, token, check=None):
     return api_cli(*args, server=URL, cacert=cert, token=token, cwd=base, check=check)
 
-
-def wait_for(what, fn, secs=60):
-    end = time.time() + secs
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.3)
-    fail(f"timed out waiting for {what}")
 
 
 try:

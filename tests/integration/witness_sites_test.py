@@ -19,7 +19,7 @@ import subprocess
 import time
 
 from bwserver import ADMIN_PW, Client, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
-from bwtest import BW, expect, fail, finish, run, tmpdir
+from bwtest import wait_for, BW, expect, fail, finish, run, tmpdir
 
 base = tmpdir()
 running = []
@@ -168,15 +168,6 @@ def cosigners(port, cert):
     text = body.decode()
     return text, sorted(set(re.findall(r"^\u2014 (\S+) ", text, re.M)))
 
-
-def wait_for(what, fn, secs=30):
-    end = time.time() + secs
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.3)
-    fail(f"timed out waiting for {what}")
 
 
 def note_size(text):

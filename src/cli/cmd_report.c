@@ -352,6 +352,14 @@ report_show(struct cli_args *a)
 	if (json_string_value(json_object_get(reply, "category"))[0] || json_string_value(json_object_get(reply, "assignee"))[0])
 		printf("category %s, assigned to %s\n", cli_text(reply, "category", b[0], 100)[0] ? b[0] : "-",
 		       cli_text(reply, "assignee", b[1], 100)[0] ? b[1] : "nobody");
+	if (json_integer_value(json_object_get(reply, "incident")) != 0) {
+		json_t *idv;
+		size_t k;
+		printf("incident %lld: reports", (long long)json_integer_value(json_object_get(reply, "incident")));
+		json_array_foreach(json_object_get(reply, "incident_reports"), k, idv)
+			printf(" %lld", (long long)json_integer_value(idv));
+		printf(" (the same attachment, sender or link)\n");
+	}
 	tri = json_object_get(reply, "triage");
 	if (json_is_object(tri) && json_string_value(json_object_get(tri, "failed")) != NULL)
 		printf("triage failed: %s\n", cli_text(tri, "failed", b[0], sizeof b[0]));

@@ -555,6 +555,8 @@ int ops_report_update(struct ops_ctx *x, int64_t id, const struct ops_report_cha
 		      struct bw_err *err);
 /* An analyst's comment on a report (a history step). */
 int ops_report_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw_err *err);
+/* The reports of an incident (read with a report: ops_report_get checked the caller). Caller frees with db_reports_free(). */
+int ops_report_incident(struct ops_ctx *x, int64_t incident, struct db_report **out, size_t *n, struct bw_err *err);
 /* A report's history (read with the report: ops_report_get checked the caller). Caller frees *out. */
 int ops_report_history(struct ops_ctx *x, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err);
 #define OPS_REPORT_ZIP_PASSWORD "infected"	/* the convention for samples handed around */
@@ -564,7 +566,11 @@ int ops_report_history(struct ops_ctx *x, int64_t id, struct db_report_step **ou
  * Caller frees *zip.
  */
 int ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, char name[300], struct bw_err *err);
-/* Records a report's triage result (the server only): report.triaged, result alert for a threat. */
+/*
+ * Records a report's triage result (the server only): report.triaged,
+ * result alert for a threat; the report is grouped into an incident with
+ * earlier reports of the same lure (a shared attachment hash, sender or URL).
+ */
 int ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err);
 
 /* ---- this server as a witness for other logs (witness.c) ---- */

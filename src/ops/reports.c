@@ -223,6 +223,46 @@ ops_report_pending_sample(struct ops_ctx *x, int64_t *id, char name[264], uint8_
 	return r;
 }
 
+/*
+ * Groups a triaged report with reports of the same lure: what identifies
+ * the lure itself among its indicators: the hashes of what it carries (a
+ * mail's own hash differs for every recipient, so not that one), its
+ * sender, its URLs (not mere domains or YARA rule names, shared by
+ * unrelated samples).
+ */
+static int
+group(struct ops_ctx *x, const struct db_report *row, const json_t *result, int64_t *incident, struct bw_err *err)
+{
+	const char *types[256], *values[256];
+	const json_t *it;
+	size_t i, n = 0;
+	bool first_hash = true;
+
+	json_array_foreach(json_object_get(result, "indicators"), i, it) {
+		const char *t = json_string_value(json_object_get(it, "type"));
+		const char *v = json_string_value(json_object_get(it, "value"));
+		if (t == NULL || v == NULL || n == 256)
+			continue;
+		if (strcmp(t, "sha256") == 0) {
+			bool mail_itself = first_hash && row->file_name[0] == '\0';
+			first_hash = false;
+			if (mail_itself)
+				continue;
+		} else if (strcmp(t, "email") != 0 && strcmp(t, "url") != 0) {
+			continue;
+		}
+		types[n] = t;
+		values[n++] = v;
+	}
+	return db_report_group(x->in->db, row->id, types, values, n, ops_now(), incident, err);
+}
+
+int
+ops_report_incident(struct ops_ctx *x, int64_t incident, struct db_report **out, size_t *n, struct bw_err *err)
+{
+	return db_incident_reports(x->in->db, incident, out, n, err);
+}
+
 int
 ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err)
 {
@@ -232,6 +272,7 @@ ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct b
 	const char *failed = json_string_value(json_object_get(result, "failed"));
 	int64_t score = json_integer_value(json_object_get(result, "score"));
 	char *text = json_dumps(result, JSON_COMPACT);
+	int64_t incident = 0;
 	int r;
 
 	r = ops_begin_tx(x, OP_REPORT_TRIAGED, &ev, err);
@@ -248,6 +289,8 @@ ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct b
 			ev_str(&ev, EVF_REASON, failed);
 		r = db_report_set_triage(x->in->db, id, verdict, score, text, ops_now(), err);
 	}
+	if (r == 0 && (r = group(x, &row, result, &incident, err)) == 0)
+		ev_int(&ev, EVF_INCIDENT, incident);
 	free(text);
 	db_report_clear(&row);
 	if (r == 0 && strcmp(verdict, "threat") == 0)

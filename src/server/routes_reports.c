@@ -22,6 +22,7 @@ report_json(const struct db_report *r, bool full)
 		json_object_set_new(o, "analyst_verdict", json_string(r->analyst_verdict));
 		json_object_set_new(o, "category", json_string(r->category));
 		json_object_set_new(o, "assignee", json_string(r->assignee));
+		json_object_set_new(o, "incident", json_integer(r->incident_id));
 		json_t *t = r->triage != NULL ? json_loads(r->triage, 0, NULL) : NULL;
 		json_object_set_new(o, "reporter", json_string(r->reporter));
 		json_object_set_new(o, "reporter_verified", json_boolean(r->reporter_verified));
@@ -109,6 +110,15 @@ with_history(struct ops_ctx *x, const struct db_report *r)
 							   steps[i].value, "text", steps[i].text));
 	free(steps);
 	json_object_set_new(o, "history", h);
+	if (r->incident_id != 0) {
+		struct db_report *rs = NULL;
+		json_t *ids = json_array();
+		if (ops_report_incident(x, r->incident_id, &rs, &n, &err) == 0)
+			for (i = 0; i < n; i++)
+				json_array_append_new(ids, json_integer(rs[i].id));
+		db_reports_free(rs, n);
+		json_object_set_new(o, "incident_reports", ids);
+	}
 	return o;
 }
 

@@ -252,6 +252,20 @@ static const char *const main_migrations[] = {
 	"  text TEXT NOT NULL"
 	") STRICT;"
 	"CREATE INDEX report_history_report ON report_history(report_id, id);",
+	/* 18: incidents: reports of the same lure (a shared attachment hash, sender or URL) grouped */
+	"CREATE TABLE incidents ("
+	"  id INTEGER PRIMARY KEY,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	") STRICT;"
+	"ALTER TABLE reports ADD COLUMN incident_id INTEGER REFERENCES incidents(id);"
+	"CREATE TABLE report_indicators ("
+	"  report_id INTEGER NOT NULL REFERENCES reports(id),"
+	"  type TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (report_id, type, value)"
+	") STRICT;"
+	"CREATE INDEX report_indicators_value ON report_indicators(type, value);",
 };
 
 void

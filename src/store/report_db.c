@@ -7,7 +7,8 @@
 
 #define REPORT_COLS                                                                                               \
 	"id, created_at, updated_at, COALESCE(triaged_at, 0), reporter, reporter_verified, channel, comment, file_name, " \
-	"sha256, size, status, verdict, score, triage, COALESCE(analyst_verdict, ''), category, assignee"
+	"sha256, size, status, verdict, score, triage, COALESCE(analyst_verdict, ''), category, assignee, " \
+	"COALESCE(incident_id, 0)"
 
 static void
 fill_report(sqlite3_stmt *st, void *p)
@@ -34,6 +35,7 @@ fill_report(sqlite3_stmt *st, void *p)
 	db_col_copy(st, 15, r->analyst_verdict, sizeof r->analyst_verdict);
 	db_col_copy(st, 16, r->category, sizeof r->category);
 	db_col_copy(st, 17, r->assignee, sizeof r->assignee);
+	r->incident_id = sqlite3_column_int64(st, 18);
 }
 
 const char *
@@ -282,4 +284,88 @@ db_report_set_triage(struct bw_db *db, int64_t id, const char *verdict, int64_t 
 	if (rc == 0 && changes == 0)
 		rc = bw_err_set(err, BW_ENOTFOUND, "no report %lld", (long long)id);
 	return rc;
+}
+
+int
+db_report_group(struct bw_db *db, int64_t id, const char *const *types, const char *const *values, size_t n, int64_t now,
+		int64_t *incident, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t other = 0, inc = 0;
+	size_t i;
+	int r;
+
+	*incident = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_tx_open(db, err)) != 0)
+		goto out;
+	/* the earliest other report sharing an indicator */
+	for (i = 0; r == 0 && i < n; i++) {
+		int64_t found = 0;
+		if ((r = db_prepare(db, "SELECT COALESCE(MIN(report_id), 0) FROM report_indicators WHERE type = ?1 AND "
+					"value = ?2 AND report_id != ?3", &st, err)) != 0)
+			break;
+		sqlite3_bind_text(st, 1, types[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, values[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, id);
+		if ((r = db_step_int(db, st, &found, "report indicators", err)) == 0 && found != 0 && (other == 0 || found < other))
+			other = found;
+	}
+	for (i = 0; r == 0 && i < n; i++) {
+		if ((r = db_prepare(db, "INSERT OR IGNORE INTO report_indicators (report_id, type, value) VALUES (?1, ?2, ?3)",
+				    &st, err)) != 0)
+			break;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, types[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, values[i], -1, SQLITE_STATIC);
+		r = db_step_done(db, st, NULL, err);
+	}
+	if (r == 0 && other != 0) {
+		if ((r = db_prepare(db, "SELECT COALESCE(incident_id, 0) FROM reports WHERE id = ?1", &st, err)) == 0) {
+			sqlite3_bind_int64(st, 1, other);
+			r = db_step_int(db, st, &inc, "report incident", err);
+		}
+		if (r == 0 && inc == 0 &&
+		    (r = db_prepare(db, "INSERT INTO incidents (created_at, updated_at) VALUES (?1, ?1)", &st, err)) == 0) {
+			sqlite3_bind_int64(st, 1, now);
+			if ((r = db_step_done(db, st, NULL, err)) == 0)
+				inc = sqlite3_last_insert_rowid(db->h);
+		}
+		if (r == 0 && (r = db_prepare(db, "UPDATE reports SET incident_id = ?1 WHERE id IN (?2, ?3)", &st, err)) == 0) {
+			sqlite3_bind_int64(st, 1, inc);
+			sqlite3_bind_int64(st, 2, id);
+			sqlite3_bind_int64(st, 3, other);
+			r = db_step_done(db, st, NULL, err);
+		}
+		if (r == 0 && (r = db_prepare(db, "UPDATE incidents SET updated_at = ?2 WHERE id = ?1", &st, err)) == 0) {
+			sqlite3_bind_int64(st, 1, inc);
+			sqlite3_bind_int64(st, 2, now);
+			r = db_step_done(db, st, NULL, err);
+		}
+	}
+	r = db_tx_close(db, r, err);
+	if (r == 0)
+		*incident = inc;
+out:
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_incident_reports(struct bw_db *db, int64_t incident, struct db_report **out, size_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT " REPORT_COLS " FROM reports WHERE incident_id = ?1 ORDER BY id DESC", &st, err)) ==
+	    0) {
+		sqlite3_bind_int64(st, 1, incident);
+		r = db_collect_rows(db, st, sizeof **out, fill_report, (void **)out, n, "incident reports", err);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
 }

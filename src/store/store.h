@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 17	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 18	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -588,6 +588,7 @@ struct db_report {
 	char analyst_verdict[16];	/* an analyst's verdict ("" none): it overrides verdict */
 	char category[24];		/* an analyst's category ("" none) */
 	char assignee[72];		/* "" : nobody */
+	int64_t incident_id;		/* 0: not grouped with another report */
 };
 /* The verdict that counts: the analyst's when there is one, else triage's. */
 const char *db_report_verdict(const struct db_report *r);
@@ -623,6 +624,17 @@ int db_report_comment(struct bw_db *db, int64_t id, const char *actor, const cha
 		      struct bw_err *err);
 /* A report's history, oldest first. Caller frees *out. */
 int db_report_history(struct bw_db *db, int64_t id, struct db_report_step **out, size_t *n, struct bw_err *err);
+/*
+ * Groups report id with the reports that share one of its indicators
+ * (types[i], values[i]: what the caller counts as the lure's own, e.g. an
+ * attachment's hash, the sender, a URL), stored for later reports too: the
+ * incident of the first such report (one is made when none has one yet).
+ * *incident receives it (0: no other report shares anything).
+ */
+int db_report_group(struct bw_db *db, int64_t id, const char *const *types, const char *const *values, size_t n,
+		    int64_t now, int64_t *incident, struct bw_err *err);
+/* The reports of an incident, newest first. Caller frees with db_reports_free(). */
+int db_incident_reports(struct bw_db *db, int64_t incident, struct db_report **out, size_t *n, struct bw_err *err);
 /* Stores a report's triage (verdict, score, the result as JSON); BW_ENOTFOUND when there is no such report. */
 int db_report_set_triage(struct bw_db *db, int64_t id, const char *verdict, int64_t score, const char *triage,
 			 int64_t now, struct bw_err *err);

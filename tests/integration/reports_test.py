@@ -237,6 +237,16 @@ try:
     j6 = c.req("GET", "/api/v1/reports/6", token=analyst)[1]
     expect(j5["reporter"] == "erin" and not j5["reporter_verified"] and j6["reporter"] == "" and
            not j6["reporter_verified"], f"reporter_verified only with the receiving MTA's pass: {j5} {j6}")
+    # the same lure reported four times (API, forwarded twice, an outsider): one incident
+    wait_for("the mailed reports triaged", lambda: all(c.req("GET", "/api/v1/reports/%d" % i, token=analyst)[1]["verdict"]
+                                                         != "pending" for i in (5, 6)))
+    j = c.req("GET", "/api/v1/reports/4", token=analyst)[1]
+    j2 = c.req("GET", "/api/v1/reports/2", token=analyst)[1]
+    expect(j["incident"] != 0 and sorted(j["incident_reports"]) == [1, 4, 5, 6] and j2["incident"] == 0,
+           f"reports of the same lure (the shortcut's hash, the sender) grouped into one incident: {j.get('incident')} "
+           f"{j.get('incident_reports')} {j2.get('incident')}")
+    rc, out = cli("report", "show", "6", token=analyst)
+    expect("incident %d: reports 6 5 4 1" % j["incident"] in out, f"report show names the incident: {out}")
     rc, out = mail_in(b"this is not a mail at all")
     expect(rc == 65, f"not a mail: EX_DATAERR for the MTA: {rc} {out}")
     open(os.path.join(base, "bad.token"), "w").write("bwt_nonsense\n")

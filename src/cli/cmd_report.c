@@ -23,6 +23,7 @@ static const char report_usage[] =
     "                             [--assign USER] --reason TEXT\n"
     "       bulwark report comment ID --text TEXT\n"
     "       bulwark report download ID --out FILE.zip\n"
+    "       bulwark report export ID [--tlp clear|green|amber|amber+strict|red]\n"
     "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
     "       bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--yara-dir DIR]\n"
     "                             [--timeout-secs S] [--json] [--no-isolation] FILE|-\n"
@@ -37,7 +38,9 @@ static const char report_usage[] =
     "verdict (clean, spam, suspicious, threat: it overrides triage's) or category (phishing,\n"
     "malware, spam, scam, legitimate, test, other), assign it (\"\" : nobody), always with a\n"
     "reason; or comment. download (analysts, admins; audited) writes the sample as a ZIP\n"
-    "encrypted with the password \"infected\" (AES-256) to a new file (mode 0600) (docs/REPORTS.md).\n"
+    "encrypted with the password \"infected\" (AES-256) to a new file (mode 0600). export\n"
+    "(analysts, admins; audited) prints a STIX 2.1 bundle of a resolved report's indicators (and\n"
+    "its incident's) to share, marked TLP:AMBER unless --tlp says otherwise (docs/REPORTS.md).\n"
     "\n"
     "mail: for a report mailbox: a mail server pipes each message of the mailbox into it (a\n"
     "Postfix alias, docs/REPORTS.md). A mail forwarding one message as an attachment (report\n"
@@ -483,6 +486,41 @@ done:
 	return rc;
 }
 
+static int
+report_export(struct cli_args *a)
+{
+	struct cli_api api;
+	const char *tlp = NULL;
+	char *pos[1], path[120];
+	size_t npos;
+	struct bw_buf raw = { 0 };
+	long status;
+	uint64_t id;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a) || cli_opt(a, "--tlp", &tlp) || cli_positional(a, pos, 1, &npos) || npos != 1 ||
+	    bw_parse_u64(pos[0], strlen(pos[0]), &id) != 0 || (tlp != NULL && strlen(tlp) > 16)) {
+		fputs(report_usage, stderr);
+		return CLI_USAGE;
+	}
+	snprintf(path, sizeof path, "/api/v1/reports/%llu/stix?tlp=%s", (unsigned long long)id,
+		 tlp == NULL ? "amber" : strcmp(tlp, "amber+strict") == 0 ? "amber%2Bstrict" : tlp);
+	if (cli_api_call(&api, "GET", path, NULL, &status, NULL, &raw) != 0)
+		goto done;
+	if (status != 200) {
+		json_t *reply = json_loadb((const char *)raw.data, raw.len, 0, NULL);
+		cli_api_expect("report export", status, 200, reply);
+		json_decref(reply);
+		goto done;
+	}
+	fwrite(raw.data, 1, raw.len, stdout);
+	fputc('\n', stdout);
+	rc = CLI_OK;
+done:
+	bw_buf_free(&raw);
+	return rc;
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -507,6 +545,10 @@ cmd_report(int argc, char **argv)
 	if (argc > 0 && (strcmp(argv[0], "update") == 0 || strcmp(argv[0], "comment") == 0)) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return report_update(&a, strcmp(argv[0], "comment") == 0);
+	}
+	if (argc > 0 && strcmp(argv[0], "export") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return report_export(&a);
 	}
 	if (argc > 0 && strcmp(argv[0], "download") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

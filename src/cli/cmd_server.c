@@ -519,6 +519,8 @@ serve_main(int argc, char **argv, bool witness_only)
 			return cli_fail("serve: triage", &err);
 		}
 		so.triage = zygote;
+		so.org_domains = org_domains;
+		so.norg_domains = norg;
 	}
 	if (webhook != NULL) {
 		if (bw_file_read_secret(webhook_secret, 4096, &secret, &secret_len, &err) != 0) {

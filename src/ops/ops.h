@@ -125,6 +125,8 @@ struct ops_env {
 	char patch_refused[256];	/* the last refusal to re-sign, already alerted */
 	struct ops_hostev *hostev;	/* host events (NULL: not collected) */
 	struct ops_witness *witness;	/* this server as a witness for other logs (NULL: none) */
+	const char *const *org_domains;	/* the organisation's mail domains: never shared */
+	size_t norg_domains;
 };
 
 struct ops_ctx {
@@ -566,6 +568,15 @@ int ops_report_history(struct ops_ctx *x, int64_t id, struct db_report_step **ou
  * Caller frees *zip.
  */
 int ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, char name[300], struct bw_err *err);
+/*
+ * A resolved report's indicators for sharing (analysts, admins; always
+ * audited): a STIX 2.1 bundle under tlp (clear, green, amber,
+ * amber+strict, red), with the indicators of every report of its incident;
+ * never the reporter, the organisation's addresses or URLs, or recipient
+ * tokens. Refused unless the report is resolved as a threat or suspicious.
+ * Caller decrefs *out.
+ */
+int ops_report_stix(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err);
 /*
  * Records a report's triage result (the server only): report.triaged,
  * result alert for a threat; the report is grouped into an incident with

@@ -14,6 +14,7 @@
 
 #include "ops_internal.h"
 #include "store/store.h"
+#include "share/share.h"
 #include "triage/triage.h"
 
 #define REPORT_LIST_MAX 500
@@ -448,4 +449,77 @@ ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, c
 	free(data);
 	db_report_clear(&row);
 	return ops_finish(x, OP_REPORT_DOWNLOAD, &ev, r, err);
+}
+
+/* The indicators of a report's triage, appended to all (deduplicated). */
+static void
+gather(const struct db_report *r, json_t *all)
+{
+	json_t *t = r->triage != NULL ? json_loads(r->triage, 0, NULL) : NULL, *it, *have;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(t, "indicators"), i, it) {
+		bool dup = false;
+		json_array_foreach(all, k, have)
+			if (json_equal(have, it))
+				dup = true;
+		if (!dup)
+			json_array_append(all, it);
+	}
+	json_decref(t);
+}
+
+int
+ops_report_stix(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err)
+{
+	struct db_report row = { 0 }, *rs = NULL;
+	struct share_lure l = { 0 };
+	struct event ev;
+	json_t *all = json_array(), *o;
+	size_t n = 0, i, count = 0;
+	int r;
+
+	*out = NULL;
+	r = ops_begin(x, OP_REPORT_EXPORT, &ev, err);
+	ev_target(&ev, "report:%lld", (long long)id);
+	if (tlp != NULL)
+		ev_str(&ev, EVF_TLP, tlp);
+	if (r == 0 && !share_tlp_valid(tlp))
+		r = bw_err_set(err, BW_EINVAL, "tlp must be clear, green, amber, amber+strict or red");
+	if (r == 0 && (r = db_report_get(x->in->db, id, &row, err)) == 0 &&
+	    (strcmp(row.status, "resolved") != 0 ||
+	     (strcmp(db_report_verdict(&row), "threat") != 0 && strcmp(db_report_verdict(&row), "suspicious") != 0)))
+		r = bw_err_set(err, BW_ECONFLICT, "only a report resolved as a threat or suspicious is shared (this one is %s, "
+			       "%s)", row.status, db_report_verdict(&row));
+	if (r == 0 && row.incident_id != 0)
+		r = db_incident_reports(x->in->db, row.incident_id, &rs, &n, err);
+	if (r == 0) {
+		ev_int(&ev, EVF_INCIDENT, row.incident_id);
+		gather(&row, all);
+		for (i = 0; i < n; i++)
+			gather(&rs[i], all);
+		l.report_id = id;
+		l.created = row.created_at;
+		l.verdict = db_report_verdict(&row);
+		l.category = row.category;
+		l.indicators = all;
+		l.org_domains = x->env != NULL ? x->env->org_domains : NULL;
+		l.norg = x->env != NULL ? x->env->norg_domains : 0;
+		l.producer = x->in->log_verifier->name;
+		r = share_stix_bundle(&l, tlp, ops_now(), out, err);
+	}
+	if (r == 0) {
+		json_array_foreach(json_object_get(*out, "objects"), i, o)
+			count += strcmp(json_string_value(json_object_get(o, "type")), "indicator") == 0;
+		ev_int(&ev, EVF_COUNT, (int64_t)count);
+	}
+	json_decref(all);
+	db_reports_free(rs, n);
+	db_report_clear(&row);
+	r = ops_finish(x, OP_REPORT_EXPORT, &ev, r, err);
+	if (r != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return r;
 }

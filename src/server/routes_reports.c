@@ -216,6 +216,33 @@ h_report_sample(struct request *rq, json_t *body)
 	reply_text(rq, 200, "application/zip", (char *)zip, len);
 }
 
+/* GET /api/v1/reports/{id}/stix[?tlp=amber]: the indicators to share, a STIX 2.1 bundle. */
+static void
+h_report_stix(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	const char *tlp = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "tlp");
+	struct bw_err err = { 0 };
+	json_t *bundle = NULL;
+	char *text;
+	int64_t id;
+
+	(void)body;
+	if (!request_param_id(rq, "report", 24, 404, "no such report", &id))
+		return;
+	if (ops_report_stix(&x, id, tlp != NULL ? tlp : "amber", &bundle, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	text = json_dumps(bundle, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	json_decref(bundle);
+	if (text == NULL) {
+		reply_error(rq, 500, "out of memory");
+		return;
+	}
+	reply_text(rq, 200, "application/stix+json;version=2.1", text, strlen(text));
+}
+
 /* POST /api/v1/reports/{id}/update {"status"?, "verdict"?, "category"?, "assignee"?, "reason"} */
 static void
 h_report_update(struct request *rq, json_t *body)
@@ -266,6 +293,7 @@ static const struct route report_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/reports", .fn = h_reports, .op = OP_REPORT_LIST },
 	{ .method = "GET", .pattern = "/api/v1/reports/{id}", .fn = h_report, .op = OP_REPORT_GET },
 	{ .method = "GET", .pattern = "/api/v1/reports/{id}/sample", .fn = h_report_sample, .op = OP_REPORT_DOWNLOAD },
+	{ .method = "GET", .pattern = "/api/v1/reports/{id}/stix", .fn = h_report_stix, .op = OP_REPORT_EXPORT },
 	{ .method = "POST", .pattern = "/api/v1/reports/{id}/update", .fn = h_report_update, .op = OP_REPORT_UPDATE,
 	  .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/reports/{id}/comments", .fn = h_report_comment, .op = OP_REPORT_COMMENT,

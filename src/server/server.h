@@ -60,6 +60,8 @@ struct server_opts {
 	 * isolated workers, started before any thread (NULL: reports wait untriaged).
 	 */
 	struct triage_zygote *triage;
+	const char *const *org_domains;	/* the organisation's mail domains (never shared in exports) */
+	size_t norg_domains;
 };
 
 struct server;

@@ -7,7 +7,9 @@ fails with the reason, the queue goes on); analysts read the inbox with reasons 
 a threat raises the shipped alert; bad input is refused with a reason and stores nothing.
 """
 import glob
+import hashlib
 import json
+import re
 import os
 import shutil
 import socket
@@ -247,6 +249,58 @@ try:
            f"{j.get('incident_reports')} {j2.get('incident')}")
     rc, out = cli("report", "show", "6", token=analyst)
     expect("incident %d: reports 6 5 4 1" % j["incident"] in out, f"report show names the incident: {out}")
+    # ---- sharing: a STIX 2.1 bundle of the resolved incident, checked against the specification ----
+    st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix", token=analyst)
+    expect(st == 409 and "resolved" in j["error"], f"an unresolved report is not shared: {st} {j}")
+    rc, out = cli("report", "update", "1", "--status", "resolved", "--category", "phishing", "--reason", "Dream Job lure",
+                  token=analyst)
+    rc, out = cli("report", "export", "1", "--tlp", "amber+strict", token=analyst)
+    expect(rc == 0, f"bulwark report export: {out}")
+    b = json.loads(out)
+    ids = {o["id"] for o in b["objects"]}
+    uuid4 = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    pattern = (r"\[(file:hashes\.'SHA-256'|url:value|domain-name:value|email-addr:value) = "
+               r"'(?:[^'\\]|\\.)*'\]")
+    req = {"indicator": ["pattern", "pattern_type", "valid_from", "created", "modified"],
+           "report": ["name", "published", "object_refs", "created", "modified"], "identity": ["name"],
+           "marking-definition": ["created"]}
+    problems = []
+    if b["type"] != "bundle" or not re.fullmatch("bundle--" + uuid4, b["id"]):
+        problems.append("bundle id")
+    for o in b["objects"]:
+        if o.get("spec_version") != "2.1":
+            problems.append(o["id"] + " spec_version")
+        if o["type"] != "marking-definition" and not re.fullmatch(o["type"] + "--" + uuid4, o["id"]):
+            problems.append(o["id"] + " id")
+        problems += [o["id"] + " lacks " + k for k in req.get(o["type"], []) if k not in o]
+        problems += [o["id"] + " bad " + k for k in ("created", "modified", "valid_from", "published")
+                     if k in o and not re.fullmatch(stamp, o[k])]
+        if o["type"] == "indicator" and (o["pattern_type"] != "stix" or not re.fullmatch(pattern, o["pattern"])):
+            problems.append(o["id"] + " pattern " + o["pattern"])
+        refs = o.get("object_refs", []) + o.get("object_marking_refs", []) + \
+            ([o["created_by_ref"]] if "created_by_ref" in o else [])
+        problems += [o["id"] + " unresolved " + r_ for r_ in refs if r_ not in ids]
+    expect(problems == [], f"the bundle holds every mandatory property, identifier and timestamp format: {problems}")
+    strict = [o for o in b["objects"] if o["type"] == "marking-definition"]
+    expect(strict == [{"type": "marking-definition", "spec_version": "2.1",
+                       "id": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+                       "created": "2022-10-01T00:00:00.000Z", "name": "TLP:AMBER+STRICT",
+                       "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {
+                           "extension_type": "property-extension", "tlp_2_0": "amber+strict"}}}],
+           f"TLP 2.0 marking as OASIS publishes it: {strict}")
+    pats = [o["pattern"] for o in b["objects"] if o["type"] == "indicator"]
+    lnk_sha = hashlib.sha256(lures.lnk()).hexdigest()
+    expect("[file:hashes.'SHA-256' = '%s']" % lnk_sha in pats and
+           "[email-addr:value = 'anna@careers-aero.example']" in pats and
+           not any("bulwark.example" in p_ or "erin" in p_ for p_ in pats) and "erin" not in out,
+           f"the lure's indicators (of every report of the incident), nothing of the reporter or the "
+           f"organisation: {pats}")
+    st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix?tlp=purple", token=analyst)
+    expect(st == 422 and "tlp must be" in j["error"], f"an unknown TLP: {st} {j}")
+    st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix", token=staff)
+    expect(st == 403, f"staff cannot export: {st}")
+
     rc, out = mail_in(b"this is not a mail at all")
     expect(rc == 65, f"not a mail: EX_DATAERR for the MTA: {rc} {out}")
     open(os.path.join(base, "bad.token"), "w").write("bwt_nonsense\n")

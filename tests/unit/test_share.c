@@ -1,0 +1,111 @@
+/*
+ * Sharing: the STIX 2.1 bundle of a lure: OASIS's TLP 2.0 marking object
+ * verbatim (known answer), patterns with their literals escaped, and what
+ * must not leave: the organisation's addresses, domains and URLs, and
+ * recipient tokens in URLs.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crypto/crypto.h"
+#include "share/share.h"
+
+static const char amber_oasis[] =
+	"{\"type\": \"marking-definition\", \"spec_version\": \"2.1\", "
+	"\"id\": \"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421\", \"created\": \"2022-10-01T00:00:00.000Z\", "
+	"\"name\": \"TLP:AMBER\", \"extensions\": {\"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d\": "
+	"{\"extension_type\": \"property-extension\", \"tlp_2_0\": \"amber\"}}}";
+
+static json_t *
+patterns(const json_t *bundle)
+{
+	json_t *out = json_array(), *o;
+	size_t i;
+
+	json_array_foreach(json_object_get(bundle, "objects"), i, o)
+		if (strcmp(json_string_value(json_object_get(o, "type")), "indicator") == 0)
+			json_array_append(out, json_object_get(o, "pattern"));
+	return out;
+}
+
+static bool
+has_pattern(const json_t *ps, const char *p)
+{
+	json_t *x;
+	size_t i;
+
+	json_array_foreach(ps, i, x)
+		if (strcmp(json_string_value(x), p) == 0)
+			return true;
+	return false;
+}
+
+static void
+test_bundle(void **state)
+{
+	static const char *const org[] = { "bulwark.example" };
+	json_t *ind = json_loads(
+		"[{\"type\":\"sha256\",\"value\":\"a525a8db3e67657e9699d03010dd5e30699cba591d89c2caff750c19ac67496b\"},"
+		"{\"type\":\"email\",\"value\":\"anna@careers-aero.example\"},"
+		"{\"type\":\"email\",\"value\":\"erin@bulwark.example\"},"
+		"{\"type\":\"domain\",\"value\":\"mail.bulwark.example\"},"
+		"{\"type\":\"domain\",\"value\":\"careers-aero.example\"},"
+		"{\"type\":\"url\",\"value\":\"https://intranet.bulwark.example/x\"},"
+		"{\"type\":\"url\",\"value\":\"https://careers-aero.example/jd?id=7&u=erin%40bulwark.example&t=Zk3jQ9vXw2LmN8pR4sT\"},"
+		"{\"type\":\"url\",\"value\":\"https://evil.example/it's\\\\here\"},"
+		"{\"type\":\"yara\",\"value\":\"bulwark:bulwark_lnk_runs_shell\"}]", 0, NULL);
+	struct share_lure l = { .report_id = 12, .created = 1795858000, .verdict = "threat", .category = "phishing",
+				.indicators = ind, .org_domains = org, .norg = 1, .producer = "bulwark.test/server" };
+	struct bw_err err = { 0 };
+	json_t *b = NULL, *ps, *want = json_loads(amber_oasis, 0, NULL), *o;
+	char *text;
+	size_t i;
+
+	(void)state;
+	assert_non_null(ind);
+	assert_int_equal(share_stix_bundle(&l, "amber", 1795859000, &b, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(b, "type")), "bundle");
+	assert_true(json_equal(json_array_get(json_object_get(b, "objects"), 0), want));	/* OASIS's, verbatim */
+	ps = patterns(b);
+	assert_true(has_pattern(ps, "[file:hashes.'SHA-256' = 'a525a8db3e67657e9699d03010dd5e30699cba591d89c2caff750c19ac67496b']"));
+	assert_true(has_pattern(ps, "[email-addr:value = 'anna@careers-aero.example']"));
+	assert_true(has_pattern(ps, "[domain-name:value = 'careers-aero.example']"));
+	assert_true(has_pattern(ps, "[url:value = 'https://careers-aero.example/jd?id=7']"));	/* tokens stripped */
+	assert_true(has_pattern(ps, "[url:value = 'https://evil.example/it\\'s\\\\here']"));	/* escaped */
+	assert_int_equal(json_array_size(ps), 5);
+	text = json_dumps(b, 0);
+	assert_null(strstr(text, "bulwark.example\""));	/* nothing of the organisation's, but its producer name */
+	assert_null(strstr(text, "erin"));
+	json_array_foreach(json_object_get(b, "objects"), i, o) {
+		assert_string_equal(json_string_value(json_object_get(o, "spec_version")), "2.1");
+		if (strcmp(json_string_value(json_object_get(o, "type")), "indicator") == 0) {
+			assert_string_equal(json_string_value(json_object_get(o, "valid_from")), "2026-11-28T09:26:40.000Z");
+			assert_string_equal(json_string_value(json_array_get(json_object_get(o, "object_marking_refs"), 0)),
+					    "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421");
+		}
+	}
+	free(text);
+	json_decref(ps);
+	json_decref(b);
+	assert_int_equal(share_stix_bundle(&l, "purple", 1795859000, &b, &err), BW_EINVAL);
+	json_decref(want);
+	json_decref(ind);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bundle),
+	};
+	if (bw_crypto_init(NULL) != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

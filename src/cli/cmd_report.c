@@ -23,7 +23,7 @@ static const char report_usage[] =
     "                             [--assign USER] --reason TEXT\n"
     "       bulwark report comment ID --text TEXT\n"
     "       bulwark report download ID --out FILE.zip\n"
-    "       bulwark report export ID [--tlp clear|green|amber|amber+strict|red]\n"
+    "       bulwark report export ID [--tlp clear|green|amber|amber+strict|red] [--format stix|misp]\n"
     "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
     "       bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--yara-dir DIR]\n"
     "                             [--timeout-secs S] [--json] [--no-isolation] FILE|-\n"
@@ -40,7 +40,8 @@ static const char report_usage[] =
     "reason; or comment. download (analysts, admins; audited) writes the sample as a ZIP\n"
     "encrypted with the password \"infected\" (AES-256) to a new file (mode 0600). export\n"
     "(analysts, admins; audited) prints a STIX 2.1 bundle of a resolved report's indicators (and\n"
-    "its incident's) to share, marked TLP:AMBER unless --tlp says otherwise (docs/REPORTS.md).\n"
+    "its incident's) to share (or a MISP event with --format misp), marked TLP:AMBER unless --tlp\n"
+    "says otherwise (docs/REPORTS.md).\n"
     "\n"
     "mail: for a report mailbox: a mail server pipes each message of the mailbox into it (a\n"
     "Postfix alias, docs/REPORTS.md). A mail forwarding one message as an attachment (report\n"
@@ -490,7 +491,7 @@ static int
 report_export(struct cli_args *a)
 {
 	struct cli_api api;
-	const char *tlp = NULL;
+	const char *tlp = NULL, *format = NULL;
 	char *pos[1], path[120];
 	size_t npos;
 	struct bw_buf raw = { 0 };
@@ -498,12 +499,13 @@ report_export(struct cli_args *a)
 	uint64_t id;
 	int rc = CLI_FAIL;
 
-	if (cli_api_init(&api, a) || cli_opt(a, "--tlp", &tlp) || cli_positional(a, pos, 1, &npos) || npos != 1 ||
-	    bw_parse_u64(pos[0], strlen(pos[0]), &id) != 0 || (tlp != NULL && strlen(tlp) > 16)) {
+	if (cli_api_init(&api, a) || cli_opt(a, "--tlp", &tlp) || cli_opt(a, "--format", &format) ||
+	    cli_positional(a, pos, 1, &npos) || npos != 1 || bw_parse_u64(pos[0], strlen(pos[0]), &id) != 0 ||
+	    (tlp != NULL && strlen(tlp) > 16) || (format != NULL && strcmp(format, "stix") && strcmp(format, "misp"))) {
 		fputs(report_usage, stderr);
 		return CLI_USAGE;
 	}
-	snprintf(path, sizeof path, "/api/v1/reports/%llu/stix?tlp=%s", (unsigned long long)id,
+	snprintf(path, sizeof path, "/api/v1/reports/%llu/%s?tlp=%s", (unsigned long long)id, format ? format : "stix",
 		 tlp == NULL ? "amber" : strcmp(tlp, "amber+strict") == 0 ? "amber%2Bstrict" : tlp);
 	if (cli_api_call(&api, "GET", path, NULL, &status, NULL, &raw) != 0)
 		goto done;

@@ -577,6 +577,8 @@ int ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *le
  * Caller decrefs *out.
  */
 int ops_report_stix(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err);
+/* The same as a MISP event (share_misp_event). */
+int ops_report_misp(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err);
 /*
  * Records a report's triage result (the server only): report.triaged,
  * result alert for a threat; the report is grouped into an incident with

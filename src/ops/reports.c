@@ -469,8 +469,23 @@ gather(const struct db_report *r, json_t *all)
 	json_decref(t);
 }
 
+static int export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **out, struct bw_err *err);
+
 int
 ops_report_stix(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err)
+{
+	return export_lure(x, id, tlp, false, out, err);
+}
+
+int
+ops_report_misp(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err)
+{
+	return export_lure(x, id, tlp, true, out, err);
+}
+
+/* A resolved report's lure as STIX (misp false) or MISP: one operation, report.export. */
+static int
+export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **out, struct bw_err *err)
 {
 	struct db_report row = { 0 }, *rs = NULL;
 	struct share_lure l = { 0 };
@@ -506,13 +521,15 @@ ops_report_stix(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, st
 		l.org_domains = x->env != NULL ? x->env->org_domains : NULL;
 		l.norg = x->env != NULL ? x->env->norg_domains : 0;
 		l.producer = x->in->log_verifier->name;
-		r = share_stix_bundle(&l, tlp, ops_now(), out, err);
+		r = misp ? share_misp_event(&l, tlp, ops_now(), out, err) : share_stix_bundle(&l, tlp, ops_now(), out, err);
 	}
-	if (r == 0) {
+	if (r == 0 && misp)
+		count = json_array_size(json_object_get(json_object_get(*out, "Event"), "Attribute"));
+	else if (r == 0)
 		json_array_foreach(json_object_get(*out, "objects"), i, o)
 			count += strcmp(json_string_value(json_object_get(o, "type")), "indicator") == 0;
+	if (r == 0)
 		ev_int(&ev, EVF_COUNT, (int64_t)count);
-	}
 	json_decref(all);
 	db_reports_free(rs, n);
 	db_report_clear(&row);

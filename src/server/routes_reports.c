@@ -216,7 +216,7 @@ h_report_sample(struct request *rq, json_t *body)
 	reply_text(rq, 200, "application/zip", (char *)zip, len);
 }
 
-/* GET /api/v1/reports/{id}/stix[?tlp=amber]: the indicators to share, a STIX 2.1 bundle. */
+/* GET /api/v1/reports/{id}/stix|misp[?tlp=amber]: the indicators to share, a STIX 2.1 bundle or a MISP event. */
 static void
 h_report_stix(struct request *rq, json_t *body)
 {
@@ -230,7 +230,10 @@ h_report_stix(struct request *rq, json_t *body)
 	(void)body;
 	if (!request_param_id(rq, "report", 24, 404, "no such report", &id))
 		return;
-	if (ops_report_stix(&x, id, tlp != NULL ? tlp : "amber", &bundle, &err) != 0) {
+	bool misp = strstr(rq->path, "/misp") != NULL;
+
+	if ((misp ? ops_report_misp(&x, id, tlp != NULL ? tlp : "amber", &bundle, &err)
+		  : ops_report_stix(&x, id, tlp != NULL ? tlp : "amber", &bundle, &err)) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -240,7 +243,7 @@ h_report_stix(struct request *rq, json_t *body)
 		reply_error(rq, 500, "out of memory");
 		return;
 	}
-	reply_text(rq, 200, "application/stix+json;version=2.1", text, strlen(text));
+	reply_text(rq, 200, misp ? "application/json" : "application/stix+json;version=2.1", text, strlen(text));
 }
 
 /* POST /api/v1/reports/{id}/update {"status"?, "verdict"?, "category"?, "assignee"?, "reason"} */
@@ -294,6 +297,7 @@ static const struct route report_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/reports/{id}", .fn = h_report, .op = OP_REPORT_GET },
 	{ .method = "GET", .pattern = "/api/v1/reports/{id}/sample", .fn = h_report_sample, .op = OP_REPORT_DOWNLOAD },
 	{ .method = "GET", .pattern = "/api/v1/reports/{id}/stix", .fn = h_report_stix, .op = OP_REPORT_EXPORT },
+	{ .method = "GET", .pattern = "/api/v1/reports/{id}/misp", .fn = h_report_stix, .op = OP_REPORT_EXPORT },
 	{ .method = "POST", .pattern = "/api/v1/reports/{id}/update", .fn = h_report_update, .op = OP_REPORT_UPDATE,
 	  .json_body = true },
 	{ .method = "POST", .pattern = "/api/v1/reports/{id}/comments", .fn = h_report_comment, .op = OP_REPORT_COMMENT,

@@ -40,6 +40,16 @@ struct share_lure {
  */
 int share_stix_bundle(const struct share_lure *l, const char *tlp, int64_t now, json_t **out, struct bw_err *err);
 
+/*
+ * A MISP event (the MISP core format): {"Event": {"uuid", "info", "date",
+ * "timestamp", "published": false, "threat_level_id" (1 high: threat, 2
+ * medium: suspicious), "analysis": "2" (complete), "distribution" (red 0,
+ * amber 1, green 2, clear 3), "Orgc", "Tag": [tlp:...], "Attribute":
+ * [{"uuid", "type" (sha256, url, domain, email-src), "category", "value",
+ * "to_ids": true, ...}]}}. Caller decrefs *out.
+ */
+int share_misp_event(const struct share_lure *l, const char *tlp, int64_t now, json_t **out, struct bw_err *err);
+
 /* A STIX pattern string literal: value with \ and ' escaped, into out. False when it does not fit. */
 bool share_stix_quote(const char *value, char *out, size_t cap);
 

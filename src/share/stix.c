@@ -11,6 +11,7 @@
 
 #include "crypto/crypto.h"
 #include "share.h"
+#include "share_internal.h"
 
 #define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
@@ -35,17 +36,39 @@ share_tlp_valid(const char *tlp)
 	return false;
 }
 
-/* "type--" and a random (version 4) UUID. */
-static void
-new_id(const char *type, char *out, size_t cap)
+void
+share_uuid4(char *out, size_t cap)
 {
 	uint8_t u[16];
 
 	bw_random_bytes(u, sizeof u);
 	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
 	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	snprintf(out, cap, "%s--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", type, u[0], u[1], u[2],
-		 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	snprintf(out, cap, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3],
+		 u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+const char *
+tlp_tag(const char *tlp)
+{
+	static const char *const tags[][2] = { { "clear", "tlp:clear" }, { "green", "tlp:green" }, { "amber", "tlp:amber" },
+					       { "amber+strict", "tlp:amber+strict" }, { "red", "tlp:red" } };
+	size_t i;
+
+	for (i = 0; i < sizeof tags / sizeof tags[0]; i++)
+		if (strcmp(tlp, tags[i][0]) == 0)
+			return tags[i][1];
+	return "tlp:amber";
+}
+
+/* "type--" and a random (version 4) UUID. */
+static void
+new_id(const char *type, char *out, size_t cap)
+{
+	char u[40];
+
+	share_uuid4(u, sizeof u);
+	snprintf(out, cap, "%s--%s", type, u);
 }
 
 /* RFC 3339 UTC with milliseconds, as STIX timestamps are. */
@@ -155,11 +178,35 @@ strip_tokens(const char *url, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+bool
+share_indicator_ok(const struct share_lure *l, const char *type, const char *value, char *out, size_t cap)
+{
+	char host[256];
+
+	if (strcmp(type, "sha256") == 0 && strlen(value) == 64) {
+		snprintf(out, cap, "%s", value);
+		return true;
+	}
+	if (strcmp(type, "url") == 0 && host_of(value, host, sizeof host) && !org_host(host, l)) {
+		strip_tokens(value, out, cap);
+		return true;
+	}
+	if (strcmp(type, "domain") == 0 && !org_host(value, l)) {
+		snprintf(out, cap, "%s", value);
+		return true;
+	}
+	if (strcmp(type, "email") == 0 && strrchr(value, '@') != NULL && !org_host(strrchr(value, '@') + 1, l)) {
+		snprintf(out, cap, "%s", value);
+		return true;
+	}
+	return false;
+}
+
 int
 share_stix_bundle(const struct share_lure *l, const char *tlp, int64_t now, json_t **out, struct bw_err *err)
 {
 	const char *marking = NULL, *mname = NULL;
-	char bundle_id[64], identity_id[64], report_id[64], ts[32], created[32], pattern[2600], q[2200], v[2200], host[256];
+	char bundle_id[64], identity_id[64], report_id[64], ts[32], created[32], pattern[4600], q[4500], v[2200];
 	json_t *objects, *refs, *it, *marks;
 	size_t i;
 
@@ -195,18 +242,16 @@ share_stix_bundle(const struct share_lure *l, const char *tlp, int64_t now, json
 		if (t == NULL || val == NULL)
 			continue;
 		pattern[0] = '\0';
-		if (strcmp(t, "sha256") == 0 && strlen(val) == 64 && share_stix_quote(val, q, sizeof q)) {
+		if (!share_indicator_ok(l, t, val, v, sizeof v) || !share_stix_quote(v, q, sizeof q))
+			continue;	/* not shared: the organisation's own */
+		if (strcmp(t, "sha256") == 0)
 			snprintf(pattern, sizeof pattern, "[file:hashes.'SHA-256' = '%s']", q);
-		} else if (strcmp(t, "url") == 0 && host_of(val, host, sizeof host) && !org_host(host, l)) {
-			strip_tokens(val, v, sizeof v);
-			if (share_stix_quote(v, q, sizeof q))
-				snprintf(pattern, sizeof pattern, "[url:value = '%s']", q);
-		} else if (strcmp(t, "domain") == 0 && !org_host(val, l) && share_stix_quote(val, q, sizeof q)) {
+		else if (strcmp(t, "url") == 0)
+			snprintf(pattern, sizeof pattern, "[url:value = '%s']", q);
+		else if (strcmp(t, "domain") == 0)
 			snprintf(pattern, sizeof pattern, "[domain-name:value = '%s']", q);
-		} else if (strcmp(t, "email") == 0 && strrchr(val, '@') != NULL && !org_host(strrchr(val, '@') + 1, l) &&
-			   share_stix_quote(val, q, sizeof q)) {
+		else if (strcmp(t, "email") == 0)
 			snprintf(pattern, sizeof pattern, "[email-addr:value = '%s']", q);
-		}
 		if (pattern[0] == '\0')
 			continue;	/* not shared: the organisation's own, or no STIX pattern for it */
 		new_id("indicator", id, sizeof id);

@@ -296,6 +296,19 @@ try:
            not any("bulwark.example" in p_ or "erin" in p_ for p_ in pats) and "erin" not in out,
            f"the lure's indicators (of every report of the incident), nothing of the reporter or the "
            f"organisation: {pats}")
+    rc, out = cli("report", "export", "1", "--format", "misp", "--tlp", "red", token=analyst)
+    ev_ = json.loads(out)["Event"] if rc == 0 else {}
+    attrs = {(a["type"], a["value"]) for a in ev_.get("Attribute", [])}
+    keys = {"uuid", "info", "date", "timestamp", "published", "threat_level_id", "analysis", "distribution", "Orgc",
+            "Tag", "Attribute"}
+    expect(rc == 0 and keys <= set(ev_) and re.fullmatch(uuid4, ev_["uuid"]) and
+           re.fullmatch(r"\d{4}-\d\d-\d\d", ev_["date"]) and ev_["timestamp"].isdigit() and
+           ev_["published"] is False and ev_["threat_level_id"] == "1" and ev_["analysis"] == "2" and
+           ev_["distribution"] == "0" and ev_["Tag"] == [{"name": "tlp:red"}] and
+           ("sha256", lnk_sha) in attrs and ("email-src", "anna@careers-aero.example") in attrs and
+           all(a["to_ids"] is True and a["category"] in ("Payload delivery", "Network activity") and
+               re.fullmatch(uuid4, a["uuid"]) for a in ev_["Attribute"]) and "erin" not in out,
+           f"the MISP event (core format): {out[:800]}")
     st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix?tlp=purple", token=analyst)
     expect(st == 422 and "tlp must be" in j["error"], f"an unknown TLP: {st} {j}")
     st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix", token=staff)

@@ -99,11 +99,49 @@ test_bundle(void **state)
 	json_decref(ind);
 }
 
+static void
+test_misp(void **state)
+{
+	static const char *const org[] = { "bulwark.example" };
+	json_t *ind = json_loads("[{\"type\":\"sha256\",\"value\":\"a525a8db3e67657e9699d03010dd5e30699cba591d89c2caff750c19ac67496b\"},"
+				 "{\"type\":\"email\",\"value\":\"erin@bulwark.example\"},"
+				 "{\"type\":\"url\",\"value\":\"http://203.0.113.9/a.exe?u=erin@bulwark.example\"},"
+				 "{\"type\":\"yara\",\"value\":\"bulwark:x\"}]", 0, NULL);
+	struct share_lure l = { .report_id = 3, .created = 1795858000, .verdict = "suspicious", .category = "",
+				.indicators = ind, .org_domains = org, .norg = 1, .producer = "bulwark.test/server" };
+	static const char *const tlps[][2] = { { "red", "0" }, { "amber", "1" }, { "amber+strict", "1" }, { "green", "2" },
+					       { "clear", "3" } };
+	struct bw_err err = { 0 };
+	json_t *m = NULL, *e, *a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		char tag[32];
+		assert_int_equal(share_misp_event(&l, tlps[i][0], 1795859000, &m, &err), 0);
+		e = json_object_get(m, "Event");
+		snprintf(tag, sizeof tag, "tlp:%s", tlps[i][0]);
+		assert_string_equal(json_string_value(json_object_get(e, "distribution")), tlps[i][1]);
+		assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(e, "Tag"), 0), "name")), tag);
+		assert_string_equal(json_string_value(json_object_get(e, "threat_level_id")), "2");	/* suspicious: medium */
+		assert_string_equal(json_string_value(json_object_get(e, "date")), "2026-11-28");
+		assert_string_equal(json_string_value(json_object_get(e, "timestamp")), "1795859000");
+		assert_true(json_is_false(json_object_get(e, "published")));
+		a = json_object_get(e, "Attribute");
+		assert_int_equal(json_array_size(a), 2);	/* the hash and the URL; not the org's address, not YARA */
+		assert_string_equal(json_string_value(json_object_get(json_array_get(a, 1), "value")), "http://203.0.113.9/a.exe");
+		assert_true(json_is_true(json_object_get(json_array_get(a, 1), "to_ids")));
+		json_decref(m);
+	}
+	json_decref(ind);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bundle),
+		cmocka_unit_test(test_misp),
 	};
 	if (bw_crypto_init(NULL) != 0)
 		return 1;

@@ -184,6 +184,32 @@ expect(res["verdict"] == "threat" and any(w.startswith("(mail)/(attached message
                                           for c, w in reasons(res) if c == "shortcut"),
        f"a lure forwarded as an attachment (the report button's way) is walked inside: {reasons(res)}")
 
+# ---- the worker survives a fuzzed corpus: every lure mutated (bytes flipped, cut, spliced), each walked in a worker ----
+import random as _random
+rng = _random.Random(20261128)
+crashes, results = [], {}
+fixtures = [dj, iso, docx, rtf, exe, pdf_js, nested, clean_mail, phish, forwarded, docm, xls, hta]
+for f in fixtures:
+    data = open(f, "rb").read()
+    for k in range(10):
+        m = bytearray(data)
+        kind = k % 3
+        if kind == 0:
+            for _ in range(1 + len(m) // 200):
+                m[rng.randrange(len(m))] = rng.randrange(256)
+        elif kind == 1:
+            m = m[:rng.randrange(1, len(m))]
+        else:
+            cut = rng.randrange(len(m))
+            m = m[:cut] + bytes(rng.randrange(256) for _ in range(64)) + m[cut:]
+        mf = write("mutant-%d-%s" % (k, os.path.basename(f)), bytes(m))
+        rc, res = triage(mf, "--timeout-secs", "30", name="" if f.endswith(".eml") else None)
+        results[res["verdict"]] = results.get(res["verdict"], 0) + 1
+        if res["verdict"] == "failed" and "signal" in res.get("failed", ""):
+            crashes.append((mf, res["failed"]))
+expect(crashes == [] and sum(results.values()) == 10 * len(fixtures),
+       f"no worker crashed on {sum(results.values())} mutated samples ({results}): {crashes[:5]}")
+
 # (the worker's isolation, timeouts and limits: tests/unit/test_triage.c)
 
 # ---- memcheck: the same fixtures walked in-process by an unsanitised build under valgrind ----

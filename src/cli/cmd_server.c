@@ -35,6 +35,7 @@ static const char serve_usage[] =
     "                     [--host-silent-secs S] [--host-clock-max-secs S] [--host-retention-days D]\n"
     "                     [--witness-log VKEY]...\n"
     "                     [--org-domain DOMAIN]... [--yara-dir DIR] [--triage-timeout-secs S]\n"
+    "                     [--sample-retention-days D]\n"
     "                     [--witness-policy POLICY [--witness-interval-secs S] [--witness-timeout-secs S]\n"
     "                      [--witness-cacert PEM]]\n"
     "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
@@ -60,7 +61,9 @@ static const char serve_usage[] =
     "Reported mails and files (POST /api/v1/reports) are triaged as they arrive, each in an\n"
     "isolated worker stopped after --triage-timeout-secs (default 60); --org-domain names the\n"
     "organisation's mail domains (look-alike senders are a reason), --yara-dir adds its YARA\n"
-    "rules to bulwark's (a rule that does not compile stops the start) (docs/REPORTS.md).\n"
+    "rules to bulwark's (a rule that does not compile stops the start); reported samples are\n"
+    "deleted after --sample-retention-days (default 90; their reports and triage stay)\n"
+    "(docs/REPORTS.md).\n"
     "With --witness-policy POLICY (c2sp.org/tlog-policy naming this server's log), the audit\n"
     "log's checkpoint goes to the policy's witnesses that have a URL every\n"
     "--witness-interval-secs (default 10), in parallel, each request bounded by\n"
@@ -296,7 +299,7 @@ serve_main(int argc, char **argv, bool witness_only)
 	struct ops_hostev *hostev = NULL;
 	struct ops_witness *witness = NULL;
 	const char *witness_logs[OPS_WITNESS_LOGS_MAX], *wpolicy_path, *winterval_s, *wtimeout_s, *wcacert;
-	const char *org_domains[16], *yara_dir, *triage_timeout_s;
+	const char *org_domains[16], *yara_dir, *triage_timeout_s, *sample_days_s;
 	size_t norg = 0;
 	struct triage *engine = NULL;
 	struct triage_zygote *zygote = NULL;
@@ -343,7 +346,7 @@ serve_main(int argc, char **argv, bool witness_only)
 	    cli_opt(&a, "--witness-policy", &wpolicy_path) || cli_opt(&a, "--witness-interval-secs", &winterval_s) ||
 	    cli_opt(&a, "--witness-timeout-secs", &wtimeout_s) || cli_opt(&a, "--witness-cacert", &wcacert) ||
 	    cli_opt_all(&a, "--org-domain", org_domains, 16, &norg) || cli_opt(&a, "--yara-dir", &yara_dir) ||
-	    cli_opt(&a, "--triage-timeout-secs", &triage_timeout_s) ||
+	    cli_opt(&a, "--triage-timeout-secs", &triage_timeout_s) || cli_opt(&a, "--sample-retention-days", &sample_days_s) ||
 	    cli_opt(&a, "--webhook", &webhook) ||
 	    cli_opt(&a, "--webhook-secret-file", &webhook_secret) || cli_opt(&a, "--webhook-cacert", &webhook_cacert) ||
 	    cli_opt(&a, "--notify-level", &notify_level) || cli_opt(&a, "--smtp", &smtp) ||
@@ -436,6 +439,12 @@ serve_main(int argc, char **argv, bool witness_only)
 		so.witness_timeout_ms = (int64_t)v * 1000;
 	}
 	so.witness_cacert = wcacert;
+	so.sample_retention_secs = (int64_t)90 * 86400;
+	if (sample_days_s) {
+		if (cli_parse_range("--sample-retention-days", sample_days_s, 1, 36500, &v))
+			return CLI_USAGE;
+		so.sample_retention_secs = (int64_t)v * 86400;
+	}
 	if (triage_timeout_s) {
 		if (cli_parse_range("--triage-timeout-secs", triage_timeout_s, 1, 3600, &v))
 			return CLI_USAGE;

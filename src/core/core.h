@@ -32,6 +32,7 @@ enum {
 	BW_EBUSY = -10,   /* resource locked by someone else */
 	BW_EDENIED = -11, /* the caller may not do this */
 	BW_ECONFLICT = -12, /* the item's state does not allow this now */
+	BW_EGONE = -13,   /* the item existed and was deleted on purpose (retention) */
 };
 
 #define BW_ERR_MSG_MAX 512

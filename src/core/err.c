@@ -71,6 +71,7 @@ bw_strerror(int code)
 	case BW_EBUSY: return "busy";
 	case BW_EDENIED: return "not permitted";
 	case BW_ECONFLICT: return "conflict";
+	case BW_EGONE: return "gone";
 	default: return "unknown error";
 	}
 }

@@ -577,6 +577,13 @@ int ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *le
  * Caller decrefs *out.
  */
 int ops_report_stix(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err);
+/*
+ * Retention (the server itself): deletes the sealed samples of reports
+ * made before before (up to 1,000 a call); the reports and their triage
+ * stay, a download then answers BW_EGONE. One report.purge event when any
+ * was deleted; *count how many.
+ */
+int ops_report_purge(struct ops_ctx *x, int64_t before, size_t *count, struct bw_err *err);
 /* The same as a MISP event (share_misp_event). */
 int ops_report_misp(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err);
 /*

@@ -7,6 +7,7 @@
  * records the verdict (a threat is an alert). Analysts, admins and
  * auditors read the inbox. Nothing from a sample is ever run or rendered.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,7 +433,10 @@ ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, c
 	*len = 0;
 	r = ops_begin(x, OP_REPORT_DOWNLOAD, &ev, err);
 	ev_target(&ev, "report:%lld", (long long)id);
-	if (r == 0 && (r = db_report_get(x->in->db, id, &row, err)) == 0) {
+	if (r == 0 && (r = db_report_get(x->in->db, id, &row, err)) == 0 && row.sample_purged_at != 0)
+		r = bw_err_set(err, BW_EGONE, "the sample of report %lld was deleted after the retention period (its triage "
+			       "stays)", (long long)id);
+	if (r == 0) {
 		ev_str(&ev, EVF_SHA256, row.sha256);
 		samples_key(x->in, key);
 		sample_ad(id, row.sha256, ad, sizeof ad);
@@ -539,4 +543,35 @@ export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **
 		*out = NULL;
 	}
 	return r;
+}
+
+int
+ops_report_purge(struct ops_ctx *x, int64_t before, size_t *count, struct bw_err *err)
+{
+	struct event ev;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	char path[4200];
+	int r;
+
+	*count = 0;
+	if ((r = db_reports_samples_before(x->in->db, before, 1000, &ids, &n, err)) != 0 || n == 0) {
+		free(ids);
+		return r;	/* nothing to delete: nothing recorded */
+	}
+	r = ops_begin(x, OP_REPORT_PURGE, &ev, err);
+	ev_target(&ev, "report:samples");
+	for (i = 0; r == 0 && i < n; i++) {
+		if ((r = sample_path(x->in, ids[i], path, sizeof path, err)) != 0)
+			break;
+		if (unlink(path) != 0 && errno != ENOENT) {
+			r = bw_err_set(err, BW_EIO, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if ((r = db_report_sample_purged(x->in->db, ids[i], ops_now(), err)) == 0)
+			(*count)++;
+	}
+	ev_int(&ev, EVF_COUNT, (int64_t)*count);
+	free(ids);
+	return ops_finish(x, OP_REPORT_PURGE, &ev, r, err);
 }

@@ -138,6 +138,7 @@ status_for_err(int code)
 	case BW_EDENIED: return 403;
 	case BW_ENOTFOUND: return 404;
 	case BW_EEXIST: case BW_ECONFLICT: return 409;
+	case BW_EGONE: return 410;
 	case BW_EINVAL: case BW_ERANGE: return 422;
 	case BW_EBUSY: return 503;
 	default: return 500;

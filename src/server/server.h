@@ -60,6 +60,7 @@ struct server_opts {
 	 * isolated workers, started before any thread (NULL: reports wait untriaged).
 	 */
 	struct triage_zygote *triage;
+	int64_t sample_retention_secs;	/* reported samples are deleted after this (0: kept) */
 	const char *const *org_domains;	/* the organisation's mail domains (never shared in exports) */
 	size_t norg_domains;
 };

@@ -23,6 +23,8 @@ struct triager {
 	struct instance *in;
 	struct audit_log *al;
 	struct triage_zygote *zygote;
+	int64_t retention_secs;		/* samples older than this are deleted (0: kept) */
+	int64_t purged_at_ms;		/* when retention last ran */
 	const struct server_opts *o;	/* the server's: the SMTP relay for feedback (NULL url: none) */
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -129,6 +131,25 @@ triage_one(struct triager *tr)
 	return true;
 }
 
+/* Retention, every 10 minutes when configured. */
+static void
+retention(struct triager *tr)
+{
+	struct ops_caller sys;
+	struct ops_ctx x = { .in = tr->in, .al = tr->al, .caller = &sys };
+	struct bw_err err = { 0 };
+	size_t n = 0;
+
+	if (tr->retention_secs <= 0 || bw_now_ms() - tr->purged_at_ms < 600 * 1000)
+		return;
+	tr->purged_at_ms = bw_now_ms();
+	ops_caller_system(&sys);
+	if (ops_report_purge(&x, bw_now_ms() / 1000 - tr->retention_secs, &n, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "sample retention failed", EV_KS("error", err.msg));
+	else if (n > 0)
+		EV_LOG(EVLOG_INFO, "samples deleted after the retention period", EV_KI("count", (int64_t)n));
+}
+
 static void *
 triager_main(void *arg)
 {
@@ -139,6 +160,7 @@ triager_main(void *arg)
 		struct timespec until = bw_deadline_ms(TRIAGER_POLL_MS);
 		tr->kicked = false;
 		pthread_mutex_unlock(&tr->mu);
+		retention(tr);
 		while (triage_one(tr)) {
 			pthread_mutex_lock(&tr->mu);
 			bool stop = tr->stop;
@@ -167,6 +189,7 @@ triager_start(struct instance *in, struct audit_log *al, const struct server_opt
 	tr->al = al;
 	tr->o = o;	/* the server's copy: it outlives the thread */
 	tr->zygote = o->triage;
+	tr->retention_secs = o->sample_retention_secs;
 	pthread_mutex_init(&tr->mu, NULL);
 	pthread_cond_init(&tr->cv, NULL);
 	if (pthread_create(&tr->thread, NULL, triager_main, tr) != 0) {

@@ -266,6 +266,8 @@ static const char *const main_migrations[] = {
 	"  PRIMARY KEY (report_id, type, value)"
 	") STRICT;"
 	"CREATE INDEX report_indicators_value ON report_indicators(type, value);",
+	/* 19: samples deleted after the retention period (the report and its triage stay) */
+	"ALTER TABLE reports ADD COLUMN sample_purged_at INTEGER;",
 };
 
 void

@@ -8,7 +8,7 @@
 #define REPORT_COLS                                                                                               \
 	"id, created_at, updated_at, COALESCE(triaged_at, 0), reporter, reporter_verified, channel, comment, file_name, " \
 	"sha256, size, status, verdict, score, triage, COALESCE(analyst_verdict, ''), category, assignee, " \
-	"COALESCE(incident_id, 0)"
+	"COALESCE(incident_id, 0), COALESCE(sample_purged_at, 0)"
 
 static void
 fill_report(sqlite3_stmt *st, void *p)
@@ -36,6 +36,7 @@ fill_report(sqlite3_stmt *st, void *p)
 	db_col_copy(st, 16, r->category, sizeof r->category);
 	db_col_copy(st, 17, r->assignee, sizeof r->assignee);
 	r->incident_id = sqlite3_column_int64(st, 18);
+	r->sample_purged_at = sqlite3_column_int64(st, 19);
 }
 
 const char *
@@ -368,4 +369,38 @@ db_incident_reports(struct bw_db *db, int64_t incident, struct db_report **out, 
 	}
 	pthread_mutex_unlock(&db->mu);
 	return r;
+}
+
+static void
+fill_id(sqlite3_stmt *st, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(st, 0);
+}
+
+int
+db_reports_samples_before(struct bw_db *db, int64_t before, size_t limit, int64_t **ids, size_t *n, struct bw_err *err)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*ids = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT id FROM reports WHERE created_at < ?1 AND sample_purged_at IS NULL ORDER BY id "
+				"LIMIT ?2", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, before);
+		sqlite3_bind_int64(st, 2, (int64_t)limit);
+		r = db_collect_rows(db, st, sizeof **ids, fill_id, (void **)ids, n, "reports past retention", err);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	return r;
+}
+
+int
+db_report_sample_purged(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err)
+{
+	const int64_t b[2] = { id, now };
+
+	return db_update_locking(db, "UPDATE reports SET sample_purged_at = ?2 WHERE id = ?1", 2, b, NULL, err);
 }

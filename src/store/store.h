@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 18	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 19	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -589,6 +589,7 @@ struct db_report {
 	char category[24];		/* an analyst's category ("" none) */
 	char assignee[72];		/* "" : nobody */
 	int64_t incident_id;		/* 0: not grouped with another report */
+	int64_t sample_purged_at;	/* the sample was deleted then (retention); 0: it is kept */
 };
 /* The verdict that counts: the analyst's when there is one, else triage's. */
 const char *db_report_verdict(const struct db_report *r);
@@ -633,6 +634,10 @@ int db_report_history(struct bw_db *db, int64_t id, struct db_report_step **out,
  */
 int db_report_group(struct bw_db *db, int64_t id, const char *const *types, const char *const *values, size_t n,
 		    int64_t now, int64_t *incident, struct bw_err *err);
+/* Reports made before before whose sample is still kept (at most limit, oldest first): their ids into *ids (caller frees). */
+int db_reports_samples_before(struct bw_db *db, int64_t before, size_t limit, int64_t **ids, size_t *n, struct bw_err *err);
+/* Marks a report's sample deleted at now. */
+int db_report_sample_purged(struct bw_db *db, int64_t id, int64_t now, struct bw_err *err);
 /* The reports of an incident, newest first. Caller frees with db_reports_free(). */
 int db_incident_reports(struct bw_db *db, int64_t incident, struct db_report **out, size_t *n, struct bw_err *err);
 /* Stores a report's triage (verdict, score, the result as JSON); BW_ENOTFOUND when there is no such report. */

@@ -353,9 +353,20 @@ finally:
 s1, s3 = os.path.join(data, "samples", "1.sealed"), os.path.join(data, "samples", "3.sealed")
 shutil.copy(s1, s3)  # report 1's sealed sample put where report 3's was
 subprocess.run(["sqlite3", os.path.join(data, "bulwark.db"),
-                "UPDATE reports SET verdict = 'pending', triage = NULL WHERE id = 3"], check=True)
-srv = serve(data, PORT, *ARGS)
+                "UPDATE reports SET verdict = 'pending', triage = NULL WHERE id = 3; "
+                "UPDATE reports SET created_at = created_at - 100 * 86400 WHERE id = 2"], check=True)
+srv = serve(data, PORT, *ARGS, "--sample-retention-days", "30")
 try:
+    # retention: report 2's sample is 100 days old: deleted, its report and triage stay
+    wait_for("the old sample deleted", lambda: not os.path.exists(os.path.join(data, "samples", "2.sealed")))
+    st, j, _, _ = c.req("GET", "/api/v1/reports/2/sample", token=analyst)
+    expect(st == 410 and "retention" in j["error"], f"a purged sample: 410: {st} {j}")
+    st, j, _, _ = c.req("GET", "/api/v1/reports/2", token=analyst)
+    expect(st == 200 and j["verdict"] == "suspicious" and os.path.exists(os.path.join(data, "samples", "1.sealed")),
+           f"the report and its triage stay; newer samples too: {st}")
+    st, j, _, _ = c.req("GET", "/api/v1/audit", token=admin)
+    pu = [e["event"] for e in j["events"] if e["event"]["action"] == "report.purge"]
+    expect(len(pu) == 1 and pu[0]["details"]["count"] == 1, f"retention audited: {pu}")
     j = wait_for("report 3 triaged again", lambda: (lambda j: j["verdict"] != "pending" and j)(
         c.req("GET", "/api/v1/reports/3", token=analyst)[1]))
     expect(j["verdict"] == "failed" and "does not verify" in j["triage"]["failed"],

@@ -190,6 +190,8 @@ int triager_start(struct instance *in, struct audit_log *al, const struct server
 		  struct bw_err *err);
 /* A report arrived: look now. */
 void triager_kick(struct triager *tr);
+/* An analyst resolved report id: its reporter is told (by mail, when configured; at most 64 waiting). */
+void triager_resolved(struct triager *tr, int64_t id);
 void triager_stop(struct triager *tr);
 extern const struct route_table report_route_table;	/* routes_reports.c */
 

@@ -264,6 +264,8 @@ h_report_update(struct request *rq, json_t *body)
 		reply_from_err(rq, &err);
 		return;
 	}
+	if (c.status != NULL && strcmp(c.status, "resolved") == 0 && rq->s->triager != NULL)
+		triager_resolved(rq->s->triager, id);
 	reply_json(rq, 200, with_history(&x, &r));
 	db_report_clear(&r);
 }

@@ -24,6 +24,8 @@ struct triager {
 	struct audit_log *al;
 	struct triage_zygote *zygote;
 	int64_t retention_secs;		/* samples older than this are deleted (0: kept) */
+	int64_t resolved[64];		/* reports an analyst resolved: their reporters are told (under mu) */
+	size_t nresolved;
 	int64_t purged_at_ms;		/* when retention last ran */
 	const struct server_opts *o;	/* the server's: the SMTP relay for feedback (NULL url: none) */
 	pthread_t thread;
@@ -49,7 +51,11 @@ advice(const char *verdict)
 	return "It could not be analysed automatically; the security team will look at it.";
 }
 
-/* Feedback to the reporter's registered address, when mail is configured (one try: the verdict is in `report mine`). */
+/*
+ * Feedback to the reporter's registered address, when mail is configured
+ * (one try: the outcome is in `report mine`): the triage's verdict, or
+ * (verdict NULL) the analyst's resolution.
+ */
 static void
 feedback(struct triager *tr, struct ops_ctx *x, int64_t id, const char *verdict)
 {
@@ -64,7 +70,10 @@ feedback(struct triager *tr, struct ops_ctx *x, int64_t id, const char *verdict)
 		return;
 	}
 	bw_time_format_ms(r.created_at * 1000, when);
-	snprintf(subject, sizeof subject, "[bulwark] Your report %lld: %s", (long long)id, verdict);
+	if (verdict == NULL)	/* resolved by an analyst: the verdict that counts now */
+		verdict = db_report_verdict(&r);
+	snprintf(subject, sizeof subject, "[bulwark] Your report %lld: %s%s", (long long)id,
+		 strcmp(r.status, "resolved") == 0 ? "resolved, " : "", verdict);
 	snprintf(text, sizeof text,
 		 "Thank you for reporting %s%.200s%s (report %lld, %s).\n\nResult: %s.\n%s\n\n"
 		 "Reports like yours are how attacks are stopped early. Keep reporting anything that looks wrong.\n"
@@ -161,6 +170,19 @@ triager_main(void *arg)
 		tr->kicked = false;
 		pthread_mutex_unlock(&tr->mu);
 		retention(tr);
+		for (;;) {	/* reporters of resolved reports told */
+			struct ops_caller sys;
+			struct ops_ctx x = { .in = tr->in, .al = tr->al, .caller = &sys };
+			int64_t id = 0;
+			pthread_mutex_lock(&tr->mu);
+			if (tr->nresolved > 0)
+				id = tr->resolved[--tr->nresolved];
+			pthread_mutex_unlock(&tr->mu);
+			if (id == 0)
+				break;
+			ops_caller_system(&sys);
+			feedback(tr, &x, id, NULL);
+		}
 		while (triage_one(tr)) {
 			pthread_mutex_lock(&tr->mu);
 			bool stop = tr->stop;
@@ -199,6 +221,17 @@ triager_start(struct instance *in, struct audit_log *al, const struct server_opt
 	tr->started = true;
 	*out = tr;
 	return 0;
+}
+
+void
+triager_resolved(struct triager *tr, int64_t id)
+{
+	pthread_mutex_lock(&tr->mu);
+	if (tr->nresolved < sizeof tr->resolved / sizeof tr->resolved[0])
+		tr->resolved[tr->nresolved++] = id;
+	tr->kicked = true;
+	pthread_cond_signal(&tr->cv);
+	pthread_mutex_unlock(&tr->mu);
 }
 
 void

@@ -331,6 +331,15 @@ try:
     expect(b"To: erin@bulwark.example" in fb[0].replace(b"Erin@Bulwark.example", b"erin@bulwark.example") or
            b"Erin@Bulwark.example" in fb[0], f"feedback to the registered address: {fb[0][:400]}")
     expect(not [m for m in mails() if b"Your report 6" in m], "no feedback to an address that is not registered")
+    # ... and once an analyst resolves erin's report 2 (reopened, now that her address is registered), she is told
+    rc, out = cli("report", "update", "2", "--status", "in_review", "--reason", "reopened to check", token=analyst)
+    expect(rc == 0, f"a resolved report reopened: {out}")
+    rc, out = cli("report", "update", "2", "--status", "resolved", "--reason", "checked again", token=analyst)
+    expect(rc == 0, f"and resolved again: {out}")
+    fb2 = wait_for("feedback on the resolution of report 2",
+                   lambda: [m for m in mails() if b"Your report 2: resolved, suspicious" in m])
+    expect(b"look-alike" not in fb2[0] and b"bulwark report mine" in fb2[0],
+           f"the resolution's outcome, not the analyst's notes: {fb2[0][:600]}")
 
     # bad input: refused with a reason, nothing stored
     st, j, _, _ = c.req("POST", "/api/v1/reports?name=x%01y", token=staff, raw=b"abc",

@@ -12,7 +12,6 @@ import json
 import re
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -26,24 +25,6 @@ _, secret, _ = init(data)
 cert = os.path.join(data, "tls/cert.pem")
 # a real SMTP relay for the reporters' feedback
 smtpd, SPORT, mails = smtp_relay(os.path.join(base, "Maildir"), cert, os.path.join(data, "tls/key.pem"))
-
-PORT = free_port()
-maildir = os.path.join(base, "Maildir")
-smtpd = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % SPORT, "--tlscert", cert,
-                          "--tlskey", os.path.join(data, "tls/key.pem"), "-c", "aiosmtpd.handlers.Mailbox", maildir],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", SPORT), timeout=0.2).close()
-        break
-    except OSError:
-        time.sleep(0.05)
-
-
-def mails():
-    new = os.path.join(maildir, "new")
-    return [open(os.path.join(new, f), "rb").read() for f in sorted(os.listdir(new))] if os.path.isdir(new) else []
-
 
 PORT = free_port()
 URL = "https://127.0.0.1:%d" % PORT

@@ -42,41 +42,6 @@ struct agent_net {
 	pid_t pid;
 };
 
-/* All n bytes to fd (a socket: without SIGPIPE when the other end is gone). */
-static int
-write_all(int fd, const void *p, size_t n, bool sock)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t k = sock ? send(fd, c, n, MSG_NOSIGNAL) : write(fd, c, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int
-xread(int fd, void *p, size_t n)
-{
-	char *c = p;
-
-	while (n > 0) {
-		ssize_t k = read(fd, c, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* The child's side of one request (fd: the download's, for NET_GET_FILE). */
 static void
 serve_one(int sock, const struct agent_http *http, const struct net_req *q, const char *path, const char *body, int fd)
@@ -99,8 +64,8 @@ serve_one(int sock, const struct agent_http *http, const struct net_req *q, cons
 		rep.len = rep.rc == 0 ? out.len : 0;
 	}
 	snprintf(rep.msg, sizeof rep.msg, "%.250s", err.msg);
-	if (write_all(sock, &rep, sizeof rep, true) != 0 ||
-	    (rep.len > 0 && q->op != NET_GET_FILE && write_all(sock, out.data, out.len, true) != 0))
+	if (bw_send_all(sock, &rep, sizeof rep) != 0 ||
+	    (rep.len > 0 && q->op != NET_GET_FILE && bw_send_all(sock, out.data, out.len) != 0))
 		_exit(0);
 	bw_buf_free(&out);
 }
@@ -132,7 +97,7 @@ child_main(int sock, const struct agent_http *http)
 				memcpy(&fd, CMSG_DATA(c), sizeof fd);
 		if (q.which > 1 || q.path_len == 0 || q.path_len > 8192 || q.body_len > (1u << 24) ||
 		    (path = calloc(1, q.path_len + 1)) == NULL || (body = calloc(1, q.body_len + 1)) == NULL ||
-		    xread(sock, path, q.path_len) != 0 || xread(sock, body, q.body_len) != 0 ||
+		    bw_read_all(sock, path, q.path_len) != 0 || bw_read_all(sock, body, q.body_len) != 0 ||
 		    (q.op == NET_GET_FILE) != (fd >= 0))
 			_exit(1);
 		serve_one(sock, http, &q, path, body, fd);
@@ -207,8 +172,8 @@ ask(struct agent_net *n, uint8_t op, int which, const char *path, uint64_t max, 
 	q.body_len = (uint32_t)body_len;
 
 	if (agent_send_with_fd(n->sock, &q, sizeof q, fd) != (ssize_t)sizeof q ||
-	    write_all(n->sock, path, q.path_len, true) != 0 ||
-	    (body_len > 0 && write_all(n->sock, body, body_len, true) != 0) || xread(n->sock, rep, sizeof *rep) != 0)
+	    bw_send_all(n->sock, path, q.path_len) != 0 ||
+	    (body_len > 0 && bw_send_all(n->sock, body, body_len) != 0) || bw_read_all(n->sock, rep, sizeof *rep) != 0)
 		return bw_err_set(err, BW_EIO, "the network helper is gone");
 	rep->msg[sizeof rep->msg - 1] = '\0';
 	if (rep->rc != 0)
@@ -224,7 +189,7 @@ take_body(struct agent_net *n, uint64_t len, uint64_t max, struct bw_buf *out, s
 		return bw_err_set(err, BW_ERANGE, "the network helper sent more than allowed");
 	if (bw_buf_reserve(out, (size_t)len) != 0)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
-	if (xread(n->sock, out->data + out->len, (size_t)len) != 0)
+	if (bw_read_all(n->sock, out->data + out->len, (size_t)len) != 0)
 		return bw_err_set(err, BW_EIO, "the network helper is gone");
 	out->len += (size_t)len;
 	return 0;
@@ -283,7 +248,7 @@ agent_net_get_file(struct agent_net *n, const struct agent_http *h, int which, c
 			r = bw_err_set(err, BW_ERANGE, "the download is longer than %llu bytes", (unsigned long long)max);
 			break;
 		}
-		if (write_all(fd, buf, (size_t)k, false) != 0) {
+		if (bw_write_all(fd, buf, (size_t)k) != 0) {
 			r = bw_err_set(err, BW_EIO, "writing the download: %s", strerror(errno));
 			break;
 		}

@@ -72,17 +72,35 @@ static const char report_usage[] =
     "valgrind, which cannot follow the worker into its seccomp filter): never for samples you\n"
     "did not make yourself.\n";
 
+/* A triage result's reasons (weight, code, text, where) and indicators; the indicators' heading even when none. */
+static void
+print_findings(const json_t *triage, bool heading_always)
+{
+	char b[3][1100];
+	const json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(triage, "reasons"), i, it)
+		printf("  %+4lld  %-22s %s\n         in %s\n", (long long)json_integer_value(json_object_get(it, "weight")),
+		       cli_text(it, "code", b[0], sizeof b[0]), cli_text(it, "text", b[1], sizeof b[1]),
+		       cli_text(it, "where", b[2], sizeof b[2]));
+	if (heading_always || json_array_size(json_object_get(triage, "indicators")) > 0)
+		printf("indicators:\n");
+	json_array_foreach(json_object_get(triage, "indicators"), i, it)
+		printf("  %-7s %s\n", cli_text(it, "type", b[0], sizeof b[0]), cli_text(it, "value", b[1], sizeof b[1]));
+}
+
 static int
 report_triage(struct cli_args *a)
 {
 	const char *name = NULL, *timeout_s = NULL, *orgs[16], *yara_dir = NULL;
 	char *pos[1];
-	size_t npos, norg = 0, len = 0, i;
+	size_t npos, norg = 0, len = 0;
 	uint8_t *data = NULL;
 	struct triage_opts o = { 0 };
 	struct triage_sandbox sb = { 0 };
 	struct triage *t = NULL;
-	json_t *res = NULL, *it;
+	json_t *res = NULL;
 	struct bw_err err = { 0 };
 	bool as_json = cli_flag(a, "--json"), in_process = cli_flag(a, "--no-isolation");
 	const char *verdict;
@@ -117,15 +135,8 @@ report_triage(struct cli_args *a)
 	} else if (strcmp(verdict, "failed") == 0) {
 		printf("verdict: failed: %s\n", json_string_value(json_object_get(res, "failed")));
 	} else {
-		char b[3][1100];
 		printf("verdict: %s (score %lld)\n", verdict, (long long)json_integer_value(json_object_get(res, "score")));
-		json_array_foreach(json_object_get(res, "reasons"), i, it)
-			printf("  %+4lld  %-22s %s\n         in %s\n", (long long)json_integer_value(json_object_get(it, "weight")),
-			       cli_text(it, "code", b[0], sizeof b[0]), cli_text(it, "text", b[1], sizeof b[1]),
-			       cli_text(it, "where", b[2], sizeof b[2]));
-		printf("indicators:\n");
-		json_array_foreach(json_object_get(res, "indicators"), i, it)
-			printf("  %-7s %s\n", cli_text(it, "type", b[0], sizeof b[0]), cli_text(it, "value", b[1], sizeof b[1]));
+		print_findings(res, true);
 	}
 	rc = strcmp(verdict, "threat") == 0 ? 4 : strcmp(verdict, "suspicious") == 0 ? 3
 	     : strcmp(verdict, "failed") == 0 ? CLI_FAIL : CLI_OK;
@@ -367,14 +378,7 @@ report_show(struct cli_args *a)
 	tri = json_object_get(reply, "triage");
 	if (json_is_object(tri) && json_string_value(json_object_get(tri, "failed")) != NULL)
 		printf("triage failed: %s\n", cli_text(tri, "failed", b[0], sizeof b[0]));
-	json_array_foreach(json_object_get(tri, "reasons"), i, it)
-		printf("  %+4lld  %-22s %s\n         in %s\n", (long long)json_integer_value(json_object_get(it, "weight")),
-		       cli_text(it, "code", b[0], sizeof b[0]), cli_text(it, "text", b[1], sizeof b[1]),
-		       cli_text(it, "where", b[2], sizeof b[2]));
-	if (json_array_size(json_object_get(tri, "indicators")) > 0)
-		printf("indicators:\n");
-	json_array_foreach(json_object_get(tri, "indicators"), i, it)
-		printf("  %-7s %s\n", cli_text(it, "type", b[0], sizeof b[0]), cli_text(it, "value", b[1], sizeof b[1]));
+	print_findings(tri, false);
 	if (json_array_size(json_object_get(reply, "history")) > 0)
 		printf("history:\n");
 	json_array_foreach(json_object_get(reply, "history"), i, it) {

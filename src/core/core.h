@@ -229,6 +229,10 @@ int bw_fsync_dir(const char *path, bool is_dir, struct bw_err *err);
 
 /* Writes all n bytes to fd, retrying on EINTR and short writes. Returns 0 or BW_EIO (errno set). */
 int bw_write_all(int fd, const void *p, size_t n);
+/* bw_write_all for a socket: send() without SIGPIPE when the other end is gone. */
+int bw_send_all(int fd, const void *p, size_t n);
+/* Reads exactly n bytes from fd, retrying on EINTR and short reads. Returns 0, or BW_EIO on an error or end of file first. */
+int bw_read_all(int fd, void *p, size_t n);
 
 /* Creates dir and any missing parents with mode. Returns 0 or BW_EIO. */
 int bw_mkdir_p(const char *dir, unsigned mode, struct bw_err *err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +26,40 @@ bw_write_all(int fd, const void *p, size_t n)
 		}
 		c += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+bw_send_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+
+	while (n > 0) {
+		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return BW_EIO;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+bw_read_all(int fd, void *p, size_t n)
+{
+	uint8_t *c = p;
+
+	while (n > 0) {
+		ssize_t k = read(fd, c, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return BW_EIO;
+		c += k;
+		n -= (size_t)k;
 	}
 	return 0;
 }

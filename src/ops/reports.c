@@ -42,6 +42,22 @@ sample_ad(int64_t id, const char *sha256, char *out, size_t cap)
 	return (size_t)snprintf(out, cap, "bulwark report %lld %s", (long long)id, sha256);
 }
 
+/* A report's sample, unsealed (caller frees *data); BW_EVERIFY when the sealed file does not open. */
+static int
+sample_open(const struct instance *in, const struct db_report *row, uint8_t **data, size_t *len, struct bw_err *err)
+{
+	char path[4200], ad[160];
+	uint8_t key[32];
+	int r;
+
+	samples_key(in, key);
+	sample_ad(row->id, row->sha256, ad, sizeof ad);
+	if ((r = sample_path(in, row->id, path, sizeof path, err)) == 0)
+		r = bw_stream_open_file(key, ad, strlen(ad), path, OPS_REPORT_MAX, data, len, err);
+	bw_memzero(key, sizeof key);
+	return r;
+}
+
 /* Text from outside: valid UTF-8, no control characters but tab and newline (in a comment), at most max bytes. */
 static bool
 text_ok(const char *s, size_t max, bool lines)
@@ -204,8 +220,6 @@ ops_report_pending_sample(struct ops_ctx *x, int64_t *id, char name[264], uint8_
 			  struct bw_err *err)
 {
 	struct db_report row;
-	char path[4200], ad[160];
-	uint8_t key[32];
 	int r;
 
 	*data = NULL;
@@ -216,11 +230,7 @@ ops_report_pending_sample(struct ops_ctx *x, int64_t *id, char name[264], uint8_
 	if ((r = db_report_get(x->in->db, *id, &row, err)) != 0)
 		return r;
 	snprintf(name, 264, "%s", row.file_name);
-	samples_key(x->in, key);
-	sample_ad(*id, row.sha256, ad, sizeof ad);
-	if ((r = sample_path(x->in, *id, path, sizeof path, err)) == 0)
-		r = bw_stream_open_file(key, ad, strlen(ad), path, OPS_REPORT_MAX, data, len, err);
-	bw_memzero(key, sizeof key);
+	r = sample_open(x->in, &row, data, len, err);
 	db_report_clear(&row);
 	return r;
 }
@@ -424,8 +434,8 @@ ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, c
 {
 	struct db_report row = { 0 };
 	struct event ev;
-	char path[4200], ad[160], member[264];
-	uint8_t key[32], *data = NULL;
+	char member[264];
+	uint8_t *data = NULL;
 	size_t dlen = 0;
 	int r;
 
@@ -438,11 +448,7 @@ ops_report_download(struct ops_ctx *x, int64_t id, uint8_t **zip, size_t *len, c
 			       "stays)", (long long)id);
 	if (r == 0) {
 		ev_str(&ev, EVF_SHA256, row.sha256);
-		samples_key(x->in, key);
-		sample_ad(id, row.sha256, ad, sizeof ad);
-		if ((r = sample_path(x->in, id, path, sizeof path, err)) == 0)
-			r = bw_stream_open_file(key, ad, strlen(ad), path, OPS_REPORT_MAX, &data, &dlen, err);
-		bw_memzero(key, sizeof key);
+		r = sample_open(x->in, &row, &data, &dlen, err);
 		member_name(&row, member, sizeof member);
 		snprintf(name, 300, "report-%lld.zip", (long long)id);
 		if (r == 0)

@@ -114,8 +114,7 @@ triage_one(struct triager *tr)
 		return false;
 	}
 	if (r != 0)
-		res = json_pack("{s:s, s:s, s:i, s:[], s:[]}", "verdict", "failed", "failed", err.msg, "score", 0,
-				"reasons", "indicators");
+		res = triage_failed("%s", err.msg);
 	else if (triage_zygote_scan(tr->zygote, name, data, len, &res, &err) != 0) {
 		/* no worker could run it (shutting down, or the zygote is gone): it stays pending */
 		EV_LOG(EVLOG_WARN, "triage: not run", EV_KI("report", id), EV_KS("error", err.msg));

@@ -83,16 +83,11 @@ pdf_check(struct walk *w, const char *where, const uint8_t *data, size_t len)
 		walk_reason(w, 20, "pdf_obfuscated", where, "action names are written with #xx escapes to hide them");
 }
 
-/* Next occurrence of needle (case-insensitive) in [p, end). */
+/* triage_find_ci over bytes. */
 static const uint8_t *
 find_ci(const uint8_t *p, const uint8_t *end, const char *needle)
 {
-	size_t n = strlen(needle);
-
-	for (; p + n <= end; p++)
-		if (strncasecmp((const char *)p, needle, n) == 0)
-			return p;
-	return NULL;
+	return (const uint8_t *)triage_find_ci((const char *)p, (const char *)end, needle);
 }
 
 void

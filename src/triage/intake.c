@@ -158,21 +158,6 @@ each(GMimeObject *parent, GMimeObject *part, gpointer ctx)
 	}
 }
 
-/* Cuts s at a UTF-8 boundary so it is valid text (bytes that are not UTF-8 become '?'). */
-static void
-utf8_clean(char *s)
-{
-	size_t len = strlen(s), i = 0, n;
-	uint32_t cp;
-
-	while (i < len) {
-		if ((n = bw_utf8_decode((const uint8_t *)s + i, len - i, &cp)) == 0)
-			s[i++] = '?';
-		else
-			i += n;
-	}
-}
-
 int
 triage_mail_intake(const uint8_t *data, size_t len, const char *authserv_id, struct triage_intake *out,
 		   struct bw_err *err)
@@ -231,7 +216,7 @@ triage_mail_intake(const uint8_t *data, size_t len, const char *authserv_id, str
 			out->original_len = arr->len;
 			out->forwarded = true;
 			snprintf(out->comment, sizeof out->comment, "%s", s.comment);
-			utf8_clean(out->comment);
+			triage_utf8_fix(out->comment);
 		}
 		if (arr != NULL)
 			g_byte_array_unref(arr);

@@ -214,29 +214,22 @@ text_checks(struct mail_walk *m, const char *text, size_t len, bool html)
 		return;
 	urls_scan(m->w, m->where, text, len, html);
 	for (i = 0; password_words[i] != NULL; i++) {
-		const char *p = text, *end = text + len;
-		size_t n = strlen(password_words[i]);
-		for (; p + n <= end; p++)
-			if (strncasecmp(p, password_words[i], n) == 0) {
-				m->w->password_hint = true;
-				password_after(m->w, p + n, end);
-				break;
-			}
+		const char *end = text + len, *p = triage_find_ci(text, end, password_words[i]);
+		if (p != NULL) {
+			m->w->password_hint = true;
+			password_after(m->w, p + strlen(password_words[i]), end);
+		}
 	}
 	for (i = 0; lure_words[i] != NULL; i++) {
-		const char *p = text, *end = text + len;
-		size_t n = strlen(lure_words[i]);
 		bool seen = false;
 		for (k = 0; k < m->lure_words && k < 8; k++)
 			if (strcmp(m->lure_seen[k], lure_words[i]) == 0)
 				seen = true;
-		for (; !seen && p + n <= end; p++)
-			if (strncasecmp(p, lure_words[i], n) == 0) {
-				if (m->lure_words < 8)
-					snprintf(m->lure_seen[m->lure_words], sizeof m->lure_seen[0], "%s", lure_words[i]);
-				m->lure_words++;
-				break;
-			}
+		if (!seen && triage_find_ci(text, text + len, lure_words[i]) != NULL) {
+			if (m->lure_words < 8)
+				snprintf(m->lure_seen[m->lure_words], sizeof m->lure_seen[0], "%s", lure_words[i]);
+			m->lure_words++;
+		}
 	}
 }
 

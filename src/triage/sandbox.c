@@ -80,21 +80,6 @@ apply_seccomp(void)
 	return r;
 }
 
-static bool
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
 /* The worker: confine, walk, write the result to fd, exit (no atexit handlers: _exit). */
 static void __attribute__((noreturn))
 worker(struct triage *t, const struct triage_sandbox *sb, const struct passwd *pw, const char *name, const uint8_t *data,
@@ -130,18 +115,15 @@ worker(struct triage *t, const struct triage_sandbox *sb, const struct passwd *p
 	if (triage_scan(t, name, data, len, &result, &err) != 0)
 		_exit(124);
 	text = json_dumps(result, JSON_COMPACT);
-	if (text == NULL || !write_all(keep, text, strlen(text)))
+	if (text == NULL || bw_write_all(keep, text, strlen(text)) != 0)
 		_exit(125);
 	_exit(0);
 }
 
-static json_t *
-failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-failed(const char *fmt, ...)
+json_t *
+triage_failed(const char *fmt, ...)
 {
-	char why[300];
+	char why[BW_ERR_MSG_MAX + 100];	/* room for any error message with some words around it */
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -213,21 +195,21 @@ triage_scan_isolated(struct triage *t, const struct triage_sandbox *sb, const ch
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (timed_out)
-		*result = failed("triage did not finish within %u.%03u s (the worker was stopped)", timeout / 1000,
+		*result = triage_failed("triage did not finish within %u.%03u s (the worker was stopped)", timeout / 1000,
 				 timeout % 1000);
 	else if (too_long)
-		*result = failed("the worker's result was longer than %zu bytes", RESULT_MAX);
+		*result = triage_failed("the worker's result was longer than %zu bytes", RESULT_MAX);
 	else if (WIFSIGNALED(status))
-		*result = failed("the worker was killed by signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
+		*result = triage_failed("the worker was killed by signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
 				 WTERMSIG(status) == SIGSYS ? ": it tried a forbidden system call"
 				 : WTERMSIG(status) == SIGXCPU ? ": out of CPU time" : "");
 	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		*result = failed("the worker failed (exit %d%s)", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		*result = triage_failed("the worker failed (exit %d%s)", WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 				 WIFEXITED(status) && WEXITSTATUS(status) == 124 ? ": out of memory" : "");
 	else {
 		json_error_t jerr;
 		if ((*result = json_loadb((const char *)out.data, out.len, 0, &jerr)) == NULL)
-			*result = failed("the worker's result is not JSON: %.200s", jerr.text);
+			*result = triage_failed("the worker's result is not JSON: %.200s", jerr.text);
 	}
 	bw_buf_free(&out);
 	return *result != NULL ? 0 : bw_err_set(err, BW_ENOMEM, "out of memory");

@@ -78,6 +78,9 @@ int triage_scan(struct triage *t, const char *name, const uint8_t *data, size_t 
 /* The YARA pass alone over data (benchmarks, hunting a corpus): *matches counts the rules that matched. */
 int triage_yara_count(struct triage *t, const uint8_t *data, size_t len, size_t *matches, struct bw_err *err);
 
+/* A result for a sample that could not be triaged: {"verdict": "failed", "failed": why, ...}. Caller decrefs. */
+json_t *triage_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The worker's bounds (sandbox.c). */
 struct triage_sandbox {
 	unsigned timeout_ms;		/* wall clock; 0: 60 s */

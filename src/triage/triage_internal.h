@@ -44,6 +44,10 @@ void walk_reason(struct walk *w, int weight, const char *code, const char *where
 void walk_indicator(struct walk *w, const char *type, const char *value);
 /* A sample or member: its hash, true type against its name, then what is inside. */
 void walk_blob(struct walk *w, const char *where, const char *name, const uint8_t *data, size_t len, unsigned depth);
+/* Makes s valid UTF-8 in place: each byte that does not start a valid sequence becomes '?'. */
+void triage_utf8_fix(char *s);
+/* Next occurrence of needle in [p, end), ignoring case; NULL when none. */
+const char *triage_find_ci(const char *p, const char *end, const char *needle);
 /* where + "/" + name, bounded and made printable, into out. */
 void walk_join(char out[TRIAGE_WHERE_MAX], const char *where, const char *name);
 

@@ -95,8 +95,8 @@ url_at(const char *p, const char *end, char *out, size_t cap)
 	return o;
 }
 
-static const char *
-find_ci(const char *p, const char *end, const char *needle)
+const char *
+triage_find_ci(const char *p, const char *end, const char *needle)
 {
 	size_t n = strlen(needle);
 
@@ -113,13 +113,13 @@ anchors(struct walk *w, const char *where, const char *text, const char *end)
 	const char *p = text;
 	bool reported = false;
 
-	while ((p = find_ci(p, end, "<a ")) != NULL) {
+	while ((p = triage_find_ci(p, end, "<a ")) != NULL) {
 		const char *close = memchr(p, '>', (size_t)(end - p)), *href, *stop;
 		char url[URL_MAX], shown[URL_MAX], h1[256], h2[256];
 		size_t n = 0;
 		if (close == NULL)
 			return;
-		href = find_ci(p, close, "href=");
+		href = triage_find_ci(p, close, "href=");
 		p = close + 1;
 		if (href == NULL)
 			continue;
@@ -127,7 +127,7 @@ anchors(struct walk *w, const char *where, const char *text, const char *end)
 		if (*href == '"' || *href == '\'')
 			href++;
 		url_at(href, close, url, sizeof url);
-		if ((stop = find_ci(p, end, "</a")) == NULL)
+		if ((stop = triage_find_ci(p, end, "</a")) == NULL)
 			return;
 		/* the visible text, tags dropped */
 		for (; p < stop && n + 1 < sizeof shown; p++) {
@@ -165,7 +165,7 @@ urls_scan(struct walk *w, const char *where, const char *text, size_t len, bool 
 		return;
 	end = text + len;
 	while (p < end) {
-		const char *h = find_ci(p, end, "http");
+		const char *h = triage_find_ci(p, end, "http");
 		char url[URL_MAX];
 		if (h == NULL)
 			break;

@@ -120,9 +120,8 @@ walk_join(char out[TRIAGE_WHERE_MAX], const char *where, const char *name)
 	out[o] = '\0';
 }
 
-/* Makes s valid UTF-8 in place: each byte that does not start a valid sequence becomes '?'. */
-static void
-utf8_fix(char *s)
+void
+triage_utf8_fix(char *s)
 {
 	size_t len = strlen(s), i = 0, n;
 	uint32_t cp;
@@ -146,8 +145,8 @@ walk_reason(struct walk *w, int weight, const char *code, const char *where, con
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	snprintf(at, sizeof at, "%s", where != NULL ? where : "");
-	utf8_fix(text);	/* texts and paths carry names from the sample */
-	utf8_fix(at);
+	triage_utf8_fix(text);	/* texts and paths carry names from the sample */
+	triage_utf8_fix(at);
 	w->score += weight;
 	if (json_array_size(w->reasons) < TRIAGE_REASONS_MAX)
 		json_array_append_new(w->reasons, json_pack("{s:s, s:s, s:s, s:i}", "code", code, "text", text, "where",

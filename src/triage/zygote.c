@@ -33,23 +33,6 @@ struct triage_zygote {
 	bool dead;
 };
 
-static bool
-io_all(int fd, void *p, size_t n, bool out)
-{
-	uint8_t *b = p;
-
-	while (n > 0) {
-		ssize_t k = out ? send(fd, b, n, MSG_NOSIGNAL) : read(fd, b, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		b += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
 static void __attribute__((noreturn))
 zygote_main(struct triage *t, const struct triage_sandbox *sb, int fd)
 {
@@ -64,16 +47,15 @@ zygote_main(struct triage *t, const struct triage_sandbox *sb, int fd)
 		uint8_t *data = NULL;
 		json_t *res = NULL;
 		struct bw_err err = { 0 };
-		if (!io_all(fd, &nlen, sizeof nlen, false) || !io_all(fd, &dlen, sizeof dlen, false) || nlen > NAME_MAX_LEN ||
+		if (bw_read_all(fd, &nlen, sizeof nlen) != 0 || bw_read_all(fd, &dlen, sizeof dlen) != 0 || nlen > NAME_MAX_LEN ||
 		    dlen > SAMPLE_MAX || (name = calloc(1, nlen + 1)) == NULL || (data = malloc(dlen ? dlen : 1)) == NULL ||
-		    !io_all(fd, name, nlen, false) || !io_all(fd, data, dlen, false))
+		    bw_read_all(fd, name, nlen) != 0 || bw_read_all(fd, data, dlen) != 0)
 			_exit(0);	/* the caller closed (or sent nonsense): done */
 		if (triage_scan_isolated(t, sb, name, data, dlen, &res, &err) != 0)
-			res = json_pack("{s:s, s:s, s:i, s:[], s:[]}", "verdict", "failed", "failed", err.msg, "score", 0,
-					"reasons", "indicators");
+			res = triage_failed("%s", err.msg);
 		text = res != NULL ? json_dumps(res, JSON_COMPACT) : NULL;
 		alen = text != NULL ? (uint32_t)strlen(text) : 0;
-		if (!io_all(fd, &alen, sizeof alen, true) || (alen > 0 && !io_all(fd, text, alen, true)))
+		if (bw_send_all(fd, &alen, sizeof alen) != 0 || (alen > 0 && bw_send_all(fd, text, alen) != 0))
 			_exit(0);
 		free(text);
 		json_decref(res);
@@ -126,10 +108,10 @@ triage_zygote_scan(struct triage_zygote *z, const char *name, const uint8_t *dat
 	if (nlen > NAME_MAX_LEN || dlen > SAMPLE_MAX)
 		return bw_err_set(err, BW_EINVAL, "sample or name too large");
 	pthread_mutex_lock(&z->mu);
-	if (z->dead || !io_all(z->fd, &nlen, sizeof nlen, true) || !io_all(z->fd, &dlen, sizeof dlen, true) ||
-	    !io_all(z->fd, (void *)(name != NULL ? name : ""), nlen, true) || !io_all(z->fd, (void *)data, len, true) ||
-	    !io_all(z->fd, &alen, sizeof alen, false) || alen == 0 || alen > ANSWER_MAX ||
-	    (text = malloc(alen + 1)) == NULL || !io_all(z->fd, text, alen, false)) {
+	if (z->dead || bw_send_all(z->fd, &nlen, sizeof nlen) != 0 || bw_send_all(z->fd, &dlen, sizeof dlen) != 0 ||
+	    bw_send_all(z->fd, name != NULL ? name : "", nlen) != 0 || bw_send_all(z->fd, data, len) != 0 ||
+	    bw_read_all(z->fd, &alen, sizeof alen) != 0 || alen == 0 || alen > ANSWER_MAX ||
+	    (text = malloc(alen + 1)) == NULL || bw_read_all(z->fd, text, alen) != 0) {
 		z->dead = true;
 		r = bw_err_set(err, BW_EIO, "the triage zygote is gone");
 	}

@@ -36,7 +36,8 @@ void triage_limits_default(struct triage_limits *l);
 /* bulwark's own YARA rules (the .yar files of rules/yara, compiled in): name and text; the table ends with a NULL name. */
 struct triage_builtin {
 	const char *name;
-	const char *text;
+	const char *text;		/* NUL-terminated */
+	size_t len;
 };
 extern const struct triage_builtin triage_builtin_yara[];
 

@@ -33,6 +33,7 @@ enum {
 	BW_EDENIED = -11, /* the caller may not do this */
 	BW_ECONFLICT = -12, /* the item's state does not allow this now */
 	BW_EGONE = -13,   /* the item existed and was deleted on purpose (retention) */
+	BW_ENOTSUP = -14, /* well-formed, but beyond what is supported */
 };
 
 #define BW_ERR_MSG_MAX 512

@@ -53,4 +53,23 @@ int share_misp_event(const struct share_lure *l, const char *tlp, int64_t now, j
 /* A STIX pattern string literal: value with \ and ' escaped, into out. False when it does not fit. */
 bool share_stix_quote(const char *value, char *out, size_t cap);
 
+/* ---- reading partners' indicators (pattern.c) ---- */
+
+#define SHARE_PATTERN_MAX 8192	/* longest STIX pattern read */
+/* One value an indicator points at, in triage's indicator types. */
+struct share_observable {
+	const char *type;		/* "sha256", "url", "domain", "email" (static) */
+	char value[2049];
+};
+/*
+ * The values a STIX 2.1 pattern matches when it is observation expressions
+ * joined by OR of '=' comparisons on file:hashes.'SHA-256', url:value,
+ * domain-name:value or email-addr:value (hashes and domains lower-cased),
+ * at most cap of them into out. BW_ENOTSUP for any other pattern (it means
+ * more than one value: AND, FOLLOWEDBY, qualifiers, other operators or
+ * objects); BW_EINVAL for malformed text, err naming the offset.
+ */
+int share_stix_pattern_read(const char *pattern, struct share_observable *out, size_t cap, size_t *n,
+			    struct bw_err *err);
+
 #endif /* BW_SHARE_H */

@@ -136,12 +136,81 @@ test_misp(void **state)
 	json_decref(ind);
 }
 
+/*
+ * Reading partners' patterns. Known answers: the STIX 2.1 specification's
+ * own example patterns (section 9 and the indicator examples), the ones
+ * triage can match read to their values, the others refused as unsupported,
+ * never reduced to a part of what they mean.
+ */
+static void
+test_pattern_read(void **state)
+{
+	struct share_observable o[4];
+	struct bw_err err = { 0 };
+	size_t n;
+	static const char *const unsupported[] = {
+		"[file:hashes.'SHA-256' = 'ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c' AND "
+		"file:size = 25536]",
+		"[file:hashes.MD5 = 'cead3f77f6cda6ec00f57d76c9a6879f']",
+		"[email-message:from_ref.value MATCHES '.+\\\\@example\\\\.com$' AND email-message:body_multipart[*]."
+		"body_raw_ref.name MATCHES '^Final Report.+\\\\.exe$']",
+		"[ipv4-addr:value = '198.51.100.1/32' OR ipv4-addr:value = '203.0.113.33/32']",
+		"[domain-name:value = 'www.5z8.info'] FOLLOWEDBY [domain-name:value = 'www.example.com']",
+		"[file:name = 'foo.dll'] WITHIN 300 SECONDS",
+		"([domain-name:value = 'example.com'])",
+		"[url:value != 'http://example.com/']",
+		"[url:value = 'ftp://example.com/a']",
+	};
+	static const char *const malformed[] = {
+		"", "file:name = 'x'", "[url:value = 'http://example.com/]", "[url:value = 'http://e.com/\\x']",
+		"[url:value = 'http://e.com/' OR]", "[domain-name:value = 'bad domain']",
+		"[file:hashes.'SHA-256' = 'abc']", "[email-addr:value = 'nobody']", "[url:value = 'http://e.com/']]",
+		"[nocolon = 'x']",
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(share_stix_pattern_read(
+				 "[file:hashes.'SHA-256' = 'EF537F25C895BFA782526529A9B63D97AA631564D5D789C2B765448C8635FB6C']",
+				 o, 4, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(o[0].type, "sha256");
+	assert_string_equal(o[0].value, "ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c");
+	assert_int_equal(share_stix_pattern_read("[url:value = 'http://x4z9arb.cn/4712/']", o, 4, &n, &err), 0);
+	assert_string_equal(o[0].type, "url");
+	assert_string_equal(o[0].value, "http://x4z9arb.cn/4712/");
+	assert_int_equal(share_stix_pattern_read("[domain-name:value = 'www.5z8.info' OR domain-name:value = "
+						 "'www.Example.com']", o, 4, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(o[1].value, "www.example.com");
+	assert_int_equal(share_stix_pattern_read("[email-addr:value = 'o\\'brien@example.net'] OR [url:value = "
+						 "'https://e.com/a\\\\b']", o, 4, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(o[0].value, "o'brien@example.net");
+	assert_string_equal(o[1].value, "https://e.com/a\\b");
+	/* what bulwark exports reads back */
+	assert_int_equal(share_stix_pattern_read("[email-addr:value = 'hr@dreamjob.example']", o, 4, &n, &err), 0);
+	assert_int_equal(share_stix_pattern_read("[url:value = 'http://e.com/'] OR [url:value = 'http://f.com/']", o, 1, &n,
+						 &err), BW_ERANGE);
+	for (i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
+		err.msg[0] = '\0';
+		assert_int_equal(share_stix_pattern_read(unsupported[i], o, 4, &n, &err), BW_ENOTSUP);
+		assert_true(strncmp(err.msg, "pattern: ", 9) == 0);
+	}
+	for (i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+		int r = share_stix_pattern_read(malformed[i], o, 4, &n, &err);
+		if (r != BW_EINVAL)
+			fail_msg("%s: %d (%s)", malformed[i], r, err.msg);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bundle),
 		cmocka_unit_test(test_misp),
+		cmocka_unit_test(test_pattern_read),
 	};
 	if (bw_crypto_init(NULL) != 0)
 		return 1;

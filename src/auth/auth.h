@@ -26,6 +26,8 @@ enum {
 	ROLE_ALL = (1u << 7) - 1,
 	/* A host's agent credential: never a user's role (outside ROLE_ALL, not parsed from text). */
 	ROLE_HOST = 1u << 8,
+	/* A partner organisation's token: reads the TAXII collections it was given (never a user's role). */
+	ROLE_PARTNER = 1u << 9,
 };
 
 /* Parses "admin,auditor" (no spaces, no duplicates, known names) into a mask. */
@@ -211,9 +213,12 @@ struct auth_identity {
 	int64_t host_id;		/* AUTH_KIND_HOST: the host (username holds its name) */
 	int64_t token_id;
 	uint8_t token_hash[32];
+	int64_t partner_id;		/* AUTH_KIND_PARTNER: the partner (username holds its name) */
+	char org[136];			/* AUTH_KIND_PARTNER: the organisation it speaks for */
 };
 
 #define AUTH_KIND_HOST 2		/* a host's agent credential (roles: ROLE_HOST) */
+#define AUTH_KIND_PARTNER 3		/* a partner organisation's token (roles: ROLE_PARTNER) */
 
 /*
  * Who is behind a token: a session ("bws_"), an API token ("bwt_") or a

@@ -13,6 +13,8 @@ auth_role_name(unsigned bit)
 
 	if (bit == ROLE_HOST)
 		return "host";
+	if (bit == ROLE_PARTNER)
+		return "partner";
 	for (i = 0; i < sizeof role_names / sizeof role_names[0]; i++)
 		if (bit == 1u << i)
 			return role_names[i];

@@ -285,7 +285,8 @@ auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_id
 
 	memset(id, 0, sizeof *id);
 	if (strlen(token) >= AUTH_TOKEN_TEXT_MAX ||
-	    (strncmp(token, "bws_", 4) && strncmp(token, "bwt_", 4) && strncmp(token, "bwh_", 4)))
+	    (strncmp(token, "bws_", 4) && strncmp(token, "bwt_", 4) && strncmp(token, "bwh_", 4) &&
+	     strncmp(token, "bwp_", 4)))
 		return bw_err_set(err, BW_ENOTFOUND, "malformed token");
 	auth_token_hash(token, id->token_hash);
 	if (token[2] == 'h') {
@@ -296,6 +297,17 @@ auth_authenticate(struct auth *a, const char *token, int64_t now, struct auth_id
 		id->host_id = c.host_id;
 		id->roles = ROLE_HOST;
 		snprintf(id->username, sizeof id->username, "%.64s", c.host);
+		return 0;
+	}
+	if (token[2] == 'p') {
+		struct db_partner p;
+		if ((r = db_partner_by_token(a->db, id->token_hash, &p, err)) != 0)
+			return r;
+		id->kind = AUTH_KIND_PARTNER;
+		id->partner_id = p.id;
+		id->roles = ROLE_PARTNER;
+		snprintf(id->username, sizeof id->username, "%.64s", p.name);
+		snprintf(id->org, sizeof id->org, "%s", p.org);
 		return 0;
 	}
 	if ((r = db_token_lookup(a->db, id->token_hash, now, AUTH_SESSION_IDLE, &t, err)) != 0)

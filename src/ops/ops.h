@@ -58,7 +58,7 @@ bool ops_always_audited(enum op_id op);
 
 /* ---- the caller ---- */
 
-enum ops_via { OPS_VIA_NONE, OPS_VIA_SESSION, OPS_VIA_API_TOKEN, OPS_VIA_HOST, OPS_VIA_LOCAL, OPS_VIA_SYSTEM };
+enum ops_via { OPS_VIA_NONE, OPS_VIA_SESSION, OPS_VIA_API_TOKEN, OPS_VIA_HOST, OPS_VIA_LOCAL, OPS_VIA_SYSTEM, OPS_VIA_PARTNER };
 
 struct ops_caller {
 	enum ops_via via;		/* OPS_VIA_NONE: not signed in */
@@ -66,6 +66,8 @@ struct ops_caller {
 	int64_t host_id;		/* OPS_VIA_HOST: the host whose credential was presented */
 	char name[EV_ACTOR_MAX];	/* account name; "host NAME" for a host's agent; the OS user for local callers */
 	char host[72];			/* OPS_VIA_HOST: the host's name */
+	int64_t partner_id;		/* OPS_VIA_PARTNER: the partner whose token was presented */
+	char org[136];			/* OPS_VIA_PARTNER: its organisation */
 	unsigned roles;			/* effective roles (a token's scopes) */
 	const char *source;		/* client address, "local" */
 	const char *request_id;		/* NULL: none */
@@ -491,6 +493,70 @@ struct ops_login_grant {
 };
 int ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint64_t serial, const char *host,
 		    const char *account, int64_t at_ms, struct ops_login_grant *out, struct bw_err *err);
+
+/* ---- sharing with partner organisations over TAXII 2.1 (sharing.c) ---- */
+
+/* A partner organisation (admins): *token (shown once) is its TAXII credential. */
+int ops_partner_add(struct ops_ctx *x, const char *name, const char *org, char token[AUTH_TOKEN_TEXT_MAX], int64_t *id,
+		    struct bw_err *err);
+/* Every partner (caller frees *out). */
+int ops_partner_list(struct ops_ctx *x, struct db_partner **out, size_t *n, struct bw_err *err);
+int ops_partner_revoke(struct ops_ctx *x, const char *name, struct bw_err *err);
+/* A collection to share in (admins); id receives its UUID. */
+int ops_taxii_collection_add(struct ops_ctx *x, const char *title, const char *description, char id[40],
+			     struct bw_err *err);
+/* Lets partner read collection, or (read false) no longer (admins). */
+int ops_taxii_grant(struct ops_ctx *x, const char *collection, const char *partner, bool read, struct bw_err *err);
+/* TAXII discovery and API root (partners and staff): only checks and records the caller. */
+int ops_taxii_discovery(struct ops_ctx *x, struct bw_err *err);
+/* The collections the caller may read (a partner: those granted; staff: all). Caller frees *out. */
+int ops_taxii_collections(struct ops_ctx *x, struct db_taxii_collection **out, size_t *n, struct bw_err *err);
+/* One of them; BW_ENOTFOUND when it does not exist or the caller may not read it. */
+int ops_taxii_collection(struct ops_ctx *x, const char *collection, struct db_taxii_collection *out, struct bw_err *err);
+/*
+ * A page of a collection's objects for the caller (always audited): never
+ * TLP:RED, TLP:AMBER+STRICT only to the partner of the organisation it was
+ * shared for (q->org is set from the caller). Caller frees with db_taxii_objects_free().
+ */
+int ops_taxii_objects(struct ops_ctx *x, const char *collection, struct db_taxii_query *q, struct db_taxii_object **out,
+		      size_t *n, bool *more, struct bw_err *err);
+/*
+ * Puts a resolved threat or suspicious report's STIX bundle (with its
+ * incident's indicators) into collection marked tlp (never red;
+ * amber+strict needs for_org, the one organisation it is served to).
+ * *added: the objects new to the collection.
+ */
+int ops_report_share(struct ops_ctx *x, int64_t id, const char *collection, const char *tlp, const char *for_org,
+		     size_t *added, struct bw_err *err);
+/* A partner's collection to pull (admins): its token sealed under the KEK. */
+struct ops_feed_in {
+	const char *name;
+	const char *url;		/* https://.../collections/ID/ */
+	const char *token;		/* sent as "Authorization: Bearer" */
+	const char *cacert;		/* a CA file for its TLS ("" or NULL: the system's) */
+	int64_t interval_secs;		/* 10 .. 604800 */
+};
+int ops_feed_add(struct ops_ctx *x, const struct ops_feed_in *in, struct bw_err *err);
+/* Every feed (caller frees *out; the sealed tokens stay sealed). */
+int ops_feed_list(struct ops_ctx *x, struct db_feed **out, size_t *n, struct bw_err *err);
+/* What a pull needs, the token opened (admins and the server itself). Clear with bw_memzero after use. */
+struct ops_feed_source {
+	int64_t id, interval_secs, last_pull_at;
+	char name[72];
+	char url[1024];
+	char token[404];
+	char cacert[4096];
+	char cursor[40];
+};
+int ops_feed_source(struct ops_ctx *x, const char *name, struct ops_feed_source *out, struct bw_err *err);
+struct share_feed_value;
+/*
+ * A pull's outcome (feed.pull): the values read (stored for triage), the
+ * indicators skipped, the new cursor (NULL: unchanged), error ("" or NULL:
+ * none). *known: the values stored.
+ */
+int ops_feed_pulled(struct ops_ctx *x, const struct ops_feed_source *src, const struct share_feed_value *v, size_t nv,
+		    size_t skipped, const char *cursor, const char *error, size_t *known, struct bw_err *err);
 
 /* ---- reported mails and files (reports.c) ---- */
 

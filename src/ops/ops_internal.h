@@ -9,6 +9,8 @@
 
 /* Seconds since the epoch: the time operations store and compare. */
 int64_t ops_now(void);
+/* The time in microseconds (TAXII dates added). */
+int64_t ops_now_us(void);
 
 /*
  * Starts op's event (origin: x's caller) in *ev and checks the permission
@@ -77,5 +79,17 @@ int ops_hostev_entry_row(uint64_t index, const void *entry, size_t len, struct h
 			 struct bw_err *err);
 /* The stream of host in h, created empty when new; NULL when out of memory. Caller holds h->mu. */
 struct stream *ops_hostev_stream(struct ops_hostev *h, const char *host);
+
+/*
+ * A resolved threat or suspicious report's lure, with its incident's
+ * indicators, as a STIX bundle (misp false) or a MISP event marked tlp; no
+ * event recorded (the caller's operation records its own). *incident: the
+ * report's. Caller decrefs *out.
+ */
+int ops_lure_export(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, int64_t *incident, json_t **out,
+		    struct bw_err *err);
+
+/* Text from outside: valid UTF-8, no control characters but tab and newline (lines true), at most max bytes. */
+bool ops_text_ok(const char *s, size_t max, bool lines);
 
 #endif

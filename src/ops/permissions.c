@@ -49,6 +49,13 @@ ops_caller_signed_in(struct ops_caller *c, const struct auth_identity *id, const
 		snprintf(c->name, sizeof c->name, "host %s", id->username);
 		return;
 	}
+	if (id->kind == AUTH_KIND_PARTNER) {
+		c->via = OPS_VIA_PARTNER;
+		c->partner_id = id->partner_id;
+		snprintf(c->org, sizeof c->org, "%s", id->org);
+		snprintf(c->name, sizeof c->name, "partner %s", id->username);
+		return;
+	}
 	c->via = id->kind == DB_TOKEN_API ? OPS_VIA_API_TOKEN : OPS_VIA_SESSION;
 	c->user_id = id->user_id;
 	snprintf(c->name, sizeof c->name, "%s", id->username);

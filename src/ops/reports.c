@@ -58,9 +58,8 @@ sample_open(const struct instance *in, const struct db_report *row, uint8_t **da
 	return r;
 }
 
-/* Text from outside: valid UTF-8, no control characters but tab and newline (in a comment), at most max bytes. */
-static bool
-text_ok(const char *s, size_t max, bool lines)
+bool
+ops_text_ok(const char *s, size_t max, bool lines)
 {
 	size_t len = strlen(s), i = 0, n;
 	uint32_t cp;
@@ -96,11 +95,11 @@ submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, const c
 	if (r == 0 && (in->len == 0 || in->len > OPS_REPORT_MAX))
 		r = bw_err_set(err, in->len == 0 ? BW_EINVAL : BW_ERANGE, "a report is 1 byte to %zu MiB",
 			       OPS_REPORT_MAX >> 20);
-	if (r == 0 && !text_ok(in->file_name ? in->file_name : "", 255, false))
+	if (r == 0 && !ops_text_ok(in->file_name ? in->file_name : "", 255, false))
 		r = bw_err_set(err, BW_EINVAL, "the file name must be UTF-8 without control characters, at most 255 bytes");
 	if (r == 0 && op == OP_REPORT_MAIL && (in->email == NULL || !bw_email_valid(in->email)))
 		r = bw_err_set(err, BW_EINVAL, "the sender's address is missing or not a plain mail address");
-	if (r == 0 && !text_ok(in->comment ? in->comment : "", 1024, true))
+	if (r == 0 && !ops_text_ok(in->comment ? in->comment : "", 1024, true))
 		r = bw_err_set(err, BW_EINVAL, "the comment must be UTF-8 text of at most 1024 bytes");
 	if (r == 0 && (r = bw_sha256_oneshot(in->data, in->len, sum)) != 0)
 		bw_err_set(err, BW_EIO, "SHA-256 failed");
@@ -275,17 +274,73 @@ ops_report_incident(struct ops_ctx *x, int64_t incident, struct db_report **out,
 	return db_incident_reports(x->in->db, incident, out, n, err);
 }
 
+/*
+ * What partners told: every indicator of the result that a partner's feed
+ * named makes the sample a threat, each a reason naming the feed and the
+ * partner's indicator. *out: the result, amended when anything matched
+ * (caller decrefs).
+ */
+static int
+partners_knew(struct ops_ctx *x, const json_t *result, json_t **out, struct bw_err *err)
+{
+	const char *types[256], *values[256];
+	struct db_feed_hit *hits = NULL;
+	const json_t *it;
+	size_t i, n = 0, nh = 0;
+	int r;
+
+	*out = json_deep_copy(result);
+	if (*out == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	json_array_foreach(json_object_get(result, "indicators"), i, it) {
+		const char *t = json_string_value(json_object_get(it, "type"));
+		const char *v = json_string_value(json_object_get(it, "value"));
+		if (t != NULL && v != NULL && n < 256 && strcmp(t, "yara") != 0) {
+			types[n] = t;
+			values[n++] = v;
+		}
+	}
+	if ((r = db_feed_match(x->in->db, types, values, n, &hits, &nh, err)) != 0 || nh == 0) {
+		free(hits);
+		return r;
+	}
+	json_t *reasons = json_object_get(*out, "reasons");
+	if (!json_is_array(reasons)) {
+		reasons = json_array();
+		json_object_set_new(*out, "reasons", reasons);
+	}
+	for (i = 0; i < nh && i < 32; i++) {
+		char text[2400];
+		snprintf(text, sizeof text, "the %s %.200s is a partner's indicator (feed %s, %s)", hits[i].type, hits[i].value,
+			 hits[i].feed, hits[i].stix_id);
+		json_array_append_new(reasons, json_pack("{s:s, s:s, s:s, s:i}", "code", "partner_indicator", "text", text,
+							 "where", "", "weight", TRIAGE_THREAT_AT));
+	}
+	json_object_set_new(*out, "verdict", json_string("threat"));
+	if (json_integer_value(json_object_get(*out, "score")) < TRIAGE_THREAT_AT)
+		json_object_set_new(*out, "score", json_integer(TRIAGE_THREAT_AT));
+	free(hits);
+	return 0;
+}
+
 int
-ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct bw_err *err)
+ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *given, struct bw_err *err)
 {
 	struct db_report row = { 0 };
 	struct event ev;
-	const char *verdict = json_string_value(json_object_get(result, "verdict"));
-	const char *failed = json_string_value(json_object_get(result, "failed"));
-	int64_t score = json_integer_value(json_object_get(result, "score"));
-	char *text = json_dumps(result, JSON_COMPACT);
+	json_t *result = NULL;
+	const char *verdict, *failed;
+	int64_t score;
+	char *text;
 	int64_t incident = 0;
 	int r;
+
+	if ((r = partners_knew(x, given, &result, err)) != 0)
+		return r;
+	verdict = json_string_value(json_object_get(result, "verdict"));
+	failed = json_string_value(json_object_get(result, "failed"));
+	score = json_integer_value(json_object_get(result, "score"));
+	text = json_dumps(result, JSON_COMPACT);
 
 	r = ops_begin_tx(x, OP_REPORT_TRIAGED, &ev, err);
 	ev_target(&ev, "report:%lld", (long long)id);
@@ -306,8 +361,11 @@ ops_report_triaged(struct ops_ctx *x, int64_t id, const json_t *result, struct b
 	free(text);
 	db_report_clear(&row);
 	if (r == 0 && strcmp(verdict, "threat") == 0)
-		return ops_finish_as(x, OP_REPORT_TRIAGED, &ev, EV_ALERT, err);
-	return ops_finish(x, OP_REPORT_TRIAGED, &ev, r, err);
+		r = ops_finish_as(x, OP_REPORT_TRIAGED, &ev, EV_ALERT, err);
+	else
+		r = ops_finish(x, OP_REPORT_TRIAGED, &ev, r, err);
+	json_decref(result);
+	return r;
 }
 
 int
@@ -361,7 +419,7 @@ ops_report_update(struct ops_ctx *x, int64_t id, const struct ops_report_change 
 		ev_str(&ev, EVF_REASON, c->reason);
 	if (r == 0 && c->status == NULL && c->verdict == NULL && c->category == NULL && c->assignee == NULL)
 		r = bw_err_set(err, BW_EINVAL, "nothing to change: give a status, verdict, category or assignee");
-	if (r == 0 && (c->reason == NULL || c->reason[0] == '\0' || !text_ok(c->reason, 1024, true)))
+	if (r == 0 && (c->reason == NULL || c->reason[0] == '\0' || !ops_text_ok(c->reason, 1024, true)))
 		r = bw_err_set(err, BW_EINVAL, "a change needs a reason (UTF-8 text, at most 1024 bytes)");
 	if (r == 0 && c->status != NULL && !one_of(c->status, statuses))
 		r = bw_err_set(err, BW_EINVAL, "status must be in_review or resolved");
@@ -400,7 +458,7 @@ ops_report_comment(struct ops_ctx *x, int64_t id, const char *text, struct bw_er
 
 	r = ops_begin_tx(x, OP_REPORT_COMMENT, &ev, err);
 	ev_target(&ev, "report:%lld", (long long)id);
-	if (r == 0 && (text == NULL || text[0] == '\0' || !text_ok(text, 1024, true)))
+	if (r == 0 && (text == NULL || text[0] == '\0' || !ops_text_ok(text, 1024, true)))
 		r = bw_err_set(err, BW_EINVAL, "a comment is UTF-8 text of 1 to 1024 bytes");
 	if (r == 0) {
 		ev_str(&ev, EVF_COMMENT, text);
@@ -493,23 +551,19 @@ ops_report_misp(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, st
 	return export_lure(x, id, tlp, true, out, err);
 }
 
-/* A resolved report's lure as STIX (misp false) or MISP: one operation, report.export. */
-static int
-export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **out, struct bw_err *err)
+int
+ops_lure_export(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, int64_t *incident, json_t **out,
+		struct bw_err *err)
 {
 	struct db_report row = { 0 }, *rs = NULL;
 	struct share_lure l = { 0 };
-	struct event ev;
-	json_t *all = json_array(), *o;
-	size_t n = 0, i, count = 0;
-	int r;
+	json_t *all = json_array();
+	size_t n = 0, i;
+	int r = 0;
 
 	*out = NULL;
-	r = ops_begin(x, OP_REPORT_EXPORT, &ev, err);
-	ev_target(&ev, "report:%lld", (long long)id);
-	if (tlp != NULL)
-		ev_str(&ev, EVF_TLP, tlp);
-	if (r == 0 && !share_tlp_valid(tlp))
+	*incident = 0;
+	if (!share_tlp_valid(tlp))
 		r = bw_err_set(err, BW_EINVAL, "tlp must be clear, green, amber, amber+strict or red");
 	if (r == 0 && (r = db_report_get(x->in->db, id, &row, err)) == 0 &&
 	    (strcmp(row.status, "resolved") != 0 ||
@@ -519,7 +573,7 @@ export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **
 	if (r == 0 && row.incident_id != 0)
 		r = db_incident_reports(x->in->db, row.incident_id, &rs, &n, err);
 	if (r == 0) {
-		ev_int(&ev, EVF_INCIDENT, row.incident_id);
+		*incident = row.incident_id;
 		gather(&row, all);
 		for (i = 0; i < n; i++)
 			gather(&rs[i], all);
@@ -533,16 +587,36 @@ export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **
 		l.producer = x->in->log_verifier->name;
 		r = misp ? share_misp_event(&l, tlp, ops_now(), out, err) : share_stix_bundle(&l, tlp, ops_now(), out, err);
 	}
-	if (r == 0 && misp)
-		count = json_array_size(json_object_get(json_object_get(*out, "Event"), "Attribute"));
-	else if (r == 0)
-		json_array_foreach(json_object_get(*out, "objects"), i, o)
-			count += strcmp(json_string_value(json_object_get(o, "type")), "indicator") == 0;
-	if (r == 0)
-		ev_int(&ev, EVF_COUNT, (int64_t)count);
 	json_decref(all);
 	db_reports_free(rs, n);
 	db_report_clear(&row);
+	return r;
+}
+
+/* A resolved report's lure as STIX (misp false) or MISP: one operation, report.export. */
+static int
+export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **out, struct bw_err *err)
+{
+	struct event ev;
+	json_t *o;
+	int64_t incident = 0;
+	size_t i, count = 0;
+	int r;
+
+	*out = NULL;
+	r = ops_begin(x, OP_REPORT_EXPORT, &ev, err);
+	ev_target(&ev, "report:%lld", (long long)id);
+	if (tlp != NULL)
+		ev_str(&ev, EVF_TLP, tlp);
+	if (r == 0 && (r = ops_lure_export(x, id, tlp, misp, &incident, out, err)) == 0) {
+		ev_int(&ev, EVF_INCIDENT, incident);
+		if (misp)
+			count = json_array_size(json_object_get(json_object_get(*out, "Event"), "Attribute"));
+		else
+			json_array_foreach(json_object_get(*out, "objects"), i, o)
+				count += strcmp(json_string_value(json_object_get(o, "type")), "indicator") == 0;
+		ev_int(&ev, EVF_COUNT, (int64_t)count);
+	}
 	r = ops_finish(x, OP_REPORT_EXPORT, &ev, r, err);
 	if (r != 0) {
 		json_decref(*out);

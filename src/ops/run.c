@@ -1,5 +1,6 @@
 /* ops/run.c: how every operation starts (authorisation) and ends (its audit event). */
 #include <stdio.h>
+#include <time.h>
 
 #include "ops_internal.h"
 
@@ -7,6 +8,15 @@ int64_t
 ops_now(void)
 {
 	return bw_now_ms() / 1000;
+}
+
+int64_t
+ops_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Starts op's event for x's caller; refuses (audited) a caller the table does not admit. */

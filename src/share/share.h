@@ -16,6 +16,9 @@
 
 #include "core/core.h"
 
+/* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
+void share_uuid4(char *out, size_t cap);
+
 /* TLP 2.0 levels as STIX names them (tlp_2_0): clear, green, amber, amber+strict, red. */
 bool share_tlp_valid(const char *tlp);
 
@@ -71,5 +74,42 @@ struct share_observable {
  */
 int share_stix_pattern_read(const char *pattern, struct share_observable *out, size_t cap, size_t *n,
 			    struct bw_err *err);
+
+/* ---- TAXII 2.1 (taxii.c) ---- */
+
+#define SHARE_TAXII_TIME_MAX 32
+/* A date_added: RFC 3339 UTC with microseconds ("2026-11-28T17:20:00.123456Z"). */
+void share_taxii_time(int64_t us, char out[SHARE_TAXII_TIME_MAX]);
+/* Reads an RFC 3339 UTC time (Z, any fraction; microseconds kept); false when it is not one. */
+bool share_taxii_time_parse(const char *s, int64_t *us);
+
+#define SHARE_ENVELOPE_OBJECTS_MAX 10000
+#define SHARE_ENVELOPE_VALUES_MAX 20000
+/* A value one of a partner's indicators points at. */
+struct share_feed_value {
+	const char *type;		/* sha256, url, domain, email (static) */
+	char value[2049];
+	char stix_id[128];		/* the indicator's id */
+};
+/* What a page of a partner's collection gave. */
+struct share_envelope {
+	bool more;
+	char next[256];
+	struct share_feed_value *values;	/* nvalues of them (owned: share_envelope_clear) */
+	size_t nvalues;
+	size_t indicators;		/* indicators on the page */
+	size_t skipped;			/* of which not matched: other pattern types or patterns (see share_stix_pattern_read) */
+	size_t expired;			/* of which revoked or past valid_until */
+};
+/*
+ * Reads a TAXII 2.1 envelope ({"more", "next", "objects"}): each current
+ * indicator's values. The page is refused (BW_EINVAL, err naming what) when
+ * it is not an envelope or an object has no type or an indicator no id or
+ * pattern; an indicator triage cannot match is only counted. Clear *e
+ * with share_envelope_clear() after success.
+ */
+int share_taxii_envelope_read(const char *body, size_t len, int64_t now_ms, struct share_envelope *e,
+			      struct bw_err *err);
+void share_envelope_clear(struct share_envelope *e);
 
 #endif /* BW_SHARE_H */

@@ -4,8 +4,6 @@
 
 #include "share.h"
 
-/* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
-void share_uuid4(char *out, size_t cap);
 /*
  * May indicator (type, value) leave? Not the organisation's own addresses,
  * domains or URLs; a URL goes without its recipient tokens. *out receives

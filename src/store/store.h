@@ -12,7 +12,7 @@
 
 #include "core/core.h"
 
-#define DB_SCHEMA_VERSION 19	/* the number of migrations (checked at compile time) */
+#define DB_SCHEMA_VERSION 20	/* the number of migrations (checked at compile time) */
 
 struct bw_db;
 
@@ -643,5 +643,107 @@ int db_incident_reports(struct bw_db *db, int64_t incident, struct db_report **o
 /* Stores a report's triage (verdict, score, the result as JSON); BW_ENOTFOUND when there is no such report. */
 int db_report_set_triage(struct bw_db *db, int64_t id, const char *verdict, int64_t score, const char *triage,
 			 int64_t now, struct bw_err *err);
+
+/* ---- sharing over TAXII 2.1 (taxii_db.c) ---- */
+
+struct db_partner {
+	int64_t id, created_at, revoked_at;	/* revoked_at 0: active */
+	char name[72];
+	char org[136];			/* the organisation it speaks for (TLP:AMBER+STRICT goes only to it) */
+};
+/* A partner with the hash of its token; BW_EEXIST when the name is taken. */
+int db_partner_add(struct bw_db *db, const char *name, const char *org, const uint8_t hash[32], int64_t now,
+		   int64_t *id, struct bw_err *err);
+/* Every partner, by name. Caller frees *out. */
+int db_partner_list(struct bw_db *db, struct db_partner **out, size_t *n, struct bw_err *err);
+/* The active partner whose token hashes to hash; BW_ENOTFOUND when none. */
+int db_partner_by_token(struct bw_db *db, const uint8_t hash[32], struct db_partner *out, struct bw_err *err);
+/* Revokes name's token (BW_ENOTFOUND: no active partner of that name). */
+int db_partner_revoke(struct bw_db *db, const char *name, int64_t now, struct bw_err *err);
+
+struct db_taxii_collection {
+	char id[40];			/* a UUID */
+	char title[136];
+	char description[520];
+	int64_t created_at;
+	char readers[1024];		/* the partners that may read it, comma-separated (cut when long) */
+};
+int db_taxii_collection_add(struct bw_db *db, const char *id, const char *title, const char *description, int64_t now,
+			    struct bw_err *err);
+/* Collections (partner_id 0: every one; else those it may read). Caller frees *out. */
+int db_taxii_collections(struct bw_db *db, int64_t partner_id, struct db_taxii_collection **out, size_t *n,
+			 struct bw_err *err);
+/* Lets partner read the collection (read false: no longer). BW_ENOTFOUND: no such collection or active partner. */
+int db_taxii_grant(struct bw_db *db, const char *collection_id, const char *partner, bool read, struct bw_err *err);
+
+/* An object put into a collection. */
+struct db_taxii_object {
+	int64_t seq, added_us;		/* set when stored */
+	char stix_id[128];
+	char type[64];
+	char version[40];		/* its modified (or created) timestamp */
+	char tlp[16];
+	char for_org[136];		/* amber+strict: the only organisation it is served to */
+	char *object;			/* the STIX object (JSON) */
+};
+/*
+ * Adds objects to a collection in one transaction, each with a date added
+ * (microseconds) after every earlier one there; one already there (same
+ * id and version) is left as it is. *added: how many were new.
+ */
+int db_taxii_add_objects(struct bw_db *db, const char *collection_id, struct db_taxii_object *o, size_t n,
+			 int64_t report_id, int64_t now_us, size_t *added, struct bw_err *err);
+struct db_taxii_query {
+	int64_t added_after_us;		/* 0: from the start */
+	int64_t after_seq;		/* the "next" of the page before (0: none) */
+	size_t limit;
+	const char *org;		/* the reader's organisation; NULL: the own organisation (everything) */
+	const char *id;			/* match[id] (NULL: any) */
+	const char *const *types;	/* match[type] (ntypes 0: any) */
+	size_t ntypes;
+	int versions;			/* 0: the last of each object, 1: the first, 2: all */
+};
+/*
+ * A page of a collection's objects, in the order added: never TLP:RED, and
+ * TLP:AMBER+STRICT only when q->org is the organisation it was shared for
+ * (or q->org is NULL). *more: objects remain. Caller frees with db_taxii_objects_free().
+ */
+int db_taxii_objects(struct bw_db *db, const char *collection_id, const struct db_taxii_query *q,
+		     struct db_taxii_object **out, size_t *n, bool *more, struct bw_err *err);
+void db_taxii_objects_free(struct db_taxii_object *o, size_t n);
+
+/* A partner's collection pulled on a schedule. */
+struct db_feed {
+	int64_t id, interval_secs, last_pull_at, created_at, indicators;
+	char name[72];
+	char url[1024];			/* the collection's URL (ends in /collections/ID/) */
+	uint8_t token_sealed[512];
+	size_t token_sealed_len;
+	char cacert[4096];		/* a CA certificate file ("" the system's) */
+	char cursor[40];		/* the last date added seen ("" none yet) */
+	char last_error[256];
+};
+int db_feed_add(struct bw_db *db, const struct db_feed *f, int64_t now, int64_t *id, struct bw_err *err);
+/* Every feed, by name. Caller frees *out. */
+int db_feed_list(struct bw_db *db, struct db_feed **out, size_t *n, struct bw_err *err);
+int db_feed_get(struct bw_db *db, const char *name, struct db_feed *out, struct bw_err *err);
+/*
+ * After a pull: the values of its indicators (types[i], values[i],
+ * stix_ids[i]) stored for triage, the cursor moved (cursor NULL: kept), the
+ * time and the error ("" none) noted; in one transaction.
+ */
+int db_feed_pulled(struct bw_db *db, int64_t feed_id, const char *const *types, const char *const *values,
+		   const char *const *stix_ids, size_t n, const char *cursor, int64_t now, const char *error,
+		   struct bw_err *err);
+/* One value a feed gave that matched. */
+struct db_feed_hit {
+	char feed[72];
+	char type[16];
+	char value[2049];
+	char stix_id[128];
+};
+/* The feed indicators among (types[i], values[i]). Caller frees *out. */
+int db_feed_match(struct bw_db *db, const char *const *types, const char *const *values, size_t nv,
+		  struct db_feed_hit **out, size_t *n, struct bw_err *err);
 
 #endif /* BW_STORE_H */

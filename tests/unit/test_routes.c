@@ -38,8 +38,8 @@ roles_text(enum op_id op, char *out, size_t cap)
 		return;
 	}
 	out[0] = '\0';
-	for (bit = 1; bit <= ROLE_HOST; bit <<= 1)
-		if (d->roles & bit & (ROLE_ALL | ROLE_HOST))
+	for (bit = 1; bit <= ROLE_PARTNER; bit <<= 1)
+		if (d->roles & bit & (ROLE_ALL | ROLE_HOST | ROLE_PARTNER))
 			o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? ", " : "", auth_role_name(bit));
 }
 

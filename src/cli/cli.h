@@ -124,6 +124,9 @@ void cli_print_hosts(const json_t *arr);
 void cli_print_enrol_code(const char *what, const json_t *reply);
 
 int cmd_note(int argc, char **argv);
+int cmd_partner(int argc, char **argv);
+int cmd_taxii(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_access(int argc, char **argv);
 int cmd_login(int argc, char **argv);

@@ -24,6 +24,8 @@ static const char report_usage[] =
     "       bulwark report comment ID --text TEXT\n"
     "       bulwark report download ID --out FILE.zip\n"
     "       bulwark report export ID [--tlp clear|green|amber|amber+strict|red] [--format stix|misp]\n"
+    "       bulwark report share ID --collection COLLECTION [--tlp clear|green|amber|amber+strict]\n"
+    "                            [--for-org ORGANISATION]\n"
     "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
     "       bulwark report triage [--name NAME] [--org-domain DOMAIN]... [--yara-dir DIR]\n"
     "                             [--timeout-secs S] [--json] [--no-isolation] FILE|-\n"
@@ -41,7 +43,9 @@ static const char report_usage[] =
     "encrypted with the password \"infected\" (AES-256) to a new file (mode 0600). export\n"
     "(analysts, admins; audited) prints a STIX 2.1 bundle of a resolved report's indicators (and\n"
     "its incident's) to share (or a MISP event with --format misp), marked TLP:AMBER unless --tlp\n"
-    "says otherwise (docs/REPORTS.md).\n"
+    "says otherwise (docs/REPORTS.md). share (analysts, admins) puts that bundle into a TAXII\n"
+    "collection for the partners that read it (TLP:AMBER unless --tlp says otherwise; never red;\n"
+    "amber+strict only with --for-org, the one partner organisation it is served to).\n"
     "\n"
     "mail: for a report mailbox: a mail server pipes each message of the mailbox into it (a\n"
     "Postfix alias, docs/REPORTS.md). A mail forwarding one message as an attachment (report\n"
@@ -527,6 +531,42 @@ done:
 	return rc;
 }
 
+static int
+report_share(struct cli_args *a)
+{
+	struct cli_api api;
+	const char *tlp = NULL, *collection = NULL, *for_org = NULL;
+	char *pos[1], path[80], b[64];
+	size_t npos;
+	json_t *body, *reply = NULL;
+	long status;
+	uint64_t id;
+	int rc = CLI_FAIL;
+
+	if (cli_api_init(&api, a) || cli_opt(a, "--tlp", &tlp) || cli_opt(a, "--collection", &collection) ||
+	    cli_opt(a, "--for-org", &for_org) || cli_positional(a, pos, 1, &npos) || npos != 1 || collection == NULL ||
+	    bw_parse_u64(pos[0], strlen(pos[0]), &id) != 0) {
+		fputs(report_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (tlp == NULL)
+		tlp = "amber";
+	snprintf(path, sizeof path, "/api/v1/reports/%llu/share", (unsigned long long)id);
+	body = json_pack("{s:s, s:s}", "collection", collection, "tlp", tlp);
+	if (for_org != NULL)
+		json_object_set_new(body, "for_org", json_string(for_org));
+	if (cli_api_call(&api, "POST", path, body, &status, &reply, NULL) == 0 &&
+	    cli_api_expect("report share", status, 200, reply) == 0) {
+		printf("report %llu shared in collection %s as TLP:%s: %lld objects added\n", (unsigned long long)id,
+		       cli_text(reply, "collection", b, sizeof b), tlp,
+		       (long long)json_integer_value(json_object_get(reply, "added")));
+		rc = CLI_OK;
+	}
+	json_decref(body);
+	json_decref(reply);
+	return rc;
+}
+
 int
 cmd_report(int argc, char **argv)
 {
@@ -551,6 +591,10 @@ cmd_report(int argc, char **argv)
 	if (argc > 0 && (strcmp(argv[0], "update") == 0 || strcmp(argv[0], "comment") == 0)) {
 		cli_args_init(&a, argc - 1, argv + 1);
 		return report_update(&a, strcmp(argv[0], "comment") == 0);
+	}
+	if (argc > 0 && strcmp(argv[0], "share") == 0) {
+		cli_args_init(&a, argc - 1, argv + 1);
+		return report_share(&a);
 	}
 	if (argc > 0 && strcmp(argv[0], "export") == 0) {
 		cli_args_init(&a, argc - 1, argv + 1);

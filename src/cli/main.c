@@ -30,7 +30,10 @@ static const char usage[] =
     "  audit    read audit events from a server: list, show (API)\n"
     "  events   print the audit event vocabulary; search and prune host events (API)\n"
     "  witness  witnessing: serve (a standalone witness), status (API)\n"
-    "  report   reported mails and files: submit, mine, list, show (API); triage (a sample, here)\n"
+    "  report   reported mails and files: submit, mine, list, show, share (API); triage (a sample, here)\n"
+    "  partner  partner organisations that read shared indicators over TAXII: add, list, revoke (API)\n"
+    "  taxii    TAXII 2.1 collections and who may read them: collection add, collection list, grant (API)\n"
+    "  feed     partners' TAXII collections pulled for triage: add, list, pull (API)\n"
     "  version  print the version\n"
     "\n"
     "Run 'bulwark <command> --help' for a command's options.\n";
@@ -100,6 +103,12 @@ main(int argc, char **argv)
 		return cmd_witness(argc - 2, argv + 2);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 2, argv + 2);
+	if (strcmp(argv[1], "partner") == 0)
+		return cmd_partner(argc - 2, argv + 2);
+	if (strcmp(argv[1], "taxii") == 0)
+		return cmd_taxii(argc - 2, argv + 2);
+	if (strcmp(argv[1], "feed") == 0)
+		return cmd_feed(argc - 2, argv + 2);
 	cli_errorf("unknown command '%s'", argv[1]);
 	fputs(usage, stderr);
 	return CLI_USAGE;

@@ -511,6 +511,8 @@ int ops_taxii_grant(struct ops_ctx *x, const char *collection, const char *partn
 int ops_taxii_discovery(struct ops_ctx *x, struct bw_err *err);
 /* The collections the caller may read (a partner: those granted; staff: all). Caller frees *out. */
 int ops_taxii_collections(struct ops_ctx *x, struct db_taxii_collection **out, size_t *n, struct bw_err *err);
+/* Every collection with the partners that read it (staff). Caller frees *out. */
+int ops_taxii_collection_list(struct ops_ctx *x, struct db_taxii_collection **out, size_t *n, struct bw_err *err);
 /* One of them; BW_ENOTFOUND when it does not exist or the caller may not read it. */
 int ops_taxii_collection(struct ops_ctx *x, const char *collection, struct db_taxii_collection *out, struct bw_err *err);
 /*

@@ -110,18 +110,34 @@ reader(const struct ops_caller *c)
 	return c->via == OPS_VIA_PARTNER ? (c->partner_id > 0 ? c->partner_id : -1) : 0;
 }
 
-int
-ops_taxii_collections(struct ops_ctx *x, struct db_taxii_collection **out, size_t *n, struct bw_err *err)
+/* Collections: over TAXII (op taxii.discovery, never who else reads them) or for staff with their readers. */
+static int
+collections(struct ops_ctx *x, enum op_id op, struct db_taxii_collection **out, size_t *n, struct bw_err *err)
 {
 	struct event ev;
-	int r = ops_begin(x, OP_TAXII_DISCOVERY, &ev, err);
+	size_t i;
+	int r = ops_begin(x, op, &ev, err);
 
 	*out = NULL;
 	*n = 0;
 	ev_target(&ev, "taxii:collections");
 	if (r == 0)
 		r = db_taxii_collections(x->in->db, reader(x->caller), out, n, err);
-	return ops_finish(x, OP_TAXII_DISCOVERY, &ev, r, err);
+	for (i = 0; r == 0 && op == OP_TAXII_DISCOVERY && i < *n; i++)
+		(*out)[i].readers[0] = '\0';
+	return ops_finish(x, op, &ev, r, err);
+}
+
+int
+ops_taxii_collections(struct ops_ctx *x, struct db_taxii_collection **out, size_t *n, struct bw_err *err)
+{
+	return collections(x, OP_TAXII_DISCOVERY, out, n, err);
+}
+
+int
+ops_taxii_collection_list(struct ops_ctx *x, struct db_taxii_collection **out, size_t *n, struct bw_err *err)
+{
+	return collections(x, OP_TAXII_COLLECTION_LIST, out, n, err);
 }
 
 int
@@ -166,8 +182,10 @@ readable(struct ops_ctx *x, const char *collection, struct db_taxii_collection *
 	r = bw_err_set(err, BW_ENOTFOUND, "no such collection");
 	for (i = 0; i < n; i++)
 		if (strcmp(cs[i].id, collection) == 0) {
-			if (out != NULL)
+			if (out != NULL) {
 				*out = cs[i];
+				out->readers[0] = '\0';
+			}
 			r = 0;
 			bw_err_clear(err);
 		}

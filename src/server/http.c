@@ -5,6 +5,7 @@
  * durable before the response is queued.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -38,7 +39,15 @@ reply_error(struct request *rq, unsigned status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	reply_json(rq, status, json_pack("{s:o, s:s}", "error", ev_text(msg, sizeof msg), "request_id", rq->id));
+	if (rq->rt != NULL && rq->rt->taxii) {
+		/* a TAXII 2.1 error message (title required; http_status a string) */
+		char code[8];
+		snprintf(code, sizeof code, "%u", status);
+		reply_json(rq, status, json_pack("{s:o, s:s, s:s}", "title", ev_text(msg, sizeof msg), "http_status", code,
+						 "error_id", rq->id));
+	} else {
+		reply_json(rq, status, json_pack("{s:o, s:s}", "error", ev_text(msg, sizeof msg), "request_id", rq->id));
+	}
 	if (!rq->result_set)
 		rq->ev.result = status == 401 || status == 403 ? EV_DENIED : status >= 500 ? EV_ERROR : EV_REFUSED;
 }
@@ -212,15 +221,76 @@ server_route_match(const char *pattern, const char *path, struct request *rq)
 	return (*pattern == '\0' || strcmp(pattern, "*") == 0) && *path == '\0';
 }
 
-/* Extracts the session token: "Authorization: Bearer X", else the session cookie (*cookie set). */
+/*
+ * Does the client take TAXII 2.1 (RFC 9110 Accept: a media range
+ * application/taxii+json with no version or version=2.1)? A missing Accept
+ * is refused too: TAXII clients must send one.
+ */
+static bool
+taxii_accepted(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *p = h;
+
+	while (p != NULL && *p != '\0') {
+		size_t n = strcspn(p, ","), k, o = 0;
+		char range[160], *param, *save = NULL;
+		bool ok;
+		for (k = 0; k < n && o + 1 < sizeof range; k++)
+			if (p[k] != ' ' && p[k] != '\t')
+				range[o++] = (char)tolower((unsigned char)p[k]);
+		range[o] = '\0';
+		p += n;
+		if (*p == ',')
+			p++;
+		if (k < n)
+			continue;	/* longer than any range we take */
+		param = strtok_r(range, ";", &save);
+		ok = param != NULL && strcmp(param, "application/taxii+json") == 0;
+		while (ok && (param = strtok_r(NULL, ";", &save)) != NULL)
+			if ((strncmp(param, "version=", 8) == 0 && strcmp(param + 8, "2.1") != 0) ||
+			    (strncmp(param, "q=", 2) == 0 && strtod(param + 2, NULL) <= 0))
+				ok = false;
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A token sent as the password of HTTP Basic (TAXII clients must support
+ * Basic): "Authorization: Basic base64(NAME:TOKEN)". The name is not
+ * checked; the token alone says who it is. Copied into out.
+ */
 static const char *
-find_token(struct MHD_Connection *c, bool *cookie)
+basic_token(const char *h, char *out, size_t cap)
+{
+	uint8_t raw[AUTH_TOKEN_TEXT_MAX + 160];
+	size_t len = 0;
+	const uint8_t *colon;
+
+	if (bw_base64_decode(h, strlen(h), raw, sizeof raw - 1, &len) != 0)
+		return NULL;
+	raw[len] = '\0';
+	if ((colon = memchr(raw, ':', len)) == NULL || (size_t)(raw + len - colon - 1) >= cap ||
+	    memchr(raw, '\0', len) != NULL)
+		return NULL;
+	snprintf(out, cap, "%s", (const char *)colon + 1);
+	bw_memzero(raw, sizeof raw);
+	return out;
+}
+
+/* Extracts the session token: "Authorization: Bearer X" (or Basic with X as the password), else the session cookie (*cookie set). */
+static const char *
+find_token(struct MHD_Connection *c, bool *cookie, char *basic, size_t cap)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 
 	*cookie = false;
 	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
 		return h + 7;
+	if (h != NULL && strncasecmp(h, "Basic ", 6) == 0)
+		return basic_token(h + 6, basic, cap);
 	h = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
 	*cookie = h != NULL;
 	return h;
@@ -278,7 +348,7 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 
 const struct route_table *const server_route_tables[] = { &auth_route_table, &enrol_route_table, &access_route_table,
 							 &patch_route_table, &alert_route_table, &hostev_route_table, &witness_route_table, &report_route_table,
-							 &web_route_table, NULL };
+							 &taxii_route_table, &web_route_table, NULL };
 
 const struct route *
 server_route_find(struct request *rq, const char *method, const char *path, bool *path_known)
@@ -369,10 +439,15 @@ dispatch(struct request *rq)
 		return;
 	}
 	rq->audit = ops_always_audited(rt->op);
+	if (rt->taxii && !taxii_accepted(rq->c)) {
+		refuse(rq, EV_HTTP_REFUSED, 406, "Accept must name application/taxii+json;version=2.1");
+		return;
+	}
 	/* Who is asking, and may they? The operation's entry in the permission table says. */
 	if (ops_def(rt->op)->roles != OPS_PUBLIC) {
 		bool cookie;
-		const char *tok = find_token(rq->c, &cookie);
+		char basic[AUTH_TOKEN_TEXT_MAX];
+		const char *tok = find_token(rq->c, &cookie, basic, sizeof basic);
 		struct bw_err err = { 0 };
 		if (tok == NULL || !authenticate(rq, tok, &err)) {
 			refuse(rq, EV_HTTP_UNAUTHENTICATED, 401, "authentication required");
@@ -494,6 +569,13 @@ send_reply(struct request *rq)
 	free(text);
 	if (resp == NULL)
 		return MHD_NO;
+	if (rq->rt != NULL && rq->rt->taxii && rq->raw_reply == NULL && rq->reply_fd < 0) {
+		MHD_del_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+		if (rq->status == 401)
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+						"Bearer realm=\"bulwark TAXII\", Basic realm=\"bulwark TAXII\"");
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
@@ -509,6 +591,8 @@ send_reply(struct request *rq)
 	}
 	if (rq->set_cookie[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rq->set_cookie);
+	for (size_t i = 0; i < rq->nextra && i < sizeof rq->extra / sizeof rq->extra[0]; i++)
+		MHD_add_response_header(resp, rq->extra[i].name, rq->extra[i].value);
 	if (rq->retry_after > 0) {
 		char ra[24];
 		snprintf(ra, sizeof ra, "%lld", (long long)rq->retry_after);
@@ -545,7 +629,8 @@ static bool
 caller_admitted(struct request *rq)
 {
 	bool cookie;
-	const char *tok = find_token(rq->c, &cookie);
+	char basic[AUTH_TOKEN_TEXT_MAX];
+	const char *tok = find_token(rq->c, &cookie, basic, sizeof basic);
 	struct bw_err err = { 0 };
 	struct ops_caller c;
 	bool ok = tok != NULL && authenticate(rq, tok, &err);
@@ -929,6 +1014,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		goto fail;
 	if (o->triage != NULL && (r = triager_start(in, al, &s->opts, &s->triager, err)) != 0)
 		goto fail;
+	if (!o->witness_only && (r = feeder_start(in, al, &s->feeder, err)) != 0)
+		goto fail;
 	if ((r = listen_probe(&ss, o->listen, err)) != 0)
 		goto fail;
 	s->d = MHD_start_daemon(flags, 0, accept_policy, s, on_request, s,
@@ -977,6 +1064,8 @@ server_stop(struct server *s)
 	s->cosigner = NULL;
 	triager_stop(s->triager);
 	s->triager = NULL;
+	feeder_stop(s->feeder);
+	s->feeder = NULL;
 	s->notifier = NULL;
 	s->indexer = NULL;
 	if (s->sweeper_started) {

@@ -10,6 +10,8 @@
 #include "server.h"
 
 #define HTTP_BODY_MAX (64 * 1024)
+#define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+#define STIX_MEDIA_TYPE "application/stix+json;version=2.1"
 #define HTTP_UPLOAD_MAX ((uint64_t)8 << 30)	/* largest target file accepted */
 #define HTTP_MAX_PARAMS 2
 #define REFUSALS_FLUSH_SECS 10	/* anonymous refusals reach the log as summaries within this */
@@ -80,6 +82,7 @@ struct server {
 	struct host_indexer *indexer;	/* the host-event index behind its log, NULL: no host events */
 	struct cosigner *cosigner;	/* the audit log's witnesses asked, NULL: none configured */
 	struct triager *triager;	/* reported samples triaged as they arrive (NULL: a standalone witness) */
+	struct feeder *feeder;		/* partners' collections pulled (NULL: a standalone witness) */
 	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
@@ -118,6 +121,11 @@ struct request {
 	size_t raw_len;
 	const char *raw_type;
 	char attachment[128];		/* raw replies: a file name for Content-Disposition: attachment ("" none) */
+	struct {
+		const char *name;	/* static */
+		char value[64];
+	} extra[2];			/* further response headers (TAXII's X-TAXII-Date-Added-First/Last) */
+	size_t nextra;
 	int reply_fd;			/* or a file (owned; -1 when none) of reply_fd_len bytes */
 	uint64_t reply_fd_len;
 	char set_cookie[256];
@@ -150,6 +158,8 @@ struct route {
 	bool raw_body;			/* a body of any type left as bytes in rq->body (the handler's parser reads it) */
 	bool gzip_body;			/* with a JSON body: Content-Encoding gzip is accepted (inflated within the limit) */
 	bool upload;			/* raw body streamed to a file (see request.upload_*) */
+	bool taxii;			/* TAXII 2.1: Accept must name application/taxii+json, replies (errors too) are */
+					/* application/taxii+json;version=2.1, errors TAXII error messages */
 };
 
 /* The route tables, one per area file; routes.c joins them. */
@@ -194,6 +204,25 @@ void triager_kick(struct triager *tr);
 void triager_resolved(struct triager *tr, int64_t id);
 void triager_stop(struct triager *tr);
 extern const struct route_table report_route_table;	/* routes_reports.c */
+extern const struct route_table taxii_route_table;	/* routes_taxii.c: TAXII 2.1, partners, collections, feeds */
+
+/* ---- partners' TAXII collections pulled (feeds.c) ---- */
+struct feeder;
+/* Starts pulling each feed when its interval has passed (checked every few seconds). Caller stops. */
+int feeder_start(struct instance *in, struct audit_log *al, struct feeder **out, struct bw_err *err);
+void feeder_stop(struct feeder *f);
+struct feed_pull_result {
+	size_t values;			/* values stored for triage */
+	size_t indicators, skipped;	/* indicators read, of which not matched (or revoked, expired) */
+	char error[BW_ERR_MSG_MAX];	/* "" when the pull went through */
+};
+/*
+ * Pulls feed name now as caller (an admin, or the server itself): pages of
+ * indicators added since the last pull, recorded as one feed.pull. A
+ * failed page ends the pull (res->error); 0 unless nothing could be recorded.
+ */
+int feeds_pull(struct instance *in, struct audit_log *al, const struct ops_caller *caller, const char *name,
+	       struct feed_pull_result *res, struct bw_err *err);
 
 /* ---- the audit log's own witnesses (cosigner.c) ---- */
 struct cosigner;

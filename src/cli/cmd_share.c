@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "crypto/crypto.h"
+#include "share/share.h"
 
 static const char partner_usage[] =
     "usage: bulwark partner add NAME --org ORGANISATION\n"
@@ -34,6 +35,7 @@ static const char feed_usage[] =
     "usage: bulwark feed add NAME --url URL --token-file FILE [--partner-cacert PEM_FILE] [--interval-secs N]\n"
     "       bulwark feed list [--json]\n"
     "       bulwark feed pull NAME\n"
+    "       bulwark feed read FILE|-\n"
     "       options: --server URL --token TOKEN --cacert PEM (or BULWARK_SERVER, BULWARK_TOKEN, BULWARK_CACERT)\n"
     "\n"
     "A feed is a partner's TAXII 2.1 collection that the server pulls every --interval-secs\n"
@@ -42,7 +44,9 @@ static const char feed_usage[] =
     "path, on the server, of a CA certificate for the partner's TLS (default: the system's). The values of\n"
     "its indicators (SHA-256 hashes, URLs, domains, e-mail addresses) make a reported sample that\n"
     "carries one a threat. pull (admins) pulls now and prints what it gave. add: admins; list:\n"
-    "admins, analysts, auditors.\n";
+    "admins, analysts, auditors. read (here, no server) prints what one page of a collection (a\n"
+    "TAXII envelope, as a partner's server answers) gives, as the puller reads it: one line per\n"
+    "value (type, value, indicator), then the counts; exit 1 when the page is refused.\n";
 
 /* s escaped for a URL path segment (caller frees with free()); NULL when out of memory. */
 static char *
@@ -245,6 +249,34 @@ feed_line(const json_t *f)
 	       cli_text(f, "last_error", b[2], sizeof b[2]));
 }
 
+/* `feed read`: one envelope read offline, as the puller reads it. */
+static int
+feed_read(struct cli_args *a)
+{
+	struct share_envelope e;
+	struct bw_err err = { 0 };
+	uint8_t *page = NULL;
+	char *pos[1], b[2][2100];
+	size_t npos, len = 0, i;
+
+	if (cli_positional(a, pos, 1, &npos) || npos != 1)
+		return usage_of(feed_usage, a);
+	if (cli_read_input(pos[0], (size_t)32 << 20, &page, &len, &err) != 0)
+		return cli_fail("feed read", &err);
+	if (share_taxii_envelope_read((const char *)page, len, bw_now_ms(), &e, &err) != 0) {
+		free(page);
+		return cli_fail("feed read", &err);
+	}
+	free(page);
+	for (i = 0; i < e.nvalues; i++)
+		printf("%s\t%s\t%s\n", e.values[i].type, cli_safe_text(e.values[i].value, b[0], sizeof b[0]),
+		       cli_safe_text(e.values[i].stix_id, b[1], sizeof b[1]));
+	printf("%zu indicators: %zu values, %zu skipped (patterns triage does not match), %zu revoked or expired%s\n",
+	       e.indicators, e.nvalues, e.skipped, e.expired, e.more ? "; more pages follow" : "");
+	share_envelope_clear(&e);
+	return CLI_OK;
+}
+
 int
 cmd_feed(int argc, char **argv)
 {
@@ -266,6 +298,8 @@ cmd_feed(int argc, char **argv)
 	cli_args_init(&a, argc - 1, argv + 1);
 	if (strcmp(argv[0], "list") == 0)
 		return list(&a, feed_usage, "feed list", "/api/v1/feeds", "feeds", feed_line);
+	if (strcmp(argv[0], "read") == 0)
+		return feed_read(&a);
 	if (cli_api_init(&api, &a))
 		return CLI_USAGE;
 	if (strcmp(argv[0], "add") == 0) {

@@ -151,7 +151,9 @@ observable(const char *path, char *value, struct share_observable *o, struct bw_
 	}
 	if (value[0] == '\0')
 		return bw_err_set(err, BW_EINVAL, "pattern: an empty value");
-	snprintf(o->value, sizeof o->value, "%s", value);
+	if (strlen(value) >= sizeof o->value)
+		return bw_err_set(err, BW_ERANGE, "pattern: a value longer than %zu bytes", sizeof o->value - 1);
+	memcpy(o->value, value, strlen(value) + 1);
 	return 0;
 }
 
@@ -159,7 +161,7 @@ int
 share_stix_pattern_read(const char *pattern, struct share_observable *out, size_t cap, size_t *n, struct bw_err *err)
 {
 	struct cursor c = { pattern, 0, pattern != NULL ? strlen(pattern) : 0 };
-	char path[128], value[sizeof out->value + 1];
+	char path[128], value[sizeof out->value];
 	int r;
 
 	*n = 0;

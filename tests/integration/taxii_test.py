@@ -14,11 +14,12 @@ import json
 import os
 import sqlite3
 import ssl
+import subprocess
 import threading
 
 import lures
 from bwserver import ADMIN_PW, Client, api_cli, free_port, init, invite, serve, stop, totp, wait_fresh_step
-from bwtest import expect, fail, finish, tmpdir, wait_for
+from bwtest import BW, expect, fail, finish, tmpdir, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KAT = os.path.join(HERE, "..", "data", "taxii")
@@ -346,6 +347,40 @@ try:
     expect(fex["cursor"] == "2016-11-01T03:04:05.123456Z", f"the cursor is the last date added: {fex}")
     pdf_hash_sample = B.report(lures.pdf(), name="minutes.pdf")
     expect(pdf_hash_sample["verdict"] == "clean", "a clean PDF is not matched by anything")
+
+    # ---- the reader of partners' pages offline (`feed read`), on hostile pages too: with `make check` under
+    # valgrind memcheck as well (an unsanitised build: jansson is not instrumented) ----
+    VG = os.environ.get("BULWARK_AGENT_VALGRIND")
+    spec_env = open(os.path.join(KAT, "envelope.json"), "rb").read()
+    hostile = {
+        "spec": (spec_env, 0, "4 indicators: 3 values, 1 skipped"),
+        "not json": (b'{"objects": [', 1, "not JSON"),
+        "no type": (b'{"objects": [{"id": "indicator--1"}]}', 1, "objects[0] is not a STIX object with a type"),
+        "objects not a list": (b'{"objects": {"type": "indicator"}}', 1, "objects is not an array"),
+        "more without next": (b'{"more": true, "objects": []}', 1, "more without next"),
+        "duplicate keys": (b'{"more": false, "more": true}', 1, "not JSON"),
+        "no pattern": (b'{"objects": [{"type": "indicator", "id": "indicator--1"}]}', 1, "needs pattern"),
+        "bad pattern": (b'{"objects": [{"type": "indicator", "id": "indicator--1", "pattern_type": "stix", '
+                        b'"pattern": "[url:value = \'http://unclosed]"}]}', 0, "1 indicators: 0 values, 1 skipped"),
+        "deep": (b'{"objects": [' + b'[' * 5000 + b']' * 5000 + b']}', 1, "envelope: "),
+        "revoked": (b'{"objects": [{"type": "indicator", "id": "indicator--1", "pattern_type": "stix", "revoked": true, '
+                    b'"pattern": "[domain-name:value = \'a.example\']"}]}', 0,
+                    "0 values, 0 skipped (patterns triage does not match), 1 revoked"),
+        "yara": (b'{"objects": [{"type": "indicator", "id": "indicator--1", "pattern_type": "yara", '
+                 b'"pattern": "rule a { condition: true }"}]}', 0, "0 values, 1 skipped"),
+    }
+    for name, (page, want_rc, want) in hostile.items():
+        path = os.path.join(base, "page.json")
+        open(path, "wb").write(page)
+        for binary in [BW] + ([VG] if VG else []):
+            cmd = [binary, "feed", "read", path]
+            if binary == VG:
+                cmd = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite"] + cmd
+            p = subprocess.run(cmd, capture_output=True, timeout=300)
+            out = p.stdout.decode() + p.stderr.decode()
+            expect(p.returncode == want_rc and want in out,
+                   f"feed read, {name}{' under valgrind' if binary == VG else ''}: exit {p.returncode}, want "
+                   f"{want_rc} and {want!r}: {out[-2000:]}")
 
     # ---- revocation takes effect at once; the pull says so ----
     A.cli("partner", "revoke", "orgb", token=A.admin, check=0)

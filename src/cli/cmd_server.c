@@ -530,6 +530,7 @@ serve_main(int argc, char **argv, bool witness_only)
 		so.triage = zygote;
 		so.org_domains = org_domains;
 		so.norg_domains = norg;
+		so.yara_dir = yara_dir;
 	}
 	if (webhook != NULL) {
 		if (bw_file_read_secret(webhook_secret, 4096, &secret, &secret_len, &err) != 0) {

@@ -129,6 +129,7 @@ struct ops_env {
 	struct ops_witness *witness;	/* this server as a witness for other logs (NULL: none) */
 	const char *const *org_domains;	/* the organisation's mail domains: never shared */
 	size_t norg_domains;
+	const char *yara_dir;		/* the organisation's YARA rules (NULL: none): rules marked share = true may leave */
 };
 
 struct ops_ctx {

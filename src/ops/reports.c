@@ -539,6 +539,33 @@ gather(const struct db_report *r, json_t *all)
 
 static int export_lure(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, json_t **out, struct bw_err *err);
 
+/*
+ * Each YARA match's rule text, to share (pattern_type yara): bulwark's
+ * rules, and the organisation's marked share = true, when a rule compiles
+ * on its own; the others stay home (the match alone is no indicator).
+ */
+static void
+yara_sources(struct ops_ctx *x, json_t *all)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(all, i, it) {
+		const char *t = json_string_value(json_object_get(it, "type"));
+		struct bw_err err = { 0 };
+		char *text = NULL;
+		if (t == NULL || strcmp(t, "yara") != 0)
+			continue;
+		if (triage_yara_rule_text(x->env != NULL ? x->env->yara_dir : NULL,
+					  json_string_value(json_object_get(it, "value")), &text, &err) == 0) {
+			json_t *copy = json_deep_copy(it);
+			json_object_set_new(copy, "rule", json_string(text));
+			json_array_set_new(all, i, copy);
+		}
+		free(text);
+	}
+}
+
 int
 ops_report_stix(struct ops_ctx *x, int64_t id, const char *tlp, json_t **out, struct bw_err *err)
 {
@@ -577,6 +604,7 @@ ops_lure_export(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, int64
 		gather(&row, all);
 		for (i = 0; i < n; i++)
 			gather(&rs[i], all);
+		yara_sources(x, all);
 		l.report_id = id;
 		l.created = row.created_at;
 		l.verdict = db_report_verdict(&row);

@@ -63,6 +63,7 @@ struct server_opts {
 	int64_t sample_retention_secs;	/* reported samples are deleted after this (0: kept) */
 	const char *const *org_domains;	/* the organisation's mail domains (never shared in exports) */
 	size_t norg_domains;
+	const char *yara_dir;		/* the organisation's YARA rules (shared in exports when marked share = true) */
 };
 
 struct server;

@@ -36,7 +36,16 @@ share_misp_event(const struct share_lure *l, const char *tlp, int64_t now, json_
 	json_array_foreach(l->indicators, i, it) {
 		const char *ty = json_string_value(json_object_get(it, "type"));
 		const char *v = json_string_value(json_object_get(it, "value"));
+		const char *rule = json_string_value(json_object_get(it, "rule"));
 		const char *mtype, *category;
+		if (ty != NULL && strcmp(ty, "yara") == 0 && rule != NULL) {
+			share_uuid4(uuid, sizeof uuid);
+			json_array_append_new(attrs, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "uuid", uuid, "type",
+							       "yara", "category", "Payload installation", "value", rule,
+							       "to_ids", 1, "timestamp", ts, "distribution", "5", "comment",
+							       v != NULL ? v : ""));
+			continue;
+		}
 		if (ty == NULL || v == NULL || !share_indicator_ok(l, ty, v, value, sizeof value))
 			continue;
 		if (strcmp(ty, "sha256") == 0)

@@ -37,8 +37,9 @@ struct share_lure {
  * A STIX 2.1 bundle: the TLP marking definition (OASIS's fixed TLP 2.0
  * object), an identity for the producer, one indicator per shareable
  * indicator (pattern_type stix: file:hashes.'SHA-256', url:value,
- * domain-name:value, email-addr:value; valid_from the report's time), and a
- * report referring to them, every object marked with tlp. *out: the bundle
+ * domain-name:value, email-addr:value; valid_from the report's time), one
+ * of pattern_type yara for each YARA indicator that carries its rule's text
+ * ("rule"), and a report referring to them, every object marked with tlp. *out: the bundle
  * (caller decrefs). BW_EINVAL for an unknown tlp.
  */
 int share_stix_bundle(const struct share_lure *l, const char *tlp, int64_t now, json_t **out, struct bw_err *err);
@@ -48,7 +49,7 @@ int share_stix_bundle(const struct share_lure *l, const char *tlp, int64_t now, 
  * "timestamp", "published": false, "threat_level_id" (1 high: threat, 2
  * medium: suspicious), "analysis": "2" (complete), "distribution" (red 0,
  * amber 1, green 2, clear 3), "Orgc", "Tag": [tlp:...], "Attribute":
- * [{"uuid", "type" (sha256, url, domain, email-src), "category", "value",
+ * [{"uuid", "type" (sha256, url, domain, email-src, yara: the rule's text), "category", "value",
  * "to_ids": true, ...}]}}. Caller decrefs *out.
  */
 int share_misp_event(const struct share_lure *l, const char *tlp, int64_t now, json_t **out, struct bw_err *err);

@@ -238,9 +238,25 @@ share_stix_bundle(const struct share_lure *l, const char *tlp, int64_t now, json
 	json_array_foreach(l->indicators, i, it) {
 		const char *t = json_string_value(json_object_get(it, "type"));
 		const char *val = json_string_value(json_object_get(it, "value"));
+		const char *rule = json_string_value(json_object_get(it, "rule"));
 		char id[64];
 		if (t == NULL || val == NULL)
 			continue;
+		if (strcmp(t, "yara") == 0 && rule != NULL) {
+			/* the rule itself (STIX 2.1 pattern_type yara): what matched, for the partner to run */
+			snprintf(v, sizeof v, "YARA rule %s", val);
+			new_id("indicator", id, sizeof id);
+			json_array_append_new(objects, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:O}",
+								 "type", "indicator", "spec_version", "2.1", "id", id,
+								 "created_by_ref", identity_id, "created", ts, "modified", ts,
+								 "name", v, "pattern", rule, "pattern_type", "yara", "valid_from",
+								 created, "indicator_types",
+								 strcmp(l->verdict, "threat") == 0 ? "malicious-activity"
+												   : "anomalous-activity",
+								 "object_marking_refs", marks));
+			json_array_append_new(refs, json_string(id));
+			continue;
+		}
 		pattern[0] = '\0';
 		if (!share_indicator_ok(l, t, val, v, sizeof v) || !share_stix_quote(v, q, sizeof q))
 			continue;	/* not shared: the organisation's own */

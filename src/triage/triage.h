@@ -78,6 +78,16 @@ int triage_scan(struct triage *t, const char *name, const uint8_t *data, size_t 
 
 /* The YARA pass alone over data (benchmarks, hunting a corpus): *matches counts the rules that matched. */
 int triage_yara_count(struct triage *t, const uint8_t *data, size_t len, size_t *matches, struct bw_err *err);
+/*
+ * The source of YARA rule id ("namespace:rule", as a triage's "yara"
+ * indicator names it) to share as a STIX indicator of pattern_type yara:
+ * bulwark's rules (namespace "bulwark"), or one of yara_dir's files (its
+ * namespace is the file's name) when the rule's meta says share = true;
+ * the file's imports come with it, and the text must compile on its own
+ * (libyara). *out is NUL-terminated (caller frees). BW_ENOTFOUND, BW_ENOTSUP
+ * (needs other rules), BW_EDENIED (not marked for sharing).
+ */
+int triage_yara_rule_text(const char *yara_dir, const char *id, char **out, struct bw_err *err);
 
 /* A result for a sample that could not be triaged: {"verdict": "failed", "failed": why, ...}. Caller decrefs. */
 json_t *triage_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

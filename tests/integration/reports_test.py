@@ -257,7 +257,10 @@ try:
         problems += [o["id"] + " lacks " + k for k in req.get(o["type"], []) if k not in o]
         problems += [o["id"] + " bad " + k for k in ("created", "modified", "valid_from", "published")
                      if k in o and not re.fullmatch(stamp, o[k])]
-        if o["type"] == "indicator" and (o["pattern_type"] != "stix" or not re.fullmatch(pattern, o["pattern"])):
+        if o["type"] == "indicator" and o["pattern_type"] == "yara":
+            if not o["pattern"].startswith("rule ") or not o["name"].startswith("YARA rule bulwark:"):
+                problems.append(o["id"] + " yara pattern " + o["pattern"])
+        elif o["type"] == "indicator" and (o["pattern_type"] != "stix" or not re.fullmatch(pattern, o["pattern"])):
             problems.append(o["id"] + " pattern " + o["pattern"])
         refs = o.get("object_refs", []) + o.get("object_marking_refs", []) + \
             ([o["created_by_ref"]] if "created_by_ref" in o else [])
@@ -277,6 +280,20 @@ try:
            not any("bulwark.example" in p_ or "erin" in p_ for p_ in pats) and "erin" not in out,
            f"the lure's indicators (of every report of the incident), nothing of the reporter or the "
            f"organisation: {pats}")
+    # the YARA rule that matched travels as pattern_type yara; the yara tool compiles it and finds the shortcut
+    yr = [o for o in b["objects"] if o["type"] == "indicator" and o["pattern_type"] == "yara"]
+    expect(len(yr) >= 1 and any("bulwark_lnk_runs_shell" in o["name"] for o in yr),
+           f"the matched YARA rule is shared: {[o['name'] for o in yr]}")
+    for o in yr:
+        rule_file = os.path.join(base, "shared.yar")
+        open(rule_file, "w").write(o["pattern"])
+        open(os.path.join(base, "jd.lnk"), "wb").write(lures.lnk())
+        p_ = subprocess.run(["yara", rule_file, os.path.join(base, "jd.lnk")], capture_output=True, timeout=60)
+        if "lnk" in o["name"]:
+            expect(p_.returncode == 0 and b"bulwark_lnk_runs_shell" in p_.stdout,
+                   f"the shared rule compiles on its own and matches: {p_.returncode} {p_.stdout} {p_.stderr}")
+        else:
+            expect(p_.returncode == 0, f"the shared rule {o['name']} compiles on its own: {p_.stderr}")
     rc, out = cli("report", "export", "1", "--format", "misp", "--tlp", "red", token=analyst)
     ev_ = json.loads(out)["Event"] if rc == 0 else {}
     attrs = {(a["type"], a["value"]) for a in ev_.get("Attribute", [])}
@@ -287,7 +304,8 @@ try:
            ev_["published"] is False and ev_["threat_level_id"] == "1" and ev_["analysis"] == "2" and
            ev_["distribution"] == "0" and ev_["Tag"] == [{"name": "tlp:red"}] and
            ("sha256", lnk_sha) in attrs and ("email-src", "anna@careers-aero.example") in attrs and
-           all(a["to_ids"] is True and a["category"] in ("Payload delivery", "Network activity") and
+           any(a["type"] == "yara" and a["value"].startswith("rule ") for a in ev_["Attribute"]) and
+           all(a["to_ids"] is True and a["category"] in ("Payload delivery", "Network activity", "Payload installation") and
                re.fullmatch(uuid4, a["uuid"]) for a in ev_["Attribute"]) and "erin" not in out,
            f"the MISP event (core format): {out[:800]}")
     st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix?tlp=purple", token=analyst)

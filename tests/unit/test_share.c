@@ -95,6 +95,30 @@ test_bundle(void **state)
 	json_decref(ps);
 	json_decref(b);
 	assert_int_equal(share_stix_bundle(&l, "purple", 1795859000, &b, &err), BW_EINVAL);
+	/* a YARA match with its rule's text: an indicator of pattern_type yara (a match alone is none) */
+	json_array_append_new(ind, json_pack("{s:s, s:s, s:s}", "type", "yara", "value", "bulwark:x", "rule",
+					     "rule x { strings: $a = \"it's\" condition: $a }\n"));
+	assert_int_equal(share_stix_bundle(&l, "green", 1795859000, &b, &err), 0);
+	{
+		size_t nyara = 0;
+		json_array_foreach(json_object_get(b, "objects"), i, o)
+			if (json_is_string(json_object_get(o, "pattern_type")) &&
+			    strcmp(json_string_value(json_object_get(o, "pattern_type")), "yara") == 0) {
+				nyara++;
+				assert_string_equal(json_string_value(json_object_get(o, "pattern")),
+						    "rule x { strings: $a = \"it's\" condition: $a }\n");
+				assert_string_equal(json_string_value(json_object_get(o, "name")), "YARA rule bulwark:x");
+				assert_null(json_object_get(o, "pattern_version"));
+			}
+		assert_int_equal(nyara, 1);
+	}
+	json_decref(b);
+	assert_int_equal(share_misp_event(&l, "green", 1795859000, &b, &err), 0);
+	o = json_object_get(json_object_get(b, "Event"), "Attribute");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(o, json_array_size(o) - 1), "type")), "yara");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(o, json_array_size(o) - 1), "category")),
+			    "Payload installation");
+	json_decref(b);
 	json_decref(want);
 	json_decref(ind);
 }

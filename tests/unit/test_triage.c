@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -225,6 +226,75 @@ test_isolated(void **state)
 	triage_free(t);
 }
 
+/* Writes text to dir/name. */
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * A YARA match's rule, for sharing as pattern_type yara: bulwark's rules
+ * (one with a regular expression holding braces and a slash, comments
+ * around), the organisation's only when marked share = true, with their
+ * imports; never a rule that needs another to compile; each text compiles
+ * on its own (checked by libyara inside, and here by its first line).
+ */
+static void
+test_yara_rule_text(void **state)
+{
+	char dir[] = "/tmp/bwyaraXXXXXX", *text = NULL;
+	struct bw_err err = { 0 };
+
+	(void)state;
+	assert_int_equal(triage_yara_rule_text(NULL, "bulwark:bulwark_powershell_encoded_command", &text, &err), 0);
+	assert_true(strncmp(text, "rule bulwark_powershell_encoded_command\n{", 41) == 0);
+	assert_non_null(strstr(text, "{20,}/ nocase"));
+	assert_true(text[strlen(text) - 2] == '}');
+	assert_null(strstr(text, "bulwark_script_shell_object"));	/* the next rule is not part of it */
+	free(text);
+	assert_int_equal(triage_yara_rule_text(NULL, "bulwark:bulwark_lnk_runs_shell", &text, &err), 0);
+	assert_non_null(strstr(text, "uint32(0) == 0x0000004C"));
+	free(text);
+	assert_int_equal(triage_yara_rule_text(NULL, "bulwark:no_such_rule", &text, &err), BW_ENOTFOUND);
+	assert_int_equal(triage_yara_rule_text(NULL, "org.yar:x", &text, &err), BW_ENOTFOUND);
+	assert_int_equal(triage_yara_rule_text(NULL, "nonamespace", &text, &err), BW_EINVAL);
+	assert_non_null(mkdtemp(dir));
+	put(dir, "org.yar",
+	    "import \"pe\"\n"
+	    "// rule not_this { condition: false }\n"
+	    "rule internal_only { strings: $h = \"intranet.corp.example\" condition: $h }\n"
+	    "/* a comment with a brace { */\n"
+	    "rule shared_one : lure {\n  meta:\n    share = true\n  strings:\n    $s = \"}{ \\\" }\"\n"
+	    "    $r = /a{1,2}\\/b/\n    $x = { 4D 5A [2] 90 }\n  condition:\n    ($s or $r or $x) and pe.is_pe == 0\n}\n"
+	    "rule needs_other { meta: share = true condition: shared_one }\n");
+	assert_int_equal(triage_yara_rule_text(dir, "org.yar:shared_one", &text, &err), 0);
+	assert_true(strncmp(text, "import \"pe\"\nrule shared_one : lure {", 36) == 0);
+	assert_non_null(strstr(text, "pe.is_pe == 0\n}"));
+	assert_null(strstr(text, "needs_other"));
+	free(text);
+	assert_int_equal(triage_yara_rule_text(dir, "org.yar:internal_only", &text, &err), BW_EDENIED);
+	assert_int_equal(triage_yara_rule_text(dir, "org.yar:needs_other", &text, &err), BW_ENOTSUP);
+	assert_int_equal(triage_yara_rule_text(dir, "../org.yar:shared_one", &text, &err), BW_ENOTFOUND);
+	assert_int_equal(triage_yara_rule_text(dir, "other.yar:shared_one", &text, &err), BW_ENOTFOUND);
+	put(dir, "broken.yar", "rule cut { condition: true ");
+	assert_int_equal(triage_yara_rule_text(dir, "broken.yar:cut", &text, &err), BW_ENOTFOUND);
+	{
+		char path[512];
+		snprintf(path, sizeof path, "%s/org.yar", dir);
+		unlink(path);
+		snprintf(path, sizeof path, "%s/broken.yar", dir);
+		unlink(path);
+		rmdir(dir);
+	}
+}
+
 int
 main(void)
 {
@@ -233,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_names_not_utf8),
 		cmocka_unit_test(test_isolated),
+		cmocka_unit_test(test_yara_rule_text),
 	};
 	if (bw_crypto_init(NULL) != 0)
 		return 1;

@@ -128,11 +128,23 @@ int bw_kdf_passphrase(const char *pass, size_t len, const uint8_t salt[16],
 
 /*
  * Seals data (len bytes) under key into path (atomically: a temporary file
- * fsynced, renamed, the directory fsynced; mode 0600), in chunks each
- * authenticated with ad, the last tagged final.
+ * fsynced, renamed, the directory fsynced; mode 0600): a stream writer's
+ * file, the final chunk bound to ad.
  */
 int bw_stream_seal_file(const uint8_t key[32], const void *ad, size_t adlen, const void *data, size_t len,
 			const char *path, struct bw_err *err);
+/*
+ * A sealed file written as its plaintext arrives: open creates tmp_path
+ * (new, 0600), add seals each full chunk as it fills, finish seals the rest
+ * as the final chunk bound to ad (known only at the end) and renames the
+ * file to path durably; finish and abort (which removes tmp_path) free w.
+ */
+struct bw_stream_writer;
+int bw_stream_writer_open(const uint8_t key[32], const char *tmp_path, struct bw_stream_writer **out, struct bw_err *err);
+int bw_stream_writer_add(struct bw_stream_writer *w, const void *data, size_t n, struct bw_err *err);
+int bw_stream_writer_finish(struct bw_stream_writer *w, const void *ad, size_t adlen, const char *path,
+			    struct bw_err *err);
+void bw_stream_writer_abort(struct bw_stream_writer *w);
 /*
  * Opens a sealed file (at most max plaintext bytes); BW_EVERIFY when it was
  * edited, truncated, reordered, or sealed with another key or ad. Caller

@@ -574,10 +574,24 @@ struct ops_report_in {
 	const char *email;		/* mail: the sender's address */
 };
 /*
- * Reports a sample as the caller: stored with its SHA-256, the sample sealed
- * on disk (DATA/samples/ID.sealed), queued for triage (verdict pending).
+ * Reports a sample as the caller, streamed in as it is uploaded (POST
+ * /api/v1/reports): stored with its SHA-256, the sample sealed on disk
+ * (DATA/samples/ID.sealed), queued for triage (verdict pending). begin
+ * opens a sealed temporary file in the samples directory (named after the
+ * request), add seals and hashes each piece as it arrives (past
+ * OPS_REPORT_MAX nothing more is kept: the submit is refused), submit
+ * records the report (in's data unused) and binds
+ * the sealed file to it; free discards an upload not submitted. One
+ * upload per request; not thread-safe.
  */
-int ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, struct bw_err *err);
+struct ops_sample_upload;
+int ops_report_upload_begin(struct ops_ctx *x, const char *request_id, struct ops_sample_upload **out, struct bw_err *err);
+void ops_report_upload_add(struct ops_sample_upload *u, const void *data, size_t n);
+/* More than OPS_REPORT_MAX arrived (the transport refuses with 413). */
+bool ops_report_upload_too_large(const struct ops_sample_upload *u);
+int ops_report_submit_upload(struct ops_ctx *x, const struct ops_report_in *in, struct ops_sample_upload *u, int64_t *id,
+			     struct bw_err *err);
+void ops_report_upload_free(struct ops_sample_upload *u);
 /*
  * A report that arrived by mail (the intake's service account calls it):
  * the sample is the original message, in->email its sender, matched to the

@@ -58,6 +58,77 @@ sample_open(const struct instance *in, const struct db_report *row, uint8_t **da
 	return r;
 }
 
+/* A sample arriving in pieces: sealed to a temporary file as it comes, hashed, counted. */
+struct ops_sample_upload {
+	struct bw_stream_writer *w;
+	struct bw_sha256 *hash;
+	uint64_t len;
+	bool failed, too_large;
+	char error[200];
+};
+
+int
+ops_report_upload_begin(struct ops_ctx *x, const char *request_id, struct ops_sample_upload **out, struct bw_err *err)
+{
+	struct ops_sample_upload *u = calloc(1, sizeof *u);
+	char dir[4200], tmp[4300];
+	uint8_t key[32];
+	int r;
+
+	*out = NULL;
+	if (u == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	snprintf(dir, sizeof dir, "%s/%s", x->in->data, INSTANCE_SAMPLES_DIR);
+	snprintf(tmp, sizeof tmp, "%s/.upload-%.32s", dir, request_id);
+	samples_key(x->in, key);
+	if ((r = bw_mkdir_p(dir, 0700, err)) == 0 && (r = bw_sha256_new(&u->hash, err)) == 0) {
+		bw_sha256_init(u->hash);
+		r = bw_stream_writer_open(key, tmp, &u->w, err);
+	}
+	bw_memzero(key, sizeof key);
+	if (r != 0) {
+		ops_report_upload_free(u);
+		return r;
+	}
+	*out = u;
+	return 0;
+}
+
+void
+ops_report_upload_add(struct ops_sample_upload *u, const void *data, size_t n)
+{
+	struct bw_err err = { 0 };
+
+	if (u == NULL || u->failed || u->too_large)
+		return;
+	u->len += n;
+	if (u->len > OPS_REPORT_MAX) {
+		u->too_large = true;	/* nothing more is written: the request is refused at its end */
+		return;
+	}
+	bw_sha256_update(u->hash, data, n);
+	if (bw_stream_writer_add(u->w, data, n, &err) != 0) {
+		u->failed = true;
+		snprintf(u->error, sizeof u->error, "%.199s", err.msg);
+	}
+}
+
+bool
+ops_report_upload_too_large(const struct ops_sample_upload *u)
+{
+	return u != NULL && u->too_large;
+}
+
+void
+ops_report_upload_free(struct ops_sample_upload *u)
+{
+	if (u == NULL)
+		return;
+	bw_stream_writer_abort(u->w);	/* not taken: the temporary file goes */
+	bw_sha256_free(u->hash);
+	free(u);
+}
+
 bool
 ops_text_ok(const char *s, size_t max, bool lines)
 {
@@ -78,8 +149,8 @@ ops_text_ok(const char *s, size_t max, bool lines)
 
 /* A report: checked, stored, its sample sealed; op is report.submit (the caller reports) or report.mail. */
 static int
-submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, const char *reporter, int64_t *id,
-       struct bw_err *err)
+submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, struct ops_sample_upload *u,
+       const char *reporter, int64_t *id, struct bw_err *err)
 {
 	struct db_report row = { 0 };
 	struct event ev;
@@ -89,19 +160,25 @@ submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, const c
 	size_t i;
 	int r;
 
+	size_t len = u != NULL ? (u->too_large ? OPS_REPORT_MAX + 1 : (size_t)u->len) : in->len;
+
 	*id = 0;
 	r = ops_begin_tx(x, op, &ev, err);
 	ev_target(&ev, "report:-");
-	if (r == 0 && (in->len == 0 || in->len > OPS_REPORT_MAX))
-		r = bw_err_set(err, in->len == 0 ? BW_EINVAL : BW_ERANGE, "a report is 1 byte to %zu MiB",
+	if (r == 0 && (len == 0 || len > OPS_REPORT_MAX))
+		r = bw_err_set(err, len == 0 ? BW_EINVAL : BW_ERANGE, "a report is 1 byte to %zu MiB",
 			       OPS_REPORT_MAX >> 20);
+	if (r == 0 && u != NULL && (u->failed || u->w == NULL))
+		r = bw_err_set(err, BW_EIO, "the sample could not be stored: %s", u->error);
 	if (r == 0 && !ops_text_ok(in->file_name ? in->file_name : "", 255, false))
 		r = bw_err_set(err, BW_EINVAL, "the file name must be UTF-8 without control characters, at most 255 bytes");
 	if (r == 0 && op == OP_REPORT_MAIL && (in->email == NULL || !bw_email_valid(in->email)))
 		r = bw_err_set(err, BW_EINVAL, "the sender's address is missing or not a plain mail address");
 	if (r == 0 && !ops_text_ok(in->comment ? in->comment : "", 1024, true))
 		r = bw_err_set(err, BW_EINVAL, "the comment must be UTF-8 text of at most 1024 bytes");
-	if (r == 0 && (r = bw_sha256_oneshot(in->data, in->len, sum)) != 0)
+	if (r == 0 && u != NULL)
+		bw_sha256_final(u->hash, sum);
+	else if (r == 0 && (r = bw_sha256_oneshot(in->data, in->len, sum)) != 0)
 		bw_err_set(err, BW_EIO, "SHA-256 failed");
 	if (r == 0) {
 		for (i = 0; i < 32; i++)
@@ -111,7 +188,7 @@ submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, const c
 		snprintf(row.channel, sizeof row.channel, "%s", in->channel ? in->channel : "api");
 		snprintf(row.comment, sizeof row.comment, "%s", in->comment ? in->comment : "");
 		snprintf(row.file_name, sizeof row.file_name, "%s", in->file_name ? in->file_name : "");
-		row.size = (int64_t)in->len;
+		row.size = (int64_t)len;
 		ev_str(&ev, EVF_SHA256, row.sha256);
 		ev_int(&ev, EVF_LENGTH, row.size);
 		if (op == OP_REPORT_MAIL) {
@@ -129,9 +206,16 @@ submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, const c
 		snprintf(dir, sizeof dir, "%s/%s", x->in->data, INSTANCE_SAMPLES_DIR);
 		samples_key(x->in, key);
 		sample_ad(*id, row.sha256, ad, sizeof ad);
-		if ((r = bw_mkdir_p(dir, 0700, err)) == 0 && (r = sample_path(x->in, *id, path, sizeof path, err)) == 0 &&
-		    (r = bw_stream_seal_file(key, ad, strlen(ad), in->data, in->len, path, err)) == 0)
-			written = true;
+		if ((r = bw_mkdir_p(dir, 0700, err)) == 0 && (r = sample_path(x->in, *id, path, sizeof path, err)) == 0) {
+			if (u != NULL) {
+				/* streamed: its last chunk is bound to the report and hash now known */
+				r = bw_stream_writer_finish(u->w, ad, strlen(ad), path, err);
+				u->w = NULL;
+			} else {
+				r = bw_stream_seal_file(key, ad, strlen(ad), in->data, in->len, path, err);
+			}
+			written = r == 0;
+		}
 		bw_memzero(key, sizeof key);
 	}
 	r = ops_finish(x, op, &ev, r, err);
@@ -141,13 +225,16 @@ submit(struct ops_ctx *x, enum op_id op, const struct ops_report_in *in, const c
 }
 
 int
-ops_report_submit(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, struct bw_err *err)
+ops_report_submit_upload(struct ops_ctx *x, const struct ops_report_in *in, struct ops_sample_upload *u, int64_t *id,
+			 struct bw_err *err)
 {
 	struct ops_report_in api = *in;
 
 	api.channel = "api";
 	api.reporter_verified = true;	/* signed in */
-	return submit(x, OP_REPORT_SUBMIT, &api, x->caller->name, id, err);
+	api.data = NULL;
+	api.len = 0;
+	return submit(x, OP_REPORT_SUBMIT, &api, u, x->caller->name, id, err);
 }
 
 int
@@ -164,7 +251,7 @@ ops_report_mail(struct ops_ctx *x, const struct ops_report_in *in, int64_t *id, 
 		return r;
 	if (user[0] == '\0')
 		mail.reporter_verified = false;	/* nobody to verify: an outsider's or a mistyped address */
-	if ((r = submit(x, OP_REPORT_MAIL, &mail, user, id, err)) == 0)
+	if ((r = submit(x, OP_REPORT_MAIL, &mail, NULL, user, id, err)) == 0)
 		memcpy(reporter, user, 72);
 	return r;
 }

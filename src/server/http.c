@@ -508,6 +508,15 @@ dispatch(struct request *rq)
 			refuse(rq, EV_HTTP_REFUSED, 400, "upload not accepted");
 			return;
 		}
+	} else if (rt->sample_upload) {
+		if (rq->sample == NULL) {
+			refuse(rq, EV_HTTP_REFUSED, 503, "the sample cannot be stored now");
+			return;
+		}
+		if (ops_report_upload_too_large(rq->sample)) {
+			refuse(rq, EV_HTTP_REFUSED, 413, "request body larger than %zu bytes", OPS_REPORT_MAX);
+			return;
+		}
 	} else if (rq->body.len > 0 || rq->body_too_large) {
 		refuse(rq, EV_HTTP_REFUSED, 400, "this route takes no request body");
 		return;
@@ -721,6 +730,14 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		rq->body_limit = HTTP_BODY_MAX;
 		if (rq->rt != NULL && rq->rt->upload)
 			upload_begin(rq);
+		else if (rq->rt != NULL && rq->rt->sample_upload && caller_admitted(rq)) {
+			/* sealed as it arrives: a large sample is never held in memory */
+			struct ops_ctx x = request_ops(rq);
+			struct bw_err err = { 0 };
+			if (ops_report_upload_begin(&x, rq->id, &rq->sample, &err) != 0)
+				EV_LOG(EVLOG_ERROR, "a reported sample cannot be stored", EV_KS("request_id", rq->id),
+				       EV_KS("error", err.msg));
+		}
 		else if (rq->rt != NULL && rq->rt->body_max > HTTP_BODY_MAX && caller_admitted(rq))
 			rq->body_limit = rq->rt->body_max;	/* large bodies only from callers the route admits */
 		return MHD_YES;
@@ -729,6 +746,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		conns_body_progress(s->conns, rq->conn_ctx, *upload_size);
 	if (*upload_size > 0 && rq->rt != NULL && rq->rt->upload) {
 		upload_chunk(rq, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size > 0 && rq->rt != NULL && rq->rt->sample_upload) {
+		ops_report_upload_add(rq->sample, upload_data, *upload_size);	/* NULL (not admitted): dropped */
 		*upload_size = 0;
 		return MHD_YES;
 	}
@@ -791,6 +813,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_Reque
 	if (rq->reply_fd >= 0)
 		close(rq->reply_fd);
 	bw_sha256_free(rq->upload_hash);
+	ops_report_upload_free(rq->sample);	/* not submitted: its temporary file goes */
 	free(rq);
 	*req_cls = NULL;
 }

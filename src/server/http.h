@@ -109,6 +109,7 @@ struct request {
 	struct bw_sha256 *upload_hash;
 	uint64_t upload_len;
 	bool upload_failed;
+	struct ops_sample_upload *sample;	/* sample_upload routes: the sample being sealed (NULL: not admitted) */
 	const char *params[HTTP_MAX_PARAMS];	/* {name} segments of the matched route */
 	char param_buf[2][128];
 	struct auth_identity who;
@@ -158,6 +159,7 @@ struct route {
 	bool raw_body;			/* a body of any type left as bytes in rq->body (the handler's parser reads it) */
 	bool gzip_body;			/* with a JSON body: Content-Encoding gzip is accepted (inflated within the limit) */
 	bool upload;			/* raw body streamed to a file (see request.upload_*) */
+	bool sample_upload;		/* raw body sealed as it arrives into a reported sample (request.sample) */
 	bool taxii;			/* TAXII 2.1: Accept must name application/taxii+json, replies (errors too) are */
 					/* application/taxii+json;version=2.1, errors TAXII error messages */
 };

@@ -31,7 +31,7 @@ report_json(const struct db_report *r, bool full)
 	return o;
 }
 
-/* POST /api/v1/reports[?name=FILE][&comment=TEXT]: the body is the sample (a mail or a file). */
+/* POST /api/v1/reports[?name=FILE][&comment=TEXT]: the body is the sample (a mail or a file), sealed as it arrived. */
 static void
 h_report_submit(struct request *rq, json_t *body)
 {
@@ -39,8 +39,6 @@ h_report_submit(struct request *rq, json_t *body)
 	struct ops_report_in in = {
 		.file_name = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "name"),
 		.comment = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "comment"),
-		.data = rq->body.data,
-		.len = rq->body.len,
 		.channel = "api",
 		.reporter_verified = true,
 	};
@@ -48,7 +46,7 @@ h_report_submit(struct request *rq, json_t *body)
 	int64_t id;
 
 	(void)body;
-	if (ops_report_submit(&x, &in, &id, &err) != 0) {
+	if (ops_report_submit_upload(&x, &in, rq->sample, &id, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
@@ -290,8 +288,8 @@ h_report_comment(struct request *rq, json_t *body)
 }
 
 static const struct route report_routes[] = {
-	{ .method = "POST", .pattern = "/api/v1/reports", .fn = h_report_submit, .op = OP_REPORT_SUBMIT, .raw_body = true,
-	  .body_max = OPS_REPORT_MAX },
+	{ .method = "POST", .pattern = "/api/v1/reports", .fn = h_report_submit, .op = OP_REPORT_SUBMIT,
+	  .sample_upload = true },
 	{ .method = "POST", .pattern = "/api/v1/reports/mail", .fn = h_report_mail, .op = OP_REPORT_MAIL, .raw_body = true,
 	  .body_max = OPS_REPORT_MAX },
 	{ .method = "GET", .pattern = "/api/v1/reports/mine", .fn = h_reports_mine, .op = OP_REPORT_MINE },

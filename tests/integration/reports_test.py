@@ -13,6 +13,7 @@ import re
 import os
 import shutil
 import subprocess
+import threading
 import time
 
 import lures
@@ -354,6 +355,80 @@ try:
            f"refused reports store nothing: {len(j['reports'])}")
     st, j, _, _ = c.req("POST", "/api/v1/reports", raw=b"abc", headers={"Content-Type": "application/octet-stream"})
     expect(st == 401, f"reporting needs a signed-in user: {st}")
+    expect(glob.glob(os.path.join(data, "samples", ".upload-*")) == [], "refused uploads leave no temporary file")
+
+    # streamed: sealed on disk as it arrives (never all in memory, never in plaintext); an abandoned upload goes
+    import http.client
+    import ssl as ssl_
+    marker = b"PLAINTEXT-MARKER-0123456789" * 40
+    gate = threading.Event()
+
+    def slow_body(n_before, n_after):
+        for _ in range(n_before):
+            yield marker * 100
+        gate.wait(30)
+        for _ in range(n_after):
+            yield marker * 100
+
+    def upload(n_before, n_after, result):
+        conn = http.client.HTTPSConnection("127.0.0.1", PORT, context=ssl_.create_default_context(cafile=cert),
+                                           timeout=60)
+        try:
+            conn.request("POST", "/api/v1/reports?name=big.bin", body=slow_body(n_before, n_after),
+                         headers={"Authorization": "Bearer " + staff, "Content-Type": "application/octet-stream"},
+                         encode_chunked=True)
+            r = conn.getresponse()
+            result.append((r.status, json.loads(r.read() or b"null")))
+        except OSError as e:
+            result.append(("error", str(e)))
+        finally:
+            conn.close()
+
+    res = []
+    t = threading.Thread(target=upload, args=(60, 40, res))
+    t.start()
+    partial = wait_for("the upload's sealed temporary file", lambda: [
+        p_ for p_ in glob.glob(os.path.join(data, "samples", ".upload-*")) if os.path.getsize(p_) > 2 << 20])
+    held = open(partial[0], "rb").read()
+    expect(held[:4] == b"BWS2" and b"PLAINTEXT-MARKER" not in held,
+           f"while it arrives the sample is on disk sealed, not in plaintext ({len(held)} bytes)")
+    gate.set()
+    t.join(60)
+    expect(res and res[0][0] == 201, f"the streamed report is taken: {res}")
+    rid = res[0][1]["id"]
+    big = wait_for("the streamed report triaged", lambda: (lambda j: j["verdict"] != "pending" and j)(
+        c.req("GET", "/api/v1/reports/%d" % rid, token=analyst)[1]))
+    want = hashlib.sha256(marker * 100 * 100).hexdigest()
+    expect(big["size"] == len(marker) * 100 * 100 and big["sha256"] == want and big["triage"]["verdict"] != "failed",
+           f"the streamed sample's size and hash, and it opens for triage: {big['size']} {big['sha256']} "
+           f"{big['triage'].get('failed')}")
+    expect(glob.glob(os.path.join(data, "samples", ".upload-*")) == [] and
+           b"PLAINTEXT-MARKER" not in open(os.path.join(data, "samples", "%d.sealed" % rid), "rb").read(),
+           "the temporary file became the sealed sample")
+    # an upload abandoned half way: its temporary file goes
+    gate.clear()
+    res = []
+    sock_holder = []
+
+    def abandon():
+        conn = http.client.HTTPSConnection("127.0.0.1", PORT, context=ssl_.create_default_context(cafile=cert),
+                                           timeout=60)
+        conn.connect()
+        sock_holder.append(conn)
+        conn.putrequest("POST", "/api/v1/reports?name=half.bin")
+        conn.putheader("Authorization", "Bearer " + staff)
+        conn.putheader("Content-Type", "application/octet-stream")
+        conn.putheader("Content-Length", str(10 << 20))
+        conn.endheaders()
+        for _ in range(40):
+            conn.send(marker * 100)
+    abandon()
+    wait_for("the abandoned upload's temporary file", lambda: glob.glob(os.path.join(data, "samples", ".upload-*")))
+    sock_holder[0].sock.close()
+    wait_for("the abandoned upload's temporary file removed",
+             lambda: glob.glob(os.path.join(data, "samples", ".upload-*")) == [], secs=40)
+    st, j, _, _ = c.req("GET", "/api/v1/reports", token=analyst)
+    expect(all(r_["file_name"] != "half.bin" for r_ in j["reports"]), "an abandoned upload is no report")
 finally:
     stop(srv)
 

@@ -567,6 +567,39 @@ report_share(struct cli_args *a)
 	return rc;
 }
 
+/*
+ * `bulwark triage-zygote`: the program the server starts when its triage
+ * zygote died (triage/zygote.c): the engine loaded from these options, the
+ * zygote's loop on fd 3. Not for people: the server runs it.
+ */
+int
+cmd_triage_zygote(int argc, char **argv)
+{
+	struct cli_args a;
+	const char *orgs[16], *yara_dir = NULL, *timeout = NULL;
+	struct triage_opts o = { 0 };
+	struct triage_sandbox sb = { 0 };
+	struct triage *t = NULL;
+	struct bw_err err = { 0 };
+	char *pos[1];
+	size_t norg = 0, npos;
+	uint64_t ms = 0;
+
+	cli_args_init(&a, argc, argv);
+	if (cli_opt_all(&a, "--org-domain", orgs, 16, &norg) || cli_opt(&a, "--yara-dir", &yara_dir) ||
+	    cli_opt(&a, "--timeout-ms", &timeout) || cli_positional(&a, pos, 0, &npos) ||
+	    (timeout != NULL && cli_parse_range("--timeout-ms", timeout, 0, 3600000, &ms)))
+		return CLI_USAGE;
+	triage_limits_default(&o.lim);
+	o.org_domains = orgs;
+	o.norg = norg;
+	o.yara_dir = yara_dir;
+	sb.timeout_ms = (unsigned)ms;
+	if (triage_new(&o, &t, &err) != 0)
+		return cli_fail("triage-zygote", &err);
+	triage_zygote_main(t, &sb, 3);
+}
+
 int
 cmd_report(int argc, char **argv)
 {

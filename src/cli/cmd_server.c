@@ -521,8 +521,26 @@ serve_main(int argc, char **argv, bool witness_only)
 	 */
 	if (!witness_only) {
 		struct triage_opts to = { .org_domains = org_domains, .norg = norg, .yara_dir = yara_dir };
+		/* the command that starts a zygote again should this one die: the same engine, no secrets */
+		const char *respawn[2 * 16 + 8];
+		char timeout_ms[24];
+		size_t k = 0, i;
+		respawn[k++] = "bulwark";
+		respawn[k++] = "triage-zygote";
+		for (i = 0; i < norg; i++) {
+			respawn[k++] = "--org-domain";
+			respawn[k++] = org_domains[i];
+		}
+		if (yara_dir != NULL) {
+			respawn[k++] = "--yara-dir";
+			respawn[k++] = yara_dir;
+		}
+		snprintf(timeout_ms, sizeof timeout_ms, "%u", tsb.timeout_ms);
+		respawn[k++] = "--timeout-ms";
+		respawn[k++] = timeout_ms;
+		respawn[k] = NULL;
 		triage_limits_default(&to.lim);
-		if (triage_new(&to, &engine, &err) != 0 || triage_zygote_start(engine, &tsb, &zygote, &err) != 0) {
+		if (triage_new(&to, &engine, &err) != 0 || triage_zygote_start(engine, &tsb, respawn, &zygote, &err) != 0) {
 			triage_free(engine);
 			witness_policy_free(wpolicy);
 			return cli_fail("serve: triage", &err);

@@ -103,6 +103,8 @@ main(int argc, char **argv)
 		return cmd_witness(argc - 2, argv + 2);
 	if (strcmp(argv[1], "report") == 0)
 		return cmd_report(argc - 2, argv + 2);
+	if (strcmp(argv[1], "triage-zygote") == 0)	/* the server's helper, started again by it (docs/REPORTS.md) */
+		return cmd_triage_zygote(argc - 2, argv + 2);
 	if (strcmp(argv[1], "partner") == 0)
 		return cmd_partner(argc - 2, argv + 2);
 	if (strcmp(argv[1], "taxii") == 0)

@@ -122,9 +122,21 @@ int triage_scan_isolated(struct triage *t, const struct triage_sandbox *sb, cons
  * dies.
  */
 struct triage_zygote;
-int triage_zygote_start(struct triage *t, const struct triage_sandbox *sb, struct triage_zygote **out,
-			struct bw_err *err);
-/* triage_scan_isolated through the zygote. Non-zero only when the zygote is gone (and then cannot restart). */
+/*
+ * respawn_argv (NULL: none) is the command that runs a zygote program on
+ * fd 3 (`bulwark triage-zygote ...`, the same engine options): with it, a
+ * zygote that died is started again, as a new program, at the next scan.
+ */
+int triage_zygote_start(struct triage *t, const struct triage_sandbox *sb, const char *const *respawn_argv,
+			struct triage_zygote **out, struct bw_err *err);
+/* The zygote's loop on fd (a zygote program's main; never returns). */
+void triage_zygote_main(struct triage *t, const struct triage_sandbox *sb, int fd) __attribute__((noreturn));
+/* How many times the zygote was started again. */
+int triage_zygote_restarts(struct triage_zygote *z);
+/*
+ * triage_scan_isolated through the zygote (started again first when it died
+ * and it can be). Non-zero only when no zygote could take the sample.
+ */
 int triage_zygote_scan(struct triage_zygote *z, const char *name, const uint8_t *data, size_t len, json_t **result,
 		       struct bw_err *err);
 /* Ends a scan in progress at once (it fails) and every later one: for a prompt shutdown, from any thread. */

@@ -7,11 +7,20 @@
  * directory: no keys). Requests and answers are length-prefixed on a
  * socketpair: name length (u32), sample length (u64), name, sample; the
  * answer is the result's JSON length (u32) and text.
+ *
+ * A zygote that dies (killed, out of memory) is started again at the next
+ * scan when the caller gave the command that runs one: a threaded process
+ * must not fork a copy of itself, but it may start a new program
+ * (posix_spawn of /proc/self/exe, that command, the socket as fd 3 and an
+ * environment without the caller's secrets), which loads the engine afresh.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +40,15 @@ struct triage_zygote {
 	pid_t pid;
 	pthread_mutex_t mu;
 	bool dead;
+	atomic_bool cancelled;		/* set by triage_zygote_cancel from another thread: no restart after it */
+	char **respawn;			/* the command that runs a zygote on fd 3 (NULL: none; owned) */
+	size_t restarts;
 };
 
-static void __attribute__((noreturn))
-zygote_main(struct triage *t, const struct triage_sandbox *sb, int fd)
+extern char **environ;
+
+void __attribute__((noreturn))
+triage_zygote_main(struct triage *t, const struct triage_sandbox *sb, int fd)
 {
 	signal(SIGINT, SIG_IGN);	/* the caller's Ctrl-C stops the caller; the zygote follows it (EOF) */
 	signal(SIGPIPE, SIG_IGN);
@@ -64,15 +78,107 @@ zygote_main(struct triage *t, const struct triage_sandbox *sb, int fd)
 	}
 }
 
+/* The variables a respawned zygote may see: locale, time zone, libmagic's database, sanitizer settings. */
+static bool
+env_kept(const char *v)
+{
+	static const char *const keep[] = { "PATH=", "LANG=", "LC_", "TZ=", "MAGIC=", "ASAN_OPTIONS=", "UBSAN_OPTIONS=",
+					    "LSAN_OPTIONS=" };
+	size_t i;
+
+	for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
+		if (strncmp(v, keep[i], strlen(keep[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Starts a fresh zygote program for z (the caller holds z->mu); the old one, if any, is killed and reaped. */
+static int
+respawn(struct triage_zygote *z, struct bw_err *err)
+{
+	posix_spawn_file_actions_t fa;
+	char *env[32];
+	size_t ne = 0, i;
+	int sv[2], child, r;
+
+	if (z->pid > 0) {
+		kill(z->pid, SIGKILL);
+		while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		z->pid = -1;
+	}
+	if (z->fd >= 0)
+		close(z->fd);
+	z->fd = -1;
+	for (i = 0; environ != NULL && environ[i] != NULL && ne < 31; i++)
+		if (env_kept(environ[i]))
+			env[ne++] = environ[i];
+	env[ne] = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return bw_err_set(err, BW_EIO, "socketpair: %s", strerror(errno));
+	/* the child's end becomes fd 3 (dup2 clears close-on-exec; an end that is 3 already is moved first) */
+	child = sv[1] == 3 ? fcntl(sv[1], F_DUPFD_CLOEXEC, 4) : sv[1];
+	if (child < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return bw_err_set(err, BW_EIO, "fcntl: %s", strerror(errno));
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, child, 3);
+	r = posix_spawn(&z->pid, "/proc/self/exe", &fa, NULL, z->respawn, env);
+	posix_spawn_file_actions_destroy(&fa);
+	if (child != sv[1])
+		close(child);
+	close(sv[1]);
+	if (r != 0) {
+		close(sv[0]);
+		z->pid = -1;
+		return bw_err_set(err, BW_EIO, "the triage zygote could not be started again: %s", strerror(r));
+	}
+	z->fd = sv[0];
+	z->dead = false;
+	z->restarts++;
+	return 0;
+}
+
 int
-triage_zygote_start(struct triage *t, const struct triage_sandbox *sb, struct triage_zygote **out, struct bw_err *err)
+triage_zygote_restarts(struct triage_zygote *z)
+{
+	int n;
+
+	pthread_mutex_lock(&z->mu);
+	n = (int)z->restarts;
+	pthread_mutex_unlock(&z->mu);
+	return n;
+}
+
+int
+triage_zygote_start(struct triage *t, const struct triage_sandbox *sb, const char *const *respawn_argv,
+		    struct triage_zygote **out, struct bw_err *err)
 {
 	struct triage_zygote *z = calloc(1, sizeof *z);
+	size_t n = 0, i;
 	int sv[2];
 
 	*out = NULL;
 	if (z == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	while (respawn_argv != NULL && respawn_argv[n] != NULL)
+		n++;
+	if (n > 0) {
+		if ((z->respawn = calloc(n + 1, sizeof *z->respawn)) == NULL) {
+			free(z);
+			return bw_err_set(err, BW_ENOMEM, "out of memory");
+		}
+		for (i = 0; i < n; i++)
+			if ((z->respawn[i] = strdup(respawn_argv[i])) == NULL) {
+				while (i-- > 0)
+					free(z->respawn[i]);
+				free(z->respawn);
+				free(z);
+				return bw_err_set(err, BW_ENOMEM, "out of memory");
+			}
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		free(z);
 		return bw_err_set(err, BW_EIO, "socketpair: %s", strerror(errno));
@@ -80,12 +186,15 @@ triage_zygote_start(struct triage *t, const struct triage_sandbox *sb, struct tr
 	if ((z->pid = fork()) < 0) {
 		close(sv[0]);
 		close(sv[1]);
+		for (i = 0; i < n; i++)
+			free(z->respawn[i]);
+		free(z->respawn);
 		free(z);
 		return bw_err_set(err, BW_EIO, "fork: %s", strerror(errno));
 	}
 	if (z->pid == 0) {
 		close(sv[0]);
-		zygote_main(t, sb, sv[1]);
+		triage_zygote_main(t, sb, sv[1]);
 	}
 	close(sv[1]);
 	z->fd = sv[0];
@@ -108,12 +217,29 @@ triage_zygote_scan(struct triage_zygote *z, const char *name, const uint8_t *dat
 	if (nlen > NAME_MAX_LEN || dlen > SAMPLE_MAX)
 		return bw_err_set(err, BW_EINVAL, "sample or name too large");
 	pthread_mutex_lock(&z->mu);
-	if (z->dead || bw_send_all(z->fd, &nlen, sizeof nlen) != 0 || bw_send_all(z->fd, &dlen, sizeof dlen) != 0 ||
-	    bw_send_all(z->fd, name != NULL ? name : "", nlen) != 0 || bw_send_all(z->fd, data, len) != 0 ||
-	    bw_read_all(z->fd, &alen, sizeof alen) != 0 || alen == 0 || alen > ANSWER_MAX ||
-	    (text = malloc(alen + 1)) == NULL || bw_read_all(z->fd, text, alen) != 0) {
+	for (int attempt = 0;; attempt++) {
+		if (z->dead && (z->respawn == NULL || z->cancelled)) {
+			r = bw_err_set(err, BW_EIO, "the triage zygote is gone");
+			break;
+		}
+		if (z->dead && respawn(z, err) != 0) {
+			r = BW_EIO;
+			break;
+		}
+		if (bw_send_all(z->fd, &nlen, sizeof nlen) == 0 && bw_send_all(z->fd, &dlen, sizeof dlen) == 0 &&
+		    bw_send_all(z->fd, name != NULL ? name : "", nlen) == 0 && bw_send_all(z->fd, data, len) == 0 &&
+		    bw_read_all(z->fd, &alen, sizeof alen) == 0 && alen > 0 && alen <= ANSWER_MAX &&
+		    (text = malloc(alen + 1)) != NULL && bw_read_all(z->fd, text, alen) == 0)
+			break;
+		free(text);
+		text = NULL;
 		z->dead = true;
-		r = bw_err_set(err, BW_EIO, "the triage zygote is gone");
+		if (attempt == 1 && z->respawn != NULL && !z->cancelled) {
+			/* started again and gone again on this very sample: it fails, the queue goes on */
+			*result = triage_failed("the triage zygote died twice while taking this sample");
+			pthread_mutex_unlock(&z->mu);
+			return *result != NULL ? 0 : bw_err_set(err, BW_ENOMEM, "out of memory");
+		}
 	}
 	pthread_mutex_unlock(&z->mu);
 	if (r == 0) {
@@ -128,8 +254,10 @@ triage_zygote_scan(struct triage_zygote *z, const char *name, const uint8_t *dat
 void
 triage_zygote_cancel(struct triage_zygote *z)
 {
-	if (z != NULL)
-		shutdown(z->fd, SHUT_RDWR);
+	if (z == NULL)
+		return;
+	z->cancelled = true;	/* no restart after this */
+	shutdown(z->fd, SHUT_RDWR);
 }
 
 void
@@ -137,10 +265,16 @@ triage_zygote_stop(struct triage_zygote *z)
 {
 	if (z == NULL)
 		return;
-	close(z->fd);	/* EOF: an idle zygote exits; one in the middle of a scan is stopped with its worker */
-	kill(z->pid, SIGKILL);
-	while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (z->fd >= 0)
+		close(z->fd);	/* EOF: an idle zygote exits; one in the middle of a scan is stopped with its worker */
+	if (z->pid > 0) {
+		kill(z->pid, SIGKILL);
+		while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (size_t i = 0; z->respawn != NULL && z->respawn[i] != NULL; i++)
+		free(z->respawn[i]);
+	free(z->respawn);
 	pthread_mutex_destroy(&z->mu);
 	free(z);
 }

@@ -429,6 +429,36 @@ try:
              lambda: glob.glob(os.path.join(data, "samples", ".upload-*")) == [], secs=40)
     st, j, _, _ = c.req("GET", "/api/v1/reports", token=analyst)
     expect(all(r_["file_name"] != "half.bin" for r_ in j["reports"]), "an abandoned upload is no report")
+
+    # the triage zygote killed: the next report is triaged all the same, by a zygote started again as a new
+    # program (`bulwark triage-zygote`) that sees none of the server's environment
+    def zygotes():
+        out_ = []
+        for d in glob.glob("/proc/[0-9]*"):
+            try:
+                stat = open(d + "/stat").read()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == srv.pid and open(d + "/comm").read().strip() == \
+                        "bulwark-triage":
+                    out_.append(int(os.path.basename(d)))
+            except (OSError, ValueError, IndexError):
+                pass
+        return out_
+    first = zygotes()
+    expect(len(first) == 1, f"one triage zygote under the server: {first}")
+    os.kill(first[0], 9)
+    open(os.path.join(base, "after.pdf"), "wb").write(lures.pdf() + b"% after the zygote died\n")
+    rc, out = cli("report", "submit", os.path.join(base, "after.pdf"), token=staff)
+    rid = int(out.split("report ")[1].split()[0])
+    after = wait_for("the report after the zygote died", lambda: (lambda j: j["verdict"] != "pending" and j)(
+        c.req("GET", "/api/v1/reports/%d" % rid, token=analyst)[1]))
+    expect(after["verdict"] == "clean" and after["triage"].get("failed") is None,
+           f"triaged by a zygote started again: {after['verdict']} {after['triage'].get('failed')}")
+    again = zygotes()
+    expect(len(again) == 1 and again != first, f"a new zygote: {first} -> {again}")
+    cmdline = open("/proc/%d/cmdline" % again[0], "rb").read().split(b"\0")
+    environ = open("/proc/%d/environ" % again[0], "rb").read()
+    expect(cmdline[1:3] == [b"triage-zygote", b"--org-domain"] and b"bulwark.example" in cmdline and
+           b"BULWARK" not in environ, f"the new zygote's command and environment: {cmdline} {environ[:300]}")
 finally:
     stop(srv)
 

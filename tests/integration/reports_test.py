@@ -309,6 +309,14 @@ try:
            all(a["to_ids"] is True and a["category"] in ("Payload delivery", "Network activity", "Payload installation") and
                re.fullmatch(uuid4, a["uuid"]) for a in ev_["Attribute"]) and "erin" not in out,
            f"the MISP event (core format): {out[:800]}")
+    # against the format's example event: every property one of the example's, of the same JSON type
+    ex = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "misp", "event.json")))
+    ex_ev, ex_attr = ex["Event"], ex["Event"]["Attribute"][0]
+    bad = [k for k in ev_ if k not in ex_ev or type(ev_[k]) is not type(ex_ev[k])]
+    bad += ["Orgc." + k for k in ev_.get("Orgc", {}) if type(ev_["Orgc"][k]) is not type(ex_ev["Orgc"].get(k))]
+    bad += ["Tag." + k for t_ in ev_.get("Tag", []) for k in t_ if type(t_[k]) is not type(ex_ev["Tag"][0].get(k))]
+    bad += ["Attribute." + k for a in ev_.get("Attribute", []) for k in a if type(a[k]) is not type(ex_attr.get(k))]
+    expect(bad == [], f"the MISP event's properties and types as the core format's example has them: {bad}")
     st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix?tlp=purple", token=analyst)
     expect(st == 422 and "tlp must be" in j["error"], f"an unknown TLP: {st} {j}")
     st, j, _, _ = c.req("GET", "/api/v1/reports/1/stix", token=staff)

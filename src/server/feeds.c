@@ -7,6 +7,7 @@
  * them, so the next pull goes on from there.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct feeder {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool stop, started;
+	atomic_bool cancel;		/* set at stop: a pull in progress ends at once */
 };
 
 struct page {
@@ -80,10 +82,21 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* libcurl's progress callback: non-zero aborts the transfer (the server is stopping). */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return arg != NULL && atomic_load((atomic_bool *)arg) ? 1 : 0;
+}
+
 /* GETs one page of src's objects into p; 0 or an error naming what went wrong. */
 static int
-fetch(CURL *c, const struct ops_feed_source *src, const char *after, const char *next, struct page *p,
-      struct bw_err *err)
+fetch(CURL *c, const struct ops_feed_source *src, const char *after, const char *next, atomic_bool *cancel,
+      struct page *p, struct bw_err *err)
 {
 	char url[2048], auth[480], *ea = NULL, *en = NULL;
 	struct curl_slist *h = NULL;
@@ -117,6 +130,11 @@ fetch(CURL *c, const struct ops_feed_source *src, const char *after, const char 
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, p);
 	if (src->cacert[0] != '\0')
 		curl_easy_setopt(c, CURLOPT_CAINFO, src->cacert);
+	if (cancel != NULL) {
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, cancel);
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	}
 	cc = curl_easy_perform(c);
 	curl_slist_free_all(h);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
@@ -131,9 +149,10 @@ fetch(CURL *c, const struct ops_feed_source *src, const char *after, const char 
 	return 0;
 }
 
-int
-feeds_pull(struct instance *in, struct audit_log *al, const struct ops_caller *caller, const char *name,
-	   struct feed_pull_result *res, struct bw_err *err)
+/* feeds_pull, stopped at once when *cancel is set (NULL: never). */
+static int
+pull(struct instance *in, struct audit_log *al, const struct ops_caller *caller, const char *name, atomic_bool *cancel,
+     struct feed_pull_result *res, struct bw_err *err)
 {
 	struct ops_ctx x = { .in = in, .al = al, .caller = caller };
 	struct ops_feed_source src;
@@ -154,7 +173,7 @@ feeds_pull(struct instance *in, struct audit_log *al, const struct ops_caller *c
 	for (pages = 0; c != NULL && pages < FEED_PAGES_MAX; pages++) {
 		struct page p;
 		struct share_envelope e;
-		if (fetch(c, &src, cursor, next[0] ? next : NULL, &p, &perr) != 0 ||
+		if (fetch(c, &src, cursor, next[0] ? next : NULL, cancel, &p, &perr) != 0 ||
 		    share_taxii_envelope_read((const char *)p.body.data, p.body.len, bw_now_ms(), &e, &perr) != 0) {
 			bw_buf_free(&p.body);
 			break;
@@ -196,12 +215,25 @@ feeds_pull(struct instance *in, struct audit_log *al, const struct ops_caller *c
 		bw_err_set(&perr, BW_ERANGE, "more than %d pages in one pull (the rest comes next time)", FEED_PAGES_MAX);
 	if (c != NULL)
 		curl_easy_cleanup(c);
+	if (cancel != NULL && atomic_load(cancel)) {
+		/* stopping: nothing recorded, the next start pulls the same pages again */
+		bw_memzero(&src, sizeof src);
+		free(all);
+		return 0;
+	}
 	snprintf(res->error, sizeof res->error, "%s", perr.msg);
 	r = ops_feed_pulled(&x, &src, all, nall, res->skipped, strcmp(cursor, src.cursor) != 0 ? cursor : NULL, res->error,
 			    &res->values, err);
 	bw_memzero(&src, sizeof src);
 	free(all);
 	return r;
+}
+
+int
+feeds_pull(struct instance *in, struct audit_log *al, const struct ops_caller *caller, const char *name,
+	   struct feed_pull_result *res, struct bw_err *err)
+{
+	return pull(in, al, caller, name, NULL, res, err);
 }
 
 /* Pulls every feed whose interval has passed. */
@@ -229,7 +261,7 @@ round_of_pulls(struct feeder *f)
 			break;
 		if (feeds[i].last_pull_at + feeds[i].interval_secs > now)
 			continue;
-		if (feeds_pull(f->in, f->al, &sys, feeds[i].name, &res, &err) != 0)
+		if (pull(f->in, f->al, &sys, feeds[i].name, &f->cancel, &res, &err) != 0)
 			EV_LOG(EVLOG_ERROR, "feeds: pull not recorded", EV_KS("feed", feeds[i].name), EV_KS("error", err.msg));
 	}
 	free(feeds);
@@ -284,6 +316,7 @@ feeder_stop(struct feeder *f)
 	if (f->started) {
 		pthread_mutex_lock(&f->mu);
 		f->stop = true;
+		atomic_store(&f->cancel, true);
 		pthread_cond_signal(&f->cv);
 		pthread_mutex_unlock(&f->mu);
 		pthread_join(f->thread, NULL);

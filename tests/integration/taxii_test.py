@@ -398,12 +398,30 @@ try:
     expect(st == 403, f"a partner's token is not a user's: {st}")
     st, j, _, _ = A.c.req("GET", "/api/v1/hosts", token=tok_c)
     expect(st == 403, f"nor sees hosts: {st}")
+
+    # a partner that accepts and never answers does not hold up B's shutdown (the pull in progress ends)
+    import socket
+    import time
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(4)
+    B.cli("feed", "add", "hangs", "--url", "https://127.0.0.1:%d/taxii2/api/collections/x/" % hang.getsockname()[1],
+          "--token-file", tokfile, "--interval-secs", "10", token=B.admin, check=0)
+    conn_ = wait_for("B's scheduled pull connecting to the silent partner", lambda: hang.accept(), secs=20)
+    t0 = time.time()
+    stop(B.srv)
+    took = time.time() - t0
+    B.srv = None
+    expect(took < 5, f"B stops promptly while a pull hangs ({took:.1f} s; a connection may take 10 s, a page 30 s)")
+    conn_[0].close()
+    hang.close()
 finally:
     if fake is not None:
         fake.shutdown()
     for s in (A, B):
         try:
-            stop(s.srv)
+            if s.srv is not None:
+                stop(s.srv)
         except Exception as e:  # noqa: BLE001 - the test's own failure is the one to report
             print("stopping:", e)
 

@@ -11,6 +11,7 @@ libgmime-3.0-dev libmagic-dev libarchive-dev libseccomp-dev libarchive-tools lib
 libsqlite3-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev liboath-dev libqrencode-dev libcurl4-openssl-dev zlib1g-dev
 oathtool curl openssl time wrk nginx-light openssh-client openssh-server valgrind python3-aiosmtpd auditd systemd systemd-journal-remote
 golang-go golang-golang-x-mod-dev
+nodejs chromium
 python3"
 
 missing=""
@@ -19,6 +20,8 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# npm comes with some builds of nodejs (NodeSource's) and as its own package with Debian's
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 SUDO=""

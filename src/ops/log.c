@@ -21,6 +21,15 @@ entry_json(struct tlog_tiles *t, struct bw_sha256 *h, uint64_t size, uint64_t i,
 		return r;
 	ev = json_loadb((char *)e, elen, 0, NULL);
 	item = json_pack("{s:I, s:o}", "index", (json_int_t)i, "event", ev ? ev : json_stringn((char *)e, elen));
+	if (item != NULL && proofs) {
+		/* the entry's exact bytes: what its leaf hash is of, for a verifier that does not trust this server */
+		char *b64 = malloc(bw_base64_len(elen) + 1);
+		if (b64 != NULL) {
+			bw_base64_encode(b64, e, elen);
+			json_object_set_new(item, "entry", json_string(b64));
+		}
+		free(b64);
+	}
 	free(e);
 	if (item == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");

@@ -590,7 +590,7 @@ send_reply(struct request *rq)
 	MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 	MHD_add_response_header(resp, "X-Request-Id", rq->id);
 	MHD_add_response_header(resp, "Content-Security-Policy",
-				"default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; "
+				"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
 				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	if (rq->attachment[0] != '\0') {

@@ -208,6 +208,15 @@ void triager_stop(struct triager *tr);
 extern const struct route_table report_route_table;	/* routes_reports.c */
 extern const struct route_table taxii_route_table;	/* routes_taxii.c: TAXII 2.1, partners, collections, feeds */
 
+/* The dashboard's files (web/, compiled in; web.c serves them): "ui/app.js" ..., and the page "index.html". */
+struct web_file {
+	const char *name;
+	const char *text;
+	size_t len;
+};
+extern const struct web_file web_files[];	/* ends with a zeroed entry */
+extern const struct web_file web_page[];
+
 /* ---- partners' TAXII collections pulled (feeds.c) ---- */
 struct feeder;
 /* Starts pulling each feed when its interval has passed (checked every few seconds). Caller stops. */

@@ -1,0 +1,98 @@
+// Checking the audit log in the browser, trusting nothing the server says but the key pinned on first use:
+// an entry's leaf hash (RFC 6962: SHA-256 of 0x00 and its bytes), its inclusion proof up to the root
+// (RFC 9162 2.1.3.2), and the checkpoint's Ed25519 signature (C2SP signed note) under the pinned log key.
+const enc = new TextEncoder();
+
+export function fromB64(s) {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function concat(...parts) {
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+async function sha256(bytes) { return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)); }
+
+function equal(a, b) {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
+  return d === 0;
+}
+
+export function hex(bytes) { return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(''); }
+
+export async function leafHash(entry) { return sha256(concat(new Uint8Array([0]), entry)); }
+
+// RFC 9162 2.1.3.2: true when proof leads from leaf (index of size) to root.
+export async function inclusionOk(index, size, leaf, proof, root) {
+  let fn = BigInt(index), sn = BigInt(size) - 1n, r = leaf;
+  if (BigInt(index) >= BigInt(size)) return false;
+  for (const p of proof) {
+    if (p.length !== 32 || sn === 0n) return false;
+    if ((fn & 1n) === 1n || fn === sn) {
+      r = await sha256(concat(new Uint8Array([1]), p, r));
+      if ((fn & 1n) === 0n) while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      r = await sha256(concat(new Uint8Array([1]), r, p));
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  return sn === 0n && equal(r, root);
+}
+
+// "name+keyid+base64(0x01 || key)": an Ed25519 verifier key of a signed note.
+export async function parseVkey(vkey) {
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(vkey || '');
+  if (!m) throw new Error('the log key is not a note verifier key');
+  const data = fromB64(m[3]);
+  if (data.length !== 33 || data[0] !== 1) throw new Error('the log key is not an Ed25519 key');
+  const id = await sha256(concat(enc.encode(m[1] + '\n'), data));
+  if (hex(id.slice(0, 4)) !== m[2]) throw new Error("the log key's id does not match its key");
+  return { name: m[1], keyid: id.slice(0, 4), pub: data.slice(1) };
+}
+
+// The checkpoint's size and root when a signature of key verifies; throws saying why not.
+export async function checkpointOk(note, key) {
+  const cut = note.indexOf('\n\n');
+  if (cut < 0) throw new Error('the checkpoint is not a signed note');
+  const text = note.slice(0, cut + 1);
+  const lines = text.split('\n');
+  if (lines[0] !== key.name) throw new Error('the checkpoint is of log ' + lines[0] + ', not of the pinned ' + key.name);
+  if (!/^[0-9]+$/.test(lines[1])) throw new Error("the checkpoint's size is not a number");
+  const root = fromB64(lines[2]);
+  if (root.length !== 32) throw new Error("the checkpoint's root is not a SHA-256 hash");
+  const pub = await crypto.subtle.importKey('raw', key.pub, { name: 'Ed25519' }, false, ['verify']);
+  for (const line of note.slice(cut + 2).split('\n')) {
+    const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
+    if (!m || m[1] !== key.name) continue;
+    const sig = fromB64(m[2]);
+    if (sig.length !== 68 || !equal(sig.slice(0, 4), key.keyid)) continue;
+    if (await crypto.subtle.verify({ name: 'Ed25519' }, pub, sig.slice(4), enc.encode(text)))
+      return { size: BigInt(lines[1]), root };
+  }
+  throw new Error('no signature of the pinned log key verifies on the checkpoint');
+}
+
+// A fingerprint of a key to compare out of band: SHA-256 of the key text, in groups.
+export async function fingerprint(vkey) {
+  return hex((await sha256(enc.encode(vkey))).slice(0, 16)).match(/.{4}/g).join(' ');
+}
+
+// One event of an /api/v1/audit page with proofs: verified, or an Error saying why not.
+export async function entryOk(ev, checkpoint, key) {
+  const cp = await checkpointOk(checkpoint, key);
+  if (!ev.entry || !ev.proof) throw new Error('the server gave no entry bytes or proof');
+  const leaf = await leafHash(fromB64(ev.entry));
+  if (!(await inclusionOk(ev.index, cp.size, leaf, ev.proof.map(fromB64), cp.root)))
+    throw new Error('the inclusion proof does not lead to the signed root');
+  return true;
+}

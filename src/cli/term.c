@@ -6,7 +6,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <qrencode.h>
 
 #include "cli.h"
 #include "crypto/crypto.h"
@@ -70,23 +69,23 @@ cli_secret(const char *env, const char *prompt, bool confirm, char *out, size_t 
 void
 cli_print_qr(FILE *f, const char *text)
 {
-	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	struct bw_err err = { 0 };
+	uint8_t *m = NULL;
 	int x, y, w, q = 2;
 
-	if (qr == NULL) {
+	if (bw_qr_modules(text, &m, &w, &err) != 0) {
 		fprintf(f, "(QR code unavailable)\n");
 		return;
 	}
-	w = qr->width;
 	/* Two module rows per text line, dark modules as blocks, with a quiet zone. */
 	for (y = -q; y < w + q; y += 2) {
 		for (x = -q; x < w + q; x++) {
-			int top = y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1);
-			int bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w && (qr->data[(y + 1) * w + x] & 1);
+			int top = y >= 0 && y < w && x >= 0 && x < w && m[y * w + x];
+			int bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w && m[(y + 1) * w + x];
 			/* Light background: print the light modules as blocks (works on dark terminals). */
 			fputs(!top && !bot ? "\xe2\x96\x88" : !top ? "\xe2\x96\x80" : !bot ? "\xe2\x96\x84" : " ", f);
 		}
 		fputc('\n', f);
 	}
-	QRcode_free(qr);
+	free(m);
 }

@@ -238,4 +238,9 @@ int bw_read_all(int fd, void *p, size_t n);
 /* Creates dir and any missing parents with mode. Returns 0 or BW_EIO. */
 int bw_mkdir_p(const char *dir, unsigned mode, struct bw_err *err);
 
+/* ---- QR codes (qr.c, libqrencode) ---- */
+
+/* The modules of text's QR code (error correction M), row by row, 1 dark: *width squared bytes (caller frees). */
+int bw_qr_modules(const char *text, uint8_t **out, int *width, struct bw_err *err);
+
 #endif /* BW_CORE_H */

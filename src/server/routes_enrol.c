@@ -6,6 +6,32 @@
 #include "http.h"
 
 /* POST /api/v1/enrol {"code"}: the first step; answers the account name and an authenticator secret. */
+/* The URI's QR code as rows of "0"/"1" (1 dark), for the dashboard to draw; null when it does not fit one. */
+static json_t *
+qr_rows(const char *uri)
+{
+	struct bw_err err = { 0 };
+	uint8_t *m = NULL;
+	json_t *rows;
+	char line[200];
+	int w, x, y;
+
+	if (bw_qr_modules(uri, &m, &w, &err) != 0 || w >= (int)sizeof line) {
+		free(m);
+		return json_null();
+	}
+	rows = json_array();
+	for (y = 0; y < w; y++) {
+		for (x = 0; x < w; x++)
+			line[x] = m[y * w + x] ? '1' : '0';
+		line[w] = '\0';
+		json_array_append_new(rows, json_string(line));
+	}
+	bw_memzero(m, (size_t)w * (size_t)w);
+	free(m);
+	return rows;
+}
+
 static void
 h_enrol_start(struct request *rq, json_t *body)
 {
@@ -21,9 +47,9 @@ h_enrol_start(struct request *rq, json_t *body)
 		reply_from_err(rq, &err);
 		return;
 	}
-	reply_json(rq, 200, json_pack("{s:s, s:s, s:s}", "username", username, "otpauth_uri", uri, "next",
+	reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:o}", "username", username, "otpauth_uri", uri, "next",
 				      "add the secret to an authenticator app, then POST /api/v1/enrol/complete with "
-				      "the code, a new password and the app's current 6-digit code"));
+				      "the code, a new password and the app's current 6-digit code", "qr", qr_rows(uri)));
 	bw_memzero(uri, strlen(uri));
 	free(uri);
 }

@@ -277,6 +277,56 @@ try {
   await t.locator('.check').filter({ hasText: 'the log key changed' }).waitFor();
   await shot(adm.page, 'audit-key-changed');
 
+  // ---- an admin invites someone; they enrol with the link (QR code read by zbarimg), sign in, change password ----
+  await adm.page.evaluate(() => localStorage.removeItem('bulwark.log_vkey'));
+  await firstView(adm.page, '#/users', '.users-list table', 'users');
+  await adm.page.getByLabel('Their user name').fill('eve');
+  await adm.page.locator('form[aria-labelledby="inv-h"] .check-inline').filter({ hasText: 'staff' }).locator('input').check();
+  await adm.page.getByRole('button', { name: 'Invite' }).click();
+  const invite = await adm.page.locator('.enrol-link code.link').textContent();
+  expect(/#\/enrol\/bwe_/.test(invite), 'an enrolment link: ' + invite);
+  await audit(adm.page, 'users');
+  await shot(adm.page, 'users');
+  const ectx = await browser.newContext({ ignoreHTTPSErrors: true });
+  const eve = await ectx.newPage();
+  eve.on('pageerror', (e) => expect(false, 'eve: a script error: ' + e.message));
+  await eve.goto(invite.replace(/^https:\/\/[^/]+/, URL_));
+  expect(await eve.getByLabel('Enrolment code').inputValue() === invite.split('/enrol/')[1], 'the code comes from the link');
+  await audit(eve, 'enrolment');
+  await eve.getByRole('button', { name: 'Continue' }).click();
+  const qr = eve.getByRole('img', { name: 'QR code of your authenticator secret' });
+  await qr.waitFor();
+  await qr.screenshot({ path: path.join(WORK, 'qr.png') });
+  const decoded = execFileSync('zbarimg', ['--quiet', '--raw', path.join(WORK, 'qr.png')], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  const eveSecret = await eve.locator('code.secret').textContent();
+  expect(decoded.startsWith('otpauth://totp/') && decoded.includes('secret=' + eveSecret), 'the QR code (zbarimg) is the otpauth URI with the secret shown: ' + decoded);
+  await audit(eve, 'enrolment (secret)');
+  await shot(eve, 'enrol');
+  await eve.getByLabel('New password (at least 12 characters)').fill('eve first password');
+  await eve.getByLabel('The same again').fill('eve first password');
+  await eve.getByLabel("3. The app's current 6-digit code").fill(totp(eveSecret));
+  await eve.getByRole('button', { name: 'Finish' }).click();
+  await eve.locator('.recovery li').first().waitFor();
+  const codes = await eve.locator('.recovery li').allTextContents();
+  expect(codes.length === 10 && codes.every((c) => /^[a-z2-7]{4}(-[a-z2-7]{4}){3}$/.test(c)), 'ten recovery codes, shown once: ' + codes);
+  await eve.getByRole('button', { name: 'I have written them down: sign in' }).click();
+  expect(await eve.getByLabel('User name').inputValue() === 'eve', 'the sign-in form knows who enrolled');
+  await eve.getByLabel('Password').fill('eve first password');
+  await eve.getByLabel('Authenticator code, or a recovery code').fill(totp(eveSecret, 30));
+  await eve.getByRole('button', { name: 'Sign in' }).click();
+  await eve.locator('#who').filter({ hasText: 'eve' }).waitFor();
+  await eve.goto(URL_ + '/#/account');
+  await eve.getByLabel('Current password').fill('eve first password');
+  await eve.getByLabel('A code of your authenticator, or a recovery code').fill(codes[0]);
+  await eve.getByLabel('New password (at least 12 characters)').fill('eve second password');
+  await eve.getByLabel('The same again').fill('eve second password');
+  await audit(eve, 'account');
+  await eve.getByRole('button', { name: 'Change it' }).click();
+  await eve.getByLabel('User name').waitFor();
+  r = await req('POST', '/api/v1/login', { username: 'eve', password: 'eve second password', otp: codes[1] });
+  expect(r.status === 200, 'the new password works: ' + JSON.stringify(r.json));
+  await ectx.close();
+
   // narrow width, keyboard only: the approver's page still works
   await ada.page.setViewportSize({ width: 390, height: 844 });
   await ada.page.goto(URL_ + '/#/access');

@@ -4,8 +4,11 @@ import alerts from './alerts.js';
 import access from './access.js';
 import reports from './reports.js';
 import audit from './audit.js';
+import users from './users.js';
+import account from './account.js';
+import { renderEnrol } from './enrol.js';
 
-const pages = [access, alerts, reports, audit];
+const pages = [access, alerts, reports, audit, users, account];
 const $ = (id) => document.getElementById(id);
 let me = null;
 const shown = new Map();   // page id -> its section (kept while signed in: nothing typed is lost)
@@ -48,7 +51,28 @@ function route() {
   document.title = page.title + ' - bulwark';
 }
 
+// #/enrol/CODE: the invitation's page, before any sign-in (the code never leaves in a URL: it is the fragment).
+function enrolment() {
+  const m = /^#\/enrol(?:\/(.*))?$/.exec(location.hash);
+  if (!m) return false;
+  $('signin').hidden = true;
+  $('nav').hidden = true;
+  let box = $('enrol');
+  if (!box) { box = el('section', { id: 'enrol' }); $('main').append(box); }
+  box.hidden = false;
+  renderEnrol(box, m[1] ? decodeURIComponent(m[1]) : '', (username) => {
+    box.hidden = true;
+    box.replaceChildren();
+    history.replaceState(null, '', '/#/');
+    showSignin('Welcome, ' + username + ': sign in with your new password and your app\'s code.');
+    $('si-user').value = username;
+    $('si-pass').focus();
+  });
+  return true;
+}
+
 async function start() {
+  if (enrolment()) return;
   try {
     me = await api('GET', '/api/v1/me');
   } catch (e) {

@@ -277,6 +277,13 @@ try {
   await t.locator('.check').filter({ hasText: 'the log key changed' }).waitFor();
   await shot(adm.page, 'audit-key-changed');
 
+  // ---- hosts and patches ----
+  await firstView(adm.page, '#/hosts', '.hosts-list table', 'hosts');
+  await adm.page.locator('tr[data-host="web1"]').getByText('not enrolled').waitFor();
+  await adm.page.getByText('None published yet').waitFor();
+  await audit(adm.page, 'hosts');
+  await shot(adm.page, 'hosts');
+
   // ---- an admin invites someone; they enrol with the link (QR code read by zbarimg), sign in, change password ----
   await adm.page.evaluate(() => localStorage.removeItem('bulwark.log_vkey'));
   await firstView(adm.page, '#/users', '.users-list table', 'users');

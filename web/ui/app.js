@@ -6,9 +6,10 @@ import reports from './reports.js';
 import audit from './audit.js';
 import users from './users.js';
 import account from './account.js';
+import hosts from './hosts.js';
 import { renderEnrol } from './enrol.js';
 
-const pages = [access, alerts, reports, audit, users, account];
+const pages = [access, alerts, reports, hosts, audit, users, account];
 const $ = (id) => document.getElementById(id);
 let me = null;
 const shown = new Map();   // page id -> its section (kept while signed in: nothing typed is lost)

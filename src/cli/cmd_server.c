@@ -306,6 +306,7 @@ serve_main(int argc, char **argv, bool witness_only)
 	struct triage_sandbox tsb = { 0 };
 	size_t nwitness = 0;
 	struct witness_policy *wpolicy = NULL;
+	char *wpolicy_text = NULL;
 	struct detect_calendar calendar;
 	size_t nsmtp_to = 0;
 	uint8_t *secret = NULL;
@@ -507,12 +508,14 @@ serve_main(int argc, char **argv, bool witness_only)
 		int pr = cli_read_input(wpolicy_path, WITNESS_POLICY_TEXT_MAX, &ptext, &plen, &err);
 		if (pr == 0)
 			pr = witness_policy_parse((const char *)ptext, plen, &wpolicy, &err);
-		free(ptext);
 		if (pr != 0) {
+			free(ptext);
 			bw_secure_free(secret);
 			return cli_fail("serve: --witness-policy", &err);
 		}
+		wpolicy_text = (char *)ptext;	/* NUL-terminated by cli_read_input; freed at the end */
 		so.witness_policy = wpolicy;
+		so.witness_policy_text = wpolicy_text;
 	}
 	/*
 	 * The triage zygote now, while this process has one thread and holds no
@@ -543,6 +546,7 @@ serve_main(int argc, char **argv, bool witness_only)
 		if (triage_new(&to, &engine, &err) != 0 || triage_zygote_start(engine, &tsb, respawn, &zygote, &err) != 0) {
 			triage_free(engine);
 			witness_policy_free(wpolicy);
+		free(wpolicy_text);
 			return cli_fail("serve: triage", &err);
 		}
 		so.triage = zygote;
@@ -554,6 +558,7 @@ serve_main(int argc, char **argv, bool witness_only)
 		if (bw_file_read_secret(webhook_secret, 4096, &secret, &secret_len, &err) != 0) {
 			stop_triage(zygote, engine);
 			witness_policy_free(wpolicy);
+		free(wpolicy_text);
 			return cli_fail("serve: --webhook-secret-file", &err);
 		}
 		while (secret_len > 0 && (secret[secret_len - 1] == '\n' || secret[secret_len - 1] == '\r'))
@@ -562,6 +567,7 @@ serve_main(int argc, char **argv, bool witness_only)
 			bw_secure_free(secret);
 			stop_triage(zygote, engine);
 			witness_policy_free(wpolicy);
+		free(wpolicy_text);
 			cli_errorf("serve: the webhook secret must hold at least 16 bytes");
 			return CLI_USAGE;
 		}
@@ -574,6 +580,7 @@ serve_main(int argc, char **argv, bool witness_only)
 		bw_secure_free(secret);
 		stop_triage(zygote, engine);
 		witness_policy_free(wpolicy);
+		free(wpolicy_text);
 		return CLI_USAGE;
 	}
 	/* The rules first: a directory that cannot be read stops the start; a bad rule is reported and skipped. */
@@ -582,6 +589,7 @@ serve_main(int argc, char **argv, bool witness_only)
 		bw_secure_free(secret);
 		stop_triage(zygote, engine);
 		witness_policy_free(wpolicy);
+		free(wpolicy_text);
 		return cli_fail("serve: rules", &err);
 	}
 	{
@@ -599,6 +607,7 @@ serve_main(int argc, char **argv, bool witness_only)
 		bw_secure_free(secret);
 		stop_triage(zygote, engine);
 		witness_policy_free(wpolicy);
+		free(wpolicy_text);
 		return cli_fail("serve", &err);
 	}
 	bw_memzero(pass, sizeof pass);
@@ -699,6 +708,7 @@ out:
 	instance_close(&in);
 	bw_secure_free(secret);
 	witness_policy_free(wpolicy);
+		free(wpolicy_text);
 	stop_triage(zygote, engine);	/* after the server: its triage thread is gone */
 	return rc;
 }

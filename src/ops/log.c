@@ -54,7 +54,7 @@ entry_json(struct tlog_tiles *t, struct bw_sha256 *h, uint64_t size, uint64_t i,
 }
 
 int
-ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bool proofs, json_t **out,
+ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bool proofs, bool cosigned, json_t **out,
 	       struct bw_err *err)
 {
 	struct tlog_tiles *t = NULL;
@@ -73,7 +73,9 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 	/* Every acknowledged event readable first: a reader sees everything recorded before the read. */
 	if (r == 0 && x->al != NULL)
 		r = audit_log_sync(x->al, err);
-	if (r == 0 && ((r = tlog_checkpoint_load(x->in->log_dir, &v, 1, &note, &len, &cp, err)) != 0 ||
+	if (r == 0 && cosigned && (r = tlog_cosigned_load(x->in->log_dir, &v, 1, &note, &len, &cp, err)) == BW_ENOTFOUND)
+		r = bw_err_set(err, BW_ENOTFOUND, "no checkpoint cosigned by the witnesses yet");
+	if (r == 0 && ((!cosigned && (r = tlog_checkpoint_load(x->in->log_dir, &v, 1, &note, &len, &cp, err)) != 0) ||
 		       (r = tlog_tiles_open(x->in->log_dir, &t, err)) != 0 || (r = bw_sha256_new(&h, err)) != 0))
 		goto done;
 	if (r == 0) {
@@ -96,6 +98,9 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 					(json_int_t)from, "to", (json_int_t)end, "checkpoint", (char *)note, len,
 					"log_vkey", x->in->log_vkey, "events", events)) == NULL)
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	/* the witness policy the server asks its witnesses under: a verifier pins it, as it pins the log key */
+	if (r == 0 && x->env != NULL && x->env->witness_policy_text != NULL)
+		json_object_set_new(*out, "witness_policy", json_string(x->env->witness_policy_text));
 	/* Cursors: the page before (from) and after (to) this one, when there is one. */
 	if (r == 0 && from > 0)
 		json_object_set_new(*out, "prev", json_pack("{s:I, s:I}", "from",

@@ -130,6 +130,7 @@ struct ops_env {
 	const char *const *org_domains;	/* the organisation's mail domains: never shared */
 	size_t norg_domains;
 	const char *yara_dir;		/* the organisation's YARA rules (NULL: none): rules marked share = true may leave */
+	const char *witness_policy_text;	/* the audit log's witness policy as configured (NULL: none) */
 };
 
 struct ops_ctx {
@@ -297,10 +298,13 @@ int ops_token_revoke(struct ops_ctx *x, int64_t id, struct bw_err *err);
  * Events [from, to): to NULL or past the end means the log size; from NULL
  * means the latest page ending at to; at most OPS_AUDIT_READ_MAX. Result:
  * {"size","from","to","checkpoint","log_vkey","events":[{"index","event"
- * [,"proof"]}], "prev"/"next": {"from","to"} when there are such pages},
- * checked against the signed checkpoint. Always audited. Caller decrefs *out.
+ * [,"entry","proof"]}], "prev"/"next": {"from","to"} when there are such
+ * pages, "witness_policy" when the server has one}, checked against the
+ * signed checkpoint: the latest, or (cosigned) the latest its witnesses
+ * cosigned in the quorum (BW_ENOTFOUND when there is none yet; the events
+ * end at its size). Always audited. Caller decrefs *out.
  */
-int ops_audit_read(struct ops_ctx *x, const uint64_t *from, const uint64_t *to, bool proofs, json_t **out,
+int ops_audit_read(struct ops_ctx *x, const uint64_t *from, const uint64_t *to, bool proofs, bool cosigned, json_t **out,
 		   struct bw_err *err);
 /*
  * A witness of this server's own log (named witness) refused a checkpoint

@@ -1009,6 +1009,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	s->env.org_domains = s->opts.org_domains;
 	s->env.norg_domains = s->opts.norg_domains;
 	s->env.yara_dir = s->opts.yara_dir;
+	s->env.witness_policy_text = s->opts.witness_policy_text;
 	s->env.session_wrapper = s->opts.session_wrapper;
 	s->env.snapshot_lifetime = s->opts.snapshot_lifetime;
 	s->env.timestamp_lifetime = s->opts.timestamp_lifetime;

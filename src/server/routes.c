@@ -536,17 +536,20 @@ h_audit(struct request *rq, json_t *body)
 	const char *fs = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "from");
 	const char *ts = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "to");
 	const char *ps = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "proofs");
+	const char *cs = MHD_lookup_connection_value(rq->c, MHD_GET_ARGUMENT_KIND, "checkpoint");
 	struct bw_err err = { 0 };
 	uint64_t from = 0, to = 0;
 	json_t *out = NULL;
 
 	(void)body;
 	if ((fs && bw_parse_u64(fs, strlen(fs), &from) != 0) || (ts && bw_parse_u64(ts, strlen(ts), &to) != 0) ||
-	    (ps && strcmp(ps, "0") != 0 && strcmp(ps, "1") != 0)) {
-		reply_error(rq, 400, "from and to must be decimal indexes, proofs 0 or 1");
+	    (ps && strcmp(ps, "0") != 0 && strcmp(ps, "1") != 0) ||
+	    (cs && strcmp(cs, "latest") != 0 && strcmp(cs, "cosigned") != 0)) {
+		reply_error(rq, 400, "from and to must be decimal indexes, proofs 0 or 1, checkpoint latest or cosigned");
 		return;
 	}
-	if (ops_audit_read(&x, fs ? &from : NULL, ts ? &to : NULL, ps != NULL && strcmp(ps, "1") == 0, &out, &err) != 0) {
+	if (ops_audit_read(&x, fs ? &from : NULL, ts ? &to : NULL, ps != NULL && strcmp(ps, "1") == 0,
+			   cs != NULL && strcmp(cs, "cosigned") == 0, &out, &err) != 0) {
 		reply_error(rq, err.code == BW_EINVAL ? 400 : status_for_err(err.code), "%s",
 			    status_for_err(err.code) >= 500 ? "internal error" : err.msg);
 		return;

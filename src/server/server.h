@@ -50,6 +50,7 @@ struct server_opts {
 	struct ops_witness *witness;	/* this server as a witness (NULL: none) */
 	/* the audit log's own witnesses (NULL: none asked; docs/WITNESS.md) */
 	const struct witness_policy *witness_policy;	/* must name this server's log */
+	const char *witness_policy_text;	/* its text (served to verifiers with the audit log) */
 	int64_t witness_interval_ms;	/* 0: 10 s */
 	int64_t witness_timeout_ms;	/* per request; 0: 5 s */
 	const char *witness_cacert;	/* the witnesses' TLS CA (NULL: the system's) */

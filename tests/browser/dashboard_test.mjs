@@ -46,13 +46,18 @@ const cert = path.join(data, 'tls/cert.pem');
 const PORT = await freePort();
 const URL_ = 'https://127.0.0.1:' + PORT;
 const logf = fs.openSync(path.join(WORK, 'server.log'), 'w');
-const srv = spawn(BW, ['serve', '--data', data, '--listen', '127.0.0.1:' + PORT, '--login-backoff-ms', '0',
-  '--org-domain', 'bulwark.example'], { stdio: ['ignore', logf, logf] });
-for (let i = 0; i < 200; i++) {
-  const up = await new Promise((res) => { const s = net.connect(PORT, '127.0.0.1', () => { s.end(); res(true); }); s.on('error', () => res(false)); });
-  if (up) break;
-  await sleep(50);
+async function listening(port) {
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise((res) => { const s = net.connect(port, '127.0.0.1', () => { s.end(); res(true); }); s.on('error', () => res(false)); });
+    if (up) return;
+    await sleep(50);
+  }
+  throw new Error('nothing listens on ' + port);
 }
+const SERVE = ['serve', '--data', data, '--listen', '127.0.0.1:' + PORT, '--login-backoff-ms', '0', '--org-domain', 'bulwark.example'];
+let srv = spawn(BW, SERVE, { stdio: ['ignore', logf, logf] });
+let witness = null;
+await listening(PORT);
 
 const ca = fs.readFileSync(cert);
 function req(method, p, body, token) {
@@ -334,6 +339,62 @@ try {
   expect(r.status === 200, 'the new password works: ' + JSON.stringify(r.json));
   await ectx.close();
 
+  // ---- with a witness policy: the browser pins it and requires the quorum's cosignatures ----
+  const wdata = path.join(WORK, 'witness');
+  execFileSync(BW, ['init', '--data', wdata, '--origin', 'witness.test/log'], { env: { ...process.env, BULWARK_ADMIN_PASSWORD: ADMIN_PW } });
+  const logVkey = fs.readFileSync(path.join(data, 'log', 'log.vkey'), 'utf8').trim();
+  const WPORT = await freePort();
+  witness = spawn(BW, ['witness', 'serve', '--data', wdata, '--listen', '127.0.0.1:' + WPORT, '--witness-log', logVkey],
+    { stdio: ['ignore', logf, logf] });
+  await listening(WPORT);
+  const wkey = await new Promise((resolve, reject) => {
+    https.get('https://127.0.0.1:' + WPORT + '/witness/key', { ca: fs.readFileSync(path.join(wdata, 'tls/cert.pem')) }, (res) => {
+      let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(b.trim()));
+    }).on('error', reject);
+  });
+  const policyFile = path.join(WORK, 'witness.policy');
+  fs.writeFileSync(policyFile, 'log ' + logVkey + '\nwitness W ' + wkey + ' https://127.0.0.1:' + WPORT + '/witness\ngroup G any W\nquorum G\n');
+  srv.kill('SIGTERM');
+  await new Promise((res) => srv.on('exit', res));
+  srv = spawn(BW, [...SERVE, '--witness-policy', policyFile, '--witness-interval-secs', '1', '--witness-cacert',
+    path.join(wdata, 'tls/cert.pem')], { stdio: ['ignore', logf, logf] });
+  await listening(PORT);
+  for (let i = 0; i < 100; i++) {
+    const cp = await req('GET', '/log/checkpoint');
+    if (typeof cp.json === 'string' && cp.json.split('\u2014 ').length >= 3) break;
+    await sleep(200);
+  }
+  await adm.page.goto(URL_ + '/#/audit');
+  await adm.page.reload();
+  await adm.page.locator('.policy').filter({ hasText: 'pinned the witness policy on first use' }).waitFor();
+  const wrow = adm.page.locator('.audit-list tbody tr').first();
+  const widx = await wrow.getAttribute('data-index');
+  await wrow.getByRole('button', { name: 'Verify entry ' + widx }).click();
+  await wrow.locator('.check').filter({ hasText: 'cosigned by W' }).waitFor();
+  await shot(adm.page, 'audit-witnessed');
+  // the cosignatures taken off on the way: the quorum is not met
+  await adm.page.route('**/api/v1/audit?*', async (route) => {
+    const resp = await route.fetch();
+    const j = await resp.json();
+    j.checkpoint = j.checkpoint.split('\n').filter((l) => !l.startsWith('\u2014 witness.test')).join('\n');
+    await route.fulfill({ response: resp, json: j });
+  });
+  await adm.page.reload();
+  const wrow2 = adm.page.locator('.audit-list tbody tr[data-index="' + widx + '"]');
+  await wrow2.getByRole('button', { name: 'Verify entry ' + widx }).click();
+  await wrow2.locator('.check').filter({ hasText: "the witnesses' quorum is not met" }).waitFor();
+  await adm.page.unroute('**/api/v1/audit?*');
+  // another policy presented: loud, and nothing verifies
+  await adm.page.route('**/api/v1/audit?*', async (route) => {
+    const resp = await route.fetch();
+    const j = await resp.json();
+    if (j.witness_policy) j.witness_policy = j.witness_policy.replace('quorum G', 'quorum none');
+    await route.fulfill({ response: resp, json: j });
+  });
+  await adm.page.reload();
+  await adm.page.getByText(/THE WITNESS POLICY CHANGED/).waitFor();
+  await adm.page.unroute('**/api/v1/audit?*');
+
   // narrow width, keyboard only: the approver's page still works
   await ada.page.setViewportSize({ width: 390, height: 844 });
   await ada.page.goto(URL_ + '/#/access');
@@ -351,6 +412,7 @@ try {
 } finally {
   await browser.close();
   srv.kill('SIGTERM');
+  if (witness) witness.kill('SIGTERM');
 }
 for (const [what, ms] of figures) console.log('figure: ' + what + ': ' + ms.toFixed(1) + ' ms');
 if (failures.length || !ok) {

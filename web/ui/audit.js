@@ -1,9 +1,10 @@
 // The audit log: browse and filter events; each one checked in this browser against the log key pinned on first use.
 import { api, el, when, pill, say } from './api.js';
-import { entryOk, parseVkey, fingerprint } from './verify.js';
+import { entryOk, parseVkey, fingerprint, parsePolicy, quorumOk } from './verify.js';
 
 const PAGE = 50;
 const PIN = 'bulwark.log_vkey';
+const POLICY = 'bulwark.witness_policy';
 let current = null;   // the page shown: {from, to, size, checkpoint, log_vkey, events}
 
 async function pinned(sec, vkey) {
@@ -33,18 +34,53 @@ async function pinned(sec, vkey) {
   return true;
 }
 
+// The witness policy, pinned on first use like the key: with one, every check needs the witnesses' quorum.
+async function policyPinned(sec, served) {
+  const box = sec.querySelector('.policy');
+  const have = localStorage.getItem(POLICY);
+  if (!have && !served) { box.replaceChildren(); box.className = 'policy'; return { ok: true, policy: null }; }
+  if (have && served !== have) {
+    box.className = 'policy notice bad';
+    box.replaceChildren(el('p', { text: served ? 'THE WITNESS POLICY CHANGED. Entries are not checked under a policy that changed: ask your administrator.'
+      : 'THE WITNESS POLICY IS GONE: this browser pinned one, the server now presents none. Entries are not checked without the witnesses.' }),
+    el('button', { type: 'button', class: 'danger', onclick: () => {
+      if (confirm('Forget the pinned witness policy?')) { localStorage.removeItem(POLICY); show(sec, current && current.from); }
+    } }, 'Forget the pinned policy'));
+    return { ok: false, policy: null };
+  }
+  let policy;
+  try {
+    policy = await parsePolicy(served);
+  } catch (e) {
+    box.className = 'policy notice bad';
+    box.replaceChildren(el('p', { text: 'The witness policy cannot be read: ' + e.message }));
+    return { ok: false, policy: null };
+  }
+  if (!have) localStorage.setItem(POLICY, served);
+  box.className = 'policy panel';
+  box.replaceChildren(el('p', {}, (have ? 'Checked' : 'This browser pinned the witness policy on first use; checked') +
+    ' against the checkpoint its witnesses cosigned: ' + [...policy.witnesses.keys()].join(', ') + ', quorum ' + policy.quorum + '.'));
+  return { ok: true, policy };
+}
+
 async function verify(sec, ev, cell) {
   cell.replaceChildren(pill('checking', 'medium'));
   if (localStorage.getItem(PIN) !== current.log_vkey) {
     cell.replaceChildren(pill('failed'), ' the log key changed');
     return false;
   }
+  if (!current.policyOk) {
+    cell.replaceChildren(pill('failed'), ' the witness policy changed');
+    return false;
+  }
   try {
     const key = await parseVkey(current.log_vkey);
     const t0 = performance.now();
     await entryOk(ev, current.checkpoint, key);
+    const by = current.policy ? await quorumOk(current.checkpoint, current.policy) : null;
     const ms = performance.now() - t0;
-    cell.replaceChildren(pill('verified'), el('span', { class: 'muted', text: ' in tree of ' + current.size + ' (' + ms.toFixed(1) + ' ms)' }));
+    cell.replaceChildren(pill('verified'), el('span', { class: 'muted', text: ' in tree of ' + current.size +
+      (by ? ', cosigned by ' + by.join(', ') : '') + ' (' + ms.toFixed(1) + ' ms)' }));
     cell.dataset.ms = String(ms);
     return true;
   } catch (e) {
@@ -81,14 +117,28 @@ function render(sec) {
 
 async function show(sec, from) {
   const status = sec.querySelector('.audit-status');
-  let size = 0;
+  const given = from !== undefined;
   try {
-    if (from === undefined) {
+    let size = 0;
+    if (!given) {
       const r = await fetch('/log/checkpoint', { credentials: 'same-origin' });
       size = Number((await r.text()).split('\n')[1]) || 0;
       from = Math.max(0, size - PAGE);
     }
-    current = await api('GET', '/api/v1/audit?from=' + from + '&to=' + (from + PAGE) + '&proofs=1');
+    let page = await api('GET', '/api/v1/audit?from=' + from + '&to=' + (from + PAGE) + '&proofs=1');
+    const pol = await policyPinned(sec, page.witness_policy);
+    if (pol.policy) {
+      // with witnesses: the entries under the latest checkpoint they cosigned in the quorum
+      const cosigned = (q) => api('GET', '/api/v1/audit?' + q + '&checkpoint=cosigned').catch((e) => {
+        throw new Error(e.status === 404 ? 'the witnesses have not cosigned a checkpoint yet' : e.message);
+      });
+      const head = await cosigned('from=0&to=0');
+      from = given ? Math.min(from, Math.max(0, head.size - 1)) : Math.max(0, head.size - PAGE);
+      page = await cosigned('from=' + from + '&to=' + (from + PAGE) + '&proofs=1');
+    }
+    current = page;
+    current.policy = pol.policy;
+    current.policyOk = pol.ok;
   } catch (e) {
     say(status, e.message, true);
     return;
@@ -106,9 +156,10 @@ export default {
     filter.addEventListener('input', () => current && render(sec));
     sec.append(el('p', { class: 'muted', text: 'Each entry is checked here, in your browser: its bytes hashed, its inclusion proof walked up to ' +
       "the root of the log's signed checkpoint, and that checkpoint's signature verified with the log key this browser pinned the first " +
-      'time. A server that changed or hid an entry cannot make that check pass without the log key. It does not show that ' +
-      'other people see the same log: witnesses (bulwark log witness) and audits with bulwark log audit do.' }),
-    el('div', { class: 'pin' }),
+      'time. A server that changed or hid an entry cannot make that check pass without the log key. When the server has a ' +
+      'witness policy, the browser pins it too and requires its quorum of witness cosignatures on the checkpoint: then a ' +
+      'server that showed you a history the witnesses did not see fails the check as well.' }),
+    el('div', { class: 'pin' }), el('div', { class: 'policy' }),
     el('div', { class: 'row' }, el('div', {}, el('label', { for: 'audit-filter', text: 'Filter (action, actor, target, result)' }), filter)),
     el('div', {},
       el('button', { type: 'button', class: 'secondary', onclick: () => current && current.prev && show(sec, current.prev.from) }, 'Older'),

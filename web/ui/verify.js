@@ -96,3 +96,67 @@ export async function entryOk(ev, checkpoint, key) {
     throw new Error('the inclusion proof does not lead to the signed root');
   return true;
 }
+
+// ---- witnesses: a C2SP tlog-policy and the cosignatures (cosignature/v1) a checkpoint carries ----
+
+async function parseCosigner(vkey) {
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(vkey || '');
+  if (!m) throw new Error('a witness key is not a note verifier key');
+  const data = fromB64(m[3]);
+  if (data.length !== 33 || data[0] !== 4) throw new Error("a witness's key is not of type 0x04 (cosignature/v1)");
+  const id = await sha256(concat(enc.encode(m[1] + '\n'), data));
+  if (hex(id.slice(0, 4)) !== m[2]) throw new Error("a witness key's id does not match its key");
+  return { name: m[1], keyid: id.slice(0, 4), pub: data.slice(1) };
+}
+
+// The policy's witnesses, groups and quorum (lines "log", "witness NAME VKEY [URL]", "group NAME N|any|all MEMBER...",
+// "quorum NAME|none"; '#' comments). Throws naming the line.
+export async function parsePolicy(text) {
+  const p = { witnesses: new Map(), groups: new Map(), quorum: null };
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const t = lines[i].replace(/#.*/, '').trim().split(/[ \t]+/).filter(Boolean);
+    if (t.length === 0 || t[0] === 'log') continue;
+    if (t[0] === 'witness' && (t.length === 3 || t.length === 4)) p.witnesses.set(t[1], await parseCosigner(t[2]));
+    else if (t[0] === 'group' && t.length >= 4) {
+      const members = t.slice(3);
+      const k = t[2] === 'any' ? 1 : t[2] === 'all' ? members.length : Number(t[2]);
+      if (!Number.isInteger(k) || k < 1 || k > members.length) throw new Error('policy line ' + (i + 1) + ': a bad threshold');
+      for (const m of members) if (!p.witnesses.has(m) && !p.groups.has(m)) throw new Error('policy line ' + (i + 1) + ': ' + m + ' is not defined above');
+      p.groups.set(t[1], { k, members });
+    } else if (t[0] === 'quorum' && t.length === 2) p.quorum = t[1];
+    else throw new Error('policy line ' + (i + 1) + ': not understood');
+  }
+  if (!p.quorum) throw new Error('the policy has no quorum');
+  if (p.quorum !== 'none' && !p.witnesses.has(p.quorum) && !p.groups.has(p.quorum)) throw new Error('the quorum names nothing defined');
+  return p;
+}
+
+// The witnesses whose cosignature on note verifies, and whether they make the policy's quorum; throws when not.
+export async function quorumOk(note, policy) {
+  const cut = note.indexOf('\n\n');
+  const text = note.slice(0, cut + 1);
+  const signed = new Set();
+  for (const line of note.slice(cut + 2).split('\n')) {
+    const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
+    if (!m) continue;
+    for (const [wname, w] of policy.witnesses) {
+      if (w.name !== m[1] || signed.has(wname)) continue;
+      const sig = fromB64(m[2]);
+      if (sig.length !== 76 || !equal(sig.slice(0, 4), w.keyid)) continue;
+      let ts = 0n;
+      for (let i = 4; i < 12; i++) ts = (ts << 8n) | BigInt(sig[i]);
+      const pub = await crypto.subtle.importKey('raw', w.pub, { name: 'Ed25519' }, false, ['verify']);
+      if (await crypto.subtle.verify({ name: 'Ed25519' }, pub, sig.slice(12), enc.encode('cosignature/v1\ntime ' + ts + '\n' + text)))
+        signed.add(wname);
+    }
+  }
+  const met = (name) => {
+    if (policy.witnesses.has(name)) return signed.has(name);
+    const g = policy.groups.get(name);
+    return g.members.filter(met).length >= g.k;
+  };
+  if (policy.quorum !== 'none' && !met(policy.quorum))
+    throw new Error("the witnesses' quorum is not met (cosigned by " + (signed.size ? [...signed].join(', ') : 'none') + ')');
+  return [...signed];
+}

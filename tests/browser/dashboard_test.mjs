@@ -211,6 +211,7 @@ try {
   await firstView(adm.page, '#/alerts', '.alert-list table', 'alerts');
   const open = adm.page.getByRole('button', { name: /Open alert \d+: .*threat/ });
   await open.first().click();
+  await adm.page.locator('.matched pre.event').filter({ hasText: '"action": "report.triaged"' }).waitFor();
   await adm.page.getByLabel('Reason').fill('Dream Job lure, reported by the vendor; mailbox checked');
   await adm.ctx.clearCookies();   // the session ends (as when it expires or is revoked elsewhere)
   await adm.page.getByRole('button', { name: 'Acknowledge' }).click();

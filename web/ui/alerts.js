@@ -68,8 +68,18 @@ async function open(sec, ctx, id) {
       el('div', {},
         a.state === 'open' ? el('button', { type: 'button', onclick: () => act('/ack', { reason: reason.value }) }, 'Acknowledge') : '',
         el('button', { type: 'button', onclick: () => act('/resolve', { resolution: resolution.value, reason: reason.value }) }, 'Resolve'))) : '',
-    status));
+    el('div', { class: 'matched' }), status));
   box.querySelector('h2').focus();
+  // the matched event itself, for those who may read the audit log
+  if (a.log === 'audit' && ctx.me.roles.some((r) => r === 'admin' || r === 'auditor')) {
+    try {
+      const j = await api('GET', '/api/v1/audit?from=' + a.last_index + '&to=' + (a.last_index + 1));
+      const ev = j.events[0];
+      if (ev) box.querySelector('.matched').replaceChildren(el('details', { open: true },
+        el('summary', { text: 'The last matching event (audit log index ' + ev.index + ')' }),
+        el('pre', { class: 'mono event', tabindex: '0', text: JSON.stringify(ev.event, null, 2) })));
+    } catch (e) { /* shown without it */ }
+  }
 }
 
 export default {

@@ -123,6 +123,17 @@ try {
     const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     expect(bad.length === 0, what + ': accessibility (axe-core): ' + bad.map((v) => v.id + ' (' + v.nodes.length + '): ' + v.help).join('; '));
   }
+  // The server's audit answers changed on the way (a tampering server or network), then the page loaded again.
+  async function rewriteAudit(page, change) {
+    await page.unroute('**/api/v1/audit?*');
+    await page.route('**/api/v1/audit?*', async (route) => {
+      const resp = await route.fetch();
+      const j = await resp.json();
+      change(j);
+      await route.fulfill({ response: resp, json: j });
+    });
+    await page.reload();
+  }
   async function shot(page, name) { await page.screenshot({ path: path.join(WORK, 'screens', name + '.png'), fullPage: false }); }
   async function firstView(page, hash, ready, what) {
     const t0 = Date.now();
@@ -255,25 +266,16 @@ try {
   await adm.page.waitForFunction(() => [...document.querySelectorAll('.audit-list .check')].every((c) => /verified|failed/.test(c.textContent)));
   expect(await adm.page.locator('.audit-list .check .pill.failed').count() === 0, 'every shown entry verifies');
   // a proof changed on the way: the check fails
-  await adm.page.route('**/api/v1/audit?*', async (route) => {
-    const resp = await route.fetch();
-    const j = await resp.json();
+  await rewriteAudit(adm.page, (j) => {
     for (const ev of j.events) if (String(ev.index) === idx && ev.proof.length) ev.proof[0] = btoa(String.fromCharCode(...new Uint8Array(32)));
-    await route.fulfill({ response: resp, json: j });
   });
-  await adm.page.reload();
   const t = adm.page.locator('.audit-list tbody tr[data-index="' + idx + '"]');
   await t.getByRole('button', { name: 'Verify entry ' + idx }).click();
   await t.locator('.check').filter({ hasText: 'the inclusion proof does not lead to the signed root' }).waitFor();
   // an entry's bytes changed: fails too
-  await adm.page.unroute('**/api/v1/audit?*');
-  await adm.page.route('**/api/v1/audit?*', async (route) => {
-    const resp = await route.fetch();
-    const j = await resp.json();
+  await rewriteAudit(adm.page, (j) => {
     for (const ev of j.events) if (String(ev.index) === idx) ev.entry = btoa(atob(ev.entry).replace('"result":"ok"', '"result":"no"'));
-    await route.fulfill({ response: resp, json: j });
   });
-  await adm.page.reload();
   await t.getByRole('button', { name: 'Verify entry ' + idx }).click();
   await t.locator('.check .pill.failed').waitFor();
   await adm.page.unroute('**/api/v1/audit?*');
@@ -376,25 +378,16 @@ try {
   await wrow.locator('.check').filter({ hasText: 'cosigned by W' }).waitFor();
   await shot(adm.page, 'audit-witnessed');
   // the cosignatures taken off on the way: the quorum is not met
-  await adm.page.route('**/api/v1/audit?*', async (route) => {
-    const resp = await route.fetch();
-    const j = await resp.json();
+  await rewriteAudit(adm.page, (j) => {
     j.checkpoint = j.checkpoint.split('\n').filter((l) => !l.startsWith('\u2014 witness.test')).join('\n');
-    await route.fulfill({ response: resp, json: j });
   });
-  await adm.page.reload();
   const wrow2 = adm.page.locator('.audit-list tbody tr[data-index="' + widx + '"]');
   await wrow2.getByRole('button', { name: 'Verify entry ' + widx }).click();
   await wrow2.locator('.check').filter({ hasText: "the witnesses' quorum is not met" }).waitFor();
-  await adm.page.unroute('**/api/v1/audit?*');
   // another policy presented: loud, and nothing verifies
-  await adm.page.route('**/api/v1/audit?*', async (route) => {
-    const resp = await route.fetch();
-    const j = await resp.json();
+  await rewriteAudit(adm.page, (j) => {
     if (j.witness_policy) j.witness_policy = j.witness_policy.replace('quorum G', 'quorum none');
-    await route.fulfill({ response: resp, json: j });
   });
-  await adm.page.reload();
   await adm.page.getByText(/THE WITNESS POLICY CHANGED/).waitFor();
   await adm.page.unroute('**/api/v1/audit?*');
 

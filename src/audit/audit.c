@@ -37,7 +37,24 @@ struct audit_log {
 	int stop;
 	audit_observer_fn observer;	/* set before any event; called on the commit thread */
 	void *observer_ctx;
+	struct audit_stats stats;	/* under mu */
 };
+
+static const double commit_bounds[AUDIT_LATENCY_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1 };
+
+const double *
+audit_latency_bounds(void)
+{
+	return commit_bounds;
+}
+
+void
+audit_log_stats(struct audit_log *al, struct audit_stats *out)
+{
+	pthread_mutex_lock(&al->mu);
+	*out = al->stats;
+	pthread_mutex_unlock(&al->mu);
+}
 
 static int
 tell_observer(void *ctx, uint64_t index, const void *entry, size_t len)
@@ -90,8 +107,24 @@ committer(void *arg)
 		r = tlog_integrator_throttle(al->integrator, &err);
 		pthread_mutex_lock(&al->mu);
 		if (r == 0 && (r = tlog_store_sequence_take(al->store, &g, &err)) == 0) {
+			struct timespec t0, t1;
+			double secs;
+			size_t b;
 			pthread_mutex_unlock(&al->mu);
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			r = tlog_store_sequence_write(al->store, &g, &err);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+			pthread_mutex_lock(&al->mu);
+			if (r == 0) {
+				al->stats.commits++;
+				al->stats.entries += g.upto - g.first;
+				al->stats.commit_seconds += secs;
+				for (b = 0; b < AUDIT_LATENCY_BUCKETS; b++)
+					if (secs <= commit_bounds[b])
+						al->stats.commit_buckets[b]++;
+			}
+			pthread_mutex_unlock(&al->mu);
 			if (r == 0 && al->observer != NULL)
 				tlog_group_foreach(&g, tell_observer, al);
 			pthread_mutex_lock(&al->mu);

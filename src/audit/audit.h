@@ -60,6 +60,17 @@ size_t audit_log_recovered(struct audit_log *al, const char **where);
 
 /* Size of the last durable checkpoint (integrated entries: readable through tiles and proofs). */
 uint64_t audit_log_size(struct audit_log *al);
+
+/* What the commit thread did since the start: groups written (each one journal write and fdatasync), entries. */
+#define AUDIT_LATENCY_BUCKETS 10
+struct audit_stats {
+	uint64_t commits, entries;
+	double commit_seconds;				/* the writes' time, summed */
+	uint64_t commit_buckets[AUDIT_LATENCY_BUCKETS];	/* cumulative: writes that took at most each bound */
+};
+void audit_log_stats(struct audit_log *al, struct audit_stats *out);
+/* The bounds (seconds) of the buckets of audit_stats, ascending. */
+const double *audit_latency_bounds(void);
 /* Deletes the entry bundles of entries below upto (tlog_store_prune: hash tiles stay). */
 int audit_log_prune(struct audit_log *al, uint64_t upto, uint64_t *pruned_before, struct bw_err *err);
 /*

@@ -62,7 +62,7 @@ main(int argc, char **argv)
 		return CLI_OK;
 	}
 	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-		puts("bulwark 0.1.0");
+		puts("bulwark " BW_VERSION);
 		return CLI_OK;
 	}
 	if (strcmp(argv[1], "note") == 0)

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#define BW_VERSION "0.1.0"
+
 /* Error codes (negative). */
 enum {
 	BW_OK = 0,

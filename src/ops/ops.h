@@ -499,6 +499,11 @@ struct ops_login_grant {
 int ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint64_t serial, const char *host,
 		    const char *account, int64_t at_ms, struct ops_login_grant *out, struct bw_err *err);
 
+/* ---- the server's own metrics (metrics.c) ---- */
+
+/* The counts the metrics report (admins, auditors; not audited unless refused). */
+int ops_metrics(struct ops_ctx *x, struct db_metrics *out, struct bw_err *err);
+
 /* ---- sharing with partner organisations over TAXII 2.1 (sharing.c) ---- */
 
 /* A partner organisation (admins): *token (shown once) is its TAXII credential. */

@@ -348,7 +348,7 @@ authenticate(struct request *rq, const char *tok, struct bw_err *err)
 
 const struct route_table *const server_route_tables[] = { &auth_route_table, &enrol_route_table, &access_route_table,
 							 &patch_route_table, &alert_route_table, &hostev_route_table, &witness_route_table, &report_route_table,
-							 &taxii_route_table, &web_route_table, NULL };
+							 &taxii_route_table, &metrics_route_table, &web_route_table, NULL };
 
 const struct route *
 server_route_find(struct request *rq, const char *method, const char *path, bool *path_known)
@@ -359,7 +359,7 @@ server_route_find(struct request *rq, const char *method, const char *path, bool
 	for (t = 0; server_route_tables[t] != NULL; t++) {
 		const struct route_table *rt = server_route_tables[t];
 		if (rq->s->opts.witness_only && rt != &auth_route_table && rt != &witness_route_table &&
-		    rt != &alert_route_table)
+		    rt != &alert_route_table && rt != &metrics_route_table)
 			continue;
 		for (i = 0; i < server_route_tables[t]->n; i++) {
 			const struct route *r = &server_route_tables[t]->routes[i];
@@ -787,6 +787,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		}
 	}
 	log_line(rq);
+	metrics_count(s->metrics, rq->rt, rq->status);
 	ret = send_reply(rq);
 	return ret;
 }
@@ -1029,6 +1030,8 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_TLS_KEY);
 	if ((r = bw_file_read(path, 1 << 20, (uint8_t **)&s->key_pem, &len, err)) != 0)
 		goto fail;
+	if ((r = metrics_new(&s->metrics, err)) != 0)
+		goto fail;
 	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0 || tokcache_new(&s->tokens) != 0 ||
 	    refusals_new(&s->refusals) != 0 || conns_new(HTTP_CONNS_PER_GROUP, HTTP_HEADER_DEADLINE_SECS, &s->conns) != 0) {
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
@@ -1111,6 +1114,7 @@ server_stop(struct server *s)
 	pthread_mutex_destroy(&s->env.patch_mu);
 	throttle_free(s->throttle);
 	tokcache_free(s->tokens);
+	metrics_free(s->metrics);
 	if (s->key_pem != NULL) {
 		bw_memzero(s->key_pem, strlen(s->key_pem));
 		free(s->key_pem);

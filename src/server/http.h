@@ -83,6 +83,7 @@ struct server {
 	struct cosigner *cosigner;	/* the audit log's witnesses asked, NULL: none configured */
 	struct triager *triager;	/* reported samples triaged as they arrive (NULL: a standalone witness) */
 	struct feeder *feeder;		/* partners' collections pulled (NULL: a standalone witness) */
+	struct metrics *metrics;	/* requests counted for GET /metrics */
 	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
@@ -207,6 +208,14 @@ void triager_resolved(struct triager *tr, int64_t id);
 void triager_stop(struct triager *tr);
 extern const struct route_table report_route_table;	/* routes_reports.c */
 extern const struct route_table taxii_route_table;	/* routes_taxii.c: TAXII 2.1, partners, collections, feeds */
+extern const struct route_table metrics_route_table;	/* metrics.c: GET /metrics */
+
+/* ---- requests counted for GET /metrics (metrics.c) ---- */
+struct metrics;
+int metrics_new(struct metrics **out, struct bw_err *err);
+void metrics_free(struct metrics *m);
+/* One request answered with status by route rt (NULL: none matched). */
+void metrics_count(struct metrics *m, const struct route *rt, unsigned status);
 
 /* The dashboard's files (web/, compiled in; web.c serves them): "ui/app.js" ..., and the page "index.html". */
 struct web_file {

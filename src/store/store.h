@@ -746,4 +746,22 @@ struct db_feed_hit {
 int db_feed_match(struct bw_db *db, const char *const *types, const char *const *values, size_t nv,
 		  struct db_feed_hit **out, size_t *n, struct bw_err *err);
 
+/* ---- what the server's metrics count (metrics_db.c) ---- */
+
+#define DB_METRICS_LEVELS 5
+#define DB_METRICS_RESULTS 3
+struct db_metrics {
+	int64_t windows_active;		/* maintenance windows in force now */
+	int64_t requests_pending;	/* access requests waiting for a decision */
+	int64_t alerts_open[DB_METRICS_LEVELS];	/* by level (db_metrics_level) */
+	int64_t patch_hosts[DB_METRICS_RESULTS];	/* hosts' latest results per target (db_metrics_result) */
+	int64_t names_locked;		/* user names locked out for some client now */
+	int64_t reports_pending;	/* reported samples waiting for triage */
+	int64_t users_enabled;
+};
+int db_metrics(struct bw_db *db, int64_t now, struct db_metrics *m, struct bw_err *err);
+/* "critical" .. "informational"; "installed", "failed", "refused" (NULL past the end). */
+const char *db_metrics_level(size_t i);
+const char *db_metrics_result(size_t i);
+
 #endif /* BW_STORE_H */

@@ -128,6 +128,7 @@ int cmd_partner(int argc, char **argv);
 int cmd_taxii(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_triage_zygote(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_access(int argc, char **argv);
 int cmd_login(int argc, char **argv);

@@ -80,6 +80,17 @@ try:
     expect((value(text2, "bulwark_http_requests_total", route="/metrics", method="GET", code="200") or 0) >= 1 and
            (value(text2, "bulwark_http_requests_total", route="/metrics", method="GET", code="401") or 0) >= 1,
            "the scrapes are counted")
+    # bulwark status: the same at a glance
+    env = dict(os.environ, BULWARK_SERVER="https://127.0.0.1:%d" % PORT, BULWARK_CACERT=cert, BULWARK_TOKEN=scraper)
+    from bwtest import BW
+    p = subprocess.run([BW, "status"], capture_output=True, env=env, timeout=60)
+    out = p.stdout.decode()
+    expect(p.returncode == 0 and re.search(r"^audit log +\d+ entries; \d+ commits", out, re.M) and
+           re.search(r"sign-in failures [3-9]", out) and "0 windows in force" in out, f"bulwark status: {out} {p.stderr}")
+    p = subprocess.run([BW, "status", "--raw"], capture_output=True, env=env, timeout=60)
+    expect(p.returncode == 0 and b"# TYPE bulwark_http_requests_total counter" in p.stdout, "bulwark status --raw")
+    p = subprocess.run([BW, "status"], capture_output=True, env=dict(env, BULWARK_TOKEN=staff), timeout=60)
+    expect(p.returncode == 1 and b"403" in p.stdout + p.stderr, f"bulwark status as staff: {p.returncode} {p.stderr}")
 finally:
     stop(srv)
 finish("metrics_test")

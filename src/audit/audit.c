@@ -53,6 +53,7 @@ audit_log_stats(struct audit_log *al, struct audit_stats *out)
 {
 	pthread_mutex_lock(&al->mu);
 	*out = al->stats;
+	out->durable = tlog_store_durable(al->store);
 	pthread_mutex_unlock(&al->mu);
 }
 

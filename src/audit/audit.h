@@ -65,6 +65,7 @@ uint64_t audit_log_size(struct audit_log *al);
 #define AUDIT_LATENCY_BUCKETS 10
 struct audit_stats {
 	uint64_t commits, entries;
+	uint64_t durable;				/* the log's size counting every acknowledged entry */
 	double commit_seconds;				/* the writes' time, summed */
 	uint64_t commit_buckets[AUDIT_LATENCY_BUCKETS];	/* cumulative: writes that took at most each bound */
 };

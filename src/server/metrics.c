@@ -153,8 +153,14 @@ audit_metrics(struct server *s, struct bw_buf *b)
 	size_t i;
 
 	audit_log_stats(s->al, &st);
-	head(b, "bulwark_audit_log_entries", "gauge", "Entries in the audit log (durable).");
-	bw_buf_printf(b, "bulwark_audit_log_entries %llu\n", (unsigned long long)audit_log_size(s->al));
+	uint64_t integrated = audit_log_size(s->al);
+
+	head(b, "bulwark_audit_log_entries", "gauge", "Entries in the audit log, every acknowledged one.");
+	bw_buf_printf(b, "bulwark_audit_log_entries %llu\n", (unsigned long long)st.durable);
+	head(b, "bulwark_audit_integration_lag_entries", "gauge",
+	     "Acknowledged entries not yet under a signed checkpoint (integrated every 250 ms).");
+	bw_buf_printf(b, "bulwark_audit_integration_lag_entries %llu\n",
+		      (unsigned long long)(st.durable > integrated ? st.durable - integrated : 0));
 	head(b, "bulwark_audit_entries_total", "counter", "Audit events committed since the start.");
 	bw_buf_printf(b, "bulwark_audit_entries_total %llu\n", (unsigned long long)st.entries);
 	head(b, "bulwark_audit_commit_seconds", "histogram",

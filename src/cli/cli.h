@@ -129,6 +129,24 @@ int cmd_taxii(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_triage_zygote(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+/* ---- the configuration file of bulwark serve (config.c) ---- */
+struct config {
+	char **keys, **values;		/* in file order */
+	size_t *lines;
+	size_t n;
+};
+/* Reads and checks FILE (errors name its line). Clear with config_free(). */
+int config_read(const char *path, struct config *c, struct bw_err *err);
+void config_free(struct config *c);
+/*
+ * argv (options, without the program and command) with c's settings put
+ * before it as "--key value", except those argv gives itself. Free *out with
+ * config_argv_free().
+ */
+int config_argv(const struct config *c, int argc, char **argv, int *out_argc, char ***out_argv, struct bw_err *err);
+void config_argv_free(int argc, char **argv);
 int cmd_host(int argc, char **argv);
 int cmd_access(int argc, char **argv);
 int cmd_login(int argc, char **argv);

@@ -27,7 +27,7 @@ static const char init_usage[] =
     "one-time TOTP enrolment (otpauth URI and QR code) and 10 single-use recovery codes.\n";
 
 static const char serve_usage[] =
-    "usage: bulwark serve --data DIR [--listen 127.0.0.1:8443] [--threads N]\n"
+    "usage: bulwark serve [--config FILE] --data DIR [--listen 127.0.0.1:8443] [--threads N]\n"
     "                     [--login-backoff-ms MS] [--lock-after N] [--lock-secs S]\n"
     "                     [--timeout-secs S] [--max-window-secs S] [--session-wrapper PATH|none]\n"
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
@@ -41,7 +41,9 @@ static const char serve_usage[] =
     "                     [--webhook URL --webhook-secret-file FILE [--webhook-cacert PEM]]\n"
     "                     [--smtp smtp://HOST:PORT --smtp-from ADDR --smtp-to ADDR... [--smtp-cacert PEM]]\n"
     "\n"
-    "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. Structured log\n"
+    "Serves the HTTPS JSON API (TLS 1.3 only) until SIGTERM or SIGINT. --config FILE reads\n"
+    "settings from FILE (\"key = value\" lines, the keys these options without their dashes;\n"
+    "bulwark config check FILE); options given here win over the file's. Structured log\n"
     "lines go to stderr. A passphrase-sealed data directory needs BULWARK_PASSPHRASE or\n"
     "a prompt. Every audit event is matched, as it is recorded, against bulwark's own\n"
     "detection rules and the Sigma rules below --rules DIR (log source product: bulwark);\n"
@@ -275,16 +277,54 @@ stop_triage(struct triage_zygote *z, struct triage *engine)
 	triage_free(engine);
 }
 
+/* serve_main with the settings of --config FILE (the command line's own options win). */
+static int
+with_config(int argc, char **argv, bool witness_only)
+{
+	struct config c;
+	struct bw_err err = { 0 };
+	char **rest, **all = NULL;
+	int i, n = 0, nall = 0, rc;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0)
+			break;
+	if (i == argc)
+		return serve_main(argc, argv, witness_only);
+	if (i + 1 == argc) {
+		cli_errorf("serve: --config needs a file");
+		return CLI_USAGE;
+	}
+	if (config_read(argv[i + 1], &c, &err) != 0)
+		return cli_fail("serve: --config", &err);
+	if ((rest = calloc((size_t)argc, sizeof *rest)) == NULL) {
+		config_free(&c);
+		cli_errorf("out of memory");
+		return CLI_FAIL;
+	}
+	for (int k = 0; k < argc; k++)
+		if (k != i && k != i + 1)
+			rest[n++] = argv[k];
+	rc = config_argv(&c, n, rest, &nall, &all, &err);
+	config_free(&c);
+	free(rest);
+	if (rc != 0)
+		return cli_fail("serve: --config", &err);
+	rc = serve_main(nall, all, witness_only);
+	config_argv_free(nall, all);
+	return rc;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
-	return serve_main(argc, argv, false);
+	return with_config(argc, argv, false);
 }
 
 int
 cmd_witness_serve(int argc, char **argv)
 {
-	return serve_main(argc, argv, true);
+	return with_config(argc, argv, true);
 }
 
 /* bulwark serve; witness_only: `bulwark witness serve`, a standalone witness (see cmd_witness.c). */

@@ -34,6 +34,7 @@ static const char usage[] =
     "  partner  partner organisations that read shared indicators over TAXII: add, list, revoke (API)\n"
     "  taxii    TAXII 2.1 collections and who may read them: collection add, collection list, grant (API)\n"
     "  feed     partners' TAXII collections pulled for triage: add, list, pull (API)\n"
+    "  config   check the configuration file of bulwark serve (config check FILE)\n"
     "  status   the server's state at a glance: audit log, requests, windows, alerts, patches (API)\n"
     "  version  print the version\n"
     "\n"
@@ -106,6 +107,8 @@ main(int argc, char **argv)
 		return cmd_report(argc - 2, argv + 2);
 	if (strcmp(argv[1], "triage-zygote") == 0)	/* the server's helper, started again by it (docs/REPORTS.md) */
 		return cmd_triage_zygote(argc - 2, argv + 2);
+	if (strcmp(argv[1], "config") == 0)
+		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 2, argv + 2);
 	if (strcmp(argv[1], "partner") == 0)

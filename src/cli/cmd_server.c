@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "cli.h"
 #include "detect/detect.h"
 #include "access/access.h"
@@ -729,9 +731,15 @@ serve_main(int argc, char **argv, bool witness_only)
 		char url[300];
 		snprintf(url, sizeof url, "https://%s/", so.listen);
 		EV_LOG(EVLOG_INFO, "listening", EV_KS("url", url), EV_KS("log_vkey", in.log_vkey));
+		/* systemd's Type=notify: ready once it listens (a no-op without NOTIFY_SOCKET) */
+		sd_notifyf(0, "READY=1\nSTATUS=serving %s", url);
 	}
-	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP)
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+		sd_notify(0, "RELOADING=1\nSTATUS=reloading the rules");
 		reload_rules(&in, al, &reload);
+		sd_notify(0, "READY=1\nSTATUS=serving");
+	}
+	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	EV_LOG(EVLOG_INFO, "shutting down", EV_KI("signal", sig));
 	server_stop(srv);
 	srv = NULL;

@@ -19,6 +19,10 @@ build: deps
 run: release
 	./scripts/run.sh $(RELEASE)/bulwark
 
+# Man pages from the program's own --help into build/man (bulwark.1, bulwark-COMMAND.1).
+man: build
+	./scripts/man.sh $(BUILD)/bulwark $(BUILD)/man
+
 # The audit-log demo: create a log, append events, print a checkpoint,
 # prove an entry, verify the proof offline, audit.
 demo: build

@@ -4,7 +4,7 @@ RELEASE ?= build-release
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run demo check release bench fuzz torture clean
+.PHONY: all deps build run demo man check release bench fuzz torture clean
 
 all: build
 

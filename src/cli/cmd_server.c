@@ -52,7 +52,9 @@ static const char serve_usage[] =
     "a match raises an alert. A rule file that does not load is reported and skipped.\n"
     "Events carry enrich.business_hours per --business-hours (default\n"
     "'mon-fri 08:00-18:00', the server's local time: TZ).\n"
-    "SIGHUP reloads the rules: all of them, or none when any file is refused.\n"
+    "SIGHUP reloads the rules (all of them, or none when any file is refused) and the TLS\n"
+    "certificate and key of DATA/tls/ (new connections use them; when they do not load the\n"
+    "ones in use stay), without a restart.\n"
     "Host events from agents go to the host-event log (DATA/hostlog) and are matched\n"
     "against the rules of the host log sources; a host with no heartbeat for\n"
     "--host-silent-secs (default 300) raises host.silent, a clock further off than\n"
@@ -218,6 +220,27 @@ record_server_event(struct audit_log *al, enum ev_action action, const char *lis
 	r = audit_record(al, &ev, NULL, err);
 	ev_clear(&ev);
 	return r;
+}
+
+/* SIGHUP: the TLS certificate and key again, for new connections; the outcome is an audit event either way. */
+static void
+reload_tls(struct server *srv, struct audit_log *al, const char *listen)
+{
+	struct bw_err err = { 0 }, rerr = { 0 };
+	struct event ev;
+
+	ev_init(&ev, EV_SERVER_TLS_RELOAD, NULL);
+	ev_target(&ev, "%s", listen);
+	if (server_reload_tls(srv, &err) != 0) {
+		ev.result = EV_ERROR;
+		ev_str(&ev, EVF_ERROR, err.msg);
+		EV_LOG(EVLOG_ERROR, "the TLS certificate was not reloaded (the one in use stays)", EV_KS("error", err.msg));
+	} else {
+		EV_LOG0(EVLOG_INFO, "the TLS certificate was reloaded");
+	}
+	if (audit_record(al, &ev, NULL, &rerr) != 0)
+		EV_LOG(EVLOG_ERROR, "server.tls_reload not recorded", EV_KS("error", rerr.msg));
+	ev_clear(&ev);
 }
 
 /* The rules again, as the detector's reload (for ops_rules_reload). */
@@ -735,8 +758,9 @@ serve_main(int argc, char **argv, bool witness_only)
 		sd_notifyf(0, "READY=1\nSTATUS=serving %s", url);
 	}
 	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
-		sd_notify(0, "RELOADING=1\nSTATUS=reloading the rules");
+		sd_notify(0, "RELOADING=1\nSTATUS=reloading the rules and the TLS certificate");
 		reload_rules(&in, al, &reload);
+		reload_tls(srv, al, so.listen);
 		sd_notify(0, "READY=1\nSTATUS=serving");
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");

@@ -23,6 +23,7 @@
 
 struct conn {
 	struct conn *prev, *next;
+	void *owner;			/* the conns' owner (the server) */
 	int fd;
 	_Atomic int64_t deadline_ms;	/* 0: headers arrived (set lock-free by the connection's own thread) */
 	bool shut;
@@ -43,6 +44,7 @@ struct conns {
 	pthread_t timer;
 	bool stop, started;
 	pthread_cond_t cv;
+	void *owner;
 };
 
 /* The slot counting group: its own, else the first free one (caller holds mu). */
@@ -86,7 +88,7 @@ timer_main(void *arg)
 }
 
 int
-conns_new(int per_group, int64_t header_secs, struct conns **out)
+conns_new(int per_group, int64_t header_secs, void *owner, struct conns **out)
 {
 	struct conns *cs = calloc(1, sizeof *cs);
 
@@ -98,6 +100,7 @@ conns_new(int per_group, int64_t header_secs, struct conns **out)
 	pthread_mutex_init(&cs->mu, NULL);
 	pthread_cond_init(&cs->cv, NULL);
 	cs->per_group = per_group;
+	cs->owner = owner;
 	cs->header_ms = header_secs * 1000;
 	if (pthread_create(&cs->timer, NULL, timer_main, cs) != 0) {
 		conns_free(cs);
@@ -153,6 +156,7 @@ conns_started(struct conns *cs, int fd, const char *addr)
 	if (c == NULL)
 		return NULL;
 	c->fd = fd;
+	c->owner = cs->owner;
 	bw_addr_group(addr, c->group, sizeof c->group);
 	atomic_store(&c->deadline_ms, bw_now_ms() + cs->header_ms);
 	pthread_mutex_lock(&cs->mu);
@@ -165,6 +169,12 @@ conns_started(struct conns *cs, int fd, const char *addr)
 	cs->head = c;
 	pthread_mutex_unlock(&cs->mu);
 	return c;
+}
+
+void *
+conns_owner(void *ctx)
+{
+	return ctx != NULL ? ((struct conn *)ctx)->owner : NULL;
 }
 
 void

@@ -1030,10 +1030,11 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 	snprintf(path, sizeof path, "%s/%s", in->data, INSTANCE_TLS_KEY);
 	if ((r = bw_file_read(path, 1 << 20, (uint8_t **)&s->key_pem, &len, err)) != 0)
 		goto fail;
-	if ((r = metrics_new(&s->metrics, err)) != 0)
+	if ((r = metrics_new(&s->metrics, err)) != 0 ||
+	    (r = tlscert_new(s->cert_pem, strlen(s->cert_pem), s->key_pem, strlen(s->key_pem), &s->tls, err)) != 0)
 		goto fail;
 	if (throttle_new(4096, o->backoff_ms, &s->throttle) != 0 || tokcache_new(&s->tokens) != 0 ||
-	    refusals_new(&s->refusals) != 0 || conns_new(HTTP_CONNS_PER_GROUP, HTTP_HEADER_DEADLINE_SECS, &s->conns) != 0) {
+	    refusals_new(&s->refusals) != 0 || conns_new(HTTP_CONNS_PER_GROUP, HTTP_HEADER_DEADLINE_SECS, s, &s->conns) != 0) {
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1048,8 +1049,7 @@ server_start(struct instance *in, struct audit_log *al, const struct server_opts
 		goto fail;
 	s->d = MHD_start_daemon(flags, 0, accept_policy, s, on_request, s,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_HTTPS_MEM_CERT, s->cert_pem,
-				MHD_OPTION_HTTPS_MEM_KEY, s->key_pem,
+				MHD_OPTION_HTTPS_CERT_CALLBACK, tlscert_callback(),
 				MHD_OPTION_HTTPS_PRIORITIES, tls13_only,
 				MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_secs,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
@@ -1115,6 +1115,7 @@ server_stop(struct server *s)
 	throttle_free(s->throttle);
 	tokcache_free(s->tokens);
 	metrics_free(s->metrics);
+	tlscert_free(s->tls);
 	if (s->key_pem != NULL) {
 		bw_memzero(s->key_pem, strlen(s->key_pem));
 		free(s->key_pem);

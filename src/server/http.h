@@ -2,6 +2,8 @@
 #ifndef BW_SERVER_HTTP_H
 #define BW_SERVER_HTTP_H
 
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -43,7 +45,9 @@ void refusals_flush(struct refusals *r, struct audit_log *al);
 #define HTTP_BODY_MIN_RATE 1024		/* bytes/s a request body must average ... */
 #define HTTP_BODY_SLACK_SECS 10		/* ... with this much time in hand at most (and to start) */
 struct conns;
-int conns_new(int per_group, int64_t header_secs, struct conns **out);
+int conns_new(int per_group, int64_t header_secs, void *owner, struct conns **out);
+/* The owner given to conns_new, from a connection's context (NULL for NULL). */
+void *conns_owner(void *ctx);
 void conns_free(struct conns *cs);
 /* The accept policy: false when the group of addr (text) holds its maximum of connections. */
 bool conns_admit(struct conns *cs, const char *addr);
@@ -84,6 +88,7 @@ struct server {
 	struct triager *triager;	/* reported samples triaged as they arrive (NULL: a standalone witness) */
 	struct feeder *feeder;		/* partners' collections pulled (NULL: a standalone witness) */
 	struct metrics *metrics;	/* requests counted for GET /metrics */
+	struct tlscert *tls;		/* the certificate handed to each handshake (tlscert.c) */
 	struct ops_env env;		/* the operations' settings and shared state */
 	pthread_mutex_t stop_mu;
 	pthread_cond_t stop_cv;
@@ -209,6 +214,14 @@ void triager_stop(struct triager *tr);
 extern const struct route_table report_route_table;	/* routes_reports.c */
 extern const struct route_table taxii_route_table;	/* routes_taxii.c: TAXII 2.1, partners, collections, feeds */
 extern const struct route_table metrics_route_table;	/* metrics.c: GET /metrics */
+
+/* ---- the TLS certificate, replaceable without a restart (tlscert.c) ---- */
+struct tlscert;
+int tlscert_new(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len, struct tlscert **out,
+		struct bw_err *err);
+void tlscert_free(struct tlscert *t);
+/* libmicrohttpd's MHD_OPTION_HTTPS_CERT_CALLBACK: the certificate in use, for each handshake. */
+gnutls_certificate_retrieve_function2 *tlscert_callback(void);
 
 /* ---- requests counted for GET /metrics (metrics.c) ---- */
 struct metrics;

@@ -74,6 +74,12 @@ struct detector;
 int server_start(struct instance *in, struct audit_log *al, const struct server_opts *o,
 		 struct server **out, struct bw_err *err);
 void server_stop(struct server *s);
+/*
+ * Puts the data directory's tls/cert.pem and tls/key.pem (again) in use for
+ * new handshakes, without a restart; when they do not load, or the key is
+ * not the certificate's, the ones in use stay (and err says why).
+ */
+int server_reload_tls(struct server *s, struct bw_err *err);
 
 /* ---- live detection (detector.c) ---- */
 

@@ -3,7 +3,8 @@
 Running as a systemd service: the units pass `systemd-analyze verify`, the server's exposure under `systemd-analyze
 security --offline=true` stays low (every hardening its job allows), and `bulwark serve` speaks the notify protocol
 to a NOTIFY_SOCKET the test provides (systemd is not PID 1 here): READY=1 once it listens, RELOADING=1 and READY=1
-around SIGHUP's reload of the rules, STOPPING=1 on SIGTERM.
+around SIGHUP's reload of the rules and the TLS certificate (a renewed certificate is what `openssl s_client` gets next,
+without a restart; a key that is not the certificate's is refused and the one in use stays), STOPPING=1 on SIGTERM.
 """
 import os
 import re
@@ -44,6 +45,21 @@ srv = subprocess.Popen([BW, "serve", "--data", data, "--listen", "127.0.0.1:%d" 
                        stdout=subprocess.DEVNULL, env=dict(os.environ, NOTIFY_SOCKET=sock_path))
 
 
+def cert_fp(path):
+    return subprocess.run(["openssl", "x509", "-in", path, "-noout", "-fingerprint", "-sha256"], capture_output=True,
+                          check=True).stdout.decode().strip().split("=", 1)[1]
+
+
+def fingerprint():
+    """The certificate a new TLS connection gets (openssl s_client)."""
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-tls1_3"], input=b"",
+                       capture_output=True, timeout=30)
+    pem = p.stdout.decode(errors="replace")
+    m = pem[pem.find("-----BEGIN CERTIFICATE-----"):pem.find("-----END CERTIFICATE-----") + 25]
+    q = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"], input=m.encode(), capture_output=True)
+    return q.stdout.decode().strip().split("=", 1)[-1]
+
+
 def message():
     try:
         return ns.recv(4096).decode()
@@ -56,11 +72,28 @@ try:
     ready = message()
     expect(ready.startswith("READY=1") and "STATUS=serving https://127.0.0.1:%d/" % port in ready,
            f"READY=1 once it listens: {ready!r}")
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.close()
+    first = fingerprint()
+    expect(first == cert_fp(os.path.join(data, "tls/cert.pem")), f"openssl s_client sees the certificate: {first}")
+    # a new certificate and key put in place: SIGHUP, and new connections get it without a restart
+    new_cert, new_key = os.path.join(base, "new.pem"), os.path.join(base, "new.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days",
+                    "30", "-subj", "/CN=bulwark renewed", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", new_key,
+                    "-out", new_cert], check=True, capture_output=True)
+    old_key = open(os.path.join(data, "tls/key.pem"), "rb").read()
+    open(os.path.join(data, "tls/cert.pem"), "wb").write(open(new_cert, "rb").read())
+    open(os.path.join(data, "tls/key.pem"), "wb").write(open(new_key, "rb").read())
     srv.send_signal(signal.SIGHUP)
     reload1, reload2 = message(), message()
     expect(reload1.startswith("RELOADING=1") and reload2.startswith("READY=1"), f"around a reload: {reload1!r} {reload2!r}")
+    second = fingerprint()
+    expect(second == cert_fp(new_cert) and second != first, f"the renewed certificate without a restart: {first} -> {second}")
+    # a key that is not the certificate's: refused, the one in use stays
+    open(os.path.join(data, "tls/key.pem"), "wb").write(old_key)
+    srv.send_signal(signal.SIGHUP)
+    message(), message()
+    expect(fingerprint() == second, "a mismatched key is not put in use")
+    logf.seek(0)
+    expect("the TLS certificate was not reloaded" in logf.read(), "and the server says why")
     srv.send_signal(signal.SIGTERM)
     stopping = message()
     expect(stopping.startswith("STOPPING=1"), f"STOPPING=1 on SIGTERM: {stopping!r}")

@@ -201,6 +201,11 @@ try:
     expect(st == 200 and j == {"more": False}, f"added_after the last: nothing: {j}")
     st, j, _ = A.taxii("/taxii2/api/collections/%s/objects/?match[type]=indicator" % coll, tok_b)
     expect([o["id"] for o in j["objects"]] == [o["id"] for o in inds], f"match[type]: {j}")
+    for q, want in (("match[version]=all", len(env["objects"])), ("match[version]=first", len(env["objects"])),
+                    ("match[spec_version]=2.1", len(env["objects"])), ("match[spec_version]=2.0", 0),
+                    ("match[id]=" + inds[0]["id"], 1)):
+        st, j, _ = A.taxii("/taxii2/api/collections/%s/objects/?%s" % (coll, q), tok_b)
+        expect(st == 200 and len(j.get("objects", [])) == want, f"{q}: {want} objects: {st} {j}")
     st, j, _ = A.taxii("/taxii2/api/collections/%s/objects/%s/" % (coll, inds[0]["id"]), tok_b)
     expect(st == 200 and [o["id"] for o in j["objects"]] == [inds[0]["id"]], f"one object: {st} {j}")
     st, j, _ = A.taxii("/taxii2/api/collections/%s/objects/indicator--00000000-0000-4000-8000-000000000000/" % coll,
@@ -240,8 +245,21 @@ try:
     db.execute("INSERT INTO taxii_objects (collection_id, stix_id, type, version, added_us, tlp, for_org, object) "
                "VALUES (?, ?, 'indicator', ?, (SELECT MAX(added_us) + 1 FROM taxii_objects), 'red', '', ?)",
                (coll, red["id"], red["modified"], json.dumps(red)))
+    # a newer version of an indicator (same id, later modified): the last by default, the first or all on request
+    v2 = json.loads(row[0])
+    v2["modified"] = "2099-01-01T00:00:00.000Z"
+    db.execute("INSERT INTO taxii_objects (collection_id, stix_id, type, version, added_us, tlp, for_org, object) "
+               "VALUES (?, ?, 'indicator', ?, (SELECT MAX(added_us) + 1 FROM taxii_objects), 'amber', '', ?)",
+               (coll, v2["id"], v2["modified"], json.dumps(v2)))
     db.commit()
     db.close()
+    versions = {}
+    for q in ("", "&match[version]=last", "&match[version]=first", "&match[version]=all"):
+        st, j, _ = A.taxii("/taxii2/api/collections/%s/objects/?match[id]=%s%s" % (coll, v2["id"], q), tok_b)
+        versions[q] = sorted(o["modified"] for o in j.get("objects", []))
+    expect(versions[""] == versions["&match[version]=last"] == ["2099-01-01T00:00:00.000Z"] and
+           len(versions["&match[version]=first"]) == 1 and versions["&match[version]=first"] != versions[""] and
+           len(versions["&match[version]=all"]) == 2, f"match[version]: {versions}")
     for who, tok in (("B", tok_b), ("C", tok_c), ("A's analyst", A.analyst)):
         st, j, _ = A.taxii("/taxii2/api/collections/%s/objects/" % coll, tok)
         expect(st == 200 and "red.example" not in json.dumps(j), f"TLP:RED is never served over TAXII ({who})")

@@ -130,6 +130,8 @@ int cmd_feed(int argc, char **argv);
 int cmd_triage_zygote(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* ---- the configuration file of bulwark serve (config.c) ---- */
 struct config {

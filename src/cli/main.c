@@ -36,6 +36,8 @@ static const char usage[] =
     "  feed     partners' TAXII collections pulled for triage: add, list, pull (API)\n"
     "  config   check the configuration file of bulwark serve (config check FILE)\n"
     "  status   the server's state at a glance: audit log, requests, windows, alerts, patches (API)\n"
+    "  backup   an encrypted copy of a data directory while its server runs; keygen\n"
+    "  restore  a backup into an empty directory, checked whole (manifest, logs, keys)\n"
     "  version  print the version\n"
     "\n"
     "Run 'bulwark <command> --help' for a command's options.\n";
@@ -111,6 +113,10 @@ main(int argc, char **argv)
 		return cmd_config(argc - 2, argv + 2);
 	if (strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 2, argv + 2);
+	if (strcmp(argv[1], "backup") == 0)
+		return cmd_backup(argc - 2, argv + 2);
+	if (strcmp(argv[1], "restore") == 0)
+		return cmd_restore(argc - 2, argv + 2);
 	if (strcmp(argv[1], "partner") == 0)
 		return cmd_partner(argc - 2, argv + 2);
 	if (strcmp(argv[1], "taxii") == 0)

@@ -145,6 +145,25 @@ int bw_stream_writer_add(struct bw_stream_writer *w, const void *data, size_t n,
 int bw_stream_writer_finish(struct bw_stream_writer *w, const void *ad, size_t adlen, const char *path,
 			    struct bw_err *err);
 void bw_stream_writer_abort(struct bw_stream_writer *w);
+/* bw_stream_writer_open with prefix_len bytes of prefix written before the stream (a file's own header). */
+int bw_stream_writer_open_after(const uint8_t key[32], const char *tmp_path, const void *prefix, size_t prefix_len,
+				struct bw_stream_writer **out, struct bw_err *err);
+/*
+ * Reads a sealed stream (a stream writer's) from fd, where it starts, chunk
+ * by chunk: read gives the next plaintext bytes (*n == 0 once the final
+ * chunk, bound to ad, has been read and verified); BW_EVERIFY when the
+ * stream was edited, reordered, cut short, has data after its final chunk,
+ * or was sealed with another key or ad. Plaintext is handed out only once
+ * its chunk verified. The reader does not own fd. Free with
+ * bw_stream_reader_free().
+ */
+struct bw_stream_reader;
+int bw_stream_reader_open(const uint8_t key[32], int fd, const void *ad, size_t adlen, struct bw_stream_reader **out,
+			  struct bw_err *err);
+int bw_stream_reader_read(struct bw_stream_reader *r, void *buf, size_t cap, size_t *n, struct bw_err *err);
+/* True once the final chunk was read, verified and handed out whole. */
+bool bw_stream_reader_done(const struct bw_stream_reader *r);
+void bw_stream_reader_free(struct bw_stream_reader *r);
 /*
  * Opens a sealed file (at most max plaintext bytes); BW_EVERIFY when it was
  * edited, truncated, reordered, or sealed with another key or ad. Caller

@@ -61,6 +61,13 @@ struct bw_stream_writer {
 int
 bw_stream_writer_open(const uint8_t key[32], const char *tmp_path, struct bw_stream_writer **out, struct bw_err *err)
 {
+	return bw_stream_writer_open_after(key, tmp_path, NULL, 0, out, err);
+}
+
+int
+bw_stream_writer_open_after(const uint8_t key[32], const char *tmp_path, const void *prefix, size_t prefix_len,
+			    struct bw_stream_writer **out, struct bw_err *err)
+{
 	struct bw_stream_writer *w = calloc(1, sizeof *w);
 	uint8_t head[4 + crypto_secretstream_xchacha20poly1305_HEADERBYTES];
 
@@ -84,7 +91,7 @@ bw_stream_writer_open(const uint8_t key[32], const char *tmp_path, struct bw_str
 	}
 	memcpy(head, MAGIC2, 4);
 	crypto_secretstream_xchacha20poly1305_init_push(&w->st, head + 4, key);
-	if (bw_write_all(w->fd, head, sizeof head) != 0) {
+	if ((prefix_len > 0 && bw_write_all(w->fd, prefix, prefix_len) != 0) || bw_write_all(w->fd, head, sizeof head) != 0) {
 		int e = errno;
 		bw_stream_writer_abort(w);
 		return bw_err_set(err, BW_EIO, "%s: %s", tmp_path, strerror(e));
@@ -253,4 +260,114 @@ bw_stream_open_file(const uint8_t key[32], const void *ad, size_t adlen, const c
 	*out = plain;
 	*outlen = n;
 	return 0;
+}
+
+/* ---- reading a sealed stream chunk by chunk ---------------------------------- */
+
+struct bw_stream_reader {
+	crypto_secretstream_xchacha20poly1305_state st;
+	int fd;
+	uint8_t *in;			/* one sealed chunk (SEALED_MAX) */
+	uint8_t *plain;			/* its plaintext (BW_STREAM_CHUNK) */
+	size_t have, at;		/* plaintext bytes in plain, and how many were handed out */
+	bool final, failed;
+	uint8_t *ad;
+	size_t adlen;
+};
+
+int
+bw_stream_reader_open(const uint8_t key[32], int fd, const void *ad, size_t adlen, struct bw_stream_reader **out,
+		      struct bw_err *err)
+{
+	struct bw_stream_reader *r = calloc(1, sizeof *r);
+	uint8_t head[4 + crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+
+	*out = NULL;
+	if (r == NULL || (r->in = malloc(SEALED_MAX)) == NULL || (r->plain = malloc(BW_STREAM_CHUNK)) == NULL ||
+	    (r->ad = malloc(adlen > 0 ? adlen : 1)) == NULL) {
+		bw_stream_reader_free(r);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	memcpy(r->ad, ad, adlen);
+	r->adlen = adlen;
+	r->fd = fd;
+	if (bw_read_all(fd, head, sizeof head) != 0 || memcmp(head, MAGIC2, 4) != 0 ||
+	    crypto_secretstream_xchacha20poly1305_init_pull(&r->st, head + 4, key) != 0) {
+		bw_stream_reader_free(r);
+		return bw_err_set(err, BW_EVERIFY, "not a sealed stream (or cut short before its header)");
+	}
+	*out = r;
+	return 0;
+}
+
+/* Reads and opens the next chunk into r->plain. */
+static int
+pull_chunk(struct bw_stream_reader *r, struct bw_err *err)
+{
+	uint8_t len4[4], tag = 0;
+	uint32_t clen;
+	unsigned long long mlen = 0;
+	bool last;
+	ssize_t got = read(r->fd, len4, 1);
+
+	if (got == 0)
+		return bw_err_set(err, BW_EVERIFY, "the sealed stream ends before its final chunk (truncated)");
+	if (got < 0 || bw_read_all(r->fd, len4 + 1, 3) != 0)
+		return bw_err_set(err, BW_EVERIFY, "the sealed stream is cut inside a chunk's length");
+	clen = (uint32_t)len4[0] << 24 | (uint32_t)len4[1] << 16 | (uint32_t)len4[2] << 8 | len4[3];
+	last = (clen & FINAL_BIT) != 0;
+	clen &= ~FINAL_BIT;
+	if (clen < crypto_secretstream_xchacha20poly1305_ABYTES || clen > SEALED_MAX)
+		return bw_err_set(err, BW_EVERIFY, "a chunk's length is wrong");
+	if (bw_read_all(r->fd, r->in, clen) != 0)
+		return bw_err_set(err, BW_EVERIFY, "the sealed stream is cut inside a chunk (truncated)");
+	if (crypto_secretstream_xchacha20poly1305_pull(&r->st, r->plain, &mlen, &tag, r->in, clen, last ? r->ad : NULL,
+						       last ? r->adlen : 0) != 0)
+		return bw_err_set(err, BW_EVERIFY, "a chunk does not verify (edited, reordered, or another key's)");
+	if (last != (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL))
+		return bw_err_set(err, BW_EVERIFY, "a chunk's final flag does not match its tag");
+	r->have = (size_t)mlen;
+	r->at = 0;
+	r->final = last;
+	if (last && read(r->fd, len4, 1) != 0)
+		return bw_err_set(err, BW_EVERIFY, "data after the final chunk");
+	return 0;
+}
+
+int
+bw_stream_reader_read(struct bw_stream_reader *r, void *buf, size_t cap, size_t *n, struct bw_err *err)
+{
+	*n = 0;
+	if (r->failed)
+		return bw_err_set(err, BW_EVERIFY, "the sealed stream failed to verify earlier");
+	while (r->at == r->have && !r->final) {
+		if (pull_chunk(r, err) != 0) {
+			r->failed = true;
+			return BW_EVERIFY;
+		}
+	}
+	*n = r->have - r->at < cap ? r->have - r->at : cap;
+	memcpy(buf, r->plain + r->at, *n);
+	r->at += *n;
+	return 0;
+}
+
+bool
+bw_stream_reader_done(const struct bw_stream_reader *r)
+{
+	return !r->failed && r->final && r->at == r->have;
+}
+
+void
+bw_stream_reader_free(struct bw_stream_reader *r)
+{
+	if (r == NULL)
+		return;
+	sodium_memzero(&r->st, sizeof r->st);
+	if (r->plain != NULL)
+		sodium_memzero(r->plain, BW_STREAM_CHUNK);
+	free(r->plain);
+	free(r->in);
+	free(r->ad);
+	free(r);
 }

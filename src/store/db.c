@@ -1206,3 +1206,39 @@ db_tokens_revoke_user(struct bw_db *db, int64_t user_id, struct bw_err *err)
 {
 	return db_update_locking(db, "UPDATE tokens SET revoked = 1 WHERE user_id = ?", 1, &user_id, NULL, err);
 }
+
+int
+db_snapshot(const char *src, const char *dst, struct bw_err *err)
+{
+	sqlite3 *from = NULL, *to = NULL;
+	sqlite3_backup *b;
+	int rc, r = 0;
+
+	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		r = bw_err_set(err, BW_EIO, "cannot open database %s: %s", src, from ? sqlite3_errmsg(from) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(from, 10000);
+	if (sqlite3_open_v2(dst, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		r = bw_err_set(err, BW_EIO, "cannot create %s: %s", dst, to ? sqlite3_errmsg(to) : "out of memory");
+		goto out;
+	}
+	chmod(dst, 0600);
+	if ((b = sqlite3_backup_init(to, "main", from, "main")) == NULL) {
+		r = bw_err_set(err, BW_EIO, "cannot back up %s: %s", src, sqlite3_errmsg(to));
+		goto out;
+	}
+	/* One step over every page: one read transaction, so one consistent state, while writers go on (WAL). */
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(50);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		r = bw_err_set(err, BW_EIO, "backing up %s: %s", src, sqlite3_errstr(rc));
+	else if (sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
+		r = bw_err_set(err, BW_EIO, "%s: %s", dst, sqlite3_errmsg(to));
+out:
+	sqlite3_close(to);
+	sqlite3_close(from);
+	return r;
+}

@@ -20,6 +20,12 @@ struct bw_db;
 int db_open(const char *path, bool create, struct bw_db **out, struct bw_err *err);
 void db_close(struct bw_db *db);
 /*
+ * Copies the database at src into the new file dst (0600) with SQLite's
+ * online backup: one consistent state of it while other connections keep
+ * writing. dst must not exist.
+ */
+int db_snapshot(const char *src, const char *dst, struct bw_err *err);
+/*
  * A transaction spanning several store calls, for an operation that must
  * make its audit event durable before the COMMIT: db_tx_begin, the calls
  * (each becomes a savepoint inside it), then db_tx_end(db, rc, err), which

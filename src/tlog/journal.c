@@ -291,7 +291,7 @@ tlog_journal_replay(const char *dir, uint64_t from, tlog_journal_fn fn, void *ct
 		uint64_t good;
 		seg_file(path, sizeof path, dir, &segs[k]);
 		rp.path = path;
-		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
+		if ((fd = open(path, (tail_path != NULL ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
 			r = bw_err_set(err, BW_EIO, "journal %s: %s", path, strerror(errno));
 			goto out;
 		}
@@ -311,6 +311,8 @@ tlog_journal_replay(const char *dir, uint64_t from, tlog_journal_fn fn, void *ct
 				goto out;
 			}
 			/* A torn or damaged tail: never acknowledged (each group is synced before its acknowledgement). Kept aside. */
+			if (tail_path == NULL)
+				break;	/* read-only (a live log's): a group being written; nothing past it is read */
 			if ((r = save_tail(fd, good, (uint64_t)st.st_size, tail_path, err)) != 0)
 				goto out;
 			if (ftruncate(fd, (off_t)good) != 0 || fdatasync(fd) != 0) {
@@ -397,7 +399,7 @@ tlog_journal_close(struct tlog_journal *j)
 }
 
 int
-tlog_journal_add(struct tlog_journal *j, uint64_t index, const void *entry, size_t len)
+tlog_journal_frame(struct bw_sha256 *h, uint64_t index, const void *entry, size_t len, struct bw_buf *out)
 {
 	uint8_t head[REC_HEAD], check[REC_CHECK];
 	int i;
@@ -406,11 +408,17 @@ tlog_journal_add(struct tlog_journal *j, uint64_t index, const void *entry, size
 		head[i] = (uint8_t)(index >> (56 - 8 * i));
 	head[8] = (uint8_t)(len >> 8);
 	head[9] = (uint8_t)len;
-	record_check(j->h, head, entry, len, check);
-	if (bw_buf_append(&j->pending, head, sizeof head) != 0 || bw_buf_append(&j->pending, entry, len) != 0 ||
-	    bw_buf_append(&j->pending, check, sizeof check) != 0)
+	record_check(h, head, entry, len, check);
+	if (bw_buf_append(out, head, sizeof head) != 0 || bw_buf_append(out, entry, len) != 0 ||
+	    bw_buf_append(out, check, sizeof check) != 0)
 		return BW_ENOMEM;
 	return 0;
+}
+
+int
+tlog_journal_add(struct tlog_journal *j, uint64_t index, const void *entry, size_t len)
+{
+	return tlog_journal_frame(j->h, index, entry, len, &j->pending);
 }
 
 void

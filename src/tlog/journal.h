@@ -13,7 +13,9 @@ typedef int (*tlog_journal_fn)(void *ctx, uint64_t index, const void *entry, siz
  * index `from` on, in order; earlier ones are skipped (a checkpoint covers
  * them). A torn or damaged tail of the newest segment was never
  * acknowledged: it is copied to tail_path and cut off (*tail_set_aside).
- * Damage in an older segment, a gap or disorder is BW_ECORRUPT.
+ * Damage in an older segment, a gap or disorder is BW_ECORRUPT. With
+ * tail_path NULL nothing is changed (a live log's journal, read beside its
+ * writer): reading stops before a torn tail.
  */
 int tlog_journal_replay(const char *dir, uint64_t from, tlog_journal_fn fn, void *ctx, const char *tail_path,
 			bool *tail_set_aside, struct bw_err *err);
@@ -25,6 +27,9 @@ int tlog_journal_replay(const char *dir, uint64_t from, tlog_journal_fn fn, void
  */
 int tlog_journal_open(const char *dir, uint64_t next, struct tlog_journal **out, struct bw_err *err);
 void tlog_journal_close(struct tlog_journal *j);
+
+/* Frames one record (index, entry) onto out. BW_ENOMEM on failure. */
+int tlog_journal_frame(struct bw_sha256 *h, uint64_t index, const void *entry, size_t len, struct bw_buf *out);
 
 /* ---- the sequencer's side (one thread) ---- */
 /* Frames one record into memory (BW_ENOMEM on failure); take and write make it durable. */

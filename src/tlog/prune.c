@@ -15,7 +15,6 @@
 
 #include "store_internal.h"
 
-#define PRUNED_FILE "pruned"
 
 int
 tlog_pruned(const char *dir, uint64_t *upto, struct bw_err *err)
@@ -26,7 +25,7 @@ tlog_pruned(const char *dir, uint64_t *upto, struct bw_err *err)
 	int r;
 
 	*upto = 0;
-	snprintf(path, sizeof path, "%s/%s", dir, PRUNED_FILE);
+	snprintf(path, sizeof path, "%s/%s", dir, TLOG_PRUNED_FILE);
 	if (access(path, F_OK) != 0 && errno == ENOENT)
 		return 0;
 	if ((r = bw_file_read(path, 32, &data, &len, err)) != 0)
@@ -84,7 +83,7 @@ tlog_store_prune(struct tlog_store *s, uint64_t upto, uint64_t *pruned_before, s
 		return bw_err_set(err, BW_EINVAL, "entries below %" PRIu64 " are pruned already; %" PRIu64 " is below that",
 				  had, upto);
 	if (upto > had) {
-		snprintf(path, sizeof path, "%s/%s", s->dir, PRUNED_FILE);
+		snprintf(path, sizeof path, "%s/%s", s->dir, TLOG_PRUNED_FILE);
 		len = snprintf(text, sizeof text, "%" PRIu64 "\n", upto);
 		if ((r = bw_file_write_atomic(path, text, (size_t)len, 0644, err)) != 0)
 			return r;

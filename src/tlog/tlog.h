@@ -277,6 +277,7 @@ struct tlog_store;
 #define TLOG_VKEY_FILE "log.vkey"
 #define TLOG_CHECKPOINT_FILE "checkpoint"
 #define TLOG_LOCK_FILE "lock"
+#define TLOG_PRUNED_FILE "pruned"
 
 /*
  * Creates a new, empty log in dir (created if missing; must not already
@@ -381,6 +382,39 @@ int tlog_pruned(const char *dir, uint64_t *upto, struct bw_err *err);
  * earlier bound. May run beside the sequencer and the integrator.
  */
 int tlog_store_prune(struct tlog_store *s, uint64_t upto, uint64_t *pruned_before, struct bw_err *err);
+
+/* ---- snapshots (snapshot.c) --------------------------------------------------- */
+
+/* Receives one file of a snapshot: its path relative to the log directory and its bytes. */
+typedef int (*tlog_file_fn)(void *ctx, const char *rel, const void *data, size_t len, struct bw_err *err);
+
+struct tlog_snapshot_info {
+	uint64_t size;		/* the checkpoint's */
+	uint64_t acknowledged;	/* journal entries past it (acknowledged, not yet integrated) */
+	uint64_t files;
+	char *checkpoint;	/* the signed checkpoint copied (checkpoint_len bytes) */
+	size_t checkpoint_len;
+};
+void tlog_snapshot_info_clear(struct tlog_snapshot_info *info);
+
+/*
+ * Copies a consistent snapshot of the log in dir while its writer runs
+ * (no lock taken, nothing changed): log.vkey, "pruned", the tiles and entry
+ * bundles of the checkpoint's tree, the cosigned checkpoint when it is not
+ * past it, every acknowledged journal entry past it (one segment
+ * "journal-<size>"), and last the checkpoint (verified with vkey), each
+ * handed to put. Opening the copy as a log integrates the journal's entries.
+ * *info (clear it) says what was copied.
+ */
+int tlog_snapshot(const char *dir, struct note_verifier *vkey, tlog_file_fn put, void *ctx,
+		  struct tlog_snapshot_info *info, struct bw_err *err);
+/*
+ * Counts the intact journal records of dir from index from on without
+ * changing anything (a torn tail ends the count). BW_ECORRUPT on a gap.
+ */
+int tlog_journal_count(const char *dir, uint64_t from, uint64_t *count, struct bw_err *err);
+/* Reads dir's verifier key file (log.vkey). Caller frees *out with note_verifier_free(). */
+int tlog_vkey_load(const char *dir, struct note_verifier **out, struct bw_err *err);
 
 /* ---- the integrator on its own thread ------------------------------------------ */
 

@@ -5,6 +5,7 @@
  * its final flag moved does not open; files of the first format (every chunk
  * bound to the ad) still open; an abandoned writer leaves nothing behind.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,6 +60,84 @@ opens(const uint8_t key[32], const char *ad, const char *path, uint8_t **out, si
 	struct bw_err err = { 0 };
 
 	return bw_stream_open_file(key, ad, strlen(ad), path, (size_t)8 << 20, out, len, &err);
+}
+
+/* Reads a prefixed sealed stream from path with the reader, in pieces of cap bytes. */
+static int
+read_stream(const uint8_t key[32], const char *path, size_t prefix, const char *ad, size_t cap, uint8_t *out,
+	    size_t *outlen)
+{
+	struct bw_stream_reader *r = NULL;
+	struct bw_err err = { 0 };
+	int fd = open(path, O_RDONLY), rc;
+	size_t n = 0;
+
+	*outlen = 0;
+	assert_true(fd >= 0);
+	assert_int_equal(lseek(fd, (off_t)prefix, SEEK_SET), (off_t)prefix);
+	if ((rc = bw_stream_reader_open(key, fd, ad, strlen(ad), &r, &err)) == 0) {
+		while ((rc = bw_stream_reader_read(r, out + *outlen, cap, &n, &err)) == 0 && n > 0)
+			*outlen += n;
+		if (rc == 0)
+			assert_true(bw_stream_reader_done(r));
+	}
+	bw_stream_reader_free(r);
+	close(fd);
+	return rc;
+}
+
+/* A stream written after a file's own header, read back chunk by chunk; edits, cuts and trailing bytes refused. */
+static void
+test_stream_reader(void **state)
+{
+	uint8_t key[32], *data, *got, *file;
+	size_t len = 2 * BW_STREAM_CHUNK + 99, glen = 0, flen;
+	const char prefix[] = "HEADER12";
+	char tmp[256], path[256], bad[256];
+	struct bw_stream_writer *w;
+	struct bw_err err = { 0 };
+	FILE *f;
+
+	(void)state;
+	randombytes_buf(key, sizeof key);
+	data = malloc(len);
+	got = malloc(len + BW_STREAM_CHUNK);
+	randombytes_buf(data, len);
+	path_of("r.tmp", tmp);
+	path_of("r.sealed", path);
+	path_of("r.bad", bad);
+	assert_int_equal(bw_stream_writer_open_after(key, tmp, prefix, 8, &w, &err), 0);
+	assert_int_equal(bw_stream_writer_add(w, data, len, &err), 0);
+	assert_int_equal(bw_stream_writer_finish(w, prefix, 8, path, &err), 0);
+	file = read_file(path, &flen);
+	assert_memory_equal(file, prefix, 8);
+	assert_int_equal(read_stream(key, path, 8, prefix, 1000, got, &glen), 0);
+	assert_int_equal(glen, len);
+	assert_memory_equal(got, data, len);
+	assert_int_equal(read_stream(key, path, 8, "HEADER13", 1000, got, &glen), BW_EVERIFY);	/* another header */
+	/* one byte changed in the second chunk */
+	file[8 + 28 + 4 + BW_STREAM_CHUNK + 17 + 100] ^= 1;
+	f = fopen(bad, "wb");
+	fwrite(file, 1, flen, f);
+	fclose(f);
+	assert_int_equal(read_stream(key, bad, 8, prefix, 1000, got, &glen), BW_EVERIFY);
+	assert_true(glen <= BW_STREAM_CHUNK);	/* nothing of the edited chunk was handed out */
+	file[8 + 28 + 4 + BW_STREAM_CHUNK + 17 + 100] ^= 1;
+	/* cut short, and with a byte after the final chunk */
+	f = fopen(bad, "wb");
+	fwrite(file, 1, flen - 1, f);
+	fclose(f);
+	assert_int_equal(read_stream(key, bad, 8, prefix, 1000, got, &glen), BW_EVERIFY);
+	f = fopen(bad, "wb");
+	fwrite(file, 1, flen, f);
+	fputc(0, f);
+	fclose(f);
+	assert_int_equal(read_stream(key, bad, 8, prefix, 1000, got, &glen), BW_EVERIFY);
+	unlink(bad);
+	unlink(path);
+	free(file);
+	free(got);
+	free(data);
 }
 
 static void
@@ -195,6 +274,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_streamed),
+		cmocka_unit_test(test_stream_reader),
 		cmocka_unit_test(test_first_format),
 	};
 	int r;

@@ -187,6 +187,99 @@ test_append_reopen_and_read_back(void **state)
 	free(vkey);
 }
 
+/* A snapshot's put: writes rel under the directory ctx, making its parents. */
+static int
+put_copy(void *ctx, const char *rel, const void *data, size_t len, struct bw_err *err)
+{
+	char path[512], cmd[600], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", (const char *)ctx, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+	*slash = '/';
+	if (system(cmd) != 0 || (f = fopen(path, "wbx")) == NULL)
+		return bw_err_set(err, BW_EIO, "%s: cannot create (twice?)", path);
+	fwrite(data, 1, len, f);
+	fclose(f);
+	return 0;
+}
+
+/*
+ * A snapshot of a log whose writer holds it open, with entries acknowledged (in the journal) and not yet
+ * integrated: the copy holds the checkpoint's tree and those entries, audits, and opening it integrates them.
+ */
+static void
+test_snapshot_of_a_live_log(void **state)
+{
+	struct tlog_store *s = NULL, *c = NULL;
+	struct tlog_memstore *m;
+	struct tlog_frontier f;
+	struct bw_sha256 *h;
+	struct tlog_snapshot_info info;
+	struct tlog_audit_result res;
+	struct note_verifier *v = NULL;
+	struct bw_err err = { 0 };
+	char copy[128], cmd[400];
+	uint64_t idx, n = 0;
+	uint8_t *e;
+	size_t len;
+
+	(void)state;
+	snprintf(copy, sizeof copy, "%.*s/copy", (int)(strlen(dir) - 4), dir);
+	assert_int_equal(tlog_store_create(dir, "bulwark.test/snap", NULL, &err), 0);
+	assert_int_equal(bw_sha256_new(&h, &err), 0);
+	assert_int_equal(tlog_memstore_new(&m, &err), 0);
+	tlog_frontier_init(&f);
+	assert_int_equal(tlog_store_open(dir, &s, &err), 0);
+	append_n(s, 0, 600, 100, m, &f, h);	/* full tiles and bundles, partial ones, a level-1 tile */
+	for (int i = 0; i < 5; i++) {
+		char ent[16];
+		snprintf(ent, sizeof ent, "late%d", i);
+		assert_int_equal(tlog_store_append(s, ent, strlen(ent), &idx, &err), 0);
+	}
+	assert_int_equal(tlog_store_sequence(s, &err), 0);	/* acknowledged, not integrated */
+	assert_true(tlog_store_size(s) == 600 && tlog_store_durable(s) == 605);
+
+	assert_int_equal(tlog_vkey_load(dir, &v, &err), 0);
+	assert_int_equal(tlog_snapshot(dir, v, put_copy, copy, &info, &err), 0);
+	assert_true(info.size == 600 && info.acknowledged == 5);
+	assert_non_null(strstr(info.checkpoint, "bulwark.test/snap\n600\n"));
+	tlog_store_close(s);	/* the writer stays untouched by the copy */
+
+	assert_int_equal(tlog_journal_count(copy, 600, &n, &err), 0);
+	assert_true(n == 5);
+	assert_int_equal(tlog_audit(copy, v, (const uint8_t *)info.checkpoint, info.checkpoint_len, NULL, NULL, &res, &err), 0);
+	assert_true(res.size == 600 && res.checked == 600);
+	/* with the signer (kept apart from a snapshot), opening the copy integrates the acknowledged entries */
+	snprintf(cmd, sizeof cmd, "cp '%s/log.key' '%s/log.key'", dir, copy);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tlog_store_open(copy, &c, &err), 0);
+	assert_true(tlog_store_size(c) == 605);
+	tlog_store_close(c);
+	{
+		struct tlog_tiles *t;
+		assert_int_equal(tlog_tiles_open(copy, &t, &err), 0);
+		assert_int_equal(tlog_tiles_read_entry(t, 605, 603, &e, &len, &err), 0);
+		assert_int_equal(len, 5);
+		assert_memory_equal(e, "late3", 5);
+		free(e);
+		assert_int_equal(tlog_tiles_read_entry(t, 605, 599, &e, &len, &err), 0);
+		assert_memory_equal(e, "e599", 4);
+		free(e);
+		tlog_tiles_free(t);
+	}
+	/* the original, reopened, holds the same */
+	assert_int_equal(tlog_store_open(dir, &s, &err), 0);
+	assert_true(tlog_store_size(s) == 605);
+	tlog_store_close(s);
+	tlog_snapshot_info_clear(&info);
+	note_verifier_free(v);
+	tlog_memstore_free(m);
+	bw_sha256_free(h);
+}
+
 static void
 test_lock_and_bad_entries(void **state)
 {
@@ -764,6 +857,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_journal_sequencing_and_replay, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_journal_segments, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_prune, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_snapshot_of_a_live_log, make_dir, remove_dir),
 		cmocka_unit_test(test_proof_file_round_trip),
 		cmocka_unit_test(test_proof_file_malformed),
 	};

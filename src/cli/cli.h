@@ -132,6 +132,7 @@ int cmd_status(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_upgrade(int argc, char **argv);
 
 /* ---- the configuration file of bulwark serve (config.c) ---- */
 struct config {

@@ -38,6 +38,7 @@ static const char usage[] =
     "  status   the server's state at a glance: audit log, requests, windows, alerts, patches (API)\n"
     "  backup   an encrypted copy of a data directory while its server runs; keygen\n"
     "  restore  a backup into an empty directory, checked whole (manifest, logs, keys)\n"
+    "  upgrade  bring a data directory's database to this version's schema (copied first)\n"
     "  version  print the version\n"
     "\n"
     "Run 'bulwark <command> --help' for a command's options.\n";
@@ -117,6 +118,8 @@ main(int argc, char **argv)
 		return cmd_backup(argc - 2, argv + 2);
 	if (strcmp(argv[1], "restore") == 0)
 		return cmd_restore(argc - 2, argv + 2);
+	if (strcmp(argv[1], "upgrade") == 0)
+		return cmd_upgrade(argc - 2, argv + 2);
 	if (strcmp(argv[1], "partner") == 0)
 		return cmd_partner(argc - 2, argv + 2);
 	if (strcmp(argv[1], "taxii") == 0)

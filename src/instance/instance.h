@@ -83,6 +83,20 @@ void instance_close(struct instance *in);
 /* True when data uses a passphrase-derived KEK. */
 bool instance_needs_passphrase(const char *data);
 
+struct instance_upgrade_result {
+	int64_t from, to;		/* the database's schema before, and this program's */
+	bool migrated;			/* from < to: copied to copy, then migrated */
+	char copy[4200];
+};
+/*
+ * Brings data's database to this program's schema (after a package
+ * upgrade, with the server stopped: BW_EBUSY while one holds the log):
+ * copies it first (SQLite's backup, to bulwark.db.before-schema-FROM-to-TO,
+ * never overwriting one), then migrates it. A database of a newer schema
+ * than this program knows is refused (BW_ECONFLICT): no downgrade.
+ */
+int instance_upgrade(const char *data, struct instance_upgrade_result *res, struct bw_err *err);
+
 /* Generates a self-signed ECDSA P-256 certificate (PEM) for localhost, 127.0.0.1 and ::1. */
 int tls_self_signed(const char *cert_path, const char *key_path, struct bw_err *err);
 

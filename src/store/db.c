@@ -1242,3 +1242,27 @@ out:
 	sqlite3_close(from);
 	return r;
 }
+
+int
+db_file_schema_version(const char *path, int64_t *version, struct bw_err *err)
+{
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	*version = 0;
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		r = bw_err_set(err, BW_EIO, "cannot open database %s: %s", path, h ? sqlite3_errmsg(h) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(h, 5000);
+	if (sqlite3_prepare_v2(h, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		r = bw_err_set(err, BW_ECORRUPT, "%s: no schema version (%s)", path, sqlite3_errmsg(h));
+	else
+		*version = sqlite3_column_int64(st, 0);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return r;
+}

@@ -25,6 +25,8 @@ void db_close(struct bw_db *db);
  * writing. dst must not exist.
  */
 int db_snapshot(const char *src, const char *dst, struct bw_err *err);
+/* The schema version of the database at path (the migrations applied), read without migrating it. */
+int db_file_schema_version(const char *path, int64_t *version, struct bw_err *err);
 /*
  * A transaction spanning several store calls, for an operation that must
  * make its audit event durable before the COMMIT: db_tx_begin, the calls

@@ -13,9 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 
 #include <cmocka.h>
 
+#include "instance/instance.h"
 #include "store/db_internal.h"
 
 static char dir[64];
@@ -121,6 +124,61 @@ test_migrations_from_older_schemas(void **state)
 		assert_int_equal(db_patch_target_insert(db, &t, &err), BW_EEXIST);
 		db_close(db);
 	}
+}
+
+/* bulwark upgrade: an older database copied, then migrated; a newer one and a running server refused. */
+static void
+test_instance_upgrade(void **state)
+{
+	char idir[128], path[256], copy[300];
+	struct bw_db *db = NULL;
+	struct bw_err err = { 0 };
+	struct instance_upgrade_result res;
+	int64_t v = 0;
+	int fd;
+
+	(void)state;
+	db_path(idir, sizeof idir, "upgrade");
+	snprintf(path, sizeof path, "%s/log", idir);
+	assert_int_equal(bw_mkdir_p(path, 0700, &err), 0);
+	snprintf(path, sizeof path, "%s/bulwark.db", idir);
+	assert_int_equal(db_open_at(path, true, DB_SCHEMA_VERSION - 2, &db, &err), 0);
+	add_user(db, "alice", 1);
+	db_close(db);
+	/* a server holding the log's lock */
+	snprintf(copy, sizeof copy, "%s/log/lock", idir);
+	fd = open(copy, O_RDWR | O_CREAT, 0600);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(instance_upgrade(idir, &res, &err), BW_EBUSY);
+	assert_non_null(strstr(err.msg, "stop it first"));
+	close(fd);
+	assert_int_equal(db_file_schema_version(path, &v, &err), 0);
+	assert_int_equal(v, DB_SCHEMA_VERSION - 2);	/* untouched */
+	/* copied, then migrated */
+	assert_int_equal(instance_upgrade(idir, &res, &err), 0);
+	assert_true(res.migrated && res.from == DB_SCHEMA_VERSION - 2 && res.to == DB_SCHEMA_VERSION);
+	snprintf(copy, sizeof copy, "%s.before-schema-%d-to-%d", path, DB_SCHEMA_VERSION - 2, DB_SCHEMA_VERSION);
+	assert_string_equal(res.copy, copy);
+	assert_int_equal(db_file_schema_version(copy, &v, &err), 0);
+	assert_int_equal(v, DB_SCHEMA_VERSION - 2);
+	assert_int_equal(db_file_schema_version(path, &v, &err), 0);
+	assert_int_equal(v, DB_SCHEMA_VERSION);
+	assert_int_equal(instance_upgrade(idir, &res, &err), 0);	/* current: nothing to do */
+	assert_false(res.migrated);
+	/* a newer schema: a downgrade, refused */
+	assert_int_equal(db_open(path, false, &db, &err), 0);
+	assert_int_equal(db_exec(db, "INSERT INTO schema_migrations VALUES (999, 0)", &err), 0);
+	db_close(db);
+	assert_int_equal(instance_upgrade(idir, &res, &err), BW_ECONFLICT);
+	assert_non_null(strstr(err.msg, "database schema 999, newer than this bulwark's"));
+	assert_non_null(strstr(err.msg, "downgrade is refused"));
+	unlink(copy);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/log/lock", idir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/log", idir);
+	rmdir(path);
+	rmdir(idir);
 }
 
 static void
@@ -428,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_witness_state),
 		cmocka_unit_test(test_migrations_from_older_schemas),
 		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_instance_upgrade),
 		cmocka_unit_test(test_users_and_last_admin),
 		cmocka_unit_test(test_login_attempts),
 		cmocka_unit_test(test_transactions),

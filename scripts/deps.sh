@@ -11,6 +11,7 @@ libgmime-3.0-dev libmagic-dev libarchive-dev libseccomp-dev libarchive-tools lib
 libsqlite3-dev libjansson-dev libmicrohttpd-dev libgnutls28-dev liboath-dev libqrencode-dev libcurl4-openssl-dev zlib1g-dev
 oathtool curl openssl time wrk nginx-light openssh-client openssh-server valgrind python3-aiosmtpd auditd systemd systemd-journal-remote
 golang-go golang-golang-x-mod-dev
+debhelper dpkg-dev fakeroot lintian
 nodejs chromium zbar-tools prometheus groff-base bash-completion
 python3"
 

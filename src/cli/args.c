@@ -84,6 +84,16 @@ cli_opt(struct cli_args *a, const char *name, const char **value)
 }
 
 int
+cli_opt_or(struct cli_args *a, const char *name, const char **value, const char *fallback)
+{
+	int r = cli_opt(a, name, value);
+
+	if (r == 0 && *value == NULL)
+		*value = fallback;
+	return r;
+}
+
+int
 cli_flag(struct cli_args *a, const char *name)
 {
 	int i, found = 0;

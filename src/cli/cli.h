@@ -41,6 +41,8 @@ struct cli_args {
 void cli_args_init(struct cli_args *a, int argc, char **argv);
 /* Value of --name or NULL. Returns -1 (and prints) when --name lacks a value or is repeated. */
 int cli_opt(struct cli_args *a, const char *name, const char **value);
+/* cli_opt, with *value = fallback when the option is absent (cli_opt sets it to NULL then). */
+int cli_opt_or(struct cli_args *a, const char *name, const char **value, const char *fallback);
 /* All values of a repeatable --name; *n of them into vals (capacity cap). */
 int cli_opt_all(struct cli_args *a, const char *name, const char **vals, size_t cap, size_t *n);
 /* True (and consumed) when --name is present. */

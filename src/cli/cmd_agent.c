@@ -162,14 +162,15 @@ agent_update_cmd(struct cli_args *a)
 static int
 agent_guard_cmd(struct cli_args *a)
 {
-	struct agent_guard_opts o = { GUARD_DIR "/guard.sock", GUARD_DIR "/sessions.json", NULL };
+	struct agent_guard_opts o = { 0 };
 	char *pos[1];
 	size_t npos;
 	sigset_t sigs;
 	struct bw_err err = { 0 };
 	int sfd, r;
 
-	if (cli_opt(a, "--socket", &o.socket_path) || cli_opt(a, "--state-file", &o.state_file) ||
+	if (cli_opt_or(a, "--socket", &o.socket_path, GUARD_DIR "/guard.sock") ||
+	    cli_opt_or(a, "--state-file", &o.state_file, GUARD_DIR "/sessions.json") ||
 	    cli_opt(a, "--state", &o.agent_state) || cli_positional(a, pos, 0, &npos)) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;
@@ -196,13 +197,13 @@ agent_guard_cmd(struct cli_args *a)
 static int
 agent_session_begin_cmd(struct cli_args *a)
 {
-	const char *sock = GUARD_DIR "/guard.sock";
+	const char *sock = NULL;
 	char *pos[1], reply[200];
 	size_t npos;
 	uint64_t deadline;
 	struct bw_err err = { 0 };
 
-	if (cli_opt(a, "--socket", &sock) || cli_positional(a, pos, 1, &npos) || npos != 1 ||
+	if (cli_opt_or(a, "--socket", &sock, GUARD_DIR "/guard.sock") || cli_positional(a, pos, 1, &npos) || npos != 1 ||
 	    cli_parse_u64("DEADLINE", pos[0], &deadline) != 0 || deadline > INT64_MAX) {
 		fputs(agent_usage, stderr);
 		return CLI_USAGE;

@@ -243,6 +243,11 @@ try:
     p = subprocess.run([BW, "agent", "session-begin", "--socket", guard_sock, str(int(time.time()) + 60)],
                        capture_output=True, timeout=30)
     expect(p.returncode != 0 and b"no audit session" in p.stderr, f"no audit session, no registration: {p.stderr}")
+    # Without --socket: the default socket (/run/bulwark-agent/guard.sock), a clear refusal when no guard is there.
+    if not os.path.exists("/run/bulwark-agent/guard.sock"):
+        p = subprocess.run([BW, "agent", "session-begin", str(int(time.time()) + 60)], capture_output=True, timeout=30)
+        expect(p.returncode == 1 and b"/run/bulwark-agent/guard.sock" in p.stderr,
+               f"session-begin's default socket: {p.returncode} {p.stderr}")
 
     # ---- host scoping: a certificate for db1 does not open web1 ----
     st, r2, _, _ = request(tok["vendor1"], hosts=["db1"])

@@ -4,7 +4,7 @@ RELEASE ?= build-release
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run demo man check release bench fuzz torture clean
+.PHONY: all deps build run demo man deb check release bench fuzz torture clean
 
 all: build
 
@@ -22,6 +22,10 @@ run: release
 # Man pages from the program's own --help into build/man (bulwark.1, bulwark-COMMAND.1).
 man: build
 	./scripts/man.sh $(BUILD)/bulwark $(BUILD)/man
+
+# The Debian packages into build/deb (docs/OPERATIONS.md).
+deb: deps
+	./scripts/deb.sh $(BUILD)/deb
 
 # The audit-log demo: create a log, append events, print a checkpoint,
 # prove an entry, verify the proof offline, audit.

@@ -45,7 +45,7 @@ def run(*cmd, timeout=600, check_rc=None, env=None):
 def purge_all():
     for pkg in ("bulwark-agent", "bulwark-server", "bulwark"):
         run("dpkg", "--purge", pkg)
-    for d in ("/var/lib/bulwark", "/var/lib/bulwark-agent", "/run/bulwark-agent"):
+    for d in ("/var/lib/bulwark", "/var/lib/bulwark-agent", "/run/bulwark-agent", "/var/backups/bulwark"):
         shutil.rmtree(d, ignore_errors=True)
     for u in ("bulwark-agent", "bulwark"):
         run("userdel", u)
@@ -55,16 +55,9 @@ def purge_all():
 base = tmpdir()
 purge_all()     # a run interrupted before its own clean-up
 try:
-    # --- build from a copy of the tree (dpkg-buildpackage writes beside the source) ---
-    src = os.path.join(base, "bulwark-0.1.0")
-    files = subprocess.run(["git", "-C", ROOT, "ls-files", "-co", "--exclude-standard", "-z"], capture_output=True,
-                           check=True).stdout.decode().split("\0")
-    for f in filter(None, files):
-        if os.path.isfile(os.path.join(ROOT, f)):
-            os.makedirs(os.path.dirname(os.path.join(src, f)), exist_ok=True)
-            shutil.copy2(os.path.join(ROOT, f), os.path.join(src, f))
-    p = subprocess.run(["dpkg-buildpackage", "-us", "-uc", "-b"], cwd=src, capture_output=True, timeout=1800)
-    expect(p.returncode == 0, f"dpkg-buildpackage: {p.returncode}\n{(p.stdout + p.stderr).decode()[-3000:]}")
+    # --- build from a copy of the tree (scripts/deb.sh, as `make deb` does) ---
+    p = subprocess.run([os.path.join(ROOT, "scripts", "deb.sh"), base], capture_output=True, timeout=1800)
+    expect(p.returncode == 0, f"scripts/deb.sh: {p.returncode}\n{(p.stdout + p.stderr).decode()[-3000:]}")
     debs = {os.path.basename(d).split("_")[0]: d for d in glob.glob(os.path.join(base, "*.deb"))}
     expect({"bulwark", "bulwark-server", "bulwark-agent"} <= set(debs), f"the packages built: {sorted(debs)}")
     changes = glob.glob(os.path.join(base, "*.changes"))[0]
@@ -158,6 +151,22 @@ try:
         guard.terminate()
         guard.wait(timeout=30)
 
+    # --- the daily backup: nothing until a recipient key is in /etc/bulwark; then its ExecStart as its user ---
+    rc, pub = run("/usr/bin/bulwark", "backup", "keygen", "--out", os.path.join(base, "backup.key"))
+    expect(rc == 0, f"backup keygen: {rc} {pub}")
+    open("/etc/bulwark/backup.pub", "w").write(pub.splitlines()[0] + "\n")
+    os.chown("/etc/bulwark/backup.pub", 0, u.pw_gid)
+    os.chmod("/etc/bulwark/backup.pub", 0o640)
+    unit = open("/lib/systemd/system/bulwark-backup.service").read()
+    cmd = shlex.split(re.search(r"^ExecStart=(.*)$", unit, re.M).group(1).replace("%%", "%"))
+    expect(re.search(r"^User=bulwark$", unit, re.M) and cmd[:2] == ["/bin/sh", "-c"], f"the backup unit: {cmd}")
+    p = subprocess.run(cmd, user="bulwark", group="bulwark", extra_groups=[], capture_output=True, timeout=300)
+    made = glob.glob("/var/backups/bulwark/bulwark-*.bwb")
+    expect(p.returncode == 0 and len(made) == 1, f"the backup unit's ExecStart: {p.returncode} {p.stderr.decode()} {made}")
+    rc, out = run("/usr/bin/bulwark", "restore", "--in", made[0], "--data", os.path.join(base, "restored"),
+                  "--key", os.path.join(base, "backup.key"), "--kek", "/var/lib/bulwark/kek")
+    expect(rc == 0 and "sealed keys: open" in out, f"the daily backup restores: {rc} {out}")
+
     # --- a reinstall runs bulwark upgrade; a database of a newer schema (a downgrade) is refused ---
     rc, out = run("dpkg", "-i", debs["bulwark-server"])
     expect(rc == 0 and "database schema" in out and "current" in out, f"reinstall: postinst's bulwark upgrade: {rc} {out}")
@@ -182,7 +191,7 @@ try:
     rc, out = run("dpkg", "--purge", "bulwark-agent", "bulwark-server", "bulwark")
     expect(rc == 0, f"dpkg --purge: {rc} {out}")
     left = [f for f in installed if os.path.exists(f)]
-    expect(not left and not os.path.exists("/etc/bulwark"), f"the purge removed every file installed: {left[:10]}")
+    expect(not left and not os.path.exists("/etc/bulwark/bulwark.conf"), f"the purge removed every file installed: {left[:10]}")
     expect(os.path.exists("/var/lib/bulwark/bulwark.db") and "was kept" in out,
            f"the data directory is kept (the audit log): {out}")
 finally:

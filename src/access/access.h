@@ -61,12 +61,15 @@ int ssh_cert_sign(const struct bw_ed25519 *ca, const struct ssh_cert_req *req, c
 
 /* "ssh-ed25519 BASE64 comment" for the CA public key (for TrustedUserCAKeys). Caller frees. */
 int ssh_ca_pubkey_line(const struct bw_ed25519 *ca, const char *comment, char **out, struct bw_err *err);
+/* The Ed25519 CA key that signed a certificate line ("ssh-ed25519-cert-v01@openssh.com BASE64 ..."), unverified. */
+int ssh_cert_signer(const char *line, uint8_t ca_pk[32], struct bw_err *err);
 
 /*
- * An OpenSSH KRL revoking the given certificate serials of the CA. *out
- * (caller frees) holds the binary KRL for sshd's RevokedKeys.
+ * An OpenSSH KRL revoking the given certificate serials under each of the
+ * ncas CAs (one certificate section each: during a rotation the old and the
+ * new CA). *out (caller frees) holds the binary KRL for sshd's RevokedKeys.
  */
-int ssh_krl_build(const struct bw_ed25519 *ca, const uint64_t *serials, size_t n, uint64_t version,
+int ssh_krl_build(const struct bw_ed25519 *const *cas, size_t ncas, const uint64_t *serials, size_t n, uint64_t version,
 		  uint64_t now, uint8_t **out, size_t *len, struct bw_err *err);
 
 /* ---- the remote-maintenance workflow ---- */
@@ -164,7 +167,7 @@ void access_login_check(const struct db_access *a, const char *host, const char 
 			struct access_login_check *out);
 
 /* The KRL of every revoked certificate. Caller frees *out. */
-int access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t **out, size_t *len,
+int access_krl(struct bw_db *db, const struct bw_ed25519 *const *cas, size_t ncas, int64_t now, uint8_t **out, size_t *len,
 	       struct bw_err *err);
 
 /* "host", "host:port" or "[v6]:port" into host and port (0: none given). */

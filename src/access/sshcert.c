@@ -289,3 +289,47 @@ out:
 	bw_buf_free(&line);
 	return r;
 }
+
+int
+ssh_cert_signer(const char *line, uint8_t ca_pk[32], struct bw_err *err)
+{
+	const char *sp = strchr(line, ' '), *end;
+	const uint8_t *p, *t;
+	uint8_t *blob = NULL;
+	size_t n = 0, len, tl;
+	uint32_t u;
+	struct ssh_reader r;
+	int i, rc = 0;
+
+	if (sp == NULL || strncmp(line, "ssh-ed25519-cert-v01@openssh.com ", 33) != 0)
+		return bw_err_set(err, BW_EINVAL, "not an Ed25519 OpenSSH certificate");
+	sp++;
+	end = strchr(sp, ' ');
+	len = end != NULL ? (size_t)(end - sp) : strlen(sp);
+	if ((blob = malloc(len)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (bw_base64_decode(sp, len, blob, len, &n) != 0) {
+		free(blob);
+		return bw_err_set(err, BW_EINVAL, "the certificate is not base64");
+	}
+	r = (struct ssh_reader){ blob, n, 0 };
+	/* type, nonce, pk, serial (u64), type (u32), key id, principals, valid after, valid before (u64s),
+	   critical options, extensions, reserved, then the signature key */
+	rc |= ssh_get_string(&r, &p, &len) | ssh_get_string(&r, &p, &len) | ssh_get_string(&r, &p, &len);
+	rc |= ssh_get_u32(&r, &u) | ssh_get_u32(&r, &u) | ssh_get_u32(&r, &u);
+	rc |= ssh_get_string(&r, &p, &len) | ssh_get_string(&r, &p, &len);
+	for (i = 0; i < 4; i++)
+		rc |= ssh_get_u32(&r, &u);
+	rc |= ssh_get_string(&r, &p, &len) | ssh_get_string(&r, &p, &len) | ssh_get_string(&r, &p, &len);
+	if (rc == 0 && ssh_get_string(&r, &p, &len) == 0) {
+		struct ssh_reader k = { p, len, 0 };
+		if (ssh_get_string(&k, &t, &tl) == 0 && tl == 11 && memcmp(t, "ssh-ed25519", 11) == 0 &&
+		    ssh_get_string(&k, &t, &tl) == 0 && tl == 32 && k.pos == k.len) {
+			memcpy(ca_pk, t, 32);
+			free(blob);
+			return 0;
+		}
+	}
+	free(blob);
+	return bw_err_set(err, BW_EINVAL, "the certificate's signature key cannot be read (not an Ed25519 CA's)");
+}

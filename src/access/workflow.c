@@ -333,7 +333,7 @@ access_login_check(const struct db_access *a, const char *host, const char *acco
 }
 
 int
-access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t **out, size_t *len,
+access_krl(struct bw_db *db, const struct bw_ed25519 *const *cas, size_t ncas, int64_t now, uint8_t **out, size_t *len,
 	   struct bw_err *err)
 {
 	uint64_t *serials = NULL;
@@ -343,7 +343,7 @@ access_krl(struct bw_db *db, const struct bw_ed25519 *ca, int64_t now, uint8_t *
 	if ((r = db_access_revoked(db, &serials, &n, err)) != 0)
 		return r;
 	/* The KRL version grows with each revocation: hosts can tell a newer list. */
-	r = ssh_krl_build(ca, serials, n, (uint64_t)n, (uint64_t)now, out, len, err);
+	r = ssh_krl_build(cas, ncas, serials, n, (uint64_t)n, (uint64_t)now, out, len, err);
 	free(serials);
 	return r;
 }

@@ -49,11 +49,16 @@ static const char access_usage[] =
     "       bulwark access approve|deny ID [--reason TEXT]\n"
     "       bulwark access revoke ID [--reason TEXT]\n"
     "       bulwark access ssh-config ID [--out CERTFILE] [--identity PRIVATE-KEY]\n"
+    "       bulwark access ca rotate [--overlap-minutes N] | activate | retire | status\n"
     "permits: pty (default), agent-forwarding, port-forwarding, x11-forwarding, user-rc.\n"
     "ssh-config downloads the certificate (default ~/.ssh/bulwark-ID-cert.pub) and prints the\n"
     "ssh client snippet, with IdentityFile set to the private key whose public key (KEY.pub in\n"
     "~/.ssh, or --identity) the request was made with. The other commands print a table (times in\n"
-    "UTC); --json prints the server's JSON instead, for scripts.\n";
+    "UTC); --json prints the server's JSON instead, for scripts.\n"
+    "ca (admin) rotates the SSH user CA: rotate publishes a new CA beside the one that signs\n"
+    "(GET /api/v1/access/ca gives both; hosts fetch it), activate lets it sign once the overlap\n"
+    "(default 1440 minutes) has passed, retire stops publishing the old one once no certificate\n"
+    "it signed is valid (docs/OPERATIONS.md).\n";
 
 /* "a,b,c" -> JSON array of strings. */
 
@@ -69,7 +74,23 @@ wants_help(int argc, char **argv)
 
 /* Runs one API call and prints the JSON reply when it has the wanted status. */
 /* How a reply is shown to people (--json: the JSON itself). */
-enum shape { AS_JSON, AS_REQUEST, AS_REQUESTS, AS_REVIEW, AS_HOSTS, AS_HOST_CODE, AS_DONE };
+enum shape { AS_JSON, AS_REQUEST, AS_REQUESTS, AS_REVIEW, AS_HOSTS, AS_HOST_CODE, AS_CA, AS_DONE };
+
+/* The SSH user CA's rotation state. */
+static void
+print_ca(const json_t *j)
+{
+	char t[BW_TIME_TEXT_MAX], buf[128];
+	json_t *from = json_object_get(j, "activate_from");
+
+	printf("phase      %s (since %s)\n", cli_text(j, "phase", buf, sizeof buf), cli_time_text(j, "since", t));
+	printf("signing    %s\n", cli_text(j, "signing", buf, sizeof buf));
+	if (json_object_get(j, "other") != NULL)
+		printf("published  %s (beside it)\n", cli_text(j, "other", buf, sizeof buf));
+	if (json_is_integer(from))
+		printf("activate   from %s (after the overlap of %lld minutes)\n", cli_time_text(j, "activate_from", t),
+		       (long long)json_integer_value(json_object_get(j, "overlap_minutes")));
+}
 
 static int
 call_and_show(const struct cli_api *api, const char *what, const char *method, const char *path, json_t *body,
@@ -94,6 +115,7 @@ call_and_show(const struct cli_api *api, const char *what, const char *method, c
 			cli_print_enrol_code(line, reply);
 			break;
 		}
+		case AS_CA: print_ca(reply); break;
 		case AS_DONE: printf("%s: done\n", what); break;
 		}
 		rc = CLI_OK;
@@ -541,6 +563,36 @@ out:
 	return rc;
 }
 
+/* bulwark access ca rotate [--overlap-minutes N] | activate | retire | status */
+static int
+access_ca(const struct cli_api *api, struct cli_args *a, bool json)
+{
+	const char *overlap = NULL;
+	char *pos[1], path[64];
+	size_t npos;
+	uint64_t v = 1440;
+
+	if (cli_opt(a, "--overlap-minutes", &overlap) || cli_positional(a, pos, 1, &npos) || npos != 1 ||
+	    (overlap != NULL && cli_parse_range("--overlap-minutes", overlap, 0, 129600, &v) != 0)) {
+		fputs(access_usage, stderr);
+		return CLI_USAGE;
+	}
+	if (strcmp(pos[0], "status") == 0)
+		return call_and_show(api, "access ca status", "GET", "/api/v1/access/ca/rotation", NULL, 200,
+				     json ? AS_JSON : AS_CA);
+	if (strcmp(pos[0], "rotate") == 0)
+		return call_and_show(api, "access ca rotate", "POST", "/api/v1/access/ca/rotate",
+				     json_pack("{s:I}", "overlap_minutes", (json_int_t)v), 200, json ? AS_JSON : AS_CA);
+	if (strcmp(pos[0], "activate") == 0 || strcmp(pos[0], "retire") == 0) {
+		char what[32];
+		snprintf(path, sizeof path, "/api/v1/access/ca/%s", pos[0]);
+		snprintf(what, sizeof what, "access ca %s", pos[0]);
+		return call_and_show(api, what, "POST", path, NULL, 200, json ? AS_JSON : AS_CA);
+	}
+	cli_errorf("access ca: unknown step '%s' (rotate, activate, retire, status)", pos[0]);
+	return CLI_USAGE;
+}
+
 int
 cmd_access(int argc, char **argv)
 {
@@ -564,6 +616,8 @@ cmd_access(int argc, char **argv)
 	json = cli_flag(&a, "--json");
 	if (strcmp(verb, "request") == 0)
 		return access_request(&api, &a, json);
+	if (strcmp(verb, "ca") == 0)
+		return access_ca(&api, &a, json);
 	if (cli_opt(&a, "--reason", &reason) || cli_opt(&a, "--out", &outpath) || cli_opt(&a, "--identity", &identity) ||
 	    cli_positional(&a, pos, 1, &npos))
 		return CLI_USAGE;

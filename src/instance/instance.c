@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "instance.h"
+#include "instance_internal.h"
 #include "tlog/tlog.h"
 
 #define KEK_MAGIC "bulwark-kek-v1 "
@@ -17,11 +17,10 @@
 #define HOSTLOG_KEY_AD "bulwark host-event log signer"
 #define WITNESS_KEY_AD "bulwark witness cosigner"
 #define KEK_CHECK_AD "bulwark kek check"
-#define SSH_CA_AD "bulwark ssh user ca"
 #define TUF_SNAPSHOT_AD "bulwark tuf snapshot key"
 #define TUF_TIMESTAMP_AD "bulwark tuf timestamp key"
 
-static int
+int
 path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err *err)
 {
 	if ((size_t)snprintf(out, cap, "%s/%s", data, rel) >= cap)
@@ -30,7 +29,7 @@ path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err 
 }
 
 /* "bulwark-sealed-v1 <base64(nonce||ct||tag)>\n" under kek with ad. */
-static int
+int
 write_sealed(const char *path, const uint8_t *kek, const char *ad, const void *pt, size_t n,
 	     struct bw_err *err)
 {
@@ -55,7 +54,7 @@ write_sealed(const char *path, const uint8_t *kek, const char *ad, const void *p
 }
 
 /* Reads a sealed file into secure memory *out (caller: bw_secure_free) of *n bytes. */
-static int
+int
 read_sealed(const char *path, const uint8_t *kek, const char *ad, uint8_t **out, size_t *n,
 	    struct bw_err *err)
 {
@@ -183,7 +182,7 @@ kek_load(const char *data, const char *passphrase, uint8_t *kek, struct bw_err *
 }
 
 /* Loads a sealed Ed25519 key (rel, bound to ad), creating it when this data directory has none yet. */
-static int
+int
 sealed_ed25519_load(const char *data, const uint8_t *kek, const char *rel, const char *ad, struct bw_ed25519 *key,
 		    struct bw_err *err)
 {
@@ -221,7 +220,7 @@ online_keys_load(const char *data, const uint8_t *kek, struct instance *in, stru
 {
 	int r;
 
-	if ((r = sealed_ed25519_load(data, kek, INSTANCE_SSH_CA, SSH_CA_AD, &in->ssh_ca, err)) != 0 ||
+	if ((r = instance_ca_load(data, kek, in, err)) != 0 ||
 	    (r = sealed_ed25519_load(data, kek, INSTANCE_TUF_SNAPSHOT, TUF_SNAPSHOT_AD, &in->tuf_snapshot, err)) != 0 ||
 	    (r = sealed_ed25519_load(data, kek, INSTANCE_TUF_TIMESTAMP, TUF_TIMESTAMP_AD, &in->tuf_timestamp, err)) != 0)
 		return r;
@@ -297,7 +296,7 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 	{
 		struct instance keys = { 0 };
 		r = online_keys_load(o->data, kek, &keys, err);
-		bw_ed25519_free(&keys.ssh_ca);
+		instance_ca_clear(&keys);
 		bw_ed25519_free(&keys.tuf_snapshot);
 		bw_ed25519_free(&keys.tuf_timestamp);
 		if (r != 0)
@@ -480,7 +479,7 @@ instance_close(struct instance *in)
 	db_close(in->db);
 	note_signer_free(in->log_signer);
 	note_verifier_free(in->log_verifier);
-	bw_ed25519_free(&in->ssh_ca);
+	instance_ca_clear(in);
 	bw_ed25519_free(&in->tuf_snapshot);
 	bw_ed25519_free(&in->tuf_timestamp);
 	bw_secure_free(in->kek);	/* wiped */

@@ -6,6 +6,7 @@
 #ifndef BW_INSTANCE_H
 #define BW_INSTANCE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,6 +55,21 @@ void instance_init_result_clear(struct instance_init_result *r);
 int instance_init(const struct instance_init_opts *o, struct instance_init_result *res,
 		  struct bw_err *err);
 
+/*
+ * The SSH user CA's rotation (docs/OPERATIONS.md): staged (a new CA published
+ * beside the one that signs, for the hosts to fetch), activated (the new one
+ * signs; the old one still published while certificates it signed are in
+ * force), settled (one CA). Generation 0 is keys/ssh_user_ca.sealed, a later
+ * one keys/ssh_user_ca.N.sealed; keys/ssh_user_ca.rotation names them.
+ */
+enum instance_ca_phase { INSTANCE_CA_SETTLED, INSTANCE_CA_STAGED, INSTANCE_CA_ACTIVATED };
+struct instance_ca_rotation {
+	enum instance_ca_phase phase;
+	unsigned signing_gen, other_gen;
+	int64_t since;			/* seconds: when the phase began */
+	int64_t overlap;		/* seconds the staged CA is published before it may sign */
+};
+
 /* An opened data directory. */
 struct instance {
 	char *data;
@@ -62,7 +78,11 @@ struct instance {
 	uint8_t *kek;			/* BW_AEAD_KEY_SIZE bytes of secure memory: the one copy of the KEK */
 	struct note_signer *log_signer;	/* until handed to the audit log */
 	struct note_verifier *log_verifier;
-	struct bw_ed25519 ssh_ca;	/* OpenSSH user CA (Ed25519) */
+	struct bw_ed25519 ssh_ca;	/* the OpenSSH user CA that signs (Ed25519); hold ca_lock (read) to use it */
+	struct bw_ed25519 ssh_ca_other;	/* during a rotation, the CA published beside it: staged, or retiring */
+	struct instance_ca_rotation ca_rot;
+	pthread_rwlock_t ca_lock;	/* readers of the CAs and ca_rot against a rotation step */
+	bool ca_lock_ready;
 	struct bw_ed25519 tuf_snapshot;	/* TUF online keys: snapshot and timestamp roles */
 	struct bw_ed25519 tuf_timestamp;
 	char *log_dir;
@@ -75,6 +95,18 @@ struct instance {
 	char *witness_vkey;
 	char *witness_db_path;
 };
+
+/* ---- the SSH user CA's rotation (ssh_ca.c); each step durable before it shows ---- */
+
+/* Stages a new CA (phase settled -> staged), published at once, signing from now + overlap seconds. */
+int instance_ca_rotate(struct instance *in, int64_t now, int64_t overlap, struct bw_err *err);
+/* The staged CA signs from now on (staged -> activated); BW_ECONFLICT before its overlap has passed. */
+int instance_ca_activate(struct instance *in, int64_t now, struct bw_err *err);
+/* The old CA is no longer published and its key is deleted (activated -> settled). */
+int instance_ca_retire(struct instance *in, int64_t now, struct bw_err *err);
+/* Read access to ssh_ca, ssh_ca_other and ca_rot (any number of readers at once). */
+void instance_ca_read_lock(struct instance *in);
+void instance_ca_unlock(struct instance *in);
 
 /* Opens data (passphrase NULL for file mode). Caller closes. */
 int instance_open(const char *data, const char *passphrase, const struct bw_pwhash_cost *cost,

@@ -45,6 +45,15 @@ ops_host_add(struct ops_ctx *x, const struct ops_host_add *q, int64_t *id, struc
 }
 
 /* Keeps in hs only the hosts that one of the caller's own requests names. */
+/* The CAs hosts trust now (caller holds the CA lock): the one that signs, and during a rotation the other. */
+static size_t
+published_cas(const struct instance *in, const struct bw_ed25519 *cas[2])
+{
+	cas[0] = &in->ssh_ca;
+	cas[1] = &in->ssh_ca_other;
+	return in->ca_rot.phase == INSTANCE_CA_SETTLED ? 1 : 2;
+}
+
 static int
 hosts_of_own_requests(struct ops_ctx *x, struct db_host *hs, size_t *n, struct bw_err *err)
 {
@@ -232,9 +241,12 @@ ops_access_review(struct ops_ctx *x, int64_t id, bool approve, const char *reaso
 	if (r == 0 && cur.requester_id == x->caller->user_id)
 		r = bw_err_set(err, BW_EINVAL, "the requester cannot review their own request");
 	db_access_clear(&cur);
-	if (r == 0)
+	if (r == 0) {
+		instance_ca_read_lock(x->in);
 		r = access_review(x->in->db, &x->in->ssh_ca, x->env->session_wrapper, id, x->caller->user_id,
 				  x->caller->name, approve, reason, ops_now(), &issued, err);
+		instance_ca_unlock(x->in);
+	}
 	if (r == 0)
 		r = db_access_get(x->in->db, id, a, err);
 	if (r == 0 && issued) {
@@ -336,11 +348,176 @@ ops_access_krl(struct ops_ctx *x, uint8_t **krl, size_t *len, struct bw_err *err
 
 	r = ops_begin(x, OP_ACCESS_KRL, &ev, err);
 	ev_target(&ev, "access:krl");
-	if (r == 0 && (r = access_krl(x->in->db, &x->in->ssh_ca, ops_now(), krl, len, err)) == 0) {
+	if (r == 0) {
+		const struct bw_ed25519 *cas[2];
+		instance_ca_read_lock(x->in);
+		r = access_krl(x->in->db, cas, published_cas(x->in, cas), ops_now(), krl, len, err);
+		instance_ca_unlock(x->in);
+	}
+	if (r == 0) {
 		ev_clear(&ev);
 		return 0;
 	}
 	return ops_finish(x, OP_ACCESS_KRL, &ev, r, err);
+}
+
+int
+ops_access_ca(struct ops_ctx *x, char **lines, struct bw_err *err)
+{
+	struct bw_buf b = { 0 };
+	struct event ev;
+	int r;
+
+	*lines = NULL;
+	r = ops_begin(x, OP_ACCESS_CA, &ev, err);
+	ev_target(&ev, "access:ca");
+	if (r == 0) {
+		const struct bw_ed25519 *cas[2];
+		size_t n;
+		instance_ca_read_lock(x->in);
+		n = published_cas(x->in, cas);
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			char *line = NULL;
+			if ((r = ssh_ca_pubkey_line(cas[i], "bulwark-user-ca", &line, err)) == 0 &&
+			    (bw_buf_append_str(&b, line) != 0 || bw_buf_append_byte(&b, '\n') != 0))
+				r = bw_err_set(err, BW_ENOMEM, "out of memory");
+			free(line);
+		}
+		instance_ca_unlock(x->in);
+	}
+	if (r == 0 && (*lines = bw_buf_take(&b, NULL)) == NULL)
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	bw_buf_free(&b);
+	if (r == 0) {
+		ev_clear(&ev);
+		return 0;
+	}
+	return ops_finish(x, OP_ACCESS_CA, &ev, r, err);
+}
+
+/* The SHA256 fingerprint of a CA ("SHA256:..."), into out. */
+static void
+ca_fingerprint(const struct bw_ed25519 *ca, char *out, size_t cap)
+{
+	struct ssh_pubkey k = { 0 };
+	struct bw_err e = { 0 };
+	char *line = NULL;
+
+	snprintf(out, cap, "?");
+	if (ssh_ca_pubkey_line(ca, NULL, &line, &e) == 0 && ssh_pubkey_parse(line, strlen(line), &k, &e) == 0)
+		snprintf(out, cap, "%s", k.fingerprint);
+	ssh_pubkey_clear(&k);
+	free(line);
+}
+
+static void
+ca_status_read(struct instance *in, struct ops_ca_status *st)
+{
+	memset(st, 0, sizeof *st);
+	instance_ca_read_lock(in);
+	st->rot = in->ca_rot;
+	ca_fingerprint(&in->ssh_ca, st->signing, sizeof st->signing);
+	if (st->rot.phase != INSTANCE_CA_SETTLED)
+		ca_fingerprint(&in->ssh_ca_other, st->other, sizeof st->other);
+	instance_ca_unlock(in);
+}
+
+int
+ops_access_ca_status(struct ops_ctx *x, struct ops_ca_status *st, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	memset(st, 0, sizeof *st);
+	r = ops_begin(x, OP_ACCESS_CA_STATUS, &ev, err);
+	ev_target(&ev, "access:ca");
+	if (r == 0) {
+		ca_status_read(x->in, st);
+		ev_clear(&ev);
+		return 0;
+	}
+	return ops_finish(x, OP_ACCESS_CA_STATUS, &ev, r, err);
+}
+
+/* Records the CAs after a rotation step on ev. */
+static void
+ca_event_fields(struct ops_ctx *x, struct event *ev)
+{
+	struct ops_ca_status st;
+
+	ca_status_read(x->in, &st);
+	ev_str(ev, EVF_CA_SIGNING, st.signing);
+	if (st.other[0] != '\0')
+		ev_str(ev, EVF_CA_OTHER, st.other);
+}
+
+int
+ops_access_ca_rotate(struct ops_ctx *x, int64_t overlap_minutes, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_ACCESS_CA_ROTATE, &ev, err);
+	ev_target(&ev, "access:ca");
+	ev_int(&ev, EVF_OVERLAP_MINUTES, overlap_minutes);
+	if (r == 0 && (overlap_minutes < 0 || overlap_minutes > 60 * 24 * 90))
+		r = bw_err_set(err, BW_EINVAL, "overlap_minutes must be 0..129600 (90 days)");
+	if (r == 0 && (r = instance_ca_rotate(x->in, ops_now(), overlap_minutes * 60, err)) == 0)
+		ca_event_fields(x, &ev);
+	return ops_finish(x, OP_ACCESS_CA_ROTATE, &ev, r, err);
+}
+
+int
+ops_access_ca_activate(struct ops_ctx *x, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	r = ops_begin_tx(x, OP_ACCESS_CA_ACTIVATE, &ev, err);
+	ev_target(&ev, "access:ca");
+	if (r == 0 && (r = instance_ca_activate(x->in, ops_now(), err)) == 0)
+		ca_event_fields(x, &ev);
+	return ops_finish(x, OP_ACCESS_CA_ACTIVATE, &ev, r, err);
+}
+
+int
+ops_access_ca_retire(struct ops_ctx *x, struct bw_err *err)
+{
+	struct ops_ca_status before;
+	struct db_cert *certs = NULL;
+	struct event ev;
+	size_t ncerts = 0;
+	int64_t n = 0, until = 0;
+	int r;
+
+	r = ops_begin_tx(x, OP_ACCESS_CA_RETIRE, &ev, err);
+	ev_target(&ev, "access:ca");
+	ca_status_read(x->in, &before);
+	/* Every certificate the old CA signed must have ended: hosts given only the new CA would refuse it, and a
+	   revoked one would drop out of the KRL while hosts that still trust the old CA accept it. */
+	if (r == 0 && before.rot.phase == INSTANCE_CA_ACTIVATED &&
+	    (r = db_access_certs_in_force(x->in->db, ops_now(), &certs, &ncerts, err)) == 0) {
+		uint8_t signer[32];
+		instance_ca_read_lock(x->in);
+		for (size_t i = 0; i < ncerts; i++)
+			if (ssh_cert_signer(certs[i].certificate, signer, NULL) != 0 ||	/* unreadable: counted, fail closed */
+			    memcmp(signer, x->in->ssh_ca_other.pk, 32) == 0) {
+				n++;
+				until = certs[i].valid_before > until ? certs[i].valid_before : until;
+			}
+		instance_ca_unlock(x->in);
+		db_certs_free(certs, ncerts);
+	}
+	if (r == 0 && n > 0)
+		r = bw_err_set(err, BW_ECONFLICT,
+			       "%lld certificate(s) signed by the old CA are valid until %lld (Unix time; revoked ones too, or "
+			       "hosts that still trust the old CA would lose their revocation): retire after that",
+			       (long long)n, (long long)until);
+	if (r == 0 && (r = instance_ca_retire(x->in, ops_now(), err)) == 0) {
+		ev_str(&ev, EVF_CA_OTHER, before.other);	/* the retired one */
+		ev_str(&ev, EVF_CA_SIGNING, before.signing);
+	}
+	return ops_finish(x, OP_ACCESS_CA_RETIRE, &ev, r, err);
 }
 
 void
@@ -388,14 +565,25 @@ ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint64_t
 	memset(out, 0, sizeof *out);
 	if (x->caller->via != OPS_VIA_SYSTEM)
 		return bw_err_set(err, BW_EDENIED, "only the server itself looks up the grants behind logins");
-	if ((r = ssh_ca_pubkey_line(&x->in->ssh_ca, NULL, &line, err)) != 0 ||
-	    (r = ssh_pubkey_parse(line, strlen(line), &ca, err)) != 0) {
-		free(line);
-		return r;
+	{
+		const struct bw_ed25519 *cas[2];
+		size_t n;
+		ours = false;
+		r = 0;
+		instance_ca_read_lock(x->in);
+		n = published_cas(x->in, cas);
+		for (size_t i = 0; r == 0 && !ours && i < n; i++) {
+			line = NULL;
+			if ((r = ssh_ca_pubkey_line(cas[i], NULL, &line, err)) == 0 &&
+			    (r = ssh_pubkey_parse(line, strlen(line), &ca, err)) == 0)
+				ours = strlen(ca.fingerprint) == ca_fp_len && memcmp(ca.fingerprint, ca_fp, ca_fp_len) == 0;
+			ssh_pubkey_clear(&ca);
+			free(line);
+		}
+		instance_ca_unlock(x->in);
+		if (r != 0)
+			return r;
 	}
-	ours = strlen(ca.fingerprint) == ca_fp_len && memcmp(ca.fingerprint, ca_fp, ca_fp_len) == 0;
-	ssh_pubkey_clear(&ca);
-	free(line);
 	if (!ours)
 		return bw_err_set(err, BW_ENOTFOUND, "the certificate's CA is not bulwark's");
 	out->request = serial <= INT64_MAX ? (int64_t)serial : -1;

@@ -369,6 +369,19 @@ int ops_access_review_report(struct ops_ctx *x, struct db_access **as, size_t *n
 			     struct bw_err *err);
 /* The KRL of every revoked certificate (public). Caller frees *krl. */
 int ops_access_krl(struct ops_ctx *x, uint8_t **krl, size_t *len, struct bw_err *err);
+/* The CA keys hosts trust, one OpenSSH public-key line each (two during a rotation). Caller frees *lines. */
+int ops_access_ca(struct ops_ctx *x, char **lines, struct bw_err *err);
+/* The SSH user CA's rotation (admin): stage a new CA, let it sign after the overlap, retire the old one. */
+struct ops_ca_status {
+	struct instance_ca_rotation rot;
+	char signing[64];		/* SHA256 fingerprints */
+	char other[64];			/* "" when settled */
+};
+int ops_access_ca_status(struct ops_ctx *x, struct ops_ca_status *st, struct bw_err *err);
+int ops_access_ca_rotate(struct ops_ctx *x, int64_t overlap_minutes, struct bw_err *err);
+int ops_access_ca_activate(struct ops_ctx *x, struct bw_err *err);
+/* Refused (BW_ECONFLICT) while certificates the old CA signed are in force. */
+int ops_access_ca_retire(struct ops_ctx *x, struct bw_err *err);
 /* The server's own sweep: issued windows that ended are marked and recorded (access.expired). */
 void ops_access_expire(struct ops_ctx *x);
 

@@ -397,16 +397,85 @@ h_access_krl(struct request *rq, json_t *body)
 static void
 h_access_ca(struct request *rq, json_t *body)
 {
+	struct ops_ctx x = request_ops(rq);
 	struct bw_err err = { 0 };
-	char *line = NULL;
+	char *lines = NULL;
 
 	(void)body;
-	if (ssh_ca_pubkey_line(&rq->s->in->ssh_ca, "bulwark-user-ca", &line, &err) != 0) {
+	if (ops_access_ca(&x, &lines, &err) != 0) {
 		reply_from_err(rq, &err);
 		return;
 	}
-	reply_line(rq, line);
-	free(line);
+	reply_text(rq, 200, "text/plain; charset=utf-8", lines, strlen(lines));	/* one line per CA, each ending in a newline */
+}
+
+static const char *const ca_phases[] = { "settled", "staged", "activated" };
+
+static json_t *
+ca_status_json(const struct ops_ca_status *st)
+{
+	json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "phase", ca_phases[st->rot.phase], "signing", st->signing, "since",
+			      (json_int_t)st->rot.since, "overlap_minutes", (json_int_t)(st->rot.overlap / 60));
+	if (j != NULL && st->other[0] != '\0')
+		json_object_set_new(j, "other", json_string(st->other));
+	if (j != NULL && st->rot.phase == INSTANCE_CA_STAGED)
+		json_object_set_new(j, "activate_from", json_integer(st->rot.since + st->rot.overlap));
+	return j;
+}
+
+/* A rotation step, then the state it left. */
+static void
+ca_step_reply(struct request *rq, struct ops_ctx *x, int r, struct bw_err *err)
+{
+	struct ops_ca_status st;
+
+	if (r != 0 || ops_access_ca_status(x, &st, err) != 0) {
+		reply_from_err(rq, err);
+		return;
+	}
+	reply_json(rq, 200, ca_status_json(&st));
+}
+
+static void
+h_access_ca_rotate(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+	json_int_t overlap = 1440;
+
+	if (!request_unpack(rq, body, "{s?:I}", "overlap_minutes", &overlap))
+		return;
+	ca_step_reply(rq, &x, ops_access_ca_rotate(&x, (int64_t)overlap, &err), &err);
+}
+
+static void
+h_access_ca_activate(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+
+	(void)body;
+	ca_step_reply(rq, &x, ops_access_ca_activate(&x, &err), &err);
+}
+
+static void
+h_access_ca_retire(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+
+	(void)body;
+	ca_step_reply(rq, &x, ops_access_ca_retire(&x, &err), &err);
+}
+
+static void
+h_access_ca_status(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+
+	(void)body;
+	ca_step_reply(rq, &x, 0, &err);
 }
 
 /* The "verify permissions" report: standing access, active and future windows, unused grants, approvers. */
@@ -484,6 +553,11 @@ static const struct route access_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/access/review", .fn = h_access_review_report, .op = OP_ACCESS_REVIEW },
 	{ .method = "GET", .pattern = "/api/v1/access/krl", .fn = h_access_krl, .op = OP_ACCESS_KRL },
 	{ .method = "GET", .pattern = "/api/v1/access/ca", .fn = h_access_ca, .op = OP_ACCESS_CA },
+	{ .method = "GET", .pattern = "/api/v1/access/ca/rotation", .fn = h_access_ca_status, .op = OP_ACCESS_CA_STATUS },
+	{ .method = "POST", .pattern = "/api/v1/access/ca/rotate", .fn = h_access_ca_rotate, .op = OP_ACCESS_CA_ROTATE,
+	  .json_body = true, .json_optional = true },
+	{ .method = "POST", .pattern = "/api/v1/access/ca/activate", .fn = h_access_ca_activate, .op = OP_ACCESS_CA_ACTIVATE },
+	{ .method = "POST", .pattern = "/api/v1/access/ca/retire", .fn = h_access_ca_retire, .op = OP_ACCESS_CA_RETIRE },
 	{ .method = "GET", .pattern = "/api/v1/access/session-wrapper", .fn = h_access_wrapper, .op = OP_ACCESS_SESSION_WRAPPER },
 };
 const struct route_table access_route_table = { access_routes, sizeof access_routes / sizeof access_routes[0] };

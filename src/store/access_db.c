@@ -493,3 +493,54 @@ unlock:
 	*ids = v;
 	return 0;
 }
+
+void
+db_certs_free(struct db_cert *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(c[i].certificate);
+	free(c);
+}
+
+int
+db_access_certs_in_force(struct bw_db *db, int64_t now, struct db_cert **out, size_t *n, struct bw_err *err)
+{
+	struct db_cert *v = NULL;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int r, rc = SQLITE_DONE;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&db->mu);
+	if ((r = db_prepare(db, "SELECT certificate, valid_before FROM access_requests WHERE state IN ('issued', 'revoked')"
+			    " AND certificate IS NOT NULL AND valid_before > ? ORDER BY id", &st, err)) == 0) {
+		sqlite3_bind_int64(st, 1, now);
+		while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (*n == cap) {
+				struct db_cert *q = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+				if (q == NULL) {
+					r = bw_err_set(err, BW_ENOMEM, "out of memory");
+					break;
+				}
+				v = q;
+			}
+			v[*n].valid_before = sqlite3_column_int64(st, 1);
+			if ((v[*n].certificate = col_dup(st, 0)) == NULL)
+				r = bw_err_set(err, BW_ENOMEM, "out of memory");
+			else
+				(*n)++;
+		}
+		if (r == 0 && rc != SQLITE_DONE)
+			r = db_sql_err(db, err, "list certificates in force");
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&db->mu);
+	if (r != 0) {
+		db_certs_free(v, *n);
+		*n = 0;
+		return r;
+	}
+	*out = v;
+	return 0;
+}

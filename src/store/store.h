@@ -272,6 +272,14 @@ struct db_access {
 	int64_t downloaded_at, created_at, decided_at, revoked_at;
 };
 
+/* A certificate still valid (an issued window's, or a revoked one's: its revocation must stay in the KRL). */
+struct db_cert {
+	char *certificate;
+	int64_t valid_before;
+};
+void db_certs_free(struct db_cert *c, size_t n);
+/* Every certificate valid at now (seconds). Caller frees with db_certs_free(). */
+int db_access_certs_in_force(struct bw_db *db, int64_t now, struct db_cert **out, size_t *n, struct bw_err *err);
 void db_access_clear(struct db_access *a);
 void db_access_free(struct db_access *a, size_t n);
 int db_access_insert(struct bw_db *db, const struct db_access *a, int64_t *id, struct bw_err *err);

@@ -119,7 +119,7 @@ main(int argc, char **argv)
 			return 2;
 		for (i = 4; i < argc && n < 256; i++)
 			serials[n++] = strtoull(argv[i], NULL, 10);
-		if (ssh_krl_build(&ca, serials, n, strtoull(argv[3], NULL, 10), (uint64_t)time(NULL), &krl, &len, &err) != 0)
+		if (ssh_krl_build((const struct bw_ed25519 *const[]){ &ca }, 1, serials, n, strtoull(argv[3], NULL, 10), (uint64_t)time(NULL), &krl, &len, &err) != 0)
 			return 1;
 		fwrite(krl, 1, len, stdout);
 		free(krl);

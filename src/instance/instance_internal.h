@@ -1,0 +1,21 @@
+/* instance/instance_internal.h: what the instance module's files share. */
+#ifndef BW_INSTANCE_INTERNAL_H
+#define BW_INSTANCE_INTERNAL_H
+
+#include "instance.h"
+
+/* out = data/rel; BW_ERANGE when it does not fit. */
+int path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err *err);
+/* A new sealed file at path: pt (n bytes) under kek, bound to ad ("bulwark-sealed-v1 BASE64"). */
+int write_sealed(const char *path, const uint8_t *kek, const char *ad, const void *pt, size_t n, struct bw_err *err);
+/* A sealed file's plaintext into secure memory *out (caller bw_secure_free()s), *n bytes. */
+int read_sealed(const char *path, const uint8_t *kek, const char *ad, uint8_t **out, size_t *n, struct bw_err *err);
+/* A sealed Ed25519 key (data/rel, bound to ad), created when there is none yet. */
+int sealed_ed25519_load(const char *data, const uint8_t *kek, const char *rel, const char *ad, struct bw_ed25519 *key,
+			struct bw_err *err);
+
+/* ssh_ca.c: the SSH user CA(s) of in, by the rotation file when there is one (created on first use). */
+int instance_ca_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err);
+void instance_ca_clear(struct instance *in);
+
+#endif

@@ -449,7 +449,9 @@ access_sshd_config(const struct db_host *h, const char *server_url, char **out, 
 		      " %s/api/v1/access/ca && mv /etc/ssh/bulwark_user_ca.pub.new /etc/ssh/bulwark_user_ca.pub\n"
 		      "#   curl -fsS --cacert /etc/ssh/bulwark_server.pem -o /etc/ssh/bulwark_revoked.krl.new"
 		      " %s/api/v1/access/krl && mv /etc/ssh/bulwark_revoked.krl.new /etc/ssh/bulwark_revoked.krl\n"
-		      "#   (cron, every minute: */1 * * * * root <the krl line above>)\n",
+		      "#   (cron: the krl line every minute, */1 * * * * root <the krl line above>; the CA line hourly,\n"
+		      "#   0 * * * * root <the CA line above>: a new CA is published beside the old one for an overlap\n"
+		      "#   before it signs, so hosts that refresh it hourly never refuse a new certificate)\n",
 		      h->name, server_url, server_url, server_url);
 	for (i = 0; i < na; i++)
 		bw_buf_printf(&b, "#   echo '%s@%s' > /etc/ssh/bulwark_principals/%s\n", al[i], h->name, al[i]);

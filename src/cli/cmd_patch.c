@@ -27,7 +27,7 @@ static const char patch_usage[] =
     "       bulwark patch verify-rotation OLD-ROOT.json NEW-ROOT.json\n"
     "       bulwark patch canonical FILE.json      (prints the canonical JSON that TUF signs)\n"
     "  on the server (HTTPS API):\n"
-    "       bulwark patch keys --out DIR            (the server's online keys and log key)\n"
+    "       bulwark patch keys --out DIR [--rotate | --next]   (the server's online keys and log key; staged ones)\n"
     "       bulwark patch publish --targets TARGETS.json [--root ROOT.json] [FILE...]\n"
     "       bulwark patch status [--json]           (published targets, hosts' latest reports)\n"
     "\n"

@@ -11,9 +11,13 @@
 #include "patch/patch.h"
 
 static const char keys_usage[] =
-    "usage: bulwark patch keys --out DIR [--server URL] [--cacert PEM]\n"
+    "usage: bulwark patch keys --out DIR [--rotate | --next] [--server URL] [--token T] [--cacert PEM]\n"
     "  writes DIR/snapshot.pub and DIR/timestamp.pub (the server's online TUF keys, for\n"
-    "  'patch root init --snapshot-key/--timestamp-key') and DIR/log.vkey (for hosts).\n";
+    "  'patch root init --snapshot-key/--timestamp-key') and DIR/log.vkey (for hosts).\n"
+    "  --rotate (admin) stages new online keys and writes those; --next writes the staged ones.\n"
+    "  Staged keys sign once a new root naming them (version N+1, signed by the old and new\n"
+    "  root thresholds) is published with 'patch publish --root'; the keys in use sign until\n"
+    "  then (docs/OPERATIONS.md).\n";
 
 static const char publish_usage[] =
     "usage: bulwark patch publish --targets TARGETS.json [--root ROOT.json] [FILE...]\n"
@@ -81,19 +85,28 @@ cli_patch_keys(struct cli_args *a)
 	const char *roles[] = { "snapshot", "timestamp" };
 	int rc = CLI_FAIL;
 
+	bool rotate = cli_flag(a, "--rotate"), next = cli_flag(a, "--next") || rotate;
+	json_t *keys;
+
 	if (cli_api_init(&api, a) || cli_opt(a, "--out", &dir) || cli_positional(a, pos, 0, &npos) || dir == NULL) {
 		fputs(keys_usage, stderr);
 		return CLI_USAGE;
 	}
-	if (cli_api_call(&api, "GET", "/api/v1/patch/keys", NULL, &status, &reply, NULL) != 0 ||
-	    cli_api_expect("patch keys", status, 200, reply) != 0)
+	if (cli_api_call(&api, rotate ? "POST" : "GET", rotate ? "/api/v1/patch/keys/rotate" : "/api/v1/patch/keys", NULL,
+			 &status, &reply, NULL) != 0 ||
+	    cli_api_expect(rotate ? "patch keys --rotate" : "patch keys", status, 200, reply) != 0)
 		goto out;
+	keys = next ? json_object_get(reply, "next") : reply;
+	if (keys == NULL) {
+		cli_errorf("patch keys --next: no online keys are staged (bulwark patch keys --rotate stages them)");
+		goto out;
+	}
 	if (bw_mkdir_p(dir, 0755, &err) != 0) {
 		cli_fail("patch keys", &err);
 		goto out;
 	}
 	for (i = 0; i < 2; i++) {
-		json_t *k = json_deep_copy(json_object_get(json_object_get(reply, roles[i]), "key"));
+		json_t *k = json_deep_copy(json_object_get(json_object_get(keys, roles[i]), "key"));
 		uint8_t pk[32];
 		char id[65], *text;
 		if (k == NULL || patch_key_parse(k, pk, &err) != 0 || patch_key_id(k, id, &err) != 0) {
@@ -110,7 +123,7 @@ cli_patch_keys(struct cli_args *a)
 			cli_fail("patch keys", &err);
 			goto out;
 		}
-		printf("%s key %s -> %s\n", roles[i], id, path);
+		printf("%s%s key %s -> %s\n", next ? "staged " : "", roles[i], id, path);
 		free(text);
 	}
 	{

@@ -17,8 +17,6 @@
 #define HOSTLOG_KEY_AD "bulwark host-event log signer"
 #define WITNESS_KEY_AD "bulwark witness cosigner"
 #define KEK_CHECK_AD "bulwark kek check"
-#define TUF_SNAPSHOT_AD "bulwark tuf snapshot key"
-#define TUF_TIMESTAMP_AD "bulwark tuf timestamp key"
 
 int
 path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_err *err)
@@ -222,7 +220,8 @@ online_keys_load(const char *data, const uint8_t *kek, struct instance *in, stru
 
 	if ((r = instance_ca_load(data, kek, in, err)) != 0 ||
 	    (r = sealed_ed25519_load(data, kek, INSTANCE_TUF_SNAPSHOT, TUF_SNAPSHOT_AD, &in->tuf_snapshot, err)) != 0 ||
-	    (r = sealed_ed25519_load(data, kek, INSTANCE_TUF_TIMESTAMP, TUF_TIMESTAMP_AD, &in->tuf_timestamp, err)) != 0)
+	    (r = sealed_ed25519_load(data, kek, INSTANCE_TUF_TIMESTAMP, TUF_TIMESTAMP_AD, &in->tuf_timestamp, err)) != 0 ||
+	    (r = instance_tuf_load_staged(data, kek, in, err)) != 0)
 		return r;
 	return 0;
 }
@@ -299,6 +298,8 @@ instance_init(const struct instance_init_opts *o, struct instance_init_result *r
 		instance_ca_clear(&keys);
 		bw_ed25519_free(&keys.tuf_snapshot);
 		bw_ed25519_free(&keys.tuf_timestamp);
+		bw_ed25519_free(&keys.tuf_snapshot_next);
+		bw_ed25519_free(&keys.tuf_timestamp_next);
 		if (r != 0)
 			goto out;
 	}
@@ -482,6 +483,8 @@ instance_close(struct instance *in)
 	instance_ca_clear(in);
 	bw_ed25519_free(&in->tuf_snapshot);
 	bw_ed25519_free(&in->tuf_timestamp);
+	bw_ed25519_free(&in->tuf_snapshot_next);
+	bw_ed25519_free(&in->tuf_timestamp_next);
 	bw_secure_free(in->kek);	/* wiped */
 	free(in->data);
 	free(in->log_dir);

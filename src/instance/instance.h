@@ -21,6 +21,8 @@
 #define INSTANCE_SSH_CA "keys/ssh_user_ca.sealed"
 #define INSTANCE_TUF_SNAPSHOT "keys/tuf_snapshot.sealed"
 #define INSTANCE_TUF_TIMESTAMP "keys/tuf_timestamp.sealed"
+#define INSTANCE_TUF_SNAPSHOT_NEXT "keys/tuf_snapshot.next.sealed"
+#define INSTANCE_TUF_TIMESTAMP_NEXT "keys/tuf_timestamp.next.sealed"
 #define INSTANCE_LOG_DIR "log"
 #define INSTANCE_HOSTLOG_KEY "keys/hostlog.sealed"
 #define INSTANCE_WITNESS_KEY "keys/witness.sealed"	/* this server as a witness: "<audit log origin>/witness", type 0x04 */
@@ -85,6 +87,8 @@ struct instance {
 	bool ca_lock_ready;
 	struct bw_ed25519 tuf_snapshot;	/* TUF online keys: snapshot and timestamp roles */
 	struct bw_ed25519 tuf_timestamp;
+	struct bw_ed25519 tuf_snapshot_next;	/* staged for a rotation (sk NULL when none): a new root names them */
+	struct bw_ed25519 tuf_timestamp_next;
 	char *log_dir;
 	char *log_vkey;
 	struct note_signer *hostlog_signer;	/* until handed to the host-event log */
@@ -107,6 +111,17 @@ int instance_ca_retire(struct instance *in, int64_t now, struct bw_err *err);
 /* Read access to ssh_ca, ssh_ca_other and ca_rot (any number of readers at once). */
 void instance_ca_read_lock(struct instance *in);
 void instance_ca_unlock(struct instance *in);
+
+/*
+ * ---- the TUF online keys' rotation (tuf_keys.c; callers hold the patch
+ * repository's lock). A staged pair waits until a root naming it is
+ * published; then each role's staged key replaces its key (a rename: the
+ * sealed file is bound to the role, not the name).
+ */
+/* Stages new snapshot and timestamp keys (the ones staged already, if any). */
+int instance_tuf_stage(struct instance *in, struct bw_err *err);
+/* The staged key of role ("snapshot", "timestamp") becomes its key. */
+int instance_tuf_promote(struct instance *in, const char *role, struct bw_err *err);
 
 /* Opens data (passphrase NULL for file mode). Caller closes. */
 int instance_open(const char *data, const char *passphrase, const struct bw_pwhash_cost *cost,

@@ -18,4 +18,9 @@ int sealed_ed25519_load(const char *data, const uint8_t *kek, const char *rel, c
 int instance_ca_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err);
 void instance_ca_clear(struct instance *in);
 
+#define TUF_SNAPSHOT_AD "bulwark tuf snapshot key"
+#define TUF_TIMESTAMP_AD "bulwark tuf timestamp key"
+/* tuf_keys.c: the staged TUF online keys, when there are. */
+int instance_tuf_load_staged(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err);
+
 #endif

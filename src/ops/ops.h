@@ -401,6 +401,20 @@ struct ops_upload {
 /* Stores an upload as the blob named want_sha256 (BW_EINVAL unless the bytes hash to it). */
 int ops_patch_upload(struct ops_ctx *x, const char *want_sha256, struct ops_upload *u, struct bw_err *err);
 
+/* The online TUF keys' public halves (TUF key objects with their ids), and the staged pair when one is. */
+struct ops_patch_keys {
+	json_t *snapshot, *timestamp;		/* {"keyid", "key"} each */
+	json_t *next_snapshot, *next_timestamp;	/* NULL when nothing is staged */
+};
+void ops_patch_keys_clear(struct ops_patch_keys *k);
+int ops_patch_keys(struct ops_ctx *x, struct ops_patch_keys *out, struct bw_err *err);
+/*
+ * Stages new snapshot and timestamp keys (admin): they sign once a new root
+ * naming them (signed offline by the old and new root thresholds) is
+ * published; until then the keys in use go on signing.
+ */
+int ops_patch_keys_rotate(struct ops_ctx *x, struct ops_patch_keys *out, struct bw_err *err);
+
 struct ops_published {
 	int64_t root_version, targets_version, snapshot_version, timestamp_version;
 	json_t *logged;			/* [{name, sha256, log_index}] of the newly logged targets (caller decrefs) */

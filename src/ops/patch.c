@@ -149,6 +149,122 @@ alert_refused(struct ops_ctx *x, const char *why)
 	ev_clear(&ev);
 }
 
+/* {"keyid", "key"} of an online key (NULL when it has none). */
+static json_t *
+key_json(const struct bw_ed25519 *k)
+{
+	json_t *o;
+	char id[65];
+
+	if (k->sk == NULL || (o = patch_key_object(k->pk)) == NULL)
+		return NULL;
+	if (patch_key_id(o, id, NULL) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return json_pack("{s:s, s:o}", "keyid", id, "key", o);
+}
+
+void
+ops_patch_keys_clear(struct ops_patch_keys *k)
+{
+	json_decref(k->snapshot);
+	json_decref(k->timestamp);
+	json_decref(k->next_snapshot);
+	json_decref(k->next_timestamp);
+	memset(k, 0, sizeof *k);
+}
+
+/* Caller holds patch_mu. */
+static int
+keys_read(struct ops_ctx *x, struct ops_patch_keys *out, struct bw_err *err)
+{
+	memset(out, 0, sizeof *out);
+	out->snapshot = key_json(&x->in->tuf_snapshot);
+	out->timestamp = key_json(&x->in->tuf_timestamp);
+	out->next_snapshot = key_json(&x->in->tuf_snapshot_next);
+	out->next_timestamp = key_json(&x->in->tuf_timestamp_next);
+	if (out->snapshot == NULL || out->timestamp == NULL) {
+		ops_patch_keys_clear(out);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int
+ops_patch_keys(struct ops_ctx *x, struct ops_patch_keys *out, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	r = ops_begin(x, OP_PATCH_KEYS, &ev, err);
+	ev_target(&ev, "patch:keys");
+	if (r == 0) {
+		pthread_mutex_lock(&x->env->patch_mu);
+		r = keys_read(x, out, err);
+		pthread_mutex_unlock(&x->env->patch_mu);
+	}
+	if (r == 0) {
+		ev_clear(&ev);
+		return 0;
+	}
+	return ops_finish(x, OP_PATCH_KEYS, &ev, r, err);
+}
+
+int
+ops_patch_keys_rotate(struct ops_ctx *x, struct ops_patch_keys *out, struct bw_err *err)
+{
+	struct event ev;
+	int r;
+
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&x->env->patch_mu);
+	r = ops_begin_tx(x, OP_PATCH_KEYS_ROTATE, &ev, err);
+	ev_target(&ev, "patch:keys");
+	if (r == 0 && (r = instance_tuf_stage(x->in, err)) == 0 && (r = keys_read(x, out, err)) == 0) {
+		ev_str(&ev, EVF_SNAPSHOT_KEYID, json_string_value(json_object_get(out->next_snapshot, "keyid")));
+		ev_str(&ev, EVF_TIMESTAMP_KEYID, json_string_value(json_object_get(out->next_timestamp, "keyid")));
+	}
+	r = ops_finish(x, OP_PATCH_KEYS_ROTATE, &ev, r, err);
+	pthread_mutex_unlock(&x->env->patch_mu);
+	if (r != 0)
+		ops_patch_keys_clear(out);
+	return r;
+}
+
+/*
+ * Makes a staged key the key of its role when root names it (caller holds
+ * patch_mu): after a publication of such a root, and at each sweep (a crash
+ * between the publication and the renames). Each promotion is recorded.
+ */
+static int
+promote_named(struct ops_ctx *x, const json_t *root, bool in_tx, struct bw_err *err)
+{
+	const char *roles[] = { "snapshot", "timestamp" };
+	const struct bw_ed25519 *next[] = { &x->in->tuf_snapshot_next, &x->in->tuf_timestamp_next };
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < 2; i++) {
+		struct event ev;
+		char id[65] = "";
+		json_t *k;
+		if (!patch_root_delegates(root, roles[i], next[i]))
+			continue;
+		if ((k = key_json(next[i])) != NULL)
+			snprintf(id, sizeof id, "%s", json_string_value(json_object_get(k, "keyid")));
+		json_decref(k);
+		if ((r = instance_tuf_promote(x->in, roles[i], err)) != 0)
+			return r;
+		ev_init(&ev, EV_PATCH_KEYS_ACTIVE, NULL);
+		ev_target(&ev, "patch:keys");
+		ev_str(&ev, i == 0 ? EVF_SNAPSHOT_KEYID : EVF_TIMESTAMP_KEYID, id);
+		r = in_tx ? ops_record_extra(x, &ev, err) : audit_record(x->al, &ev, NULL, err);
+		ev_clear(&ev);
+	}
+	return r;
+}
+
 int
 ops_patch_publish(struct ops_ctx *x, const json_t *root, const json_t *targets, struct ops_published *out,
 		  struct bw_err *err)
@@ -168,10 +284,17 @@ ops_patch_publish(struct ops_ctx *x, const json_t *root, const json_t *targets, 
 	ev_target(&ev, "targets:v%lld", (long long)patch_meta_version(targets));
 	if (r == 0)
 		r = patch_repo_load(x->env->patch_dir, &st, err);
+	/* A new root that names the staged online keys: they sign this publication, and are the keys from now on. */
+	if (r == 0 && patch_root_delegates(root, "snapshot", &x->in->tuf_snapshot_next))
+		q.snapshot_key = &x->in->tuf_snapshot_next;
+	if (r == 0 && patch_root_delegates(root, "timestamp", &x->in->tuf_timestamp_next))
+		q.timestamp_key = &x->in->tuf_timestamp_next;
 	if (r == 0)
 		r = patch_publish_run(&q, &st, err);
 	if (r == 0)
 		r = pin_published(x, &st, err);
+	if (r == 0)
+		r = promote_named(x, st.root, true, err);
 	if (r == 0) {
 		out->root_version = patch_meta_version(st.root);
 		out->targets_version = patch_meta_version(st.targets);
@@ -324,12 +447,16 @@ ops_patch_sweep(struct ops_ctx *x)
 	struct patch_lifetimes life = lifetimes(x->env);
 	struct bw_err err = { 0 };
 	int64_t now = ops_now();
-	bool snap, ts;
+	bool snap, ts, loaded;
 
 	if (ops_authorize(OP_PATCH_RESIGN, x->caller) != OPS_ALLOW)
 		return;
 	pthread_mutex_lock(&x->env->patch_mu);
-	if (patch_repo_load(x->env->patch_dir, &st, &err) == 0 && st.targets != NULL) {
+	loaded = patch_repo_load(x->env->patch_dir, &st, &err) == 0;
+	if (loaded && st.root != NULL && promote_named(x, st.root, false, &err) != 0)
+		EV_LOG(EVLOG_ERROR, "a staged online key the published root names could not be made current",
+		       EV_KS("error", err.msg));
+	if (loaded && st.targets != NULL) {
 		struct patch_pins pins;
 		warn_offline_expiry(x, &st, now);
 		patch_repo_due(&st, &life, now, &snap, &ts);

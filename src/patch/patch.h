@@ -203,6 +203,9 @@ int patch_repo_blob_path(const char *dir, const char *sha256_hex, char *out, siz
 #define PATCH_PUBLISH_MAX_TARGETS 100000
 
 /* One publication: offline-signed targets (and optionally a new root) for the repository in dir. */
+/* True when root (signed metadata) lists key's TUF key id for role. */
+bool patch_root_delegates(const json_t *root, const char *role, const struct bw_ed25519 *key);
+
 struct patch_publish {
 	const char *dir;
 	const json_t *root;		/* NULL: keep the published root */

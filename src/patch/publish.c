@@ -44,6 +44,22 @@ online_key_id(const struct bw_ed25519 *k, char id[65], struct bw_err *err)
 	return r;
 }
 
+bool
+patch_root_delegates(const json_t *root, const char *role, const struct bw_ed25519 *key)
+{
+	char id[65];
+	const json_t *rd, *k;
+	size_t j;
+
+	if (root == NULL || key->sk == NULL || online_key_id(key, id, NULL) != 0)
+		return false;
+	rd = json_object_get(json_object_get(json_object_get(root, "signed"), "roles"), role);
+	json_array_foreach(json_object_get(rd, "keyids"), j, k)
+		if (json_is_string(k) && strcmp(json_string_value(k), id) == 0)
+			return true;
+	return false;
+}
+
 static int
 check_root(const struct patch_publish *q, const struct patch_trust *st, struct bw_err *err)
 {

@@ -17,34 +17,52 @@
 #include "tlog/tlog.h"
 
 
-/* TUF key object of an online key plus its keyid. */
-static json_t *
-online_key_json(const struct bw_ed25519 *k, char id[65])
+/* {"snapshot", "timestamp", "log_vkey", "next"?: {"snapshot", "timestamp"}}, each key {"keyid", "key"}. */
+static void
+reply_keys(struct request *rq, struct ops_patch_keys *k)
 {
-	json_t *o = patch_key_object(k->pk);
+	json_t *j = json_pack("{s:O, s:O, s:s}", "snapshot", k->snapshot, "timestamp", k->timestamp, "log_vkey",
+			      rq->s->in->log_vkey);
 
-	if (o == NULL || patch_key_id(o, id, NULL) != 0) {
-		json_decref(o);
-		return NULL;
+	if (j != NULL && k->next_snapshot != NULL && k->next_timestamp != NULL)
+		json_object_set_new(j, "next", json_pack("{s:O, s:O}", "snapshot", k->next_snapshot, "timestamp",
+							 k->next_timestamp));
+	ops_patch_keys_clear(k);
+	if (j == NULL) {
+		reply_error(rq, 500, "out of memory");
+		return;
 	}
-	return o;
+	reply_json(rq, 200, j);
 }
 
 static void
 h_patch_keys(struct request *rq, json_t *body)
 {
-	char sid[65], tid[65];
-	json_t *sk = online_key_json(&rq->s->in->tuf_snapshot, sid), *tk = online_key_json(&rq->s->in->tuf_timestamp, tid);
+	struct ops_ctx x = request_ops(rq);
+	struct ops_patch_keys k;
+	struct bw_err err = { 0 };
 
 	(void)body;
-	if (sk == NULL || tk == NULL) {
-		json_decref(sk);
-		json_decref(tk);
-		reply_error(rq, 500, "internal error");
+	if (ops_patch_keys(&x, &k, &err) != 0) {
+		reply_from_err(rq, &err);
 		return;
 	}
-	reply_json(rq, 200, json_pack("{s:{s:s, s:o}, s:{s:s, s:o}, s:s}", "snapshot", "keyid", sid, "key", sk, "timestamp",
-				      "keyid", tid, "key", tk, "log_vkey", rq->s->in->log_vkey));
+	reply_keys(rq, &k);
+}
+
+static void
+h_patch_keys_rotate(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct ops_patch_keys k;
+	struct bw_err err = { 0 };
+
+	(void)body;
+	if (ops_patch_keys_rotate(&x, &k, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_keys(rq, &k);
 }
 
 /* PUT /api/v1/patch/blobs/{sha256}: the target file, checked against the name it is uploaded under. */
@@ -345,6 +363,7 @@ out:
 
 static const struct route patch_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/patch/keys", .fn = h_patch_keys, .op = OP_PATCH_KEYS },
+	{ .method = "POST", .pattern = "/api/v1/patch/keys/rotate", .fn = h_patch_keys_rotate, .op = OP_PATCH_KEYS_ROTATE },
 	{ .method = "PUT", .pattern = "/api/v1/patch/blobs/{sha256}", .fn = h_patch_blob_put, .op = OP_PATCH_UPLOAD, .upload = true },
 	{ .method = "POST", .pattern = "/api/v1/patch/publish", .fn = h_patch_publish, .op = OP_PATCH_PUBLISH, .json_body = true, .body_max = (size_t)32 << 20 },
 	{ .method = "POST", .pattern = "/api/v1/patch/reports", .fn = h_patch_report, .op = OP_PATCH_REPORT, .json_body = true },

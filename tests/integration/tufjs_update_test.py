@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
-from bwtest import expect, finish, tmpdir
+from bwtest import expect, finish, read_entries, tmpdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 base = tmpdir()
@@ -68,15 +68,15 @@ shutil.copy(b("root.json"), b("root-v1.json"))
 os.makedirs(b("pkg"))
 
 
-def publish_firmware(version, size):
-    """fw/firmware-VERSION.bin of random bytes: added to the targets, signed, published with root.json."""
+def publish_firmware(version, size, root=True):
+    """fw/firmware-VERSION.bin of random bytes: added to the targets, signed, published (with root.json)."""
     data = os.urandom(size)
     src = "pkg/firmware-%s.bin" % version
     open(b(src), "wb").write(data)
     cli("patch", "add", src, "--name", "fw/firmware-%s.bin" % version, "--targets", "targets.json",
         "--version", version)
     cli("patch", "sign", "--key", "t1.key", "targets.json")
-    cli("patch", "publish", "--targets", "targets.json", "--root", "root.json", src)
+    cli("patch", "publish", "--targets", "targets.json", *(["--root", "root.json"] if root else []), src)
     return data
 
 
@@ -97,6 +97,39 @@ rc, out = tufjs("update", META, TGT, b("root-v1.json"), b("tufjs-client"), "fw/f
 expect(rc == 0 and out.startswith(hashlib.sha256(fw2).hexdigest()), f"tuf-js followed the rotation: {out}")
 trusted = json.load(open(b("tufjs-client", "metadata", "root.json")))
 expect(trusted["signed"]["version"] == 2, "tuf-js now trusts root version 2")
+
+# online keys rotated: staged (the keys in use go on signing), named by root v3, then they sign; tuf-js follows
+
+
+def ts_keyids():
+    st, _, _, body = c.req("GET", "/patch/metadata/timestamp.json")
+    return [sg["keyid"] for sg in json.loads(body)["signatures"]]
+
+
+old_ts = json.load(open(b("keys", "timestamp.pub")))["keyid"]
+rc, out = cli("patch", "keys", "--out", "keys3", "--rotate")
+new_ts = json.load(open(b("keys3", "timestamp.pub")))["keyid"]
+expect(rc == 0 and "staged timestamp key" in out and new_ts != old_ts, f"patch keys --rotate stages new keys: {out}")
+rc, out2 = cli("patch", "keys", "--out", "keys3b", "--next")
+expect(rc == 0 and json.load(open(b("keys3b", "timestamp.pub")))["keyid"] == new_ts, "--next: the same staged keys")
+fw3 = publish_firmware("2.3", 100_000, root=False)      # root v2 still names the keys in use
+expect(ts_keyids() == [old_ts], f"until a root names the staged keys, the keys in use sign: {ts_keyids()}")
+cli("patch", "root", "init", "--out", "root.json", "--version", "3", "--root-key", "r2.key", "--threshold", "1",
+    "--targets-key", "t1.key", "--snapshot-key", "keys3/snapshot.pub", "--timestamp-key", "keys3/timestamp.pub")
+cli("patch", "sign", "--key", "r2.key", "root.json")
+fw4 = publish_firmware("2.4", 100_000)
+expect(ts_keyids() == [new_ts], f"root v3 published: the staged keys sign: {ts_keyids()}")
+st, j, _, _ = c.req("GET", "/api/v1/patch/keys")
+expect(j["timestamp"]["keyid"] == new_ts and "next" not in j, f"they are the keys in use now: {j}")
+rc, out = tufjs("update", META, TGT, b("root-v1.json"), b("tufjs-client"), "fw/firmware-2.4.bin")
+expect(rc == 0 and out.startswith(hashlib.sha256(fw4).hexdigest()), f"tuf-js followed the online keys' rotation: {out}")
+stop(srv)
+srv = serve(data, PORT, "--login-backoff-ms", "0")
+st, j, _, _ = c.req("GET", "/api/v1/patch/keys")
+expect(j["timestamp"]["keyid"] == new_ts, "after a restart too")
+events = [e for e in read_entries(os.path.join(data, "log")) if b'"patch.keys_' in e]
+expect(len(events) == 3 and b'"patch.keys_rotate"' in events[0] and new_ts.encode() in events[0] and
+       all(b'"patch.keys_active"' in e for e in events[1:]), f"the rotation in the audit log: {events}")
 
 # a mirror that swaps the file: tuf-js refuses it (length/hash), like bulwark's agent
 mirror = Mirror(PORT, CERT, os.path.join(data, "tls/key.pem"))

@@ -53,6 +53,7 @@ bench: release
 	python3 scripts/bench_hostev.py $(RELEASE)
 	python3 scripts/bench_hostev_rss.py $(RELEASE)
 	python3 scripts/bench_triage.py $(RELEASE)
+	python3 scripts/bench_backup.py $(RELEASE)
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null

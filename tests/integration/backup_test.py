@@ -5,7 +5,8 @@ works on a server started on the restored directory, and its audit log holds the
 `bulwark log audit`; a backup to a recipient key; the KEK left out unless asked (then warned); and restore refuses
 a wrong passphrase or key, an edited, cut or extended file, and a non-empty target, leaving nothing behind. With
 BULWARK_AGENT_VALGRIND (an unsanitised bulwark; `make check` sets it) a restore and a refused one run under
-valgrind memcheck (the archive is read by libarchive, which ASan does not see into).
+valgrind memcheck, and so does a backup (the archive is written and read by libarchive, the manifest by jansson,
+which ASan does not see into).
 """
 import json
 import os
@@ -166,7 +167,7 @@ try:
     expect(rc == 0 and pub.startswith("bulwark-backup-key ") and
            oct(os.stat(os.path.join(base, "backup.key")).st_mode & 0o777) == "0o600", f"backup keygen: {rc} {pub}")
     rc, out = bw("backup", "--data", r1, "--out", "b2.bwb", "--to", pub.splitlines()[0], "--include-kek",
-                 env={k: v for k, v in ENV.items() if k != "BULWARK_BACKUP_PASSPHRASE"})
+                 env={k: v for k, v in ENV.items() if k != "BULWARK_BACKUP_PASSPHRASE"}, valgrind=True)
     expect(rc == 0 and "warning: the backup holds the key-encryption key" in out, f"backup --to --include-kek: {rc} {out}")
     refused("b2.bwb", None, "encrypted to a recipient key")
     rc, _ = bw("backup", "keygen", "--out", "other.key")
@@ -184,4 +185,4 @@ finally:
     stop_load.set()
     if srv is not None:
         srv.kill()
-finish("backup_test" + (" (restores under valgrind memcheck)" if VALGRIND_BW else ""))
+finish("backup_test" + (" (a backup and restores under valgrind memcheck)" if VALGRIND_BW else ""))

@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +28,7 @@
 #include "tlog/tlog.h"
 
 #define COPY_BUF 65536
+#define SNAPSHOT_DIR_PREFIX ".backup-"	/* DATA/.backup-XXXXXX: the databases' copies while a backup runs */
 #define WALK_DEPTH 16
 
 struct writer {
@@ -190,7 +190,7 @@ skipped(const char *rel, const char *name)
 		for (size_t i = 0; i < sizeof log_dirs / sizeof *log_dirs; i++)
 			if (strcmp(name, log_dirs[i]) == 0)
 				return true;
-		if (strcmp(name, INSTANCE_KEK) == 0)
+		if (strcmp(name, INSTANCE_KEK) == 0 || strncmp(name, SNAPSHOT_DIR_PREFIX, strlen(SNAPSHOT_DIR_PREFIX)) == 0)
 			return true;
 	}
 	return strncmp(name, ".upload-", 8) == 0 || has_suffix(name, ".tmp") || strcmp(name, TLOG_LOCK_FILE) == 0;
@@ -399,7 +399,7 @@ backup_create(const struct backup_opts *o, struct backup_result *res, struct bw_
 {
 	struct writer wr = { 0 };
 	struct bw_buf prefix = { 0 };
-	char db[4096], tmp[4200], tmpdir[4200], outdir[4096], *json = NULL;
+	char db[4096], tmp[4200], tmpdir[4200], *json = NULL;
 	uint8_t *key = NULL;
 	json_t *logs = json_array();
 	struct stat st;
@@ -408,8 +408,8 @@ backup_create(const struct backup_opts *o, struct backup_result *res, struct bw_
 	memset(res, 0, sizeof *res);
 	tmpdir[0] = '\0';
 	snprintf(db, sizeof db, "%s/%s", o->data, INSTANCE_DB);
-	snprintf(outdir, sizeof outdir, "%s", o->out);
-	snprintf(tmpdir, sizeof tmpdir, "%s/.bulwark-backup-XXXXXX", dirname(outdir));
+	/* The databases' copies are plaintext: they wait beside the databases, never where the backup goes. */
+	snprintf(tmpdir, sizeof tmpdir, "%s/" SNAPSHOT_DIR_PREFIX "XXXXXX", o->data);
 	snprintf(tmp, sizeof tmp, "%s.partial", o->out);
 	if (access(db, F_OK) != 0) {
 		r = bw_err_set(err, BW_ENOTFOUND, "%s holds no bulwark instance", o->data);

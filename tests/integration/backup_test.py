@@ -39,8 +39,9 @@ def bw(*args, env=ENV, valgrind=False):
 
 
 def leftovers():
-    return sorted(n for n in os.listdir(base) if ".restore-" in n or n.endswith(".partial") or
-                  n.startswith(".bulwark-backup-"))
+    """Temporaries of a backup (the output's partial file, the databases' copies in the data directory) or a restore."""
+    return sorted([n for n in os.listdir(base) if ".restore-" in n or n.endswith(".partial")] +
+                  [n for n in os.listdir(data) if n.startswith(".backup-")])
 
 
 PORT = free_port()

@@ -4,8 +4,9 @@ The Debian packages: built from a copy of the tree with dpkg-buildpackage, linti
 installed with dpkg (the program, manual pages, completion, units, the users, /etc/bulwark 0750 and its settings
 0640, /var/lib/bulwark 0700), the installed units checked with `systemd-analyze verify` and the server's with
 `systemd-analyze security --offline=true`, the server unit's ExecStart run as its user after `bulwark init` with a
-NOTIFY_SOCKET of the test's (systemd is not PID 1 here): READY=1 and an HTTPS answer; the guard unit's ExecStart
-listening on its socket; a reinstall's postinst running bulwark upgrade, which refuses a database of a newer schema
+NOTIFY_SOCKET of the test's (systemd is not PID 1 here): READY=1 and an HTTPS answer; the events agent's ExecStart
+after `bulwark agent init` against that server; the guard unit's ExecStart listening on its socket; the backup
+unit's, restored; a reinstall's postinst running bulwark upgrade, which refuses a database of a newer schema
 (a downgrade) with a clear message; and a purge that removes everything the packages installed (the data directory
 is kept, as documented). Needs root (it installs into this machine) and runs alone; it removes what it made.
 """
@@ -21,7 +22,7 @@ import sqlite3
 import subprocess
 import sys
 
-from bwserver import ADMIN_PW, free_port
+from bwserver import ADMIN_PW, Client, free_port, totp
 from bwtest import expect, fail, finish, tmpdir
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -106,9 +107,9 @@ try:
     conf = open("/etc/bulwark/bulwark.conf").read().replace("listen = 0.0.0.0:8443", "listen = 127.0.0.1:%d" % port)
     open("/etc/bulwark/bulwark.conf", "w").write(conf)
     env = dict(os.environ, BULWARK_ADMIN_PASSWORD=ADMIN_PW)
-    rc, out = run("runuser", "-u", "bulwark", "--", "/usr/bin/bulwark", "init", "--data", "/var/lib/bulwark",
-                  "--origin", "package.test/audit", env=env)
-    expect(rc == 0 and "admin" in out, f"bulwark init as the user bulwark: {rc} {out[-800:]}")
+    rc, init_out = run("runuser", "-u", "bulwark", "--", "/usr/bin/bulwark", "init", "--data", "/var/lib/bulwark",
+                       "--origin", "package.test/audit", env=env)
+    expect(rc == 0 and "admin" in init_out, f"bulwark init as the user bulwark: {rc} {init_out[-800:]}")
     sockdir = os.path.join(base, "notify")
     os.makedirs(sockdir)
     os.chmod(base, 0o755)
@@ -128,6 +129,38 @@ try:
         expect("READY=1" in msg, f"the server tells systemd it is ready: {msg}")
         rc, out = run("curl", "-sS", "--cacert", "/var/lib/bulwark/tls/cert.pem", "https://127.0.0.1:%d/log/checkpoint" % port)
         expect(rc == 0 and out.startswith("package.test/audit\n"), f"it answers over HTTPS: {rc} {out}")
+        # --- the host-events agent: enrolled against it, then its unit's ExecStart (root, dropping to bulwark-agent) ---
+        c = Client(port, "/var/lib/bulwark/tls/cert.pem")
+        secret = re.search(r"secret=([A-Z2-7]+)", init_out).group(1)
+        st, j, _, _ = c.req("POST", "/api/v1/login", {"username": "admin", "password": ADMIN_PW, "otp": totp(secret)})
+        expect(st == 200, f"the admin signs in to the packaged server: {st} {j}")
+        st, j, _, _ = c.req("POST", "/api/v1/hosts", {"name": "web1", "address": "127.0.0.1", "accounts": ["root"]},
+                            token=j["token"])
+        expect(st == 201, f"a host: {st} {j}")
+        rc, out = run("/usr/bin/bulwark", "agent", "init", "--state", "/var/lib/bulwark-agent", "--server",
+                      "https://127.0.0.1:%d" % port, "--cacert", "/var/lib/bulwark/tls/cert.pem", "--host", "web1",
+                      "--enrol-code", j["enrolment_code"])
+        expect(rc == 0 and "enrolled" in out, f"bulwark agent init into the packaged state directory: {rc} {out}")
+        cmd = exec_start("bulwark-agent-events.service")
+        alog = open(os.path.join(base, "agent.log"), "w+")
+        agent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=alog)
+        try:
+            started = False
+            for _ in range(100):
+                alog.seek(0)
+                if "agent run: epoch" in alog.read():
+                    started = True
+                    break
+                subprocess.run(["sleep", "0.2"])
+            expect(started, f"the events unit's ExecStart runs ({cmd})")
+            agent.terminate()
+            agent.wait(timeout=60)
+            alog.seek(0)
+            text = alog.read()
+            expect(agent.returncode == 0 and "stopped" in text, f"and stops on SIGTERM: {agent.returncode} {text[-500:]}")
+        finally:
+            if agent.poll() is None:
+                agent.kill()
         srv.terminate()
         srv.wait(timeout=60)
         expect(srv.returncode == 0, f"it stops on SIGTERM: exit {srv.returncode}")

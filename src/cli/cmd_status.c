@@ -97,6 +97,15 @@ cmd_status(int argc, char **argv)
 	       sum(text, "bulwark_patch_host_results", "result=\"failed\"", NULL),
 	       sum(text, "bulwark_patch_host_results", "result=\"refused\"", NULL));
 	printf("reports        %.0f waiting for triage\n", sum(text, "bulwark_reports_pending", NULL, NULL));
+	if (strstr(text, "\nbulwark_hosts{") != NULL)
+		printf("hosts          %.0f reporting, %.0f silent; %.0f events logged; agents: %.0f read, %.0f sent, "
+		       "%.0f spooled, %.0f lost\n",
+		       sum(text, "bulwark_hosts", "state=\"reporting\"", NULL), sum(text, "bulwark_hosts", "state=\"silent\"", NULL),
+		       sum(text, "bulwark_host_events_logged", NULL, NULL),
+		       sum(text, "bulwark_host_agent_events", "counter=\"read\"", NULL),
+		       sum(text, "bulwark_host_agent_events", "counter=\"sent\"", NULL),
+		       sum(text, "bulwark_host_agent_events", "counter=\"spooled\"", NULL),
+		       sum(text, "bulwark_host_agent_events", "counter=\"lost\"", NULL));
 	printf("detection      %.0f rules, %.0f events, %.0f matches, %.0f alerts, %.0f dropped, %.0f queued\n",
 	       sum(text, "bulwark_detection_rules", NULL, NULL), sum(text, "bulwark_detection_events_total", NULL, NULL),
 	       sum(text, "bulwark_detection_matches_total", NULL, NULL), sum(text, "bulwark_detection_alerts_total", NULL, NULL),

@@ -529,7 +529,15 @@ int ops_login_grant(struct ops_ctx *x, const char *ca_fp, size_t ca_fp_len, uint
 /* ---- the server's own metrics (metrics.c) ---- */
 
 /* The counts the metrics report (admins, auditors; not audited unless refused). */
-int ops_metrics(struct ops_ctx *x, struct db_metrics *out, struct bw_err *err);
+/* What the metrics count: the database's state, and the hosts' (when the server takes host events). */
+struct ops_metrics {
+	struct db_metrics db;
+	bool hostev;			/* false: no host-event log here, the host figures are absent */
+	int64_t hosts_reporting, hosts_silent;	/* hosts that sent a heartbeat: now, and found silent */
+	uint64_t host_events_logged;	/* entries in the host-event log (acknowledged) */
+	uint64_t agent_read, agent_sent, agent_spooled, agent_lost, agent_source_errors;	/* summed over hosts' latest heartbeats */
+};
+int ops_metrics(struct ops_ctx *x, struct ops_metrics *out, struct bw_err *err);
 
 /* ---- sharing with partner organisations over TAXII 2.1 (sharing.c) ---- */
 

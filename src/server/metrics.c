@@ -198,6 +198,25 @@ state_metrics(const struct db_metrics *d, struct bw_buf *b)
 }
 
 static void
+host_metrics(const struct ops_metrics *m, struct bw_buf *b)
+{
+	static const char *const names[] = { "read", "sent", "spooled", "lost", "source_errors" };
+	uint64_t v[] = { m->agent_read, m->agent_sent, m->agent_spooled, m->agent_lost, m->agent_source_errors };
+
+	if (!m->hostev)
+		return;
+	head(b, "bulwark_hosts", "gauge", "Hosts whose agent sent a heartbeat, by state (silent: none came in time).");
+	bw_buf_printf(b, "bulwark_hosts{state=\"reporting\"} %lld\nbulwark_hosts{state=\"silent\"} %lld\n",
+		      (long long)m->hosts_reporting, (long long)m->hosts_silent);
+	head(b, "bulwark_host_events_logged", "gauge", "Entries in the host-event log, every acknowledged one.");
+	bw_buf_printf(b, "bulwark_host_events_logged %llu\n", (unsigned long long)m->host_events_logged);
+	head(b, "bulwark_host_agent_events", "gauge",
+	     "The agents' counters summed over each host's latest heartbeat (since its agent's epoch began).");
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		bw_buf_printf(b, "bulwark_host_agent_events{counter=\"%s\"} %llu\n", names[i], (unsigned long long)v[i]);
+}
+
+static void
 detection_metrics(struct detector *d, struct bw_buf *b)
 {
 	struct detector_status st;
@@ -224,7 +243,7 @@ static void
 h_metrics(struct request *rq, json_t *body)
 {
 	struct ops_ctx x = request_ops(rq);
-	struct db_metrics d;
+	struct ops_metrics d;
 	struct bw_err err = { 0 };
 	struct bw_buf b = { 0 };
 	size_t len;
@@ -241,7 +260,8 @@ h_metrics(struct request *rq, json_t *body)
 	bw_buf_printf(&b, "bulwark_start_time_seconds %lld\n", (long long)rq->s->metrics->started);
 	requests(rq->s->metrics, &b);
 	audit_metrics(rq->s, &b);
-	state_metrics(&d, &b);
+	state_metrics(&d.db, &b);
+	host_metrics(&d, &b);
 	detection_metrics(rq->s->opts.detector, &b);
 	if ((text = bw_buf_take(&b, &len)) == NULL) {
 		reply_error(rq, 500, "out of memory");

@@ -10,6 +10,7 @@ reported as a loss and raises an alert; a host whose agent stops raises host.sil
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -191,6 +192,21 @@ for _ in range(50):
     time.sleep(0.2)
 expect(ctr.get("bytes_sent", 0) > 0 and ctr.get("bytes_raw", 0) > 3 * ctr.get("bytes_sent", 0),
        f"batches went compressed (bytes on the wire against their JSON): {ctr}")
+# GET /metrics: the hosts, the host-event log and the agents' counters (summed over hosts' latest heartbeats)
+st, _, _, body = c.req("GET", "/metrics", token=admin)
+mtext = body.decode()
+
+
+def metric(name):
+    m = re.search(r"^" + re.escape(name) + r" (\S+)$", mtext, re.M)
+    return float(m.group(1)) if m else None
+
+
+expect(st == 200 and metric('bulwark_hosts{state="reporting"}') == 1 and metric('bulwark_hosts{state="silent"}') == 0
+       and (metric("bulwark_host_events_logged") or 0) >= N1
+       and metric('bulwark_host_agent_events{counter="sent"}') == ctr.get("sent")
+       and metric('bulwark_host_agent_events{counter="lost"}') == ctr.get("lost"),
+       f"the hosts in /metrics: {[l for l in mtext.splitlines() if 'host' in l]} (heartbeat {ctr})")
 
 # ---- the spool fills while the server is down, reading stops, and it drains afterwards ----
 stop(srv)

@@ -253,7 +253,7 @@ check_keys(const struct restore_opts *o, const char *root, const struct backup_m
 	if (!res->kek_present && (!instance_needs_passphrase(root) || o->instance_passphrase == NULL))
 		return 0;	/* nothing to open them with: the server will, when the KEK is put back */
 	if ((r = instance_open(root, o->instance_passphrase, &bw_pwhash_default, &in, err)) != 0)
-		return bw_err_set(err, r, "the sealed keys do not open: %s", err->msg);
+		return bw_err_prefix(err, "the sealed keys do not open");
 	instance_close(&in);
 	res->keys_checked = true;
 	return 0;
@@ -310,7 +310,7 @@ open_stream(const struct restore_opts *o, int fd, struct reader *rd, struct bw_e
 		else
 			r = bw_stream_reader_open(key, fd, prefix.data, prefix.len, &rd->sr, err);
 		if (r == BW_EVERIFY)
-			r = bw_err_set(err, BW_EVERIFY, "%s: %s", o->in, err->msg);
+			r = bw_err_prefix(err, "%s", o->in);
 	}
 	bw_memzero(key, sizeof key);
 	bw_buf_free(&prefix);

@@ -182,6 +182,26 @@ try:
     os.makedirs(os.path.join(base, "empty"))
     rc, out = bw("restore", "--in", "b1.bwb", "--data", os.path.join(base, "empty"), "--kek", os.path.join(data, "kek"))
     expect(rc == 0 and os.path.exists(os.path.join(base, "empty", "bulwark.db")), f"restore into an empty directory: {rc} {out}")
+
+    # --- a data directory whose KEK comes from a passphrase: nothing to include; keys checked with the passphrase ---
+    pdata = os.path.join(base, "pdata")
+    p = subprocess.run([BW, "init", "--data", pdata, "--passphrase"], capture_output=True, timeout=120,
+                       env=dict(os.environ, BULWARK_ADMIN_PASSWORD="admin password 123",
+                                BULWARK_PASSPHRASE="the data directory's passphrase"))
+    expect(p.returncode == 0, f"init --passphrase: {p.stderr.decode()}")
+    rc, out = bw("backup", "--data", pdata, "--out", "p.bwb", "--include-kek")
+    expect(rc != 0 and "derived from its passphrase" in out and not os.path.exists(os.path.join(base, "p.bwb")),
+           f"--include-kek with a passphrase directory: {rc} {out}")
+    rc, out = bw("backup", "--data", pdata, "--out", "p.bwb")
+    expect(rc == 0, f"backup of a passphrase directory: {rc} {out}")
+    rc, out = bw("restore", "--in", "p.bwb", "--data", os.path.join(base, "p1"))
+    expect(rc == 0 and "sealed keys: not checked" in out, f"restored without its passphrase: keys not checked: {out}")
+    rc, out = bw("restore", "--in", "p.bwb", "--data", os.path.join(base, "p2"),
+                 env=dict(ENV, BULWARK_PASSPHRASE="the data directory's passphrase"))
+    expect(rc == 0 and "sealed keys: open" in out, f"restored with its passphrase: keys opened: {out}")
+    rc, out = bw("restore", "--in", "p.bwb", "--data", os.path.join(base, "p3"), env=dict(ENV, BULWARK_PASSPHRASE="wrong one!!!!"))
+    expect(rc != 0 and "wrong passphrase" in out and not os.path.exists(os.path.join(base, "p3")),
+           f"restored with a wrong data-directory passphrase: refused, nothing left: {rc} {out}")
 finally:
     stop_load.set()
     if srv is not None:

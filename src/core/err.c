@@ -7,14 +7,17 @@
 int
 bw_err_set(struct bw_err *err, int code, const char *fmt, ...)
 {
+	char msg[BW_ERR_MSG_MAX];
 	va_list ap;
 
 	if (err == NULL)
 		return code;
-	err->code = code;
+	/* Formatted aside first: an argument may be err->msg itself (a message wrapped in a new one). */
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	err->code = code;
+	memcpy(err->msg, msg, sizeof err->msg);
 	return code;
 }
 

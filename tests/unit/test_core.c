@@ -16,6 +16,21 @@
 #include "core/core.h"
 #include "crypto/crypto.h"
 
+/* A message wrapped in a new one: err->msg may be an argument of bw_err_set (formatted aside first). */
+static void
+test_err_wraps_its_own_message(void **state)
+{
+	struct bw_err err = { 0 };
+
+	(void)state;
+	bw_err_set(&err, BW_EVERIFY, "wrong passphrase");
+	assert_int_equal(bw_err_set(&err, BW_EIO, "the sealed keys do not open: %s (%d)", err.msg, 7), BW_EIO);
+	assert_string_equal(err.msg, "the sealed keys do not open: wrong passphrase (7)");
+	assert_int_equal(err.code, BW_EIO);
+	assert_int_equal(bw_err_prefix(&err, "%s", "restore"), BW_EIO);
+	assert_string_equal(err.msg, "restore: the sealed keys do not open: wrong passphrase (7)");
+}
+
 static void
 test_base64_rfc4648_vectors(void **state)
 {
@@ -393,6 +408,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_err_wraps_its_own_message),
 		cmocka_unit_test(test_base64_rfc4648_vectors),
 		cmocka_unit_test(test_hmac_sha256_rfc4231),
 		cmocka_unit_test(test_base64_strict),

@@ -38,6 +38,7 @@ struct audit_log {
 	audit_observer_fn observer;	/* set before any event; called on the commit thread */
 	void *observer_ctx;
 	struct audit_stats stats;	/* under mu */
+	bool rekeying;			/* a key transition runs: appends wait (on done) */
 };
 
 static const double commit_bounds[AUDIT_LATENCY_BUCKETS] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1 };
@@ -213,6 +214,8 @@ audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *inde
 	int r = 0;
 
 	pthread_mutex_lock(&al->mu);
+	while (al->rekeying && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
 	if (al->failed || al->stop) {
 		r = bw_err_set(err, BW_EIO, "audit log unavailable: %s", al->failed ? al->fail_msg : "stopping");
 		goto out;
@@ -245,6 +248,8 @@ audit_append_batch(struct audit_log *al, const void *const *entries, const size_
 		if (lens[i] == 0 || lens[i] > 65535)
 			return bw_err_set(err, BW_ERANGE, "entry %zu of the batch: %zu bytes (1..65535)", i + 1, lens[i]);
 	pthread_mutex_lock(&al->mu);
+	while (al->rekeying && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
 	if (al->failed || al->stop) {
 		r = bw_err_set(err, BW_EIO, "log unavailable: %s", al->failed ? al->fail_msg : "stopping");
 		goto out;
@@ -324,5 +329,55 @@ audit_record(struct audit_log *al, const struct event *ev, uint64_t *index, stru
 	}
 	r = audit_append(al, json, len, index, err);
 	free(json);
+	return r;
+}
+
+int
+audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note_signer *next, uint64_t *index,
+		struct bw_err *err)
+{
+	uint64_t idx = 0;
+	int r = 0;
+
+	if (len == 0 || len > 65535) {
+		note_signer_free(next);
+		return bw_err_set(err, BW_ERANGE, "transition entry of %zu bytes (1..65535)", len);
+	}
+	pthread_mutex_lock(&al->mu);
+	while (al->rekeying && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
+	if (al->failed || al->stop) {
+		r = bw_err_set(err, BW_EIO, "audit log unavailable: %s", al->failed ? al->fail_msg : "stopping");
+		goto out;
+	}
+	/* From here on no other entry is appended until the log is handed over: the transition is the last one. */
+	al->rekeying = true;
+	if ((r = tlog_store_append(al->store, entry, len, &idx, err)) != 0)
+		goto done;
+	pthread_cond_signal(&al->work);
+	while (tlog_store_durable(al->store) <= idx && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
+	if (tlog_store_durable(al->store) <= idx) {
+		r = bw_err_set(err, BW_EIO, "audit log commit failed: %s", al->fail_msg);
+		goto done;
+	}
+	pthread_mutex_unlock(&al->mu);
+	r = tlog_integrator_wait(al->integrator, idx + 1, err);
+	pthread_mutex_lock(&al->mu);
+	if (r != 0) {
+		bw_err_prefix(err, "audit log integration failed");
+		goto done;
+	}
+	/* Nothing is buffered, sequenced or integrating: the integrator thread is idle until the next append. */
+	r = tlog_store_rekey(al->store, next, err);
+	next = NULL;
+	if (r == 0 && index != NULL)
+		*index = idx;
+done:
+	al->rekeying = false;
+	pthread_cond_broadcast(&al->done);
+out:
+	pthread_mutex_unlock(&al->mu);
+	note_signer_free(next);
 	return r;
 }

@@ -52,6 +52,16 @@ int audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *
 int audit_append_batch(struct audit_log *al, const void *const *entries, const size_t *lens, size_t n, uint64_t *first,
 		       struct bw_err *err);
 
+/*
+ * Rotates the log's key: entry (the log.key_transition event naming next,
+ * serialised by the caller) becomes the log's last entry, is integrated,
+ * and the log is handed over to next (tlog_store_rekey: from the handover
+ * checkpoint on, next signs). Other appends wait meanwhile. Takes next
+ * (also on failure); *index (optional) receives the entry's index.
+ */
+int audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note_signer *next, uint64_t *index,
+		    struct bw_err *err);
+
 /* A copy of the latest durable signed checkpoint (caller frees). */
 char *audit_log_checkpoint(struct audit_log *al, size_t *len);
 

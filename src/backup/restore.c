@@ -197,15 +197,17 @@ check_logs(const char *root, const struct backup_manifest *m, struct restore_res
 	for (size_t i = 0; i < m->nlogs; i++) {
 		struct tlog_audit_result ar;
 		struct note_verifier *v = NULL;
+		struct tlog_keychain keys;
 		char dir[4400];
 		uint64_t acked = 0;
 		int r;
 		snprintf(dir, sizeof dir, "%s/%s", root, m->logs[i].dir);
 		if ((r = tlog_vkey_load(dir, &v, err)) != 0)
 			return r;
-		r = tlog_audit(dir, v, (const uint8_t *)m->logs[i].checkpoint, strlen(m->logs[i].checkpoint), NULL, NULL,
+		tlog_keychain_init_key(&keys, v);	/* the key that signs now: the manifest's checkpoint is its */
+		r = tlog_audit(dir, &keys, (const uint8_t *)m->logs[i].checkpoint, strlen(m->logs[i].checkpoint), NULL, NULL,
 			       &ar, err);
-		note_verifier_free(v);
+		tlog_keychain_clear(&keys);
 		if (r == BW_EVERIFY)
 			return bw_err_set(err, BW_EVERIFY, "%s: the log does not verify: %s", m->logs[i].dir,
 					  ar.nfindings > 0 ? ar.findings[0] : "(no finding recorded)");

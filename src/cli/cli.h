@@ -178,6 +178,8 @@ int cmd_report(int argc, char **argv);
 int cmd_witness_serve(int argc, char **argv);
 /* `bulwark log witness` (cmd_log_witness.c). */
 int cli_log_witness(int argc, char **argv);
+/* `bulwark log rotate-key --data DIR` (cmd_log_key.c). */
+int cli_log_rotate_key(int argc, char **argv);
 struct tlog_checkpoint;
 /* Reads dir's checkpoint and verifies it with dir/log.vkey; *note (caller frees) verbatim. */
 int cli_log_checkpoint(const char *dir, uint8_t **note, size_t *len, struct tlog_checkpoint *cp, struct bw_err *err);

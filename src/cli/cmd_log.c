@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "events/events.h"
 #include "witness/witness.h"
 #include "tlog/tlog.h"
 
@@ -49,11 +50,19 @@ static const char log_usage[] =
     "      Recompute the whole tree from the entries, check every tile and the\n"
     "      checkpoint signature, and, given an earlier trusted checkpoint, check\n"
     "      that the log only grew from it. Exit 0 only when everything holds.\n"
+    "      The log's key transitions (D/key-transitions) are followed in order\n"
+    "      from VKEY: each checkpoint must be signed by the key of its size.\n"
     "      With --policy, the trusted checkpoint (default: D/checkpoint.cosigned,\n"
     "      kept by `log witness` and by a server asking witnesses) must carry\n"
     "      the policy's quorum of witness cosignatures, and the log must extend it.\n"
+    "  rotate-key --data DIR\n"
+    "      Rotate the audit log's signing key of a data directory, with the\n"
+    "      server stopped: a log.key_transition entry names a new key, the\n"
+    "      checkpoint just past it is signed by both keys and later ones by the\n"
+    "      new key only; the old signing key is erased (docs/OPERATIONS.md).\n"
     "\n"
-    "VKEY is the verifier key text or a file holding it (e.g. D/log.vkey).\n";
+    "VKEY is the verifier key text or a file holding it (e.g. D/log.vkey, the\n"
+    "key that signs now; pin the log's first key to check every transition).\n";
 
 #define MAX_FILES 4096
 
@@ -641,6 +650,8 @@ log_audit(int argc, char **argv)
 	uint8_t *trusted = NULL;
 	bool quorum_ok = true;
 	struct note_verifier *v = NULL;
+	struct tlog_keychain keys = { 0 };
+	size_t ntrans = 0;
 	struct tlog_audit_result res;
 	struct bw_err err = { 0 };
 	int rc = CLI_FAIL, r;
@@ -661,6 +672,13 @@ log_audit(int argc, char **argv)
 		cli_fail("--vkey", &err);
 		goto out;
 	}
+	/* the key pinned, then each key transition in order (each checked before the next is trusted) */
+	r = tlog_keychain_load(dir, v, ev_log_key_transition_key, NULL, &keys, &ntrans, &err);
+	v = NULL;	/* taken */
+	if (r != 0) {
+		printf("log:        %s\nkeys:       FAIL: %s\naudit: FAILED\n", dir, err.msg);
+		goto out;
+	}
 	if (trusted_path != NULL &&
 	    cli_read_input(trusted_path, NOTE_MAX_SIZE, &trusted, &tlen, &err) != 0) {
 		cli_fail("--trusted", &err);
@@ -669,7 +687,7 @@ log_audit(int argc, char **argv)
 	/* reported below, with the rest of the audit */
 	if (policy_path != NULL)
 		quorum_ok = audit_quorum(policy_path, trusted, tlen, why, sizeof why);
-	r = tlog_audit(dir, v, trusted, tlen, isatty(2) ? audit_progress : NULL, NULL, &res, &err);
+	r = tlog_audit(dir, &keys, trusted, tlen, isatty(2) ? audit_progress : NULL, NULL, &res, &err);
 	if (r != 0 && r != BW_EVERIFY) {
 		cli_fail("audit", &err);
 		goto out;
@@ -677,6 +695,16 @@ log_audit(int argc, char **argv)
 	printf("log:        %s\n", dir);
 	printf("checkpoint: size %llu, signature %s\n", (unsigned long long)res.size,
 	       res.signature_ok ? "valid" : "INVALID");
+	if (ntrans > 0) {
+		printf("keys:       %zu key transition%s followed:", ntrans, ntrans == 1 ? "" : "s");
+		for (i = 1; i < keys.n; i++)
+			printf(" entry %llu (handover at size %llu)%s", (unsigned long long)(keys.from[i] - 1),
+			       (unsigned long long)keys.from[i], i + 1 < keys.n ? "," : "");
+		if (keys.from[0] > 0)
+			printf("%sthe key pinned signs from size %llu", keys.n > 1 ? "; " : " ",
+			       (unsigned long long)keys.from[0]);
+		printf("\n");
+	}
 	if (res.pruned > 0)
 		printf("pruned:     entries 0..%llu (their bundles were deleted for retention; their leaf hashes "
 		       "come from the level-0 tiles, which the levels above check)\n",
@@ -704,6 +732,7 @@ log_audit(int argc, char **argv)
 out:
 	free(trusted);
 	note_verifier_free(v);
+	tlog_keychain_clear(&keys);
 	return rc;
 }
 
@@ -716,7 +745,7 @@ cmd_log(int argc, char **argv)
 	} cmds[] = {
 		{ "init", log_init }, { "append", log_append }, { "checkpoint", log_checkpoint },
 		{ "prove", log_prove }, { "verify-proof", log_verify_proof }, { "witness", cli_log_witness },
-		{ "consistency", log_consistency }, { "audit", log_audit },
+		{ "consistency", log_consistency }, { "audit", log_audit }, { "rotate-key", cli_log_rotate_key },
 	};
 	size_t i;
 

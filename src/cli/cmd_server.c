@@ -110,8 +110,7 @@ add_first_admin(const struct instance_init_opts *o, const char *passphrase, cons
 
 	if ((r = instance_open(o->data, passphrase, o->cost, &in, err)) != 0)
 		return r;
-	r = audit_log_open(in.log_dir, in.log_signer, &al, err);
-	in.log_signer = NULL;	/* transferred */
+	r = ops_log_open(&in, &al, err);
 	if (r == 0) {
 		ops_caller_local(&caller);
 		x.in = &in;
@@ -683,8 +682,7 @@ serve_main(int argc, char **argv, bool witness_only)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (audit_log_open(in.log_dir, in.log_signer, &al, &err) != 0) {
-		in.log_signer = NULL; /* transferred */
+	if (ops_log_open(&in, &al, &err) != 0) {
 		if (err.code == BW_EBUSY)
 			cli_errorf("serve: a server is already running on %s (it holds the audit log)", data);
 		else

@@ -360,8 +360,7 @@ cmd_user(int argc, char **argv)
 		if (r != 0)
 			return cli_fail("user", &err);
 	}
-	r = audit_log_open(in.log_dir, in.log_signer, &al, &err);
-	in.log_signer = NULL; /* transferred */
+	r = ops_log_open(&in, &al, &err);
 	if (r != 0) {
 		if (err.code == BW_EBUSY)
 			cli_errorf("user: the server is running (it holds the audit log); use the HTTPS API");

@@ -143,6 +143,13 @@ void ev_patch_target_build(struct event *ev, const struct ev_patch_target *t, co
 /* Parses a logged entry as patch.target; BW_EVERIFY when it is not one or a field is missing. */
 int ev_patch_target_parse(const uint8_t *entry, size_t len, struct ev_patch_target *out, struct bw_err *err);
 
+/*
+ * The key a log.key_transition entry names (a tlog_transition_fn: ctx
+ * unused): *vkey (caller frees) its log_key. BW_EVERIFY when the entry is
+ * not such an event.
+ */
+int ev_log_key_transition_key(void *ctx, const uint8_t *entry, size_t len, char **vkey, struct bw_err *err);
+
 /* ---- the structured logger ---- */
 
 enum ev_log_level { EVLOG_INFO, EVLOG_WARN, EVLOG_ERROR };

@@ -1,9 +1,11 @@
 /*
- * events/patch_entry.c: the public patch.target entry. The server builds it
- * when a target is published; the agent parses it out of the target's
- * tlog-proof. One definition for both sides.
+ * events/patch_entry.c: the public entries other programs parse: patch.target
+ * (the server builds it when a target is published; the agent parses it out
+ * of the target's tlog-proof) and log.key_transition (verifiers follow the
+ * log's key through it). One definition for both sides.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "events.h"
@@ -58,6 +60,28 @@ ev_patch_target_parse(const uint8_t *entry, size_t len, struct ev_patch_target *
 		out->length = (uint64_t)json_integer_value(json_object_get(d, "length"));
 		out->targets_version = (int64_t)json_integer_value(json_object_get(d, "targets_version"));
 	}
+	json_decref(o);
+	return r;
+}
+
+int
+ev_log_key_transition_key(void *ctx, const uint8_t *entry, size_t len, char **vkey, struct bw_err *err)
+{
+	json_error_t jerr;
+	json_t *o = json_loadb((const char *)entry, len, JSON_REJECT_DUPLICATES, &jerr);
+	char action[32], key[1200];	/* a verifier key: name (at most 1024 bytes), "+", key id, "+", base64 key */
+	int r = 0;
+
+	(void)ctx;
+	*vkey = NULL;
+	if (o == NULL)
+		return bw_err_set(err, BW_EVERIFY, "logged entry is not JSON: %s", jerr.text);
+	if (!get_str(o, "action", action, sizeof action) || strcmp(action, "log.key_transition") != 0)
+		r = bw_err_set(err, BW_EVERIFY, "logged entry is not a log.key_transition event");
+	else if (!get_str(json_object_get(o, "details"), "log_key", key, sizeof key))
+		r = bw_err_set(err, BW_EVERIFY, "log.key_transition entry lacks log_key");
+	else if ((*vkey = strdup(key)) == NULL)
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 	json_decref(o);
 	return r;
 }

@@ -13,7 +13,6 @@
 #define KEK_MAGIC "bulwark-kek-v1 "
 #define KEK_ARGON_MAGIC "bulwark-kek-argon2id-v1"
 #define SEALED_MAGIC "bulwark-sealed-v1 "
-#define LOG_KEY_AD "bulwark log signer"
 #define HOSTLOG_KEY_AD "bulwark host-event log signer"
 #define WITNESS_KEY_AD "bulwark witness cosigner"
 #define KEK_CHECK_AD "bulwark kek check"
@@ -447,7 +446,20 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 		goto fail;
 	}
 	if ((r = kek_load(data, passphrase, in->kek, err)) != 0 ||
-	    (r = path_in(path, sizeof path, data, INSTANCE_LOG_KEY, err)) != 0 ||
+	    (r = path_in(path, sizeof path, data, INSTANCE_LOG_KEY, err)) != 0)
+		goto fail;
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		/* a log key rotation stopped between erasing the old key and renaming the next one over it */
+		char next[4096];
+		if ((r = path_in(next, sizeof next, data, INSTANCE_LOG_KEY_NEXT, err)) != 0)
+			goto fail;
+		if (access(next, F_OK) == 0 && (rename(next, path) != 0 || bw_fsync_dir(path, false, err) != 0)) {
+			r = bw_err_set(err, BW_EIO, "cannot finish the log key's rotation (%s to %s): %s", next, path,
+				       strerror(errno));
+			goto fail;
+		}
+	}
+	if (
 	    (r = read_sealed(path, in->kek, LOG_KEY_AD, &skey, &n, err)) != 0)
 		goto fail;
 	r = note_signer_parse((char *)skey, n, &in->log_signer, err);

@@ -18,6 +18,7 @@
 #define INSTANCE_KEK "kek"
 #define INSTANCE_KEK_ARGON "kek.argon2id"
 #define INSTANCE_LOG_KEY "keys/log.sealed"
+#define INSTANCE_LOG_KEY_NEXT "keys/log.next.sealed"	/* staged by a log key rotation until the log is handed over */
 #define INSTANCE_SSH_CA "keys/ssh_user_ca.sealed"
 #define INSTANCE_TUF_SNAPSHOT "keys/tuf_snapshot.sealed"
 #define INSTANCE_TUF_TIMESTAMP "keys/tuf_timestamp.sealed"
@@ -122,6 +123,23 @@ void instance_ca_unlock(struct instance *in);
 int instance_tuf_stage(struct instance *in, struct bw_err *err);
 /* The staged key of role ("snapshot", "timestamp") becomes its key. */
 int instance_tuf_promote(struct instance *in, const char *role, struct bw_err *err);
+
+/*
+ * ---- the audit log key's rotation (log_key.c; the log's writer lock held:
+ * ops_log_key_rotate, ops_log_open). The next key is staged sealed first;
+ * once the log is handed over to it, promoting erases the old key (its file
+ * overwritten, then replaced) and updates log_vkey and log_verifier.
+ */
+/* Stages a new log key (BW_ECONFLICT when one is staged already). *next (caller frees): its signer. */
+int instance_log_key_stage(struct instance *in, struct note_signer **next, struct bw_err *err);
+/* A copy of the log key in use (from its sealed file). *out: caller frees. */
+int instance_log_signer(struct instance *in, struct note_signer **out, struct bw_err *err);
+/* The staged key, if any (BW_ENOTFOUND when none). *next: caller frees. */
+int instance_log_key_staged(struct instance *in, struct note_signer **next, struct bw_err *err);
+/* The staged key becomes the log key; the old one is erased. in->log_signer, if held, is replaced. */
+int instance_log_key_promote(struct instance *in, struct bw_err *err);
+/* The staged key is erased (a rotation whose transition never reached the log). */
+int instance_log_key_unstage(struct instance *in, struct bw_err *err);
 
 /* Opens data (passphrase NULL for file mode). Caller closes. */
 int instance_open(const char *data, const char *passphrase, const struct bw_pwhash_cost *cost,

@@ -15,6 +15,10 @@ int sealed_ed25519_load(const char *data, const uint8_t *kek, const char *rel, c
 			struct bw_err *err);
 
 /* ssh_ca.c: the SSH user CA(s) of in, by the rotation file when there is one (created on first use). */
+#define LOG_KEY_AD "bulwark log signer"
+/* Overwrites path's bytes with zeros (durably), then unlinks it: a secret's best-effort erasure. */
+int erase_file(const char *path, struct bw_err *err);
+
 int instance_ca_load(const char *data, const uint8_t *kek, struct instance *in, struct bw_err *err);
 void instance_ca_clear(struct instance *in);
 

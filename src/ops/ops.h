@@ -313,6 +313,35 @@ int ops_audit_read(struct ops_ctx *x, const uint64_t *from, const uint64_t *to, 
  */
 int ops_log_witness_alarm(struct ops_ctx *x, const char *witness, const char *reason, struct bw_err *err);
 
+/*
+ * ---- the audit log's key (log_key.c) ----
+ * Opens in's audit log for writing (in->log_signer handed to it): first
+ * finishes a key rotation a crash interrupted (its transition in the log:
+ * hand over and promote the staged key) or discards its staged key (the
+ * transition never reached the log). Caller closes *out.
+ */
+int ops_log_open(struct instance *in, struct audit_log **out, struct bw_err *err);
+
+struct ops_log_key_rotation {
+	char *previous_key, *key;	/* verifier keys */
+	uint64_t index;			/* the log.key_transition entry */
+	uint64_t handover;		/* the size of the checkpoint both keys signed */
+};
+void ops_log_key_rotation_clear(struct ops_log_key_rotation *r);
+/*
+ * Rotates the audit log's key (admin, local only: the server stopped, x->al
+ * open): stages a new key, records log.key_transition naming it as the
+ * log's last entry, hands the log over (audit_log_rekey) and erases the old
+ * key. *res (clear it) says what happened.
+ */
+int ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct bw_err *err);
+/*
+ * The log's key transitions for verifiers (public): *out {"origin",
+ * "transitions": [{"size", "proof"}]} (each proof a tlog-proof text, in
+ * order). Caller decrefs *out.
+ */
+int ops_log_key_transitions(struct ops_ctx *x, json_t **out, struct bw_err *err);
+
 /* ---- remote-maintenance access (ops/access.c) ---- */
 
 struct access_new;

@@ -94,7 +94,7 @@ check_trusted(struct audit *a, const struct tlog_frontier *f, const struct tlog_
 
 /* Reads and checks the log's checkpoint; on a bad signature still returns its body. */
 static int
-audit_checkpoint(const char *dir, struct note_verifier *vkey, struct tlog_checkpoint *cp,
+audit_checkpoint(const char *dir, const struct tlog_keychain *keys, struct tlog_checkpoint *cp,
 		 struct tlog_audit_result *res, struct bw_err *err)
 {
 	char path[4096];
@@ -106,7 +106,7 @@ audit_checkpoint(const char *dir, struct note_verifier *vkey, struct tlog_checkp
 	snprintf(path, sizeof path, "%s/%s", dir, TLOG_CHECKPOINT_FILE);
 	if ((r = bw_file_read(path, NOTE_MAX_SIZE, &data, &len, err)) != 0)
 		return r;
-	if (tlog_checkpoint_open(data, len, &vkey, 1, cp, err) == 0) {
+	if (tlog_keychain_open(keys, data, len, cp, err) == 0) {
 		res->signature_ok = true;
 		free(data);
 		return 0;
@@ -125,7 +125,7 @@ audit_checkpoint(const char *dir, struct note_verifier *vkey, struct tlog_checkp
 }
 
 int
-tlog_audit(const char *dir, struct note_verifier *vkey, const uint8_t *trusted, size_t trusted_len,
+tlog_audit(const char *dir, const struct tlog_keychain *keys, const uint8_t *trusted, size_t trusted_len,
 	   tlog_progress_cb progress, void *progress_ctx, struct tlog_audit_result *res,
 	   struct bw_err *err)
 {
@@ -140,11 +140,11 @@ tlog_audit(const char *dir, struct note_verifier *vkey, const uint8_t *trusted, 
 
 	memset(res, 0, sizeof *res);
 	res->tiles_ok = true;
-	if ((r = audit_checkpoint(dir, vkey, &cp, res, err)) != 0)
+	if ((r = audit_checkpoint(dir, keys, &cp, res, err)) != 0)
 		return r;
 	res->size = cp.size;
 	if (trusted != NULL) {
-		if (tlog_checkpoint_open(trusted, trusted_len, &vkey, 1, &tcp, err) != 0) {
+		if (tlog_keychain_open(keys, trusted, trusted_len, &tcp, err) != 0) {
 			finding(res, "trusted checkpoint: %s", err->msg);
 			bw_err_clear(err);
 		} else if (strcmp(tcp.origin, cp.origin) != 0) {

@@ -233,8 +233,10 @@ store_tree_append(struct tlog_store *s, const void *entry, size_t len, struct bw
 /* ---- sealing: the batch durable, then the checkpoint ---------------------- */
 
 int
-store_sign_checkpoint(struct tlog_store *s, char **out, size_t *outlen, struct bw_err *err)
+store_sign_checkpoint(struct tlog_store *s, struct note_signer *also, char **out, size_t *outlen,
+		      struct bw_err *err)
 {
+	struct note_signer *signers[2] = { s->signer, also };
 	struct tlog_checkpoint cp = { 0 };
 	char *body = NULL;
 	size_t blen;
@@ -247,7 +249,7 @@ store_sign_checkpoint(struct tlog_store *s, char **out, size_t *outlen, struct b
 		return bw_err_set(err, BW_ECRYPTO, "SHA-256 failed");
 	if ((r = tlog_checkpoint_format(&cp, &body, &blen, err)) != 0)
 		return r;
-	r = note_sign(body, blen, &s->signer, 1, out, outlen, err);
+	r = note_sign(body, blen, signers, also != NULL ? 2 : 1, out, outlen, err);
 	free(body);
 	return r;
 }
@@ -307,7 +309,7 @@ store_seal(struct tlog_store *s, struct bw_err *err)
 		     (r = queue_obsolete(s, TLOG_TILE_ENTRIES, n, s->bundle_w_disk, err)) != 0))
 			goto fail;
 	}
-	if ((r = sync_batch(s, err)) != 0 || (r = store_sign_checkpoint(s, &cp, &cplen, err)) != 0 ||
+	if ((r = sync_batch(s, err)) != 0 || (r = store_sign_checkpoint(s, NULL, &cp, &cplen, err)) != 0 ||
 	    (r = store_join(path, sizeof path, s->dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
 	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) != 0)
 		goto fail;

@@ -83,7 +83,7 @@ tlog_store_init(const char *dir, const struct note_signer *signer, struct bw_err
 	if ((r = bw_sha256_new(&s.h, err)) != 0)
 		return r;
 	tlog_frontier_init(&s.f);
-	if ((r = store_sign_checkpoint(&s, &cp, &cplen, err)) == 0 &&
+	if ((r = store_sign_checkpoint(&s, NULL, &cp, &cplen, err)) == 0 &&
 	    (r = store_join(path, sizeof path, dir, TLOG_CHECKPOINT_FILE, err)) == 0 &&
 	    (r = bw_file_write_atomic(path, cp, cplen, 0644, err)) == 0)
 		r = bw_fsync_dir(dir, true, err);

@@ -73,8 +73,9 @@ struct tlog_store {
 int store_join(char *out, size_t cap, const char *dir, const char *rel, struct bw_err *err);
 /* Level-L count of stored hashes in a tree of size. */
 uint64_t store_level_count(int level, uint64_t size);
-/* Signs the checkpoint of the integrator's tree. Caller frees *out. */
-int store_sign_checkpoint(struct tlog_store *s, char **out, size_t *outlen, struct bw_err *err);
+/* Signs the checkpoint of the integrator's tree (also by also, when not NULL: a handover). Caller frees *out. */
+int store_sign_checkpoint(struct tlog_store *s, struct note_signer *also, char **out, size_t *outlen,
+			  struct bw_err *err);
 
 /* integrate.c: adds one entry to the tree (leaf hash, stored hashes, full tiles written as they complete). */
 int store_tree_append(struct tlog_store *s, const void *entry, size_t len, struct bw_err *err);

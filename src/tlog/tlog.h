@@ -523,6 +523,84 @@ int tlog_cosigned_load(const char *dir, struct note_verifier *const *log_keys, s
 int tlog_checkpoint_load_for(const char *dir, uint64_t index, struct note_verifier *const *log_keys, size_t nkeys,
 			     uint8_t **note, size_t *len, struct tlog_checkpoint *cp, struct bw_err *err);
 
+/* ---- key transitions (keychain.c, rekey.c) --------------------------------------- */
+
+/*
+ * The log's signing key evolves (docs/WITNESS.md, "Forward security of the
+ * log key"). A transition is the log's entry t naming the next key, then
+ * the handover checkpoint of size t+1 signed by the old key and the new
+ * one; after it only the new key signs. Its evidence is kept as
+ * LOG/key-transitions/<t+1>.tlog-proof: a tlog-proof of entry t under the
+ * handover checkpoint, with the entry's bytes as its extra data.
+ */
+#define TLOG_TRANSITIONS_DIR "key-transitions"
+#define TLOG_KEYCHAIN_MAX 64
+
+/*
+ * The keys a verifier accepts, in order: key[i] signs checkpoints of sizes
+ * from[i]..from[i+1] (the handover, from[i+1], is signed by both), the last
+ * one every size from its from on. from[0] is 0.
+ */
+struct tlog_keychain {
+	size_t n;
+	struct note_verifier *key[TLOG_KEYCHAIN_MAX];
+	uint64_t from[TLOG_KEYCHAIN_MAX];
+};
+
+/* Starts a chain at the pinned first key (verifier key text). Clear it with tlog_keychain_clear. */
+int tlog_keychain_init(struct tlog_keychain *c, const char *vkey, size_t len, struct bw_err *err);
+/* A chain of the one key v (taken), for every size. */
+void tlog_keychain_init_key(struct tlog_keychain *c, struct note_verifier *v);
+void tlog_keychain_clear(struct tlog_keychain *c);
+
+/* Reads the key a transition entry names (the caller's format): *vkey (caller frees) its verifier key text. */
+typedef int (*tlog_transition_fn)(void *ctx, const uint8_t *entry, size_t len, char **vkey, struct bw_err *err);
+
+/*
+ * Follows one transition (a tlog-proof as above): its checkpoint signed by
+ * the chain's last key and by the key the entry names (per fn), its size
+ * past the last transition, the entry at size-1 under it. The named key
+ * (same name, another key) joins the chain from that size. *handover
+ * (optional; clear it) receives the handover checkpoint.
+ */
+int tlog_keychain_follow(struct tlog_keychain *c, struct bw_sha256 *h, const uint8_t *proof, size_t len,
+			 tlog_transition_fn fn, void *ctx, struct tlog_checkpoint *handover, struct bw_err *err);
+
+/* tlog_checkpoint_open with the chain: only the key(s) for the checkpoint's size count. */
+int tlog_keychain_open(const struct tlog_keychain *c, const uint8_t *note, size_t len, struct tlog_checkpoint *cp,
+		       struct bw_err *err);
+
+/* tlog_proof_file_verify with the chain's key(s) for the proof checkpoint's size. */
+int tlog_keychain_verify_proof(struct bw_sha256 *h, const struct tlog_keychain *c, const struct tlog_proof_file *pf,
+			       const void *entry, size_t len, struct tlog_checkpoint *cp, struct bw_err *err);
+
+/*
+ * Builds the chain of the log in dir from the pinned key first (taken;
+ * the first key, or a later one: then the chain starts at its handover): follows
+ * every LOG/key-transitions proof in order, then checks that each handover
+ * root is the root of dir's tree at that size (tiles under the log's
+ * checkpoint, opened with the chain). *ntransitions (optional) counts them.
+ */
+int tlog_keychain_load(const char *dir, struct note_verifier *first, tlog_transition_fn fn, void *ctx,
+		       struct tlog_keychain *c, size_t *ntransitions, struct bw_err *err);
+
+/*
+ * The sizes of dir's transitions, ascending (*sizes: caller frees; NULL
+ * and 0 when there is none).
+ */
+int tlog_transitions_list(const char *dir, uint64_t **sizes, size_t *n, struct bw_err *err);
+
+/*
+ * Hands the log over to next (ownership taken, also on failure): the last
+ * integrated entry must be the transition naming next (the caller's), with
+ * nothing sequenced or buffered after it. Writes the transition's proof,
+ * the handover checkpoint (signed by both keys) and log.vkey (next's), each
+ * durably; from then on next signs. Repeating it after a crash finishes it.
+ */
+int tlog_store_rekey(struct tlog_store *s, struct note_signer *next, struct bw_err *err);
+/* The checkpoint's signer: the key that signs now. */
+const struct note_signer *tlog_store_signer(const struct tlog_store *s);
+
 /* ---- audit ----------------------------------------------------------------- */
 
 #define TLOG_AUDIT_MAX_FINDINGS 20
@@ -544,7 +622,8 @@ struct tlog_audit_result {
 typedef void (*tlog_progress_cb)(void *ctx, uint64_t done, uint64_t total);
 
 /*
- * Audits the log in dir against its verifier key: checks the checkpoint
+ * Audits the log in dir against its keys (the key for the checkpoint's
+ * size: tlog_keychain_load follows the transitions): checks the checkpoint
  * signature, recomputes the whole tree from the entry bundles, compares
  * every stored tile hash and the checkpoint root, and, when trusted (a
  * signed checkpoint note) is given, checks that the log only grew from it
@@ -552,7 +631,7 @@ typedef void (*tlog_progress_cb)(void *ctx, uint64_t done, uint64_t total);
  * BW_EVERIFY when findings were recorded in *res, other codes when the
  * audit could not run. progress (optional) is called periodically.
  */
-int tlog_audit(const char *dir, struct note_verifier *vkey, const uint8_t *trusted,
+int tlog_audit(const char *dir, const struct tlog_keychain *keys, const uint8_t *trusted,
 	       size_t trusted_len, tlog_progress_cb progress, void *progress_ctx,
 	       struct tlog_audit_result *res, struct bw_err *err);
 

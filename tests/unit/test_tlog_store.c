@@ -250,7 +250,14 @@ test_snapshot_of_a_live_log(void **state)
 
 	assert_int_equal(tlog_journal_count(copy, 600, &n, &err), 0);
 	assert_true(n == 5);
-	assert_int_equal(tlog_audit(copy, v, (const uint8_t *)info.checkpoint, info.checkpoint_len, NULL, NULL, &res, &err), 0);
+	{
+		struct tlog_keychain kc;
+		struct note_verifier *v2 = NULL;
+		assert_int_equal(tlog_vkey_load(copy, &v2, &err), 0);
+		tlog_keychain_init_key(&kc, v2);
+		assert_int_equal(tlog_audit(copy, &kc, (const uint8_t *)info.checkpoint, info.checkpoint_len, NULL, NULL, &res, &err), 0);
+		tlog_keychain_clear(&kc);
+	}
 	assert_true(res.size == 600 && res.checked == 600);
 	/* with the signer (kept apart from a snapshot), opening the copy integrates the acknowledged entries */
 	snprintf(cmd, sizeof cmd, "cp '%s/log.key' '%s/log.key'", dir, copy);
@@ -392,9 +399,11 @@ test_recovery_discards_uncommitted(void **state)
 		assert_int_equal(bw_file_read(p, 4096, &data, &len, &err), 0);
 		vk = (char *)data;
 		assert_int_equal(note_verifier_parse(vk, len - 1, &v, &err), 0);
-		assert_int_equal(tlog_audit(dir, v, NULL, 0, NULL, NULL, &res, &err), 0);
+		struct tlog_keychain kc;
+		tlog_keychain_init_key(&kc, v);
+		assert_int_equal(tlog_audit(dir, &kc, NULL, 0, NULL, NULL, &res, &err), 0);
 		assert_true(res.checked == 301 && res.root_ok && res.tiles_ok && res.signature_ok);
-		note_verifier_free(v);
+		tlog_keychain_clear(&kc);
 		free(data);
 	}
 }
@@ -422,11 +431,13 @@ audit_pruned(uint64_t want_pruned, bool want_ok)
 	snprintf(p, sizeof p, "%s/log.vkey", dir);
 	assert_int_equal(bw_file_read(p, 4096, &data, &len, &err), 0);
 	assert_int_equal(note_verifier_parse((char *)data, len - 1, &v, &err), 0);
-	assert_int_equal(tlog_audit(dir, v, NULL, 0, NULL, NULL, &res, &err), want_ok ? 0 : BW_EVERIFY);
+	struct tlog_keychain kc;
+	tlog_keychain_init_key(&kc, v);
+	assert_int_equal(tlog_audit(dir, &kc, NULL, 0, NULL, NULL, &res, &err), want_ok ? 0 : BW_EVERIFY);
 	assert_true(res.pruned == want_pruned);
 	if (want_ok)
 		assert_true(res.checked == 700 && res.root_ok && res.tiles_ok);
-	note_verifier_free(v);
+	tlog_keychain_clear(&kc);
 	free(data);
 }
 

@@ -1,0 +1,188 @@
+/*
+ * ops/log_key.c: the audit log's key: its rotation (a log.key_transition
+ * entry, the handover, the old key erased), finishing one a crash
+ * interrupted, and the transitions verifiers follow.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops_internal.h"
+
+void
+ops_log_key_rotation_clear(struct ops_log_key_rotation *r)
+{
+	free(r->previous_key);
+	free(r->key);
+	memset(r, 0, sizeof *r);
+}
+
+/* Verifier key text of a signer. Caller frees *out. */
+static int
+vkey_of(const struct note_signer *s, char **out, struct bw_err *err)
+{
+	struct note_verifier *v = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = note_signer_verifier(s, &v, err)) == 0)
+		r = note_verifier_format(v, out, err);
+	note_verifier_free(v);
+	return r;
+}
+
+/* Is the last entry of the log s the transition naming vkey? */
+static bool
+last_entry_names(const char *dir, uint64_t size, const char *vkey)
+{
+	struct tlog_tiles *t = NULL;
+	struct bw_err err = { 0 };
+	uint8_t *e = NULL;
+	char *named = NULL;
+	size_t len;
+	bool yes = false;
+
+	if (size > 0 && tlog_tiles_open(dir, &t, &err) == 0 && tlog_tiles_read_entry(t, size, size - 1, &e, &len, &err) == 0 &&
+	    ev_log_key_transition_key(NULL, e, len, &named, &err) == 0)
+		yes = strcmp(named, vkey) == 0;
+	free(named);
+	free(e);
+	tlog_tiles_free(t);
+	return yes;
+}
+
+/* A staged key was found at open: finish its rotation, or discard it. Takes next. */
+static int
+finish_rotation(struct instance *in, struct note_signer *next, struct bw_err *err)
+{
+	struct note_signer *cur = NULL;
+	struct tlog_store *s = NULL;
+	char *vkey = NULL;
+	int r;
+
+	/* a fresh copy of the key in use for the store (in->log_signer stays for the log's real open) */
+	if ((r = vkey_of(next, &vkey, err)) != 0 || (r = instance_log_signer(in, &cur, err)) != 0)
+		goto out;
+	r = tlog_store_open_signed(in->log_dir, cur, &s, err);	/* replays the journal */
+	cur = NULL;
+	if (r != 0)
+		goto out;
+	if (last_entry_names(in->log_dir, tlog_store_size(s), vkey)) {
+		r = tlog_store_rekey(s, next, err);
+		next = NULL;
+		tlog_store_close(s);
+		s = NULL;
+		if (r == 0 && (r = instance_log_key_promote(in, err)) == 0)
+			EV_LOG(EVLOG_WARN, "finished a log key rotation a stop interrupted: the log is handed over to its next key",
+			       EV_KS("log_key", in->log_vkey));
+	} else {
+		tlog_store_close(s);
+		s = NULL;
+		if ((r = instance_log_key_unstage(in, err)) == 0)
+			EV_LOG(EVLOG_WARN, "discarded a staged log key: its transition never reached the log",
+			       EV_KS("log_key", vkey));
+	}
+	if (r != 0)
+		bw_err_prefix(err, "an interrupted log key rotation");
+out:
+	tlog_store_close(s);
+	note_signer_free(cur);
+	note_signer_free(next);
+	free(vkey);
+	return r;
+}
+
+int
+ops_log_open(struct instance *in, struct audit_log **out, struct bw_err *err)
+{
+	struct note_signer *next = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = instance_log_key_staged(in, &next, err)) == 0)
+		r = finish_rotation(in, next, err);
+	else if (r == BW_ENOTFOUND)
+		r = 0, bw_err_clear(err);
+	if (r != 0)
+		return r;
+	r = audit_log_open(in->log_dir, in->log_signer, out, err);
+	in->log_signer = NULL;	/* transferred */
+	return r;
+}
+
+int
+ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct bw_err *err)
+{
+	struct note_signer *next = NULL;
+	struct event ev;
+	char *json = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	r = ops_begin(x, OP_LOG_KEY_ROTATE, &ev, err);
+	ev_target(&ev, "log:%.200s", x->in->log_verifier->name);
+	if (r == 0 && x->al == NULL)
+		r = bw_err_set(err, BW_EINVAL, "the audit log is not open");
+	if (r == 0 && (r = instance_log_key_stage(x->in, &next, err)) == 0 &&
+	    (res->previous_key = strdup(x->in->log_vkey)) == NULL)
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (r == 0 && (r = vkey_of(next, &res->key, err)) == 0) {
+		ev_str(&ev, EVF_LOG_KEY, res->key);
+		ev_str(&ev, EVF_LOG_PREVIOUS_KEY, res->previous_key);
+		r = ev_serialise(&ev, bw_now_ms(), &json, &len, err);
+	}
+	if (r == 0) {
+		/* the entry, the handover, then the old key erased; a stop between them is finished by ops_log_open */
+		r = audit_log_rekey(x->al, json, len, next, &res->index, err);
+		next = NULL;
+		if (r == 0)
+			r = instance_log_key_promote(x->in, err);
+		res->handover = res->index + 1;
+	}
+	free(json);
+	note_signer_free(next);
+	if (r != 0) {
+		ops_log_key_rotation_clear(res);
+		return ops_finish(x, OP_LOG_KEY_ROTATE, &ev, r, err);
+	}
+	ev_clear(&ev);	/* recorded: it is the transition entry itself */
+	return 0;
+}
+
+int
+ops_log_key_transitions(struct ops_ctx *x, json_t **out, struct bw_err *err)
+{
+	uint64_t *sizes = NULL;
+	size_t n = 0, i;
+	json_t *list = NULL;
+	struct event ev;
+	int r;
+
+	*out = NULL;
+	r = ops_begin(x, OP_LOG_KEY_TRANSITIONS, &ev, err);
+	if (r == 0 && (r = tlog_transitions_list(x->in->log_dir, &sizes, &n, err)) == 0 && (list = json_array()) == NULL)
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	for (i = 0; r == 0 && i < n; i++) {
+		char path[4200];
+		uint8_t *data = NULL;
+		size_t len;
+		snprintf(path, sizeof path, "%s/%s/%llu.tlog-proof", x->in->log_dir, TLOG_TRANSITIONS_DIR,
+			 (unsigned long long)sizes[i]);
+		if ((r = bw_file_read(path, TLOG_PROOF_FILE_MAX, &data, &len, err)) == 0 &&
+		    json_array_append_new(list, json_pack("{s:I, s:s%}", "size", (json_int_t)sizes[i], "proof", (char *)data,
+							  len)) != 0)
+			r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		free(data);
+	}
+	if (r == 0 && (*out = json_pack("{s:s, s:O}", "origin", x->in->log_verifier->name, "transitions", list)) == NULL)
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	json_decref(list);
+	free(sizes);
+	r = ops_finish(x, OP_LOG_KEY_TRANSITIONS, &ev, r, err);
+	if (r != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	return r;
+}

@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "core/core.h"
+#include "tlog/tlog.h"
 
 /* ---- following a log file across rotation (follow.c) ---- */
 
@@ -96,6 +97,27 @@ void broker_stop(struct broker *b);
 int agent_drop_to(const char *user, uid_t *uid, gid_t *gid, struct bw_err *err);
 /* Becomes USER for good: its groups, gid, uid, no_new_privs; checks root cannot be regained. */
 int agent_setuid(const char *user, struct bw_err *err);
+
+/* ---- the audit log's keys as this host follows them (log_keys.c) ---- */
+
+#define AGENT_LOG_KEYS "log-key-transitions.json"	/* the transitions followed: a JSON array of tlog-proof texts */
+
+/* Starts c at the pinned key vkey, then replays the transitions this host followed (each verified again). */
+int agent_log_keys_load(const char *state, const char *vkey, struct tlog_keychain *c, struct bw_err *err);
+/*
+ * Called for each new transition once followed, with its handover
+ * checkpoint (note verbatim, and parsed): the caller checks it is
+ * consistent with what this host saw before.
+ */
+typedef int (*agent_handover_fn)(void *ctx, const uint8_t *note, size_t len, const struct tlog_checkpoint *cp,
+				 struct bw_err *err);
+/*
+ * Follows the transitions of a /log/key-transitions answer past c's last
+ * one, in order; each one followed (and checked by fn) is added to the
+ * state file before the next. *followed counts them.
+ */
+int agent_log_keys_update(const char *state, struct tlog_keychain *c, const uint8_t *answer, size_t len,
+			  agent_handover_fn fn, void *ctx, size_t *followed, struct bw_err *err);
 
 /* ---- privilege separation for updates: the network in a child as USER (net.c) ---- */
 

@@ -3,7 +3,8 @@
  * fixed start time, root chain, timestamp, snapshot, targets, each
  * verified and persisted before the next; then for every target meant for
  * this host: bounded download, hash, the tlog-proof of its publication
- * (pinned log key, consistent with the last checkpoint seen), install,
+ * (the pinned log key, or a later one through its transitions; consistent
+ * with the last checkpoint seen), install,
  * report. Any failed check refuses with the reason; nothing unverified is
  * installed or trusted.
  */
@@ -45,7 +46,8 @@ struct agent {
 	uint8_t *ca_pem;		/* the pinned CA, read before the child became the user */
 	char *token;			/* id.token */
 	const char *host, *group;
-	struct note_verifier *log_key;
+	struct tlog_keychain log_keys;	/* the pinned key, then the ones its transitions named */
+	bool keys_followed;		/* this run fetched the transitions */
 	struct witness_policy *policy;	/* <state>/witness.policy: the quorum a proof needs (NULL: none) */
 	bool fail_open;			/* without the quorum: warn and install */
 	struct patch_trust trust;
@@ -120,7 +122,7 @@ agent_clear(struct agent *a)
 {
 	agent_identity_clear(&a->id);
 	json_decref(a->installed);
-	note_verifier_free(a->log_key);
+	tlog_keychain_clear(&a->log_keys);
 	witness_policy_free(a->policy);
 	patch_trust_clear(&a->trust);
 }
@@ -165,7 +167,7 @@ agent_load(struct agent *a, struct bw_err *err)
 		return bw_err_set(err, BW_ECORRUPT, "%s/config.json lacks server", a->state);
 	if (vkey == NULL)
 		return bw_err_set(err, BW_EINVAL, "this agent was set up without --root and --log-key: it takes no patches");
-	if ((r = note_verifier_parse(vkey, strlen(vkey), &a->log_key, err)) != 0)
+	if ((r = agent_log_keys_load(a->state, vkey, &a->log_keys, err)) != 0)
 		return bw_err_prefix(err, "config log_vkey"), r;
 	if ((r = policy_load(a, err)) != 0)
 		return r;
@@ -366,7 +368,7 @@ check_consistent(struct agent *a, const uint8_t *note, size_t note_len, const st
 	if (access(path, F_OK) != 0)	/* first checkpoint: trust on first use, remembered below */
 		return state_save_bytes(a, "checkpoint", note, note_len, err);
 	if ((r = bw_file_read(path, NOTE_MAX_SIZE, &old_note, &old_len, err)) != 0 ||
-	    (r = tlog_checkpoint_open(old_note, old_len, &a->log_key, 1, &old, err)) != 0) {
+	    (r = tlog_keychain_open(&a->log_keys, old_note, old_len, &old, err)) != 0) {
 		bw_err_prefix(err, "the last checkpoint seen");
 		goto out;
 	}
@@ -405,6 +407,45 @@ out:
 	bw_buf_free(&b);
 	bw_sha256_free(h);
 	return r;
+}
+
+static int
+handover_consistent(void *ctx, const uint8_t *note, size_t len, const struct tlog_checkpoint *cp, struct bw_err *err)
+{
+	return check_consistent(ctx, note, len, cp, err);
+}
+
+/*
+ * Once a run: the log's key transitions past the last one this host
+ * followed, each verified (by the key before it, the entry naming the next
+ * one, the handover consistent with what this host saw) before it counts.
+ * A server that cannot say is not an error here: a checkpoint under a key
+ * this host does not know is refused below.
+ */
+static int
+follow_log_keys(struct agent *a, struct bw_err *err)
+{
+	struct bw_buf b = { 0 };
+	size_t followed = 0;
+	int r;
+
+	if (a->keys_followed)
+		return 0;
+	a->keys_followed = true;
+	if ((r = agent_net_get(a->net, &a->repo, 0, "/log/key-transitions", (uint64_t)8 << 20, &b,
+			       err)) != 0) {
+		fprintf(a->log, "log keys: the key transitions could not be fetched (%s); the keys known stay\n", err->msg);
+		bw_err_clear(err);
+		return 0;
+	}
+	r = agent_log_keys_update(a->state, &a->log_keys, b.data, b.len, handover_consistent, a, &followed, err);
+	bw_buf_free(&b);
+	if (r != 0)
+		return bw_err_prefix(err, "the log's key transitions (refused)");
+	if (followed > 0)
+		fprintf(a->log, "log keys: followed %zu key transition%s; the log's key now signs from size %llu\n", followed,
+			followed == 1 ? "" : "s", (unsigned long long)a->log_keys.from[a->log_keys.n - 1]);
+	return 0;
 }
 
 /*
@@ -462,7 +503,9 @@ check_logged(struct agent *a, const struct patch_target *t, const char *urlpath,
 		r = bw_err_set(err, BW_EVERIFY, "tlog-proof carries no log entry");
 		goto out;
 	}
-	if ((r = tlog_proof_file_verify(h, &pf, &a->log_key, 1, pf.extra, pf.extra_len, &cp, err)) != 0) {
+	if ((r = follow_log_keys(a, err)) != 0)
+		goto out;
+	if ((r = tlog_keychain_verify_proof(h, &a->log_keys, &pf, pf.extra, pf.extra_len, &cp, err)) != 0) {
 		bw_err_prefix(err, "tlog-proof");
 		goto out;
 	}

@@ -528,6 +528,22 @@ h_entries_tile(struct request *rq, json_t *body)
 	rq->path -= strlen("/api/v1");
 }
 
+/* GET /log/key-transitions: the log key's transitions, for verifiers to follow (public, like the checkpoint). */
+static void
+h_key_transitions(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct bw_err err = { 0 };
+	json_t *out = NULL;
+
+	(void)body;
+	if (ops_log_key_transitions(&x, &out, &err) != 0) {
+		reply_error(rq, status_for_err(err.code), "%s", status_for_err(err.code) >= 500 ? "internal error" : err.msg);
+		return;
+	}
+	reply_json(rq, 200, out);
+}
+
 /* GET /api/v1/audit?from=N&to=M[&proofs=1]: events [from, to) with optional proofs. */
 static void
 h_audit(struct request *rq, json_t *body)
@@ -579,6 +595,7 @@ static const struct route auth_routes[] = {
 	{ .method = "GET", .pattern = "/api/v1/log/tile/entries/*", .fn = h_entries_tile, .op = OP_LOG_ENTRIES },
 	{ .method = "GET", .pattern = "/log/checkpoint", .fn = h_checkpoint, .op = OP_LOG_CHECKPOINT },
 	{ .method = "GET", .pattern = "/log/tile/*", .fn = h_tile, .op = OP_LOG_TILE },
+	{ .method = "GET", .pattern = "/log/key-transitions", .fn = h_key_transitions, .op = OP_LOG_KEY_TRANSITIONS },
 };
 const struct route_table auth_route_table = { auth_routes, sizeof auth_routes / sizeof auth_routes[0] };
 

@@ -108,6 +108,32 @@ put_optional(const char *dir, const char *name, tlog_file_fn put, void *ctx, uin
 	return r;
 }
 
+/* Emits the log key's transitions (a rotation runs only with the writer stopped: none is being written). */
+static int
+put_transitions(const char *dir, tlog_file_fn put, void *ctx, uint64_t *files, struct bw_err *err)
+{
+	uint64_t *sizes = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = tlog_transitions_list(dir, &sizes, &n, err)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++) {
+		char rel[96], path[4200];
+		uint8_t *data = NULL;
+		size_t len = 0;
+		snprintf(rel, sizeof rel, "%s/%llu.tlog-proof", TLOG_TRANSITIONS_DIR, (unsigned long long)sizes[i]);
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, rel) >= sizeof path)
+			r = bw_err_set(err, BW_ERANGE, "%s: path too long", dir);
+		else if ((r = bw_file_read(path, TLOG_PROOF_FILE_MAX, &data, &len, err)) == 0 &&
+			 (r = put(ctx, rel, data, len, err)) == 0)
+			(*files)++;
+		free(data);
+	}
+	free(sizes);
+	return r;
+}
+
 /* Emits the cosigned checkpoint when there is one no larger than size (the restored log's own may not be past it). */
 static int
 put_cosigned(const char *dir, struct note_verifier *vkey, uint64_t size, tlog_file_fn put, void *ctx, uint64_t *files,
@@ -179,7 +205,8 @@ tlog_snapshot(const char *dir, struct note_verifier *vkey, tlog_file_fn put, voi
 	if ((r = put_optional(dir, TLOG_VKEY_FILE, put, ctx, &info->files, err)) != 0 ||
 	    (r = put_optional(dir, TLOG_PRUNED_FILE, put, ctx, &info->files, err)) != 0 ||
 	    (r = put_tiles(t, size, pruned, put, ctx, &info->files, err)) != 0 ||
-	    (r = put_cosigned(dir, vkey, size, put, ctx, &info->files, err)) != 0)
+	    (r = put_cosigned(dir, vkey, size, put, ctx, &info->files, err)) != 0 ||
+	    (r = put_transitions(dir, put, ctx, &info->files, err)) != 0)
 		goto out;
 	if (c.count > 0) {
 		char name[64];

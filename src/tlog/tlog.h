@@ -401,7 +401,7 @@ void tlog_snapshot_info_clear(struct tlog_snapshot_info *info);
  * Copies a consistent snapshot of the log in dir while its writer runs
  * (no lock taken, nothing changed): log.vkey, "pruned", the tiles and entry
  * bundles of the checkpoint's tree, the cosigned checkpoint when it is not
- * past it, every acknowledged journal entry past it (one segment
+ * past it, the key transitions, every acknowledged journal entry past it (one segment
  * "journal-<size>"), and last the checkpoint (verified with vkey), each
  * handed to put. Opening the copy as a log integrates the journal's entries.
  * *info (clear it) says what was copied.

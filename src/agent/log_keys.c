@@ -51,7 +51,9 @@ agent_log_keys_load(const char *state, const char *vkey, struct tlog_keychain *c
 		}
 		if ((r = tlog_keychain_follow(c, h, (const uint8_t *)json_string_value(p), json_string_length(p),
 					      ev_log_key_transition_key, NULL, NULL, err)) != 0) {
+			/* this host's own record of what it verified no longer verifies: its state was altered */
 			bw_err_prefix(err, "%s: transition %zu", path, i + 1);
+			err->code = r = BW_ECORRUPT;
 			goto out;
 		}
 	}

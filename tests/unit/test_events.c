@@ -263,6 +263,41 @@ test_docs_in_step(void **state)
 	free(doc);
 }
 
+/* The key a log.key_transition entry names, as verifiers read it; anything else refused. */
+static void
+test_key_transition_entry(void **state)
+{
+	struct event ev;
+	char *text = NULL, *key = NULL;
+	size_t len, i;
+	struct bw_err err = { 0 };
+	const char *bad[] = {
+		"{\"action\":\"user.add\",\"details\":{\"log_key\":\"a+b+c\"}}",
+		"{\"action\":\"log.key_transition\",\"details\":{}}",
+		"{\"action\":\"log.key_transition\",\"details\":{\"log_key\":5}}",
+		"{\"action\":\"log.key_transition\",\"details\":{\"log_key\":\"a\\u0000b\"}}",
+		"{\"action\":\"log.key_transition\",\"action\":\"log.key_transition\",\"details\":{\"log_key\":\"k\"}}",
+		"not json",
+	};
+
+	(void)state;
+	ev_init(&ev, EV_LOG_KEY_TRANSITION, NULL);
+	ev_str(&ev, EVF_LOG_KEY, "log.example/audit+01234567+AQ==");
+	ev_str(&ev, EVF_LOG_PREVIOUS_KEY, "log.example/audit+89abcdef+AQ==");
+	assert_int_equal(ev_serialise(&ev, 0, &text, &len, &err), 0);
+	ev_clear(&ev);
+	assert_int_equal(ev_log_key_transition_key(NULL, (uint8_t *)text, len, &key, &err), 0);
+	assert_string_equal(key, "log.example/audit+01234567+AQ==");
+	free(key);
+	free(text);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		key = NULL;
+		assert_int_equal(ev_log_key_transition_key(NULL, (const uint8_t *)bad[i], strlen(bad[i]), &key, &err),
+				 BW_EVERIFY);
+		assert_null(key);
+	}
+}
+
 int
 main(void)
 {
@@ -273,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_text_bounded_and_escaped),
 		cmocka_unit_test(test_logger_one_line),
 		cmocka_unit_test(test_patch_target_round_trip),
+		cmocka_unit_test(test_key_transition_entry),
 		cmocka_unit_test(test_docs_in_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

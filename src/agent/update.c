@@ -462,7 +462,8 @@ check_quorum(struct agent *a, const struct tlog_proof_file *pf, const struct tlo
 
 	if ((r = note_parse((const uint8_t *)pf->checkpoint, pf->checkpoint_len, &n, err)) != 0)
 		return bw_err_prefix(err, "tlog-proof checkpoint"), r;
-	r = witness_policy_check(a->policy, n, cp->origin, why, sizeof why);
+	/* the log's signature was verified with the key for the checkpoint's size (the policy may name an earlier key) */
+	r = witness_policy_check_quorum(a->policy, n, cp->origin, why, sizeof why);
 	note_free(n);
 	if (r == 0)
 		return 0;

@@ -97,6 +97,14 @@ void witness_policy_free(struct witness_policy *p);
  */
 int witness_policy_check(const struct witness_policy *p, const struct note *n, const char *origin, char *why,
 			 size_t cap);
+/*
+ * witness_policy_check without the log's signature, which the caller
+ * verified with the key for the checkpoint's size (after a key transition
+ * the policy's log line may name an earlier key of the log): the
+ * cosignatures only.
+ */
+int witness_policy_check_quorum(const struct witness_policy *p, const struct note *n, const char *origin, char *why,
+				size_t cap);
 /* The policy's witnesses: how many, and the i-th's name, key and URL (NULL: none given), borrowed. */
 size_t witness_policy_witnesses(const struct witness_policy *p);
 void witness_policy_witness(const struct witness_policy *p, size_t i, const char **name,

@@ -275,6 +275,29 @@ test_policy(void **state)
 			note_free(n);
 		}
 	}
+	{
+		/* the log's next key signs (after a transition): the quorum alone still counts the cosignatures */
+		struct note_signer *next = new_signer("example.com/log");
+		struct note *n = NULL;
+		char *nsigned = NULL, full[8192];
+		size_t off;
+		assert_int_equal(note_sign(cp, strlen(cp), &next, 1, &nsigned, NULL, &err), 0);
+		off = (size_t)snprintf(full, sizeof full, "%s", nsigned);
+		for (i = 0; i < 6; i++) {
+			char *line = NULL;
+			assert_int_equal(note_cosign(cp, strlen(cp), w[i], 1795845114, &line, &err), 0);
+			off += (size_t)snprintf(full + off, sizeof full - off, "%s", line);
+			free(line);
+		}
+		assert_int_equal(note_parse((const uint8_t *)full, off, &n, &err), 0);
+		assert_int_equal(witness_policy_check(p, n, "example.com/log", why, sizeof why), BW_EVERIFY);
+		assert_non_null(strstr(why, "the log's signature"));
+		assert_int_equal(witness_policy_check_quorum(p, n, "example.com/log", why, sizeof why), 0);
+		assert_int_equal(witness_policy_check_quorum(p, n, "example.com/other", why, sizeof why), BW_EVERIFY);
+		note_free(n);
+		free(nsigned);
+		note_signer_free(next);
+	}
 	witness_policy_free(p);
 
 	/* refusals name the line */

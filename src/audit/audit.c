@@ -207,29 +207,43 @@ audit_log_close(struct audit_log *al)
 	free(al);
 }
 
+/* Waits (mu held) while a key transition runs; then BW_EIO when the log cannot take appends. */
+static int
+ready_locked(struct audit_log *al, struct bw_err *err)
+{
+	while (al->rekeying && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
+	if (al->failed || al->stop)
+		return bw_err_set(err, BW_EIO, "audit log unavailable: %s", al->failed ? al->fail_msg : "stopping");
+	return 0;
+}
+
+/* Appends one entry and waits (mu held) until it is durable; *idx its index. */
+static int
+append_durable_locked(struct audit_log *al, const void *entry, size_t len, uint64_t *idx, struct bw_err *err)
+{
+	int r;
+
+	if ((r = tlog_store_append(al->store, entry, len, idx, err)) != 0)
+		return r;
+	pthread_cond_signal(&al->work);
+	while (tlog_store_durable(al->store) <= *idx && !al->failed)
+		pthread_cond_wait(&al->done, &al->mu);
+	if (tlog_store_durable(al->store) <= *idx)
+		return bw_err_set(err, BW_EIO, "audit log commit failed: %s", al->fail_msg);
+	return 0;
+}
+
 int
 audit_append(struct audit_log *al, const void *entry, size_t len, uint64_t *index, struct bw_err *err)
 {
 	uint64_t idx = 0;
-	int r = 0;
+	int r;
 
 	pthread_mutex_lock(&al->mu);
-	while (al->rekeying && !al->failed)
-		pthread_cond_wait(&al->done, &al->mu);
-	if (al->failed || al->stop) {
-		r = bw_err_set(err, BW_EIO, "audit log unavailable: %s", al->failed ? al->fail_msg : "stopping");
-		goto out;
-	}
-	if ((r = tlog_store_append(al->store, entry, len, &idx, err)) != 0)
-		goto out;
-	pthread_cond_signal(&al->work);
-	while (tlog_store_durable(al->store) <= idx && !al->failed)
-		pthread_cond_wait(&al->done, &al->mu);
-	if (tlog_store_durable(al->store) <= idx)
-		r = bw_err_set(err, BW_EIO, "audit log commit failed: %s", al->fail_msg);
-	else if (index != NULL)
+	if ((r = ready_locked(al, err)) == 0 && (r = append_durable_locked(al, entry, len, &idx, err)) == 0 &&
+	    index != NULL)
 		*index = idx;
-out:
 	pthread_mutex_unlock(&al->mu);
 	return r;
 }
@@ -248,12 +262,8 @@ audit_append_batch(struct audit_log *al, const void *const *entries, const size_
 		if (lens[i] == 0 || lens[i] > 65535)
 			return bw_err_set(err, BW_ERANGE, "entry %zu of the batch: %zu bytes (1..65535)", i + 1, lens[i]);
 	pthread_mutex_lock(&al->mu);
-	while (al->rekeying && !al->failed)
-		pthread_cond_wait(&al->done, &al->mu);
-	if (al->failed || al->stop) {
-		r = bw_err_set(err, BW_EIO, "log unavailable: %s", al->failed ? al->fail_msg : "stopping");
+	if ((r = ready_locked(al, err)) != 0)
 		goto out;
-	}
 	/* Appended under one hold of the lock: consecutive indices, one group, one fdatasync. */
 	for (i = 0; i < n; i++) {
 		if ((r = tlog_store_append(al->store, entries[i], lens[i], i == 0 ? &idx : &last, err)) != 0)
@@ -344,23 +354,12 @@ audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note
 		return bw_err_set(err, BW_ERANGE, "transition entry of %zu bytes (1..65535)", len);
 	}
 	pthread_mutex_lock(&al->mu);
-	while (al->rekeying && !al->failed)
-		pthread_cond_wait(&al->done, &al->mu);
-	if (al->failed || al->stop) {
-		r = bw_err_set(err, BW_EIO, "audit log unavailable: %s", al->failed ? al->fail_msg : "stopping");
+	if ((r = ready_locked(al, err)) != 0)
 		goto out;
-	}
 	/* From here on no other entry is appended until the log is handed over: the transition is the last one. */
 	al->rekeying = true;
-	if ((r = tlog_store_append(al->store, entry, len, &idx, err)) != 0)
+	if ((r = append_durable_locked(al, entry, len, &idx, err)) != 0)
 		goto done;
-	pthread_cond_signal(&al->work);
-	while (tlog_store_durable(al->store) <= idx && !al->failed)
-		pthread_cond_wait(&al->done, &al->mu);
-	if (tlog_store_durable(al->store) <= idx) {
-		r = bw_err_set(err, BW_EIO, "audit log commit failed: %s", al->fail_msg);
-		goto done;
-	}
 	pthread_mutex_unlock(&al->mu);
 	r = tlog_integrator_wait(al->integrator, idx + 1, err);
 	pthread_mutex_lock(&al->mu);

@@ -522,7 +522,7 @@ log_verify_proof(int argc, char **argv)
 	/* with a policy, the checkpoint must also carry the quorum of cosignatures */
 	if (policy != NULL &&
 	    (note_parse((const uint8_t *)pf.checkpoint, pf.checkpoint_len, &n, &err) != 0 ||
-	     witness_policy_check(policy, n, cp.origin, why, sizeof why) != 0)) {
+	     witness_policy_check_quorum(policy, n, cp.origin, why, sizeof why) != 0)) {	/* signed by VKEY: checked above */
 		cli_errorf("verify-proof: %s", why[0] ? why : err.msg);
 		goto out;
 	}
@@ -632,7 +632,7 @@ audit_quorum(const char *policy_path, const uint8_t *note, size_t len, char *why
 	else if (note_parse(note, len, &n, &err) != 0 || tlog_checkpoint_parse(n->text, n->text_len, &cp, &err) != 0)
 		snprintf(why, cap, "the trusted checkpoint: %.250s", err.msg);
 	else
-		ok = witness_policy_check(p, n, cp.origin, why, cap) == 0;
+		ok = witness_policy_check_quorum(p, n, cp.origin, why, cap) == 0;	/* its log signature: by the audit's keys */
 	tlog_checkpoint_clear(&cp);
 	note_free(n);
 	free(text);

@@ -144,7 +144,7 @@ cli_log_witness(int argc, char **argv)
 		goto out;
 	}
 	fwrite(full.data, 1, full.len, stdout);
-	if (witness_policy_check(policy, n, cp.origin, why, sizeof why) == 0) {
+	if (witness_policy_check_quorum(policy, n, cp.origin, why, sizeof why) == 0) {	/* the log's own, verified */
 		fprintf(stderr, "witness: %s\n", why);
 		if (tlog_cosigned_save(dir, full.data, full.len, &err) != 0)
 			cli_fail("witness", &err);

@@ -212,7 +212,7 @@ publish(struct cosigner *cs, const uint8_t *note, size_t len, const struct tlog_
 		if (note_parse(full.data, full.len, &n, &err) != 0)
 			snprintf(why, sizeof why, "%.250s", err.msg);
 		else
-			met = witness_policy_check(cs->policy, n, cp->origin, why, sizeof why) == 0;
+			met = witness_policy_check_quorum(cs->policy, n, cp->origin, why, sizeof why) == 0;	/* our own checkpoint */
 	}
 	snprintf(cs->quorum, sizeof cs->quorum, "size %llu: %s", (unsigned long long)cp->size, why);
 	cs->latest_size = cp->size;
@@ -381,6 +381,35 @@ cosigner_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Does the policy's log key name this log: its key now, or an earlier one
+ * whose transitions lead to it (a policy pinned before a key rotation, as
+ * verifiers pinned it, stays valid)?
+ */
+static bool
+policy_names_log(struct instance *in, const struct note_verifier *pk)
+{
+	const struct note_verifier *v = in->log_verifier;
+	struct note_verifier *copy = NULL;
+	struct tlog_keychain c;
+	struct bw_err err = { 0 };
+	char *text = NULL;
+	bool yes;
+
+	if (pk->alg == v->alg && memcmp(pk->pk, v->pk, sizeof pk->pk) == 0)
+		return true;
+	if (note_verifier_format(pk, &text, &err) != 0 || note_verifier_parse(text, strlen(text), &copy, &err) != 0) {
+		free(text);
+		return false;
+	}
+	free(text);
+	if (tlog_keychain_load(in->log_dir, copy, ev_log_key_transition_key, NULL, &c, NULL, &err) != 0)
+		return false;
+	yes = memcmp(c.key[c.n - 1]->pk, v->pk, sizeof v->pk) == 0;
+	tlog_keychain_clear(&c);
+	return yes;
+}
+
 int
 cosigner_start(struct instance *in, struct audit_log *al, const struct server_opts *o, struct cosigner **out,
 	       struct bw_err *err)
@@ -393,9 +422,9 @@ cosigner_start(struct instance *in, struct audit_log *al, const struct server_op
 	size_t len = 0, i;
 
 	*out = NULL;
-	if ((pk = witness_policy_log(o->witness_policy, v->name)) == NULL || pk->alg != v->alg ||
-	    memcmp(pk->pk, v->pk, sizeof pk->pk) != 0)
-		return bw_err_set(err, BW_EINVAL, "the witness policy must name this server's log: log %s", in->log_vkey);
+	if ((pk = witness_policy_log(o->witness_policy, v->name)) == NULL || !policy_names_log(in, pk))
+		return bw_err_set(err, BW_EINVAL, "the witness policy must name this server's log: log %s (or an earlier key "
+				  "of it, which its key transitions lead from)", in->log_vkey);
 	if ((cs = calloc(1, sizeof *cs)) == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	cs->in = in;

@@ -1,16 +1,46 @@
 // The audit log: browse and filter events; each one checked in this browser against the log key pinned on first use.
 import { api, el, when, pill, say } from './api.js';
-import { entryOk, parseVkey, fingerprint, parsePolicy, quorumOk } from './verify.js';
+import { entryOkChain, followTransitions, fingerprint, parsePolicy, quorumOk } from './verify.js';
 
 const PAGE = 50;
 const PIN = 'bulwark.log_vkey';
 const POLICY = 'bulwark.witness_policy';
-let current = null;   // the page shown: {from, to, size, checkpoint, log_vkey, events}
+let current = null;   // the page shown: {from, to, size, checkpoint, log_vkey, events}, and chain: the log's keys from the one pinned
 
 async function pinned(sec, vkey) {
   const box = sec.querySelector('.pin');
   const have = localStorage.getItem(PIN);
   const fp = await fingerprint(vkey);
+  current.chain = null;
+  if (have && have !== vkey) {
+    // a rotated log key is trusted only through its transitions from the key pinned, each checked here
+    let chain = null;
+    let why = 'the server gave no key transition leading to it';
+    try {
+      const r = await fetch('/log/key-transitions', { credentials: 'same-origin' });
+      chain = await followTransitions(have, await r.json());
+    } catch (e) {
+      why = e.message;
+      chain = null;
+    }
+    if (chain && chain.length > 1 && chain[chain.length - 1].vkey === vkey) {
+      current.chain = chain;
+      box.className = 'pin panel';
+      box.replaceChildren(el('p', {}, 'Checked against the log key pinned in this browser (fingerprint ',
+        el('strong', { class: 'mono fingerprint', text: await fingerprint(have) }), '), followed through ' + (chain.length - 1) +
+        ' key transition' + (chain.length > 2 ? 's' : '') + ' (at size ' + chain.slice(1).map((c) => String(c.from)).join(', ') +
+        ', each checked here) to the key that signs now: fingerprint ', el('strong', { class: 'mono', text: fp }), '.'));
+      return true;
+    }
+    box.className = 'pin notice bad';
+    box.replaceChildren(el('p', { text: 'THE LOG KEY CHANGED. This browser pinned ' + have + '; the server now presents ' + vkey +
+      ' (fingerprint ' + fp + '), and ' + why + '. Entries are not checked against a key that changed: ask your administrator whether the log key was rotated.' }),
+    el('button', { type: 'button', class: 'danger', onclick: () => {
+      if (confirm('Forget the pinned log key and pin the one this server presents now?')) { localStorage.removeItem(PIN); show(sec, current.from); }
+    } }, 'Forget the pinned key'));
+    return false;
+  }
+  current.chain = await followTransitions(vkey, null);
   if (!have) {
     localStorage.setItem(PIN, vkey);
     box.className = 'pin panel';
@@ -18,15 +48,6 @@ async function pinned(sec, vkey) {
       el('p', {}, 'Fingerprint ', el('strong', { class: 'mono fingerprint', text: fp }),
         '. Compare it with the one your administrator has (bulwark init printed the key) before you trust a check.'));
     return true;
-  }
-  if (have !== vkey) {
-    box.className = 'pin notice bad';
-    box.replaceChildren(el('p', { text: 'THE LOG KEY CHANGED. This browser pinned ' + have + '; the server now presents ' + vkey +
-      ' (fingerprint ' + fp + '). Entries are not checked against a key that changed: ask your administrator whether the log key was rotated.' }),
-    el('button', { type: 'button', class: 'danger', onclick: () => {
-      if (confirm('Forget the pinned log key and pin the one this server presents now?')) { localStorage.removeItem(PIN); show(sec, current.from); }
-    } }, 'Forget the pinned key'));
-    return false;
   }
   box.className = 'pin panel';
   box.replaceChildren(el('p', {}, 'Checked against the log key pinned in this browser: fingerprint ',
@@ -65,7 +86,7 @@ async function policyPinned(sec, served) {
 
 async function verify(sec, ev, cell) {
   cell.replaceChildren(pill('checking', 'medium'));
-  if (localStorage.getItem(PIN) !== current.log_vkey) {
+  if (!current.chain) {
     cell.replaceChildren(pill('failed'), ' the log key changed');
     return false;
   }
@@ -74,9 +95,8 @@ async function verify(sec, ev, cell) {
     return false;
   }
   try {
-    const key = await parseVkey(current.log_vkey);
     const t0 = performance.now();
-    await entryOk(ev, current.checkpoint, key);
+    await entryOkChain(ev, current.checkpoint, current.chain);
     const by = current.policy ? await quorumOk(current.checkpoint, current.policy) : null;
     const ms = performance.now() - t0;
     cell.replaceChildren(pill('verified'), el('span', { class: 'muted', text: ' in tree of ' + current.size +

@@ -87,9 +87,83 @@ export async function fingerprint(vkey) {
   return hex((await sha256(enc.encode(vkey))).slice(0, 16)).match(/.{4}/g).join(' ');
 }
 
-// One event of an /api/v1/audit page with proofs: verified, or an Error saying why not.
-export async function entryOk(ev, checkpoint, key) {
-  const cp = await checkpointOk(checkpoint, key);
+
+// ---- key transitions: a later log key is trusted only through its transition from the key pinned ----
+
+// A c2sp.org/tlog-proof@v1 file: {extra (bytes or null), index, proof (hashes), note (the checkpoint)}.
+function parseProofFile(text) {
+  const lines = String(text).split('\n');
+  if (lines[0] !== 'c2sp.org/tlog-proof@v1') throw new Error('not a tlog-proof');
+  let i = 1;
+  let extra = null;
+  if ((lines[i] || '').startsWith('extra ')) extra = fromB64(lines[i++].slice(6));
+  const m = /^index (0|[1-9][0-9]*)$/.exec(lines[i++] || '');
+  if (!m) throw new Error('the tlog-proof has no index line');
+  const proof = [];
+  while (i < lines.length && lines[i] !== '') proof.push(fromB64(lines[i++]));
+  if (i >= lines.length) throw new Error('the tlog-proof has no checkpoint');
+  return { extra, index: BigInt(m[1]), proof, note: lines.slice(i + 1).join('\n') };
+}
+
+// The log's keys from the one pinned, [{vkey, key, from}], each later one added by its transition in answer
+// (GET /log/key-transitions): the log.key_transition entry, in the handover checkpoint signed by the key before it
+// and by the key it names. Throws naming the transition that does not hold.
+export async function followTransitions(pinnedVkey, answer) {
+  const chain = [{ vkey: pinnedVkey, key: await parseVkey(pinnedVkey), from: 0n }];
+  for (const t of (answer && Array.isArray(answer.transitions)) ? answer.transitions : []) {
+    const last = chain[chain.length - 1];
+    try {
+      if (!Number.isSafeInteger(t.size) || t.size < 1) throw new Error('it has no size');
+      const size = BigInt(t.size);
+      if (size <= last.from) continue;
+      const pf = parseProofFile(t.proof);
+      const cp = await checkpointOk(pf.note, last.key);
+      if (cp.size !== size || pf.index !== size - 1n) throw new Error('its entry is not the last of its handover checkpoint');
+      if (!pf.extra || !(await inclusionOk(pf.index, cp.size, await leafHash(pf.extra), pf.proof, cp.root)))
+        throw new Error('its entry is not in the handover checkpoint');
+      const ev = JSON.parse(new TextDecoder().decode(pf.extra));
+      if (ev.action !== 'log.key_transition' || !ev.details || typeof ev.details.log_key !== 'string')
+        throw new Error('its entry is not a log.key_transition');
+      const next = await parseVkey(ev.details.log_key);
+      if (next.name !== last.key.name) throw new Error('it names a key of another log');
+      if (chain.length === 1 && chain[0].from === 0n && equal(next.pub, last.key.pub)) {
+        chain[0].from = size;   // the key pinned is a later one: it signs from this handover on
+        continue;
+      }
+      if (chain.some((c) => equal(c.key.pub, next.pub))) throw new Error('it names a key the log had before');
+      await checkpointOk(pf.note, next);
+      chain.push({ vkey: ev.details.log_key, key: next, from: size });
+    } catch (e) {
+      throw new Error('the key transition at size ' + t.size + ': ' + e.message);
+    }
+  }
+  return chain;
+}
+
+// The keys that may sign a checkpoint of size: its epoch's, and at a handover the one before it too.
+export function keysFor(chain, size) {
+  let i = chain.length - 1;
+  while (i > 0 && chain[i].from > size) i--;
+  return i > 0 && chain[i].from === size ? [chain[i].key, chain[i - 1].key] : [chain[i].key];
+}
+
+// checkpointOk with the key(s) of the chain for the checkpoint's size.
+export async function checkpointOkChain(note, chain) {
+  const size = /^[0-9]+$/.test(note.split('\n')[1] || '') ? BigInt(note.split('\n')[1]) : -1n;
+  let why = null;
+  for (const key of keysFor(chain, size)) {
+    try {
+      return await checkpointOk(note, key);
+    } catch (e) {
+      why = why || e;
+    }
+  }
+  throw chain.length > 1 ? new Error(why.message + ' (size ' + size + ': the key of that epoch)') : why;
+}
+
+// One event of an /api/v1/audit page with proofs, under the chain of log keys: verified, or an Error saying why not.
+export async function entryOkChain(ev, checkpoint, chain) {
+  const cp = await checkpointOkChain(checkpoint, chain);
   if (!ev.entry || !ev.proof) throw new Error('the server gave no entry bytes or proof');
   const leaf = await leafHash(fromB64(ev.entry));
   if (!(await inclusionOk(ev.index, cp.size, leaf, ev.proof.map(fromB64), cp.root)))

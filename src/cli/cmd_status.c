@@ -76,12 +76,16 @@ cmd_status(int argc, char **argv)
 		rc = CLI_OK;
 		goto out;
 	}
-	printf("audit log      %.0f entries; %.0f commits since the start, %.2f ms each on average\n",
+	printf("audit log      %.0f entries; %.0f commits since the start, %.2f ms each on average",
 	       sum(text, "bulwark_audit_log_entries", NULL, NULL), sum(text, "bulwark_audit_commit_seconds_count", NULL, NULL),
 	       sum(text, "bulwark_audit_commit_seconds_count", NULL, NULL) > 0
 		       ? 1000 * sum(text, "bulwark_audit_commit_seconds_sum", NULL, NULL) /
 				 sum(text, "bulwark_audit_commit_seconds_count", NULL, NULL)
 		       : 0);
+	if (sum(text, "bulwark_audit_log_key_transitions", NULL, NULL) > 0)
+		printf("; its key rotated %.0f time%s", sum(text, "bulwark_audit_log_key_transitions", NULL, NULL),
+		       sum(text, "bulwark_audit_log_key_transitions", NULL, NULL) > 1 ? "s" : "");
+	printf("\n");
 	printf("requests       %.0f answered, %.0f refused (4xx), %.0f failed (5xx); sign-in failures %.0f, names locked %.0f\n",
 	       sum(text, "bulwark_http_requests_total", NULL, NULL), sum(text, "bulwark_http_requests_total", "code=\"4", NULL),
 	       sum(text, "bulwark_http_requests_total", "code=\"5", NULL),

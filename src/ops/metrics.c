@@ -1,4 +1,5 @@
 /* ops/metrics.c: what the server's metrics count from its state. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops_internal.h"
@@ -47,5 +48,12 @@ ops_metrics(struct ops_ctx *x, struct ops_metrics *out, struct bw_err *err)
 		r = db_metrics(x->in->db, ops_now(), &out->db, err);
 	if (r == 0 && x->env != NULL && x->env->hostev != NULL)
 		r = host_metrics(x->env->hostev, out, err);
+	if (r == 0) {
+		uint64_t *sizes = NULL;
+		size_t n = 0;
+		if ((r = tlog_transitions_list(x->in->log_dir, &sizes, &n, err)) == 0)
+			out->log_key_transitions = n;
+		free(sizes);
+	}
 	return ops_finish(x, OP_METRICS_READ, &ev, r, err);
 }

@@ -565,6 +565,7 @@ struct ops_metrics {
 	int64_t hosts_reporting, hosts_silent;	/* hosts that sent a heartbeat: now, and found silent */
 	uint64_t host_events_logged;	/* entries in the host-event log (acknowledged) */
 	uint64_t agent_read, agent_sent, agent_spooled, agent_lost, agent_source_errors;	/* summed over hosts' latest heartbeats */
+	uint64_t log_key_transitions;	/* the audit log key's transitions (LOG/key-transitions) */
 };
 int ops_metrics(struct ops_ctx *x, struct ops_metrics *out, struct bw_err *err);
 

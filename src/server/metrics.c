@@ -260,6 +260,9 @@ h_metrics(struct request *rq, json_t *body)
 	bw_buf_printf(&b, "bulwark_start_time_seconds %lld\n", (long long)rq->s->metrics->started);
 	requests(rq->s->metrics, &b);
 	audit_metrics(rq->s, &b);
+	head(&b, "bulwark_audit_log_key_transitions", "gauge",
+	     "Transitions of the audit log's signing key: it changes when the key is rotated (docs/WITNESS.md).");
+	bw_buf_printf(&b, "bulwark_audit_log_key_transitions %llu\n", (unsigned long long)d.log_key_transitions);
 	state_metrics(&d.db, &b);
 	host_metrics(&d, &b);
 	detection_metrics(rq->s->opts.detector, &b);

@@ -97,6 +97,15 @@ expect(rc == 0 and installed("web1", "1.0"), f"web1 installs 1.0 under the first
 st, j, _, _ = c.req("GET", "/log/key-transitions")
 expect(st == 200 and j == {"origin": "bulwark.test/rotate", "transitions": []}, f"no transition yet: {st} {j}")
 
+
+def key_transitions_metric():
+    st, _, _, body = c.req("GET", "/metrics", token=api)
+    line = [l for l in body.decode().splitlines() if l.startswith("bulwark_audit_log_key_transitions ")]
+    return int(line[0].split()[1]) if st == 200 and line else None
+
+
+expect(key_transitions_metric() == 0, "the metric counts no transition yet")
+
 # ---- the rotation: refused while the server runs, done with it stopped ----
 before = sealed_key()
 rc, out, err = run("log", "rotate-key", "--data", data)
@@ -128,6 +137,9 @@ st, j, _, _ = c.req("GET", "/api/v1/patch/status", token=api)
 expect(st == 200, f"the API works after the rotation: {st}")
 st, j, _, _ = c.req("GET", "/log/key-transitions")
 expect(st == 200 and [t["size"] for t in j["transitions"]] == [handover], f"/log/key-transitions: {j}")
+expect(key_transitions_metric() == 1, "GET /metrics counts the transition")
+rc, out = cli("status", token=api)
+expect(rc == 0 and "its key rotated 1 time" in out, f"bulwark status says the key was rotated: {out}")
 proof = j["transitions"][0]["proof"] if j.get("transitions") else ""
 st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d&to=%d" % (handover - 1, handover), token=api)
 ev = j["events"][0]["event"] if st == 200 and j.get("events") else {}

@@ -31,9 +31,12 @@ static const char log_usage[] =
     "      Print the latest signed checkpoint.\n"
     "  prove --dir D --index N [--extra BASE64]\n"
     "      Print a c2sp.org/tlog-proof@v1 file for entry N.\n"
-    "  verify-proof --vkey VKEY --entry FILE [--policy POLICY] PROOF\n"
+    "  verify-proof --vkey VKEY --entry FILE [--transition T]... [--policy POLICY] PROOF\n"
     "      Verify a tlog-proof offline: the checkpoint is signed by VKEY and the\n"
     "      entry (the exact bytes of FILE) is included. Exit 0 when it holds.\n"
+    "      Each --transition (in order) is a key transition of the log (a file of\n"
+    "      D/key-transitions, or a proof of GET /log/key-transitions) followed\n"
+    "      from VKEY: the checkpoint must then be signed by the key of its size.\n"
     "      With --policy (c2sp.org/tlog-policy, docs/WITNESS.md), the checkpoint\n"
     "      must also carry the policy's quorum of witness cosignatures.\n"
     "  witness --dir D --policy POLICY [--cacert PEM]\n"
@@ -481,6 +484,9 @@ log_verify_proof(int argc, char **argv)
 	size_t npos, plen = 0, elen = 0, tlen = 0;
 	uint8_t *proof = NULL, *entry = NULL, *ptext = NULL;
 	struct note_verifier *v = NULL;
+	struct tlog_keychain keys = { 0 };
+	const char *transitions[TLOG_KEYCHAIN_MAX];
+	size_t ntrans = 0, i;
 	struct witness_policy *policy = NULL;
 	struct note *n = NULL;
 	struct tlog_proof_file pf = { 0 };
@@ -491,13 +497,34 @@ log_verify_proof(int argc, char **argv)
 
 	cli_args_init(&a, argc, argv);
 	if (cli_opt(&a, "--vkey", &vkey_arg) || cli_opt(&a, "--entry", &entry_path) ||
-	    cli_opt(&a, "--policy", &policy_path) || cli_positional(&a, pos, 1, &npos))
+	    cli_opt(&a, "--policy", &policy_path) ||
+	    cli_opt_all(&a, "--transition", transitions, TLOG_KEYCHAIN_MAX - 1, &ntrans) ||
+	    cli_positional(&a, pos, 1, &npos))
 		return CLI_USAGE;
 	if (vkey_arg == NULL || entry_path == NULL || npos != 1)
 		return usage_error("verify-proof needs --vkey, --entry and a PROOF file");
 	if (cli_load_verifier(vkey_arg, &v, &err) != 0) {
 		cli_fail("--vkey", &err);
 		goto out;
+	}
+	/* the key pinned, then each transition given, in order: the proof's checkpoint must be signed by the key of its size */
+	tlog_keychain_init_key(&keys, v);
+	v = NULL;
+	if (bw_sha256_new(&h, &err) != 0) {
+		cli_fail("verify-proof", &err);
+		goto out;
+	}
+	for (i = 0; i < ntrans; i++) {
+		uint8_t *t = NULL;
+		size_t tl = 0;
+		int r = cli_read_input(transitions[i], TLOG_PROOF_FILE_MAX, &t, &tl, &err);
+		if (r == 0)
+			r = tlog_keychain_follow(&keys, h, t, tl, ev_log_key_transition_key, NULL, NULL, &err);
+		free(t);
+		if (r != 0) {
+			cli_fail(transitions[i], &err);
+			goto out;
+		}
 	}
 	if (cli_read_input(entry_path, TLOG_ENTRY_MAX, &entry, &elen, &err) != 0) {
 		cli_fail("--entry", &err);
@@ -514,8 +541,7 @@ log_verify_proof(int argc, char **argv)
 		cli_fail(pos[0], &err);
 		goto out;
 	}
-	if (bw_sha256_new(&h, &err) != 0 ||
-	    tlog_proof_file_verify(h, &pf, &v, 1, entry, elen, &cp, &err) != 0) {
+	if (tlog_keychain_verify_proof(h, &keys, &pf, entry, elen, &cp, &err) != 0) {
 		cli_fail("verify-proof", &err);
 		goto out;
 	}
@@ -536,6 +562,7 @@ out:
 	free(proof);
 	free(entry);
 	note_verifier_free(v);
+	tlog_keychain_clear(&keys);
 	tlog_proof_file_clear(&pf);
 	tlog_checkpoint_clear(&cp);
 	bw_sha256_free(h);

@@ -215,6 +215,21 @@ expect(rc != 0 and not installed("web5", "2.0") and not installed("web5", "1.0")
 rc, out = cli("agent", "update", "--state", "web4")
 expect(rc == 0 and installed("web4", "2.0"), f"the real server's answer still works: {out}")
 
+# offline: a proof of an entry past the handover verifies from the first key only with the transition given
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d&to=%d&proofs=1" % (handover, handover + 1), token=api)
+open(path("entry-after"), "wb").write(base64.b64decode(j["events"][0]["entry"]))
+rc, proof_after, err = run("log", "prove", "--dir", os.path.join(data, "log"), "--index", str(handover))
+open(path("after.tlog-proof"), "wb").write(proof_after)
+open(path("transition.tlog-proof"), "w").write(proof)
+rc, out, err = run("log", "verify-proof", "--vkey", first, "--entry", path("entry-after"), path("after.tlog-proof"))
+expect(rc != 0, "a proof under the new key does not verify with the first key alone")
+rc, out, err = run("log", "verify-proof", "--vkey", first, "--entry", path("entry-after"), "--transition",
+                   path("transition.tlog-proof"), path("after.tlog-proof"))
+expect(rc == 0 and b"OK: entry %d" % handover in out, f"verify-proof follows --transition: {out} {err}")
+rc, out, err = run("log", "verify-proof", "--vkey", new, "--entry", path("entry-after"), "--transition",
+                   path("transition.tlog-proof"), path("after.tlog-proof"))
+expect(rc == 0, f"pinned to the new key, the transition starts the chain at its handover: {out} {err}")
+
 # a backup taken after the rotation carries the transition: the restored log audits from the first key
 env = dict(os.environ, BULWARK_BACKUP_PASSPHRASE="backup passphrase for the test")
 p = subprocess.run([BW, "backup", "--data", data, "--out", path("after.bwb")], env=env, capture_output=True, timeout=300)

@@ -64,6 +64,20 @@ tlog_store_rekey(struct tlog_store *s, struct note_signer *next, struct bw_err *
 			       (unsigned long long)s->next);
 		goto out;
 	}
+	{
+		/* verifiers follow at most TLOG_KEYCHAIN_MAX - 1 transitions (this one again, after a stop, is not another) */
+		uint64_t *sizes = NULL;
+		size_t n = 0;
+		bool again;
+		r = tlog_transitions_list(s->dir, &sizes, &n, err);
+		again = r == 0 && n > 0 && sizes[n - 1] == size;
+		free(sizes);
+		if (r == 0 && !again && n >= TLOG_KEYCHAIN_MAX - 1)
+			r = bw_err_set(err, BW_ERANGE, "the log had %zu key transitions: verifiers follow at most %d", n,
+				       TLOG_KEYCHAIN_MAX - 1);
+		if (r != 0)
+			goto out;
+	}
 	if (next->alg != NOTE_ALG_ED25519 || strcmp(next->name, s->signer->name) != 0 ||
 	    memcmp(next->key.pk, s->signer->key.pk, sizeof next->key.pk) == 0) {
 		r = bw_err_set(err, BW_EINVAL, "the next key must be another Ed25519 key named '%s'", s->signer->name);

@@ -534,7 +534,7 @@ int tlog_checkpoint_load_for(const char *dir, uint64_t index, struct note_verifi
  * handover checkpoint, with the entry's bytes as its extra data.
  */
 #define TLOG_TRANSITIONS_DIR "key-transitions"
-#define TLOG_KEYCHAIN_MAX 64
+#define TLOG_KEYCHAIN_MAX 1024	/* keys a verifier follows: 1023 transitions (a rotation a week for 19 years) */
 
 /*
  * The keys a verifier accepts, in order: key[i] signs checkpoints of sizes

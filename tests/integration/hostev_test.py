@@ -218,7 +218,13 @@ spool = os.path.join(state, "hostev", "spool")
 
 
 def spool_bytes():
-    return sum(os.path.getsize(os.path.join(spool, f)) for f in os.listdir(spool))
+    total = 0
+    for f in os.listdir(spool):
+        try:
+            total += os.path.getsize(os.path.join(spool, f))
+        except FileNotFoundError:
+            pass  # a batch being written (.tmp) was renamed, or one was delivered, between the listing and the stat
+    return total
 
 
 deadline = time.time() + 30

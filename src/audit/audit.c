@@ -343,8 +343,8 @@ audit_record(struct audit_log *al, const struct event *ev, uint64_t *index, stru
 }
 
 int
-audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note_signer *next, uint64_t *index,
-		struct bw_err *err)
+audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note_signer *next,
+		int (*handed_over)(void *ctx, struct bw_err *err), void *ctx, uint64_t *index, struct bw_err *err)
 {
 	uint64_t idx = 0;
 	int r = 0;
@@ -360,6 +360,8 @@ audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note
 	al->rekeying = true;
 	if ((r = append_durable_locked(al, entry, len, &idx, err)) != 0)
 		goto done;
+	if (index != NULL)
+		*index = idx;	/* in the log, whatever happens next */
 	pthread_mutex_unlock(&al->mu);
 	r = tlog_integrator_wait(al->integrator, idx + 1, err);
 	pthread_mutex_lock(&al->mu);
@@ -370,8 +372,8 @@ audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note
 	/* Nothing is buffered, sequenced or integrating: the integrator thread is idle until the next append. */
 	r = tlog_store_rekey(al->store, next, err);
 	next = NULL;
-	if (r == 0 && index != NULL)
-		*index = idx;
+	if (r == 0 && handed_over != NULL && (r = handed_over(ctx, err)) != 0)
+		bw_err_prefix(err, "the log was handed over to the next key, then");
 done:
 	al->rekeying = false;
 	pthread_cond_broadcast(&al->done);

@@ -56,11 +56,14 @@ int audit_append_batch(struct audit_log *al, const void *const *entries, const s
  * Rotates the log's key: entry (the log.key_transition event naming next,
  * serialised by the caller) becomes the log's last entry, is integrated,
  * and the log is handed over to next (tlog_store_rekey: from the handover
- * checkpoint on, next signs). Other appends wait meanwhile. Takes next
- * (also on failure); *index (optional) receives the entry's index.
+ * checkpoint on, next signs). Other appends wait meanwhile, and until
+ * handed_over (optional) returns: the caller's own switch to next (its
+ * verifier published) happens before any checkpoint only next signed. Takes
+ * next (also on failure); *index (optional) receives the entry's index as
+ * soon as it is durable (also when the handover then fails).
  */
-int audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note_signer *next, uint64_t *index,
-		    struct bw_err *err);
+int audit_log_rekey(struct audit_log *al, const void *entry, size_t len, struct note_signer *next,
+		    int (*handed_over)(void *ctx, struct bw_err *err), void *ctx, uint64_t *index, struct bw_err *err);
 
 /* A copy of the latest durable signed checkpoint (caller frees). */
 char *audit_log_checkpoint(struct audit_log *al, size_t *len);

@@ -1,4 +1,8 @@
-/* cli/cmd_log_key.c: `bulwark log rotate-key`: the audit log's key rotated, the server stopped. */
+/*
+ * cli/cmd_log_key.c: `bulwark log rotate-key`: the audit log's key rotated,
+ * through the running server (POST /api/v1/log/key/rotate) or, with --data,
+ * on a data directory whose server is stopped.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +10,46 @@
 #include "audit/audit.h"
 #include "instance/instance.h"
 #include "ops/ops.h"
+
+static void
+show(const char *previous, const char *key, uint64_t index, uint64_t handover)
+{
+	printf("previous key: %s\n", previous);
+	printf("new key:      %s\n", key);
+	printf("transition:   entry %llu (log.key_transition); the checkpoint of size %llu is signed by both keys,\n"
+	       "              later ones by the new key only; the previous signing key is erased\n",
+	       (unsigned long long)index, (unsigned long long)handover);
+	printf("next:         agents and the dashboard follow the transition on their own; give the new key to\n"
+	       "              the log's witnesses (docs/OPERATIONS.md)\n");
+}
+
+static int
+rotate_via_api(const struct cli_api *api)
+{
+	json_t *reply = NULL;
+	const char *prev, *key;
+	long st = 0;
+	int rc = CLI_FAIL;
+
+	if (cli_api_call(api, "POST", "/api/v1/log/key/rotate", NULL, &st, &reply, NULL) != 0)
+		return CLI_FAIL;
+	if (cli_api_expect("log rotate-key", st, 200, reply) == 0) {
+		prev = json_string_value(json_object_get(reply, "previous_key"));
+		key = json_string_value(json_object_get(reply, "key"));
+		if (prev == NULL || key == NULL || !json_is_integer(json_object_get(reply, "index")) ||
+		    !json_is_integer(json_object_get(reply, "handover"))) {
+			cli_errorf("log rotate-key: the server's answer lacks previous_key, key, index or handover");
+		} else {
+			/* keys are printed as the server gave them: made safe for a terminal first */
+			char p[1100], k[1100];
+			show(cli_safe_text(prev, p, sizeof p), cli_safe_text(key, k, sizeof k), (uint64_t)json_integer_value(json_object_get(reply, "index")),
+			     (uint64_t)json_integer_value(json_object_get(reply, "handover")));
+			rc = CLI_OK;
+		}
+	}
+	json_decref(reply);
+	return rc;
+}
 
 int
 cli_log_rotate_key(int argc, char **argv)
@@ -19,16 +63,15 @@ cli_log_rotate_key(int argc, char **argv)
 	struct ops_caller caller;
 	struct ops_ctx x = { 0 };
 	struct ops_log_key_rotation res = { 0 };
+	struct cli_api api;
 	struct bw_err err = { 0 };
 	int r, rc = CLI_FAIL;
 
 	cli_args_init(&a, argc, argv);
-	if (cli_opt(&a, "--data", &data) || cli_positional(&a, pos, 0, &npos))
+	if (cli_opt(&a, "--data", &data) || cli_api_init(&api, &a) != 0 || cli_positional(&a, pos, 0, &npos))
 		return CLI_USAGE;
-	if (data == NULL) {
-		cli_errorf("log rotate-key needs --data DIR (with the server stopped)");
-		return CLI_USAGE;
-	}
+	if (data == NULL)
+		return rotate_via_api(&api);
 	if (instance_needs_passphrase(data) &&
 	    cli_secret("BULWARK_PASSPHRASE", "passphrase: ", false, pass, sizeof pass) != 0) {
 		cli_errorf("log rotate-key: this data directory needs BULWARK_PASSPHRASE or a terminal");
@@ -53,13 +96,7 @@ cli_log_rotate_key(int argc, char **argv)
 		cli_fail("log rotate-key", &err);
 		goto out;
 	}
-	printf("previous key: %s\n", res.previous_key);
-	printf("new key:      %s\n", res.key);
-	printf("transition:   entry %llu (log.key_transition); the checkpoint of size %llu is signed by both keys,\n"
-	       "              later ones by the new key only; the previous signing key is erased\n",
-	       (unsigned long long)res.index, (unsigned long long)res.handover);
-	printf("next:         agents follow the transition on their own; give the new key to the log's witnesses\n"
-	       "              and put it in the witness policy (docs/OPERATIONS.md)\n");
+	show(res.previous_key, res.key, res.index, res.handover);
 	rc = CLI_OK;
 out:
 	ops_log_key_rotation_clear(&res);

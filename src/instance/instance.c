@@ -431,8 +431,13 @@ instance_open(const char *data, const char *passphrase, const struct bw_pwhash_c
 	int r;
 
 	memset(in, 0, sizeof *in);
-	if ((in->data = strdup(data)) == NULL)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (pthread_mutex_init(&in->log_key_mu, NULL) != 0)
+		return bw_err_set(err, BW_EIO, "cannot create a lock");
+	in->log_key_mu_ready = true;
+	if ((in->data = strdup(data)) == NULL) {
+		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if ((r = path_in(path, sizeof path, data, INSTANCE_DB, err)) != 0)
 		goto fail;
 	if (access(path, F_OK) != 0) {
@@ -492,6 +497,9 @@ instance_close(struct instance *in)
 	db_close(in->db);
 	note_signer_free(in->log_signer);
 	note_verifier_free(in->log_verifier);
+	instance_log_retired_free(in);
+	if (in->log_key_mu_ready)
+		pthread_mutex_destroy(&in->log_key_mu);
 	instance_ca_clear(in);
 	bw_ed25519_free(&in->tuf_snapshot);
 	bw_ed25519_free(&in->tuf_timestamp);

@@ -80,7 +80,7 @@ struct instance {
 	struct auth auth;
 	uint8_t *kek;			/* BW_AEAD_KEY_SIZE bytes of secure memory: the one copy of the KEK */
 	struct note_signer *log_signer;	/* until handed to the audit log */
-	struct note_verifier *log_verifier;
+	struct note_verifier *log_verifier;	/* a server's threads read it (and log_vkey) with instance_log_verifier() */
 	struct bw_ed25519 ssh_ca;	/* the OpenSSH user CA that signs (Ed25519); hold ca_lock (read) to use it */
 	struct bw_ed25519 ssh_ca_other;	/* during a rotation, the CA published beside it: staged, or retiring */
 	struct instance_ca_rotation ca_rot;
@@ -99,7 +99,17 @@ struct instance {
 	struct note_signer *witness_signer;	/* cosignature/v1 key of this server as a witness */
 	char *witness_vkey;
 	char *witness_db_path;
+	pthread_mutex_t log_key_mu;	/* one log key rotation at a time */
+	bool log_key_mu_ready;
+	struct instance_retired_key *log_retired;	/* log keys replaced by a rotation: valid until close */
 };
+
+/*
+ * The log's verifier key now, and its text: for any thread (a rotation
+ * replaces them; the ones replaced stay valid until instance_close).
+ */
+struct note_verifier *instance_log_verifier(const struct instance *in);
+const char *instance_log_vkey(const struct instance *in);
 
 /* ---- the SSH user CA's rotation (ssh_ca.c); each step durable before it shows ---- */
 
@@ -136,7 +146,10 @@ int instance_log_key_stage(struct instance *in, struct note_signer **next, struc
 int instance_log_signer(struct instance *in, struct note_signer **out, struct bw_err *err);
 /* The staged key, if any (BW_ENOTFOUND when none). *next: caller frees. */
 int instance_log_key_staged(struct instance *in, struct note_signer **next, struct bw_err *err);
-/* The staged key becomes the log key; the old one is erased. in->log_signer, if held, is replaced. */
+/*
+ * The staged key becomes the log key; the old one is erased. in->log_signer,
+ * if held, is replaced; log_verifier and log_vkey are replaced for all threads.
+ */
 int instance_log_key_promote(struct instance *in, struct bw_err *err);
 /* The staged key is erased (a rotation whose transition never reached the log). */
 int instance_log_key_unstage(struct instance *in, struct bw_err *err);

@@ -16,6 +16,8 @@ int sealed_ed25519_load(const char *data, const uint8_t *kek, const char *rel, c
 
 /* ssh_ca.c: the SSH user CA(s) of in, by the rotation file when there is one (created on first use). */
 #define LOG_KEY_AD "bulwark log signer"
+/* Frees the log keys a rotation replaced (instance_close). */
+void instance_log_retired_free(struct instance *in);
 /* Overwrites path's bytes with zeros (durably), then unlinks it: a secret's best-effort erasure. */
 int erase_file(const char *path, struct bw_err *err);
 

@@ -67,6 +67,36 @@ load_signer(struct instance *in, const char *rel, struct note_signer **out, stru
 	return r != 0 ? bw_err_prefix(err, "%s", path) : 0;
 }
 
+struct instance_retired_key {
+	struct note_verifier *v;
+	char *vkey;
+	struct instance_retired_key *next;
+};
+
+struct note_verifier *
+instance_log_verifier(const struct instance *in)
+{
+	return __atomic_load_n(&in->log_verifier, __ATOMIC_ACQUIRE);
+}
+
+const char *
+instance_log_vkey(const struct instance *in)
+{
+	return __atomic_load_n(&in->log_vkey, __ATOMIC_ACQUIRE);
+}
+
+void
+instance_log_retired_free(struct instance *in)
+{
+	while (in->log_retired != NULL) {
+		struct instance_retired_key *k = in->log_retired;
+		in->log_retired = k->next;
+		note_verifier_free(k->v);
+		free(k->vkey);
+		free(k);
+	}
+}
+
 int
 instance_log_signer(struct instance *in, struct note_signer **out, struct bw_err *err)
 {
@@ -118,8 +148,11 @@ instance_log_key_promote(struct instance *in, struct bw_err *err)
 	char cur[4200], next[4200], *vkey = NULL;
 	struct note_signer *signer = NULL;
 	struct note_verifier *v = NULL;
+	struct instance_retired_key *old = calloc(1, sizeof *old);
 	int r;
 
+	if (old == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	if ((r = path_in(cur, sizeof cur, in->data, INSTANCE_LOG_KEY, err)) != 0 ||
 	    (r = path_in(next, sizeof next, in->data, INSTANCE_LOG_KEY_NEXT, err)) != 0)
 		return r;
@@ -140,13 +173,18 @@ instance_log_key_promote(struct instance *in, struct bw_err *err)
 		in->log_signer = signer;
 		signer = NULL;
 	}
-	note_verifier_free(in->log_verifier);
-	in->log_verifier = v;
+	/* readers on other threads may hold the old ones: kept until close */
+	old->v = in->log_verifier;
+	old->vkey = in->log_vkey;
+	old->next = in->log_retired;
+	in->log_retired = old;
+	old = NULL;
+	__atomic_store_n(&in->log_verifier, v, __ATOMIC_RELEASE);
+	__atomic_store_n(&in->log_vkey, vkey, __ATOMIC_RELEASE);
 	v = NULL;
-	free(in->log_vkey);
-	in->log_vkey = vkey;
 	vkey = NULL;
 out:
+	free(old);
 	note_signer_free(signer);
 	note_verifier_free(v);
 	free(vkey);

@@ -59,7 +59,7 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 {
 	struct tlog_tiles *t = NULL;
 	struct tlog_checkpoint cp = { 0 };
-	struct note_verifier *v = x->in->log_verifier;
+	struct note_verifier *v = instance_log_verifier(x->in);
 	struct bw_sha256 *h = NULL;
 	uint8_t *note = NULL;
 	uint64_t from = 0, end = 0, i;
@@ -96,7 +96,7 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 	}
 	if (r == 0 && (*out = json_pack("{s:I, s:I, s:I, s:s%, s:s, s:O}", "size", (json_int_t)cp.size, "from",
 					(json_int_t)from, "to", (json_int_t)end, "checkpoint", (char *)note, len,
-					"log_vkey", x->in->log_vkey, "events", events)) == NULL)
+					"log_vkey", instance_log_vkey(x->in), "events", events)) == NULL)
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 	/* the witness policy the server asks its witnesses under: a verifier pins it, as it pins the log key */
 	if (r == 0 && x->env != NULL && x->env->witness_policy_text != NULL)

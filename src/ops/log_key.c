@@ -74,7 +74,7 @@ finish_rotation(struct instance *in, struct note_signer *next, struct bw_err *er
 		s = NULL;
 		if (r == 0 && (r = instance_log_key_promote(in, err)) == 0)
 			EV_LOG(EVLOG_WARN, "finished a log key rotation a stop interrupted: the log is handed over to its next key",
-			       EV_KS("log_key", in->log_vkey));
+			       EV_KS("log_key", instance_log_vkey(in)));
 	} else {
 		tlog_store_close(s);
 		s = NULL;
@@ -110,6 +110,13 @@ ops_log_open(struct instance *in, struct audit_log **out, struct bw_err *err)
 	return r;
 }
 
+/* After the handover, before any other append: the next key becomes the instance's (old key erased, verifier published). */
+static int
+promote(void *ctx, struct bw_err *err)
+{
+	return instance_log_key_promote(ctx, err);
+}
+
 int
 ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct bw_err *err)
 {
@@ -117,29 +124,47 @@ ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct b
 	struct event ev;
 	char *json = NULL;
 	size_t len = 0;
+	bool staged = false;
+	uint64_t index = UINT64_MAX;
 	int r;
 
 	memset(res, 0, sizeof *res);
 	r = ops_begin(x, OP_LOG_KEY_ROTATE, &ev, err);
-	ev_target(&ev, "log:%.200s", x->in->log_verifier->name);
+	ev_target(&ev, "log:%.200s", instance_log_verifier(x->in)->name);
 	if (r == 0 && x->al == NULL)
 		r = bw_err_set(err, BW_EINVAL, "the audit log is not open");
-	if (r == 0 && (r = instance_log_key_stage(x->in, &next, err)) == 0 &&
-	    (res->previous_key = strdup(x->in->log_vkey)) == NULL)
-		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (r != 0)
+		return ops_finish(x, OP_LOG_KEY_ROTATE, &ev, r, err);
+	pthread_mutex_lock(&x->in->log_key_mu);	/* one rotation at a time */
+	if ((r = instance_log_key_stage(x->in, &next, err)) == 0) {
+		staged = true;
+		if ((res->previous_key = strdup(instance_log_vkey(x->in))) == NULL)
+			r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
 	if (r == 0 && (r = vkey_of(next, &res->key, err)) == 0) {
 		ev_str(&ev, EVF_LOG_KEY, res->key);
 		ev_str(&ev, EVF_LOG_PREVIOUS_KEY, res->previous_key);
 		r = ev_serialise(&ev, bw_now_ms(), &json, &len, err);
 	}
 	if (r == 0) {
-		/* the entry, the handover, then the old key erased; a stop between them is finished by ops_log_open */
-		r = audit_log_rekey(x->al, json, len, next, &res->index, err);
+		/*
+		 * The entry, the handover, then (appends still waiting) the old key erased and the new verifier
+		 * published; a stop between them is finished by ops_log_open.
+		 */
+		if (x->on_record != NULL)
+			x->on_record(x->on_record_arg);	/* the entry is the operation's event */
+		r = audit_log_rekey(x->al, json, len, next, promote, x->in, &index, err);
 		next = NULL;
-		if (r == 0)
-			r = instance_log_key_promote(x->in, err);
-		res->handover = res->index + 1;
+		res->index = index;
+		res->handover = index + 1;
 	}
+	if (r != 0 && staged && index == UINT64_MAX) {
+		/* nothing reached the log: the staged key goes (else the next open of the log decides) */
+		struct bw_err uerr = { 0 };
+		if (instance_log_key_unstage(x->in, &uerr) != 0)
+			EV_LOG(EVLOG_ERROR, "a staged log key could not be erased", EV_KS("error", uerr.msg));
+	}
+	pthread_mutex_unlock(&x->in->log_key_mu);
 	free(json);
 	note_signer_free(next);
 	if (r != 0) {
@@ -175,7 +200,7 @@ ops_log_key_transitions(struct ops_ctx *x, json_t **out, struct bw_err *err)
 			r = bw_err_set(err, BW_ENOMEM, "out of memory");
 		free(data);
 	}
-	if (r == 0 && (*out = json_pack("{s:s, s:O}", "origin", x->in->log_verifier->name, "transitions", list)) == NULL)
+	if (r == 0 && (*out = json_pack("{s:s, s:O}", "origin", instance_log_verifier(x->in)->name, "transitions", list)) == NULL)
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
 	json_decref(list);
 	free(sizes);

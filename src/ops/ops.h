@@ -329,10 +329,11 @@ struct ops_log_key_rotation {
 };
 void ops_log_key_rotation_clear(struct ops_log_key_rotation *r);
 /*
- * Rotates the audit log's key (admin, local only: the server stopped, x->al
- * open): stages a new key, records log.key_transition naming it as the
- * log's last entry, hands the log over (audit_log_rekey) and erases the old
- * key. *res (clear it) says what happened.
+ * Rotates the audit log's key (admin; the server's log, appends waiting a
+ * moment, or the CLI's with the server stopped): stages a new key, records
+ * log.key_transition naming it as the log's last entry, hands the log over
+ * (audit_log_rekey), erases the old key and publishes the new verifier. One
+ * rotation at a time. *res (clear it) says what happened.
  */
 int ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct bw_err *err);
 /*

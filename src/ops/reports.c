@@ -699,7 +699,7 @@ ops_lure_export(struct ops_ctx *x, int64_t id, const char *tlp, bool misp, int64
 		l.indicators = all;
 		l.org_domains = x->env != NULL ? x->env->org_domains : NULL;
 		l.norg = x->env != NULL ? x->env->norg_domains : 0;
-		l.producer = x->in->log_verifier->name;
+		l.producer = instance_log_verifier(x->in)->name;
 		r = misp ? share_misp_event(&l, tlp, ops_now(), out, err) : share_stix_bundle(&l, tlp, ops_now(), out, err);
 	}
 	json_decref(all);

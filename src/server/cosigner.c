@@ -248,7 +248,7 @@ round_once(struct cosigner *cs)
 	struct tlog_tiles *t = NULL;
 	struct bw_sha256 *h = NULL;
 	struct bw_err err = { 0 };
-	struct note_verifier *v = cs->in->log_verifier;
+	struct note_verifier *v = instance_log_verifier(cs->in);
 	uint8_t hash[32];
 	size_t len = 0, i;
 	char *note = audit_log_checkpoint(cs->al, &len);
@@ -389,7 +389,7 @@ cosigner_main(void *arg)
 static bool
 policy_names_log(struct instance *in, const struct note_verifier *pk)
 {
-	const struct note_verifier *v = in->log_verifier;
+	const struct note_verifier *v = instance_log_verifier(in);
 	struct note_verifier *copy = NULL;
 	struct tlog_keychain c;
 	struct bw_err err = { 0 };
@@ -415,7 +415,7 @@ cosigner_start(struct instance *in, struct audit_log *al, const struct server_op
 	       struct bw_err *err)
 {
 	struct cosigner *cs;
-	struct note_verifier *v = in->log_verifier;
+	struct note_verifier *v = instance_log_verifier(in);
 	const struct note_verifier *pk;
 	struct tlog_checkpoint cp = { 0 };
 	uint8_t *note = NULL;
@@ -424,7 +424,7 @@ cosigner_start(struct instance *in, struct audit_log *al, const struct server_op
 	*out = NULL;
 	if ((pk = witness_policy_log(o->witness_policy, v->name)) == NULL || !policy_names_log(in, pk))
 		return bw_err_set(err, BW_EINVAL, "the witness policy must name this server's log: log %s (or an earlier key "
-				  "of it, which its key transitions lead from)", in->log_vkey);
+				  "of it, which its key transitions lead from)", instance_log_vkey(in));
 	if ((cs = calloc(1, sizeof *cs)) == NULL)
 		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	cs->in = in;

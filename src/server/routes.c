@@ -544,6 +544,24 @@ h_key_transitions(struct request *rq, json_t *body)
 	reply_json(rq, 200, out);
 }
 
+/* POST /api/v1/log/key/rotate: the audit log's key rotated now (admins); appends wait a moment for the handover. */
+static void
+h_log_key_rotate(struct request *rq, json_t *body)
+{
+	struct ops_ctx x = request_ops(rq);
+	struct ops_log_key_rotation res;
+	struct bw_err err = { 0 };
+
+	(void)body;
+	if (ops_log_key_rotate(&x, &res, &err) != 0) {
+		reply_from_err(rq, &err);
+		return;
+	}
+	reply_json(rq, 200, json_pack("{s:s, s:s, s:I, s:I}", "previous_key", res.previous_key, "key", res.key, "index",
+				      (json_int_t)res.index, "handover", (json_int_t)res.handover));
+	ops_log_key_rotation_clear(&res);
+}
+
 /* GET /api/v1/audit?from=N&to=M[&proofs=1]: events [from, to) with optional proofs. */
 static void
 h_audit(struct request *rq, json_t *body)
@@ -596,6 +614,7 @@ static const struct route auth_routes[] = {
 	{ .method = "GET", .pattern = "/log/checkpoint", .fn = h_checkpoint, .op = OP_LOG_CHECKPOINT },
 	{ .method = "GET", .pattern = "/log/tile/*", .fn = h_tile, .op = OP_LOG_TILE },
 	{ .method = "GET", .pattern = "/log/key-transitions", .fn = h_key_transitions, .op = OP_LOG_KEY_TRANSITIONS },
+	{ .method = "POST", .pattern = "/api/v1/log/key/rotate", .fn = h_log_key_rotate, .op = OP_LOG_KEY_ROTATE },
 };
 const struct route_table auth_route_table = { auth_routes, sizeof auth_routes / sizeof auth_routes[0] };
 

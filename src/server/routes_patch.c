@@ -22,7 +22,7 @@ static void
 reply_keys(struct request *rq, struct ops_patch_keys *k)
 {
 	json_t *j = json_pack("{s:O, s:O, s:s}", "snapshot", k->snapshot, "timestamp", k->timestamp, "log_vkey",
-			      rq->s->in->log_vkey);
+			      instance_log_vkey(rq->s->in));
 
 	if (j != NULL && k->next_snapshot != NULL && k->next_timestamp != NULL)
 		json_object_set_new(j, "next", json_pack("{s:O, s:O}", "snapshot", k->next_snapshot, "timestamp",
@@ -238,7 +238,7 @@ server_parse_target_path(const char *rel, char name[256], char sha[65])
 static void
 serve_target_proof(struct request *rq, const struct db_patch_target *row)
 {
-	struct note_verifier *v = rq->s->in->log_verifier;
+	struct note_verifier *v = instance_log_verifier(rq->s->in);
 	struct tlog_checkpoint cp = { 0 };
 	struct tlog_proof_file pf = { 0 };
 	struct tlog_tiles *t = NULL;

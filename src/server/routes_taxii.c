@@ -51,7 +51,7 @@ h_discovery(struct request *rq, json_t *body)
 	}
 	host_of_request(rq, host, sizeof host);
 	snprintf(root, sizeof root, "https://%s" TAXII_ROOT, host);
-	reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:[s]}", "title", rq->s->in->log_verifier->name, "description",
+	reply_json(rq, 200, json_pack("{s:s, s:s, s:s, s:[s]}", "title", instance_log_verifier(rq->s->in)->name, "description",
 				      "Indicators of lures reported and confirmed here, shared with partner organisations "
 				      "under TLP 2.0", "default", root, "api_roots", root));
 }

@@ -179,7 +179,7 @@ expect(checked == 25, "25 proofs verified while the log grew")
 
 # help and unknown commands
 rc, out, _ = run("log", "--help", check=0)
-expect(b"verify-proof --vkey VKEY --entry FILE [--transition T]... [--policy POLICY] PROOF" in out and b"rotate-key --data DIR" in out,
+expect(b"verify-proof --vkey VKEY --entry FILE [--transition T]... [--policy POLICY] PROOF" in out and b"rotate-key [--data DIR]" in out,
        "log --help documents commands")
 rc, out, _ = run("log", "append", "--help", check=0)
 expect_fail(["log", "frobnicate"], "unknown command")

@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
+import time
 
 from bwserver import ADMIN_PW, Client, Mirror, api_cli, free_port, init, serve, stop, totp, wait_fresh_step
 from bwtest import BW, expect, fail, finish, run, tmpdir
@@ -230,6 +232,53 @@ rc, out, err = run("log", "verify-proof", "--vkey", new, "--entry", path("entry-
                    path("transition.tlog-proof"), path("after.tlog-proof"))
 expect(rc == 0, f"pinned to the new key, the transition starts the chain at its handover: {out} {err}")
 
+# ---- online: an admin rotates the running server's key while requests keep coming ----
+st, j, _, _ = c.req("POST", "/api/v1/log/key/rotate")
+expect(st == 401, f"an anonymous rotation is refused: {st}")
+load_errors, load_done, stop_load = [], [0], threading.Event()
+
+
+def load():
+    c2 = Client(PORT, CERT)
+    while not stop_load.is_set():
+        st2, _, _, _ = c2.req("GET", "/api/v1/audit?from=0&to=1", token=api)   # each read is an audit event
+        if st2 != 200:
+            load_errors.append(st2)
+        load_done[0] += 1
+
+
+loader = threading.Thread(target=load)
+loader.start()
+time.sleep(0.5)
+rc, out = cli("log", "rotate-key", token=api)
+time.sleep(0.5)
+stop_load.set()
+loader.join()
+third = next((l.split(None, 2)[2] for l in out.splitlines() if l.startswith("new key:")), "")
+handover2 = int(out.split("the checkpoint of size ")[1].split()[0]) if "the checkpoint of size " in out else 0
+expect(rc == 0 and third.startswith("bulwark.test/rotate+") and third not in (first, new) and handover2 > handover,
+       f"log rotate-key through the API: {out}")
+expect(not load_errors and load_done[0] > 5, f"requests during the rotation all answered ({load_done[0]}): {load_errors}")
+st, j, _, _ = c.req("GET", "/log/key-transitions")
+expect([t["size"] for t in j["transitions"]] == [handover, handover2], f"two transitions listed: {j}")
+st, j, _, _ = c.req("GET", "/api/v1/audit?from=0&to=0", token=api)
+expect(st == 200 and j.get("log_vkey") == third, f"the server presents the third key at once: {j.get('log_vkey')}")
+st, _, _, cp = c.req("GET", "/log/checkpoint")
+open(path("cp3"), "wb").write(cp)
+open(path("third.vkey"), "w").write(third + "\n")
+rc, _, _ = run("note", "verify", "--vkey", path("third.vkey"), path("cp3"))
+expect(rc == 0, "the third key signs the latest checkpoint")
+rc, out, err = run("log", "audit", "--dir", os.path.join(data, "log"), "--vkey", first)
+expect(rc == 0 and b"2 key transitions followed" in out, f"log audit follows both transitions: {out.decode()} {err}")
+expect(not os.path.exists(os.path.join(data, "keys/log.next.sealed")), "nothing stays staged")
+open(path("hotfix.bin"), "wb").write(os.urandom(7000))
+cli("patch", "add", "hotfix.bin", "--targets", "targets.json", "--version", "3.0", "--hosts", HOSTS, check=0)
+cli("patch", "sign", "--key", "t1.key", "targets.json", check=0)
+cli("patch", "publish", "--targets", "targets.json", "hotfix.bin", token=api, check=0)
+rc, out = cli("agent", "update", "--state", "web1")
+expect(rc == 0 and "followed 1 key transition" in out and installed("web1", "3.0"),
+       f"web1 follows the second transition and installs 3.0: {out}")
+
 # a backup taken after the rotation carries the transition: the restored log audits from the first key
 env = dict(os.environ, BULWARK_BACKUP_PASSPHRASE="backup passphrase for the test")
 p = subprocess.run([BW, "backup", "--data", data, "--out", path("after.bwb")], env=env, capture_output=True, timeout=300)
@@ -238,7 +287,7 @@ p = subprocess.run([BW, "restore", "--in", path("after.bwb"), "--data", path("re
                     os.path.join(data, "kek")], env=env, capture_output=True, timeout=300)
 expect(p.returncode == 0, f"restore: {p.stdout.decode()} {p.stderr.decode()}")
 rc, out, err = run("log", "audit", "--dir", path("restored", "log"), "--vkey", first)
-expect(rc == 0 and b"1 key transition followed" in out, f"the restored log follows the transition: {out.decode()} {err}")
+expect(rc == 0 and b"2 key transitions followed" in out, f"the restored log follows the transitions: {out.decode()} {err}")
 
 stop(srv)
 rc, out, err = run("log", "audit", "--dir", os.path.join(data, "log"), "--vkey", first)

@@ -150,7 +150,7 @@ test_rotation_and_every_stop(void **state)
 	assert_int_equal(instance_log_key_stage(&in, &next, &err), 0);
 	assert_true(exists(INSTANCE_LOG_KEY_NEXT));
 	json = transition_entry(&in, next, &len);
-	assert_int_equal(audit_log_rekey(al, json, len, next, &idx, &err), 0);
+	assert_int_equal(audit_log_rekey(al, json, len, next, NULL, NULL, &idx, &err), 0);
 	free(json);
 	audit_log_close(al);
 	snprintf(before, sizeof before, "%s", in.log_vkey);

@@ -149,6 +149,8 @@ int ev_patch_target_parse(const uint8_t *entry, size_t len, struct ev_patch_targ
  * not such an event.
  */
 int ev_log_key_transition_key(void *ctx, const uint8_t *entry, size_t len, char **vkey, struct bw_err *err);
+/* Both keys it names: *vkey (log_key) and *previous (log_previous_key); caller frees both. */
+int ev_log_key_transition_keys(const uint8_t *entry, size_t len, char **vkey, char **previous, struct bw_err *err);
 
 /* ---- the structured logger ---- */
 

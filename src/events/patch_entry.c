@@ -65,23 +65,37 @@ ev_patch_target_parse(const uint8_t *entry, size_t len, struct ev_patch_target *
 }
 
 int
-ev_log_key_transition_key(void *ctx, const uint8_t *entry, size_t len, char **vkey, struct bw_err *err)
+ev_log_key_transition_keys(const uint8_t *entry, size_t len, char **vkey, char **previous, struct bw_err *err)
 {
 	json_error_t jerr;
 	json_t *o = json_loadb((const char *)entry, len, JSON_REJECT_DUPLICATES, &jerr);
-	char action[32], key[1200];	/* a verifier key: name (at most 1024 bytes), "+", key id, "+", base64 key */
+	char action[32], key[1200], prev[1200];	/* a verifier key: name (at most 1024 bytes), "+", key id, "+", base64 */
 	int r = 0;
 
-	(void)ctx;
 	*vkey = NULL;
+	if (previous != NULL)
+		*previous = NULL;
 	if (o == NULL)
 		return bw_err_set(err, BW_EVERIFY, "logged entry is not JSON: %s", jerr.text);
 	if (!get_str(o, "action", action, sizeof action) || strcmp(action, "log.key_transition") != 0)
 		r = bw_err_set(err, BW_EVERIFY, "logged entry is not a log.key_transition event");
 	else if (!get_str(json_object_get(o, "details"), "log_key", key, sizeof key))
 		r = bw_err_set(err, BW_EVERIFY, "log.key_transition entry lacks log_key");
-	else if ((*vkey = strdup(key)) == NULL)
+	else if (previous != NULL && !get_str(json_object_get(o, "details"), "log_previous_key", prev, sizeof prev))
+		r = bw_err_set(err, BW_EVERIFY, "log.key_transition entry lacks log_previous_key");
+	else if ((*vkey = strdup(key)) == NULL || (previous != NULL && (*previous = strdup(prev)) == NULL))
 		r = bw_err_set(err, BW_ENOMEM, "out of memory");
+	if (r != 0) {
+		free(*vkey);
+		*vkey = NULL;
+	}
 	json_decref(o);
 	return r;
+}
+
+int
+ev_log_key_transition_key(void *ctx, const uint8_t *entry, size_t len, char **vkey, struct bw_err *err)
+{
+	(void)ctx;
+	return ev_log_key_transition_keys(entry, len, vkey, NULL, err);
 }

@@ -59,7 +59,8 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 {
 	struct tlog_tiles *t = NULL;
 	struct tlog_checkpoint cp = { 0 };
-	struct note_verifier *v = instance_log_verifier(x->in);
+	struct note_verifier **keys = NULL;	/* every key of the log: a cosigned checkpoint may be an earlier key's */
+	size_t nkeys = 0;
 	struct bw_sha256 *h = NULL;
 	uint8_t *note = NULL;
 	uint64_t from = 0, end = 0, i;
@@ -73,9 +74,12 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 	/* Every acknowledged event readable first: a reader sees everything recorded before the read. */
 	if (r == 0 && x->al != NULL)
 		r = audit_log_sync(x->al, err);
-	if (r == 0 && cosigned && (r = tlog_cosigned_load(x->in->log_dir, &v, 1, &note, &len, &cp, err)) == BW_ENOTFOUND)
+	if (r == 0)
+		r = ops_log_keys_all(x->in, &keys, &nkeys, err);
+	if (r == 0 && cosigned &&
+	    (r = tlog_cosigned_load(x->in->log_dir, keys, nkeys, &note, &len, &cp, err)) == BW_ENOTFOUND)
 		r = bw_err_set(err, BW_ENOTFOUND, "no checkpoint cosigned by the witnesses yet");
-	if (r == 0 && ((!cosigned && (r = tlog_checkpoint_load(x->in->log_dir, &v, 1, &note, &len, &cp, err)) != 0) ||
+	if (r == 0 && ((!cosigned && (r = tlog_checkpoint_load(x->in->log_dir, keys, nkeys, &note, &len, &cp, err)) != 0) ||
 		       (r = tlog_tiles_open(x->in->log_dir, &t, err)) != 0 || (r = bw_sha256_new(&h, err)) != 0))
 		goto done;
 	if (r == 0) {
@@ -111,6 +115,7 @@ ops_audit_read(struct ops_ctx *x, const uint64_t *from_p, const uint64_t *to, bo
 							  (json_int_t)(cp.size - end > OPS_AUDIT_READ_MAX ? end + OPS_AUDIT_READ_MAX
 													 : cp.size)));
 done:
+	ops_log_keys_free(keys, nkeys);
 	json_decref(events);
 	free(note);
 	tlog_checkpoint_clear(&cp);

@@ -175,6 +175,71 @@ ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct b
 	return 0;
 }
 
+void
+ops_log_keys_free(struct note_verifier **keys, size_t n)
+{
+	for (size_t i = 0; keys != NULL && i < n; i++)
+		note_verifier_free(keys[i]);
+	free(keys);
+}
+
+/* Adds the verifier of vkey text to keys. */
+static int
+add_key(struct note_verifier **keys, size_t *n, const char *vkey, struct bw_err *err)
+{
+	int r = note_verifier_parse(vkey, strlen(vkey), &keys[*n], err);
+
+	if (r == 0)
+		(*n)++;
+	return r;
+}
+
+int
+ops_log_keys_all(struct instance *in, struct note_verifier ***keys_out, size_t *n_out, struct bw_err *err)
+{
+	struct note_verifier **keys = NULL;
+	uint64_t *sizes = NULL;
+	size_t ns = 0, n = 0, i;
+	int r;
+
+	*keys_out = NULL;
+	*n_out = 0;
+	if ((r = tlog_transitions_list(in->log_dir, &sizes, &ns, err)) != 0)
+		return r;
+	if ((keys = calloc(ns + 1, sizeof *keys)) == NULL) {
+		free(sizes);
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	}
+	r = add_key(keys, &n, instance_log_vkey(in), err);
+	for (i = 0; r == 0 && i < ns; i++) {
+		char path[4200], *key = NULL, *previous = NULL;
+		struct tlog_proof_file pf = { 0 };
+		uint8_t *data = NULL;
+		size_t len = 0;
+		snprintf(path, sizeof path, "%s/%s/%llu.tlog-proof", in->log_dir, TLOG_TRANSITIONS_DIR,
+			 (unsigned long long)sizes[i]);
+		if ((r = bw_file_read(path, TLOG_PROOF_FILE_MAX, &data, &len, err)) == 0 &&
+		    (r = tlog_proof_file_parse(data, len, &pf, err)) == 0 && pf.extra == NULL)
+			r = bw_err_set(err, BW_ECORRUPT, "it carries no entry");
+		if (r == 0 && (r = ev_log_key_transition_keys(pf.extra, pf.extra_len, &key, &previous, err)) == 0)
+			r = add_key(keys, &n, previous, err);
+		if (r != 0)
+			bw_err_prefix(err, "%s", path);
+		free(key);
+		free(previous);
+		free(data);
+		tlog_proof_file_clear(&pf);
+	}
+	free(sizes);
+	if (r != 0) {
+		ops_log_keys_free(keys, n);
+		return r;
+	}
+	*keys_out = keys;
+	*n_out = n;
+	return 0;
+}
+
 int
 ops_log_key_transitions(struct ops_ctx *x, json_t **out, struct bw_err *err)
 {

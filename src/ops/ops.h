@@ -337,6 +337,14 @@ void ops_log_key_rotation_clear(struct ops_log_key_rotation *r);
  */
 int ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct bw_err *err);
 /*
+ * Every key the audit log has had: its key now, then the one each
+ * transition replaced (from its own LOG/key-transitions), for the server to
+ * open its own checkpoints of any epoch (a verifier follows the chain
+ * instead). Free *keys with ops_log_keys_free.
+ */
+int ops_log_keys_all(struct instance *in, struct note_verifier ***keys, size_t *n, struct bw_err *err);
+void ops_log_keys_free(struct note_verifier **keys, size_t n);
+/*
  * The log's key transitions for verifiers (public): *out {"origin",
  * "transitions": [{"size", "proof"}]} (each proof a tlog-proof text, in
  * order). Caller decrefs *out.

@@ -238,7 +238,8 @@ server_parse_target_path(const char *rel, char name[256], char sha[65])
 static void
 serve_target_proof(struct request *rq, const struct db_patch_target *row)
 {
-	struct note_verifier *v = instance_log_verifier(rq->s->in);
+	struct note_verifier **keys = NULL;
+	size_t nkeys = 0;
 	struct tlog_checkpoint cp = { 0 };
 	struct tlog_proof_file pf = { 0 };
 	struct tlog_tiles *t = NULL;
@@ -248,8 +249,12 @@ serve_target_proof(struct request *rq, const struct db_patch_target *row)
 	size_t len, outlen;
 	char *out = NULL;
 
-	/* under the cosigned checkpoint when it covers the entry: the proof then carries the cosignatures */
-	if (tlog_checkpoint_load_for(rq->s->in->log_dir, (uint64_t)row->log_index, &v, 1, &note, &len, &cp, &err) != 0 ||
+	/*
+	 * under the cosigned checkpoint when it covers the entry: the proof then carries the cosignatures (it may
+	 * be signed by an earlier key of the log: verifiers take each key for its sizes)
+	 */
+	if (ops_log_keys_all(rq->s->in, &keys, &nkeys, &err) != 0 ||
+	    tlog_checkpoint_load_for(rq->s->in->log_dir, (uint64_t)row->log_index, keys, nkeys, &note, &len, &cp, &err) != 0 ||
 	    tlog_tiles_open(rq->s->in->log_dir, &t, &err) != 0 || bw_sha256_new(&h, &err) != 0 ||
 	    (uint64_t)row->log_index >= cp.size ||
 	    tlog_tiles_read_entry(t, cp.size, (uint64_t)row->log_index, &pf.extra, &pf.extra_len, &err) != 0) {
@@ -275,6 +280,7 @@ serve_target_proof(struct request *rq, const struct db_patch_target *row)
 	}
 	reply_text(rq, 200, "text/plain; charset=utf-8", out, outlen);
 out:
+	ops_log_keys_free(keys, nkeys);
 	tlog_proof_file_clear(&pf);
 	free(note);
 	tlog_checkpoint_clear(&cp);

@@ -289,6 +289,16 @@ test_key_transition_entry(void **state)
 	assert_int_equal(ev_log_key_transition_key(NULL, (uint8_t *)text, len, &key, &err), 0);
 	assert_string_equal(key, "log.example/audit+01234567+AQ==");
 	free(key);
+	{
+		char *prev = NULL;
+		assert_int_equal(ev_log_key_transition_keys((uint8_t *)text, len, &key, &prev, &err), 0);
+		assert_string_equal(prev, "log.example/audit+89abcdef+AQ==");
+		free(key);
+		free(prev);
+		assert_int_equal(ev_log_key_transition_keys((const uint8_t *)bad[1], strlen(bad[1]), &key, &prev, &err),
+				 BW_EVERIFY);
+		assert_null(key);
+	}
 	free(text);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		key = NULL;

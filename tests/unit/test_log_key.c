@@ -224,6 +224,21 @@ test_rotation_and_every_stop(void **state)
 	instance_close(&in);
 	open_all(&in, &al);	/* the staged key's transition is not the last entry: discarded */
 	assert_false(exists(INSTANCE_LOG_KEY_NEXT));
+	{
+		/* every key the log had, for the server's own reads: the one now, then each one replaced */
+		struct note_verifier **keys = NULL;
+		size_t n = 0;
+		char *v0 = NULL;
+		assert_int_equal(ops_log_keys_all(&in, &keys, &n, &err), 0);
+		assert_int_equal(n, 4);
+		assert_int_equal(note_verifier_format(keys[0], &v0, &err), 0);
+		assert_string_equal(v0, in.log_vkey);
+		free(v0);
+		assert_int_equal(note_verifier_format(keys[1], &v0, &err), 0);
+		assert_string_equal(v0, first_vkey);	/* the first transition replaced the first key */
+		free(v0);
+		ops_log_keys_free(keys, n);
+	}
 	audit_log_close(al);
 	instance_close(&in);
 	assert_int_equal(chain_length(), 4);

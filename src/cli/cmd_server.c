@@ -35,7 +35,7 @@ static const char serve_usage[] =
     "                     [--snapshot-lifetime-secs S] [--timestamp-lifetime-secs S]\n"
     "                     [--rules DIR] [--notify-level LEVEL] [--business-hours SPEC]\n"
     "                     [--host-silent-secs S] [--host-clock-max-secs S] [--host-retention-days D]\n"
-    "                     [--witness-log VKEY]...\n"
+    "                     [--witness-log VKEY]... [--log-key-rotate-days D]\n"
     "                     [--org-domain DOMAIN]... [--yara-dir DIR] [--triage-timeout-secs S]\n"
     "                     [--sample-retention-days D]\n"
     "                     [--witness-policy POLICY [--witness-interval-secs S] [--witness-timeout-secs S]\n"
@@ -61,6 +61,8 @@ static const char serve_usage[] =
     "--host-clock-max-secs (default 120) host.clock (docs/HOSTS.md). With\n"
     "--host-retention-days D, the host-event log's oldest entry bundles whose events all\n"
     "arrived more than D days ago are deleted (checked every 10 minutes; hash tiles stay).\n"
+    "With --log-key-rotate-days D, the audit log's signing key is rotated once it has signed\n"
+    "for D days (a log.key_transition; checked at each sweep; docs/OPERATIONS.md).\n"
     "With --witness-log VKEY (a log's verifier key, as text or a file; up to 64), this server\n"
     "is a C2SP tlog-witness for those logs: POST /witness/add-checkpoint, its key at\n"
     "GET /witness/key (docs/WITNESS.md).\n"
@@ -358,7 +360,7 @@ serve_main(int argc, char **argv, bool witness_only)
 	struct cli_args a;
 	const char *data, *listen, *threads_s, *backoff_s, *lock_after_s, *lock_secs_s, *timeout_s, *window_s,
 		*wrapper, *snap_s, *ts_s, *rules_dir, *business_hours, *webhook, *webhook_secret, *webhook_cacert,
-		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16], *silent_s, *clock_s, *retention_s = NULL;
+		*notify_level, *smtp, *smtp_from, *smtp_cacert, *smtp_to[16], *silent_s, *clock_s, *retention_s = NULL, *key_days_s = NULL;
 	struct ops_hostev_opts hopts = { .silent_after_ms = OPS_HOST_SILENT_AFTER_MS, .clock_max_ms = OPS_HOST_CLOCK_MAX_MS };
 	struct ops_hostev *hostev = NULL;
 	struct ops_witness *witness = NULL;
@@ -406,7 +408,7 @@ serve_main(int argc, char **argv, bool witness_only)
 	    cli_opt(&a, "--snapshot-lifetime-secs", &snap_s) || cli_opt(&a, "--timestamp-lifetime-secs", &ts_s) ||
 	    cli_opt(&a, "--rules", &rules_dir) || cli_opt(&a, "--business-hours", &business_hours) ||
 	    cli_opt(&a, "--host-silent-secs", &silent_s) || cli_opt(&a, "--host-clock-max-secs", &clock_s) ||
-	    cli_opt(&a, "--host-retention-days", &retention_s) ||
+	    cli_opt(&a, "--host-retention-days", &retention_s) || cli_opt(&a, "--log-key-rotate-days", &key_days_s) ||
 	    cli_opt_all(&a, "--witness-log", witness_logs, OPS_WITNESS_LOGS_MAX, &nwitness) ||
 	    cli_opt(&a, "--witness-policy", &wpolicy_path) || cli_opt(&a, "--witness-interval-secs", &winterval_s) ||
 	    cli_opt(&a, "--witness-timeout-secs", &wtimeout_s) || cli_opt(&a, "--witness-cacert", &wcacert) ||
@@ -431,6 +433,13 @@ serve_main(int argc, char **argv, bool witness_only)
 			return CLI_USAGE;
 		}
 		hopts.retention_ms = (int64_t)v * 86400 * 1000;
+	}
+	if (key_days_s != NULL) {
+		if (bw_parse_u64(key_days_s, strlen(key_days_s), &v) != 0 || v < 1 || v > 3650) {
+			cli_errorf("serve: --log-key-rotate-days must be 1 to 3650");
+			return CLI_USAGE;
+		}
+		so.log_key_rotate_secs = (int64_t)v * 86400;
 	}
 	if (clock_s != NULL) {
 		if (bw_parse_u64(clock_s, strlen(clock_s), &v) != 0 || v < 1 || v > 86400) {

@@ -37,6 +37,7 @@ static const struct setting {
 	{ "host-silent-secs", NUMBER, false },
 	{ "host-clock-max-secs", NUMBER, false },
 	{ "host-retention-days", NUMBER, false },
+	{ "log-key-rotate-days", NUMBER, false },
 	{ "witness-log", TEXT, true },
 	{ "witness-policy", FILE_PATH, false },
 	{ "witness-interval-secs", NUMBER, false },

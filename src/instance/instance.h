@@ -142,6 +142,8 @@ int instance_tuf_promote(struct instance *in, const char *role, struct bw_err *e
  */
 /* Stages a new log key (BW_ECONFLICT when one is staged already). *next (caller frees): its signer. */
 int instance_log_key_stage(struct instance *in, struct note_signer **next, struct bw_err *err);
+/* When the log key in use was installed (seconds since the epoch: its sealed file's time). */
+int instance_log_key_since(struct instance *in, int64_t *since, struct bw_err *err);
 /* A copy of the log key in use (from its sealed file). *out: caller frees. */
 int instance_log_signer(struct instance *in, struct note_signer **out, struct bw_err *err);
 /* The staged key, if any (BW_ENOTFOUND when none). *next: caller frees. */

@@ -98,6 +98,21 @@ instance_log_retired_free(struct instance *in)
 }
 
 int
+instance_log_key_since(struct instance *in, int64_t *since, struct bw_err *err)
+{
+	char path[4200];
+	struct stat st;
+	int r;
+
+	if ((r = path_in(path, sizeof path, in->data, INSTANCE_LOG_KEY, err)) != 0)
+		return r;
+	if (stat(path, &st) != 0)
+		return bw_err_set(err, BW_EIO, "cannot stat %s: %s", path, strerror(errno));
+	*since = (int64_t)st.st_mtime;
+	return 0;
+}
+
+int
 instance_log_signer(struct instance *in, struct note_signer **out, struct bw_err *err)
 {
 	return load_signer(in, INSTANCE_LOG_KEY, out, err);

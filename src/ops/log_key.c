@@ -240,6 +240,28 @@ ops_log_keys_all(struct instance *in, struct note_verifier ***keys_out, size_t *
 	return 0;
 }
 
+void
+ops_log_key_rotate_due(struct ops_ctx *x, int64_t max_age)
+{
+	struct ops_log_key_rotation res;
+	struct bw_err err = { 0 };
+	int64_t since = 0;
+
+	if (instance_log_key_since(x->in, &since, &err) != 0) {
+		EV_LOG(EVLOG_ERROR, "scheduled log key rotation: the key's age is unknown", EV_KS("error", err.msg));
+		return;
+	}
+	if (ops_now() - since < max_age)
+		return;
+	if (ops_log_key_rotate(x, &res, &err) != 0) {
+		EV_LOG(EVLOG_ERROR, "scheduled log key rotation failed", EV_KS("error", err.msg));
+		return;
+	}
+	EV_LOG(EVLOG_INFO, "the audit log's key was rotated on schedule", EV_KS("log_key", res.key),
+	       EV_KI("handover", (int64_t)res.handover));
+	ops_log_key_rotation_clear(&res);
+}
+
 int
 ops_log_key_transitions(struct ops_ctx *x, json_t **out, struct bw_err *err)
 {

@@ -345,6 +345,12 @@ int ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, stru
 int ops_log_keys_all(struct instance *in, struct note_verifier ***keys, size_t *n, struct bw_err *err);
 void ops_log_keys_free(struct note_verifier **keys, size_t n);
 /*
+ * The scheduled rotation (the server's sweep, system caller): rotates the
+ * log's key once the key in use has signed for max_age seconds (since it
+ * was installed: keys/log.sealed's time). Failures are logged.
+ */
+void ops_log_key_rotate_due(struct ops_ctx *x, int64_t max_age);
+/*
  * The log's key transitions for verifiers (public): *out {"origin",
  * "transitions": [{"size", "proof"}]} (each proof a tlog-proof text, in
  * order). Caller decrefs *out.

@@ -967,6 +967,8 @@ sweeper_main(void *arg)
 				last_sweep_ms = bw_now_ms();
 				ops_access_expire(&x);
 				ops_patch_sweep(&x);
+				if (s->opts.log_key_rotate_secs > 0)
+					ops_log_key_rotate_due(&x, s->opts.log_key_rotate_secs);
 			}
 		}
 		pthread_mutex_lock(&s->stop_mu);

@@ -29,6 +29,7 @@ struct server_opts {
 	const char *session_wrapper;	/* force-command wrapper path on hosts, NULL: none */
 	int64_t snapshot_lifetime;	/* seconds the online TUF metadata is valid; re-signed at half-life */
 	int64_t timestamp_lifetime;
+	int64_t log_key_rotate_secs;	/* rotate the audit log's key once it has signed this long (0: never) */
 	/* alert notifications: a webhook (NULL: none) for alerts of notify_level or above */
 	const char *webhook_url;
 	const uint8_t *webhook_secret;

@@ -289,7 +289,28 @@ expect(p.returncode == 0, f"restore: {p.stdout.decode()} {p.stderr.decode()}")
 rc, out, err = run("log", "audit", "--dir", path("restored", "log"), "--vkey", first)
 expect(rc == 0 and b"2 key transitions followed" in out, f"the restored log follows the transitions: {out.decode()} {err}")
 
+# ---- on a schedule: a key that has signed longer than --log-key-rotate-days is rotated by the server itself ----
+stop(srv)
+aged = time.time() - 2 * 86400
+os.utime(os.path.join(data, "keys/log.sealed"), (aged, aged))
+srv = serve(data, PORT, "--login-backoff-ms", "0", "--log-key-rotate-days", "1", "--timestamp-lifetime-secs", "20")
+sizes = []
+for _ in range(100):
+    st, j, _, _ = c.req("GET", "/log/key-transitions")
+    sizes = [t["size"] for t in j.get("transitions", [])] if st == 200 else []
+    if len(sizes) == 3:
+        break
+    time.sleep(0.3)
+expect(len(sizes) == 3, f"a key older than --log-key-rotate-days is rotated by the server's sweep: {sizes}")
+if len(sizes) == 3:
+    st, j, _, _ = c.req("GET", "/api/v1/audit?from=%d&to=%d" % (sizes[2] - 1, sizes[2]), token=api)
+    ev = j["events"][0]["event"] if st == 200 and j.get("events") else {}
+    expect(ev.get("action") == "log.key_transition" and ev.get("actor") == "-",
+           f"the scheduled rotation is the system's transition: {ev}")
+time.sleep(5)
+st, j, _, _ = c.req("GET", "/log/key-transitions")
+expect(len(j["transitions"]) == 3, f"a fresh key is not rotated again: {[t['size'] for t in j['transitions']]}")
 stop(srv)
 rc, out, err = run("log", "audit", "--dir", os.path.join(data, "log"), "--vkey", first)
-expect(rc == 0, f"the log audits from the first key at the end: {out.decode()} {err}")
+expect(rc == 0 and b"3 key transitions followed" in out, f"the log audits from the first key at the end: {out.decode()} {err}")
 finish("log_key_test")

@@ -335,12 +335,10 @@ out:
  * audit log ("<origin>/hosts"); created on first open, so a data directory
  * made before host events existed gains one.
  */
-/* A signer key sealed under the KEK at path, and its verifier key text (*vkey: caller frees). */
-static int
+int
 sealed_signer_load(const char *path, const uint8_t *kek, const char *ad, struct note_signer **signer, char **vkey,
 		   struct bw_err *err)
 {
-	struct note_verifier *v = NULL;
 	uint8_t *skey = NULL;
 	size_t n = 0;
 	int r;
@@ -349,9 +347,8 @@ sealed_signer_load(const char *path, const uint8_t *kek, const char *ad, struct 
 		return r;
 	r = note_signer_parse((char *)skey, n, signer, err);
 	bw_secure_free(skey);
-	if (r == 0 && (r = note_signer_verifier(*signer, &v, err)) == 0)
-		r = note_verifier_format(v, vkey, err);
-	note_verifier_free(v);
+	if (r == 0 && vkey != NULL)
+		r = note_signer_vkey(*signer, vkey, err);
 	return r;
 }
 

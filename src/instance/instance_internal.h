@@ -10,6 +10,9 @@ int path_in(char *out, size_t cap, const char *data, const char *rel, struct bw_
 int write_sealed(const char *path, const uint8_t *kek, const char *ad, const void *pt, size_t n, struct bw_err *err);
 /* A sealed file's plaintext into secure memory *out (caller bw_secure_free()s), *n bytes. */
 int read_sealed(const char *path, const uint8_t *kek, const char *ad, uint8_t **out, size_t *n, struct bw_err *err);
+/* A signer key sealed under the KEK at path (*signer), and its verifier key text (*vkey, when not NULL); caller frees. */
+int sealed_signer_load(const char *path, const uint8_t *kek, const char *ad, struct note_signer **signer, char **vkey,
+		       struct bw_err *err);
 /* A sealed Ed25519 key (data/rel, bound to ad), created when there is none yet. */
 int sealed_ed25519_load(const char *data, const uint8_t *kek, const char *rel, const char *ad, struct bw_ed25519 *key,
 			struct bw_err *err);

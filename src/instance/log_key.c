@@ -51,8 +51,6 @@ static int
 load_signer(struct instance *in, const char *rel, struct note_signer **out, struct bw_err *err)
 {
 	char path[4200];
-	uint8_t *skey = NULL;
-	size_t n = 0;
 	int r;
 
 	*out = NULL;
@@ -60,11 +58,9 @@ load_signer(struct instance *in, const char *rel, struct note_signer **out, stru
 		return r;
 	if (access(path, F_OK) != 0)
 		return bw_err_set(err, BW_ENOTFOUND, "%s: no such key", path);
-	if ((r = read_sealed(path, in->kek, LOG_KEY_AD, &skey, &n, err)) != 0)
-		return r;
-	r = note_signer_parse((char *)skey, n, out, err);
-	bw_secure_free(skey);
-	return r != 0 ? bw_err_prefix(err, "%s", path) : 0;
+	if ((r = sealed_signer_load(path, in->kek, LOG_KEY_AD, out, NULL, err)) != 0)
+		bw_err_prefix(err, "%s", path);
+	return r;
 }
 
 struct instance_retired_key {
@@ -163,14 +159,14 @@ instance_log_key_promote(struct instance *in, struct bw_err *err)
 	char cur[4200], next[4200], *vkey = NULL;
 	struct note_signer *signer = NULL;
 	struct note_verifier *v = NULL;
-	struct instance_retired_key *old = calloc(1, sizeof *old);
+	struct instance_retired_key *old = NULL;
 	int r;
 
-	if (old == NULL)
-		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	if ((r = path_in(cur, sizeof cur, in->data, INSTANCE_LOG_KEY, err)) != 0 ||
 	    (r = path_in(next, sizeof next, in->data, INSTANCE_LOG_KEY_NEXT, err)) != 0)
 		return r;
+	if ((old = calloc(1, sizeof *old)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
 	if ((r = load_signer(in, INSTANCE_LOG_KEY_NEXT, &signer, err)) != 0 ||
 	    (r = note_signer_verifier(signer, &v, err)) != 0 || (r = note_verifier_format(v, &vkey, err)) != 0)
 		goto out;

@@ -250,6 +250,19 @@ note_signer_verifier(const struct note_signer *s, struct note_verifier **out, st
 }
 
 int
+note_signer_vkey(const struct note_signer *s, char **out, struct bw_err *err)
+{
+	struct note_verifier *v = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = note_signer_verifier(s, &v, err)) == 0)
+		r = note_verifier_format(v, out, err);
+	note_verifier_free(v);
+	return r;
+}
+
+int
 note_key_generate(const char *name, char **skey, char **vkey, struct bw_err *err)
 {
 	return note_key_generate_alg(name, NOTE_ALG_ED25519, skey, vkey, err);

@@ -89,6 +89,8 @@ void note_signer_free(struct note_signer *s);
 /* The verifier matching s. Caller frees *out with note_verifier_free(). */
 int note_signer_verifier(const struct note_signer *s, struct note_verifier **out,
 			 struct bw_err *err);
+/* The verifier key text matching s. Caller frees *out. */
+int note_signer_vkey(const struct note_signer *s, char **out, struct bw_err *err);
 
 /*
  * Checks that text is valid note text: non-empty, valid UTF-8, no control

@@ -17,20 +17,6 @@ ops_log_key_rotation_clear(struct ops_log_key_rotation *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Verifier key text of a signer. Caller frees *out. */
-static int
-vkey_of(const struct note_signer *s, char **out, struct bw_err *err)
-{
-	struct note_verifier *v = NULL;
-	int r;
-
-	*out = NULL;
-	if ((r = note_signer_verifier(s, &v, err)) == 0)
-		r = note_verifier_format(v, out, err);
-	note_verifier_free(v);
-	return r;
-}
-
 /* Is the last entry of the log s the transition naming vkey? */
 static bool
 last_entry_names(const char *dir, uint64_t size, const char *vkey)
@@ -61,7 +47,7 @@ finish_rotation(struct instance *in, struct note_signer *next, struct bw_err *er
 	int r;
 
 	/* a fresh copy of the key in use for the store (in->log_signer stays for the log's real open) */
-	if ((r = vkey_of(next, &vkey, err)) != 0 || (r = instance_log_signer(in, &cur, err)) != 0)
+	if ((r = note_signer_vkey(next, &vkey, err)) != 0 || (r = instance_log_signer(in, &cur, err)) != 0)
 		goto out;
 	r = tlog_store_open_signed(in->log_dir, cur, &s, err);	/* replays the journal */
 	cur = NULL;
@@ -141,7 +127,7 @@ ops_log_key_rotate(struct ops_ctx *x, struct ops_log_key_rotation *res, struct b
 		if ((res->previous_key = strdup(instance_log_vkey(x->in))) == NULL)
 			r = bw_err_set(err, BW_ENOMEM, "out of memory");
 	}
-	if (r == 0 && (r = vkey_of(next, &res->key, err)) == 0) {
+	if (r == 0 && (r = note_signer_vkey(next, &res->key, err)) == 0) {
 		ev_str(&ev, EVF_LOG_KEY, res->key);
 		ev_str(&ev, EVF_LOG_PREVIOUS_KEY, res->previous_key);
 		r = ev_serialise(&ev, bw_now_ms(), &json, &len, err);

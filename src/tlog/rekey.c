@@ -46,7 +46,7 @@ transition_proof(struct tlog_store *s, const char *note, char **out, size_t *out
 int
 tlog_store_rekey(struct tlog_store *s, struct note_signer *next, struct bw_err *err)
 {
-	char path[PATH_MAX], *note = NULL, *proof = NULL, *vkey = NULL, *line = NULL, *old;
+	char path[PATH_MAX], *note = NULL, *proof = NULL, *vkey = NULL, *old;
 	struct note_verifier *nv = NULL;
 	size_t nlen, plen;
 	uint64_t size = s->f.size;
@@ -98,18 +98,9 @@ tlog_store_rekey(struct tlog_store *s, struct note_signer *next, struct bw_err *
 		goto out;
 	}
 	if ((r = bw_file_write_atomic(path, proof, plen, 0644, err)) != 0 ||
-	    (r = store_join(path, sizeof path, s->dir, TLOG_TRANSITIONS_DIR, err)) != 0 ||
-	    (r = bw_fsync_dir(s->dir, true, err)) != 0 ||
+	    (r = bw_fsync_dir(s->dir, true, err)) != 0 ||	/* the transitions directory's own entry */
 	    (r = store_join(path, sizeof path, s->dir, TLOG_CHECKPOINT_FILE, err)) != 0 ||
-	    (r = bw_file_write_atomic(path, note, nlen, 0644, err)) != 0)
-		goto out;
-	if ((line = malloc(strlen(vkey) + 2)) == NULL) {
-		r = bw_err_set(err, BW_ENOMEM, "out of memory");
-		goto out;
-	}
-	sprintf(line, "%s\n", vkey);
-	if ((r = store_join(path, sizeof path, s->dir, TLOG_VKEY_FILE, err)) != 0 ||
-	    (r = bw_file_write_atomic(path, line, strlen(line), 0644, err)) != 0)
+	    (r = bw_file_write_atomic(path, note, nlen, 0644, err)) != 0 || (r = store_write_vkey(s->dir, vkey, err)) != 0)
 		goto out;
 	/* From now on only next signs. */
 	pthread_mutex_lock(&s->mu);
@@ -132,6 +123,5 @@ out:
 	free(note);
 	free(proof);
 	free(vkey);
-	free(line);
 	return r;
 }

@@ -93,10 +93,26 @@ tlog_store_init(const char *dir, const struct note_signer *signer, struct bw_err
 }
 
 int
+store_write_vkey(const char *dir, const char *vkey, struct bw_err *err)
+{
+	char path[PATH_MAX], *line;
+	int r;
+
+	if ((r = store_join(path, sizeof path, dir, TLOG_VKEY_FILE, err)) != 0)
+		return r;
+	if ((line = malloc(strlen(vkey) + 2)) == NULL)
+		return bw_err_set(err, BW_ENOMEM, "out of memory");
+	sprintf(line, "%s\n", vkey);
+	r = bw_file_write_atomic(path, line, strlen(line), 0644, err);
+	free(line);
+	return r;
+}
+
+int
 tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct bw_err *err)
 {
 	struct note_signer *signer = NULL;
-	char path[PATH_MAX], *skey = NULL, *vkey = NULL, *line = NULL;
+	char path[PATH_MAX], *skey = NULL, *vkey = NULL;
 	int r;
 
 	if (vkey_out != NULL)
@@ -126,13 +142,7 @@ tlog_store_create(const char *dir, const char *origin, char **vkey_out, struct b
 		if (r != 0)
 			goto out;
 	}
-	if ((line = malloc(strlen(vkey) + 2)) == NULL) {
-		r = bw_err_set(err, BW_ENOMEM, "out of memory");
-		goto out;
-	}
-	sprintf(line, "%s\n", vkey);
-	if ((r = store_join(path, sizeof path, dir, TLOG_VKEY_FILE, err)) != 0 ||
-	    (r = bw_file_write_atomic(path, line, strlen(line), 0644, err)) != 0 ||
+	if ((r = store_write_vkey(dir, vkey, err)) != 0 ||
 	    (r = note_signer_parse(skey, strlen(skey), &signer, err)) != 0 ||
 	    (r = tlog_store_init(dir, signer, err)) != 0)
 		goto out;
@@ -147,7 +157,6 @@ out:
 	}
 	note_signer_free(signer);
 	free(vkey);
-	free(line);
 	return r;
 }
 

@@ -69,6 +69,8 @@ struct tlog_store {
 	struct bw_err *integrate_err;	/* the running integration's error (for the record walker) */
 };
 
+/* Replaces dir's log.vkey with "<vkey>\n" atomically and durably. */
+int store_write_vkey(const char *dir, const char *vkey, struct bw_err *err);
 /* "dir/rel" into out, or BW_ERANGE. */
 int store_join(char *out, size_t cap, const char *dir, const char *rel, struct bw_err *err);
 /* Level-L count of stored hashes in a tree of size. */
